@@ -1,0 +1,124 @@
+/* chain-append: validate JSON Lines entries and append them in one batch. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "jsonl.h"
+#include "ledger.h"
+#include "util.h"
+
+static const char usage[] =
+	"usage: chain-append [-q] [-L DIR] [FILE...]\n"
+	"Append {\"type\":...,\"body\":{...}} lines from FILEs or stdin as one batch; print receipts.\n";
+
+/* Read and validate every line of one input into the batch; 0 or an exit code. */
+static int read_input(FILE *fp, const char *name, struct batch *b)
+{
+	struct jsonl_reader r;
+	char err[256];
+	json_t *obj;
+	enum jsonl_status s;
+	int rc = 0;
+	jsonl_init(&r, fp, name);
+	while ((s = jsonl_next(&r, &obj, err, sizeof err)) == JSONL_OK) {
+		struct entry_input in;
+		bool ok = entry_input_parse(obj, &in, err, sizeof err);
+		json_decref(obj);
+		if (ok && in.body_len + 512 > CHOBO_MAX_ENTRY) {
+			snprintf(err, sizeof err, "entry larger than %d bytes", CHOBO_MAX_ENTRY);
+			ok = false;
+		}
+		if (ok && !batch_add(b, &in)) {
+			snprintf(err, sizeof err, "batch larger than %d entries or %lu bytes",
+				 CHOBO_MAX_BATCH, CHOBO_MAX_BATCH_BYTES);
+			ok = false;
+		}
+		free(in.body);
+		if (!ok) {
+			s = JSONL_BAD;
+			break;
+		}
+	}
+	if (s == JSONL_BAD) {
+		chobo_warn("%s:%lu: %s; nothing was appended", name, r.line, err);
+		rc = EX_DATAERR;
+	} else if (s == JSONL_IOERR) {
+		chobo_warn_errno("%s: read error; nothing was appended", name);
+		rc = EX_IOERR;
+	}
+	jsonl_free(&r);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{"ledger", required_argument, NULL, 'L'},
+		CLI_COMMON_OPTIONS,
+		{NULL, 0, NULL, 0},
+	};
+	const char *dir = ledger_default_dir();
+	int opt, rc = 0;
+	cli_init(argc, argv);
+	while ((opt = getopt_long(argc, argv, "L:hVq", options, NULL)) != -1) {
+		if (cli_common_option(opt, usage))
+			continue;
+		if (opt == 'L')
+			dir = optarg;
+	}
+
+	struct batch batch = {0};
+	if (optind == argc) {
+		rc = read_input(stdin, "stdin", &batch);
+	} else {
+		for (int i = optind; i < argc && rc == 0; i++) {
+			FILE *fp = strcmp(argv[i], "-") == 0 ? stdin : fopen(argv[i], "r");
+			if (!fp) {
+				chobo_warn_errno("%s; nothing was appended", argv[i]);
+				rc = EX_NOINPUT;
+				break;
+			}
+			rc = read_input(fp, fp == stdin ? "stdin" : argv[i], &batch);
+			if (fp != stdin)
+				fclose(fp);
+		}
+	}
+	if (rc != 0)
+		cli_exit(rc);
+	if (batch.n == 0) {
+		chobo_info("no entries in the input; nothing was appended");
+		cli_exit(0);
+	}
+
+	struct ledger l;
+	struct note_signer key;
+	struct receipt *receipts = xcalloc(batch.n, sizeof *receipts);
+	uint64_t tree_size = 0;
+	char time[21];
+	if ((rc = ledger_open(&l, dir, STORE_NORMAL)) != 0)
+		cli_exit(rc);
+	rc = ledger_log_key(&l, &key);
+	if (rc == 0)
+		rc = ledger_append(&l, &batch, &key, receipts, &tree_size, time);
+	note_signer_clear(&key);
+	int crc = ledger_close(&l);
+	if (rc == 0 && crc != 0)
+		chobo_warn("the batch was committed; the receipts follow");
+
+	/* Receipts only after the commit returned: every one printed is durable. */
+	for (size_t i = 0; rc == 0 && i < batch.n; i++) {
+		char hex[65];
+		hex32(hex, receipts[i].leaf_hash);
+		if (printf("{\"leaf_index\":%llu,\"leaf_hash\":\"%s\",\"type\":\"%s\",\"time\":\"%s\","
+			   "\"tree_size\":%llu}\n", (unsigned long long)receipts[i].index, hex,
+			   batch.items[i].type->name, time, (unsigned long long)tree_size) < 0)
+			break;
+	}
+	free(receipts);
+	batch_free(&batch);
+	cli_exit(rc);
+}

@@ -1,0 +1,60 @@
+/* chain-init: create a ledger directory with its keys and first checkpoint. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+
+#include "cli.h"
+#include "jsonl.h"
+#include "ledger.h"
+#include "util.h"
+
+static const char usage[] =
+	"usage: chain-init [-q] --origin ORIGIN [--witness NAME] [DIR]\n"
+	"Create a ledger in DIR (default: $CHOBO_LEDGER, else ./ledger) and print its keys.\n";
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{"origin", required_argument, NULL, 'o'},
+		{"witness", required_argument, NULL, 'w'},
+		CLI_COMMON_OPTIONS,
+		{NULL, 0, NULL, 0},
+	};
+	const char *origin = NULL, *witness = NULL;
+	int opt;
+	cli_init(argc, argv);
+	while ((opt = getopt_long(argc, argv, "o:w:hVq", options, NULL)) != -1) {
+		if (cli_common_option(opt, usage))
+			continue;
+		if (opt == 'o')
+			origin = optarg;
+		else if (opt == 'w')
+			witness = optarg;
+	}
+	if (!origin || argc - optind > 1)
+		cli_usage_error(usage);
+	const char *dir = optind < argc ? argv[optind] : ledger_default_dir();
+	char *witness_default = NULL;
+	if (!witness) {
+		size_t n = strlen(origin) + 16;
+		witness_default = xmalloc(n);
+		snprintf(witness_default, n, "%s/witness", origin);
+		witness = witness_default;
+	}
+	struct note_verifier log_pub, witness_pub;
+	int rc = ledger_create(dir, origin, witness, &log_pub, &witness_pub);
+	free(witness_default);
+	if (rc != 0)
+		cli_exit(rc);
+	char *lv = note_vkey_format(&log_pub), *wv = note_vkey_format(&witness_pub);
+	json_t *out = json_pack("{s:s, s:s, s:s, s:s}", "ledger", dir, "origin", origin,
+				"log_key", lv, "witness_key", wv);
+	free(lv);
+	free(wv);
+	if (!out || !jsonl_print(out))
+		cli_exit(EX_IOERR);
+	cli_exit(0);
+}

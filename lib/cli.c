@@ -1,0 +1,62 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+
+#include "cli.h"
+#include "util.h"
+
+void cli_init(int argc, char **argv)
+{
+	(void)argc;
+	const char *slash = argv[0] ? strrchr(argv[0], '/') : NULL;
+	chobo_progname = slash ? slash + 1 : argv[0] ? argv[0] : "chobo";
+	if (sodium_init() < 0)
+		chobo_die(EX_SOFTWARE, "cannot initialise libsodium");
+}
+
+void cli_usage_error(const char *usage)
+{
+	fprintf(stderr, "%s", usage);
+	exit(EX_USAGE);
+}
+
+int cli_common_option(int opt, const char *usage)
+{
+	switch (opt) {
+	case 'h':
+		fputs(usage, stdout);
+		cli_exit(0);
+	case 'V':
+		printf("%s (%s) %s\n", chobo_progname, PACKAGE_NAME, PACKAGE_VERSION);
+		cli_exit(0);
+	case 'q':
+		chobo_quiet = true;
+		return 1;
+	case '?':
+	case ':':
+		cli_usage_error(usage);
+	default:
+		return 0;
+	}
+}
+
+void cli_exit(int code)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		chobo_warn_errno("write error on standard output");
+		if (code == 0)
+			code = EX_IOERR;
+	}
+	exit(code);
+}
+
+unsigned long long cli_u64(const char *opt, const char *value)
+{
+	uint64_t v;
+	if (!parse_u64(value, &v))
+		chobo_die(EX_USAGE, "%s: expected a non-negative integer, got \"%s\"", opt, value);
+	return v;
+}

@@ -1,0 +1,28 @@
+/* What every program does with its command line: name, --help, --version, -q. */
+#ifndef CHOBO_CLI_H
+#define CHOBO_CLI_H
+
+#include <getopt.h>
+
+/* Long options every program accepts, to append to a program's own table. */
+#define CLI_COMMON_OPTIONS \
+	{"help", no_argument, NULL, 'h'}, \
+	{"version", no_argument, NULL, 'V'}, \
+	{"quiet", no_argument, NULL, 'q'}
+
+/* Set the program name from argv[0] and initialise libsodium; exits on failure. */
+void cli_init(int argc, char **argv);
+/*
+ * Handle an option common to all programs (h, V, q).  Returns 1 if handled,
+ * 0 if the option is the program's own; exits after --help or --version, and
+ * with EX_USAGE (after printing usage) for '?' and ':'.
+ */
+int cli_common_option(int opt, const char *usage);
+/* Print usage on stderr and exit with EX_USAGE. */
+void cli_usage_error(const char *usage) __attribute__((noreturn));
+/* Flush stdout and exit with code, or EX_IOERR if output failed. */
+void cli_exit(int code) __attribute__((noreturn));
+/* Parse a non-negative integer option value or exit with a usage error. */
+unsigned long long cli_u64(const char *opt, const char *value);
+
+#endif

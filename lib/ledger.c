@@ -1,0 +1,449 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sodium.h>
+
+#include "checkpoint.h"
+#include "ledger.h"
+#include "util.h"
+
+#define LOCK_FILE "db/lock"
+#define DEFAULT_LOCK_WAIT 60
+
+const char *ledger_default_dir(void)
+{
+	const char *d = getenv("CHOBO_LEDGER");
+	return d && *d ? d : "ledger";
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * Take the ledger's exclusive lock, waiting at most CHOBO_LOCK_WAIT seconds.
+ * Readers take it too: Berkeley DB regions are not safe to share with a
+ * process that may be killed.
+ */
+static int lock_ledger(struct ledger *l, enum store_mode mode)
+{
+	char *path = path_join(l->dir, LOCK_FILE);
+	l->lockfd = open(path, (mode == STORE_AUDIT ? O_RDONLY : O_RDWR | O_CREAT) | O_CLOEXEC, 0600);
+	if (l->lockfd < 0) {
+		int err = errno;
+		free(path);
+		/* An audited copy may sit on read-only media without a lock file. */
+		if (mode == STORE_AUDIT && (err == ENOENT || err == EACCES || err == EROFS))
+			return 0;
+		errno = err;
+		chobo_warn_errno("%s/%s", l->dir, LOCK_FILE);
+		return EX_NOINPUT;
+	}
+	free(path);
+	if (flock(l->lockfd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno != EWOULDBLOCK) {
+		chobo_warn_errno("lock %s", l->dir);
+		return EX_OSERR;
+	}
+	unsigned wait = DEFAULT_LOCK_WAIT;
+	const char *env = getenv("CHOBO_LOCK_WAIT");
+	uint64_t v;
+	if (env && parse_u64(env, &v) && v < 86400)
+		wait = (unsigned)v;
+	if (wait > 0) {
+		struct sigaction sa, old;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_alarm; /* no SA_RESTART: the alarm interrupts flock */
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGALRM, &sa, &old);
+		alarm(wait);
+		int rc = flock(l->lockfd, LOCK_EX);
+		alarm(0);
+		sigaction(SIGALRM, &old, NULL);
+		if (rc == 0)
+			return 0;
+	}
+	chobo_warn("%s: ledger busy: another process held it for %u s", l->dir, wait);
+	close(l->lockfd);
+	l->lockfd = -1;
+	return EX_TEMPFAIL;
+}
+
+/* Read chobo.conf: "key = value" lines, '#' comments. */
+static int read_conf(struct ledger *l)
+{
+	char *path = path_join(l->dir, "chobo.conf");
+	size_t len;
+	char *text = read_file(path, 1 << 16, &len);
+	int rc = 0;
+	if (!text) {
+		if (errno == ENOENT)
+			chobo_warn("%s: not a ledger (no chobo.conf); create one with chain-init", l->dir);
+		else
+			chobo_warn_errno("%s", path);
+		free(path);
+		return EX_NOINPUT;
+	}
+	unsigned long lineno = 0;
+	for (char *line = text, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		lineno++;
+		line += strspn(line, " \t");
+		if (*line == '\0' || *line == '#')
+			continue;
+		char *eq = strchr(line, '=');
+		if (!eq) {
+			chobo_warn("%s:%lu: expected key = value", path, lineno);
+			rc = EX_CONFIG;
+			break;
+		}
+		char *key = line, *val = eq + 1;
+		for (char *e = eq; e > key && (e[-1] == ' ' || e[-1] == '\t'); e--)
+			e[-1] = '\0';
+		*eq = '\0';
+		val += strspn(val, " \t");
+		for (size_t n = strlen(val); n > 0 && strchr(" \t\r", val[n - 1]); n--)
+			val[n - 1] = '\0';
+		if (strcmp(key, "origin") == 0) {
+			free(l->origin);
+			l->origin = xstrdup(val);
+		} else if (strcmp(key, "witness") == 0) {
+			free(l->witness);
+			l->witness = xstrdup(val);
+		} else {
+			chobo_warn("%s:%lu: unknown setting \"%s\"", path, lineno, key);
+			rc = EX_CONFIG;
+			break;
+		}
+	}
+	if (rc == 0 && (!l->origin || !checkpoint_origin_valid(l->origin))) {
+		chobo_warn("%s: missing or invalid origin", path);
+		rc = EX_CONFIG;
+	}
+	free(text);
+	free(path);
+	return rc;
+}
+
+static void ledger_reset(struct ledger *l)
+{
+	free(l->dir);
+	free(l->origin);
+	free(l->witness);
+	memset(l, 0, sizeof *l);
+	l->lockfd = -1;
+}
+
+int ledger_open(struct ledger *l, const char *dir, enum store_mode mode)
+{
+	int rc;
+	memset(l, 0, sizeof *l);
+	l->lockfd = -1;
+	l->dir = xstrdup(dir);
+	if ((rc = read_conf(l)) != 0 || (rc = lock_ledger(l, mode)) != 0) {
+		ledger_reset(l);
+		return rc;
+	}
+	char *dbdir = path_join(dir, "db");
+	const char *err;
+	l->store = store_open(dbdir, mode, false, &err);
+	free(dbdir);
+	if (!l->store) {
+		chobo_warn("%s: %s", dir, err);
+		if (l->lockfd >= 0)
+			close(l->lockfd);
+		ledger_reset(l);
+		return mode == STORE_AUDIT ? EX_TEMPFAIL : EX_IOERR;
+	}
+	uint64_t size;
+	rc = store_log_find(l->store, l->origin, &l->log_id, &size);
+	if (rc != STORE_OK) {
+		chobo_warn("%s: %s", dir, rc == STORE_NOTFOUND ? "the node's own log is missing"
+							   : store_error(l->store));
+		ledger_close(l);
+		return EX_DATAERR;
+	}
+	return 0;
+}
+
+int ledger_close(struct ledger *l)
+{
+	int rc = 0;
+	if (l->store && !store_close(l->store)) {
+		chobo_warn("%s: closing the store failed", l->dir);
+		rc = EX_IOERR;
+	}
+	l->store = NULL;
+	if (l->lockfd >= 0)
+		close(l->lockfd);
+	ledger_reset(l);
+	return rc;
+}
+
+int ledger_log_key(const struct ledger *l, struct note_signer *out)
+{
+	char *path = path_join(l->dir, "keys/node.key");
+	int rc = key_load(path, out);
+	free(path);
+	if (rc == 0 && (out->pub.type != NOTE_TYPE_ED25519 || strcmp(out->pub.name, l->origin) != 0)) {
+		chobo_warn("%s/keys/node.key: not a log key named %s", l->dir, l->origin);
+		note_signer_clear(out);
+		rc = EX_CONFIG;
+	}
+	return rc;
+}
+
+int ledger_trust(const char *dir, const char *file, struct trust *out)
+{
+	memset(out, 0, sizeof *out);
+	if (file)
+		return trust_load_file(out, file);
+	char *path = path_join(dir, "trust");
+	int rc = trust_load_dir(out, path);
+	free(path);
+	return rc;
+}
+
+static int read_stored_hash(void *ctx, unsigned level, uint64_t index, uint8_t out[32])
+{
+	struct ledger_reader *lr = ctx;
+	struct store *st = lr->l->store;
+	if (level == 0) {
+		const void *data;
+		size_t len;
+		int rc = store_entry_get(st, lr->log, index, &data, &len);
+		if (rc == STORE_OK)
+			merkle_leaf_hash(out, data, len);
+		return rc;
+	}
+	return store_hashes_get(st, lr->log, ((index + 1) << level) - 1, level, out);
+}
+
+void ledger_reader_init(struct ledger_reader *lr, struct ledger *l, uint32_t log)
+{
+	lr->r.read_hash = read_stored_hash;
+	lr->r.ctx = lr;
+	lr->l = l;
+	lr->log = log;
+}
+
+bool batch_add(struct batch *b, const struct entry_input *in)
+{
+	if (b->n >= CHOBO_MAX_BATCH || b->used + in->body_len > CHOBO_MAX_BATCH_BYTES)
+		return false;
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 256;
+		b->items = xrealloc(b->items, b->cap * sizeof *b->items);
+	}
+	if (b->used + in->body_len > b->size) {
+		while (b->used + in->body_len > b->size)
+			b->size = b->size ? b->size * 2 : 1 << 16;
+		b->buf = xrealloc(b->buf, b->size);
+	}
+	memcpy(b->buf + b->used, in->body, in->body_len);
+	b->items[b->n].type = in->type;
+	b->items[b->n].off = b->used;
+	b->items[b->n].len = in->body_len;
+	b->used += in->body_len;
+	b->n++;
+	return true;
+}
+
+void batch_free(struct batch *b)
+{
+	free(b->items);
+	free(b->buf);
+	memset(b, 0, sizeof *b);
+}
+
+static int append_in_txn(struct ledger *l, const struct batch *b, const struct note_signer *key,
+			 struct receipt *receipts, uint64_t *tree_size, const char *time,
+			 const char **why)
+{
+	struct store *st = l->store;
+	struct ledger_reader lr;
+	struct merkle_stack stack;
+	uint8_t formed[64][32];
+	uint32_t id;
+	uint64_t size;
+	int rc = store_log_find(st, l->origin, &id, &size);
+	if (rc != STORE_OK)
+		return rc;
+	if (size + b->n > CHOBO_MAX_TREE_SIZE) {
+		*why = "the log would exceed its maximum size";
+		return STORE_ERROR;
+	}
+	ledger_reader_init(&lr, l, id);
+	if ((rc = merkle_stack_load(&stack, &lr.r, size)) != STORE_OK)
+		return rc;
+	for (size_t i = 0; i < b->n; i++) {
+		const struct batch_item *it = &b->items[i];
+		uint64_t index = size + i;
+		size_t len;
+		char *entry = entry_envelope(l->origin, index, time, it->type->name,
+					     b->buf + it->off, it->len, &len);
+		merkle_leaf_hash(receipts[i].leaf_hash, entry, len);
+		receipts[i].index = index;
+		rc = store_entry_put(st, id, index, entry, len);
+		free(entry);
+		if (rc == STORE_OK)
+			rc = store_leaf_put(st, receipts[i].leaf_hash, id, index);
+		unsigned nformed = merkle_stack_push(&stack, receipts[i].leaf_hash, formed);
+		if (rc == STORE_OK && nformed > 0)
+			rc = store_hashes_put(st, id, index, &formed[0][0], nformed);
+		if (rc != STORE_OK)
+			return rc;
+	}
+	struct checkpoint cp;
+	snprintf(cp.origin, sizeof cp.origin, "%s", l->origin);
+	cp.size = size + b->n;
+	merkle_stack_root(&stack, cp.root);
+	char *note = checkpoint_sign(&cp, key);
+	rc = store_checkpoint_put(st, id, cp.size, note, strlen(note));
+	free(note);
+	if (rc == STORE_OK)
+		rc = store_log_set_size(st, id, cp.size);
+	*tree_size = cp.size;
+	return rc;
+}
+
+int ledger_append(struct ledger *l, const struct batch *b, const struct note_signer *key,
+		  struct receipt *receipts, uint64_t *tree_size, char time[21])
+{
+	int64_t now;
+	if (!chobo_now(&now)) {
+		chobo_warn("CHOBO_NOW is not an RFC 3339 time");
+		return EX_USAGE;
+	}
+	time_format(time, now);
+	const char *why = NULL;
+	int rc = store_begin(l->store);
+	if (rc == STORE_OK)
+		rc = append_in_txn(l, b, key, receipts, tree_size, time, &why);
+	if (rc == STORE_OK)
+		rc = store_commit(l->store);
+	else
+		store_abort(l->store);
+	if (rc != STORE_OK) {
+		chobo_warn("%s: append failed, nothing was appended: %s", l->dir,
+			   why ? why : store_error(l->store));
+		return EX_IOERR;
+	}
+	return 0;
+}
+
+static int make_dirs(const char *dir)
+{
+	static const char *const sub[] = {"keys", "trust", "db", "private"};
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+		chobo_warn_errno("%s", dir);
+		return EX_CANTCREAT;
+	}
+	for (size_t i = 0; i < sizeof sub / sizeof sub[0]; i++) {
+		char *p = path_join(dir, sub[i]);
+		int r = mkdir(p, strcmp(sub[i], "private") == 0 || strcmp(sub[i], "keys") == 0 ? 0700 : 0755);
+		if (r != 0)
+			chobo_warn_errno("%s", p);
+		free(p);
+		if (r != 0)
+			return EX_CANTCREAT;
+	}
+	return 0;
+}
+
+static bool write_text(const char *dir, const char *name, const char *text, int mode)
+{
+	char *p = path_join(dir, name);
+	bool ok = write_file_atomic(p, text, strlen(text), mode);
+	if (!ok)
+		chobo_warn_errno("%s", p);
+	free(p);
+	return ok;
+}
+
+int ledger_create(const char *dir, const char *origin, const char *witness,
+		  struct note_verifier *log_pub, struct note_verifier *witness_pub)
+{
+	struct note_signer log_key, witness_key;
+	char *conf_path = path_join(dir, "chobo.conf");
+	bool exists = access(conf_path, F_OK) == 0;
+	free(conf_path);
+	if (exists) {
+		chobo_warn("%s: a ledger already exists here", dir);
+		return EX_CANTCREAT;
+	}
+	if (!checkpoint_origin_valid(origin) || !checkpoint_origin_valid(witness)) {
+		chobo_warn("origin and witness names must be printable ASCII without spaces or '+'");
+		return EX_USAGE;
+	}
+	int rc = make_dirs(dir);
+	if (rc != 0)
+		return rc;
+	if (!note_signer_generate(origin, NOTE_TYPE_ED25519, &log_key) ||
+	    !note_signer_generate(witness, NOTE_TYPE_COSIGNATURE, &witness_key)) {
+		chobo_warn("cannot generate keys");
+		return EX_SOFTWARE;
+	}
+	*log_pub = log_key.pub;
+	*witness_pub = witness_key.pub;
+	char *lv = note_vkey_format(log_pub), *wv = note_vkey_format(witness_pub);
+	size_t n = strlen(lv) + strlen(wv) + strlen(origin) + strlen(witness) + 160;
+	char *text = xmalloc(n);
+	char *keypath = path_join(dir, "keys/node.key"), *wkeypath = path_join(dir, "keys/witness.key");
+	bool ok = key_save(keypath, &log_key) && key_save(wkeypath, &witness_key);
+	if (!ok)
+		chobo_warn_errno("%s/keys", dir);
+	snprintf(text, n, "%s\n", lv);
+	ok = ok && write_text(dir, "keys/node.pub", text, 0644);
+	snprintf(text, n, "%s\n", wv);
+	ok = ok && write_text(dir, "keys/witness.pub", text, 0644);
+	snprintf(text, n, "# this node's log key and witness key\n%s\n%s\n", lv, wv);
+	ok = ok && write_text(dir, "trust/self", text, 0644);
+
+	if (ok) {
+		/* The empty tree's checkpoint is signed before chobo.conf marks the ledger as made. */
+		char *dbdir = path_join(dir, "db");
+		const char *err;
+		struct store *st = store_open(dbdir, STORE_NORMAL, true, &err);
+		free(dbdir);
+		uint32_t id;
+		struct checkpoint cp = {.size = 0};
+		snprintf(cp.origin, sizeof cp.origin, "%s", origin);
+		merkle_empty_root(cp.root);
+		char *note = checkpoint_sign(&cp, &log_key);
+		if (!st) {
+			chobo_warn("%s/db: %s", dir, err);
+			ok = false;
+		} else if (store_begin(st) != STORE_OK || store_log_create(st, origin, &id) != STORE_OK ||
+			   store_checkpoint_put(st, id, 0, note, strlen(note)) != STORE_OK ||
+			   store_commit(st) != STORE_OK) {
+			chobo_warn("%s/db: %s", dir, store_error(st));
+			ok = false;
+		}
+		free(note);
+		if (st && !store_close(st))
+			ok = false;
+	}
+	snprintf(text, n, "# chobo ledger\norigin = %s\nwitness = %s\n", origin, witness);
+	ok = ok && write_text(dir, "chobo.conf", text, 0644);
+	note_signer_clear(&log_key);
+	note_signer_clear(&witness_key);
+	free(keypath);
+	free(wkeypath);
+	free(text);
+	free(lv);
+	free(wv);
+	return ok ? 0 : EX_CANTCREAT;
+}

@@ -1,0 +1,86 @@
+/*
+ * Storage of logs: entries, stored interior hashes, checkpoints and the
+ * leaf-hash index.  Every Berkeley DB call in chobo lives behind this
+ * interface, so that another engine can replace it.
+ *
+ * A store is used by one process at a time; the caller serialises processes
+ * (see ledger.c).  Writes happen between store_begin() and store_commit(),
+ * which is durable and all-or-nothing.
+ */
+#ifndef CHOBO_STORE_H
+#define CHOBO_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+enum store_rc {
+	STORE_OK = 0,
+	STORE_NOTFOUND = 1,
+	STORE_ERROR = -1,   /* message in store_error() */
+};
+
+enum store_mode {
+	STORE_NORMAL,   /* recover if needed, then read and write */
+	STORE_AUDIT,    /* read the files as they are; never write anything */
+};
+
+/* Open (creating with create) the store in directory dir; NULL with *err set (static text or errno). */
+struct store *store_open(const char *dir, enum store_mode mode, bool create, const char **err);
+/* Checkpoint, flush and close; false if anything failed to close cleanly. */
+bool store_close(struct store *st);
+/* The last error message. */
+const char *store_error(const struct store *st);
+
+/* Begin, commit or abort the one write transaction. */
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+void store_abort(struct store *st);
+
+/* Logs: a small integer id per origin, and the log's committed size. */
+int store_log_find(struct store *st, const char *origin, uint32_t *id, uint64_t *size);
+int store_log_create(struct store *st, const char *origin, uint32_t *id);
+int store_log_set_size(struct store *st, uint32_t id, uint64_t size);
+/* Call fn for every log in id order; fn returns non-zero to stop (passed back). */
+int store_log_each(struct store *st, int (*fn)(void *ctx, uint32_t id, const char *origin,
+					       uint64_t size), void *ctx);
+
+/* Entry bytes; get returns a buffer owned by the store, valid until the next call. */
+int store_entry_put(struct store *st, uint32_t log, uint64_t index, const void *data, size_t len);
+int store_entry_get(struct store *st, uint32_t log, uint64_t index, const void **data, size_t *len);
+
+/* Interior hashes completed by leaf index (levels 1..n, n*32 bytes); only odd leaves have them. */
+int store_hashes_put(struct store *st, uint32_t log, uint64_t leaf, const uint8_t *hashes, size_t n);
+int store_hashes_get(struct store *st, uint32_t log, uint64_t leaf, unsigned level, uint8_t out[32]);
+
+/* Leaf-hash index: the (log, index) of an entry by its leaf hash or a unique hex prefix of it. */
+int store_leaf_put(struct store *st, const uint8_t hash[32], uint32_t log, uint64_t index);
+/* STORE_NOTFOUND when no leaf matches; *ambiguous set when more than one does. */
+int store_leaf_find(struct store *st, const uint8_t *prefix, size_t prefix_bits,
+		    uint8_t hash[32], uint32_t *log, uint64_t *index, bool *ambiguous);
+
+/* Signed checkpoints by tree size; get returns a store-owned buffer. */
+int store_checkpoint_put(struct store *st, uint32_t log, uint64_t size, const char *note, size_t len);
+int store_checkpoint_get(struct store *st, uint32_t log, uint64_t size, const char **note, size_t *len);
+/* The checkpoint of the largest size held for log. */
+int store_checkpoint_latest(struct store *st, uint32_t log, uint64_t *size, const char **note,
+			    size_t *len);
+
+/*
+ * A cursor that walks one log's entries, interior hashes or checkpoints in key
+ * order, reading in bulk; an audit steps through the three side by side.
+ */
+struct store_cursor;
+enum store_table { STORE_ENTRIES, STORE_HASHES, STORE_CHECKPOINTS };
+/* A cursor at the start of log's records in table; NULL on error (see store_error). */
+struct store_cursor *store_cursor_open(struct store *st, enum store_table table, uint32_t log);
+/* Move to the first record whose key is >= from. */
+int store_cursor_seek(struct store_cursor *c, uint64_t from);
+/* Next record: key (index, leaf or tree size) and value, valid until the next call;
+ * STORE_NOTFOUND past the log's last record. */
+int store_cursor_next(struct store_cursor *c, uint64_t *key, const void **data, size_t *len);
+void store_cursor_close(struct store_cursor *c);
+
+#endif

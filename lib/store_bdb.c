@@ -1,0 +1,624 @@
+/*
+ * The store on a Berkeley DB 5.3 transactional environment.
+ *
+ * Debian's libdb uses blocking process-shared mutexes, so a process killed
+ * inside a shared environment can hang every other one.  chobo therefore lets
+ * one process use a ledger at a time (an flock held by the caller) and opens
+ * the environment DB_PRIVATE: its regions live in this process's memory and
+ * die with it.  DB_RECOVER on every open replays the log, so whatever a killed
+ * process committed is there and whatever it had not committed is gone.
+ *
+ * Keys are big-endian so that btree order is numeric order:
+ *   logs.db         log id (4)                -> size (8) || origin
+ *   entries.db      log id (4) || index (8)   -> entry bytes
+ *   hashes.db       log id (4) || leaf (8)    -> interior hashes completed by that leaf
+ *   checkpoints.db  log id (4) || size (8)    -> signed checkpoint note
+ *   leaves.db       leaf hash (32)            -> log id (4) || index (8)
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <db.h>
+
+#include "store.h"
+#include "util.h"
+
+#define UNCLEAN_MARK "open"
+
+enum { T_LOGS, T_ENTRIES, T_HASHES, T_CHECKPOINTS, T_LEAVES, T_COUNT };
+static const char *const table_file[T_COUNT] = {
+	"logs.db", "entries.db", "hashes.db", "checkpoints.db", "leaves.db",
+};
+static const uint32_t table_pagesize[T_COUNT] = {0, 16384, 0, 0, 0};
+
+struct store {
+	DB_ENV *env;
+	DB *db[T_COUNT];
+	DB_TXN *txn;
+	enum store_mode mode;
+	char *dir;
+	char *mark;
+	char err[512];
+	void *buf;          /* DB_DBT_REALLOC buffer for gets */
+	uint32_t buflen;
+};
+
+struct store_cursor {
+	struct store *st;
+	DBC *dbc;
+	uint32_t log;
+	DBT key, data;
+	void *iter;
+	bool started, done;
+	uint8_t start[12];
+};
+
+static void errcall(const DB_ENV *env, const char *prefix, const char *msg)
+{
+	(void)prefix;
+	struct store *st = env->app_private;
+	if (st)
+		snprintf(st->err, sizeof st->err, "%s", msg);
+}
+
+static int fail(struct store *st, int ret, const char *what)
+{
+	if (ret == DB_NOTFOUND || ret == DB_KEYEMPTY)
+		return STORE_NOTFOUND;
+	if (ret == DB_RUNRECOVERY)
+		snprintf(st->err, sizeof st->err, "%s: database needs recovery: %s", what, db_strerror(ret));
+	else
+		snprintf(st->err, sizeof st->err, "%s: %s", what, db_strerror(ret));
+	return STORE_ERROR;
+}
+
+const char *store_error(const struct store *st)
+{
+	return st->err;
+}
+
+static void key12(uint8_t k[12], uint32_t log, uint64_t n)
+{
+	put_be32(k, log);
+	put_be64(k + 4, n);
+}
+
+static void dbt_in(DBT *d, const void *data, size_t len)
+{
+	memset(d, 0, sizeof *d);
+	d->data = (void *)data;
+	d->size = (uint32_t)len;
+}
+
+static void dbt_out(struct store *st, DBT *d)
+{
+	memset(d, 0, sizeof *d);
+	d->data = st->buf;
+	d->ulen = st->buflen;
+	d->flags = DB_DBT_REALLOC;
+}
+
+static void dbt_keep(struct store *st, DBT *d)
+{
+	st->buf = d->data;
+	st->buflen = d->size > st->buflen ? d->size : st->buflen;
+}
+
+static bool close_all(struct store *st)
+{
+	bool ok = true;
+	for (int t = 0; t < T_COUNT; t++) {
+		if (st->db[t] && st->db[t]->close(st->db[t], 0) != 0)
+			ok = false;
+		st->db[t] = NULL;
+	}
+	if (st->env && st->env->close(st->env, 0) != 0)
+		ok = false;
+	st->env = NULL;
+	return ok;
+}
+
+static void store_free(struct store *st)
+{
+	free(st->buf);
+	free(st->dir);
+	free(st->mark);
+	free(st);
+}
+
+struct store *store_open(const char *dir, enum store_mode mode, bool create, const char **err)
+{
+	struct store *st = xcalloc(1, sizeof *st);
+	int ret;
+	st->mode = mode;
+	st->dir = xstrdup(dir);
+	st->mark = path_join(dir, UNCLEAN_MARK);
+	*err = NULL;
+
+	if (mode == STORE_AUDIT) {
+		if (access(st->mark, F_OK) == 0) {
+			*err = "the ledger was not closed cleanly (a process was killed while using it); "
+			       "any chobo command run on the ledger itself recovers it";
+			goto fail_free;
+		}
+	} else {
+		/* Marks "in use" until a clean close; an audit refuses a ledger left marked. */
+		int fd = open(st->mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0 || close(fd) != 0) {
+			*err = strerror(errno);
+			goto fail_free;
+		}
+	}
+
+	if ((ret = db_env_create(&st->env, 0)) != 0) {
+		*err = db_strerror(ret);
+		goto fail_free;
+	}
+	st->env->app_private = st;
+	st->env->set_errcall(st->env, errcall);
+	u_int32_t flags = DB_CREATE | DB_PRIVATE | DB_INIT_MPOOL;
+	if (mode == STORE_NORMAL) {
+		flags |= DB_INIT_TXN | DB_INIT_LOG | DB_RECOVER;
+		if ((ret = st->env->set_cachesize(st->env, 0, 64u << 20, 1)) != 0 ||
+		    (ret = st->env->set_lg_bsize(st->env, 4u << 20)) != 0 ||
+		    (ret = st->env->set_lg_max(st->env, 16u << 20)) != 0 ||
+		    (ret = st->env->log_set_config(st->env, DB_LOG_AUTO_REMOVE, 1)) != 0)
+			goto fail_env;
+	} else if ((ret = st->env->set_cachesize(st->env, 0, 8u << 20, 1)) != 0) {
+		goto fail_env;
+	}
+	if ((ret = st->env->open(st->env, dir, flags, 0600)) != 0)
+		goto fail_env;
+
+	for (int t = 0; t < T_COUNT; t++) {
+		DB *db;
+		u_int32_t oflags = mode == STORE_AUDIT ? DB_RDONLY : DB_AUTO_COMMIT | (create ? DB_CREATE : 0);
+		if ((ret = db_create(&db, st->env, 0)) != 0)
+			goto fail_env;
+		st->db[t] = db;
+		if ((ret = db->set_flags(db, DB_CHKSUM)) != 0 ||
+		    (table_pagesize[t] && (ret = db->set_pagesize(db, table_pagesize[t])) != 0))
+			goto fail_env;
+		if ((ret = db->open(db, NULL, table_file[t], NULL, DB_BTREE, oflags, 0600)) != 0) {
+			if (ret == ENOENT) {
+				*err = "no ledger database here";
+				goto fail_close;
+			}
+			goto fail_env;
+		}
+	}
+	return st;
+
+fail_env:
+	*err = NULL;
+fail_close:
+	close_all(st);
+	if (!*err) {
+		static char msg[sizeof st->err + 128];
+		snprintf(msg, sizeof msg, "%s%s%.*s", db_strerror(ret), st->err[0] ? ": " : "",
+			 (int)sizeof st->err, st->err);
+		*err = msg;
+	}
+	if (mode == STORE_NORMAL)
+		unlink(st->mark);
+fail_free:
+	store_free(st);
+	return NULL;
+}
+
+bool store_close(struct store *st)
+{
+	bool ok = true;
+	if (!st)
+		return true;
+	if (st->txn)
+		store_abort(st);
+	/* A checkpoint lets automatic log removal work and keeps the next recovery short. */
+	if (st->mode == STORE_NORMAL && st->env->txn_checkpoint(st->env, 0, 0, 0) != 0)
+		ok = false;
+	if (!close_all(st))
+		ok = false;
+	if (ok && st->mode == STORE_NORMAL && unlink(st->mark) != 0)
+		ok = false;
+	store_free(st);
+	return ok;
+}
+
+int store_begin(struct store *st)
+{
+	int ret = st->env->txn_begin(st->env, NULL, &st->txn, 0);
+	if (ret != 0) {
+		st->txn = NULL;
+		return fail(st, ret, "begin transaction");
+	}
+	return STORE_OK;
+}
+
+int store_commit(struct store *st)
+{
+	DB_TXN *txn = st->txn;
+	st->txn = NULL;
+	int ret = txn->commit(txn, 0);
+	return ret == 0 ? STORE_OK : fail(st, ret, "commit");
+}
+
+void store_abort(struct store *st)
+{
+	if (st->txn)
+		st->txn->abort(st->txn);
+	st->txn = NULL;
+}
+
+static int put(struct store *st, int t, const void *k, size_t klen, const void *v, size_t vlen,
+	       u_int32_t flags)
+{
+	DBT key, data;
+	dbt_in(&key, k, klen);
+	dbt_in(&data, v, vlen);
+	int ret = st->db[t]->put(st->db[t], st->txn, &key, &data, flags);
+	if (ret == DB_KEYEXIST) {
+		snprintf(st->err, sizeof st->err, "%s: record already exists", table_file[t]);
+		return STORE_ERROR;
+	}
+	return ret == 0 ? STORE_OK : fail(st, ret, table_file[t]);
+}
+
+static int get(struct store *st, int t, const void *k, size_t klen, const void **v, size_t *vlen)
+{
+	DBT key, data;
+	dbt_in(&key, k, klen);
+	dbt_out(st, &data);
+	int ret = st->db[t]->get(st->db[t], st->txn, &key, &data, 0);
+	dbt_keep(st, &data);
+	if (ret != 0)
+		return fail(st, ret, table_file[t]);
+	*v = data.data;
+	*vlen = data.size;
+	return STORE_OK;
+}
+
+int store_log_each(struct store *st, int (*fn)(void *ctx, uint32_t id, const char *origin,
+					       uint64_t size), void *ctx)
+{
+	DBC *dbc;
+	DBT key, data;
+	int ret = st->db[T_LOGS]->cursor(st->db[T_LOGS], st->txn, &dbc, 0);
+	if (ret != 0)
+		return fail(st, ret, "logs.db");
+	memset(&key, 0, sizeof key);
+	memset(&data, 0, sizeof data);
+	int rc = STORE_OK;
+	while ((ret = dbc->get(dbc, &key, &data, DB_NEXT)) == 0) {
+		char origin[300];
+		if (key.size != 4 || data.size < 9 || data.size - 8 >= sizeof origin) {
+			snprintf(st->err, sizeof st->err, "logs.db: malformed record");
+			rc = STORE_ERROR;
+			break;
+		}
+		memcpy(origin, (char *)data.data + 8, data.size - 8);
+		origin[data.size - 8] = '\0';
+		if ((rc = fn(ctx, get_be32(key.data), origin, get_be64(data.data))) != 0)
+			break;
+	}
+	if (ret != 0 && ret != DB_NOTFOUND)
+		rc = fail(st, ret, "logs.db");
+	dbc->close(dbc);
+	return rc;
+}
+
+struct log_find {
+	const char *origin;
+	uint32_t id, max_id;
+	uint64_t size;
+	bool found;
+};
+
+static int log_find_fn(void *ctx, uint32_t id, const char *origin, uint64_t size)
+{
+	struct log_find *f = ctx;
+	if (id > f->max_id)
+		f->max_id = id;
+	if (strcmp(origin, f->origin) == 0) {
+		f->id = id;
+		f->size = size;
+		f->found = true;
+	}
+	return 0;
+}
+
+int store_log_find(struct store *st, const char *origin, uint32_t *id, uint64_t *size)
+{
+	struct log_find f = {.origin = origin};
+	int rc = store_log_each(st, log_find_fn, &f);
+	if (rc != STORE_OK)
+		return rc;
+	if (!f.found)
+		return STORE_NOTFOUND;
+	*id = f.id;
+	*size = f.size;
+	return STORE_OK;
+}
+
+static int log_write(struct store *st, uint32_t id, const char *origin, uint64_t size)
+{
+	uint8_t k[4];
+	size_t olen = strlen(origin);
+	uint8_t *v = xmalloc(8 + olen);
+	put_be32(k, id);
+	put_be64(v, size);
+	memcpy(v + 8, origin, olen);
+	int rc = put(st, T_LOGS, k, 4, v, 8 + olen, 0);
+	free(v);
+	return rc;
+}
+
+int store_log_create(struct store *st, const char *origin, uint32_t *id)
+{
+	struct log_find f = {.origin = origin};
+	int rc = store_log_each(st, log_find_fn, &f);
+	if (rc != STORE_OK)
+		return rc;
+	if (f.found) {
+		snprintf(st->err, sizeof st->err, "log %s already exists", origin);
+		return STORE_ERROR;
+	}
+	*id = f.max_id + 1;
+	return log_write(st, *id, origin, 0);
+}
+
+int store_log_set_size(struct store *st, uint32_t id, uint64_t size)
+{
+	uint8_t k[4];
+	const void *v;
+	size_t vlen;
+	put_be32(k, id);
+	int rc = get(st, T_LOGS, k, 4, &v, &vlen);
+	if (rc != STORE_OK)
+		return rc;
+	char origin[300];
+	if (vlen < 9 || vlen - 8 >= sizeof origin) {
+		snprintf(st->err, sizeof st->err, "logs.db: malformed record");
+		return STORE_ERROR;
+	}
+	memcpy(origin, (const char *)v + 8, vlen - 8);
+	origin[vlen - 8] = '\0';
+	return log_write(st, id, origin, size);
+}
+
+int store_entry_put(struct store *st, uint32_t log, uint64_t index, const void *data, size_t len)
+{
+	uint8_t k[12];
+	key12(k, log, index);
+	return put(st, T_ENTRIES, k, 12, data, len, DB_NOOVERWRITE);
+}
+
+int store_entry_get(struct store *st, uint32_t log, uint64_t index, const void **data, size_t *len)
+{
+	uint8_t k[12];
+	key12(k, log, index);
+	return get(st, T_ENTRIES, k, 12, data, len);
+}
+
+int store_hashes_put(struct store *st, uint32_t log, uint64_t leaf, const uint8_t *hashes, size_t n)
+{
+	uint8_t k[12];
+	key12(k, log, leaf);
+	return put(st, T_HASHES, k, 12, hashes, n * 32, DB_NOOVERWRITE);
+}
+
+int store_hashes_get(struct store *st, uint32_t log, uint64_t leaf, unsigned level, uint8_t out[32])
+{
+	uint8_t k[12];
+	const void *v;
+	size_t vlen;
+	key12(k, log, leaf);
+	int rc = get(st, T_HASHES, k, 12, &v, &vlen);
+	if (rc != STORE_OK)
+		return rc;
+	if (level == 0 || vlen % 32 != 0 || vlen / 32 < level) {
+		snprintf(st->err, sizeof st->err, "hashes.db: no level %u hash at leaf %llu",
+			 level, (unsigned long long)leaf);
+		return STORE_ERROR;
+	}
+	memcpy(out, (const uint8_t *)v + (level - 1) * 32, 32);
+	return STORE_OK;
+}
+
+int store_leaf_put(struct store *st, const uint8_t hash[32], uint32_t log, uint64_t index)
+{
+	uint8_t v[12];
+	key12(v, log, index);
+	int rc = put(st, T_LEAVES, hash, 32, v, 12, DB_NOOVERWRITE);
+	return rc;
+}
+
+static bool prefix_match(const uint8_t *key, const uint8_t *prefix, size_t bits)
+{
+	size_t bytes = bits / 8;
+	if (memcmp(key, prefix, bytes) != 0)
+		return false;
+	if (bits % 8 == 0)
+		return true;
+	uint8_t mask = (uint8_t)(0xff << (8 - bits % 8));
+	return (key[bytes] & mask) == (prefix[bytes] & mask);
+}
+
+int store_leaf_find(struct store *st, const uint8_t *prefix, size_t prefix_bits,
+		    uint8_t hash[32], uint32_t *log, uint64_t *index, bool *ambiguous)
+{
+	DBC *dbc;
+	DBT key, data;
+	uint8_t start[32] = {0};
+	size_t plen = (prefix_bits + 7) / 8;
+	*ambiguous = false;
+	memcpy(start, prefix, plen);
+	if (prefix_bits % 8)
+		start[plen - 1] &= (uint8_t)(0xff << (8 - prefix_bits % 8));
+	int ret = st->db[T_LEAVES]->cursor(st->db[T_LEAVES], st->txn, &dbc, 0);
+	if (ret != 0)
+		return fail(st, ret, "leaves.db");
+	memset(&key, 0, sizeof key);
+	memset(&data, 0, sizeof data);
+	uint8_t kbuf[32];
+	key.data = kbuf;
+	key.ulen = sizeof kbuf;
+	key.size = 32;
+	key.flags = DB_DBT_USERMEM;
+	memcpy(kbuf, start, 32);
+	int rc = STORE_NOTFOUND;
+	ret = dbc->get(dbc, &key, &data, DB_SET_RANGE);
+	if (ret == 0 && key.size == 32 && data.size == 12 && prefix_match(kbuf, prefix, prefix_bits)) {
+		memcpy(hash, kbuf, 32);
+		*log = get_be32(data.data);
+		*index = get_be64((uint8_t *)data.data + 4);
+		rc = STORE_OK;
+		ret = dbc->get(dbc, &key, &data, DB_NEXT);
+		if (ret == 0 && prefix_match(kbuf, prefix, prefix_bits))
+			*ambiguous = true;
+	}
+	if (ret != 0 && ret != DB_NOTFOUND)
+		rc = fail(st, ret, "leaves.db");
+	dbc->close(dbc);
+	return rc;
+}
+
+int store_checkpoint_put(struct store *st, uint32_t log, uint64_t size, const char *note, size_t len)
+{
+	uint8_t k[12];
+	key12(k, log, size);
+	return put(st, T_CHECKPOINTS, k, 12, note, len, DB_NOOVERWRITE);
+}
+
+int store_checkpoint_get(struct store *st, uint32_t log, uint64_t size, const char **note, size_t *len)
+{
+	uint8_t k[12];
+	const void *v;
+	key12(k, log, size);
+	int rc = get(st, T_CHECKPOINTS, k, 12, &v, len);
+	*note = v;
+	return rc;
+}
+
+int store_checkpoint_latest(struct store *st, uint32_t log, uint64_t *size, const char **note,
+			    size_t *len)
+{
+	DBC *dbc;
+	DBT key, data;
+	uint8_t k[12];
+	int ret = st->db[T_CHECKPOINTS]->cursor(st->db[T_CHECKPOINTS], st->txn, &dbc, 0);
+	if (ret != 0)
+		return fail(st, ret, "checkpoints.db");
+	/* Position just past this log's keys, then step back. */
+	key12(k, log + 1, 0);
+	dbt_in(&key, k, 12);
+	key.ulen = 12;
+	key.flags = DB_DBT_USERMEM;
+	dbt_out(st, &data);
+	ret = dbc->get(dbc, &key, &data, DB_SET_RANGE);
+	if (ret == 0)
+		ret = dbc->get(dbc, &key, &data, DB_PREV);
+	else if (ret == DB_NOTFOUND)
+		ret = dbc->get(dbc, &key, &data, DB_LAST);
+	dbt_keep(st, &data);
+	int rc = STORE_OK;
+	if (ret != 0)
+		rc = fail(st, ret, "checkpoints.db");
+	else if (key.size != 12 || get_be32(k) != log)
+		rc = STORE_NOTFOUND;
+	else {
+		*size = get_be64(k + 4);
+		*note = data.data;
+		*len = data.size;
+	}
+	dbc->close(dbc);
+	return rc;
+}
+
+#define BULK_BUFFER (1u << 20)
+
+struct store_cursor *store_cursor_open(struct store *st, enum store_table table, uint32_t log)
+{
+	static const int map[] = {[STORE_ENTRIES] = T_ENTRIES, [STORE_HASHES] = T_HASHES,
+				  [STORE_CHECKPOINTS] = T_CHECKPOINTS};
+	struct store_cursor *c = xcalloc(1, sizeof *c);
+	int t = map[table];
+	int ret = st->db[t]->cursor(st->db[t], st->txn, &c->dbc, 0);
+	if (ret != 0) {
+		fail(st, ret, table_file[t]);
+		free(c);
+		return NULL;
+	}
+	c->st = st;
+	c->log = log;
+	c->data.data = xmalloc(BULK_BUFFER);
+	c->data.ulen = BULK_BUFFER;
+	c->data.flags = DB_DBT_USERMEM;
+	c->key.data = c->start;
+	c->key.size = 12;
+	c->key.ulen = 12;
+	c->key.flags = DB_DBT_USERMEM;
+	key12(c->start, log, 0);
+	return c;
+}
+
+int store_cursor_seek(struct store_cursor *c, uint64_t from)
+{
+	key12(c->start, c->log, from);
+	c->started = false;
+	c->done = false;
+	c->iter = NULL;
+	return STORE_OK;
+}
+
+int store_cursor_next(struct store_cursor *c, uint64_t *key, const void **data, size_t *len)
+{
+	for (;;) {
+		if (c->done)
+			return STORE_NOTFOUND;
+		if (c->iter) {
+			void *k, *v;
+			u_int32_t klen, vlen;
+			DB_MULTIPLE_KEY_NEXT(c->iter, &c->data, k, klen, v, vlen);
+			if (k) {
+				if (klen != 12 || get_be32(k) != c->log) {
+					c->done = true;
+					if (klen != 12) {
+						snprintf(c->st->err, sizeof c->st->err, "malformed key");
+						return STORE_ERROR;
+					}
+					return STORE_NOTFOUND;
+				}
+				*key = get_be64((uint8_t *)k + 4);
+				*data = v;
+				*len = vlen;
+				return STORE_OK;
+			}
+			c->iter = NULL;
+		}
+		c->key.size = 12;
+		int ret = c->dbc->get(c->dbc, &c->key, &c->data,
+				      (c->started ? DB_NEXT : DB_SET_RANGE) | DB_MULTIPLE_KEY);
+		c->started = true;
+		if (ret == DB_NOTFOUND) {
+			c->done = true;
+			return STORE_NOTFOUND;
+		}
+		if (ret != 0)
+			return fail(c->st, ret, "cursor");
+		DB_MULTIPLE_INIT(c->iter, &c->data);
+	}
+}
+
+void store_cursor_close(struct store_cursor *c)
+{
+	if (!c)
+		return;
+	c->dbc->close(c->dbc);
+	free(c->data.data);
+	free(c);
+}

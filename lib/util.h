@@ -1,0 +1,75 @@
+/* Shared helpers: diagnostics, exit codes, hex, big-endian integers, time. */
+#ifndef CHOBO_UTIL_H
+#define CHOBO_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <sysexits.h>
+
+/* "Verified and found invalid": distinct from 0 and from every sysexits code. */
+#define EXIT_INVALID 1
+
+/* Bounds on outside input, documented in chobo(7). */
+#define CHOBO_MAX_LINE      (64 * 1024)     /* one JSON Lines input line, bytes */
+#define CHOBO_MAX_ENTRY     (64 * 1024)     /* one stored entry, bytes */
+#define CHOBO_MAX_BATCH     1000000         /* entries in one chain-append batch */
+#define CHOBO_MAX_BATCH_BYTES (512UL << 20) /* bytes in one batch */
+#define CHOBO_MAX_NOTE      (64 * 1024)     /* a signed note (checkpoint) */
+#define CHOBO_MAX_TREE_SIZE (UINT64_C(1) << 48)
+
+/* Program name used as the prefix of every diagnostic. */
+extern const char *chobo_progname;
+/* Set by -q: suppresses chobo_info(). */
+extern bool chobo_quiet;
+
+/* Print "program: message" on stderr. */
+void chobo_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print "program: message: strerror(errno)" on stderr. */
+void chobo_warn_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print a diagnostic unless -q was given. */
+void chobo_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print "program: message" and exit with code. */
+void chobo_die(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+
+/* malloc/realloc/strdup that exit with EX_OSERR when memory runs out. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+
+/* Write 64 lowercase hex digits of a 32-byte hash into out[65]. */
+void hex32(char out[65], const uint8_t hash[32]);
+/* Parse exactly 2*len hex digits from s into out; false on any other input. */
+bool hex_decode(uint8_t *out, size_t len, const char *s);
+
+/* Big-endian integer encoding, as used in every stored key. */
+void put_be32(uint8_t *p, uint32_t v);
+void put_be64(uint8_t *p, uint64_t v);
+uint32_t get_be32(const uint8_t *p);
+uint64_t get_be64(const uint8_t *p);
+
+/* Parse a decimal uint64 without sign or leading zeros; false on anything else. */
+bool parse_u64(const char *s, uint64_t *out);
+
+/* True when buf[0..len) is valid UTF-8 (no overlongs, no surrogates). */
+bool utf8_valid(const uint8_t *buf, size_t len);
+
+/* Current time as seconds since the epoch, from CHOBO_NOW if set (RFC 3339). */
+bool chobo_now(int64_t *out);
+/* Format seconds as RFC 3339 UTC "YYYY-MM-DDTHH:MM:SSZ" into out[21]. */
+void time_format(char out[21], int64_t t);
+/* Parse RFC 3339 (UTC "Z" or numeric offset, optional fraction ignored); false if malformed. */
+bool time_parse(const char *s, int64_t *out);
+
+/* Write all of buf to fd, retrying on EINTR and short writes; false on error. */
+bool write_all(int fd, const void *buf, size_t len);
+/* Read a whole file of at most max bytes; NUL-terminated; NULL with errno on error. */
+char *read_file(const char *path, size_t max, size_t *len);
+/* Write a file atomically (temp file, fsync, rename) with the given mode. */
+bool write_file_atomic(const char *path, const void *buf, size_t len, int mode);
+/* Join a directory and a name into a newly allocated path. */
+char *path_join(const char *dir, const char *name);
+
+#endif

@@ -1,0 +1,71 @@
+# Shared helpers for chobo's shell tests: TAP output and a scratch directory.
+# Each test sources this file, calls plan N, then ok/not_ok/check.
+
+set -u
+: "${top_builddir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_srcdir:=$top_builddir}"
+PATH="$top_builddir:$PATH"
+export PATH
+export CHOBO_LOCK_WAIT="${CHOBO_LOCK_WAIT:-120}"
+unset CHOBO_LEDGER CHOBO_NOW
+
+tap_n=0
+tap_failed=0
+T=$(mktemp -d "${TMPDIR:-/tmp}/chobo-test.XXXXXX") || exit 99
+trap 'rm -rf "$T"' EXIT
+
+plan() { echo "1..$1"; }
+
+ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
+
+not_ok() {
+	tap_n=$((tap_n + 1))
+	tap_failed=$((tap_failed + 1))
+	echo "not ok $tap_n - $*"
+}
+
+# check DESCRIPTION COMMAND...: one test point from a command's exit status.
+check() {
+	desc=$1
+	shift
+	if "$@" >"$T/.out" 2>"$T/.err"; then
+		ok "$desc"
+	else
+		not_ok "$desc"
+		sed 's/^/# /' "$T/.err" | head -20
+	fi
+}
+
+# check_exit CODE DESCRIPTION COMMAND...: the command must exit with CODE.
+check_exit() {
+	want=$1
+	desc=$2
+	shift 2
+	"$@" >"$T/.out" 2>"$T/.err"
+	got=$?
+	if [ "$got" -eq "$want" ]; then
+		ok "$desc"
+	else
+		not_ok "$desc (exit $got, wanted $want)"
+		sed 's/^/# /' "$T/.err" | head -20
+	fi
+}
+
+# new_ledger DIR [ORIGIN]: a fresh ledger, quietly.
+new_ledger() {
+	chain-init --origin "${2:-test.example/node-1}" "$1" >/dev/null
+}
+
+# notes N [PREFIX]: N note entries as JSON Lines.
+notes() {
+	awk -v n="$1" -v p="${2:-note}" 'BEGIN { for (i = 0; i < n; i++) printf "{\"type\":\"note\",\"body\":{\"text\":\"%s %d\"}}\n", p, i }'
+}
+
+# snapshot DIR: a digest of the ledger's visible content (entries and latest checkpoint).
+snapshot() {
+	{ chain-log -L "$1"; chain-proof -L "$1" checkpoint --raw; } | sha256sum
+}
+
+done_testing() {
+	[ "$tap_failed" -eq 0 ]
+}
