@@ -33,6 +33,8 @@ struct problem {
 
 struct audit {
 	const struct trust *trust;
+	bool hash_differs;          /* a stored interior hash differs from the recomputed one */
+	uint64_t hash_differs_at;
 	const struct checkpoint *against;   /* a checkpoint the auditor kept, or NULL */
 	bool against_seen;
 	uint64_t entries, checkpoints, logs;
@@ -70,9 +72,17 @@ static int check_checkpoint(struct audit *a, const char *origin, uint64_t size,
 		return problem(a, origin, "checkpoint", size, "checkpoint says tree size %llu",
 			       (unsigned long long)cp.size);
 	merkle_stack_root(stack, root);
-	if (memcmp(root, cp.root, 32) != 0)
+	if (memcmp(root, cp.root, 32) != 0) {
+		if (a->hash_differs)
+			return problem(a, origin, "entry", a->hash_differs_at,
+				       "entries do not match the signed checkpoint of size %llu: "
+				       "changed at or before this index", (unsigned long long)size);
 		return problem(a, origin, "checkpoint", size,
 			       "signed root hash differs from the root of the stored entries");
+	}
+	if (a->hash_differs)
+		return problem(a, origin, "hashes", a->hash_differs_at,
+			       "stored interior hashes differ from the tree of the (signed) entries");
 	a->checkpoints++;
 	return 0;
 }
@@ -169,11 +179,15 @@ static int verify_log(struct audit *a, struct store *st, uint32_t id, const char
 		unsigned n = merkle_stack_push(&stack, leaf, formed);
 		a->entries++;
 		if (n > 0) {
-			if (!c.has_hash || c.hash_key != index || c.hash_len != n * 32 ||
-			    memcmp(c.hash_data, formed, n * 32) != 0) {
-				rc = problem(a, origin, "hashes", index,
-					     "stored interior hashes differ from the recomputed tree");
+			if (!c.has_hash || c.hash_key != index) {
+				rc = problem(a, origin, "hashes", index, "stored interior hashes are missing");
 				goto out;
+			}
+			/* Which changed, an entry or a hash, the next checkpoint tells. */
+			if (!a->hash_differs && (c.hash_len != n * 32 ||
+						 memcmp(c.hash_data, formed, n * 32) != 0)) {
+				a->hash_differs = true;
+				a->hash_differs_at = index;
 			}
 			if ((rc = advance(st, c.hashes, &c.has_hash, &c.hash_key, &c.hash_data,
 					  &c.hash_len, a, origin)))
@@ -194,6 +208,9 @@ static int verify_log(struct audit *a, struct store *st, uint32_t id, const char
 	} else if (stack.size != log_size) {
 		rc = problem(a, origin, "log", stack.size, "the log records %llu entries but holds %llu",
 			     (unsigned long long)log_size, (unsigned long long)stack.size);
+	} else if (a->hash_differs) {
+		rc = problem(a, origin, "hashes", a->hash_differs_at,
+			     "stored interior hashes differ from the recomputed tree");
 	} else {
 		uint64_t last;
 		const char *note;
