@@ -14,7 +14,9 @@ tap_failed=0
 T=$(mktemp -d "${TMPDIR:-/tmp}/chobo-test.XXXXXX") || exit 99
 trap 'rm -rf "$T"' EXIT
 
-plan() { echo "1..$1"; }
+tap_planned=
+# plan N: announce the number of test points (or let done_testing count them).
+plan() { tap_planned=$1; echo "1..$1"; }
 
 ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
 
@@ -37,12 +39,15 @@ check() {
 }
 
 # check_exit CODE DESCRIPTION COMMAND...: the command must exit with CODE.
+# Its output stays in $T/last.out and $T/last.err for the checks that follow.
 check_exit() {
 	want=$1
 	desc=$2
 	shift 2
-	"$@" >"$T/.out" 2>"$T/.err"
+	"$@" >"$T/last.out" 2>"$T/last.err"
 	got=$?
+	cp "$T/last.out" "$T/.out"
+	cp "$T/last.err" "$T/.err"
 	if [ "$got" -eq "$want" ]; then
 		ok "$desc"
 	else
@@ -67,5 +72,6 @@ snapshot() {
 }
 
 done_testing() {
+	[ -n "$tap_planned" ] || echo "1..$tap_n"
 	[ "$tap_failed" -eq 0 ]
 }

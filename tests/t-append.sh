@@ -1,1 +1,83 @@
-echo 1..0
+#!/bin/sh
+# chain-append: receipts, all-or-nothing batches, refusal of bad input.
+. "${top_srcdir:-.}/tests/lib.sh"
+
+L=$T/ledger
+new_ledger "$L"
+notes 5 first >"$T/five.jsonl"
+check "a batch of five is appended" sh -c "CHOBO_NOW=2026-11-22T09:00:00Z chain-append -L '$L' '$T/five.jsonl' >'$T/r1'"
+check "one receipt per entry, dense indexes, the batch's tree size and time" python3 -c "
+import json
+r = [json.loads(l) for l in open('$T/r1')]
+assert [x['leaf_index'] for x in r] == [0, 1, 2, 3, 4]
+assert all(x['tree_size'] == 5 and x['type'] == 'note' and x['time'] == '2026-11-22T09:00:00Z' for x in r)
+"
+chain-log -L "$L" >"$T/log1"
+check "each receipt's leaf hash is SHA-256(0x00 || stored bytes)" python3 -c "
+import hashlib, json
+r = [json.loads(l) for l in open('$T/r1')]
+lines = open('$T/log1', 'rb').read().split(b'\n')[:-1]
+assert len(lines) == 5
+for x, line in zip(r, lines):
+    assert hashlib.sha256(b'\0' + line).hexdigest() == x['leaf_hash']
+"
+check "the stored envelope names log, index, time, type and body" python3 -c "
+import json
+e = json.loads(open('$T/log1').readline())
+assert list(e) == ['log', 'index', 'time', 'type', 'body']
+assert e['log'] == 'test.example/node-1' and e['index'] == 0 and e['body'] == {'text': 'first 0'}
+"
+check "a doc.attest entry is accepted" sh -c "echo '{\"type\":\"doc.attest\",\"body\":{\"sha256\":\"$(printf x | sha256sum | cut -c1-64)\",\"issuer\":\"city.example\",\"issued\":\"2026-04-01T00:00:00+09:00\",\"kind\":\"permit\"}}' | chain-append -L '$L' >/dev/null"
+
+before=$(snapshot "$L")
+# bad INPUT DESCRIPTION EXPECTED-MESSAGE: appending INPUT (a file) fails with 65, names line 2, changes nothing.
+bad() {
+	input=$1 desc=$2 msg=$3
+	{ echo '{"type":"note","body":{"text":"good line"}}'; cat "$input"; } >"$T/bad.jsonl"
+	chain-append -L "$L" "$T/bad.jsonl" >"$T/bad.out" 2>"$T/bad.err"
+	rc=$?
+	if [ $rc -eq 65 ] && grep -q "bad.jsonl:2: .*$msg" "$T/bad.err" && [ ! -s "$T/bad.out" ] &&
+	   [ "$(snapshot "$L")" = "$before" ]; then
+		ok "refused, nothing appended: $desc"
+	else
+		not_ok "refused, nothing appended: $desc (exit $rc)"
+		sed 's/^/# /' "$T/bad.err"
+	fi
+}
+line() { printf '%s\n' "$1" >"$T/in"; }
+line '{"type":"note","body":{"text":"x"}'; bad "$T/in" "broken JSON" "invalid JSON"
+line '{"type":"nosuch","body":{}}'; bad "$T/in" "unknown type" "unknown entry type"
+line '{"type":"note","body":{}}'; bad "$T/in" "missing required field" "missing field body.text"
+line '{"type":"note","body":{"text":5}}'; bad "$T/in" "wrong field type" "body.text must be"
+line '{"type":"note","body":{"text":"x","name":"Taro"}}'; bad "$T/in" "unknown body field" "unknown field body.name"
+line '{"type":"note","body":{"text":""}}'; bad "$T/in" "empty text" "body.text must be 1 to"
+line '{"type":"note","body":{"text":"x"},"index":7}'; bad "$T/in" "extra top-level field" "unexpected field"
+line '{"type":"note","body":["x"]}'; bad "$T/in" "body not an object" "body must be an object"
+line '[1,2]'; bad "$T/in" "not an object" "must be a JSON object"
+line '{"type":"note","body":{"text":"a\u0000b"}}'; bad "$T/in" "NUL in a string" "NUL"
+line '{"type":"note","type":"note","body":{"text":"x"}}'; bad "$T/in" "duplicate key" "invalid JSON"
+line '{"type":"doc.attest","body":{"sha256":"ABC","issuer":"c","issued":"2026-01-01T00:00:00Z","kind":"k"}}'; bad "$T/in" "malformed sha256" "body.sha256 must be"
+line '{"type":"doc.attest","body":{"sha256":"'"$(printf x | sha256sum | cut -c1-64)"'","issuer":"c","issued":"yesterday","kind":"k"}}'; bad "$T/in" "malformed time" "body.issued must be"
+printf '{"type":"note","body":{"text":"\377\376"}}\n' >"$T/in"; bad "$T/in" "invalid UTF-8" "not valid UTF-8"
+python3 -c "print('{\"type\":\"note\",\"body\":{\"text\":\"' + 'x' * 70000 + '\"}}')" >"$T/in"; bad "$T/in" "line over 64 KiB" "line longer than"
+python3 -c "print('{\"type\":\"note\",\"body\":{\"text\":\"' + 'x' * 20000 + '\"}}')" >"$T/in"; bad "$T/in" "text over its 16 KiB bound" "body.text must be 1 to"
+
+check_exit 65 "a bad line in the second file refuses the whole batch" sh -c "printf '%s\n' '{\"type\":\"nosuch\",\"body\":{}}' >'$T/second'; chain-append -L '$L' '$T/five.jsonl' '$T/second'"
+check "... and nothing was appended" test "$(snapshot "$L")" = "$before"
+check "empty input appends nothing and succeeds" sh -c "chain-append -q -L '$L' </dev/null"
+check "... and nothing was appended" test "$(snapshot "$L")" = "$before"
+notes 1 last >"$T/one.jsonl"
+check_exit 66 "a missing input file is an error" chain-append -L "$L" "$T/does-not-exist"
+check_exit 66 "a missing ledger is an error" chain-append -L "$T/nowhere" "$T/one.jsonl"
+
+chmod 640 "$L/keys/node.key"
+check_exit 77 "a group-readable secret key is refused" chain-append -L "$L" "$T/one.jsonl"
+chmod 600 "$L/keys/node.key"
+check "... and nothing was appended" test "$(snapshot "$L")" = "$before"
+
+flock "$L/db/lock" sleep 4 &
+sleep 1
+check_exit 75 "a busy ledger times out with EX_TEMPFAIL" env CHOBO_LOCK_WAIT=1 chain-append -L "$L" "$T/one.jsonl"
+wait
+check "after the lock is released appends work again" sh -c "chain-append -L '$L' '$T/one.jsonl' | grep -q '\"leaf_index\":6'"
+done_testing

@@ -164,6 +164,10 @@ run_phase() {
 		not_ok "$name: chain-log exit $rc"
 		sed 's/^/# /' "$T/$name.log.err" | head -5
 	fi
+	# How often the log switches from one writer to another: > 0 means the
+	# writers really ran side by side.
+	switches=$(sed 's/.*"text":"writer \([0-9]*\) .*/\1/' "$T/$name.log" | uniq | wc -l)
+	echo "# $name: $((switches - 1)) switches between writers in the log"
 	for c in count dense receipts batches order unique; do
 		check "$name: $c" python3 "$T/check.py" "$c" "$T/$name.log" 4 "$per" "$batch" "$D"
 	done

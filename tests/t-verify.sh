@@ -1,1 +1,56 @@
-echo 1..0
+#!/bin/sh
+# chain-verify: reports, trust, --against, rollback and fork, read-only audits.
+. "${top_srcdir:-.}/tests/lib.sh"
+
+L=$T/ledger
+new_ledger "$L"
+notes 3 a | chain-append -q -L "$L" >/dev/null
+cp -a "$L" "$T/fork"                     # same keys, same first three entries
+cp -a "$L" "$T/old3"                     # the ledger as it was at size 3
+chain-proof -L "$L" checkpoint --raw >"$T/cp3"
+notes 4 b | chain-append -q -L "$L" >/dev/null
+chain-proof -L "$L" checkpoint --raw >"$T/cp7"
+notes 4 other | chain-append -q -L "$T/fork" >/dev/null
+chain-proof -L "$T/fork" checkpoint --raw >"$T/fork7"
+
+check "a valid ledger: exit 0 and a JSON report" sh -c "chain-verify '$L' >'$T/report'"
+check "the report counts logs, entries and checkpoints" python3 -c "
+import json
+r = json.load(open('$T/report'))
+assert r['ok'] is True and r['logs'] == 1 and r['entries'] == 7 and r['checkpoints'] == 3, r
+assert 'problem' not in r
+"
+check "--against an older checkpoint the auditor kept" chain-verify --against "$T/cp3" "$L"
+check "--against the current checkpoint" chain-verify --against "$T/cp7" "$L"
+check_exit 1 "--against a checkpoint of a forked history: invalid" chain-verify --against "$T/fork7" "$L"
+check "... and the report says why" grep -q '"ok":false.*not consistent with the checkpoint' "$T/last.out"
+check_exit 1 "a ledger rolled back behind a kept checkpoint: invalid" chain-verify --against "$T/cp7" "$T/old3"
+check "... and the report says the ledger does not reach it" grep -q 'does not reach the checkpoint' "$T/last.out"
+check_exit 1 "the fork's ledger against our kept checkpoint of size 7: invalid" chain-verify --against "$T/cp7" "$T/fork"
+
+echo "$(cat "$L/keys/witness.pub")" >"$T/witness-only"
+check_exit 1 "trusting only the witness key: no trusted log signature, invalid" chain-verify --trust "$T/witness-only" "$L"
+new_ledger "$T/stranger"
+check_exit 1 "trusting another node's key (same origin name): invalid" chain-verify --trust "$T/stranger/keys/node.pub" "$L"
+check "--trust with the right key file" chain-verify --trust "$L/keys/node.pub" "$L"
+check_exit 66 "--trust with a missing file is an error, not a verdict" chain-verify --trust "$T/none" "$L"
+printf 'garbage\n' >"$T/garbage"
+check_exit 78 "--trust with a malformed key is a configuration error" chain-verify --trust "$T/garbage" "$L"
+check_exit 66 "a missing ledger is an error, not a verdict" chain-verify "$T/nowhere"
+
+cp -a "$L" "$T/copy"
+before=$(cd "$T/copy" && find . -type f | sort | xargs sha256sum)
+check "a copy verifies" chain-verify "$T/copy"
+after=$(cd "$T/copy" && find . -type f | sort | xargs sha256sum)
+check "verifying changes no file of the copy" test "$before" = "$after"
+chmod -R a-w "$T/copy"
+check "a read-only copy verifies" chain-verify "$T/copy"
+chmod -R u+w "$T/copy"
+
+: >"$L/db/open"
+check_exit 75 "a ledger left unclean by a killed process is not audited as it is" chain-verify "$L"
+check "... the message says how to recover it" grep -q "not closed cleanly" "$T/last.err"
+check "any other command recovers it" chain-log -L "$L" -q
+check "after recovery it verifies" chain-verify "$L"
+check "-q silences the diagnostic but not the report" sh -c "chain-verify -q --trust '$T/witness-only' '$L' 2>'$T/q.err' | grep -q '\"ok\":false'; test ! -s '$T/q.err'"
+done_testing
