@@ -71,6 +71,10 @@ int main(int argc, char **argv)
 			dir = optarg;
 	}
 
+	int64_t now;
+	if (!chobo_now(&now))
+		chobo_die(EX_USAGE, "CHOBO_NOW is not an RFC 3339 time");
+
 	struct batch batch = {0};
 	if (optind == argc) {
 		rc = read_input(stdin, "stdin", &batch);

@@ -12,31 +12,35 @@
 #include "util.h"
 
 static const char usage[] =
-	"usage: chain-init [-q] --origin ORIGIN [--witness NAME] [DIR]\n"
+	"usage: chain-init [-q] --origin ORIGIN [--witness NAME] [-L DIR | DIR]\n"
 	"Create a ledger in DIR (default: $CHOBO_LEDGER, else ./ledger) and print its keys.\n";
 
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
+		{"ledger", required_argument, NULL, 'L'},
 		{"origin", required_argument, NULL, 'o'},
 		{"witness", required_argument, NULL, 'w'},
 		CLI_COMMON_OPTIONS,
 		{NULL, 0, NULL, 0},
 	};
-	const char *origin = NULL, *witness = NULL;
+	const char *origin = NULL, *witness = NULL, *dir = NULL;
 	int opt;
 	cli_init(argc, argv);
-	while ((opt = getopt_long(argc, argv, "o:w:hVq", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "L:o:w:hVq", options, NULL)) != -1) {
 		if (cli_common_option(opt, usage))
 			continue;
-		if (opt == 'o')
+		if (opt == 'L')
+			dir = optarg;
+		else if (opt == 'o')
 			origin = optarg;
 		else if (opt == 'w')
 			witness = optarg;
 	}
-	if (!origin || argc - optind > 1)
+	if (!origin || argc - optind > (dir ? 0 : 1))
 		cli_usage_error(usage);
-	const char *dir = optind < argc ? argv[optind] : ledger_default_dir();
+	if (!dir)
+		dir = optind < argc ? argv[optind] : ledger_default_dir();
 	char *witness_default = NULL;
 	if (!witness) {
 		size_t n = strlen(origin) + 16;

@@ -13,9 +13,9 @@
 #include "util.h"
 
 static const char usage[] =
-	"usage: chain-proof inclusion [-L DIR] [--log ORIGIN] (--index N | --leaf HASH) [--size N]\n"
-	"       chain-proof consistency [-L DIR] [--log ORIGIN] OLD [NEW]\n"
-	"       chain-proof checkpoint [-L DIR] [--log ORIGIN] [--size N] [--raw]\n"
+	"usage: chain-proof inclusion [-q] [-L DIR] [--log ORIGIN] (--index N | --leaf HASH) [--size N]\n"
+	"       chain-proof consistency [-q] [-L DIR] [--log ORIGIN] OLD [NEW]\n"
+	"       chain-proof checkpoint [-q] [-L DIR] [--log ORIGIN] [--size N] [--raw]\n"
 	"Print a proof or a checkpoint as JSON (sizes default to the latest checkpoint).\n";
 
 struct request {

@@ -19,7 +19,7 @@
 #include "util.h"
 
 static const char usage[] =
-	"usage: chain-verify [-q] [--trust FILE] [--against CHECKPOINT] [DIR]\n"
+	"usage: chain-verify [-q] [--trust FILE] [--against CHECKPOINT] [-L DIR | DIR]\n"
 	"Audit a ledger (default: $CHOBO_LEDGER, else ./ledger); print one JSON report.\n"
 	"Exit 0 when valid, 1 when invalid, other codes for errors.\n";
 
@@ -264,25 +264,29 @@ static int load_against(const char *path, const struct trust *trust, struct chec
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
+		{"ledger", required_argument, NULL, 'L'},
 		{"trust", required_argument, NULL, 't'},
 		{"against", required_argument, NULL, 'a'},
 		CLI_COMMON_OPTIONS,
 		{NULL, 0, NULL, 0},
 	};
-	const char *trust_file = NULL, *against_file = NULL;
+	const char *trust_file = NULL, *against_file = NULL, *dir = NULL;
 	int opt;
 	cli_init(argc, argv);
-	while ((opt = getopt_long(argc, argv, "hVq", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "L:hVq", options, NULL)) != -1) {
 		if (cli_common_option(opt, usage))
 			continue;
-		if (opt == 't')
+		if (opt == 'L')
+			dir = optarg;
+		else if (opt == 't')
 			trust_file = optarg;
 		else if (opt == 'a')
 			against_file = optarg;
 	}
-	if (argc - optind > 1)
+	if (argc - optind > (dir ? 0 : 1))
 		cli_usage_error(usage);
-	const char *dir = optind < argc ? argv[optind] : ledger_default_dir();
+	if (!dir)
+		dir = optind < argc ? argv[optind] : ledger_default_dir();
 
 	struct trust trust;
 	struct checkpoint against;
@@ -298,10 +302,15 @@ int main(int argc, char **argv)
 		cli_exit(rc);
 
 	struct ledger l;
-	if ((rc = ledger_open(&l, dir, STORE_AUDIT)) != 0)
-		cli_exit(rc);
 	struct log_list logs = {0};
-	if (store_log_each(l.store, collect, &logs) != STORE_OK) {
+	rc = ledger_open(&l, dir, STORE_AUDIT);
+	if (rc == EX_DATAERR) {
+		/* A database file that cannot even be opened is a finding, not an error. */
+		problem(&a, "", "log", 0, "damaged database: %s", ledger_open_error);
+		rc = 0;
+	} else if (rc != 0) {
+		cli_exit(rc);
+	} else if (store_log_each(l.store, collect, &logs) != STORE_OK) {
 		chobo_warn("%s: %s", dir, store_error(l.store));
 		rc = EX_IOERR;
 	}
@@ -313,7 +322,7 @@ int main(int argc, char **argv)
 		problem(&a, a.against->origin, "log", a.against->size,
 			"the ledger does not reach the checkpoint given by --against "
 			"(a missing log, or history rolled back)");
-	int crc = ledger_close(&l);
+	int crc = l.store ? ledger_close(&l) : 0;
 	if (a.progress)
 		fputc('\n', stderr);
 	for (size_t i = 0; i < logs.n; i++)

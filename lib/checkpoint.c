@@ -101,23 +101,20 @@ bool checkpoint_verify(const char *note, size_t len, const struct note_verifier 
 		       size_t nkeys, struct checkpoint *out, bool *verified, const char **why)
 {
 	struct note_parts parts;
-	bool local[64];
-	bool *ver = verified;
-	if (!ver) {
-		if (nkeys > 64) {
-			*why = "too many trusted keys";
-			return false;
-		}
-		ver = local;
-	}
-	if (!note_split(note, len, &parts, why) ||
-	    !checkpoint_parse_text(parts.text, parts.text_len, out, why) ||
-	    !note_verify(note, len, keys, nkeys, ver, NULL, why))
-		return false;
-	for (size_t k = 0; k < nkeys; k++)
+	bool *ver = verified ? verified : xcalloc(nkeys, sizeof *ver);
+	bool ok = note_split(note, len, &parts, why) &&
+		  checkpoint_parse_text(parts.text, parts.text_len, out, why) &&
+		  note_verify(note, len, keys, nkeys, ver, NULL, why);
+	bool signed_by_origin = false;
+	for (size_t k = 0; ok && k < nkeys; k++)
 		if (ver[k] && keys[k].type == NOTE_TYPE_ED25519 &&
 		    strcmp(keys[k].name, out->origin) == 0)
-			return true;
-	*why = "checkpoint is not signed by a trusted key of its origin";
-	return false;
+			signed_by_origin = true;
+	if (ok && !signed_by_origin) {
+		*why = "checkpoint is not signed by a trusted key of its origin";
+		ok = false;
+	}
+	if (!verified)
+		free(ver);
+	return ok;
 }

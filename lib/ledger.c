@@ -18,6 +18,8 @@
 #define LOCK_FILE "db/lock"
 #define DEFAULT_LOCK_WAIT 60
 
+char ledger_open_error[600];
+
 const char *ledger_default_dir(void)
 {
 	const char *d = getenv("CHOBO_LEDGER");
@@ -60,6 +62,9 @@ static int lock_ledger(struct ledger *l, enum store_mode mode)
 	uint64_t v;
 	if (env && parse_u64(env, &v) && v < 86400)
 		wait = (unsigned)v;
+	else if (env)
+		chobo_warn("CHOBO_LOCK_WAIT=%s is not a number of seconds below 86400; waiting %u s",
+			   env, wait);
 	if (wait > 0) {
 		struct sigaction sa, old;
 		memset(&sa, 0, sizeof sa);
@@ -158,14 +163,20 @@ int ledger_open(struct ledger *l, const char *dir, enum store_mode mode)
 	}
 	char *dbdir = path_join(dir, "db");
 	const char *err;
-	l->store = store_open(dbdir, mode, false, &err);
+	enum store_open_failure why;
+	l->store = store_open(dbdir, mode, false, &err, &why);
 	free(dbdir);
 	if (!l->store) {
+		static const int code[] = {
+			[STORE_OPEN_MISSING] = EX_NOINPUT, [STORE_OPEN_UNCLEAN] = EX_TEMPFAIL,
+			[STORE_OPEN_DAMAGED] = EX_DATAERR, [STORE_OPEN_ERROR] = EX_IOERR,
+		};
+		snprintf(ledger_open_error, sizeof ledger_open_error, "%s", err);
 		chobo_warn("%s: %s", dir, err);
 		if (l->lockfd >= 0)
 			close(l->lockfd);
 		ledger_reset(l);
-		return mode == STORE_AUDIT ? EX_TEMPFAIL : EX_IOERR;
+		return code[why];
 	}
 	uint64_t size;
 	rc = store_log_find(l->store, l->origin, &l->log_id, &size);
@@ -416,7 +427,8 @@ int ledger_create(const char *dir, const char *origin, const char *witness,
 		/* The empty tree's checkpoint is signed before chobo.conf marks the ledger as made. */
 		char *dbdir = path_join(dir, "db");
 		const char *err;
-		struct store *st = store_open(dbdir, STORE_NORMAL, true, &err);
+		enum store_open_failure why;
+		struct store *st = store_open(dbdir, STORE_NORMAL, true, &err, &why);
 		free(dbdir);
 		uint32_t id;
 		struct checkpoint cp = {.size = 0};
@@ -436,6 +448,7 @@ int ledger_create(const char *dir, const char *origin, const char *witness,
 		if (st && !store_close(st))
 			ok = false;
 	}
+	ok = ok && write_text(dir, LOCK_FILE, "", 0600);
 	snprintf(text, n, "# chobo ledger\norigin = %s\nwitness = %s\n", origin, witness);
 	ok = ok && write_text(dir, "chobo.conf", text, 0644);
 	note_signer_clear(&log_key);

@@ -41,7 +41,14 @@ const char *ledger_default_dir(void);
 int ledger_create(const char *dir, const char *origin, const char *witness,
 		  struct note_verifier *log_pub, struct note_verifier *witness_pub);
 
-/* Open a ledger (waiting for the lock; see chobo(7)); 0 or an exit code after printing why. */
+/* Why the last ledger_open() could not open the store. */
+extern char ledger_open_error[600];
+
+/*
+ * Open a ledger (waiting for the lock; see chobo(7)); 0 or an exit code after
+ * printing why.  EX_DATAERR: a database file is damaged (ledger_open_error
+ * says how); EX_TEMPFAIL: busy, or an audited ledger that needs recovery.
+ */
 int ledger_open(struct ledger *l, const char *dir, enum store_mode mode);
 /* Close the store and release the lock; 0 or an exit code after printing why. */
 int ledger_close(struct ledger *l);

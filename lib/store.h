@@ -27,8 +27,17 @@ enum store_mode {
 	STORE_AUDIT,    /* read the files as they are; never write anything */
 };
 
-/* Open (creating with create) the store in directory dir; NULL with *err set (static text or errno). */
-struct store *store_open(const char *dir, enum store_mode mode, bool create, const char **err);
+/* Why store_open failed. */
+enum store_open_failure {
+	STORE_OPEN_MISSING,   /* no store in that directory */
+	STORE_OPEN_UNCLEAN,   /* audit mode: the last process was killed; open normally to recover */
+	STORE_OPEN_DAMAGED,   /* a database file cannot be read */
+	STORE_OPEN_ERROR,     /* anything else (permissions, memory, ...) */
+};
+
+/* Open (creating with create) the store in directory dir; NULL with *err and *why set. */
+struct store *store_open(const char *dir, enum store_mode mode, bool create, const char **err,
+			 enum store_open_failure *why);
 /* Checkpoint, flush and close; false if anything failed to close cleanly. */
 bool store_close(struct store *st);
 /* The last error message. */

@@ -131,10 +131,12 @@ static void store_free(struct store *st)
 	free(st);
 }
 
-struct store *store_open(const char *dir, enum store_mode mode, bool create, const char **err)
+struct store *store_open(const char *dir, enum store_mode mode, bool create, const char **err,
+			 enum store_open_failure *why)
 {
 	struct store *st = xcalloc(1, sizeof *st);
 	int ret;
+	*why = STORE_OPEN_ERROR;
 	st->mode = mode;
 	st->dir = xstrdup(dir);
 	st->mark = path_join(dir, UNCLEAN_MARK);
@@ -142,6 +144,7 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, con
 
 	if (mode == STORE_AUDIT) {
 		if (access(st->mark, F_OK) == 0) {
+			*why = STORE_OPEN_UNCLEAN;
 			*err = "the ledger was not closed cleanly (a process was killed while using it); "
 			       "any chobo command run on the ledger itself recovers it";
 			goto fail_free;
@@ -186,9 +189,11 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, con
 			goto fail_env;
 		if ((ret = db->open(db, NULL, table_file[t], NULL, DB_BTREE, oflags, 0600)) != 0) {
 			if (ret == ENOENT) {
+				*why = STORE_OPEN_MISSING;
 				*err = "no ledger database here";
 				goto fail_close;
 			}
+			*why = STORE_OPEN_DAMAGED;
 			goto fail_env;
 		}
 	}

@@ -38,6 +38,16 @@ printf 'garbage\n' >"$T/garbage"
 check_exit 78 "--trust with a malformed key is a configuration error" chain-verify --trust "$T/garbage" "$L"
 check_exit 66 "a missing ledger is an error, not a verdict" chain-verify "$T/nowhere"
 
+for i in $(seq 70); do cat "$T/stranger/keys/node.pub"; done >"$T/many"
+cat "$L/keys/node.pub" >>"$T/many"
+check "a trust file with more than 64 keys" chain-verify --trust "$T/many" "$L"
+check "-L names the ledger like the other programs" chain-verify -L "$L"
+
+cp -a "$L" "$T/damaged"
+dd if=/dev/zero of="$T/damaged/db/entries.db" bs=512 count=8 conv=notrunc 2>/dev/null
+check_exit 1 "a database file that cannot be opened is reported as invalid" chain-verify "$T/damaged"
+check "... with a JSON report that names the damage" grep -q '"ok":false.*damaged database' "$T/last.out"
+
 cp -a "$L" "$T/copy"
 before=$(cd "$T/copy" && find . -type f | sort | xargs sha256sum)
 check "a copy verifies" chain-verify "$T/copy"
