@@ -287,7 +287,7 @@ bool note_split(const char *msg, size_t len, struct note_parts *out, const char 
 		return false;
 	}
 	for (size_t i = 0; i < len; i++) {
-		if ((m[i] < 0x20 && m[i] != '\n') || m[i] == 0x7f) {
+		if (m[i] < 0x20 && m[i] != '\n') {
 			*why = "note contains a control character";
 			return false;
 		}

@@ -357,6 +357,17 @@ static void test_edge_cases(void)
 	merkle_leaf_hash(leaf, ref_leaves[5].data, ref_leaves[5].len - 1);
 	ok(!merkle_verify_inclusion(5, 8, leaf, P, n, r[8]), "inclusion: truncated entry rejected");
 
+	/*
+	 * A short proof whose partial result is passed off as the root: only the
+	 * final sn == 0 check (RFC 9162 step 5) tells these apart.
+	 */
+	uint8_t partial[32];
+	ok(!merkle_verify_inclusion(0, 2, tree.leaf[0], P, 0, tree.leaf[0]),
+	   "inclusion: size 2, empty proof, leaf as root rejected");
+	unhex(partial, N4_7);
+	ok(!merkle_verify_inclusion(5, 8, tree.leaf[5], P, n - 1, partial),
+	   "inclusion: missing last hash with the partial result as root rejected");
+
 	/* Consistency. */
 	ok(merkle_verify_consistency(8, 8, r[8], r[8], P, 0), "consistency old == new: empty proof, equal roots");
 	memcpy(p2[0], r[4], 32);
@@ -385,6 +396,14 @@ static void test_edge_cases(void)
 	ok(!merkle_verify_consistency(6, 8, r[5], r[8], P, n), "consistency: wrong old root rejected");
 	ok(!merkle_verify_consistency(6, 8, r[6], r[7], P, n), "consistency: wrong new root rejected");
 	ok(!merkle_verify_consistency(5, 8, r[6], r[8], P, n), "consistency: wrong old size rejected");
+	/* After [N4_5, N6_7] the running old and new roots are N4_5 and N4_7; step 7's sn == 0 rejects. */
+	{
+		uint8_t n45[32], n47[32];
+		unhex(n45, N4_5);
+		unhex(n47, N4_7);
+		ok(!merkle_verify_consistency(6, 8, n45, n47, P, n - 1),
+		   "consistency: missing last hash with the partial results as roots rejected");
+	}
 	tree.limit = MAX_LEAVES;
 }
 
