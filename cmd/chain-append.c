@@ -19,15 +19,16 @@ static const char usage[] =
 static int read_input(FILE *fp, const char *name, struct batch *b)
 {
 	struct jsonl_reader r;
+	struct json_doc doc = {0};
 	char err[256];
-	json_t *obj;
+	const char *line;
+	size_t len;
 	enum jsonl_status s;
 	int rc = 0;
 	jsonl_init(&r, fp, name);
-	while ((s = jsonl_next(&r, &obj, err, sizeof err)) == JSONL_OK) {
+	while ((s = jsonl_next_line(&r, &line, &len, err, sizeof err)) == JSONL_OK) {
 		struct entry_input in;
-		bool ok = entry_input_parse(obj, &in, err, sizeof err);
-		json_decref(obj);
+		bool ok = entry_input_parse(line, len, &doc, &in, err, sizeof err);
 		if (ok && in.body_len + 512 > CHOBO_MAX_ENTRY) {
 			snprintf(err, sizeof err, "entry larger than %d bytes", CHOBO_MAX_ENTRY);
 			ok = false;
@@ -37,12 +38,12 @@ static int read_input(FILE *fp, const char *name, struct batch *b)
 				 CHOBO_MAX_BATCH, CHOBO_MAX_BATCH_BYTES);
 			ok = false;
 		}
-		free(in.body);
 		if (!ok) {
 			s = JSONL_BAD;
 			break;
 		}
 	}
+	json_doc_free(&doc);
 	if (s == JSONL_BAD) {
 		chobo_warn("%s:%lu: %s; nothing was appended", name, r.line, err);
 		rc = EX_DATAERR;

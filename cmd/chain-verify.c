@@ -33,6 +33,7 @@ struct problem {
 
 struct audit {
 	const struct trust *trust;
+	struct json_doc doc;        /* scratch space for checking entries */
 	bool hash_differs;          /* a stored interior hash differs from the recomputed one */
 	uint64_t hash_differs_at;
 	const struct checkpoint *against;   /* a checkpoint the auditor kept, or NULL */
@@ -170,11 +171,10 @@ static int verify_log(struct audit *a, struct store *st, uint32_t id, const char
 			goto out;
 		}
 		struct entry_view view;
-		if (!entry_parse(data, len, origin, index, &view, err, sizeof err)) {
+		if (!entry_parse(data, len, origin, index, &a->doc, &view, err, sizeof err)) {
 			rc = problem(a, origin, "entry", index, "%s", err);
 			goto out;
 		}
-		json_decref(view.root);
 		merkle_leaf_hash(leaf, data, len);
 		unsigned n = merkle_stack_push(&stack, leaf, formed);
 		a->entries++;
@@ -329,6 +329,7 @@ int main(int argc, char **argv)
 		free(logs.v[i].origin);
 	free(logs.v);
 	trust_free(&trust);
+	json_doc_free(&a.doc);
 	if (rc != 0)
 		cli_exit(rc);
 

@@ -15,51 +15,58 @@ const struct entry_type *entry_type_find(const char *name)
 	return NULL;
 }
 
-static bool lower_hex64(const char *s)
+static bool lower_hex64(const struct json_doc *doc, size_t t)
 {
-	size_t i;
-	for (i = 0; s[i]; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+	const struct json_token *tok = &doc->tok[t];
+	if (tok->kind != JSON_K_STRING || tok->escaped || tok->end - tok->start != 64)
+		return false;
+	for (const char *p = doc->text + tok->start; p < doc->text + tok->end; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
 			return false;
-	return i == 64;
+	return true;
 }
 
-static bool field_check(const struct field_spec *f, const json_t *v, char *err, size_t errlen)
+static bool field_check(const struct field_spec *f, const struct json_doc *doc, size_t v,
+			char *err, size_t errlen)
 {
-	const char *s;
-	int64_t t;
+	const struct json_token *tok = &doc->tok[v];
+	int64_t n;
+	char buf[64];
+	bool has_nul;
 	switch (f->kind) {
 	case FIELD_STRING:
-		if (!json_is_string(v))
+		if (tok->kind != JSON_K_STRING)
 			break;
-		if (json_string_length(v) == 0 || json_string_length(v) > f->max_len) {
+		n = (int64_t)jscan_string_bytes(doc, v, &has_nul);
+		if (n == 0 || (size_t)n > f->max_len) {
 			snprintf(err, errlen, "body.%s must be 1 to %zu bytes", f->name, f->max_len);
 			return false;
 		}
-		if (strlen(json_string_value(v)) != json_string_length(v)) {
+		if (has_nul) {
 			snprintf(err, errlen, "body.%s contains a NUL character", f->name);
 			return false;
 		}
 		return true;
 	case FIELD_UINT:
-		if (json_is_integer(v) && json_integer_value(v) >= 0)
+		if (jscan_integer(doc, v, &n) && n >= 0)
 			return true;
 		break;
 	case FIELD_INT:
-		if (json_is_integer(v))
+		if (jscan_integer(doc, v, &n))
 			return true;
 		break;
 	case FIELD_BOOL:
-		if (json_is_boolean(v))
+		if (tok->kind == JSON_K_TRUE || tok->kind == JSON_K_FALSE)
 			return true;
 		break;
 	case FIELD_TIME:
-		if (json_is_string(v) && time_parse(json_string_value(v), &t))
+		if (tok->kind == JSON_K_STRING && jscan_string_copy(doc, v, buf, sizeof buf) &&
+		    time_parse(buf, &n))
 			return true;
 		break;
 	case FIELD_SHA256:
 	case FIELD_REF:
-		if (json_is_string(v) && (s = json_string_value(v)) && lower_hex64(s))
+		if (lower_hex64(doc, v))
 			return true;
 		break;
 	}
@@ -73,70 +80,72 @@ static bool field_check(const struct field_spec *f, const json_t *v, char *err, 
 	return false;
 }
 
-bool entry_body_check(const struct entry_type *t, const json_t *body, char *err, size_t errlen)
+bool entry_body_check(const struct entry_type *t, const struct json_doc *doc, size_t body,
+		      char *err, size_t errlen)
 {
-	const char *key;
-	json_t *v;
-	if (!json_is_object(body)) {
+	if (doc->tok[body].kind != JSON_K_OBJECT) {
 		snprintf(err, errlen, "body must be an object");
 		return false;
 	}
-	json_object_foreach((json_t *)body, key, v) {
+	size_t k = body + 1;
+	for (uint32_t i = 0; i < doc->tok[body].size; i++) {
+		size_t v = doc->tok[k].next;
 		const struct field_spec *f;
 		for (f = t->fields; f->name; f++)
-			if (strcmp(f->name, key) == 0)
+			if (jscan_string_equals(doc, k, f->name))
 				break;
 		if (!f->name) {
-			snprintf(err, errlen, "%s: unknown field body.%.64s", t->name, key);
+			char key[65];
+			jscan_string_copy(doc, k, key, sizeof key);
+			snprintf(err, errlen, "%s: unknown field body.%s", t->name, key);
 			return false;
 		}
-		if (!field_check(f, v, err, errlen))
+		if (!field_check(f, doc, v, err, errlen))
 			return false;
+		k = doc->tok[v].next;
 	}
 	for (const struct field_spec *f = t->fields; f->name; f++) {
-		if (f->required && !json_object_get(body, f->name)) {
+		if (f->required && jscan_find(doc, body, f->name) < 0) {
 			snprintf(err, errlen, "%s: missing field body.%s", t->name, f->name);
 			return false;
 		}
 	}
-	return t->check ? t->check(body, err, errlen) : true;
+	return t->check ? t->check(doc, body, err, errlen) : true;
 }
 
-bool entry_input_parse(const json_t *obj, struct entry_input *in, char *err, size_t errlen)
+bool entry_input_parse(const char *line, size_t len, struct json_doc *doc,
+		       struct entry_input *in, char *err, size_t errlen)
 {
-	const char *key;
-	json_t *v;
 	memset(in, 0, sizeof *in);
-	if (!json_is_object(obj)) {
+	if (!json_scan(doc, line, len, err, errlen))
+		return false;
+	if (doc->tok[0].kind != JSON_K_OBJECT) {
 		snprintf(err, errlen, "input must be a JSON object");
 		return false;
 	}
-	json_object_foreach((json_t *)obj, key, v) {
-		if (strcmp(key, "type") != 0 && strcmp(key, "body") != 0) {
-			snprintf(err, errlen, "unexpected field \"%.64s\" (input has only type and body)", key);
-			return false;
-		}
+	long type = jscan_find(doc, 0, "type");
+	long body = jscan_find(doc, 0, "body");
+	if (doc->tok[0].size != (uint32_t)((type >= 0) + (body >= 0))) {
+		snprintf(err, errlen, "unexpected field (input has only type and body)");
+		return false;
 	}
-	json_t *type = json_object_get(obj, "type");
-	json_t *body = json_object_get(obj, "body");
-	if (!json_is_string(type)) {
+	char name[65];
+	if (type < 0 || doc->tok[type].kind != JSON_K_STRING) {
 		snprintf(err, errlen, "missing or non-string \"type\"");
 		return false;
 	}
-	if (!(in->type = entry_type_find(json_string_value(type)))) {
-		snprintf(err, errlen, "unknown entry type \"%.64s\"", json_string_value(type));
+	if (!jscan_string_copy(doc, (size_t)type, name, sizeof name) || !(in->type = entry_type_find(name))) {
+		snprintf(err, errlen, "unknown entry type \"%s\"", name);
 		return false;
 	}
-	if (!body) {
+	if (body < 0) {
 		snprintf(err, errlen, "missing \"body\"");
 		return false;
 	}
-	if (!entry_body_check(in->type, body, err, errlen))
+	if (!entry_body_check(in->type, doc, (size_t)body, err, errlen))
 		return false;
-	in->body = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
-	if (!in->body)
-		chobo_die(EX_OSERR, "out of memory");
-	in->body_len = strlen(in->body);
+	in->body = line + doc->tok[body].start;
+	in->body_len = doc->tok[body].end - doc->tok[body].start;
 	return true;
 }
 
@@ -156,57 +165,45 @@ char *entry_envelope(const char *origin, uint64_t index, const char *time,
 }
 
 bool entry_parse(const char *bytes, size_t len, const char *expect_log, uint64_t expect_index,
-		 struct entry_view *out, char *err, size_t errlen)
+		 struct json_doc *doc, struct entry_view *out, char *err, size_t errlen)
 {
-	json_error_t jerr;
 	memset(out, 0, sizeof *out);
 	if (len > CHOBO_MAX_ENTRY) {
 		snprintf(err, errlen, "entry is larger than %d bytes", CHOBO_MAX_ENTRY);
 		return false;
 	}
-	out->root = json_loadb(bytes, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!out->root) {
-		snprintf(err, errlen, "entry is not valid JSON: %s", jerr.text);
+	if (!json_scan(doc, bytes, len, err, errlen))
+		return false;
+	long log = jscan_find(doc, 0, "log"), index = jscan_find(doc, 0, "index");
+	long time = jscan_find(doc, 0, "time"), type = jscan_find(doc, 0, "type");
+	long body = jscan_find(doc, 0, "body");
+	int64_t ix;
+	char buf[65];
+	if (doc->tok[0].kind != JSON_K_OBJECT || doc->tok[0].size != 5 || log < 0 || index < 0 ||
+	    time < 0 || type < 0 || body < 0 || doc->tok[log].kind != JSON_K_STRING ||
+	    doc->tok[time].kind != JSON_K_STRING || doc->tok[type].kind != JSON_K_STRING) {
+		snprintf(err, errlen, "entry envelope is not {log,index,time,type,body}");
 		return false;
 	}
-	json_t *log = json_object_get(out->root, "log");
-	json_t *index = json_object_get(out->root, "index");
-	json_t *time = json_object_get(out->root, "time");
-	json_t *type = json_object_get(out->root, "type");
-	out->body = json_object_get(out->root, "body");
-	const struct entry_type *t;
-	if (!json_is_object(out->root) || json_object_size(out->root) != 5 ||
-	    !json_is_string(log) || !json_is_integer(index) || !json_is_string(time) ||
-	    !json_is_string(type) || !out->body) {
-		snprintf(err, errlen, "entry envelope is not {log,index,time,type,body}");
-		goto fail;
+	if (expect_log && !jscan_string_equals(doc, (size_t)log, expect_log)) {
+		snprintf(err, errlen, "entry names another log");
+		return false;
 	}
-	out->log = json_string_value(log);
-	out->index = (uint64_t)json_integer_value(index);
-	out->time = json_string_value(time);
-	out->type = json_string_value(type);
-	if (expect_log && strcmp(out->log, expect_log) != 0) {
-		snprintf(err, errlen, "entry names log \"%.64s\", not this log", out->log);
-		goto fail;
+	if (!jscan_integer(doc, (size_t)index, &ix) || ix < 0 || (uint64_t)ix != expect_index) {
+		snprintf(err, errlen, "entry index differs from its position %llu",
+			 (unsigned long long)expect_index);
+		return false;
 	}
-	if (json_integer_value(index) < 0 || out->index != expect_index) {
-		snprintf(err, errlen, "entry says index %lld at position %llu",
-			 (long long)json_integer_value(index), (unsigned long long)expect_index);
-		goto fail;
-	}
-	if (strlen(out->time) != 20 || out->time[19] != 'Z' || !time_parse(out->time, &out->time_sec)) {
+	out->index = (uint64_t)ix;
+	if (!jscan_string_copy(doc, (size_t)time, buf, sizeof buf) || strlen(buf) != 20 ||
+	    buf[19] != 'Z' || !time_parse(buf, &out->time_sec)) {
 		snprintf(err, errlen, "entry time is not an RFC 3339 UTC time");
-		goto fail;
+		return false;
 	}
-	if (!(t = entry_type_find(out->type))) {
-		snprintf(err, errlen, "unknown entry type \"%.64s\"", out->type);
-		goto fail;
+	if (!jscan_string_copy(doc, (size_t)type, buf, sizeof buf) || !(out->type = entry_type_find(buf))) {
+		snprintf(err, errlen, "unknown entry type");
+		return false;
 	}
-	if (!entry_body_check(t, out->body, err, errlen))
-		goto fail;
-	return true;
-fail:
-	json_decref(out->root);
-	out->root = NULL;
-	return false;
+	out->body = (size_t)body;
+	return entry_body_check(out->type, doc, (size_t)body, err, errlen);
 }

@@ -5,7 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <jansson.h>
+
+#include "json_scan.h"
 
 enum field_kind {
 	FIELD_STRING,   /* UTF-8 string, 1..max_len bytes */
@@ -29,8 +30,8 @@ struct entry_type {
 	const char *name;
 	const char *summary;
 	const struct field_spec *fields;  /* terminated by a NULL name */
-	/* Cross-field rule; writes a reason into err and returns false when violated. */
-	bool (*check)(const json_t *body, char *err, size_t errlen);
+	/* Cross-field rule over the body object at token body; a reason in err when violated. */
+	bool (*check)(const struct json_doc *doc, size_t body, char *err, size_t errlen);
 };
 
 /* The registered type called name, or NULL. */
@@ -38,18 +39,20 @@ const struct entry_type *entry_type_find(const char *name);
 /* All registered types, terminated by a NULL name. */
 const struct entry_type *entry_types(void);
 
-/* Check a body against its type's schema; false with a reason in err. */
-bool entry_body_check(const struct entry_type *t, const json_t *body, char *err, size_t errlen);
+/* Check the body at token body of doc against its type's schema; false with a reason in err. */
+bool entry_body_check(const struct entry_type *t, const struct json_doc *doc, size_t body,
+		      char *err, size_t errlen);
 
-/* A parsed chain-append input line: {"type":..., "body":{...}}. */
+/* A checked chain-append input line: {"type":..., "body":{...}}. */
 struct entry_input {
 	const struct entry_type *type;
-	char *body;        /* canonical compact JSON of the body, newly allocated */
+	const char *body;  /* the body's bytes exactly as given, inside the input line */
 	size_t body_len;
 };
 
-/* Validate one input object; false with a reason in err.  On success in->body is allocated. */
-bool entry_input_parse(const json_t *obj, struct entry_input *in, char *err, size_t errlen);
+/* Validate one input line (doc is scratch space reused across calls); false with a reason in err. */
+bool entry_input_parse(const char *line, size_t len, struct json_doc *doc,
+		       struct entry_input *in, char *err, size_t errlen);
 
 /*
  * The stored entry: {"log":origin,"index":n,"time":t,"type":type,"body":body}.
@@ -58,23 +61,21 @@ bool entry_input_parse(const json_t *obj, struct entry_input *in, char *err, siz
 char *entry_envelope(const char *origin, uint64_t index, const char *time,
 		     const char *type, const char *body, size_t body_len, size_t *len);
 
-/* The fields of a stored entry after entry_parse(). */
+/* The fields of a stored entry after entry_parse(); tokens index into the doc given. */
 struct entry_view {
-	json_t *root;            /* owns everything below; json_decref when done */
-	const char *log;
 	uint64_t index;
-	const char *time;
 	int64_t time_sec;
-	const char *type;
-	json_t *body;
+	const struct entry_type *type;
+	size_t body;             /* token of the body object */
 };
 
 /*
  * Parse and check stored entry bytes: envelope shape, that log and index are
  * the expected ones (expect_log may be NULL to skip), a registered type, and
- * its body schema.  false with a reason in err.
+ * its body schema.  doc is scratch space reused across calls.  false with a
+ * reason in err.
  */
 bool entry_parse(const char *bytes, size_t len, const char *expect_log, uint64_t expect_index,
-		 struct entry_view *out, char *err, size_t errlen);
+		 struct json_doc *doc, struct entry_view *out, char *err, size_t errlen);
 
 #endif

@@ -7,12 +7,15 @@
 #include "jsonl.h"
 #include "util.h"
 
+/* Read-ahead buffer: room for the longest line, its newline and a terminating NUL. */
+#define READ_AHEAD (1u << 20)
+
 void jsonl_init(struct jsonl_reader *r, FILE *fp, const char *name)
 {
 	memset(r, 0, sizeof *r);
 	r->fp = fp;
 	r->name = name;
-	r->cap = 4096;
+	r->cap = READ_AHEAD + CHOBO_MAX_LINE + 2;
 	r->buf = xmalloc(r->cap);
 }
 
@@ -22,45 +25,58 @@ void jsonl_free(struct jsonl_reader *r)
 	r->buf = NULL;
 }
 
-/* Read one line without its newline into r->buf; -1 at EOF, -2 on error, -3 if too long. */
-static long read_line(struct jsonl_reader *r)
+/* Move unread input to the front and read more; false on a read error. */
+static bool refill(struct jsonl_reader *r)
 {
-	size_t len = 0;
-	int c;
-	bool too_long = false;
-	for (;;) {
-		c = getc(r->fp);
-		if (c == EOF) {
-			if (ferror(r->fp))
-				return -2;
-			if (len == 0 && !too_long)
-				return -1;
-			break;
-		}
-		if (c == '\n')
-			break;
-		if (len >= CHOBO_MAX_LINE) {
-			too_long = true;
-			continue; /* consume the rest of the line */
-		}
-		if (len + 1 >= r->cap) {
-			r->cap *= 2;
-			r->buf = xrealloc(r->buf, r->cap);
-		}
-		r->buf[len++] = (char)c;
+	memmove(r->buf, r->buf + r->pos, r->end - r->pos);
+	r->end -= r->pos;
+	r->pos = 0;
+	size_t room = r->cap - 1 - r->end;
+	size_t n = fread(r->buf + r->end, 1, room, r->fp);
+	r->end += n;
+	if (n < room) {
+		if (ferror(r->fp))
+			return false;
+		r->eof = true;
 	}
-	r->line++;
-	if (too_long)
-		return -3;
-	r->buf[len] = '\0';
-	return (long)len;
+	return true;
 }
 
-enum jsonl_status jsonl_next(struct jsonl_reader *r, json_t **out, char *err, size_t errlen)
+/* Find the next line in place; -1 at EOF, -2 on error, -3 if too long, else its length. */
+static long read_line(struct jsonl_reader *r, char **line)
 {
-	*out = NULL;
+	bool too_long = false;
 	for (;;) {
-		long n = read_line(r);
+		char *start = r->buf + r->pos;
+		char *nl = memchr(start, '\n', r->end - r->pos);
+		if (nl || (r->eof && r->pos < r->end)) {
+			size_t len = nl ? (size_t)(nl - start) : r->end - r->pos;
+			r->pos += len + (nl ? 1 : 0);
+			r->line++;
+			if (too_long || len > CHOBO_MAX_LINE)
+				return -3;
+			start[len] = '\0';
+			*line = start;
+			return (long)len;
+		}
+		if (r->eof)
+			return too_long ? (r->line++, -3) : -1;
+		if (r->end - r->pos > CHOBO_MAX_LINE) {
+			/* Drop the overlong line's head and keep looking for its end. */
+			too_long = true;
+			r->pos = r->end;
+		}
+		if (!refill(r))
+			return -2;
+	}
+}
+
+enum jsonl_status jsonl_next_line(struct jsonl_reader *r, const char **line, size_t *len,
+				  char *err, size_t errlen)
+{
+	for (;;) {
+		char *buf;
+		long n = read_line(r, &buf);
 		if (n == -1)
 			return JSONL_EOF;
 		if (n == -2)
@@ -69,21 +85,29 @@ enum jsonl_status jsonl_next(struct jsonl_reader *r, json_t **out, char *err, si
 			snprintf(err, errlen, "line longer than %d bytes", CHOBO_MAX_LINE);
 			return JSONL_BAD;
 		}
-		size_t len = (size_t)n;
-		if (strspn(r->buf, " \t\r") == len)
+		if (strspn(buf, " \t\r") == (size_t)n)
 			continue;
-		if (!utf8_valid((const uint8_t *)r->buf, len)) {
-			snprintf(err, errlen, "line is not valid UTF-8");
-			return JSONL_BAD;
-		}
-		json_error_t jerr;
-		*out = json_loadb(r->buf, len, JSON_REJECT_DUPLICATES, &jerr);
-		if (!*out) {
-			snprintf(err, errlen, "invalid JSON at column %d: %s", jerr.column, jerr.text);
-			return JSONL_BAD;
-		}
+		*line = buf;
+		*len = (size_t)n;
 		return JSONL_OK;
 	}
+}
+
+enum jsonl_status jsonl_next(struct jsonl_reader *r, json_t **out, char *err, size_t errlen)
+{
+	const char *line;
+	size_t len;
+	json_error_t jerr;
+	*out = NULL;
+	enum jsonl_status s = jsonl_next_line(r, &line, &len, err, errlen);
+	if (s != JSONL_OK)
+		return s;
+	*out = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!*out) {
+		snprintf(err, errlen, "invalid JSON at column %d: %s", jerr.column, jerr.text);
+		return JSONL_BAD;
+	}
+	return JSONL_OK;
 }
 
 bool jsonl_print(json_t *v)

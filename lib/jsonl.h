@@ -11,14 +11,22 @@ struct jsonl_reader {
 	FILE *fp;
 	const char *name;   /* for diagnostics: a file name or "stdin" */
 	unsigned long line; /* number of the line last read */
-	char *buf;
-	size_t cap;
+	char *buf;          /* input read ahead; lines are handed out in place */
+	size_t cap, pos, end;
+	bool eof;
 };
 
 enum jsonl_status { JSONL_OK, JSONL_EOF, JSONL_BAD, JSONL_IOERR };
 
 /* Start reading fp; name is used in messages. */
 void jsonl_init(struct jsonl_reader *r, FILE *fp, const char *name);
+/*
+ * Read the next non-blank line, checked for length (not for UTF-8: the JSON
+ * parser does that), into *line (NUL-terminated, owned by the reader, valid
+ * until the next call) and *len.
+ */
+enum jsonl_status jsonl_next_line(struct jsonl_reader *r, const char **line, size_t *len,
+				  char *err, size_t errlen);
 /*
  * Read the next non-blank line as a JSON value into *out (caller decrefs).
  * JSONL_BAD: the line is too long, not UTF-8 or not JSON; err says why and

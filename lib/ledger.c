@@ -279,6 +279,12 @@ void batch_free(struct batch *b)
 	memset(b, 0, sizeof *b);
 }
 
+static int receipt_hash_order(const void *a, const void *b)
+{
+	const struct receipt *x = *(const struct receipt *const *)a, *y = *(const struct receipt *const *)b;
+	return memcmp(x->leaf_hash, y->leaf_hash, 32);
+}
+
 static int append_in_txn(struct ledger *l, const struct batch *b, const struct note_signer *key,
 			 struct receipt *receipts, uint64_t *tree_size, const char *time,
 			 const char **why)
@@ -309,14 +315,23 @@ static int append_in_txn(struct ledger *l, const struct batch *b, const struct n
 		receipts[i].index = index;
 		rc = store_entry_put(st, id, index, entry, len);
 		free(entry);
-		if (rc == STORE_OK)
-			rc = store_leaf_put(st, receipts[i].leaf_hash, id, index);
 		unsigned nformed = merkle_stack_push(&stack, receipts[i].leaf_hash, formed);
 		if (rc == STORE_OK && nformed > 0)
 			rc = store_hashes_put(st, id, index, &formed[0][0], nformed);
 		if (rc != STORE_OK)
 			return rc;
 	}
+	/* The leaf-hash index is keyed by hash: inserting in key order keeps the btree's pages warm. */
+	struct receipt **order = xmalloc(b->n * sizeof *order);
+	for (size_t i = 0; i < b->n; i++)
+		order[i] = &receipts[i];
+	qsort(order, b->n, sizeof *order, receipt_hash_order);
+	for (size_t i = 0; rc == STORE_OK && i < b->n; i++)
+		rc = store_leaf_put(st, order[i]->leaf_hash, id, order[i]->index);
+	free(order);
+	if (rc != STORE_OK)
+		return rc;
+
 	struct checkpoint cp;
 	snprintf(cp.origin, sizeof cp.origin, "%s", l->origin);
 	cp.size = size + b->n;

@@ -36,8 +36,17 @@ static const char *const table_file[T_COUNT] = {
 };
 static const uint32_t table_pagesize[T_COUNT] = {0, 16384, 0, 0, 0};
 
+/* Records put in bulk (DB_MULTIPLE_KEY) within a transaction, flushed when full and before commit. */
+struct bulk {
+	DBT dbt;
+	void *ptr;
+	size_t count;
+};
+#define BULK_PUT_BUFFER (4u << 20)
+
 struct store {
 	DB_ENV *env;
+	struct bulk bulk[T_COUNT];
 	DB *db[T_COUNT];
 	DB_TXN *txn;
 	enum store_mode mode;
@@ -125,6 +134,8 @@ static bool close_all(struct store *st)
 
 static void store_free(struct store *st)
 {
+	for (int t = 0; t < T_COUNT; t++)
+		free(st->bulk[t].dbt.data);
 	free(st->buf);
 	free(st->dir);
 	free(st->mark);
@@ -136,6 +147,7 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, con
 {
 	struct store *st = xcalloc(1, sizeof *st);
 	int ret;
+	bool unclean = false;
 	*why = STORE_OPEN_ERROR;
 	st->mode = mode;
 	st->dir = xstrdup(dir);
@@ -150,6 +162,7 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, con
 			goto fail_free;
 		}
 	} else {
+		unclean = access(st->mark, F_OK) == 0;
 		/* Marks "in use" until a clean close; an audit refuses a ledger left marked. */
 		int fd = open(st->mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 		if (fd < 0 || close(fd) != 0) {
@@ -166,10 +179,17 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, con
 	st->env->set_errcall(st->env, errcall);
 	u_int32_t flags = DB_CREATE | DB_PRIVATE | DB_INIT_MPOOL;
 	if (mode == STORE_NORMAL) {
-		flags |= DB_INIT_TXN | DB_INIT_LOG | DB_RECOVER;
-		if ((ret = st->env->set_cachesize(st->env, 0, 64u << 20, 1)) != 0 ||
-		    (ret = st->env->set_lg_bsize(st->env, 4u << 20)) != 0 ||
-		    (ret = st->env->set_lg_max(st->env, 16u << 20)) != 0 ||
+		flags |= DB_INIT_TXN | DB_INIT_LOG;
+		/*
+		 * Recovery reads and rewrites the last log file, so it runs only when
+		 * the last process did not close cleanly; small log files keep both
+		 * that and every open cheap.
+		 */
+		if (unclean)
+			flags |= DB_RECOVER;
+		if ((ret = st->env->set_cachesize(st->env, 0, 128u << 20, 1)) != 0 ||
+		    (ret = st->env->set_lg_bsize(st->env, 512u << 10)) != 0 ||
+		    (ret = st->env->set_lg_max(st->env, 2u << 20)) != 0 ||
 		    (ret = st->env->log_set_config(st->env, DB_LOG_AUTO_REMOVE, 1)) != 0)
 			goto fail_env;
 	} else if ((ret = st->env->set_cachesize(st->env, 0, 8u << 20, 1)) != 0) {
@@ -244,16 +264,73 @@ int store_begin(struct store *st)
 	return STORE_OK;
 }
 
+static int bulk_flush(struct store *st, int t)
+{
+	struct bulk *b = &st->bulk[t];
+	if (b->count == 0)
+		return STORE_OK;
+	DBT none;
+	memset(&none, 0, sizeof none);
+	int ret = st->db[t]->put(st->db[t], st->txn, &b->dbt, &none, DB_MULTIPLE_KEY);
+	b->count = 0;
+	DB_MULTIPLE_WRITE_INIT(b->ptr, &b->dbt);
+	return ret == 0 ? STORE_OK : fail(st, ret, table_file[t]);
+}
+
+static int bulk_flush_all(struct store *st)
+{
+	int rc = STORE_OK;
+	for (int t = 0; t < T_COUNT && rc == STORE_OK; t++)
+		rc = bulk_flush(st, t);
+	return rc;
+}
+
+/* Queue a record for a bulk put; the whole transaction fails at the flush if it cannot be stored. */
+static int bulk_put(struct store *st, int t, const void *k, size_t klen, const void *v, size_t vlen)
+{
+	struct bulk *b = &st->bulk[t];
+	if (!b->dbt.data) {
+		b->dbt.data = xmalloc(BULK_PUT_BUFFER);
+		b->dbt.ulen = BULK_PUT_BUFFER;
+		b->dbt.size = BULK_PUT_BUFFER;
+		b->dbt.flags = DB_DBT_USERMEM;
+		DB_MULTIPLE_WRITE_INIT(b->ptr, &b->dbt);
+	}
+	for (int attempt = 0; attempt < 2; attempt++) {
+		DB_MULTIPLE_KEY_WRITE_NEXT(b->ptr, &b->dbt, k, klen, v, vlen);
+		if (b->ptr) {
+			b->count++;
+			return STORE_OK;
+		}
+		/* Full: store what is queued (this resets the buffer) and try once more. */
+		int rc = bulk_flush(st, t);
+		if (rc != STORE_OK)
+			return rc;
+	}
+	snprintf(st->err, sizeof st->err, "%s: record too large", table_file[t]);
+	return STORE_ERROR;
+}
+
 int store_commit(struct store *st)
 {
+	int rc = bulk_flush_all(st);
 	DB_TXN *txn = st->txn;
 	st->txn = NULL;
+	if (rc != STORE_OK) {
+		txn->abort(txn);
+		return rc;
+	}
 	int ret = txn->commit(txn, 0);
 	return ret == 0 ? STORE_OK : fail(st, ret, "commit");
 }
 
 void store_abort(struct store *st)
 {
+	for (int t = 0; t < T_COUNT; t++)
+		if (st->bulk[t].dbt.data) {
+			st->bulk[t].count = 0;
+			DB_MULTIPLE_WRITE_INIT(st->bulk[t].ptr, &st->bulk[t].dbt);
+		}
 	if (st->txn)
 		st->txn->abort(st->txn);
 	st->txn = NULL;
@@ -262,6 +339,9 @@ void store_abort(struct store *st)
 static int put(struct store *st, int t, const void *k, size_t klen, const void *v, size_t vlen,
 	       u_int32_t flags)
 {
+	/* Appends write many small records: queue them and put them in bulk. */
+	if (st->txn && (t == T_ENTRIES || t == T_HASHES || t == T_LEAVES))
+		return bulk_put(st, t, k, klen, v, vlen);
 	DBT key, data;
 	dbt_in(&key, k, klen);
 	dbt_in(&data, v, vlen);
@@ -276,6 +356,9 @@ static int put(struct store *st, int t, const void *k, size_t klen, const void *
 static int get(struct store *st, int t, const void *k, size_t klen, const void **v, size_t *vlen)
 {
 	DBT key, data;
+	int rc = bulk_flush_all(st);
+	if (rc != STORE_OK)
+		return rc;
 	dbt_in(&key, k, klen);
 	dbt_out(st, &data);
 	int ret = st->db[t]->get(st->db[t], st->txn, &key, &data, 0);
@@ -292,6 +375,8 @@ int store_log_each(struct store *st, int (*fn)(void *ctx, uint32_t id, const cha
 {
 	DBC *dbc;
 	DBT key, data;
+	if (bulk_flush_all(st) != STORE_OK)
+		return STORE_ERROR;
 	int ret = st->db[T_LOGS]->cursor(st->db[T_LOGS], st->txn, &dbc, 0);
 	if (ret != 0)
 		return fail(st, ret, "logs.db");
@@ -464,6 +549,8 @@ int store_leaf_find(struct store *st, const uint8_t *prefix, size_t prefix_bits,
 	memcpy(start, prefix, plen);
 	if (prefix_bits % 8)
 		start[plen - 1] &= (uint8_t)(0xff << (8 - prefix_bits % 8));
+	if (bulk_flush_all(st) != STORE_OK)
+		return STORE_ERROR;
 	int ret = st->db[T_LEAVES]->cursor(st->db[T_LEAVES], st->txn, &dbc, 0);
 	if (ret != 0)
 		return fail(st, ret, "leaves.db");
@@ -515,6 +602,8 @@ int store_checkpoint_latest(struct store *st, uint32_t log, uint64_t *size, cons
 	DBC *dbc;
 	DBT key, data;
 	uint8_t k[12];
+	if (bulk_flush_all(st) != STORE_OK)
+		return STORE_ERROR;
 	int ret = st->db[T_CHECKPOINTS]->cursor(st->db[T_CHECKPOINTS], st->txn, &dbc, 0);
 	if (ret != 0)
 		return fail(st, ret, "checkpoints.db");
@@ -552,6 +641,10 @@ struct store_cursor *store_cursor_open(struct store *st, enum store_table table,
 				  [STORE_CHECKPOINTS] = T_CHECKPOINTS};
 	struct store_cursor *c = xcalloc(1, sizeof *c);
 	int t = map[table];
+	if (bulk_flush_all(st) != STORE_OK) {
+		free(c);
+		return NULL;
+	}
 	int ret = st->db[t]->cursor(st->db[t], st->txn, &c->dbc, 0);
 	if (ret != 0) {
 		fail(st, ret, table_file[t]);
