@@ -306,7 +306,7 @@ int main(int argc, char **argv)
 	rc = ledger_open(&l, dir, STORE_AUDIT);
 	if (rc == EX_DATAERR) {
 		/* A database file that cannot even be opened is a finding, not an error. */
-		problem(&a, "", "log", 0, "damaged database: %s", ledger_open_error);
+		problem(&a, "", "ledger", 0, "damaged database: %s", ledger_open_error);
 		rc = 0;
 	} else if (rc != 0) {
 		cli_exit(rc);
@@ -343,7 +343,8 @@ int main(int argc, char **argv)
 		json_object_set_new(report, "problem",
 				    json_pack("{s:s, s:s, s:I, s:s}", "log", a.p.log, "where", a.p.where,
 					      "index", (json_int_t)a.p.at, "reason", a.p.reason));
-		chobo_info("%s: %s %llu: %s", a.p.log, a.p.where, (unsigned long long)a.p.at, a.p.reason);
+		chobo_info("%s%s%s %llu: %s", a.p.log, a.p.log[0] ? ": " : "", a.p.where,
+			   (unsigned long long)a.p.at, a.p.reason);
 	}
 	if (!jsonl_print(report))
 		cli_exit(EX_IOERR);

@@ -149,18 +149,29 @@ bool entry_input_parse(const char *line, size_t len, struct json_doc *doc,
 	return true;
 }
 
+size_t entry_envelope_into(char **buf, size_t *cap, const char *origin, uint64_t index,
+			   const char *time, const char *type, const char *body, size_t body_len)
+{
+	/* origin, time and type are restricted to characters that need no JSON escaping. */
+	size_t need = strlen(origin) + strlen(time) + strlen(type) + body_len + 96;
+	if (*cap < need) {
+		*cap = need;
+		*buf = xrealloc(*buf, need);
+	}
+	int n = snprintf(*buf, *cap, "{\"log\":\"%s\",\"index\":%llu,\"time\":\"%s\",\"type\":\"%s\",\"body\":",
+			 origin, (unsigned long long)index, time, type);
+	memcpy(*buf + n, body, body_len);
+	(*buf)[n + body_len] = '}';
+	(*buf)[n + body_len + 1] = '\0';
+	return (size_t)n + body_len + 1;
+}
+
 char *entry_envelope(const char *origin, uint64_t index, const char *time,
 		     const char *type, const char *body, size_t body_len, size_t *len)
 {
-	/* origin, time and type are restricted to characters that need no JSON escaping. */
-	size_t cap = strlen(origin) + strlen(time) + strlen(type) + body_len + 96;
-	char *buf = xmalloc(cap);
-	int n = snprintf(buf, cap, "{\"log\":\"%s\",\"index\":%llu,\"time\":\"%s\",\"type\":\"%s\",\"body\":",
-			 origin, (unsigned long long)index, time, type);
-	memcpy(buf + n, body, body_len);
-	buf[n + body_len] = '}';
-	buf[n + body_len + 1] = '\0';
-	*len = (size_t)n + body_len + 1;
+	char *buf = NULL;
+	size_t cap = 0;
+	*len = entry_envelope_into(&buf, &cap, origin, index, time, type, body, body_len);
 	return buf;
 }
 

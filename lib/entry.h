@@ -60,6 +60,9 @@ bool entry_input_parse(const char *line, size_t len, struct json_doc *doc,
  */
 char *entry_envelope(const char *origin, uint64_t index, const char *time,
 		     const char *type, const char *body, size_t body_len, size_t *len);
+/* The same envelope written into buf, grown with xrealloc as needed; returns its length. */
+size_t entry_envelope_into(char **buf, size_t *cap, const char *origin, uint64_t index,
+			   const char *time, const char *type, const char *body, size_t body_len);
 
 /* The fields of a stored entry after entry_parse(); tokens index into the doc given. */
 struct entry_view {

@@ -1,6 +1,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -51,20 +54,20 @@ static int lock_ledger(struct ledger *l, enum store_mode mode)
 		return EX_NOINPUT;
 	}
 	free(path);
-	if (flock(l->lockfd, LOCK_EX | LOCK_NB) == 0)
-		return 0;
-	if (errno != EWOULDBLOCK) {
-		chobo_warn_errno("lock %s", l->dir);
-		return EX_OSERR;
-	}
 	unsigned wait = DEFAULT_LOCK_WAIT;
 	const char *env = getenv("CHOBO_LOCK_WAIT");
 	uint64_t v;
 	if (env && parse_u64(env, &v) && v < 86400)
 		wait = (unsigned)v;
 	else if (env)
-		chobo_warn("CHOBO_LOCK_WAIT=%s is not a number of seconds below 86400; waiting %u s",
+		chobo_warn("CHOBO_LOCK_WAIT=%s is not a number of seconds below 86400; waiting up to %u s",
 			   env, wait);
+	if (flock(l->lockfd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno != EWOULDBLOCK) {
+		chobo_warn_errno("lock %s", l->dir);
+		return EX_OSERR;
+	}
 	if (wait > 0) {
 		struct sigaction sa, old;
 		memset(&sa, 0, sizeof sa);
@@ -181,8 +184,9 @@ int ledger_open(struct ledger *l, const char *dir, enum store_mode mode)
 	uint64_t size;
 	rc = store_log_find(l->store, l->origin, &l->log_id, &size);
 	if (rc != STORE_OK) {
-		chobo_warn("%s: %s", dir, rc == STORE_NOTFOUND ? "the node's own log is missing"
-							   : store_error(l->store));
+		snprintf(ledger_open_error, sizeof ledger_open_error, "%s",
+			 rc == STORE_NOTFOUND ? "the node's own log is missing" : store_error(l->store));
+		chobo_warn("%s: %s", dir, ledger_open_error);
 		ledger_close(l);
 		return EX_DATAERR;
 	}
@@ -285,6 +289,36 @@ static int receipt_hash_order(const void *a, const void *b)
 	return memcmp(x->leaf_hash, y->leaf_hash, 32);
 }
 
+/* Batches smaller than this are hashed on the calling thread. */
+#define HASHER_MIN_BATCH 4096
+
+struct leaf_hasher {
+	const struct batch *b;
+	const char *origin, *time;
+	uint64_t size;
+	struct receipt *receipts;
+	atomic_size_t done;      /* receipts[0..done) hold their leaf hashes */
+	atomic_bool stop;
+	pthread_t thread;
+};
+
+static void *hash_leaves(void *arg)
+{
+	struct leaf_hasher *h = arg;
+	char *entry = NULL;
+	size_t cap = 0;
+	for (size_t i = 0; i < h->b->n && !atomic_load_explicit(&h->stop, memory_order_relaxed); i++) {
+		const struct batch_item *it = &h->b->items[i];
+		size_t len = entry_envelope_into(&entry, &cap, h->origin, h->size + i, h->time,
+						 it->type->name, h->b->buf + it->off, it->len);
+		merkle_leaf_hash(h->receipts[i].leaf_hash, entry, len);
+		h->receipts[i].index = h->size + i;
+		atomic_store_explicit(&h->done, i + 1, memory_order_release);
+	}
+	free(entry);
+	return NULL;
+}
+
 static int append_in_txn(struct ledger *l, const struct batch *b, const struct note_signer *key,
 			 struct receipt *receipts, uint64_t *tree_size, const char *time,
 			 const char **why)
@@ -305,22 +339,37 @@ static int append_in_txn(struct ledger *l, const struct batch *b, const struct n
 	ledger_reader_init(&lr, l, id);
 	if ((rc = merkle_stack_load(&stack, &lr.r, size)) != STORE_OK)
 		return rc;
-	for (size_t i = 0; i < b->n; i++) {
+
+	/* Leaf hashes are computed on another core while this one writes the entries. */
+	struct leaf_hasher h = {.b = b, .origin = l->origin, .time = time, .size = size,
+				.receipts = receipts};
+	atomic_init(&h.done, 0);
+	atomic_init(&h.stop, false);
+	bool threaded = b->n >= HASHER_MIN_BATCH && pthread_create(&h.thread, NULL, hash_leaves, &h) == 0;
+	if (!threaded)
+		hash_leaves(&h);
+	char *entry = NULL;
+	size_t cap = 0;
+	for (size_t i = 0; i < b->n && rc == STORE_OK; i++) {
 		const struct batch_item *it = &b->items[i];
 		uint64_t index = size + i;
-		size_t len;
-		char *entry = entry_envelope(l->origin, index, time, it->type->name,
-					     b->buf + it->off, it->len, &len);
-		merkle_leaf_hash(receipts[i].leaf_hash, entry, len);
-		receipts[i].index = index;
+		size_t len = entry_envelope_into(&entry, &cap, l->origin, index, time, it->type->name,
+						 b->buf + it->off, it->len);
 		rc = store_entry_put(st, id, index, entry, len);
-		free(entry);
+		while (atomic_load_explicit(&h.done, memory_order_acquire) <= i)
+			sched_yield();
 		unsigned nformed = merkle_stack_push(&stack, receipts[i].leaf_hash, formed);
 		if (rc == STORE_OK && nformed > 0)
 			rc = store_hashes_put(st, id, index, &formed[0][0], nformed);
-		if (rc != STORE_OK)
-			return rc;
 	}
+	free(entry);
+	if (threaded) {
+		atomic_store(&h.stop, true);
+		pthread_join(h.thread, NULL);
+	}
+	if (rc != STORE_OK)
+		return rc;
+
 	/* The leaf-hash index is keyed by hash: inserting in key order keeps the btree's pages warm. */
 	struct receipt **order = xmalloc(b->n * sizeof *order);
 	for (size_t i = 0; i < b->n; i++)

@@ -5,7 +5,8 @@
  * inside a shared environment can hang every other one.  chobo therefore lets
  * one process use a ledger at a time (an flock held by the caller) and opens
  * the environment DB_PRIVATE: its regions live in this process's memory and
- * die with it.  DB_RECOVER on every open replays the log, so whatever a killed
+ * die with it.  A marker file (db/open) lives from open to clean close; when
+ * the next process finds it, DB_RECOVER replays the log, so whatever a killed
  * process committed is there and whatever it had not committed is gone.
  *
  * Keys are big-endian so that btree order is numeric order:
@@ -208,11 +209,12 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, con
 		    (table_pagesize[t] && (ret = db->set_pagesize(db, table_pagesize[t])) != 0))
 			goto fail_env;
 		if ((ret = db->open(db, NULL, table_file[t], NULL, DB_BTREE, oflags, 0600)) != 0) {
-			if (ret == ENOENT) {
+			if (ret == ENOENT && (t == T_LOGS || mode == STORE_NORMAL)) {
 				*why = STORE_OPEN_MISSING;
 				*err = "no ledger database here";
 				goto fail_close;
 			}
+			/* In an audited copy, a table missing beside the others is damage. */
 			*why = STORE_OPEN_DAMAGED;
 			goto fail_env;
 		}
@@ -228,8 +230,8 @@ fail_close:
 		snprintf(msg, sizeof msg, "%s%s%s", db_strerror(ret), st->dbmsg[0] ? ": " : "", st->dbmsg);
 		*err = msg;
 	}
-	if (mode == STORE_NORMAL)
-		unlink(st->mark);
+	if (mode == STORE_NORMAL && !unclean)
+		unlink(st->mark);   /* ours; a mark left by a killed process stays */
 fail_free:
 	store_free(st);
 	return NULL;
