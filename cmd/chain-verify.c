@@ -12,6 +12,8 @@
 #include <unistd.h>
 #include <jansson.h>
 
+#include "audit.h"
+#include "bundle.h"
 #include "checkpoint.h"
 #include "cli.h"
 #include "jsonl.h"
@@ -19,87 +21,9 @@
 #include "util.h"
 
 static const char usage[] =
-	"usage: chain-verify [-q] [--trust FILE] [--against CHECKPOINT] [-L DIR | DIR]\n"
-	"Audit a ledger (default: $CHOBO_LEDGER, else ./ledger); print one JSON report.\n"
+	"usage: chain-verify [-q] [--trust FILE] [--against CHECKPOINT] [-L DIR | DIR | BUNDLE]\n"
+	"Audit a ledger (default: $CHOBO_LEDGER, else ./ledger) or a bundle; print one JSON report.\n"
 	"Exit 0 when valid, 1 when invalid, other codes for errors.\n";
-
-struct problem {
-	bool found;
-	char log[NOTE_MAX_NAME + 1];
-	const char *where;      /* "entry", "checkpoint", "hashes", "log" */
-	uint64_t at;
-	char reason[300];
-};
-
-struct audit {
-	const struct trust *trust;
-	struct json_doc doc;        /* scratch space for checking entries */
-	bool hash_differs;          /* a stored interior hash differs from the recomputed one */
-	uint64_t hash_differs_at;
-	const struct checkpoint *against;   /* a checkpoint the auditor kept, or NULL */
-	bool against_seen;
-	uint64_t entries, checkpoints, logs;
-	bool progress;
-	struct problem p;
-};
-
-__attribute__((format(printf, 5, 6)))
-static int problem(struct audit *a, const char *log, const char *where, uint64_t at,
-		   const char *fmt, ...)
-{
-	va_list ap;
-	a->p.found = true;
-	snprintf(a->p.log, sizeof a->p.log, "%s", log);
-	a->p.where = where;
-	a->p.at = at;
-	va_start(ap, fmt);
-	vsnprintf(a->p.reason, sizeof a->p.reason, fmt, ap);
-	va_end(ap);
-	return 1;
-}
-
-/* Check one stored checkpoint against the tree recomputed so far. */
-static int check_checkpoint(struct audit *a, const char *origin, uint64_t size,
-			    const char *note, size_t len, const struct merkle_stack *stack)
-{
-	struct checkpoint cp;
-	const char *why;
-	uint8_t root[32];
-	if (!checkpoint_verify(note, len, a->trust->keys, a->trust->n, &cp, NULL, &why))
-		return problem(a, origin, "checkpoint", size, "%s", why);
-	if (strcmp(cp.origin, origin) != 0)
-		return problem(a, origin, "checkpoint", size, "checkpoint is for origin %s", cp.origin);
-	if (cp.size != size)
-		return problem(a, origin, "checkpoint", size, "checkpoint says tree size %llu",
-			       (unsigned long long)cp.size);
-	merkle_stack_root(stack, root);
-	if (memcmp(root, cp.root, 32) != 0) {
-		if (a->hash_differs)
-			return problem(a, origin, "entry", a->hash_differs_at,
-				       "entries do not match the signed checkpoint of size %llu: "
-				       "changed at or before this index", (unsigned long long)size);
-		return problem(a, origin, "checkpoint", size,
-			       "signed root hash differs from the root of the stored entries");
-	}
-	if (a->hash_differs)
-		return problem(a, origin, "hashes", a->hash_differs_at,
-			       "stored interior hashes differ from the tree of the (signed) entries");
-	a->checkpoints++;
-	return 0;
-}
-
-static int check_against(struct audit *a, const char *origin, const struct merkle_stack *stack)
-{
-	uint8_t root[32];
-	if (!a->against || strcmp(a->against->origin, origin) != 0 || stack->size != a->against->size)
-		return 0;
-	a->against_seen = true;
-	merkle_stack_root(stack, root);
-	if (memcmp(root, a->against->root, 32) != 0)
-		return problem(a, origin, "checkpoint", stack->size,
-			       "the ledger is not consistent with the checkpoint given by --against");
-	return 0;
-}
 
 struct cursors {
 	struct store_cursor *hashes, *checkpoints;
@@ -115,7 +39,7 @@ static int advance(struct store *st, struct store_cursor *c, bool *has, uint64_t
 	int rc = store_cursor_next(c, key, data, len);
 	*has = rc == STORE_OK;
 	if (rc == STORE_ERROR)
-		return problem(a, origin, "log", 0, "storage error: %s", store_error(st));
+		return audit_problem(a, origin, "log", 0, "storage error: %s", store_error(st));
 	return 0;
 }
 
@@ -123,15 +47,14 @@ static int verify_log(struct audit *a, struct store *st, uint32_t id, const char
 		      uint64_t log_size)
 {
 	struct merkle_stack stack;
-	uint8_t leaf[32], formed[64][32];
+	uint8_t formed[64][32];
 	struct cursors c = {0};
 	struct store_cursor *entries = store_cursor_open(st, STORE_ENTRIES, id);
 	c.hashes = store_cursor_open(st, STORE_HASHES, id);
 	c.checkpoints = store_cursor_open(st, STORE_CHECKPOINTS, id);
 	int rc = 0;
-	char err[256];
 	if (!entries || !c.hashes || !c.checkpoints) {
-		rc = problem(a, origin, "log", 0, "storage error: %s", store_error(st));
+		rc = audit_problem(a, origin, "log", 0, "storage error: %s", store_error(st));
 		goto out;
 	}
 	merkle_stack_init(&stack);
@@ -140,19 +63,19 @@ static int verify_log(struct audit *a, struct store *st, uint32_t id, const char
 			  &c.checkpoint_len, a, origin)))
 		goto out;
 	if (!c.has_checkpoint || c.checkpoint_key != 0) {
-		rc = problem(a, origin, "checkpoint", 0, "the empty tree's checkpoint is missing");
+		rc = audit_problem(a, origin, "checkpoint", 0, "the empty tree's checkpoint is missing");
 		goto out;
 	}
 	for (;;) {
 		/* Every checkpoint at the current size must sign the current root. */
 		while (c.has_checkpoint && c.checkpoint_key == stack.size) {
-			if ((rc = check_checkpoint(a, origin, stack.size, c.checkpoint_data,
+			if ((rc = audit_checkpoint(a, origin, stack.size, c.checkpoint_data,
 						   c.checkpoint_len, &stack)) ||
 			    (rc = advance(st, c.checkpoints, &c.has_checkpoint, &c.checkpoint_key,
 					  &c.checkpoint_data, &c.checkpoint_len, a, origin)))
 				goto out;
 		}
-		if ((rc = check_against(a, origin, &stack)))
+		if ((rc = audit_against(a, origin, &stack)))
 			goto out;
 
 		uint64_t index;
@@ -160,32 +83,29 @@ static int verify_log(struct audit *a, struct store *st, uint32_t id, const char
 		size_t len;
 		int s = store_cursor_next(entries, &index, &data, &len);
 		if (s == STORE_ERROR) {
-			rc = problem(a, origin, "entry", stack.size, "storage error: %s", store_error(st));
+			rc = audit_problem(a, origin, "entry", stack.size, "storage error: %s", store_error(st));
 			goto out;
 		}
 		if (s == STORE_NOTFOUND)
 			break;
 		if (index != stack.size) {
-			rc = problem(a, origin, "entry", stack.size, "entry %llu is missing",
-				     (unsigned long long)stack.size);
+			rc = audit_problem(a, origin, "entry", stack.size, "entry %llu is missing",
+					   (unsigned long long)stack.size);
 			goto out;
 		}
-		struct entry_view view;
-		if (!entry_parse(data, len, origin, index, &a->doc, &view, err, sizeof err)) {
-			rc = problem(a, origin, "entry", index, "%s", err);
+		int n = audit_entry(a, origin, data, len, &stack, formed);
+		if (n < 0) {
+			rc = 1;
 			goto out;
 		}
-		merkle_leaf_hash(leaf, data, len);
-		unsigned n = merkle_stack_push(&stack, leaf, formed);
-		a->entries++;
 		if (n > 0) {
 			if (!c.has_hash || c.hash_key != index) {
-				rc = problem(a, origin, "hashes", index, "stored interior hashes are missing");
+				rc = audit_problem(a, origin, "hashes", index, "stored interior hashes are missing");
 				goto out;
 			}
 			/* Which changed, an entry or a hash, the next checkpoint tells. */
-			if (!a->hash_differs && (c.hash_len != n * 32 ||
-						 memcmp(c.hash_data, formed, n * 32) != 0)) {
+			if (!a->hash_differs && (c.hash_len != (size_t)n * 32 ||
+						 memcmp(c.hash_data, formed, (size_t)n * 32) != 0)) {
 				a->hash_differs = true;
 				a->hash_differs_at = index;
 			}
@@ -193,30 +113,28 @@ static int verify_log(struct audit *a, struct store *st, uint32_t id, const char
 					  &c.hash_len, a, origin)))
 				goto out;
 		} else if (c.has_hash && c.hash_key <= index) {
-			rc = problem(a, origin, "hashes", c.hash_key, "unexpected stored hash record");
+			rc = audit_problem(a, origin, "hashes", c.hash_key, "unexpected stored hash record");
 			goto out;
 		}
-		if (a->progress && (a->entries & 0xffff) == 0)
-			fprintf(stderr, "\r%s: %llu entries", chobo_progname, (unsigned long long)a->entries);
 	}
 	if (c.has_checkpoint) {
-		rc = problem(a, origin, "checkpoint", c.checkpoint_key,
+		rc = audit_problem(a, origin, "checkpoint", c.checkpoint_key,
 			     "checkpoint of size %llu but the log has only %llu entries",
 			     (unsigned long long)c.checkpoint_key, (unsigned long long)stack.size);
 	} else if (c.has_hash) {
-		rc = problem(a, origin, "hashes", c.hash_key, "stored hash beyond the last entry");
+		rc = audit_problem(a, origin, "hashes", c.hash_key, "stored hash beyond the last entry");
 	} else if (stack.size != log_size) {
-		rc = problem(a, origin, "log", stack.size, "the log records %llu entries but holds %llu",
+		rc = audit_problem(a, origin, "log", stack.size, "the log records %llu entries but holds %llu",
 			     (unsigned long long)log_size, (unsigned long long)stack.size);
 	} else if (a->hash_differs) {
-		rc = problem(a, origin, "hashes", a->hash_differs_at,
+		rc = audit_problem(a, origin, "hashes", a->hash_differs_at,
 			     "stored interior hashes differ from the recomputed tree");
 	} else {
 		uint64_t last;
 		const char *note;
 		size_t len;
 		if (store_checkpoint_latest(st, id, &last, &note, &len) != STORE_OK || last != stack.size)
-			rc = problem(a, origin, "log", stack.size,
+			rc = audit_problem(a, origin, "log", stack.size,
 				     "entries after the last signed checkpoint");
 	}
 out:
@@ -261,6 +179,80 @@ static int load_against(const char *path, const struct trust *trust, struct chec
 	return 0;
 }
 
+struct forks {
+	json_t *list;
+	const struct log_list *logs;
+};
+
+static int collect_fork(void *ctx, uint32_t log, const char *ours, size_t olen, const char *theirs,
+			size_t tlen)
+{
+	struct forks *f = ctx;
+	const char *origin = "";
+	for (size_t i = 0; i < f->logs->n; i++)
+		if (f->logs->v[i].id == log)
+			origin = f->logs->v[i].origin;
+	json_t *o = json_pack("{s:s, s:s%, s:s%}", "log", origin, "ours", ours, olen, "theirs", theirs, tlen);
+	json_array_append_new(f->list, o);
+	return 0;
+}
+
+/* Fork evidence this ledger holds: pairs of signed checkpoints of other logs (JSON array). */
+static json_t *fork_evidence;
+
+/* Audit a ledger directory; 0, or an exit code for an error (findings go to a->p). */
+static int verify_ledger(struct audit *a, const char *dir)
+{
+	struct ledger l;
+	struct log_list logs = {0};
+	int rc = ledger_open(&l, dir, STORE_AUDIT);
+	if (rc == EX_DATAERR) {
+		/* A database file that cannot even be opened is a finding, not an error. */
+		audit_problem(a, "", "ledger", 0, "damaged database: %s", ledger_open_error);
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	if (store_log_each(l.store, collect, &logs) != STORE_OK) {
+		chobo_warn("%s: %s", dir, store_error(l.store));
+		rc = EX_IOERR;
+	}
+	for (size_t i = 0; rc == 0 && i < logs.n && !a->p.found; i++) {
+		a->logs++;
+		verify_log(a, l.store, logs.v[i].id, logs.v[i].origin, logs.v[i].size);
+	}
+	struct forks f = {json_array(), &logs};
+	if (rc == 0 && store_fork_each(l.store, collect_fork, &f) != STORE_OK) {
+		chobo_warn("%s: %s", dir, store_error(l.store));
+		rc = EX_IOERR;
+	}
+	fork_evidence = f.list;
+	int crc = ledger_close(&l);
+	for (size_t i = 0; i < logs.n; i++)
+		free(logs.v[i].origin);
+	free(logs.v);
+	return rc ? rc : crc;
+}
+
+/* Audit a bundle file; 0, or an exit code for an error (findings go to a->p). */
+static int verify_bundle(struct audit *a, const char *path, bool *complete)
+{
+	const char *why;
+	FILE *fp = fopen(path, "rb");
+	if (!fp) {
+		chobo_warn_errno("%s", path);
+		return EX_NOINPUT;
+	}
+	struct bundle_reader *r = bundle_reader_open(fp, &why);
+	if (!r)
+		audit_problem(a, "", "bundle", 0, "%s", why);
+	else
+		audit_bundle(a, r, complete);
+	bundle_reader_close(r);
+	fclose(fp);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -288,6 +280,9 @@ int main(int argc, char **argv)
 	if (!dir)
 		dir = optind < argc ? argv[optind] : ledger_default_dir();
 
+	bool bundle = bundle_sniff(dir);
+	if (bundle && !trust_file)
+		chobo_die(EX_USAGE, "%s is a bundle: give the trusted keys with --trust FILE", dir);
 	struct trust trust;
 	struct checkpoint against;
 	struct audit a = {.trust = &trust, .progress = isatty(2) && !chobo_quiet};
@@ -301,42 +296,33 @@ int main(int argc, char **argv)
 	if (rc != 0)
 		cli_exit(rc);
 
-	struct ledger l;
-	struct log_list logs = {0};
-	rc = ledger_open(&l, dir, STORE_AUDIT);
-	if (rc == EX_DATAERR) {
-		/* A database file that cannot even be opened is a finding, not an error. */
-		problem(&a, "", "ledger", 0, "damaged database: %s", ledger_open_error);
-		rc = 0;
-	} else if (rc != 0) {
-		cli_exit(rc);
-	} else if (store_log_each(l.store, collect, &logs) != STORE_OK) {
-		chobo_warn("%s: %s", dir, store_error(l.store));
-		rc = EX_IOERR;
-	}
-	for (size_t i = 0; rc == 0 && i < logs.n && !a.p.found; i++) {
-		a.logs++;
-		verify_log(&a, l.store, logs.v[i].id, logs.v[i].origin, logs.v[i].size);
-	}
-	if (rc == 0 && !a.p.found && a.against && !a.against_seen)
-		problem(&a, a.against->origin, "log", a.against->size,
-			"the ledger does not reach the checkpoint given by --against "
-			"(a missing log, or history rolled back)");
-	int crc = l.store ? ledger_close(&l) : 0;
+	bool complete = true;
+	int crc = bundle ? verify_bundle(&a, dir, &complete) : verify_ledger(&a, dir);
 	if (a.progress)
 		fputc('\n', stderr);
-	for (size_t i = 0; i < logs.n; i++)
-		free(logs.v[i].origin);
-	free(logs.v);
 	trust_free(&trust);
-	json_doc_free(&a.doc);
-	if (rc != 0)
-		cli_exit(rc);
+	audit_free(&a);
+	if (crc != 0 && !a.p.found)
+		cli_exit(crc);
+	if (!a.p.found && a.against && !a.against_seen)
+		audit_problem(&a, a.against->origin, "log", a.against->size,
+			      "the %s does not reach the checkpoint given by --against "
+			      "(a missing log, or history rolled back)", bundle ? "bundle" : "ledger");
 
-	json_t *report = json_pack("{s:b, s:s, s:I, s:I, s:I, s:s}", "ok", !a.p.found, "ledger", dir,
+	json_t *report = json_pack("{s:b, s:s, s:I, s:I, s:I, s:s}", "ok", !a.p.found,
+				   bundle ? "bundle" : "ledger", dir,
 				   "logs", (json_int_t)a.logs, "entries", (json_int_t)a.entries,
 				   "checkpoints", (json_int_t)a.checkpoints,
 				   "trust", trust_file ? trust_file : "trust/");
+	if (bundle)
+		json_object_set_new(report, "complete", json_boolean(complete));
+	if (fork_evidence && json_array_size(fork_evidence) > 0) {
+		json_object_set_new(report, "forks", fork_evidence);
+		chobo_info("this ledger holds evidence of %zu fork(s) of other nodes' logs",
+			   json_array_size(fork_evidence));
+	} else {
+		json_decref(fork_evidence);
+	}
 	if (a.against)
 		json_object_set_new(report, "against_size", json_integer((json_int_t)a.against->size));
 	if (a.p.found) {

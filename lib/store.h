@@ -76,6 +76,16 @@ int store_checkpoint_get(struct store *st, uint32_t log, uint64_t size, const ch
 /* The checkpoint of the largest size held for log. */
 int store_checkpoint_latest(struct store *st, uint32_t log, uint64_t *size, const char **note,
 			    size_t *len);
+/* The checkpoint of the largest size <= max held for log. */
+int store_checkpoint_floor(struct store *st, uint32_t log, uint64_t max, uint64_t *size,
+			   const char **note, size_t *len);
+
+/* Fork evidence: two signed checkpoints of one log that no consistency proof can join. */
+int store_fork_put(struct store *st, uint32_t log, const char *ours, size_t olen,
+		   const char *theirs, size_t tlen);
+/* Call fn for every piece of fork evidence held; fn returns non-zero to stop (passed back). */
+int store_fork_each(struct store *st, int (*fn)(void *ctx, uint32_t log, const char *ours, size_t olen,
+					       const char *theirs, size_t tlen), void *ctx);
 
 /*
  * A cursor that walks one log's entries, interior hashes or checkpoints in key

@@ -15,6 +15,8 @@
  *   hashes.db       log id (4) || leaf (8)    -> interior hashes completed by that leaf
  *   checkpoints.db  log id (4) || size (8)    -> signed checkpoint note
  *   leaves.db       leaf hash (32)            -> log id (4) || index (8)
+ *   forks.db        log id (4) || sequence (8) -> evidence: length of ours (4) ||
+ *                                               our checkpoint || theirs
  */
 #include "config.h"
 
@@ -31,11 +33,11 @@
 
 #define UNCLEAN_MARK "open"
 
-enum { T_LOGS, T_ENTRIES, T_HASHES, T_CHECKPOINTS, T_LEAVES, T_COUNT };
+enum { T_LOGS, T_ENTRIES, T_HASHES, T_CHECKPOINTS, T_LEAVES, T_FORKS, T_COUNT };
 static const char *const table_file[T_COUNT] = {
-	"logs.db", "entries.db", "hashes.db", "checkpoints.db", "leaves.db",
+	"logs.db", "entries.db", "hashes.db", "checkpoints.db", "leaves.db", "forks.db",
 };
-static const uint32_t table_pagesize[T_COUNT] = {0, 16384, 0, 0, 0};
+static const uint32_t table_pagesize[T_COUNT] = {0, 16384, 0, 0, 0, 0};
 
 /* Records put in bulk (DB_MULTIPLE_KEY) within a transaction, flushed when full and before commit. */
 struct bulk {
@@ -201,7 +203,9 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, con
 
 	for (int t = 0; t < T_COUNT; t++) {
 		DB *db;
-		u_int32_t oflags = mode == STORE_AUDIT ? DB_RDONLY : DB_AUTO_COMMIT | (create ? DB_CREATE : 0);
+		/* logs.db marks a ledger; the other tables are made when missing. */
+		u_int32_t oflags = mode == STORE_AUDIT ? DB_RDONLY
+				 : DB_AUTO_COMMIT | (create || t != T_LOGS ? DB_CREATE : 0);
 		if ((ret = db_create(&db, st->env, 0)) != 0)
 			goto fail_env;
 		st->db[t] = db;
@@ -601,6 +605,12 @@ int store_checkpoint_get(struct store *st, uint32_t log, uint64_t size, const ch
 int store_checkpoint_latest(struct store *st, uint32_t log, uint64_t *size, const char **note,
 			    size_t *len)
 {
+	return store_checkpoint_floor(st, log, UINT64_MAX, size, note, len);
+}
+
+int store_checkpoint_floor(struct store *st, uint32_t log, uint64_t max, uint64_t *size,
+			   const char **note, size_t *len)
+{
 	DBC *dbc;
 	DBT key, data;
 	uint8_t k[12];
@@ -609,8 +619,11 @@ int store_checkpoint_latest(struct store *st, uint32_t log, uint64_t *size, cons
 	int ret = st->db[T_CHECKPOINTS]->cursor(st->db[T_CHECKPOINTS], st->txn, &dbc, 0);
 	if (ret != 0)
 		return fail(st, ret, "checkpoints.db");
-	/* Position just past this log's keys, then step back. */
-	key12(k, log + 1, 0);
+	/* Position just past the wanted keys, then step back. */
+	if (max == UINT64_MAX)
+		key12(k, log + 1, 0);
+	else
+		key12(k, log, max + 1);
 	dbt_in(&key, k, 12);
 	key.ulen = 12;
 	key.flags = DB_DBT_USERMEM;
@@ -721,4 +734,67 @@ void store_cursor_close(struct store_cursor *c)
 	c->dbc->close(c->dbc);
 	free(c->data.data);
 	free(c);
+}
+
+int store_fork_put(struct store *st, uint32_t log, const char *ours, size_t olen,
+		   const char *theirs, size_t tlen)
+{
+	DBC *dbc;
+	DBT key, data;
+	uint8_t k[12];
+	uint64_t seq = 0;
+	int ret = st->db[T_FORKS]->cursor(st->db[T_FORKS], st->txn, &dbc, 0);
+	if (ret != 0)
+		return fail(st, ret, "forks.db");
+	key12(k, log + 1, 0);
+	dbt_in(&key, k, 12);
+	key.ulen = 12;
+	key.flags = DB_DBT_USERMEM;
+	memset(&data, 0, sizeof data);
+	ret = dbc->get(dbc, &key, &data, DB_SET_RANGE);
+	ret = ret == 0 ? dbc->get(dbc, &key, &data, DB_PREV) : dbc->get(dbc, &key, &data, DB_LAST);
+	if (ret == 0 && key.size == 12 && get_be32(k) == log)
+		seq = get_be64(k + 4) + 1;
+	dbc->close(dbc);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return fail(st, ret, "forks.db");
+	uint8_t *v = xmalloc(4 + olen + tlen);
+	put_be32(v, (uint32_t)olen);
+	memcpy(v + 4, ours, olen);
+	memcpy(v + 4 + olen, theirs, tlen);
+	key12(k, log, seq);
+	int rc = put(st, T_FORKS, k, 12, v, 4 + olen + tlen, DB_NOOVERWRITE);
+	free(v);
+	return rc;
+}
+
+int store_fork_each(struct store *st, int (*fn)(void *ctx, uint32_t log, const char *ours, size_t olen,
+					       const char *theirs, size_t tlen), void *ctx)
+{
+	DBC *dbc;
+	DBT key, data;
+	if (bulk_flush_all(st) != STORE_OK)
+		return STORE_ERROR;
+	int ret = st->db[T_FORKS]->cursor(st->db[T_FORKS], st->txn, &dbc, 0);
+	if (ret != 0)
+		return fail(st, ret, "forks.db");
+	memset(&key, 0, sizeof key);
+	memset(&data, 0, sizeof data);
+	int rc = STORE_OK;
+	while ((ret = dbc->get(dbc, &key, &data, DB_NEXT)) == 0) {
+		const uint8_t *v = data.data;
+		uint32_t olen = data.size >= 4 ? get_be32(v) : 0;
+		if (key.size != 12 || data.size < 4 || olen > data.size - 4) {
+			snprintf(st->err, sizeof st->err, "forks.db: malformed record");
+			rc = STORE_ERROR;
+			break;
+		}
+		if ((rc = fn(ctx, get_be32(key.data), (const char *)v + 4, olen,
+			     (const char *)v + 4 + olen, data.size - 4 - olen)) != 0)
+			break;
+	}
+	if (ret != 0 && ret != DB_NOTFOUND)
+		rc = fail(st, ret, "forks.db");
+	dbc->close(dbc);
+	return rc;
 }

@@ -9,6 +9,8 @@
 
 /* "Verified and found invalid": distinct from 0 and from every sysexits code. */
 #define EXIT_INVALID 1
+/* A peer's log forked: two signed, inconsistent checkpoints (both kept as evidence). */
+#define EXIT_FORK 2
 
 /* Bounds on outside input, documented in chobo(7). */
 #define CHOBO_MAX_LINE      (64 * 1024)     /* one JSON Lines input line, bytes */

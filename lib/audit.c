@@ -1,0 +1,163 @@
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "audit.h"
+#include "entry.h"
+#include "util.h"
+
+int audit_problem(struct audit *a, const char *log, const char *where, uint64_t at,
+		  const char *fmt, ...)
+{
+	va_list ap;
+	if (a->p.found)
+		return 1;
+	a->p.found = true;
+	snprintf(a->p.log, sizeof a->p.log, "%s", log);
+	a->p.where = where;
+	a->p.at = at;
+	va_start(ap, fmt);
+	vsnprintf(a->p.reason, sizeof a->p.reason, fmt, ap);
+	va_end(ap);
+	return 1;
+}
+
+int audit_checkpoint(struct audit *a, const char *origin, uint64_t size, const char *note,
+		     size_t len, const struct merkle_stack *stack)
+{
+	struct checkpoint cp;
+	const char *why;
+	uint8_t root[32];
+	if (!checkpoint_verify(note, len, a->trust->keys, a->trust->n, &cp, NULL, &why))
+		return audit_problem(a, origin, "checkpoint", size, "%s", why);
+	if (strcmp(cp.origin, origin) != 0)
+		return audit_problem(a, origin, "checkpoint", size, "checkpoint is for origin %s", cp.origin);
+	if (cp.size != size || size != stack->size)
+		return audit_problem(a, origin, "checkpoint", size, "checkpoint says tree size %llu",
+				     (unsigned long long)cp.size);
+	merkle_stack_root(stack, root);
+	if (memcmp(root, cp.root, 32) != 0) {
+		if (a->hash_differs)
+			return audit_problem(a, origin, "entry", a->hash_differs_at,
+					     "entries do not match the signed checkpoint of size %llu: "
+					     "changed at or before this index", (unsigned long long)size);
+		return audit_problem(a, origin, "checkpoint", size,
+				     "signed root hash differs from the root of the entries");
+	}
+	if (a->hash_differs)
+		return audit_problem(a, origin, "hashes", a->hash_differs_at,
+				     "stored interior hashes differ from the tree of the (signed) entries");
+	a->checkpoints++;
+	return 0;
+}
+
+int audit_against(struct audit *a, const char *origin, const struct merkle_stack *stack)
+{
+	uint8_t root[32];
+	if (!a->against || strcmp(a->against->origin, origin) != 0 || stack->size != a->against->size)
+		return 0;
+	a->against_seen = true;
+	merkle_stack_root(stack, root);
+	if (memcmp(root, a->against->root, 32) != 0)
+		return audit_problem(a, origin, "checkpoint", stack->size,
+				     "the ledger is not consistent with the checkpoint given by --against");
+	return 0;
+}
+
+int audit_entry(struct audit *a, const char *origin, const void *data, size_t len,
+		struct merkle_stack *stack, uint8_t formed[64][32])
+{
+	struct entry_view view;
+	char err[256];
+	uint8_t leaf[32];
+	if (!entry_parse(data, len, origin, stack->size, &a->doc, &view, err, sizeof err)) {
+		audit_problem(a, origin, "entry", stack->size, "%s", err);
+		return -1;
+	}
+	merkle_leaf_hash(leaf, data, len);
+	unsigned n = merkle_stack_push(stack, leaf, formed);
+	a->entries++;
+	if (a->progress && (a->entries & 0xffff) == 0)
+		fprintf(stderr, "\r%s: %llu entries", chobo_progname, (unsigned long long)a->entries);
+	return (int)n;
+}
+
+/* Close a bundle's log section: its entries must end with a signed checkpoint. */
+static int end_section(struct audit *a, const char *origin, bool signed_at_end,
+		       const struct merkle_stack *stack)
+{
+	if (!origin[0])
+		return 0;
+	if (!signed_at_end)
+		return audit_problem(a, origin, "log", stack->size,
+				     "entries after the last signed checkpoint");
+	return 0;
+}
+
+int audit_bundle(struct audit *a, struct bundle_reader *r, bool *complete)
+{
+	char origin[NOTE_MAX_NAME + 1] = "";
+	struct merkle_stack stack;
+	uint8_t formed[64][32];
+	enum bundle_tag tag;
+	const uint8_t *p;
+	size_t len;
+	const char *why;
+	bool have_stack = false, signed_at_end = false;
+	int rc;
+	*complete = true;
+	merkle_stack_init(&stack);
+	while ((rc = bundle_next(r, &tag, &p, &len, &why)) == 1) {
+		switch (tag) {
+		case BUNDLE_LOG:
+			if (end_section(a, origin, signed_at_end, &stack))
+				return 1;
+			if (len == 0 || len > NOTE_MAX_NAME)
+				return audit_problem(a, "", "bundle", 0, "malformed log record");
+			memcpy(origin, p, len);
+			origin[len] = '\0';
+			if (!checkpoint_origin_valid(origin))
+				return audit_problem(a, "", "bundle", 0, "log record names an invalid origin");
+			a->logs++;
+			have_stack = false;
+			signed_at_end = false;
+			break;
+		case BUNDLE_STACK:
+			if (!origin[0] || have_stack || !bundle_stack_decode(p, len, &stack))
+				return audit_problem(a, origin, "bundle", 0, "malformed tree state record");
+			have_stack = true;
+			if (stack.size > 0)
+				*complete = false;
+			signed_at_end = false;
+			break;
+		case BUNDLE_ENTRY:
+			if (!have_stack)
+				return audit_problem(a, origin, "bundle", 0, "entry outside a log section");
+			if (audit_entry(a, origin, p, len, &stack, formed) < 0)
+				return 1;
+			signed_at_end = false;
+			break;
+		case BUNDLE_CHECKPOINT:
+			if (!have_stack || len < 8 || get_be64(p) != stack.size)
+				return audit_problem(a, origin, "checkpoint", len >= 8 ? get_be64(p) : 0,
+						     "checkpoint out of place in the bundle");
+			if (audit_checkpoint(a, origin, stack.size, (const char *)p + 8, len - 8, &stack) ||
+			    audit_against(a, origin, &stack))
+				return 1;
+			signed_at_end = true;
+			break;
+		default:
+			return audit_problem(a, origin, "bundle", 0, "unknown record type 0x%02x", tag);
+		}
+	}
+	if (rc < 0)
+		return audit_problem(a, origin, "bundle", 0, "%s", why);
+	return end_section(a, origin, signed_at_end, &stack);
+}
+
+void audit_free(struct audit *a)
+{
+	json_doc_free(&a->doc);
+}

@@ -1,0 +1,65 @@
+/*
+ * Auditing a log as a stream: entries in index order, each signed checkpoint
+ * checked against the tree recomputed so far.  chain-verify drives it over a
+ * ledger's store or a bundle; chain-import over a bundle before storing it.
+ * Memory stays O(log n).
+ */
+#ifndef CHOBO_AUDIT_H
+#define CHOBO_AUDIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bundle.h"
+#include "checkpoint.h"
+#include "json_scan.h"
+#include "keys.h"
+#include "merkle.h"
+
+/* The first problem found: where ("entry", "checkpoint", "hashes", "log", "ledger", "bundle"), and why. */
+struct audit_problem {
+	bool found;
+	char log[NOTE_MAX_NAME + 1];
+	const char *where;
+	uint64_t at;
+	char reason[300];
+};
+
+struct audit {
+	const struct trust *trust;
+	const struct checkpoint *against;   /* a checkpoint the auditor kept, or NULL */
+	bool against_seen;
+	bool progress;                      /* print a progress line on stderr */
+	uint64_t entries, checkpoints, logs;
+	bool hash_differs;                  /* a stored interior hash differs from the recomputed one */
+	uint64_t hash_differs_at;
+	struct json_doc doc;
+	struct audit_problem p;
+};
+
+/* Record the first problem; returns 1. */
+int audit_problem(struct audit *a, const char *log, const char *where, uint64_t at,
+		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Check a signed checkpoint of origin at size == stack->size; 0, or 1 after audit_problem. */
+int audit_checkpoint(struct audit *a, const char *origin, uint64_t size, const char *note,
+		     size_t len, const struct merkle_stack *stack);
+/* If the auditor's --against checkpoint is at this size, check it; 0 or 1. */
+int audit_against(struct audit *a, const char *origin, const struct merkle_stack *stack);
+/*
+ * Check the entry at index stack->size (envelope, schema) and push its leaf;
+ * the interior hashes it completes go to formed.  Returns how many, or -1
+ * after audit_problem.
+ */
+int audit_entry(struct audit *a, const char *origin, const void *data, size_t len,
+		struct merkle_stack *stack, uint8_t formed[64][32]);
+/*
+ * Audit a whole bundle.  *complete is set when every log starts at its first
+ * entry (a full export); incremental sections are checked from the tree state
+ * they carry.  0, 1 after audit_problem.
+ */
+int audit_bundle(struct audit *a, struct bundle_reader *r, bool *complete);
+/* Free the audit's scratch space. */
+void audit_free(struct audit *a);
+
+#endif
