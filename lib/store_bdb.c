@@ -53,6 +53,7 @@ struct store {
 	DB *db[T_COUNT];
 	DB_TXN *txn;
 	enum store_mode mode;
+	bool wrote;         /* a transaction was committed (or recovery ran) */
 	char *dir;
 	char *mark;
 	char err[512];
@@ -121,11 +122,11 @@ static void dbt_keep(struct store *st, DBT *d)
 	st->buflen = d->size > st->buflen ? d->size : st->buflen;
 }
 
-static bool close_all(struct store *st)
+static bool close_all(struct store *st, u_int32_t flags)
 {
 	bool ok = true;
 	for (int t = 0; t < T_COUNT; t++) {
-		if (st->db[t] && st->db[t]->close(st->db[t], 0) != 0)
+		if (st->db[t] && st->db[t]->close(st->db[t], flags) != 0)
 			ok = false;
 		st->db[t] = NULL;
 	}
@@ -188,8 +189,10 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, con
 		 * the last process did not close cleanly; small log files keep both
 		 * that and every open cheap.
 		 */
-		if (unclean)
+		if (unclean) {
 			flags |= DB_RECOVER;
+			st->wrote = true;
+		}
 		if ((ret = st->env->set_cachesize(st->env, 0, 128u << 20, 1)) != 0 ||
 		    (ret = st->env->set_lg_bsize(st->env, 512u << 10)) != 0 ||
 		    (ret = st->env->set_lg_max(st->env, 2u << 20)) != 0 ||
@@ -228,7 +231,7 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, con
 fail_env:
 	*err = NULL;
 fail_close:
-	close_all(st);
+	close_all(st, 0);
 	if (!*err) {
 		static char msg[sizeof st->dbmsg + 128];
 		snprintf(msg, sizeof msg, "%s%s%s", db_strerror(ret), st->dbmsg[0] ? ": " : "", st->dbmsg);
@@ -248,11 +251,15 @@ bool store_close(struct store *st)
 		return true;
 	if (st->txn)
 		store_abort(st);
-	/* A checkpoint lets automatic log removal work and keeps the next recovery short. */
-	if (st->mode == STORE_NORMAL && st->env->txn_checkpoint(st->env, 0, 0, 0) != 0)
+	/*
+	 * After a write, a checkpoint puts every committed page into the database
+	 * files (which audits read directly), lets log removal work and keeps the
+	 * next recovery short; it has synced the files, so closing need not.
+	 */
+	if (st->mode == STORE_NORMAL && st->wrote && st->env->txn_checkpoint(st->env, 0, 0, 0) != 0)
 		ok = false;
 	/* An audit only read: a handle that saw damaged pages may fail to close, harmlessly. */
-	if (!close_all(st) && st->mode == STORE_NORMAL)
+	if (!close_all(st, ok ? DB_NOSYNC : 0) && st->mode == STORE_NORMAL)
 		ok = false;
 	if (ok && st->mode == STORE_NORMAL && unlink(st->mark) != 0)
 		ok = false;
@@ -327,6 +334,7 @@ int store_commit(struct store *st)
 		return rc;
 	}
 	int ret = txn->commit(txn, 0);
+	st->wrote = true;
 	return ret == 0 ? STORE_OK : fail(st, ret, "commit");
 }
 
