@@ -52,6 +52,7 @@ static int verify_log(struct audit *a, struct store *st, uint32_t id, const char
 	struct store_cursor *entries = store_cursor_open(st, STORE_ENTRIES, id);
 	c.hashes = store_cursor_open(st, STORE_HASHES, id);
 	c.checkpoints = store_cursor_open(st, STORE_CHECKPOINTS, id);
+	struct audit_checker *checker = audit_checker_start(a, origin);
 	int rc = 0;
 	if (!entries || !c.hashes || !c.checkpoints) {
 		rc = audit_problem(a, origin, "log", 0, "storage error: %s", store_error(st));
@@ -93,11 +94,17 @@ static int verify_log(struct audit *a, struct store *st, uint32_t id, const char
 					   (unsigned long long)stack.size);
 			goto out;
 		}
-		int n = audit_entry(a, origin, data, len, &stack, formed);
-		if (n < 0) {
+		if (len > CHOBO_MAX_ENTRY) {
+			rc = audit_problem(a, origin, "entry", index, "entry is larger than %d bytes",
+					   CHOBO_MAX_ENTRY);
+			goto out;
+		}
+		audit_checker_add(checker, index, data, len);
+		if (audit_checker_failed(checker)) {
 			rc = 1;
 			goto out;
 		}
+		unsigned n = audit_entry_push(a, data, len, &stack, formed);
 		if (n > 0) {
 			if (!c.has_hash || c.hash_key != index) {
 				rc = audit_problem(a, origin, "hashes", index, "stored interior hashes are missing");
@@ -138,6 +145,9 @@ static int verify_log(struct audit *a, struct store *st, uint32_t id, const char
 				     "entries after the last signed checkpoint");
 	}
 out:
+	audit_checker_finish(checker);
+	if (a->p.found)
+		rc = 1;
 	store_cursor_close(entries);
 	store_cursor_close(c.hashes);
 	store_cursor_close(c.checkpoints);

@@ -1,6 +1,8 @@
 #include "config.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -82,6 +84,130 @@ int audit_entry(struct audit *a, const char *origin, const void *data, size_t le
 	if (a->progress && (a->entries & 0xffff) == 0)
 		fprintf(stderr, "\r%s: %llu entries", chobo_progname, (unsigned long long)a->entries);
 	return (int)n;
+}
+
+unsigned audit_entry_push(struct audit *a, const void *data, size_t len, struct merkle_stack *stack,
+			  uint8_t formed[64][32])
+{
+	uint8_t leaf[32];
+	merkle_leaf_hash(leaf, data, len);
+	a->entries++;
+	if (a->progress && (a->entries & 0xffff) == 0)
+		fprintf(stderr, "\r%s: %llu entries", chobo_progname, (unsigned long long)a->entries);
+	return merkle_stack_push(stack, leaf, formed);
+}
+
+#define CHECK_BATCH_ENTRIES 8192
+
+struct check_batch {
+	char *buf;
+	size_t used, cap;
+	size_t *off;
+	uint64_t first;
+	size_t n;
+};
+
+struct audit_checker {
+	struct audit *a;
+	char origin[NOTE_MAX_NAME + 1];
+	struct check_batch batch[2];
+	int filling;               /* the batch being filled; the other may be checked */
+	bool running;
+	pthread_t thread;
+	struct json_doc doc;
+	bool failed;               /* written by the thread, read after joining */
+	uint64_t failed_at;
+	char reason[256];
+};
+
+static void check_batch(struct audit_checker *c, struct check_batch *b)
+{
+	struct entry_view view;
+	for (size_t k = 0; k < b->n && !c->failed; k++) {
+		size_t end = k + 1 < b->n ? b->off[k + 1] : b->used;
+		if (!entry_parse(b->buf + b->off[k], end - b->off[k], c->origin, b->first + k, &c->doc,
+				 &view, c->reason, sizeof c->reason)) {
+			c->failed = true;
+			c->failed_at = b->first + k;
+		}
+	}
+	b->n = 0;
+	b->used = 0;
+}
+
+static void *check_thread(void *arg)
+{
+	struct audit_checker *c = arg;
+	check_batch(c, &c->batch[!c->filling]);
+	return NULL;
+}
+
+static void checker_wait(struct audit_checker *c)
+{
+	if (c->running)
+		pthread_join(c->thread, NULL);
+	c->running = false;
+}
+
+/* Hand the filled batch to the thread (checking it here if no thread can start). */
+static void checker_hand_over(struct audit_checker *c)
+{
+	checker_wait(c);
+	c->filling = !c->filling;
+	c->running = pthread_create(&c->thread, NULL, check_thread, c) == 0;
+	if (!c->running)
+		check_batch(c, &c->batch[!c->filling]);
+}
+
+struct audit_checker *audit_checker_start(struct audit *a, const char *origin)
+{
+	struct audit_checker *c = xcalloc(1, sizeof *c);
+	c->a = a;
+	snprintf(c->origin, sizeof c->origin, "%s", origin);
+	for (int i = 0; i < 2; i++)
+		c->batch[i].off = xmalloc(CHECK_BATCH_ENTRIES * sizeof *c->batch[i].off);
+	return c;
+}
+
+void audit_checker_add(struct audit_checker *c, uint64_t index, const void *data, size_t len)
+{
+	struct check_batch *b = &c->batch[c->filling];
+	if (b->n == 0)
+		b->first = index;
+	if (b->used + len > b->cap) {
+		b->cap = (b->used + len) * 2;
+		b->buf = xrealloc(b->buf, b->cap);
+	}
+	memcpy(b->buf + b->used, data, len);
+	b->off[b->n++] = b->used;
+	b->used += len;
+	if (b->n == CHECK_BATCH_ENTRIES)
+		checker_hand_over(c);
+}
+
+bool audit_checker_failed(const struct audit_checker *c)
+{
+	return !c->running && c->failed;
+}
+
+void audit_checker_finish(struct audit_checker *c)
+{
+	checker_wait(c);
+	if (!c->failed)
+		check_batch(c, &c->batch[c->filling]);
+	struct audit_problem *p = &c->a->p;
+	/* An entry's own defect comes before what the tree built from it shows later. */
+	if (c->failed && (!p->found || c->failed_at < p->at ||
+			  (c->failed_at == p->at && strcmp(p->where, "checkpoint") != 0))) {
+		p->found = false;
+		audit_problem(c->a, c->origin, "entry", c->failed_at, "%s", c->reason);
+	}
+	for (int i = 0; i < 2; i++) {
+		free(c->batch[i].buf);
+		free(c->batch[i].off);
+	}
+	json_doc_free(&c->doc);
+	free(c);
 }
 
 /* Close a bundle's log section: its entries must end with a signed checkpoint. */

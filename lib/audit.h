@@ -53,6 +53,25 @@ int audit_against(struct audit *a, const char *origin, const struct merkle_stack
  */
 int audit_entry(struct audit *a, const char *origin, const void *data, size_t len,
 		struct merkle_stack *stack, uint8_t formed[64][32]);
+/* Push an entry's leaf without checking it (see audit_checker); returns how many hashes it completes. */
+unsigned audit_entry_push(struct audit *a, const void *data, size_t len, struct merkle_stack *stack,
+			  uint8_t formed[64][32]);
+
+/*
+ * Entry checks (envelope and schema) on a second thread, in batches, while
+ * the caller hashes the same entries: an audit then runs at the speed of the
+ * slower half instead of the sum.
+ */
+struct audit_checker;
+/* Start checking entries of origin for a. */
+struct audit_checker *audit_checker_start(struct audit *a, const char *origin);
+/* Queue a copy of the entry at index (indexes must be consecutive). */
+void audit_checker_add(struct audit_checker *c, uint64_t index, const void *data, size_t len);
+/* True once a checked batch has shown a problem (the caller may stop early). */
+bool audit_checker_failed(const struct audit_checker *c);
+/* Check what is queued, wait, and record the earliest problem in a (the earlier of its and a's). Frees c. */
+void audit_checker_finish(struct audit_checker *c);
+
 /*
  * Audit a whole bundle.  *complete is set when every log starts at its first
  * entry (a full export); incremental sections are checked from the tree state

@@ -57,12 +57,29 @@ static bool hex4(const unsigned char *p, unsigned *out)
 	return true;
 }
 
+/* Bytes that need no attention inside a string: not '"', not '\\', not a control character. */
+static const bool plain[256] = {
+	[0x20] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0x80 ... 0xff] = 1,
+};
+
 /* A string's body; s->p is just past the opening quote.  UTF-8 was checked by the caller. */
 static bool scan_string(struct scanner *s, size_t t)
 {
 	struct json_token *tok = &s->doc->tok[t];
 	tok->start = (uint32_t)(s->p - (const unsigned char *)s->doc->text);
 	while (s->p < s->end) {
+		/* Plain bytes are most of every string: skip them without a branch each. */
+		while (s->end - s->p >= 4 && plain[s->p[0]] && plain[s->p[1]] && plain[s->p[2]] &&
+		       plain[s->p[3]])
+			s->p += 4;
+		if (s->p >= s->end)
+			break;
 		unsigned char c = *s->p;
 		if (c == '"') {
 			s->doc->tok[t].end = (uint32_t)(s->p - (const unsigned char *)s->doc->text);
