@@ -1,0 +1,44 @@
+/* Writing and reading bundles against a ledger: what chain-export, chain-import and chain-sync share. */
+#ifndef CHOBO_REPLICATE_H
+#define CHOBO_REPLICATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <jansson.h>
+
+#include "checkpoint.h"
+#include "keys.h"
+#include "ledger.h"
+
+/* Which logs to export, and from where. */
+struct selection {
+	const char *log;                /* one log, or NULL for all */
+	bool has_since;
+	uint64_t since;                 /* start at the checkpoint of the largest size <= since */
+	const struct checkpoint *held;  /* the requester's checkpoint: must match ours at its size */
+};
+
+/* Write a bundle of the selected logs of an open ledger to out; 0 or an exit code after printing why. */
+int export_bundle(struct ledger *l, FILE *out, const struct selection *sel);
+
+/* What an import found. */
+struct import_result {
+	json_t *summary;                /* one object per log: log, from, to, entries, checkpoints */
+	bool fork;                      /* a signed checkpoint contradicts what we hold */
+	char fork_log[NOTE_MAX_NAME + 1];
+	uint64_t fork_size;
+	char *fork_ours, *fork_theirs;  /* the two signed checkpoints */
+	char problem[700];              /* why the bundle was refused */
+};
+
+/*
+ * Verify a bundle completely and store the logs it extends in one
+ * transaction, all or nothing (never this node's own log).  On a fork the
+ * data is refused and the evidence stored.  Returns 0, EX_DATAERR (refused:
+ * res->problem), EXIT_FORK, or another exit code.  Free res with import_result_free.
+ */
+int import_bundle(struct ledger *l, const struct trust *trust, FILE *in, struct import_result *res);
+void import_result_free(struct import_result *res);
+
+#endif
