@@ -21,7 +21,8 @@
 #include "util.h"
 
 static const char usage[] =
-	"usage: chain-verify [-q] [--trust FILE] [--against CHECKPOINT] [-L DIR | DIR | BUNDLE]\n"
+	"usage: chain-verify [-q] [--trust FILE] [--against CHECKPOINT] [--quorum K]\n"
+	"                    [-L DIR | DIR | BUNDLE]\n"
 	"Audit a ledger (default: $CHOBO_LEDGER, else ./ledger) or a bundle; print one JSON report.\n"
 	"Exit 0 when valid, 1 when invalid, other codes for errors.\n";
 
@@ -143,6 +144,8 @@ static int verify_log(struct audit *a, struct store *st, uint32_t id, const char
 		if (store_checkpoint_latest(st, id, &last, &note, &len) != STORE_OK || last != stack.size)
 			rc = audit_problem(a, origin, "log", stack.size,
 				     "entries after the last signed checkpoint");
+		else
+			rc = audit_quorum(a, origin, last, note, len);
 	}
 out:
 	audit_checker_finish(checker);
@@ -269,10 +272,12 @@ int main(int argc, char **argv)
 		{"ledger", required_argument, NULL, 'L'},
 		{"trust", required_argument, NULL, 't'},
 		{"against", required_argument, NULL, 'a'},
+		{"quorum", required_argument, NULL, 'Q'},
 		CLI_COMMON_OPTIONS,
 		{NULL, 0, NULL, 0},
 	};
 	const char *trust_file = NULL, *against_file = NULL, *dir = NULL;
+	unsigned quorum = 0;
 	int opt;
 	cli_init(argc, argv);
 	while ((opt = getopt_long(argc, argv, "L:hVq", options, NULL)) != -1) {
@@ -284,6 +289,8 @@ int main(int argc, char **argv)
 			trust_file = optarg;
 		else if (opt == 'a')
 			against_file = optarg;
+		else if (opt == 'Q')
+			quorum = (unsigned)cli_u64("--quorum", optarg);
 	}
 	if (argc - optind > (dir ? 0 : 1))
 		cli_usage_error(usage);
@@ -291,11 +298,13 @@ int main(int argc, char **argv)
 		dir = optind < argc ? argv[optind] : ledger_default_dir();
 
 	bool bundle = bundle_sniff(dir);
+	if (bundle && quorum)
+		chobo_die(EX_USAGE, "--quorum applies to a ledger, not to a bundle");
 	if (bundle && !trust_file)
 		chobo_die(EX_USAGE, "%s is a bundle: give the trusted keys with --trust FILE", dir);
 	struct trust trust;
 	struct checkpoint against;
-	struct audit a = {.trust = &trust, .progress = isatty(2) && !chobo_quiet};
+	struct audit a = {.trust = &trust, .progress = isatty(2) && !chobo_quiet, .quorum = quorum};
 	int rc = ledger_trust(dir, trust_file, &trust);
 	if (rc == 0 && trust.n == 0) {
 		chobo_warn("no trusted keys (give --trust FILE)");

@@ -55,6 +55,27 @@ int audit_checkpoint(struct audit *a, const char *origin, uint64_t size, const c
 	return 0;
 }
 
+int audit_quorum(struct audit *a, const char *origin, uint64_t size, const char *note, size_t len)
+{
+	const char *why;
+	unsigned count = 0;
+	if (a->quorum == 0)
+		return 0;
+	bool *verified = xcalloc(a->trust->n ? a->trust->n : 1, sizeof *verified);
+	bool ok = note_verify(note, len, a->trust->keys, a->trust->n, verified, NULL, &why);
+	for (size_t k = 0; ok && k < a->trust->n; k++)
+		if (verified[k] && a->trust->keys[k].type == NOTE_TYPE_COSIGNATURE)
+			count++;
+	free(verified);
+	if (!ok)
+		return audit_problem(a, origin, "checkpoint", size, "%s", why);
+	if (count < a->quorum)
+		return audit_problem(a, origin, "quorum", size,
+				     "the newest checkpoint carries cosignatures of %u trusted witness(es); "
+				     "%u required", count, a->quorum);
+	return 0;
+}
+
 int audit_against(struct audit *a, const char *origin, const struct merkle_stack *stack)
 {
 	uint8_t root[32];

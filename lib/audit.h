@@ -31,6 +31,7 @@ struct audit {
 	const struct checkpoint *against;   /* a checkpoint the auditor kept, or NULL */
 	bool against_seen;
 	bool progress;                      /* print a progress line on stderr */
+	unsigned quorum;                    /* cosigners the newest checkpoints need (0: none) */
 	uint64_t entries, checkpoints, logs;
 	bool hash_differs;                  /* a stored interior hash differs from the recomputed one */
 	uint64_t hash_differs_at;
@@ -44,6 +45,8 @@ int audit_problem(struct audit *a, const char *log, const char *where, uint64_t 
 /* Check a signed checkpoint of origin at size == stack->size; 0, or 1 after audit_problem. */
 int audit_checkpoint(struct audit *a, const char *origin, uint64_t size, const char *note,
 		     size_t len, const struct merkle_stack *stack);
+/* Check that a log's newest checkpoint carries a->quorum trusted witnesses' cosignatures; 0 or 1. */
+int audit_quorum(struct audit *a, const char *origin, uint64_t size, const char *note, size_t len);
 /* If the auditor's --against checkpoint is at this size, check it; 0 or 1. */
 int audit_against(struct audit *a, const char *origin, const struct merkle_stack *stack);
 /*

@@ -130,6 +130,22 @@ static int read_conf(struct ledger *l)
 		} else if (strcmp(key, "witness") == 0) {
 			free(l->witness);
 			l->witness = xstrdup(val);
+		} else if (strcmp(key, "peer") == 0) {
+			char *name = val, *dest = val + strcspn(val, " \t");
+			if (*dest)
+				*dest++ = '\0';
+			dest += strspn(dest, " \t");
+			if (!*name || !*dest || strcspn(dest, " \t") != strlen(dest) ||
+			    strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != strlen(name) ||
+			    dest[0] == '-') {
+				chobo_warn("%s:%lu: expected peer = NAME DESTINATION", path, lineno);
+				rc = EX_CONFIG;
+				break;
+			}
+			l->peers = xrealloc(l->peers, (l->npeers + 1) * sizeof *l->peers);
+			l->peers[l->npeers].name = xstrdup(name);
+			l->peers[l->npeers].destination = xstrdup(dest);
+			l->npeers++;
 		} else {
 			chobo_warn("%s:%lu: unknown setting \"%s\"", path, lineno, key);
 			rc = EX_CONFIG;
@@ -147,6 +163,11 @@ static int read_conf(struct ledger *l)
 
 static void ledger_reset(struct ledger *l)
 {
+	for (size_t i = 0; i < l->npeers; i++) {
+		free(l->peers[i].name);
+		free(l->peers[i].destination);
+	}
+	free(l->peers);
 	free(l->dir);
 	free(l->origin);
 	free(l->witness);
@@ -204,6 +225,19 @@ int ledger_close(struct ledger *l)
 	if (l->lockfd >= 0)
 		close(l->lockfd);
 	ledger_reset(l);
+	return rc;
+}
+
+int ledger_witness_key(const struct ledger *l, struct note_signer *out)
+{
+	char *path = path_join(l->dir, "keys/witness.key");
+	int rc = key_load(path, out);
+	free(path);
+	if (rc == 0 && out->pub.type != NOTE_TYPE_COSIGNATURE) {
+		chobo_warn("%s/keys/witness.key: not a witness (cosignature) key", l->dir);
+		note_signer_clear(out);
+		rc = EX_CONFIG;
+	}
 	return rc;
 }
 

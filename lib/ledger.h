@@ -21,8 +21,16 @@
 #include "note.h"
 #include "store.h"
 
+/* A peer node: a name and an ssh destination (chobo.conf: "peer = NAME DESTINATION"). */
+struct peer {
+	char *name;
+	char *destination;
+};
+
 struct ledger {
 	char *dir;
+	struct peer *peers;
+	size_t npeers;
 	char *origin;        /* this node's log */
 	char *witness;       /* this node's cosigner name */
 	struct store *store;
@@ -53,6 +61,8 @@ int ledger_open(struct ledger *l, const char *dir, enum store_mode mode);
 /* Close the store and release the lock; 0 or an exit code after printing why. */
 int ledger_close(struct ledger *l);
 
+/* Load this node's witness key (keys/witness.key); 0 or an exit code. */
+int ledger_witness_key(const struct ledger *l, struct note_signer *out);
 /* Load this node's log key (keys/node.key); 0 or an exit code. */
 int ledger_log_key(const struct ledger *l, struct note_signer *out);
 /* Load the trusted keys: from file if not NULL, else every file in trust/; 0 or an exit code. */

@@ -387,3 +387,29 @@ bool note_verify(const char *msg, size_t len, const struct note_verifier *keys, 
 	}
 	return true;
 }
+
+const char *note_find_signature(const char *msg, size_t len, const struct note_verifier *key,
+				size_t *line_len)
+{
+	struct note_parts parts;
+	const char *why;
+	if (!note_split(msg, len, &parts, &why))
+		return NULL;
+	size_t nlen = strlen(key->name);
+	for (const char *p = parts.sigs, *end = msg + len; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *name = p + 4, *sp = memchr(name, ' ', (size_t)(nl - name));
+		uint8_t id[8];
+		size_t got = 0;
+		/* The key ID is the first four bytes: the first eight base64 characters give six. */
+		if ((size_t)(sp - name) == nlen && memcmp(name, key->name, nlen) == 0 && nl - sp > 8 &&
+		    sodium_base642bin(id, sizeof id, sp + 1, 8, NULL, &got, NULL,
+				      sodium_base64_VARIANT_ORIGINAL) == 0 &&
+		    got == 6 && get_be32(id) == key->id) {
+			*line_len = (size_t)(nl - p) + 1;
+			return p;
+		}
+		p = nl + 1;
+	}
+	return NULL;
+}

@@ -74,6 +74,13 @@ bool note_split(const char *msg, size_t len, struct note_parts *out, const char 
 bool note_verify(const char *msg, size_t len, const struct note_verifier *keys, size_t nkeys,
 		 bool *verified, uint64_t *timestamps, const char **why);
 
+/*
+ * The signature line by key in a note (name and key ID match; the signature
+ * itself is not checked), or NULL; *line_len receives its length with '\n'.
+ */
+const char *note_find_signature(const char *msg, size_t len, const struct note_verifier *key,
+				size_t *line_len);
+
 /* Canonical base64 (RFC 4648, padded) of len bytes; newly allocated. */
 char *b64_encode(const uint8_t *buf, size_t len);
 /* Strict base64 decode of exactly slen chars: canonical form only; returns decoded length or -1. */

@@ -316,8 +316,18 @@ static int on_checkpoint(struct import *im, struct section *s, const uint8_t *p,
 			return fork_found(im, s, size, note, nlen);
 		const char *have;
 		size_t hlen;
-		if (store_checkpoint_get(st, s->id, size, &have, &hlen) == STORE_OK)
+		if (store_checkpoint_get(st, s->id, size, &have, &hlen) == STORE_OK) {
+			/* The same checkpoint: keep the witnesses' cosignatures it brings. */
+			struct note_parts parts;
+			const char *why;
+			if (note_split(note, nlen, &parts, &why))
+				for (const char *q = parts.sigs, *end = note + nlen; q < end;) {
+					const char *nl = memchr(q, '\n', (size_t)(end - q));
+					cosignature_add(im->l, im->a.trust, s->id, size, q, (size_t)(nl - q) + 1, &why);
+					q = nl + 1;
+				}
 			return 0;
+		}
 	}
 	if (store_checkpoint_put(st, s->id, size, note, nlen) != STORE_OK)
 		return audit_problem(&im->a, s->origin, "log", size, "storage error: %s", store_error(st));
@@ -410,4 +420,96 @@ void import_result_free(struct import_result *res)
 	free(res->fork_ours);
 	free(res->fork_theirs);
 	memset(res, 0, sizeof *res);
+}
+
+int cosignature_add(struct ledger *l, const struct trust *trust, uint32_t log, uint64_t size,
+		    const char *line, size_t len, const char **why)
+{
+	struct store *st = l->store;
+	const char *held;
+	size_t hlen;
+	struct note_parts parts;
+	if (len < 6 || line[len - 1] != '\n' || memchr(line, '\n', len - 1)) {
+		*why = "not one signature line";
+		return -1;
+	}
+	if (store_checkpoint_get(st, log, size, &held, &hlen) != STORE_OK) {
+		*why = "no such checkpoint held";
+		return -1;
+	}
+	char *note = xmalloc(hlen + len + 1);
+	memcpy(note, held, hlen);
+	if (!note_split(note, hlen, &parts, why)) {
+		free(note);
+		return -1;
+	}
+	/* The line alone under the checkpoint's text: it must verify as a trusted witness's. */
+	size_t tlen = parts.text_len;
+	char *single = xmalloc(tlen + 1 + len);
+	memcpy(single, note, tlen);
+	single[tlen] = '\n';
+	memcpy(single + tlen + 1, line, len);
+	bool *verified = xcalloc(trust->n ? trust->n : 1, sizeof *verified);
+	const struct note_verifier *witness = NULL;
+	int rc = -1;
+	if (note_verify(single, tlen + 1 + len, trust->keys, trust->n, verified, NULL, why)) {
+		for (size_t k = 0; k < trust->n; k++)
+			if (verified[k] && trust->keys[k].type == NOTE_TYPE_COSIGNATURE)
+				witness = &trust->keys[k];
+		if (!witness)
+			*why = "not a cosignature by a trusted witness key";
+	}
+	size_t existing;
+	if (witness && note_find_signature(note, hlen, witness, &existing)) {
+		rc = 0;
+	} else if (witness && parts.nsigs >= NOTE_MAX_SIGNATURES) {
+		*why = "the checkpoint has as many signatures as a note may carry";
+	} else if (witness) {
+		memcpy(note + hlen, line, len);
+		rc = store_checkpoint_replace(st, log, size, note, hlen + len) == STORE_OK ? 1 : -1;
+		if (rc < 0)
+			*why = store_error(st);
+	}
+	free(verified);
+	free(single);
+	free(note);
+	return rc;
+}
+
+char *cosign_latest(struct ledger *l, uint32_t log, const struct note_signer *witness, uint64_t now,
+		    uint64_t *size)
+{
+	struct store *st = l->store;
+	const char *held;
+	size_t hlen, existing;
+	struct note_parts parts;
+	const char *why;
+	if (store_checkpoint_latest(st, log, size, &held, &hlen) != STORE_OK) {
+		chobo_warn("%s", store_error(st));
+		return NULL;
+	}
+	char *note = xmalloc(hlen + 1);
+	memcpy(note, held, hlen);
+	note[hlen] = '\0';
+	char *line = NULL;
+	const char *found = note_find_signature(note, hlen, &witness->pub, &existing);
+	if (found) {
+		line = xmalloc(existing + 1);
+		memcpy(line, found, existing);
+		line[existing] = '\0';
+	} else if (!note_split(note, hlen, &parts, &why)) {
+		chobo_warn("held checkpoint %llu: %s", (unsigned long long)*size, why);
+	} else if (parts.nsigs < NOTE_MAX_SIGNATURES) {
+		line = note_cosignature_line(witness, parts.text, parts.text_len, now);
+		size_t llen = strlen(line);
+		note = xrealloc(note, hlen + llen + 1);
+		memcpy(note + hlen, line, llen + 1);
+		if (store_checkpoint_replace(st, log, *size, note, hlen + llen) != STORE_OK) {
+			chobo_warn("%s", store_error(st));
+			free(line);
+			line = NULL;
+		}
+	}
+	free(note);
+	return line;
 }

@@ -41,4 +41,23 @@ struct import_result {
 int import_bundle(struct ledger *l, const struct trust *trust, FILE *in, struct import_result *res);
 void import_result_free(struct import_result *res);
 
+/*
+ * Add a cosignature line (ending in '\n') to the held checkpoint of log at
+ * size, inside the caller's transaction, if it is a valid cosignature by a
+ * trusted witness key that has not cosigned that checkpoint yet.  Returns 1
+ * when added, 0 when that witness's line is already there, -1 (with *why)
+ * when refused.
+ */
+int cosignature_add(struct ledger *l, const struct trust *trust, uint32_t log, uint64_t size,
+		    const char *line, size_t len, const char **why);
+
+/*
+ * Cosign the newest held checkpoint of log with this node's witness key at
+ * time now (once: an existing line by that key is reused), inside the
+ * caller's transaction.  Returns the line (newly allocated) and its size in
+ * *size, or NULL after printing why.
+ */
+char *cosign_latest(struct ledger *l, uint32_t log, const struct note_signer *witness, uint64_t now,
+		    uint64_t *size);
+
 #endif

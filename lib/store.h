@@ -72,6 +72,8 @@ int store_leaf_find(struct store *st, const uint8_t *prefix, size_t prefix_bits,
 
 /* Signed checkpoints by tree size; get returns a store-owned buffer. */
 int store_checkpoint_put(struct store *st, uint32_t log, uint64_t size, const char *note, size_t len);
+/* Replace a held checkpoint's note (the same checkpoint with more cosignatures). */
+int store_checkpoint_replace(struct store *st, uint32_t log, uint64_t size, const char *note, size_t len);
 int store_checkpoint_get(struct store *st, uint32_t log, uint64_t size, const char **note, size_t *len);
 /* The checkpoint of the largest size held for log. */
 int store_checkpoint_latest(struct store *st, uint32_t log, uint64_t *size, const char **note,

@@ -600,6 +600,13 @@ int store_checkpoint_put(struct store *st, uint32_t log, uint64_t size, const ch
 	return put(st, T_CHECKPOINTS, k, 12, note, len, DB_NOOVERWRITE);
 }
 
+int store_checkpoint_replace(struct store *st, uint32_t log, uint64_t size, const char *note, size_t len)
+{
+	uint8_t k[12];
+	key12(k, log, size);
+	return put(st, T_CHECKPOINTS, k, 12, note, len, 0);
+}
+
 int store_checkpoint_get(struct store *st, uint32_t log, uint64_t size, const char **note, size_t *len)
 {
 	uint8_t k[12];

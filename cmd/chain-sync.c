@@ -1,0 +1,598 @@
+/*
+ * chain-sync: replicate with peer nodes over OpenSSH.
+ *
+ * Client: for every peer, ask which logs it holds, fetch what we lack as an
+ * incremental bundle, import it (verified, all or nothing, forks kept as
+ * evidence), cosign the newest checkpoints with this node's witness key and
+ * hand the cosignatures back.  The ledger is locked only while it is read or
+ * written, never while a peer is talking.
+ *
+ * Server (--serve, an authorized_keys forced command): the verbs in
+ * SSH_ORIGINAL_COMMAND are chobo-heads, chobo-export ORIGIN SIZE and
+ * chobo-cosign; nothing else is run, and nothing can append.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+
+#include "bundle.h"
+#include "checkpoint.h"
+#include "cli.h"
+#include "jsonl.h"
+#include "ledger.h"
+#include "replicate.h"
+#include "util.h"
+
+extern char **environ;
+
+static const char usage[] =
+	"usage: chain-sync [-q] [-L DIR] [--peer NAME] [--wait]\n"
+	"       chain-sync --serve [-L DIR]      (as an ssh forced command)\n"
+	"Replicate every log with the peers in chobo.conf; print one JSON line per peer.\n";
+
+#define MAX_HEADS_OUTPUT (1u << 20)
+#define MAX_COSIGN_INPUT (1u << 20)
+#define DEFAULT_SYNC_TIMEOUT 600
+
+/* ---------------------------------------------------------------- serving */
+
+struct heads {
+	json_t *out;
+	struct store *st;
+};
+
+/* One heads line per log: origin, newest checkpoint size and root. */
+static int collect_head(void *ctx, uint32_t id, const char *origin, uint64_t size)
+{
+	struct heads *h = ctx;
+	const char *note;
+	size_t len;
+	struct note_parts parts;
+	struct checkpoint cp;
+	const char *why;
+	char hex[65];
+	if (store_checkpoint_latest(h->st, id, &size, &note, &len) != STORE_OK ||
+	    !note_split(note, len, &parts, &why) ||
+	    !checkpoint_parse_text(parts.text, parts.text_len, &cp, &why))
+		return 0;
+	hex32(hex, cp.root);
+	json_array_append_new(h->out, json_pack("{s:s, s:I, s:s}", "log", origin, "size",
+						(json_int_t)size, "root", hex));
+	return 0;
+}
+
+static int serve_heads(const char *dir)
+{
+	struct ledger l;
+	int rc = ledger_open(&l, dir, STORE_NORMAL);
+	if (rc != 0)
+		return rc;
+	struct heads h = {json_array(), l.store};
+	rc = store_log_each(l.store, collect_head, &h) == STORE_OK ? 0 : EX_IOERR;
+	int crc = ledger_close(&l);
+	size_t i;
+	json_t *v;
+	json_array_foreach(h.out, i, v)
+		if (rc == 0 && !jsonl_print(json_incref(v)))
+			rc = EX_IOERR;
+	json_decref(h.out);
+	return rc ? rc : crc;
+}
+
+static int serve_export(const char *dir, const char *origin, const char *size_text)
+{
+	struct selection sel = {.log = origin, .has_since = true};
+	if (!checkpoint_origin_valid(origin) || !parse_u64(size_text, &sel.since)) {
+		chobo_warn("chobo-export: expected ORIGIN SIZE");
+		return EX_USAGE;
+	}
+	FILE *tmp = tmpfile();
+	if (!tmp)
+		return EX_CANTCREAT;
+	struct ledger l;
+	int rc = ledger_open(&l, dir, STORE_NORMAL);
+	if (rc == 0) {
+		rc = export_bundle(&l, tmp, &sel);
+		int crc = ledger_close(&l);
+		if (rc == 0)
+			rc = crc;
+	}
+	char buf[1 << 16];
+	size_t n;
+	rewind(tmp);
+	while (rc == 0 && (n = fread(buf, 1, sizeof buf, tmp)) > 0)
+		if (fwrite(buf, 1, n, stdout) != n)
+			rc = EX_IOERR;
+	fclose(tmp);
+	return rc;
+}
+
+/* Cosignatures handed over by a peer: {"log","size","cosignature"} lines on stdin. */
+static int serve_cosign(const char *dir)
+{
+	struct jsonl_reader r;
+	json_t *obj, *todo = json_array();
+	char err[256];
+	enum jsonl_status s;
+	int rc = 0;
+	jsonl_init(&r, stdin, "stdin");
+	while ((s = jsonl_next(&r, &obj, err, sizeof err)) == JSONL_OK && json_array_size(todo) < 10000)
+		json_array_append_new(todo, obj);
+	jsonl_free(&r);
+	if (s == JSONL_BAD) {
+		chobo_warn("stdin:%lu: %s", r.line, err);
+		json_decref(todo);
+		return EX_DATAERR;
+	}
+	struct trust trust;
+	struct ledger l;
+	if ((rc = ledger_trust(dir, NULL, &trust)) != 0 || (rc = ledger_open(&l, dir, STORE_NORMAL)) != 0) {
+		json_decref(todo);
+		return rc;
+	}
+	json_t *results = json_array();
+	if (store_begin(l.store) != STORE_OK)
+		rc = EX_IOERR;
+	size_t i;
+	json_t *v;
+	json_array_foreach(todo, i, v) {
+		const char *origin = json_string_value(json_object_get(v, "log"));
+		const char *line = json_string_value(json_object_get(v, "cosignature"));
+		json_t *size = json_object_get(v, "size");
+		uint32_t id;
+		uint64_t held;
+		const char *why = "malformed request";
+		int added = -1;
+		if (rc == 0 && origin && line && json_is_integer(size) && json_integer_value(size) >= 0 &&
+		    store_log_find(l.store, origin, &id, &held) == STORE_OK)
+			added = cosignature_add(&l, &trust, id, (uint64_t)json_integer_value(size), line,
+						strlen(line), &why);
+		json_array_append_new(results, added < 0
+			? json_pack("{s:s?, s:b, s:s}", "log", origin, "ok", 0, "error", why)
+			: json_pack("{s:s, s:b, s:b}", "log", origin, "ok", 1, "new", added > 0));
+	}
+	if (rc == 0 && store_commit(l.store) != STORE_OK)
+		rc = EX_IOERR;
+	int crc = ledger_close(&l);
+	trust_free(&trust);
+	json_array_foreach(results, i, v)
+		if (rc == 0)
+			jsonl_print(json_incref(v));
+	json_decref(results);
+	json_decref(todo);
+	return rc ? rc : crc;
+}
+
+/* SSH_ORIGINAL_COMMAND is the client's words joined by spaces: split it, never hand it to a shell. */
+static int serve(const char *dir)
+{
+	const char *cmd = getenv("SSH_ORIGINAL_COMMAND");
+	char *words[4] = {0};
+	int n = 0;
+	if (!cmd || strlen(cmd) > 1024) {
+		chobo_warn("serving: no command (this key may only run the sync verbs)");
+		return EX_NOPERM;
+	}
+	char *copy = xstrdup(cmd);
+	for (char *w = strtok(copy, " \t"); w; w = strtok(NULL, " \t")) {
+		if (n == 4) {
+			n++;
+			break;
+		}
+		words[n++] = w;
+	}
+	int rc;
+	if (n == 1 && strcmp(words[0], "chobo-heads") == 0)
+		rc = serve_heads(dir);
+	else if (n == 3 && strcmp(words[0], "chobo-export") == 0)
+		rc = serve_export(dir, words[1], words[2]);
+	else if (n == 1 && strcmp(words[0], "chobo-cosign") == 0)
+		rc = serve_cosign(dir);
+	else {
+		chobo_warn("serving: \"%.64s\" is not allowed (only chobo-heads, chobo-export, chobo-cosign)",
+			   cmd);
+		rc = EX_NOPERM;
+	}
+	free(copy);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- client */
+
+/*
+ * Run the configured ssh with destination and verb, stdin from in (or
+ * /dev/null), stdout into out; wait at most timeout seconds.  0, or a reason.
+ */
+static const char *run_ssh(const char *destination, const char *const *verb, FILE *in, FILE *out,
+			   unsigned timeout)
+{
+	const char *ssh = getenv("CHOBO_SSH");
+	char *cmd = xstrdup(ssh && *ssh ? ssh : "ssh");
+	char *argv[64];
+	int argc = 0;
+	for (char *w = strtok(cmd, " \t"); w && argc < 48; w = strtok(NULL, " \t"))
+		argv[argc++] = w;
+	argv[argc++] = "-o";
+	argv[argc++] = "BatchMode=yes";
+	argv[argc++] = "-o";
+	argv[argc++] = "ServerAliveInterval=15";
+	argv[argc++] = "--";
+	argv[argc++] = (char *)destination;
+	for (int i = 0; verb[i] && argc < 63; i++)
+		argv[argc++] = (char *)verb[i];
+	argv[argc] = NULL;
+
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	int devnull = in ? -1 : open("/dev/null", O_RDONLY | O_CLOEXEC);
+	posix_spawn_file_actions_adddup2(&fa, in ? fileno(in) : devnull, 0);
+	posix_spawn_file_actions_adddup2(&fa, fileno(out), 1);
+	pid_t pid;
+	int err = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (devnull >= 0)
+		close(devnull);
+	free(cmd);
+	if (err != 0)
+		return "cannot run ssh";
+	int status = 0;
+	struct timespec tick = {0, 20 * 1000 * 1000};
+	for (unsigned long waited = 0;; waited++) {
+		pid_t got = waitpid(pid, &status, WNOHANG);
+		if (got == pid)
+			break;
+		if (got < 0 && errno != EINTR)
+			return "lost the ssh process";
+		if (waited * 20 >= timeout * 1000UL) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return "timed out";
+		}
+		nanosleep(&tick, NULL);
+	}
+	if (!WIFEXITED(status))
+		return "ssh was killed";
+	switch (WEXITSTATUS(status)) {
+	case 0: return NULL;
+	case 255: return "ssh failed (unreachable, or the key was refused)";
+	case EX_NOPERM: return "the peer refused the request";
+	default: return "the peer's chain-sync failed";
+	}
+}
+
+struct peer_state {
+	const struct peer *peer;
+	json_t *logs;          /* summaries of the imports */
+	json_t *heads;         /* what the peer holds */
+	const char *error;
+	char error_buf[800];
+	bool fork;
+	size_t cosigned, accepted;
+};
+
+static unsigned sync_timeout(void)
+{
+	const char *t = getenv("CHOBO_SYNC_TIMEOUT");
+	uint64_t v;
+	return t && parse_u64(t, &v) && v > 0 && v < 86400 ? (unsigned)v : DEFAULT_SYNC_TIMEOUT;
+}
+
+static bool trusted_log(const struct trust *trust, const char *origin)
+{
+	for (size_t k = 0; k < trust->n; k++)
+		if (trust->keys[k].type == NOTE_TYPE_ED25519 && strcmp(trust->keys[k].name, origin) == 0)
+			return true;
+	return false;
+}
+
+/* Our held size and newest root of a log (size 0 and the empty root when we hold none); 0 or an exit code. */
+static int held_state(const char *dir, const char *origin, uint64_t *size, char hex[65])
+{
+	struct ledger l;
+	int rc = ledger_open(&l, dir, STORE_NORMAL);
+	if (rc != 0)
+		return rc;
+	uint32_t id;
+	uint8_t root[32];
+	struct ledger_reader lr;
+	*size = 0;
+	merkle_empty_root(root);
+	if (store_log_find(l.store, origin, &id, size) == STORE_OK) {
+		ledger_reader_init(&lr, &l, id);
+		if (merkle_root(&lr.r, *size, root) != 0)
+			rc = EX_IOERR;
+	}
+	hex32(hex, root);
+	int crc = ledger_close(&l);
+	return rc ? rc : crc;
+}
+
+static void fetch_log(const char *dir, const struct trust *trust, struct peer_state *ps,
+		      const char *origin, unsigned timeout)
+{
+	uint64_t held;
+	char ours[65], since[24];
+	if (held_state(dir, origin, &held, ours) != 0) {
+		ps->error = "cannot read the local ledger";
+		return;
+	}
+	json_t *h = NULL;
+	size_t i;
+	json_array_foreach(ps->heads, i, h)
+		if (strcmp(json_string_value(json_object_get(h, "log")), origin) == 0)
+			break;
+	uint64_t theirs = (uint64_t)json_integer_value(json_object_get(h, "size"));
+	const char *root = json_string_value(json_object_get(h, "root"));
+	/* Behind us, or the same tree: nothing to fetch (their newer tree is checked when they extend it). */
+	if (theirs < held || (theirs == held && root && strcmp(root, ours) == 0))
+		return;
+	snprintf(since, sizeof since, "%llu", (unsigned long long)held);
+	const char *verb[] = {"chobo-export", origin, since, NULL};
+	FILE *bundle = tmpfile();
+	if (!bundle) {
+		ps->error = "cannot create a temporary file";
+		return;
+	}
+	const char *why = run_ssh(ps->peer->destination, verb, NULL, bundle, timeout);
+	if (why) {
+		snprintf(ps->error_buf, sizeof ps->error_buf, "export of %s: %s", origin, why);
+		ps->error = ps->error_buf;
+		fclose(bundle);
+		return;
+	}
+	rewind(bundle);
+	struct ledger l;
+	struct import_result res;
+	if (ledger_open(&l, dir, STORE_NORMAL) != 0) {
+		ps->error = "cannot open the local ledger";
+		fclose(bundle);
+		return;
+	}
+	int rc = import_bundle(&l, trust, bundle, &res);
+	ledger_close(&l);
+	fclose(bundle);
+	if (rc == 0) {
+		size_t k;
+		json_t *v;
+		json_array_foreach(res.summary, k, v)
+			json_array_append(ps->logs, v);
+	} else if (rc == EXIT_FORK) {
+		ps->fork = true;
+		jsonl_print(json_pack("{s:s, s:s, s:s, s:I, s:s, s:s}", "event", "fork", "peer", ps->peer->name,
+				      "log", res.fork_log, "size", (json_int_t)res.fork_size,
+				      "ours", res.fork_ours, "theirs", res.fork_theirs));
+		snprintf(ps->error_buf, sizeof ps->error_buf, "fork of %s at size %llu: evidence kept",
+			 res.fork_log, (unsigned long long)res.fork_size);
+		ps->error = ps->error_buf;
+	} else {
+		snprintf(ps->error_buf, sizeof ps->error_buf, "bundle of %s refused: %s", origin,
+			 res.problem);
+		ps->error = ps->error_buf;
+	}
+	import_result_free(&res);
+}
+
+/* Cosign every log the peer holds at our newest size, and hand the cosignatures over. */
+static void cosign_and_send(const char *dir, const char *own, struct peer_state *ps, unsigned timeout)
+{
+	struct ledger l;
+	struct note_signer witness;
+	int64_t now;
+	if (!chobo_now(&now) || now < 0 || ledger_open(&l, dir, STORE_NORMAL) != 0)
+		return;
+	if (ledger_witness_key(&l, &witness) != 0) {
+		ledger_close(&l);
+		ps->error = "cannot load the witness key";
+		return;
+	}
+	FILE *req = tmpfile();
+	size_t i;
+	json_t *h;
+	if (req && store_begin(l.store) == STORE_OK) {
+		json_array_foreach(ps->heads, i, h) {
+			const char *origin = json_string_value(json_object_get(h, "log"));
+			uint64_t theirs = (uint64_t)json_integer_value(json_object_get(h, "size"));
+			uint32_t id;
+			uint64_t held, size;
+			/* A node does not witness its own log. */
+			if (!origin || strcmp(origin, own) == 0 ||
+			    store_log_find(l.store, origin, &id, &held) != STORE_OK || held != theirs)
+				continue;
+			char *line = cosign_latest(&l, id, &witness, (uint64_t)now, &size);
+			if (!line || size != theirs) {
+				free(line);
+				continue;
+			}
+			json_t *o = json_pack("{s:s, s:I, s:s}", "log", origin, "size", (json_int_t)size,
+					      "cosignature", line);
+			char *text = json_dumps(o, JSON_COMPACT);
+			fprintf(req, "%s\n", text);
+			free(text);
+			json_decref(o);
+			free(line);
+			ps->cosigned++;
+		}
+		if (store_commit(l.store) != STORE_OK)
+			ps->error = "cannot store our cosignatures";
+	}
+	note_signer_clear(&witness);
+	ledger_close(&l);
+	if (!req)
+		return;
+	if (ps->cosigned > 0 && !ps->error) {
+		FILE *out = tmpfile();
+		const char *verb[] = {"chobo-cosign", NULL};
+		rewind(req);
+		const char *why = out ? run_ssh(ps->peer->destination, verb, req, out, timeout) : "no temporary file";
+		if (why) {
+			snprintf(ps->error_buf, sizeof ps->error_buf, "handing over cosignatures: %s", why);
+			ps->error = ps->error_buf;
+		} else {
+			char line[1024];
+			rewind(out);
+			while (fgets(line, sizeof line, out))
+				if (strstr(line, "\"ok\":true"))
+					ps->accepted++;
+		}
+		if (out)
+			fclose(out);
+	}
+	fclose(req);
+}
+
+static void sync_peer(const char *dir, const char *own, const struct trust *trust, struct peer_state *ps)
+{
+	unsigned timeout = sync_timeout();
+	FILE *out = tmpfile();
+	const char *verb[] = {"chobo-heads", NULL};
+	const char *why = out ? run_ssh(ps->peer->destination, verb, NULL, out, timeout) : "no temporary file";
+	if (why) {
+		snprintf(ps->error_buf, sizeof ps->error_buf, "heads: %s", why);
+		ps->error = ps->error_buf;
+		if (out)
+			fclose(out);
+		return;
+	}
+	rewind(out);
+	struct jsonl_reader r;
+	json_t *obj;
+	char err[256];
+	jsonl_init(&r, out, "heads");
+	while (jsonl_next(&r, &obj, err, sizeof err) == JSONL_OK && json_array_size(ps->heads) < 10000) {
+		const char *origin = json_string_value(json_object_get(obj, "log"));
+		json_t *size = json_object_get(obj, "size");
+		if (origin && checkpoint_origin_valid(origin) && json_is_integer(size) &&
+		    json_integer_value(size) >= 0)
+			json_array_append(ps->heads, obj);
+		json_decref(obj);
+	}
+	jsonl_free(&r);
+	fclose(out);
+	size_t i;
+	json_t *h;
+	json_array_foreach(ps->heads, i, h) {
+		const char *origin = json_string_value(json_object_get(h, "log"));
+		/* Only this node writes its log; logs nobody here can verify are not taken. */
+		if (strcmp(origin, own) == 0 || !trusted_log(trust, origin))
+			continue;
+		fetch_log(dir, trust, ps, origin, timeout);
+		if (ps->error && !ps->fork)
+			return;
+	}
+	if (!ps->fork)
+		cosign_and_send(dir, own, ps, timeout);
+}
+
+/* Overlapping runs from cron must not collide: one sync at a time per ledger. */
+static int sync_lock(const char *dir, bool wait)
+{
+	char *path = path_join(dir, "sync.lock");
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	free(path);
+	if (fd < 0) {
+		chobo_warn_errno("%s/sync.lock", dir);
+		return -1;
+	}
+	if (flock(fd, wait ? LOCK_EX : LOCK_EX | LOCK_NB) != 0) {
+		close(fd);
+		return -2;
+	}
+	return fd;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{"ledger", required_argument, NULL, 'L'},
+		{"peer", required_argument, NULL, 'p'},
+		{"wait", no_argument, NULL, 'w'},
+		{"serve", no_argument, NULL, 'S'},
+		CLI_COMMON_OPTIONS,
+		{NULL, 0, NULL, 0},
+	};
+	const char *dir = ledger_default_dir(), *only = NULL;
+	bool wait = false, serving = false;
+	int opt;
+	cli_init(argc, argv);
+	while ((opt = getopt_long(argc, argv, "L:hVq", options, NULL)) != -1) {
+		if (cli_common_option(opt, usage))
+			continue;
+		switch (opt) {
+		case 'L': dir = optarg; break;
+		case 'p': only = optarg; break;
+		case 'w': wait = true; break;
+		case 'S': serving = true; break;
+		}
+	}
+	if (optind != argc)
+		cli_usage_error(usage);
+	if (serving)
+		cli_exit(serve(dir));
+
+	/* The configuration, read with the ledger open only for a moment. */
+	struct ledger l;
+	int rc = ledger_open(&l, dir, STORE_NORMAL);
+	if (rc != 0)
+		cli_exit(rc);
+	size_t npeers = l.npeers;
+	struct peer *peers = xcalloc(npeers ? npeers : 1, sizeof *peers);
+	for (size_t i = 0; i < npeers; i++) {
+		peers[i].name = xstrdup(l.peers[i].name);
+		peers[i].destination = xstrdup(l.peers[i].destination);
+	}
+	char *own = xstrdup(l.origin);
+	ledger_close(&l);
+	struct trust trust;
+	if ((rc = ledger_trust(dir, NULL, &trust)) != 0)
+		cli_exit(rc);
+
+	int lockfd = sync_lock(dir, wait);
+	if (lockfd == -2)
+		chobo_die(EX_TEMPFAIL, "%s: another chain-sync is running (use --wait to wait for it)", dir);
+	if (lockfd < 0)
+		cli_exit(EX_CANTCREAT);
+
+	bool any_fork = false, any_error = false, found = !only;
+	for (size_t i = 0; i < npeers; i++) {
+		if (only && strcmp(only, peers[i].name) != 0)
+			continue;
+		found = true;
+		struct peer_state ps = {.peer = &peers[i], .logs = json_array(), .heads = json_array()};
+		sync_peer(dir, own, &trust, &ps);
+		any_fork |= ps.fork;
+		any_error |= ps.error != NULL;
+		json_t *line = json_pack("{s:s, s:b, s:o, s:I, s:I}", "peer", peers[i].name, "ok", !ps.error,
+					 "logs", ps.logs, "cosigned", (json_int_t)ps.cosigned,
+					 "cosignatures_accepted", (json_int_t)ps.accepted);
+		if (ps.error) {
+			json_object_set_new(line, "error", json_string(ps.error));
+			chobo_info("%s: %s", peers[i].name, ps.error);
+		}
+		json_decref(ps.heads);
+		if (!chobo_quiet || ps.error)
+			jsonl_print(line);
+		else
+			json_decref(line);
+	}
+	close(lockfd);
+	for (size_t i = 0; i < npeers; i++) {
+		free(peers[i].name);
+		free(peers[i].destination);
+	}
+	free(peers);
+	free(own);
+	trust_free(&trust);
+	if (!found)
+		chobo_die(EX_USAGE, "no peer named %s in %s/chobo.conf", only, dir);
+	cli_exit(any_fork ? EXIT_FORK : any_error ? EX_UNAVAILABLE : 0);
+}

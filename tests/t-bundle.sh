@@ -1,0 +1,276 @@
+#!/bin/sh
+# Bundles: chain-export, chain-import and chain-verify BUNDLE between two
+# nodes A and B.  Full and incremental copies; refusals that change nothing
+# (truncated, corrupted, re-encoded with altered content, our own log, an
+# untrusted key, a gap); a fork of A's log, whose evidence B keeps.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+
+if ! command -v python3 >/dev/null 2>&1; then
+	echo "1..0 # SKIP python3 is needed to edit bundles"
+	exit 0
+fi
+
+A=$T/A
+B=$T/B
+OA=test.example/node-a
+OB=test.example/node-b
+new_ledger "$A" "$OA"
+new_ledger "$B" "$OB"
+cat "$A/keys/node.pub" >>"$B/trust/peers"
+cat "$B/keys/node.pub" >>"$A/trust/peers"
+notes 3 first | chain-append -q -L "$A" >/dev/null
+cp -a "$A" "$T/A2"                       # same keys and first three entries: a fork to be
+notes 2 second | chain-append -q -L "$A" >/dev/null
+notes 2 own | chain-append -q -L "$B" >/dev/null
+
+# summary FILE LOG FROM TO ENTRIES: chain-import printed exactly this one summary line.
+summary() {
+	python3 - "$@" <<'END'
+import json, sys
+f, log, frm, to, n = sys.argv[1:]
+lines = open(f).read().splitlines()
+assert len(lines) == 1, lines
+s = json.loads(lines[0])
+assert (s['log'], s['from'], s['to'], s['entries']) == (log, int(frm), int(to), int(n)), s
+END
+}
+
+# report FILE KEY=VALUE...: chain-verify's report has these JSON values.
+report() {
+	python3 - "$@" <<'END'
+import json, sys
+r = json.load(open(sys.argv[1]))
+for kv in sys.argv[2:]:
+    k, v = kv.split('=', 1)
+    assert r.get(k) == json.loads(v), (k, r)
+END
+}
+
+# same_log: B's copy of A's log is A's log, byte for byte.
+same_log() {
+	chain-log -L "$A" >"$T/a.log" && chain-log -L "$B" --log "$OA" >"$T/b.log" &&
+		test -s "$T/a.log" && cmp "$T/a.log" "$T/b.log"
+}
+
+# --- full export ----------------------------------------------------------
+check_exit 0 "chain-export of all of A" chain-export -L "$A" -o "$T/full"
+check "... writes a bundle (magic line first)" sh -c "head -c 15 '$T/full' | grep -q '^chobo-bundle/1$'"
+chain-export -L "$A" >"$T/full.stdout"
+check "-o FILE writes the same bytes as standard output" cmp "$T/full" "$T/full.stdout"
+check_exit 0 "chain-verify --trust A's key: the full bundle is valid" \
+	chain-verify --trust "$A/keys/node.pub" "$T/full"
+check "... the report: ok, complete, 1 log, 5 entries, 3 checkpoints" \
+	report "$T/last.out" ok=true complete=true logs=1 entries=5 checkpoints=3
+check_exit 64 "chain-verify of a bundle without --trust is a usage error" chain-verify "$T/full"
+check_exit 1 "chain-verify trusting only B's key: invalid" chain-verify --trust "$B/keys/node.pub" "$T/full"
+
+check_exit 0 "B imports the full bundle" chain-import -L "$B" "$T/full"
+check "... summary: A's log from 0 to 5, 5 entries" summary "$T/last.out" "$OA" 0 5 5
+check "B's copy of A's log is A's log, byte for byte" same_log
+check "B's own log is still there" sh -c "chain-log -L '$B' --log '$OB' | wc -l | grep -qx 2"
+check_exit 0 "chain-verify B after the import" chain-verify "$B"
+check "... 2 logs, 7 entries" report "$T/last.out" ok=true logs=2 entries=7
+
+# --- incremental ----------------------------------------------------------
+notes 2 third | chain-append -q -L "$A" >/dev/null
+chain-proof -L "$B" --log "$OA" checkpoint --raw >"$T/held"
+check "B's held checkpoint of A is at size 5" sh -c "sed -n 2p '$T/held' | grep -qx 5"
+check_exit 0 "chain-export --since the held checkpoint" chain-export -L "$A" --since "$T/held" -o "$T/inc"
+check_exit 0 "chain-verify of the incremental bundle: valid" chain-verify --trust "$A/keys/node.pub" "$T/inc"
+check "... and not complete (it starts at size 5), 2 entries" \
+	report "$T/last.out" ok=true complete=false entries=2
+check_exit 0 "export --since | import: B takes the new entries" \
+	sh -c "chain-export -L '$A' --since '$T/held' | chain-import -L '$B'"
+check "... only the new ones: from 5 to 7, 2 entries" summary "$T/last.out" "$OA" 5 7 2
+check "B's copy of A's log is again A's log" same_log
+before=$(snapshot "$B")
+check_exit 0 "importing the same bundle again succeeds" chain-import -L "$B" "$T/inc"
+check "... adds nothing (7 to 7, 0 entries)" summary "$T/last.out" "$OA" 7 7 0
+check "... and changes nothing" test "$before" = "$(snapshot "$B")"
+check_exit 0 "importing the older full bundle again succeeds too" chain-import -L "$B" "$T/full"
+check "... and changes nothing" test "$before" = "$(snapshot "$B")"
+
+notes 1 fourth | chain-append -q -L "$A" >/dev/null
+check_exit 0 "export --log ORIGIN --since SIZE | import" \
+	sh -c "chain-export -L '$A' --log '$OA' --since 7 | chain-import -L '$B'"
+check "... from 7 to 8, 1 entry" summary "$T/last.out" "$OA" 7 8 1
+check "B's copy of A's log is again A's log" same_log
+check_exit 64 "--since SIZE without --log is a usage error" chain-export -L "$A" --since 7
+check "... and says --log is needed" grep -q -- "--log" "$T/last.err"
+check_exit 66 "--log naming a log A does not hold" chain-export -L "$A" --log test.example/none -o "$T/none"
+check_exit 0 "chain-verify B after the incremental imports" chain-verify "$B"
+
+# --- refused, and nothing changed -----------------------------------------
+# refused DESCRIPTION FILE: importing FILE into B exits 65, says so, and B is unchanged.
+refused() {
+	b=$(snapshot "$B")
+	check_exit 65 "refused: $1" chain-import -L "$B" "$2"
+	if grep -q "nothing was imported" "$T/last.err" && [ "$b" = "$(snapshot "$B")" ]; then
+		ok "... with a message, and B unchanged"
+	else
+		not_ok "... with a message, and B unchanged"
+		sed 's/^/# /' "$T/last.err"
+	fi
+}
+
+notes 2 fifth | chain-append -q -L "$A" >/dev/null      # A at 10: bundles below carry news
+chain-export -L "$A" -o "$T/full10"
+size=$(wc -c <"$T/full10")
+for cut in 10 15 20 $((size / 3)) $((size / 2)) $((size - 20)) $((size - 1)); do
+	head -c "$cut" "$T/full10" >"$T/cut"
+	refused "bundle truncated to $cut of $size bytes" "$T/cut"
+done
+
+# One byte flipped at 40 positions spread over the file (magic line, zlib
+# header, deflate data, adler32 trailer): every copy refused, none accepted,
+# none crashing.
+python3 - "$T/full10" "$T/flip" <<'END'
+import sys
+data = open(sys.argv[1], 'rb').read()
+n = len(data)
+positions = sorted(set([0, 14, 15, 16, 17, n - 4, n - 3, n - 2, n - 1] +
+                       [15 + i * (n - 16) // 31 for i in range(31)]))
+for k, pos in enumerate(positions):
+    d = bytearray(data)
+    d[pos] ^= 0xff
+    open('%s.%d' % (sys.argv[2], k), 'wb').write(d)
+END
+b=$(snapshot "$B")
+bad=
+count=0
+for f in "$T"/flip.*; do
+	count=$((count + 1))
+	chain-import -L "$B" "$f" >/dev/null 2>"$T/flip.err"
+	rc=$?
+	[ "$rc" -eq 65 ] || bad="$bad ${f##*.}:$rc"
+done
+if [ "$count" -ge 38 ] && [ -z "$bad" ]; then
+	ok "refused: each of $count copies with one flipped byte (exit 65)"
+else
+	not_ok "refused: each of $count copies with one flipped byte (copy:exit$bad)"
+fi
+check "... and B unchanged" test "$b" = "$(snapshot "$B")"
+
+cp "$T/full10" "$T/trailing"
+printf 'garbage\n' >>"$T/trailing"
+refused "trailing garbage after the bundle" "$T/trailing"
+check "... the message says so" grep -q "after its end" "$T/last.err"
+
+chain-export -L "$B" --log "$OB" -o "$T/own"
+refused "a bundle of B's own log" "$T/own"
+check "... the message says so" grep -q "own log" "$T/last.err"
+chain-export -L "$B" -o "$T/ball"
+refused "a bundle with B's own log among others" "$T/ball"
+
+new_ledger "$T/impostor" "$OA"                # A's origin, another key
+notes 12 fake | chain-append -q -L "$T/impostor" >/dev/null
+chain-export -L "$T/impostor" -o "$T/imp"
+refused "a bundle of A's log signed by a key B does not trust" "$T/imp"
+check "... the message names the signature" grep -q "trusted key" "$T/last.err"
+new_ledger "$T/C" test.example/node-c
+notes 2 c | chain-append -q -L "$T/C" >/dev/null
+chain-export -L "$T/C" -o "$T/c"
+refused "a bundle of a log whose key is not in B's trust/" "$T/c"
+
+new_ledger "$T/D" test.example/node-d
+cat "$A/keys/node.pub" >>"$T/D/trust/peers"
+chain-export -L "$A" --log "$OA" --since 8 -o "$T/gap"
+bd=$(snapshot "$T/D")
+check_exit 65 "refused: a bundle that starts beyond what the node holds (8 > 0)" \
+	chain-import -L "$T/D" "$T/gap"
+check "... the message says where it starts" grep -q "starts at entry 8" "$T/last.err"
+check "... and the node is unchanged" test "$bd" = "$(snapshot "$T/D")"
+check "... but the full bundle goes into it" chain-import -L "$T/D" "$T/full10"
+
+printf '{"type":"note","body":{"text":"not a bundle"}}\n' >"$T/notbundle"
+refused "a file that is not a bundle" "$T/notbundle"
+: >"$T/empty"
+refused "an empty file" "$T/empty"
+check_exit 66 "a missing file is an error" chain-import -L "$B" "$T/nowhere"
+
+# --- altered content, validly re-encoded ----------------------------------
+cat >"$T/rebundle.py" <<'END'
+# rebundle.py IN OUT N: decode a bundle, change one byte of the text of the
+# N-th entry record ('E'), re-compute the end record and re-compress.
+import hashlib, struct, sys, zlib
+MAGIC = b'chobo-bundle/1\n'
+data = open(sys.argv[1], 'rb').read()
+assert data.startswith(MAGIC)
+raw = zlib.decompress(data[len(MAGIC):])
+records, pos = [], 0
+while pos < len(raw):
+    tag, n = raw[pos:pos + 1], struct.unpack('>I', raw[pos + 1:pos + 5])[0]
+    records.append([tag, bytearray(raw[pos + 5:pos + 5 + n])])
+    pos += 5 + n
+tag, end = records.pop()
+assert tag == b'Z' and struct.unpack('>Q', end[:8])[0] == len(records)
+body = b''.join(t + struct.pack('>I', len(p)) + p for t, p in records)
+assert hashlib.sha256(body).digest() == end[8:], 'end record'
+entries = [p for t, p in records if t == b'E']
+e = entries[int(sys.argv[3])]
+i = e.index(b'"text":"') + len(b'"text":"')
+e[i] ^= 0x01                      # still valid JSON, still a valid note
+body = b''.join(t + struct.pack('>I', len(p)) + p for t, p in records)
+end = struct.pack('>Q', len(records)) + hashlib.sha256(body).digest()
+raw = body + b'Z' + struct.pack('>I', len(end)) + end
+open(sys.argv[2], 'wb').write(MAGIC + zlib.compress(raw))
+END
+# Changed and changed back: the script itself must produce a valid bundle.
+python3 "$T/rebundle.py" "$T/full10" "$T/same" -1
+python3 "$T/rebundle.py" "$T/same" "$T/same" -1
+check_exit 0 "re-encoded with the byte changed back: valid (the script is right)" \
+	chain-verify --trust "$A/keys/node.pub" "$T/same"
+for n in 0 8 9; do
+	rm -f "$T/altered"
+	python3 "$T/rebundle.py" "$T/full10" "$T/altered" $n
+	check_exit 1 "chain-verify: entry $n altered and re-encoded validly is invalid" \
+		chain-verify --trust "$A/keys/node.pub" "$T/altered"
+	check "... the report says the entries do not match a signed checkpoint" \
+		grep -q '"ok":false.*signed' "$T/last.out"
+	refused "entry $n altered and re-encoded validly" "$T/altered"
+done
+
+# --- a fork of A's log ----------------------------------------------------
+check "B holds all of A before the fork test" chain-import -L "$B" "$T/full10"
+notes 7 forked | chain-append -q -L "$T/A2" >/dev/null   # A2 at 10 too, other entries
+chain-export -L "$T/A2" -o "$T/fork"
+check_exit 0 "A2's bundle is valid in itself (same key as A)" chain-verify --trust "$A/keys/node.pub" "$T/fork"
+before=$(snapshot "$B")
+check_exit 2 "B imports A2's bundle: a fork, exit 2" chain-import -L "$B" "$T/fork"
+cp "$T/last.out" "$T/fork.out"
+check "... one JSON line: event fork, A's log, both checkpoints" python3 - "$T/fork.out" "$OA" <<'END'
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert len(lines) == 1, lines
+e = json.loads(lines[0])
+assert e['event'] == 'fork' and e['log'] == sys.argv[2], e
+assert e['ours'] != e['theirs'], e
+for k in ('ours', 'theirs'):
+    open(sys.argv[1] + '.' + k, 'w').write(e[k])
+    assert e[k].split('\n')[0] == sys.argv[2], e[k]
+END
+check "... and a diagnostic on stderr" grep -q "fork" "$T/last.err"
+check "our checkpoint is signed by A's key and is A's history" \
+	chain-verify --trust "$A/keys/node.pub" --against "$T/fork.out.ours" "$A"
+check "their checkpoint is signed by A's key and is A2's history" \
+	chain-verify --trust "$A/keys/node.pub" --against "$T/fork.out.theirs" "$T/A2"
+check_exit 1 "... which is not A's history" \
+	chain-verify --trust "$A/keys/node.pub" --against "$T/fork.out.theirs" "$A"
+check "B's data is unchanged" test "$before" = "$(snapshot "$B")"
+check "B's copy of A's log is still A's log" same_log
+check_exit 0 "chain-verify B still exits 0" chain-verify "$B"
+check "... and its report lists the fork of A's log" python3 - "$T/last.out" "$OA" "$T/fork.out" <<'END'
+import json, sys
+r = json.load(open(sys.argv[1]))
+e = json.loads(open(sys.argv[3]).read())
+assert r['ok'] is True, r
+assert [f['log'] for f in r['forks']] == [sys.argv[2]], r
+assert r['forks'][0]['ours'] == e['ours'] and r['forks'][0]['theirs'] == e['theirs'], r
+END
+check "... and says so on stderr" grep -q "fork" "$T/last.err"
+notes 1 after | chain-append -q -L "$A" >/dev/null
+chain-proof -L "$B" --log "$OA" checkpoint --raw >"$T/held"
+check_exit 0 "A's own next entries still import into B" \
+	sh -c "chain-export -L '$A' --since '$T/held' | chain-import -L '$B'"
+check "... from 10 to 11" summary "$T/last.out" "$OA" 10 11 1
+done_testing
