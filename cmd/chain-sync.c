@@ -295,8 +295,11 @@ static bool trusted_log(const struct trust *trust, const char *origin)
 	return false;
 }
 
-/* Our held size and newest root of a log (size 0 and the empty root when we hold none); 0 or an exit code. */
-static int held_state(const char *dir, const char *origin, uint64_t *size, char hex[65])
+/*
+ * Our held size of a log (0 when we hold none) and our tree's root at size
+ * at (or at our held size if that is smaller); 0 or an exit code.
+ */
+static int held_state(const char *dir, const char *origin, uint64_t at, uint64_t *size, char hex[65])
 {
 	struct ledger l;
 	int rc = ledger_open(&l, dir, STORE_NORMAL);
@@ -309,7 +312,7 @@ static int held_state(const char *dir, const char *origin, uint64_t *size, char 
 	merkle_empty_root(root);
 	if (store_log_find(l.store, origin, &id, size) == STORE_OK) {
 		ledger_reader_init(&lr, &l, id);
-		if (merkle_root(&lr.r, *size, root) != 0)
+		if (merkle_root(&lr.r, at < *size ? at : *size, root) != 0)
 			rc = EX_IOERR;
 	}
 	hex32(hex, root);
@@ -320,12 +323,6 @@ static int held_state(const char *dir, const char *origin, uint64_t *size, char 
 static void fetch_log(const char *dir, const struct trust *trust, struct peer_state *ps,
 		      const char *origin, unsigned timeout)
 {
-	uint64_t held;
-	char ours[65], since[24];
-	if (held_state(dir, origin, &held, ours) != 0) {
-		ps->error = "cannot read the local ledger";
-		return;
-	}
 	json_t *h = NULL;
 	size_t i;
 	json_array_foreach(ps->heads, i, h)
@@ -333,9 +330,21 @@ static void fetch_log(const char *dir, const struct trust *trust, struct peer_st
 			break;
 	uint64_t theirs = (uint64_t)json_integer_value(json_object_get(h, "size"));
 	const char *root = json_string_value(json_object_get(h, "root"));
-	/* Behind us, or the same tree: nothing to fetch (their newer tree is checked when they extend it). */
-	if (theirs < held || (theirs == held && root && strcmp(root, ours) == 0))
+	uint64_t held;
+	char ours[65], since[24];
+	if (held_state(dir, origin, theirs, &held, ours) != 0) {
+		ps->error = "cannot read the local ledger";
 		return;
+	}
+	/*
+	 * Where the peer's tree is no larger than ours it must be ours: if its
+	 * claimed root differs, fetch its signed checkpoint, which import checks
+	 * (a fork keeps the evidence).  A larger tree is fetched from our size on.
+	 */
+	if (theirs <= held && root && strcmp(root, ours) == 0)
+		return;
+	if (theirs < held)
+		held = theirs;
 	snprintf(since, sizeof since, "%llu", (unsigned long long)held);
 	const char *verb[] = {"chobo-export", origin, since, NULL};
 	FILE *bundle = tmpfile();

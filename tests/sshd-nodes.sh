@@ -63,11 +63,11 @@ except OSError:
 sshd_pick_base() {
 	_stries=0
 	while [ $_stries -lt 20 ]; do
-		_stries=$((tries + 1))
+		_stries=$((_stries + 1))
 		_sr=$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')
-		_sbase=$((22200 + (r % 180) * 10))
+		_sbase=$((22200 + (_sr % 180) * 10))
 		_si=1
-		while [ $_si -le 9 ] && sshd_port_free $((base + i)); do _si=$((i + 1)); done
+		while [ $_si -le 9 ] && sshd_port_free $((_sbase + _si)); do _si=$((_si + 1)); done
 		if [ $_si -gt 9 ]; then
 			echo "$_sbase"
 			return 0
@@ -84,7 +84,7 @@ sshd_client_key() {
 sshd_node_start() {
 	_sn=$1 _sdir=$2 _sport=$3
 	mkdir -p "$_sdir" || return 1
-	[ -f "$_sdir/hostkey" ] || ssh-keygen -q -t ed25519 -N '' -C "chobo-test-node$n" -f "$_sdir/hostkey" >/dev/null || return 1
+	[ -f "$_sdir/hostkey" ] || ssh-keygen -q -t ed25519 -N '' -C "chobo-test-node$_sn" -f "$_sdir/hostkey" >/dev/null || return 1
 	[ -f "$_sdir/authorized_keys" ] || : >"$_sdir/authorized_keys"
 	cat >"$_sdir/sshd_config" <<EOF
 ListenAddress 127.0.0.1:$_sport
@@ -126,14 +126,14 @@ EOF
 		</dev/null >/dev/null 2>"$_sdir/sshd.log" &
 	_spid=$!
 	echo "$_spid" >"$_sdir/sshd.launch.pid"
-	eval "sshd_dir_$n=\$_sdir sshd_pid_$n=\$_spid"
-	sshd_started="$sshd_started $_sn"
+	eval "sshd_dir_$_sn=\$_sdir sshd_pid_$_sn=\$_spid"
+	case " $sshd_started " in *" $_sn "*) ;; *) sshd_started="$sshd_started $_sn" ;; esac
 	_si=0
 	while [ $_si -lt 100 ]; do
 		grep -q 'Server listening' "$_sdir/sshd.log" 2>/dev/null && return 0
 		kill -0 "$_spid" 2>/dev/null || break
 		sleep 0.05
-		_si=$((i + 1))
+		_si=$((_si + 1))
 	done
 	echo "sshd node $_sn did not start on port $_sport:" >&2
 	sed 's/^/  /' "$_sdir/sshd.log" >&2
@@ -142,7 +142,7 @@ EOF
 }
 
 sshd_node_stop() {
-	eval "pid=\${sshd_pid_$1:-}"
+	eval "_spid=\${sshd_pid_$1:-}"
 	[ -n "$_spid" ] || return 0
 	# The listener first (no new sessions), then the sessions it forked.
 	_skids=$(ps -o pid= --ppid "$_spid" 2>/dev/null)
@@ -151,7 +151,7 @@ sshd_node_stop() {
 	_si=0
 	while [ $_si -lt 100 ] && kill -0 "$_spid" 2>/dev/null; do
 		sleep 0.05
-		_si=$((i + 1))
+		_si=$((_si + 1))
 	done
 	if kill -0 "$_spid" 2>/dev/null; then
 		kill -KILL "$_spid" 2>/dev/null
@@ -162,7 +162,7 @@ sshd_node_stop() {
 }
 
 sshd_known_hosts() {
-	eval "dir=\${sshd_dir_$1:-}"
+	eval "_sdir=\${sshd_dir_$1:-}"
 	printf '[127.0.0.1]:%s %s\n' "$(cat "$_sdir/port")" "$(cut -d' ' -f1,2 "$_sdir/hostkey.pub")"
 }
 
