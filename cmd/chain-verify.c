@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <jansson.h>
 
 #include "audit.h"
@@ -297,7 +299,11 @@ int main(int argc, char **argv)
 	if (!dir)
 		dir = optind < argc ? argv[optind] : ledger_default_dir();
 
-	bool bundle = bundle_sniff(dir);
+	/* A directory is a ledger; anything else (a file, a pipe) must be a bundle. */
+	struct stat sb;
+	if (stat(dir, &sb) != 0)
+		chobo_die(EX_NOINPUT, "%s: %s", dir, strerror(errno));
+	bool bundle = !S_ISDIR(sb.st_mode);
 	if (bundle && quorum)
 		chobo_die(EX_USAGE, "--quorum applies to a ledger, not to a bundle");
 	if (bundle && !trust_file)

@@ -770,13 +770,30 @@ int store_fork_put(struct store *st, uint32_t log, const char *ours, size_t olen
 	ret = ret == 0 ? dbc->get(dbc, &key, &data, DB_PREV) : dbc->get(dbc, &key, &data, DB_LAST);
 	if (ret == 0 && key.size == 12 && get_be32(k) == log)
 		seq = get_be64(k + 4) + 1;
-	dbc->close(dbc);
-	if (ret != 0 && ret != DB_NOTFOUND)
-		return fail(st, ret, "forks.db");
 	uint8_t *v = xmalloc(4 + olen + tlen);
 	put_be32(v, (uint32_t)olen);
 	memcpy(v + 4, ours, olen);
 	memcpy(v + 4 + olen, theirs, tlen);
+	/* The same pair seen again (a peer keeps offering its fork) is kept once. */
+	key12(k, log, 0);
+	dbt_in(&key, k, 12);
+	key.ulen = 12;
+	key.flags = DB_DBT_USERMEM;
+	memset(&data, 0, sizeof data);
+	bool held = false;
+	for (ret = dbc->get(dbc, &key, &data, DB_SET_RANGE); ret == 0 && get_be32(k) == log;
+	     ret = dbc->get(dbc, &key, &data, DB_NEXT))
+		if (data.size == 4 + olen + tlen && memcmp(data.data, v, data.size) == 0)
+			held = true;
+	dbc->close(dbc);
+	if (ret != 0 && ret != DB_NOTFOUND) {
+		free(v);
+		return fail(st, ret, "forks.db");
+	}
+	if (held) {
+		free(v);
+		return STORE_OK;
+	}
 	key12(k, log, seq);
 	int rc = put(st, T_FORKS, k, 12, v, 4 + olen + tlen, DB_NOOVERWRITE);
 	free(v);

@@ -268,6 +268,9 @@ assert [f['log'] for f in r['forks']] == [sys.argv[2]], r
 assert r['forks'][0]['ours'] == e['ours'] and r['forks'][0]['theirs'] == e['theirs'], r
 END
 check "... and says so on stderr" grep -q "fork" "$T/last.err"
+check_exit 2 "the same fork offered again: exit 2 again" chain-import -L "$B" "$T/fork"
+check "... and the evidence is held once" sh -c "chain-verify '$B' 2>/dev/null | python3 -c 'import json,sys; assert len(json.load(sys.stdin)[\"forks\"]) == 1'"
+check "a bundle read from a pipe verifies" sh -c "chain-export -L '$A' | chain-verify --trust '$A/keys/node.pub' /dev/stdin | grep -q '\"ok\":true'"
 notes 1 after | chain-append -q -L "$A" >/dev/null
 chain-proof -L "$B" --log "$OA" checkpoint --raw >"$T/held"
 check_exit 0 "A's own next entries still import into B" \

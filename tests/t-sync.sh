@@ -1,1 +1,281 @@
-echo 1..0 # SKIP not yet
+#!/bin/sh
+# chain-sync between three nodes, each a real sshd on loopback that serves
+# its ledger through the forced command: the key's restriction, a full mesh,
+# a partition, logs in transit, a fork, and overlapping runs.
+. "${top_srcdir:-.}/tests/lib.sh"
+. "$top_srcdir/tests/sshd-nodes.sh"
+sshd_nodes_require
+started=$(date +%s)
+
+SYNC=$(command -v chain-sync) || { echo "Bail out! chain-sync is not built"; exit 99; }
+base=$(sshd_pick_base) || { echo "Bail out! no free port range on 127.0.0.1"; exit 99; }
+port() { echo $(($base + $1)); }
+DEAD=$(port 9)                          # nothing listens there
+export CHOBO_SYNC_TIMEOUT=30
+
+# check_fails DESCRIPTION COMMAND...: the command must fail (any non-zero exit);
+# its output stays in $T/last.out and $T/last.err.
+check_fails() {
+	desc=$1
+	shift
+	"$@" >"$T/last.out" 2>"$T/last.err"
+	got=$?
+	if [ "$got" -ne 0 ]; then
+		ok "$desc"
+	else
+		not_ok "$desc (exit 0)"
+		sed 's/^/# /' "$T/last.out" | head -5
+	fi
+}
+
+# The hermetic client: no ~/.ssh, no /etc/ssh/ssh_config, pinned host keys.
+SSHC="ssh -F /dev/null -o IdentitiesOnly=yes -o UserKnownHostsFile=$T/known_hosts -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o UpdateHostKeys=no -o LogLevel=ERROR -o ConnectTimeout=5 -o KexAlgorithms=curve25519-sha256"
+
+# sync_node I [OPTION...]: node I runs chain-sync with its own client key.
+sync_node() {
+	_n=$1
+	shift
+	CHOBO_SSH="$SSHC -i $T/s$_n/client" chain-sync -L "$T/n$_n" "$@"
+}
+
+# peer_ssh FROM TO [SSH OPTION...] -- [WORDS...]: what node FROM's key may do at node TO.
+peer_ssh() {
+	_from=$1 _to=$2
+	shift 2
+	_opts=
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do _opts="$_opts $1"; shift; done
+	[ $# -gt 0 ] && shift
+	$SSHC -i "$T/s$_from/client" -o BatchMode=yes $_opts "ssh://root@127.0.0.1:$(port "$_to")" "$@"
+}
+
+# serve I LEDGER: node I's sshd lets the two other nodes' keys run the sync verbs on LEDGER.
+serve() {
+	: >"$T/s$1/authorized_keys"
+	for _j in 1 2 3; do
+		[ "$_j" = "$1" ] && continue
+		echo "restrict,command=\"$SYNC --serve -L $2\" $(cat "$T/s$_j/client.pub")" >>"$T/s$1/authorized_keys"
+	done
+}
+
+# report FILE PEER=ok|fail...: chain-sync's lines in FILE are exactly one per
+# named peer, ok or failed with an error.
+report() {
+	python3 - "$@" <<'EOF'
+import json, sys
+path, want = sys.argv[1], dict(a.split("=") for a in sys.argv[2:])
+lines = [json.loads(l) for l in open(path) if l.strip()]
+peers = [l for l in lines if "peer" in l and "event" not in l]
+got = {l["peer"]: l for l in peers}
+assert len(got) == len(peers), "a peer reported twice: %r" % peers
+assert set(got) == set(want), "peers %r, wanted %r" % (sorted(got), sorted(want))
+for name, l in got.items():
+    if want[name] == "ok":
+        assert l["ok"] is True and "error" not in l, l
+    else:
+        assert l["ok"] is False and l.get("error"), l
+EOF
+}
+
+# heads I: node I's newest checkpoint (size and root) of each of the three logs.
+heads() {
+	for _o in 1 2 3; do
+		chain-proof -L "$T/n$1" --log "test.example/n$_o" checkpoint 2>/dev/null |
+			python3 -c 'import json,sys; c=json.load(sys.stdin); print(c["log"], c["tree_size"], c["root_hash"])' ||
+			echo "test.example/n$_o missing"
+	done
+}
+same_heads() { h1=$(heads 1) && [ "$h1" = "$(heads 2)" ] && [ "$h1" = "$(heads 3)" ] && ! echo "$h1" | grep -q missing; }
+same_log() {   # same_log ORIGIN-NODE I J...: those nodes hold the log at the same newest checkpoint
+	_o=$1
+	shift
+	_h=$(chain-proof -L "$T/n$_o" checkpoint | python3 -c 'import json,sys; c=json.load(sys.stdin); print(c["tree_size"], c["root_hash"])')
+	for _i; do
+		[ "$(chain-proof -L "$T/n$_i" --log "test.example/n$_o" checkpoint 2>/dev/null |
+			python3 -c 'import json,sys; c=json.load(sys.stdin); print(c["tree_size"], c["root_hash"])')" = "$_h" ] || return 1
+	done
+}
+log_digest() { { chain-log -L "$T/n$1" --log "test.example/n$2"; chain-proof -L "$T/n$1" --log "test.example/n$2" checkpoint --raw; } | sha256sum; }
+tree_size() { chain-proof -L "$1" --log "$2" checkpoint | python3 -c 'import json,sys; print(json.load(sys.stdin)["tree_size"])'; }
+quorum_all() { chain-verify -q --quorum "$1" "$T/n1" >/dev/null && chain-verify -q --quorum "$1" "$T/n2" >/dev/null && chain-verify -q --quorum "$1" "$T/n3" >/dev/null; }
+
+# ------------------------------------------------------------ three nodes
+for i in 1 2 3; do
+	new_ledger "$T/n$i" "test.example/n$i"
+	mkdir -p "$T/s$i"
+	sshd_client_key "$T/s$i/client"
+done
+for i in 1 2 3; do
+	for j in 1 2 3; do
+		[ "$i" = "$j" ] && continue
+		cat "$T/n$j/keys/node.pub" "$T/n$j/keys/witness.pub" >"$T/n$i/trust/n$j"
+		echo "peer = n$j ssh://root@127.0.0.1:$(port "$j")" >>"$T/n$i/chobo.conf"
+	done
+	serve "$i" "$T/n$i"
+done
+cp -a "$T/n2" "$T/n2early"               # same keys and configuration, nothing appended yet
+for i in 1 2 3; do
+	sshd_node_start "$i" "$T/s$i" "$(port "$i")" || { echo "Bail out! sshd node $i did not start"; exit 99; }
+done
+ok "three sshd nodes listen on 127.0.0.1:$(port 1)-$(port 3)"
+for i in 1 2 3; do sshd_known_hosts "$i"; done >"$T/known_hosts"
+
+# ------------------------------------------------------------ the key's restriction
+check_exit 0 "the peer key runs chobo-heads" peer_ssh 1 2 -- chobo-heads
+check "... which lists node 2's log" grep -q '"log":"test.example/n2"' "$T/last.out"
+snap=$(snapshot "$T/n2")
+check_exit 77 "the peer key cannot run a command (cat /etc/passwd): EX_NOPERM" peer_ssh 1 2 -- cat /etc/passwd
+check "... nothing of /etc/passwd comes back" sh -c "! grep -q 'root:' '$T/last.out' && test ! -s '$T/last.out'"
+check "... and the refusal is said on stderr" grep -q 'not allowed' "$T/last.err"
+check_exit 77 "no shell: a session without a command is refused" sh -c "echo id | $SSHC -i $T/s1/client -o BatchMode=yes ssh://root@127.0.0.1:$(port 2)"
+check "... and runs nothing" sh -c "! grep -q 'uid=' '$T/last.out'"
+check_fails "no terminal: ssh -tt is refused" sh -c "echo id | $SSHC -i $T/s1/client -o BatchMode=yes -tt ssh://root@127.0.0.1:$(port 2)"
+check "... and runs nothing" sh -c "! grep -q 'uid=' '$T/last.out'"
+check_fails "no forwarding: ssh -W to another node is refused" peer_ssh 1 2 -W "127.0.0.1:$(port 3)" --
+check "... and reaches nothing" sh -c "! grep -q 'SSH-2.0' '$T/last.out'"
+check_exit 77 "words after a verb are not a shell (chobo-heads; id)" peer_ssh 1 2 -- 'chobo-heads;' id
+check_exit 77 "extra arguments are refused (chobo-heads -L /)" peer_ssh 1 2 -- chobo-heads -L /
+check_fails "chobo-export of an invalid origin is refused" peer_ssh 1 2 -- chobo-export '../../etc' 0
+check "... with nothing on stdout" test ! -s "$T/last.out"
+check_fails "chobo-export of an origin with shell words is refused" peer_ssh 1 2 -- chobo-export '$(id)' 0
+check "... with nothing on stdout" test ! -s "$T/last.out"
+check_fails "chobo-export with a non-numeric size is refused" peer_ssh 1 2 -- chobo-export test.example/n2 abc
+check "... with nothing on stdout" test ! -s "$T/last.out"
+check_fails "chobo-export with a negative size is refused" peer_ssh 1 2 -- chobo-export test.example/n2 -1
+check_exit 77 "chobo-export with a third argument is refused" peer_ssh 1 2 -- chobo-export test.example/n2 0 -o
+notes 2 intruder >"$T/intruder"
+check_exit 77 "no verb appends: chain-append is refused" peer_ssh 1 2 -- chain-append <"$T/intruder"
+check_exit 77 "no verb appends: chobo-append is refused" peer_ssh 1 2 -- chobo-append <"$T/intruder"
+check_exit 77 "no verb imports: chain-import is refused" peer_ssh 1 2 -- chain-import <"$T/intruder"
+printf '{"log":"test.example/n2","size":0,"cosignature":"\\u2014 test.example/n1/witness AAAA\\n"}\n' >"$T/bogus"
+check_exit 0 "chobo-cosign answers a forged cosignature" peer_ssh 1 2 -- chobo-cosign <"$T/bogus"
+check "... with a refusal" grep -q '"ok":false' "$T/last.out"
+check "after all that, node 2's ledger is unchanged" test "$snap" = "$(snapshot "$T/n2")"
+check "... and holds only its own log with no entry" sh -c "test \"\$(chain-log -L '$T/n2' | wc -l)\" -eq 0"
+check "... and verifies" chain-verify -q "$T/n2"
+check_exit 255 "a key that is not in authorized_keys gets nothing" sh -c "$SSHC -i $T/s2/client -o BatchMode=yes ssh://root@127.0.0.1:$(port 2) chobo-heads"
+
+# ------------------------------------------------------------ full mesh
+for i in 1 2 3; do notes 3 "n$i" | chain-append -q -L "$T/n$i" >/dev/null; done
+for round in 1 2; do
+	for i in 1 2 3; do
+		check_exit 0 "round $round: node $i syncs with both peers" sync_node "$i"
+		peers=$(for j in 1 2 3; do [ "$j" = "$i" ] || printf 'n%s=ok ' "$j"; done)
+		check "... one ok line per peer" report "$T/last.out" $peers
+	done
+done
+check "every node holds the three logs at the same newest checkpoints" same_heads
+check "... of size 3 each" test "$(heads 1 | awk '$2 == 3' | wc -l)" -eq 3
+for i in 1 2 3; do
+	check "node $i: chain-verify --quorum 2 (two peers' witnesses on every newest checkpoint)" chain-verify --quorum 2 "$T/n$i"
+done
+check_exit 1 "--quorum 3 fails: a node does not witness its own log" chain-verify --quorum 3 "$T/n1"
+check "... and the report says why" grep -q '"ok":false.*quorum' "$T/last.out"
+check_exit 0 "a sync with nothing new is ok" sync_node 1
+check "... and fetches nothing" python3 -c "
+import json
+for l in open('$T/last.out'):
+    assert json.loads(l)['logs'] == [], l"
+check_exit 0 "--peer syncs with one peer" sync_node 3 --peer n1
+check "... and reports that one only" report "$T/last.out" n1=ok
+check_exit 64 "--peer with an unknown name is a usage error" sync_node 3 --peer n9
+check "-q: silent when all is well" sh -c "CHOBO_SSH='$SSHC -i $T/s1/client' chain-sync -q -L '$T/n1' >'$T/q.out' 2>'$T/q.err' && test ! -s '$T/q.err'"
+
+# ------------------------------------------------------------ partition
+sshd_node_stop 3
+check_exit 255 "node 3 is down" peer_ssh 1 3 -- chobo-heads
+notes 2 p1 | chain-append -q -L "$T/n1" >/dev/null
+notes 2 p2 | chain-append -q -L "$T/n2" >/dev/null
+check_exit 69 "partition: node 1 syncs, node 3 unreachable: exit 69" sync_node 1
+check "... n2 ok, n3 failed with an error" report "$T/last.out" n2=ok n3=fail
+check_exit 69 "partition: node 2 the same" sync_node 2
+check "... n1 ok, n3 failed with an error" report "$T/last.out" n1=ok n3=fail
+check_exit 69 "partition: node 1 again (cosignatures)" sync_node 1
+check "nodes 1 and 2 hold each other's new entries: node 1's log on node 2" same_log 1 2
+check "... node 2's log on node 1" same_log 2 1
+check "node 3 is started again" sshd_node_start 3 "$T/s3" "$(port 3)"
+for round in 1 2; do
+	for i in 3 1 2; do
+		check_exit 0 "after the partition, round $round: node $i syncs" sync_node "$i"
+	done
+done
+check "everything converges: the same newest checkpoints everywhere" same_heads
+check "... and a quorum of 2 everywhere" quorum_all 2
+
+# ------------------------------------------------------------ transit
+cp "$T/n1/chobo.conf" "$T/n1.conf"
+sed "s|^peer = n3 .*|peer = n3 ssh://root@127.0.0.1:$DEAD|" "$T/n1.conf" >"$T/n1/chobo.conf"
+notes 4 t3 | chain-append -q -L "$T/n3" >/dev/null
+check_exit 0 "transit: node 2 syncs from node 3 alone" sync_node 2 --peer n3
+check "... one line, for n3" report "$T/last.out" n3=ok
+check "... and node 2 holds node 3's new entries" same_log 3 2
+check_exit 69 "transit: node 1 cannot reach node 3 but syncs with node 2" sync_node 1
+check "... n2 ok, n3 failed" report "$T/last.out" n2=ok n3=fail
+check "node 1 holds node 3's newest checkpoint, got through node 2" same_log 3 1
+check "... with node 3's new entries" sh -c "chain-log -L '$T/n1' --log test.example/n3 | grep -q 't3 3'"
+check "... and node 1's ledger verifies" chain-verify "$T/n1"
+cp "$T/n1.conf" "$T/n1/chobo.conf"
+for i in 3 1 2; do sync_node "$i" >/dev/null 2>&1; done
+
+# ------------------------------------------------------------ fork
+# An impostor with node 2's keys and a different history, longer than what the others hold.
+held=$(tree_size "$T/n1" test.example/n2)
+notes "$held" forged | chain-append -q -L "$T/n2early" >/dev/null
+notes 2 forged-more | chain-append -q -L "$T/n2early" >/dev/null
+n1_before=$(log_digest 1 2)
+n3_before=$(log_digest 3 2)
+serve 2 "$T/n2early"
+check_exit 2 "fork: node 1 syncs with the impostor: exit 2" sync_node 1 --peer n2
+check "... a fork event for node 2's log" grep -q '"event":"fork".*"log":"test.example/n2"' "$T/last.out"
+check "... the peer's line says fork" grep -q '"peer":"n2".*"ok":false.*fork' "$T/last.out"
+check "... node 1's data for node 2's log is unchanged" test "$n1_before" = "$(log_digest 1 2)"
+check_exit 2 "fork: node 3 (all peers) exits 2" sync_node 3
+check "... n1 still ok, n2 failed" report "$T/last.out" n1=ok n2=fail
+check "... a fork event" grep -q '"event":"fork"' "$T/last.out"
+check "... node 3's data for node 2's log is unchanged" test "$n3_before" = "$(log_digest 3 2)"
+for i in 1 3; do
+	chain-verify "$T/n$i" >"$T/verify$i" 2>/dev/null
+	check "node $i keeps the evidence: chain-verify reports forks" grep -q '"forks"' "$T/verify$i"
+done
+check "the impostor's checkpoint got no cosignature" sh -c "test \"\$(chain-proof -L '$T/n2early' checkpoint --raw | grep -c '^— ')\" -eq 1"
+serve 2 "$T/n2"
+check_exit 0 "with the real node 2 back, node 1 syncs with it again" sync_node 1 --peer n2
+check "... and still holds the real node 2's log" same_log 2 1
+
+# ------------------------------------------------------------ overlapping runs (cron)
+rm -f "$T/held" "$T/release"
+( flock -x 9 && : >"$T/held" && k=0 && while [ ! -e "$T/release" ] && [ $k -lt 400 ]; do sleep 0.05; k=$((k + 1)); done ) 9>>"$T/n1/sync.lock" &
+holder=$!
+k=0
+while [ ! -e "$T/held" ] && [ $k -lt 100 ]; do sleep 0.05; k=$((k + 1)); done
+t_start=$(date +%s%N)
+check_exit 75 "while another sync holds the lock, a second run exits 75" sync_node 1
+t_end=$(date +%s%N)
+check "... at once" test $(((t_end - t_start) / 1000000)) -lt 2000
+check "... saying why" grep -q 'another chain-sync' "$T/last.err"
+check "... with no line on stdout" test ! -s "$T/last.out"
+sync_node 1 --wait >"$T/wait.out" 2>"$T/wait.err" &
+waiter=$!
+sleep 0.5
+check "--wait waits for the lock" kill -0 "$waiter"
+: >"$T/release"
+wait "$holder"
+k=0
+while kill -0 "$waiter" 2>/dev/null && [ $k -lt 400 ]; do sleep 0.05; k=$((k + 1)); done
+wait "$waiter"
+check "... and syncs once it is released" test $? -eq 0
+check "... reporting both peers ok" report "$T/wait.out" n2=ok n3=ok
+# A real run held up by a slow peer: the slow ssh sleeps before connecting.
+printf '#!/bin/sh\nsleep 2\nexec "$@"\n' >"$T/slow"
+chmod +x "$T/slow"
+CHOBO_SSH="$T/slow $SSHC -i $T/s1/client" chain-sync -L "$T/n1" --peer n2 >"$T/slow.out" 2>"$T/slow.err" &
+slow=$!
+sleep 0.5
+check_exit 75 "a second run during a slow sync exits 75" sync_node 1 --peer n3
+wait "$slow"
+check "... and the slow one completes" test $? -eq 0
+
+# ------------------------------------------------------------ the end
+sshd_nodes_cleanup
+check "no sshd of this test is left" sh -c "! ps -eo args | grep -F '$T/s' | grep -v grep | grep -q sshd"
+echo "# $(($(date +%s) - started)) s"
+done_testing
