@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "bundle.h"
@@ -40,8 +41,8 @@ static const char usage[] =
 	"       chain-sync --serve [-L DIR]      (as an ssh forced command)\n"
 	"Replicate every log with the peers in chobo.conf; print one JSON line per peer.\n";
 
-#define MAX_HEADS_OUTPUT (1u << 20)
-#define MAX_COSIGN_INPUT (1u << 20)
+/* Bounds on what a peer may send besides bundles: heads (notes included) and cosign answers. */
+#define MAX_HEADS_OUTPUT (16u << 20)
 #define DEFAULT_SYNC_TIMEOUT 600
 
 /* ---------------------------------------------------------------- serving */
@@ -66,8 +67,9 @@ static int collect_head(void *ctx, uint32_t id, const char *origin, uint64_t siz
 	    !checkpoint_parse_text(parts.text, parts.text_len, &cp, &why))
 		return 0;
 	hex32(hex, cp.root);
-	json_array_append_new(h->out, json_pack("{s:s, s:I, s:s}", "log", origin, "size",
-						(json_int_t)size, "root", hex));
+	/* The note travels too: its cosignatures are what a peer at the same size may lack. */
+	json_array_append_new(h->out, json_pack("{s:s, s:I, s:s, s:s%}", "log", origin, "size",
+						(json_int_t)size, "root", hex, "checkpoint", note, len));
 	return 0;
 }
 
@@ -213,8 +215,15 @@ static int serve(const char *dir)
  * Run the configured ssh with destination and verb, stdin from in (or
  * /dev/null), stdout into out; wait at most timeout seconds.  0, or a reason.
  */
+static double monotonic(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static const char *run_ssh(const char *destination, const char *const *verb, FILE *in, FILE *out,
-			   unsigned timeout)
+			   unsigned timeout, uint64_t max_output)
 {
 	const char *ssh = getenv("CHOBO_SSH");
 	char *cmd = xstrdup(ssh && *ssh ? ssh : "ssh");
@@ -247,16 +256,20 @@ static const char *run_ssh(const char *destination, const char *const *verb, FIL
 		return "cannot run ssh";
 	int status = 0;
 	struct timespec tick = {0, 20 * 1000 * 1000};
-	for (unsigned long waited = 0;; waited++) {
+	double deadline = monotonic() + timeout;
+	for (;;) {
 		pid_t got = waitpid(pid, &status, WNOHANG);
 		if (got == pid)
 			break;
 		if (got < 0 && errno != EINTR)
 			return "lost the ssh process";
-		if (waited * 20 >= timeout * 1000UL) {
+		/* A peer that talks too long or too much is cut off. */
+		struct stat sb;
+		bool too_much = fstat(fileno(out), &sb) == 0 && (uint64_t)sb.st_size > max_output;
+		if (too_much || monotonic() > deadline) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
-			return "timed out";
+			return too_much ? "the peer sent more than the limit" : "timed out";
 		}
 		nanosleep(&tick, NULL);
 	}
@@ -352,7 +365,7 @@ static void fetch_log(const char *dir, const struct trust *trust, struct peer_st
 		ps->error = "cannot create a temporary file";
 		return;
 	}
-	const char *why = run_ssh(ps->peer->destination, verb, NULL, bundle, timeout);
+	const char *why = run_ssh(ps->peer->destination, verb, NULL, bundle, timeout, BUNDLE_MAX_BYTES);
 	if (why) {
 		snprintf(ps->error_buf, sizeof ps->error_buf, "export of %s: %s", origin, why);
 		ps->error = ps->error_buf;
@@ -392,13 +405,36 @@ static void fetch_log(const char *dir, const struct trust *trust, struct peer_st
 }
 
 /* Cosign every log the peer holds at our newest size, and hand the cosignatures over. */
-static void cosign_and_send(const char *dir, const char *own, struct peer_state *ps, unsigned timeout)
+/* Add the trusted cosignatures of a peer's copy of a checkpoint we hold (same text) to ours. */
+static void merge_cosignatures(struct ledger *l, const struct trust *trust, uint32_t id, uint64_t size,
+			       const json_t *note)
+{
+	const char *text = json_string_value(note), *why;
+	struct note_parts parts;
+	if (!text || !note_split(text, json_string_length(note), &parts, &why))
+		return;
+	for (const char *q = parts.sigs, *end = text + json_string_length(note); q < end;) {
+		const char *nl = memchr(q, '\n', (size_t)(end - q));
+		/* Lines over another text fail to verify and are dropped. */
+		cosignature_add(l, trust, id, size, q, (size_t)(nl - q) + 1, &why);
+		q = nl + 1;
+	}
+}
+
+static void cosign_and_send(const char *dir, const char *own, const struct trust *trust,
+			    struct peer_state *ps, unsigned timeout)
 {
 	struct ledger l;
 	struct note_signer witness;
 	int64_t now;
-	if (!chobo_now(&now) || now < 0 || ledger_open(&l, dir, STORE_NORMAL) != 0)
+	if (!chobo_now(&now) || now < 0) {
+		ps->error = "CHOBO_NOW is not an RFC 3339 time: no cosignatures made";
 		return;
+	}
+	if (ledger_open(&l, dir, STORE_NORMAL) != 0) {
+		ps->error = "cannot open the local ledger to cosign";
+		return;
+	}
 	if (ledger_witness_key(&l, &witness) != 0) {
 		ledger_close(&l);
 		ps->error = "cannot load the witness key";
@@ -413,9 +449,12 @@ static void cosign_and_send(const char *dir, const char *own, struct peer_state 
 			uint64_t theirs = (uint64_t)json_integer_value(json_object_get(h, "size"));
 			uint32_t id;
 			uint64_t held, size;
+			if (!origin || store_log_find(l.store, origin, &id, &held) != STORE_OK || held != theirs)
+				continue;
+			/* The same checkpoint at the peer: keep the witnesses' cosignatures it carries. */
+			merge_cosignatures(&l, trust, id, held, json_object_get(h, "checkpoint"));
 			/* A node does not witness its own log. */
-			if (!origin || strcmp(origin, own) == 0 ||
-			    store_log_find(l.store, origin, &id, &held) != STORE_OK || held != theirs)
+			if (strcmp(origin, own) == 0)
 				continue;
 			char *line = cosign_latest(&l, id, &witness, (uint64_t)now, &size);
 			if (!line || size != theirs) {
@@ -442,7 +481,8 @@ static void cosign_and_send(const char *dir, const char *own, struct peer_state 
 		FILE *out = tmpfile();
 		const char *verb[] = {"chobo-cosign", NULL};
 		rewind(req);
-		const char *why = out ? run_ssh(ps->peer->destination, verb, req, out, timeout) : "no temporary file";
+		const char *why = out ? run_ssh(ps->peer->destination, verb, req, out, timeout,
+					       MAX_HEADS_OUTPUT) : "no temporary file";
 		if (why) {
 			snprintf(ps->error_buf, sizeof ps->error_buf, "handing over cosignatures: %s", why);
 			ps->error = ps->error_buf;
@@ -464,7 +504,8 @@ static void sync_peer(const char *dir, const char *own, const struct trust *trus
 	unsigned timeout = sync_timeout();
 	FILE *out = tmpfile();
 	const char *verb[] = {"chobo-heads", NULL};
-	const char *why = out ? run_ssh(ps->peer->destination, verb, NULL, out, timeout) : "no temporary file";
+	const char *why = out ? run_ssh(ps->peer->destination, verb, NULL, out, timeout, MAX_HEADS_OUTPUT)
+			      : "no temporary file";
 	if (why) {
 		snprintf(ps->error_buf, sizeof ps->error_buf, "heads: %s", why);
 		ps->error = ps->error_buf;
@@ -499,7 +540,7 @@ static void sync_peer(const char *dir, const char *own, const struct trust *trus
 			return;
 	}
 	if (!ps->fork)
-		cosign_and_send(dir, own, ps, timeout);
+		cosign_and_send(dir, own, trust, ps, timeout);
 }
 
 /* Overlapping runs from cron must not collide: one sync at a time per ledger. */
@@ -565,17 +606,21 @@ int main(int argc, char **argv)
 	if ((rc = ledger_trust(dir, NULL, &trust)) != 0)
 		cli_exit(rc);
 
+	bool known = !only;
+	for (size_t i = 0; i < npeers; i++)
+		known |= only && strcmp(only, peers[i].name) == 0;
+	if (!known)
+		chobo_die(EX_USAGE, "no peer named %s in %s/chobo.conf", only, dir);
 	int lockfd = sync_lock(dir, wait);
 	if (lockfd == -2)
 		chobo_die(EX_TEMPFAIL, "%s: another chain-sync is running (use --wait to wait for it)", dir);
 	if (lockfd < 0)
 		cli_exit(EX_CANTCREAT);
 
-	bool any_fork = false, any_error = false, found = !only;
+	bool any_fork = false, any_error = false;
 	for (size_t i = 0; i < npeers; i++) {
 		if (only && strcmp(only, peers[i].name) != 0)
 			continue;
-		found = true;
 		struct peer_state ps = {.peer = &peers[i], .logs = json_array(), .heads = json_array()};
 		sync_peer(dir, own, &trust, &ps);
 		any_fork |= ps.fork;
@@ -601,7 +646,5 @@ int main(int argc, char **argv)
 	free(peers);
 	free(own);
 	trust_free(&trust);
-	if (!found)
-		chobo_die(EX_USAGE, "no peer named %s in %s/chobo.conf", only, dir);
 	cli_exit(any_fork ? EXIT_FORK : any_error ? EX_UNAVAILABLE : 0);
 }
