@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -215,6 +216,9 @@ static int serve(const char *dir)
  * Run the configured ssh with destination and verb, stdin from in (or
  * /dev/null), stdout into out; wait at most timeout seconds.  0, or a reason.
  */
+/* A private directory for this run's ssh control sockets (NULL: no connection sharing). */
+static char *control_dir;
+
 static double monotonic(void)
 {
 	struct timespec ts;
@@ -233,6 +237,17 @@ static const char *run_ssh(const char *destination, const char *const *verb, FIL
 		argv[argc++] = w;
 	argv[argc++] = "-o";
 	argv[argc++] = "BatchMode=yes";
+	/* One connection per peer and run: later calls ride on the first (see control_close). */
+	char control[PATH_MAX + 32];
+	if (control_dir && !strstr(ssh ? ssh : "", "ControlPath")) {
+		snprintf(control, sizeof control, "ControlPath=%s/%%C", control_dir);
+		argv[argc++] = "-o";
+		argv[argc++] = "ControlMaster=auto";
+		argv[argc++] = "-o";
+		argv[argc++] = "ControlPersist=60";
+		argv[argc++] = "-o";
+		argv[argc++] = control;
+	}
 	argv[argc++] = "-o";
 	argv[argc++] = "ServerAliveInterval=15";
 	argv[argc++] = "--";
@@ -456,6 +471,11 @@ static void cosign_and_send(const char *dir, const char *own, const struct trust
 			/* A node does not witness its own log. */
 			if (strcmp(origin, own) == 0)
 				continue;
+			/* The peer's copy already carries our cosignature: nothing to hand over. */
+			const char *peer_note = json_string_value(json_object_get(h, "checkpoint"));
+			size_t have;
+			if (peer_note && note_find_signature(peer_note, strlen(peer_note), &witness.pub, &have))
+				continue;
 			char *line = cosign_latest(&l, id, &witness, (uint64_t)now, &size);
 			if (!line || size != theirs) {
 				free(line);
@@ -543,6 +563,39 @@ static void sync_peer(const char *dir, const char *own, const struct trust *trus
 		cosign_and_send(dir, own, trust, ps, timeout);
 }
 
+/* End the shared connection to a peer, if one was made. */
+static void control_close(const char *destination)
+{
+	const char *verb[] = {NULL};
+	if (!control_dir)
+		return;
+	const char *ssh = getenv("CHOBO_SSH");
+	char *cmd = xstrdup(ssh && *ssh ? ssh : "ssh");
+	char *argv[64], control[PATH_MAX + 32];
+	int argc = 0;
+	(void)verb;
+	for (char *w = strtok(cmd, " \t"); w && argc < 56; w = strtok(NULL, " \t"))
+		argv[argc++] = w;
+	snprintf(control, sizeof control, "ControlPath=%s/%%C", control_dir);
+	argv[argc++] = "-o";
+	argv[argc++] = control;
+	argv[argc++] = "-O";
+	argv[argc++] = "exit";
+	argv[argc++] = "--";
+	argv[argc++] = (char *)destination;
+	argv[argc] = NULL;
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	pid_t pid;
+	int status;
+	if (posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ) == 0)
+		waitpid(pid, &status, 0);
+	posix_spawn_file_actions_destroy(&fa);
+	free(cmd);
+}
+
 /* Overlapping runs from cron must not collide: one sync at a time per ledger. */
 static int sync_lock(const char *dir, bool wait)
 {
@@ -618,11 +671,14 @@ int main(int argc, char **argv)
 		cli_exit(EX_CANTCREAT);
 
 	bool any_fork = false, any_error = false;
+	char control_template[] = "/tmp/chobo-sync.XXXXXX";
+	control_dir = mkdtemp(control_template);
 	for (size_t i = 0; i < npeers; i++) {
 		if (only && strcmp(only, peers[i].name) != 0)
 			continue;
 		struct peer_state ps = {.peer = &peers[i], .logs = json_array(), .heads = json_array()};
 		sync_peer(dir, own, &trust, &ps);
+		control_close(peers[i].destination);
 		any_fork |= ps.fork;
 		any_error |= ps.error != NULL;
 		json_t *line = json_pack("{s:s, s:b, s:o, s:I, s:I}", "peer", peers[i].name, "ok", !ps.error,
@@ -639,6 +695,8 @@ int main(int argc, char **argv)
 			json_decref(line);
 	}
 	close(lockfd);
+	if (control_dir)
+		rmdir(control_dir);
 	for (size_t i = 0; i < npeers; i++) {
 		free(peers[i].name);
 		free(peers[i].destination);

@@ -5,7 +5,11 @@
 . "${top_srcdir:-.}/tests/lib.sh"
 . "$top_srcdir/tests/sshd-nodes.sh"
 sshd_nodes_require
+exec </dev/null                         # no ssh here reads the terminal
+bg=                                     # background jobs of this test, ended at exit
+trap 'for p in $bg; do kill "$p" 2>/dev/null; done; sshd_nodes_cleanup; rm -rf "$T"' EXIT
 started=$(date +%s)
+section() { echo "# $* (at $(($(date +%s) - started)) s)"; }
 
 SYNC=$(command -v chain-sync) || { echo "Bail out! chain-sync is not built"; exit 99; }
 base=$(sshd_pick_base) || { echo "Bail out! no free port range on 127.0.0.1"; exit 99; }
@@ -25,6 +29,21 @@ check_fails() {
 	else
 		not_ok "$desc (exit 0)"
 		sed 's/^/# /' "$T/last.out" | head -5
+	fi
+}
+
+# wait_bounded PID SECONDS: wait for a background job, killing it after SECONDS;
+# its exit status (124 if it had to be killed) goes to $bounded.
+wait_bounded() {
+	_k=0
+	while kill -0 "$1" 2>/dev/null && [ $_k -lt $(($2 * 20)) ]; do sleep 0.05; _k=$((_k + 1)); done
+	if kill -0 "$1" 2>/dev/null; then
+		kill "$1" 2>/dev/null
+		wait "$1" 2>/dev/null
+		bounded=124
+	else
+		wait "$1"
+		bounded=$?
 	fi
 }
 
@@ -112,14 +131,18 @@ for i in 1 2 3; do
 	done
 	serve "$i" "$T/n$i"
 done
-cp -a "$T/n2" "$T/n2early"               # same keys and configuration, nothing appended yet
+cp -a "$T/n2" "$T/n2early"               # impostors: same keys and configuration, nothing appended yet
+cp -a "$T/n2" "$T/n2small"
 for i in 1 2 3; do
 	sshd_node_start "$i" "$T/s$i" "$(port "$i")" || { echo "Bail out! sshd node $i did not start"; exit 99; }
 done
 ok "three sshd nodes listen on 127.0.0.1:$(port 1)-$(port 3)"
+own_ns() { for _i in 1 2 3; do eval "_p=\$sshd_pid_$_i"; [ "$(readlink "/proc/$_p/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ] || return 1; done; }
+check "... each in a mount namespace of its own" own_ns
 for i in 1 2 3; do sshd_known_hosts "$i"; done >"$T/known_hosts"
 
 # ------------------------------------------------------------ the key's restriction
+section "restriction"
 check_exit 0 "the peer key runs chobo-heads" peer_ssh 1 2 -- chobo-heads
 check "... which lists node 2's log" grep -q '"log":"test.example/n2"' "$T/last.out"
 snap=$(snapshot "$T/n2")
@@ -155,7 +178,9 @@ check "... and verifies" chain-verify -q "$T/n2"
 check_exit 255 "a key that is not in authorized_keys gets nothing" sh -c "$SSHC -i $T/s2/client -o BatchMode=yes ssh://root@127.0.0.1:$(port 2) chobo-heads"
 
 # ------------------------------------------------------------ full mesh
+section "full mesh"
 for i in 1 2 3; do notes 3 "n$i" | chain-append -q -L "$T/n$i" >/dev/null; done
+cp -a "$T/n2" "$T/n2backup"              # node 2 as it is now, to be restored later
 for round in 1 2; do
 	for i in 1 2 3; do
 		check_exit 0 "round $round: node $i syncs with both peers" sync_node "$i"
@@ -181,6 +206,7 @@ check_exit 64 "--peer with an unknown name is a usage error" sync_node 3 --peer 
 check "-q: silent when all is well" sh -c "CHOBO_SSH='$SSHC -i $T/s1/client' chain-sync -q -L '$T/n1' >'$T/q.out' 2>'$T/q.err' && test ! -s '$T/q.err'"
 
 # ------------------------------------------------------------ partition
+section "partition"
 sshd_node_stop 3
 check_exit 255 "node 3 is down" peer_ssh 1 3 -- chobo-heads
 notes 2 p1 | chain-append -q -L "$T/n1" >/dev/null
@@ -202,6 +228,7 @@ check "everything converges: the same newest checkpoints everywhere" same_heads
 check "... and a quorum of 2 everywhere" quorum_all 2
 
 # ------------------------------------------------------------ transit
+section "transit"
 cp "$T/n1/chobo.conf" "$T/n1.conf"
 sed "s|^peer = n3 .*|peer = n3 ssh://root@127.0.0.1:$DEAD|" "$T/n1.conf" >"$T/n1/chobo.conf"
 notes 4 t3 | chain-append -q -L "$T/n3" >/dev/null
@@ -215,8 +242,17 @@ check "... with node 3's new entries" sh -c "chain-log -L '$T/n1' --log test.exa
 check "... and node 1's ledger verifies" chain-verify "$T/n1"
 cp "$T/n1.conf" "$T/n1/chobo.conf"
 for i in 3 1 2; do sync_node "$i" >/dev/null 2>&1; done
+check "with node 3 reachable again, all converge" same_heads
+check "... with a quorum of 2 everywhere" quorum_all 2
+
+# A peer whose host key is not the pinned one is not talked to.
+sed "s|^\[127.0.0.1\]:$(port 2) .*|$(sshd_known_hosts 3 | sed "s/:$(port 3)/:$(port 2)/")|" "$T/known_hosts" >"$T/known_hosts.bad"
+check_exit 69 "a peer with the wrong host key: exit 69" env CHOBO_SSH="$(echo "$SSHC" | sed "s|$T/known_hosts|$T/known_hosts.bad|") -i $T/s1/client" chain-sync -L "$T/n1" --peer n2
+check "... with an error line" report "$T/last.out" n2=fail
+check "... because ssh refused the host key" grep -q 'Host key verification failed' "$T/last.err"
 
 # ------------------------------------------------------------ fork
+section "fork"
 # An impostor with node 2's keys and a different history, longer than what the others hold.
 held=$(tree_size "$T/n1" test.example/n2)
 notes "$held" forged | chain-append -q -L "$T/n2early" >/dev/null
@@ -237,14 +273,30 @@ for i in 1 3; do
 	check "node $i keeps the evidence: chain-verify reports forks" grep -q '"forks"' "$T/verify$i"
 done
 check "the impostor's checkpoint got no cosignature" sh -c "test \"\$(chain-proof -L '$T/n2early' checkpoint --raw | grep -c '^— ')\" -eq 1"
+notes 2 small | chain-append -q -L "$T/n2small" >/dev/null
+serve 2 "$T/n2small"
+n3_before=$(log_digest 3 2)
+check_exit 2 "fork: an impostor with a shorter history is a fork too" sync_node 3 --peer n2
+check "... at size 2" grep -q '"event":"fork".*"log":"test.example/n2","size":2' "$T/last.out"
+check "... node 3's data for node 2's log is unchanged" test "$n3_before" = "$(log_digest 3 2)"
+serve 2 "$T/n2backup"
+n1_before=$(log_digest 1 2)
+check_exit 0 "node 2 restored from an older backup is behind, not a fork" sync_node 1 --peer n2
+check "... ok, nothing fetched" python3 -c "
+import json
+l = json.loads(open('$T/last.out').readline())
+assert l['ok'] is True and l['logs'] == [], l"
+check "... node 1's data for node 2's log is unchanged" test "$n1_before" = "$(log_digest 1 2)"
 serve 2 "$T/n2"
 check_exit 0 "with the real node 2 back, node 1 syncs with it again" sync_node 1 --peer n2
 check "... and still holds the real node 2's log" same_log 2 1
 
 # ------------------------------------------------------------ overlapping runs (cron)
+section "overlapping runs"
 rm -f "$T/held" "$T/release"
 ( flock -x 9 && : >"$T/held" && k=0 && while [ ! -e "$T/release" ] && [ $k -lt 400 ]; do sleep 0.05; k=$((k + 1)); done ) 9>>"$T/n1/sync.lock" &
 holder=$!
+bg="$bg $holder"
 k=0
 while [ ! -e "$T/held" ] && [ $k -lt 100 ]; do sleep 0.05; k=$((k + 1)); done
 t_start=$(date +%s%N)
@@ -255,24 +307,25 @@ check "... saying why" grep -q 'another chain-sync' "$T/last.err"
 check "... with no line on stdout" test ! -s "$T/last.out"
 sync_node 1 --wait >"$T/wait.out" 2>"$T/wait.err" &
 waiter=$!
+bg="$bg $waiter"
 sleep 0.5
-check "--wait waits for the lock" kill -0 "$waiter"
+check "--wait waits for the lock" sh -c "kill -0 $waiter && test ! -s '$T/wait.out'"
 : >"$T/release"
-wait "$holder"
-k=0
-while kill -0 "$waiter" 2>/dev/null && [ $k -lt 400 ]; do sleep 0.05; k=$((k + 1)); done
-wait "$waiter"
-check "... and syncs once it is released" test $? -eq 0
+wait_bounded "$holder" 10
+wait_bounded "$waiter" 30
+check "... and syncs once it is released" test "$bounded" -eq 0
 check "... reporting both peers ok" report "$T/wait.out" n2=ok n3=ok
-# A real run held up by a slow peer: the slow ssh sleeps before connecting.
-printf '#!/bin/sh\nsleep 2\nexec "$@"\n' >"$T/slow"
+# A real run held up by a slow peer: its ssh sleeps before connecting.
+printf '#!/bin/sh\n: >"%s"\nsleep 2\nexec "$@"\n' "$T/slow.started" >"$T/slow"
 chmod +x "$T/slow"
 CHOBO_SSH="$T/slow $SSHC -i $T/s1/client" chain-sync -L "$T/n1" --peer n2 >"$T/slow.out" 2>"$T/slow.err" &
 slow=$!
-sleep 0.5
-check_exit 75 "a second run during a slow sync exits 75" sync_node 1 --peer n3
-wait "$slow"
-check "... and the slow one completes" test $? -eq 0
+bg="$bg $slow"
+k=0
+while [ ! -e "$T/slow.started" ] && [ $k -lt 100 ]; do sleep 0.05; k=$((k + 1)); done
+check_exit 75 "a second run while a slow sync talks to its peer exits 75" sync_node 1 --peer n3
+wait_bounded "$slow" 30
+check "... and the slow one completes" test "$bounded" -eq 0
 
 # ------------------------------------------------------------ the end
 sshd_nodes_cleanup
