@@ -270,7 +270,7 @@ static const char *run_ssh(const char *destination, const char *const *verb, FIL
 	if (err != 0)
 		return "cannot run ssh";
 	int status = 0;
-	struct timespec tick = {0, 20 * 1000 * 1000};
+	struct timespec tick = {0, 2 * 1000 * 1000};   /* short: every call waits for its answer */
 	double deadline = monotonic() + timeout;
 	for (;;) {
 		pid_t got = waitpid(pid, &status, WNOHANG);
