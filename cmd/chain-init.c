@@ -12,7 +12,7 @@
 #include "util.h"
 
 static const char usage[] =
-	"usage: chain-init [-q] --origin ORIGIN [--witness NAME] [-L DIR | DIR]\n"
+	"usage: chain-init [-q] --origin ORIGIN [--witness NAME] [--encrypt] [-L DIR | DIR]\n"
 	"Create a ledger in DIR (default: $CHOBO_LEDGER, else ./ledger) and print its keys.\n";
 
 int main(int argc, char **argv)
@@ -21,10 +21,12 @@ int main(int argc, char **argv)
 		{"ledger", required_argument, NULL, 'L'},
 		{"origin", required_argument, NULL, 'o'},
 		{"witness", required_argument, NULL, 'w'},
+		{"encrypt", no_argument, NULL, 'e'},
 		CLI_COMMON_OPTIONS,
 		{NULL, 0, NULL, 0},
 	};
 	const char *origin = NULL, *witness = NULL, *dir = NULL;
+	bool encrypt = false;
 	int opt;
 	cli_init(argc, argv);
 	while ((opt = getopt_long(argc, argv, "L:o:w:hVq", options, NULL)) != -1) {
@@ -36,6 +38,8 @@ int main(int argc, char **argv)
 			origin = optarg;
 		else if (opt == 'w')
 			witness = optarg;
+		else if (opt == 'e')
+			encrypt = true;
 	}
 	if (!origin || argc - optind > (dir ? 0 : 1))
 		cli_usage_error(usage);
@@ -49,7 +53,7 @@ int main(int argc, char **argv)
 		witness = witness_default;
 	}
 	struct note_verifier log_pub, witness_pub;
-	int rc = ledger_create(dir, origin, witness, &log_pub, &witness_pub);
+	int rc = ledger_create(dir, origin, witness, encrypt, &log_pub, &witness_pub);
 	free(witness_default);
 	if (rc != 0)
 		cli_exit(rc);

@@ -30,36 +30,225 @@ bool key_save(const char *path, const struct note_signer *s)
 	return ok;
 }
 
-int key_load(const char *path, struct note_signer *out)
+/* An encrypted key file: this prefix, then base64 of salt || opslimit || memlimit || nonce || box. */
+#define ENCRYPTED_PREFIX "chobo-encrypted-key/1 "
+#define KEY_FILE_MAX 1024
+#define PASSPHRASE_MAX 1024
+
+/* Read a small secret file into a guarded buffer, refusing loose permissions; NULL after printing why. */
+static char *read_secret(const char *path, int fd, size_t *len, int *rc, bool check_mode)
 {
 	struct stat sb;
-	char buf[512];
+	if (fstat(fd, &sb) != 0) {
+		chobo_warn_errno("%s", path);
+		*rc = EX_IOERR;
+		return NULL;
+	}
+	if (check_mode && (!S_ISREG(sb.st_mode) || (sb.st_mode & 077) != 0)) {
+		chobo_warn("%s: a secret must be a regular file that only its owner can read "
+			   "(chmod 600 %s)", path, path);
+		*rc = EX_NOPERM;
+		return NULL;
+	}
+	char *buf = sodium_malloc(KEY_FILE_MAX + 1);
+	if (!buf)
+		chobo_die(EX_OSERR, "out of memory");
+	size_t used = 0;
+	for (;;) {
+		ssize_t n = read(fd, buf + used, KEY_FILE_MAX - used);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			chobo_warn_errno("%s", path);
+			sodium_free(buf);
+			*rc = EX_IOERR;
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+		if (used == KEY_FILE_MAX) {
+			chobo_warn("%s: too large for a secret", path);
+			sodium_free(buf);
+			*rc = EX_CONFIG;
+			return NULL;
+		}
+	}
+	buf[used] = '\0';
+	*len = used;
+	return buf;
+}
+
+/* The passphrase from CHOBO_PASSPHRASE_FD (a descriptor) or CHOBO_PASSPHRASE_FILE; NULL after printing why. */
+static char *read_passphrase(size_t *len, int *rc)
+{
+	const char *fdtext = getenv("CHOBO_PASSPHRASE_FD"), *file = getenv("CHOBO_PASSPHRASE_FILE");
+	uint64_t fdnum;
+	char *buf;
+	if (fdtext && *fdtext) {
+		if (!parse_u64(fdtext, &fdnum) || fdnum > 1024) {
+			chobo_warn("CHOBO_PASSPHRASE_FD=%s is not a file descriptor", fdtext);
+			*rc = EX_USAGE;
+			return NULL;
+		}
+		buf = read_secret("CHOBO_PASSPHRASE_FD", (int)fdnum, len, rc, false);
+	} else if (file && *file) {
+		int fd = open(file, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			chobo_warn_errno("%s", file);
+			*rc = EX_NOINPUT;
+			return NULL;
+		}
+		buf = read_secret(file, fd, len, rc, true);
+		close(fd);
+	} else {
+		chobo_warn("the key is encrypted: give its passphrase with CHOBO_PASSPHRASE_FILE or "
+			   "CHOBO_PASSPHRASE_FD");
+		*rc = EX_CONFIG;
+		return NULL;
+	}
+	if (!buf)
+		return NULL;
+	/* One trailing newline is the file's, not the passphrase's. */
+	if (*len > 0 && buf[*len - 1] == '\n')
+		buf[--*len] = '\0';
+	if (*len == 0) {
+		chobo_warn("the passphrase is empty");
+		sodium_free(buf);
+		*rc = EX_CONFIG;
+		return NULL;
+	}
+	return buf;
+}
+
+int key_save_encrypted(const char *path, const struct note_signer *s)
+{
+	int rc = 0;
+	size_t plen;
+	char *pass = read_passphrase(&plen, &rc);
+	if (!pass)
+		return rc;
+	enum { SALT = crypto_pwhash_SALTBYTES, NONCE = crypto_secretbox_NONCEBYTES };
+	unsigned long long ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
+	size_t mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+	char *plain = note_skey_format(s);
+	size_t mlen = strlen(plain);
+	size_t blen = SALT + 16 + NONCE + crypto_secretbox_MACBYTES + mlen;
+	uint8_t *blob = xmalloc(blen);
+	uint8_t *key = sodium_malloc(crypto_secretbox_KEYBYTES);
+	if (!key)
+		chobo_die(EX_OSERR, "out of memory");
+	randombytes_buf(blob, SALT);
+	put_be64(blob + SALT, ops);
+	put_be64(blob + SALT + 8, mem);
+	randombytes_buf(blob + SALT + 16, NONCE);
+	if (crypto_pwhash(key, crypto_secretbox_KEYBYTES, pass, plen, blob, ops, mem,
+			  crypto_pwhash_ALG_ARGON2ID13) != 0) {
+		chobo_warn("not enough memory to derive the key from the passphrase");
+		rc = EX_OSERR;
+	} else {
+		crypto_secretbox_easy(blob + SALT + 16 + NONCE, (const uint8_t *)plain, mlen,
+				      blob + SALT + 16, key);
+		char *b64 = b64_encode(blob, blen);
+		size_t n = strlen(ENCRYPTED_PREFIX) + strlen(b64) + 2;
+		char *text = xmalloc(n);
+		snprintf(text, n, "%s%s\n", ENCRYPTED_PREFIX, b64);
+		if (!write_file_atomic(path, text, strlen(text), 0600)) {
+			chobo_warn_errno("%s", path);
+			rc = EX_CANTCREAT;
+		}
+		free(text);
+		free(b64);
+	}
+	sodium_memzero(plain, mlen);
+	free(plain);
+	free(blob);
+	sodium_free(key);
+	sodium_free(pass);
+	return rc;
+}
+
+/* Decrypt an encrypted key file's text into a guarded buffer holding PRIVATE+KEY+...; NULL after printing why. */
+static char *decrypt_key(const char *path, const char *text, int *rc)
+{
+	enum { SALT = crypto_pwhash_SALTBYTES, NONCE = crypto_secretbox_NONCEBYTES };
+	const char *b64 = text + strlen(ENCRYPTED_PREFIX);
+	size_t b64len = strcspn(b64, "\n");
+	uint8_t blob[KEY_FILE_MAX];
+	long blen = b64_decode(b64, b64len, blob, sizeof blob);
+	if (blen < (long)(SALT + 16 + NONCE + crypto_secretbox_MACBYTES + 1)) {
+		chobo_warn("%s: malformed encrypted key", path);
+		*rc = EX_CONFIG;
+		return NULL;
+	}
+	uint64_t ops = get_be64(blob + SALT), mem = get_be64(blob + SALT + 8);
+	/* Costs are read from the file: bound them so that a crafted file cannot stall us. */
+	if (ops < crypto_pwhash_OPSLIMIT_MIN || ops > 16 || mem < crypto_pwhash_MEMLIMIT_MIN ||
+	    mem > (UINT64_C(1) << 30)) {
+		chobo_warn("%s: encrypted key with unreasonable Argon2id costs", path);
+		*rc = EX_CONFIG;
+		return NULL;
+	}
+	size_t plen, mlen = (size_t)blen - SALT - 16 - NONCE - crypto_secretbox_MACBYTES;
+	char *pass = read_passphrase(&plen, rc);
+	if (!pass)
+		return NULL;
+	uint8_t *key = sodium_malloc(crypto_secretbox_KEYBYTES);
+	char *plain = sodium_malloc(mlen + 1);
+	if (!key || !plain)
+		chobo_die(EX_OSERR, "out of memory");
+	bool ok = crypto_pwhash(key, crypto_secretbox_KEYBYTES, pass, plen, blob, ops, (size_t)mem,
+				crypto_pwhash_ALG_ARGON2ID13) == 0 &&
+		  crypto_secretbox_open_easy((uint8_t *)plain, blob + SALT + 16 + NONCE,
+					     (size_t)blen - SALT - 16 - NONCE, blob + SALT + 16, key) == 0;
+	sodium_free(key);
+	sodium_free(pass);
+	if (!ok) {
+		chobo_warn("%s: wrong passphrase, or the encrypted key is damaged", path);
+		sodium_free(plain);
+		*rc = EX_NOPERM;
+		return NULL;
+	}
+	plain[mlen] = '\0';
+	return plain;
+}
+
+bool key_is_encrypted(const char *path)
+{
+	char head[sizeof ENCRYPTED_PREFIX];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, head, sizeof head - 1);
+	close(fd);
+	return n == (ssize_t)sizeof head - 1 && memcmp(head, ENCRYPTED_PREFIX, sizeof head - 1) == 0;
+}
+
+int key_load(const char *path, struct note_signer *out)
+{
+	int rc = 0;
+	size_t len;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		chobo_warn_errno("%s", path);
 		return errno == ENOENT ? EX_NOINPUT : EX_NOPERM;
 	}
-	if (fstat(fd, &sb) != 0) {
-		chobo_warn_errno("%s", path);
-		close(fd);
-		return EX_IOERR;
-	}
-	if (!S_ISREG(sb.st_mode) || (sb.st_mode & 077) != 0) {
-		chobo_warn("%s: secret key must be a regular file that only its owner can read "
-			   "(chmod 600 %s)", path, path);
-		close(fd);
-		return EX_NOPERM;
-	}
-	ssize_t n = read(fd, buf, sizeof buf - 1);
+	char *text = read_secret(path, fd, &len, &rc, true);
 	close(fd);
-	if (n < 0) {
-		chobo_warn_errno("%s", path);
-		return EX_IOERR;
+	if (!text)
+		return rc;
+	if (strncmp(text, ENCRYPTED_PREFIX, strlen(ENCRYPTED_PREFIX)) == 0) {
+		char *plain = decrypt_key(path, text, &rc);
+		sodium_free(text);
+		if (!plain)
+			return rc;
+		text = plain;
 	}
-	buf[n] = '\0';
 	const char *why;
-	bool ok = note_skey_parse(buf, out, &why);
-	sodium_memzero(buf, sizeof buf);
+	/* Keep the secret out of swap while it is in use. */
+	sodium_mlock(out, sizeof *out);
+	bool ok = note_skey_parse(text, out, &why);
+	sodium_free(text);
 	if (!ok) {
 		chobo_warn("%s: %s", path, why);
 		return EX_CONFIG;

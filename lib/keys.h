@@ -9,9 +9,21 @@
 
 /* Write a secret key file (mode 0600, atomically); false with errno on error. */
 bool key_save(const char *path, const struct note_signer *s);
-/* Load a secret key file; refuses a file readable or writable by group or others.
- * Returns 0, or an exit code after printing why. */
+/*
+ * Write a secret key file encrypted with the passphrase from
+ * CHOBO_PASSPHRASE_FD or CHOBO_PASSPHRASE_FILE (Argon2id, then XSalsa20-Poly1305);
+ * 0 or an exit code after printing why.
+ */
+int key_save_encrypted(const char *path, const struct note_signer *s);
+/*
+ * Load a secret key file, plain (PRIVATE+KEY+...) or encrypted (then the
+ * passphrase comes as for key_save_encrypted); refuses a file readable or
+ * writable by group or others.  The key is locked in memory until
+ * note_signer_clear().  Returns 0, or an exit code after printing why.
+ */
 int key_load(const char *path, struct note_signer *out);
+/* True when the key file at path is encrypted (false also when it cannot be read). */
+bool key_is_encrypted(const char *path);
 
 /* A set of trusted verifier keys. */
 struct trust {

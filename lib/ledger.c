@@ -482,7 +482,7 @@ static bool write_text(const char *dir, const char *name, const char *text, int 
 	return ok;
 }
 
-int ledger_create(const char *dir, const char *origin, const char *witness,
+int ledger_create(const char *dir, const char *origin, const char *witness, bool encrypt,
 		  struct note_verifier *log_pub, struct note_verifier *witness_pub)
 {
 	struct note_signer log_key, witness_key;
@@ -511,9 +511,14 @@ int ledger_create(const char *dir, const char *origin, const char *witness,
 	size_t n = strlen(lv) + strlen(wv) + strlen(origin) + strlen(witness) + 160;
 	char *text = xmalloc(n);
 	char *keypath = path_join(dir, "keys/node.key"), *wkeypath = path_join(dir, "keys/witness.key");
-	bool ok = key_save(keypath, &log_key) && key_save(wkeypath, &witness_key);
-	if (!ok)
-		chobo_warn_errno("%s/keys", dir);
+	bool ok;
+	if (encrypt) {
+		ok = key_save_encrypted(keypath, &log_key) == 0 && key_save_encrypted(wkeypath, &witness_key) == 0;
+	} else {
+		ok = key_save(keypath, &log_key) && key_save(wkeypath, &witness_key);
+		if (!ok)
+			chobo_warn_errno("%s/keys", dir);
+	}
 	snprintf(text, n, "%s\n", lv);
 	ok = ok && write_text(dir, "keys/node.pub", text, 0644);
 	snprintf(text, n, "%s\n", wv);

@@ -44,9 +44,10 @@ const char *ledger_default_dir(void);
 /*
  * Create a new ledger in dir (which must not hold one): layout, log and
  * witness keys, trust/self, and the signed checkpoint of the empty tree.
+ * With encrypt, the secret keys are written encrypted (see key_save_encrypted).
  * Fills the two public keys.  Returns 0 or an exit code after printing why.
  */
-int ledger_create(const char *dir, const char *origin, const char *witness,
+int ledger_create(const char *dir, const char *origin, const char *witness, bool encrypt,
 		  struct note_verifier *log_pub, struct note_verifier *witness_pub);
 
 /* Why the last ledger_open() could not open the store. */

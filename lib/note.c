@@ -228,7 +228,8 @@ char *note_skey_format(const struct note_signer *s)
 
 void note_signer_clear(struct note_signer *s)
 {
-	sodium_memzero(s, sizeof *s);
+	/* Zeroes, and unlocks what key_load locked (harmless for memory never locked). */
+	sodium_munlock(s, sizeof *s);
 }
 
 static char *sig_line(const char *name, const uint8_t *raw, size_t rawlen)

@@ -16,10 +16,11 @@
 #   sshd_nodes_cleanup              stop every node started (called from the EXIT trap)
 #
 # sshd_nodes_require replaces lib.sh's EXIT trap with one that also stops
-# the nodes, then removes $T.
+# the nodes, then removes $T.  $SSHD names the server (default /usr/sbin/sshd).
 
 SSHD=${SSHD:-/usr/sbin/sshd}
 sshd_started=
+sshd_home=
 
 sshd_skip() {
 	echo "1..0 # SKIP $*"

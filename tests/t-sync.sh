@@ -5,6 +5,7 @@
 . "${top_srcdir:-.}/tests/lib.sh"
 . "$top_srcdir/tests/sshd-nodes.sh"
 sshd_nodes_require
+for p in python3 flock; do command -v "$p" >/dev/null 2>&1 || sshd_skip "no $p"; done
 exec </dev/null                         # no ssh here reads the terminal
 bg=                                     # background jobs of this test, ended at exit
 trap 'for p in $bg; do kill "$p" 2>/dev/null; done; sshd_nodes_cleanup; rm -rf "$T"' EXIT
@@ -13,7 +14,7 @@ section() { echo "# $* (at $(($(date +%s) - started)) s)"; }
 
 SYNC=$(command -v chain-sync) || { echo "Bail out! chain-sync is not built"; exit 99; }
 base=$(sshd_pick_base) || { echo "Bail out! no free port range on 127.0.0.1"; exit 99; }
-port() { echo $(($base + $1)); }
+port() { echo $((base + $1)); }
 DEAD=$(port 9)                          # nothing listens there
 export CHOBO_SYNC_TIMEOUT=30
 
