@@ -1,6 +1,7 @@
 /* chain-export: write a bundle of logs' entries and signed checkpoints. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,38 +86,15 @@ int main(int argc, char **argv)
 	if (!output && isatty(1))
 		chobo_die(EX_USAGE, "a bundle is binary: not writing it to a terminal (use -o FILE or redirect)");
 
-	/* Written to a scratch file under the lock, copied out after: a slow reader must not hold up writers. */
-	FILE *tmp = tmpfile();
-	if (!tmp)
-		chobo_die(EX_CANTCREAT, "cannot create a temporary file");
-	struct ledger l;
-	if ((rc = ledger_open(&l, dir, STORE_NORMAL)) != 0)
-		cli_exit(rc);
-	rc = export_bundle(&l, tmp, &sel);
-	int crc = ledger_close(&l);
-	if (rc == 0)
-		rc = crc;
-
-	if (rc == 0) {
-		FILE *out = output ? fopen(output, "wb") : stdout;
-		char buf[1 << 16];
-		size_t n;
-		if (!out) {
-			chobo_warn_errno("%s", output);
-			rc = EX_CANTCREAT;
-		} else {
-			rewind(tmp);
-			while ((n = fread(buf, 1, sizeof buf, tmp)) > 0)
-				if (fwrite(buf, 1, n, out) != n)
-					break;
-			if (ferror(tmp) || fflush(out) != 0 || ferror(out)) {
-				chobo_warn_errno("%s", output ? output : "standard output");
-				rc = EX_IOERR;
-			}
-			if (output && fclose(out) != 0 && rc == 0)
-				rc = EX_IOERR;
-		}
+	FILE *out = output ? fopen(output, "wb") : stdout;
+	if (!out)
+		chobo_die(EX_CANTCREAT, "%s: %s", output, strerror(errno));
+	rc = export_bundle_spooled(dir, &sel, out);
+	if (output && fclose(out) != 0 && rc == 0) {
+		chobo_warn_errno("%s", output);
+		rc = EX_IOERR;
 	}
-	fclose(tmp);
+	if (output && rc != 0)
+		unlink(output);
 	cli_exit(rc);
 }

@@ -26,20 +26,13 @@ static const char usage[] =
 static FILE *spool(FILE *in)
 {
 	FILE *tmp = tmpfile();
-	char buf[1 << 16];
-	size_t n;
-	uint64_t total = 0;
 	if (!tmp)
 		chobo_die(EX_CANTCREAT, "cannot create a temporary file");
-	while ((n = fread(buf, 1, sizeof buf, in)) > 0) {
-		total += n;
-		if (total > BUNDLE_MAX_BYTES)
-			chobo_die(EX_DATAERR, "bundle larger than the limit; nothing was imported");
-		if (fwrite(buf, 1, n, tmp) != n)
-			chobo_die(EX_IOERR, "cannot write a temporary file");
+	switch (copy_stream(in, tmp, BUNDLE_MAX_BYTES)) {
+	case 1: chobo_die(EX_IOERR, "read error; nothing was imported");
+	case 2: chobo_die(EX_IOERR, "cannot write a temporary file");
+	case 3: chobo_die(EX_DATAERR, "bundle larger than the limit; nothing was imported");
 	}
-	if (ferror(in))
-		chobo_die(EX_IOERR, "read error; nothing was imported");
 	rewind(tmp);
 	return tmp;
 }

@@ -99,25 +99,7 @@ static int serve_export(const char *dir, const char *origin, const char *size_te
 		chobo_warn("chobo-export: expected ORIGIN SIZE");
 		return EX_USAGE;
 	}
-	FILE *tmp = tmpfile();
-	if (!tmp)
-		return EX_CANTCREAT;
-	struct ledger l;
-	int rc = ledger_open(&l, dir, STORE_NORMAL);
-	if (rc == 0) {
-		rc = export_bundle(&l, tmp, &sel);
-		int crc = ledger_close(&l);
-		if (rc == 0)
-			rc = crc;
-	}
-	char buf[1 << 16];
-	size_t n;
-	rewind(tmp);
-	while (rc == 0 && (n = fread(buf, 1, sizeof buf, tmp)) > 0)
-		if (fwrite(buf, 1, n, stdout) != n)
-			rc = EX_IOERR;
-	fclose(tmp);
-	return rc;
+	return export_bundle_spooled(dir, &sel, stdout);
 }
 
 /* Cosignatures handed over by a peer: {"log","size","cosignature"} lines on stdin. */

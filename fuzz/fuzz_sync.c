@@ -1,1 +1,145 @@
-int x;
+/*
+ * libFuzzer harness: the peer messages of chain-sync.
+ *
+ * The input is what a peer sends: the JSON Lines that "chobo-heads" prints
+ * ({"log","size","root","checkpoint"}) or the request lines of
+ * "chobo-cosign" ({"log","size","cosignature"}).  chain-sync reads them with
+ * jsonl_next and then needs a ledger; this harness reads them the same way,
+ * over fmemopen with the same bounds (at most 10000 lines kept), applies the
+ * same field checks, and runs what chain-sync runs on the fields without a
+ * ledger: the peer's checkpoint through note_split, note_find_signature and
+ * checkpoint_verify, and each cosignature line through the check that
+ * cosignature_add makes (the line alone under a held checkpoint's text,
+ * verified with note_verify against a trust set).  The held checkpoint and
+ * the keys are the public vectors of spec/tlog.md §6.4.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+
+#include "checkpoint.h"
+#include "jsonl.h"
+#include "note.h"
+#include "util.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char *const vkeys[] = {
+	"arche2025h1.staging.ct.transparency.dev+ba2f06c0+AU0vHmlGCS/PdN8b2OaGmKprLI8HKM+dJ472xgFYh15f",
+	"remora.n621.de+da77ade7+BOvN63jn/bLvkieywe8R6UYAtVtNbZpXh34x7onlmtw2",
+	"transparency.dev/DEV:witness-little-garden+d8042a87+BCtusOxINQNUTN5Oj8HObRkh2yHf/MwYaGX4CPdiVEPM",
+	"witness1.smartit.nu/witness1+a48c820f+BPSFWg9G6KPiO7QPryYO5Xq4oYJJ+kAvLKLSimDhoxMO",
+};
+#define NKEYS (sizeof vkeys / sizeof vkeys[0])
+
+/* The checkpoint "held" by this node: the text of §6.4. */
+static const char held_text[] =
+	"arche2025h1.staging.ct.transparency.dev\n"
+	"1432088532\n"
+	"U7WM79jrzyhGZ5/GUBTpM7NzwdyfFx61t3RovgcC4Ro=\n";
+
+static struct note_verifier keys[NKEYS];
+static bool keys_ready;
+
+static void load_keys(void)
+{
+	const char *why;
+	for (size_t k = 0; k < NKEYS; k++)
+		if (!note_vkey_parse(vkeys[k], &keys[k], &why))
+			abort();
+	keys_ready = true;
+}
+
+/* cosignature_add's checks of one line, without the store. */
+static void check_cosignature(const char *line, size_t len)
+{
+	const char *why;
+	bool verified[NKEYS];
+	size_t tlen = sizeof held_text - 1, existing;
+	if (len < 6 || line[len - 1] != '\n' || memchr(line, '\n', len - 1))
+		return;
+	char *single = malloc(tlen + 1 + len);
+	memcpy(single, held_text, tlen);
+	single[tlen] = '\n';
+	memcpy(single + tlen + 1, line, len);
+	if (note_verify(single, tlen + 1 + len, keys, NKEYS, verified, NULL, &why))
+		for (size_t k = 0; k < NKEYS; k++)
+			if (verified[k] && keys[k].type == NOTE_TYPE_COSIGNATURE &&
+			    !note_find_signature(single, tlen + 1 + len, &keys[k], &existing))
+				abort();
+	free(single);
+}
+
+/* A head as chain-sync's client takes it (fetch_heads), and its checkpoint as merge_cosignatures reads it. */
+static void check_head(json_t *obj)
+{
+	const char *origin = json_string_value(json_object_get(obj, "log"));
+	json_t *size = json_object_get(obj, "size");
+	json_t *note = json_object_get(obj, "checkpoint");
+	const char *root = json_string_value(json_object_get(obj, "root"));
+	const char *text = json_string_value(note), *why;
+	struct note_parts parts;
+	struct checkpoint cp;
+	bool verified[NKEYS];
+	size_t have;
+	uint8_t hash[32];
+	if (!origin || !checkpoint_origin_valid(origin) || !json_is_integer(size) ||
+	    json_integer_value(size) < 0)
+		return;
+	if (root)
+		(void)hex_decode(hash, sizeof hash, root);
+	if (!text)
+		return;
+	size_t len = json_string_length(note);
+	if (note_split(text, len, &parts, &why)) {
+		for (const char *q = parts.sigs, *end = text + len; q < end;) {
+			const char *nl = memchr(q, '\n', (size_t)(end - q));
+			check_cosignature(q, (size_t)(nl - q) + 1);
+			q = nl + 1;
+		}
+	}
+	for (size_t k = 0; k < NKEYS; k++)
+		(void)note_find_signature(text, strlen(text), &keys[k], &have);
+	(void)checkpoint_verify(text, len, keys, NKEYS, &cp, verified, &why);
+}
+
+/* A request line as serve_cosign takes it. */
+static void check_request(json_t *v)
+{
+	const char *origin = json_string_value(json_object_get(v, "log"));
+	const char *line = json_string_value(json_object_get(v, "cosignature"));
+	json_t *size = json_object_get(v, "size");
+	if (origin && line && json_is_integer(size) && json_integer_value(size) >= 0)
+		check_cosignature(line, strlen(line));
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	FILE *in = fmemopen((void *)data, size, "rb");
+	struct jsonl_reader r;
+	json_t *obj, *kept = json_array();
+	char err[256];
+	size_t i;
+	json_t *v;
+	if (!keys_ready)
+		load_keys();
+	if (!in) {
+		json_decref(kept);
+		return 0;
+	}
+	jsonl_init(&r, in, "peer");
+	while (jsonl_next(&r, &obj, err, sizeof err) == JSONL_OK && json_array_size(kept) < 10000)
+		json_array_append_new(kept, obj);
+	jsonl_free(&r);
+	fclose(in);
+	json_array_foreach(kept, i, v) {
+		check_head(v);
+		check_request(v);
+	}
+	json_decref(kept);
+	return 0;
+}

@@ -129,6 +129,32 @@ out:
 }
 
 
+int export_bundle_spooled(const char *dir, const struct selection *sel, FILE *out)
+{
+	FILE *tmp = tmpfile();
+	if (!tmp) {
+		chobo_warn_errno("cannot create a temporary file");
+		return EX_CANTCREAT;
+	}
+	struct ledger l;
+	int rc = ledger_open(&l, dir, STORE_NORMAL);
+	if (rc == 0) {
+		rc = export_bundle(&l, tmp, sel);
+		int crc = ledger_close(&l);
+		if (rc == 0)
+			rc = crc;
+	}
+	if (rc == 0) {
+		rewind(tmp);
+		if (copy_stream(tmp, out, UINT64_MAX) != 0) {
+			chobo_warn_errno("writing the bundle");
+			rc = EX_IOERR;
+		}
+	}
+	fclose(tmp);
+	return rc;
+}
+
 int export_bundle(struct ledger *l, FILE *out, const struct selection *sel)
 {
 	struct log_list logs = {.only = sel->log};

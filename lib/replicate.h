@@ -22,6 +22,13 @@ struct selection {
 /* Write a bundle of the selected logs of an open ledger to out; 0 or an exit code after printing why. */
 int export_bundle(struct ledger *l, FILE *out, const struct selection *sel);
 
+/*
+ * Export from the ledger in dir to out: written to a scratch file while the
+ * ledger is locked, then copied out unlocked, so that a slow reader never
+ * holds up writers.  0 or an exit code after printing why.
+ */
+int export_bundle_spooled(const char *dir, const struct selection *sel, FILE *out);
+
 /* What an import found. */
 struct import_result {
 	json_t *summary;                /* one object per log: log, from, to, entries, checkpoints */

@@ -376,6 +376,22 @@ bool write_file_atomic(const char *path, const void *buf, size_t len, int mode)
 	return ok;
 }
 
+int copy_stream(FILE *from, FILE *to, uint64_t max)
+{
+	char buf[1 << 16];
+	size_t n;
+	uint64_t total = 0;
+	while ((n = fread(buf, 1, sizeof buf, from)) > 0) {
+		if ((total += n) > max)
+			return 3;
+		if (fwrite(buf, 1, n, to) != n)
+			return 2;
+	}
+	if (ferror(from))
+		return 1;
+	return fflush(to) != 0 || ferror(to) ? 2 : 0;
+}
+
 char *path_join(const char *dir, const char *name)
 {
 	size_t n = strlen(dir) + strlen(name) + 2;

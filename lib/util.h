@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <sysexits.h>
 
 /* "Verified and found invalid": distinct from 0 and from every sysexits code. */
@@ -71,6 +72,8 @@ bool write_all(int fd, const void *buf, size_t len);
 char *read_file(const char *path, size_t max, size_t *len);
 /* Write a file atomically (temp file, fsync, rename) with the given mode. */
 bool write_file_atomic(const char *path, const void *buf, size_t len, int mode);
+/* Copy from to to (at most max bytes): 0, or 1 read error, 2 write error, 3 more than max. */
+int copy_stream(FILE *from, FILE *to, uint64_t max);
 /* Join a directory and a name into a newly allocated path. */
 char *path_join(const char *dir, const char *name);
 

@@ -329,7 +329,12 @@ wait_bounded "$slow" 30
 check "... and the slow one completes" test "$bounded" -eq 0
 
 # ------------------------------------------------------------ the end
+# chain-sync's shared ssh connections end with each run: nothing of this test may linger.
+lingering() { ps -eo pid=,args= | grep -F -- "$T/" | grep -v -e ' grep ' -e ' ps '; }
+k=0
+while lingering >/dev/null && [ $k -lt 40 ]; do sleep 0.05; k=$((k + 1)); done
+check "no ssh connection or chain-sync of this test lingers" sh -c "! echo '$(lingering | grep -v sshd | sed "s/'//g")' | grep -q ."
 sshd_nodes_cleanup
-check "no sshd of this test is left" sh -c "! ps -eo args | grep -F '$T/s' | grep -v grep | grep -q sshd"
+check "no sshd of this test is left" sh -c "! echo '$(lingering | sed "s/'//g")' | grep -q ."
 echo "# $(($(date +%s) - started)) s"
 done_testing
