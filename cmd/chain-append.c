@@ -104,9 +104,14 @@ int main(int argc, char **argv)
 	struct receipt *receipts = xcalloc(batch.n, sizeof *receipts);
 	uint64_t tree_size = 0;
 	char time[21];
-	if ((rc = ledger_open(&l, dir, STORE_NORMAL)) != 0)
+	if ((rc = ledger_log_key(dir, &key)) != 0 || (rc = ledger_open(&l, dir, STORE_NORMAL)) != 0) {
+		note_signer_clear(&key);
 		cli_exit(rc);
-	rc = ledger_log_key(&l, &key);
+	}
+	if (strcmp(key.pub.name, l.origin) != 0) {
+		chobo_warn("%s/keys/node.key: a log key named %s, not %s", dir, key.pub.name, l.origin);
+		rc = EX_CONFIG;
+	}
 	if (rc == 0)
 		rc = ledger_append(&l, &batch, &key, receipts, &tree_size, time);
 	note_signer_clear(&key);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <jansson.h>
 
 #include "cli.h"
@@ -28,7 +29,10 @@ static int convert(const char *dir, const char *file, bool encrypt)
 	char *path = path_join(dir, file);
 	struct note_signer key;
 	int rc = 0;
-	if (key_is_encrypted(path) == encrypt) {
+	if (access(path, F_OK) != 0) {
+		chobo_warn_errno("%s", path);
+		rc = EX_NOINPUT;
+	} else if (key_is_encrypted(path) == encrypt) {
 		chobo_warn("%s: already %s", path, encrypt ? "encrypted" : "plain");
 		rc = EX_DATAERR;
 	} else if ((rc = key_load(path, &key)) == 0) {

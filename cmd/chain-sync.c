@@ -419,10 +419,9 @@ static void merge_cosignatures(struct ledger *l, const struct trust *trust, uint
 }
 
 static void cosign_and_send(const char *dir, const char *own, const struct trust *trust,
-			    struct peer_state *ps, unsigned timeout)
+			    const struct note_signer *witness, struct peer_state *ps, unsigned timeout)
 {
 	struct ledger l;
-	struct note_signer witness;
 	int64_t now;
 	if (!chobo_now(&now) || now < 0) {
 		ps->error = "CHOBO_NOW is not an RFC 3339 time: no cosignatures made";
@@ -430,11 +429,6 @@ static void cosign_and_send(const char *dir, const char *own, const struct trust
 	}
 	if (ledger_open(&l, dir, STORE_NORMAL) != 0) {
 		ps->error = "cannot open the local ledger to cosign";
-		return;
-	}
-	if (ledger_witness_key(&l, &witness) != 0) {
-		ledger_close(&l);
-		ps->error = "cannot load the witness key";
 		return;
 	}
 	FILE *req = tmpfile();
@@ -456,9 +450,9 @@ static void cosign_and_send(const char *dir, const char *own, const struct trust
 			/* The peer's copy already carries our cosignature: nothing to hand over. */
 			const char *peer_note = json_string_value(json_object_get(h, "checkpoint"));
 			size_t have;
-			if (peer_note && note_find_signature(peer_note, strlen(peer_note), &witness.pub, &have))
+			if (peer_note && note_find_signature(peer_note, strlen(peer_note), &witness->pub, &have))
 				continue;
-			char *line = cosign_latest(&l, id, &witness, (uint64_t)now, &size);
+			char *line = cosign_latest(&l, id, witness, (uint64_t)now, &size);
 			if (!line || size != theirs) {
 				free(line);
 				continue;
@@ -475,7 +469,6 @@ static void cosign_and_send(const char *dir, const char *own, const struct trust
 		if (store_commit(l.store) != STORE_OK)
 			ps->error = "cannot store our cosignatures";
 	}
-	note_signer_clear(&witness);
 	ledger_close(&l);
 	if (!req)
 		return;
@@ -501,7 +494,8 @@ static void cosign_and_send(const char *dir, const char *own, const struct trust
 	fclose(req);
 }
 
-static void sync_peer(const char *dir, const char *own, const struct trust *trust, struct peer_state *ps)
+static void sync_peer(const char *dir, const char *own, const struct trust *trust,
+		      const struct note_signer *witness, struct peer_state *ps)
 {
 	unsigned timeout = sync_timeout();
 	FILE *out = tmpfile();
@@ -542,7 +536,7 @@ static void sync_peer(const char *dir, const char *own, const struct trust *trus
 			return;
 	}
 	if (!ps->fork)
-		cosign_and_send(dir, own, trust, ps, timeout);
+		cosign_and_send(dir, own, trust, witness, ps, timeout);
 }
 
 /* End the shared connection to a peer, if one was made. */
@@ -637,6 +631,10 @@ int main(int argc, char **argv)
 	}
 	char *own = xstrdup(l.origin);
 	ledger_close(&l);
+	/* Loaded once, with the ledger unlocked: an encrypted key takes a while to open. */
+	struct note_signer witness;
+	if ((rc = ledger_witness_key(dir, &witness)) != 0)
+		cli_exit(rc);
 	struct trust trust;
 	if ((rc = ledger_trust(dir, NULL, &trust)) != 0)
 		cli_exit(rc);
@@ -659,7 +657,7 @@ int main(int argc, char **argv)
 		if (only && strcmp(only, peers[i].name) != 0)
 			continue;
 		struct peer_state ps = {.peer = &peers[i], .logs = json_array(), .heads = json_array()};
-		sync_peer(dir, own, &trust, &ps);
+		sync_peer(dir, own, &trust, &witness, &ps);
 		control_close(peers[i].destination);
 		any_fork |= ps.fork;
 		any_error |= ps.error != NULL;
@@ -677,6 +675,7 @@ int main(int argc, char **argv)
 			json_decref(line);
 	}
 	close(lockfd);
+	note_signer_clear(&witness);
 	if (control_dir)
 		rmdir(control_dir);
 	for (size_t i = 0; i < npeers; i++) {

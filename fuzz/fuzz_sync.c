@@ -132,7 +132,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	jsonl_init(&r, in, "peer");
-	while (jsonl_next(&r, &obj, err, sizeof err) == JSONL_OK && json_array_size(kept) < 10000)
+	while (json_array_size(kept) < 10000 && jsonl_next(&r, &obj, err, sizeof err) == JSONL_OK)
 		json_array_append_new(kept, obj);
 	jsonl_free(&r);
 	fclose(in);

@@ -79,12 +79,30 @@ static char *read_secret(const char *path, int fd, size_t *len, int *rc, bool ch
 	return buf;
 }
 
-/* The passphrase from CHOBO_PASSPHRASE_FD (a descriptor) or CHOBO_PASSPHRASE_FILE; NULL after printing why. */
-static char *read_passphrase(size_t *len, int *rc)
+/*
+ * The passphrase from CHOBO_PASSPHRASE_FD (a descriptor, read once and
+ * closed) or CHOBO_PASSPHRASE_FILE, kept in guarded memory for the rest of
+ * the process so that every key it opens uses the same one; NULL after
+ * printing why.
+ */
+static char *passphrase;
+static size_t passphrase_len;
+
+static void forget_passphrase(void)
+{
+	sodium_free(passphrase);
+	passphrase = NULL;
+}
+
+static const char *read_passphrase(size_t *len, int *rc)
 {
 	const char *fdtext = getenv("CHOBO_PASSPHRASE_FD"), *file = getenv("CHOBO_PASSPHRASE_FILE");
 	uint64_t fdnum;
 	char *buf;
+	if (passphrase) {
+		*len = passphrase_len;
+		return passphrase;
+	}
 	if (fdtext && *fdtext) {
 		if (!parse_u64(fdtext, &fdnum) || fdnum > 1024) {
 			chobo_warn("CHOBO_PASSPHRASE_FD=%s is not a file descriptor", fdtext);
@@ -92,6 +110,7 @@ static char *read_passphrase(size_t *len, int *rc)
 			return NULL;
 		}
 		buf = read_secret("CHOBO_PASSPHRASE_FD", (int)fdnum, len, rc, false);
+		close((int)fdnum);
 	} else if (file && *file) {
 		int fd = open(file, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
@@ -102,8 +121,7 @@ static char *read_passphrase(size_t *len, int *rc)
 		buf = read_secret(file, fd, len, rc, true);
 		close(fd);
 	} else {
-		chobo_warn("the key is encrypted: give its passphrase with CHOBO_PASSPHRASE_FILE or "
-			   "CHOBO_PASSPHRASE_FD");
+		chobo_warn("a passphrase is needed: give it with CHOBO_PASSPHRASE_FILE or CHOBO_PASSPHRASE_FD");
 		*rc = EX_CONFIG;
 		return NULL;
 	}
@@ -118,14 +136,17 @@ static char *read_passphrase(size_t *len, int *rc)
 		*rc = EX_CONFIG;
 		return NULL;
 	}
-	return buf;
+	passphrase = buf;
+	passphrase_len = *len;
+	atexit(forget_passphrase);
+	return passphrase;
 }
 
 int key_save_encrypted(const char *path, const struct note_signer *s)
 {
 	int rc = 0;
 	size_t plen;
-	char *pass = read_passphrase(&plen, &rc);
+	const char *pass = read_passphrase(&plen, &rc);
 	if (!pass)
 		return rc;
 	enum { SALT = crypto_pwhash_SALTBYTES, NONCE = crypto_secretbox_NONCEBYTES };
@@ -164,7 +185,6 @@ int key_save_encrypted(const char *path, const struct note_signer *s)
 	free(plain);
 	free(blob);
 	sodium_free(key);
-	sodium_free(pass);
 	return rc;
 }
 
@@ -190,7 +210,7 @@ static char *decrypt_key(const char *path, const char *text, int *rc)
 		return NULL;
 	}
 	size_t plen, mlen = (size_t)blen - SALT - 16 - NONCE - crypto_secretbox_MACBYTES;
-	char *pass = read_passphrase(&plen, rc);
+	const char *pass = read_passphrase(&plen, rc);
 	if (!pass)
 		return NULL;
 	uint8_t *key = sodium_malloc(crypto_secretbox_KEYBYTES);
@@ -202,7 +222,6 @@ static char *decrypt_key(const char *path, const char *text, int *rc)
 		  crypto_secretbox_open_easy((uint8_t *)plain, blob + SALT + 16 + NONCE,
 					     (size_t)blen - SALT - 16 - NONCE, blob + SALT + 16, key) == 0;
 	sodium_free(key);
-	sodium_free(pass);
 	if (!ok) {
 		chobo_warn("%s: wrong passphrase, or the encrypted key is damaged", path);
 		sodium_free(plain);
@@ -250,6 +269,7 @@ int key_load(const char *path, struct note_signer *out)
 	bool ok = note_skey_parse(text, out, &why);
 	sodium_free(text);
 	if (!ok) {
+		note_signer_clear(out);
 		chobo_warn("%s: %s", path, why);
 		return EX_CONFIG;
 	}

@@ -228,30 +228,35 @@ int ledger_close(struct ledger *l)
 	return rc;
 }
 
-int ledger_witness_key(const struct ledger *l, struct note_signer *out)
+static int load_key(const char *dir, const char *file, uint8_t type, struct note_signer *out)
 {
-	char *path = path_join(l->dir, "keys/witness.key");
+	char *conf = path_join(dir, "chobo.conf");
+	bool ledger = access(conf, F_OK) == 0;
+	free(conf);
+	memset(out, 0, sizeof *out);
+	if (!ledger) {
+		chobo_warn("%s: not a ledger (no chobo.conf); create one with chain-init", dir);
+		return EX_NOINPUT;
+	}
+	char *path = path_join(dir, file);
 	int rc = key_load(path, out);
-	free(path);
-	if (rc == 0 && out->pub.type != NOTE_TYPE_COSIGNATURE) {
-		chobo_warn("%s/keys/witness.key: not a witness (cosignature) key", l->dir);
+	if (rc == 0 && out->pub.type != type) {
+		chobo_warn("%s: not a %s key", path, type == NOTE_TYPE_ED25519 ? "log" : "witness");
 		note_signer_clear(out);
 		rc = EX_CONFIG;
 	}
+	free(path);
 	return rc;
 }
 
-int ledger_log_key(const struct ledger *l, struct note_signer *out)
+int ledger_witness_key(const char *dir, struct note_signer *out)
 {
-	char *path = path_join(l->dir, "keys/node.key");
-	int rc = key_load(path, out);
-	free(path);
-	if (rc == 0 && (out->pub.type != NOTE_TYPE_ED25519 || strcmp(out->pub.name, l->origin) != 0)) {
-		chobo_warn("%s/keys/node.key: not a log key named %s", l->dir, l->origin);
-		note_signer_clear(out);
-		rc = EX_CONFIG;
-	}
-	return rc;
+	return load_key(dir, "keys/witness.key", NOTE_TYPE_COSIGNATURE, out);
+}
+
+int ledger_log_key(const char *dir, struct note_signer *out)
+{
+	return load_key(dir, "keys/node.key", NOTE_TYPE_ED25519, out);
 }
 
 int ledger_trust(const char *dir, const char *file, struct trust *out)
@@ -512,8 +517,10 @@ int ledger_create(const char *dir, const char *origin, const char *witness, bool
 	char *text = xmalloc(n);
 	char *keypath = path_join(dir, "keys/node.key"), *wkeypath = path_join(dir, "keys/witness.key");
 	bool ok;
+	int keyrc = 0;
 	if (encrypt) {
-		ok = key_save_encrypted(keypath, &log_key) == 0 && key_save_encrypted(wkeypath, &witness_key) == 0;
+		ok = (keyrc = key_save_encrypted(keypath, &log_key)) == 0 &&
+		     (keyrc = key_save_encrypted(wkeypath, &witness_key)) == 0;
 	} else {
 		ok = key_save(keypath, &log_key) && key_save(wkeypath, &witness_key);
 		if (!ok)
@@ -561,5 +568,5 @@ int ledger_create(const char *dir, const char *origin, const char *witness, bool
 	free(text);
 	free(lv);
 	free(wv);
-	return ok ? 0 : EX_CANTCREAT;
+	return ok ? 0 : keyrc ? keyrc : EX_CANTCREAT;
 }

@@ -62,10 +62,14 @@ int ledger_open(struct ledger *l, const char *dir, enum store_mode mode);
 /* Close the store and release the lock; 0 or an exit code after printing why. */
 int ledger_close(struct ledger *l);
 
-/* Load this node's witness key (keys/witness.key); 0 or an exit code. */
-int ledger_witness_key(const struct ledger *l, struct note_signer *out);
-/* Load this node's log key (keys/node.key); 0 or an exit code. */
-int ledger_log_key(const struct ledger *l, struct note_signer *out);
+/*
+ * Load this node's witness key (keys/witness.key) or log key (keys/node.key)
+ * from the ledger in dir, without locking it (an encrypted key takes a while
+ * to open); 0 or an exit code.  The log key's name must be checked against
+ * the origin once the ledger is open.
+ */
+int ledger_witness_key(const char *dir, struct note_signer *out);
+int ledger_log_key(const char *dir, struct note_signer *out);
 /* Load the trusted keys: from file if not NULL, else every file in trust/; 0 or an exit code. */
 int ledger_trust(const char *dir, const char *file, struct trust *out);
 

@@ -252,6 +252,37 @@ check_exit 69 "a peer with the wrong host key: exit 69" env CHOBO_SSH="$(echo "$
 check "... with an error line" report "$T/last.out" n2=fail
 check "... because ssh refused the host key" grep -q 'Host key verification failed' "$T/last.err"
 
+# A peer that accepts the connection and then says nothing: the run still ends.
+python3 -c '
+import os, socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(8)
+s.settimeout(0.1)
+open(sys.argv[2], "w").close()
+conns = []
+end = time.time() + 30
+while time.time() < end and os.path.exists(sys.argv[2]):   # ends when the file goes
+    try:
+        conns.append(s.accept()[0])
+    except OSError:
+        pass' "$(port 8)" "$T/hole.ready" &
+hole=$!
+bg="$bg $hole"
+k=0
+while [ ! -e "$T/hole.ready" ] && [ $k -lt 100 ]; do sleep 0.05; k=$((k + 1)); done
+echo "peer = hole ssh://root@127.0.0.1:$(port 8)" >>"$T/n1/chobo.conf"
+t_start=$(date +%s%N)
+check_exit 69 "a peer that never answers: exit 69" env CHOBO_SYNC_TIMEOUT=2 CHOBO_SSH="$SSHC -i $T/s1/client" chain-sync -L "$T/n1" --peer hole
+t_end=$(date +%s%N)
+check "... after CHOBO_SYNC_TIMEOUT=2 s, not ssh's 5 s" test $(((t_end - t_start) / 1000000)) -lt 4500
+check "... with an error line" report "$T/last.out" hole=fail
+check "... that says it timed out" grep -q '"error":"[^"]*timed out' "$T/last.out"
+rm -f "$T/hole.ready"
+wait_bounded "$hole" 5
+cp "$T/n1.conf" "$T/n1/chobo.conf"
+
 # ------------------------------------------------------------ fork
 section "fork"
 # An impostor with node 2's keys and a different history, longer than what the others hold.
@@ -332,7 +363,7 @@ check "... and the slow one completes" test "$bounded" -eq 0
 # chain-sync's shared ssh connections end with each run: nothing of this test may linger.
 lingering() { ps -eo pid=,args= | grep -F -- "$T/" | grep -v -e ' grep ' -e ' ps '; }
 k=0
-while lingering >/dev/null && [ $k -lt 40 ]; do sleep 0.05; k=$((k + 1)); done
+while lingering | grep -v sshd | grep -q . && [ $k -lt 40 ]; do sleep 0.05; k=$((k + 1)); done
 check "no ssh connection or chain-sync of this test lingers" sh -c "! echo '$(lingering | grep -v sshd | sed "s/'//g")' | grep -q ."
 sshd_nodes_cleanup
 check "no sshd of this test is left" sh -c "! echo '$(lingering | sed "s/'//g")' | grep -q ."
