@@ -108,10 +108,10 @@ static int serve_cosign(const char *dir)
 	struct jsonl_reader r;
 	json_t *obj, *todo = json_array();
 	char err[256];
-	enum jsonl_status s;
+	enum jsonl_status s = JSONL_OK;
 	int rc = 0;
 	jsonl_init(&r, stdin, "stdin");
-	while ((s = jsonl_next(&r, &obj, err, sizeof err)) == JSONL_OK && json_array_size(todo) < 10000)
+	while (json_array_size(todo) < 10000 && (s = jsonl_next(&r, &obj, err, sizeof err)) == JSONL_OK)
 		json_array_append_new(todo, obj);
 	jsonl_free(&r);
 	if (s == JSONL_BAD) {
@@ -514,7 +514,7 @@ static void sync_peer(const char *dir, const char *own, const struct trust *trus
 	json_t *obj;
 	char err[256];
 	jsonl_init(&r, out, "heads");
-	while (jsonl_next(&r, &obj, err, sizeof err) == JSONL_OK && json_array_size(ps->heads) < 10000) {
+	while (json_array_size(ps->heads) < 10000 && jsonl_next(&r, &obj, err, sizeof err) == JSONL_OK) {
 		const char *origin = json_string_value(json_object_get(obj, "log"));
 		json_t *size = json_object_get(obj, "size");
 		if (origin && checkpoint_origin_valid(origin) && json_is_integer(size) &&
