@@ -23,7 +23,7 @@
 #include "util.h"
 
 static const char usage[] =
-	"usage: chain-verify [-q] [--trust FILE] [--against CHECKPOINT] [--quorum K]\n"
+	"usage: chain-verify [-q] [--trust FILE] [--against CHECKPOINT] [--quorum K] [--index]\n"
 	"                    [-L DIR | DIR | BUNDLE]\n"
 	"Audit a ledger (default: $CHOBO_LEDGER, else ./ledger) or a bundle; print one JSON report.\n"
 	"Exit 0 when valid, 1 when invalid, other codes for errors.\n";
@@ -106,6 +106,19 @@ static int verify_log(struct audit *a, struct store *st, uint32_t id, const char
 		if (audit_checker_failed(checker)) {
 			rc = 1;
 			goto out;
+		}
+		if (a->check_index) {
+			uint8_t leaf[32], found[32];
+			uint32_t found_log;
+			uint64_t found_index;
+			bool ambiguous;
+			merkle_leaf_hash(leaf, data, len);
+			if (store_leaf_find(st, leaf, 256, found, &found_log, &found_index, &ambiguous) != STORE_OK ||
+			    found_log != id || found_index != index) {
+				rc = audit_problem(a, origin, "index", index,
+						   "the leaf-hash index does not lead to this entry");
+				goto out;
+			}
 		}
 		unsigned n = audit_entry_push(a, data, len, &stack, formed);
 		if (n > 0) {
@@ -236,6 +249,17 @@ static int verify_ledger(struct audit *a, const char *dir)
 		a->logs++;
 		verify_log(a, l.store, logs.v[i].id, logs.v[i].origin, logs.v[i].size);
 	}
+	uint64_t indexed;
+	if (rc == 0 && !a->p.found && a->check_index) {
+		if (store_leaf_count(l.store, &indexed) != STORE_OK) {
+			chobo_warn("%s: %s", dir, store_error(l.store));
+			rc = EX_IOERR;
+		} else if (indexed != a->entries) {
+			audit_problem(a, "", "index", indexed,
+				      "the leaf-hash index holds %llu records for %llu entries",
+				      (unsigned long long)indexed, (unsigned long long)a->entries);
+		}
+	}
 	struct forks f = {json_array(), &logs};
 	if (rc == 0 && store_fork_each(l.store, collect_fork, &f) != STORE_OK) {
 		chobo_warn("%s: %s", dir, store_error(l.store));
@@ -275,11 +299,13 @@ int main(int argc, char **argv)
 		{"trust", required_argument, NULL, 't'},
 		{"against", required_argument, NULL, 'a'},
 		{"quorum", required_argument, NULL, 'Q'},
+		{"index", no_argument, NULL, 'I'},
 		CLI_COMMON_OPTIONS,
 		{NULL, 0, NULL, 0},
 	};
 	const char *trust_file = NULL, *against_file = NULL, *dir = NULL;
 	unsigned quorum = 0;
+	bool check_index = false;
 	int opt;
 	cli_init(argc, argv);
 	while ((opt = getopt_long(argc, argv, "L:hVq", options, NULL)) != -1) {
@@ -291,6 +317,8 @@ int main(int argc, char **argv)
 			trust_file = optarg;
 		else if (opt == 'a')
 			against_file = optarg;
+		else if (opt == 'I')
+			check_index = true;
 		else if (opt == 'Q')
 			quorum = (unsigned)cli_u64("--quorum", optarg);
 	}
@@ -310,7 +338,8 @@ int main(int argc, char **argv)
 		chobo_die(EX_USAGE, "%s is a bundle: give the trusted keys with --trust FILE", dir);
 	struct trust trust;
 	struct checkpoint against;
-	struct audit a = {.trust = &trust, .progress = isatty(2) && !chobo_quiet, .quorum = quorum};
+	struct audit a = {.trust = &trust, .progress = isatty(2) && !chobo_quiet, .quorum = quorum,
+			  .check_index = check_index};
 	int rc = ledger_trust(dir, trust_file, &trust);
 	if (rc == 0 && trust.n == 0) {
 		chobo_warn("no trusted keys (give --trust FILE)");

@@ -32,6 +32,7 @@ struct audit {
 	bool against_seen;
 	bool progress;                      /* print a progress line on stderr */
 	unsigned quorum;                    /* cosigners the newest checkpoints need (0: none) */
+	bool check_index;                   /* also check the leaf-hash index, entry by entry */
 	uint64_t entries, checkpoints, logs;
 	bool hash_differs;                  /* a stored interior hash differs from the recomputed one */
 	uint64_t hash_differs_at;

@@ -70,6 +70,9 @@ int store_leaf_put(struct store *st, const uint8_t hash[32], uint32_t log, uint6
 int store_leaf_find(struct store *st, const uint8_t *prefix, size_t prefix_bits,
 		    uint8_t hash[32], uint32_t *log, uint64_t *index, bool *ambiguous);
 
+/* How many records the leaf-hash index holds. */
+int store_leaf_count(struct store *st, uint64_t *count);
+
 /* Signed checkpoints by tree size; get returns a store-owned buffer. */
 int store_checkpoint_put(struct store *st, uint32_t log, uint64_t size, const char *note, size_t len);
 /* Replace a held checkpoint's note (the same checkpoint with more cosignatures). */

@@ -48,6 +48,15 @@ dd if=/dev/zero of="$T/damaged/db/entries.db" bs=512 count=8 conv=notrunc 2>/dev
 check_exit 1 "a database file that cannot be opened is reported as invalid" chain-verify "$T/damaged"
 check "... with a JSON report that names the damage" grep -q '"ok":false.*damaged database' "$T/last.out"
 
+check "--index checks the leaf-hash index too" chain-verify --index "$L"
+cp -a "$L" "$T/badindex"
+db5.3_dump "$L/db/leaves.db" | awk '/^HEADER=END/ { data = 1; print; next }
+	data && /^ / && ++n == 2 { sub(/.$/, substr($0, length($0)) == "0" ? "1" : "0") } { print }' >"$T/leaves.dump"
+rm "$T/badindex/db/leaves.db"
+db5.3_load -f "$T/leaves.dump" "$T/badindex/db/leaves.db"
+check_exit 1 "a rewritten leaf-hash index is caught by --index" chain-verify --index "$T/badindex"
+check "... which names it" grep -q '"where":"index"' "$T/last.out"
+
 cp -a "$L" "$T/copy"
 before=$(cd "$T/copy" && find . -type f | sort | xargs sha256sum)
 check "a copy verifies" chain-verify "$T/copy"
