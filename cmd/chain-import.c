@@ -66,10 +66,13 @@ int main(int argc, char **argv)
 	int rc = ledger_trust(dir, NULL, &trust);
 	if (rc != 0)
 		cli_exit(rc);
-	if ((rc = ledger_open(&l, dir, STORE_NORMAL)) != 0)
-		cli_exit(rc);
-	rc = import_bundle(&l, &trust, in, &res);
-	int crc = ledger_close(&l);
+	int crc = 0;
+	if ((rc = import_precheck(&trust, in, &res)) == 0) {
+		if ((rc = ledger_open(&l, dir, STORE_NORMAL)) != 0)
+			cli_exit(rc);
+		rc = import_bundle(&l, &trust, in, &res);
+		crc = ledger_close(&l);
+	}
 	fclose(in);
 	trust_free(&trust);
 	if (rc == EXIT_FORK) {

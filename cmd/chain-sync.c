@@ -372,13 +372,16 @@ static void fetch_log(const char *dir, const struct trust *trust, struct peer_st
 	rewind(bundle);
 	struct ledger l;
 	struct import_result res;
-	if (ledger_open(&l, dir, STORE_NORMAL) != 0) {
-		ps->error = "cannot open the local ledger";
-		fclose(bundle);
-		return;
+	int rc = import_precheck(trust, bundle, &res);
+	if (rc == 0) {
+		if (ledger_open(&l, dir, STORE_NORMAL) != 0) {
+			ps->error = "cannot open the local ledger";
+			fclose(bundle);
+			return;
+		}
+		rc = import_bundle(&l, trust, bundle, &res);
+		ledger_close(&l);
 	}
-	int rc = import_bundle(&l, trust, bundle, &res);
-	ledger_close(&l);
 	fclose(bundle);
 	if (rc == 0) {
 		size_t k;
@@ -514,7 +517,8 @@ static void sync_peer(const char *dir, const char *own, const struct trust *trus
 	json_t *obj;
 	char err[256];
 	jsonl_init(&r, out, "heads");
-	while (json_array_size(ps->heads) < 10000 && jsonl_next(&r, &obj, err, sizeof err) == JSONL_OK) {
+	enum jsonl_status hs = JSONL_OK;
+	while (json_array_size(ps->heads) < 10000 && (hs = jsonl_next(&r, &obj, err, sizeof err)) == JSONL_OK) {
 		const char *origin = json_string_value(json_object_get(obj, "log"));
 		json_t *size = json_object_get(obj, "size");
 		if (origin && checkpoint_origin_valid(origin) && json_is_integer(size) &&
@@ -524,6 +528,12 @@ static void sync_peer(const char *dir, const char *own, const struct trust *trus
 	}
 	jsonl_free(&r);
 	fclose(out);
+	if (hs == JSONL_BAD || hs == JSONL_IOERR) {
+		snprintf(ps->error_buf, sizeof ps->error_buf, "heads line %lu: %s", r.line,
+			 hs == JSONL_BAD ? err : "read error");
+		ps->error = ps->error_buf;
+		return;
+	}
 	size_t i;
 	json_t *h;
 	json_array_foreach(ps->heads, i, h) {

@@ -213,6 +213,10 @@ static bool scan_object(struct scanner *s, size_t t, int depth)
 		if (!scan_string(s, key))
 			return false;
 		s->doc->tok[key].next = (uint32_t)s->doc->ntok;
+		if (s->doc->tok[t].size >= JSON_SCAN_MAX_MEMBERS) {
+			s->why = "object with too many members";
+			return false;
+		}
 		/* jansson refuses U+0000 in keys even with JSON_ALLOW_NUL. */
 		bool nul = false;
 		if (s->doc->tok[key].escaped)

@@ -24,6 +24,8 @@ struct json_token {
 
 /* Documents are small (entries are at most 64 KiB); objects nest at most this deep. */
 #define JSON_SCAN_MAX_DEPTH 32
+/* Members of one object: duplicate keys are looked for pairwise. */
+#define JSON_SCAN_MAX_MEMBERS 256
 
 struct json_doc {
 	const char *text;

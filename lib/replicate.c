@@ -19,6 +19,37 @@
 #include "replicate.h"
 #include "util.h"
 
+/*
+ * A signed note reduced to its text and the signature lines of keys that
+ * verified (one per key); newly allocated, or NULL if it does not verify.
+ */
+static char *note_keep_verified(const char *note, size_t len, const struct trust *trust, size_t *out_len)
+{
+	struct note_parts parts;
+	const char *why;
+	bool *verified = xcalloc(trust->n ? trust->n : 1, sizeof *verified);
+	char *out = NULL;
+	if (note_split(note, len, &parts, &why) &&
+	    note_verify(note, len, trust->keys, trust->n, verified, NULL, &why)) {
+		out = xmalloc(len + 1);
+		memcpy(out, parts.text, parts.text_len);
+		size_t used = parts.text_len;
+		out[used++] = '\n';
+		for (size_t k = 0; k < trust->n; k++) {
+			size_t llen;
+			const char *line = verified[k] ? note_find_signature(note, len, &trust->keys[k], &llen) : NULL;
+			if (line) {
+				memcpy(out + used, line, llen);
+				used += llen;
+			}
+		}
+		out[used] = '\0';
+		*out_len = used;
+	}
+	free(verified);
+	return out;
+}
+
 struct log_item {
 	uint32_t id;
 	char *origin;
@@ -355,7 +386,12 @@ static int on_checkpoint(struct import *im, struct section *s, const uint8_t *p,
 			return 0;
 		}
 	}
-	if (store_checkpoint_put(st, s->id, size, note, nlen) != STORE_OK)
+	/* Kept: the text and the lines that verified; a relay cannot pad what we store. */
+	size_t klen;
+	char *kept = note_keep_verified(note, nlen, im->a.trust, &klen);
+	int put = kept ? store_checkpoint_put(st, s->id, size, kept, klen) : STORE_ERROR;
+	free(kept);
+	if (put != STORE_OK)
 		return audit_problem(&im->a, s->origin, "log", size, "storage error: %s", store_error(st));
 	s->added_checkpoints++;
 	return 0;
@@ -440,6 +476,28 @@ int import_bundle(struct ledger *l, const struct trust *trust, FILE *in, struct 
 	return rc;
 }
 
+int import_precheck(const struct trust *trust, FILE *in, struct import_result *res)
+{
+	struct audit a = {.trust = trust};
+	const char *why;
+	bool complete;
+	int rc = 0;
+	memset(res, 0, sizeof *res);
+	struct bundle_reader *r = bundle_reader_open(in, &why);
+	if (!r) {
+		snprintf(res->problem, sizeof res->problem, "%s", why);
+		rc = EX_DATAERR;
+	} else if (audit_bundle(&a, r, &complete)) {
+		snprintf(res->problem, sizeof res->problem, "%s%s%s %llu: %s", a.p.log,
+			 a.p.log[0] ? ": " : "", a.p.where, (unsigned long long)a.p.at, a.p.reason);
+		rc = EX_DATAERR;
+	}
+	bundle_reader_close(r);
+	audit_free(&a);
+	rewind(in);
+	return rc;
+}
+
 void import_result_free(struct import_result *res)
 {
 	json_decref(res->summary);
@@ -488,7 +546,7 @@ int cosignature_add(struct ledger *l, const struct trust *trust, uint32_t log, u
 	size_t existing;
 	if (witness && note_find_signature(note, hlen, witness, &existing)) {
 		rc = 0;
-	} else if (witness && parts.nsigs >= NOTE_MAX_SIGNATURES) {
+	} else if (witness && (parts.nsigs >= NOTE_MAX_SIGNATURES || hlen + len > CHOBO_MAX_NOTE)) {
 		*why = "the checkpoint has as many signatures as a note may carry";
 	} else if (witness) {
 		memcpy(note + hlen, line, len);
@@ -525,7 +583,7 @@ char *cosign_latest(struct ledger *l, uint32_t log, const struct note_signer *wi
 		line[existing] = '\0';
 	} else if (!note_split(note, hlen, &parts, &why)) {
 		chobo_warn("held checkpoint %llu: %s", (unsigned long long)*size, why);
-	} else if (parts.nsigs < NOTE_MAX_SIGNATURES) {
+	} else if (parts.nsigs < NOTE_MAX_SIGNATURES && hlen + 200 + strlen(witness->pub.name) <= CHOBO_MAX_NOTE) {
 		line = note_cosignature_line(witness, parts.text, parts.text_len, now);
 		size_t llen = strlen(line);
 		note = xrealloc(note, hlen + llen + 1);

@@ -40,6 +40,14 @@ struct import_result {
 };
 
 /*
+ * Check a bundle on its own (signatures, schemas, every entry covered by a
+ * signed checkpoint) before the ledger is locked, then rewind it: what
+ * import_bundle then writes has already been shown to be signed.  0, or
+ * EX_DATAERR with res->problem set.
+ */
+int import_precheck(const struct trust *trust, FILE *in, struct import_result *res);
+
+/*
  * Verify a bundle completely and store the logs it extends in one
  * transaction, all or nothing (never this node's own log).  On a fork the
  * data is refused and the evidence stored.  Returns 0, EX_DATAERR (refused:
