@@ -34,8 +34,8 @@ static int read_input(FILE *fp, const char *name, struct batch *b)
 			ok = false;
 		}
 		if (ok && !batch_add(b, &in)) {
-			snprintf(err, sizeof err, "batch larger than %d entries or %lu bytes",
-				 CHOBO_MAX_BATCH, CHOBO_MAX_BATCH_BYTES);
+			snprintf(err, sizeof err, "batch larger than %llu entries or %llu bytes",
+				 (unsigned long long)b->max_entries, (unsigned long long)b->max_bytes);
 			ok = false;
 		}
 		if (!ok) {

@@ -28,7 +28,7 @@ static FILE *spool(FILE *in)
 	FILE *tmp = tmpfile();
 	if (!tmp)
 		chobo_die(EX_CANTCREAT, "cannot create a temporary file");
-	switch (copy_stream(in, tmp, BUNDLE_MAX_BYTES)) {
+	switch (copy_stream(in, tmp, chobo_limit("BUNDLE_BYTES", BUNDLE_MAX_BYTES))) {
 	case 1: chobo_die(EX_IOERR, "read error; nothing was imported");
 	case 2: chobo_die(EX_IOERR, "cannot write a temporary file");
 	case 3: chobo_die(EX_DATAERR, "bundle larger than the limit; nothing was imported");

@@ -362,7 +362,8 @@ static void fetch_log(const char *dir, const struct trust *trust, struct peer_st
 		ps->error = "cannot create a temporary file";
 		return;
 	}
-	const char *why = run_ssh(ps->peer->destination, verb, NULL, bundle, timeout, BUNDLE_MAX_BYTES);
+	const char *why = run_ssh(ps->peer->destination, verb, NULL, bundle, timeout,
+				  chobo_limit("BUNDLE_BYTES", BUNDLE_MAX_BYTES));
 	if (why) {
 		snprintf(ps->error_buf, sizeof ps->error_buf, "export of %s: %s", origin, why);
 		ps->error = ps->error_buf;

@@ -25,7 +25,7 @@ struct bundle_reader {
 	uint8_t inbuf[CHUNK];
 	uint8_t *rec;         /* the current record: header and payload */
 	crypto_hash_sha256_state sum;
-	uint64_t records, total;
+	uint64_t records, total, max_bytes;
 	bool ended;
 };
 
@@ -142,6 +142,7 @@ struct bundle_reader *bundle_reader_open(FILE *in, const char **why)
 		return NULL;
 	}
 	r->rec = xmalloc(5 + BUNDLE_MAX_RECORD);
+	r->max_bytes = chobo_limit("BUNDLE_BYTES", BUNDLE_MAX_BYTES);
 	crypto_hash_sha256_init(&r->sum);
 	return r;
 }
@@ -172,7 +173,7 @@ static int inflate_exact(struct bundle_reader *r, uint8_t *out, size_t len, cons
 		}
 	}
 	r->total += len;
-	if (r->total > BUNDLE_MAX_BYTES) {
+	if (r->total > r->max_bytes) {
 		*why = "bundle is larger than the limit";
 		return -1;
 	}

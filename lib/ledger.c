@@ -295,7 +295,11 @@ void ledger_reader_init(struct ledger_reader *lr, struct ledger *l, uint32_t log
 
 bool batch_add(struct batch *b, const struct entry_input *in)
 {
-	if (b->n >= CHOBO_MAX_BATCH || b->used + in->body_len > CHOBO_MAX_BATCH_BYTES)
+	if (!b->max_entries) {
+		b->max_entries = chobo_limit("BATCH_ENTRIES", CHOBO_MAX_BATCH);
+		b->max_bytes = chobo_limit("BATCH_BYTES", CHOBO_MAX_BATCH_BYTES);
+	}
+	if (b->n >= b->max_entries || b->used + in->body_len > b->max_bytes)
 		return false;
 	if (b->n == b->cap) {
 		b->cap = b->cap ? b->cap * 2 : 256;

@@ -90,6 +90,7 @@ struct batch {
 	size_t n, cap;
 	char *buf;
 	size_t used, size;
+	uint64_t max_entries, max_bytes;   /* the bounds, read on the first add */
 };
 
 /* Add a validated body to a batch; false when the batch bounds would be exceeded. */

@@ -60,6 +60,22 @@ void chobo_die(int code, const char *fmt, ...)
 	exit(code);
 }
 
+uint64_t chobo_limit(const char *name, uint64_t builtin)
+{
+	char var[64];
+	uint64_t v;
+	snprintf(var, sizeof var, "CHOBO_LIMIT_%s", name);
+	const char *text = getenv(var);
+	if (!text || !*text)
+		return builtin;
+	if (!parse_u64(text, &v) || v == 0 || v > builtin) {
+		chobo_warn("%s=%s ignored: a bound may only be lowered (from %llu)", var, text,
+			   (unsigned long long)builtin);
+		return builtin;
+	}
+	return v;
+}
+
 void *xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);

@@ -21,6 +21,12 @@
 #define CHOBO_MAX_NOTE      (64 * 1024)     /* a signed note (checkpoint) */
 #define CHOBO_MAX_TREE_SIZE (UINT64_C(1) << 48)
 
+/*
+ * A bound, lowered by the environment: CHOBO_LIMIT_<name> may set a smaller
+ * value than the built-in one (a site's policy, or a test), never a larger.
+ */
+uint64_t chobo_limit(const char *name, uint64_t builtin);
+
 /* Program name used as the prefix of every diagnostic. */
 extern const char *chobo_progname;
 /* Set by -q: suppresses chobo_info(). */

@@ -19,6 +19,14 @@ check "... naming the line and the bound" grep -q ":1000001: batch larger than 1
 rm -f "$T/big"
 check "... and nothing was appended" test "$(snapshot "$L")" = "$before"
 
+# The byte bounds (512 MiB of bodies per batch, 8 GiB per bundle) are too large
+# to feed a test, so they are lowered here the way a site may lower them.
+notes 50 bytes >"$T/fifty"
+check_exit 65 "a batch over its byte bound is refused" env CHOBO_LIMIT_BATCH_BYTES=300 chain-append -L "$L" "$T/fifty"
+check "... naming the line and the bound" grep -q ":[0-9]*: batch larger than 1000000 entries or 300 bytes" "$T/last.err"
+check "... and nothing was appended" test "$(snapshot "$L")" = "$before"
+check "a bound cannot be raised" sh -c "CHOBO_LIMIT_BATCH_ENTRIES=2000000 chain-append -q -L '$T/none' /dev/null 2>&1 | grep -q 'may only be lowered'; true"
+
 # JSON nesting: at most 32 levels.
 python3 -c "print('{\"type\":\"note\",\"body\":{\"text\":\"x\",\"deep\":' + '[' * 40 + ']' * 40 + '}}')" >"$T/deep"
 check_exit 65 "nesting deeper than 32 levels is refused" chain-append -L "$L" "$T/deep"
@@ -46,6 +54,13 @@ check "... as too large" grep -q "larger than 1 MiB" "$T/last.err"
 check_exit 65 "a checkpoint note over 64 KiB is refused" chain-import -L "$L" "$T/huge-note.bundle"
 check "... as too large" grep -q "note too large" "$T/last.err"
 check "... and nothing was imported" test "$(snapshot "$L")" = "$before"
+
+chain-export -L "$T/peer" -o "$T/peer.bundle"
+check_exit 65 "a bundle over its byte bound is refused" env CHOBO_LIMIT_BUNDLE_BYTES=100 chain-import -L "$L" "$T/peer.bundle"
+check "... as too large" grep -q "larger than the limit" "$T/last.err"
+check_exit 65 "... also when it comes on standard input" sh -c "CHOBO_LIMIT_BUNDLE_BYTES=100 chain-import -L '$L' <'$T/peer.bundle'"
+check "... and nothing was imported" test "$(snapshot "$L")" = "$before"
+check "the same bundle within the bound is imported" chain-import -q -L "$L" "$T/peer.bundle"
 
 # Proofs: at most 64 hashes, whatever the tree; a tree of 2^k+1 leaves needs k+1.
 check "an inclusion proof never exceeds the bound" sh -c "chain-proof -L '$L' inclusion --index 0 | python3 -c 'import json,sys; assert len(json.load(sys.stdin)[\"hashes\"]) <= 64'"
