@@ -92,13 +92,9 @@ static int serve_heads(const char *dir)
 	return rc ? rc : crc;
 }
 
-static int serve_export(const char *dir, const char *origin, const char *size_text)
+static int serve_export(const char *dir, const char *origin, uint64_t since)
 {
-	struct selection sel = {.log = origin, .has_since = true};
-	if (!checkpoint_origin_valid(origin) || !parse_u64(size_text, &sel.since)) {
-		chobo_warn("chobo-export: expected ORIGIN SIZE");
-		return EX_USAGE;
-	}
+	struct selection sel = {.log = origin, .has_since = true, .since = since};
 	return export_bundle_spooled(dir, &sel, stdout);
 }
 
@@ -162,34 +158,24 @@ static int serve_cosign(const char *dir)
 static int serve(const char *dir)
 {
 	const char *cmd = getenv("SSH_ORIGINAL_COMMAND");
-	char *words[4] = {0};
-	int n = 0;
-	if (!cmd || strlen(cmd) > 1024) {
+	char origin[NOTE_MAX_NAME + 1];
+	uint64_t since;
+	switch (sync_parse_command(cmd, origin, &since)) {
+	case SYNC_HEADS:
+		return serve_heads(dir);
+	case SYNC_EXPORT:
+		return serve_export(dir, origin, since);
+	case SYNC_COSIGN:
+		return serve_cosign(dir);
+	case SYNC_REFUSED:
+		break;
+	}
+	if (!cmd)
 		chobo_warn("serving: no command (this key may only run the sync verbs)");
-		return EX_NOPERM;
-	}
-	char *copy = xstrdup(cmd);
-	for (char *w = strtok(copy, " \t"); w; w = strtok(NULL, " \t")) {
-		if (n == 4) {
-			n++;
-			break;
-		}
-		words[n++] = w;
-	}
-	int rc;
-	if (n == 1 && strcmp(words[0], "chobo-heads") == 0)
-		rc = serve_heads(dir);
-	else if (n == 3 && strcmp(words[0], "chobo-export") == 0)
-		rc = serve_export(dir, words[1], words[2]);
-	else if (n == 1 && strcmp(words[0], "chobo-cosign") == 0)
-		rc = serve_cosign(dir);
-	else {
-		chobo_warn("serving: \"%.64s\" is not allowed (only chobo-heads, chobo-export, chobo-cosign)",
-			   cmd);
-		rc = EX_NOPERM;
-	}
-	free(copy);
-	return rc;
+	else
+		chobo_warn("serving: \"%.64s\" is not allowed (only chobo-heads, chobo-export ORIGIN SIZE, "
+			   "chobo-cosign)", cmd);
+	return EX_NOPERM;
 }
 
 /* ---------------------------------------------------------------- client */

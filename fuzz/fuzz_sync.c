@@ -23,6 +23,7 @@
 
 #include "checkpoint.h"
 #include "jsonl.h"
+#include "replicate.h"
 #include "note.h"
 #include "util.h"
 
@@ -127,6 +128,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_t *v;
 	if (!keys_ready)
 		load_keys();
+	/* The serving side's command line: what SSH_ORIGINAL_COMMAND may hold. */
+	char *cmd = malloc(size + 1), origin[NOTE_MAX_NAME + 1];
+	uint64_t since;
+	if (cmd) {
+		memcpy(cmd, data, size);
+		cmd[size] = '\0';
+		if (sync_parse_command(cmd, origin, &since) == SYNC_EXPORT && !checkpoint_origin_valid(origin))
+			__builtin_trap();
+		free(cmd);
+	}
 	if (!in) {
 		json_decref(kept);
 		return 0;

@@ -22,6 +22,15 @@ struct selection {
 /* Write a bundle of the selected logs of an open ledger to out; 0 or an exit code after printing why. */
 int export_bundle(struct ledger *l, FILE *out, const struct selection *sel);
 
+/* What a peer may ask the serving side (chain-sync --serve) for. */
+enum sync_verb { SYNC_REFUSED, SYNC_HEADS, SYNC_EXPORT, SYNC_COSIGN };
+/*
+ * Parse SSH_ORIGINAL_COMMAND: the client's words joined by blanks, split
+ * here and never given to a shell.  For SYNC_EXPORT, origin and since are
+ * filled (a valid origin, a decimal size).  Anything else is SYNC_REFUSED.
+ */
+enum sync_verb sync_parse_command(const char *cmd, char origin[NOTE_MAX_NAME + 1], uint64_t *since);
+
 /*
  * Export from the ledger in dir to out: written to a scratch file while the
  * ledger is locked, then copied out unlocked, so that a slow reader never
