@@ -104,6 +104,7 @@ int main(int argc, char **argv)
 	struct receipt *receipts = xcalloc(batch.n, sizeof *receipts);
 	uint64_t tree_size = 0;
 	char time[21];
+	store_expect_bytes(batch.used + batch.n * 128);
 	if ((rc = ledger_log_key(dir, &key)) != 0 || (rc = ledger_open(&l, dir, STORE_NORMAL)) != 0) {
 		note_signer_clear(&key);
 		cli_exit(rc);

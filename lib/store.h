@@ -27,6 +27,9 @@ enum store_mode {
 	STORE_AUDIT,    /* read the files as they are; never write anything */
 };
 
+/* Expect about bytes of new data in the next store_open's transaction (sizes its cache). */
+void store_expect_bytes(uint64_t bytes);
+
 /* Why store_open failed. */
 enum store_open_failure {
 	STORE_OPEN_MISSING,   /* no store in that directory */

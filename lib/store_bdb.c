@@ -149,6 +149,24 @@ static void store_free(struct store *st)
 	free(st);
 }
 
+/* A batch larger than the cache is written twice: evicted mid-transaction, then again. */
+static uint64_t expected_bytes;
+
+void store_expect_bytes(uint64_t bytes)
+{
+	expected_bytes = bytes;
+}
+
+static u_int32_t cache_bytes(void)
+{
+	uint64_t want = expected_bytes * 3;   /* entries, interior hashes, the leaf index */
+	if (want < (64u << 20))
+		want = 64u << 20;
+	if (want > (1u << 30))
+		want = 1u << 30;
+	return (u_int32_t)want;
+}
+
 struct store *store_open(const char *dir, enum store_mode mode, bool create, const char **err,
 			 enum store_open_failure *why)
 {
@@ -196,7 +214,7 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, con
 			flags |= DB_RECOVER;
 			st->wrote = true;
 		}
-		if ((ret = st->env->set_cachesize(st->env, 0, 128u << 20, 1)) != 0 ||
+		if ((ret = st->env->set_cachesize(st->env, 0, cache_bytes(), 1)) != 0 ||
 		    (ret = st->env->set_lg_bsize(st->env, 512u << 10)) != 0 ||
 		    (ret = st->env->set_lg_max(st->env, 2u << 20)) != 0 ||
 		    (ret = st->env->log_set_config(st->env, DB_LOG_AUTO_REMOVE, 1)) != 0)
