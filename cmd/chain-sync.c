@@ -194,8 +194,9 @@ static double monotonic(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static const char *run_ssh(const char *destination, const char *const *verb, FILE *in, FILE *out,
-			   unsigned timeout, uint64_t max_output)
+static const char *run_ssh_with(const char *destination, const char *const *options,
+				const char *const *verb, FILE *in, FILE *out, unsigned timeout,
+				uint64_t max_output)
 {
 	const char *ssh = getenv("CHOBO_SSH");
 	char *cmd = xstrdup(ssh && *ssh ? ssh : "ssh");
@@ -218,6 +219,8 @@ static const char *run_ssh(const char *destination, const char *const *verb, FIL
 	}
 	argv[argc++] = "-o";
 	argv[argc++] = "ServerAliveInterval=15";
+	for (int i = 0; options && options[i] && argc < 58; i++)
+		argv[argc++] = (char *)options[i];
 	argv[argc++] = "--";
 	argv[argc++] = (char *)destination;
 	for (int i = 0; verb[i] && argc < 63; i++)
@@ -264,6 +267,12 @@ static const char *run_ssh(const char *destination, const char *const *verb, FIL
 	case EX_NOPERM: return "the peer refused the request";
 	default: return "the peer's chain-sync failed";
 	}
+}
+
+static const char *run_ssh(const char *destination, const char *const *verb, FILE *in, FILE *out,
+			   unsigned timeout, uint64_t max_output)
+{
+	return run_ssh_with(destination, NULL, verb, in, out, timeout, max_output);
 }
 
 struct peer_state {
@@ -539,34 +548,13 @@ static void sync_peer(const char *dir, const char *own, const struct trust *trus
 /* End the shared connection to a peer, if one was made. */
 static void control_close(const char *destination)
 {
-	const char *verb[] = {NULL};
-	if (!control_dir)
-		return;
-	const char *ssh = getenv("CHOBO_SSH");
-	char *cmd = xstrdup(ssh && *ssh ? ssh : "ssh");
-	char *argv[64], control[PATH_MAX + 32];
-	int argc = 0;
-	(void)verb;
-	for (char *w = strtok(cmd, " \t"); w && argc < 56; w = strtok(NULL, " \t"))
-		argv[argc++] = w;
-	snprintf(control, sizeof control, "ControlPath=%s/%%C", control_dir);
-	argv[argc++] = "-o";
-	argv[argc++] = control;
-	argv[argc++] = "-O";
-	argv[argc++] = "exit";
-	argv[argc++] = "--";
-	argv[argc++] = (char *)destination;
-	argv[argc] = NULL;
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	pid_t pid;
-	int status;
-	if (posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ) == 0)
-		waitpid(pid, &status, 0);
-	posix_spawn_file_actions_destroy(&fa);
-	free(cmd);
+	static const char *const options[] = {"-O", "exit", NULL};
+	static const char *const none[] = {NULL};
+	FILE *out = tmpfile();
+	if (control_dir && out)
+		run_ssh_with(destination, options, none, NULL, out, 10, 1u << 20);
+	if (out)
+		fclose(out);
 }
 
 /* Overlapping runs from cron must not collide: one sync at a time per ledger. */
