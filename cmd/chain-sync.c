@@ -548,7 +548,7 @@ static void sync_peer(const char *dir, const char *own, const struct trust *trus
 /* End the shared connection to a peer, if one was made. */
 static void control_close(const char *destination)
 {
-	static const char *const options[] = {"-O", "exit", NULL};
+	static const char *const options[] = {"-q", "-O", "exit", NULL};
 	static const char *const none[] = {NULL};
 	FILE *out = tmpfile();
 	if (control_dir && out)
