@@ -115,18 +115,6 @@ bool bundle_stack_decode(const uint8_t *buf, size_t len, struct merkle_stack *st
 	return true;
 }
 
-bool bundle_sniff(const char *path)
-{
-	char head[sizeof BUNDLE_MAGIC - 1];
-	FILE *fp = fopen(path, "rb");
-	if (!fp)
-		return false;
-	bool yes = fread(head, 1, sizeof head, fp) == sizeof head &&
-		   memcmp(head, BUNDLE_MAGIC, sizeof head) == 0;
-	fclose(fp);
-	return yes;
-}
-
 struct bundle_reader *bundle_reader_open(FILE *in, const char **why)
 {
 	char head[sizeof BUNDLE_MAGIC - 1];

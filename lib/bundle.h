@@ -51,8 +51,6 @@ size_t bundle_stack_encode(const struct merkle_stack *st, uint8_t *buf);
 /* Decode an 'S' payload; false when it does not describe a tree. */
 bool bundle_stack_decode(const uint8_t *buf, size_t len, struct merkle_stack *st);
 
-/* True when the file starts with the bundle magic line. */
-bool bundle_sniff(const char *path);
 /* Start reading a bundle; NULL with *why set if it is not one. */
 struct bundle_reader *bundle_reader_open(FILE *in, const char **why);
 /*

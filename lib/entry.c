@@ -166,15 +166,6 @@ size_t entry_envelope_into(char **buf, size_t *cap, const char *origin, uint64_t
 	return (size_t)n + body_len + 1;
 }
 
-char *entry_envelope(const char *origin, uint64_t index, const char *time,
-		     const char *type, const char *body, size_t body_len, size_t *len)
-{
-	char *buf = NULL;
-	size_t cap = 0;
-	*len = entry_envelope_into(&buf, &cap, origin, index, time, type, body, body_len);
-	return buf;
-}
-
 bool entry_parse(const char *bytes, size_t len, const char *expect_log, uint64_t expect_index,
 		 struct json_doc *doc, struct entry_view *out, char *err, size_t errlen)
 {

@@ -55,12 +55,9 @@ bool entry_input_parse(const char *line, size_t len, struct json_doc *doc,
 		       struct entry_input *in, char *err, size_t errlen);
 
 /*
- * The stored entry: {"log":origin,"index":n,"time":t,"type":type,"body":body}.
- * Written into a newly allocated buffer; *len receives its length.
+ * The stored entry: {"log":origin,"index":n,"time":t,"type":type,"body":body},
+ * written into *buf (grown with xrealloc as needed); returns its length.
  */
-char *entry_envelope(const char *origin, uint64_t index, const char *time,
-		     const char *type, const char *body, size_t body_len, size_t *len);
-/* The same envelope written into buf, grown with xrealloc as needed; returns its length. */
 size_t entry_envelope_into(char **buf, size_t *cap, const char *origin, uint64_t index,
 			   const char *time, const char *type, const char *body, size_t body_len);
 

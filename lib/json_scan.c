@@ -195,6 +195,22 @@ static bool keys_equal(const struct json_doc *d, size_t a, size_t b)
 
 static bool scan_value(struct scanner *s, int depth);
 
+/* After a member: 1 when ',' says another follows, 0 at the closing bracket, -1 on anything else. */
+static int next_member(struct scanner *s, char close)
+{
+	skip_ws(s);
+	if (s->p < s->end && *s->p == ',') {
+		s->p++;
+		return 1;
+	}
+	if (s->p < s->end && *s->p == (unsigned char)close) {
+		s->p++;
+		return 0;
+	}
+	s->why = close == '}' ? "expected ',' or '}'" : "expected ',' or ']'";
+	return -1;
+}
+
 static bool scan_object(struct scanner *s, size_t t, int depth)
 {
 	skip_ws(s);
@@ -241,17 +257,9 @@ static bool scan_object(struct scanner *s, size_t t, int depth)
 		if (!scan_value(s, depth + 1))
 			return false;
 		s->doc->tok[t].size++;
-		skip_ws(s);
-		if (s->p < s->end && *s->p == ',') {
-			s->p++;
-			continue;
-		}
-		if (s->p < s->end && *s->p == '}') {
-			s->p++;
-			return true;
-		}
-		s->why = "expected ',' or '}'";
-		return false;
+		int more = next_member(s, '}');
+		if (more <= 0)
+			return more == 0;
 	}
 }
 
@@ -266,17 +274,9 @@ static bool scan_array(struct scanner *s, size_t t, int depth)
 		if (!scan_value(s, depth + 1))
 			return false;
 		s->doc->tok[t].size++;
-		skip_ws(s);
-		if (s->p < s->end && *s->p == ',') {
-			s->p++;
-			continue;
-		}
-		if (s->p < s->end && *s->p == ']') {
-			s->p++;
-			return true;
-		}
-		s->why = "expected ',' or ']'";
-		return false;
+		int more = next_member(s, ']');
+		if (more <= 0)
+			return more == 0;
 	}
 }
 
