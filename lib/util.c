@@ -60,6 +60,35 @@ void chobo_die(int code, const char *fmt, ...)
 	exit(code);
 }
 
+static int vfail(struct chobo_error *err, int code, int errnum, const char *fmt, va_list ap)
+{
+	if (!err)
+		return code;
+	int n = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	if (errnum && n >= 0 && (size_t)n < sizeof err->msg)
+		snprintf(err->msg + n, sizeof err->msg - (size_t)n, ": %s", strerror(errnum));
+	return code;
+}
+
+int chobo_fail(struct chobo_error *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vfail(err, code, 0, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int chobo_fail_errno(struct chobo_error *err, int code, const char *fmt, ...)
+{
+	int errnum = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	vfail(err, code, errnum, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
 uint64_t chobo_limit(const char *name, uint64_t builtin)
 {
 	char var[64];

@@ -1,4 +1,23 @@
-/* Shared helpers: diagnostics, exit codes, hex, big-endian integers, time. */
+/*
+ * Shared helpers: the error convention, diagnostics, exit codes, big-endian
+ * integers, time, files.
+ *
+ * The library's error convention, followed by every module in lib/:
+ *
+ *  - A function that can fail returns an int: 0 on success, otherwise the
+ *    exit code a program should end with (sysexits.h, or EXIT_INVALID /
+ *    EXIT_FORK below).  Store functions return enum store_rc instead, with
+ *    the message in store_error(); the ledger layer turns them into codes.
+ *  - The reason goes, as one line without the program's name, into a buffer
+ *    the caller supplies: a `struct chobo_error *err` (filled with
+ *    chobo_fail()), or in pure parsers and checks that return bool, a
+ *    `char *err, size_t errlen` pair (pass e.msg, sizeof e.msg).
+ *  - Library functions print nothing and never exit, with three exceptions
+ *    that speak for the program itself: cli.c (options), jsonl.c (input
+ *    lines) and the x*alloc family, which ends the process when memory runs
+ *    out.  A program prints err->msg with chobo_warn() or chobo_die().
+ *  - No reason is ever kept in a global or static buffer.
+ */
 #ifndef CHOBO_UTIL_H
 #define CHOBO_UTIL_H
 
@@ -12,6 +31,18 @@
 #define EXIT_INVALID 1
 /* A peer's log forked: two signed, inconsistent checkpoints (both kept as evidence). */
 #define EXIT_FORK 2
+
+/* Why a library call failed (see the convention above). */
+struct chobo_error {
+	char msg[1024];
+};
+
+/* Write the reason into err (which may be NULL) and return code. */
+int chobo_fail(struct chobo_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Like chobo_fail, with ": strerror(errno)" appended. */
+int chobo_fail_errno(struct chobo_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Bounds on outside input, documented in chobo(7). */
 #define CHOBO_MAX_LINE      (64 * 1024)     /* one JSON Lines input line, bytes */
