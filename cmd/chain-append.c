@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "codec.h"
 #include "jsonl.h"
 #include "ledger.h"
 #include "util.h"

@@ -8,6 +8,7 @@
 
 #include "checkpoint.h"
 #include "cli.h"
+#include "codec.h"
 #include "jsonl.h"
 #include "ledger.h"
 #include "util.h"

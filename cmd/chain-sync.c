@@ -30,6 +30,7 @@
 #include "bundle.h"
 #include "checkpoint.h"
 #include "cli.h"
+#include "codec.h"
 #include "jsonl.h"
 #include "ledger.h"
 #include "replicate.h"

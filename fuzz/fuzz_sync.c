@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "checkpoint.h"
+#include "codec.h"
 #include "jsonl.h"
 #include "replicate.h"
 #include "note.h"

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "checkpoint.h"
+#include "codec.h"
 #include "util.h"
 
 bool checkpoint_origin_valid(const char *origin)

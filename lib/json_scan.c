@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
 #include "json_scan.h"
 #include "util.h"
 
@@ -33,22 +34,11 @@ static size_t new_token(struct scanner *s, enum json_kind kind)
 	return d->ntok++;
 }
 
-static int hexdigit(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool hex4(const unsigned char *p, unsigned *out)
 {
 	unsigned v = 0;
 	for (int i = 0; i < 4; i++) {
-		int h = hexdigit(p[i]);
+		int h = hex_digit(p[i]);
 		if (h < 0)
 			return false;
 		v = v << 4 | (unsigned)h;
@@ -416,7 +406,8 @@ static size_t decode(const struct json_doc *doc, size_t t, char *out, size_t cap
 			p += 2;
 			continue;
 		}
-		unsigned cp, lo;
+		/* scan_string checked every escape: hex4 cannot fail here. */
+		unsigned cp = 0, lo = 0;
 		hex4(p + 2, &cp);
 		p += 6;
 		if (cp >= 0xd800 && cp <= 0xdbff) {

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sodium.h>
 
+#include "codec.h"
 #include "keys.h"
 #include "util.h"
 

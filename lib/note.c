@@ -5,34 +5,11 @@
 #include <string.h>
 #include <sodium.h>
 
+#include "codec.h"
 #include "note.h"
 #include "util.h"
 
 static const char em_dash[] = "\xe2\x80\x94 ";
-
-char *b64_encode(const uint8_t *buf, size_t len)
-{
-	size_t n = sodium_base64_encoded_len(len, sodium_base64_VARIANT_ORIGINAL);
-	char *out = xmalloc(n);
-	sodium_bin2base64(out, n, buf, len, sodium_base64_VARIANT_ORIGINAL);
-	return out;
-}
-
-long b64_decode(const char *s, size_t slen, uint8_t *out, size_t max)
-{
-	size_t got = 0;
-	const char *end = NULL;
-	if (slen == 0 || slen % 4 != 0 || slen / 4 * 3 > max + 2)
-		return -1;
-	if (sodium_base642bin(out, max, s, slen, NULL, &got, &end,
-			      sodium_base64_VARIANT_ORIGINAL) != 0 || end != s + slen)
-		return -1;
-	/* Reject non-zero trailing bits: only the canonical encoding is accepted. */
-	char *again = b64_encode(out, got);
-	bool same = strlen(again) == slen && memcmp(again, s, slen) == 0;
-	free(again);
-	return same ? (long)got : -1;
-}
 
 /* Decode one UTF-8 sequence at s (validity already checked); returns its length. */
 static size_t utf8_next(const uint8_t *s, uint32_t *cp)
@@ -401,12 +378,9 @@ const char *note_find_signature(const char *msg, size_t len, const struct note_v
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *name = p + 4, *sp = memchr(name, ' ', (size_t)(nl - name));
 		uint8_t id[8];
-		size_t got = 0;
 		/* The key ID is the first four bytes: the first eight base64 characters give six. */
 		if ((size_t)(sp - name) == nlen && memcmp(name, key->name, nlen) == 0 && nl - sp > 8 &&
-		    sodium_base642bin(id, sizeof id, sp + 1, 8, NULL, &got, NULL,
-				      sodium_base64_VARIANT_ORIGINAL) == 0 &&
-		    got == 6 && get_be32(id) == key->id) {
+		    b64_decode(sp + 1, 8, id, sizeof id) == 6 && get_be32(id) == key->id) {
 			*line_len = (size_t)(nl - p) + 1;
 			return p;
 		}

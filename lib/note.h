@@ -81,9 +81,4 @@ bool note_verify(const char *msg, size_t len, const struct note_verifier *keys, 
 const char *note_find_signature(const char *msg, size_t len, const struct note_verifier *key,
 				size_t *line_len);
 
-/* Canonical base64 (RFC 4648, padded) of len bytes; newly allocated. */
-char *b64_encode(const uint8_t *buf, size_t len);
-/* Strict base64 decode of exactly slen chars: canonical form only; returns decoded length or -1. */
-long b64_decode(const char *s, size_t slen, uint8_t *out, size_t max);
-
 #endif

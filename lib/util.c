@@ -137,39 +137,6 @@ char *xstrdup(const char *s)
 	return p;
 }
 
-void hex32(char out[65], const uint8_t hash[32])
-{
-	static const char digits[] = "0123456789abcdef";
-	for (int i = 0; i < 32; i++) {
-		out[2 * i] = digits[hash[i] >> 4];
-		out[2 * i + 1] = digits[hash[i] & 15];
-	}
-	out[64] = '\0';
-}
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-bool hex_decode(uint8_t *out, size_t len, const char *s)
-{
-	for (size_t i = 0; i < len; i++) {
-		int hi = hexval((unsigned char)s[2 * i]);
-		int lo = hi < 0 ? -1 : hexval((unsigned char)s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return false;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return s[2 * len] == '\0';
-}
-
 void put_be32(uint8_t *p, uint32_t v)
 {
 	for (int i = 3; i >= 0; i--, v >>= 8)

@@ -79,11 +79,6 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 
-/* Write 64 lowercase hex digits of a 32-byte hash into out[65]. */
-void hex32(char out[65], const uint8_t hash[32]);
-/* Parse exactly 2*len hex digits from s into out; false on any other input. */
-bool hex_decode(uint8_t *out, size_t len, const char *s);
-
 /* Big-endian integer encoding, as used in every stored key. */
 void put_be32(uint8_t *p, uint32_t v);
 void put_be64(uint8_t *p, uint64_t v);

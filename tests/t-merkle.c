@@ -11,7 +11,7 @@
 #include <sodium.h>
 
 #include "merkle.h"
-#include "note.h"
+#include "codec.h"
 #include "util.h"
 #include "tap.h"
 

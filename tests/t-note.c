@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "checkpoint.h"
+#include "codec.h"
 #include "merkle.h"
 #include "note.h"
 #include "util.h"
