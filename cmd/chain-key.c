@@ -10,7 +10,6 @@
 #include "cli.h"
 #include "jsonl.h"
 #include "keys.h"
-#include "ledger.h"
 #include "util.h"
 
 static const char usage[] =
@@ -95,7 +94,7 @@ int main(int argc, char **argv)
 		CLI_COMMON_OPTIONS,
 		{NULL, 0, NULL, 0},
 	};
-	const char *dir = ledger_default_dir(), *which = NULL;
+	const char *dir = key_ledger_dir(), *which = NULL;
 	int opt;
 	cli_init(argc, argv);
 	while ((opt = getopt_long(argc, argv, "L:hVq", options, NULL)) != -1) {

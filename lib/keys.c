@@ -14,6 +14,12 @@
 #include "keys.h"
 #include "util.h"
 
+const char *key_ledger_dir(void)
+{
+	const char *d = getenv("CHOBO_LEDGER");
+	return d && *d ? d : "ledger";
+}
+
 bool key_save(const char *path, const struct note_signer *s)
 {
 	char *text = note_skey_format(s);

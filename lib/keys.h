@@ -7,6 +7,9 @@
 
 #include "note.h"
 
+/* The ledger directory whose keys/ a program uses unless told: $CHOBO_LEDGER if set, else "ledger". */
+const char *key_ledger_dir(void);
+
 /* Write a secret key file (mode 0600, atomically); false with errno on error. */
 bool key_save(const char *path, const struct note_signer *s);
 /*

@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "checkpoint.h"
+#include "keys.h"
 #include "ledger.h"
 #include "util.h"
 
@@ -25,8 +26,7 @@ char ledger_open_error[600];
 
 const char *ledger_default_dir(void)
 {
-	const char *d = getenv("CHOBO_LEDGER");
-	return d && *d ? d : "ledger";
+	return key_ledger_dir();
 }
 
 static void on_alarm(int sig)

@@ -1,0 +1,49 @@
+#!/bin/sh
+# Each program links what it uses: chain-key, which only handles key files,
+# must run without Berkeley DB.  Read from the programs' dynamic sections
+# (NEEDED), so that the check does not depend on what the loader finds.
+. "${top_srcdir:-.}/tests/lib.sh"
+
+if command -v objdump >/dev/null 2>&1; then
+	needed() { objdump -p "$1" | awk '$1 == "NEEDED" { print $2 }'; }
+elif command -v readelf >/dev/null 2>&1; then
+	needed() { readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
+else
+	echo "1..0 # SKIP neither objdump nor readelf is installed"
+	exit 0
+fi
+
+# binary NAME: the program itself, not a libtool wrapper script.
+binary() {
+	if [ -f "$top_builddir/.libs/$1" ]; then
+		echo "$top_builddir/.libs/$1"
+	else
+		echo "$top_builddir/$1"
+	fi
+}
+
+plan 4
+
+needed "$(binary chain-init)" >"$T/init.needed"
+if grep -q '^libdb' "$T/init.needed"; then
+	ok "chain-init needs libdb (so the check below can see it)"
+else
+	not_ok "chain-init does not list libdb among its NEEDED libraries"
+	sed 's/^/# /' "$T/init.needed"
+fi
+
+needed "$(binary chain-key)" >"$T/key.needed"
+if [ -s "$T/key.needed" ] && ! grep -q '^libdb' "$T/key.needed"; then
+	ok "chain-key does not need libdb"
+else
+	not_ok "chain-key is linked against libdb (or its NEEDED list could not be read)"
+	sed 's/^/# /' "$T/key.needed"
+fi
+check "chain-key needs libsodium" grep -q '^libsodium' "$T/key.needed"
+
+# And it still does its job on a ledger, found through CHOBO_LEDGER.
+new_ledger "$T/ledger"
+check "chain-key show finds the ledger named by CHOBO_LEDGER" \
+	sh -c "CHOBO_LEDGER='$T/ledger' chain-key show | grep -q '\"log_key\":\"test.example/node-1+'"
+
+done_testing
