@@ -130,7 +130,7 @@ EOF
 	eval "sshd_dir_$_sn=\$_sdir sshd_pid_$_sn=\$_spid"
 	case " $sshd_started " in *" $_sn "*) ;; *) sshd_started="$sshd_started $_sn" ;; esac
 	_si=0
-	while [ $_si -lt 100 ]; do
+	while [ $_si -lt 600 ]; do
 		grep -q 'Server listening' "$_sdir/sshd.log" 2>/dev/null && return 0
 		kill -0 "$_spid" 2>/dev/null || break
 		sleep 0.05

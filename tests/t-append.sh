@@ -75,9 +75,15 @@ check_exit 77 "a group-readable secret key is refused" chain-append -L "$L" "$T/
 chmod 600 "$L/keys/node.key"
 check "... and nothing was appended" test "$(snapshot "$L")" = "$before"
 
-flock "$L/db/lock" sleep 4 &
-sleep 1
+# Another process holds the ledger's lock until told to let go (at most 60 s),
+# however slowly each side starts.
+flock "$L/db/lock" sh -c ': >"$1/held"; k=0
+	while [ ! -e "$1/release" ] && [ $k -lt 1200 ]; do sleep 0.05; k=$((k + 1)); done' sh "$T" &
+holder=$!
+k=0
+while [ ! -e "$T/held" ] && [ $k -lt 1200 ]; do sleep 0.05; k=$((k + 1)); done
 check_exit 75 "a busy ledger times out with EX_TEMPFAIL" env CHOBO_LOCK_WAIT=1 chain-append -L "$L" "$T/one.jsonl"
-wait
+: >"$T/release"
+wait "$holder"
 check "after the lock is released appends work again" sh -c "chain-append -L '$L' '$T/one.jsonl' | grep -q '\"leaf_index\":6'"
 done_testing

