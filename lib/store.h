@@ -96,6 +96,32 @@ int store_fork_each(struct store *st, int (*fn)(void *ctx, uint32_t log, const c
 					       const char *theirs, size_t tlen), void *ctx);
 
 /*
+ * Keyed tables whose keys and values their users define: the entry indexes
+ * (entry_index.c) and the views' materialised maps and watermarks (view.c).
+ * Keys sort bytewise.  All of them can be rebuilt from the logs.
+ */
+enum store_table_kv { STORE_TYPE_INDEX, STORE_KEY_INDEX, STORE_VIEW_RECORDS, STORE_VIEW_MARKS };
+/* Put (replacing) a record. */
+int store_kv_put(struct store *st, enum store_table_kv table, const void *key, size_t klen,
+		 const void *value, size_t vlen);
+/* A record's value (store-owned, valid until the next call); STORE_NOTFOUND when absent. */
+int store_kv_get(struct store *st, enum store_table_kv table, const void *key, size_t klen,
+		 const void **value, size_t *vlen);
+/* Delete a record; absent is not an error. */
+int store_kv_delete(struct store *st, enum store_table_kv table, const void *key, size_t klen);
+/*
+ * Call fn on every record whose key starts with prefix, in key order, from
+ * the first key >= from (from starts with prefix); fn returns non-zero to
+ * stop, and that is passed back.
+ */
+int store_kv_each(struct store *st, enum store_table_kv table, const void *prefix, size_t plen,
+		  const void *from, size_t flen,
+		  int (*fn)(void *ctx, const void *key, size_t klen, const void *value, size_t vlen),
+		  void *ctx);
+/* Delete every record whose key starts with prefix. */
+int store_kv_clear(struct store *st, enum store_table_kv table, const void *prefix, size_t plen);
+
+/*
  * A cursor that walks one log's entries, interior hashes or checkpoints in key
  * order, reading in bulk; an audit steps through the three side by side.
  */

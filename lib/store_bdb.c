@@ -17,6 +17,8 @@
  *   leaves.db       leaf hash (32)            -> log id (4) || index (8)
  *   forks.db        log id (4) || sequence (8) -> evidence: length of ours (4) ||
  *                                               our checkpoint || theirs
+ *   types.db, keys.db, views.db, viewmarks.db   keys and values made by their
+ *                   users (entry_index.c, view.c); see store.h
  */
 #include "config.h"
 
@@ -33,11 +35,20 @@
 
 #define UNCLEAN_MARK "open"
 
-enum { T_LOGS, T_ENTRIES, T_HASHES, T_CHECKPOINTS, T_LEAVES, T_FORKS, T_COUNT };
+enum {
+	T_LOGS, T_ENTRIES, T_HASHES, T_CHECKPOINTS, T_LEAVES, T_FORKS,
+	T_TYPES, T_KEYS, T_VIEWS, T_VIEWMARKS, T_COUNT
+};
 static const char *const table_file[T_COUNT] = {
 	"logs.db", "entries.db", "hashes.db", "checkpoints.db", "leaves.db", "forks.db",
+	"types.db", "keys.db", "views.db", "viewmarks.db",
 };
-static const uint32_t table_pagesize[T_COUNT] = {0, 16384, 0, 0, 0, 0};
+static const uint32_t table_pagesize[T_COUNT] = {0, 16384, 0, 0, 0, 0, 0, 0, 0, 0};
+/* The tables behind enum store_table_kv, in its order. */
+static const int kv_table[] = {
+	[STORE_TYPE_INDEX] = T_TYPES, [STORE_KEY_INDEX] = T_KEYS,
+	[STORE_VIEW_RECORDS] = T_VIEWS, [STORE_VIEW_MARKS] = T_VIEWMARKS,
+};
 
 /* Reads in bulk use buffers of this size. */
 #define BULK_BUFFER (1u << 20)
@@ -375,7 +386,7 @@ static int put(struct store *st, int t, const void *k, size_t klen, const void *
 	       u_int32_t flags)
 {
 	/* Appends write many small records: queue them and put them in bulk. */
-	if (st->txn && (t == T_ENTRIES || t == T_HASHES || t == T_LEAVES))
+	if (st->txn && (t == T_ENTRIES || t == T_HASHES || t == T_LEAVES || t == T_TYPES || t == T_KEYS))
 		return bulk_put(st, t, k, klen, v, vlen);
 	DBT key, data;
 	dbt_in(&key, k, klen);
@@ -712,6 +723,108 @@ int store_checkpoint_floor(struct store *st, uint32_t log, uint64_t max, uint64_
 		*len = data.size;
 	}
 	dbc->close(dbc);
+	return rc;
+}
+
+
+/* ------------------------------------------------------------ keyed tables */
+
+int store_kv_put(struct store *st, enum store_table_kv table, const void *key, size_t klen,
+		 const void *value, size_t vlen)
+{
+	return put(st, kv_table[table], key, klen, value, vlen, 0);
+}
+
+int store_kv_get(struct store *st, enum store_table_kv table, const void *key, size_t klen,
+		 const void **value, size_t *vlen)
+{
+	return get(st, kv_table[table], key, klen, value, vlen);
+}
+
+int store_kv_delete(struct store *st, enum store_table_kv table, const void *key, size_t klen)
+{
+	int t = kv_table[table];
+	DBT k;
+	int rc = bulk_flush_all(st);
+	if (rc != STORE_OK)
+		return rc;
+	dbt_in(&k, key, klen);
+	int ret = st->db[t]->del(st->db[t], st->txn, &k, 0);
+	if (ret == DB_NOTFOUND)
+		return STORE_OK;
+	return ret == 0 ? STORE_OK : fail(st, ret, table_file[t]);
+}
+
+int store_kv_each(struct store *st, enum store_table_kv table, const void *prefix, size_t plen,
+		  const void *from, size_t flen,
+		  int (*fn)(void *ctx, const void *key, size_t klen, const void *value, size_t vlen),
+		  void *ctx)
+{
+	int t = kv_table[table];
+	DBC *dbc;
+	DBT key, data;
+	if (flen < plen || memcmp(from, prefix, plen) != 0) {
+		snprintf(st->err, sizeof st->err, "%s: a walk must start inside its prefix", table_file[t]);
+		return STORE_ERROR;
+	}
+	if (bulk_flush_all(st) != STORE_OK)
+		return STORE_ERROR;
+	int ret = st->db[t]->cursor(st->db[t], st->txn, &dbc, 0);
+	if (ret != 0)
+		return fail(st, ret, table_file[t]);
+	memset(&key, 0, sizeof key);
+	memset(&data, 0, sizeof data);
+	key.flags = DB_DBT_REALLOC;
+	key.data = xmalloc(flen ? flen : 1);
+	memcpy(key.data, from, flen);
+	key.size = (u_int32_t)flen;
+	data.flags = DB_DBT_REALLOC;
+	int rc = STORE_OK;
+	ret = dbc->get(dbc, &key, &data, DB_SET_RANGE);
+	while (ret == 0) {
+		if (key.size < plen || memcmp(key.data, prefix, plen) != 0)
+			break;
+		if ((rc = fn(ctx, key.data, key.size, data.data, data.size)) != 0)
+			break;
+		ret = dbc->get(dbc, &key, &data, DB_NEXT);
+	}
+	if (ret != 0 && ret != DB_NOTFOUND)
+		rc = fail(st, ret, table_file[t]);
+	dbc->close(dbc);
+	free(key.data);
+	free(data.data);
+	return rc;
+}
+
+int store_kv_clear(struct store *st, enum store_table_kv table, const void *prefix, size_t plen)
+{
+	int t = kv_table[table];
+	DBC *dbc;
+	DBT key, data;
+	if (bulk_flush_all(st) != STORE_OK)
+		return STORE_ERROR;
+	int ret = st->db[t]->cursor(st->db[t], st->txn, &dbc, 0);
+	if (ret != 0)
+		return fail(st, ret, table_file[t]);
+	memset(&key, 0, sizeof key);
+	memset(&data, 0, sizeof data);
+	key.flags = DB_DBT_REALLOC;
+	key.data = xmalloc(plen ? plen : 1);
+	memcpy(key.data, prefix, plen);
+	key.size = (u_int32_t)plen;
+	data.flags = DB_DBT_REALLOC;
+	int rc = STORE_OK;
+	ret = dbc->get(dbc, &key, &data, DB_SET_RANGE);
+	while (ret == 0 && key.size >= plen && memcmp(key.data, prefix, plen) == 0) {
+		if ((ret = dbc->del(dbc, 0)) != 0)
+			break;
+		ret = dbc->get(dbc, &key, &data, DB_NEXT);
+	}
+	if (ret != 0 && ret != DB_NOTFOUND)
+		rc = fail(st, ret, table_file[t]);
+	dbc->close(dbc);
+	free(key.data);
+	free(data.data);
 	return rc;
 }
 

@@ -74,6 +74,7 @@ void chobo_die(int code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
 
 /* malloc/realloc/strdup that exit with EX_OSERR when memory runs out. */
+void xalloc_failed(void) __attribute__((noreturn));
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
