@@ -99,9 +99,9 @@ int ledger_open(struct ledger *l, const char *dir, enum store_mode mode, struct 
 		return rc;
 	}
 	char *dbdir = path_join(dir, "db");
-	const char *why_text;
+	char why_text[512];
 	enum store_open_failure why;
-	l->store = store_open(dbdir, mode, false, &why_text, &why);
+	l->store = store_open(dbdir, mode, false, why_text, sizeof why_text, &why);
 	free(dbdir);
 	if (!l->store) {
 		static const int code[] = {
@@ -211,9 +211,9 @@ static int create_store(const char *dir, const char *origin, const struct note_s
 			struct chobo_error *err)
 {
 	char *dbdir = path_join(dir, "db");
-	const char *why_text;
+	char why_text[512];
 	enum store_open_failure why;
-	struct store *st = store_open(dbdir, STORE_NORMAL, true, &why_text, &why);
+	struct store *st = store_open(dbdir, STORE_NORMAL, true, why_text, sizeof why_text, &why);
 	free(dbdir);
 	if (!st)
 		return chobo_fail(err, EX_CANTCREAT, "%s/db: %s", dir, why_text);

@@ -38,8 +38,8 @@ enum store_open_failure {
 	STORE_OPEN_ERROR,     /* anything else (permissions, memory, ...) */
 };
 
-/* Open (creating with create) the store in directory dir; NULL with *err and *why set. */
-struct store *store_open(const char *dir, enum store_mode mode, bool create, const char **err,
+/* Open (creating with create) the store in directory dir; NULL with the reason in err and *why set. */
+struct store *store_open(const char *dir, enum store_mode mode, bool create, char *err, size_t errlen,
 			 enum store_open_failure *why);
 /* Checkpoint, flush and close; false if anything failed to close cleanly. */
 bool store_close(struct store *st);

@@ -178,7 +178,7 @@ static u_int32_t cache_bytes(void)
 	return (u_int32_t)want;
 }
 
-struct store *store_open(const char *dir, enum store_mode mode, bool create, const char **err,
+struct store *store_open(const char *dir, enum store_mode mode, bool create, char *err, size_t errlen,
 			 enum store_open_failure *why)
 {
 	struct store *st = xcalloc(1, sizeof *st);
@@ -188,12 +188,12 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, con
 	st->mode = mode;
 	st->dir = xstrdup(dir);
 	st->mark = path_join(dir, UNCLEAN_MARK);
-	*err = NULL;
+	const char *reason = NULL;
 
 	if (mode == STORE_AUDIT) {
 		if (access(st->mark, F_OK) == 0) {
 			*why = STORE_OPEN_UNCLEAN;
-			*err = "the ledger was not closed cleanly (a process was killed while using it); "
+			reason = "the ledger was not closed cleanly (a process was killed while using it); "
 			       "any chobo command run on the ledger itself recovers it";
 			goto fail_free;
 		}
@@ -202,13 +202,13 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, con
 		/* Marks "in use" until a clean close; an audit refuses a ledger left marked. */
 		int fd = open(st->mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 		if (fd < 0 || close(fd) != 0) {
-			*err = strerror(errno);
+			reason = strerror(errno);
 			goto fail_free;
 		}
 	}
 
 	if ((ret = db_env_create(&st->env, 0)) != 0) {
-		*err = db_strerror(ret);
+		reason = db_strerror(ret);
 		goto fail_free;
 	}
 	st->env->app_private = st;
@@ -250,7 +250,7 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, con
 		if ((ret = db->open(db, NULL, table_file[t], NULL, DB_BTREE, oflags, 0600)) != 0) {
 			if (ret == ENOENT && (t == T_LOGS || mode == STORE_NORMAL)) {
 				*why = STORE_OPEN_MISSING;
-				*err = "no ledger database here";
+				reason = "no ledger database here";
 				goto fail_close;
 			}
 			/* In an audited copy, a table missing beside the others is damage. */
@@ -261,17 +261,16 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, con
 	return st;
 
 fail_env:
-	*err = NULL;
+	reason = NULL;
 fail_close:
+	if (!reason)
+		snprintf(err, errlen, "%s%s%s", db_strerror(ret), st->dbmsg[0] ? ": " : "", st->dbmsg);
 	close_all(st, 0);
-	if (!*err) {
-		static char msg[sizeof st->dbmsg + 128];
-		snprintf(msg, sizeof msg, "%s%s%s", db_strerror(ret), st->dbmsg[0] ? ": " : "", st->dbmsg);
-		*err = msg;
-	}
 	if (mode == STORE_NORMAL && !unclean)
 		unlink(st->mark);   /* ours; a mark left by a killed process stays */
 fail_free:
+	if (reason)
+		snprintf(err, errlen, "%s", reason);
 	store_free(st);
 	return NULL;
 }
