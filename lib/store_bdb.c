@@ -754,12 +754,15 @@ int store_kv_delete(struct store *st, enum store_table_kv table, const void *key
 	return ret == 0 ? STORE_OK : fail(st, ret, table_file[t]);
 }
 
-int store_kv_each(struct store *st, enum store_table_kv table, const void *prefix, size_t plen,
-		  const void *from, size_t flen,
-		  int (*fn)(void *ctx, const void *key, size_t klen, const void *value, size_t vlen),
-		  void *ctx)
+/*
+ * Walk the records of table t whose key starts with prefix, from the first
+ * key >= from: call fn on each (non-zero stops, and is passed back), or with
+ * fn NULL delete each.
+ */
+static int walk_prefix(struct store *st, int t, const void *prefix, size_t plen, const void *from,
+		       size_t flen, int (*fn)(void *ctx, const void *key, size_t klen, const void *value,
+					      size_t vlen), void *ctx)
 {
-	int t = kv_table[table];
 	DBC *dbc;
 	DBT key, data;
 	if (flen < plen || memcmp(from, prefix, plen) != 0) {
@@ -780,10 +783,10 @@ int store_kv_each(struct store *st, enum store_table_kv table, const void *prefi
 	data.flags = DB_DBT_REALLOC;
 	int rc = STORE_OK;
 	ret = dbc->get(dbc, &key, &data, DB_SET_RANGE);
-	while (ret == 0) {
-		if (key.size < plen || memcmp(key.data, prefix, plen) != 0)
+	while (ret == 0 && key.size >= plen && memcmp(key.data, prefix, plen) == 0) {
+		if (fn && (rc = fn(ctx, key.data, key.size, data.data, data.size)) != 0)
 			break;
-		if ((rc = fn(ctx, key.data, key.size, data.data, data.size)) != 0)
+		if (!fn && (ret = dbc->del(dbc, 0)) != 0)
 			break;
 		ret = dbc->get(dbc, &key, &data, DB_NEXT);
 	}
@@ -793,40 +796,20 @@ int store_kv_each(struct store *st, enum store_table_kv table, const void *prefi
 	free(key.data);
 	free(data.data);
 	return rc;
+}
+
+int store_kv_each(struct store *st, enum store_table_kv table, const void *prefix, size_t plen,
+		  const void *from, size_t flen,
+		  int (*fn)(void *ctx, const void *key, size_t klen, const void *value, size_t vlen),
+		  void *ctx)
+{
+	return walk_prefix(st, kv_table[table], prefix, plen, from, flen, fn, ctx);
 }
 
 int store_kv_clear(struct store *st, enum store_table_kv table, const void *prefix, size_t plen)
 {
-	int t = kv_table[table];
-	DBC *dbc;
-	DBT key, data;
-	if (bulk_flush_all(st) != STORE_OK)
-		return STORE_ERROR;
-	int ret = st->db[t]->cursor(st->db[t], st->txn, &dbc, 0);
-	if (ret != 0)
-		return fail(st, ret, table_file[t]);
-	memset(&key, 0, sizeof key);
-	memset(&data, 0, sizeof data);
-	key.flags = DB_DBT_REALLOC;
-	key.data = xmalloc(plen ? plen : 1);
-	memcpy(key.data, prefix, plen);
-	key.size = (u_int32_t)plen;
-	data.flags = DB_DBT_REALLOC;
-	int rc = STORE_OK;
-	ret = dbc->get(dbc, &key, &data, DB_SET_RANGE);
-	while (ret == 0 && key.size >= plen && memcmp(key.data, prefix, plen) == 0) {
-		if ((ret = dbc->del(dbc, 0)) != 0)
-			break;
-		ret = dbc->get(dbc, &key, &data, DB_NEXT);
-	}
-	if (ret != 0 && ret != DB_NOTFOUND)
-		rc = fail(st, ret, table_file[t]);
-	dbc->close(dbc);
-	free(key.data);
-	free(data.data);
-	return rc;
+	return walk_prefix(st, kv_table[table], prefix, plen, prefix, plen, NULL, NULL);
 }
-
 
 struct store_cursor *store_cursor_open(struct store *st, enum store_table table, uint32_t log)
 {
