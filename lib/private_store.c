@@ -29,11 +29,8 @@ enum { PERSON_ID_KEY = 1, PERSON_RECORD_KEY = 2 };
 #define TAG_BYTES crypto_aead_xchacha20poly1305_ietf_ABYTES
 #define WRAPPED_BYTES (PERSON_SECRET_BYTES + TAG_BYTES)
 #define RECORD_HEAD (1 + NONCE_BYTES + WRAPPED_BYTES + NONCE_BYTES)
-/* A record's JSON: every field escaped at most twice over, and the member names. */
-#define RECORD_JSON_MAX (2 * (PERSON_MAX_IDENTIFIER + PERSON_MAX_NAME + PERSON_MAX_ROLE + \
-			      PERSON_MAX_MAIL) + 128)
 
-_Static_assert(RECORD_HEAD + RECORD_JSON_MAX + TAG_BYTES <= KVFILE_MAX_VALUE,
+_Static_assert(RECORD_HEAD + PERSON_JSON_MAX + TAG_BYTES <= KVFILE_MAX_VALUE,
 	       "a record fits a kvfile value");
 
 /* Keys derived from the node secret, in guarded memory. */
@@ -233,8 +230,7 @@ static void json_put_string(char *out, size_t *pos, const char *s)
 	out[(*pos)++] = '"';
 }
 
-/* The stored JSON of a checked person into out[RECORD_JSON_MAX]; its length. */
-static size_t person_to_json(const struct person *p, char *out)
+size_t person_format_json(const struct person *p, char *out)
 {
 	size_t pos = 0;
 	out[pos++] = '{';
@@ -322,10 +318,10 @@ static void make_ad(uint8_t *ad, const char *label, const uint8_t id[PERSON_ID_B
 /* Encrypt r into val (KVFILE_MAX_VALUE bytes); its length. */
 static size_t record_seal(const struct node_keys *keys, const struct person_record *r, uint8_t *val)
 {
-	char json[RECORD_JSON_MAX];
+	char json[PERSON_JSON_MAX];
 	uint8_t k[KEY_BYTES], ad[sizeof AD_RECORD + PERSON_ID_BYTES];
 	unsigned long long clen;
-	size_t jlen = person_to_json(&r->p, json);
+	size_t jlen = person_format_json(&r->p, json);
 	uint8_t *p = val;
 	*p++ = RECORD_VERSION;
 	randombytes_buf(p, NONCE_BYTES);
@@ -348,7 +344,7 @@ static size_t record_seal(const struct node_keys *keys, const struct person_reco
 static int record_open(const struct node_keys *keys, const uint8_t id[PERSON_ID_BYTES],
 		       const uint8_t *val, size_t vlen, struct person_record *r, struct chobo_error *err)
 {
-	char json[RECORD_JSON_MAX], why[256], idtext[PERSON_ID_TEXT + 1];
+	char json[PERSON_JSON_MAX], why[256], idtext[PERSON_ID_TEXT + 1];
 	uint8_t k[KEY_BYTES], ad[sizeof AD_RECORD + PERSON_ID_BYTES], again[PERSON_ID_BYTES];
 	unsigned long long n;
 	struct json_doc doc = {0};

@@ -75,6 +75,11 @@ struct person_record {
  */
 bool person_parse_json(const char *text, size_t len, struct json_doc *doc, bool stored,
 		       struct person *out, char *err, size_t errlen);
+/* The JSON of a person's stored form: every field escaped at most twice over, and the member names. */
+#define PERSON_JSON_MAX (2 * (PERSON_MAX_IDENTIFIER + PERSON_MAX_NAME + PERSON_MAX_ROLE + \
+			      PERSON_MAX_MAIL) + 128)
+/* Write p (checked) in its stored form into out[PERSON_JSON_MAX], without a NUL; its length. */
+size_t person_format_json(const struct person *p, char *out);
 /* Check the fields of a person given as options (the rules person_parse_json applies). */
 bool person_check(const struct person *p, char *err, size_t errlen);
 /* True when s is a plausible mail address (addr-spec, one line, bounded). */
