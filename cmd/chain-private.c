@@ -117,8 +117,7 @@ static json_t *record_json(const struct person_record *r)
 
 static int print_record(void *ctx, const struct person_record *r)
 {
-	(void)ctx;
-	return jsonl_print(record_json(r)) ? 0 : EX_IOERR;
+	return jsonl_print(record_json(r)) ? 0 : chobo_fail_errno(ctx, EX_IOERR, "standard output");
 }
 
 static int add(struct private_store *ps, struct people *pp)
@@ -261,17 +260,17 @@ int main(int argc, char **argv)
 	struct ledger l;
 	struct private_store *ps = NULL;
 	struct chobo_error err;
-	if (rc == 0 && (rc = ledger_open(&l, dir, STORE_NORMAL)) == 0) {
-		if ((rc = private_open(&l, adding, &ps, &err)) != 0)
-			chobo_warn("%s", err.msg);
+	if (rc == 0 && (rc = cli_report(ledger_open(&l, dir, STORE_NORMAL, &err), &err)) == 0) {
+		if ((rc = cli_report(private_open(&l, adding, &ps, &err), &err)) != 0)
+			;
 		else if (adding)
 			rc = add(ps, &pp);
 		else if (one_id)
 			rc = show_or_erase(ps, verb, id, argv[optind]);
-		else if ((rc = private_each(ps, print_record, NULL, &err)) != 0 && rc != EX_IOERR)
-			chobo_warn("%s", err.msg);
+		else
+			rc = cli_report(private_each(ps, print_record, &err, &err), &err);
 		private_close(ps);
-		int crc = ledger_close(&l);
+		int crc = cli_report(ledger_close(&l, &err), &err);
 		if (rc == 0)
 			rc = crc;
 	}

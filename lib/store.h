@@ -140,8 +140,9 @@ void store_cursor_close(struct store_cursor *c);
 /* ------------------------------------------------------------- key-value files
  *
  * A key-value file: byte-string keys and values in key order, in one file of
- * its own, outside the store's transactional environment, for data that must
- * be erasable (the private store, see private_store.h).  A transaction log
+ * its own, outside the store's transactional environment (unlike the keyed
+ * tables above), for data that must be erasable (the private store, see
+ * private_store.h).  A transaction log
  * would keep every byte ever written until it is removed, and a btree's
  * delete leaves the old bytes in the page's free space; so a kvfile is never
  * changed in place.  A writer builds a whole new version beside it

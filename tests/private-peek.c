@@ -39,7 +39,7 @@ int main(int argc, char **argv)
 	cli_init(argc, argv);
 	if (argc != 3 || !person_id_parse(argv[2], id))
 		chobo_die(EX_USAGE, "usage: private-peek LEDGER p-ID");
-	int rc = ledger_open(&l, argv[1], STORE_NORMAL);
+	int rc = cli_report(ledger_open(&l, argv[1], STORE_NORMAL, &err), &err);
 	if (rc != 0)
 		return rc;
 	if ((rc = private_open(&l, false, &ps, &err)) != 0)
@@ -64,5 +64,5 @@ int main(int argc, char **argv)
 	kvfile_close(f);
 	free(path);
 	private_close(ps);
-	cli_exit(ledger_close(&l));
+	cli_exit(cli_report(ledger_close(&l, &err), &err));
 }
