@@ -55,8 +55,9 @@ static void people_free(struct people *pp)
 }
 
 /* Read every line of one input into pp; 0 or an exit code after saying why. */
-static int read_people(FILE *fp, const char *name, struct people *pp)
+static int read_people(void *ctx, FILE *fp, const char *name)
 {
+	struct people *pp = ctx;
 	struct jsonl_reader r;
 	struct json_doc doc = {0};
 	char err[256];
@@ -237,20 +238,8 @@ int main(int argc, char **argv)
 			chobo_die(EX_DATAERR, "%s; nothing was stored", why);
 		*people_next(&pp) = given;
 		sodium_memzero(&given, sizeof given);
-	} else if (adding && optind == argc) {
-		rc = read_people(stdin, "stdin", &pp);
 	} else if (adding) {
-		for (int i = optind; i < argc && rc == 0; i++) {
-			FILE *fp = strcmp(argv[i], "-") == 0 ? stdin : fopen(argv[i], "r");
-			if (!fp) {
-				chobo_warn_errno("%s; nothing was stored", argv[i]);
-				rc = EX_NOINPUT;
-				break;
-			}
-			rc = read_people(fp, fp == stdin ? "stdin" : argv[i], &pp);
-			if (fp != stdin)
-				fclose(fp);
-		}
+		rc = jsonl_read_inputs(argv + optind, argc - optind, "nothing was stored", read_people, &pp);
 	}
 	if (rc == 0 && adding && pp.n == 0) {
 		chobo_info("no people in the input; nothing was stored");

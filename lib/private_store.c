@@ -252,14 +252,9 @@ size_t person_format_json(const struct person *p, char *out)
 
 void person_id_format(char *out, const uint8_t id[PERSON_ID_BYTES])
 {
-	static const char digits[] = "0123456789abcdef";
 	out[0] = 'p';
 	out[1] = '-';
-	for (int i = 0; i < PERSON_ID_BYTES; i++) {
-		out[2 + 2 * i] = digits[id[i] >> 4];
-		out[3 + 2 * i] = digits[id[i] & 15];
-	}
-	out[PERSON_ID_TEXT] = '\0';
+	sodium_bin2hex(out + 2, PERSON_ID_TEXT - 1, id, PERSON_ID_BYTES);
 }
 
 bool person_id_parse(const char *s, uint8_t id[PERSON_ID_BYTES])
@@ -427,15 +422,13 @@ static int read_node_secret(const char *path, struct node_keys *keys, struct cho
 		return chobo_fail_errno(err, EX_IOERR, "%s", path);
 	}
 	int rc = 0;
-	if (n != 2 * KEY_BYTES + 1 || text[2 * KEY_BYTES] != '\n') {
-		rc = chobo_fail(err, EX_CONFIG, "%s: expected 64 hex digits and a newline", path);
-	} else {
+	bool line = n == 2 * KEY_BYTES + 1 && text[2 * KEY_BYTES] == '\n';
+	if (line)
 		text[2 * KEY_BYTES] = '\0';
-		if (!hex_decode(secret, KEY_BYTES, text))
-			rc = chobo_fail(err, EX_CONFIG, "%s: expected 64 hex digits and a newline", path);
-		else
-			derive_node_keys(keys, secret);
-	}
+	if (!line || !hex_decode(secret, KEY_BYTES, text))
+		rc = chobo_fail(err, EX_CONFIG, "%s: expected 64 hex digits and a newline", path);
+	else
+		derive_node_keys(keys, secret);
 	sodium_memzero(text, sizeof text);
 	sodium_memzero(secret, sizeof secret);
 	return rc;
@@ -443,14 +436,11 @@ static int read_node_secret(const char *path, struct node_keys *keys, struct cho
 
 static int make_node_secret(const char *path, struct node_keys *keys, struct chobo_error *err)
 {
-	static const char digits[] = "0123456789abcdef";
 	char text[2 * KEY_BYTES + 1];
 	uint8_t secret[KEY_BYTES];
+	_Static_assert(KEY_BYTES == 32, "hex32 writes the secret");
 	randombytes_buf(secret, sizeof secret);
-	for (int i = 0; i < KEY_BYTES; i++) {
-		text[2 * i] = digits[secret[i] >> 4];
-		text[2 * i + 1] = digits[secret[i] & 15];
-	}
+	hex32(text, secret);
 	text[2 * KEY_BYTES] = '\n';
 	int rc = 0;
 	if (!write_file_atomic(path, text, sizeof text, 0600))
