@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "checkpoint.h"
+#include "index_upgrade.h"
 #include "ledger.h"
 #include "merkle.h"
 #include "util.h"
@@ -121,6 +122,10 @@ int ledger_open(struct ledger *l, const char *dir, enum store_mode mode, struct 
 			   rc == STORE_NOTFOUND ? "the node's own log is missing" : store_error(l->store));
 		ledger_close(l, NULL);
 		return EX_DATAERR;
+	}
+	if (mode == STORE_NORMAL && (rc = index_upgrade(l, err)) != 0) {
+		ledger_close(l, NULL);
+		return rc;
 	}
 	return 0;
 }
