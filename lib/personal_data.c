@@ -261,7 +261,7 @@ static bool postal_at(const struct text *t, size_t i)
 	return false;
 }
 
-/* The My Number check digit (the 12th) of the digits d, as the Cabinet Order defines it. */
+/* The 12th of the digits d is the check digit of an individual number (chobo(7) has the rule). */
 static bool my_number_check_digit_ok(const char d[12])
 {
 	unsigned sum = 0;
