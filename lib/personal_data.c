@@ -38,6 +38,11 @@ static size_t to_points(const char *s, size_t len, uint32_t *out)
 	size_t n = 0;
 	while (p < end) {
 		uint32_t c = *p;
+		if (c < 0x80) {
+			out[n++] = c;
+			p++;
+			continue;
+		}
 		int more = c < 0x80 ? 0 : c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : -1;
 		if (more < 0 || end - p <= more) {
 			out[n++] = 0xFFFD;
@@ -311,24 +316,85 @@ static bool my_number_at(const struct text *t, size_t i)
 	return my_number_check_digit_ok(d) && memcmp(d, "000000000000", 12) != 0 && !compact_time(d);
 }
 
-/* What the folded text looks like, or NULL. */
+/*
+ * What the folded text looks like, or NULL.  Only '@', '+', a digit that
+ * starts a number, or a postal mark can begin a match.
+ */
 static const char *text_find(const struct text *t)
 {
 	for (size_t i = 0; i < t->n; i++) {
-		if (mail_at(t, i))
-			return "a mail address";
-		if (jp_phone_at(t, i) || intl_phone_at(t, i))
-			return "a phone number";
-		if (postal_at(t, i))
+		uint32_t c = t->c[i];
+		if (c == '@') {
+			if (mail_at(t, i))
+				return "a mail address";
+		} else if (c == '+') {
+			if (intl_phone_at(t, i))
+				return "a phone number";
+		} else if (digit(c)) {
+			if (!starts_free(t, i))
+				continue;
+			if (jp_phone_at(t, i))
+				return "a phone number";
+			if (postal_at(t, i))
+				return "a postal code with an address";
+			if (my_number_at(t, i))
+				return "a resident number (My Number)";
+		} else if (postal_mark(c) && postal_at(t, i)) {
 			return "a postal code with an address";
-		if (my_number_at(t, i))
-			return "a resident number (My Number)";
+		}
 	}
 	return NULL;
 }
 
+/*
+ * A quick pass over the UTF-8 bytes that leaves most strings alone, and
+ * never one the matchers would find something in.  Without an '@' or '+'
+ * (ASCII or full-width) or a postal mark, only numbers are left: digits
+ * (ASCII or full-width) in a cluster that an ASCII character other than a
+ * separator (space - ( ) .) does not interrupt; non-ASCII characters may
+ * be dashes or spaces once folded, so they do not interrupt it either.  A
+ * phone number needs 10 digits in one cluster, a resident number 12, a
+ * postal code without a mark 7 and an address character, which is not
+ * ASCII.
+ */
+static bool may_match(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t digits = 0, most = 0;
+	bool ascii = true;
+	for (size_t k = 0; k < len; k++) {
+		unsigned char b = p[k];
+		if (b >= 'A' && b < 0x80) {  /* most bytes: letters and the punctuation after '@' */
+			digits = 0;
+		} else if (b >= '0' && b <= '9') {
+			if (++digits > most)
+				most = digits;
+		} else if (b == '@' || b == '+') {
+			return true;
+		} else if (b < 0x80) {
+			if (b != ' ' && b != '-' && b != '(' && b != ')' && b != '.')
+				digits = 0;
+		} else {
+			ascii = false;
+			if (b == 0xEF && k + 2 < len && p[k + 1] == 0xBC) {
+				unsigned char c = p[k + 2];  /* U+FF00 to U+FF3F */
+				if (c == 0x8B || c == 0xA0)  /* ＋ ＠ */
+					return true;
+				if (c >= 0x90 && c <= 0x99 && ++digits > most)  /* ０ to ９ */
+					most = digits;
+			} else if (b == 0xE3 && k + 2 < len && p[k + 1] == 0x80 &&
+				   (p[k + 2] == 0x92 || p[k + 2] == 0xB6 || p[k + 2] == 0xA0)) {
+				return true;  /* 〒 〶 〠 */
+			}
+		}
+	}
+	return most >= (ascii ? 10 : 7);
+}
+
 const char *personal_data_in_text(const char *s, size_t len)
 {
+	if (!may_match(s, len))
+		return NULL;
 	uint32_t *points = xmalloc((len ? len : 1) * sizeof *points);
 	struct text t = {points, to_points(s, len, points)};
 	const char *what = text_find(&t);
@@ -338,28 +404,39 @@ const char *personal_data_in_text(const char *s, size_t len)
 
 /* ---------------------------------------------------------- field names */
 
+/* A word and its length in bytes. */
+struct word {
+	const char *text;
+	size_t len;
+};
+#define WORD(s) {s, sizeof(s) - 1}
+
 /* Whole components of a field name (contact_name, shelterAddress, e-mail). */
-static const char *const field_words[] = {
-	"name", "names", "fullname", "firstname", "lastname", "surname", "kana", "furigana",
-	"address", "addr", "zip", "zipcode", "postcode", "postal",
-	"phone", "telephone", "tel", "telno", "mobile", "fax", "email", "mail",
-	"birth", "birthday", "birthdate", "dob", "mynumber",
-	NULL,
+static const struct word field_words[] = {
+	WORD("name"), WORD("names"), WORD("fullname"), WORD("firstname"), WORD("lastname"),
+	WORD("surname"), WORD("kana"), WORD("furigana"),
+	WORD("address"), WORD("addr"), WORD("zip"), WORD("zipcode"), WORD("postcode"), WORD("postal"),
+	WORD("phone"), WORD("telephone"), WORD("tel"), WORD("telno"), WORD("mobile"), WORD("fax"),
+	WORD("email"), WORD("mail"),
+	WORD("birth"), WORD("birthday"), WORD("birthdate"), WORD("dob"), WORD("mynumber"),
 };
 
 /* Japanese words, found anywhere in a field name. */
-static const char *const field_words_ja[] = {
-	"氏名", "名前", "フリガナ", "ふりがな", "住所", "郵便番号", "電話", "携帯", "メール",
-	"生年月日", "誕生日", "マイナンバー", "個人番号",
-	NULL,
+static const struct word field_words_ja[] = {
+	WORD("氏名"), WORD("名前"), WORD("フリガナ"), WORD("ふりがな"), WORD("住所"), WORD("郵便番号"),
+	WORD("電話"), WORD("携帯"), WORD("メール"), WORD("生年月日"), WORD("誕生日"),
+	WORD("マイナンバー"), WORD("個人番号"),
 };
 
-static bool word_is(const char *a, size_t alen, const char *word)
+#define COUNT(a) (sizeof(a) / sizeof *(a))
+
+/* The len bytes at a are word, ignoring the case of ASCII letters (word is lower case). */
+static bool word_is(const char *a, size_t len, const struct word *word)
 {
-	if (strlen(word) != alen)
+	if (len != word->len)
 		return false;
-	for (size_t k = 0; k < alen; k++)
-		if ((a[k] | 0x20) != word[k])
+	for (size_t k = 0; k < len; k++)
+		if ((a[k] | 0x20) != word->text[k])
 			return false;
 	return true;
 }
@@ -376,13 +453,15 @@ static bool is_upper(char c)
 
 const char *personal_data_field_word(const char *key, size_t len)
 {
-	for (size_t w = 0; field_words_ja[w]; w++) {
-		size_t wl = strlen(field_words_ja[w]);
-		for (size_t k = 0; k + wl <= len; k++)
-			if (memcmp(key + k, field_words_ja[w], wl) == 0)
-				return field_words_ja[w];
-	}
+	bool ascii = true;
+	for (size_t k = 0; k < len && ascii; k++)
+		ascii = (unsigned char)key[k] < 0x80;
+	for (size_t w = 0; !ascii && w < COUNT(field_words_ja); w++)
+		for (size_t k = 0; k + field_words_ja[w].len <= len; k++)
+			if (memcmp(key + k, field_words_ja[w].text, field_words_ja[w].len) == 0)
+				return field_words_ja[w].text;
 	/* Components: runs of ASCII letters, also split where a lower-case letter meets an upper-case one. */
+	static const struct word my = WORD("my"), number = WORD("number");
 	const char *prev = NULL;
 	size_t prev_len = 0;
 	size_t i = 0;
@@ -398,10 +477,10 @@ const char *personal_data_field_word(const char *key, size_t len)
 			i++;
 		const char *comp = key + start;
 		size_t clen = i - start;
-		for (size_t w = 0; field_words[w]; w++)
-			if (word_is(comp, clen, field_words[w]))
-				return field_words[w];
-		if (prev && word_is(prev, prev_len, "my") && word_is(comp, clen, "number"))
+		for (size_t w = 0; w < COUNT(field_words); w++)
+			if (word_is(comp, clen, &field_words[w]))
+				return field_words[w].text;
+		if (prev && word_is(prev, prev_len, &my) && word_is(comp, clen, &number))
 			return "my_number";  /* my_number, myNumber, MY-NUMBER */
 		prev = comp;
 		prev_len = clen;
@@ -435,8 +514,16 @@ static size_t decode(struct walk *w, size_t s)
 
 static const char *string_find(struct walk *w, size_t s)
 {
-	size_t len = decode(w, s);
-	struct text t = {w->points, to_points(w->bytes, len, w->points)};
+	const struct json_token *tok = &w->doc->tok[s];
+	const char *bytes = w->doc->text + tok->start;  /* without escapes, the text is the string */
+	size_t len = tok->end - tok->start;
+	if (tok->escaped) {
+		len = decode(w, s);
+		bytes = w->bytes;
+	}
+	if (!may_match(bytes, len))
+		return NULL;
+	struct text t = {w->points, to_points(bytes, len, w->points)};
 	return text_find(&t);
 }
 
@@ -555,11 +642,17 @@ bool personal_data_find(const struct json_doc *doc, size_t body, const struct en
 	struct walk w = {
 		.doc = doc, .type = t, .cap = longest + 1, .why = why, .whylen = whylen,
 	};
-	w.bytes = xmalloc(w.cap);
-	w.points = xmalloc(w.cap * sizeof *w.points);
+	/* Most bodies hold only short strings: no allocation for them. */
+	char small_bytes[512];
+	uint32_t small_points[512];
+	bool small = w.cap <= sizeof small_bytes;
+	w.bytes = small ? small_bytes : xmalloc(w.cap);
+	w.points = small ? small_points : xmalloc(w.cap * sizeof *w.points);
 	path_add(&w, "body");
 	bool found = walk_value(&w, body, true);
-	free(w.bytes);
-	free(w.points);
+	if (!small) {
+		free(w.bytes);
+		free(w.points);
+	}
 	return found;
 }

@@ -69,6 +69,12 @@ static const struct text_case found[] = {
 	{"1234 5678 9018", MYNUM},
 	{"番号: 123456789018 です", MYNUM},
 	{"１２３４５６７８９０１８", MYNUM},
+	/* At the edges of the quick pass that leaves most strings alone. */
+	{"東京都,100-0001", POSTAL},
+	{"taro＠example.jp", MAIL},
+	{"03ー1234ー5678", PHONE},
+	{"０３１２３４５６７８", PHONE},
+	{"call 03-1234-5678 now", PHONE},
 };
 
 /* Look-alikes that must not be read as personal data. */
@@ -91,7 +97,7 @@ static const char *const not_found[] = {
 	"300", "12,000円", "1,234,567", "120000000", "0.0312345678", "3.14159265358979",
 	"1.23456789018", "+10℃", "UTC+9", "+1234567",
 	"000000000000", "123456789012", "1234-5678-9012", "0120", "03-1234", "03-1234-567",
-	"01-23-45-67-89",
+	"01-23-45-67-89", "1234.5678 9018", "00000123 abcdefghijabcdefghij",
 	/* versions, handles, and mail-like text */
 	"1.2.3", "v2.10.0", "5.3.28", "libdb 5.3.28 (2013-09-09)", "@chobo", "chobo@node-1",
 	"pkg@1.2.3", "a @ b.example", "@example.jp", "meet@3pm.",
