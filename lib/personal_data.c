@@ -505,8 +505,7 @@ struct walk {
 /* The string at token s, decoded into w->bytes; its length. */
 static size_t decode(struct walk *w, size_t s)
 {
-	bool has_nul;
-	size_t len = jscan_string_bytes(w->doc, s, &has_nul);
+	size_t len = jscan_string_bytes(w->doc, s, NULL);
 	if (!jscan_string_copy(w->doc, s, w->bytes, w->cap))
 		abort();  /* cannot happen: w->cap has room for the longest string under the body */
 	return len;
@@ -544,9 +543,9 @@ static __attribute__((format(printf, 2, 3))) void path_add(struct walk *w, const
 }
 
 /*
- * Append ".key" for the key at token k (already decoded, len bytes, into
- * w->bytes): at most 48 bytes of it, cut at a character boundary, with
- * control characters shown as '?'.
+ * Append ".key" for the key decoded into w->bytes (len bytes): at most 48
+ * bytes of it, cut at a character boundary, with control characters shown
+ * as '?'.
  */
 static void path_add_key(struct walk *w, size_t len)
 {

@@ -19,8 +19,10 @@
 /*
  * Look through every key and string value under the object at token body
  * (nested objects and arrays included).  True when something looks like
- * personal data, with "PATH: looks like WHAT" in why; the top-level fields
- * that t->public_names lists are exempt from the field-name rule only.
+ * personal data, with the reason in why: where, as a path such as
+ * body.items[2].note, and what it looks like ("body.text: looks like a
+ * phone number").  The top-level fields that t->public_names lists (t may
+ * be NULL) are exempt from the field-name rule only.
  */
 bool personal_data_find(const struct json_doc *doc, size_t body, const struct entry_type *t,
 			char *why, size_t whylen);
