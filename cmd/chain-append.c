@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "jsonl.h"
+#include "append.h"
 #include "ledger.h"
 #include "util.h"
 
@@ -105,18 +106,20 @@ int main(int argc, char **argv)
 	uint64_t tree_size = 0;
 	char time[21];
 	store_expect_bytes(batch.used + batch.n * 128);
-	if ((rc = ledger_log_key(dir, &key)) != 0 || (rc = ledger_open(&l, dir, STORE_NORMAL)) != 0) {
+	struct chobo_error e;
+	if ((rc = cli_report(ledger_log_key(dir, &key, &e), &e)) != 0 ||
+	    (rc = cli_report(ledger_open(&l, dir, STORE_NORMAL, &e), &e)) != 0) {
 		note_signer_clear(&key);
 		cli_exit(rc);
 	}
-	if (strcmp(key.pub.name, l.origin) != 0) {
-		chobo_warn("%s/keys/node.key: a log key named %s, not %s", dir, key.pub.name, l.origin);
+	if (strcmp(key.pub.name, l.conf.origin) != 0) {
+		chobo_warn("%s/keys/node.key: a log key named %s, not %s", dir, key.pub.name, l.conf.origin);
 		rc = EX_CONFIG;
 	}
 	if (rc == 0)
-		rc = ledger_append(&l, &batch, &key, receipts, &tree_size, time);
+		rc = cli_report(ledger_append(&l, &batch, &key, NULL, receipts, &tree_size, time, &e), &e);
 	note_signer_clear(&key);
-	int crc = ledger_close(&l);
+	int crc = cli_report(ledger_close(&l, &e), &e);
 	if (rc == 0 && crc != 0)
 		chobo_warn("the batch was committed; the receipts follow");
 

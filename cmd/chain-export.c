@@ -28,7 +28,8 @@ static int load_held(const char *path, const char *dir, struct checkpoint *cp)
 		chobo_warn_errno("%s", path);
 		return EX_NOINPUT;
 	}
-	int rc = ledger_trust(dir, NULL, &trust);
+	struct chobo_error e;
+	int rc = cli_report(ledger_trust(dir, NULL, &trust, &e), &e);
 	if (rc == 0 && !checkpoint_verify(note, len, trust.keys, trust.n, cp, NULL, &why)) {
 		chobo_warn("%s: %s", path, why);
 		rc = EX_DATAERR;

@@ -63,15 +63,16 @@ int main(int argc, char **argv)
 	struct trust trust;
 	struct ledger l;
 	struct import_result res;
-	int rc = ledger_trust(dir, NULL, &trust);
+	struct chobo_error e;
+	int rc = cli_report(ledger_trust(dir, NULL, &trust, &e), &e);
 	if (rc != 0)
 		cli_exit(rc);
 	int crc = 0;
 	if ((rc = import_precheck(&trust, in, &res)) == 0) {
-		if ((rc = ledger_open(&l, dir, STORE_NORMAL)) != 0)
+		if ((rc = cli_report(ledger_open(&l, dir, STORE_NORMAL, &e), &e)) != 0)
 			cli_exit(rc);
 		rc = import_bundle(&l, &trust, in, &res);
-		crc = ledger_close(&l);
+		crc = cli_report(ledger_close(&l, &e), &e);
 	}
 	fclose(in);
 	trust_free(&trust);

@@ -53,7 +53,8 @@ int main(int argc, char **argv)
 		witness = witness_default;
 	}
 	struct note_verifier log_pub, witness_pub;
-	int rc = ledger_create(dir, origin, witness, encrypt, &log_pub, &witness_pub);
+	struct chobo_error e;
+	int rc = cli_report(ledger_create(dir, origin, witness, encrypt, &log_pub, &witness_pub, &e), &e);
 	free(witness_default);
 	if (rc != 0)
 		cli_exit(rc);

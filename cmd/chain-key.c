@@ -28,6 +28,7 @@ static int convert(const char *dir, const char *file, bool encrypt)
 {
 	char *path = path_join(dir, file);
 	struct note_signer key;
+	struct chobo_error e;
 	int rc = 0;
 	if (access(path, F_OK) != 0) {
 		chobo_warn_errno("%s", path);
@@ -35,9 +36,9 @@ static int convert(const char *dir, const char *file, bool encrypt)
 	} else if (key_is_encrypted(path) == encrypt) {
 		chobo_warn("%s: already %s", path, encrypt ? "encrypted" : "plain");
 		rc = EX_DATAERR;
-	} else if ((rc = key_load(path, &key)) == 0) {
+	} else if ((rc = cli_report(key_load(path, &key, &e), &e)) == 0) {
 		if (encrypt) {
-			rc = key_save_encrypted(path, &key);
+			rc = cli_report(key_save_encrypted(path, &key, &e), &e);
 		} else if (!key_save(path, &key)) {
 			chobo_warn_errno("%s", path);
 			rc = EX_CANTCREAT;

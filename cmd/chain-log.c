@@ -155,7 +155,8 @@ int main(int argc, char **argv)
 	size_t cur = 0;
 	while (rc == 0) {
 		struct ledger l;
-		if ((rc = ledger_open(&l, dir, STORE_NORMAL)) != 0)
+		struct chobo_error e;
+		if ((rc = cli_report(ledger_open(&l, dir, STORE_NORMAL, &e), &e)) != 0)
 			break;
 		if (first) {
 			if (store_log_each(l.store, collect_log, &logs) != STORE_OK) {
@@ -172,7 +173,7 @@ int main(int argc, char **argv)
 			if (logs.v[cur].next == UINT64_MAX)
 				cur++;
 		}
-		int crc = ledger_close(&l);
+		int crc = cli_report(ledger_close(&l, &e), &e);
 		if (rc == 0)
 			rc = crc;
 		/* Written with the ledger unlocked: a slow reader must not hold up writers. */

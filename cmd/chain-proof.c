@@ -9,6 +9,7 @@
 #include "checkpoint.h"
 #include "cli.h"
 #include "jsonl.h"
+#include "hash_reader.h"
 #include "ledger.h"
 #include "util.h"
 
@@ -226,11 +227,12 @@ int main(int argc, char **argv)
 
 	struct ledger l;
 	json_t *out = NULL;
-	int rc = ledger_open(&l, dir, STORE_NORMAL);
+	struct chobo_error e;
+	int rc = cli_report(ledger_open(&l, dir, STORE_NORMAL, &e), &e);
 	if (rc != 0)
 		cli_exit(rc);
 	rc = prove(&l, &q, &out);
-	int crc = ledger_close(&l);
+	int crc = cli_report(ledger_close(&l, &e), &e);
 	if (rc == 0)
 		rc = crc;
 	if (out && !jsonl_print(out))

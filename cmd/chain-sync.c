@@ -31,6 +31,7 @@
 #include "checkpoint.h"
 #include "cli.h"
 #include "jsonl.h"
+#include "hash_reader.h"
 #include "ledger.h"
 #include "replicate.h"
 #include "util.h"
@@ -77,12 +78,13 @@ static int collect_head(void *ctx, uint32_t id, const char *origin, uint64_t siz
 static int serve_heads(const char *dir)
 {
 	struct ledger l;
-	int rc = ledger_open(&l, dir, STORE_NORMAL);
+	struct chobo_error e;
+	int rc = cli_report(ledger_open(&l, dir, STORE_NORMAL, &e), &e);
 	if (rc != 0)
 		return rc;
 	struct heads h = {json_array(), l.store};
 	rc = store_log_each(l.store, collect_head, &h) == STORE_OK ? 0 : EX_IOERR;
-	int crc = ledger_close(&l);
+	int crc = cli_report(ledger_close(&l, &e), &e);
 	size_t i;
 	json_t *v;
 	json_array_foreach(h.out, i, v)
@@ -117,7 +119,8 @@ static int serve_cosign(const char *dir)
 	}
 	struct trust trust;
 	struct ledger l;
-	if ((rc = ledger_trust(dir, NULL, &trust)) != 0 || (rc = ledger_open(&l, dir, STORE_NORMAL)) != 0) {
+	struct chobo_error e;
+	if ((rc = cli_report(ledger_trust(dir, NULL, &trust, &e), &e)) != 0 || (rc = cli_report(ledger_open(&l, dir, STORE_NORMAL, &e), &e)) != 0) {
 		json_decref(todo);
 		return rc;
 	}
@@ -144,7 +147,7 @@ static int serve_cosign(const char *dir)
 	}
 	if (rc == 0 && store_commit(l.store) != STORE_OK)
 		rc = EX_IOERR;
-	int crc = ledger_close(&l);
+	int crc = cli_report(ledger_close(&l, &e), &e);
 	trust_free(&trust);
 	json_array_foreach(results, i, v)
 		if (rc == 0)
@@ -307,7 +310,8 @@ static bool trusted_log(const struct trust *trust, const char *origin)
 static int held_state(const char *dir, const char *origin, uint64_t at, uint64_t *size, char hex[65])
 {
 	struct ledger l;
-	int rc = ledger_open(&l, dir, STORE_NORMAL);
+	struct chobo_error e;
+	int rc = cli_report(ledger_open(&l, dir, STORE_NORMAL, &e), &e);
 	if (rc != 0)
 		return rc;
 	uint32_t id;
@@ -321,7 +325,7 @@ static int held_state(const char *dir, const char *origin, uint64_t at, uint64_t
 			rc = EX_IOERR;
 	}
 	hex32(hex, root);
-	int crc = ledger_close(&l);
+	int crc = cli_report(ledger_close(&l, &e), &e);
 	return rc ? rc : crc;
 }
 
@@ -367,16 +371,17 @@ static void fetch_log(const char *dir, const struct trust *trust, struct peer_st
 	}
 	rewind(bundle);
 	struct ledger l;
+	struct chobo_error e;
 	struct import_result res;
 	int rc = import_precheck(trust, bundle, &res);
 	if (rc == 0) {
-		if (ledger_open(&l, dir, STORE_NORMAL) != 0) {
+		if (cli_report(ledger_open(&l, dir, STORE_NORMAL, &e), &e) != 0) {
 			ps->error = "cannot open the local ledger";
 			fclose(bundle);
 			return;
 		}
 		rc = import_bundle(&l, trust, bundle, &res);
-		ledger_close(&l);
+		cli_report(ledger_close(&l, &e), &e);
 	}
 	fclose(bundle);
 	if (rc == 0) {
@@ -421,12 +426,13 @@ static void cosign_and_send(const char *dir, const char *own, const struct trust
 			    const struct note_signer *witness, struct peer_state *ps, unsigned timeout)
 {
 	struct ledger l;
+	struct chobo_error e;
 	int64_t now;
 	if (!chobo_now(&now) || now < 0) {
 		ps->error = "CHOBO_NOW is not an RFC 3339 time: no cosignatures made";
 		return;
 	}
-	if (ledger_open(&l, dir, STORE_NORMAL) != 0) {
+	if (cli_report(ledger_open(&l, dir, STORE_NORMAL, &e), &e) != 0) {
 		ps->error = "cannot open the local ledger to cosign";
 		return;
 	}
@@ -468,7 +474,7 @@ static void cosign_and_send(const char *dir, const char *own, const struct trust
 		if (store_commit(l.store) != STORE_OK)
 			ps->error = "cannot store our cosignatures";
 	}
-	ledger_close(&l);
+	cli_report(ledger_close(&l, &e), &e);
 	if (!req)
 		return;
 	if (ps->cosigned > 0 && !ps->error) {
@@ -605,23 +611,24 @@ int main(int argc, char **argv)
 
 	/* The configuration, read with the ledger open only for a moment. */
 	struct ledger l;
-	int rc = ledger_open(&l, dir, STORE_NORMAL);
+	struct chobo_error e;
+	int rc = cli_report(ledger_open(&l, dir, STORE_NORMAL, &e), &e);
 	if (rc != 0)
 		cli_exit(rc);
-	size_t npeers = l.npeers;
+	size_t npeers = l.conf.npeers;
 	struct peer *peers = xcalloc(npeers ? npeers : 1, sizeof *peers);
 	for (size_t i = 0; i < npeers; i++) {
-		peers[i].name = xstrdup(l.peers[i].name);
-		peers[i].destination = xstrdup(l.peers[i].destination);
+		peers[i].name = xstrdup(l.conf.peers[i].name);
+		peers[i].destination = xstrdup(l.conf.peers[i].destination);
 	}
-	char *own = xstrdup(l.origin);
-	ledger_close(&l);
+	char *own = xstrdup(l.conf.origin);
+	cli_report(ledger_close(&l, &e), &e);
 	/* Loaded once, with the ledger unlocked: an encrypted key takes a while to open. */
 	struct note_signer witness;
-	if ((rc = ledger_witness_key(dir, &witness)) != 0)
+	if ((rc = cli_report(ledger_witness_key(dir, &witness, &e), &e)) != 0)
 		cli_exit(rc);
 	struct trust trust;
-	if ((rc = ledger_trust(dir, NULL, &trust)) != 0)
+	if ((rc = cli_report(ledger_trust(dir, NULL, &trust, &e), &e)) != 0)
 		cli_exit(rc);
 
 	bool known = !only;

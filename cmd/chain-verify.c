@@ -18,13 +18,16 @@
 #include "bundle.h"
 #include "checkpoint.h"
 #include "cli.h"
+#include "entry_index.h"
 #include "jsonl.h"
 #include "ledger.h"
+#include "service.h"
+#include "view.h"
 #include "util.h"
 
 static const char usage[] =
 	"usage: chain-verify [-q] [--trust FILE] [--against CHECKPOINT] [--quorum K] [--index]\n"
-	"                    [-L DIR | DIR | BUNDLE]\n"
+	"                    [--views] [-L DIR | DIR | BUNDLE]\n"
 	"Audit a ledger (default: $CHOBO_LEDGER, else ./ledger) or a bundle; print one JSON report.\n"
 	"Exit 0 when valid, 1 when invalid, other codes for errors.\n";
 
@@ -225,6 +228,10 @@ static int collect_fork(void *ctx, uint32_t log, const char *ours, size_t olen, 
 	return 0;
 }
 
+/* --views: rebuild every view from the logs and compare it with the stored one. */
+static bool check_views;
+static uint64_t views_checked;
+
 /* Fork evidence this ledger holds: pairs of signed checkpoints of other logs (JSON array). */
 static json_t *fork_evidence;
 
@@ -233,10 +240,11 @@ static int verify_ledger(struct audit *a, const char *dir)
 {
 	struct ledger l;
 	struct log_list logs = {0};
-	int rc = ledger_open(&l, dir, STORE_AUDIT);
+	struct chobo_error e;
+	int rc = cli_report(ledger_open(&l, dir, STORE_AUDIT, &e), &e);
 	if (rc == EX_DATAERR) {
 		/* A database file that cannot even be opened is a finding, not an error. */
-		audit_problem(a, "", "ledger", 0, "damaged database: %s", ledger_open_error);
+		audit_problem(a, "", "ledger", 0, "damaged database: %s", e.msg);
 		return 0;
 	}
 	if (rc != 0)
@@ -260,13 +268,32 @@ static int verify_ledger(struct audit *a, const char *dir)
 				      (unsigned long long)indexed, (unsigned long long)a->entries);
 		}
 	}
+	/* The entry indexes by type and key, rebuilt from the entries. */
+	if (rc == 0 && !a->p.found && a->check_index) {
+		int irc = entry_index_check(l.store, &e);
+		if (irc == EXIT_INVALID)
+			audit_problem(a, "", "index", 0, "%s", e.msg);
+		else if (irc != 0)
+			rc = cli_report(irc, &e);
+	}
+	/* Every service's views, rebuilt from the logs. */
+	for (const struct service *const *s = service_list(); rc == 0 && check_views && *s; s++)
+		for (const struct view_spec *const *v = (*s)->views; rc == 0 && v && *v && !a->p.found; v++) {
+			int vrc = view_check(&l, *v, &e);
+			if (vrc == EXIT_INVALID)
+				audit_problem(a, "", "view", 0, "%s", e.msg);
+			else if (vrc != 0)
+				rc = cli_report(vrc, &e);
+			else
+				views_checked++;
+		}
 	struct forks f = {json_array(), &logs};
 	if (rc == 0 && store_fork_each(l.store, collect_fork, &f) != STORE_OK) {
 		chobo_warn("%s: %s", dir, store_error(l.store));
 		rc = EX_IOERR;
 	}
 	fork_evidence = f.list;
-	int crc = ledger_close(&l);
+	int crc = cli_report(ledger_close(&l, &e), &e);
 	for (size_t i = 0; i < logs.n; i++)
 		free(logs.v[i].origin);
 	free(logs.v);
@@ -300,6 +327,7 @@ int main(int argc, char **argv)
 		{"against", required_argument, NULL, 'a'},
 		{"quorum", required_argument, NULL, 'Q'},
 		{"index", no_argument, NULL, 'I'},
+		{"views", no_argument, NULL, 'W'},
 		CLI_COMMON_OPTIONS,
 		{NULL, 0, NULL, 0},
 	};
@@ -319,6 +347,8 @@ int main(int argc, char **argv)
 			against_file = optarg;
 		else if (opt == 'I')
 			check_index = true;
+		else if (opt == 'W')
+			check_views = true;
 		else if (opt == 'Q')
 			quorum = (unsigned)cli_u64("--quorum", optarg);
 	}
@@ -340,7 +370,8 @@ int main(int argc, char **argv)
 	struct checkpoint against;
 	struct audit a = {.trust = &trust, .progress = isatty(2) && !chobo_quiet, .quorum = quorum,
 			  .check_index = check_index};
-	int rc = ledger_trust(dir, trust_file, &trust);
+	struct chobo_error e;
+	int rc = cli_report(ledger_trust(dir, trust_file, &trust, &e), &e);
 	if (rc == 0 && trust.n == 0) {
 		chobo_warn("no trusted keys (give --trust FILE)");
 		rc = EX_CONFIG;
@@ -370,6 +401,8 @@ int main(int argc, char **argv)
 				   "trust", trust_file ? trust_file : "trust/");
 	if (bundle)
 		json_object_set_new(report, "complete", json_boolean(complete));
+	if (check_views && !bundle)
+		json_object_set_new(report, "views", json_integer((json_int_t)views_checked));
 	if (fork_evidence && json_array_size(fork_evidence) > 0) {
 		json_object_set_new(report, "forks", fork_evidence);
 		chobo_info("this ledger holds evidence of %zu fork(s) of other nodes' logs",

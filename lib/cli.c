@@ -60,3 +60,10 @@ unsigned long long cli_u64(const char *opt, const char *value)
 		chobo_die(EX_USAGE, "%s: expected a non-negative integer, got \"%s\"", opt, value);
 	return v;
 }
+
+int cli_report(int rc, const struct chobo_error *err)
+{
+	if (rc != 0)
+		chobo_warn("%s", err->msg[0] ? err->msg : "failed without a reason (a bug)");
+	return rc;
+}

@@ -4,6 +4,8 @@
 
 #include <getopt.h>
 
+#include "util.h"
+
 /* Long options every program accepts, to append to a program's own table. */
 #define CLI_COMMON_OPTIONS \
 	{"help", no_argument, NULL, 'h'}, \
@@ -22,6 +24,8 @@ int cli_common_option(int opt, const char *usage);
 void cli_usage_error(const char *usage) __attribute__((noreturn));
 /* Flush stdout and exit with code, or EX_IOERR if output failed. */
 void cli_exit(int code) __attribute__((noreturn));
+/* Print err's reason when rc is not 0 (a library call's result); returns rc. */
+int cli_report(int rc, const struct chobo_error *err);
 /* Parse a non-negative integer option value or exit with a usage error. */
 unsigned long long cli_u64(const char *opt, const char *value);
 

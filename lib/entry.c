@@ -6,14 +6,12 @@
 
 #include "entry.h"
 #include "personal_data.h"
+#include "service.h"
 #include "util.h"
 
 const struct entry_type *entry_type_find(const char *name)
 {
-	for (const struct entry_type *t = entry_types(); t->name; t++)
-		if (strcmp(t->name, name) == 0)
-			return t;
-	return NULL;
+	return service_entry_type(name);
 }
 
 static bool lower_hex64(const struct json_doc *doc, size_t t)

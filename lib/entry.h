@@ -23,6 +23,7 @@ struct field_spec {
 	enum field_kind kind;
 	bool required;
 	size_t max_len;   /* FIELD_STRING only */
+	bool indexed;     /* entries are found by this field's value (entry_index.h) */
 };
 
 /* An entry type: its name, its body's fields, and an optional extra rule. */
@@ -40,10 +41,8 @@ struct entry_type {
 	const char *const *public_names;
 };
 
-/* The registered type called name, or NULL. */
+/* The registered type called name (see service.h), or NULL. */
 const struct entry_type *entry_type_find(const char *name);
-/* All registered types, terminated by a NULL name. */
-const struct entry_type *entry_types(void);
 
 /* Check the body at token body of doc against its type's schema; false with a reason in err. */
 bool entry_body_check(const struct entry_type *t, const struct json_doc *doc, size_t body,

@@ -35,42 +35,39 @@ bool key_save(const char *path, const struct note_signer *s)
 #define KEY_FILE_MAX 1024
 #define PASSPHRASE_MAX 1024
 
-/* Read a small secret file into a guarded buffer, refusing loose permissions; NULL after printing why. */
-static char *read_secret(const char *path, int fd, size_t *len, int *rc, bool check_mode)
+/* Read a small secret file into a guarded buffer, refusing loose permissions; NULL with *rc and err set. */
+static char *read_secret(const char *path, int fd, size_t *len, int *rc, bool check_mode,
+			 struct chobo_error *err)
 {
 	struct stat sb;
 	if (fstat(fd, &sb) != 0) {
-		chobo_warn_errno("%s", path);
-		*rc = EX_IOERR;
+		*rc = chobo_fail_errno(err, EX_IOERR, "%s", path);
 		return NULL;
 	}
 	if (check_mode && (!S_ISREG(sb.st_mode) || (sb.st_mode & 077) != 0)) {
-		chobo_warn("%s: a secret must be a regular file that only its owner can read "
+		*rc = chobo_fail(err, EX_NOPERM, "%s: a secret must be a regular file that only its owner can read "
 			   "(chmod 600 %s)", path, path);
-		*rc = EX_NOPERM;
 		return NULL;
 	}
 	char *buf = sodium_malloc(KEY_FILE_MAX + 1);
 	if (!buf)
-		chobo_die(EX_OSERR, "out of memory");
+		xalloc_failed();
 	size_t used = 0;
 	for (;;) {
 		ssize_t n = read(fd, buf + used, KEY_FILE_MAX - used);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			chobo_warn_errno("%s", path);
+			*rc = chobo_fail_errno(err, EX_IOERR, "%s", path);
 			sodium_free(buf);
-			*rc = EX_IOERR;
 			return NULL;
 		}
 		if (n == 0)
 			break;
 		used += (size_t)n;
 		if (used == KEY_FILE_MAX) {
-			chobo_warn("%s: too large for a secret", path);
+			*rc = chobo_fail(err, EX_CONFIG, "%s: too large for a secret", path);
 			sodium_free(buf);
-			*rc = EX_CONFIG;
 			return NULL;
 		}
 	}
@@ -82,8 +79,8 @@ static char *read_secret(const char *path, int fd, size_t *len, int *rc, bool ch
 /*
  * The passphrase from CHOBO_PASSPHRASE_FD (a descriptor, read once and
  * closed) or CHOBO_PASSPHRASE_FILE, kept in guarded memory for the rest of
- * the process so that every key it opens uses the same one; NULL after
- * printing why.
+ * the process so that every key it opens uses the same one; NULL with *rc
+ * and err set.
  */
 static char *passphrase;
 static size_t passphrase_len;
@@ -94,7 +91,7 @@ static void forget_passphrase(void)
 	passphrase = NULL;
 }
 
-static const char *read_passphrase(size_t *len, int *rc)
+static const char *read_passphrase(size_t *len, int *rc, struct chobo_error *err)
 {
 	const char *fdtext = getenv("CHOBO_PASSPHRASE_FD"), *file = getenv("CHOBO_PASSPHRASE_FILE");
 	uint64_t fdnum;
@@ -105,24 +102,21 @@ static const char *read_passphrase(size_t *len, int *rc)
 	}
 	if (fdtext && *fdtext) {
 		if (!parse_u64(fdtext, &fdnum) || fdnum > 1024) {
-			chobo_warn("CHOBO_PASSPHRASE_FD=%s is not a file descriptor", fdtext);
-			*rc = EX_USAGE;
+			*rc = chobo_fail(err, EX_USAGE, "CHOBO_PASSPHRASE_FD=%s is not a file descriptor", fdtext);
 			return NULL;
 		}
-		buf = read_secret("CHOBO_PASSPHRASE_FD", (int)fdnum, len, rc, false);
+		buf = read_secret("CHOBO_PASSPHRASE_FD", (int)fdnum, len, rc, false, err);
 		close((int)fdnum);
 	} else if (file && *file) {
 		int fd = open(file, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
-			chobo_warn_errno("%s", file);
-			*rc = EX_NOINPUT;
+			*rc = chobo_fail_errno(err, EX_NOINPUT, "%s", file);
 			return NULL;
 		}
-		buf = read_secret(file, fd, len, rc, true);
+		buf = read_secret(file, fd, len, rc, true, err);
 		close(fd);
 	} else {
-		chobo_warn("a passphrase is needed: give it with CHOBO_PASSPHRASE_FILE or CHOBO_PASSPHRASE_FD");
-		*rc = EX_CONFIG;
+		*rc = chobo_fail(err, EX_CONFIG, "a passphrase is needed: give it with CHOBO_PASSPHRASE_FILE or CHOBO_PASSPHRASE_FD");
 		return NULL;
 	}
 	if (!buf)
@@ -131,9 +125,8 @@ static const char *read_passphrase(size_t *len, int *rc)
 	if (*len > 0 && buf[*len - 1] == '\n')
 		buf[--*len] = '\0';
 	if (*len == 0) {
-		chobo_warn("the passphrase is empty");
+		*rc = chobo_fail(err, EX_CONFIG, "the passphrase is empty");
 		sodium_free(buf);
-		*rc = EX_CONFIG;
 		return NULL;
 	}
 	passphrase = buf;
@@ -142,11 +135,11 @@ static const char *read_passphrase(size_t *len, int *rc)
 	return passphrase;
 }
 
-int key_save_encrypted(const char *path, const struct note_signer *s)
+int key_save_encrypted(const char *path, const struct note_signer *s, struct chobo_error *err)
 {
 	int rc = 0;
 	size_t plen;
-	const char *pass = read_passphrase(&plen, &rc);
+	const char *pass = read_passphrase(&plen, &rc, err);
 	if (!pass)
 		return rc;
 	enum { SALT = crypto_pwhash_SALTBYTES, NONCE = crypto_secretbox_NONCEBYTES };
@@ -158,15 +151,14 @@ int key_save_encrypted(const char *path, const struct note_signer *s)
 	uint8_t *blob = xmalloc(blen);
 	uint8_t *key = sodium_malloc(crypto_secretbox_KEYBYTES);
 	if (!key)
-		chobo_die(EX_OSERR, "out of memory");
+		xalloc_failed();
 	randombytes_buf(blob, SALT);
 	put_be64(blob + SALT, ops);
 	put_be64(blob + SALT + 8, mem);
 	randombytes_buf(blob + SALT + 16, NONCE);
 	if (crypto_pwhash(key, crypto_secretbox_KEYBYTES, pass, plen, blob, ops, mem,
 			  crypto_pwhash_ALG_ARGON2ID13) != 0) {
-		chobo_warn("not enough memory to derive the key from the passphrase");
-		rc = EX_OSERR;
+		rc = chobo_fail(err, EX_OSERR, "not enough memory to derive the key from the passphrase");
 	} else {
 		crypto_secretbox_easy(blob + SALT + 16 + NONCE, (const uint8_t *)plain, mlen,
 				      blob + SALT + 16, key);
@@ -175,8 +167,7 @@ int key_save_encrypted(const char *path, const struct note_signer *s)
 		char *text = xmalloc(n);
 		snprintf(text, n, "%s%s\n", ENCRYPTED_PREFIX, b64);
 		if (!write_file_atomic(path, text, strlen(text), 0600)) {
-			chobo_warn_errno("%s", path);
-			rc = EX_CANTCREAT;
+			rc = chobo_fail_errno(err, EX_CANTCREAT, "%s", path);
 		}
 		free(text);
 		free(b64);
@@ -188,8 +179,8 @@ int key_save_encrypted(const char *path, const struct note_signer *s)
 	return rc;
 }
 
-/* Decrypt an encrypted key file's text into a guarded buffer holding PRIVATE+KEY+...; NULL after printing why. */
-static char *decrypt_key(const char *path, const char *text, int *rc)
+/* Decrypt an encrypted key file's text into a guarded buffer holding PRIVATE+KEY+...; NULL with *rc and err set. */
+static char *decrypt_key(const char *path, const char *text, int *rc, struct chobo_error *err)
 {
 	enum { SALT = crypto_pwhash_SALTBYTES, NONCE = crypto_secretbox_NONCEBYTES };
 	const char *b64 = text + strlen(ENCRYPTED_PREFIX);
@@ -197,35 +188,32 @@ static char *decrypt_key(const char *path, const char *text, int *rc)
 	uint8_t blob[KEY_FILE_MAX];
 	long blen = b64_decode(b64, b64len, blob, sizeof blob);
 	if (blen < (long)(SALT + 16 + NONCE + crypto_secretbox_MACBYTES + 1)) {
-		chobo_warn("%s: malformed encrypted key", path);
-		*rc = EX_CONFIG;
+		*rc = chobo_fail(err, EX_CONFIG, "%s: malformed encrypted key", path);
 		return NULL;
 	}
 	uint64_t ops = get_be64(blob + SALT), mem = get_be64(blob + SALT + 8);
 	/* Costs are read from the file: bound them so that a crafted file cannot stall us. */
 	if (ops < crypto_pwhash_OPSLIMIT_MIN || ops > 16 || mem < crypto_pwhash_MEMLIMIT_MIN ||
 	    mem > (UINT64_C(1) << 30)) {
-		chobo_warn("%s: encrypted key with unreasonable Argon2id costs", path);
-		*rc = EX_CONFIG;
+		*rc = chobo_fail(err, EX_CONFIG, "%s: encrypted key with unreasonable Argon2id costs", path);
 		return NULL;
 	}
 	size_t plen, mlen = (size_t)blen - SALT - 16 - NONCE - crypto_secretbox_MACBYTES;
-	const char *pass = read_passphrase(&plen, rc);
+	const char *pass = read_passphrase(&plen, rc, err);
 	if (!pass)
 		return NULL;
 	uint8_t *key = sodium_malloc(crypto_secretbox_KEYBYTES);
 	char *plain = sodium_malloc(mlen + 1);
 	if (!key || !plain)
-		chobo_die(EX_OSERR, "out of memory");
+		xalloc_failed();
 	bool ok = crypto_pwhash(key, crypto_secretbox_KEYBYTES, pass, plen, blob, ops, (size_t)mem,
 				crypto_pwhash_ALG_ARGON2ID13) == 0 &&
 		  crypto_secretbox_open_easy((uint8_t *)plain, blob + SALT + 16 + NONCE,
 					     (size_t)blen - SALT - 16 - NONCE, blob + SALT + 16, key) == 0;
 	sodium_free(key);
 	if (!ok) {
-		chobo_warn("%s: wrong passphrase, or the encrypted key is damaged", path);
+		*rc = chobo_fail(err, EX_NOPERM, "%s: wrong passphrase, or the encrypted key is damaged", path);
 		sodium_free(plain);
-		*rc = EX_NOPERM;
 		return NULL;
 	}
 	plain[mlen] = '\0';
@@ -243,21 +231,20 @@ bool key_is_encrypted(const char *path)
 	return n == (ssize_t)sizeof head - 1 && memcmp(head, ENCRYPTED_PREFIX, sizeof head - 1) == 0;
 }
 
-int key_load(const char *path, struct note_signer *out)
+int key_load(const char *path, struct note_signer *out, struct chobo_error *err)
 {
 	int rc = 0;
 	size_t len;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
-		chobo_warn_errno("%s", path);
-		return errno == ENOENT ? EX_NOINPUT : EX_NOPERM;
+		return chobo_fail_errno(err, errno == ENOENT ? EX_NOINPUT : EX_NOPERM, "%s", path);
 	}
-	char *text = read_secret(path, fd, &len, &rc, true);
+	char *text = read_secret(path, fd, &len, &rc, true, err);
 	close(fd);
 	if (!text)
 		return rc;
 	if (strncmp(text, ENCRYPTED_PREFIX, strlen(ENCRYPTED_PREFIX)) == 0) {
-		char *plain = decrypt_key(path, text, &rc);
+		char *plain = decrypt_key(path, text, &rc, err);
 		sodium_free(text);
 		if (!plain)
 			return rc;
@@ -270,19 +257,17 @@ int key_load(const char *path, struct note_signer *out)
 	sodium_free(text);
 	if (!ok) {
 		note_signer_clear(out);
-		chobo_warn("%s: %s", path, why);
-		return EX_CONFIG;
+		return chobo_fail(err, EX_CONFIG, "%s: %s", path, why);
 	}
 	return 0;
 }
 
-int trust_load_file(struct trust *t, const char *path)
+int trust_load_file(struct trust *t, const char *path, struct chobo_error *err)
 {
 	size_t len;
 	char *text = read_file(path, 1 << 20, &len);
 	if (!text) {
-		chobo_warn_errno("%s", path);
-		return EX_NOINPUT;
+		return chobo_fail_errno(err, EX_NOINPUT, "%s", path);
 	}
 	unsigned long lineno = 0;
 	int rc = 0;
@@ -300,8 +285,7 @@ int trust_load_file(struct trust *t, const char *path)
 		struct note_verifier v;
 		const char *why;
 		if (!note_vkey_parse(line, &v, &why)) {
-			chobo_warn("%s:%lu: %s", path, lineno, why);
-			rc = EX_CONFIG;
+			rc = chobo_fail(err, EX_CONFIG, "%s:%lu: %s", path, lineno, why);
 			break;
 		}
 		t->keys = xrealloc(t->keys, (t->n + 1) * sizeof *t->keys);
@@ -321,20 +305,19 @@ static int visible(const struct dirent *d)
 	return d->d_name[0] != '.';
 }
 
-int trust_load_dir(struct trust *t, const char *dir)
+int trust_load_dir(struct trust *t, const char *dir, struct chobo_error *err)
 {
 	struct dirent **names;
 	int n = scandir(dir, &names, visible, name_order);
 	if (n < 0) {
-		chobo_warn_errno("%s", dir);
-		return EX_NOINPUT;
+		return chobo_fail_errno(err, EX_NOINPUT, "%s", dir);
 	}
 	int rc = 0;
 	for (int i = 0; i < n; i++) {
 		char *path = path_join(dir, names[i]->d_name);
 		struct stat sb;
 		if (rc == 0 && stat(path, &sb) == 0 && S_ISREG(sb.st_mode))
-			rc = trust_load_file(t, path);
+			rc = trust_load_file(t, path, err);
 		free(path);
 		free(names[i]);
 	}

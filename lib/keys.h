@@ -6,22 +6,23 @@
 #include <stddef.h>
 
 #include "note.h"
+#include "util.h"
 
 /* Write a secret key file (mode 0600, atomically); false with errno on error. */
 bool key_save(const char *path, const struct note_signer *s);
 /*
  * Write a secret key file encrypted with the passphrase from
  * CHOBO_PASSPHRASE_FD or CHOBO_PASSPHRASE_FILE (Argon2id, then XSalsa20-Poly1305);
- * 0 or an exit code after printing why.
+ * 0 or an exit code with err.
  */
-int key_save_encrypted(const char *path, const struct note_signer *s);
+int key_save_encrypted(const char *path, const struct note_signer *s, struct chobo_error *err);
 /*
  * Load a secret key file, plain (PRIVATE+KEY+...) or encrypted (then the
  * passphrase comes as for key_save_encrypted); refuses a file readable or
  * writable by group or others.  The key is locked in memory until
- * note_signer_clear().  Returns 0, or an exit code after printing why.
+ * note_signer_clear().  Returns 0, or an exit code with err.
  */
-int key_load(const char *path, struct note_signer *out);
+int key_load(const char *path, struct note_signer *out, struct chobo_error *err);
 /* True when the key file at path is encrypted (false also when it cannot be read). */
 bool key_is_encrypted(const char *path);
 
@@ -31,10 +32,10 @@ struct trust {
 	size_t n;
 };
 
-/* Add the vkeys in a file (one per line, '#' comments) to t; 0 or an exit code after printing why. */
-int trust_load_file(struct trust *t, const char *path);
-/* Add the vkeys of every file in directory dir; 0 or an exit code. */
-int trust_load_dir(struct trust *t, const char *dir);
+/* Add the vkeys in a file (one per line, '#' comments) to t; 0 or an exit code with err. */
+int trust_load_file(struct trust *t, const char *path, struct chobo_error *err);
+/* Add the vkeys of every file in directory dir; 0 or an exit code with err. */
+int trust_load_dir(struct trust *t, const char *dir, struct chobo_error *err);
 /* Free a trust set. */
 void trust_free(struct trust *t);
 

@@ -16,6 +16,9 @@
 
 #include "audit.h"
 #include "bundle.h"
+#include "entry_index.h"
+#include "hash_reader.h"
+#include "view.h"
 #include "replicate.h"
 #include "util.h"
 
@@ -168,10 +171,15 @@ int export_bundle_spooled(const char *dir, const struct selection *sel, FILE *ou
 		return EX_CANTCREAT;
 	}
 	struct ledger l;
-	int rc = ledger_open(&l, dir, STORE_NORMAL);
+	struct chobo_error e;
+	int rc = ledger_open(&l, dir, STORE_NORMAL, &e);
+	if (rc != 0)
+		chobo_warn("%s", e.msg);
 	if (rc == 0) {
 		rc = export_bundle(&l, tmp, sel);
-		int crc = ledger_close(&l);
+		int crc = ledger_close(&l, &e);
+		if (crc != 0)
+			chobo_warn("%s", e.msg);
 		if (rc == 0)
 			rc = crc;
 	}
@@ -228,6 +236,7 @@ struct import {
 	char *fork_ours, *fork_theirs;
 	char fork_origin[NOTE_MAX_NAME + 1];
 	uint64_t fork_size;
+	struct json_doc doc;    /* scratch for indexing stored entries */
 };
 
 static int section_end(struct import *im, struct section *s)
@@ -283,7 +292,7 @@ static int on_log(struct import *im, struct section *s, const uint8_t *p, size_t
 	memcpy(s->origin, p, len);
 	if (!checkpoint_origin_valid(s->origin))
 		return audit_problem(&im->a, "", "bundle", 0, "log record names an invalid origin");
-	if (strcmp(s->origin, im->l->origin) == 0)
+	if (strcmp(s->origin, im->l->conf.origin) == 0)
 		return audit_problem(&im->a, s->origin, "log", 0,
 				     "the bundle carries this node's own log, which only this node writes");
 	int rc = store_log_find(st, s->origin, &s->id, &s->held);
@@ -342,6 +351,14 @@ static int on_entry(struct import *im, struct section *s, const uint8_t *p, size
 	    store_leaf_put(st, leaf, s->id, index) != STORE_OK ||
 	    (n > 0 && store_hashes_put(st, s->id, index, &formed[0][0], (size_t)n) != STORE_OK))
 		return audit_problem(&im->a, s->origin, "log", index, "storage error: %s", store_error(st));
+	/* audit_entry accepted it: it parses, and the indexes take its type, time and keys. */
+	struct entry_view v;
+	struct chobo_error e;
+	char why[256];
+	if (!entry_parse((const char *)p, len, s->origin, index, &im->doc, &v, why, sizeof why))
+		return audit_problem(&im->a, s->origin, "entry", index, "%s", why);
+	if (entry_index_add(st, &im->doc, &v, s->id, &e) != 0)
+		return audit_problem(&im->a, s->origin, "log", index, "%s", e.msg);
 	s->added_entries++;
 	return 0;
 }
@@ -457,9 +474,17 @@ int import_bundle(struct ledger *l, const struct trust *trust, FILE *in, struct 
 			}
 			rc = EXIT_FORK;
 		}
-	} else if (store_commit(l->store) != STORE_OK) {
-		chobo_warn("%s: nothing was imported", store_error(l->store));
-		rc = EX_IOERR;
+	} else {
+		/* The views take the new entries in the same transaction. */
+		struct chobo_error e;
+		if (views_update(l, &e) != 0) {
+			store_abort(l->store);
+			chobo_warn("%s: nothing was imported", e.msg);
+			rc = EX_IOERR;
+		} else if (store_commit(l->store) != STORE_OK) {
+			chobo_warn("%s: nothing was imported", store_error(l->store));
+			rc = EX_IOERR;
+		}
 	}
 	bundle_reader_close(r);
 	if (im.a.p.found)
@@ -467,6 +492,7 @@ int import_bundle(struct ledger *l, const struct trust *trust, FILE *in, struct 
 			 im.a.p.log[0] ? ": " : "", im.a.p.where, (unsigned long long)im.a.p.at,
 			 im.a.p.reason);
 	audit_free(&im.a);
+	json_doc_free(&im.doc);
 	res->summary = im.summary;
 	res->fork = im.fork;
 	snprintf(res->fork_log, sizeof res->fork_log, "%s", im.fork_origin);

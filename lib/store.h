@@ -38,8 +38,8 @@ enum store_open_failure {
 	STORE_OPEN_ERROR,     /* anything else (permissions, memory, ...) */
 };
 
-/* Open (creating with create) the store in directory dir; NULL with *err and *why set. */
-struct store *store_open(const char *dir, enum store_mode mode, bool create, const char **err,
+/* Open (creating with create) the store in directory dir; NULL with the reason in err and *why set. */
+struct store *store_open(const char *dir, enum store_mode mode, bool create, char *err, size_t errlen,
 			 enum store_open_failure *why);
 /* Checkpoint, flush and close; false if anything failed to close cleanly. */
 bool store_close(struct store *st);
@@ -94,6 +94,32 @@ int store_fork_put(struct store *st, uint32_t log, const char *ours, size_t olen
 /* Call fn for every piece of fork evidence held; fn returns non-zero to stop (passed back). */
 int store_fork_each(struct store *st, int (*fn)(void *ctx, uint32_t log, const char *ours, size_t olen,
 					       const char *theirs, size_t tlen), void *ctx);
+
+/*
+ * Keyed tables whose keys and values their users define: the entry indexes
+ * (entry_index.c) and the views' materialised maps and watermarks (view.c).
+ * Keys sort bytewise.  All of them can be rebuilt from the logs.
+ */
+enum store_table_kv { STORE_TYPE_INDEX, STORE_KEY_INDEX, STORE_VIEW_RECORDS, STORE_VIEW_MARKS };
+/* Put (replacing) a record. */
+int store_kv_put(struct store *st, enum store_table_kv table, const void *key, size_t klen,
+		 const void *value, size_t vlen);
+/* A record's value (store-owned, valid until the next call); STORE_NOTFOUND when absent. */
+int store_kv_get(struct store *st, enum store_table_kv table, const void *key, size_t klen,
+		 const void **value, size_t *vlen);
+/* Delete a record; absent is not an error. */
+int store_kv_delete(struct store *st, enum store_table_kv table, const void *key, size_t klen);
+/*
+ * Call fn on every record whose key starts with prefix, in key order, from
+ * the first key >= from (from starts with prefix); fn returns non-zero to
+ * stop, and that is passed back.
+ */
+int store_kv_each(struct store *st, enum store_table_kv table, const void *prefix, size_t plen,
+		  const void *from, size_t flen,
+		  int (*fn)(void *ctx, const void *key, size_t klen, const void *value, size_t vlen),
+		  void *ctx);
+/* Delete every record whose key starts with prefix. */
+int store_kv_clear(struct store *st, enum store_table_kv table, const void *prefix, size_t plen);
 
 /*
  * A cursor that walks one log's entries, interior hashes or checkpoints in key

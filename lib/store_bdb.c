@@ -17,6 +17,8 @@
  *   leaves.db       leaf hash (32)            -> log id (4) || index (8)
  *   forks.db        log id (4) || sequence (8) -> evidence: length of ours (4) ||
  *                                               our checkpoint || theirs
+ *   types.db, keys.db, views.db, viewmarks.db   keys and values made by their
+ *                   users (entry_index.c, view.c); see store.h
  */
 #include "config.h"
 
@@ -33,11 +35,20 @@
 
 #define UNCLEAN_MARK "open"
 
-enum { T_LOGS, T_ENTRIES, T_HASHES, T_CHECKPOINTS, T_LEAVES, T_FORKS, T_COUNT };
+enum {
+	T_LOGS, T_ENTRIES, T_HASHES, T_CHECKPOINTS, T_LEAVES, T_FORKS,
+	T_TYPES, T_KEYS, T_VIEWS, T_VIEWMARKS, T_COUNT
+};
 static const char *const table_file[T_COUNT] = {
 	"logs.db", "entries.db", "hashes.db", "checkpoints.db", "leaves.db", "forks.db",
+	"types.db", "keys.db", "views.db", "viewmarks.db",
 };
-static const uint32_t table_pagesize[T_COUNT] = {0, 16384, 0, 0, 0, 0};
+static const uint32_t table_pagesize[T_COUNT] = {0, 16384, 0, 0, 0, 0, 0, 0, 0, 0};
+/* The tables behind enum store_table_kv, in its order. */
+static const int kv_table[] = {
+	[STORE_TYPE_INDEX] = T_TYPES, [STORE_KEY_INDEX] = T_KEYS,
+	[STORE_VIEW_RECORDS] = T_VIEWS, [STORE_VIEW_MARKS] = T_VIEWMARKS,
+};
 
 /* Reads in bulk use buffers of this size. */
 #define BULK_BUFFER (1u << 20)
@@ -167,7 +178,7 @@ static u_int32_t cache_bytes(void)
 	return (u_int32_t)want;
 }
 
-struct store *store_open(const char *dir, enum store_mode mode, bool create, const char **err,
+struct store *store_open(const char *dir, enum store_mode mode, bool create, char *err, size_t errlen,
 			 enum store_open_failure *why)
 {
 	struct store *st = xcalloc(1, sizeof *st);
@@ -177,12 +188,12 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, con
 	st->mode = mode;
 	st->dir = xstrdup(dir);
 	st->mark = path_join(dir, UNCLEAN_MARK);
-	*err = NULL;
+	const char *reason = NULL;
 
 	if (mode == STORE_AUDIT) {
 		if (access(st->mark, F_OK) == 0) {
 			*why = STORE_OPEN_UNCLEAN;
-			*err = "the ledger was not closed cleanly (a process was killed while using it); "
+			reason = "the ledger was not closed cleanly (a process was killed while using it); "
 			       "any chobo command run on the ledger itself recovers it";
 			goto fail_free;
 		}
@@ -191,13 +202,13 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, con
 		/* Marks "in use" until a clean close; an audit refuses a ledger left marked. */
 		int fd = open(st->mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 		if (fd < 0 || close(fd) != 0) {
-			*err = strerror(errno);
+			reason = strerror(errno);
 			goto fail_free;
 		}
 	}
 
 	if ((ret = db_env_create(&st->env, 0)) != 0) {
-		*err = db_strerror(ret);
+		reason = db_strerror(ret);
 		goto fail_free;
 	}
 	st->env->app_private = st;
@@ -239,7 +250,7 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, con
 		if ((ret = db->open(db, NULL, table_file[t], NULL, DB_BTREE, oflags, 0600)) != 0) {
 			if (ret == ENOENT && (t == T_LOGS || mode == STORE_NORMAL)) {
 				*why = STORE_OPEN_MISSING;
-				*err = "no ledger database here";
+				reason = "no ledger database here";
 				goto fail_close;
 			}
 			/* In an audited copy, a table missing beside the others is damage. */
@@ -250,17 +261,16 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, con
 	return st;
 
 fail_env:
-	*err = NULL;
+	reason = NULL;
 fail_close:
+	if (!reason)
+		snprintf(err, errlen, "%s%s%s", db_strerror(ret), st->dbmsg[0] ? ": " : "", st->dbmsg);
 	close_all(st, 0);
-	if (!*err) {
-		static char msg[sizeof st->dbmsg + 128];
-		snprintf(msg, sizeof msg, "%s%s%s", db_strerror(ret), st->dbmsg[0] ? ": " : "", st->dbmsg);
-		*err = msg;
-	}
 	if (mode == STORE_NORMAL && !unclean)
 		unlink(st->mark);   /* ours; a mark left by a killed process stays */
 fail_free:
+	if (reason)
+		snprintf(err, errlen, "%s", reason);
 	store_free(st);
 	return NULL;
 }
@@ -375,7 +385,7 @@ static int put(struct store *st, int t, const void *k, size_t klen, const void *
 	       u_int32_t flags)
 {
 	/* Appends write many small records: queue them and put them in bulk. */
-	if (st->txn && (t == T_ENTRIES || t == T_HASHES || t == T_LEAVES))
+	if (st->txn && (t == T_ENTRIES || t == T_HASHES || t == T_LEAVES || t == T_TYPES || t == T_KEYS))
 		return bulk_put(st, t, k, klen, v, vlen);
 	DBT key, data;
 	dbt_in(&key, k, klen);
@@ -715,6 +725,91 @@ int store_checkpoint_floor(struct store *st, uint32_t log, uint64_t max, uint64_
 	return rc;
 }
 
+
+/* ------------------------------------------------------------ keyed tables */
+
+int store_kv_put(struct store *st, enum store_table_kv table, const void *key, size_t klen,
+		 const void *value, size_t vlen)
+{
+	return put(st, kv_table[table], key, klen, value, vlen, 0);
+}
+
+int store_kv_get(struct store *st, enum store_table_kv table, const void *key, size_t klen,
+		 const void **value, size_t *vlen)
+{
+	return get(st, kv_table[table], key, klen, value, vlen);
+}
+
+int store_kv_delete(struct store *st, enum store_table_kv table, const void *key, size_t klen)
+{
+	int t = kv_table[table];
+	DBT k;
+	int rc = bulk_flush_all(st);
+	if (rc != STORE_OK)
+		return rc;
+	dbt_in(&k, key, klen);
+	int ret = st->db[t]->del(st->db[t], st->txn, &k, 0);
+	if (ret == DB_NOTFOUND)
+		return STORE_OK;
+	return ret == 0 ? STORE_OK : fail(st, ret, table_file[t]);
+}
+
+/*
+ * Walk the records of table t whose key starts with prefix, from the first
+ * key >= from: call fn on each (non-zero stops, and is passed back), or with
+ * fn NULL delete each.
+ */
+static int walk_prefix(struct store *st, int t, const void *prefix, size_t plen, const void *from,
+		       size_t flen, int (*fn)(void *ctx, const void *key, size_t klen, const void *value,
+					      size_t vlen), void *ctx)
+{
+	DBC *dbc;
+	DBT key, data;
+	if (flen < plen || memcmp(from, prefix, plen) != 0) {
+		snprintf(st->err, sizeof st->err, "%s: a walk must start inside its prefix", table_file[t]);
+		return STORE_ERROR;
+	}
+	if (bulk_flush_all(st) != STORE_OK)
+		return STORE_ERROR;
+	int ret = st->db[t]->cursor(st->db[t], st->txn, &dbc, 0);
+	if (ret != 0)
+		return fail(st, ret, table_file[t]);
+	memset(&key, 0, sizeof key);
+	memset(&data, 0, sizeof data);
+	key.flags = DB_DBT_REALLOC;
+	key.data = xmalloc(flen ? flen : 1);
+	memcpy(key.data, from, flen);
+	key.size = (u_int32_t)flen;
+	data.flags = DB_DBT_REALLOC;
+	int rc = STORE_OK;
+	ret = dbc->get(dbc, &key, &data, DB_SET_RANGE);
+	while (ret == 0 && key.size >= plen && memcmp(key.data, prefix, plen) == 0) {
+		if (fn && (rc = fn(ctx, key.data, key.size, data.data, data.size)) != 0)
+			break;
+		if (!fn && (ret = dbc->del(dbc, 0)) != 0)
+			break;
+		ret = dbc->get(dbc, &key, &data, DB_NEXT);
+	}
+	if (ret != 0 && ret != DB_NOTFOUND)
+		rc = fail(st, ret, table_file[t]);
+	dbc->close(dbc);
+	free(key.data);
+	free(data.data);
+	return rc;
+}
+
+int store_kv_each(struct store *st, enum store_table_kv table, const void *prefix, size_t plen,
+		  const void *from, size_t flen,
+		  int (*fn)(void *ctx, const void *key, size_t klen, const void *value, size_t vlen),
+		  void *ctx)
+{
+	return walk_prefix(st, kv_table[table], prefix, plen, from, flen, fn, ctx);
+}
+
+int store_kv_clear(struct store *st, enum store_table_kv table, const void *prefix, size_t plen)
+{
+	return walk_prefix(st, kv_table[table], prefix, plen, prefix, plen, NULL, NULL);
+}
 
 struct store_cursor *store_cursor_open(struct store *st, enum store_table table, uint32_t log)
 {

@@ -105,11 +105,16 @@ uint64_t chobo_limit(const char *name, uint64_t builtin)
 	return v;
 }
 
+void xalloc_failed(void)
+{
+	chobo_die(EX_OSERR, "out of memory");
+}
+
 void *xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
 	if (!p)
-		chobo_die(EX_OSERR, "out of memory");
+		xalloc_failed();
 	return p;
 }
 
@@ -117,7 +122,7 @@ void *xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size ? size : 1);
 	if (!p)
-		chobo_die(EX_OSERR, "out of memory");
+		xalloc_failed();
 	return p;
 }
 
@@ -125,7 +130,7 @@ void *xrealloc(void *p, size_t n)
 {
 	void *q = realloc(p, n ? n : 1);
 	if (!q)
-		chobo_die(EX_OSERR, "out of memory");
+		xalloc_failed();
 	return q;
 }
 
@@ -133,7 +138,7 @@ char *xstrdup(const char *s)
 {
 	char *p = strdup(s);
 	if (!p)
-		chobo_die(EX_OSERR, "out of memory");
+		xalloc_failed();
 	return p;
 }
 

@@ -1,0 +1,64 @@
+/*
+ * The one write path (DESIGN §4): a batch of validated entries appended to
+ * this node's log in one transaction with one new signed checkpoint, the
+ * entry indexes and the views brought up to date in that transaction, and a
+ * service's rule checked inside it, under the ledger lock.
+ */
+#ifndef CHOBO_APPEND_H
+#define CHOBO_APPEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "entry.h"
+#include "ledger.h"
+#include "note.h"
+#include "util.h"
+
+/* Entries validated and waiting to be appended in one transaction. */
+struct batch {
+	struct batch_item {
+		const struct entry_type *type;
+		size_t off, len;   /* the canonical body in buf */
+	} *items;
+	size_t n, cap;
+	char *buf;
+	size_t used, size;
+	uint64_t max_entries, max_bytes;   /* the bounds, read on the first add */
+};
+
+/* Add a validated body to a batch; false when the batch bounds would be exceeded. */
+bool batch_add(struct batch *b, const struct entry_input *in);
+void batch_free(struct batch *b);
+
+/* What chain-append reports for each appended entry. */
+struct receipt {
+	uint64_t index;
+	uint8_t leaf_hash[32];
+};
+
+/*
+ * A service's rule, run inside the append's transaction once the batch is
+ * written and the views include it: 0 lets the batch commit; any other code
+ * (EX_DATAERR for "the rule refuses it") aborts it, with the reason in err.
+ * Because the ledger is locked, no other process can change the state
+ * between this check and the commit.
+ */
+struct append_rule {
+	int (*check)(void *ctx, struct ledger *l, const struct batch *b, struct chobo_error *err);
+	void *ctx;
+};
+
+/*
+ * Append a batch to this node's log, checked by rule (NULL for none).
+ * Entry times never decrease within a log: when the clock reads earlier
+ * than the log's last entry, nothing is appended (EX_TEMPFAIL).  receipts
+ * (b->n long) are filled once the commit is durable; *tree_size and time
+ * (21 bytes) describe the batch.  0 or an exit code with err.
+ */
+int ledger_append(struct ledger *l, const struct batch *b, const struct note_signer *key,
+		  const struct append_rule *rule, struct receipt *receipts, uint64_t *tree_size,
+		  char time[21], struct chobo_error *err);
+
+#endif

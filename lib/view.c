@@ -1,0 +1,584 @@
+/*
+ * Views, materialised:
+ *   view records:  view name '\0' key  -> value
+ *   view marks:    view name           -> the merge key of the last entry applied
+ *                                         and, per log, how many entries were considered
+ * Marks: applied (1) || time (8) || index (8) || origin length (2) || origin ||
+ *        count (4) || count × (log id (4) || size (8)); integers big-endian.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "entry_index.h"
+#include "ledger.h"
+#include "merkle.h"
+#include "service.h"
+#include "store.h"
+#include "view.h"
+
+#define MAX_VIEW_KEY 1024
+#define MAX_VIEW_VALUE CHOBO_MAX_ENTRY
+#define MAX_VIEW_NAME 64
+
+/* ------------------------------------------------------------ memory maps */
+
+/* An open-addressing hash map from strings to byte strings, for rebuilding a view in memory. */
+struct mem_map {
+	struct mem_slot {
+		char *key;
+		char *value;
+		size_t len;
+	} *slot;
+	size_t n, cap;
+};
+
+static uint64_t key_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603u;   /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211u;
+	return h;
+}
+
+static struct mem_slot *mem_find(struct mem_map *m, const char *key)
+{
+	if (m->cap == 0)
+		return NULL;
+	for (size_t i = key_hash(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1))
+		if (!m->slot[i].key || strcmp(m->slot[i].key, key) == 0)
+			return &m->slot[i];
+}
+
+static void mem_grow(struct mem_map *m)
+{
+	struct mem_map bigger = {.cap = m->cap ? 2 * m->cap : 64};
+	bigger.slot = xcalloc(bigger.cap, sizeof *bigger.slot);
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slot[i].key && m->slot[i].value) {
+			*mem_find(&bigger, m->slot[i].key) = m->slot[i];
+			bigger.n++;
+		} else {
+			free(m->slot[i].key);
+		}
+	free(m->slot);
+	*m = bigger;
+}
+
+static void mem_put(struct mem_map *m, const char *key, const char *value, size_t len)
+{
+	if (2 * (m->n + 1) > m->cap)
+		mem_grow(m);
+	struct mem_slot *s = mem_find(m, key);
+	if (!s->key) {
+		s->key = xstrdup(key);
+		m->n++;
+	}
+	free(s->value);
+	s->value = xmalloc(len + 1);
+	memcpy(s->value, value, len);
+	s->value[len] = '\0';
+	s->len = len;
+}
+
+/* Deleted keys stay as tombstones (key without value) until the map grows. */
+static void mem_delete(struct mem_map *m, const char *key)
+{
+	struct mem_slot *s = mem_find(m, key);
+	if (s && s->key && s->value) {
+		free(s->value);
+		s->value = NULL;
+		s->len = 0;
+	}
+}
+
+static void mem_free(struct mem_map *m)
+{
+	for (size_t i = 0; i < m->cap; i++) {
+		free(m->slot[i].key);
+		free(m->slot[i].value);
+	}
+	free(m->slot);
+	memset(m, 0, sizeof *m);
+}
+
+static int slot_order(const void *a, const void *b)
+{
+	const struct mem_slot *x = *(const struct mem_slot *const *)a, *y = *(const struct mem_slot *const *)b;
+	return strcmp(x->key, y->key);
+}
+
+/* ------------------------------------------------------------ view states */
+
+struct view_state {
+	const struct view_spec *v;
+	struct store *st;         /* the stored map, or NULL for mem */
+	struct mem_map mem;
+	char key[MAX_VIEW_NAME + 1 + MAX_VIEW_KEY + 1];   /* name '\0' key, for the store */
+};
+
+/* The stored record key name '\0' key in s->key; its length, or 0 when key is empty or too long. */
+static size_t record_key(struct view_state *s, const char *key)
+{
+	size_t nl = strlen(s->v->name), kl = strlen(key);
+	if (kl == 0 || kl > MAX_VIEW_KEY)
+		return 0;
+	memcpy(s->key, s->v->name, nl + 1);
+	memcpy(s->key + nl + 1, key, kl);
+	return nl + 1 + kl;
+}
+
+static int bad_key(struct view_state *s, const char *key, struct chobo_error *err)
+{
+	return chobo_fail(err, EX_SOFTWARE, "view %s: key \"%.40s\" is empty or longer than %d bytes",
+			  s->v->name, key, MAX_VIEW_KEY);
+}
+
+int view_get(struct view_state *s, const char *key, const char **value, size_t *len,
+	     struct chobo_error *err)
+{
+	if (!s->st) {
+		struct mem_slot *m = mem_find(&s->mem, key);
+		if (!m || !m->key || !m->value)
+			return EX_UNAVAILABLE;
+		*value = m->value;
+		*len = m->len;
+		return 0;
+	}
+	size_t klen = record_key(s, key);
+	if (klen == 0)
+		return bad_key(s, key, err);
+	const void *v;
+	int rc = store_kv_get(s->st, STORE_VIEW_RECORDS, s->key, klen, &v, len);
+	if (rc == STORE_NOTFOUND)
+		return EX_UNAVAILABLE;
+	if (rc != STORE_OK)
+		return chobo_fail(err, EX_IOERR, "view %s: %s", s->v->name, store_error(s->st));
+	*value = v;
+	return 0;
+}
+
+int view_put(struct view_state *s, const char *key, const char *value, size_t len,
+	     struct chobo_error *err)
+{
+	if (len > MAX_VIEW_VALUE)
+		return chobo_fail(err, EX_SOFTWARE, "view %s: a value of %zu bytes", s->v->name, len);
+	if (!s->st) {
+		if (!*key || strlen(key) > MAX_VIEW_KEY)
+			return bad_key(s, key, err);
+		mem_put(&s->mem, key, value, len);
+		return 0;
+	}
+	size_t klen = record_key(s, key);
+	if (klen == 0)
+		return bad_key(s, key, err);
+	if (store_kv_put(s->st, STORE_VIEW_RECORDS, s->key, klen, value, len) != STORE_OK)
+		return chobo_fail(err, EX_IOERR, "view %s: %s", s->v->name, store_error(s->st));
+	return 0;
+}
+
+int view_delete(struct view_state *s, const char *key, struct chobo_error *err)
+{
+	if (!s->st) {
+		mem_delete(&s->mem, key);
+		return 0;
+	}
+	size_t klen = record_key(s, key);
+	if (klen == 0)
+		return bad_key(s, key, err);
+	if (store_kv_delete(s->st, STORE_VIEW_RECORDS, s->key, klen) != STORE_OK)
+		return chobo_fail(err, EX_IOERR, "view %s: %s", s->v->name, store_error(s->st));
+	return 0;
+}
+
+struct view_state *view_stored(struct ledger *l, const struct view_spec *v)
+{
+	struct view_state *s = xcalloc(1, sizeof *s);
+	s->v = v;
+	s->st = l->store;
+	return s;
+}
+
+void view_state_free(struct view_state *s)
+{
+	if (!s)
+		return;
+	mem_free(&s->mem);
+	free(s);
+}
+
+/* ------------------------------------------------------------ merge order */
+
+/* Where an entry stands in the merge order of DESIGN §5.1. */
+struct merge_key {
+	int64_t time;
+	const char *origin;   /* points into the log table below */
+	uint32_t log;
+	uint64_t index;
+};
+
+static int merge_order(const struct merge_key *a, const struct merge_key *b)
+{
+	if (a->time != b->time)
+		return a->time < b->time ? -1 : 1;
+	int c = strcmp(a->origin, b->origin);
+	if (c)
+		return c;
+	return (a->index > b->index) - (a->index < b->index);
+}
+
+static int merge_order_cmp(const void *a, const void *b)
+{
+	return merge_order(a, b);
+}
+
+/* The logs as they stand, and what a view has considered of each. */
+struct log_state {
+	uint32_t id;
+	char *origin;
+	uint64_t size;
+	uint64_t considered;
+};
+
+struct marks {
+	bool applied;
+	int64_t time;
+	uint64_t index;
+	char origin[NOTE_MAX_NAME + 1];
+};
+
+struct update {
+	struct ledger *l;
+	const struct view_spec *v;
+	struct log_state *logs;
+	size_t nlogs;
+	struct merge_key *todo;
+	size_t ntodo, captodo;
+	struct log_state *cur;
+	struct chobo_error *err;
+};
+
+static int add_log(void *ctx, uint32_t id, const char *origin, uint64_t size)
+{
+	struct update *u = ctx;
+	u->logs = xrealloc(u->logs, (u->nlogs + 1) * sizeof *u->logs);
+	u->logs[u->nlogs++] = (struct log_state){.id = id, .origin = xstrdup(origin), .size = size};
+	return 0;
+}
+
+static void free_logs(struct update *u)
+{
+	for (size_t i = 0; i < u->nlogs; i++)
+		free(u->logs[i].origin);
+	free(u->logs);
+	free(u->todo);
+}
+
+static int read_marks(struct update *u, struct marks *m)
+{
+	const void *v;
+	size_t len;
+	memset(m, 0, sizeof *m);
+	int rc = store_kv_get(u->l->store, STORE_VIEW_MARKS, u->v->name, strlen(u->v->name), &v, &len);
+	if (rc == STORE_NOTFOUND)
+		return 0;
+	if (rc != STORE_OK)
+		return chobo_fail(u->err, EX_IOERR, "view %s: %s", u->v->name, store_error(u->l->store));
+	const uint8_t *p = v, *end = p + len;
+	size_t olen;
+	if (len < 23 || (olen = ((size_t)p[17] << 8) | p[18]) > NOTE_MAX_NAME || len < 23 + olen)
+		goto bad;
+	m->applied = p[0] != 0;
+	m->time = (int64_t)get_be64(p + 1);
+	m->index = get_be64(p + 9);
+	memcpy(m->origin, p + 19, olen);
+	m->origin[olen] = '\0';
+	p += 19 + olen;
+	uint32_t n = get_be32(p);
+	p += 4;
+	if ((size_t)(end - p) != (size_t)n * 12)
+		goto bad;
+	for (uint32_t i = 0; i < n; i++, p += 12)
+		for (size_t k = 0; k < u->nlogs; k++)
+			if (u->logs[k].id == get_be32(p))
+				u->logs[k].considered = get_be64(p + 4);
+	return 0;
+bad:
+	return chobo_fail(u->err, EX_DATAERR, "view %s: malformed marks; run chain-verify --views",
+			  u->v->name);
+}
+
+static int write_marks(struct update *u, const struct marks *m)
+{
+	size_t olen = strlen(m->origin), len = 23 + olen + 12 * u->nlogs;
+	uint8_t *b = xmalloc(len), *p = b;
+	p[0] = m->applied;
+	put_be64(p + 1, (uint64_t)m->time);
+	put_be64(p + 9, m->index);
+	p[17] = (uint8_t)(olen >> 8);
+	p[18] = (uint8_t)olen;
+	memcpy(p + 19, m->origin, olen);
+	p += 19 + olen;
+	put_be32(p, (uint32_t)u->nlogs);
+	p += 4;
+	for (size_t k = 0; k < u->nlogs; k++, p += 12) {
+		put_be32(p, u->logs[k].id);
+		put_be64(p + 4, u->logs[k].size);
+	}
+	int rc = store_kv_put(u->l->store, STORE_VIEW_MARKS, u->v->name, strlen(u->v->name), b, len);
+	free(b);
+	if (rc != STORE_OK)
+		return chobo_fail(u->err, EX_IOERR, "view %s: %s", u->v->name, store_error(u->l->store));
+	return 0;
+}
+
+static int add_todo(void *ctx, uint32_t log, uint64_t index, int64_t time)
+{
+	struct update *u = ctx;
+	if (index >= u->cur->size)
+		return 0;   /* written in this transaction beyond the size it will have: not yet */
+	if (u->ntodo == u->captodo) {
+		u->captodo = u->captodo ? 2 * u->captodo : 64;
+		u->todo = xrealloc(u->todo, u->captodo * sizeof *u->todo);
+	}
+	u->todo[u->ntodo++] = (struct merge_key){.time = time, .origin = u->cur->origin, .log = log,
+						 .index = index};
+	return 0;
+}
+
+/* The view's entries that it has not considered yet (all of them with from_start), in merge order. */
+static int collect(struct update *u, bool from_start)
+{
+	u->ntodo = 0;
+	for (size_t k = 0; k < u->nlogs; k++) {
+		u->cur = &u->logs[k];
+		uint64_t from = from_start ? 0 : u->logs[k].considered;
+		if (from >= u->logs[k].size)
+			continue;
+		for (const char *const *t = u->v->types; *t; t++) {
+			int rc = entry_index_each_type(u->l->store, *t, u->logs[k].id, from, add_todo, u, u->err);
+			if (rc != 0)
+				return rc;
+		}
+	}
+	qsort(u->todo, u->ntodo, sizeof *u->todo, merge_order_cmp);
+	return 0;
+}
+
+/* Parse one entry and hand it to the reducer. */
+static int apply_entry(struct view_state *s, struct store *st, struct json_doc *doc,
+		       const struct merge_key *k, struct chobo_error *err)
+{
+	const void *data;
+	size_t len;
+	if (store_entry_get(st, k->log, k->index, &data, &len) != STORE_OK)
+		return chobo_fail(err, EX_IOERR, "view %s: %s entry %llu: %s", s->v->name, k->origin,
+				  (unsigned long long)k->index, store_error(st));
+	struct entry_view ev;
+	char why[256];
+	if (!entry_parse(data, len, k->origin, k->index, doc, &ev, why, sizeof why))
+		return chobo_fail(err, EX_DATAERR, "view %s: %s entry %llu: %s", s->v->name, k->origin,
+				  (unsigned long long)k->index, why);
+	uint8_t leaf[32];
+	merkle_leaf_hash(leaf, data, len);
+	struct view_entry e = {.origin = k->origin, .log = k->log, .index = k->index, .time = ev.time_sec,
+			       .type = ev.type, .leaf_hash = leaf, .doc = doc, .body = ev.body};
+	return s->v->apply(s, &e, err);
+}
+
+static int update_view(struct ledger *l, const struct view_spec *v, struct chobo_error *err)
+{
+	struct update u = {.l = l, .v = v, .err = err};
+	struct marks m;
+	struct json_doc doc = {0};
+	struct view_state s = {.v = v, .st = l->store};
+	int rc = store_log_each(l->store, add_log, &u) == STORE_OK ? 0
+		 : chobo_fail(err, EX_IOERR, "view %s: %s", v->name, store_error(l->store));
+	if (rc == 0)
+		rc = read_marks(&u, &m);
+	bool changed = false;
+	for (size_t k = 0; rc == 0 && k < u.nlogs; k++)
+		changed = changed || u.logs[k].considered != u.logs[k].size;
+	if (rc == 0 && changed)
+		rc = collect(&u, false);
+	if (rc == 0 && changed && u.ntodo > 0 && m.applied) {
+		struct merge_key last = {.time = m.time, .origin = m.origin, .index = m.index};
+		/* An entry that sorts before what was applied (a sync brought older ones): start again. */
+		if (merge_order(&u.todo[0], &last) <= 0) {
+			memset(&m, 0, sizeof m);
+			if (store_kv_clear(l->store, STORE_VIEW_RECORDS, v->name, strlen(v->name) + 1) != STORE_OK)
+				rc = chobo_fail(err, EX_IOERR, "view %s: %s", v->name, store_error(l->store));
+			else
+				rc = collect(&u, true);
+		}
+	}
+	for (size_t i = 0; rc == 0 && i < u.ntodo; i++)
+		rc = apply_entry(&s, l->store, &doc, &u.todo[i], err);
+	if (rc == 0 && u.ntodo > 0) {
+		const struct merge_key *k = &u.todo[u.ntodo - 1];
+		m.applied = true;
+		m.time = k->time;
+		m.index = k->index;
+		snprintf(m.origin, sizeof m.origin, "%s", k->origin);
+	}
+	if (rc == 0 && changed)
+		rc = write_marks(&u, &m);
+	json_doc_free(&doc);
+	free_logs(&u);
+	return rc;
+}
+
+int views_update(struct ledger *l, struct chobo_error *err)
+{
+	for (const struct service *const *svc = service_list(); *svc; svc++)
+		for (const struct view_spec *const *v = (*svc)->views; v && *v; v++) {
+			int rc = update_view(l, *v, err);
+			if (rc != 0)
+				return rc;
+		}
+	return 0;
+}
+
+/* ------------------------------------------------------------ reading */
+
+struct each {
+	size_t nlen;
+	int (*fn)(void *ctx, const char *key, const char *value, size_t len);
+	void *ctx;
+	char key[MAX_VIEW_KEY + 1];
+	bool malformed;
+};
+
+static int each_record(void *ctx, const void *key, size_t klen, const void *value, size_t vlen)
+{
+	struct each *e = ctx;
+	size_t kl = klen - e->nlen;
+	if (kl == 0 || kl > MAX_VIEW_KEY || memchr((const char *)key + e->nlen, '\0', kl)) {
+		e->malformed = true;
+		return -1;
+	}
+	memcpy(e->key, (const char *)key + e->nlen, kl);
+	e->key[kl] = '\0';
+	return e->fn(e->ctx, e->key, value, vlen);
+}
+
+int view_each(struct ledger *l, const struct view_spec *v,
+	      int (*fn)(void *ctx, const char *key, const char *value, size_t len), void *ctx,
+	      struct chobo_error *err)
+{
+	struct each *e = xmalloc(sizeof *e);
+	e->nlen = strlen(v->name) + 1;
+	e->fn = fn;
+	e->ctx = ctx;
+	e->malformed = false;
+	int rc = store_kv_each(l->store, STORE_VIEW_RECORDS, v->name, e->nlen, v->name, e->nlen, each_record, e);
+	bool malformed = e->malformed;
+	free(e);
+	if (malformed)
+		return chobo_fail(err, EX_DATAERR, "view %s: a malformed record", v->name);
+	if (rc == STORE_ERROR)
+		return chobo_fail(err, EX_IOERR, "view %s: %s", v->name, store_error(l->store));
+	return rc;
+}
+
+/* ------------------------------------------------------------ checking */
+
+/* Entries of the view's types found by reading every log, not through the type index. */
+static int scan_log(struct update *u, struct log_state *lg, struct json_doc *doc)
+{
+	struct store_cursor *c = store_cursor_open(u->l->store, STORE_ENTRIES, lg->id);
+	if (!c)
+		return chobo_fail(u->err, EX_IOERR, "view %s: %s", u->v->name, store_error(u->l->store));
+	uint64_t index;
+	const void *data;
+	size_t len;
+	int rc = 0, src;
+	u->cur = lg;
+	while (rc == 0 && (src = store_cursor_next(c, &index, &data, &len)) == STORE_OK && index < lg->size) {
+		struct entry_view ev;
+		char why[256];
+		if (!entry_parse(data, len, lg->origin, index, doc, &ev, why, sizeof why))
+			continue;   /* the audit reports it */
+		for (const char *const *t = u->v->types; *t; t++)
+			if (strcmp(*t, ev.type->name) == 0)
+				rc = add_todo(u, lg->id, index, ev.time_sec);
+	}
+	store_cursor_close(c);
+	if (rc == 0 && src == STORE_ERROR)
+		rc = chobo_fail(u->err, EX_IOERR, "view %s: %s", u->v->name, store_error(u->l->store));
+	return rc;
+}
+
+struct compare {
+	struct mem_slot **want;
+	size_t n, at;
+	const char *view;
+	struct chobo_error *err;
+	bool differs;
+};
+
+static int compare_record(void *ctx, const char *key, const char *value, size_t len)
+{
+	struct compare *c = ctx;
+	int order = c->at < c->n ? strcmp(key, c->want[c->at]->key) : -1;
+	if (order < 0) {
+		chobo_fail(c->err, EXIT_INVALID, "view %s: stored key \"%s\" is not in the rebuilt view",
+			   c->view, key);
+	} else if (order > 0) {
+		chobo_fail(c->err, EXIT_INVALID, "view %s: key \"%s\" is missing from the stored view",
+			   c->view, c->want[c->at]->key);
+	} else if (len != c->want[c->at]->len || memcmp(value, c->want[c->at]->value, len) != 0) {
+		chobo_fail(c->err, EXIT_INVALID, "view %s: key \"%s\" differs from the rebuilt view",
+			   c->view, key);
+	} else {
+		c->at++;
+		return 0;
+	}
+	c->differs = true;
+	return 1;
+}
+
+int view_check(struct ledger *l, const struct view_spec *v, struct chobo_error *err)
+{
+	struct update u = {.l = l, .v = v, .err = err};
+	struct marks m;
+	struct json_doc doc = {0};
+	struct view_state s = {.v = v};
+	int rc = store_log_each(l->store, add_log, &u) == STORE_OK ? 0
+		 : chobo_fail(err, EX_IOERR, "view %s: %s", v->name, store_error(l->store));
+	if (rc == 0)
+		rc = read_marks(&u, &m);
+	for (size_t k = 0; rc == 0 && k < u.nlogs; k++)
+		if (u.logs[k].considered != u.logs[k].size)
+			rc = chobo_fail(err, EXIT_INVALID, "view %s: has considered %llu of the %llu entries of %s",
+					v->name, (unsigned long long)u.logs[k].considered,
+					(unsigned long long)u.logs[k].size, u.logs[k].origin);
+	for (size_t k = 0; rc == 0 && k < u.nlogs; k++)
+		rc = scan_log(&u, &u.logs[k], &doc);
+	if (rc == 0)
+		qsort(u.todo, u.ntodo, sizeof *u.todo, merge_order_cmp);
+	for (size_t i = 0; rc == 0 && i < u.ntodo; i++)
+		rc = apply_entry(&s, l->store, &doc, &u.todo[i], err);
+	if (rc == EX_DATAERR)
+		rc = EXIT_INVALID;   /* an entry the reducer cannot read is a finding of the audit */
+	if (rc == 0) {
+		struct compare c = {.view = v->name, .err = err};
+		c.want = xmalloc((s.mem.n ? s.mem.n : 1) * sizeof *c.want);
+		for (size_t i = 0; i < s.mem.cap; i++)
+			if (s.mem.slot[i].key && s.mem.slot[i].value)
+				c.want[c.n++] = &s.mem.slot[i];
+		qsort(c.want, c.n, sizeof *c.want, slot_order);
+		rc = view_each(l, v, compare_record, &c, err);
+		if (c.differs)
+			rc = EXIT_INVALID;
+		else if (rc == 0 && c.at < c.n)
+			rc = chobo_fail(err, EXIT_INVALID, "view %s: key \"%s\" is missing from the stored view",
+					v->name, c.want[c.at]->key);
+		free(c.want);
+	}
+	mem_free(&s.mem);
+	json_doc_free(&doc);
+	free_logs(&u);
+	return rc;
+}

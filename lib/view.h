@@ -1,0 +1,92 @@
+/*
+ * Views: a service's state, derived from the ledger (DESIGN §5.1).
+ *
+ * A view names the entry types it reads and a reducer.  The reducer is fed
+ * the entries of those types from every log the node holds, in the merge
+ * order (entry time, then origin, then index), and keeps its state as a map
+ * from keys to values; two nodes holding the same entries build the same
+ * map, byte for byte.
+ *
+ * The map is materialised in the store as a cache, with a watermark per
+ * log, and brought up to date inside every append's and import's
+ * transaction: entries that sort after everything applied so far are
+ * applied incrementally, anything else rebuilds the view from the logs.
+ * chain-verify --views rebuilds every view in memory and reports any
+ * difference from the stored one.  Views never leave the node.
+ */
+#ifndef CHOBO_VIEW_H
+#define CHOBO_VIEW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "entry.h"
+#include "json_scan.h"
+#include "util.h"
+
+struct ledger;
+struct store;
+
+/* One entry as a reducer sees it. */
+struct view_entry {
+	const char *origin;
+	uint32_t log;
+	uint64_t index;
+	int64_t time;
+	const struct entry_type *type;
+	const uint8_t *leaf_hash;     /* 32 bytes */
+	const struct json_doc *doc;   /* the parsed entry */
+	size_t body;                  /* token of its body object in doc */
+};
+
+/* A view's map, in the store or in memory; reducers use only the calls below. */
+struct view_state;
+
+/* The value at key (valid until the next call on s): 0, EX_UNAVAILABLE when absent, else an error. */
+int view_get(struct view_state *s, const char *key, const char **value, size_t *len,
+	     struct chobo_error *err);
+/* Set key to value (a JSON text, by convention); 0 or an error. */
+int view_put(struct view_state *s, const char *key, const char *value, size_t len,
+	     struct chobo_error *err);
+/* Remove key if present; 0 or an error. */
+int view_delete(struct view_state *s, const char *key, struct chobo_error *err);
+
+struct view_spec {
+	const char *name;               /* "service.view" */
+	const char *summary;
+	const char *const *types;       /* the entry types it reads, terminated by NULL */
+	/*
+	 * Apply one entry.  Rules are recorded in the state (an unfilled claim is
+	 * state, not an error); a non-zero return means the view cannot be built
+	 * and fails the transaction.
+	 */
+	int (*apply)(struct view_state *s, const struct view_entry *e, struct chobo_error *err);
+};
+
+/*
+ * Bring every registered view up to date with the open ledger's logs,
+ * inside the caller's write transaction; 0 or an exit code with err.
+ */
+int views_update(struct ledger *l, struct chobo_error *err);
+
+/* The stored state of view name, for reading inside the caller's transaction. */
+struct view_state *view_stored(struct ledger *l, const struct view_spec *v);
+void view_state_free(struct view_state *s);
+
+/*
+ * Call fn on every key and value of a view's stored map in key order; fn
+ * returns non-zero to stop (passed back).  0, or an exit code with err.
+ */
+int view_each(struct ledger *l, const struct view_spec *v,
+	      int (*fn)(void *ctx, const char *key, const char *value, size_t len), void *ctx,
+	      struct chobo_error *err);
+
+/*
+ * Rebuild view v from the logs in memory and compare with the stored map:
+ * 0 when equal; EXIT_INVALID with the first difference in err; another code
+ * on error.  Used by chain-verify --views (the store may be read-only).
+ */
+int view_check(struct ledger *l, const struct view_spec *v, struct chobo_error *err);
+
+#endif
