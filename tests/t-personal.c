@@ -81,6 +81,9 @@ static const struct text_case found[] = {
 /* Look-alikes that must not be read as personal data. */
 static const char *const not_found[] = {
 	"Shelter 3 opened at Daini Elementary School",
+	"volunteer p-8a47276bba2dc41a6220a15ed1cca51c helped at shelter 3",
+	"p-0312345678abcdef0312345678abcdef", "p-12345678901234567890123456789012",
+	"p-123456789018abcdef0123456789abcd",
 	"避難所 第三小学校 開設 (shelter opened)",
 	"給水車 2台 到着 (two water trucks arrived)",
 	"毛布 300枚 受領 (300 blankets received)",
