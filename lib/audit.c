@@ -10,6 +10,18 @@
 #include "entry.h"
 #include "util.h"
 
+/* Entry times never decrease within a log: false with the finding in err when this one is earlier. */
+static bool entry_time_follows(int64_t previous, int64_t time, char *err, size_t errlen)
+{
+	char was[21], is[21];
+	if (time >= previous)
+		return true;
+	time_format(was, previous);
+	time_format(is, time);
+	snprintf(err, errlen, "entry time earlier than the previous entry's (%s < %s)", is, was);
+	return false;
+}
+
 int audit_problem(struct audit *a, const char *log, const char *where, uint64_t at,
 		  const char *fmt, ...)
 {
@@ -99,6 +111,14 @@ int audit_entry(struct audit *a, const char *origin, const void *data, size_t le
 		audit_problem(a, origin, "entry", stack->size, "%s", err);
 		return -1;
 	}
+	if (stack->size > 0 && stack->size == a->time_next && strcmp(origin, a->time_log) == 0 &&
+	    !entry_time_follows(a->time_last, view.time_sec, err, sizeof err)) {
+		audit_problem(a, origin, "entry", stack->size, "%s", err);
+		return -1;
+	}
+	snprintf(a->time_log, sizeof a->time_log, "%s", origin);
+	a->time_next = stack->size + 1;
+	a->time_last = view.time_sec;
 	merkle_leaf_hash(leaf, data, len);
 	unsigned n = merkle_stack_push(stack, leaf, formed);
 	a->entries++;
@@ -139,6 +159,8 @@ struct audit_checker {
 	bool failed;               /* written by the thread, read after joining */
 	uint64_t failed_at;
 	char reason[256];
+	bool has_last;             /* the previous entry's time, across batches */
+	int64_t last_time;
 };
 
 static void check_batch(struct audit_checker *c, struct check_batch *b)
@@ -147,10 +169,15 @@ static void check_batch(struct audit_checker *c, struct check_batch *b)
 	for (size_t k = 0; k < b->n && !c->failed; k++) {
 		size_t end = k + 1 < b->n ? b->off[k + 1] : b->used;
 		if (!entry_parse(b->buf + b->off[k], end - b->off[k], c->origin, b->first + k, &c->doc,
-				 &view, c->reason, sizeof c->reason)) {
+				 &view, c->reason, sizeof c->reason) ||
+		    (c->has_last && !entry_time_follows(c->last_time, view.time_sec, c->reason,
+							sizeof c->reason))) {
 			c->failed = true;
 			c->failed_at = b->first + k;
+			break;
 		}
+		c->has_last = true;
+		c->last_time = view.time_sec;
 	}
 	b->n = 0;
 	b->used = 0;

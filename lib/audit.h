@@ -36,6 +36,10 @@ struct audit {
 	uint64_t entries, checkpoints, logs;
 	bool hash_differs;                  /* a stored interior hash differs from the recomputed one */
 	uint64_t hash_differs_at;
+	/* The entry audit_entry checked last: the next of that log must not be earlier. */
+	char time_log[NOTE_MAX_NAME + 1];
+	uint64_t time_next;
+	int64_t time_last;
 	struct json_doc doc;
 	struct audit_problem p;
 };
@@ -51,7 +55,8 @@ int audit_quorum(struct audit *a, const char *origin, uint64_t size, const char 
 /* If the auditor's --against checkpoint is at this size, check it; 0 or 1. */
 int audit_against(struct audit *a, const char *origin, const struct merkle_stack *stack);
 /*
- * Check the entry at index stack->size (envelope, schema) and push its leaf;
+ * Check the entry at index stack->size (envelope, schema, a time no earlier
+ * than the previous entry's when that one was checked just before) and push its leaf;
  * the interior hashes it completes go to formed.  Returns how many, or -1
  * after audit_problem.
  */
