@@ -239,7 +239,7 @@ static int compare_table(struct store *st, enum store_table_kv t, const char *na
 			 struct chobo_error *err)
 {
 	struct compare c = {.want = want, .table = name, .err = err};
-	if (want->n > 1)   /* rec is NULL while empty, which qsort may not be given */
+	if (want->n > 1)
 		qsort(want->rec, want->n, sizeof *want->rec, record_order);
 	int rc = store_kv_each(st, t, "", 0, "", 0, compare_record, &c);
 	if (c.differs)

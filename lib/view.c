@@ -425,7 +425,7 @@ static int collect(struct update *u, bool from_start)
 				return rc;
 		}
 	}
-	if (u->ntodo > 1)   /* todo is NULL while empty, which qsort may not be given */
+	if (u->ntodo > 1)
 		qsort(u->todo, u->ntodo, sizeof *u->todo, merge_order_cmp);
 	return 0;
 }

@@ -40,9 +40,9 @@ static const struct field_spec money_fields[] = {
 };
 
 static const struct entry_type test_types[] = {
-	{"test.credit", "money into an account", money_fields, NULL},
-	{"test.debit", "money out of an account", money_fields, NULL},
-	{NULL, NULL, NULL, NULL},
+	{"test.credit", "money into an account", money_fields, NULL, NULL},
+	{"test.debit", "money out of an account", money_fields, NULL, NULL},
+	{NULL, NULL, NULL, NULL, NULL},
 };
 
 static bool floor_valid(const char *value, char *why, size_t whylen)
