@@ -18,7 +18,6 @@
 #include "store.h"
 #include "view.h"
 
-
 /* ------------------------------------------------------------ memory maps */
 
 /* An open-addressing hash map from strings to byte strings, for rebuilding a view in memory. */
