@@ -7,9 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "replicate.h"
 #include "checkpoint.h"
 #include "cli.h"
+#include "export.h"
 #include "ledger.h"
 #include "util.h"
 
@@ -90,7 +90,8 @@ int main(int argc, char **argv)
 	FILE *out = output ? fopen(output, "wb") : stdout;
 	if (!out)
 		chobo_die(EX_CANTCREAT, "%s: %s", output, strerror(errno));
-	rc = export_bundle_spooled(dir, &sel, out);
+	struct chobo_error e;
+	rc = cli_report(export_bundle_spooled(dir, &sel, out, &e), &e);
 	if (output && fclose(out) != 0 && rc == 0) {
 		chobo_warn_errno("%s", output);
 		rc = EX_IOERR;

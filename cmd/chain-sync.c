@@ -33,7 +33,10 @@
 #include "jsonl.h"
 #include "hash_reader.h"
 #include "ledger.h"
-#include "replicate.h"
+#include "cosign.h"
+#include "export.h"
+#include "import.h"
+#include "sync_protocol.h"
 #include "util.h"
 
 extern char **environ;
@@ -97,7 +100,8 @@ static int serve_heads(const char *dir)
 static int serve_export(const char *dir, const char *origin, uint64_t since)
 {
 	struct selection sel = {.log = origin, .has_since = true, .since = since};
-	return export_bundle_spooled(dir, &sel, stdout);
+	struct chobo_error e;
+	return cli_report(export_bundle_spooled(dir, &sel, stdout, &e), &e);
 }
 
 /* Cosignatures handed over by a peer: {"log","size","cosignature"} lines on stdin. */
@@ -135,15 +139,15 @@ static int serve_cosign(const char *dir)
 		json_t *size = json_object_get(v, "size");
 		uint32_t id;
 		uint64_t held;
-		const char *why = "malformed request";
-		int added = -1;
+		bool added = false;
+		int arc = chobo_fail(&e, EX_DATAERR, "malformed request");
 		if (rc == 0 && origin && line && json_is_integer(size) && json_integer_value(size) >= 0 &&
 		    store_log_find(l.store, origin, &id, &held) == STORE_OK)
-			added = cosignature_add(&l, &trust, id, (uint64_t)json_integer_value(size), line,
-						strlen(line), &why);
-		json_array_append_new(results, added < 0
-			? json_pack("{s:s?, s:b, s:s}", "log", origin, "ok", 0, "error", why)
-			: json_pack("{s:s, s:b, s:b}", "log", origin, "ok", 1, "new", added > 0));
+			arc = cosignature_add(&l, &trust, id, (uint64_t)json_integer_value(size), line,
+					      strlen(line), &added, &e);
+		json_array_append_new(results, arc != 0
+			? json_pack("{s:s?, s:b, s:s}", "log", origin, "ok", 0, "error", e.msg)
+			: json_pack("{s:s, s:b, s:b}", "log", origin, "ok", 1, "new", added));
 	}
 	if (rc == 0 && store_commit(l.store) != STORE_OK)
 		rc = EX_IOERR;
@@ -373,15 +377,17 @@ static void fetch_log(const char *dir, const struct trust *trust, struct peer_st
 	struct ledger l;
 	struct chobo_error e;
 	struct import_result res;
-	int rc = import_precheck(trust, bundle, &res);
+	memset(&res, 0, sizeof res);
+	int rc = import_precheck(trust, bundle, &e);
 	if (rc == 0) {
 		if (cli_report(ledger_open(&l, dir, STORE_NORMAL, &e), &e) != 0) {
 			ps->error = "cannot open the local ledger";
 			fclose(bundle);
 			return;
 		}
-		rc = import_bundle(&l, trust, bundle, &res);
-		cli_report(ledger_close(&l, &e), &e);
+		rc = import_bundle(&l, trust, bundle, &res, &e);
+		struct chobo_error ce;
+		cli_report(ledger_close(&l, &ce), &ce);
 	}
 	fclose(bundle);
 	if (rc == 0) {
@@ -398,8 +404,8 @@ static void fetch_log(const char *dir, const struct trust *trust, struct peer_st
 			 res.fork_log, (unsigned long long)res.fork_size);
 		ps->error = ps->error_buf;
 	} else {
-		snprintf(ps->error_buf, sizeof ps->error_buf, "bundle of %s refused: %s", origin,
-			 res.problem);
+		snprintf(ps->error_buf, sizeof ps->error_buf, "bundle of %s refused: %.600s", origin,
+			 e.msg);
 		ps->error = ps->error_buf;
 	}
 	import_result_free(&res);
@@ -414,12 +420,8 @@ static void merge_cosignatures(struct ledger *l, const struct trust *trust, uint
 	struct note_parts parts;
 	if (!text || !note_split(text, json_string_length(note), &parts, &why))
 		return;
-	for (const char *q = parts.sigs, *end = text + json_string_length(note); q < end;) {
-		const char *nl = memchr(q, '\n', (size_t)(end - q));
-		/* Lines over another text fail to verify and are dropped. */
-		cosignature_add(l, trust, id, size, q, (size_t)(nl - q) + 1, &why);
-		q = nl + 1;
-	}
+	struct chobo_error e;
+	cosignatures_merge(l, trust, id, size, text, json_string_length(note), NULL, &e);
 }
 
 static void cosign_and_send(const char *dir, const char *own, const struct trust *trust,
@@ -457,8 +459,9 @@ static void cosign_and_send(const char *dir, const char *own, const struct trust
 			size_t have;
 			if (peer_note && note_find_signature(peer_note, strlen(peer_note), &witness->pub, &have))
 				continue;
-			char *line = cosign_latest(&l, id, witness, (uint64_t)now, &size);
-			if (!line || size != theirs) {
+			char *line;
+			if (cli_report(cosign_latest(&l, id, witness, (uint64_t)now, &line, &size, &e), &e) != 0 ||
+			    size != theirs) {
 				free(line);
 				continue;
 			}

@@ -23,7 +23,7 @@
 
 #include "checkpoint.h"
 #include "jsonl.h"
-#include "replicate.h"
+#include "sync_protocol.h"
 #include "note.h"
 #include "util.h"
 

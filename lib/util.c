@@ -449,3 +449,26 @@ char *path_join(const char *dir, const char *name)
 	snprintf(p, n, "%s/%s", dir, name);
 	return p;
 }
+
+int scratch_file(FILE **out, struct chobo_error *err)
+{
+	const char *dir = getenv("TMPDIR");
+	if (!dir || !*dir)
+		dir = "/tmp";
+	char *path = path_join(dir, "chobo.XXXXXX");
+	int fd = mkstemp(path);
+	int rc = 0;
+	*out = NULL;
+	if (fd < 0) {
+		rc = chobo_fail_errno(err, EX_CANTCREAT, "cannot create a scratch file in %s", dir);
+	} else {
+		unlink(path);
+		/* Close-on-exec: a scratch file is never handed to ssh by accident. */
+		if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 || !(*out = fdopen(fd, "w+b"))) {
+			rc = chobo_fail_errno(err, EX_CANTCREAT, "cannot open a scratch file in %s", dir);
+			close(fd);
+		}
+	}
+	free(path);
+	return rc;
+}

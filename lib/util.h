@@ -114,5 +114,10 @@ bool write_file_atomic(const char *path, const void *buf, size_t len, int mode);
 int copy_stream(FILE *from, FILE *to, uint64_t max);
 /* Join a directory and a name into a newly allocated path. */
 char *path_join(const char *dir, const char *name);
+/*
+ * A scratch file in $TMPDIR (else /tmp), already unlinked and open for
+ * reading and writing into *out; 0, or EX_CANTCREAT with err.
+ */
+int scratch_file(FILE **out, struct chobo_error *err);
 
 #endif
