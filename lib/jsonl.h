@@ -36,7 +36,9 @@ enum jsonl_status jsonl_next(struct jsonl_reader *r, json_t **out, char *err, si
 /* Free the reader's buffer (does not close fp). */
 void jsonl_free(struct jsonl_reader *r);
 
-/* Print one JSON value as a compact line on stdout and free it; false on write error. */
+/* Write one JSON value as a compact line on out and free it; false on write error. */
+bool jsonl_write(FILE *out, json_t *v);
+/* jsonl_write on stdout. */
 bool jsonl_print(json_t *v);
 
 #endif

@@ -89,6 +89,27 @@ int chobo_fail_errno(struct chobo_error *err, int code, const char *fmt, ...)
 	return code;
 }
 
+int chobo_fail_context(struct chobo_error *err, int code, const char *fmt, ...)
+{
+	if (!err)
+		return code;
+	struct chobo_error reason = *err;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	va_end(ap);
+	/* Then ": reason", cut to fit. */
+	size_t used = n < 0 ? 0 : (size_t)n < sizeof err->msg ? (size_t)n : sizeof err->msg - 1;
+	const char *tail[] = {": ", reason.msg};
+	for (int k = 0; k < 2; k++) {
+		size_t len = strlen(tail[k]), room = sizeof err->msg - 1 - used;
+		memcpy(err->msg + used, tail[k], len < room ? len : room);
+		used += len < room ? len : room;
+	}
+	err->msg[used] = '\0';
+	return code;
+}
+
 uint64_t chobo_limit(const char *name, uint64_t builtin)
 {
 	char var[64];

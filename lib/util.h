@@ -44,6 +44,10 @@ int chobo_fail(struct chobo_error *err, int code, const char *fmt, ...)
 int chobo_fail_errno(struct chobo_error *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Put context before the reason already in err ("context: reason") and return code. */
+int chobo_fail_context(struct chobo_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Bounds on outside input, documented in chobo(7). */
 #define CHOBO_MAX_LINE      (64 * 1024)     /* one JSON Lines input line, bytes */
 #define CHOBO_MAX_ENTRY     (64 * 1024)     /* one stored entry, bytes */
