@@ -44,12 +44,10 @@ static char *note_keep_verified(const char *note, size_t len, const struct trust
 	return out;
 }
 
+/* What import keeps of the section being walked (the walk holds its origin and tree). */
 struct section {
-	char origin[NOTE_MAX_NAME + 1];
 	uint32_t id;
 	uint64_t held;          /* entries held before this import */
-	struct merkle_stack stack;
-	bool have_stack, signed_at_end;
 	bool diverged;          /* the bundle's tree differs from ours where they meet */
 	uint64_t added_entries, added_checkpoints;
 };
@@ -57,6 +55,7 @@ struct section {
 struct import {
 	struct ledger *l;
 	struct audit a;
+	struct section s;
 	json_t *summary;        /* one object per log */
 	bool fork;
 	char *fork_ours, *fork_theirs;
@@ -65,35 +64,32 @@ struct import {
 	struct json_doc doc;    /* scratch for indexing stored entries */
 };
 
-static int section_end(struct import *im, struct section *s)
+static int on_section_end(struct bundle_walk *w)
 {
-	if (!s->origin[0])
-		return 0;
-	if (!s->signed_at_end)
-		return audit_problem(&im->a, s->origin, "log", s->stack.size,
-				     "entries after the last signed checkpoint");
-	if (s->stack.size > s->held && store_log_set_size(im->l->store, s->id, s->stack.size) != STORE_OK)
-		return audit_problem(&im->a, s->origin, "log", 0, "storage error: %s",
+	struct import *im = w->ctx;
+	struct section *s = &im->s;
+	if (w->stack.size > s->held && store_log_set_size(im->l->store, s->id, w->stack.size) != STORE_OK)
+		return audit_problem(&im->a, w->origin, "log", 0, "storage error: %s",
 				     store_error(im->l->store));
 	json_array_append_new(im->summary,
-			      json_pack("{s:s, s:I, s:I, s:I, s:I}", "log", s->origin,
+			      json_pack("{s:s, s:I, s:I, s:I, s:I}", "log", w->origin,
 					"from", (json_int_t)s->held, "to",
-					(json_int_t)(s->stack.size > s->held ? s->stack.size : s->held),
+					(json_int_t)(w->stack.size > s->held ? w->stack.size : s->held),
 					"entries", (json_int_t)s->added_entries,
 					"checkpoints", (json_int_t)s->added_checkpoints));
 	return 0;
 }
 
 /* Keep the evidence of a fork: our checkpoint (at size, or our latest) and theirs. */
-static int fork_found(struct import *im, struct section *s, uint64_t size, const char *theirs, size_t tlen)
+static int fork_found(struct import *im, const char *origin, uint64_t size, const char *theirs, size_t tlen)
 {
 	struct store *st = im->l->store;
 	const char *ours;
 	size_t olen;
 	uint64_t have;
-	if (store_checkpoint_get(st, s->id, size, &ours, &olen) != STORE_OK &&
-	    store_checkpoint_latest(st, s->id, &have, &ours, &olen) != STORE_OK)
-		return audit_problem(&im->a, s->origin, "log", size, "storage error: %s", store_error(st));
+	if (store_checkpoint_get(st, im->s.id, size, &ours, &olen) != STORE_OK &&
+	    store_checkpoint_latest(st, im->s.id, &have, &ours, &olen) != STORE_OK)
+		return audit_problem(&im->a, origin, "log", size, "storage error: %s", store_error(st));
 	im->fork = true;
 	im->fork_ours = xmalloc(olen + 1);
 	memcpy(im->fork_ours, ours, olen);
@@ -101,126 +97,112 @@ static int fork_found(struct import *im, struct section *s, uint64_t size, const
 	im->fork_theirs = xmalloc(tlen + 1);
 	memcpy(im->fork_theirs, theirs, tlen);
 	im->fork_theirs[tlen] = '\0';
-	snprintf(im->fork_origin, sizeof im->fork_origin, "%s", s->origin);
+	snprintf(im->fork_origin, sizeof im->fork_origin, "%s", origin);
 	im->fork_size = size;
-	return audit_problem(&im->a, s->origin, "fork", size,
+	return audit_problem(&im->a, origin, "fork", size,
 			     "a validly signed checkpoint contradicts the history this ledger holds");
 }
 
-static int on_log(struct import *im, struct section *s, const uint8_t *p, size_t len)
+static int on_log(struct bundle_walk *w)
 {
+	struct import *im = w->ctx;
+	struct section *s = &im->s;
 	struct store *st = im->l->store;
-	if (section_end(im, s))
-		return 1;
 	memset(s, 0, sizeof *s);
-	if (len == 0 || len > NOTE_MAX_NAME)
-		return audit_problem(&im->a, "", "bundle", 0, "malformed log record");
-	memcpy(s->origin, p, len);
-	if (!checkpoint_origin_valid(s->origin))
-		return audit_problem(&im->a, "", "bundle", 0, "log record names an invalid origin");
-	if (strcmp(s->origin, im->l->conf.origin) == 0)
-		return audit_problem(&im->a, s->origin, "log", 0,
+	if (strcmp(w->origin, im->l->conf.origin) == 0)
+		return audit_problem(&im->a, w->origin, "log", 0,
 				     "the bundle carries this node's own log, which only this node writes");
-	int rc = store_log_find(st, s->origin, &s->id, &s->held);
+	int rc = store_log_find(st, w->origin, &s->id, &s->held);
 	if (rc == STORE_NOTFOUND) {
-		rc = store_log_create(st, s->origin, &s->id);
+		rc = store_log_create(st, w->origin, &s->id);
 		s->held = 0;
 	}
 	if (rc != STORE_OK)
-		return audit_problem(&im->a, s->origin, "log", 0, "storage error: %s", store_error(st));
-	im->a.logs++;
+		return audit_problem(&im->a, w->origin, "log", 0, "storage error: %s", store_error(st));
 	return 0;
 }
 
-static int on_stack(struct import *im, struct section *s, const uint8_t *p, size_t len)
+static int on_stack(struct bundle_walk *w)
 {
-	if (!s->origin[0] || s->have_stack || !bundle_stack_decode(p, len, &s->stack))
-		return audit_problem(&im->a, s->origin, "bundle", 0, "malformed tree state record");
-	s->have_stack = true;
-	if (s->stack.size > s->held)
-		return audit_problem(&im->a, s->origin, "log", s->held,
+	struct import *im = w->ctx;
+	if (w->stack.size > im->s.held)
+		return audit_problem(&im->a, w->origin, "log", im->s.held,
 				     "the bundle starts at entry %llu but this ledger holds only %llu: "
 				     "export with --since a checkpoint this ledger holds",
-				     (unsigned long long)s->stack.size, (unsigned long long)s->held);
+				     (unsigned long long)w->stack.size, (unsigned long long)im->s.held);
 	/* A different tree state is caught against its signed checkpoint, which comes next. */
 	return 0;
 }
 
-static int on_entry(struct import *im, struct section *s, const uint8_t *p, size_t len)
+static int on_entry(struct bundle_walk *w, const uint8_t *p, size_t len)
 {
+	struct import *im = w->ctx;
+	struct section *s = &im->s;
 	struct store *st = im->l->store;
 	uint8_t formed[64][32], leaf[32];
-	uint64_t index = s->stack.size;
-	if (!s->have_stack)
-		return audit_problem(&im->a, s->origin, "bundle", 0, "entry outside a log section");
+	uint64_t index = w->stack.size;
 	if (index >= CHOBO_MAX_TREE_SIZE)
-		return audit_problem(&im->a, s->origin, "log", index, "log too large");
+		return audit_problem(&im->a, w->origin, "log", index, "log too large");
 	if (index == s->held && !s->diverged) {
 		/* New entries go on top of our tree: the bundle's tree must be ours up to here. */
 		struct ledger_reader lr;
 		uint8_t ours[32], theirs[32];
 		ledger_reader_init(&lr, im->l, s->id);
 		if (merkle_root(&lr.r, index, ours) != 0)
-			return audit_problem(&im->a, s->origin, "log", index, "storage error: %s",
+			return audit_problem(&im->a, w->origin, "log", index, "storage error: %s",
 					     store_error(st));
-		merkle_stack_root(&s->stack, theirs);
+		merkle_stack_root(&w->stack, theirs);
 		s->diverged = memcmp(ours, theirs, 32) != 0;
 	}
-	int n = audit_entry(&im->a, s->origin, p, len, &s->stack, formed);
+	int n = audit_entry(&im->a, w->origin, p, len, &w->stack, formed);
 	if (n < 0)
 		return 1;
-	s->signed_at_end = false;
 	if (index < s->held || s->diverged)
 		return 0;    /* already held, or not ours to store: the next signed checkpoint decides */
 	merkle_leaf_hash(leaf, p, len);
 	if (store_entry_put(st, s->id, index, p, len) != STORE_OK ||
 	    store_leaf_put(st, leaf, s->id, index) != STORE_OK ||
 	    (n > 0 && store_hashes_put(st, s->id, index, &formed[0][0], (size_t)n) != STORE_OK))
-		return audit_problem(&im->a, s->origin, "log", index, "storage error: %s", store_error(st));
+		return audit_problem(&im->a, w->origin, "log", index, "storage error: %s", store_error(st));
 	/* audit_entry accepted it: it parses, and the indexes take its type, time and keys. */
 	struct entry_view v;
 	struct chobo_error e;
 	char why[256];
-	if (!entry_parse((const char *)p, len, s->origin, index, &im->doc, &v, why, sizeof why))
-		return audit_problem(&im->a, s->origin, "entry", index, "%s", why);
+	if (!entry_parse((const char *)p, len, w->origin, index, &im->doc, &v, why, sizeof why))
+		return audit_problem(&im->a, w->origin, "entry", index, "%s", why);
 	if (entry_index_add(st, &im->doc, &v, s->id, &e) != 0)
-		return audit_problem(&im->a, s->origin, "log", index, "%s", e.msg);
+		return audit_problem(&im->a, w->origin, "log", index, "%s", e.msg);
 	s->added_entries++;
 	return 0;
 }
 
-static int on_checkpoint(struct import *im, struct section *s, const uint8_t *p, size_t len)
+/* A checkpoint the walk verified over the bundle's tree at its size. */
+static int on_checkpoint(struct bundle_walk *w, const char *note, size_t nlen)
 {
+	struct import *im = w->ctx;
+	struct section *s = &im->s;
 	struct store *st = im->l->store;
-	if (!s->have_stack || len < 8 || get_be64(p) != s->stack.size)
-		return audit_problem(&im->a, s->origin, "checkpoint", len >= 8 ? get_be64(p) : 0,
-				     "checkpoint out of place in the bundle");
-	uint64_t size = s->stack.size;
-	const char *note = (const char *)p + 8;
-	size_t nlen = len - 8;
-	if (audit_checkpoint(&im->a, s->origin, size, note, nlen, &s->stack))
-		return 1;
-	s->signed_at_end = true;
+	uint64_t size = w->stack.size;
 	if (s->diverged)
-		return fork_found(im, s, s->held, note, nlen);
+		return fork_found(im, w->origin, s->held, note, nlen);
 	if (size <= s->held) {
 		/* Within what we hold: the signed root must be ours at that size. */
 		struct ledger_reader lr;
 		uint8_t root[32], theirs[32];
 		ledger_reader_init(&lr, im->l, s->id);
-		merkle_stack_root(&s->stack, theirs);
+		merkle_stack_root(&w->stack, theirs);
 		if (merkle_root(&lr.r, size, root) != 0)
-			return audit_problem(&im->a, s->origin, "log", size, "storage error: %s",
+			return audit_problem(&im->a, w->origin, "log", size, "storage error: %s",
 					     store_error(st));
 		if (memcmp(root, theirs, 32) != 0)
-			return fork_found(im, s, size, note, nlen);
+			return fork_found(im, w->origin, size, note, nlen);
 		const char *have;
 		size_t hlen;
 		if (store_checkpoint_get(st, s->id, size, &have, &hlen) == STORE_OK) {
 			/* The same checkpoint: keep the witnesses' cosignatures it brings. */
 			struct chobo_error e;
 			if (cosignatures_merge(im->l, im->a.trust, s->id, size, note, nlen, NULL, &e) != 0)
-				return audit_problem(&im->a, s->origin, "log", size, "storage error: %s", e.msg);
+				return audit_problem(&im->a, w->origin, "log", size, "storage error: %s", e.msg);
 			return 0;
 		}
 	}
@@ -230,37 +212,18 @@ static int on_checkpoint(struct import *im, struct section *s, const uint8_t *p,
 	int put = kept ? store_checkpoint_put(st, s->id, size, kept, klen) : STORE_ERROR;
 	free(kept);
 	if (put != STORE_OK)
-		return audit_problem(&im->a, s->origin, "log", size, "storage error: %s", store_error(st));
+		return audit_problem(&im->a, w->origin, "log", size, "storage error: %s", store_error(st));
 	s->added_checkpoints++;
 	return 0;
 }
 
 static int import_records(struct import *im, struct bundle_reader *r)
 {
-	struct section s;
-	enum bundle_tag tag;
-	const uint8_t *p;
-	size_t len;
-	const char *why;
-	int rc;
-	memset(&s, 0, sizeof s);
-	while ((rc = bundle_next(r, &tag, &p, &len, &why)) == 1) {
-		int bad;
-		switch (tag) {
-		case BUNDLE_LOG: bad = on_log(im, &s, p, len); break;
-		case BUNDLE_STACK: bad = on_stack(im, &s, p, len); break;
-		case BUNDLE_ENTRY: bad = on_entry(im, &s, p, len); break;
-		case BUNDLE_CHECKPOINT: bad = on_checkpoint(im, &s, p, len); break;
-		default: bad = audit_problem(&im->a, s.origin, "bundle", 0, "unknown record type");
-		}
-		if (bad)
-			return 1;
-	}
-	if (rc < 0)
-		return audit_problem(&im->a, s.origin, "bundle", 0, "%s", why);
-	return section_end(im, &s);
+	struct bundle_walk w = {.a = &im->a, .ctx = im, .on_log = on_log, .on_stack = on_stack,
+				.on_entry = on_entry, .on_checkpoint = on_checkpoint,
+				.on_section_end = on_section_end};
+	return audit_bundle_walk(&w, r);
 }
-
 
 /* The first problem an audit found, as one line. */
 static int audit_refusal(const struct audit *a, struct chobo_error *err)
