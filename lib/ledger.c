@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "checkpoint.h"
+#include "index_upgrade.h"
 #include "ledger.h"
 #include "merkle.h"
 #include "util.h"
@@ -99,9 +100,9 @@ int ledger_open(struct ledger *l, const char *dir, enum store_mode mode, struct 
 		return rc;
 	}
 	char *dbdir = path_join(dir, "db");
-	const char *why_text;
+	char why_text[512];
 	enum store_open_failure why;
-	l->store = store_open(dbdir, mode, false, &why_text, &why);
+	l->store = store_open(dbdir, mode, false, why_text, sizeof why_text, &why);
 	free(dbdir);
 	if (!l->store) {
 		static const int code[] = {
@@ -121,6 +122,10 @@ int ledger_open(struct ledger *l, const char *dir, enum store_mode mode, struct 
 			   rc == STORE_NOTFOUND ? "the node's own log is missing" : store_error(l->store));
 		ledger_close(l, NULL);
 		return EX_DATAERR;
+	}
+	if (mode == STORE_NORMAL && (rc = index_upgrade(l, err)) != 0) {
+		ledger_close(l, NULL);
+		return rc;
 	}
 	return 0;
 }
@@ -226,9 +231,9 @@ static int create_store(const char *dir, const char *origin, const struct note_s
 			struct chobo_error *err)
 {
 	char *dbdir = path_join(dir, "db");
-	const char *why_text;
+	char why_text[512];
 	enum store_open_failure why;
-	struct store *st = store_open(dbdir, STORE_NORMAL, true, &why_text, &why);
+	struct store *st = store_open(dbdir, STORE_NORMAL, true, why_text, sizeof why_text, &why);
 	free(dbdir);
 	if (!st)
 		return chobo_fail(err, EX_CANTCREAT, "%s/db: %s", dir, why_text);

@@ -178,7 +178,7 @@ static u_int32_t cache_bytes(void)
 	return (u_int32_t)want;
 }
 
-struct store *store_open(const char *dir, enum store_mode mode, bool create, const char **err,
+struct store *store_open(const char *dir, enum store_mode mode, bool create, char *err, size_t errlen,
 			 enum store_open_failure *why)
 {
 	struct store *st = xcalloc(1, sizeof *st);
@@ -188,12 +188,12 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, con
 	st->mode = mode;
 	st->dir = xstrdup(dir);
 	st->mark = path_join(dir, UNCLEAN_MARK);
-	*err = NULL;
+	const char *reason = NULL;
 
 	if (mode == STORE_AUDIT) {
 		if (access(st->mark, F_OK) == 0) {
 			*why = STORE_OPEN_UNCLEAN;
-			*err = "the ledger was not closed cleanly (a process was killed while using it); "
+			reason = "the ledger was not closed cleanly (a process was killed while using it); "
 			       "any chobo command run on the ledger itself recovers it";
 			goto fail_free;
 		}
@@ -202,13 +202,13 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, con
 		/* Marks "in use" until a clean close; an audit refuses a ledger left marked. */
 		int fd = open(st->mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 		if (fd < 0 || close(fd) != 0) {
-			*err = strerror(errno);
+			reason = strerror(errno);
 			goto fail_free;
 		}
 	}
 
 	if ((ret = db_env_create(&st->env, 0)) != 0) {
-		*err = db_strerror(ret);
+		reason = db_strerror(ret);
 		goto fail_free;
 	}
 	st->env->app_private = st;
@@ -250,7 +250,7 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, con
 		if ((ret = db->open(db, NULL, table_file[t], NULL, DB_BTREE, oflags, 0600)) != 0) {
 			if (ret == ENOENT && (t == T_LOGS || mode == STORE_NORMAL)) {
 				*why = STORE_OPEN_MISSING;
-				*err = "no ledger database here";
+				reason = "no ledger database here";
 				goto fail_close;
 			}
 			/* In an audited copy, a table missing beside the others is damage. */
@@ -261,17 +261,16 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, con
 	return st;
 
 fail_env:
-	*err = NULL;
+	reason = NULL;
 fail_close:
+	if (!reason)
+		snprintf(err, errlen, "%s%s%s", db_strerror(ret), st->dbmsg[0] ? ": " : "", st->dbmsg);
 	close_all(st, 0);
-	if (!*err) {
-		static char msg[sizeof st->dbmsg + 128];
-		snprintf(msg, sizeof msg, "%s%s%s", db_strerror(ret), st->dbmsg[0] ? ": " : "", st->dbmsg);
-		*err = msg;
-	}
 	if (mode == STORE_NORMAL && !unclean)
 		unlink(st->mark);   /* ours; a mark left by a killed process stays */
 fail_free:
+	if (reason)
+		snprintf(err, errlen, "%s", reason);
 	store_free(st);
 	return NULL;
 }
@@ -755,12 +754,15 @@ int store_kv_delete(struct store *st, enum store_table_kv table, const void *key
 	return ret == 0 ? STORE_OK : fail(st, ret, table_file[t]);
 }
 
-int store_kv_each(struct store *st, enum store_table_kv table, const void *prefix, size_t plen,
-		  const void *from, size_t flen,
-		  int (*fn)(void *ctx, const void *key, size_t klen, const void *value, size_t vlen),
-		  void *ctx)
+/*
+ * Walk the records of table t whose key starts with prefix, from the first
+ * key >= from: call fn on each (non-zero stops, and is passed back), or with
+ * fn NULL delete each.
+ */
+static int walk_prefix(struct store *st, int t, const void *prefix, size_t plen, const void *from,
+		       size_t flen, int (*fn)(void *ctx, const void *key, size_t klen, const void *value,
+					      size_t vlen), void *ctx)
 {
-	int t = kv_table[table];
 	DBC *dbc;
 	DBT key, data;
 	if (flen < plen || memcmp(from, prefix, plen) != 0) {
@@ -781,10 +783,10 @@ int store_kv_each(struct store *st, enum store_table_kv table, const void *prefi
 	data.flags = DB_DBT_REALLOC;
 	int rc = STORE_OK;
 	ret = dbc->get(dbc, &key, &data, DB_SET_RANGE);
-	while (ret == 0) {
-		if (key.size < plen || memcmp(key.data, prefix, plen) != 0)
+	while (ret == 0 && key.size >= plen && memcmp(key.data, prefix, plen) == 0) {
+		if (fn && (rc = fn(ctx, key.data, key.size, data.data, data.size)) != 0)
 			break;
-		if ((rc = fn(ctx, key.data, key.size, data.data, data.size)) != 0)
+		if (!fn && (ret = dbc->del(dbc, 0)) != 0)
 			break;
 		ret = dbc->get(dbc, &key, &data, DB_NEXT);
 	}
@@ -794,40 +796,20 @@ int store_kv_each(struct store *st, enum store_table_kv table, const void *prefi
 	free(key.data);
 	free(data.data);
 	return rc;
+}
+
+int store_kv_each(struct store *st, enum store_table_kv table, const void *prefix, size_t plen,
+		  const void *from, size_t flen,
+		  int (*fn)(void *ctx, const void *key, size_t klen, const void *value, size_t vlen),
+		  void *ctx)
+{
+	return walk_prefix(st, kv_table[table], prefix, plen, from, flen, fn, ctx);
 }
 
 int store_kv_clear(struct store *st, enum store_table_kv table, const void *prefix, size_t plen)
 {
-	int t = kv_table[table];
-	DBC *dbc;
-	DBT key, data;
-	if (bulk_flush_all(st) != STORE_OK)
-		return STORE_ERROR;
-	int ret = st->db[t]->cursor(st->db[t], st->txn, &dbc, 0);
-	if (ret != 0)
-		return fail(st, ret, table_file[t]);
-	memset(&key, 0, sizeof key);
-	memset(&data, 0, sizeof data);
-	key.flags = DB_DBT_REALLOC;
-	key.data = xmalloc(plen ? plen : 1);
-	memcpy(key.data, prefix, plen);
-	key.size = (u_int32_t)plen;
-	data.flags = DB_DBT_REALLOC;
-	int rc = STORE_OK;
-	ret = dbc->get(dbc, &key, &data, DB_SET_RANGE);
-	while (ret == 0 && key.size >= plen && memcmp(key.data, prefix, plen) == 0) {
-		if ((ret = dbc->del(dbc, 0)) != 0)
-			break;
-		ret = dbc->get(dbc, &key, &data, DB_NEXT);
-	}
-	if (ret != 0 && ret != DB_NOTFOUND)
-		rc = fail(st, ret, table_file[t]);
-	dbc->close(dbc);
-	free(key.data);
-	free(data.data);
-	return rc;
+	return walk_prefix(st, kv_table[table], prefix, plen, prefix, plen, NULL, NULL);
 }
-
 
 struct store_cursor *store_cursor_open(struct store *st, enum store_table table, uint32_t log)
 {
@@ -993,4 +975,249 @@ int store_fork_each(struct store *st, int (*fn)(void *ctx, uint32_t log, const c
 		rc = fail(st, ret, "forks.db");
 	dbc->close(dbc);
 	return rc;
+}
+
+/* ------------------------------------------------------------- key-value files
+ *
+ * A kvfile is a Berkeley DB btree opened without an environment: BDB then
+ * keeps a private cache in this process and writes no transaction log, no
+ * region files, nothing but the one file.  Without a log a change in place
+ * would not survive a crash, which the copy-and-rename of kvfile_commit makes
+ * unnecessary.  BDB writes the unused bytes of a page as it finds them in
+ * memory, so record buffers are fixed (DB_DBT_USERMEM) and zeroed rather than
+ * reallocated, and leave no copy on the heap for a later page to pick up.
+ */
+#include <sodium.h>
+
+struct kvfile {
+	DB *db;
+	char *path;      /* the file */
+	char *newpath;   /* the new version being built; NULL when reading */
+	char dbmsg[256]; /* Berkeley DB's own explanation of the last failure */
+};
+
+static void kv_errcall(const DB_ENV *env, const char *prefix, const char *msg)
+{
+	(void)prefix;
+	struct kvfile *f = env->app_private;
+	if (f)
+		snprintf(f->dbmsg, sizeof f->dbmsg, "%s", msg);
+}
+
+static int kv_fail(struct kvfile *f, struct chobo_error *err, int code, int ret, const char *path)
+{
+	int rc = chobo_fail(err, code, "%s: %s%s%s", path, db_strerror(ret), f->dbmsg[0] ? ": " : "",
+			    f->dbmsg);
+	f->dbmsg[0] = '\0';
+	return rc;
+}
+
+static void kv_free(struct kvfile *f)
+{
+	free(f->path);
+	free(f->newpath);
+	free(f);
+}
+
+/* A handle on path: a new file (create) or an existing one read-only. */
+static int kv_open(struct kvfile *f, const char *path, bool create, struct chobo_error *err)
+{
+	int ret = db_create(&f->db, NULL, 0);
+	if (ret != 0) {
+		f->db = NULL;
+		return kv_fail(f, err, EX_OSERR, ret, path);
+	}
+	f->db->dbenv->app_private = f;
+	f->db->set_errcall(f->db, kv_errcall);
+	if ((ret = f->db->set_flags(f->db, DB_CHKSUM)) == 0)
+		ret = f->db->open(f->db, NULL, path, NULL, DB_BTREE,
+				  create ? DB_CREATE | DB_EXCL : DB_RDONLY, 0600);
+	if (ret != 0) {
+		int code = ret == ENOENT ? EX_NOINPUT : ret == EACCES ? EX_NOPERM
+			 : create ? EX_CANTCREAT : EX_DATAERR;
+		int rc = kv_fail(f, err, code, ret, path);
+		f->db->close(f->db, 0);
+		f->db = NULL;
+		return rc;
+	}
+	return 0;
+}
+
+int kvfile_open(const char *path, struct kvfile **out, struct chobo_error *err)
+{
+	struct kvfile *f = xcalloc(1, sizeof *f);
+	*out = NULL;
+	f->path = xstrdup(path);
+	if (access(path, F_OK) != 0 && errno == ENOENT) {
+		kv_free(f);
+		return 0;
+	}
+	int rc = kv_open(f, path, false, err);
+	if (rc != 0) {
+		kv_free(f);
+		return rc;
+	}
+	*out = f;
+	return 0;
+}
+
+int kvfile_begin(const char *path, struct kvfile **out, struct chobo_error *err)
+{
+	struct kvfile *f = xcalloc(1, sizeof *f);
+	size_t n = strlen(path) + 5;
+	*out = NULL;
+	f->path = xstrdup(path);
+	f->newpath = xmalloc(n);
+	snprintf(f->newpath, n, "%s.new", path);
+	if (unlink(f->newpath) != 0 && errno != ENOENT) {
+		int rc = chobo_fail_errno(err, EX_CANTCREAT, "%s", f->newpath);
+		kv_free(f);
+		return rc;
+	}
+	int rc = kv_open(f, f->newpath, true, err);
+	if (rc != 0) {
+		kv_free(f);
+		return rc;
+	}
+	*out = f;
+	return 0;
+}
+
+static void kv_dbt(DBT *d, void *buf, size_t len, size_t cap)
+{
+	memset(d, 0, sizeof *d);
+	d->data = buf;
+	d->size = (u_int32_t)len;
+	d->ulen = (u_int32_t)cap;
+	d->flags = DB_DBT_USERMEM;
+}
+
+int kvfile_get(struct kvfile *f, const void *key, size_t klen, uint8_t *val, size_t *vlen,
+	       bool *found, struct chobo_error *err)
+{
+	DBT k, v;
+	*found = false;
+	*vlen = 0;
+	if (klen > KVFILE_MAX_KEY)
+		return chobo_fail(err, EX_SOFTWARE, "%s: key too long", f->path);
+	kv_dbt(&k, (void *)key, klen, klen);
+	kv_dbt(&v, val, 0, KVFILE_MAX_VALUE);
+	int ret = f->db->get(f->db, NULL, &k, &v, 0);
+	if (ret == DB_NOTFOUND)
+		return 0;
+	if (ret == DB_BUFFER_SMALL)
+		return chobo_fail(err, EX_DATAERR, "%s: a record larger than %d bytes", f->path,
+				  KVFILE_MAX_VALUE);
+	if (ret != 0)
+		return kv_fail(f, err, EX_DATAERR, ret, f->path);
+	*found = true;
+	*vlen = v.size;
+	return 0;
+}
+
+int kvfile_put(struct kvfile *f, const void *key, size_t klen, const void *val, size_t vlen,
+	       struct chobo_error *err)
+{
+	DBT k, v;
+	if (!f->newpath)
+		return chobo_fail(err, EX_SOFTWARE, "%s: not open for writing", f->path);
+	if (klen > KVFILE_MAX_KEY || vlen > KVFILE_MAX_VALUE)
+		return chobo_fail(err, EX_SOFTWARE, "%s: record too large", f->path);
+	kv_dbt(&k, (void *)key, klen, klen);
+	kv_dbt(&v, (void *)val, vlen, vlen);
+	int ret = f->db->put(f->db, NULL, &k, &v, 0);
+	return ret == 0 ? 0 : kv_fail(f, err, EX_IOERR, ret, f->newpath);
+}
+
+int kvfile_each(struct kvfile *f, int (*fn)(void *ctx, const uint8_t *key, size_t klen,
+					    const uint8_t *val, size_t vlen),
+		void *ctx, struct chobo_error *err)
+{
+	DBC *dbc;
+	DBT k, v;
+	const char *path = f->newpath ? f->newpath : f->path;
+	int ret = f->db->cursor(f->db, NULL, &dbc, 0);
+	if (ret != 0)
+		return kv_fail(f, err, EX_IOERR, ret, path);
+	uint8_t *kbuf = xmalloc(KVFILE_MAX_KEY), *vbuf = xmalloc(KVFILE_MAX_VALUE);
+	int rc = 0;
+	for (;;) {
+		kv_dbt(&k, kbuf, 0, KVFILE_MAX_KEY);
+		kv_dbt(&v, vbuf, 0, KVFILE_MAX_VALUE);
+		ret = dbc->get(dbc, &k, &v, DB_NEXT);
+		if (ret == DB_NOTFOUND)
+			break;
+		if (ret == DB_BUFFER_SMALL) {
+			rc = chobo_fail(err, EX_DATAERR, "%s: a record larger than %d bytes", path,
+					KVFILE_MAX_VALUE);
+			break;
+		}
+		if (ret != 0) {
+			rc = kv_fail(f, err, EX_DATAERR, ret, path);
+			break;
+		}
+		if ((rc = fn(ctx, kbuf, k.size, vbuf, v.size)) != 0)
+			break;
+	}
+	dbc->close(dbc);
+	sodium_memzero(kbuf, KVFILE_MAX_KEY);
+	sodium_memzero(vbuf, KVFILE_MAX_VALUE);
+	free(kbuf);
+	free(vbuf);
+	return rc;
+}
+
+/* fsync the file or directory at path. */
+static bool sync_path(const char *path, int flags)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | flags);
+	if (fd < 0)
+		return false;
+	bool ok = fsync(fd) == 0;
+	int e = errno;
+	close(fd);
+	errno = e;
+	return ok;
+}
+
+int kvfile_commit(struct kvfile *f, struct chobo_error *err)
+{
+	int rc = 0;
+	if (!f->newpath) {
+		kvfile_close(f);
+		return chobo_fail(err, EX_SOFTWARE, "kvfile_commit on a file open for reading");
+	}
+	/* Closing flushes the cache and syncs; the file is synced again in case it did not. */
+	int ret = f->db->close(f->db, 0);
+	f->db = NULL;
+	char *dir = xstrdup(f->path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		slash[slash == dir ? 1 : 0] = '\0';
+	else
+		strcpy(dir, ".");
+	if (ret != 0)
+		rc = chobo_fail(err, EX_IOERR, "%s: %s", f->newpath, db_strerror(ret));
+	else if (!sync_path(f->newpath, 0))
+		rc = chobo_fail_errno(err, EX_IOERR, "%s", f->newpath);
+	else if (rename(f->newpath, f->path) != 0)
+		rc = chobo_fail_errno(err, EX_IOERR, "%s", f->path);
+	else if (!sync_path(dir, O_DIRECTORY))
+		rc = chobo_fail_errno(err, EX_IOERR, "%s", dir);
+	if (rc != 0)
+		unlink(f->newpath);   /* after a failed rename; harmless after a good one */
+	free(dir);
+	kv_free(f);
+	return rc;
+}
+
+void kvfile_close(struct kvfile *f)
+{
+	if (!f)
+		return;
+	if (f->db)
+		f->db->close(f->db, f->newpath ? DB_NOSYNC : 0);
+	if (f->newpath)
+		unlink(f->newpath);
+	kv_free(f);
 }

@@ -12,10 +12,12 @@
  *    the caller supplies: a `struct chobo_error *err` (filled with
  *    chobo_fail()), or in pure parsers and checks that return bool, a
  *    `char *err, size_t errlen` pair (pass e.msg, sizeof e.msg).
- *  - Library functions print nothing and never exit, with three exceptions
- *    that speak for the program itself: cli.c (options), jsonl.c (input
- *    lines) and the x*alloc family, which ends the process when memory runs
- *    out.  A program prints err->msg with chobo_warn() or chobo_die().
+ *  - Library functions print nothing and never exit, with these exceptions
+ *    that speak for the program itself: cli.c (options, cli_report),
+ *    jsonl.c (input lines), chobo_limit() (warns about a CHOBO_LIMIT_*
+ *    variable it ignores) and the x*alloc family, which ends the process
+ *    when memory runs out.  A program prints err->msg with cli_report(),
+ *    chobo_warn() or chobo_die().
  *  - No reason is ever kept in a global or static buffer.
  */
 #ifndef CHOBO_UTIL_H
