@@ -106,8 +106,8 @@ int config_read(const char *dir, struct ledger_config *c, struct chobo_error *er
 		line += strspn(line, " \t");
 		if (*line == '\0' || *line == '#')
 			continue;
-		char where[64 + 32];
-		snprintf(where, sizeof where, "%.64s:%lu", path, lineno);
+		char where[512 + 32];
+		snprintf(where, sizeof where, "%.512s:%lu", path, lineno);
 		rc = config_line(c, where, line, err);
 	}
 	if (rc == 0 && (!c->origin || !checkpoint_origin_valid(c->origin)))

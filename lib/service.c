@@ -46,9 +46,10 @@ int service_register(const struct service *s, struct chobo_error *err)
 			return chobo_fail(err, EX_SOFTWARE, "setting %s: taken or not named %s.*", k->key,
 					  s->name);
 	for (const struct view_spec *const *v = s->views; v && *v; v++)
-		if (!named_after(s, (*v)->name) || service_view((*v)->name))
-			return chobo_fail(err, EX_SOFTWARE, "view %s: taken or not named %s.*", (*v)->name,
-					  s->name);
+		if (!named_after(s, (*v)->name) || service_view((*v)->name) ||
+		    strlen((*v)->name) > VIEW_MAX_NAME)
+			return chobo_fail(err, EX_SOFTWARE, "view %s: taken, too long or not named %s.*",
+					  (*v)->name, s->name);
 	services[n] = s;
 	return 0;
 }

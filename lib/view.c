@@ -18,10 +18,6 @@
 #include "store.h"
 #include "view.h"
 
-#define MAX_VIEW_KEY 1024
-#define MAX_VIEW_VALUE CHOBO_MAX_ENTRY
-#define MAX_VIEW_NAME 64
-
 /* ------------------------------------------------------------ memory maps */
 
 /* An open-addressing hash map from strings to byte strings, for rebuilding a view in memory. */
@@ -75,10 +71,12 @@ static void mem_put(struct mem_map *m, const char *key, const char *value, size_
 		s->key = xstrdup(key);
 		m->n++;
 	}
+	/* value may be the slot's own (a reducer putting back what it got): copy before freeing. */
+	char *copy = xmalloc(len + 1);
+	memcpy(copy, value, len);
+	copy[len] = '\0';
 	free(s->value);
-	s->value = xmalloc(len + 1);
-	memcpy(s->value, value, len);
-	s->value[len] = '\0';
+	s->value = copy;
 	s->len = len;
 }
 
@@ -109,20 +107,84 @@ static int slot_order(const void *a, const void *b)
 	return strcmp(x->key, y->key);
 }
 
+/* ------------------------------------------------------------ values */
+
+void view_text_add(struct view_text *t, const char *s, size_t n)
+{
+	if (t->len + n + 1 > t->cap) {
+		while (t->len + n + 1 > t->cap)
+			t->cap = t->cap ? 2 * t->cap : 256;
+		t->p = xrealloc(t->p, t->cap);
+	}
+	memcpy(t->p + t->len, s, n);
+	t->len += n;
+	t->p[t->len] = '\0';
+}
+
+void view_text_str(struct view_text *t, const char *s)
+{
+	view_text_add(t, s, strlen(s));
+}
+
+void view_text_int(struct view_text *t, int64_t v)
+{
+	char buf[24];
+	int n = snprintf(buf, sizeof buf, "%lld", (long long)v);
+	view_text_add(t, buf, (size_t)n);
+}
+
+void view_text_json_string(struct view_text *t, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	view_text_add(t, "\"", 1);
+	for (const char *run = s;; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		view_text_add(t, run, (size_t)(s - run));
+		run = s + 1;
+		if (c == '\0')
+			break;
+		char esc[7] = {'\\', (char)c, 0};
+		size_t n = 2;
+		switch (c) {
+		case '"': case '\\': break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			n = 6;
+		}
+		view_text_add(t, esc, n);
+	}
+	view_text_add(t, "\"", 1);
+}
+
+void view_text_free(struct view_text *t)
+{
+	free(t->p);
+	memset(t, 0, sizeof *t);
+}
+
 /* ------------------------------------------------------------ view states */
 
 struct view_state {
 	const struct view_spec *v;
 	struct store *st;         /* the stored map, or NULL for mem */
 	struct mem_map mem;
-	char key[MAX_VIEW_NAME + 1 + MAX_VIEW_KEY + 1];   /* name '\0' key, for the store */
+	char key[VIEW_MAX_NAME + 1 + VIEW_MAX_KEY + 1];   /* name '\0' key, for the store */
 };
 
 /* The stored record key name '\0' key in s->key; its length, or 0 when key is empty or too long. */
 static size_t record_key(struct view_state *s, const char *key)
 {
 	size_t nl = strlen(s->v->name), kl = strlen(key);
-	if (kl == 0 || kl > MAX_VIEW_KEY)
+	if (kl == 0 || kl > VIEW_MAX_KEY)
 		return 0;
 	memcpy(s->key, s->v->name, nl + 1);
 	memcpy(s->key + nl + 1, key, kl);
@@ -132,7 +194,7 @@ static size_t record_key(struct view_state *s, const char *key)
 static int bad_key(struct view_state *s, const char *key, struct chobo_error *err)
 {
 	return chobo_fail(err, EX_SOFTWARE, "view %s: key \"%.40s\" is empty or longer than %d bytes",
-			  s->v->name, key, MAX_VIEW_KEY);
+			  s->v->name, key, VIEW_MAX_KEY);
 }
 
 int view_get(struct view_state *s, const char *key, const char **value, size_t *len,
@@ -162,10 +224,10 @@ int view_get(struct view_state *s, const char *key, const char **value, size_t *
 int view_put(struct view_state *s, const char *key, const char *value, size_t len,
 	     struct chobo_error *err)
 {
-	if (len > MAX_VIEW_VALUE)
+	if (len > VIEW_MAX_VALUE)
 		return chobo_fail(err, EX_SOFTWARE, "view %s: a value of %zu bytes", s->v->name, len);
 	if (!s->st) {
-		if (!*key || strlen(key) > MAX_VIEW_KEY)
+		if (!*key || strlen(key) > VIEW_MAX_KEY)
 			return bad_key(s, key, err);
 		mem_put(&s->mem, key, value, len);
 		return 0;
@@ -367,15 +429,32 @@ static int collect(struct update *u, bool from_start)
 	return 0;
 }
 
+/* Scratch space for feeding entries to a reducer: the entry's bytes and their tokens. */
+struct entry_scratch {
+	struct json_doc doc;
+	struct view_text bytes;
+};
+
+static void entry_scratch_free(struct entry_scratch *x)
+{
+	json_doc_free(&x->doc);
+	view_text_free(&x->bytes);
+}
+
 /* Parse one entry and hand it to the reducer. */
-static int apply_entry(struct view_state *s, struct store *st, struct json_doc *doc,
+static int apply_entry(struct view_state *s, struct store *st, struct entry_scratch *x,
 		       const struct merge_key *k, struct chobo_error *err)
 {
-	const void *data;
+	const void *stored;
 	size_t len;
-	if (store_entry_get(st, k->log, k->index, &data, &len) != STORE_OK)
+	if (store_entry_get(st, k->log, k->index, &stored, &len) != STORE_OK)
 		return chobo_fail(err, EX_IOERR, "view %s: %s entry %llu: %s", s->v->name, k->origin,
 				  (unsigned long long)k->index, store_error(st));
+	/* The store's buffer is reused by the reducer's own reads: the tokens need a copy. */
+	x->bytes.len = 0;
+	view_text_add(&x->bytes, stored, len);
+	const char *data = x->bytes.p;
+	struct json_doc *doc = &x->doc;
 	struct entry_view ev;
 	char why[256];
 	if (!entry_parse(data, len, k->origin, k->index, doc, &ev, why, sizeof why))
@@ -392,7 +471,7 @@ static int update_view(struct ledger *l, const struct view_spec *v, struct chobo
 {
 	struct update u = {.l = l, .v = v, .err = err};
 	struct marks m;
-	struct json_doc doc = {0};
+	struct entry_scratch x = {0};
 	struct view_state s = {.v = v, .st = l->store};
 	int rc = store_log_each(l->store, add_log, &u) == STORE_OK ? 0
 		 : chobo_fail(err, EX_IOERR, "view %s: %s", v->name, store_error(l->store));
@@ -415,7 +494,7 @@ static int update_view(struct ledger *l, const struct view_spec *v, struct chobo
 		}
 	}
 	for (size_t i = 0; rc == 0 && i < u.ntodo; i++)
-		rc = apply_entry(&s, l->store, &doc, &u.todo[i], err);
+		rc = apply_entry(&s, l->store, &x, &u.todo[i], err);
 	if (rc == 0 && u.ntodo > 0) {
 		const struct merge_key *k = &u.todo[u.ntodo - 1];
 		m.applied = true;
@@ -425,7 +504,7 @@ static int update_view(struct ledger *l, const struct view_spec *v, struct chobo
 	}
 	if (rc == 0 && changed)
 		rc = write_marks(&u, &m);
-	json_doc_free(&doc);
+	entry_scratch_free(&x);
 	free_logs(&u);
 	return rc;
 }
@@ -447,7 +526,7 @@ struct each {
 	size_t nlen;
 	int (*fn)(void *ctx, const char *key, const char *value, size_t len);
 	void *ctx;
-	char key[MAX_VIEW_KEY + 1];
+	char key[VIEW_MAX_KEY + 1];
 	bool malformed;
 };
 
@@ -455,9 +534,9 @@ static int each_record(void *ctx, const void *key, size_t klen, const void *valu
 {
 	struct each *e = ctx;
 	size_t kl = klen - e->nlen;
-	if (kl == 0 || kl > MAX_VIEW_KEY || memchr((const char *)key + e->nlen, '\0', kl)) {
+	if (kl == 0 || kl > VIEW_MAX_KEY || memchr((const char *)key + e->nlen, '\0', kl)) {
 		e->malformed = true;
-		return -1;
+		return 1;
 	}
 	memcpy(e->key, (const char *)key + e->nlen, kl);
 	e->key[kl] = '\0';
@@ -544,7 +623,7 @@ int view_check(struct ledger *l, const struct view_spec *v, struct chobo_error *
 {
 	struct update u = {.l = l, .v = v, .err = err};
 	struct marks m;
-	struct json_doc doc = {0};
+	struct entry_scratch x = {0};
 	struct view_state s = {.v = v};
 	int rc = store_log_each(l->store, add_log, &u) == STORE_OK ? 0
 		 : chobo_fail(err, EX_IOERR, "view %s: %s", v->name, store_error(l->store));
@@ -556,11 +635,11 @@ int view_check(struct ledger *l, const struct view_spec *v, struct chobo_error *
 					v->name, (unsigned long long)u.logs[k].considered,
 					(unsigned long long)u.logs[k].size, u.logs[k].origin);
 	for (size_t k = 0; rc == 0 && k < u.nlogs; k++)
-		rc = scan_log(&u, &u.logs[k], &doc);
+		rc = scan_log(&u, &u.logs[k], &x.doc);
 	if (rc == 0 && u.ntodo > 1)
 		qsort(u.todo, u.ntodo, sizeof *u.todo, merge_order_cmp);
 	for (size_t i = 0; rc == 0 && i < u.ntodo; i++)
-		rc = apply_entry(&s, l->store, &doc, &u.todo[i], err);
+		rc = apply_entry(&s, l->store, &x, &u.todo[i], err);
 	if (rc == EX_DATAERR)
 		rc = EXIT_INVALID;   /* an entry the reducer cannot read is a finding of the audit */
 	if (rc == 0) {
@@ -579,7 +658,7 @@ int view_check(struct ledger *l, const struct view_spec *v, struct chobo_error *
 		free(c.want);
 	}
 	mem_free(&s.mem);
-	json_doc_free(&doc);
+	entry_scratch_free(&x);
 	free_logs(&u);
 	return rc;
 }

@@ -40,13 +40,18 @@ struct view_entry {
 	size_t body;                  /* token of its body object in doc */
 };
 
+/* Bounds on a view's names, keys and values (a reducer must keep within them). */
+#define VIEW_MAX_NAME 64
+#define VIEW_MAX_KEY 1024
+#define VIEW_MAX_VALUE CHOBO_MAX_ENTRY
+
 /* A view's map, in the store or in memory; reducers use only the calls below. */
 struct view_state;
 
 /* The value at key (valid until the next call on s): 0, EX_UNAVAILABLE when absent, else an error. */
 int view_get(struct view_state *s, const char *key, const char **value, size_t *len,
 	     struct chobo_error *err);
-/* Set key to value (a JSON text, by convention); 0 or an error. */
+/* Set key (1..VIEW_MAX_KEY bytes) to value (a JSON text, by convention); 0 or an error. */
 int view_put(struct view_state *s, const char *key, const char *value, size_t len,
 	     struct chobo_error *err);
 /* Remove key if present; 0 or an error. */
@@ -65,6 +70,27 @@ struct view_spec {
 };
 
 /*
+ * A value under construction: reducers write their JSON values with these,
+ * so that every node makes the same bytes.  Memory runs out only fatally.
+ */
+struct view_text {
+	char *p;
+	size_t len, cap;
+};
+/* Append n bytes of s. */
+void view_text_add(struct view_text *t, const char *s, size_t n);
+/* Append a NUL-terminated string. */
+void view_text_str(struct view_text *t, const char *s);
+/* Append a decimal integer. */
+void view_text_int(struct view_text *t, int64_t v);
+/*
+ * Append s as a JSON string: quoted, with '"', '\\' and control characters
+ * escaped (\n, \t, ... or \u00XX) and everything else as it is (UTF-8).
+ */
+void view_text_json_string(struct view_text *t, const char *s);
+void view_text_free(struct view_text *t);
+
+/*
  * Bring every registered view up to date with the open ledger's logs,
  * inside the caller's write transaction; 0 or an exit code with err.
  */
@@ -76,7 +102,8 @@ void view_state_free(struct view_state *s);
 
 /*
  * Call fn on every key and value of a view's stored map in key order; fn
- * returns non-zero to stop (passed back).  0, or an exit code with err.
+ * returns a positive value to stop (passed back).  0, or an exit code with
+ * err.
  */
 int view_each(struct ledger *l, const struct view_spec *v,
 	      int (*fn)(void *ctx, const char *key, const char *value, size_t len), void *ctx,

@@ -2,6 +2,8 @@
 # Each program links what it uses: chain-key, which only handles key files,
 # must run without Berkeley DB.  Read from the programs' dynamic sections
 # (NEEDED), so that the check does not depend on what the loader finds.
+# And the core library must stand alone: nothing in it may call into the
+# ledger library, or a program that links the core would need the store.
 . "${top_srcdir:-.}/tests/lib.sh"
 
 if command -v objdump >/dev/null 2>&1; then
@@ -22,7 +24,7 @@ binary() {
 	fi
 }
 
-plan 4
+plan 5
 
 needed "$(binary chain-init)" >"$T/init.needed"
 if grep -q '^libdb' "$T/init.needed"; then
@@ -40,6 +42,22 @@ else
 	sed 's/^/# /' "$T/key.needed"
 fi
 check "chain-key needs libsodium" grep -q '^libsodium' "$T/key.needed"
+
+core=$top_builddir/lib/.libs/libchobo-core.a
+ledger=$top_builddir/lib/.libs/libchobo-ledger.a
+if command -v nm >/dev/null 2>&1 && [ -f "$core" ] && [ -f "$ledger" ]; then
+	nm -g --defined-only "$ledger" | awk 'NF == 3 { print $3 }' | sort -u >"$T/ledger.defined"
+	nm -u "$core" | awk 'NF == 2 { print $2 }' | sort -u >"$T/core.undefined"
+	comm -12 "$T/core.undefined" "$T/ledger.defined" >"$T/core.needs-ledger"
+	if [ ! -s "$T/core.needs-ledger" ] && [ -s "$T/ledger.defined" ]; then
+		ok "the core library calls nothing in the ledger library"
+	else
+		not_ok "the core library calls into the ledger library"
+		sed 's/^/# /' "$T/core.needs-ledger" | head -10
+	fi
+else
+	ok "# SKIP nm or the libraries' archives are not here"
+fi
 
 # And it still does its job on a ledger, found through CHOBO_LEDGER.
 new_ledger "$T/ledger"
