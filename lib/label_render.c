@@ -456,10 +456,12 @@ int label_write_pdf_sheet(FILE *out, const struct label *labels, size_t n, struc
 
 /*
  * Black on white from the 256-colour cube (16 and 231), which terminal
- * themes leave alone, unlike the 16 base colours they remap; reverse video
- * would swap the theme's own colours and print light on dark in a dark
- * theme, which many readers do not scan.  Each row ends with a reset, so
- * the white never runs on to the end of the terminal's line.
+ * themes leave alone, unlike the 16 base colours they remap.  Blocks in the
+ * theme's own colours would come out light on dark in a dark theme, and
+ * reverse video light on dark in a light one; zbarimg reads neither such
+ * inverted code (short of -Stest-inverted), and phone readers differ.
+ * Each row ends with a reset, so the white never runs on to the end of the
+ * terminal's line.
  */
 #define TERM_ON "\033[38;5;16;48;5;231m"
 #define TERM_OFF "\033[0m"
