@@ -180,4 +180,15 @@ check_exit 64 "--max-version 41 is a usage error" qr-render --max-version 41 "CH
 check_exit 64 "two payloads in one PNG are a usage error" qr-render --format png -o "$T/two.png" "CHB1:X" "CHB1:Y"
 check "... and no file is left" test ! -e "$T/two.png"
 check_exit 64 "an unknown format" qr-render --format gif "CHB1:X"
+
+# Only the programs that draw link the drawing libraries.
+if have readelf; then
+	check "qr-render links libqrencode, cairo and pango" \
+		sh -c "readelf -d '$top_builddir/qr-render' | grep NEEDED | grep -q libqrencode && readelf -d '$top_builddir/qr-render' | grep NEEDED | grep -q libpangocairo"
+	check "no chain-* program does" \
+		sh -c "for f in '$top_builddir'/chain-*; do readelf -d \"\$f\" | grep NEEDED | grep -E 'qrencode|cairo|pango' && exit 1; done; exit 0"
+else
+	skip "qr-render links libqrencode, cairo and pango" "readelf is not installed"
+	skip "no chain-* program does" "readelf is not installed"
+fi
 done_testing
