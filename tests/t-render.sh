@@ -76,6 +76,10 @@ PY
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
+# Under AddressSanitizer: the font caches that fontconfig and pango keep to the end.
+LSAN_OPTIONS="suppressions=$top_srcdir/tests/lsan-fonts.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export LSAN_OPTIONS
+
 SHELTER='避難所 八王子第一小学校'
 ITEM='毛布 20枚'
 tools=yes
