@@ -103,6 +103,13 @@ static int font_check(struct chobo_error *err)
 	return 0;
 }
 
+/* Check labels and the font before anything is drawn: 0 or an exit code. */
+static int ready_to_draw(const struct label *labels, size_t n, struct chobo_error *err)
+{
+	int rc = check_labels(labels, n, err);
+	return rc != 0 ? rc : font_check(err);
+}
+
 /* cairo's output goes to a stdio stream; a short write fails the surface. */
 struct sink {
 	FILE *f;
@@ -232,9 +239,12 @@ struct single_layout {
 	double pad, text_size, text_width;
 };
 
-/* Lay out a single label, measuring its text on a scratch surface. */
+/* Check a single label and lay it out, measuring its text on a scratch surface. */
 static int single_layout(const struct label *l, struct single_layout *lay, struct chobo_error *err)
 {
+	int rc = ready_to_draw(l, 1, err);
+	if (rc != 0)
+		return rc;
 	int modules = l->code->width + 2 * QR_QUIET_ZONE;
 	int label_px = (int)(SINGLE_WIDTH_MM * PX_PER_MM + 0.5);
 	lay->module = label_px / modules;
@@ -282,8 +292,7 @@ int label_write_png(FILE *out, const struct label *label, struct chobo_error *er
 {
 	struct single_layout lay;
 	int rc;
-	if ((rc = check_labels(label, 1, err)) != 0 || (rc = font_check(err)) != 0 ||
-	    (rc = single_layout(label, &lay, err)) != 0)
+	if ((rc = single_layout(label, &lay, err)) != 0)
 		return rc;
 	cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, lay.width, lay.height);
 	cairo_t *cr = cairo_create(s);
@@ -307,8 +316,7 @@ int label_write_svg(FILE *out, const struct label *label, struct chobo_error *er
 {
 	struct single_layout lay;
 	int rc;
-	if ((rc = check_labels(label, 1, err)) != 0 || (rc = font_check(err)) != 0 ||
-	    (rc = single_layout(label, &lay, err)) != 0)
+	if ((rc = single_layout(label, &lay, err)) != 0)
 		return rc;
 	const double pt_per_px = 72.0 / DPI;
 	struct sink sink = {out, false};
@@ -408,7 +416,7 @@ static cairo_surface_t *pdf_surface(struct sink *sink, double w, double h)
 int label_write_pdf_a6(FILE *out, const struct label *labels, size_t n, struct chobo_error *err)
 {
 	int rc;
-	if ((rc = check_labels(labels, n, err)) != 0 || (rc = font_check(err)) != 0)
+	if ((rc = ready_to_draw(labels, n, err)) != 0)
 		return rc;
 	struct sink sink = {out, false};
 	cairo_surface_t *s = pdf_surface(&sink, A6_W, A6_H);
@@ -426,7 +434,7 @@ int label_write_pdf_a6(FILE *out, const struct label *labels, size_t n, struct c
 int label_write_pdf_sheet(FILE *out, const struct label *labels, size_t n, struct chobo_error *err)
 {
 	int rc;
-	if ((rc = check_labels(labels, n, err)) != 0 || (rc = font_check(err)) != 0)
+	if ((rc = ready_to_draw(labels, n, err)) != 0)
 		return rc;
 	const double cw = (A4_W - 2 * SHEET_MARGIN) / SHEET_COLS;
 	const double ch = (A4_H - 2 * SHEET_MARGIN) / SHEET_ROWS;
