@@ -25,9 +25,9 @@ static const struct field_spec doc_attest_fields[] = {
 };
 
 static const struct entry_type types[] = {
-	{"note", "free text", note_fields, NULL},
-	{"doc.attest", "a document's SHA-256, issuer, issue time and kind", doc_attest_fields, NULL},
-	{NULL, NULL, NULL, NULL},
+	{"note", "free text", note_fields, NULL, NULL},
+	{"doc.attest", "a document's SHA-256, issuer, issue time and kind", doc_attest_fields, NULL, NULL},
+	{NULL, NULL, NULL, NULL, NULL},
 };
 
 const struct service core_service = {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "entry.h"
+#include "personal_data.h"
 #include "service.h"
 #include "util.h"
 
@@ -85,6 +86,9 @@ bool entry_body_check(const struct entry_type *t, const struct json_doc *doc, si
 		snprintf(err, errlen, "body must be an object");
 		return false;
 	}
+	/* Before the schema: what looks like personal data is named as such, wherever it is. */
+	if (personal_data_find(doc, body, t, err, errlen))
+		return false;
 	size_t k = body + 1;
 	for (uint32_t i = 0; i < doc->tok[body].size; i++) {
 		size_t v = doc->tok[k].next;

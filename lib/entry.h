@@ -33,6 +33,12 @@ struct entry_type {
 	const struct field_spec *fields;  /* terminated by a NULL name */
 	/* Cross-field rule over the body object at token body; a reason in err when violated. */
 	bool (*check)(const struct json_doc *doc, size_t body, char *err, size_t errlen);
+	/*
+	 * Body fields that may hold a site's public name although their names
+	 * look like personal data (the guard of chobo(7), PERSONAL DATA);
+	 * terminated by NULL, or NULL for none.  Their values are still checked.
+	 */
+	const char *const *public_names;
 };
 
 /* The registered type called name (see service.h), or NULL. */

@@ -239,7 +239,8 @@ static int compare_table(struct store *st, enum store_table_kv t, const char *na
 			 struct chobo_error *err)
 {
 	struct compare c = {.want = want, .table = name, .err = err};
-	qsort(want->rec, want->n, sizeof *want->rec, record_order);
+	if (want->n > 1)
+		qsort(want->rec, want->n, sizeof *want->rec, record_order);
 	int rc = store_kv_each(st, t, "", 0, "", 0, compare_record, &c);
 	if (c.differs)
 		return EXIT_INVALID;

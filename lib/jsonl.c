@@ -120,3 +120,22 @@ bool jsonl_print(json_t *v)
 	free(s);
 	return ok;
 }
+
+int jsonl_read_inputs(char *const *files, int nfiles, const char *undone,
+		      int (*read)(void *ctx, FILE *fp, const char *name), void *ctx)
+{
+	if (nfiles == 0)
+		return read(ctx, stdin, "stdin");
+	int rc = 0;
+	for (int i = 0; i < nfiles && rc == 0; i++) {
+		FILE *fp = strcmp(files[i], "-") == 0 ? stdin : fopen(files[i], "r");
+		if (!fp) {
+			chobo_warn_errno("%s; %s", files[i], undone);
+			return EX_NOINPUT;
+		}
+		rc = read(ctx, fp, fp == stdin ? "stdin" : files[i]);
+		if (fp != stdin)
+			fclose(fp);
+	}
+	return rc;
+}

@@ -36,6 +36,14 @@ enum jsonl_status jsonl_next(struct jsonl_reader *r, json_t **out, char *err, si
 /* Free the reader's buffer (does not close fp). */
 void jsonl_free(struct jsonl_reader *r);
 
+/*
+ * Call read on each of files ("-" is stdin), or on stdin when nfiles is 0,
+ * until one returns non-zero (passed back); a file that cannot be opened is
+ * reported, ending with "; " undone (such as "nothing was stored"), as EX_NOINPUT.
+ */
+int jsonl_read_inputs(char *const *files, int nfiles, const char *undone,
+		      int (*read)(void *ctx, FILE *fp, const char *name), void *ctx);
+
 /* Print one JSON value as a compact line on stdout and free it; false on write error. */
 bool jsonl_print(json_t *v);
 

@@ -136,4 +136,49 @@ int store_cursor_seek(struct store_cursor *c, uint64_t from);
 int store_cursor_next(struct store_cursor *c, uint64_t *key, const void **data, size_t *len);
 void store_cursor_close(struct store_cursor *c);
 
+
+/* ------------------------------------------------------------- key-value files
+ *
+ * A key-value file: byte-string keys and values in key order, in one file of
+ * its own, outside the store's transactional environment (unlike the keyed
+ * tables above), for data that must be erasable (the private store, see
+ * private_store.h).  A transaction log
+ * would keep every byte ever written until it is removed, and a btree's
+ * delete leaves the old bytes in the page's free space; so a kvfile is never
+ * changed in place.  A writer builds a whole new version beside it
+ * (kvfile_begin, kvfile_put) and kvfile_commit puts that in the old file's
+ * place: fsync, rename, fsync of the directory.  A reader sees the old
+ * version or the new one, a crash leaves the old one, and whatever the
+ * writer left out is in no file any more.  One process at a time: the
+ * caller serialises them (the ledger lock).
+ */
+struct chobo_error;
+struct kvfile;
+
+/* Values and keys longer than these are refused (put) or reported as damage (get, each). */
+#define KVFILE_MAX_KEY 64
+#define KVFILE_MAX_VALUE 4096
+
+/* Open path to read; 0 with *out NULL when there is no such file, else 0 or an exit code. */
+int kvfile_open(const char *path, struct kvfile **out, struct chobo_error *err);
+/* Start a new, empty version of path (path.new, mode 0600, replacing one left by a crash). */
+int kvfile_begin(const char *path, struct kvfile **out, struct chobo_error *err);
+/* The value of key copied into val (KVFILE_MAX_VALUE bytes), *vlen its length; *found false when absent. */
+int kvfile_get(struct kvfile *f, const void *key, size_t klen, uint8_t *val, size_t *vlen,
+	       bool *found, struct chobo_error *err);
+/* Store key -> val in a new version (from kvfile_begin), replacing any value of key. */
+int kvfile_put(struct kvfile *f, const void *key, size_t klen, const void *val, size_t vlen,
+	       struct chobo_error *err);
+/*
+ * Call fn for every record in key order; fn returns non-zero to stop (passed back).
+ * key and val are valid during the call only; they are zeroed afterwards.
+ */
+int kvfile_each(struct kvfile *f, int (*fn)(void *ctx, const uint8_t *key, size_t klen,
+					    const uint8_t *val, size_t vlen),
+		void *ctx, struct chobo_error *err);
+/* Make a new version the file (flush, fsync, rename over path, fsync the directory); frees f. */
+int kvfile_commit(struct kvfile *f, struct chobo_error *err);
+/* Close f; a new version that was not committed is removed. */
+void kvfile_close(struct kvfile *f);
+
 #endif

@@ -976,3 +976,248 @@ int store_fork_each(struct store *st, int (*fn)(void *ctx, uint32_t log, const c
 	dbc->close(dbc);
 	return rc;
 }
+
+/* ------------------------------------------------------------- key-value files
+ *
+ * A kvfile is a Berkeley DB btree opened without an environment: BDB then
+ * keeps a private cache in this process and writes no transaction log, no
+ * region files, nothing but the one file.  Without a log a change in place
+ * would not survive a crash, which the copy-and-rename of kvfile_commit makes
+ * unnecessary.  BDB writes the unused bytes of a page as it finds them in
+ * memory, so record buffers are fixed (DB_DBT_USERMEM) and zeroed rather than
+ * reallocated, and leave no copy on the heap for a later page to pick up.
+ */
+#include <sodium.h>
+
+struct kvfile {
+	DB *db;
+	char *path;      /* the file */
+	char *newpath;   /* the new version being built; NULL when reading */
+	char dbmsg[256]; /* Berkeley DB's own explanation of the last failure */
+};
+
+static void kv_errcall(const DB_ENV *env, const char *prefix, const char *msg)
+{
+	(void)prefix;
+	struct kvfile *f = env->app_private;
+	if (f)
+		snprintf(f->dbmsg, sizeof f->dbmsg, "%s", msg);
+}
+
+static int kv_fail(struct kvfile *f, struct chobo_error *err, int code, int ret, const char *path)
+{
+	int rc = chobo_fail(err, code, "%s: %s%s%s", path, db_strerror(ret), f->dbmsg[0] ? ": " : "",
+			    f->dbmsg);
+	f->dbmsg[0] = '\0';
+	return rc;
+}
+
+static void kv_free(struct kvfile *f)
+{
+	free(f->path);
+	free(f->newpath);
+	free(f);
+}
+
+/* A handle on path: a new file (create) or an existing one read-only. */
+static int kv_open(struct kvfile *f, const char *path, bool create, struct chobo_error *err)
+{
+	int ret = db_create(&f->db, NULL, 0);
+	if (ret != 0) {
+		f->db = NULL;
+		return kv_fail(f, err, EX_OSERR, ret, path);
+	}
+	f->db->dbenv->app_private = f;
+	f->db->set_errcall(f->db, kv_errcall);
+	if ((ret = f->db->set_flags(f->db, DB_CHKSUM)) == 0)
+		ret = f->db->open(f->db, NULL, path, NULL, DB_BTREE,
+				  create ? DB_CREATE | DB_EXCL : DB_RDONLY, 0600);
+	if (ret != 0) {
+		int code = ret == ENOENT ? EX_NOINPUT : ret == EACCES ? EX_NOPERM
+			 : create ? EX_CANTCREAT : EX_DATAERR;
+		int rc = kv_fail(f, err, code, ret, path);
+		f->db->close(f->db, 0);
+		f->db = NULL;
+		return rc;
+	}
+	return 0;
+}
+
+int kvfile_open(const char *path, struct kvfile **out, struct chobo_error *err)
+{
+	struct kvfile *f = xcalloc(1, sizeof *f);
+	*out = NULL;
+	f->path = xstrdup(path);
+	if (access(path, F_OK) != 0 && errno == ENOENT) {
+		kv_free(f);
+		return 0;
+	}
+	int rc = kv_open(f, path, false, err);
+	if (rc != 0) {
+		kv_free(f);
+		return rc;
+	}
+	*out = f;
+	return 0;
+}
+
+int kvfile_begin(const char *path, struct kvfile **out, struct chobo_error *err)
+{
+	struct kvfile *f = xcalloc(1, sizeof *f);
+	size_t n = strlen(path) + 5;
+	*out = NULL;
+	f->path = xstrdup(path);
+	f->newpath = xmalloc(n);
+	snprintf(f->newpath, n, "%s.new", path);
+	if (unlink(f->newpath) != 0 && errno != ENOENT) {
+		int rc = chobo_fail_errno(err, EX_CANTCREAT, "%s", f->newpath);
+		kv_free(f);
+		return rc;
+	}
+	int rc = kv_open(f, f->newpath, true, err);
+	if (rc != 0) {
+		kv_free(f);
+		return rc;
+	}
+	*out = f;
+	return 0;
+}
+
+static void kv_dbt(DBT *d, void *buf, size_t len, size_t cap)
+{
+	memset(d, 0, sizeof *d);
+	d->data = buf;
+	d->size = (u_int32_t)len;
+	d->ulen = (u_int32_t)cap;
+	d->flags = DB_DBT_USERMEM;
+}
+
+int kvfile_get(struct kvfile *f, const void *key, size_t klen, uint8_t *val, size_t *vlen,
+	       bool *found, struct chobo_error *err)
+{
+	DBT k, v;
+	*found = false;
+	*vlen = 0;
+	if (klen > KVFILE_MAX_KEY)
+		return chobo_fail(err, EX_SOFTWARE, "%s: key too long", f->path);
+	kv_dbt(&k, (void *)key, klen, klen);
+	kv_dbt(&v, val, 0, KVFILE_MAX_VALUE);
+	int ret = f->db->get(f->db, NULL, &k, &v, 0);
+	if (ret == DB_NOTFOUND)
+		return 0;
+	if (ret == DB_BUFFER_SMALL)
+		return chobo_fail(err, EX_DATAERR, "%s: a record larger than %d bytes", f->path,
+				  KVFILE_MAX_VALUE);
+	if (ret != 0)
+		return kv_fail(f, err, EX_DATAERR, ret, f->path);
+	*found = true;
+	*vlen = v.size;
+	return 0;
+}
+
+int kvfile_put(struct kvfile *f, const void *key, size_t klen, const void *val, size_t vlen,
+	       struct chobo_error *err)
+{
+	DBT k, v;
+	if (!f->newpath)
+		return chobo_fail(err, EX_SOFTWARE, "%s: not open for writing", f->path);
+	if (klen > KVFILE_MAX_KEY || vlen > KVFILE_MAX_VALUE)
+		return chobo_fail(err, EX_SOFTWARE, "%s: record too large", f->path);
+	kv_dbt(&k, (void *)key, klen, klen);
+	kv_dbt(&v, (void *)val, vlen, vlen);
+	int ret = f->db->put(f->db, NULL, &k, &v, 0);
+	return ret == 0 ? 0 : kv_fail(f, err, EX_IOERR, ret, f->newpath);
+}
+
+int kvfile_each(struct kvfile *f, int (*fn)(void *ctx, const uint8_t *key, size_t klen,
+					    const uint8_t *val, size_t vlen),
+		void *ctx, struct chobo_error *err)
+{
+	DBC *dbc;
+	DBT k, v;
+	const char *path = f->newpath ? f->newpath : f->path;
+	int ret = f->db->cursor(f->db, NULL, &dbc, 0);
+	if (ret != 0)
+		return kv_fail(f, err, EX_IOERR, ret, path);
+	uint8_t *kbuf = xmalloc(KVFILE_MAX_KEY), *vbuf = xmalloc(KVFILE_MAX_VALUE);
+	int rc = 0;
+	for (;;) {
+		kv_dbt(&k, kbuf, 0, KVFILE_MAX_KEY);
+		kv_dbt(&v, vbuf, 0, KVFILE_MAX_VALUE);
+		ret = dbc->get(dbc, &k, &v, DB_NEXT);
+		if (ret == DB_NOTFOUND)
+			break;
+		if (ret == DB_BUFFER_SMALL) {
+			rc = chobo_fail(err, EX_DATAERR, "%s: a record larger than %d bytes", path,
+					KVFILE_MAX_VALUE);
+			break;
+		}
+		if (ret != 0) {
+			rc = kv_fail(f, err, EX_DATAERR, ret, path);
+			break;
+		}
+		if ((rc = fn(ctx, kbuf, k.size, vbuf, v.size)) != 0)
+			break;
+	}
+	dbc->close(dbc);
+	sodium_memzero(kbuf, KVFILE_MAX_KEY);
+	sodium_memzero(vbuf, KVFILE_MAX_VALUE);
+	free(kbuf);
+	free(vbuf);
+	return rc;
+}
+
+/* fsync the file or directory at path. */
+static bool sync_path(const char *path, int flags)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | flags);
+	if (fd < 0)
+		return false;
+	bool ok = fsync(fd) == 0;
+	int e = errno;
+	close(fd);
+	errno = e;
+	return ok;
+}
+
+int kvfile_commit(struct kvfile *f, struct chobo_error *err)
+{
+	int rc = 0;
+	if (!f->newpath) {
+		kvfile_close(f);
+		return chobo_fail(err, EX_SOFTWARE, "kvfile_commit on a file open for reading");
+	}
+	/* Closing flushes the cache and syncs; the file is synced again in case it did not. */
+	int ret = f->db->close(f->db, 0);
+	f->db = NULL;
+	char *dir = xstrdup(f->path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		slash[slash == dir ? 1 : 0] = '\0';
+	else
+		strcpy(dir, ".");
+	if (ret != 0)
+		rc = chobo_fail(err, EX_IOERR, "%s: %s", f->newpath, db_strerror(ret));
+	else if (!sync_path(f->newpath, 0))
+		rc = chobo_fail_errno(err, EX_IOERR, "%s", f->newpath);
+	else if (rename(f->newpath, f->path) != 0)
+		rc = chobo_fail_errno(err, EX_IOERR, "%s", f->path);
+	else if (!sync_path(dir, O_DIRECTORY))
+		rc = chobo_fail_errno(err, EX_IOERR, "%s", dir);
+	if (rc != 0)
+		unlink(f->newpath);   /* after a failed rename; harmless after a good one */
+	free(dir);
+	kv_free(f);
+	return rc;
+}
+
+void kvfile_close(struct kvfile *f)
+{
+	if (!f)
+		return;
+	if (f->db)
+		f->db->close(f->db, f->newpath ? DB_NOSYNC : 0);
+	if (f->newpath)
+		unlink(f->newpath);
+	kv_free(f);
+}

@@ -362,7 +362,8 @@ static int collect(struct update *u, bool from_start)
 				return rc;
 		}
 	}
-	qsort(u->todo, u->ntodo, sizeof *u->todo, merge_order_cmp);
+	if (u->ntodo > 1)
+		qsort(u->todo, u->ntodo, sizeof *u->todo, merge_order_cmp);
 	return 0;
 }
 
@@ -556,7 +557,7 @@ int view_check(struct ledger *l, const struct view_spec *v, struct chobo_error *
 					(unsigned long long)u.logs[k].size, u.logs[k].origin);
 	for (size_t k = 0; rc == 0 && k < u.nlogs; k++)
 		rc = scan_log(&u, &u.logs[k], &doc);
-	if (rc == 0)
+	if (rc == 0 && u.ntodo > 1)
 		qsort(u.todo, u.ntodo, sizeof *u.todo, merge_order_cmp);
 	for (size_t i = 0; rc == 0 && i < u.ntodo; i++)
 		rc = apply_entry(&s, l->store, &doc, &u.todo[i], err);

@@ -49,7 +49,7 @@ line '{"type":"note","body":{"text":"x"}'; bad "$T/in" "broken JSON" "invalid JS
 line '{"type":"nosuch","body":{}}'; bad "$T/in" "unknown type" "unknown entry type"
 line '{"type":"note","body":{}}'; bad "$T/in" "missing required field" "missing field body.text"
 line '{"type":"note","body":{"text":5}}'; bad "$T/in" "wrong field type" "body.text must be"
-line '{"type":"note","body":{"text":"x","name":"Taro"}}'; bad "$T/in" "unknown body field" "unknown field body.name"
+line '{"type":"note","body":{"text":"x","colour":"red"}}'; bad "$T/in" "unknown body field" "unknown field body.colour"
 line '{"type":"note","body":{"text":""}}'; bad "$T/in" "empty text" "body.text must be 1 to"
 line '{"type":"note","body":{"text":"x"},"index":7}'; bad "$T/in" "extra top-level field" "unexpected field"
 line '{"type":"note","body":["x"]}'; bad "$T/in" "body not an object" "body must be an object"
