@@ -7,9 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "replicate.h"
 #include "checkpoint.h"
 #include "cli.h"
+#include "export.h"
 #include "ledger.h"
 #include "util.h"
 
@@ -18,24 +18,15 @@ static const char usage[] =
 	"                    [-o FILE]\n"
 	"Write a bundle (all logs, or one; full, or since a size or a checkpoint you hold).\n";
 
-static int load_held(const char *path, const char *dir, struct checkpoint *cp)
+/* The requester's checkpoint, verified with the ledger's trusted keys; 0 or an exit code with err. */
+static int load_held(const char *path, const char *dir, struct checkpoint *cp, struct chobo_error *err)
 {
 	struct trust trust;
-	size_t len;
-	const char *why;
-	char *note = read_file(path, CHOBO_MAX_NOTE, &len);
-	if (!note) {
-		chobo_warn_errno("%s", path);
-		return EX_NOINPUT;
+	int rc = ledger_trust(dir, NULL, &trust, err);
+	if (rc == 0) {
+		rc = checkpoint_read_file(path, trust.keys, trust.n, cp, err);
+		trust_free(&trust);
 	}
-	struct chobo_error e;
-	int rc = cli_report(ledger_trust(dir, NULL, &trust, &e), &e);
-	if (rc == 0 && !checkpoint_verify(note, len, trust.keys, trust.n, cp, NULL, &why)) {
-		chobo_warn("%s: %s", path, why);
-		rc = EX_DATAERR;
-	}
-	trust_free(&trust);
-	free(note);
 	return rc;
 }
 
@@ -74,7 +65,8 @@ int main(int argc, char **argv)
 				chobo_die(EX_USAGE, "--since SIZE needs --log ORIGIN");
 			sel.since = n;
 		} else {
-			if ((rc = load_held(since, dir, &held)) != 0)
+			struct chobo_error e;
+			if ((rc = cli_report(load_held(since, dir, &held, &e), &e)) != 0)
 				cli_exit(rc);
 			if (sel.log && strcmp(sel.log, held.origin) != 0)
 				chobo_die(EX_USAGE, "--since %s is a checkpoint of %s, not %s", since,
@@ -90,7 +82,8 @@ int main(int argc, char **argv)
 	FILE *out = output ? fopen(output, "wb") : stdout;
 	if (!out)
 		chobo_die(EX_CANTCREAT, "%s: %s", output, strerror(errno));
-	rc = export_bundle_spooled(dir, &sel, out);
+	struct chobo_error e;
+	rc = cli_report(export_bundle_spooled(dir, &sel, out, &e), &e);
 	if (output && fclose(out) != 0 && rc == 0) {
 		chobo_warn_errno("%s", output);
 		rc = EX_IOERR;

@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "bundle.h"
-#include "replicate.h"
 #include "cli.h"
+#include "import.h"
 #include "jsonl.h"
 #include "ledger.h"
 #include "util.h"
@@ -25,9 +25,11 @@ static const char usage[] =
 /* Copy the input to a scratch file, so that the ledger is not locked while a slow sender sends. */
 static FILE *spool(FILE *in)
 {
-	FILE *tmp = tmpfile();
-	if (!tmp)
-		chobo_die(EX_CANTCREAT, "cannot create a temporary file");
+	FILE *tmp;
+	struct chobo_error e;
+	int rc = scratch_file(&tmp, &e);
+	if (rc != 0)
+		chobo_die(rc, "%s", e.msg);
 	switch (copy_stream(in, tmp, chobo_limit("BUNDLE_BYTES", BUNDLE_MAX_BYTES))) {
 	case 1: chobo_die(EX_IOERR, "read error; nothing was imported");
 	case 2: chobo_die(EX_IOERR, "cannot write a temporary file");
@@ -68,28 +70,32 @@ int main(int argc, char **argv)
 	if (rc != 0)
 		cli_exit(rc);
 	int crc = 0;
-	if ((rc = import_precheck(&trust, in, &res)) == 0) {
+	memset(&res, 0, sizeof res);
+	if ((rc = import_precheck(&trust, in, &e)) == 0) {
 		if ((rc = cli_report(ledger_open(&l, dir, STORE_NORMAL, &e), &e)) != 0)
 			cli_exit(rc);
-		rc = import_bundle(&l, &trust, in, &res);
-		crc = cli_report(ledger_close(&l, &e), &e);
+		rc = import_bundle(&l, &trust, in, &res, &e);
+		/* What was committed stays committed: the summary is printed, the close reported. */
+		struct chobo_error close_err;
+		crc = cli_report(ledger_close(&l, &close_err), &close_err);
 	}
 	fclose(in);
 	trust_free(&trust);
 	if (rc == EXIT_FORK) {
-		chobo_warn("%s: fork at size %llu; the evidence is kept, nothing was imported",
-			   res.fork_log, (unsigned long long)res.fork_size);
+		chobo_warn("%s, nothing was imported", e.msg);
 		jsonl_print(json_pack("{s:s, s:s, s:I, s:s, s:s}", "event", "fork", "log", res.fork_log,
 				      "size", (json_int_t)res.fork_size, "ours", res.fork_ours,
 				      "theirs", res.fork_theirs));
 	} else if (rc == EX_DATAERR) {
-		chobo_warn("%s: %s; nothing was imported", path, res.problem);
+		chobo_warn("%s: %s; nothing was imported", path, e.msg);
 	} else if (rc == 0) {
 		size_t i;
 		json_t *v;
 		json_array_foreach(res.summary, i, v)
 			jsonl_print(json_incref(v));
 		rc = crc;
+	} else {
+		cli_report(rc, &e);
 	}
 	import_result_free(&res);
 	cli_exit(rc);

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "ledger.h"
+#include "log_list.h"
 #include "util.h"
 
 static const char usage[] =
@@ -24,28 +25,6 @@ struct filter {
 	bool has_since, has_until;
 	int64_t since, until;
 };
-
-struct log_pos {
-	uint32_t id;
-	char *origin;
-	uint64_t size, next;
-};
-
-struct logs {
-	struct log_pos *v;
-	size_t n;
-	const struct filter *f;
-};
-
-static int collect_log(void *ctx, uint32_t id, const char *origin, uint64_t size)
-{
-	struct logs *ls = ctx;
-	if (ls->f->log && strcmp(ls->f->log, origin) != 0)
-		return 0;
-	ls->v = xrealloc(ls->v, (ls->n + 1) * sizeof *ls->v);
-	ls->v[ls->n++] = (struct log_pos){id, xstrdup(origin), size, ls->f->from};
-	return 0;
-}
 
 static bool type_matches(const char *pattern, const char *type)
 {
@@ -70,26 +49,30 @@ static bool wanted(const struct filter *f, const void *data, size_t len)
 	return ok;
 }
 
-/* Append matching entries of one log to out, up to CHUNK_BYTES; 0 or an exit code. */
-static int read_chunk(struct ledger *l, struct log_pos *lp, const struct filter *f,
+/*
+ * Append matching entries of one log to out, up to CHUNK_BYTES, from *next
+ * on; *next becomes where to go on, or UINT64_MAX at the log's end.  0 or
+ * an exit code.
+ */
+static int read_chunk(struct ledger *l, const struct log_info *log, uint64_t *next, const struct filter *f,
 		      char **out, size_t *used, size_t *cap)
 {
-	struct store_cursor *c = store_cursor_open(l->store, STORE_ENTRIES, lp->id);
+	struct store_cursor *c = store_cursor_open(l->store, STORE_ENTRIES, log->id);
 	if (!c) {
 		chobo_warn("%s", store_error(l->store));
 		return EX_IOERR;
 	}
-	store_cursor_seek(c, lp->next);
+	store_cursor_seek(c, *next);
 	uint64_t index;
 	const void *data;
 	size_t len;
 	int rc = STORE_OK;
 	while (*used < CHUNK_BYTES && (rc = store_cursor_next(c, &index, &data, &len)) == STORE_OK) {
-		if (index > f->to || index >= lp->size) {
-			lp->next = UINT64_MAX;
+		if (index > f->to || index >= log->size) {
+			*next = UINT64_MAX;
 			break;
 		}
-		lp->next = index + 1;
+		*next = index + 1;
 		if (!wanted(f, data, len))
 			continue;
 		if (*used + len + 1 > *cap) {
@@ -101,7 +84,7 @@ static int read_chunk(struct ledger *l, struct log_pos *lp, const struct filter 
 		*used += len + 1;
 	}
 	if (rc == STORE_NOTFOUND)
-		lp->next = UINT64_MAX;
+		*next = UINT64_MAX;
 	store_cursor_close(c);
 	if (rc == STORE_ERROR) {
 		chobo_warn("%s", store_error(l->store));
@@ -147,7 +130,8 @@ int main(int argc, char **argv)
 	if (optind != argc)
 		cli_usage_error(usage);
 
-	struct logs logs = {.f = &f};
+	struct log_list logs = {0};
+	uint64_t *next = NULL;   /* per log: the next index to read */
 	char *out = NULL;
 	size_t used = 0, cap = 0;
 	int rc = 0;
@@ -159,18 +143,15 @@ int main(int argc, char **argv)
 		if ((rc = cli_report(ledger_open(&l, dir, STORE_NORMAL, &e), &e)) != 0)
 			break;
 		if (first) {
-			if (store_log_each(l.store, collect_log, &logs) != STORE_OK) {
-				chobo_warn("%s", store_error(l.store));
-				rc = EX_IOERR;
-			} else if (f.log && logs.n == 0) {
-				chobo_warn("%s: no log named %s", dir, f.log);
-				rc = EX_NOINPUT;
-			}
+			rc = cli_report(log_list_read(&l, f.log, &logs, &e), &e);
+			next = xcalloc(logs.n ? logs.n : 1, sizeof *next);
+			for (size_t i = 0; i < logs.n; i++)
+				next[i] = f.from;
 			first = false;
 		}
 		while (rc == 0 && cur < logs.n && used < CHUNK_BYTES) {
-			rc = read_chunk(&l, &logs.v[cur], &f, &out, &used, &cap);
-			if (logs.v[cur].next == UINT64_MAX)
+			rc = read_chunk(&l, &logs.v[cur], &next[cur], &f, &out, &used, &cap);
+			if (next[cur] == UINT64_MAX)
 				cur++;
 		}
 		int crc = cli_report(ledger_close(&l, &e), &e);
@@ -185,9 +166,8 @@ int main(int argc, char **argv)
 		if (cur >= logs.n)
 			break;
 	}
-	for (size_t i = 0; i < logs.n; i++)
-		free(logs.v[i].origin);
-	free(logs.v);
+	log_list_free(&logs);
+	free(next);
 	free(out);
 	cli_exit(rc);
 }

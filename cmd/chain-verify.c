@@ -21,6 +21,7 @@
 #include "entry_index.h"
 #include "jsonl.h"
 #include "ledger.h"
+#include "log_list.h"
 #include "service.h"
 #include "view.h"
 #include "util.h"
@@ -175,40 +176,6 @@ out:
 	return rc;
 }
 
-struct log_list {
-	struct log_item {
-		uint32_t id;
-		char *origin;
-		uint64_t size;
-	} *v;
-	size_t n;
-};
-
-static int collect(void *ctx, uint32_t id, const char *origin, uint64_t size)
-{
-	struct log_list *ls = ctx;
-	ls->v = xrealloc(ls->v, (ls->n + 1) * sizeof *ls->v);
-	ls->v[ls->n++] = (struct log_item){id, xstrdup(origin), size};
-	return 0;
-}
-
-static int load_against(const char *path, const struct trust *trust, struct checkpoint *cp)
-{
-	size_t len;
-	const char *why;
-	char *note = read_file(path, CHOBO_MAX_NOTE, &len);
-	if (!note) {
-		chobo_warn_errno("%s", path);
-		return EX_NOINPUT;
-	}
-	bool ok = checkpoint_verify(note, len, trust->keys, trust->n, cp, NULL, &why);
-	free(note);
-	if (!ok) {
-		chobo_warn("%s: %s", path, why);
-		return EX_DATAERR;
-	}
-	return 0;
-}
 
 struct forks {
 	json_t *list;
@@ -219,10 +186,9 @@ static int collect_fork(void *ctx, uint32_t log, const char *ours, size_t olen, 
 			size_t tlen)
 {
 	struct forks *f = ctx;
-	const char *origin = "";
-	for (size_t i = 0; i < f->logs->n; i++)
-		if (f->logs->v[i].id == log)
-			origin = f->logs->v[i].origin;
+	const char *origin = log_list_origin(f->logs, log);
+	if (!origin)
+		origin = "";
 	json_t *o = json_pack("{s:s, s:s%, s:s%}", "log", origin, "ours", ours, olen, "theirs", theirs, tlen);
 	json_array_append_new(f->list, o);
 	return 0;
@@ -249,10 +215,7 @@ static int verify_ledger(struct audit *a, const char *dir)
 	}
 	if (rc != 0)
 		return rc;
-	if (store_log_each(l.store, collect, &logs) != STORE_OK) {
-		chobo_warn("%s: %s", dir, store_error(l.store));
-		rc = EX_IOERR;
-	}
+	rc = cli_report(log_list_read(&l, NULL, &logs, &e), &e);
 	for (size_t i = 0; rc == 0 && i < logs.n && !a->p.found; i++) {
 		a->logs++;
 		verify_log(a, l.store, logs.v[i].id, logs.v[i].origin, logs.v[i].size);
@@ -294,9 +257,7 @@ static int verify_ledger(struct audit *a, const char *dir)
 	}
 	fork_evidence = f.list;
 	int crc = cli_report(ledger_close(&l, &e), &e);
-	for (size_t i = 0; i < logs.n; i++)
-		free(logs.v[i].origin);
-	free(logs.v);
+	log_list_free(&logs);
 	return rc ? rc : crc;
 }
 
@@ -376,7 +337,8 @@ int main(int argc, char **argv)
 		chobo_warn("no trusted keys (give --trust FILE)");
 		rc = EX_CONFIG;
 	}
-	if (rc == 0 && against_file && (rc = load_against(against_file, &trust, &against)) == 0)
+	if (rc == 0 && against_file &&
+	    (rc = cli_report(checkpoint_read_file(against_file, trust.keys, trust.n, &against, &e), &e)) == 0)
 		a.against = &against;
 	if (rc != 0)
 		cli_exit(rc);

@@ -2,12 +2,13 @@
  * libFuzzer harness: the peer messages of chain-sync.
  *
  * The input is what a peer sends: the JSON Lines that "chobo-heads" prints
- * ({"log","size","root","checkpoint"}) or the request lines of
- * "chobo-cosign" ({"log","size","cosignature"}).  chain-sync reads them with
- * jsonl_next and then needs a ledger; this harness reads them the same way,
- * over fmemopen with the same bounds (at most 10000 lines kept), applies the
- * same field checks, and runs what chain-sync runs on the fields without a
- * ledger: the peer's checkpoint through note_split, note_find_signature and
+ * ({"log","size","root","checkpoint"}), the request lines of "chobo-cosign"
+ * ({"log","size","cosignature"}) or its answer ({"log","ok",...}).  The
+ * heads and the answer go through the readers chain-sync uses
+ * (sync_heads_read, sync_cosign_answers_read) over fmemopen; the request
+ * lines are read with jsonl_next with serve_cosign's bound.  Then the harness
+ * runs what chain-sync runs on the fields without a ledger: the peer's
+ * checkpoint through note_split, note_find_signature and
  * checkpoint_verify, and each cosignature line through the check that
  * cosignature_add makes (the line alone under a held checkpoint's text,
  * verified with note_verify against a trust set).  The held checkpoint and
@@ -23,7 +24,7 @@
 
 #include "checkpoint.h"
 #include "jsonl.h"
-#include "replicate.h"
+#include "sync_protocol.h"
 #include "note.h"
 #include "util.h"
 
@@ -75,7 +76,7 @@ static void check_cosignature(const char *line, size_t len)
 	free(single);
 }
 
-/* A head as chain-sync's client takes it (fetch_heads), and its checkpoint as merge_cosignatures reads it. */
+/* A head as sync_heads_read keeps it, and its checkpoint as cosignatures_merge reads it. */
 static void check_head(json_t *obj)
 {
 	const char *origin = json_string_value(json_object_get(obj, "log"));
@@ -90,7 +91,7 @@ static void check_head(json_t *obj)
 	uint8_t hash[32];
 	if (!origin || !checkpoint_origin_valid(origin) || !json_is_integer(size) ||
 	    json_integer_value(size) < 0)
-		return;
+		__builtin_trap();   /* sync_heads_read keeps only valid heads */
 	if (root)
 		(void)hex_decode(hash, sizeof hash, root);
 	if (!text)
@@ -142,15 +143,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		json_decref(kept);
 		return 0;
 	}
+	/* As heads: what the reader keeps has a valid origin and size. */
+	json_t *heads = json_array();
+	struct chobo_error e;
+	(void)sync_heads_read(in, heads, &e);
+	if (json_array_size(heads) > SYNC_MAX_HEADS)
+		__builtin_trap();
+	json_array_foreach(heads, i, v)
+		check_head(v);
+	json_decref(heads);
+	/* As a cosign answer to two requests. */
+	rewind(in);
+	json_t *sent = json_pack("[s, s]", "test.example/n2", "test.example/n3");
+	size_t accepted;
+	if (sync_cosign_answers_read(in, sent, &accepted, &e) == 0 && accepted != 2)
+		__builtin_trap();
+	json_decref(sent);
+	/* As cosign requests. */
+	rewind(in);
 	jsonl_init(&r, in, "peer");
 	while (json_array_size(kept) < 10000 && jsonl_next(&r, &obj, err, sizeof err) == JSONL_OK)
 		json_array_append_new(kept, obj);
 	jsonl_free(&r);
 	fclose(in);
-	json_array_foreach(kept, i, v) {
-		check_head(v);
+	json_array_foreach(kept, i, v)
 		check_request(v);
-	}
 	json_decref(kept);
 	return 0;
 }

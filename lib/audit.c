@@ -232,76 +232,97 @@ void audit_checker_finish(struct audit_checker *c)
 }
 
 /* Close a bundle's log section: its entries must end with a signed checkpoint. */
-static int end_section(struct audit *a, const char *origin, bool signed_at_end,
-		       const struct merkle_stack *stack)
+static int end_section(struct bundle_walk *w)
 {
-	if (!origin[0])
+	if (!w->origin[0])
 		return 0;
-	if (!signed_at_end)
-		return audit_problem(a, origin, "log", stack->size,
+	if (!w->signed_at_end)
+		return audit_problem(w->a, w->origin, "log", w->stack.size,
 				     "entries after the last signed checkpoint");
-	return 0;
+	return w->on_section_end ? w->on_section_end(w) : 0;
 }
 
-int audit_bundle(struct audit *a, struct bundle_reader *r, bool *complete)
+static int walk_record(struct bundle_walk *w, enum bundle_tag tag, const uint8_t *p, size_t len)
 {
-	char origin[NOTE_MAX_NAME + 1] = "";
-	struct merkle_stack stack;
-	uint8_t formed[64][32];
+	struct audit *a = w->a;
+	switch (tag) {
+	case BUNDLE_LOG:
+		if (end_section(w))
+			return 1;
+		memset(w->origin, 0, sizeof w->origin);
+		merkle_stack_init(&w->stack);
+		w->have_stack = w->signed_at_end = false;
+		if (len == 0 || len > NOTE_MAX_NAME)
+			return audit_problem(a, "", "bundle", 0, "malformed log record");
+		memcpy(w->origin, p, len);
+		if (!checkpoint_origin_valid(w->origin))
+			return audit_problem(a, "", "bundle", 0, "log record names an invalid origin");
+		a->logs++;
+		return w->on_log ? w->on_log(w) : 0;
+	case BUNDLE_STACK:
+		if (!w->origin[0] || w->have_stack || !bundle_stack_decode(p, len, &w->stack))
+			return audit_problem(a, w->origin, "bundle", 0, "malformed tree state record");
+		w->have_stack = true;
+		w->signed_at_end = false;
+		return w->on_stack ? w->on_stack(w) : 0;
+	case BUNDLE_ENTRY: {
+		uint8_t formed[64][32];
+		if (!w->have_stack)
+			return audit_problem(a, w->origin, "bundle", 0, "entry outside a log section");
+		w->signed_at_end = false;
+		if (w->on_entry)
+			return w->on_entry(w, p, len);
+		return audit_entry(a, w->origin, p, len, &w->stack, formed) < 0;
+	}
+	case BUNDLE_CHECKPOINT:
+		if (!w->have_stack || len < 8 || get_be64(p) != w->stack.size)
+			return audit_problem(a, w->origin, "checkpoint", len >= 8 ? get_be64(p) : 0,
+					     "checkpoint out of place in the bundle");
+		if (audit_checkpoint(a, w->origin, w->stack.size, (const char *)p + 8, len - 8, &w->stack))
+			return 1;
+		w->signed_at_end = true;
+		return w->on_checkpoint ? w->on_checkpoint(w, (const char *)p + 8, len - 8) : 0;
+	default:
+		return audit_problem(a, w->origin, "bundle", 0, "unknown record type 0x%02x", tag);
+	}
+}
+
+int audit_bundle_walk(struct bundle_walk *w, struct bundle_reader *r)
+{
 	enum bundle_tag tag;
 	const uint8_t *p;
 	size_t len;
 	const char *why;
-	bool have_stack = false, signed_at_end = false;
 	int rc;
-	*complete = true;
-	merkle_stack_init(&stack);
-	while ((rc = bundle_next(r, &tag, &p, &len, &why)) == 1) {
-		switch (tag) {
-		case BUNDLE_LOG:
-			if (end_section(a, origin, signed_at_end, &stack))
-				return 1;
-			if (len == 0 || len > NOTE_MAX_NAME)
-				return audit_problem(a, "", "bundle", 0, "malformed log record");
-			memcpy(origin, p, len);
-			origin[len] = '\0';
-			if (!checkpoint_origin_valid(origin))
-				return audit_problem(a, "", "bundle", 0, "log record names an invalid origin");
-			a->logs++;
-			have_stack = false;
-			signed_at_end = false;
-			break;
-		case BUNDLE_STACK:
-			if (!origin[0] || have_stack || !bundle_stack_decode(p, len, &stack))
-				return audit_problem(a, origin, "bundle", 0, "malformed tree state record");
-			have_stack = true;
-			if (stack.size > 0)
-				*complete = false;
-			signed_at_end = false;
-			break;
-		case BUNDLE_ENTRY:
-			if (!have_stack)
-				return audit_problem(a, origin, "bundle", 0, "entry outside a log section");
-			if (audit_entry(a, origin, p, len, &stack, formed) < 0)
-				return 1;
-			signed_at_end = false;
-			break;
-		case BUNDLE_CHECKPOINT:
-			if (!have_stack || len < 8 || get_be64(p) != stack.size)
-				return audit_problem(a, origin, "checkpoint", len >= 8 ? get_be64(p) : 0,
-						     "checkpoint out of place in the bundle");
-			if (audit_checkpoint(a, origin, stack.size, (const char *)p + 8, len - 8, &stack) ||
-			    audit_against(a, origin, &stack))
-				return 1;
-			signed_at_end = true;
-			break;
-		default:
-			return audit_problem(a, origin, "bundle", 0, "unknown record type 0x%02x", tag);
-		}
-	}
+	while ((rc = bundle_next(r, &tag, &p, &len, &why)) == 1)
+		if (walk_record(w, tag, p, len))
+			return 1;
 	if (rc < 0)
-		return audit_problem(a, origin, "bundle", 0, "%s", why);
-	return end_section(a, origin, signed_at_end, &stack);
+		return audit_problem(w->a, w->origin, "bundle", 0, "%s", why);
+	return end_section(w);
+}
+
+/* audit_bundle: a section with an earlier tree state makes the bundle incomplete. */
+static int bundle_stack(struct bundle_walk *w)
+{
+	if (w->stack.size > 0)
+		*(bool *)w->ctx = false;
+	return 0;
+}
+
+static int bundle_checkpoint(struct bundle_walk *w, const char *note, size_t len)
+{
+	(void)note;
+	(void)len;
+	return audit_against(w->a, w->origin, &w->stack);
+}
+
+int audit_bundle(struct audit *a, struct bundle_reader *r, bool *complete)
+{
+	struct bundle_walk w = {.a = a, .ctx = complete, .on_stack = bundle_stack,
+				.on_checkpoint = bundle_checkpoint};
+	*complete = true;
+	return audit_bundle_walk(&w, r);
 }
 
 void audit_free(struct audit *a)

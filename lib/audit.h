@@ -77,6 +77,31 @@ bool audit_checker_failed(const struct audit_checker *c);
 void audit_checker_finish(struct audit_checker *c);
 
 /*
+ * A walk over a bundle's records with the checks every reader of bundles
+ * makes: a section is a valid log record, then its tree state, then entries
+ * and checkpoints; every checkpoint is signed over the tree so far
+ * (audit_checkpoint) and every section ends on one.  What a reader does
+ * besides goes into the callbacks, any of which may be NULL; each returns
+ * 0, or 1 after audit_problem, which ends the walk.
+ */
+struct bundle_walk {
+	struct audit *a;
+	void *ctx;                                        /* the caller's */
+	int (*on_log)(struct bundle_walk *w);              /* a section starts: origin is set */
+	int (*on_stack)(struct bundle_walk *w);            /* stack holds the section's first tree */
+	/* The entry at index stack.size; a callback checks and pushes it (audit_entry), NULL: audit_entry. */
+	int (*on_entry)(struct bundle_walk *w, const uint8_t *data, size_t len);
+	int (*on_checkpoint)(struct bundle_walk *w, const char *note, size_t len);  /* verified, at stack.size */
+	int (*on_section_end)(struct bundle_walk *w);      /* the section ended on a signed checkpoint */
+	/* Where the walk is, for the callbacks. */
+	char origin[NOTE_MAX_NAME + 1];
+	struct merkle_stack stack;
+	bool have_stack, signed_at_end;
+};
+/* Walk the rest of the bundle r; 0, or 1 after audit_problem (in w->a). */
+int audit_bundle_walk(struct bundle_walk *w, struct bundle_reader *r);
+
+/*
  * Audit a whole bundle.  *complete is set when every log starts at its first
  * entry (a full export); incremental sections are checked from the tree state
  * they carry.  0, 1 after audit_problem.

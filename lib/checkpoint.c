@@ -118,3 +118,16 @@ bool checkpoint_verify(const char *note, size_t len, const struct note_verifier 
 		free(ver);
 	return ok;
 }
+
+int checkpoint_read_file(const char *path, const struct note_verifier *keys, size_t nkeys,
+			 struct checkpoint *out, struct chobo_error *err)
+{
+	size_t len;
+	const char *why;
+	char *note = read_file(path, CHOBO_MAX_NOTE, &len);
+	if (!note)
+		return chobo_fail_errno(err, EX_NOINPUT, "%s", path);
+	bool ok = checkpoint_verify(note, len, keys, nkeys, out, NULL, &why);
+	free(note);
+	return ok ? 0 : chobo_fail(err, EX_DATAERR, "%s: %s", path, why);
+}

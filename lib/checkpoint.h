@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "note.h"
+#include "util.h"
 
 struct checkpoint {
 	char origin[NOTE_MAX_NAME + 1];
@@ -29,5 +30,12 @@ bool checkpoint_parse_text(const char *text, size_t len, struct checkpoint *out,
  */
 bool checkpoint_verify(const char *note, size_t len, const struct note_verifier *keys,
 		       size_t nkeys, struct checkpoint *out, bool *verified, const char **why);
+/*
+ * Read a signed checkpoint from the file at path (one kept by an auditor or
+ * a requester) and verify it with keys into out; 0, or EX_NOINPUT /
+ * EX_DATAERR with err.
+ */
+int checkpoint_read_file(const char *path, const struct note_verifier *keys, size_t nkeys,
+			 struct checkpoint *out, struct chobo_error *err);
 
 #endif

@@ -110,15 +110,20 @@ enum jsonl_status jsonl_next(struct jsonl_reader *r, json_t **out, char *err, si
 	return JSONL_OK;
 }
 
-bool jsonl_print(json_t *v)
+bool jsonl_write(FILE *out, json_t *v)
 {
 	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 	json_decref(v);
 	if (!s)
 		chobo_die(EX_OSERR, "out of memory");
-	bool ok = fputs(s, stdout) >= 0 && putchar('\n') != EOF;
+	bool ok = fputs(s, out) >= 0 && putc('\n', out) != EOF;
 	free(s);
 	return ok;
+}
+
+bool jsonl_print(json_t *v)
+{
+	return jsonl_write(stdout, v);
 }
 
 int jsonl_read_inputs(char *const *files, int nfiles, const char *undone,

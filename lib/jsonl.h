@@ -44,7 +44,9 @@ void jsonl_free(struct jsonl_reader *r);
 int jsonl_read_inputs(char *const *files, int nfiles, const char *undone,
 		      int (*read)(void *ctx, FILE *fp, const char *name), void *ctx);
 
-/* Print one JSON value as a compact line on stdout and free it; false on write error. */
+/* Write one JSON value as a compact line on out and free it; false on write error. */
+bool jsonl_write(FILE *out, json_t *v);
+/* jsonl_write on stdout. */
 bool jsonl_print(json_t *v);
 
 #endif

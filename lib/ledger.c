@@ -142,6 +142,21 @@ int ledger_close(struct ledger *l, struct chobo_error *err)
 	return rc;
 }
 
+int ledger_close_after(struct ledger *l, int rc, struct chobo_error *err)
+{
+	struct chobo_error close_err;
+	int crc = ledger_close(l, &close_err);
+	if (crc == 0)
+		return rc;
+	if (rc == 0)
+		return chobo_fail(err, crc, "%s", close_err.msg);
+	if (err) {
+		size_t used = strlen(err->msg);
+		snprintf(err->msg + used, sizeof err->msg - used, "; %s", close_err.msg);
+	}
+	return rc;
+}
+
 static int load_key(const char *dir, const char *file, uint8_t type, struct note_signer *out,
 		    struct chobo_error *err)
 {

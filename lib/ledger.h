@@ -55,6 +55,12 @@ int ledger_open(struct ledger *l, const char *dir, enum store_mode mode, struct 
  * store did not close cleanly (what was committed stays committed).
  */
 int ledger_close(struct ledger *l, struct chobo_error *err);
+/*
+ * Close l after work on it that returned rc (0 or an exit code with err):
+ * returns rc, or the close's code when rc was 0.  When both failed, err
+ * keeps the work's reason with the close's appended.
+ */
+int ledger_close_after(struct ledger *l, int rc, struct chobo_error *err);
 
 /*
  * Load this node's witness key (keys/witness.key) or log key (keys/node.key)

@@ -89,6 +89,27 @@ int chobo_fail_errno(struct chobo_error *err, int code, const char *fmt, ...)
 	return code;
 }
 
+int chobo_fail_context(struct chobo_error *err, int code, const char *fmt, ...)
+{
+	if (!err)
+		return code;
+	struct chobo_error reason = *err;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	va_end(ap);
+	/* Then ": reason", cut to fit. */
+	size_t used = n < 0 ? 0 : (size_t)n < sizeof err->msg ? (size_t)n : sizeof err->msg - 1;
+	const char *tail[] = {": ", reason.msg};
+	for (int k = 0; k < 2; k++) {
+		size_t len = strlen(tail[k]), room = sizeof err->msg - 1 - used;
+		memcpy(err->msg + used, tail[k], len < room ? len : room);
+		used += len < room ? len : room;
+	}
+	err->msg[used] = '\0';
+	return code;
+}
+
 uint64_t chobo_limit(const char *name, uint64_t builtin)
 {
 	char var[64];
@@ -448,4 +469,27 @@ char *path_join(const char *dir, const char *name)
 	char *p = xmalloc(n);
 	snprintf(p, n, "%s/%s", dir, name);
 	return p;
+}
+
+int scratch_file(FILE **out, struct chobo_error *err)
+{
+	const char *dir = getenv("TMPDIR");
+	if (!dir || !*dir)
+		dir = "/tmp";
+	char *path = path_join(dir, "chobo.XXXXXX");
+	int fd = mkstemp(path);
+	int rc = 0;
+	*out = NULL;
+	if (fd < 0) {
+		rc = chobo_fail_errno(err, EX_CANTCREAT, "cannot create a scratch file in %s", dir);
+	} else {
+		unlink(path);
+		/* Close-on-exec: a scratch file is never handed to ssh by accident. */
+		if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 || !(*out = fdopen(fd, "w+b"))) {
+			rc = chobo_fail_errno(err, EX_CANTCREAT, "cannot open a scratch file in %s", dir);
+			close(fd);
+		}
+	}
+	free(path);
+	return rc;
 }

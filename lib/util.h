@@ -46,6 +46,10 @@ int chobo_fail(struct chobo_error *err, int code, const char *fmt, ...)
 int chobo_fail_errno(struct chobo_error *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Put context before the reason already in err ("context: reason") and return code. */
+int chobo_fail_context(struct chobo_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Bounds on outside input, documented in chobo(7). */
 #define CHOBO_MAX_LINE      (64 * 1024)     /* one JSON Lines input line, bytes */
 #define CHOBO_MAX_ENTRY     (64 * 1024)     /* one stored entry, bytes */
@@ -116,5 +120,10 @@ bool write_file_atomic(const char *path, const void *buf, size_t len, int mode);
 int copy_stream(FILE *from, FILE *to, uint64_t max);
 /* Join a directory and a name into a newly allocated path. */
 char *path_join(const char *dir, const char *name);
+/*
+ * A scratch file in $TMPDIR (else /tmp), already unlinked and open for
+ * reading and writing into *out; 0, or EX_CANTCREAT with err.
+ */
+int scratch_file(FILE **out, struct chobo_error *err);
 
 #endif

@@ -312,6 +312,48 @@ serve 2 "$T/n2"
 check_exit 0 "with the real node 2 back, node 1 syncs with it again" sync_node 1 --peer n2
 check "... and still holds the real node 2's log" same_log 2 1
 
+# ------------------------------------------------------------ the peer's answers, local failures
+section "answers and failures"
+# $T/answer: ssh, except that the answer to chobo-cosign is the file $ANSWER.
+printf '#!/bin/sh\nfor a; do last=$a; done\nif [ "$last" = chobo-cosign ]; then cat >/dev/null; cat "$ANSWER"; exit 0; fi\nexec "$@"\n' >"$T/answer"
+chmod +x "$T/answer"
+# answer_sync FILE: node 2 appends, node 1 fetches it and hands its cosignature to an answer from FILE.
+answer_sync() {
+	notes 1 "answer" | chain-append -q -L "$T/n2" >/dev/null
+	ANSWER=$1 CHOBO_SSH="$T/answer $SSHC -i $T/s1/client" chain-sync -L "$T/n1" --peer n2
+}
+echo 'this is not JSON' >"$T/answer.bad"
+check_exit 69 "a cosign answer that is not JSON: exit 69" answer_sync "$T/answer.bad"
+check "... the peer's line fails" report "$T/last.out" n2=fail
+check "... saying why" grep -q '"error":"handing over cosignatures: answer line 1' "$T/last.out"
+printf '{"log":"test.example/n2","ok":false,"error":"refused by the test"}\n' >"$T/answer.refused"
+check_exit 69 "a cosign answer with ok:false: exit 69" answer_sync "$T/answer.refused"
+check "... with the peer's reason" grep -q '"ok":false.*refused the cosignature of test.example/n2: refused by the test' "$T/last.out"
+: >"$T/answer.none"
+check_exit 69 "no answer to a cosignature: exit 69" answer_sync "$T/answer.none"
+check "... saying so" grep -q '"error":"[^"]*0 answers for 1 cosignatures' "$T/last.out"
+printf '{"log":"test.example/n3","ok":true,"new":true}\n' >"$T/answer.other"
+check_exit 69 "an answer for another log: exit 69" answer_sync "$T/answer.other"
+check "... saying so" grep -q '"error":"[^"]*is for test.example/n3, not test.example/n2' "$T/last.out"
+printf '{"log":"test.example/n2","ok":true,"new":true}\n{"log":"test.example/n2","ok":true,"new":true}\n' >"$T/answer.more"
+check_exit 69 "more answers than cosignatures: exit 69" answer_sync "$T/answer.more"
+check_exit 0 "the real answer is accepted" sync_node 1 --peer n2
+check "... one cosignature handed over and accepted" grep -q '"cosigned":1,"cosignatures_accepted":1' "$T/last.out"
+# $T/tmpgone: ssh, after which a chobo-export leaves $TMPDIR a file: no scratch file for the cosignatures.
+printf '#!/bin/sh\n"$@"\nrc=$?\ncase " $* " in *" chobo-export "*) rmdir "$TMPDIR" && : >"$TMPDIR" ;; esac\nexit $rc\n' >"$T/tmpgone"
+chmod +x "$T/tmpgone"
+mkdir "$T/tmpdir"
+notes 1 "scratch" | chain-append -q -L "$T/n2" >/dev/null
+check_exit 69 "no scratch file for the cosignatures: exit 69" env TMPDIR="$T/tmpdir" CHOBO_SSH="$T/tmpgone $SSHC -i $T/s1/client" chain-sync -L "$T/n1" --peer n2
+check "... the peer's line fails" report "$T/last.out" n2=fail
+check "... saying why" grep -q "\"error\":\"no cosignatures made: cannot create a scratch file in $T/tmpdir" "$T/last.out"
+check "... after the log was fetched" same_log 2 1
+rm -f "$T/tmpdir"
+sync_tmpdir() ( TMPDIR=$1; export TMPDIR; shift; sync_node "$@" )
+check_exit 69 "TMPDIR that is not a directory: exit 69" sync_tmpdir "$T/missing" 1 --peer n2
+check "... saying so" grep -q '"error":"cannot create a scratch file in ' "$T/last.out"
+check_exit 0 "with TMPDIR back, node 1 syncs with node 2" sync_node 1 --peer n2
+
 # ------------------------------------------------------------ overlapping runs (cron)
 section "overlapping runs"
 rm -f "$T/held" "$T/release"

@@ -1,0 +1,316 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "bundle.h"
+#include "cosign.h"
+#include "entry_index.h"
+#include "hash_reader.h"
+#include "import.h"
+#include "view.h"
+#include "util.h"
+
+/*
+ * A signed note reduced to its text and the signature lines of keys that
+ * verified (one per key); newly allocated, or NULL if it does not verify.
+ */
+static char *note_keep_verified(const char *note, size_t len, const struct trust *trust, size_t *out_len)
+{
+	struct note_parts parts;
+	const char *why;
+	bool *verified = xcalloc(trust->n ? trust->n : 1, sizeof *verified);
+	char *out = NULL;
+	if (note_split(note, len, &parts, &why) &&
+	    note_verify(note, len, trust->keys, trust->n, verified, NULL, &why)) {
+		out = xmalloc(len + 1);
+		memcpy(out, parts.text, parts.text_len);
+		size_t used = parts.text_len;
+		out[used++] = '\n';
+		for (size_t k = 0; k < trust->n; k++) {
+			size_t llen;
+			const char *line = verified[k] ? note_find_signature(note, len, &trust->keys[k], &llen) : NULL;
+			if (line) {
+				memcpy(out + used, line, llen);
+				used += llen;
+			}
+		}
+		out[used] = '\0';
+		*out_len = used;
+	}
+	free(verified);
+	return out;
+}
+
+/* What import keeps of the section being walked (the walk holds its origin and tree). */
+struct section {
+	uint32_t id;
+	uint64_t held;          /* entries held before this import */
+	bool diverged;          /* the bundle's tree differs from ours where they meet */
+	uint64_t added_entries, added_checkpoints;
+};
+
+struct import {
+	struct ledger *l;
+	struct audit a;
+	struct section s;
+	json_t *summary;        /* one object per log */
+	bool fork;
+	char *fork_ours, *fork_theirs;
+	char fork_origin[NOTE_MAX_NAME + 1];
+	uint64_t fork_size;
+	struct json_doc doc;    /* scratch for indexing stored entries */
+};
+
+static int on_section_end(struct bundle_walk *w)
+{
+	struct import *im = w->ctx;
+	struct section *s = &im->s;
+	if (w->stack.size > s->held && store_log_set_size(im->l->store, s->id, w->stack.size) != STORE_OK)
+		return audit_problem(&im->a, w->origin, "log", 0, "storage error: %s",
+				     store_error(im->l->store));
+	json_array_append_new(im->summary,
+			      json_pack("{s:s, s:I, s:I, s:I, s:I}", "log", w->origin,
+					"from", (json_int_t)s->held, "to",
+					(json_int_t)(w->stack.size > s->held ? w->stack.size : s->held),
+					"entries", (json_int_t)s->added_entries,
+					"checkpoints", (json_int_t)s->added_checkpoints));
+	return 0;
+}
+
+/* Keep the evidence of a fork: our checkpoint (at size, or our latest) and theirs. */
+static int fork_found(struct import *im, const char *origin, uint64_t size, const char *theirs, size_t tlen)
+{
+	struct store *st = im->l->store;
+	const char *ours;
+	size_t olen;
+	uint64_t have;
+	if (store_checkpoint_get(st, im->s.id, size, &ours, &olen) != STORE_OK &&
+	    store_checkpoint_latest(st, im->s.id, &have, &ours, &olen) != STORE_OK)
+		return audit_problem(&im->a, origin, "log", size, "storage error: %s", store_error(st));
+	im->fork = true;
+	im->fork_ours = xmalloc(olen + 1);
+	memcpy(im->fork_ours, ours, olen);
+	im->fork_ours[olen] = '\0';
+	im->fork_theirs = xmalloc(tlen + 1);
+	memcpy(im->fork_theirs, theirs, tlen);
+	im->fork_theirs[tlen] = '\0';
+	snprintf(im->fork_origin, sizeof im->fork_origin, "%s", origin);
+	im->fork_size = size;
+	return audit_problem(&im->a, origin, "fork", size,
+			     "a validly signed checkpoint contradicts the history this ledger holds");
+}
+
+static int on_log(struct bundle_walk *w)
+{
+	struct import *im = w->ctx;
+	struct section *s = &im->s;
+	struct store *st = im->l->store;
+	memset(s, 0, sizeof *s);
+	if (strcmp(w->origin, im->l->conf.origin) == 0)
+		return audit_problem(&im->a, w->origin, "log", 0,
+				     "the bundle carries this node's own log, which only this node writes");
+	int rc = store_log_find(st, w->origin, &s->id, &s->held);
+	if (rc == STORE_NOTFOUND) {
+		rc = store_log_create(st, w->origin, &s->id);
+		s->held = 0;
+	}
+	if (rc != STORE_OK)
+		return audit_problem(&im->a, w->origin, "log", 0, "storage error: %s", store_error(st));
+	return 0;
+}
+
+static int on_stack(struct bundle_walk *w)
+{
+	struct import *im = w->ctx;
+	if (w->stack.size > im->s.held)
+		return audit_problem(&im->a, w->origin, "log", im->s.held,
+				     "the bundle starts at entry %llu but this ledger holds only %llu: "
+				     "export with --since a checkpoint this ledger holds",
+				     (unsigned long long)w->stack.size, (unsigned long long)im->s.held);
+	/* A different tree state is caught against its signed checkpoint, which comes next. */
+	return 0;
+}
+
+static int on_entry(struct bundle_walk *w, const uint8_t *p, size_t len)
+{
+	struct import *im = w->ctx;
+	struct section *s = &im->s;
+	struct store *st = im->l->store;
+	uint8_t formed[64][32], leaf[32];
+	uint64_t index = w->stack.size;
+	if (index >= CHOBO_MAX_TREE_SIZE)
+		return audit_problem(&im->a, w->origin, "log", index, "log too large");
+	if (index == s->held && !s->diverged) {
+		/* New entries go on top of our tree: the bundle's tree must be ours up to here. */
+		struct ledger_reader lr;
+		uint8_t ours[32], theirs[32];
+		ledger_reader_init(&lr, im->l, s->id);
+		if (merkle_root(&lr.r, index, ours) != 0)
+			return audit_problem(&im->a, w->origin, "log", index, "storage error: %s",
+					     store_error(st));
+		merkle_stack_root(&w->stack, theirs);
+		s->diverged = memcmp(ours, theirs, 32) != 0;
+	}
+	int n = audit_entry(&im->a, w->origin, p, len, &w->stack, formed);
+	if (n < 0)
+		return 1;
+	if (index < s->held || s->diverged)
+		return 0;    /* already held, or not ours to store: the next signed checkpoint decides */
+	merkle_leaf_hash(leaf, p, len);
+	if (store_entry_put(st, s->id, index, p, len) != STORE_OK ||
+	    store_leaf_put(st, leaf, s->id, index) != STORE_OK ||
+	    (n > 0 && store_hashes_put(st, s->id, index, &formed[0][0], (size_t)n) != STORE_OK))
+		return audit_problem(&im->a, w->origin, "log", index, "storage error: %s", store_error(st));
+	/* audit_entry accepted it: it parses, and the indexes take its type, time and keys. */
+	struct entry_view v;
+	struct chobo_error e;
+	char why[256];
+	if (!entry_parse((const char *)p, len, w->origin, index, &im->doc, &v, why, sizeof why))
+		return audit_problem(&im->a, w->origin, "entry", index, "%s", why);
+	if (entry_index_add(st, &im->doc, &v, s->id, &e) != 0)
+		return audit_problem(&im->a, w->origin, "log", index, "%s", e.msg);
+	s->added_entries++;
+	return 0;
+}
+
+/* A checkpoint the walk verified over the bundle's tree at its size. */
+static int on_checkpoint(struct bundle_walk *w, const char *note, size_t nlen)
+{
+	struct import *im = w->ctx;
+	struct section *s = &im->s;
+	struct store *st = im->l->store;
+	uint64_t size = w->stack.size;
+	if (s->diverged)
+		return fork_found(im, w->origin, s->held, note, nlen);
+	if (size <= s->held) {
+		/* Within what we hold: the signed root must be ours at that size. */
+		struct ledger_reader lr;
+		uint8_t root[32], theirs[32];
+		ledger_reader_init(&lr, im->l, s->id);
+		merkle_stack_root(&w->stack, theirs);
+		if (merkle_root(&lr.r, size, root) != 0)
+			return audit_problem(&im->a, w->origin, "log", size, "storage error: %s",
+					     store_error(st));
+		if (memcmp(root, theirs, 32) != 0)
+			return fork_found(im, w->origin, size, note, nlen);
+		const char *have;
+		size_t hlen;
+		if (store_checkpoint_get(st, s->id, size, &have, &hlen) == STORE_OK) {
+			/* The same checkpoint: keep the witnesses' cosignatures it brings. */
+			struct chobo_error e;
+			if (cosignatures_merge(im->l, im->a.trust, s->id, size, note, nlen, NULL, &e) != 0)
+				return audit_problem(&im->a, w->origin, "log", size, "storage error: %s", e.msg);
+			return 0;
+		}
+	}
+	/* Kept: the text and the lines that verified; a relay cannot pad what we store. */
+	size_t klen;
+	char *kept = note_keep_verified(note, nlen, im->a.trust, &klen);
+	int put = kept ? store_checkpoint_put(st, s->id, size, kept, klen) : STORE_ERROR;
+	free(kept);
+	if (put != STORE_OK)
+		return audit_problem(&im->a, w->origin, "log", size, "storage error: %s", store_error(st));
+	s->added_checkpoints++;
+	return 0;
+}
+
+static int import_records(struct import *im, struct bundle_reader *r)
+{
+	struct bundle_walk w = {.a = &im->a, .ctx = im, .on_log = on_log, .on_stack = on_stack,
+				.on_entry = on_entry, .on_checkpoint = on_checkpoint,
+				.on_section_end = on_section_end};
+	return audit_bundle_walk(&w, r);
+}
+
+/* The first problem an audit found, as one line. */
+static int audit_refusal(const struct audit *a, struct chobo_error *err)
+{
+	return chobo_fail(err, EX_DATAERR, "%s%s%s %llu: %s", a->p.log, a->p.log[0] ? ": " : "",
+			  a->p.where, (unsigned long long)a->p.at, a->p.reason);
+}
+
+/* The data is refused, the evidence kept (in a transaction of its own). */
+static int keep_fork_evidence(struct ledger *l, const struct import *im, struct chobo_error *err)
+{
+	uint32_t id;
+	uint64_t size;
+	if (store_begin(l->store) != STORE_OK ||
+	    store_log_find(l->store, im->fork_origin, &id, &size) != STORE_OK ||
+	    store_fork_put(l->store, id, im->fork_ours, strlen(im->fork_ours), im->fork_theirs,
+			   strlen(im->fork_theirs)) != STORE_OK ||
+	    store_commit(l->store) != STORE_OK) {
+		store_abort(l->store);
+		return chobo_fail(err, EXIT_FORK, "%s: fork at size %llu; the evidence could not be stored: %s",
+				  im->fork_origin, (unsigned long long)im->fork_size, store_error(l->store));
+	}
+	return chobo_fail(err, EXIT_FORK, "%s: fork at size %llu; the evidence is kept", im->fork_origin,
+			  (unsigned long long)im->fork_size);
+}
+
+int import_bundle(struct ledger *l, const struct trust *trust, FILE *in, struct import_result *res,
+		  struct chobo_error *err)
+{
+	struct import im = {.l = l, .summary = json_array()};
+	const char *why;
+	int rc = 0;
+	memset(res, 0, sizeof *res);
+	im.a.trust = trust;
+	struct bundle_reader *r = bundle_reader_open(in, &why);
+	if (!r) {
+		json_decref(im.summary);
+		return chobo_fail(err, EX_DATAERR, "%s", why);
+	}
+	if (store_begin(l->store) != STORE_OK) {
+		rc = chobo_fail(err, EX_IOERR, "%s", store_error(l->store));
+	} else if (import_records(&im, r)) {
+		store_abort(l->store);
+		rc = im.fork ? keep_fork_evidence(l, &im, err) : audit_refusal(&im.a, err);
+	} else {
+		/* The views take the new entries in the same transaction. */
+		struct chobo_error e;
+		if (views_update(l, &e) != 0) {
+			store_abort(l->store);
+			rc = chobo_fail(err, EX_IOERR, "%s: nothing was imported", e.msg);
+		} else if (store_commit(l->store) != STORE_OK) {
+			rc = chobo_fail(err, EX_IOERR, "%s: nothing was imported", store_error(l->store));
+		}
+	}
+	bundle_reader_close(r);
+	audit_free(&im.a);
+	json_doc_free(&im.doc);
+	res->summary = im.summary;
+	snprintf(res->fork_log, sizeof res->fork_log, "%s", im.fork_origin);
+	res->fork_size = im.fork_size;
+	res->fork_ours = im.fork_ours;
+	res->fork_theirs = im.fork_theirs;
+	return rc;
+}
+
+int import_precheck(const struct trust *trust, FILE *in, struct chobo_error *err)
+{
+	struct audit a = {.trust = trust};
+	const char *why;
+	bool complete;
+	int rc = 0;
+	struct bundle_reader *r = bundle_reader_open(in, &why);
+	if (!r)
+		rc = chobo_fail(err, EX_DATAERR, "%s", why);
+	else if (audit_bundle(&a, r, &complete))
+		rc = audit_refusal(&a, err);
+	bundle_reader_close(r);
+	audit_free(&a);
+	rewind(in);
+	return rc;
+}
+
+void import_result_free(struct import_result *res)
+{
+	json_decref(res->summary);
+	free(res->fork_ours);
+	free(res->fork_theirs);
+	memset(res, 0, sizeof *res);
+}
+

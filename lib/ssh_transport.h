@@ -1,0 +1,38 @@
+/*
+ * Running one command at a peer node over OpenSSH, as chain-sync does: the
+ * configured ssh ($CHOBO_SSH, else "ssh") in batch mode, one shared
+ * connection per peer and run (control sockets in a private directory), and
+ * bounds on every call: time ($CHOBO_SYNC_TIMEOUT seconds, default 600) and
+ * the bytes the peer may send.
+ */
+#ifndef CHOBO_SSH_TRANSPORT_H
+#define CHOBO_SSH_TRANSPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "util.h"
+
+struct ssh_transport {
+	char *control_dir;   /* this run's control sockets; NULL: every call connects anew */
+	unsigned timeout;    /* seconds one call may take */
+};
+
+/* Read the timeout and make the control directory (without one, connections are not shared). */
+void ssh_transport_open(struct ssh_transport *t);
+/*
+ * Run the words of verb (NULL-terminated) at destination, stdin from in (or
+ * /dev/null), stdout into the file out; the call is cut off after the
+ * timeout or once out holds more than max_output bytes.  0, or with err:
+ * EX_NOPERM when the peer refused the verb, EX_OSERR when ssh cannot be run,
+ * EX_UNAVAILABLE otherwise (unreachable, refused key, timed out, too much
+ * output, the peer's program failed).
+ */
+int ssh_run(const struct ssh_transport *t, const char *destination, const char *const *verb,
+	    FILE *in, FILE *out, uint64_t max_output, struct chobo_error *err);
+/* End the shared connection to destination, if one was made. */
+void ssh_hang_up(const struct ssh_transport *t, const char *destination);
+/* Remove the control directory. */
+void ssh_transport_close(struct ssh_transport *t);
+
+#endif

@@ -1,0 +1,509 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bundle.h"
+#include "checkpoint.h"
+#include "cosign.h"
+#include "export.h"
+#include "hash_reader.h"
+#include "import.h"
+#include "jsonl.h"
+#include "ledger.h"
+#include "log_list.h"
+#include "sync_protocol.h"
+#include "util.h"
+
+enum sync_verb sync_parse_command(const char *cmd, char origin[NOTE_MAX_NAME + 1], uint64_t *since)
+{
+	char *words[4] = {0};
+	int n = 0;
+	if (!cmd || strlen(cmd) > 1024)
+		return SYNC_REFUSED;
+	char *copy = xstrdup(cmd);
+	for (char *w = strtok(copy, " \t"); w && n <= 3; w = strtok(NULL, " \t"))
+		words[n++] = w;
+	enum sync_verb verb = SYNC_REFUSED;
+	if (n == 1 && strcmp(words[0], "chobo-heads") == 0)
+		verb = SYNC_HEADS;
+	else if (n == 1 && strcmp(words[0], "chobo-cosign") == 0)
+		verb = SYNC_COSIGN;
+	else if (n == 3 && strcmp(words[0], "chobo-export") == 0 && strlen(words[1]) <= NOTE_MAX_NAME &&
+		 checkpoint_origin_valid(words[1]) && parse_u64(words[2], since)) {
+		snprintf(origin, NOTE_MAX_NAME + 1, "%s", words[1]);
+		verb = SYNC_EXPORT;
+	}
+	free(copy);
+	return verb;
+}
+
+/* Bounds on what a peer may send besides bundles: heads (notes included) and cosign answers. */
+#define MAX_HEADS_OUTPUT (16u << 20)
+#define MAX_COSIGN_REQUESTS 10000
+
+/* ------------------------------------------------------------ serving */
+
+/*
+ * The heads of an open ledger: one line per log, its newest checkpoint's
+ * size and root, and the checkpoint itself (its cosignatures are what a peer
+ * at the same size may lack).  Appended to out; 0 or an exit code with err.
+ */
+static int heads_collect(struct ledger *l, json_t *out, struct chobo_error *err)
+{
+	struct log_list logs;
+	int rc = log_list_read(l, NULL, &logs, err);
+	for (size_t i = 0; rc == 0 && i < logs.n; i++) {
+		const char *note, *why;
+		size_t len;
+		uint64_t size;
+		struct note_parts parts;
+		struct checkpoint cp;
+		char hex[65];
+		/* A log without a readable checkpoint has no head to offer. */
+		if (store_checkpoint_latest(l->store, logs.v[i].id, &size, &note, &len) != STORE_OK ||
+		    !note_split(note, len, &parts, &why) ||
+		    !checkpoint_parse_text(parts.text, parts.text_len, &cp, &why))
+			continue;
+		hex32(hex, cp.root);
+		json_array_append_new(out, json_pack("{s:s, s:I, s:s, s:s%}", "log", logs.v[i].origin,
+						     "size", (json_int_t)size, "root", hex,
+						     "checkpoint", note, len));
+	}
+	log_list_free(&logs);
+	return rc;
+}
+
+int sync_heads_read(FILE *in, json_t *heads, struct chobo_error *err)
+{
+	struct jsonl_reader r;
+	json_t *obj;
+	char why[256];
+	enum jsonl_status s = JSONL_OK;
+	jsonl_init(&r, in, "heads");
+	while (json_array_size(heads) < SYNC_MAX_HEADS && (s = jsonl_next(&r, &obj, why, sizeof why)) == JSONL_OK) {
+		const char *origin = json_string_value(json_object_get(obj, "log"));
+		json_t *size = json_object_get(obj, "size");
+		json_t *root = json_object_get(obj, "root"), *note = json_object_get(obj, "checkpoint");
+		if (origin && checkpoint_origin_valid(origin) && json_is_integer(size) &&
+		    json_integer_value(size) >= 0 && (!root || json_is_string(root)) &&
+		    (!note || json_is_string(note)))
+			json_array_append(heads, obj);
+		json_decref(obj);
+	}
+	jsonl_free(&r);
+	if (s == JSONL_BAD)
+		return chobo_fail(err, EX_PROTOCOL, "heads line %lu: %s", r.line, why);
+	if (s == JSONL_IOERR)
+		return chobo_fail_errno(err, EX_IOERR, "heads line %lu: read error", r.line);
+	return 0;
+}
+
+static int serve_heads(const char *dir, FILE *out, struct chobo_error *err)
+{
+	struct ledger l;
+	int rc = ledger_open(&l, dir, STORE_NORMAL, err);
+	if (rc != 0)
+		return rc;
+	json_t *heads = json_array();
+	rc = heads_collect(&l, heads, err);
+	rc = ledger_close_after(&l, rc, err);
+	/* Written with the ledger unlocked. */
+	size_t i;
+	json_t *v;
+	json_array_foreach(heads, i, v)
+		if (rc == 0 && !jsonl_write(out, json_incref(v)))
+			rc = chobo_fail_errno(err, EX_IOERR, "writing the heads");
+	json_decref(heads);
+	return rc;
+}
+
+/* Store the cosignatures of requests (read before the ledger is locked) and answer each in results. */
+static int cosign_requests(struct ledger *l, const struct trust *trust, const json_t *requests,
+			   json_t *results, struct chobo_error *err)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(requests, i, v) {
+		const char *origin = json_string_value(json_object_get(v, "log"));
+		const char *line = json_string_value(json_object_get(v, "cosignature"));
+		json_t *size = json_object_get(v, "size");
+		uint32_t id;
+		uint64_t held;
+		bool added = false;
+		struct chobo_error e;
+		int rc = chobo_fail(&e, EX_DATAERR, "malformed request");
+		if (origin && line && json_is_integer(size) && json_integer_value(size) >= 0 &&
+		    store_log_find(l->store, origin, &id, &held) == STORE_OK)
+			rc = cosignature_add(l, trust, id, (uint64_t)json_integer_value(size), line,
+					     strlen(line), &added, &e);
+		if (rc != 0 && rc != EX_DATAERR)
+			return chobo_fail(err, rc, "%s", e.msg);
+		json_array_append_new(results, rc != 0
+			? json_pack("{s:s?, s:b, s:s}", "log", origin, "ok", 0, "error", e.msg)
+			: json_pack("{s:s, s:b, s:b}", "log", origin, "ok", 1, "new", added));
+	}
+	return 0;
+}
+
+/* Cosignatures handed over by a peer: {"log","size","cosignature"} lines on in, one answer each on out. */
+static int serve_cosign(const char *dir, FILE *in, FILE *out, struct chobo_error *err)
+{
+	struct jsonl_reader r;
+	json_t *obj, *requests = json_array();
+	char why[256];
+	enum jsonl_status s = JSONL_OK;
+	jsonl_init(&r, in, "stdin");
+	while (json_array_size(requests) < MAX_COSIGN_REQUESTS &&
+	       (s = jsonl_next(&r, &obj, why, sizeof why)) == JSONL_OK)
+		json_array_append_new(requests, obj);
+	jsonl_free(&r);
+	int rc = 0;
+	if (s == JSONL_BAD)
+		rc = chobo_fail(err, EX_DATAERR, "stdin:%lu: %s", r.line, why);
+	else if (s == JSONL_IOERR)
+		rc = chobo_fail_errno(err, EX_IOERR, "stdin:%lu", r.line);
+	struct trust trust = {0};
+	struct ledger l;
+	if (rc == 0)
+		rc = ledger_trust(dir, NULL, &trust, err);
+	json_t *results = json_array();
+	if (rc == 0 && (rc = ledger_open(&l, dir, STORE_NORMAL, err)) == 0) {
+		if (store_begin(l.store) != STORE_OK) {
+			rc = chobo_fail(err, EX_IOERR, "%s", store_error(l.store));
+		} else if ((rc = cosign_requests(&l, &trust, requests, results, err)) != 0) {
+			store_abort(l.store);
+		} else if (store_commit(l.store) != STORE_OK) {
+			rc = chobo_fail(err, EX_IOERR, "%s", store_error(l.store));
+		}
+		rc = ledger_close_after(&l, rc, err);
+	}
+	trust_free(&trust);
+	size_t i;
+	json_t *v;
+	json_array_foreach(results, i, v)
+		if (rc == 0 && !jsonl_write(out, json_incref(v)))
+			rc = chobo_fail_errno(err, EX_IOERR, "writing the answer");
+	json_decref(results);
+	json_decref(requests);
+	return rc;
+}
+
+int sync_serve(const char *dir, const char *cmd, FILE *in, FILE *out, struct chobo_error *err)
+{
+	char origin[NOTE_MAX_NAME + 1];
+	uint64_t since;
+	switch (sync_parse_command(cmd, origin, &since)) {
+	case SYNC_HEADS:
+		return serve_heads(dir, out, err);
+	case SYNC_EXPORT: {
+		struct selection sel = {.log = origin, .has_since = true, .since = since};
+		return export_bundle_spooled(dir, &sel, out, err);
+	}
+	case SYNC_COSIGN:
+		return serve_cosign(dir, in, out, err);
+	case SYNC_REFUSED:
+		break;
+	}
+	if (!cmd)
+		return chobo_fail(err, EX_NOPERM, "serving: no command (this key may only run the sync verbs)");
+	return chobo_fail(err, EX_NOPERM, "serving: \"%.64s\" is not allowed (only chobo-heads, "
+			  "chobo-export ORIGIN SIZE, chobo-cosign)", cmd);
+}
+
+/* ------------------------------------------------------------ client */
+
+static bool trusted_log(const struct trust *trust, const char *origin)
+{
+	for (size_t k = 0; k < trust->n; k++)
+		if (trust->keys[k].type == NOTE_TYPE_ED25519 && strcmp(trust->keys[k].name, origin) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Our held size of a log (0 when we hold none) and our tree's root at size
+ * at (or at our held size if that is smaller); 0 or an exit code with err.
+ */
+static int held_state(const char *dir, const char *origin, uint64_t at, uint64_t *size, char hex[65],
+		      struct chobo_error *err)
+{
+	struct ledger l;
+	int rc = ledger_open(&l, dir, STORE_NORMAL, err);
+	if (rc != 0)
+		return rc;
+	uint32_t id;
+	uint8_t root[32];
+	struct ledger_reader lr;
+	*size = 0;
+	merkle_empty_root(root);
+	if (store_log_find(l.store, origin, &id, size) == STORE_OK) {
+		ledger_reader_init(&lr, &l, id);
+		if (merkle_root(&lr.r, at < *size ? at : *size, root) != 0)
+			rc = chobo_fail(err, EX_IOERR, "%s: %s", origin, store_error(l.store));
+	}
+	hex32(hex, root);
+	return ledger_close_after(&l, rc, err);
+}
+
+/* Import a bundle from the peer (a scratch file); 0, EXIT_FORK with the event in res->forks, or an exit code. */
+static int import_from(const struct sync_node *node, const struct peer *peer, const char *origin,
+		       FILE *bundle, struct sync_result *res, struct chobo_error *err)
+{
+	struct import_result imp;
+	struct ledger l;
+	memset(&imp, 0, sizeof imp);
+	int rc = import_precheck(node->trust, bundle, err);
+	if (rc == 0 && (rc = ledger_open(&l, node->dir, STORE_NORMAL, err)) == 0) {
+		rc = import_bundle(&l, node->trust, bundle, &imp, err);
+		if (rc == 0) {
+			size_t k;
+			json_t *v;
+			json_array_foreach(imp.summary, k, v)
+				json_array_append(res->logs, v);
+		}
+		rc = ledger_close_after(&l, rc, err);
+	}
+	if (rc == EXIT_FORK)
+		json_array_append_new(res->forks,
+			json_pack("{s:s, s:s, s:s, s:I, s:s, s:s}", "event", "fork", "peer", peer->name,
+				  "log", imp.fork_log, "size", (json_int_t)imp.fork_size,
+				  "ours", imp.fork_ours, "theirs", imp.fork_theirs));
+	else if (rc == EX_DATAERR)
+		chobo_fail_context(err, rc, "bundle of %s refused", origin);
+	import_result_free(&imp);
+	return rc;
+}
+
+/* Fetch and import the part of a log that the peer's head h shows we lack; 0 or an exit code with err. */
+static int fetch_log(const struct sync_node *node, const struct ssh_transport *t, const struct peer *peer,
+		     const json_t *h, struct sync_result *res, struct chobo_error *err)
+{
+	const char *origin = json_string_value(json_object_get(h, "log"));
+	uint64_t theirs = (uint64_t)json_integer_value(json_object_get(h, "size"));
+	const char *root = json_string_value(json_object_get(h, "root"));
+	uint64_t held;
+	char ours[65], since[24];
+	int rc = held_state(node->dir, origin, theirs, &held, ours, err);
+	if (rc != 0)
+		return rc;
+	/*
+	 * Where the peer's tree is no larger than ours it must be ours: if its
+	 * claimed root differs, fetch its signed checkpoint, which import checks
+	 * (a fork keeps the evidence).  A larger tree is fetched from our size on.
+	 */
+	if (theirs <= held && root && strcmp(root, ours) == 0)
+		return 0;
+	if (theirs < held)
+		held = theirs;
+	snprintf(since, sizeof since, "%llu", (unsigned long long)held);
+	const char *verb[] = {"chobo-export", origin, since, NULL};
+	FILE *bundle;
+	if ((rc = scratch_file(&bundle, err)) != 0)
+		return rc;
+	rc = ssh_run(t, peer->destination, verb, NULL, bundle, chobo_limit("BUNDLE_BYTES", BUNDLE_MAX_BYTES), err);
+	if (rc != 0) {
+		chobo_fail_context(err, rc, "export of %s", origin);
+	} else {
+		rewind(bundle);
+		rc = import_from(node, peer, origin, bundle, res, err);
+	}
+	fclose(bundle);
+	return rc;
+}
+
+int sync_cosign_answers_read(FILE *in, const json_t *sent, size_t *accepted, struct chobo_error *err)
+{
+	struct jsonl_reader r;
+	json_t *obj;
+	char why[256];
+	enum jsonl_status s;
+	size_t n = 0, expected = json_array_size(sent);
+	int rc = 0;
+	*accepted = 0;
+	jsonl_init(&r, in, "answer");
+	while (rc == 0 && (s = jsonl_next(&r, &obj, why, sizeof why)) == JSONL_OK) {
+		const char *log = json_string_value(json_object_get(obj, "log"));
+		json_t *ok = json_object_get(obj, "ok");
+		const char *asked = json_string_value(json_array_get(sent, n));
+		const char *error = json_string_value(json_object_get(obj, "error"));
+		if (n >= expected)
+			rc = chobo_fail(err, EX_PROTOCOL, "more answers than the %zu cosignatures handed over",
+					expected);
+		else if (!log || !json_is_boolean(ok))
+			rc = chobo_fail(err, EX_PROTOCOL, "answer line %lu is not a {\"log\",\"ok\"} object",
+					r.line);
+		else if (strcmp(log, asked) != 0)
+			rc = chobo_fail(err, EX_PROTOCOL, "answer line %lu is for %.200s, not %.200s", r.line,
+					log, asked);
+		else if (json_is_true(ok))
+			++*accepted;
+		else
+			rc = chobo_fail(err, EX_DATAERR, "the peer refused the cosignature of %s: %.200s", log,
+					error ? error : "no reason given");
+		json_decref(obj);
+		n++;
+	}
+	if (rc == 0 && s == JSONL_BAD)
+		rc = chobo_fail(err, EX_PROTOCOL, "answer line %lu: %s", r.line, why);
+	else if (rc == 0 && s == JSONL_IOERR)
+		rc = chobo_fail_errno(err, EX_IOERR, "answer line %lu: read error", r.line);
+	else if (rc == 0 && n < expected)
+		rc = chobo_fail(err, EX_PROTOCOL, "%zu answers for %zu cosignatures handed over", n, expected);
+	jsonl_free(&r);
+	return rc;
+}
+
+/*
+ * In the open ledger, for every log the peer holds at our size: merge the
+ * cosignatures its copy carries, and cosign it (never our own log, nor one
+ * the peer's copy shows we cosigned) into request lines on req, the logs in
+ * sent.  Inside a transaction; 0 or an exit code with err.
+ */
+static int cosign_heads(struct ledger *l, const struct sync_node *node, const json_t *heads, int64_t now,
+			FILE *req, json_t *sent, struct chobo_error *err)
+{
+	size_t i;
+	json_t *h;
+	int rc = 0;
+	json_array_foreach(heads, i, h) {
+		const char *origin = json_string_value(json_object_get(h, "log"));
+		uint64_t theirs = (uint64_t)json_integer_value(json_object_get(h, "size"));
+		json_t *note = json_object_get(h, "checkpoint");
+		const char *peer_note = json_string_value(note);
+		uint32_t id;
+		uint64_t held, size;
+		size_t have;
+		char *line;
+		if (store_log_find(l->store, origin, &id, &held) != STORE_OK || held != theirs)
+			continue;
+		/* The same checkpoint at the peer: keep the witnesses' cosignatures it carries. */
+		if (peer_note && (rc = cosignatures_merge(l, node->trust, id, held, peer_note,
+							  json_string_length(note), NULL, err)) != 0)
+			return rc;
+		/* A node does not witness its own log; nor hand over what the peer's copy carries. */
+		if (strcmp(origin, node->origin) == 0 ||
+		    (peer_note && note_find_signature(peer_note, json_string_length(note), &node->witness->pub, &have)))
+			continue;
+		if ((rc = cosign_latest(l, id, node->witness, (uint64_t)now, &line, &size, err)) != 0)
+			return chobo_fail_context(err, rc, "cosigning %s", origin);
+		if (size == theirs) {
+			if (!jsonl_write(req, json_pack("{s:s, s:I, s:s}", "log", origin, "size", (json_int_t)size,
+							"cosignature", line))) {
+				free(line);
+				return chobo_fail_errno(err, EX_IOERR, "writing the cosignatures");
+			}
+			json_array_append_new(sent, json_string(origin));
+		}
+		free(line);
+	}
+	return 0;
+}
+
+/* Hand the cosignature requests on req over to the peer and check its answer. */
+static int hand_over(const struct ssh_transport *t, const struct peer *peer, FILE *req, const json_t *sent,
+		     size_t *accepted, struct chobo_error *err)
+{
+	const char *verb[] = {"chobo-cosign", NULL};
+	FILE *answer;
+	if (fflush(req) != 0)
+		return chobo_fail_errno(err, EX_IOERR, "writing the cosignatures");
+	int rc = scratch_file(&answer, err);
+	if (rc != 0)
+		return rc;
+	rewind(req);
+	rc = ssh_run(t, peer->destination, verb, req, answer, MAX_HEADS_OUTPUT, err);
+	if (rc == 0) {
+		rewind(answer);
+		rc = sync_cosign_answers_read(answer, sent, accepted, err);
+	}
+	fclose(answer);
+	return rc;
+}
+
+/* Cosign every log the peer holds at our newest size, and hand the cosignatures over. */
+static int cosign_and_send(const struct sync_node *node, const struct ssh_transport *t,
+			   const struct peer *peer, const json_t *heads, struct sync_result *res,
+			   struct chobo_error *err)
+{
+	int64_t now;
+	if (!chobo_now(&now) || now < 0)
+		return chobo_fail(err, EX_CONFIG, "CHOBO_NOW is not an RFC 3339 time: no cosignatures made");
+	FILE *req;
+	int rc = scratch_file(&req, err);
+	if (rc != 0)
+		return chobo_fail_context(err, rc, "no cosignatures made");
+	struct ledger l;
+	json_t *sent = json_array();
+	if ((rc = ledger_open(&l, node->dir, STORE_NORMAL, err)) == 0) {
+		if (store_begin(l.store) != STORE_OK)
+			rc = chobo_fail(err, EX_IOERR, "no cosignatures made: %s", store_error(l.store));
+		else if ((rc = cosign_heads(&l, node, heads, now, req, sent, err)) != 0)
+			store_abort(l.store);
+		else if (store_commit(l.store) != STORE_OK)
+			rc = chobo_fail(err, EX_IOERR, "cannot store our cosignatures: %s", store_error(l.store));
+		rc = ledger_close_after(&l, rc, err);
+	}
+	if (rc == 0 && json_array_size(sent) > 0) {
+		res->cosigned = json_array_size(sent);
+		if ((rc = hand_over(t, peer, req, sent, &res->accepted, err)) != 0)
+			chobo_fail_context(err, rc, "handing over cosignatures");
+	}
+	json_decref(sent);
+	fclose(req);
+	return rc;
+}
+
+int sync_peer(const struct sync_node *node, const struct ssh_transport *t, const struct peer *peer,
+	      struct sync_result *res, struct chobo_error *err)
+{
+	const char *verb[] = {"chobo-heads", NULL};
+	json_t *heads = json_array();
+	FILE *out;
+	memset(res, 0, sizeof *res);
+	res->logs = json_array();
+	res->forks = json_array();
+	int rc = scratch_file(&out, err);
+	if (rc == 0) {
+		rc = ssh_run(t, peer->destination, verb, NULL, out, MAX_HEADS_OUTPUT, err);
+		if (rc == 0) {
+			rewind(out);
+			rc = sync_heads_read(out, heads, err);
+		} else {
+			chobo_fail_context(err, rc, "heads");
+		}
+		fclose(out);
+	}
+	bool forked = false;
+	size_t i;
+	json_t *h;
+	json_array_foreach(heads, i, h) {
+		const char *origin = json_string_value(json_object_get(h, "log"));
+		struct chobo_error e;
+		/* Only this node writes its log; logs nobody here can verify are not taken. */
+		if (rc != 0 || strcmp(origin, node->origin) == 0 || !trusted_log(node->trust, origin))
+			continue;
+		int frc = fetch_log(node, t, peer, h, res, &e);
+		/* After a fork the other logs are still fetched; the first fork is what is reported. */
+		if (frc != 0 && !forked)
+			*err = e;
+		if (frc == EXIT_FORK)
+			forked = true;
+		else if (frc != 0 && !forked)
+			rc = frc;
+	}
+	if (rc == 0 && forked)
+		rc = EXIT_FORK;
+	if (rc == 0)
+		rc = cosign_and_send(node, t, peer, heads, res, err);
+	json_decref(heads);
+	return rc;
+}
+
+void sync_result_free(struct sync_result *res)
+{
+	json_decref(res->logs);
+	json_decref(res->forks);
+	memset(res, 0, sizeof *res);
+}

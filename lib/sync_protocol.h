@@ -1,0 +1,92 @@
+/*
+ * The sync protocol between nodes (chain-sync), over a transport that runs
+ * one verb at a peer with stdin and stdout:
+ *
+ *   chobo-heads               one JSON line per log the peer holds:
+ *                             {"log","size","root","checkpoint"}
+ *   chobo-export ORIGIN SIZE  a bundle of that log from the peer's
+ *                             checkpoint at or below SIZE
+ *   chobo-cosign              stdin {"log","size","cosignature"} lines,
+ *                             answered one for one by {"log","ok",...} lines
+ *
+ * The serving side runs only these verbs and can never append.
+ */
+#ifndef CHOBO_SYNC_PROTOCOL_H
+#define CHOBO_SYNC_PROTOCOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <jansson.h>
+
+#include "chobo_conf.h"
+#include "keys.h"
+#include "note.h"
+#include "ssh_transport.h"
+#include "util.h"
+
+/* What a peer may ask the serving side (chain-sync --serve) for. */
+enum sync_verb { SYNC_REFUSED, SYNC_HEADS, SYNC_EXPORT, SYNC_COSIGN };
+/*
+ * Parse SSH_ORIGINAL_COMMAND: the client's words joined by blanks, split
+ * here and never given to a shell.  For SYNC_EXPORT, origin and since are
+ * filled (a valid origin, a decimal size).  Anything else is SYNC_REFUSED.
+ */
+enum sync_verb sync_parse_command(const char *cmd, char origin[NOTE_MAX_NAME + 1], uint64_t *since);
+
+/* ------------------------------------------------------------ serving */
+
+/*
+ * Serve the command cmd (SSH_ORIGINAL_COMMAND, or NULL) on the ledger in
+ * dir: the answer goes to out, a chobo-cosign request comes from in.  0, or
+ * an exit code with err (EX_NOPERM: not one of the verbs).
+ */
+int sync_serve(const char *dir, const char *cmd, FILE *in, FILE *out, struct chobo_error *err);
+
+/* ------------------------------------------------------------ client */
+
+/* This node, as the client side of a sync sees it. */
+struct sync_node {
+	const char *dir;                    /* the ledger */
+	const char *origin;                 /* this node's own log, which only it writes */
+	const struct trust *trust;
+	const struct note_signer *witness;  /* cosigns the peers' logs */
+};
+
+/* What a sync with one peer did. */
+struct sync_result {
+	json_t *logs;       /* what each import stored (import_result.summary objects) */
+	json_t *forks;      /* {"event":"fork","peer","log","size","ours","theirs"} objects */
+	size_t cosigned;    /* cosignatures made and handed over */
+	size_t accepted;    /* of those, how many the peer accepted */
+};
+
+/*
+ * Sync with one peer over t: read its heads, fetch and import what this node
+ * lacks of every log it trusts (never its own), then, unless a fork was
+ * found, merge the cosignatures the peer's checkpoints carry, cosign the
+ * logs both hold at the same size and hand the cosignatures over.  The
+ * ledger is locked only while it is read or written, never while the peer
+ * talks.  Fills res (free with sync_result_free); 0, EXIT_FORK (every log is
+ * still fetched; the evidence is kept and in res->forks), or another exit
+ * code, with err.
+ */
+int sync_peer(const struct sync_node *node, const struct ssh_transport *t, const struct peer *peer,
+	      struct sync_result *res, struct chobo_error *err);
+void sync_result_free(struct sync_result *res);
+
+/*
+ * The peer's side of the messages, read as sync_peer reads them (exported
+ * for the fuzzing harness).  sync_heads_read appends to heads the valid
+ * lines of a chobo-heads answer (at most SYNC_MAX_HEADS; others are
+ * skipped); 0 or EX_PROTOCOL / EX_IOERR with err.
+ * sync_cosign_answers_read checks a chobo-cosign answer against the logs of
+ * the requests sent (strings, in order): exactly one {"log","ok"} line each.
+ * 0 with the number accepted, EX_DATAERR when the peer refused one (its
+ * error in err), or EX_PROTOCOL / EX_IOERR with err.
+ */
+#define SYNC_MAX_HEADS 10000
+int sync_heads_read(FILE *in, json_t *heads, struct chobo_error *err);
+int sync_cosign_answers_read(FILE *in, const json_t *sent, size_t *accepted, struct chobo_error *err);
+
+#endif
