@@ -127,6 +127,7 @@ static const struct view_spec attestations = {
 	.name = "core.attestations",
 	.summary = "every attestation of a document, by its SHA-256, in merge order",
 	.types = attestation_types,
+	.version = 1,
 	.apply = attestations_apply,
 };
 

@@ -3,8 +3,9 @@
  *   view records:  view name '\0' key  -> value
  *   view marks:    view name           -> the merge key of the last entry applied
  *                                         and, per log, how many entries were considered
- * Marks: applied (1) || time (8) || index (8) || origin length (2) || origin ||
- *        count (4) || count × (log id (4) || size (8)); integers big-endian.
+ * Marks: version (4) || applied (1) || time (8) || index (8) || origin length (2) ||
+ *        origin || count (4) || count × (log id (4) || size (8)); integers big-endian.
+ * A view whose spec has another version than its marks is rebuilt.
  */
 #include "config.h"
 
@@ -304,6 +305,8 @@ struct log_state {
 };
 
 struct marks {
+	uint32_t version;
+	bool stale;          /* stored by another version of the view */
 	bool applied;
 	int64_t time;
 	uint64_t index;
@@ -349,7 +352,12 @@ static int read_marks(struct update *u, struct marks *m)
 		return chobo_fail(u->err, EX_IOERR, "view %s: %s", u->v->name, store_error(u->l->store));
 	const uint8_t *p = v, *end = p + len;
 	size_t olen;
-	if (len < 23 || (olen = ((size_t)p[17] << 8) | p[18]) > NOTE_MAX_NAME || len < 23 + olen)
+	if (len < 27)
+		goto bad;
+	m->version = get_be32(p);
+	m->stale = m->version != u->v->version;
+	p += 4;
+	if ((olen = ((size_t)p[17] << 8) | p[18]) > NOTE_MAX_NAME || len < 27 + olen)
 		goto bad;
 	m->applied = p[0] != 0;
 	m->time = (int64_t)get_be64(p + 1);
@@ -373,8 +381,10 @@ bad:
 
 static int write_marks(struct update *u, const struct marks *m)
 {
-	size_t olen = strlen(m->origin), len = 23 + olen + 12 * u->nlogs;
+	size_t olen = strlen(m->origin), len = 27 + olen + 12 * u->nlogs;
 	uint8_t *b = xmalloc(len), *p = b;
+	put_be32(p, u->v->version);
+	p += 4;
 	p[0] = m->applied;
 	put_be64(p + 1, (uint64_t)m->time);
 	put_be64(p + 9, m->index);
@@ -477,7 +487,15 @@ static int update_view(struct ledger *l, const struct view_spec *v, struct chobo
 		 : chobo_fail(err, EX_IOERR, "view %s: %s", v->name, store_error(l->store));
 	if (rc == 0)
 		rc = read_marks(&u, &m);
-	bool changed = false;
+	if (rc == 0 && m.stale) {
+		/* Another version of the reducer built what is stored: build it again from the logs. */
+		memset(&m, 0, sizeof m);
+		for (size_t k = 0; k < u.nlogs; k++)
+			u.logs[k].considered = 0;
+		if (store_kv_clear(l->store, STORE_VIEW_RECORDS, v->name, strlen(v->name) + 1) != STORE_OK)
+			rc = chobo_fail(err, EX_IOERR, "view %s: %s", v->name, store_error(l->store));
+	}
+	bool changed = m.stale;
 	for (size_t k = 0; rc == 0 && k < u.nlogs; k++)
 		changed = changed || u.logs[k].considered != u.logs[k].size;
 	if (rc == 0 && changed)
@@ -629,6 +647,10 @@ int view_check(struct ledger *l, const struct view_spec *v, struct chobo_error *
 		 : chobo_fail(err, EX_IOERR, "view %s: %s", v->name, store_error(l->store));
 	if (rc == 0)
 		rc = read_marks(&u, &m);
+	if (rc == 0 && m.stale)
+		rc = chobo_fail(err, EXIT_INVALID, "view %s: stored by version %u of the view, this is version %u; "
+				"any chobo command that writes to the ledger rebuilds it", v->name,
+				(unsigned)m.version, (unsigned)v->version);
 	for (size_t k = 0; rc == 0 && k < u.nlogs; k++)
 		if (u.logs[k].considered != u.logs[k].size)
 			rc = chobo_fail(err, EXIT_INVALID, "view %s: has considered %llu of the %llu entries of %s",

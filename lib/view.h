@@ -61,6 +61,7 @@ struct view_spec {
 	const char *name;               /* "service.view" */
 	const char *summary;
 	const char *const *types;       /* the entry types it reads, terminated by NULL */
+	uint32_t version;               /* changed with apply or types: the stored view is rebuilt */
 	/*
 	 * Apply one entry.  Rules are recorded in the state (an unfilled claim is
 	 * state, not an error); a non-zero return means the view cannot be built

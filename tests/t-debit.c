@@ -10,6 +10,9 @@
  *   t-debit [-L DIR] verify-views              (view_check of every registered view)
  *   t-debit [-L DIR] verify-index              (entry_index_check)
  *
+ * T_DEBIT_VIEW_VERSION=N gives test.balances version N (default 1), as a
+ * new release of the service would.
+ *
  * Each command opens, uses and closes the ledger once, as a program would.
  */
 #include "config.h"
@@ -107,10 +110,12 @@ static int balances_apply(struct view_state *s, const struct view_entry *e, stru
 
 static const char *const balance_types[] = {"test.credit", "test.debit", NULL};
 
-static const struct view_spec balances = {
+/* Not const: T_DEBIT_VIEW_VERSION stands for a new release of the reducer. */
+static struct view_spec balances = {
 	.name = "test.balances",
 	.summary = "each account's balance",
 	.types = balance_types,
+	.version = 1,
 	.apply = balances_apply,
 };
 
@@ -250,6 +255,10 @@ int main(int argc, char **argv)
 		if (opt == 'L')
 			dir = optarg;
 	}
+	const char *version = getenv("T_DEBIT_VIEW_VERSION");
+	uint64_t v;
+	if (version && parse_u64(version, &v) && v <= UINT32_MAX)
+		balances.version = (uint32_t)v;
 	struct chobo_error e;
 	if (cli_report(service_register(&test_service, &e), &e) != 0)
 		cli_exit(EX_SOFTWARE);

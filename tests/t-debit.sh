@@ -127,4 +127,14 @@ refused_by_all "a bad value test.floor = ten"
 cp "$T/conf.orig" "$L/chobo.conf"
 check_exit 0 "with chobo.conf restored, the service's program works again" "$D" -L "$L" verify-views
 
+# A new version of the reducer: the stored view is stale until the next write rebuilds it.
+before=$("$D" -L "$L" balance acct)
+check_exit 1 "a view stored by another version of its reducer is reported" \
+	env T_DEBIT_VIEW_VERSION=2 "$D" -L "$L" verify-views
+check "... naming both versions" grep -q 'version 1 of the view, this is version 2' "$T/last.err"
+check_exit 0 "the next write with the new version succeeds" env T_DEBIT_VIEW_VERSION=2 "$D" -L "$L" credit acct 5
+check_exit 0 "... and rebuilt the view" env T_DEBIT_VIEW_VERSION=2 "$D" -L "$L" verify-views
+check "... whose balance is the old one plus the credit" \
+	test "$(T_DEBIT_VIEW_VERSION=2 "$D" -L "$L" balance acct)" = "$((before + 5))"
+
 done_testing

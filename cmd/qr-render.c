@@ -1,0 +1,163 @@
+/* qr-render: draw chobo payloads as QR labels (PNG, SVG, PDF or terminal text). */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <jansson.h>
+
+#include "cli.h"
+#include "jsonl.h"
+#include "label_render.h"
+#include "qr_code.h"
+#include "util.h"
+
+/* Labels in one run, copies included. */
+#define MAX_LABELS 1000
+
+static const char usage[] =
+	"usage: qr-render [--format term|png|svg|pdf] [--label a6 | --sheet a4] [--copies N]\n"
+	"                 [--text LINE]... [--max-version N] [-o FILE] PAYLOAD...\n"
+	"Draw each PAYLOAD (QR alphanumeric characters: 0-9 A-Z space $%*+-./:) as a QR code\n"
+	"at level Q, with the text lines beside or under it.  png, svg and term take one\n"
+	"payload; pdf takes several (one A6 page each, or 8 to an A4 sheet).  With -o, one\n"
+	"JSON line per payload on stdout: version, modules, ecc, length.\n";
+
+enum format { FORMAT_TERM, FORMAT_PNG, FORMAT_SVG, FORMAT_PDF };
+
+static const char *const format_names[] = {"term", "png", "svg", "pdf"};
+
+static enum format parse_format(const char *s)
+{
+	for (int i = 0; i < 4; i++)
+		if (strcmp(s, format_names[i]) == 0)
+			return (enum format)i;
+	chobo_die(EX_USAGE, "--format %s: expected term, png, svg or pdf", s);
+}
+
+/* Print what was drawn for each code: one JSON line each. */
+static int print_codes(const struct qr_code *codes, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = json_pack("{s:i, s:i, s:s, s:I}", "version", codes[i].version,
+			"modules", codes[i].width, "ecc", "Q", "length", (json_int_t)codes[i].length);
+		if (!o)
+			chobo_die(EX_SOFTWARE, "cannot build the JSON report");
+		if (!jsonl_print(o))
+			return EX_IOERR;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{"format", required_argument, NULL, 'f'},
+		{"label", required_argument, NULL, 'l'},
+		{"sheet", required_argument, NULL, 's'},
+		{"copies", required_argument, NULL, 'n'},
+		{"text", required_argument, NULL, 't'},
+		{"max-version", required_argument, NULL, 'm'},
+		{"output", required_argument, NULL, 'o'},
+		CLI_COMMON_OPTIONS,
+		{NULL, 0, NULL, 0},
+	};
+	enum format format = FORMAT_TERM;
+	bool sheet = false;
+	unsigned long long copies = 1, max_version = QR_VERSION_CHOBO;
+	const char *output = NULL;
+	const char *lines[LABEL_MAX_LINES];
+	size_t nlines = 0;
+	int opt;
+	cli_init(argc, argv);
+	while ((opt = getopt_long(argc, argv, "f:t:o:hVq", options, NULL)) != -1) {
+		if (cli_common_option(opt, usage))
+			continue;
+		switch (opt) {
+		case 'f': format = parse_format(optarg); break;
+		case 'l':
+			if (strcmp(optarg, "a6") != 0)
+				chobo_die(EX_USAGE, "--label %s: the one label size is a6", optarg);
+			sheet = false;
+			break;
+		case 's':
+			if (strcmp(optarg, "a4") != 0)
+				chobo_die(EX_USAGE, "--sheet %s: the one sheet size is a4", optarg);
+			sheet = true;
+			break;
+		case 'n': copies = cli_u64("--copies", optarg); break;
+		case 'm': max_version = cli_u64("--max-version", optarg); break;
+		case 'o': output = strcmp(optarg, "-") == 0 ? NULL : optarg; break;
+		case 't': {
+			char why[160];
+			if (nlines == LABEL_MAX_LINES)
+				chobo_die(EX_USAGE, "at most %d --text lines", LABEL_MAX_LINES);
+			if (!label_text_valid(optarg, why, sizeof why))
+				chobo_die(EX_DATAERR, "--text %zu: %s", nlines + 1, why);
+			lines[nlines++] = optarg;
+			break;
+		}
+		}
+	}
+	size_t npayloads = (size_t)(argc - optind);
+	if (npayloads == 0)
+		cli_usage_error(usage);
+	if (max_version < 1 || max_version > QR_VERSION_MAX)
+		chobo_die(EX_USAGE, "--max-version %llu: expected 1 to %d", max_version, QR_VERSION_MAX);
+	if (copies < 1 || copies > MAX_LABELS || npayloads > MAX_LABELS / copies)
+		chobo_die(EX_USAGE, "at most %d labels in one run (payloads times --copies)", MAX_LABELS);
+	if (format != FORMAT_PDF && (npayloads > 1 || copies > 1))
+		chobo_die(EX_USAGE, "--format %s draws one label; use --format pdf for several",
+			format_names[format]);
+	if (!output && (format == FORMAT_PNG || format == FORMAT_PDF) && isatty(1))
+		chobo_die(EX_USAGE, "not writing a binary image to a terminal (use -o FILE or redirect)");
+
+	/* Every payload is encoded before the output file is created, so a refusal leaves nothing behind. */
+	struct qr_code *codes = xcalloc(npayloads, sizeof *codes);
+	struct chobo_error e;
+	int rc = 0;
+	for (size_t i = 0; i < npayloads && rc == 0; i++) {
+		rc = qr_code_encode(&codes[i], argv[optind + (int)i], (int)max_version, &e);
+		if (rc != 0 && npayloads > 1)
+			chobo_warn("payload %zu: %s", i + 1, e.msg);
+		else
+			cli_report(rc, &e);
+	}
+	FILE *out = stdout;
+	if (rc == 0 && output && !(out = fopen(output, "wb"))) {
+		chobo_warn_errno("%s", output);
+		rc = EX_CANTCREAT;
+	}
+	if (rc == 0) {
+		size_t n = npayloads * copies;
+		struct label *labels = xcalloc(n, sizeof *labels);
+		for (size_t i = 0; i < n; i++)
+			labels[i] = (struct label){&codes[i / copies], lines, nlines};
+		switch (format) {
+		case FORMAT_TERM: rc = label_write_term(out, labels, &e); break;
+		case FORMAT_PNG: rc = label_write_png(out, labels, &e); break;
+		case FORMAT_SVG: rc = label_write_svg(out, labels, &e); break;
+		case FORMAT_PDF:
+			rc = sheet ? label_write_pdf_sheet(out, labels, n, &e) : label_write_pdf_a6(out, labels, n, &e);
+			break;
+		}
+		cli_report(rc, &e);
+		free(labels);
+		if (output) {
+			if (fclose(out) != 0 && rc == 0) {
+				chobo_warn_errno("%s", output);
+				rc = EX_IOERR;
+			}
+			if (rc != 0)
+				unlink(output);
+			else
+				rc = print_codes(codes, npayloads);
+		}
+	}
+	for (size_t i = 0; i < npayloads; i++)
+		qr_code_free(&codes[i]);
+	free(codes);
+	cli_exit(rc);
+}
