@@ -17,6 +17,7 @@
 #include "entry_index.h"
 #include "hash_reader.h"
 #include "merkle.h"
+#include "service.h"
 #include "view.h"
 
 bool batch_add(struct batch *b, const struct entry_input *in)
@@ -140,6 +141,21 @@ static int index_batch(struct ledger *l, const struct batch *b, uint32_t id, uin
 	return rc;
 }
 
+/* The rules of every service with entries in the batch. */
+static int service_rules(struct ledger *l, const struct batch *b, struct chobo_error *err)
+{
+	for (const struct service *const *s = service_list(); *s; s++) {
+		bool involved = false;
+		for (size_t i = 0; (*s)->append_check && !involved && i < b->n; i++)
+			for (const struct entry_type *t = (*s)->types; t->name && !involved; t++)
+				involved = b->items[i].type == t;
+		int rc = involved ? (*s)->append_check(l, b, err) : 0;
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int append_in_txn(struct ledger *l, const struct batch *b, const struct note_signer *key,
 			 const struct append_rule *rule, struct receipt *receipts, uint64_t *tree_size,
 			 int64_t now, const char *time, struct chobo_error *err)
@@ -225,8 +241,10 @@ static int append_in_txn(struct ledger *l, const struct batch *b, const struct n
 	if (src != STORE_OK)
 		return store_failed(l, err);
 	*tree_size = cp.size;
-	/* The rule sees the state this batch makes, and can still refuse it. */
+	/* The rules see the state this batch makes, and can still refuse it. */
 	if ((rc = views_update(l, err)) != 0)
+		return rc;
+	if ((rc = service_rules(l, b, err)) != 0)
 		return rc;
 	return rule ? rule->check(rule->ctx, l, b, err) : 0;
 }

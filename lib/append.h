@@ -39,8 +39,9 @@ struct receipt {
 };
 
 /*
- * A service's rule, run inside the append's transaction once the batch is
- * written and the views include it: 0 lets the batch commit; any other code
+ * A caller's rule, run inside the append's transaction once the batch is
+ * written, the views include it and the services' own rules (service.h)
+ * passed: 0 lets the batch commit; any other code
  * (EX_DATAERR for "the rule refuses it") aborts it, with the reason in err.
  * Because the ledger is locked, no other process can change the state
  * between this check and the commit.

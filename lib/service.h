@@ -18,6 +18,8 @@
 #include "util.h"
 
 struct view_spec;
+struct ledger;
+struct batch;
 
 struct service {
 	const char *name;
@@ -25,6 +27,13 @@ struct service {
 	const struct entry_type *types;       /* terminated by a NULL name */
 	const struct setting_spec *settings;  /* terminated by a NULL key; may be NULL */
 	const struct view_spec *const *views; /* terminated by NULL; may be NULL */
+	/*
+	 * The service's rules over a batch that holds entries of its types, run
+	 * by every append (chain-append's too) inside its transaction, once the
+	 * batch is written and the views include it: 0, or a code with err that
+	 * aborts the append (EX_DATAERR: the rules refuse it).  NULL: no rules.
+	 */
+	int (*append_check)(struct ledger *l, const struct batch *b, struct chobo_error *err);
 };
 
 /*
