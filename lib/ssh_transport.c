@@ -65,7 +65,7 @@ static int run_with(const struct ssh_transport *t, const char *destination, cons
 
 	struct subprocess_limits lim = {timeout, max_output};
 	int status = 0;
-	int rc = subprocess_run(argv, in, out, &lim, &status, err);
+	int rc = subprocess_run(argv, in, out, NULL, &lim, &status, err);
 	free(cmd);
 	if (rc != 0)
 		return rc;

@@ -51,13 +51,13 @@ static int wait_bounded(pid_t pid, const char *name, FILE *out, const struct sub
 	}
 }
 
-int subprocess_run(char *const *argv, FILE *in, FILE *out, const struct subprocess_limits *lim,
-		   int *status, struct chobo_error *err)
+int subprocess_run(char *const *argv, FILE *in, FILE *out, FILE *errout,
+		   const struct subprocess_limits *lim, int *status, struct chobo_error *err)
 {
 	int devnull = -1;
 	if (!in && (devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
 		return chobo_fail_errno(err, EX_OSERR, "/dev/null");
-	if (fflush(out) != 0) {
+	if (fflush(out) != 0 || (errout && fflush(errout) != 0)) {
 		if (devnull >= 0)
 			close(devnull);
 		return chobo_fail_errno(err, EX_IOERR, "cannot write the output of %s", argv[0]);
@@ -69,6 +69,8 @@ int subprocess_run(char *const *argv, FILE *in, FILE *out, const struct subproce
 		spawn_err = posix_spawn_file_actions_adddup2(&fa, in ? fileno(in) : devnull, 0);
 		if (spawn_err == 0)
 			spawn_err = posix_spawn_file_actions_adddup2(&fa, fileno(out), 1);
+		if (spawn_err == 0 && errout)
+			spawn_err = posix_spawn_file_actions_adddup2(&fa, fileno(errout), 2);
 		if (spawn_err == 0)
 			spawn_err = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
 		posix_spawn_file_actions_destroy(&fa);
@@ -87,32 +89,49 @@ int subprocess_run(char *const *argv, FILE *in, FILE *out, const struct subproce
 	return 0;
 }
 
-int subprocess_capture(char *const *argv, const struct subprocess_limits *lim, char **text,
-		       size_t *len, int *status, struct chobo_error *err)
+/* Read file f from its start, at most max bytes, into a new NUL-terminated buffer; false on error. */
+static bool read_back(FILE *f, uint64_t max, char **text, size_t *len)
 {
-	FILE *out;
-	*text = NULL;
-	int rc = scratch_file(&out, err);
-	if (rc != 0)
-		return rc;
-	rc = subprocess_run(argv, NULL, out, lim, status, err);
-	long size = -1;
 	/* The child wrote through its own descriptor: find the end, then read from the start. */
-	if (rc == 0 && (fseek(out, 0, SEEK_END) != 0 || (size = ftell(out)) < 0 || fseek(out, 0, SEEK_SET) != 0))
+	long size;
+	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
+		return false;
+	size_t n = (uint64_t)size < max ? (size_t)size : (size_t)max;
+	*text = xmalloc(n + 1);
+	if (fread(*text, 1, n, f) != n)
+		return false;
+	(*text)[n] = '\0';
+	*len = n;
+	return true;
+}
+
+int subprocess_capture(char *const *argv, const struct subprocess_limits *lim,
+		       struct subprocess_output *o, struct chobo_error *err)
+{
+	FILE *out = NULL, *errout = NULL;
+	memset(o, 0, sizeof *o);
+	int rc = scratch_file(&out, err);
+	if (rc == 0)
+		rc = scratch_file(&errout, err);
+	if (rc == 0)
+		rc = subprocess_run(argv, NULL, out, errout, lim, &o->status, err);
+	if (rc == 0 && (!read_back(out, lim->max_output, &o->out, &o->out_len) ||
+			!read_back(errout, SUBPROCESS_MAX_STDERR, &o->err, &o->err_len)))
 		rc = chobo_fail_errno(err, EX_IOERR, "cannot read the output of %s", argv[0]);
-	if (rc == 0) {
-		*text = xmalloc((size_t)size + 1);
-		if (fread(*text, 1, (size_t)size, out) != (size_t)size) {
-			rc = chobo_fail_errno(err, EX_IOERR, "cannot read the output of %s", argv[0]);
-			free(*text);
-			*text = NULL;
-		} else {
-			(*text)[size] = '\0';
-			*len = (size_t)size;
-		}
-	}
-	fclose(out);
+	if (out)
+		fclose(out);
+	if (errout)
+		fclose(errout);
+	if (rc != 0)
+		subprocess_output_free(o);
 	return rc;
+}
+
+void subprocess_output_free(struct subprocess_output *o)
+{
+	free(o->out);
+	free(o->err);
+	o->out = o->err = NULL;
 }
 
 char *subprocess_sibling(const char *name)
