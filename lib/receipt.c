@@ -40,7 +40,9 @@ static bool get_hash(const struct json_doc *d, long t, uint8_t out[32])
 {
 	if (!is_string(d, t) || d->tok[t].escaped || d->tok[t].end - d->tok[t].start != 64)
 		return false;
-	const char *s = d->text + d->tok[t].start;
+	char s[65];
+	memcpy(s, d->text + d->tok[t].start, 64);
+	s[64] = '\0';
 	for (size_t i = 0; i < 64; i++)
 		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
 			return false;
