@@ -1,5 +1,6 @@
 #!/bin/sh
 # Each program links what it uses: chain-key, which only handles key files,
+# and cert-check, which asks a ledger through chain-proof and chain-view,
 # must run without Berkeley DB.  Read from the programs' dynamic sections
 # (NEEDED), so that the check does not depend on what the loader finds.
 # And the core library must stand alone: nothing in it may call into the
@@ -24,7 +25,7 @@ binary() {
 	fi
 }
 
-plan 5
+plan 6
 
 needed "$(binary chain-init)" >"$T/init.needed"
 if grep -q '^libdb' "$T/init.needed"; then
@@ -42,6 +43,14 @@ else
 	sed 's/^/# /' "$T/key.needed"
 fi
 check "chain-key needs libsodium" grep -q '^libsodium' "$T/key.needed"
+
+needed "$(binary cert-check)" >"$T/cert-check.needed"
+if [ -s "$T/cert-check.needed" ] && ! grep -q '^libdb' "$T/cert-check.needed"; then
+	ok "cert-check does not need libdb"
+else
+	not_ok "cert-check is linked against libdb (or its NEEDED list could not be read)"
+	sed 's/^/# /' "$T/cert-check.needed"
+fi
 
 core=$top_builddir/lib/.libs/libchobo-core.a
 ledger=$top_builddir/lib/.libs/libchobo-ledger.a
