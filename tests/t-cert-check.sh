@@ -93,7 +93,7 @@ check_exit 0 "--quorum 0 is no requirement" cert-check -L "$A" --quorum 0 "$P"
 printf '\n  %s \r\n\r\n\t%s\r\n\n' "$P" "$P" >"$T/scanned"
 check_exit 0 "stdin: two payloads among blanks, CRs and empty lines: exit 0" sh -c "cert-check --trust '$TRUST_A' <'$T/scanned'"
 check "... two verdicts, both valid, the input trimmed" sh -c "
-	test \"\$(wc -l <'$T/last.out')\" -eq 2 && test \"\$(grep -c '\"input\":\"$P\",\"valid\":true' '$T/last.out')\" -eq 2"
+	test \"\$(wc -l <'$T/last.out')\" -eq 2 && test \"\$(grep -cF '\"input\":\"$P\",\"valid\":true' '$T/last.out')\" -eq 2"
 check_exit 0 "-q: exit status only" cert-check -q --trust "$TRUST_A" "$P"
 check "... nothing printed" test ! -s "$T/last.out"
 
