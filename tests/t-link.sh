@@ -35,22 +35,20 @@ else
 	sed 's/^/# /' "$T/init.needed"
 fi
 
-needed "$(binary chain-key)" >"$T/key.needed"
-if [ -s "$T/key.needed" ] && ! grep -q '^libdb' "$T/key.needed"; then
-	ok "chain-key does not need libdb"
-else
-	not_ok "chain-key is linked against libdb (or its NEEDED list could not be read)"
-	sed 's/^/# /' "$T/key.needed"
-fi
-check "chain-key needs libsodium" grep -q '^libsodium' "$T/key.needed"
+# no_libdb PROGRAM: one test point, that PROGRAM lists libraries but not libdb; they stay in $T/PROGRAM.needed.
+no_libdb() {
+	needed "$(binary "$1")" >"$T/$1.needed"
+	if [ -s "$T/$1.needed" ] && ! grep -q '^libdb' "$T/$1.needed"; then
+		ok "$1 does not need libdb"
+	else
+		not_ok "$1 is linked against libdb (or its NEEDED list could not be read)"
+		sed 's/^/# /' "$T/$1.needed"
+	fi
+}
 
-needed "$(binary cert-check)" >"$T/cert-check.needed"
-if [ -s "$T/cert-check.needed" ] && ! grep -q '^libdb' "$T/cert-check.needed"; then
-	ok "cert-check does not need libdb"
-else
-	not_ok "cert-check is linked against libdb (or its NEEDED list could not be read)"
-	sed 's/^/# /' "$T/cert-check.needed"
-fi
+no_libdb chain-key
+check "chain-key needs libsodium" grep -q '^libsodium' "$T/chain-key.needed"
+no_libdb cert-check
 
 core=$top_builddir/lib/.libs/libchobo-core.a
 ledger=$top_builddir/lib/.libs/libchobo-ledger.a
