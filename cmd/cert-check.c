@@ -101,7 +101,8 @@ static json_t *time_json(int64_t t)
 }
 
 /* Record a reason why v is not valid; the first in enum reason's order is the one reported. */
-static void problem(struct verdict *v, enum reason r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void problem(struct verdict *v, enum reason r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 static void problem(struct verdict *v, enum reason r, const char *fmt, ...)
 {
@@ -114,8 +115,8 @@ static void problem(struct verdict *v, enum reason r, const char *fmt, ...)
 	v->reason = r;
 }
 
-/* Print v (unless -q) and free it, setting *invalid when it is not valid; false on a write error. */
-static bool verdict_print(struct verdict *v, bool *invalid)
+/* Print v (unless -q) and free it, setting *invalid when it is not valid; 0 or EX_IOERR with err. */
+static int verdict_print(struct verdict *v, bool *invalid, struct chobo_error *err)
 {
 	if (v->reason != R_VALID)
 		*invalid = true;
@@ -124,9 +125,9 @@ static bool verdict_print(struct verdict *v, bool *invalid)
 	set(v, "detail", json_string(v->reason == R_VALID ? "" : v->detail));
 	if (chobo_quiet) {
 		json_decref(v->out);
-		return true;
+		return 0;
 	}
-	return jsonl_print(v->out);
+	return jsonl_print(v->out) ? 0 : chobo_fail_errno(err, EX_IOERR, "write error on standard output");
 }
 
 /* ------------------------------------------------------------- the ledger */
@@ -159,7 +160,7 @@ static int ledger_ask(const struct checker *c, char *program, const char *const 
 		o.out = NULL;
 	} else if (o.status != EX_NOINPUT) {
 		fputs(o.err, stderr);
-		rc = chobo_fail(err, o.status == EX_USAGE ? EX_SOFTWARE : EX_UNAVAILABLE,
+		rc = chobo_fail(err, EX_UNAVAILABLE,
 				"%s -L %s %s exited with status %d", program, c->ledger, verb, o.status);
 	}
 	subprocess_output_free(&o);
@@ -338,8 +339,9 @@ static int check_revoked(const struct checker *c, const struct receipt *r, struc
 	if (rc != 0)
 		return rc;
 	if (rev) {
+		const char *why = json_string_value(json_object_get(rev, "reason"));
 		problem(v, R_REVOKED, "revoked at %s (%s)", json_string_value(json_object_get(rev, "time")),
-			json_string_value(json_object_get(rev, "reason")) ? json_string_value(json_object_get(rev, "reason")) : "no reason given");
+			why ? why : "no reason given");
 		set(v, "revoked", rev);
 	} else {
 		set(v, "revoked", json_false());
@@ -431,7 +433,8 @@ static int check_payload(const struct checker *c, const char *s, size_t len, boo
 	if (pp == PAYLOAD_VALID) {
 		json_t *fields = json_object();
 		for (size_t i = 0; fields && i < p.nfields; i++)
-			json_object_set_new(fields, p.fields[i].name, json_string(p.fields[i].value));
+			if (json_object_set_new(fields, p.fields[i].name, json_string(p.fields[i].value)) != 0)
+				chobo_die(EX_OSERR, "out of memory");
 		set(&v, "kind", json_string(p.kind));
 		set(&v, "index", json_integer((json_int_t)p.index));
 		if (p.not_before != PAYLOAD_NO_TIME)
@@ -439,13 +442,15 @@ static int check_payload(const struct checker *c, const char *s, size_t len, boo
 		if (p.not_after != PAYLOAD_NO_TIME)
 			set(&v, "not_after", time_json(p.not_after));
 		set(&v, "fields", fields);
-		char at[21];
+		char at[21], day[21];
 		time_format(at, c->at);
 		int when = payload_validity(&p, c->at);
+		if (when != 0)
+			time_format(day, when < 0 ? p.not_before : p.not_after);
 		if (when < 0)
-			problem(&v, R_NOT_YET_VALID, "valid from %.10s; it is %s", json_string_value(json_object_get(v.out, "not_before")), at);
+			problem(&v, R_NOT_YET_VALID, "valid from %.10s; it is %s", day, at);
 		else if (when > 0)
-			problem(&v, R_EXPIRED, "valid until %.10s; it is %s", json_string_value(json_object_get(v.out, "not_after")), at);
+			problem(&v, R_EXPIRED, "valid until %.10s; it is %s", day, at);
 		if (c->ledger || c->has_receipts)
 			rc = check_recorded(c, &p, &v, err);
 	}
@@ -453,7 +458,7 @@ static int check_payload(const struct checker *c, const char *s, size_t len, boo
 		json_decref(v.out);
 		return rc;
 	}
-	return verdict_print(&v, invalid) ? 0 : chobo_fail_errno(err, EX_IOERR, "write error on standard output");
+	return verdict_print(&v, invalid, err);
 }
 
 /* The payloads on stdin, one a line; *invalid is set when one is not valid. */
@@ -477,10 +482,8 @@ static int check_stdin(const struct checker *c, bool *invalid, struct chobo_erro
 			struct verdict v;
 			verdict_init(&v, payload_members);
 			problem(&v, R_BAD_FORMAT, "stdin, line %lu: %s", r.line, why);
-			if (!verdict_print(&v, invalid)) {
-				rc = chobo_fail_errno(err, EX_IOERR, "write error on standard output");
+			if ((rc = verdict_print(&v, invalid, err)) != 0)
 				break;
-			}
 			continue;
 		}
 		/* What a scanner types: the payload, perhaps with blanks and a CR around it. */
@@ -671,7 +674,7 @@ static int check_document(const struct checker *c, const char *path, bool *inval
 	set(&chosen, "input", json_string(path));
 	set(&chosen, "sha256", json_string(sha));
 	set(&chosen, "attestations", json_integer((json_int_t)n));
-	return verdict_print(&chosen, invalid) ? 0 : chobo_fail_errno(err, EX_IOERR, "write error on standard output");
+	return verdict_print(&chosen, invalid, err);
 }
 
 /* ------------------------------------------------------------------- main */
