@@ -108,17 +108,9 @@ int main(int argc, char **argv)
 	char time[21];
 	store_expect_bytes(batch.used + batch.n * 128);
 	struct chobo_error e;
-	if ((rc = cli_report(ledger_log_key(dir, &key, &e), &e)) != 0 ||
-	    (rc = cli_report(ledger_open(&l, dir, STORE_NORMAL, &e), &e)) != 0) {
-		note_signer_clear(&key);
+	if ((rc = cli_report(ledger_open_append(&l, dir, &key, &e), &e)) != 0)
 		cli_exit(rc);
-	}
-	if (strcmp(key.pub.name, l.conf.origin) != 0) {
-		chobo_warn("%s/keys/node.key: a log key named %s, not %s", dir, key.pub.name, l.conf.origin);
-		rc = EX_CONFIG;
-	}
-	if (rc == 0)
-		rc = cli_report(ledger_append(&l, &batch, &key, NULL, receipts, &tree_size, time, &e), &e);
+	rc = cli_report(ledger_append(&l, &batch, &key, NULL, receipts, &tree_size, time, &e), &e);
 	note_signer_clear(&key);
 	int crc = cli_report(ledger_close(&l, &e), &e);
 	if (rc == 0 && crc != 0)

@@ -249,6 +249,24 @@ static int append_in_txn(struct ledger *l, const struct batch *b, const struct n
 	return rule ? rule->check(rule->ctx, l, b, err) : 0;
 }
 
+int ledger_open_append(struct ledger *l, const char *dir, struct note_signer *key, struct chobo_error *err)
+{
+	int rc = ledger_log_key(dir, key, err);
+	if (rc != 0)
+		return rc;
+	if ((rc = ledger_open(l, dir, STORE_NORMAL, err)) != 0) {
+		note_signer_clear(key);
+		return rc;
+	}
+	if (strcmp(key->pub.name, l->conf.origin) != 0) {
+		rc = chobo_fail(err, EX_CONFIG, "%s/keys/node.key: a log key named %s, not %s", dir,
+				key->pub.name, l->conf.origin);
+		note_signer_clear(key);
+		rc = ledger_close_after(l, rc, err);
+	}
+	return rc;
+}
+
 int ledger_append(struct ledger *l, const struct batch *b, const struct note_signer *key,
 		  const struct append_rule *rule, struct receipt *receipts, uint64_t *tree_size,
 		  char time[21], struct chobo_error *err)

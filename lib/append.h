@@ -16,6 +16,14 @@
 #include "note.h"
 #include "util.h"
 
+/*
+ * Open the ledger in dir for appending: load its log key into *key, open
+ * the ledger, and check that the key is named after the ledger's origin.
+ * 0, or an exit code with err and nothing left open or loaded.  The caller
+ * closes the ledger and clears the key (note_signer_clear).
+ */
+int ledger_open_append(struct ledger *l, const char *dir, struct note_signer *key, struct chobo_error *err);
+
 /* Entries validated and waiting to be appended in one transaction. */
 struct batch {
 	struct batch_item {
