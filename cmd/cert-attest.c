@@ -50,12 +50,9 @@ static int build_batch(const struct request *q, char (*sha)[65], const char *ori
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < q->nfiles; i++) {
 		char *line = attest_line(q, sha[i], q->issuer ? q->issuer : origin);
-		struct entry_input in;
 		char why[256];
-		if (!entry_input_parse(line, strlen(line), &doc, &in, why, sizeof why))
-			rc = chobo_fail(err, EX_USAGE, "%s; nothing was appended", why);
-		else if (!batch_add(b, &in))
-			rc = chobo_fail(err, EX_USAGE, "more files than a batch may hold; nothing was appended");
+		if (!batch_add_line(b, line, strlen(line), &doc, why, sizeof why))
+			rc = chobo_fail(err, EX_USAGE, "%s: %s; nothing was appended", q->files[i], why);
 		free(line);
 	}
 	json_doc_free(&doc);

@@ -31,12 +31,9 @@ static int build_batch(char *const *refs, size_t n, const char *reason, struct b
 		if (!s)
 			chobo_die(EX_OSERR, "out of memory");
 		json_decref(line);
-		struct entry_input in;
 		char why[256];
-		if (!entry_input_parse(s, strlen(s), &doc, &in, why, sizeof why))
-			rc = chobo_fail(err, EX_USAGE, "%s; nothing was appended", why);
-		else if (!batch_add(b, &in))
-			rc = chobo_fail(err, EX_USAGE, "more revocations than a batch may hold; nothing was appended");
+		if (!batch_add_line(b, s, strlen(s), &doc, why, sizeof why))
+			rc = chobo_fail(err, EX_USAGE, "%s: %s; nothing was appended", refs[i], why);
 		free(s);
 	}
 	json_doc_free(&doc);

@@ -29,18 +29,7 @@ static int read_input(FILE *fp, const char *name, struct batch *b)
 	int rc = 0;
 	jsonl_init(&r, fp, name);
 	while ((s = jsonl_next_line(&r, &line, &len, err, sizeof err)) == JSONL_OK) {
-		struct entry_input in;
-		bool ok = entry_input_parse(line, len, &doc, &in, err, sizeof err);
-		if (ok && in.body_len + 512 > CHOBO_MAX_ENTRY) {
-			snprintf(err, sizeof err, "entry larger than %d bytes", CHOBO_MAX_ENTRY);
-			ok = false;
-		}
-		if (ok && !batch_add(b, &in)) {
-			snprintf(err, sizeof err, "batch larger than %llu entries or %llu bytes",
-				 (unsigned long long)b->max_entries, (unsigned long long)b->max_bytes);
-			ok = false;
-		}
-		if (!ok) {
+		if (!batch_add_line(b, line, len, &doc, err, sizeof err)) {
 			s = JSONL_BAD;
 			break;
 		}

@@ -46,6 +46,25 @@ bool batch_add(struct batch *b, const struct entry_input *in)
 	return true;
 }
 
+bool batch_add_line(struct batch *b, const char *line, size_t len, struct json_doc *doc,
+		    char *err, size_t errlen)
+{
+	struct entry_input in;
+	if (!entry_input_parse(line, len, doc, &in, err, errlen))
+		return false;
+	/* Room for the envelope chain-append puts around the body. */
+	if (in.body_len + 512 > CHOBO_MAX_ENTRY) {
+		snprintf(err, errlen, "entry larger than %d bytes", CHOBO_MAX_ENTRY);
+		return false;
+	}
+	if (!batch_add(b, &in)) {
+		snprintf(err, errlen, "batch larger than %llu entries or %llu bytes",
+			 (unsigned long long)b->max_entries, (unsigned long long)b->max_bytes);
+		return false;
+	}
+	return true;
+}
+
 void batch_free(struct batch *b)
 {
 	free(b->items);

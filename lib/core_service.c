@@ -90,6 +90,20 @@ static bool add_time(struct view_text *t, const struct view_entry *e, const char
 	return true;
 }
 
+/* Start a view's item about entry e: {"log":origin,"index":n,"leaf_hash":hex (the object left open). */
+static void start_item(struct view_text *t, const struct view_entry *e)
+{
+	char leaf[65];
+	hex32(leaf, e->leaf_hash);
+	view_text_str(t, "{\"log\":");
+	view_text_json_string(t, e->origin);
+	view_text_str(t, ",\"index\":");
+	view_text_int(t, (int64_t)e->index);
+	view_text_str(t, ",\"leaf_hash\":\"");
+	view_text_str(t, leaf);
+	view_text_str(t, "\"");
+}
+
 /*
  * Append item to the JSON array stored at key in view (a new array when
  * there is none).  An item that would take the value past VIEW_MAX_VALUE
@@ -129,21 +143,15 @@ static int append_to_array(struct view_state *s, const char *view, const char *k
  */
 static int attestations_apply(struct view_state *s, const struct view_entry *e, struct chobo_error *err)
 {
-	char sha[65], issuer[ISSUER_MAX + 1], kind[KIND_MAX + 1], leaf[65];
+	char sha[65], issuer[ISSUER_MAX + 1], kind[KIND_MAX + 1];
 	struct view_text item = {0};
 	int rc = 0;
 	if (!body_string(e, "sha256", sha, sizeof sha) || !body_string(e, "issuer", issuer, sizeof issuer) ||
 	    !body_string(e, "kind", kind, sizeof kind))
 		return chobo_fail(err, EX_DATAERR, "core.attestations: %s entry %llu: a malformed doc.attest",
 				  e->origin, (unsigned long long)e->index);
-	hex32(leaf, e->leaf_hash);
-	view_text_str(&item, "{\"log\":");
-	view_text_json_string(&item, e->origin);
-	view_text_str(&item, ",\"index\":");
-	view_text_int(&item, (int64_t)e->index);
-	view_text_str(&item, ",\"leaf_hash\":\"");
-	view_text_str(&item, leaf);
-	view_text_str(&item, "\",\"issuer\":");
+	start_item(&item, e);
+	view_text_str(&item, ",\"issuer\":");
 	view_text_json_string(&item, issuer);
 	view_text_str(&item, ",\"kind\":");
 	view_text_json_string(&item, kind);
@@ -183,20 +191,14 @@ static const struct view_spec attestations = {
  */
 static int revocations_apply(struct view_state *s, const struct view_entry *e, struct chobo_error *err)
 {
-	char ref[65], reason[REASON_MAX + 1], leaf[65], time[21];
+	char ref[65], reason[REASON_MAX + 1], time[21];
 	if (!body_string(e, "ref", ref, sizeof ref) || !body_string(e, "reason", reason, sizeof reason))
 		return chobo_fail(err, EX_DATAERR, "core.revocations: %s entry %llu: a malformed revoke",
 				  e->origin, (unsigned long long)e->index);
 	struct view_text item = {0};
-	hex32(leaf, e->leaf_hash);
 	time_format(time, e->time);
-	view_text_str(&item, "{\"log\":");
-	view_text_json_string(&item, e->origin);
-	view_text_str(&item, ",\"index\":");
-	view_text_int(&item, (int64_t)e->index);
-	view_text_str(&item, ",\"leaf_hash\":\"");
-	view_text_str(&item, leaf);
-	view_text_str(&item, "\",\"time\":\"");
+	start_item(&item, e);
+	view_text_str(&item, ",\"time\":\"");
 	view_text_str(&item, time);
 	view_text_str(&item, "\",\"reason\":");
 	view_text_json_string(&item, reason);
