@@ -147,6 +147,9 @@ int main(int argc, char **argv)
 	}
 	if (!q.kind || optind == argc)
 		cli_usage_error(usage);
+	if (!utf8_valid((const uint8_t *)q.kind, strlen(q.kind)) ||
+	    (q.issuer && !utf8_valid((const uint8_t *)q.issuer, strlen(q.issuer))))
+		chobo_die(EX_USAGE, "--kind and --issuer must be UTF-8");
 	if (q.expires && !time_parse(q.expires, &q.expires_sec))
 		chobo_die(EX_USAGE, "--expires: expected an RFC 3339 time, not %s", q.expires);
 	int64_t now;

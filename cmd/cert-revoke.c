@@ -63,6 +63,9 @@ int main(int argc, char **argv)
 		cli_usage_error(usage);
 	char *const *refs = argv + optind;
 	size_t n = (size_t)(argc - optind);
+	/* What is not UTF-8 cannot be a reason or a hash, nor go into JSON. */
+	if (!utf8_valid((const uint8_t *)reason, strlen(reason)))
+		chobo_die(EX_USAGE, "--reason must be superseded, withdrawn, error or key-compromise");
 	for (size_t i = 0; i < n; i++)
 		if (!utf8_valid((const uint8_t *)refs[i], strlen(refs[i])))
 			chobo_die(EX_USAGE, "a HASH that is not UTF-8; nothing was appended");

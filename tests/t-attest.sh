@@ -128,6 +128,7 @@ else
 fi
 check_exit 64 "--kind is required" cert-attest -L "$A" "$T/risai.txt"
 check_exit 64 "a malformed --expires is refused" cert-attest -L "$A" --kind x --expires tomorrow "$T/risai.txt"
+check_exit 64 "a --kind that is not UTF-8 is refused" cert-attest -L "$A" --kind "$(printf 'k\377')" "$T/risai.txt"
 check "nothing was appended by the refused attestations" test "$(snapshot "$A")" = "$before"
 
 # --- revocation -------------------------------------------------------------
@@ -160,6 +161,7 @@ check_exit 65 "a revocation of an unknown leaf hash is refused" \
 check_exit 64 "a bad reason is refused" cert-revoke -L "$A" --reason expired "$LEAF2"
 check "... naming the reasons" grep -q "superseded, withdrawn, error or key-compromise" "$T/last.err"
 check_exit 64 "a HASH that is not a leaf hash is refused" cert-revoke -L "$A" --reason error "${LEAF2%??}"
+check_exit 64 "a reason that is not UTF-8 is refused" cert-revoke -L "$A" --reason "$(printf 'error\377')" "$LEAF2"
 check_exit 64 "--reason is required" cert-revoke -L "$A" "$LEAF2"
 check "nothing was appended by the refused revocations" test "$(snapshot "$A")" = "$before"
 
