@@ -14,7 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <jansson.h>
-#include <sodium.h>
 
 #include "cli.h"
 #include "codec.h"
@@ -507,27 +506,6 @@ static const char *const document_members[] = {
 	"expires", "recorded", "revoked", "attestations", NULL,
 };
 
-/* The SHA-256 of the file at path, read in blocks, as hex into out; 0 or an exit code with err. */
-static int file_sha256(const char *path, char out[65], struct chobo_error *err)
-{
-	crypto_hash_sha256_state st;
-	unsigned char buf[64 * 1024], h[32];
-	size_t n;
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return chobo_fail_errno(err, EX_NOINPUT, "%s", path);
-	crypto_hash_sha256_init(&st);
-	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-		crypto_hash_sha256_update(&st, buf, n);
-	bool failed = ferror(f);
-	fclose(f);
-	if (failed)
-		return chobo_fail(err, EX_IOERR, "%s: read error", path);
-	crypto_hash_sha256_final(&st, h);
-	hex32(out, h);
-	return 0;
-}
-
 /* A time member of r's entry's body, in UTC; false when absent or not a time. */
 static bool body_time(const struct receipt *r, const char *name, int64_t *t)
 {
@@ -633,11 +611,13 @@ static int ledger_attestations(const struct checker *c, const char *sha, struct 
 static int check_document(const struct checker *c, const char *path, bool *invalid, struct chobo_error *err)
 {
 	char sha[65], text[65];
+	uint8_t digest[32];
 	struct verdict chosen = {0};
 	size_t n = 0;
-	int rc = file_sha256(path, sha, err);
+	int rc = file_sha256(path, digest, err);
 	if (rc != 0)
 		return rc;
+	hex32(sha, digest);
 	/* Receipts given for this document first; the ledger's attestations when there are none. */
 	for (size_t i = 0; rc == 0 && c->has_receipts && i < c->receipts.n; i++) {
 		const struct receipt *r = &c->receipts.r[i];

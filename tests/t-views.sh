@@ -135,7 +135,7 @@ check "... names core.attestations and its type" grep -q '^{"view":"core.attesta
 for n in A B C; do
 	eval "d=\$$n"
 	check_exit 0 "chain-verify --views --index on $n" chain-verify --views --index "$d"
-	check "... checked 1 view" grep -q '"views":1' "$T/last.out"
+	check "... checked the core's 2 views" grep -q '"views":2' "$T/last.out"
 done
 
 # --- changed behind the programs' back -------------------------------------
