@@ -29,18 +29,7 @@ static int read_input(FILE *fp, const char *name, struct batch *b)
 	int rc = 0;
 	jsonl_init(&r, fp, name);
 	while ((s = jsonl_next_line(&r, &line, &len, err, sizeof err)) == JSONL_OK) {
-		struct entry_input in;
-		bool ok = entry_input_parse(line, len, &doc, &in, err, sizeof err);
-		if (ok && in.body_len + 512 > CHOBO_MAX_ENTRY) {
-			snprintf(err, sizeof err, "entry larger than %d bytes", CHOBO_MAX_ENTRY);
-			ok = false;
-		}
-		if (ok && !batch_add(b, &in)) {
-			snprintf(err, sizeof err, "batch larger than %llu entries or %llu bytes",
-				 (unsigned long long)b->max_entries, (unsigned long long)b->max_bytes);
-			ok = false;
-		}
-		if (!ok) {
+		if (!batch_add_line(b, line, len, &doc, err, sizeof err)) {
 			s = JSONL_BAD;
 			break;
 		}
@@ -108,17 +97,9 @@ int main(int argc, char **argv)
 	char time[21];
 	store_expect_bytes(batch.used + batch.n * 128);
 	struct chobo_error e;
-	if ((rc = cli_report(ledger_log_key(dir, &key, &e), &e)) != 0 ||
-	    (rc = cli_report(ledger_open(&l, dir, STORE_NORMAL, &e), &e)) != 0) {
-		note_signer_clear(&key);
+	if ((rc = cli_report(ledger_open_append(&l, dir, &key, &e), &e)) != 0)
 		cli_exit(rc);
-	}
-	if (strcmp(key.pub.name, l.conf.origin) != 0) {
-		chobo_warn("%s/keys/node.key: a log key named %s, not %s", dir, key.pub.name, l.conf.origin);
-		rc = EX_CONFIG;
-	}
-	if (rc == 0)
-		rc = cli_report(ledger_append(&l, &batch, &key, NULL, receipts, &tree_size, time, &e), &e);
+	rc = cli_report(ledger_append(&l, &batch, &key, NULL, receipts, &tree_size, time, &e), &e);
 	note_signer_clear(&key);
 	int crc = cli_report(ledger_close(&l, &e), &e);
 	if (rc == 0 && crc != 0)

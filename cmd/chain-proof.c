@@ -1,4 +1,4 @@
-/* chain-proof: inclusion and consistency proofs, and stored checkpoints. */
+/* chain-proof: inclusion and consistency proofs, receipts, and stored checkpoints. */
 #include "config.h"
 
 #include <stdio.h>
@@ -16,12 +16,14 @@
 
 static const char usage[] =
 	"usage: chain-proof inclusion [-q] [-L DIR] [--log ORIGIN] (--index N | --leaf HASH) [--size N]\n"
+	"       chain-proof receipt [-q] [-L DIR] [--log ORIGIN] (--index N | --leaf HASH) [--size N]\n"
 	"       chain-proof consistency [-q] [-L DIR] [--log ORIGIN] OLD [NEW]\n"
 	"       chain-proof checkpoint [-q] [-L DIR] [--log ORIGIN] [--size N] [--raw]\n"
-	"Print a proof or a checkpoint as JSON (sizes default to the latest checkpoint).\n";
+	"Print a proof, a receipt (an entry with its inclusion proof) or a checkpoint as JSON\n"
+	"(sizes default to the latest checkpoint).\n";
 
 struct request {
-	enum { INCLUSION, CONSISTENCY, CHECKPOINT } kind;
+	enum { INCLUSION, RECEIPT, CONSISTENCY, CHECKPOINT } kind;
 	const char *log;
 	bool has_index, has_size, raw;
 	const char *leaf;
@@ -81,6 +83,35 @@ static int damaged(const char *what)
 	return EX_DATAERR;
 }
 
+/*
+ * An inclusion proof made a receipt: the log's origin first, then the
+ * proof, then the entry's stored bytes, checked against the proven leaf
+ * hash.  0 or an exit code; proof is consumed.
+ */
+static int receipt_of(struct ledger *l, uint32_t log, uint64_t index, const uint8_t leaf[32],
+		      const char *origin, json_t *proof, json_t **out)
+{
+	const char *bytes;
+	size_t len;
+	uint8_t hash[32];
+	struct chobo_error e;
+	int rc = cli_report(ledger_entry(l, log, index, &bytes, &len, &e), &e);
+	if (rc == 0) {
+		merkle_leaf_hash(hash, bytes, len);
+		rc = memcmp(hash, leaf, 32) == 0 ? 0 : damaged("entry");
+	}
+	if (rc == 0) {
+		/* Entries are UTF-8 JSON text (checked on append and import): a JSON string holds them. */
+		json_t *entry = json_stringn(bytes, len);
+		*out = json_pack("{s:s}", "log", origin);
+		if (!entry || !*out || json_object_update(*out, proof) != 0 ||
+		    json_object_set_new(*out, "entry", entry) != 0)
+			chobo_die(EX_OSERR, "out of memory");
+	}
+	json_decref(proof);
+	return rc;
+}
+
 static int prove(struct ledger *l, const struct request *q, json_t **out)
 {
 	uint32_t log = l->log_id;
@@ -112,7 +143,7 @@ static int prove(struct ledger *l, const struct request *q, json_t **out)
 		}
 		*out = json_pack("{s:s, s:I, s:o, s:s}", "log", cp.origin, "tree_size", (json_int_t)size,
 				 "root_hash", hex_string(root), "checkpoint", note);
-	} else if (q->kind == INCLUSION) {
+	} else if (q->kind == INCLUSION || q->kind == RECEIPT) {
 		uint64_t index = q->index;
 		uint8_t leaf[32];
 		if (q->leaf) {
@@ -149,10 +180,17 @@ static int prove(struct ledger *l, const struct request *q, json_t **out)
 			free(note);
 			return damaged("entry or hashes");
 		}
-		*out = json_pack("{s:I, s:I, s:o, s:o, s:o, s:s}", "leaf_index", (json_int_t)index,
-				 "tree_size", (json_int_t)size, "leaf_hash", hex_string(stored_leaf),
-				 "root_hash", hex_string(root), "hashes", hex_array(proof, n),
-				 "checkpoint", note);
+		json_t *inclusion = json_pack("{s:I, s:I, s:o, s:o, s:o, s:s}", "leaf_index", (json_int_t)index,
+					      "tree_size", (json_int_t)size, "leaf_hash", hex_string(stored_leaf),
+					      "root_hash", hex_string(root), "hashes", hex_array(proof, n),
+					      "checkpoint", note);
+		if (!inclusion)
+			chobo_die(EX_OSERR, "out of memory");
+		if (q->kind == RECEIPT) {
+			free(note);
+			return receipt_of(l, log, index, stored_leaf, cp.origin, inclusion, out);
+		}
+		*out = inclusion;
 	} else {
 		uint8_t old_root[32];
 		if (q->old_size == 0 || q->old_size > size) {
@@ -211,8 +249,9 @@ int main(int argc, char **argv)
 		cli_usage_error(usage);
 	const char *verb = argv[optind++];
 	int nargs = argc - optind;
-	if (strcmp(verb, "inclusion") == 0 && nargs == 0 && (q.has_index != (q.leaf != NULL))) {
-		q.kind = INCLUSION;
+	if ((strcmp(verb, "inclusion") == 0 || strcmp(verb, "receipt") == 0) && nargs == 0 &&
+	    (q.has_index != (q.leaf != NULL))) {
+		q.kind = strcmp(verb, "inclusion") == 0 ? INCLUSION : RECEIPT;
 	} else if (strcmp(verb, "consistency") == 0 && (nargs == 1 || nargs == 2) && !q.has_size) {
 		q.kind = CONSISTENCY;
 		q.old_size = cli_u64("OLD", argv[optind]);

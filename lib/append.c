@@ -47,6 +47,25 @@ bool batch_add(struct batch *b, const struct entry_input *in)
 	return true;
 }
 
+bool batch_add_line(struct batch *b, const char *line, size_t len, struct json_doc *doc,
+		    char *err, size_t errlen)
+{
+	struct entry_input in;
+	if (!entry_input_parse(line, len, doc, &in, err, errlen))
+		return false;
+	/* Room for the envelope chain-append puts around the body. */
+	if (in.body_len + 512 > CHOBO_MAX_ENTRY) {
+		snprintf(err, errlen, "entry larger than %d bytes", CHOBO_MAX_ENTRY);
+		return false;
+	}
+	if (!batch_add(b, &in)) {
+		snprintf(err, errlen, "batch larger than %llu entries or %llu bytes",
+			 (unsigned long long)b->max_entries, (unsigned long long)b->max_bytes);
+		return false;
+	}
+	return true;
+}
+
 void batch_free(struct batch *b)
 {
 	free(b->items);
@@ -258,6 +277,24 @@ static int append_in_txn(struct ledger *l, const struct batch *b, const struct n
 	if ((rc = service_rules(l, b, err)) != 0)
 		return rc;
 	return rule ? rule->check(rule->ctx, l, b, err) : 0;
+}
+
+int ledger_open_append(struct ledger *l, const char *dir, struct note_signer *key, struct chobo_error *err)
+{
+	int rc = ledger_log_key(dir, key, err);
+	if (rc != 0)
+		return rc;
+	if ((rc = ledger_open(l, dir, STORE_NORMAL, err)) != 0) {
+		note_signer_clear(key);
+		return rc;
+	}
+	if (strcmp(key->pub.name, l->conf.origin) != 0) {
+		rc = chobo_fail(err, EX_CONFIG, "%s/keys/node.key: a log key named %s, not %s", dir,
+				key->pub.name, l->conf.origin);
+		note_signer_clear(key);
+		rc = ledger_close_after(l, rc, err);
+	}
+	return rc;
 }
 
 int ledger_append(struct ledger *l, const struct batch *b, const struct note_signer *key,

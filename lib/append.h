@@ -17,6 +17,14 @@
 #include "note.h"
 #include "util.h"
 
+/*
+ * Open the ledger in dir for appending: load its log key into *key, open
+ * the ledger, and check that the key is named after the ledger's origin.
+ * 0, or an exit code with err and nothing left open or loaded.  The caller
+ * closes the ledger and clears the key (note_signer_clear).
+ */
+int ledger_open_append(struct ledger *l, const char *dir, struct note_signer *key, struct chobo_error *err);
+
 /* Entries validated and waiting to be appended in one transaction. */
 struct batch {
 	struct batch_item {
@@ -31,6 +39,14 @@ struct batch {
 
 /* Add a validated body to a batch; false when the batch bounds would be exceeded. */
 bool batch_add(struct batch *b, const struct entry_input *in);
+/*
+ * Validate one input line {"type":...,"body":{...}} as chain-append does
+ * (doc is scratch space reused across calls) and add it to b; false with a
+ * reason in err when it is not a valid entry, or the entry or the batch
+ * would exceed its bounds.
+ */
+bool batch_add_line(struct batch *b, const char *line, size_t len, struct json_doc *doc,
+		    char *err, size_t errlen);
 void batch_free(struct batch *b);
 
 /* What chain-append reports for each appended entry. */

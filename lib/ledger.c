@@ -353,3 +353,29 @@ int ledger_leaf_resolve(struct ledger *l, const char *hex, char out[65], struct 
 	hex32(out, found);
 	return 0;
 }
+
+int ledger_find_leaf(struct ledger *l, const uint8_t hash[32], uint32_t *log, uint64_t *index,
+		     struct chobo_error *err)
+{
+	uint8_t found[32];
+	bool ambiguous;
+	int rc = store_leaf_find(l->store, hash, 256, found, log, index, &ambiguous);
+	if (rc == STORE_NOTFOUND)
+		return chobo_fail(err, EX_NOINPUT, "no entry has that leaf hash");
+	if (rc != STORE_OK)
+		return chobo_fail(err, EX_IOERR, "%s: %s", l->dir, store_error(l->store));
+	return 0;
+}
+
+int ledger_entry(struct ledger *l, uint32_t log, uint64_t index, const char **bytes, size_t *len,
+		 struct chobo_error *err)
+{
+	const void *data;
+	int rc = store_entry_get(l->store, log, index, &data, len);
+	if (rc == STORE_NOTFOUND)
+		return chobo_fail(err, EX_NOINPUT, "no entry %llu in that log", (unsigned long long)index);
+	if (rc != STORE_OK)
+		return chobo_fail(err, EX_IOERR, "%s: %s", l->dir, store_error(l->store));
+	*bytes = data;
+	return 0;
+}

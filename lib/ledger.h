@@ -80,4 +80,18 @@ int ledger_leaf_resolve(struct ledger *l, const char *hex, char out[65], struct 
 /* Load the trusted keys: from file if not NULL, else every file in trust/; 0 or an exit code with err. */
 int ledger_trust(const char *dir, const char *file, struct trust *out, struct chobo_error *err);
 
+/*
+ * The log and index of the entry whose leaf hash is hash, by the store's
+ * leaf index (every log the ledger holds): 0, EX_NOINPUT when no entry has
+ * it, or EX_IOERR with err.
+ */
+int ledger_find_leaf(struct ledger *l, const uint8_t hash[32], uint32_t *log, uint64_t *index,
+		     struct chobo_error *err);
+/*
+ * The stored bytes of entry index of log, valid until the next call on the
+ * store: 0, EX_NOINPUT when there is no such entry, or EX_IOERR with err.
+ */
+int ledger_entry(struct ledger *l, uint32_t log, uint64_t index, const char **bytes, size_t *len,
+		 struct chobo_error *err);
+
 #endif

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sodium.h>
 
 #include "util.h"
 
@@ -345,6 +346,30 @@ bool write_all(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return true;
+}
+
+int file_sha256(const char *path, uint8_t out[32], struct chobo_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return chobo_fail_errno(err, EX_NOINPUT, "%s", path);
+	crypto_hash_sha256_state st;
+	uint8_t buf[65536];
+	ssize_t n;
+	crypto_hash_sha256_init(&st);
+	while ((n = read(fd, buf, sizeof buf)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int rc = chobo_fail_errno(err, EX_NOINPUT, "%s", path);
+			close(fd);
+			return rc;
+		}
+		crypto_hash_sha256_update(&st, buf, (size_t)n);
+	}
+	close(fd);
+	crypto_hash_sha256_final(&st, out);
+	return 0;
 }
 
 char *read_file(const char *path, size_t max, size_t *len)

@@ -109,6 +109,12 @@ bool time_parse(const char *s, int64_t *out);
 bool write_all(int fd, const void *buf, size_t len);
 /* Read a whole file of at most max bytes; NUL-terminated; NULL with errno on error. */
 char *read_file(const char *path, size_t max, size_t *len);
+/*
+ * SHA-256 of the whole content of the file at path (any size, read in
+ * chunks): 0, or EX_NOINPUT with "path: reason" in err when it cannot be
+ * opened or read (a directory, say).
+ */
+int file_sha256(const char *path, uint8_t out[32], struct chobo_error *err);
 /* Write a file atomically (temp file, fsync, rename) with the given mode. */
 bool write_file_atomic(const char *path, const void *buf, size_t len, int mode);
 /* Copy from to to (at most max bytes): 0, or 1 read error, 2 write error, 3 more than max. */

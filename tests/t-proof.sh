@@ -24,6 +24,43 @@ check_exit 64 "--leaf shorter than 4 digits" chain-proof -L "$L" inclusion --lea
 check_exit 66 "an index beyond the tree" chain-proof -L "$L" inclusion --index 13
 check_exit 66 "a size with no stored checkpoint" chain-proof -L "$L" inclusion --index 0 --size 4
 
+# Receipts: the inclusion proof with the log's origin and the entry's stored bytes.
+: >"$T/rcpt"
+i=0
+while [ $i -lt 13 ]; do chain-proof -L "$L" receipt --index $i >>"$T/rcpt" || break; i=$((i + 1)); done
+check "receipts for all 13 entries verify independently, entries byte for byte" sh -c "python3 '$top_srcdir/tests/verify_proof.py' receipt '$T/log' <'$T/rcpt' | grep -qx 13"
+check "a receipt is the inclusion proof with log first and entry last" python3 -c "
+import json
+r = [json.loads(l) for l in open('$T/rcpt')]
+p = [json.loads(l) for l in open('$T/incl')]
+for a, b in zip(r, p):
+    assert list(a) == ['log'] + list(b) + ['entry'], list(a)
+    assert a['log'] == 'test.example/node-1'
+    assert all(a[k] == b[k] for k in b)
+"
+chain-log -L "$L" --from 4 --to 4 | tr -d '\n' >"$T/entry4"
+check "the receipt's entry is what chain-log prints, byte for byte" python3 -c "
+import json
+r = json.loads(open('$T/rcpt').readlines()[4])
+assert r['entry'].encode('utf-8') == open('$T/entry4', 'rb').read()
+"
+chain-proof -L "$L" receipt --leaf "$short" >"$T/rcpt-leaf"
+check "receipt --leaf gives the receipt of --index" sh -c "sed -n 5p '$T/rcpt' | cmp -s - '$T/rcpt-leaf'"
+chain-proof -L "$L" receipt --index 2 --size 3 >"$T/rcpt-old"
+check "a receipt against an older checkpoint (--size 3) verifies" sh -c "python3 '$top_srcdir/tests/verify_proof.py' receipt '$T/log' <'$T/rcpt-old' | grep -qx 1"
+sed 's/batch7 3/batch7 4/' "$T/rcpt" >"$T/rcpt-bad"
+check "a receipt whose entry was changed fails the verifier" sh -c "! python3 '$top_srcdir/tests/verify_proof.py' receipt '$T/log' <'$T/rcpt-bad' 2>/dev/null"
+check_exit 66 "a receipt for an index beyond the tree" chain-proof -L "$L" receipt --index 13
+check_exit 66 "a receipt for an unknown leaf hash" chain-proof -L "$L" receipt --leaf 0000000000000000
+check_exit 66 "a receipt in a log the ledger does not hold" chain-proof -L "$L" receipt --log test.example/none --index 0
+check_exit 64 "a receipt needs --index or --leaf" chain-proof -L "$L" receipt
+L2=$T/ledger2
+new_ledger "$L2" test.example/node-2
+printf '%s\n' '{"type":"note","body":{"text":"\u00e9t\u00e9 \\ \"q\" / 避難所 ✓"}}' | chain-append -q -L "$L2" >/dev/null
+chain-log -L "$L2" >"$T/log2"
+chain-proof -L "$L2" receipt --index 0 >"$T/rcpt2"
+check "a receipt keeps an entry's escapes and UTF-8 exactly" sh -c "python3 '$top_srcdir/tests/verify_proof.py' receipt '$T/log2' <'$T/rcpt2' | grep -qx 1"
+
 : >"$T/cons"
 for old in 1 2 3 4 5 6 7 8 9 10 11 12 13; do chain-proof -L "$L" consistency $old >>"$T/cons"; done
 for old in 1 2 3; do chain-proof -L "$L" consistency $old 6 >>"$T/cons"; done

@@ -1,8 +1,10 @@
 """An independent RFC 9162 verifier for chain-proof's JSON output.
 
-usage: verify_proof.py inclusion|consistency LEDGER_LOG_FILE < proofs.jsonl
+usage: verify_proof.py inclusion|receipt|consistency LEDGER_LOG_FILE < proofs.jsonl
 Each proof's leaf hash is recomputed from the stored entry bytes, and its
 root is checked against the base64 root of its own signed checkpoint text.
+A receipt's leaf hash is recomputed from the entry it carries, which must
+be the log file's line byte for byte and name the receipt's log and index.
 """
 import base64
 import hashlib
@@ -63,8 +65,9 @@ def verify_consistency(first, second, first_root, second_root, proof):
     return fr == first_root and sr == second_root and sn == 0
 
 
-def checkpoint_root(note, size):
+def checkpoint_root(note, size, origin=None):
     lines = note.split("\n")
+    assert origin is None or lines[0] == origin, "checkpoint of another log"
     assert lines[1] == str(size), "checkpoint size differs from the proof's"
     return base64.b64decode(lines[2], validate=True)
 
@@ -76,7 +79,17 @@ def main():
     for line in sys.stdin:
         p = json.loads(line)
         hashes = [bytes.fromhex(h) for h in p["hashes"]]
-        if kind == "inclusion":
+        if kind == "receipt":
+            entry = p["entry"].encode("utf-8")
+            assert entry == entries[p["leaf_index"]], "the receipt's entry differs from the log's"
+            e = json.loads(entry)
+            assert e["log"] == p["log"] and e["index"] == p["leaf_index"], "entry of another log or index"
+            root = checkpoint_root(p["checkpoint"], p["tree_size"], p["log"])
+            leaf = hashlib.sha256(b"\0" + entry).digest()
+            assert leaf.hex() == p["leaf_hash"]
+            assert root.hex() == p["root_hash"]
+            assert verify_inclusion(p["leaf_index"], p["tree_size"], leaf, hashes, root), p
+        elif kind == "inclusion":
             root = checkpoint_root(p["checkpoint"], p["tree_size"])
             leaf = hashlib.sha256(b"\0" + entries[p["leaf_index"]]).digest()
             assert leaf.hex() == p["leaf_hash"]

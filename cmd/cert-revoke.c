@@ -1,0 +1,107 @@
+/* cert-revoke: revoke entries of this node's log (attestations, payloads' entries) by their leaf hashes. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+
+#include "append.h"
+#include "cli.h"
+#include "codec.h"
+#include "jsonl.h"
+#include "ledger.h"
+#include "util.h"
+
+static const char usage[] =
+	"usage: cert-revoke [-q] [-L DIR] --reason REASON HASH...\n"
+	"Append one revoke entry per leaf HASH of this node's log in one batch; print receipts.\n"
+	"REASON: superseded, withdrawn, error or key-compromise.\n";
+
+/* Validate every revocation as chain-append would and put it into b; 0 or EX_USAGE with err. */
+static int build_batch(char *const *refs, size_t n, const char *reason, struct batch *b,
+		       struct chobo_error *err)
+{
+	struct json_doc doc = {0};
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		json_t *line = json_pack("{s:s, s:{s:s, s:s}}", "type", "revoke", "body", "ref", refs[i],
+					 "reason", reason);
+		char *s = line ? json_dumps(line, JSON_COMPACT) : NULL;
+		if (!s)
+			chobo_die(EX_OSERR, "out of memory");
+		json_decref(line);
+		char why[256];
+		if (!batch_add_line(b, s, strlen(s), &doc, why, sizeof why))
+			rc = chobo_fail(err, EX_USAGE, "%s: %s; nothing was appended", refs[i], why);
+		free(s);
+	}
+	json_doc_free(&doc);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{"ledger", required_argument, NULL, 'L'},
+		{"reason", required_argument, NULL, 'r'},
+		CLI_COMMON_OPTIONS,
+		{NULL, 0, NULL, 0},
+	};
+	const char *dir = ledger_default_dir(), *reason = NULL;
+	int opt;
+	cli_init(argc, argv);
+	while ((opt = getopt_long(argc, argv, "L:hVq", options, NULL)) != -1) {
+		if (cli_common_option(opt, usage))
+			continue;
+		switch (opt) {
+		case 'L': dir = optarg; break;
+		case 'r': reason = optarg; break;
+		}
+	}
+	if (!reason || optind == argc)
+		cli_usage_error(usage);
+	char *const *refs = argv + optind;
+	size_t n = (size_t)(argc - optind);
+	/* What is not UTF-8 cannot be a reason or a hash, nor go into JSON. */
+	if (!utf8_valid((const uint8_t *)reason, strlen(reason)))
+		chobo_die(EX_USAGE, "--reason must be superseded, withdrawn, error or key-compromise");
+	for (size_t i = 0; i < n; i++)
+		if (!utf8_valid((const uint8_t *)refs[i], strlen(refs[i])))
+			chobo_die(EX_USAGE, "a HASH that is not UTF-8; nothing was appended");
+
+	struct batch batch = {0};
+	struct chobo_error e;
+	int rc = cli_report(build_batch(refs, n, reason, &batch, &e), &e);
+	if (rc != 0) {
+		batch_free(&batch);
+		cli_exit(rc);
+	}
+	struct ledger l;
+	struct note_signer key;
+	struct receipt *receipts = xcalloc(n, sizeof *receipts);
+	uint64_t tree_size;
+	char time[21];
+	if ((rc = cli_report(ledger_open_append(&l, dir, &key, &e), &e)) == 0) {
+		rc = cli_report(ledger_append(&l, &batch, &key, NULL, receipts, &tree_size, time, &e), &e);
+		note_signer_clear(&key);
+		int crc = cli_report(ledger_close(&l, &e), &e);
+		if (rc == 0 && crc != 0)
+			chobo_warn("the revocations were committed; the receipts follow");
+	}
+
+	/* Receipts only after the commit returned: every one printed is durable. */
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		char leaf[65];
+		hex32(leaf, receipts[i].leaf_hash);
+		json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s}", "leaf_index", (json_int_t)receipts[i].index,
+				      "leaf_hash", leaf, "ref", refs[i], "reason", reason, "time", time);
+		if (!o)
+			chobo_die(EX_OSERR, "out of memory");
+		if (!jsonl_print(o))
+			rc = EX_IOERR;
+	}
+	free(receipts);
+	batch_free(&batch);
+	cli_exit(rc);
+}
