@@ -106,14 +106,9 @@ int main(int argc, char **argv)
 		chobo_warn("the batch was committed; the receipts follow");
 
 	/* Receipts only after the commit returned: every one printed is durable. */
-	for (size_t i = 0; rc == 0 && i < batch.n; i++) {
-		char hex[65];
-		hex32(hex, receipts[i].leaf_hash);
-		if (printf("{\"leaf_index\":%llu,\"leaf_hash\":\"%s\",\"type\":\"%s\",\"time\":\"%s\","
-			   "\"tree_size\":%llu}\n", (unsigned long long)receipts[i].index, hex,
-			   batch.items[i].type->name, time, (unsigned long long)tree_size) < 0)
+	for (size_t i = 0; rc == 0 && i < batch.n; i++)
+		if (!receipt_print(stdout, &receipts[i], batch.items[i].type->name, time, tree_size))
 			break;
-	}
 	free(receipts);
 	batch_free(&batch);
 	cli_exit(rc);

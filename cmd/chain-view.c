@@ -23,31 +23,12 @@ struct output {
 	bool csv;
 };
 
-/* One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break. */
-static void csv_field(struct view_text *t, const char *s, size_t n)
-{
-	size_t plain = 0;
-	while (plain < n && !strchr(",\"\r\n", s[plain]))
-		plain++;
-	if (plain == n) {
-		view_text_add(t, s, n);
-		return;
-	}
-	view_text_add(t, "\"", 1);
-	for (const char *q; (q = memchr(s, '"', n)) != NULL; n -= (size_t)(q + 1 - s), s = q + 1) {
-		view_text_add(t, s, (size_t)(q + 1 - s));
-		view_text_add(t, "\"", 1);
-	}
-	view_text_add(t, s, n);
-	view_text_add(t, "\"", 1);
-}
-
 static void print_record(struct output *o, const char *key, const char *value, size_t len)
 {
 	if (o->csv) {
-		csv_field(&o->text, key, strlen(key));
+		view_text_csv_field(&o->text, key, strlen(key));
 		view_text_add(&o->text, ",", 1);
-		csv_field(&o->text, value, len);
+		view_text_csv_field(&o->text, value, len);
 	} else {
 		view_text_str(&o->text, "{\"key\":");
 		view_text_json_string(&o->text, key);
@@ -82,13 +63,13 @@ static void list_views(struct output *o)
 				}
 			}
 			if (o->csv) {
-				csv_field(&o->text, (*v)->name, strlen((*v)->name));
+				view_text_csv_field(&o->text, (*v)->name, strlen((*v)->name));
 				view_text_str(&o->text, ",");
-				csv_field(&o->text, (*s)->name, strlen((*s)->name));
+				view_text_csv_field(&o->text, (*s)->name, strlen((*s)->name));
 				view_text_str(&o->text, ",");
-				csv_field(&o->text, types.p ? types.p : "", types.len);
+				view_text_csv_field(&o->text, types.p ? types.p : "", types.len);
 				view_text_str(&o->text, ",");
-				csv_field(&o->text, (*v)->summary, strlen((*v)->summary));
+				view_text_csv_field(&o->text, (*v)->summary, strlen((*v)->summary));
 			} else {
 				view_text_str(&o->text, "{\"view\":");
 				view_text_json_string(&o->text, (*v)->name);

@@ -14,6 +14,7 @@
 
 #include "append.h"
 #include "checkpoint.h"
+#include "codec.h"
 #include "entry_index.h"
 #include "hash_reader.h"
 #include "merkle.h"
@@ -70,6 +71,16 @@ void batch_free(struct batch *b)
 	free(b->items);
 	free(b->buf);
 	memset(b, 0, sizeof *b);
+}
+
+bool receipt_print(FILE *out, const struct receipt *r, const char *type, const char *time,
+		   uint64_t tree_size)
+{
+	char hex[65];
+	hex32(hex, r->leaf_hash);
+	return fprintf(out, "{\"leaf_index\":%llu,\"leaf_hash\":\"%s\",\"type\":\"%s\",\"time\":\"%s\","
+		       "\"tree_size\":%llu}\n", (unsigned long long)r->index, hex, type, time,
+		       (unsigned long long)tree_size) >= 0;
 }
 
 static int receipt_hash_order(const void *a, const void *b)

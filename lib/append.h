@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "entry.h"
 #include "ledger.h"
@@ -53,6 +54,10 @@ struct receipt {
 	uint64_t index;
 	uint8_t leaf_hash[32];
 };
+
+/* Print a receipt as chain-append does: one JSON line on out; false on a write error. */
+bool receipt_print(FILE *out, const struct receipt *r, const char *type, const char *time,
+		   uint64_t tree_size);
 
 /*
  * A caller's rule, run inside the append's transaction once the batch is

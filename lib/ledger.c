@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "checkpoint.h"
+#include "codec.h"
 #include "index_upgrade.h"
 #include "keys.h"
 #include "ledger.h"
@@ -324,6 +325,33 @@ int ledger_create(const char *dir, const char *origin, const char *witness, bool
 	free(lv);
 	free(wv);
 	return rc;
+}
+
+int ledger_leaf_resolve(struct ledger *l, const char *hex, char out[65], struct chobo_error *err)
+{
+	size_t n = strlen(hex);
+	char padded[65];
+	uint8_t prefix[32], found[32];
+	uint32_t log;
+	uint64_t index;
+	bool ambiguous;
+	for (size_t i = 0; i < n && i < 64; i++)
+		padded[i] = (char)(hex[i] >= 'A' && hex[i] <= 'F' ? hex[i] - 'A' + 'a' : hex[i]);
+	if (n < 4 || n > 64)
+		return chobo_fail(err, EX_DATAERR, "a reference must be 4 to 64 hex digits of a leaf hash");
+	padded[n] = n % 2 ? '0' : '\0';
+	padded[n + n % 2] = '\0';
+	if (!hex_decode(prefix, (n + 1) / 2, padded))
+		return chobo_fail(err, EX_DATAERR, "a reference must be 4 to 64 hex digits of a leaf hash");
+	int rc = store_leaf_find(l->store, prefix, n * 4, found, &log, &index, &ambiguous);
+	if (rc == STORE_ERROR)
+		return chobo_fail(err, EX_IOERR, "%s: %s", l->dir, store_error(l->store));
+	if (rc == STORE_NOTFOUND)
+		return chobo_fail(err, EX_DATAERR, "no entry has a leaf hash starting %.64s", hex);
+	if (ambiguous)
+		return chobo_fail(err, EX_DATAERR, "more than one entry has a leaf hash starting %.64s", hex);
+	hex32(out, found);
+	return 0;
 }
 
 int ledger_find_leaf(struct ledger *l, const uint8_t hash[32], uint32_t *log, uint64_t *index,

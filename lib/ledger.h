@@ -70,6 +70,13 @@ int ledger_close_after(struct ledger *l, int rc, struct chobo_error *err);
  */
 int ledger_witness_key(const char *dir, struct note_signer *out, struct chobo_error *err);
 int ledger_log_key(const char *dir, struct note_signer *out, struct chobo_error *err);
+/*
+ * The whole leaf hash (64 hex digits into out) of the one entry whose leaf
+ * hash starts with the hex digits given (4 to 64, either case): 0, or
+ * EX_DATAERR with err when none or more than one entry matches, or another
+ * code.  DESIGN §5: references are accepted as unambiguous prefixes.
+ */
+int ledger_leaf_resolve(struct ledger *l, const char *hex, char out[65], struct chobo_error *err);
 /* Load the trusted keys: from file if not NULL, else every file in trust/; 0 or an exit code with err. */
 int ledger_trust(const char *dir, const char *file, struct trust *out, struct chobo_error *err);
 

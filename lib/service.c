@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "service.h"
+#include "supply/supply.h"
 #include "view.h"
 
 #define MAX_SERVICES 16
@@ -11,6 +12,7 @@
 /* The built-in services, in registry order. */
 static const struct service *services[MAX_SERVICES + 1] = {
 	&core_service,
+	&supply_service,
 };
 
 static size_t service_count(void)

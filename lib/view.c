@@ -166,6 +166,24 @@ void view_text_json_string(struct view_text *t, const char *s)
 	view_text_add(t, "\"", 1);
 }
 
+void view_text_csv_field(struct view_text *t, const char *s, size_t n)
+{
+	size_t plain = 0;
+	while (plain < n && !strchr(",\"\r\n", s[plain]))
+		plain++;
+	if (plain == n) {
+		view_text_add(t, s, n);
+		return;
+	}
+	view_text_add(t, "\"", 1);
+	for (const char *q; (q = memchr(s, '"', n)) != NULL; n -= (size_t)(q + 1 - s), s = q + 1) {
+		view_text_add(t, s, (size_t)(q + 1 - s));
+		view_text_add(t, "\"", 1);
+	}
+	view_text_add(t, s, n);
+	view_text_add(t, "\"", 1);
+}
+
 void view_text_free(struct view_text *t)
 {
 	free(t->p);

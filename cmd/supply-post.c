@@ -1,0 +1,405 @@
+/* supply-post: post relief supply records (sites, items, needs, offers, requests, boxes, receipts). */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+
+#include "append.h"
+#include "cli.h"
+#include "csv.h"
+#include "jsonl.h"
+#include "ledger.h"
+#include "util.h"
+
+static const char usage[] =
+	"usage: supply-post [-q] [-L DIR] KIND [--FIELD VALUE...] [--csv | --jsonl] [FILE...]\n"
+	"KIND: site item need offer request ship receive cancel lost.\n"
+	"One record from the --FIELD options, or one per JSON line or CSV row of FILEs or stdin\n"
+	"(the options then give defaults); appended as one batch; receipts printed as JSON Lines.\n";
+
+static const struct {
+	const char *kind, *type;
+} kinds[] = {
+	{"site", "supply.site"}, {"item", "supply.item"}, {"need", "supply.need"},
+	{"offer", "supply.offer"}, {"request", "supply.request"}, {"ship", "supply.shipment"},
+	{"receive", "supply.receipt"}, {"cancel", "supply.cancel"}, {"lost", "supply.lost"},
+};
+
+/* One record to post: its body and where it came from. */
+struct record {
+	json_t *body;
+	char where[320];
+};
+
+struct input {
+	const struct entry_type *type;
+	json_t *defaults;      /* from the --FIELD options */
+	enum { DETECT, CSV, JSONL } format;
+	struct record *rec;
+	size_t n, cap;
+};
+
+/* The field of t called name, '-' standing for '_' (option and column names). */
+static const struct field_spec *field_named(const struct entry_type *t, const char *name)
+{
+	for (const struct field_spec *f = t->fields; f->name; f++) {
+		size_t i;
+		for (i = 0; f->name[i] && (name[i] == f->name[i] || (name[i] == '-' && f->name[i] == '_')); i++)
+			;
+		if (!f->name[i] && !name[i])
+			return f;
+	}
+	return NULL;
+}
+
+/* A text value (an option, a CSV cell) as the JSON value the field takes; NULL with err. */
+static json_t *typed_value(const struct field_spec *f, const char *s, char *err, size_t errlen)
+{
+	if (f->kind == FIELD_INT || f->kind == FIELD_UINT) {
+		char *end;
+		errno = 0;
+		long long v = strtoll(s, &end, 10);
+		if (errno || end == s || *end) {
+			snprintf(err, errlen, "%s: expected a whole number, not \"%.40s\"", f->name, s);
+			return NULL;
+		}
+		return json_integer(v);
+	}
+	if (f->kind == FIELD_BOOL) {
+		static const char *const yes[] = {"true", "yes", "1", "TRUE", "はい", NULL};
+		static const char *const no[] = {"false", "no", "0", "FALSE", "いいえ", NULL};
+		for (size_t i = 0; yes[i]; i++) {
+			if (strcmp(s, yes[i]) == 0)
+				return json_true();
+			if (strcmp(s, no[i]) == 0)
+				return json_false();
+		}
+		snprintf(err, errlen, "%s: expected true or false, not \"%.40s\"", f->name, s);
+		return NULL;
+	}
+	json_t *v = json_string(s);
+	if (!v)
+		snprintf(err, errlen, "%s: not UTF-8 text", f->name);
+	return v;
+}
+
+static void add_record(struct input *in, json_t *body, const char *name, unsigned long line)
+{
+	if (in->n == in->cap) {
+		in->cap = in->cap ? 2 * in->cap : 64;
+		in->rec = xrealloc(in->rec, in->cap * sizeof *in->rec);
+	}
+	json_t *merged = json_deep_copy(in->defaults);
+	if (!merged || json_object_update(merged, body) != 0)
+		xalloc_failed();
+	json_decref(body);
+	in->rec[in->n].body = merged;
+	if (line)
+		snprintf(in->rec[in->n].where, sizeof in->rec[in->n].where, "%s:%lu", name, line);
+	else
+		snprintf(in->rec[in->n].where, sizeof in->rec[in->n].where, "%s", name);
+	in->n++;
+}
+
+static bool read_csv(struct input *in, const char *text, size_t len, const char *name)
+{
+	struct csv_reader r;
+	char err[256];
+	const struct field_spec *col[CSV_MAX_FIELDS];
+	size_t ncols = 0;
+	enum csv_status s;
+	bool ok = true;
+	csv_init(&r, text, len);
+	while (ok && (s = csv_next(&r, err, sizeof err)) == CSV_RECORD) {
+		if (ncols == 0) {
+			/* The header row names a field in each column. */
+			for (size_t i = 0; ok && i < r.nfields; i++)
+				if (!(col[i] = field_named(in->type, r.field[i]))) {
+					chobo_warn("%s:%lu: column %zu: %s has no field \"%.64s\"", name, r.line, i + 1,
+						   in->type->name, r.field[i]);
+					ok = false;
+				}
+			ncols = r.nfields;
+			continue;
+		}
+		if (r.nfields != ncols) {
+			chobo_warn("%s:%lu: %zu fields, but the header has %zu", name, r.line, r.nfields, ncols);
+			ok = false;
+			break;
+		}
+		json_t *body = json_object();
+		for (size_t i = 0; ok && i < ncols; i++) {
+			if (!r.field[i][0])
+				continue;   /* an empty cell: the field is not given */
+			json_t *v = typed_value(col[i], r.field[i], err, sizeof err);
+			if (!v) {
+				chobo_warn("%s:%lu: %s", name, r.line, err);
+				ok = false;
+			} else {
+				json_object_set_new(body, col[i]->name, v);
+			}
+		}
+		if (ok)
+			add_record(in, body, name, r.line);
+		else
+			json_decref(body);
+	}
+	if (ok && s == CSV_BAD) {
+		chobo_warn("%s:%lu: %s", name, r.line, err);
+		ok = false;
+	}
+	csv_free(&r);
+	return ok;
+}
+
+static bool read_jsonl(struct input *in, const char *text, size_t len, const char *name)
+{
+	unsigned long line = 0;
+	size_t pos = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t end = nl ? (size_t)(nl - text) : len, n = end - pos;
+		line++;
+		if (n > 0 && text[pos + n - 1] == '\r')
+			n--;
+		if (n > CHOBO_MAX_LINE) {
+			chobo_warn("%s:%lu: a line longer than %d bytes", name, line, CHOBO_MAX_LINE);
+			return false;
+		}
+		json_error_t je;
+		json_t *body = n == 0 ? NULL : json_loadb(text + pos, n, JSON_REJECT_DUPLICATES, &je);
+		pos = nl ? end + 1 : len;
+		if (n == 0)
+			continue;
+		if (!body || !json_is_object(body)) {
+			chobo_warn("%s:%lu: %s", name, line, body ? "expected a JSON object (a body)" : je.text);
+			json_decref(body);
+			return false;
+		}
+		add_record(in, body, name, line);
+	}
+	return true;
+}
+
+/* Read all of fp (bounded by the batch size) into a new buffer. */
+static char *slurp(FILE *fp, size_t *len)
+{
+	size_t cap = 1 << 16, n = 0, max = (size_t)chobo_limit("BATCH_BYTES", CHOBO_MAX_BATCH_BYTES);
+	char *buf = xmalloc(cap);
+	size_t got;
+	while ((got = fread(buf + n, 1, cap - n, fp)) > 0) {
+		n += got;
+		if (n > max) {
+			free(buf);
+			errno = EFBIG;
+			return NULL;
+		}
+		if (n == cap)
+			buf = xrealloc(buf, cap *= 2);
+	}
+	if (ferror(fp)) {
+		free(buf);
+		return NULL;
+	}
+	*len = n;
+	return buf;
+}
+
+static int read_input(void *ctx, FILE *fp, const char *name)
+{
+	struct input *in = ctx;
+	size_t len;
+	char *text = slurp(fp, &len);
+	if (!text) {
+		chobo_warn_errno("%s: read error; nothing was appended", name);
+		return EX_IOERR;
+	}
+	bool csv = in->format == CSV;
+	if (in->format == DETECT) {
+		size_t p = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+		while (p < len && strchr(" \t\r\n", text[p]))
+			p++;
+		csv = p < len && text[p] != '{';
+	}
+	bool ok = csv ? read_csv(in, text, len, name) : read_jsonl(in, text, len, name);
+	free(text);
+	if (!ok)
+		chobo_warn("%s: nothing was appended", name);
+	return ok ? 0 : EX_DATAERR;
+}
+
+/* References given as prefixes become whole leaf hashes (output always prints them whole). */
+static int resolve_refs(struct ledger *l, struct input *in, struct chobo_error *e)
+{
+	for (size_t i = 0; i < in->n; i++)
+		for (const struct field_spec *f = in->type->fields; f->name; f++) {
+			json_t *v = json_object_get(in->rec[i].body, f->name);
+			char full[65];
+			if (f->kind != FIELD_REF || !json_is_string(v))
+				continue;
+			int rc = ledger_leaf_resolve(l, json_string_value(v), full, e);
+			if (rc != 0)
+				return chobo_fail_context(e, rc, "%s: body.%s", in->rec[i].where, f->name);
+			json_string_set(v, full);
+		}
+	return 0;
+}
+
+/* The batch of the records, checked against their type's schema; 0 or EX_DATAERR. */
+static int build_batch(struct input *in, struct batch *b, struct chobo_error *e)
+{
+	struct json_doc doc = {0};
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < in->n; i++) {
+		json_t *entry = json_pack("{s:s, s:O}", "type", in->type->name, "body", in->rec[i].body);
+		char *line = entry ? json_dumps(entry, JSON_COMPACT) : NULL;
+		struct entry_input ei;
+		char why[512];
+		if (!line)
+			xalloc_failed();
+		if (!entry_input_parse(line, strlen(line), &doc, &ei, why, sizeof why))
+			rc = chobo_fail(e, EX_DATAERR, "%s: %s", in->rec[i].where, why);
+		else if (ei.body_len + 512 > CHOBO_MAX_ENTRY)
+			rc = chobo_fail(e, EX_DATAERR, "%s: entry larger than %d bytes", in->rec[i].where,
+					CHOBO_MAX_ENTRY);
+		else if (!batch_add(b, &ei))
+			rc = chobo_fail(e, EX_DATAERR, "%s: batch larger than %llu entries or %llu bytes",
+					in->rec[i].where, (unsigned long long)b->max_entries,
+					(unsigned long long)b->max_bytes);
+		free(line);
+		json_decref(entry);
+	}
+	json_doc_free(&doc);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option global[] = {
+		{"ledger", required_argument, NULL, 'L'},
+		CLI_COMMON_OPTIONS,
+		{NULL, 0, NULL, 0},
+	};
+	const char *dir = ledger_default_dir();
+	int opt;
+	cli_init(argc, argv);
+	while ((opt = getopt_long(argc, argv, "+L:hVq", global, NULL)) != -1) {
+		if (cli_common_option(opt, usage))
+			continue;
+		if (opt == 'L')
+			dir = optarg;
+	}
+	if (optind == argc)
+		cli_usage_error(usage);
+	struct input in = {.defaults = json_object()};
+	const char *kind = argv[optind];
+	for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+		if (strcmp(kind, kinds[i].kind) == 0)
+			in.type = entry_type_find(kinds[i].type);
+	if (!in.type) {
+		chobo_warn("unknown kind \"%s\"", kind);
+		cli_usage_error(usage);
+	}
+
+	/* The kind's options: one --FIELD per body field (underscores written as dashes). */
+	size_t nfields = 0;
+	while (in.type->fields[nfields].name)
+		nfields++;
+	struct option *options = xcalloc(nfields + 8, sizeof *options);
+	char **names = xcalloc(nfields, sizeof *names);
+	for (size_t i = 0; i < nfields; i++) {
+		names[i] = xstrdup(in.type->fields[i].name);
+		for (char *p = names[i]; *p; p++)
+			if (*p == '_')
+				*p = '-';
+		options[i] = (struct option){names[i], required_argument, NULL, 1000 + (int)i};
+	}
+	options[nfields] = (struct option){"csv", no_argument, NULL, 'c'};
+	options[nfields + 1] = (struct option){"jsonl", no_argument, NULL, 'j'};
+	memcpy(&options[nfields + 2], global, 5 * sizeof *global);
+	int sub_argc = argc - optind;
+	char **sub_argv = argv + optind;
+	optind = 0;
+	while ((opt = getopt_long(sub_argc, sub_argv, "L:hVq", options, NULL)) != -1) {
+		if (cli_common_option(opt, usage))
+			continue;
+		char err[256];
+		if (opt == 'L') {
+			dir = optarg;
+		} else if (opt == 'c') {
+			in.format = CSV;
+		} else if (opt == 'j') {
+			in.format = JSONL;
+		} else {
+			const struct field_spec *f = &in.type->fields[opt - 1000];
+			json_t *v = typed_value(f, optarg, err, sizeof err);
+			if (!v)
+				chobo_die(EX_USAGE, "--%s", err);
+			json_object_set_new(in.defaults, f->name, v);
+		}
+	}
+	for (size_t i = 0; i < nfields; i++)
+		free(names[i]);
+	free(names);
+	free(options);
+
+	int rc;
+	if (optind == sub_argc && json_object_size(in.defaults) > 0) {
+		add_record(&in, json_object(), "options", 0);
+		rc = 0;
+	} else {
+		rc = jsonl_read_inputs(sub_argv + optind, sub_argc - optind, "nothing was appended", read_input,
+				       &in);
+	}
+	if (rc == 0 && in.n == 0) {
+		chobo_info("no records in the input; nothing was appended");
+		cli_exit(0);
+	}
+
+	struct ledger l;
+	struct note_signer key;
+	struct batch batch = {0};
+	struct receipt *receipts = rc == 0 ? xcalloc(in.n, sizeof *receipts) : NULL;
+	uint64_t tree_size = 0;
+	char time[21];
+	struct chobo_error e;
+	if (rc == 0 && (rc = cli_report(ledger_log_key(dir, &key, &e), &e)) == 0) {
+		if ((rc = cli_report(ledger_open(&l, dir, STORE_NORMAL, &e), &e)) == 0) {
+			if (strcmp(key.pub.name, l.conf.origin) != 0) {
+				chobo_warn("%s/keys/node.key: a log key named %s, not %s", dir, key.pub.name,
+					   l.conf.origin);
+				rc = EX_CONFIG;
+			}
+			if (rc == 0)
+				rc = resolve_refs(&l, &in, &e);
+			if (rc == 0)
+				rc = build_batch(&in, &batch, &e);
+			if (rc == 0)
+				rc = ledger_append(&l, &batch, &key, NULL, receipts, &tree_size, time, &e);
+			else if (e.msg[0])
+				snprintf(e.msg + strlen(e.msg), sizeof e.msg - strlen(e.msg), "; nothing was appended");
+			cli_report(rc, &e);
+			/* The rules name the batch entry they refuse; say which input it was. */
+			size_t which;
+			if (rc != 0 && sscanf(e.msg, "batch entry %zu", &which) == 1 && which >= 1 && which <= in.n)
+				chobo_warn("batch entry %zu is %s", which, in.rec[which - 1].where);
+			int crc = cli_report(ledger_close(&l, &e), &e);
+			if (rc == 0 && crc != 0)
+				chobo_warn("the batch was committed; the receipts follow");
+		}
+		note_signer_clear(&key);
+	}
+	for (size_t i = 0; rc == 0 && i < batch.n; i++)
+		if (!receipt_print(stdout, &receipts[i], in.type->name, time, tree_size))
+			break;
+	for (size_t i = 0; i < in.n; i++)
+		json_decref(in.rec[i].body);
+	free(in.rec);
+	json_decref(in.defaults);
+	free(receipts);
+	batch_free(&batch);
+	cli_exit(rc);
+}

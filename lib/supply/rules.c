@@ -1,0 +1,425 @@
+/*
+ * The supply service's rules, run by every append of its entries inside the
+ * append's transaction, after the views include the batch (service.h): so
+ * that a check and the append it allows cannot be split by another process.
+ *
+ * They hold when an entry is appended (what the catalogue says now, what an
+ * offer has left now, the clock), so chain-verify does not re-run them; the
+ * views record the merge-order outcome of entries that came by sync
+ * (views.c).  A batch with one refused entry is refused whole.
+ *
+ * References must point back in the merge order: an entry names only
+ * entries that sort before it, so every node's views meet the referenced
+ * entry first.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "append.h"
+#include "codec.h"
+#include "entry_index.h"
+#include "ledger.h"
+#include "merkle.h"
+#include "supply.h"
+
+/* A stored entry: where it is, what it is, and its parsed bytes. */
+struct stored {
+	char origin[NOTE_MAX_NAME + 1];
+	uint32_t log;
+	uint64_t index;
+	int64_t time;
+	char leaf[65];
+	const struct entry_type *type;
+	char *bytes;
+	struct json_doc doc;
+	size_t body;
+};
+
+static void stored_free(struct stored *s)
+{
+	free(s->bytes);
+	json_doc_free(&s->doc);
+	memset(s, 0, sizeof *s);
+}
+
+/* Read and parse entry (log, index); 0 or an exit code. */
+static int stored_read(struct ledger *l, uint32_t log, uint64_t index, struct stored *out,
+		       struct chobo_error *err)
+{
+	const void *data;
+	size_t len;
+	char why[256];
+	struct entry_view v;
+	stored_free(out);
+	if (store_entry_get(l->store, log, index, &data, &len) != STORE_OK)
+		return chobo_fail(err, EX_IOERR, "%s: %s", l->dir, store_error(l->store));
+	out->bytes = xmalloc(len + 1);
+	memcpy(out->bytes, data, len);
+	out->bytes[len] = '\0';
+	uint8_t leaf[32];
+	merkle_leaf_hash(leaf, out->bytes, len);
+	hex32(out->leaf, leaf);
+	if (!entry_parse(out->bytes, len, NULL, index, &out->doc, &v, why, sizeof why))
+		return chobo_fail(err, EX_DATAERR, "log %" PRIu32 " entry %" PRIu64 ": %s; run chain-verify", log,
+				  index, why);
+	long o = jscan_find(&out->doc, 0, "log");
+	jscan_string_copy(&out->doc, (size_t)o, out->origin, sizeof out->origin);
+	out->log = log;
+	out->index = index;
+	out->time = v.time_sec;
+	out->type = v.type;
+	out->body = v.body;
+	return 0;
+}
+
+/* The entry whose leaf hash is hex; EX_DATAERR naming field when there is none. */
+static int stored_find(struct ledger *l, const char *hex, const char *field, struct stored *out,
+		       struct chobo_error *err)
+{
+	uint8_t hash[32], found[32];
+	uint32_t log;
+	uint64_t index;
+	bool ambiguous;
+	if (!hex_decode(hash, 32, hex))
+		return chobo_fail(err, EX_DATAERR, "body.%s is not a leaf hash", field);
+	int src = store_leaf_find(l->store, hash, 256, found, &log, &index, &ambiguous);
+	if (src == STORE_NOTFOUND)
+		return chobo_fail(err, EX_DATAERR, "body.%s: no entry has leaf hash %s", field, hex);
+	if (src != STORE_OK)
+		return chobo_fail(err, EX_IOERR, "%s: %s", l->dir, store_error(l->store));
+	return stored_read(l, log, index, out, err);
+}
+
+static bool merge_before(const struct stored *a, const struct stored *b)
+{
+	if (a->time != b->time)
+		return a->time < b->time;
+	int c = strcmp(a->origin, b->origin);
+	return c ? c < 0 : a->index < b->index;
+}
+
+static void body_str(const struct stored *s, const char *name, char *out, size_t cap)
+{
+	long v = jscan_find(&s->doc, s->body, name);
+	if (v < 0 || !jscan_string_copy(&s->doc, (size_t)v, out, cap))
+		out[0] = '\0';
+}
+
+static int64_t body_int(const struct stored *s, const char *name)
+{
+	int64_t n;
+	long v = jscan_find(&s->doc, s->body, name);
+	return v >= 0 && jscan_integer(&s->doc, (size_t)v, &n) ? n : 0;
+}
+
+/* What the rules of one batch entry read. */
+struct ctx {
+	struct ledger *l;
+	struct view_state *catalogue, *sites, *lines;
+	int64_t now;
+	struct stored self;     /* the entry being checked */
+};
+
+/* The referenced entry of type (its field names the leaf hash), earlier in the merge order. */
+static int ref_of(struct ctx *c, const char *field, const char *type, struct stored *out,
+		  struct chobo_error *err)
+{
+	char hex[65];
+	body_str(&c->self, field, hex, sizeof hex);
+	int rc = stored_find(c->l, hex, field, out, err);
+	if (rc != 0)
+		return rc;
+	if (strcmp(out->type->name, type) != 0)
+		return chobo_fail(err, EX_DATAERR, "body.%s names a %s, not a %s", field, out->type->name, type);
+	if (!merge_before(out, &c->self))
+		return chobo_fail(err, EX_DATAERR, "body.%s names a %s dated after this entry (%s entry %" PRIu64
+				  "); check this node's clock and try again", field, type, out->origin,
+				  out->index);
+	return 0;
+}
+
+/* The catalogue knows item and counts it in unit. */
+static int item_rule(struct ctx *c, const char *item, const char *unit, struct chobo_error *err)
+{
+	char want[SUPPLY_UNIT_MAX + 1];
+	int rc = supply_registry_field(c->catalogue, item, "unit", want, sizeof want, err);
+	if (rc == EX_UNAVAILABLE)
+		return chobo_fail(err, EX_DATAERR, "unknown item %s: it is not in the catalogue "
+				  "(supply-post item adds it)", item);
+	if (rc == 0 && strcmp(want, unit) != 0)
+		return chobo_fail(err, EX_DATAERR, "wrong unit: item %s is counted in %s, not %s", item, want, unit);
+	return rc;
+}
+
+static int site_rule(struct ctx *c, const char *site, struct chobo_error *err)
+{
+	char role[16];
+	int rc = supply_registry_field(c->sites, site, "role", role, sizeof role, err);
+	if (rc == EX_UNAVAILABLE)
+		return chobo_fail(err, EX_DATAERR, "unknown site %s (supply-post site adds it)", site);
+	return rc;
+}
+
+/* Goods whose expiry date is over are refused: a date counts through 23:59:59Z of that day. */
+static int expiry_rule(struct ctx *c, struct chobo_error *err)
+{
+	char date[SUPPLY_DATE_LEN + 1];
+	int64_t day;
+	body_str(&c->self, "expiry", date, sizeof date);
+	if (date[0] && supply_date_parse(date, &day) && day + 86400 <= c->now) {
+		char now[21];
+		time_format(now, c->now);
+		return chobo_fail(err, EX_DATAERR, "expired goods: expiry %s is before now (%s)", date, now);
+	}
+	return 0;
+}
+
+/* The line of the entry being checked, which the views already include. */
+static int own_line(struct ctx *c, enum supply_kind kind, struct supply_line *ln, struct chobo_error *err)
+{
+	int rc = supply_line_get(c->lines, kind, c->self.leaf, ln, err);
+	if (rc == EX_UNAVAILABLE)
+		return chobo_fail(err, EX_DATAERR, "its references are not in supply.lines");
+	return rc;
+}
+
+static int need_rules(struct ctx *c, struct chobo_error *err)
+{
+	char site[SUPPLY_CODE_MAX + 1], item[SUPPLY_CODE_MAX + 1], unit[SUPPLY_UNIT_MAX + 1];
+	body_str(&c->self, "site", site, sizeof site);
+	body_str(&c->self, "item", item, sizeof item);
+	body_str(&c->self, "unit", unit, sizeof unit);
+	int rc = site_rule(c, site, err);
+	return rc ? rc : item_rule(c, item, unit, err);
+}
+
+/* Need and offer (or request) are for the same item in the same unit: never across units. */
+static int same_item(const struct stored *need, const char *item, const char *unit, struct chobo_error *err)
+{
+	char ni[SUPPLY_CODE_MAX + 1], nu[SUPPLY_UNIT_MAX + 1];
+	body_str(need, "item", ni, sizeof ni);
+	body_str(need, "unit", nu, sizeof nu);
+	if (strcmp(ni, item) != 0 || strcmp(nu, unit) != 0)
+		return chobo_fail(err, EX_DATAERR, "the need is for %s in %s, not %s in %s", ni, nu, item, unit);
+	return 0;
+}
+
+static int offer_rules(struct ctx *c, struct chobo_error *err)
+{
+	char item[SUPPLY_CODE_MAX + 1], unit[SUPPLY_UNIT_MAX + 1];
+	struct stored need = {0};
+	body_str(&c->self, "item", item, sizeof item);
+	body_str(&c->self, "unit", unit, sizeof unit);
+	int rc = item_rule(c, item, unit, err);
+	if (rc == 0)
+		rc = expiry_rule(c, err);
+	if (rc == 0 && jscan_find(&c->self.doc, c->self.body, "need") >= 0 &&
+	    (rc = ref_of(c, "need", "supply.need", &need, err)) == 0)
+		rc = same_item(&need, item, unit, err);
+	stored_free(&need);
+	return rc;
+}
+
+static int request_rules(struct ctx *c, struct chobo_error *err)
+{
+	struct stored offer = {0}, need = {0};
+	struct supply_line r, o;
+	char site[SUPPLY_CODE_MAX + 1], pledged[65] = "";
+	body_str(&c->self, "site", site, sizeof site);
+	int rc = ref_of(c, "offer", "supply.offer", &offer, err);
+	if (rc == 0)
+		rc = site_rule(c, site, err);
+	if (rc == 0 && jscan_find(&c->self.doc, c->self.body, "need") >= 0 &&
+	    (rc = ref_of(c, "need", "supply.need", &need, err)) == 0) {
+		char item[SUPPLY_CODE_MAX + 1], unit[SUPPLY_UNIT_MAX + 1], need_site[SUPPLY_CODE_MAX + 1];
+		body_str(&offer, "item", item, sizeof item);
+		body_str(&offer, "unit", unit, sizeof unit);
+		body_str(&offer, "need", pledged, sizeof pledged);
+		body_str(&need, "site", need_site, sizeof need_site);
+		rc = same_item(&need, item, unit, err);
+		if (rc == 0 && pledged[0] && strcmp(pledged, need.leaf) != 0)
+			rc = chobo_fail(err, EX_DATAERR, "the offer is pledged against another need (%s)", pledged);
+		if (rc == 0 && strcmp(need_site, site) != 0)
+			rc = chobo_fail(err, EX_DATAERR, "the need is for site %s, not %s", need_site, site);
+	}
+	if (rc == 0 && (rc = own_line(c, SUPPLY_REQUEST, &r, err)) == 0 && r.unfilled &&
+	    (rc = supply_line_get(c->lines, SUPPLY_OFFER, offer.leaf, &o, err)) == 0)
+		rc = chobo_fail(err, EX_DATAERR, "a request beyond the offer's remaining quantity: %" PRId64
+				" %s requested, %" PRId64 " left of offer %s", r.quantity, o.unit,
+				supply_line_open(&o), offer.leaf);
+	stored_free(&offer);
+	stored_free(&need);
+	return rc;
+}
+
+/* Another shipment of the same request with the same box number. */
+struct box_search {
+	struct ctx *c;
+	uint64_t box;
+	struct stored other;
+	int rc;
+	struct chobo_error *err;
+	bool found;
+};
+
+static int same_box(void *ctx, uint32_t log, uint64_t index)
+{
+	struct box_search *s = ctx;
+	if (log == s->c->self.log && index == s->c->self.index)
+		return 0;
+	if ((s->rc = stored_read(s->c->l, log, index, &s->other, s->err)) != 0)
+		return 1;
+	s->found = (uint64_t)body_int(&s->other, "box") == s->box;
+	return s->found;
+}
+
+static int shipment_rules(struct ctx *c, struct chobo_error *err)
+{
+	struct stored request = {0}, offer = {0};
+	struct supply_line b, r;
+	char offer_hex[65];
+	int rc = ref_of(c, "request", "supply.request", &request, err);
+	if (rc == 0) {
+		body_str(&request, "offer", offer_hex, sizeof offer_hex);
+		rc = stored_find(c->l, offer_hex, "request's offer", &offer, err);
+	}
+	/* The offer's home node alone ships against it: only its log can tell what it has sent. */
+	if (rc == 0 && strcmp(offer.origin, c->l->conf.origin) != 0)
+		rc = chobo_fail(err, EX_DATAERR, "the offer's home node is %s: post its shipments there, not on %s",
+				offer.origin, c->l->conf.origin);
+	if (rc == 0)
+		rc = expiry_rule(c, err);
+	if (rc == 0 && (rc = own_line(c, SUPPLY_BOX, &b, err)) == 0 && b.unfilled &&
+	    (rc = supply_line_get(c->lines, SUPPLY_REQUEST, request.leaf, &r, err)) == 0)
+		rc = chobo_fail(err, EX_DATAERR, "a shipment beyond what was requested: box of %" PRId64
+				" %s, %" PRId64 " unshipped of request %s", b.quantity, r.unit, supply_line_open(&r),
+				request.leaf);
+	if (rc == 0) {
+		struct box_search s = {.c = c, .box = (uint64_t)body_int(&c->self, "box"), .err = err};
+		rc = entry_index_each_key(c->l->store, "supply.shipment", "request", request.leaf, same_box, &s,
+					  err);
+		if (rc == 1)
+			rc = s.rc ? s.rc : chobo_fail(err, EX_DATAERR, "box %" PRIu64 " of request %s is already "
+						      "shipped (%s entry %" PRIu64 ")", s.box, request.leaf,
+						      s.other.origin, s.other.index);
+		stored_free(&s.other);
+	}
+	stored_free(&request);
+	stored_free(&offer);
+	return rc;
+}
+
+static int receipt_rules(struct ctx *c, struct chobo_error *err)
+{
+	struct stored ship = {0};
+	struct supply_line b;
+	int rc = ref_of(c, "shipment", "supply.shipment", &ship, err);
+	if (rc == EX_DATAERR)
+		chobo_fail_context(err, rc, "a receipt of an unknown shipment");
+	if (rc == 0 && (rc = supply_line_get(c->lines, SUPPLY_BOX, ship.leaf, &b, err)) == EX_UNAVAILABLE)
+		rc = chobo_fail(err, EX_DATAERR, "the shipment is not in supply.lines");
+	if (rc == 0 && strcmp(b.receipt, c->self.leaf) != 0)
+		rc = chobo_fail(err, EX_DATAERR, "a second receipt of box %" PRIu64 ": already received (receipt %s)",
+				b.box, b.receipt);
+	stored_free(&ship);
+	return rc;
+}
+
+static int lost_rules(struct ctx *c, struct chobo_error *err)
+{
+	struct stored ship = {0};
+	struct supply_line b;
+	int rc = ref_of(c, "shipment", "supply.shipment", &ship, err);
+	if (rc == 0 && (rc = supply_line_get(c->lines, SUPPLY_BOX, ship.leaf, &b, err)) == EX_UNAVAILABLE)
+		rc = chobo_fail(err, EX_DATAERR, "the shipment is not in supply.lines");
+	if (rc == 0 && b.receipt[0])
+		rc = chobo_fail(err, EX_DATAERR, "box %" PRIu64 " was received (receipt %s)", b.box, b.receipt);
+	else if (rc == 0 && strcmp(b.lost_by, c->self.leaf) != 0)
+		rc = chobo_fail(err, EX_DATAERR, "box %" PRIu64 " is already reported lost (%s)", b.box, b.lost_by);
+	stored_free(&ship);
+	return rc;
+}
+
+static int cancel_rules(struct ctx *c, struct chobo_error *err)
+{
+	struct stored target = {0};
+	struct supply_line ln;
+	char hex[65];
+	body_str(&c->self, "ref", hex, sizeof hex);
+	int rc = stored_find(c->l, hex, "ref", &target, err);
+	enum supply_kind kind = SUPPLY_NEED;
+	if (rc == 0) {
+		const char *t = target.type->name;
+		if (strcmp(t, "supply.offer") == 0)
+			kind = SUPPLY_OFFER;
+		else if (strcmp(t, "supply.request") == 0)
+			kind = SUPPLY_REQUEST;
+		else if (strcmp(t, "supply.need") != 0)
+			rc = chobo_fail(err, EX_DATAERR, "body.ref names a %s: only a need, an offer or a request "
+					"can be cancelled", t);
+	}
+	/* What a need or an offer has open is its home node's to withdraw. */
+	if (rc == 0 && kind != SUPPLY_REQUEST && strcmp(target.origin, c->l->conf.origin) != 0)
+		rc = chobo_fail(err, EX_DATAERR, "the %s's home node is %s: cancel it there, not on %s",
+				supply_kind_name(kind), target.origin, c->l->conf.origin);
+	if (rc == 0 && (rc = supply_line_get(c->lines, kind, target.leaf, &ln, err)) == EX_UNAVAILABLE)
+		rc = chobo_fail(err, EX_DATAERR, "the %s is not in supply.lines", supply_kind_name(kind));
+	if (rc == 0 && strcmp(ln.cancelled_by, c->self.leaf) != 0)
+		rc = chobo_fail(err, EX_DATAERR, "the %s is already cancelled (%s)", supply_kind_name(kind),
+				ln.cancelled_by);
+	stored_free(&target);
+	return rc;
+}
+
+static int entry_rules(struct ctx *c, struct chobo_error *err)
+{
+	const char *t = c->self.type->name + strlen("supply.");
+	if (strcmp(t, "need") == 0)
+		return need_rules(c, err);
+	if (strcmp(t, "offer") == 0)
+		return offer_rules(c, err);
+	if (strcmp(t, "request") == 0)
+		return request_rules(c, err);
+	if (strcmp(t, "shipment") == 0)
+		return shipment_rules(c, err);
+	if (strcmp(t, "receipt") == 0)
+		return receipt_rules(c, err);
+	if (strcmp(t, "lost") == 0)
+		return lost_rules(c, err);
+	if (strcmp(t, "cancel") == 0)
+		return cancel_rules(c, err);
+	return 0;   /* sites and items: the schema is all */
+}
+
+int supply_append_check(struct ledger *l, const struct batch *b, struct chobo_error *err)
+{
+	uint32_t log;
+	uint64_t size;
+	if (store_log_find(l->store, l->conf.origin, &log, &size) != STORE_OK || size < b->n)
+		return chobo_fail(err, EX_SOFTWARE, "%s: the batch is not in this node's log", l->dir);
+	struct ctx c = {
+		.l = l,
+		.catalogue = view_stored(l, &supply_catalogue_view),
+		.sites = view_stored(l, &supply_sites_view),
+		.lines = view_stored(l, &supply_lines_view),
+	};
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < b->n; i++) {
+		if (strncmp(b->items[i].type->name, "supply.", 7) != 0)
+			continue;
+		if ((rc = stored_read(l, log, size - b->n + i, &c.self, err)) != 0)
+			break;
+		c.now = c.self.time;
+		if ((rc = entry_rules(&c, err)) != 0)
+			chobo_fail_context(err, rc, "batch entry %zu (%s)", i + 1, c.self.type->name);
+	}
+	stored_free(&c.self);
+	view_state_free(c.catalogue);
+	view_state_free(c.sites);
+	view_state_free(c.lines);
+	return rc;
+}

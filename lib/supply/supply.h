@@ -1,0 +1,137 @@
+/*
+ * The relief supply service (DESIGN §5.2, domain.md §B): sites, the item
+ * catalogue, needs, offers, requests, shipments (one per box), receipts,
+ * cancellations and lost-box reports, with their views and the rules every
+ * append of them must pass.
+ *
+ *   catalogue.c  the fixed code lists (units, categories, allergens, ...)
+ *   types.c      the entry types, their schemas and cross-field checks
+ *   views.c      supply.catalogue, supply.sites and supply.lines
+ *   rules.c      the rules checked inside the append's transaction
+ *
+ * How quantities move (merge order, DESIGN §5.1; the earlier claim wins):
+ * a need asks for a quantity at a site; an offer pledged against a need
+ * commits its quantity to it; a request takes part of an offer for a site
+ * (a request beyond what the offer has left when it comes in the merge order
+ * is unfilled and takes nothing); each shipment is one box of a request (a
+ * box beyond what the request has unshipped is unfilled); the first receipt
+ * of a box counts, with the quantity found.  chobo-ledger(5) documents the
+ * fields; supply-status(1) the sums.
+ */
+#ifndef CHOBO_SUPPLY_H
+#define CHOBO_SUPPLY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "json_scan.h"
+#include "note.h"
+#include "service.h"
+#include "view.h"
+
+/* Bounds of the body fields (bytes). */
+#define SUPPLY_CODE_MAX 32         /* site, item and disaster codes: [A-Za-z0-9._-] */
+#define SUPPLY_NAME_MAX 128        /* a site's or item's public name, a firm's name */
+#define SUPPLY_UNIT_MAX 16
+#define SUPPLY_SIZE_MAX 32
+#define SUPPLY_ALLERGENS_MAX 512   /* comma-separated allergen codes */
+#define SUPPLY_REASON_MAX 128
+#define SUPPLY_DATE_LEN 10         /* YYYY-MM-DD */
+
+struct ledger;
+struct batch;
+
+/* The service table (registered in service.c) and its views. */
+extern const struct service supply_service;
+extern const struct view_spec supply_catalogue_view, supply_sites_view, supply_lines_view;
+
+/* The service's rules over a batch, run by every append (service.h): 0, or EX_DATAERR with err. */
+int supply_append_check(struct ledger *l, const struct batch *b, struct chobo_error *err);
+
+/* ------------------------------------------------------------- code lists */
+
+/* True when s is one of the units of domain.md §B (食 本 枚 個 箱 kg L パック セット). */
+bool supply_unit_valid(const char *s);
+/* True when s is a category code (the eight push-type items, water, hygiene, bedding, other). */
+bool supply_category_valid(const char *s);
+/* True when s is a target group: infant, elderly, women or all. */
+bool supply_target_valid(const char *s);
+/* True when s is an expiry kind: 賞味 (best before) or 消費 (use by). */
+bool supply_expiry_kind_valid(const char *s);
+/* True when s is a site role: shelter or office. */
+bool supply_role_valid(const char *s);
+/* True when s is a receipt's discrepancy code: short, over, damaged, wrong_item, expired, other. */
+bool supply_discrepancy_valid(const char *s);
+/* True when s is a code: 1..SUPPLY_CODE_MAX of [A-Za-z0-9._-]. */
+bool supply_code_valid(const char *s);
+/* True when s is a calendar date YYYY-MM-DD; *day set to the seconds of its 00:00:00Z. */
+bool supply_date_parse(const char *s, int64_t *day);
+/*
+ * Check a comma-separated list of allergen codes (the 8 mandatory and 20
+ * recommended allergens of Japanese food labelling): every code known, none
+ * twice; false with the reason in err.
+ */
+bool supply_allergens_check(const char *list, char *err, size_t errlen);
+/* The allergen codes, mandatory first, terminated by NULL; and how many are mandatory. */
+extern const char *const supply_allergens[];
+#define SUPPLY_ALLERGENS_MANDATORY 8
+
+/* -------------------------------------------------------------- lines view */
+
+/*
+ * One record of supply.lines: a need, an offer, a request or a box (a
+ * shipment), keyed by its kind and leaf hash ("need/HEX", "box/HEX").
+ * Every field is in the stored JSON value; the derived ones (open,
+ * remaining, state) are written from the others.
+ */
+enum supply_kind { SUPPLY_NEED, SUPPLY_OFFER, SUPPLY_REQUEST, SUPPLY_BOX };
+
+struct supply_line {
+	enum supply_kind kind;
+	char leaf_hash[65];                    /* the need's, offer's, request's or shipment's */
+	char log[NOTE_MAX_NAME + 1];
+	uint64_t index;
+	char time[21];
+	char site[SUPPLY_CODE_MAX + 1], item[SUPPLY_CODE_MAX + 1], unit[SUPPLY_UNIT_MAX + 1];
+	char disaster[SUPPLY_CODE_MAX + 1];
+	char supporter[SUPPLY_NAME_MAX + 1];   /* offer: a p- ID, or the firm's name */
+	bool firm;
+	char need[65], offer[65], request[65]; /* references, "" for none */
+	char expiry[SUPPLY_DATE_LEN + 1];
+	int64_t quantity;                      /* needed, offered, requested, or in the box */
+	int64_t committed;                     /* need: pledged by offers */
+	int64_t requested;                     /* need, offer: taken by requests */
+	int64_t requested_free;                /* need: of that, from offers not pledged to it */
+	int64_t shipped, received, lost;
+	int64_t boxes, boxes_received, boxes_lost;   /* request */
+	uint64_t box;                          /* box: its number */
+	int64_t found;                         /* box: quantity found by its receipt */
+	char receipt[65], received_at[21], discrepancy[16];
+	char cancelled_by[65], lost_by[65];
+	bool unfilled;                         /* request or box beyond what was left */
+};
+
+/* The key of a line ("need/" and 64 hex digits) into out[80]. */
+void supply_line_key(char out[80], enum supply_kind kind, const char *hex);
+/* The kind's name: need, offer, request, box. */
+const char *supply_kind_name(enum supply_kind kind);
+/* What a line has left: need open, offer remaining, request unshipped (0 for a box). */
+int64_t supply_line_open(const struct supply_line *ln);
+/* The line's state word (open, partial, covered, received, taken, cancelled, unfilled, ...). */
+const char *supply_line_state(const struct supply_line *ln);
+/* Parse a stored value; false when it is not a line. */
+bool supply_line_parse(const char *value, size_t len, struct supply_line *ln);
+/* The line kind at key in the lines view state: 0, EX_UNAVAILABLE when absent, else an error. */
+int supply_line_get(struct view_state *s, enum supply_kind kind, const char *hex, struct supply_line *ln,
+		    struct chobo_error *err);
+
+/*
+ * The stored value of a catalogue item or site by code: its body's field
+ * name copied into out (cap bytes), "" when the field is absent.  0,
+ * EX_UNAVAILABLE when no such code is registered, else an error.
+ */
+int supply_registry_field(struct view_state *s, const char *code, const char *field, char *out,
+			  size_t cap, struct chobo_error *err);
+
+#endif
