@@ -28,6 +28,39 @@ const char *ledger_default_dir(void)
 	return key_ledger_dir();
 }
 
+/* True when dir holds chobo.conf and db/. */
+static bool is_ledger_dir(const char *dir)
+{
+	char *conf = path_join(dir, "chobo.conf"), *db = path_join(dir, "db");
+	struct stat a, b;
+	bool yes = stat(conf, &a) == 0 && S_ISREG(a.st_mode) && stat(db, &b) == 0 && S_ISDIR(b.st_mode);
+	free(conf);
+	free(db);
+	return yes;
+}
+
+char *ledger_enclosing(const char *path)
+{
+	/* The file may not exist yet: start from the directory it would be in. */
+	char *copy = xstrdup(path), *slash = strrchr(copy, '/');
+	const char *parent = slash ? (slash == copy ? "/" : (*slash = '\0', copy)) : ".";
+	char *dir = realpath(parent, NULL);
+	free(copy);
+	if (!dir)
+		return NULL;
+	for (;;) {
+		if (is_ledger_dir(dir))
+			return dir;
+		char *up = strrchr(dir, '/');
+		if (!up || up == dir) {
+			bool root = is_ledger_dir("/");
+			free(dir);
+			return root ? xstrdup("/") : NULL;
+		}
+		*up = '\0';
+	}
+}
+
 static void on_alarm(int sig)
 {
 	(void)sig;
