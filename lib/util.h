@@ -33,6 +33,8 @@
 #define EXIT_INVALID 1
 /* A peer's log forked: two signed, inconsistent checkpoints (both kept as evidence). */
 #define EXIT_FORK 2
+/* The batch was stored (durably), but its receipts could not all be written: never retry it. */
+#define EXIT_STORED_UNREPORTED 3
 
 /* Why a library call failed (see the convention above). */
 struct chobo_error {
