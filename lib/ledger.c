@@ -201,8 +201,13 @@ static int load_key(const char *dir, const char *file, uint8_t type, struct note
 	if (!ledger)
 		return chobo_fail(err, EX_NOINPUT, "%s: not a ledger (no chobo.conf); create one with chain-init",
 				  dir);
+	char *keys = path_join(dir, "keys");
+	int rc = key_dir_check(keys, err);
+	free(keys);
+	if (rc != 0)
+		return rc;
 	char *path = path_join(dir, file);
-	int rc = key_load(path, out, err);
+	rc = key_load(path, out, err);
 	if (rc == 0 && out->pub.type != type) {
 		rc = chobo_fail(err, EX_CONFIG, "%s: not a %s key", path,
 				type == NOTE_TYPE_ED25519 ? "log" : "witness");
