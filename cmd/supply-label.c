@@ -26,8 +26,6 @@ static const char usage[] =
 	"quantity and unit, expiry and box number in Japanese.  png, svg and term draw one\n"
 	"label; pdf several (one A6 page each, or 8 to an A4 sheet).\n";
 
-enum format { FORMAT_TERM, FORMAT_PNG, FORMAT_SVG, FORMAT_PDF };
-static const char *const format_names[] = {"term", "png", "svg", "pdf"};
 
 /* One label to draw: the box, its payload, its code and its text. */
 struct box_label {
@@ -228,21 +226,13 @@ static int encode(struct boxes *b, const struct note_signer *key)
 	return 0;
 }
 
-static int draw(FILE *out, enum format format, bool sheet, const struct boxes *b)
+static int draw(FILE *out, enum label_format format, bool sheet, const struct boxes *b)
 {
 	struct label *labels = xcalloc(b->n, sizeof *labels);
 	struct chobo_error e;
-	int rc = 0;
 	for (size_t i = 0; i < b->n; i++)
 		labels[i] = (struct label){&b->v[i].code, b->v[i].lines, b->v[i].nlines};
-	switch (format) {
-	case FORMAT_TERM: rc = label_write_term(out, labels, &e); break;
-	case FORMAT_PNG: rc = label_write_png(out, labels, &e); break;
-	case FORMAT_SVG: rc = label_write_svg(out, labels, &e); break;
-	case FORMAT_PDF:
-		rc = sheet ? label_write_pdf_sheet(out, labels, b->n, &e) : label_write_pdf_a6(out, labels, b->n, &e);
-		break;
-	}
+	int rc = label_write(out, format, sheet, labels, b->n, &e);
 	free(labels);
 	return cli_report(rc, &e);
 }
@@ -260,7 +250,7 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *dir = ledger_default_dir(), *output = NULL, *request = NULL;
-	enum format format = FORMAT_TERM;
+	enum label_format format = LABEL_TERM;
 	bool sheet = false, format_set = false;
 	int opt;
 	cli_init(argc, argv);
@@ -269,16 +259,11 @@ int main(int argc, char **argv)
 			continue;
 		switch (opt) {
 		case 'L': dir = optarg; break;
-		case 'f': {
-			size_t i;
-			for (i = 0; i < 4 && strcmp(optarg, format_names[i]) != 0; i++)
-				;
-			if (i == 4)
+		case 'f':
+			if (!label_format_parse(optarg, &format))
 				chobo_die(EX_USAGE, "--format %s: expected pdf, png, svg or term", optarg);
-			format = (enum format)i;
 			format_set = true;
 			break;
-		}
 		case 'l':
 			if (strcmp(optarg, "a6") != 0)
 				chobo_die(EX_USAGE, "--label %s: the one label size is a6", optarg);
@@ -297,8 +282,8 @@ int main(int argc, char **argv)
 	if ((nrefs == 0) == (request == NULL))
 		cli_usage_error(usage);
 	if (sheet && !format_set)
-		format = FORMAT_PDF;
-	if (!output && (format == FORMAT_PNG || format == FORMAT_PDF) && isatty(1))
+		format = LABEL_PDF;
+	if (!output && (format == LABEL_PNG || format == LABEL_PDF) && isatty(1))
 		chobo_die(EX_USAGE, "not writing a binary image to a terminal (use -o FILE or redirect)");
 
 	struct ledger l;
@@ -322,9 +307,9 @@ int main(int argc, char **argv)
 			rc = encode(&b, &key);
 		note_signer_clear(&key);
 	}
-	if (rc == 0 && format != FORMAT_PDF && b.n > 1) {
+	if (rc == 0 && format != LABEL_PDF && b.n > 1) {
 		chobo_warn("%zu boxes: --format %s draws one label; use --format pdf for several", b.n,
-			   format_names[format]);
+			   label_format_name(format));
 		rc = EX_USAGE;
 	}
 

@@ -15,6 +15,10 @@ for tool in zbarimg pdftoppm pdftotext pdffonts rsvg-convert; do
 	fi
 done
 
+# The font libraries keep caches for the process's life: not leaks of ours.
+LSAN_OPTIONS="suppressions=$top_srcdir/tests/lsan-fonts.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export LSAN_OPTIONS
+
 A=$T/hachioji
 OA=tama.example/hachioji
 new_ledger "$A" "$OA"
