@@ -144,12 +144,15 @@ int main(void)
 	ln = line(SUPPLY_NEED, "n0", "milk", "個", 10);
 	ln.priority = 1;
 	match_add_line(&m, &ln);
+	ln = line(SUPPLY_OFFER, "f1", "milk", "個", 12);
+	match_add_line(&m, &ln);
+	ln = line(SUPPLY_OFFER, "f2", "milk", "個", 1);
+	snprintf(ln.expiry, sizeof ln.expiry, "2025-08-01");
+	match_add_line(&m, &ln);
 	ln = line(SUPPLY_OFFER, "p1", "milk", "個", 6);
 	snprintf(ln.need, sizeof ln.need, "n1");
 	match_add_line(&m, &ln);
-	ln = line(SUPPLY_OFFER, "f1", "milk", "個", 12);
-	match_add_line(&m, &ln);
-	is_str(run(&m, now, 0), "n0>f1:10 n1>p1:6 n1>f1:2", "the pledge to n1 is not given to n0");
+	is_str(run(&m, now, 0), "n0>f2:1 n0>f1:9 n1>p1:6 n1>f1:3", "the pledge to n1 is not given to n0, and comes first");
 
 	/* Cancelled and covered lines are not matched; a bad line is refused. */
 	ln = line(SUPPLY_NEED, "n1", "tp", "個", 10);

@@ -199,10 +199,15 @@ struct pledge {
 	size_t offer;
 };
 
+static int pledge_need_cmp(const void *x, const void *y)
+{
+	return strcmp(((const struct pledge *)x)->need, ((const struct pledge *)y)->need);
+}
+
 static int pledge_cmp(const void *x, const void *y)
 {
 	const struct pledge *a = x, *b = y;
-	int c = strcmp(a->need, b->need);
+	int c = pledge_need_cmp(a, b);
 	return c ? c : a->offer < b->offer ? -1 : a->offer > b->offer;
 }
 
@@ -279,9 +284,13 @@ void match_run(struct match_set *m, int64_t now, uint64_t min_shelf_days, struct
 	       size_t *n)
 {
 	struct run r = {.m = m};
-	qsort(m->need, m->nneeds, sizeof *m->need, need_cmp);
-	qsort(m->offer, m->noffers, sizeof *m->offer, offer_cmp);
-	qsort(m->item, m->nitems, sizeof *m->item, item_cmp);
+	/* qsort and bsearch want a pointer even for no elements. */
+	if (m->nneeds)
+		qsort(m->need, m->nneeds, sizeof *m->need, need_cmp);
+	if (m->noffers)
+		qsort(m->offer, m->noffers, sizeof *m->offer, offer_cmp);
+	if (m->nitems)
+		qsort(m->item, m->nitems, sizeof *m->item, item_cmp);
 
 	r.next = xcalloc(m->noffers + 1, sizeof *r.next);
 	r.free_of = xcalloc(m->noffers + 1, sizeof *r.free_of);
@@ -292,7 +301,7 @@ void match_run(struct match_set *m, int64_t now, uint64_t min_shelf_days, struct
 		struct match_offer *o = &m->offer[i];
 		struct match_item key, *it;
 		copy(key.code, sizeof key.code, o->item);
-		it = bsearch(&key, m->item, m->nitems, sizeof *m->item, item_cmp);
+		it = m->nitems ? bsearch(&key, m->item, m->nitems, sizeof *m->item, item_cmp) : NULL;
 		r.free_of[i] = o->free_of | (it ? it->free_of : 0);
 		r.size[i] = o->size[0] || !it ? o->size : it->size;
 		/* A pledged offer goes to its need alone. */
@@ -301,15 +310,16 @@ void match_run(struct match_set *m, int64_t now, uint64_t min_shelf_days, struct
 			pledges[npledges++] = (struct pledge){o->need, i};
 	}
 	r.next[m->noffers] = m->noffers;
-	qsort(pledges, npledges, sizeof *pledges, pledge_cmp);
+	if (npledges)
+		qsort(pledges, npledges, sizeof *pledges, pledge_cmp);
 
 	int64_t shelf = (int64_t)min_shelf_days * DAY;
 	for (size_t k = 0; k < m->nneeds; k++) {
 		struct match_need *need = &m->need[k];
 		int64_t when = (need->has_deadline && need->deadline > now ? need->deadline : now) + shelf;
 		/* What was pledged to the need is already counted against its open quantity. */
-		struct pledge key = {need->hash, 0}, *p = bsearch(&key, pledges, npledges, sizeof *pledges,
-								     pledge_cmp);
+		struct pledge key = {need->hash, 0};
+		struct pledge *p = npledges ? bsearch(&key, pledges, npledges, sizeof *pledges, pledge_need_cmp) : NULL;
 		while (p && p > pledges && strcmp(p[-1].need, need->hash) == 0)
 			p--;
 		for (; p && p < pledges + npledges && strcmp(p->need, need->hash) == 0; p++) {
