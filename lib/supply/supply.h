@@ -99,6 +99,10 @@ struct supply_line {
 	bool firm;
 	char need[65], offer[65], request[65]; /* references, "" for none */
 	char expiry[SUPPLY_DATE_LEN + 1];
+	char size[SUPPLY_SIZE_MAX + 1];        /* need, offer */
+	char allergen_free[SUPPLY_ALLERGENS_MAX + 1];   /* need: to avoid; offer: absent */
+	char deadline[21];                     /* need: UTC, "" for none */
+	uint64_t priority;                     /* need: 1 most urgent, 0 for none */
 	int64_t quantity;                      /* needed, offered, requested, or in the box */
 	int64_t committed;                     /* need: pledged by offers */
 	int64_t requested;                     /* need, offer: taken by requests */

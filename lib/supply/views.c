@@ -252,6 +252,11 @@ static void line_write(struct view_text *t, const struct supply_line *ln)
 	add_str(t, "unit", ln->unit);
 	add_str(t, "disaster", ln->disaster);
 	add_str(t, "expiry", ln->expiry);
+	add_str(t, "size", ln->size);
+	add_str(t, "allergen_free", ln->allergen_free);
+	add_str(t, "deadline", ln->deadline);
+	if (ln->priority > 0)
+		add_int(t, "priority", (int64_t)ln->priority);
 	if (ln->kind == SUPPLY_BOX)
 		add_int(t, "box", (int64_t)ln->box);
 	add_int(t, "quantity", ln->quantity);
@@ -336,6 +341,10 @@ bool supply_line_parse(const char *value, size_t len, struct supply_line *ln)
 	get_str(&d, "unit", ln->unit, sizeof ln->unit);
 	get_str(&d, "disaster", ln->disaster, sizeof ln->disaster);
 	get_str(&d, "expiry", ln->expiry, sizeof ln->expiry);
+	get_str(&d, "size", ln->size, sizeof ln->size);
+	get_str(&d, "allergen_free", ln->allergen_free, sizeof ln->allergen_free);
+	get_str(&d, "deadline", ln->deadline, sizeof ln->deadline);
+	ln->priority = (uint64_t)get_int(&d, "priority");
 	ln->box = (uint64_t)get_int(&d, "box");
 	ln->quantity = get_int(&d, "quantity");
 	ln->committed = get_int(&d, "committed");
@@ -414,6 +423,16 @@ static int need_apply(struct view_state *s, const struct view_entry *e, struct c
 	body_string(e, "item", n.item, sizeof n.item);
 	body_string(e, "unit", n.unit, sizeof n.unit);
 	body_string(e, "disaster", n.disaster, sizeof n.disaster);
+	body_string(e, "size", n.size, sizeof n.size);
+	body_string(e, "allergen_free", n.allergen_free, sizeof n.allergen_free);
+	/* The deadline in UTC, so that lines compare as text and read alike on every node. */
+	char deadline[40];
+	int64_t when;
+	body_string(e, "deadline", deadline, sizeof deadline);
+	if (deadline[0] && time_parse(deadline, &when))
+		time_format(n.deadline, when);
+	int64_t priority = body_int(e, "priority");
+	n.priority = priority > 0 ? (uint64_t)priority : 0;
 	n.quantity = body_int(e, "quantity");
 	return line_put(s, &n, err);
 }
@@ -433,6 +452,8 @@ static int offer_apply(struct view_state *s, const struct view_entry *e, struct 
 	body_string(e, "need", o.need, sizeof o.need);
 	body_string(e, "disaster", o.disaster, sizeof o.disaster);
 	body_string(e, "expiry", o.expiry, sizeof o.expiry);
+	body_string(e, "size", o.size, sizeof o.size);
+	body_string(e, "allergen_free", o.allergen_free, sizeof o.allergen_free);
 	o.quantity = body_int(e, "quantity");
 	int rc = line_load(s, SUPPLY_NEED, o.need, &n, &have_n, err);
 	if (rc != 0)
@@ -677,6 +698,6 @@ const struct view_spec supply_lines_view = {
 	.name = "supply.lines",
 	.summary = "needs, offers, requests and boxes: requested, committed, shipped, received, open, state",
 	.types = line_types,
-	.version = 1,
+	.version = 2,   /* 2: needs and offers keep size, allergen_free, deadline, priority */
 	.apply = lines_apply,
 };
