@@ -27,114 +27,6 @@
 static const char *const event_names[] = {SUPPLY_EVENT_NAMES};
 #define NEVENT_NAMES (sizeof event_names / sizeof *event_names)
 
-/* ------------------------------------------------------- the snapshot */
-
-/* A code and its public name, from supply.sites or supply.catalogue. */
-struct named {
-	char code[SUPPLY_CODE_MAX + 1];
-	char name[SUPPLY_NAME_MAX + 1];
-};
-
-struct snapshot {
-	struct supply_line *line;      /* in key order: kind name, then leaf hash */
-	size_t n, cap;
-	struct named *sites, *items;   /* in code order */
-	size_t nsites, nitems;
-	bool bad;
-};
-
-static int each_line(void *ctx, const char *key, const char *value, size_t len)
-{
-	struct snapshot *s = ctx;
-	(void)key;
-	if (s->n == s->cap) {
-		s->cap = s->cap ? 2 * s->cap : 256;
-		s->line = xrealloc(s->line, s->cap * sizeof *s->line);
-	}
-	if (!supply_line_parse(value, len, &s->line[s->n])) {
-		s->bad = true;
-		return 1;
-	}
-	s->n++;
-	return 0;
-}
-
-struct name_list {
-	struct named **v;
-	size_t *n;
-};
-
-static int each_named(void *ctx, const char *key, const char *value, size_t len)
-{
-	struct name_list *nl = ctx;
-	struct json_doc d = {0};
-	char why[128];
-	long body, name;
-	*nl->v = xrealloc(*nl->v, (*nl->n + 1) * sizeof **nl->v);
-	struct named *nm = &(*nl->v)[(*nl->n)++];
-	snprintf(nm->code, sizeof nm->code, "%s", key);
-	nm->name[0] = '\0';
-	if (json_scan(&d, value, len, why, sizeof why) && (body = jscan_find(&d, 0, "body")) >= 0 &&
-	    (name = jscan_find(&d, (size_t)body, "name")) >= 0)
-		jscan_string_copy(&d, (size_t)name, nm->name, sizeof nm->name);
-	json_doc_free(&d);
-	return 0;
-}
-
-static const char *name_of(const struct named *v, size_t n, const char *code)
-{
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(v[mid].code, code);
-		if (c == 0)
-			return v[mid].name;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return "";
-}
-
-/* The line of kind with leaf hash hex, or NULL. */
-static const struct supply_line *line_of(const struct snapshot *s, enum supply_kind kind, const char *hex)
-{
-	const char *kn = supply_kind_name(kind);
-	size_t lo = 0, hi = s->n;
-	if (!hex[0])
-		return NULL;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const struct supply_line *ln = &s->line[mid];
-		int c = strcmp(supply_kind_name(ln->kind), kn);
-		if (c == 0)
-			c = strcmp(ln->leaf_hash, hex);
-		if (c == 0)
-			return ln;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
-/* Bring the views up to date in one transaction. */
-static int refresh_views(struct ledger *l, struct chobo_error *err)
-{
-	if (store_begin(l->store) != STORE_OK)
-		return chobo_fail(err, EX_IOERR, "%s: %s", l->dir, store_error(l->store));
-	int rc = views_update(l, err);
-	if (rc != 0) {
-		store_abort(l->store);
-		return rc;
-	}
-	if (store_commit(l->store) != STORE_OK)
-		return chobo_fail(err, EX_IOERR, "%s: %s", l->dir, store_error(l->store));
-	return 0;
-}
-
 /* ---------------------------------------------------------- an event */
 
 /* Where an event's entry is. */
@@ -146,29 +38,11 @@ struct position {
 /* An event being written: its line and how many recipients it has. */
 struct builder {
 	struct supply_events *ev;
-	const struct snapshot *s;
+	const struct supply_snapshot *s;
 	struct supply_event e;
 	struct view_text t;
 	size_t nto;
 };
-
-static void put_str(struct view_text *t, const char *name, const char *v)
-{
-	if (!v[0])
-		return;
-	view_text_str(t, ",\"");
-	view_text_str(t, name);
-	view_text_str(t, "\":");
-	view_text_json_string(t, v);
-}
-
-static void put_int(struct view_text *t, const char *name, int64_t v)
-{
-	view_text_str(t, ",\"");
-	view_text_str(t, name);
-	view_text_str(t, "\":");
-	view_text_int(t, v);
-}
 
 /* Start event name caused by the entry at p, about site; recipients follow with to(). */
 static void begin(struct builder *b, const char *name, const struct position *p, const char *site)
@@ -184,12 +58,12 @@ static void begin(struct builder *b, const char *name, const struct position *p,
 	view_text_str(&b->t, "{\"event\":\"");
 	view_text_str(&b->t, name);
 	view_text_str(&b->t, "\"");
-	put_str(&b->t, "time", p->time);
-	put_str(&b->t, "log", p->log);
-	put_int(&b->t, "index", (int64_t)p->index);
-	put_str(&b->t, "leaf_hash", p->hash);
-	put_str(&b->t, "site", site);
-	put_str(&b->t, "site_name", name_of(b->s->sites, b->s->nsites, site));
+	view_text_member_str(&b->t, "time", p->time);
+	view_text_member_str(&b->t, "log", p->log);
+	view_text_member_int(&b->t, "index", (int64_t)p->index);
+	view_text_member_str(&b->t, "leaf_hash", p->hash);
+	view_text_member_str(&b->t, "site", site);
+	view_text_member_str(&b->t, "site_name", supply_snapshot_name(b->s->sites, b->s->nsites, site));
 	view_text_str(&b->t, ",\"to\":[");
 }
 
@@ -207,11 +81,11 @@ static void to(struct builder *b, const char *who)
 static void about(struct builder *b, const struct supply_line *ln, int64_t quantity)
 {
 	view_text_str(&b->t, "]");
-	put_str(&b->t, "item", ln->item);
-	put_str(&b->t, "item_name", name_of(b->s->items, b->s->nitems, ln->item));
-	put_str(&b->t, "unit", ln->unit);
-	put_int(&b->t, "quantity", quantity);
-	put_str(&b->t, "disaster", ln->disaster);
+	view_text_member_str(&b->t, "item", ln->item);
+	view_text_member_str(&b->t, "item_name", supply_snapshot_name(b->s->items, b->s->nitems, ln->item));
+	view_text_member_str(&b->t, "unit", ln->unit);
+	view_text_member_int(&b->t, "quantity", quantity);
+	view_text_member_str(&b->t, "disaster", ln->disaster);
 }
 
 /* Finish the event; one with no recipient is dropped (it has no one to tell yet). */
@@ -237,7 +111,7 @@ static const char *sender(const struct supply_line *offer)
 static void put_sender(struct view_text *t, const struct supply_line *offer)
 {
 	if (offer)
-		put_str(t, offer->firm ? "firm" : "supporter", offer->supporter);
+		view_text_member_str(t, offer->firm ? "firm" : "supporter", offer->supporter);
 }
 
 static void offer_events(struct builder *b, const struct supply_line *o)
@@ -248,16 +122,16 @@ static void offer_events(struct builder *b, const struct supply_line *o)
 	begin(b, "offer", &p, o->site);
 	to(b, o->site);
 	about(b, o, o->quantity);
-	put_str(&b->t, "need", o->need);
+	view_text_member_str(&b->t, "need", o->need);
 	put_sender(&b->t, o);
-	put_str(&b->t, "expiry", o->expiry);
+	view_text_member_str(&b->t, "expiry", o->expiry);
 	end(b);
 }
 
 static void request_events(struct builder *b, const struct supply_line *r)
 {
 	struct position p = {r->log, r->time, r->leaf_hash, r->index};
-	const struct supply_line *o = line_of(b->s, SUPPLY_OFFER, r->offer);
+	const struct supply_line *o = supply_snapshot_line(b->s, SUPPLY_OFFER, r->offer);
 	if (!r->unfilled) {
 		begin(b, "request", &p, r->site);
 		to(b, sender(o));
@@ -266,11 +140,11 @@ static void request_events(struct builder *b, const struct supply_line *r)
 		to(b, r->site);
 	}
 	about(b, r, r->quantity);
-	put_str(&b->t, "offer", r->offer);
-	put_str(&b->t, "need", r->need);
+	view_text_member_str(&b->t, "offer", r->offer);
+	view_text_member_str(&b->t, "need", r->need);
 	put_sender(&b->t, o);
 	if (r->unfilled && o)
-		put_int(&b->t, "available", supply_line_open(o));
+		view_text_member_int(&b->t, "available", supply_line_open(o));
 	end(b);
 }
 
@@ -286,16 +160,16 @@ static int box_events(struct builder *b, struct ledger *l, const struct supply_l
 		      struct chobo_error *err)
 {
 	struct position p = {x->log, x->time, x->leaf_hash, x->index};
-	const struct supply_line *o = line_of(b->s, SUPPLY_OFFER, x->offer);
+	const struct supply_line *o = supply_snapshot_line(b->s, SUPPLY_OFFER, x->offer);
 	if (x->unfilled)
 		return 0;
 	begin(b, "shipped", &p, x->site);
 	to(b, x->site);
 	about(b, x, x->quantity);
-	put_str(&b->t, "request", x->request);
-	put_str(&b->t, "offer", x->offer);
-	put_int(&b->t, "box", (int64_t)x->box);
-	put_str(&b->t, "expiry", x->expiry);
+	view_text_member_str(&b->t, "request", x->request);
+	view_text_member_str(&b->t, "offer", x->offer);
+	view_text_member_int(&b->t, "box", (int64_t)x->box);
+	view_text_member_str(&b->t, "expiry", x->expiry);
 	put_sender(&b->t, o);
 	end(b);
 	if (!x->receipt[0])
@@ -326,12 +200,12 @@ static int box_events(struct builder *b, struct ledger *l, const struct supply_l
 		if (k == 1 && strcmp(sender(o), x->site) != 0)
 			to(b, x->site);
 		about(b, x, x->quantity);
-		put_int(&b->t, "found", x->found);
+		view_text_member_int(&b->t, "found", x->found);
 		if (k == 1)
-			put_str(&b->t, "discrepancy", code);
-		put_str(&b->t, "shipment", x->leaf_hash);
-		put_str(&b->t, "request", x->request);
-		put_int(&b->t, "box", (int64_t)x->box);
+			view_text_member_str(&b->t, "discrepancy", code);
+		view_text_member_str(&b->t, "shipment", x->leaf_hash);
+		view_text_member_str(&b->t, "request", x->request);
+		view_text_member_int(&b->t, "box", (int64_t)x->box);
 		put_sender(&b->t, o);
 		end(b);
 	}
@@ -362,21 +236,11 @@ static int event_order(const void *pa, const void *pb)
 
 int supply_events_read(struct ledger *l, struct supply_events *out, struct chobo_error *err)
 {
-	struct snapshot s = {0};
-	struct name_list sites = {&s.sites, &s.nsites}, items = {&s.items, &s.nitems};
+	struct supply_snapshot s = {0};
 	memset(out, 0, sizeof *out);
-	int rc = refresh_views(l, err);
+	int rc = supply_snapshot_read(l, &s, err);
 	if (rc == 0)
 		rc = log_list_read(l, NULL, &out->logs, err);
-	if (rc == 0)
-		rc = view_each(l, &supply_lines_view, each_line, &s, err);
-	if (rc == 0 && s.bad)
-		rc = chobo_fail(err, EX_DATAERR, "%s: supply.lines holds a malformed value; "
-				"run chain-verify --views", l->dir);
-	if (rc == 0)
-		rc = view_each(l, &supply_sites_view, each_named, &sites, err);
-	if (rc == 0)
-		rc = view_each(l, &supply_catalogue_view, each_named, &items, err);
 	struct builder b = {.ev = out, .s = &s};
 	for (size_t i = 0; rc == 0 && i < s.n; i++) {
 		const struct supply_line *ln = &s.line[i];
@@ -389,9 +253,7 @@ int supply_events_read(struct ledger *l, struct supply_events *out, struct chobo
 	}
 	if (rc == 0 && out->n > 1)
 		qsort(out->v, out->n, sizeof *out->v, event_order);
-	free(s.line);
-	free(s.sites);
-	free(s.items);
+	supply_snapshot_free(&s);
 	return rc;
 }
 
