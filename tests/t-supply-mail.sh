@@ -15,26 +15,9 @@ if [ -z "$EXIM" ]; then
 	exit 0
 fi
 
-A=$T/hachioji
-B=$T/tachikawa
-OA=tama.example/hachioji
-OB=tama.example/tachikawa
-new_ledger "$A" "$OA"
-new_ledger "$B" "$OB"
-cat "$B/keys/node.pub" >>"$A/trust/peers"
-cat "$A/keys/node.pub" >>"$B/trust/peers"
+. "$top_srcdir/tests/supply-nodes.sh"
 MAIL="python3 $top_srcdir/scripts/chobo-mail"
 
-post() {
-	d=$1 t=$2
-	shift 2
-	CHOBO_NOW=$t supply-post -q -L "$d" "$@" >"$T/post.out" || return 1
-	python3 -c 'import json, sys; print(json.loads(open(sys.argv[1]).readline())["leaf_hash"])' "$T/post.out"
-}
-copy() {
-	if [ "$1" = "$A" ]; then o=$OA; else o=$OB; fi
-	chain-export -L "$1" --log "$o" -o "$T/bundle" && chain-import -q -L "$2" "$T/bundle" >/dev/null
-}
 # events DIR TIME NAME [ARGS]: supply-events at TIME into $T/NAME.
 events() {
 	d=$1 t=$2 n=$3
