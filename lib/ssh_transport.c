@@ -1,30 +1,15 @@
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 
 #include "ssh_transport.h"
-
-extern char **environ;
+#include "subprocess.h"
 
 #define DEFAULT_SYNC_TIMEOUT 600
-
-static double monotonic(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 void ssh_transport_open(struct ssh_transport *t)
 {
@@ -43,31 +28,6 @@ void ssh_transport_close(struct ssh_transport *t)
 		rmdir(t->control_dir);
 	free(t->control_dir);
 	t->control_dir = NULL;
-}
-
-/* Wait for pid, cutting it off after timeout seconds or once out holds more than max_output bytes. */
-static int wait_bounded(pid_t pid, FILE *out, unsigned timeout, uint64_t max_output, int *status,
-			struct chobo_error *err)
-{
-	struct timespec tick = {0, 2 * 1000 * 1000};   /* short: every call waits for its answer */
-	double deadline = monotonic() + timeout;
-	for (;;) {
-		pid_t got = waitpid(pid, status, WNOHANG);
-		if (got == pid)
-			return 0;
-		if (got < 0 && errno != EINTR)
-			return chobo_fail_errno(err, EX_OSERR, "lost the ssh process");
-		/* A peer that talks too long or too much is cut off. */
-		struct stat sb;
-		bool too_much = fstat(fileno(out), &sb) == 0 && (uint64_t)sb.st_size > max_output;
-		if (too_much || monotonic() > deadline) {
-			kill(pid, SIGKILL);
-			waitpid(pid, status, 0);
-			return chobo_fail(err, EX_UNAVAILABLE, "%s",
-					  too_much ? "the peer sent more than the limit" : "timed out");
-		}
-		nanosleep(&tick, NULL);
-	}
 }
 
 static int run_with(const struct ssh_transport *t, const char *destination, const char *const *options,
@@ -103,29 +63,13 @@ static int run_with(const struct ssh_transport *t, const char *destination, cons
 		argv[argc++] = (char *)verb[i];
 	argv[argc] = NULL;
 
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	int devnull = in ? -1 : open("/dev/null", O_RDONLY | O_CLOEXEC);
-	posix_spawn_file_actions_adddup2(&fa, in ? fileno(in) : devnull, 0);
-	posix_spawn_file_actions_adddup2(&fa, fileno(out), 1);
-	pid_t pid;
-	int spawn_err = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (devnull >= 0)
-		close(devnull);
-	if (spawn_err != 0) {
-		int rc = chobo_fail(err, EX_OSERR, "cannot run %s: %s", argv[0], strerror(spawn_err));
-		free(cmd);
-		return rc;
-	}
-	free(cmd);
+	struct subprocess_limits lim = {timeout, max_output};
 	int status = 0;
-	int rc = wait_bounded(pid, out, timeout, max_output, &status, err);
+	int rc = subprocess_run(argv, in, out, NULL, &lim, &status, err);
+	free(cmd);
 	if (rc != 0)
 		return rc;
-	if (!WIFEXITED(status))
-		return chobo_fail(err, EX_UNAVAILABLE, "ssh was killed");
-	switch (WEXITSTATUS(status)) {
+	switch (status) {
 	case 0: return 0;
 	case 255: return chobo_fail(err, EX_UNAVAILABLE, "ssh failed (unreachable, or the key was refused)");
 	case EX_NOPERM: return chobo_fail(err, EX_NOPERM, "the peer refused the request");

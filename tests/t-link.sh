@@ -1,5 +1,6 @@
 #!/bin/sh
 # Each program links what it uses: chain-key, which only handles key files,
+# and cert-check, which asks a ledger through chain-proof and chain-view,
 # must run without Berkeley DB.  Read from the programs' dynamic sections
 # (NEEDED), so that the check does not depend on what the loader finds.
 # And the core library must stand alone: nothing in it may call into the
@@ -24,7 +25,7 @@ binary() {
 	fi
 }
 
-plan 5
+plan 6
 
 needed "$(binary chain-init)" >"$T/init.needed"
 if grep -q '^libdb' "$T/init.needed"; then
@@ -34,14 +35,20 @@ else
 	sed 's/^/# /' "$T/init.needed"
 fi
 
-needed "$(binary chain-key)" >"$T/key.needed"
-if [ -s "$T/key.needed" ] && ! grep -q '^libdb' "$T/key.needed"; then
-	ok "chain-key does not need libdb"
-else
-	not_ok "chain-key is linked against libdb (or its NEEDED list could not be read)"
-	sed 's/^/# /' "$T/key.needed"
-fi
-check "chain-key needs libsodium" grep -q '^libsodium' "$T/key.needed"
+# no_libdb PROGRAM: one test point, that PROGRAM lists libraries but not libdb; they stay in $T/PROGRAM.needed.
+no_libdb() {
+	needed "$(binary "$1")" >"$T/$1.needed"
+	if [ -s "$T/$1.needed" ] && ! grep -q '^libdb' "$T/$1.needed"; then
+		ok "$1 does not need libdb"
+	else
+		not_ok "$1 is linked against libdb (or its NEEDED list could not be read)"
+		sed 's/^/# /' "$T/$1.needed"
+	fi
+}
+
+no_libdb chain-key
+check "chain-key needs libsodium" grep -q '^libsodium' "$T/chain-key.needed"
+no_libdb cert-check
 
 core=$top_builddir/lib/.libs/libchobo-core.a
 ledger=$top_builddir/lib/.libs/libchobo-ledger.a

@@ -190,6 +190,14 @@ for i in 1 2 3; do
 done
 check_exit 1 "--quorum 3 fails: a node does not witness its own log" chain-verify --quorum 3 "$T/n1"
 check "... and the report says why" grep -q '"ok":false.*quorum' "$T/last.out"
+# A payload of node 1's first entry, checked with a receipt from node 1: cosigned by both peers.
+payload=$("$top_builddir/tests/payload-sign" "$T/n1" note 0 - - "text=n1 0")
+chain-proof -L "$T/n1" receipt --index 0 >"$T/n1.receipt"
+cat "$T/n1/trust/"* >"$T/n1.trust"
+check_exit 0 "cert-check: node 1's payload and receipt hold a quorum of 2 cosignatures" \
+	cert-check --trust "$T/n1.trust" --receipt "$T/n1.receipt" --quorum 2 "$payload"
+check_exit 1 "... and not of 3" cert-check --trust "$T/n1.trust" --receipt "$T/n1.receipt" --quorum 3 "$payload"
+check "... which it says" grep -q '"reason":"not-cosigned"' "$T/last.out"
 check_exit 0 "a sync with nothing new is ok" sync_node 1
 check "... and fetches nothing" sh -c "! grep -v '\"logs\":\[\]' '$T/last.out' | grep -q ."
 check_exit 0 "--peer syncs with one peer" sync_node 3 --peer n1

@@ -165,4 +165,26 @@ const char *supply_snapshot_name(const struct supply_named *v, size_t n, const c
 const struct supply_line *supply_snapshot_line(const struct supply_snapshot *s, enum supply_kind kind,
 					       const char *hex);
 
+/* ------------------------------------------------------------ box labels */
+
+struct payload;
+
+/* The kind of a box label's payload: the type of the entry that records the box. */
+#define SUPPLY_LABEL_KIND "supply.shipment"
+
+/*
+ * The payload of box b's label, unsigned: issuer b's log, kind
+ * SUPPLY_LABEL_KIND, index b's, fields box, qty and expiry (when it has one).
+ * 0, or EX_SOFTWARE with err.
+ */
+int supply_box_payload(const struct supply_line *b, struct payload *p, struct chobo_error *err);
+/*
+ * The box line of the shipment a verified label payload p names (by issuer
+ * and index), brought up to date in the open ledger l; 0, or EX_DATAERR with
+ * err when p is not a box label, names no shipment l holds, or its fields
+ * differ from the shipment's.
+ */
+int supply_box_of_payload(struct ledger *l, const struct payload *p, struct supply_line *b,
+			  struct chobo_error *err);
+
 #endif

@@ -1,0 +1,153 @@
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "subprocess.h"
+
+extern char **environ;
+
+static double monotonic(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Wait for pid, cutting it off after the time limit or once out holds more than the byte limit. */
+static int wait_bounded(pid_t pid, const char *name, FILE *out, const struct subprocess_limits *lim,
+			int *status, struct chobo_error *err)
+{
+	struct timespec tick = {0, 2 * 1000 * 1000};   /* short: callers wait for the answer */
+	double deadline = monotonic() + lim->timeout;
+	for (;;) {
+		pid_t got = waitpid(pid, status, WNOHANG);
+		if (got < 0 && errno != EINTR)
+			return chobo_fail_errno(err, EX_OSERR, "lost the %s process", name);
+		struct stat sb;
+		bool too_much = fstat(fileno(out), &sb) == 0 && (uint64_t)sb.st_size > lim->max_output;
+		bool too_long = lim->timeout > 0 && monotonic() > deadline;
+		if (got != pid && (too_much || too_long)) {
+			kill(pid, SIGKILL);
+			waitpid(pid, status, 0);
+		}
+		if (too_much)
+			return chobo_fail(err, EX_UNAVAILABLE, "%s wrote more than %llu bytes", name,
+					  (unsigned long long)lim->max_output);
+		if (got == pid)
+			return 0;
+		if (too_long)
+			return chobo_fail(err, EX_UNAVAILABLE, "%s timed out after %u s", name, lim->timeout);
+		nanosleep(&tick, NULL);
+	}
+}
+
+int subprocess_run(char *const *argv, FILE *in, FILE *out, FILE *errout,
+		   const struct subprocess_limits *lim, int *status, struct chobo_error *err)
+{
+	int devnull = -1;
+	if (!in && (devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+		return chobo_fail_errno(err, EX_OSERR, "/dev/null");
+	if (fflush(out) != 0 || (errout && fflush(errout) != 0)) {
+		if (devnull >= 0)
+			close(devnull);
+		return chobo_fail_errno(err, EX_IOERR, "cannot write the output of %s", argv[0]);
+	}
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int spawn_err = posix_spawn_file_actions_init(&fa);
+	if (spawn_err == 0) {
+		spawn_err = posix_spawn_file_actions_adddup2(&fa, in ? fileno(in) : devnull, 0);
+		if (spawn_err == 0)
+			spawn_err = posix_spawn_file_actions_adddup2(&fa, fileno(out), 1);
+		if (spawn_err == 0 && errout)
+			spawn_err = posix_spawn_file_actions_adddup2(&fa, fileno(errout), 2);
+		if (spawn_err == 0)
+			spawn_err = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+		posix_spawn_file_actions_destroy(&fa);
+	}
+	if (devnull >= 0)
+		close(devnull);
+	if (spawn_err != 0)
+		return chobo_fail(err, EX_OSERR, "cannot run %s: %s", argv[0], strerror(spawn_err));
+	int rc = wait_bounded(pid, argv[0], out, lim, status, err);
+	if (rc != 0)
+		return rc;
+	if (!WIFEXITED(*status))
+		return chobo_fail(err, EX_UNAVAILABLE, "%s was killed by signal %d", argv[0],
+				  WIFSIGNALED(*status) ? WTERMSIG(*status) : 0);
+	*status = WEXITSTATUS(*status);
+	return 0;
+}
+
+/* Read file f from its start, at most max bytes, into a new NUL-terminated buffer; false on error. */
+static bool read_back(FILE *f, uint64_t max, char **text, size_t *len)
+{
+	/* The child wrote through its own descriptor: find the end, then read from the start. */
+	long size;
+	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
+		return false;
+	size_t n = (uint64_t)size < max ? (size_t)size : (size_t)max;
+	*text = xmalloc(n + 1);
+	if (fread(*text, 1, n, f) != n)
+		return false;
+	(*text)[n] = '\0';
+	*len = n;
+	return true;
+}
+
+int subprocess_capture(char *const *argv, const struct subprocess_limits *lim,
+		       struct subprocess_output *o, struct chobo_error *err)
+{
+	FILE *out = NULL, *errout = NULL;
+	memset(o, 0, sizeof *o);
+	int rc = scratch_file(&out, err);
+	if (rc == 0)
+		rc = scratch_file(&errout, err);
+	if (rc == 0)
+		rc = subprocess_run(argv, NULL, out, errout, lim, &o->status, err);
+	if (rc == 0 && (!read_back(out, lim->max_output, &o->out, &o->out_len) ||
+			!read_back(errout, SUBPROCESS_MAX_STDERR, &o->err, &o->err_len)))
+		rc = chobo_fail_errno(err, EX_IOERR, "cannot read the output of %s", argv[0]);
+	if (out)
+		fclose(out);
+	if (errout)
+		fclose(errout);
+	if (rc != 0)
+		subprocess_output_free(o);
+	return rc;
+}
+
+void subprocess_output_free(struct subprocess_output *o)
+{
+	free(o->out);
+	free(o->err);
+	o->out = o->err = NULL;
+}
+
+char *subprocess_sibling(const char *name)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			char *path = path_join(self, name);
+			if (access(path, X_OK) == 0)
+				return path;
+			free(path);
+		}
+	}
+	return xstrdup(name);
+}
