@@ -215,84 +215,66 @@ const char *supply_line_state(const struct supply_line *ln)
 	return "";
 }
 
-static void add_str(struct view_text *t, const char *name, const char *v)
-{
-	if (!v[0])
-		return;
-	view_text_str(t, ",\"");
-	view_text_str(t, name);
-	view_text_str(t, "\":");
-	view_text_json_string(t, v);
-}
-
-static void add_int(struct view_text *t, const char *name, int64_t v)
-{
-	view_text_str(t, ",\"");
-	view_text_str(t, name);
-	view_text_str(t, "\":");
-	view_text_int(t, v);
-}
-
 /* The line's stored value: its fields in one fixed order, those of its kind only. */
 static void line_write(struct view_text *t, const struct supply_line *ln)
 {
 	view_text_str(t, "{\"kind\":\"");
 	view_text_str(t, kind_names[ln->kind]);
 	view_text_str(t, "\"");
-	add_str(t, "leaf_hash", ln->leaf_hash);
-	add_str(t, "log", ln->log);
-	add_int(t, "index", (int64_t)ln->index);
-	add_str(t, "time", ln->time);
-	add_str(t, ln->firm ? "firm" : "supporter", ln->supporter);
-	add_str(t, "request", ln->request);
-	add_str(t, "offer", ln->offer);
-	add_str(t, "need", ln->need);
-	add_str(t, "site", ln->site);
-	add_str(t, "item", ln->item);
-	add_str(t, "unit", ln->unit);
-	add_str(t, "disaster", ln->disaster);
-	add_str(t, "expiry", ln->expiry);
-	add_str(t, "size", ln->size);
-	add_str(t, "allergen_free", ln->allergen_free);
-	add_str(t, "deadline", ln->deadline);
+	view_text_member_str(t, "leaf_hash", ln->leaf_hash);
+	view_text_member_str(t, "log", ln->log);
+	view_text_member_int(t, "index", (int64_t)ln->index);
+	view_text_member_str(t, "time", ln->time);
+	view_text_member_str(t, ln->firm ? "firm" : "supporter", ln->supporter);
+	view_text_member_str(t, "request", ln->request);
+	view_text_member_str(t, "offer", ln->offer);
+	view_text_member_str(t, "need", ln->need);
+	view_text_member_str(t, "site", ln->site);
+	view_text_member_str(t, "item", ln->item);
+	view_text_member_str(t, "unit", ln->unit);
+	view_text_member_str(t, "disaster", ln->disaster);
+	view_text_member_str(t, "expiry", ln->expiry);
+	view_text_member_str(t, "size", ln->size);
+	view_text_member_str(t, "allergen_free", ln->allergen_free);
+	view_text_member_str(t, "deadline", ln->deadline);
 	if (ln->priority > 0)
-		add_int(t, "priority", (int64_t)ln->priority);
+		view_text_member_int(t, "priority", (int64_t)ln->priority);
 	if (ln->kind == SUPPLY_BOX)
-		add_int(t, "box", (int64_t)ln->box);
-	add_int(t, "quantity", ln->quantity);
+		view_text_member_int(t, "box", (int64_t)ln->box);
+	view_text_member_int(t, "quantity", ln->quantity);
 	switch (ln->kind) {
 	case SUPPLY_NEED:
-		add_int(t, "committed", ln->committed);
-		add_int(t, "requested", ln->requested);
-		add_int(t, "requested_free", ln->requested_free);
+		view_text_member_int(t, "committed", ln->committed);
+		view_text_member_int(t, "requested", ln->requested);
+		view_text_member_int(t, "requested_free", ln->requested_free);
 		break;
 	case SUPPLY_OFFER:
-		add_int(t, "requested", ln->requested);
+		view_text_member_int(t, "requested", ln->requested);
 		break;
 	case SUPPLY_REQUEST:
-		add_int(t, "boxes", ln->boxes);
-		add_int(t, "boxes_received", ln->boxes_received);
-		add_int(t, "boxes_lost", ln->boxes_lost);
+		view_text_member_int(t, "boxes", ln->boxes);
+		view_text_member_int(t, "boxes_received", ln->boxes_received);
+		view_text_member_int(t, "boxes_lost", ln->boxes_lost);
 		break;
 	case SUPPLY_BOX:
 		break;
 	}
 	if (ln->kind != SUPPLY_BOX) {
-		add_int(t, "shipped", ln->shipped);
-		add_int(t, "received", ln->received);
-		add_int(t, "lost", ln->lost);
-		add_int(t, "open", supply_line_open(ln));
+		view_text_member_int(t, "shipped", ln->shipped);
+		view_text_member_int(t, "received", ln->received);
+		view_text_member_int(t, "lost", ln->lost);
+		view_text_member_int(t, "open", supply_line_open(ln));
 	} else if (ln->receipt[0]) {
-		add_int(t, "found", ln->found);
+		view_text_member_int(t, "found", ln->found);
 	}
-	add_str(t, "receipt", ln->receipt);
-	add_str(t, "received_at", ln->received_at);
-	add_str(t, "discrepancy", ln->discrepancy);
-	add_str(t, "lost_by", ln->lost_by);
-	add_str(t, "cancelled_by", ln->cancelled_by);
+	view_text_member_str(t, "receipt", ln->receipt);
+	view_text_member_str(t, "received_at", ln->received_at);
+	view_text_member_str(t, "discrepancy", ln->discrepancy);
+	view_text_member_str(t, "lost_by", ln->lost_by);
+	view_text_member_str(t, "cancelled_by", ln->cancelled_by);
 	if (ln->unfilled)
 		view_text_str(t, ",\"unfilled\":true");
-	add_str(t, "state", supply_line_state(ln));
+	view_text_member_str(t, "state", supply_line_state(ln));
 	view_text_str(t, "}");
 }
 
