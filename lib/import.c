@@ -153,6 +153,24 @@ static int on_entry(struct bundle_walk *w, const uint8_t *p, size_t len)
 					     store_error(st));
 		merkle_stack_root(&w->stack, theirs);
 		s->diverged = memcmp(ours, theirs, 32) != 0;
+		/*
+		 * Times never decrease within a log: the first new entry is compared
+		 * with the last one held, not only with those in the bundle.
+		 */
+		if (index > 0 && !(im->a.time_next == index && strcmp(im->a.time_log, w->origin) == 0)) {
+			const void *held;
+			size_t hlen;
+			struct entry_view v;
+			char why[256];
+			if (store_entry_get(st, s->id, index - 1, &held, &hlen) != STORE_OK)
+				return audit_problem(&im->a, w->origin, "log", index, "storage error: %s",
+						     store_error(st));
+			if (!entry_parse(held, hlen, w->origin, index - 1, &im->doc, &v, why, sizeof why))
+				return audit_problem(&im->a, w->origin, "entry", index - 1, "held entry: %s", why);
+			snprintf(im->a.time_log, sizeof im->a.time_log, "%s", w->origin);
+			im->a.time_next = index;
+			im->a.time_last = v.time_sec;
+		}
 	}
 	int n = audit_entry(&im->a, w->origin, p, len, &w->stack, formed);
 	if (n < 0)

@@ -1,6 +1,9 @@
 /*
  * The text is rebuilt from what was parsed and must equal what was signed,
- * byte for byte: there is exactly one encoding of each payload's text.
+ * byte for byte: there is exactly one encoding of each payload's text.  The
+ * compressed form is not unique (another zlib level gives other bytes of
+ * the same content), so a payload string is never used as an identity: the
+ * issuer and index are.
  */
 #include "config.h"
 

@@ -1203,7 +1203,9 @@ int kvfile_commit(struct kvfile *f, struct chobo_error *err)
 	else if (rename(f->newpath, f->path) != 0)
 		rc = chobo_fail_errno(err, EX_IOERR, "%s", f->path);
 	else if (!sync_path(dir, O_DIRECTORY))
-		rc = chobo_fail_errno(err, EX_IOERR, "%s", dir);
+		/* The new file is in place; only its durability across a power cut is in doubt. */
+		rc = chobo_fail_errno(err, EX_IOERR, "%s: the change is made, but the directory could not be "
+				      "synced", dir);
 	if (rc != 0)
 		unlink(f->newpath);   /* after a failed rename; harmless after a good one */
 	free(dir);
