@@ -71,12 +71,14 @@ static int on_section_end(struct bundle_walk *w)
 	if (w->stack.size > s->held && store_log_set_size(im->l->store, s->id, w->stack.size) != STORE_OK)
 		return audit_problem(&im->a, w->origin, "log", 0, "storage error: %s",
 				     store_error(im->l->store));
-	json_array_append_new(im->summary,
-			      json_pack("{s:s, s:I, s:I, s:I, s:I}", "log", w->origin,
-					"from", (json_int_t)s->held, "to",
-					(json_int_t)(w->stack.size > s->held ? w->stack.size : s->held),
-					"entries", (json_int_t)s->added_entries,
-					"checkpoints", (json_int_t)s->added_checkpoints));
+	json_t *line = json_pack("{s:s, s:I, s:I, s:I, s:I}", "log", w->origin,
+				 "from", (json_int_t)s->held, "to",
+				 (json_int_t)(w->stack.size > s->held ? w->stack.size : s->held),
+				 "entries", (json_int_t)s->added_entries,
+				 "checkpoints", (json_int_t)s->added_checkpoints);
+	/* A summary that silently lacks a log would misreport the import. */
+	if (!line || json_array_append_new(im->summary, line) != 0)
+		xalloc_failed();
 	return 0;
 }
 
