@@ -217,7 +217,7 @@ static void batch_json(struct batch *b, const char *type, json_t *body)
 	if (!line)
 		xalloc_failed();
 	if (!batch_add_line(b, line, strlen(line), &doc, why, sizeof why))
-		chobo_die(EX_DATAERR, "%s: %s; nothing was appended", type, why);
+		chobo_die(EX_DATAERR, "%s: %s", type, why);
 	free(line);
 	json_decref(e);
 	json_doc_free(&doc);

@@ -78,7 +78,7 @@ static const struct field_spec reduction_fields[] = {
 	{"reading_to", FIELD_STRING, true, JP_DATE_LEN, false},
 	{"from", FIELD_STRING, true, JP_DATE_LEN, false},
 	{"to", FIELD_STRING, true, JP_DATE_LEN, false},
-	{"fy", FIELD_UINT, true, 0, true},
+	{"fy", FIELD_UINT, true, 0, false},
 	{"methodology", FIELD_STRING, true, 16, false},
 	ACTIVITY_FIELDS,
 	{"baseline_g", FIELD_INT, true, 0, false},
