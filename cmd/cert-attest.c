@@ -59,15 +59,23 @@ static int build_batch(const struct request *q, char (*sha)[65], const char *ori
 	return rc;
 }
 
-/* The payload of attestation index: kind doc.attest, valid to the expiry's day, one field sha256. */
+/*
+ * The payload of attestation index: kind doc.attest, one field sha256, valid
+ * through the last UTC day that ends by the expiry (a payload's validity is
+ * in whole days, and must never outlast the entry's).
+ */
 static int attest_payload(const struct request *q, const char *sha, uint64_t index,
 			  const struct note_signer *key, char **out, struct chobo_error *err)
 {
 	struct payload p = {.index = index, .not_before = PAYLOAD_NO_TIME, .not_after = PAYLOAD_NO_TIME};
 	snprintf(p.issuer, sizeof p.issuer, "%s", key->pub.name);
 	snprintf(p.kind, sizeof p.kind, "doc.attest");
-	if (q->expires)
-		p.not_after = q->expires_sec;
+	if (q->expires) {
+		int64_t day = (q->expires_sec + 1) / 86400 - ((q->expires_sec + 1) % 86400 < 0);
+		p.not_after = (day - 1) * 86400;
+		if (p.not_after < 0)
+			return chobo_fail(err, EX_USAGE, "--expires is before the first day a payload can name");
+	}
 	if (!payload_add_field(&p, "sha256", sha))
 		return chobo_fail(err, EX_SOFTWARE, "a SHA-256 that a payload does not take");
 	return payload_encode(&p, key, out, err);

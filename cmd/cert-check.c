@@ -348,6 +348,37 @@ static int check_revoked(const struct checker *c, const struct receipt *r, struc
 	return 0;
 }
 
+/* A time member of r's entry's body, in UTC; false when absent or not a time. */
+static bool body_time(const struct receipt *r, const char *name, int64_t *t)
+{
+	char s[64];
+	return receipt_body_field(r, name, s, sizeof s) && time_parse(s, t);
+}
+
+/*
+ * The times the recording entry itself gives, against the moment checked:
+ * recorded after it, issued after it, or expired by then.  The payload's own
+ * days are coarser than the entry's times, so both are checked.
+ */
+static void check_entry_times(const struct checker *c, const struct receipt *r, struct verdict *v)
+{
+	char at[21], t[21];
+	int64_t issued, expires;
+	time_format(at, c->at);
+	if (body_time(r, "expires", &expires)) {
+		time_format(t, expires);
+		set(v, "expires", json_string(t));
+		if (c->at > expires)
+			problem(v, R_EXPIRED, "expired at %s; it is %s", t, at);
+	}
+	if (body_time(r, "issued", &issued) && c->at < issued)
+		problem(v, R_NOT_YET_VALID, "issued later than %s", at);
+	if (c->at < r->entry_time) {
+		time_format(t, r->entry_time);
+		problem(v, R_NOT_YET_VALID, "recorded at %s, later than %s", t, at);
+	}
+}
+
 /* --------------------------------------------------------------- payloads */
 
 static const char *const payload_members[] = {
@@ -400,6 +431,7 @@ static int check_recorded(const struct checker *c, const struct payload *p, stru
 		set(v, "recorded", json_true());
 		if (!receipt_matches_payload(r, p, why, sizeof why))
 			problem(v, R_ENTRY_DIFFERS, "%s", why);
+		check_entry_times(c, r, v);
 		rc = check_revoked(c, r, v, err);
 	}
 	if (own)
@@ -506,19 +538,11 @@ static const char *const document_members[] = {
 	"expires", "recorded", "revoked", "attestations", NULL,
 };
 
-/* A time member of r's entry's body, in UTC; false when absent or not a time. */
-static bool body_time(const struct receipt *r, const char *name, int64_t *t)
-{
-	char s[64];
-	return receipt_body_field(r, name, s, sizeof s) && time_parse(s, t);
-}
-
 /* The verdict on receipt r as an attestation of the document whose SHA-256 is sha: into v. */
 static int check_attestation(const struct checker *c, const struct receipt *r, const char *sha,
 			     struct verdict *v, struct chobo_error *err)
 {
-	char text[PAYLOAD_MAX_FIELD_VALUE + 1], at[21];
-	int64_t issued, expires;
+	char text[PAYLOAD_MAX_FIELD_VALUE + 1] = "";
 	set(v, "log", json_string(r->log));
 	set(v, "index", json_integer((json_int_t)r->leaf_index));
 	set(v, "time", time_json(r->entry_time));
@@ -533,17 +557,11 @@ static int check_attestation(const struct checker *c, const struct receipt *r, c
 		set(v, "issuer", json_string(text));
 	if (receipt_body_field(r, "kind", text, sizeof text))
 		set(v, "kind", json_string(text));
-	if (!receipt_body_field(r, "sha256", text, sizeof text) || strcmp(text, sha) != 0)
+	if (!receipt_body_field(r, "sha256", text, sizeof text))
+		problem(v, R_ENTRY_DIFFERS, "the entry attests no document");
+	else if (strcmp(text, sha) != 0)
 		problem(v, R_ENTRY_DIFFERS, "the entry attests another document (SHA-256 %.64s)", text);
-	time_format(at, c->at);
-	if (body_time(r, "expires", &expires)) {
-		set(v, "expires", time_json(expires));
-		if (c->at > expires)
-			problem(v, R_EXPIRED, "expired at %s; it is %s",
-				json_string_value(json_object_get(v->out, "expires")), at);
-	}
-	if (body_time(r, "issued", &issued) && c->at < issued)
-		problem(v, R_NOT_YET_VALID, "issued later than %s", at);
+	check_entry_times(c, r, v);
 	return check_revoked(c, r, v, err);
 }
 
@@ -708,6 +726,9 @@ int main(int argc, char **argv)
 		chobo_die(EX_USAGE, "--document checks one file; payloads are checked without it");
 	if (document && !c.ledger && !receipt_file)
 		chobo_die(EX_USAGE, "--document needs -L DIR or --receipt FILE");
+	/* Cosignatures are on checkpoints, which only a receipt or a ledger brings. */
+	if (c.quorum > 0 && !c.ledger && !receipt_file)
+		chobo_die(EX_USAGE, "--quorum needs -L DIR or --receipt FILE: a payload alone carries no cosignature");
 	if (!c.has_at && !chobo_now(&c.at))
 		chobo_die(EX_USAGE, "CHOBO_NOW is not an RFC 3339 time");
 	c.has_receipts = receipt_file != NULL;

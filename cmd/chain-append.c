@@ -105,10 +105,19 @@ int main(int argc, char **argv)
 	if (rc == 0 && crc != 0)
 		chobo_warn("the batch was committed; the receipts follow");
 
-	/* Receipts only after the commit returned: every one printed is durable. */
-	for (size_t i = 0; rc == 0 && i < batch.n; i++)
-		if (!receipt_print(stdout, &receipts[i], batch.items[i].type->name, time, tree_size))
-			break;
+	/*
+	 * Receipts only after the commit returned: every one printed is durable.
+	 * A script that retries on failure must not append the batch twice, so a
+	 * batch stored without its receipts has an exit code of its own.
+	 */
+	bool reported = true;
+	for (size_t i = 0; rc == 0 && reported && i < batch.n; i++)
+		reported = receipt_print(stdout, &receipts[i], batch.items[i].type->name, time, tree_size);
+	if (rc == 0 && (!reported || fflush(stdout) != 0 || ferror(stdout))) {
+		chobo_warn_errno("the batch of %zu entries was stored (tree size %llu), but its receipts could "
+				 "not be written; do not append it again", batch.n, (unsigned long long)tree_size);
+		rc = EXIT_STORED_UNREPORTED;
+	}
 	free(receipts);
 	batch_free(&batch);
 	cli_exit(rc);

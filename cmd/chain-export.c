@@ -79,16 +79,22 @@ int main(int argc, char **argv)
 	if (!output && isatty(1))
 		chobo_die(EX_USAGE, "a bundle is binary: not writing it to a terminal (use -o FILE or redirect)");
 
-	FILE *out = output ? fopen(output, "wb") : stdout;
-	if (!out)
-		chobo_die(EX_CANTCREAT, "%s: %s", output, strerror(errno));
 	struct chobo_error e;
-	rc = cli_report(export_bundle_spooled(dir, &sel, out, &e), &e);
-	if (output && fclose(out) != 0 && rc == 0) {
-		chobo_warn_errno("%s", output);
-		rc = EX_IOERR;
+	struct replacement file;
+	if (output) {
+		/* A bundle inside a ledger would be copied, synced or backed up as if it were part of it. */
+		char *inside = ledger_enclosing(output);
+		if (inside)
+			chobo_die(EX_CANTCREAT, "%s: inside the ledger directory %s; write the bundle elsewhere",
+				  output, inside);
+		if ((rc = cli_report(replace_open(&file, output, 0644, &e), &e)) != 0)
+			cli_exit(rc);
 	}
-	if (output && rc != 0)
-		unlink(output);
+	/* Written beside FILE and renamed over it when complete: a failed export leaves FILE as it was. */
+	rc = cli_report(export_bundle_spooled(dir, &sel, output ? file.fp : stdout, &e), &e);
+	if (output && rc == 0)
+		rc = cli_report(replace_commit(&file, &e), &e);
+	else if (output)
+		replace_abort(&file);
 	cli_exit(rc);
 }

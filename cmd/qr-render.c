@@ -25,16 +25,12 @@ static const char usage[] =
 	"payload; pdf takes several (one A6 page each, or 8 to an A4 sheet).  With -o, one\n"
 	"JSON line per payload on stdout: version, modules, ecc, length.\n";
 
-enum format { FORMAT_TERM, FORMAT_PNG, FORMAT_SVG, FORMAT_PDF };
-
-static const char *const format_names[] = {"term", "png", "svg", "pdf"};
-
-static enum format parse_format(const char *s)
+static enum label_format parse_format(const char *s)
 {
-	for (int i = 0; i < 4; i++)
-		if (strcmp(s, format_names[i]) == 0)
-			return (enum format)i;
-	chobo_die(EX_USAGE, "--format %s: expected term, png, svg or pdf", s);
+	enum label_format f;
+	if (!label_format_parse(s, &f))
+		chobo_die(EX_USAGE, "--format %s: expected term, png, svg or pdf", s);
+	return f;
 }
 
 /* Print what was drawn for each code: one JSON line each. */
@@ -64,7 +60,7 @@ int main(int argc, char **argv)
 		CLI_COMMON_OPTIONS,
 		{NULL, 0, NULL, 0},
 	};
-	enum format format = FORMAT_TERM;
+	enum label_format format = LABEL_TERM;
 	bool sheet = false;
 	unsigned long long copies = 1, max_version = QR_VERSION_CHOBO;
 	const char *output = NULL;
@@ -108,10 +104,10 @@ int main(int argc, char **argv)
 		chobo_die(EX_USAGE, "--max-version %llu: expected 1 to %d", max_version, QR_VERSION_MAX);
 	if (copies < 1 || copies > MAX_LABELS || npayloads > MAX_LABELS / copies)
 		chobo_die(EX_USAGE, "at most %d labels in one run (payloads times --copies)", MAX_LABELS);
-	if (format != FORMAT_PDF && (npayloads > 1 || copies > 1))
+	if (format != LABEL_PDF && (npayloads > 1 || copies > 1))
 		chobo_die(EX_USAGE, "--format %s draws one label; use --format pdf for several",
-			format_names[format]);
-	if (!output && (format == FORMAT_PNG || format == FORMAT_PDF) && isatty(1))
+			label_format_name(format));
+	if (!output && (format == LABEL_PNG || format == LABEL_PDF) && isatty(1))
 		chobo_die(EX_USAGE, "not writing a binary image to a terminal (use -o FILE or redirect)");
 
 	/* Every payload is encoded before the output file is created, so a refusal leaves nothing behind. */
@@ -135,15 +131,7 @@ int main(int argc, char **argv)
 		struct label *labels = xcalloc(n, sizeof *labels);
 		for (size_t i = 0; i < n; i++)
 			labels[i] = (struct label){&codes[i / copies], lines, nlines};
-		switch (format) {
-		case FORMAT_TERM: rc = label_write_term(out, labels, &e); break;
-		case FORMAT_PNG: rc = label_write_png(out, labels, &e); break;
-		case FORMAT_SVG: rc = label_write_svg(out, labels, &e); break;
-		case FORMAT_PDF:
-			rc = sheet ? label_write_pdf_sheet(out, labels, n, &e) : label_write_pdf_a6(out, labels, n, &e);
-			break;
-		}
-		cli_report(rc, &e);
+		cli_report(rc = label_write(out, format, sheet, labels, n, &e), &e);
 		free(labels);
 		if (output) {
 			if (fclose(out) != 0 && rc == 0) {

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,13 +13,17 @@
 #include "csv.h"
 #include "jsonl.h"
 #include "ledger.h"
+#include "payload.h"
+#include "supply/supply.h"
 #include "util.h"
 
 static const char usage[] =
 	"usage: supply-post [-q] [-L DIR] KIND [--FIELD VALUE...] [--csv | --jsonl] [FILE...]\n"
 	"KIND: site item need offer request ship receive cancel lost.\n"
 	"One record from the --FIELD options, or one per JSON line or CSV row of FILEs or stdin\n"
-	"(the options then give defaults); appended as one batch; receipts printed as JSON Lines.\n";
+	"(the options then give defaults); appended as one batch; receipts printed as JSON Lines.\n"
+	"receive also takes box labels: --payload P, or one label payload a line on stdin (what a\n"
+	"barcode scanner types), each verified and recorded as it comes: [--qty N] [--trust FILE].\n";
 
 static const struct {
 	const char *kind, *type;
@@ -34,13 +39,30 @@ struct record {
 	char where[320];
 };
 
+struct scanner;
+
 struct input {
 	const struct entry_type *type;
 	json_t *defaults;      /* from the --FIELD options */
 	enum { DETECT, CSV, JSONL } format;
 	struct record *rec;
 	size_t n, cap;
+	struct scanner *scan;  /* receive: labels are taken when the input is payloads */
+	const struct payload *label;   /* the verified label the one record is made from */
+	const char *label_where;
 };
+
+/* Labels read at receive: how to verify them, and what came of the scans. */
+struct scanner {
+	const char *dir, *trust_file;
+	struct trust trust;
+	bool trust_loaded;
+	int64_t qty;           /* --qty, or -1 for the label's */
+	unsigned long scans;
+	int rc;                /* the first refusal's code */
+};
+
+static int scan_label(struct input *in, const char *s, size_t len, const char *where);
 
 /* The field of t called name, '-' standing for '_' (option and column names). */
 static const struct field_spec *field_named(const struct entry_type *t, const char *name)
@@ -208,11 +230,88 @@ static char *slurp(FILE *fp, size_t *len)
 	return buf;
 }
 
+/*
+ * One line of a scanner's input (ended by CR, LF or both, as scanners send
+ * Enter) into buf; false at the end of input.  A line longer than cap-1
+ * bytes is kept whole in *over and cut.
+ */
+static bool scan_line(FILE *fp, char *buf, size_t cap, size_t *len, bool *over)
+{
+	int c;
+	size_t n = 0;
+	*over = false;
+	while ((c = getc(fp)) != EOF && c != '\r' && c != '\n') {
+		if (n + 1 < cap)
+			buf[n++] = (char)c;
+		else
+			*over = true;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return c != EOF || n > 0 || *over;
+}
+
+/* Scan every label line of fp, the first already read into first; blank lines are skipped. */
+static int scan_lines(struct input *in, FILE *fp, const char *name, char *line, size_t cap, size_t len,
+		      bool over)
+{
+	unsigned long n = 1;
+	do {
+		char where[300];
+		snprintf(where, sizeof where, "%s:%lu", name, n++);
+		if (over) {
+			chobo_warn("%s: a label longer than %d characters; nothing was recorded", where,
+				   PAYLOAD_MAX_CHARS);
+			if (in->scan->rc == 0)
+				in->scan->rc = EXIT_INVALID;
+		} else if (len > 0) {
+			scan_label(in, line, len, where);
+		}
+	} while (scan_line(fp, line, cap, &len, &over));
+	if (ferror(fp)) {
+		chobo_warn_errno("%s: read error", name);
+		return EX_IOERR;
+	}
+	return 0;
+}
+
 static int read_input(void *ctx, FILE *fp, const char *name)
 {
 	struct input *in = ctx;
 	size_t len;
-	char *text = slurp(fp, &len);
+	char *text;
+	if (in->scan && in->format == DETECT) {
+		/* The first line says whether fp is labels (taken line by line, as typed) or records. */
+		char line[PAYLOAD_MAX_CHARS + 2];
+		size_t n = 0;
+		bool over = false;
+		int c;
+		while ((c = getc(fp)) == '\r' || c == '\n')
+			;
+		if (c != EOF)
+			ungetc(c, fp);
+		if (scan_line(fp, line, sizeof line, &n, &over) && strncmp(line, PAYLOAD_PREFIX, 5) == 0)
+			return scan_lines(in, fp, name, line, sizeof line, n, over);
+		/* Records: the line read is put back in front of the rest. */
+		char *rest = ferror(fp) ? NULL : slurp(fp, &len);
+		if (!rest) {
+			chobo_warn_errno("%s: read error; nothing was appended", name);
+			return EX_IOERR;
+		}
+		text = xmalloc(n + 1 + len + 1);
+		memcpy(text, line, n);
+		text[n] = '\n';
+		memcpy(text + n + 1, rest, len);
+		len += n + 1;
+		free(rest);
+		if (over) {
+			chobo_warn("%s:1: a line too long for this input; nothing was appended", name);
+			free(text);
+			return EX_DATAERR;
+		}
+	} else {
+		text = slurp(fp, &len);
+	}
 	if (!text) {
 		chobo_warn_errno("%s: read error; nothing was appended", name);
 		return EX_IOERR;
@@ -276,6 +375,118 @@ static int build_batch(struct input *in, struct batch *b, struct chobo_error *e)
 	return rc;
 }
 
+/* The receipt of the box that in->label names, as in's one record; 0 or EX_DATAERR with e. */
+static int label_record(struct ledger *l, struct input *in, struct chobo_error *e)
+{
+	struct supply_line b;
+	int rc = supply_box_of_payload(l, in->label, &b, e);
+	if (rc != 0)
+		return rc;
+	if (b.unfilled)
+		return chobo_fail(e, EX_DATAERR, "box %" PRIu64 " (shipment %.16s) is unfilled: it was never part of "
+				  "its request", b.box, b.leaf_hash);
+	if (b.receipt[0])
+		return chobo_fail(e, EX_DATAERR, "a second receipt of box %" PRIu64 " (shipment %.16s): already "
+				  "received at %s (receipt %.16s)", b.box, b.leaf_hash, b.received_at, b.receipt);
+	int64_t found = in->scan->qty >= 0 ? in->scan->qty : b.quantity;
+	json_t *body = json_pack("{s:s, s:I}", "shipment", b.leaf_hash, "quantity", (json_int_t)found);
+	if (!body)
+		xalloc_failed();
+	if (!json_object_get(in->defaults, "discrepancy") && found != b.quantity)
+		json_object_set_new(body, "discrepancy", json_string(found < b.quantity ? "short" : "over"));
+	add_record(in, body, in->label_where, 0);
+	return 0;
+}
+
+/* Append in's records as one batch and print their receipts; 0 or a code (reported). */
+static int append_records(const char *dir, struct input *in)
+{
+	struct ledger l;
+	struct note_signer key;
+	struct batch batch = {0};
+	struct receipt *receipts = NULL;
+	uint64_t tree_size = 0;
+	char time[21];
+	struct chobo_error e = {0};
+	int rc;
+	if ((rc = cli_report(ledger_log_key(dir, &key, &e), &e)) == 0) {
+		if ((rc = cli_report(ledger_open(&l, dir, STORE_NORMAL, &e), &e)) == 0) {
+			if (strcmp(key.pub.name, l.conf.origin) != 0) {
+				chobo_warn("%s/keys/node.key: a log key named %s, not %s", dir, key.pub.name,
+					   l.conf.origin);
+				rc = EX_CONFIG;
+			}
+			if (rc == 0 && in->label)
+				rc = label_record(&l, in, &e);
+			if (rc == 0)
+				rc = resolve_refs(&l, in, &e);
+			if (rc == 0)
+				rc = build_batch(in, &batch, &e);
+			if (rc == 0) {
+				receipts = xcalloc(in->n, sizeof *receipts);
+				rc = ledger_append(&l, &batch, &key, NULL, receipts, &tree_size, time, &e);
+			} else if (e.msg[0]) {
+				snprintf(e.msg + strlen(e.msg), sizeof e.msg - strlen(e.msg), "; nothing was %s",
+					 in->label ? "recorded" : "appended");
+			}
+			cli_report(rc, &e);
+			/* The rules name the batch entry they refuse; say which input it was. */
+			size_t which;
+			if (rc != 0 && sscanf(e.msg, "batch entry %zu", &which) == 1 && which >= 1 && which <= in->n)
+				chobo_warn("batch entry %zu is %s", which, in->rec[which - 1].where);
+			int crc = cli_report(ledger_close(&l, &e), &e);
+			if (rc == 0 && crc != 0)
+				chobo_warn("the batch was committed; the receipts follow");
+		}
+		note_signer_clear(&key);
+	}
+	for (size_t i = 0; rc == 0 && i < batch.n; i++)
+		if (!receipt_print(stdout, &receipts[i], in->type->name, time, tree_size))
+			break;
+	fflush(stdout);
+	free(receipts);
+	batch_free(&batch);
+	return rc;
+}
+
+/*
+ * One scanned label s (len bytes): verified against the trusted keys, then
+ * its box's receipt appended on its own, so that each scan is recorded as it
+ * comes.  A refusal is reported and kept in in->scan->rc; the next scan goes on.
+ */
+static int scan_label(struct input *in, const char *s, size_t len, const char *where)
+{
+	struct scanner *sc = in->scan;
+	struct chobo_error e;
+	int rc = 0;
+	sc->scans++;
+	if (!sc->trust_loaded && (rc = cli_report(ledger_trust(sc->dir, sc->trust_file, &sc->trust, &e), &e)) == 0)
+		sc->trust_loaded = true;
+	struct payload p;
+	uint32_t key_id = 0;
+	char why[256];
+	enum payload_problem pr = rc == 0 ? payload_decode(s, len, &sc->trust, &p, &key_id, why, sizeof why)
+					  : PAYLOAD_VALID;
+	if (rc == 0 && pr != PAYLOAD_VALID) {
+		const char *what = pr == PAYLOAD_BAD_SIGNATURE ? "a forged label (its signature does not verify)"
+				   : pr == PAYLOAD_UNKNOWN_ISSUER ? "a label signed by a key that is not trusted"
+								   : "not a label";
+		chobo_warn("%s: %s: %s; nothing was recorded", where, what, why);
+		rc = EXIT_INVALID;
+	}
+	if (rc == 0) {
+		struct input one = {.type = in->type, .defaults = in->defaults, .scan = sc, .label = &p,
+				    .label_where = where};
+		rc = append_records(sc->dir, &one);
+		for (size_t i = 0; i < one.n; i++)
+			json_decref(one.rec[i].body);
+		free(one.rec);
+	}
+	if (rc != 0 && sc->rc == 0)
+		sc->rc = rc;
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option global[] = {
@@ -308,7 +519,7 @@ int main(int argc, char **argv)
 	size_t nfields = 0;
 	while (in.type->fields[nfields].name)
 		nfields++;
-	struct option *options = xcalloc(nfields + 8, sizeof *options);
+	struct option *options = xcalloc(nfields + 11, sizeof *options);
 	char **names = xcalloc(nfields, sizeof *names);
 	for (size_t i = 0; i < nfields; i++) {
 		names[i] = xstrdup(in.type->fields[i].name);
@@ -319,7 +530,16 @@ int main(int argc, char **argv)
 	}
 	options[nfields] = (struct option){"csv", no_argument, NULL, 'c'};
 	options[nfields + 1] = (struct option){"jsonl", no_argument, NULL, 'j'};
-	memcpy(&options[nfields + 2], global, 5 * sizeof *global);
+	size_t extra = nfields + 2;
+	struct scanner scan = {.dir = dir, .qty = -1};
+	const char *payload = NULL;
+	if (strcmp(in.type->name, "supply.receipt") == 0) {
+		in.scan = &scan;
+		options[extra++] = (struct option){"payload", required_argument, NULL, 'p'};
+		options[extra++] = (struct option){"qty", required_argument, NULL, 'Q'};
+		options[extra++] = (struct option){"trust", required_argument, NULL, 'T'};
+	}
+	memcpy(&options[extra], global, 5 * sizeof *global);
 	int sub_argc = argc - optind;
 	char **sub_argv = argv + optind;
 	optind = 0;
@@ -333,6 +553,17 @@ int main(int argc, char **argv)
 			in.format = CSV;
 		} else if (opt == 'j') {
 			in.format = JSONL;
+		} else if (opt == 'p') {
+			payload = optarg;
+		} else if (opt == 'Q') {
+			uint64_t v;
+			if (!parse_u64(optarg, &v) || v > INT64_MAX)
+				chobo_die(EX_USAGE, "--qty %s: expected a whole number of at least 0", optarg);
+			scan.qty = (int64_t)v;
+		} else if (opt == 'T') {
+			scan.trust_file = optarg;
+		} else if (opt < 1000) {
+			cli_usage_error(usage);
 		} else {
 			const struct field_spec *f = &in.type->fields[opt - 1000];
 			json_t *v = typed_value(f, optarg, err, sizeof err);
@@ -347,59 +578,37 @@ int main(int argc, char **argv)
 	free(options);
 
 	int rc;
-	if (optind == sub_argc && json_object_size(in.defaults) > 0) {
+	scan.dir = dir;
+	if (payload && optind < sub_argc)
+		chobo_die(EX_USAGE, "--payload takes no FILE");
+	if (payload) {
+		scan_label(&in, payload, strlen(payload), "--payload");
+		rc = 0;
+	} else if (optind == sub_argc && json_object_size(in.defaults) > 0 &&
+		   !(in.scan && !json_object_get(in.defaults, "shipment"))) {
+		/* One record from the options (receive without --shipment reads labels instead). */
 		add_record(&in, json_object(), "options", 0);
 		rc = 0;
 	} else {
 		rc = jsonl_read_inputs(sub_argv + optind, sub_argc - optind, "nothing was appended", read_input,
 				       &in);
 	}
-	if (rc == 0 && in.n == 0) {
+	if (rc == 0 && in.n == 0 && !(in.scan && in.scan->scans > 0)) {
 		chobo_info("no records in the input; nothing was appended");
 		cli_exit(0);
 	}
 
-	struct ledger l;
-	struct note_signer key;
-	struct batch batch = {0};
-	struct receipt *receipts = rc == 0 ? xcalloc(in.n, sizeof *receipts) : NULL;
-	uint64_t tree_size = 0;
-	char time[21];
-	struct chobo_error e;
-	if (rc == 0 && (rc = cli_report(ledger_log_key(dir, &key, &e), &e)) == 0) {
-		if ((rc = cli_report(ledger_open(&l, dir, STORE_NORMAL, &e), &e)) == 0) {
-			if (strcmp(key.pub.name, l.conf.origin) != 0) {
-				chobo_warn("%s/keys/node.key: a log key named %s, not %s", dir, key.pub.name,
-					   l.conf.origin);
-				rc = EX_CONFIG;
-			}
-			if (rc == 0)
-				rc = resolve_refs(&l, &in, &e);
-			if (rc == 0)
-				rc = build_batch(&in, &batch, &e);
-			if (rc == 0)
-				rc = ledger_append(&l, &batch, &key, NULL, receipts, &tree_size, time, &e);
-			else if (e.msg[0])
-				snprintf(e.msg + strlen(e.msg), sizeof e.msg - strlen(e.msg), "; nothing was appended");
-			cli_report(rc, &e);
-			/* The rules name the batch entry they refuse; say which input it was. */
-			size_t which;
-			if (rc != 0 && sscanf(e.msg, "batch entry %zu", &which) == 1 && which >= 1 && which <= in.n)
-				chobo_warn("batch entry %zu is %s", which, in.rec[which - 1].where);
-			int crc = cli_report(ledger_close(&l, &e), &e);
-			if (rc == 0 && crc != 0)
-				chobo_warn("the batch was committed; the receipts follow");
-		}
-		note_signer_clear(&key);
+	if (rc == 0 && !(in.scan && in.scan->scans > 0))
+		rc = append_records(dir, &in);
+	if (in.scan) {
+		if (rc == 0)
+			rc = in.scan->rc;
+		if (in.scan->trust_loaded)
+			trust_free(&in.scan->trust);
 	}
-	for (size_t i = 0; rc == 0 && i < batch.n; i++)
-		if (!receipt_print(stdout, &receipts[i], in.type->name, time, tree_size))
-			break;
 	for (size_t i = 0; i < in.n; i++)
 		json_decref(in.rec[i].body);
 	free(in.rec);
 	json_decref(in.defaults);
-	free(receipts);
-	batch_free(&batch);
 	cli_exit(rc);
 }

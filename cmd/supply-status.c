@@ -19,56 +19,8 @@ static const char usage[] =
 	"needed, offered, requested, shipped, received and still open, and the overdue boxes;\n"
 	"--overdue prints the overdue boxes themselves.\n";
 
-/* What is read under the lock: the lines, and the sites' names. */
-struct snapshot {
-	struct supply_line *line;
-	size_t n, cap;
-	struct site_name {
-		char code[SUPPLY_CODE_MAX + 1];
-		char name[SUPPLY_NAME_MAX + 1];
-	} *site;
-	size_t nsites, site_cap;
-	bool bad;
-};
-
-static int each_line(void *ctx, const char *key, const char *value, size_t len)
-{
-	struct snapshot *s = ctx;
-	(void)key;
-	if (s->n == s->cap) {
-		s->cap = s->cap ? 2 * s->cap : 256;
-		s->line = xrealloc(s->line, s->cap * sizeof *s->line);
-	}
-	if (!supply_line_parse(value, len, &s->line[s->n])) {
-		s->bad = true;
-		return 1;
-	}
-	s->n++;
-	return 0;
-}
-
-static int each_site(void *ctx, const char *key, const char *value, size_t len)
-{
-	struct snapshot *s = ctx;
-	struct json_doc d = {0};
-	char why[128];
-	long body, name;
-	if (s->nsites == s->site_cap) {
-		s->site_cap = s->site_cap ? 2 * s->site_cap : 64;
-		s->site = xrealloc(s->site, s->site_cap * sizeof *s->site);
-	}
-	struct site_name *sn = &s->site[s->nsites++];
-	snprintf(sn->code, sizeof sn->code, "%s", key);
-	sn->name[0] = '\0';
-	if (json_scan(&d, value, len, why, sizeof why) && (body = jscan_find(&d, 0, "body")) >= 0 &&
-	    (name = jscan_find(&d, (size_t)body, "name")) >= 0)
-		jscan_string_copy(&d, (size_t)name, sn->name, sizeof sn->name);
-	json_doc_free(&d);
-	return 0;
-}
-
-/* Bring the views up to date (a view is built on first use) and copy what is needed; 0 or a code. */
-static int read_snapshot(const char *dir, struct snapshot *s, uint64_t *overdue_days)
+/* Read the overdue setting (unless given) and the snapshot; 0 or a code. */
+static int read_snapshot(const char *dir, struct supply_snapshot *s, uint64_t *overdue_days)
 {
 	struct ledger l;
 	struct chobo_error e;
@@ -76,26 +28,10 @@ static int read_snapshot(const char *dir, struct snapshot *s, uint64_t *overdue_
 	if (rc != 0)
 		return rc;
 	if (*overdue_days == 0)
-		rc = cli_report(config_setting_u64(&l.conf, "supply.overdue_days", overdue_days, &e), &e);
-	if (rc == 0 && store_begin(l.store) != STORE_OK) {
-		chobo_warn("%s: %s", dir, store_error(l.store));
-		rc = EX_IOERR;
-	} else if (rc == 0 && (rc = cli_report(views_update(&l, &e), &e)) != 0) {
-		store_abort(l.store);
-	} else if (rc == 0 && store_commit(l.store) != STORE_OK) {
-		chobo_warn("%s: %s", dir, store_error(l.store));
-		rc = EX_IOERR;
-	}
+		rc = config_setting_u64(&l.conf, "supply.overdue_days", overdue_days, &e);
 	if (rc == 0)
-		rc = cli_report(view_each(&l, &supply_lines_view, each_line, s, &e), &e);
-	if (rc == 0)
-		rc = cli_report(view_each(&l, &supply_sites_view, each_site, s, &e), &e);
-	if (rc == 0 && s->bad) {
-		chobo_warn("%s: supply.lines holds a malformed value; run chain-verify --views", dir);
-		rc = EX_DATAERR;
-	}
-	int crc = cli_report(ledger_close(&l, &e), &e);
-	return rc ? rc : crc;
+		rc = supply_snapshot_read(&l, s, &e);
+	return cli_report(ledger_close_after(&l, rc, &e), &e);
 }
 
 /* ------------------------------------------------------------ rows */
@@ -175,14 +111,6 @@ static bool line_row(const struct supply_line *ln, const struct filter *f, struc
 	return true;
 }
 
-static const char *site_name(const struct snapshot *s, const char *code)
-{
-	for (size_t i = 0; i < s->nsites; i++)
-		if (strcmp(s->site[i].code, code) == 0)
-			return s->site[i].name;
-	return "";
-}
-
 static const char *const row_columns[] = {
 	"disaster", "site", "site_name", "item", "unit", "needed", "offered", "requested", "shipped",
 	"received", "open", "available", "lost", "in_transit", "overdue", "unfilled", NULL,
@@ -207,7 +135,8 @@ static void put_field(struct view_text *t, bool csv, size_t col, const char *s, 
 		view_text_str(t, "null");
 }
 
-static void print_rows(struct view_text *t, const struct snapshot *s, const struct filter *f, bool csv)
+static void print_rows(struct view_text *t, const struct supply_snapshot *s, const struct filter *f,
+		       bool csv)
 {
 	struct row *rows = xcalloc(s->n ? s->n : 1, sizeof *rows);
 	size_t n = 0;
@@ -241,8 +170,8 @@ static void print_rows(struct view_text *t, const struct snapshot *s, const stru
 			sum.unfilled += r->unfilled;
 		}
 		i = j;
-		const char *text[] = {sum.disaster, sum.site, sum.site[0] ? site_name(s, sum.site) : "",
-				      sum.item, sum.unit};
+		const char *name = sum.site[0] ? supply_snapshot_name(s->sites, s->nsites, sum.site) : "";
+		const char *text[] = {sum.disaster, sum.site, name, sum.item, sum.unit};
 		const int64_t *num[] = {&sum.needed, &sum.offered, &sum.requested, &sum.shipped, &sum.received,
 					&sum.open, &sum.available, &sum.lost, &sum.in_transit, &sum.overdue,
 					&sum.unfilled};
@@ -260,7 +189,8 @@ static const char *const box_columns[] = {
 	NULL,
 };
 
-static void print_overdue(struct view_text *t, const struct snapshot *s, const struct filter *f, bool csv)
+static void print_overdue(struct view_text *t, const struct supply_snapshot *s, const struct filter *f,
+			  bool csv)
 {
 	if (csv) {
 		for (size_t c = 0; box_columns[c]; c++) {
@@ -361,7 +291,7 @@ int main(int argc, char **argv)
 	if (!chobo_now(&f.now))
 		chobo_die(EX_USAGE, "CHOBO_NOW is not an RFC 3339 time");
 
-	struct snapshot s = {0};
+	struct supply_snapshot s = {0};
 	int rc = read_snapshot(dir, &s, &days);
 	f.overdue_secs = (int64_t)days * 86400;
 	struct view_text t = {0};
@@ -378,7 +308,6 @@ int main(int argc, char **argv)
 		}
 	}
 	view_text_free(&t);
-	free(s.line);
-	free(s.site);
+	supply_snapshot_free(&s);
 	cli_exit(rc);
 }

@@ -56,6 +56,10 @@ static char *read_secret(const char *path, int fd, size_t *len, int *rc, bool ch
 			   "(chmod 600 %s)", path, path);
 		return NULL;
 	}
+	if (check_mode && sb.st_uid != geteuid() && sb.st_uid != 0) {
+		*rc = chobo_fail(err, EX_NOPERM, "%s: a secret must belong to the user who uses it (or root)", path);
+		return NULL;
+	}
 	char *buf = sodium_malloc(KEY_FILE_MAX + 1);
 	if (!buf)
 		xalloc_failed();
@@ -115,7 +119,8 @@ static const char *read_passphrase(size_t *len, int *rc, struct chobo_error *err
 		buf = read_secret("CHOBO_PASSPHRASE_FD", (int)fdnum, len, rc, false, err);
 		close((int)fdnum);
 	} else if (file && *file) {
-		int fd = open(file, O_RDONLY | O_CLOEXEC);
+		/* Non-blocking: a FIFO in its place is refused at once, not waited on. */
+		int fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 		if (fd < 0) {
 			*rc = chobo_fail_errno(err, EX_NOINPUT, "%s", file);
 			return NULL;
@@ -227,6 +232,20 @@ static char *decrypt_key(const char *path, const char *text, int *rc, struct cho
 	return plain;
 }
 
+int key_dir_check(const char *dir, struct chobo_error *err)
+{
+	struct stat sb;
+	if (lstat(dir, &sb) != 0)
+		return chobo_fail_errno(err, errno == ENOENT ? EX_NOINPUT : EX_NOPERM, "%s", dir);
+	if (!S_ISDIR(sb.st_mode) || (sb.st_mode & 077) != 0)
+		return chobo_fail(err, EX_NOPERM, "%s: the directory of secret keys must be one that only its owner "
+				  "can use (chmod 700 %s)", dir, dir);
+	if (sb.st_uid != geteuid() && sb.st_uid != 0)
+		return chobo_fail(err, EX_NOPERM, "%s: the directory of secret keys must belong to the user who "
+				  "uses it (or root)", dir);
+	return 0;
+}
+
 bool key_is_encrypted(const char *path)
 {
 	char head[sizeof ENCRYPTED_PREFIX];
@@ -242,7 +261,7 @@ int key_load(const char *path, struct note_signer *out, struct chobo_error *err)
 {
 	int rc = 0;
 	size_t len;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0) {
 		return chobo_fail_errno(err, errno == ENOENT ? EX_NOINPUT : EX_NOPERM, "%s", path);
 	}

@@ -26,6 +26,8 @@ int key_save_encrypted(const char *path, const struct note_signer *s, struct cho
  * note_signer_clear().  Returns 0, or an exit code with err.
  */
 int key_load(const char *path, struct note_signer *out, struct chobo_error *err);
+/* Refuse a directory of secret keys that others could use: 0, or EX_NOPERM (or EX_NOINPUT) with err. */
+int key_dir_check(const char *dir, struct chobo_error *err);
 /* True when the key file at path is encrypted (false also when it cannot be read). */
 bool key_is_encrypted(const char *path);
 

@@ -499,3 +499,34 @@ int label_write_term(FILE *out, const struct label *label, struct chobo_error *e
 		return chobo_fail_errno(err, EX_IOERR, "writing the terminal rendering");
 	return 0;
 }
+
+static const char *const format_names[] = {"term", "png", "svg", "pdf"};
+
+bool label_format_parse(const char *s, enum label_format *f)
+{
+	for (int i = 0; i < 4; i++)
+		if (strcmp(s, format_names[i]) == 0) {
+			*f = (enum label_format)i;
+			return true;
+		}
+	return false;
+}
+
+const char *label_format_name(enum label_format f)
+{
+	return format_names[f];
+}
+
+int label_write(FILE *out, enum label_format f, bool sheet, const struct label *labels, size_t n,
+		struct chobo_error *err)
+{
+	if (f != LABEL_PDF && n != 1)
+		return chobo_fail(err, EX_USAGE, "--format %s draws one label", format_names[f]);
+	switch (f) {
+	case LABEL_TERM: return label_write_term(out, labels, err);
+	case LABEL_PNG: return label_write_png(out, labels, err);
+	case LABEL_SVG: return label_write_svg(out, labels, err);
+	case LABEL_PDF: break;
+	}
+	return sheet ? label_write_pdf_sheet(out, labels, n, err) : label_write_pdf_a6(out, labels, n, err);
+}

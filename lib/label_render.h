@@ -59,4 +59,17 @@ int label_write_pdf_sheet(FILE *out, const struct label *labels, size_t n, struc
 /* Write one label as terminal text (UTF-8 half blocks, explicit colours); 0, EX_DATAERR or EX_IOERR. */
 int label_write_term(FILE *out, const struct label *label, struct chobo_error *err);
 
+/* The output formats of the programs that draw labels, by their --format names. */
+enum label_format { LABEL_TERM, LABEL_PNG, LABEL_SVG, LABEL_PDF };
+/* The format named s (term, png, svg, pdf) into *f; false when s names none. */
+bool label_format_parse(const char *s, enum label_format *f);
+/* The --format name of f. */
+const char *label_format_name(enum label_format f);
+/*
+ * Write n labels in format f (png, svg and term take n == 1; pdf takes
+ * A6 pages, or A4 sheets when sheet); returns as label_write_png().
+ */
+int label_write(FILE *out, enum label_format f, bool sheet, const struct label *labels, size_t n,
+		struct chobo_error *err);
+
 #endif

@@ -28,6 +28,39 @@ const char *ledger_default_dir(void)
 	return key_ledger_dir();
 }
 
+/* True when dir holds chobo.conf and db/. */
+static bool is_ledger_dir(const char *dir)
+{
+	char *conf = path_join(dir, "chobo.conf"), *db = path_join(dir, "db");
+	struct stat a, b;
+	bool yes = stat(conf, &a) == 0 && S_ISREG(a.st_mode) && stat(db, &b) == 0 && S_ISDIR(b.st_mode);
+	free(conf);
+	free(db);
+	return yes;
+}
+
+char *ledger_enclosing(const char *path)
+{
+	/* The file may not exist yet: start from the directory it would be in. */
+	char *copy = xstrdup(path), *slash = strrchr(copy, '/');
+	const char *parent = slash ? (slash == copy ? "/" : (*slash = '\0', copy)) : ".";
+	char *dir = realpath(parent, NULL);
+	free(copy);
+	if (!dir)
+		return NULL;
+	for (;;) {
+		if (is_ledger_dir(dir))
+			return dir;
+		char *up = strrchr(dir, '/');
+		if (!up || up == dir) {
+			bool root = is_ledger_dir("/");
+			free(dir);
+			return root ? xstrdup("/") : NULL;
+		}
+		*up = '\0';
+	}
+}
+
 static void on_alarm(int sig)
 {
 	(void)sig;
@@ -168,8 +201,13 @@ static int load_key(const char *dir, const char *file, uint8_t type, struct note
 	if (!ledger)
 		return chobo_fail(err, EX_NOINPUT, "%s: not a ledger (no chobo.conf); create one with chain-init",
 				  dir);
+	char *keys = path_join(dir, "keys");
+	int rc = key_dir_check(keys, err);
+	free(keys);
+	if (rc != 0)
+		return rc;
 	char *path = path_join(dir, file);
-	int rc = key_load(path, out, err);
+	rc = key_load(path, out, err);
 	if (rc == 0 && out->pub.type != type) {
 		rc = chobo_fail(err, EX_CONFIG, "%s: not a %s key", path,
 				type == NOTE_TYPE_ED25519 ? "log" : "witness");

@@ -35,6 +35,13 @@ struct ledger {
 const char *ledger_default_dir(void);
 
 /*
+ * The ledger directory that path (which need not exist) would lie in, newly
+ * allocated, or NULL when it lies in none: a file written there could be
+ * taken for part of the ledger, or destroy it.
+ */
+char *ledger_enclosing(const char *path);
+
+/*
  * Create a new ledger in dir (which must not hold one): layout, log and
  * witness keys, trust/self, and the signed checkpoint of the empty tree.
  * With encrypt, the secret keys are written encrypted (see key_save_encrypted).

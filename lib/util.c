@@ -439,6 +439,59 @@ bool write_file_atomic(const char *path, const void *buf, size_t len, int mode)
 	return ok;
 }
 
+int replace_open(struct replacement *r, const char *path, int mode, struct chobo_error *err)
+{
+	size_t n = strlen(path) + 16;
+	r->path = path;
+	r->fp = NULL;
+	r->tmp = xmalloc(n);
+	snprintf(r->tmp, n, "%s.tmpXXXXXX", path);
+	int fd = mkstemp(r->tmp);
+	if (fd < 0) {
+		int rc = chobo_fail_errno(err, EX_CANTCREAT, "%s", path);
+		free(r->tmp);
+		r->tmp = NULL;
+		return rc;
+	}
+	if (fchmod(fd, (mode_t)mode) != 0 || !(r->fp = fdopen(fd, "wb"))) {
+		int rc = chobo_fail_errno(err, EX_CANTCREAT, "%s", r->tmp);
+		close(fd);
+		replace_abort(r);
+		return rc;
+	}
+	return 0;
+}
+
+int replace_commit(struct replacement *r, struct chobo_error *err)
+{
+	int rc = 0;
+	if (fflush(r->fp) != 0 || ferror(r->fp) || fsync(fileno(r->fp)) != 0)
+		rc = chobo_fail_errno(err, EX_IOERR, "%s", r->tmp);
+	if (fclose(r->fp) != 0 && rc == 0)
+		rc = chobo_fail_errno(err, EX_IOERR, "%s", r->tmp);
+	r->fp = NULL;
+	if (rc == 0 && rename(r->tmp, r->path) != 0)
+		rc = chobo_fail_errno(err, EX_CANTCREAT, "%s", r->path);
+	if (rc != 0) {
+		replace_abort(r);
+		return rc;
+	}
+	free(r->tmp);
+	r->tmp = NULL;
+	return 0;
+}
+
+void replace_abort(struct replacement *r)
+{
+	if (r->fp)
+		fclose(r->fp);
+	r->fp = NULL;
+	if (r->tmp)
+		unlink(r->tmp);
+	free(r->tmp);
+	r->tmp = NULL;
+}
+
 int copy_stream(FILE *from, FILE *to, uint64_t max)
 {
 	char buf[1 << 16];

@@ -33,6 +33,8 @@
 #define EXIT_INVALID 1
 /* A peer's log forked: two signed, inconsistent checkpoints (both kept as evidence). */
 #define EXIT_FORK 2
+/* The batch was stored (durably), but its receipts could not all be written: never retry it. */
+#define EXIT_STORED_UNREPORTED 3
 
 /* Why a library call failed (see the convention above). */
 struct chobo_error {
@@ -117,6 +119,20 @@ char *read_file(const char *path, size_t max, size_t *len);
 int file_sha256(const char *path, uint8_t out[32], struct chobo_error *err);
 /* Write a file atomically (temp file, fsync, rename) with the given mode. */
 bool write_file_atomic(const char *path, const void *buf, size_t len, int mode);
+/*
+ * A file written whole or not at all: replace_open() opens a temporary file
+ * beside path; replace_commit() flushes, syncs and renames it over path (so
+ * a reader or a crash sees the old file or the new one, never a part);
+ * replace_abort() removes it and leaves path as it was.
+ */
+struct replacement {
+	FILE *fp;
+	char *tmp;
+	const char *path;
+};
+int replace_open(struct replacement *r, const char *path, int mode, struct chobo_error *err);
+int replace_commit(struct replacement *r, struct chobo_error *err);
+void replace_abort(struct replacement *r);
 /* Copy from to to (at most max bytes): 0, or 1 read error, 2 write error, 3 more than max. */
 int copy_stream(FILE *from, FILE *to, uint64_t max);
 /* Join a directory and a name into a newly allocated path. */

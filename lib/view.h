@@ -89,6 +89,10 @@ void view_text_int(struct view_text *t, int64_t v);
  * escaped (\n, \t, ... or \u00XX) and everything else as it is (UTF-8).
  */
 void view_text_json_string(struct view_text *t, const char *s);
+/* Append ,"name": and v as a JSON string; nothing when v is "" (a field left out). */
+void view_text_member_str(struct view_text *t, const char *name, const char *v);
+/* Append ,"name": and the decimal v. */
+void view_text_member_int(struct view_text *t, const char *name, int64_t v);
 /* Append s (n bytes) as one CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break. */
 void view_text_csv_field(struct view_text *t, const char *s, size_t n);
 void view_text_free(struct view_text *t);

@@ -86,4 +86,9 @@ check_exit 75 "a busy ledger times out with EX_TEMPFAIL" env CHOBO_LOCK_WAIT=1 c
 : >"$T/release"
 wait "$holder"
 check "after the lock is released appends work again" sh -c "chain-append -L '$L' '$T/one.jsonl' | grep -q '\"leaf_index\":6'"
+n=$(chain-log -L "$L" | wc -l)
+check_exit 3 "a batch stored whose receipts cannot be written exits 3, not a retryable error" \
+	sh -c "chain-append -L '$L' '$T/one.jsonl' >/dev/full"
+check "... says so" grep -q "was stored .*do not append it again" "$T/last.err"
+check "... and the batch is in the ledger" test "$(chain-log -L "$L" | wc -l)" -eq $((n + 1))
 done_testing

@@ -98,6 +98,18 @@ check "B's copy of A's log is again A's log" same_log
 check_exit 64 "--since SIZE without --log is a usage error" chain-export -L "$A" --since 7
 check "... and says --log is needed" grep -q -- "--log" "$T/last.err"
 check_exit 66 "--log naming a log A does not hold" chain-export -L "$A" --log test.example/none -o "$T/none"
+check "... and leaves no file" test ! -e "$T/none"
+cp "$T/full" "$T/kept"
+check_exit 66 "a failed export over an existing file ..." chain-export -L "$A" --log test.example/none -o "$T/kept"
+check "... leaves that file as it was" cmp "$T/full" "$T/kept"
+check "... and no temporary file beside it" sh -c "! ls '$T' | grep -q 'kept.tmp'"
+check_exit 73 "an output path inside a ledger directory is refused" chain-export -L "$A" -o "$A/db/backup.bundle"
+check "... naming the ledger" grep -q "inside the ledger directory" "$T/last.err"
+check "... and writes nothing there" test ! -e "$A/db/backup.bundle"
+check_exit 73 "... also inside another ledger, and through a relative path" \
+	sh -c "cd '$B/keys' && chain-export -L '$A' -o ../x.bundle"
+check_exit 0 "an export over an existing file replaces it whole" chain-export -L "$A" -o "$T/kept"
+check "... with the bundle A gives now" sh -c "chain-export -L '$A' >'$T/now' && cmp '$T/now' '$T/kept'"
 check_exit 0 "chain-verify B after the incremental imports" chain-verify "$B"
 
 # --- refused, and nothing changed -----------------------------------------

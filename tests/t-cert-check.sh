@@ -94,6 +94,12 @@ check "... recorded true, revoked false" recorded_not_revoked
 check_exit 0 "-L finds the trust in DIR/trust; \$CHOBO_LEDGER's when there is no -L" \
 	sh -c "CHOBO_LEDGER='$A' cert-check '$P'"
 check_exit 0 "--quorum 0 is no requirement" cert-check -L "$A" --quorum 0 "$P"
+check_exit 64 "--quorum without -L or --receipt is a usage error, not a pass" cert-check --trust "$TRUST_A" --quorum 1 "$P"
+check_exit 0 "offline, the payload names no start: valid before the entry was recorded" \
+	cert-check --trust "$TRUST_A" --at 2025-04-12T08:00:00Z "$P"
+reason_is "... but with -L the entry's time says not yet" not-yet-valid cert-check -L "$A" --at 2025-04-12T08:00:00Z "$P"
+reason_is "... and so does the receipt" not-yet-valid \
+	cert-check --trust "$TRUST_A" --receipt "$T/r0.json" --at 2025-04-12T08:00:00Z "$P"
 
 # Lines on stdin, as a scanner types them: blanks, CR, empty lines.
 printf '\n  %s \r\n\r\n\t%s\r\n\n' "$P" "$P" >"$T/scanned"
@@ -270,5 +276,16 @@ reason_is "one byte of the document changed: invalid" entry-differs \
 	cert-check --trust "$T/a-keys" --document "$T/changed.txt" --receipt "$T/doc.receipt"
 reason_is "... and with a key that is not A's: unknown-issuer" unknown-issuer \
 	cert-check --trust "$C/trust/self" --document "$DOC" --receipt "$T/doc.receipt"
+
+# An expiry at midnight: the payload's last day is the one before, never the expiry's own.
+new_ledger "$T/M" test.example/node-m
+printf 'midnight\n' >"$T/midnight.txt"
+CHOBO_NOW=2025-04-12T09:00:00Z cert-attest -L "$T/M" --kind risai-shomei --expires 2031-03-31T00:00:00Z \
+	"$T/midnight.txt" >"$T/midnight.out"
+PM=$(member "$T/midnight.out" payload)
+check_exit 0 "an attestation expiring at midnight is valid the day before" \
+	cert-check --trust "$T/M/trust/self" --at 2031-03-30T23:00:00Z "$PM"
+reason_is "... and offline already expired on the expiry's own day" expired \
+	cert-check --trust "$T/M/trust/self" --at 2031-03-31T12:00:00Z "$PM"
 
 done_testing

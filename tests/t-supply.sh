@@ -7,28 +7,9 @@
 # a BOM and CRLF; chain-verify --views --index.
 . "${top_srcdir:-.}/tests/lib.sh"
 
-A=$T/hachioji
-B=$T/tachikawa
-OA=tama.example/hachioji
-OB=tama.example/tachikawa
-new_ledger "$A" "$OA"
-new_ledger "$B" "$OB"
-cat "$B/keys/node.pub" >>"$A/trust/peers"
-cat "$A/keys/node.pub" >>"$B/trust/peers"
+. "$top_srcdir/tests/supply-nodes.sh"
 CATALOGUE=$top_srcdir/data/supply-items.jsonl
 
-# post DIR TIME KIND ARGS...: supply-post at TIME; prints the first receipt's leaf hash.
-post() {
-	d=$1 t=$2
-	shift 2
-	CHOBO_NOW=$t supply-post -q -L "$d" "$@" >"$T/post.out" || return 1
-	python3 -c 'import json, sys; print(json.loads(open(sys.argv[1]).readline())["leaf_hash"])' "$T/post.out"
-}
-# copy FROM TO: FROM's own log into TO.
-copy() {
-	if [ "$1" = "$A" ]; then o=$OA; else o=$OB; fi
-	chain-export -L "$1" --log "$o" -o "$T/bundle" && chain-import -q -L "$2" "$T/bundle" >/dev/null
-}
 # status DIR TIME [ARGS]: supply-status at TIME.
 status() {
 	d=$1 t=$2

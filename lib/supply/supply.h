@@ -8,6 +8,8 @@
  *   types.c      the entry types, their schemas and cross-field checks
  *   views.c      supply.catalogue, supply.sites and supply.lines
  *   rules.c      the rules checked inside the append's transaction
+ *   snapshot.c   a copy of the views for a program to work on
+ *   events.c     the events derived from the views (events.h)
  *
  * How quantities move (merge order, DESIGN §5.1; the earlier claim wins):
  * a need asks for a quantity at a site; an offer pledged against a need
@@ -99,6 +101,10 @@ struct supply_line {
 	bool firm;
 	char need[65], offer[65], request[65]; /* references, "" for none */
 	char expiry[SUPPLY_DATE_LEN + 1];
+	char size[SUPPLY_SIZE_MAX + 1];        /* need, offer */
+	char allergen_free[SUPPLY_ALLERGENS_MAX + 1];   /* need: to avoid; offer: absent */
+	char deadline[21];                     /* need: UTC, "" for none */
+	uint64_t priority;                     /* need: 1 most urgent, 0 for none */
 	int64_t quantity;                      /* needed, offered, requested, or in the box */
 	int64_t committed;                     /* need: pledged by offers */
 	int64_t requested;                     /* need, offer: taken by requests */
@@ -133,5 +139,56 @@ int supply_line_get(struct view_state *s, enum supply_kind kind, const char *hex
  */
 int supply_registry_field(struct view_state *s, const char *code, const char *field, char *out,
 			  size_t cap, struct chobo_error *err);
+
+/* ---------------------------------------------------------- snapshot */
+
+/* A code and its public name, from supply.sites or supply.catalogue. */
+struct supply_named {
+	char code[SUPPLY_CODE_MAX + 1];
+	char name[SUPPLY_NAME_MAX + 1];
+};
+
+/* What a reader copies out of the views while it holds the ledger. */
+struct supply_snapshot {
+	struct supply_line *line;      /* every line, in key order: kind name, then leaf hash */
+	size_t n, cap;
+	struct supply_named *sites, *items;   /* in code order */
+	size_t nsites, nitems;
+};
+
+/*
+ * Bring the views of the open ledger l up to date (one transaction) and
+ * copy the lines and the names into s (free with supply_snapshot_free, also
+ * after a failure).  0 or an exit code with err.
+ */
+int supply_snapshot_read(struct ledger *l, struct supply_snapshot *s, struct chobo_error *err);
+void supply_snapshot_free(struct supply_snapshot *s);
+/* The public name of code in v[0..n) (sites or items), "" when unknown. */
+const char *supply_snapshot_name(const struct supply_named *v, size_t n, const char *code);
+/* The line of kind with leaf hash hex in s, or NULL. */
+const struct supply_line *supply_snapshot_line(const struct supply_snapshot *s, enum supply_kind kind,
+					       const char *hex);
+
+/* ------------------------------------------------------------ box labels */
+
+struct payload;
+
+/* The kind of a box label's payload: the type of the entry that records the box. */
+#define SUPPLY_LABEL_KIND "supply.shipment"
+
+/*
+ * The payload of box b's label, unsigned: issuer b's log, kind
+ * SUPPLY_LABEL_KIND, index b's, fields box, qty and expiry (when it has one).
+ * 0, or EX_SOFTWARE with err.
+ */
+int supply_box_payload(const struct supply_line *b, struct payload *p, struct chobo_error *err);
+/*
+ * The box line of the shipment a verified label payload p names (by issuer
+ * and index), brought up to date in the open ledger l; 0, or EX_DATAERR with
+ * err when p is not a box label, names no shipment l holds, or its fields
+ * differ from the shipment's.
+ */
+int supply_box_of_payload(struct ledger *l, const struct payload *p, struct supply_line *b,
+			  struct chobo_error *err);
 
 #endif

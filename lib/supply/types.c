@@ -275,9 +275,20 @@ static bool overdue_days_valid(const char *value, char *why, size_t whylen)
 	return false;
 }
 
+static bool shelf_days_valid(const char *value, char *why, size_t whylen)
+{
+	uint64_t v;
+	if (parse_u64(value, &v) && v <= 3650)
+		return true;
+	snprintf(why, whylen, "expected a number of days from 0 to 3650");
+	return false;
+}
+
 static const struct setting_spec settings[] = {
 	{"supply.overdue_days", "days after which a shipped box not yet received is overdue", "3",
 	 overdue_days_valid},
+	{"supply.min_shelf_days", "days of shelf life supply-match wants left at a need's deadline", "0",
+	 shelf_days_valid},
 	{NULL, NULL, NULL, NULL},
 };
 

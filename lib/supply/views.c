@@ -215,79 +215,66 @@ const char *supply_line_state(const struct supply_line *ln)
 	return "";
 }
 
-static void add_str(struct view_text *t, const char *name, const char *v)
-{
-	if (!v[0])
-		return;
-	view_text_str(t, ",\"");
-	view_text_str(t, name);
-	view_text_str(t, "\":");
-	view_text_json_string(t, v);
-}
-
-static void add_int(struct view_text *t, const char *name, int64_t v)
-{
-	view_text_str(t, ",\"");
-	view_text_str(t, name);
-	view_text_str(t, "\":");
-	view_text_int(t, v);
-}
-
 /* The line's stored value: its fields in one fixed order, those of its kind only. */
 static void line_write(struct view_text *t, const struct supply_line *ln)
 {
 	view_text_str(t, "{\"kind\":\"");
 	view_text_str(t, kind_names[ln->kind]);
 	view_text_str(t, "\"");
-	add_str(t, "leaf_hash", ln->leaf_hash);
-	add_str(t, "log", ln->log);
-	add_int(t, "index", (int64_t)ln->index);
-	add_str(t, "time", ln->time);
-	add_str(t, ln->firm ? "firm" : "supporter", ln->supporter);
-	add_str(t, "request", ln->request);
-	add_str(t, "offer", ln->offer);
-	add_str(t, "need", ln->need);
-	add_str(t, "site", ln->site);
-	add_str(t, "item", ln->item);
-	add_str(t, "unit", ln->unit);
-	add_str(t, "disaster", ln->disaster);
-	add_str(t, "expiry", ln->expiry);
+	view_text_member_str(t, "leaf_hash", ln->leaf_hash);
+	view_text_member_str(t, "log", ln->log);
+	view_text_member_int(t, "index", (int64_t)ln->index);
+	view_text_member_str(t, "time", ln->time);
+	view_text_member_str(t, ln->firm ? "firm" : "supporter", ln->supporter);
+	view_text_member_str(t, "request", ln->request);
+	view_text_member_str(t, "offer", ln->offer);
+	view_text_member_str(t, "need", ln->need);
+	view_text_member_str(t, "site", ln->site);
+	view_text_member_str(t, "item", ln->item);
+	view_text_member_str(t, "unit", ln->unit);
+	view_text_member_str(t, "disaster", ln->disaster);
+	view_text_member_str(t, "expiry", ln->expiry);
+	view_text_member_str(t, "size", ln->size);
+	view_text_member_str(t, "allergen_free", ln->allergen_free);
+	view_text_member_str(t, "deadline", ln->deadline);
+	if (ln->priority > 0)
+		view_text_member_int(t, "priority", (int64_t)ln->priority);
 	if (ln->kind == SUPPLY_BOX)
-		add_int(t, "box", (int64_t)ln->box);
-	add_int(t, "quantity", ln->quantity);
+		view_text_member_int(t, "box", (int64_t)ln->box);
+	view_text_member_int(t, "quantity", ln->quantity);
 	switch (ln->kind) {
 	case SUPPLY_NEED:
-		add_int(t, "committed", ln->committed);
-		add_int(t, "requested", ln->requested);
-		add_int(t, "requested_free", ln->requested_free);
+		view_text_member_int(t, "committed", ln->committed);
+		view_text_member_int(t, "requested", ln->requested);
+		view_text_member_int(t, "requested_free", ln->requested_free);
 		break;
 	case SUPPLY_OFFER:
-		add_int(t, "requested", ln->requested);
+		view_text_member_int(t, "requested", ln->requested);
 		break;
 	case SUPPLY_REQUEST:
-		add_int(t, "boxes", ln->boxes);
-		add_int(t, "boxes_received", ln->boxes_received);
-		add_int(t, "boxes_lost", ln->boxes_lost);
+		view_text_member_int(t, "boxes", ln->boxes);
+		view_text_member_int(t, "boxes_received", ln->boxes_received);
+		view_text_member_int(t, "boxes_lost", ln->boxes_lost);
 		break;
 	case SUPPLY_BOX:
 		break;
 	}
 	if (ln->kind != SUPPLY_BOX) {
-		add_int(t, "shipped", ln->shipped);
-		add_int(t, "received", ln->received);
-		add_int(t, "lost", ln->lost);
-		add_int(t, "open", supply_line_open(ln));
+		view_text_member_int(t, "shipped", ln->shipped);
+		view_text_member_int(t, "received", ln->received);
+		view_text_member_int(t, "lost", ln->lost);
+		view_text_member_int(t, "open", supply_line_open(ln));
 	} else if (ln->receipt[0]) {
-		add_int(t, "found", ln->found);
+		view_text_member_int(t, "found", ln->found);
 	}
-	add_str(t, "receipt", ln->receipt);
-	add_str(t, "received_at", ln->received_at);
-	add_str(t, "discrepancy", ln->discrepancy);
-	add_str(t, "lost_by", ln->lost_by);
-	add_str(t, "cancelled_by", ln->cancelled_by);
+	view_text_member_str(t, "receipt", ln->receipt);
+	view_text_member_str(t, "received_at", ln->received_at);
+	view_text_member_str(t, "discrepancy", ln->discrepancy);
+	view_text_member_str(t, "lost_by", ln->lost_by);
+	view_text_member_str(t, "cancelled_by", ln->cancelled_by);
 	if (ln->unfilled)
 		view_text_str(t, ",\"unfilled\":true");
-	add_str(t, "state", supply_line_state(ln));
+	view_text_member_str(t, "state", supply_line_state(ln));
 	view_text_str(t, "}");
 }
 
@@ -336,6 +323,10 @@ bool supply_line_parse(const char *value, size_t len, struct supply_line *ln)
 	get_str(&d, "unit", ln->unit, sizeof ln->unit);
 	get_str(&d, "disaster", ln->disaster, sizeof ln->disaster);
 	get_str(&d, "expiry", ln->expiry, sizeof ln->expiry);
+	get_str(&d, "size", ln->size, sizeof ln->size);
+	get_str(&d, "allergen_free", ln->allergen_free, sizeof ln->allergen_free);
+	get_str(&d, "deadline", ln->deadline, sizeof ln->deadline);
+	ln->priority = (uint64_t)get_int(&d, "priority");
 	ln->box = (uint64_t)get_int(&d, "box");
 	ln->quantity = get_int(&d, "quantity");
 	ln->committed = get_int(&d, "committed");
@@ -414,6 +405,16 @@ static int need_apply(struct view_state *s, const struct view_entry *e, struct c
 	body_string(e, "item", n.item, sizeof n.item);
 	body_string(e, "unit", n.unit, sizeof n.unit);
 	body_string(e, "disaster", n.disaster, sizeof n.disaster);
+	body_string(e, "size", n.size, sizeof n.size);
+	body_string(e, "allergen_free", n.allergen_free, sizeof n.allergen_free);
+	/* The deadline in UTC, so that lines compare as text and read alike on every node. */
+	char deadline[40];
+	int64_t when;
+	body_string(e, "deadline", deadline, sizeof deadline);
+	if (deadline[0] && time_parse(deadline, &when))
+		time_format(n.deadline, when);
+	int64_t priority = body_int(e, "priority");
+	n.priority = priority > 0 ? (uint64_t)priority : 0;
 	n.quantity = body_int(e, "quantity");
 	return line_put(s, &n, err);
 }
@@ -433,6 +434,8 @@ static int offer_apply(struct view_state *s, const struct view_entry *e, struct 
 	body_string(e, "need", o.need, sizeof o.need);
 	body_string(e, "disaster", o.disaster, sizeof o.disaster);
 	body_string(e, "expiry", o.expiry, sizeof o.expiry);
+	body_string(e, "size", o.size, sizeof o.size);
+	body_string(e, "allergen_free", o.allergen_free, sizeof o.allergen_free);
 	o.quantity = body_int(e, "quantity");
 	int rc = line_load(s, SUPPLY_NEED, o.need, &n, &have_n, err);
 	if (rc != 0)
@@ -677,6 +680,6 @@ const struct view_spec supply_lines_view = {
 	.name = "supply.lines",
 	.summary = "needs, offers, requests and boxes: requested, committed, shipped, received, open, state",
 	.types = line_types,
-	.version = 1,
+	.version = 2,   /* 2: needs and offers keep size, allergen_free, deadline, priority */
 	.apply = lines_apply,
 };
