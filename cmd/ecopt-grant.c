@@ -10,12 +10,12 @@
 #include "append.h"
 #include "cli.h"
 #include "codec.h"
-#include "csv.h"
 #include "eco/eco.h"
 #include "jsonl.h"
 #include "ledger.h"
 #include "points/points.h"
 #include "private_store.h"
+#include "records.h"
 #include "util.h"
 
 static const char usage[] =
@@ -25,102 +25,26 @@ static const char usage[] =
 	"fuel_l) as JSON Lines or CSV: validated, reduced to grams of CO2, granted points, appended\n"
 	"as one batch; one result line per reading.  --register: members and equipment.\n";
 
-struct record {
-	json_t *o;
-	char where[300];
-};
-
 struct input {
-	enum { DETECT, CSV, JSONL } format;
-	struct record *rec;
-	size_t n, cap;
+	enum records_format format;
+	struct records list;
 };
-
-static void add_record(struct input *in, json_t *o, const char *name, unsigned long line)
-{
-	if (in->n == in->cap) {
-		in->cap = in->cap ? 2 * in->cap : 64;
-		in->rec = xrealloc(in->rec, in->cap * sizeof *in->rec);
-	}
-	in->rec[in->n].o = o;
-	snprintf(in->rec[in->n].where, sizeof in->rec[in->n].where, "%s:%lu", name, line);
-	in->n++;
-}
-
-static bool read_csv(struct input *in, const char *text, size_t len, const char *name)
-{
-	struct csv_reader r;
-	char err[256], *head[CSV_MAX_FIELDS];
-	size_t ncols = 0;
-	enum csv_status s;
-	bool ok = true;
-	csv_init(&r, text, len);
-	while (ok && (s = csv_next(&r, err, sizeof err)) == CSV_RECORD) {
-		if (ncols == 0) {
-			for (size_t i = 0; i < r.nfields; i++)
-				head[i] = xstrdup(r.field[i]);
-			ncols = r.nfields;
-			continue;
-		}
-		if (r.nfields != ncols) {
-			chobo_warn("%s:%lu: %zu fields, but the header has %zu", name, r.line, r.nfields, ncols);
-			ok = false;
-			break;
-		}
-		json_t *o = json_object();
-		for (size_t i = 0; i < ncols; i++)
-			if (r.field[i][0])
-				json_object_set_new(o, head[i], json_string(r.field[i]));
-		add_record(in, o, name, r.line);
-	}
-	if (ok && s == CSV_BAD) {
-		chobo_warn("%s:%lu: %s", name, r.line, err);
-		ok = false;
-	}
-	for (size_t i = 0; i < ncols; i++)
-		free(head[i]);
-	csv_free(&r);
-	return ok;
-}
 
 static int read_input(void *ctx, FILE *fp, const char *name)
 {
 	struct input *in = ctx;
-	size_t cap = 1 << 16, len = 0, got;
-	char *text = xmalloc(cap);
-	while ((got = fread(text + len, 1, cap - len, fp)) > 0)
-		if ((len += got) == cap)
-			text = xrealloc(text, cap *= 2);
-	bool ok = !ferror(fp);
-	size_t p = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
-	while (p < len && strchr(" \t\r\n", text[p]))
-		p++;
-	bool csv = in->format == CSV || (in->format == DETECT && p < len && text[p] != '{');
-	if (ok && csv) {
-		ok = read_csv(in, text, len, name);
-	} else if (ok) {
-		unsigned long line = 0;
-		for (size_t pos = p; pos < len;) {
-			const char *nl = memchr(text + pos, '\n', len - pos);
-			size_t end = nl ? (size_t)(nl - text) : len;
-			json_error_t je;
-			line++;
-			if (end > pos && strspn(text + pos, " \t\r") < end - pos) {
-				json_t *o = json_loadb(text + pos, end - pos, JSON_REJECT_DUPLICATES, &je);
-				if (!json_is_object(o)) {
-					chobo_warn("%s:%lu: %s", name, line, o ? "expected a JSON object" : je.text);
-					json_decref(o);
-					ok = false;
-					break;
-				}
-				add_record(in, o, name, line);
-			}
-			pos = end + 1;
-		}
+	size_t len;
+	char *text = records_read_all(fp, &len), err[1024];
+	if (!text) {
+		chobo_warn_errno("%s: read error; nothing was appended", name);
+		return EX_IOERR;
 	}
+	bool ok = records_parse(&in->list, text, len, name, in->format, NULL, err, sizeof err);
 	free(text);
-	if (!ok)
+	if (!ok) {
+		chobo_warn("%s", err);
 		chobo_warn("%s: nothing was appended", name);
+	}
 	return ok ? 0 : EX_DATAERR;
 }
 
@@ -249,9 +173,9 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 	if (rc == 0)
 		rc = eco_factors_load(factors_path, f, e);
 	struct view_state *s = rc == 0 ? view_stored(l, &eco_registry_view) : NULL;
-	struct last *last = xcalloc(in->n + 1, sizeof *last);
+	struct last *last = xcalloc(in->list.n + 1, sizeof *last);
 	size_t nlast = 0;
-	for (size_t i = 0; rc == 0 && i < in->n; i++) {
+	for (size_t i = 0; rc == 0 && i < in->list.n; i++) {
 		struct eco_reading r;
 		struct eco_equipment q;
 		struct eco_part parts[4];
@@ -259,9 +183,9 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 		enum eco_verdict verdict = ECO_REFUSE;
 		char why[1024] = "";
 		json_t *res = json_object();
-		json_object_set_new(res, "input", json_string(in->rec[i].where));
+		json_object_set_new(res, "input", json_string(in->list.rec[i].where));
 		results[i] = res;
-		if (reading_parse(in->rec[i].o, &r, why, sizeof why)) {
+		if (reading_parse(in->list.rec[i].o, &r, why, sizeof why)) {
 			size_t k;
 			for (k = 0; k < nlast && strcmp(last[k].code, r.equipment) != 0; k++)
 				;
@@ -346,9 +270,9 @@ static int reg(struct ledger *l, struct input *in, struct batch *b, json_t **res
 {
 	struct private_store *ps = NULL;
 	int rc = private_open(l, true, &ps, e);
-	for (size_t i = 0; rc == 0 && i < in->n; i++) {
-		json_t *o = json_deep_copy(in->rec[i].o);
-		json_t *res = json_pack("{s:s}", "input", in->rec[i].where);
+	for (size_t i = 0; rc == 0 && i < in->list.n; i++) {
+		json_t *o = json_deep_copy(in->list.rec[i].o);
+		json_t *res = json_pack("{s:s}", "input", in->list.rec[i].where);
 		results[i] = res;
 		if (json_object_get(o, "code")) {
 			const char *serial = json_string_value(json_object_get(o, "serial"));
@@ -357,7 +281,7 @@ static int reg(struct ledger *l, struct input *in, struct batch *b, json_t **res
 			if (!serial) {
 				json_decref(o);
 				return chobo_fail(e, EX_DATAERR, "%s: equipment needs its serial (kept only as a keyed hash)",
-						  in->rec[i].where);
+						  in->list.rec[i].where);
 			}
 			if ((rc = private_keyed_hash(ps, "eco.equipment", serial, h, e)) != 0) {
 				json_decref(o);
@@ -410,12 +334,12 @@ int main(int argc, char **argv)
 		else if (opt == 'r')
 			registering = true;
 		else if (opt == 'c')
-			in.format = CSV;
+			in.format = RECORDS_CSV;
 		else if (opt == 'j')
-			in.format = JSONL;
+			in.format = RECORDS_JSONL;
 	}
 	int rc = jsonl_read_inputs(argv + optind, argc - optind, "nothing was appended", read_input, &in);
-	if (rc == 0 && in.n == 0) {
+	if (rc == 0 && in.list.n == 0) {
 		chobo_info("no records in the input; nothing was appended");
 		cli_exit(0);
 	}
@@ -423,7 +347,7 @@ int main(int argc, char **argv)
 	struct note_signer key;
 	struct batch batch = {0};
 	struct chobo_error e = {0};
-	json_t **results = xcalloc(in.n + 1, sizeof *results);
+	json_t **results = xcalloc(in.list.n + 1, sizeof *results);
 	size_t refused = 0;
 	if (rc == 0 && (rc = cli_report(ledger_open_append(&l, dir, &key, &e), &e)) == 0) {
 		rc = registering ? reg(&l, &in, &batch, results, &e) : grant(&l, &in, factors, &batch, results, &refused, &e);
@@ -439,19 +363,18 @@ int main(int argc, char **argv)
 		rc = cli_report(ledger_close_after(&l, rc, &e), &e);
 		note_signer_clear(&key);
 	}
-	for (size_t i = 0; i < in.n; i++) {
+	for (size_t i = 0; i < in.list.n; i++) {
 		if (rc == 0 && results[i])
 			jsonl_print(results[i]);
 		else
 			json_decref(results[i]);
-		json_decref(in.rec[i].o);
 	}
 	if (rc == 0 && refused > 0) {
-		chobo_warn("%zu of %zu readings refused; nothing was appended", refused, in.n);
+		chobo_warn("%zu of %zu readings refused; nothing was appended", refused, in.list.n);
 		rc = EX_DATAERR;
 	}
 	free(results);
-	free(in.rec);
+	records_free(&in.list);
 	batch_free(&batch);
 	cli_exit(rc);
 }
