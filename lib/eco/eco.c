@@ -229,22 +229,6 @@ static const struct entry_type types[] = {
 
 /* ------------------------------------------------------------- view values */
 
-static void add_str(struct view_text *t, const char *name, const char *v, bool first)
-{
-	view_text_str(t, first ? "{\"" : ",\"");
-	view_text_str(t, name);
-	view_text_str(t, "\":");
-	view_text_json_string(t, v);
-}
-
-static void add_int(struct view_text *t, const char *name, int64_t v)
-{
-	view_text_str(t, ",\"");
-	view_text_str(t, name);
-	view_text_str(t, "\":");
-	view_text_int(t, v);
-}
-
 static int put_text(struct view_state *s, const char *key, struct view_text *t, struct chobo_error *err)
 {
 	view_text_str(t, "}");
@@ -471,12 +455,12 @@ static int member_apply(struct view_state *s, const struct view_entry *e, struct
 		if (strcmp(m.home, e->origin) != 0)
 			return 0;   /* refused by the rules: a member is registered on its home node */
 	}
-	add_str(&t, "leaf", hex, true);
-	add_str(&t, "home", m.home, false);
-	add_str(&t, "kind", m.kind, false);
-	add_str(&t, "joined", m.joined, false);
+	view_text_object_str(&t, "leaf", hex);
+	view_text_member_str(&t, "home", m.home);
+	view_text_member_str(&t, "kind", m.kind);
+	view_text_member_str(&t, "joined", m.joined);
 	if (m.left[0])
-		add_str(&t, "left", m.left, false);
+		view_text_member_str(&t, "left", m.left);
 	return put_text(s, key, &t, err);
 }
 
@@ -494,14 +478,14 @@ static int equipment_apply(struct view_state *s, const struct view_entry *e, str
 	if (rc != EX_UNAVAILABLE)
 		return rc;   /* the first registration of a code counts */
 	struct view_text t = {0};
-	add_str(&t, "leaf", hex, true);
+	view_text_object_str(&t, "leaf", hex);
 	for (size_t i = 0; strs[i]; i++) {
 		stored_body_str(e->doc, e->body, strs[i], v, sizeof v);
 		if (v[0])
-			add_str(&t, strs[i], v, false);
+			view_text_member_str(&t, strs[i], v);
 	}
-	add_int(&t, "capacity_w", stored_body_int(e->doc, e->body, "capacity_w", 0));
-	add_int(&t, "baseline_m_per_l", stored_body_int(e->doc, e->body, "baseline_m_per_l", 0));
+	view_text_member_int(&t, "capacity_w", stored_body_int(e->doc, e->body, "capacity_w", 0));
+	view_text_member_int(&t, "baseline_m_per_l", stored_body_int(e->doc, e->body, "baseline_m_per_l", 0));
 	view_text_str(&t, stored_body_bool(e->doc, e->body, "other_scheme") ? ",\"other_scheme\":true" :
 		      ",\"other_scheme\":false");
 	snprintf(key, sizeof key, "idhash/%s", hash);
@@ -509,10 +493,10 @@ static int equipment_apply(struct view_state *s, const struct view_entry *e, str
 		char first[ECO_CODE_MAX + 1];
 		jcopy(o, "code", first, sizeof first);
 		json_decref(o);
-		add_str(&t, "duplicate_of", first, false);
+		view_text_member_str(&t, "duplicate_of", first);
 	} else if (rc == EX_UNAVAILABLE) {
 		struct view_text h = {0};
-		add_str(&h, "code", code, true);
+		view_text_object_str(&h, "code", code);
 		rc = put_text(s, key, &h, err);
 	}
 	if (rc != 0) {
@@ -534,17 +518,17 @@ static int reading_apply(struct view_state *s, const struct view_entry *e, struc
 		return rc;   /* the first reading of a period counts */
 	struct view_text t = {0};
 	hex32(hex, e->leaf_hash);
-	add_str(&t, "leaf", hex, true);
+	view_text_object_str(&t, "leaf", hex);
 	for (size_t i = 0; activity[i]; i++)
-		add_int(&t, activity[i], *activity_of(&r, i));
+		view_text_member_int(&t, activity[i], *activity_of(&r, i));
 	if (verdict == ECO_REFUSE)
-		add_str(&t, "refused", why, false);
+		view_text_member_str(&t, "refused", why);
 	reading_key(key, "reading", r.equipment, r.from, r.to);
 	if ((rc = put_text(s, key, &t, err)) != 0 || verdict == ECO_REFUSE)
 		return rc;
 	struct view_text last = {0};
 	snprintf(key, sizeof key, "last/%s", r.equipment);
-	add_str(&last, "to", r.to, true);
+	view_text_object_str(&last, "to", r.to);
 	return put_text(s, key, &last, err);
 }
 
@@ -563,8 +547,8 @@ static int grant_apply(struct view_state *s, const struct view_entry *e, struct 
 		return rc;   /* the first grant of a reading counts */
 	struct view_text t = {0};
 	hex32(hex, e->leaf_hash);
-	add_str(&t, "leaf", hex, true);
-	add_int(&t, "points", stored_body_int(e->doc, e->body, "points", 0));
+	view_text_object_str(&t, "leaf", hex);
+	view_text_member_int(&t, "points", stored_body_int(e->doc, e->body, "points", 0));
 	return put_text(s, key, &t, err);
 }
 

@@ -167,44 +167,28 @@ int64_t points_available(const struct points_account *a, int64_t day)
 	return n;
 }
 
-static void add_str(struct view_text *t, const char *name, const char *v, bool first)
-{
-	view_text_str(t, first ? "{\"" : ",\"");
-	view_text_str(t, name);
-	view_text_str(t, "\":");
-	view_text_json_string(t, v);
-}
-
-static void add_int(struct view_text *t, const char *name, int64_t v)
-{
-	view_text_str(t, ",\"");
-	view_text_str(t, name);
-	view_text_str(t, "\":");
-	view_text_int(t, v);
-}
-
 static void account_write(struct view_text *t, const struct points_account *a)
 {
-	add_str(t, "scheme", a->scheme, true);
-	add_str(t, "holder", a->holder, false);
-	add_str(t, "kind", a->kind, false);
-	add_str(t, "home", a->home, false);
-	add_str(t, "opened", a->opened, false);
-	add_int(t, "balance", points_balance(a));
-	add_int(t, "credited", a->credited);
-	add_int(t, "debited", a->debited);
-	add_int(t, "received", a->received);
-	add_int(t, "settled", a->settled);
-	add_int(t, "yen", a->yen);
-	add_int(t, "expired", a->expired);
-	add_str(t, "day", a->day, false);
-	add_int(t, "day_spent", a->day_spent);
-	add_int(t, "fy", a->fy);
-	add_int(t, "fy_spent", a->fy_spent);
+	view_text_object_str(t, "scheme", a->scheme);
+	view_text_member_str(t, "holder", a->holder);
+	view_text_member_str(t, "kind", a->kind);
+	view_text_member_str(t, "home", a->home);
+	view_text_member_str(t, "opened", a->opened);
+	view_text_member_int(t, "balance", points_balance(a));
+	view_text_member_int(t, "credited", a->credited);
+	view_text_member_int(t, "debited", a->debited);
+	view_text_member_int(t, "received", a->received);
+	view_text_member_int(t, "settled", a->settled);
+	view_text_member_int(t, "yen", a->yen);
+	view_text_member_int(t, "expired", a->expired);
+	view_text_member_str(t, "day", a->day);
+	view_text_member_int(t, "day_spent", a->day_spent);
+	view_text_member_int(t, "fy", a->fy);
+	view_text_member_int(t, "fy_spent", a->fy_spent);
 	view_text_str(t, ",\"lots\":[");
 	for (size_t i = 0; i < a->nlots; i++) {
-		add_str(t, "expires", a->lots[i].expires, true);
-		add_int(t, "points", a->lots[i].points);
+		view_text_object_str(t, "expires", a->lots[i].expires);
+		view_text_member_int(t, "points", a->lots[i].points);
 		view_text_str(t, i + 1 < a->nlots ? "}," : "}");
 	}
 	view_text_str(t, "]}");
@@ -336,10 +320,10 @@ static int ref_put(struct view_state *s, const struct view_entry *e, const char 
 	struct view_text t = {0};
 	hex32(hex, e->leaf_hash);
 	key_of(key, "ref", scheme, ref);
-	add_str(&t, "leaf", hex, true);
-	add_str(&t, "type", e->type->name, false);
+	view_text_object_str(&t, "leaf", hex);
+	view_text_member_str(&t, "type", e->type->name);
 	if (why[0])
-		add_str(&t, "refused", why, false);
+		view_text_member_str(&t, "refused", why);
 	view_text_str(&t, "}");
 	int rc = view_put(s, key, t.p, t.len, err);
 	view_text_free(&t);
@@ -444,9 +428,9 @@ static int scheme_apply(struct view_state *s, const struct view_entry *e, struct
 	stored_body_str(e->doc, e->body, "scheme", scheme, sizeof scheme);
 	snprintf(key, sizeof key, "scheme/%s", scheme);
 	hex32(hex, e->leaf_hash);
-	add_str(&t, "leaf", hex, true);
+	view_text_object_str(&t, "leaf", hex);
 	for (size_t i = 0; names[i]; i++)
-		add_int(&t, names[i], stored_body_int(e->doc, e->body, names[i], 0));
+		view_text_member_int(&t, names[i], stored_body_int(e->doc, e->body, names[i], 0));
 	view_text_str(&t, "}");
 	int rc = view_put(s, key, t.p, t.len, err);
 	view_text_free(&t);
