@@ -6,6 +6,7 @@
  *
  *   eco.c       entry types, the eco.registry view, the rules of appends
  *   factors.c   the emission factor table and the reduction formulas
+ *   reading.c   readings as ecopt-grant reads them
  *
  * Quantities are integers in small units so that every node computes the
  * same numbers: Wh, metres, mL, watts, metres per litre, grams of CO2.
@@ -38,6 +39,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
 
 #include "jp_date.h"
 #include "note.h"
@@ -76,6 +78,15 @@ struct eco_reading {
 	int64_t from_day, to_day;
 	int64_t generated_wh, sold_wh, distance_m, charged_wh, fuel_ml;
 };
+
+/*
+ * A reading from its input record o (members as JSON strings or numbers:
+ * equipment, from, to, source, generated_kwh, sold_kwh, distance_km,
+ * charged_kwh, fuel_l; decimals of at most 3 places, kept in thousandths)
+ * into r; false with the reason in why (an unknown member, a missing or
+ * malformed value).  The rules of eco_reading_judge are not applied.
+ */
+bool eco_reading_parse(json_t *o, struct eco_reading *r, char *why, size_t whylen);
 
 /* The kind's name (solar, ev, phv), and the kind of a name; false for an unknown one. */
 const char *eco_kind_name(enum eco_kind k);
