@@ -103,6 +103,14 @@ check "settle the shop: 500 points, 500 yen" sh -c "CHOBO_NOW=2024-04-12T03:00:0
 check "balance CSV" sh -c "CHOBO_NOW=2024-04-12T04:00:00Z ecopt-redeem -L '$A' balance --csv | grep -q '^eco,shop-1,shop,$OA,0,0,0,500,500,500'"
 check "the points expire after 365 days" sh -c "CHOBO_NOW=2025-05-01T00:00:00Z ecopt-redeem -L '$A' balance --holder $P2 | grep -q '\"balance\":0'"
 
+# A cap per fiscal year of 600: P1 spent 500 in FY2024 (on 2024-04-10).
+printf '{"type":"points.scheme","body":{"scheme":"eco","yen_per_point":1,"expiry_days":365,"cap_purchase":1000,"cap_day":1200,"cap_fy":600}}\n' |
+	CHOBO_NOW=2024-04-20T00:00:00Z chain-append -L "$A" >/dev/null
+check_exit 65 "over the cap per fiscal year refused" env CHOBO_NOW=2024-04-20T01:00:00Z ecopt-redeem -L "$A" spend --member $P1 --shop shop-1 --points 101 --ref buy-fy-1
+check "... named" sh -c "CHOBO_NOW=2024-04-20T01:00:00Z ecopt-redeem -L '$A' spend --member $P1 --shop shop-1 --points 101 --ref buy-fy-1b 2>&1 | grep -q 'cap per fiscal year'"
+check "... up to the cap is taken" sh -c "CHOBO_NOW=2024-04-20T02:00:00Z ecopt-redeem -q -L '$A' spend --member $P1 --shop shop-1 --points 100 --ref buy-fy-2 >/dev/null"
+check "... the next fiscal year starts again" sh -c "CHOBO_NOW=2025-04-01T01:00:00Z ecopt-redeem -L '$A' spend --member $P1 --shop shop-1 --points 10 --ref buy-fy-3 >/dev/null"
+
 copy "$A" "$OA" "$B"
 check_exit 65 "a spend on B, not the member's home node, is refused" env CHOBO_NOW=2024-04-13T00:00:00Z ecopt-redeem -L "$B" spend --member $P2 --shop shop-1 --points 10 --ref buy-b
 for d in "$A" "$B"; do
