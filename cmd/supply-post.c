@@ -10,10 +10,10 @@
 
 #include "append.h"
 #include "cli.h"
-#include "csv.h"
 #include "jsonl.h"
 #include "ledger.h"
 #include "payload.h"
+#include "records.h"
 #include "supply/supply.h"
 #include "util.h"
 
@@ -33,20 +33,13 @@ static const struct {
 	{"receive", "supply.receipt"}, {"cancel", "supply.cancel"}, {"lost", "supply.lost"},
 };
 
-/* One record to post: its body and where it came from. */
-struct record {
-	json_t *body;
-	char where[320];
-};
-
 struct scanner;
 
 struct input {
 	const struct entry_type *type;
 	json_t *defaults;      /* from the --FIELD options */
-	enum { DETECT, CSV, JSONL } format;
-	struct record *rec;
-	size_t n, cap;
+	enum records_format format;
+	struct records list;   /* the bodies to post */
 	struct scanner *scan;  /* receive: labels are taken when the input is payloads */
 	const struct payload *label;   /* the verified label the one record is made from */
 	const char *label_where;
@@ -108,126 +101,38 @@ static json_t *typed_value(const struct field_spec *f, const char *s, char *err,
 	return v;
 }
 
+/* The records from from on take the --FIELD defaults where they give no value. */
+static void apply_defaults(struct input *in, size_t from)
+{
+	for (size_t i = from; i < in->list.n; i++) {
+		json_t *merged = json_deep_copy(in->defaults);
+		if (!merged || json_object_update(merged, in->list.rec[i].o) != 0)
+			xalloc_failed();
+		json_decref(in->list.rec[i].o);
+		in->list.rec[i].o = merged;
+	}
+}
+
 static void add_record(struct input *in, json_t *body, const char *name, unsigned long line)
 {
-	if (in->n == in->cap) {
-		in->cap = in->cap ? 2 * in->cap : 64;
-		in->rec = xrealloc(in->rec, in->cap * sizeof *in->rec);
-	}
-	json_t *merged = json_deep_copy(in->defaults);
-	if (!merged || json_object_update(merged, body) != 0)
-		xalloc_failed();
-	json_decref(body);
-	in->rec[in->n].body = merged;
-	if (line)
-		snprintf(in->rec[in->n].where, sizeof in->rec[in->n].where, "%s:%lu", name, line);
-	else
-		snprintf(in->rec[in->n].where, sizeof in->rec[in->n].where, "%s", name);
-	in->n++;
+	records_add(&in->list, body, name, line);
+	apply_defaults(in, in->list.n - 1);
 }
 
-static bool read_csv(struct input *in, const char *text, size_t len, const char *name)
+/* CSV: the header row names a field in each column; cells take the field's kind. */
+static const char *csv_column(void *ctx, size_t i, const char *name, char *err, size_t errlen)
 {
-	struct csv_reader r;
-	char err[256];
-	const struct field_spec *col[CSV_MAX_FIELDS];
-	size_t ncols = 0;
-	enum csv_status s;
-	bool ok = true;
-	csv_init(&r, text, len);
-	while (ok && (s = csv_next(&r, err, sizeof err)) == CSV_RECORD) {
-		if (ncols == 0) {
-			/* The header row names a field in each column. */
-			for (size_t i = 0; ok && i < r.nfields; i++)
-				if (!(col[i] = field_named(in->type, r.field[i]))) {
-					chobo_warn("%s:%lu: column %zu: %s has no field \"%.64s\"", name, r.line, i + 1,
-						   in->type->name, r.field[i]);
-					ok = false;
-				}
-			ncols = r.nfields;
-			continue;
-		}
-		if (r.nfields != ncols) {
-			chobo_warn("%s:%lu: %zu fields, but the header has %zu", name, r.line, r.nfields, ncols);
-			ok = false;
-			break;
-		}
-		json_t *body = json_object();
-		for (size_t i = 0; ok && i < ncols; i++) {
-			if (!r.field[i][0])
-				continue;   /* an empty cell: the field is not given */
-			json_t *v = typed_value(col[i], r.field[i], err, sizeof err);
-			if (!v) {
-				chobo_warn("%s:%lu: %s", name, r.line, err);
-				ok = false;
-			} else {
-				json_object_set_new(body, col[i]->name, v);
-			}
-		}
-		if (ok)
-			add_record(in, body, name, r.line);
-		else
-			json_decref(body);
-	}
-	if (ok && s == CSV_BAD) {
-		chobo_warn("%s:%lu: %s", name, r.line, err);
-		ok = false;
-	}
-	csv_free(&r);
-	return ok;
+	const struct input *in = ctx;
+	const struct field_spec *f = field_named(in->type, name);
+	if (!f)
+		snprintf(err, errlen, "column %zu: %s has no field \"%.64s\"", i, in->type->name, name);
+	return f ? f->name : NULL;
 }
 
-static bool read_jsonl(struct input *in, const char *text, size_t len, const char *name)
+static json_t *csv_value(void *ctx, const char *member, const char *cell, char *err, size_t errlen)
 {
-	unsigned long line = 0;
-	size_t pos = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
-	while (pos < len) {
-		const char *nl = memchr(text + pos, '\n', len - pos);
-		size_t end = nl ? (size_t)(nl - text) : len, n = end - pos;
-		line++;
-		if (n > 0 && text[pos + n - 1] == '\r')
-			n--;
-		if (n > CHOBO_MAX_LINE) {
-			chobo_warn("%s:%lu: a line longer than %d bytes", name, line, CHOBO_MAX_LINE);
-			return false;
-		}
-		json_error_t je;
-		json_t *body = n == 0 ? NULL : json_loadb(text + pos, n, JSON_REJECT_DUPLICATES, &je);
-		pos = nl ? end + 1 : len;
-		if (n == 0)
-			continue;
-		if (!body || !json_is_object(body)) {
-			chobo_warn("%s:%lu: %s", name, line, body ? "expected a JSON object (a body)" : je.text);
-			json_decref(body);
-			return false;
-		}
-		add_record(in, body, name, line);
-	}
-	return true;
-}
-
-/* Read all of fp (bounded by the batch size) into a new buffer. */
-static char *slurp(FILE *fp, size_t *len)
-{
-	size_t cap = 1 << 16, n = 0, max = (size_t)chobo_limit("BATCH_BYTES", CHOBO_MAX_BATCH_BYTES);
-	char *buf = xmalloc(cap);
-	size_t got;
-	while ((got = fread(buf + n, 1, cap - n, fp)) > 0) {
-		n += got;
-		if (n > max) {
-			free(buf);
-			errno = EFBIG;
-			return NULL;
-		}
-		if (n == cap)
-			buf = xrealloc(buf, cap *= 2);
-	}
-	if (ferror(fp)) {
-		free(buf);
-		return NULL;
-	}
-	*len = n;
-	return buf;
+	const struct input *in = ctx;
+	return typed_value(field_named(in->type, member), cell, err, errlen);
 }
 
 /*
@@ -280,7 +185,7 @@ static int read_input(void *ctx, FILE *fp, const char *name)
 	struct input *in = ctx;
 	size_t len;
 	char *text;
-	if (in->scan && in->format == DETECT) {
+	if (in->scan && in->format == RECORDS_DETECT) {
 		/* The first line says whether fp is labels (taken line by line, as typed) or records. */
 		char line[PAYLOAD_MAX_CHARS + 2];
 		size_t n = 0;
@@ -293,7 +198,7 @@ static int read_input(void *ctx, FILE *fp, const char *name)
 		if (scan_line(fp, line, sizeof line, &n, &over) && strncmp(line, PAYLOAD_PREFIX, 5) == 0)
 			return scan_lines(in, fp, name, line, sizeof line, n, over);
 		/* Records: the line read is put back in front of the rest. */
-		char *rest = ferror(fp) ? NULL : slurp(fp, &len);
+		char *rest = ferror(fp) ? NULL : records_read_all(fp, &len);
 		if (!rest) {
 			chobo_warn_errno("%s: read error; nothing was appended", name);
 			return EX_IOERR;
@@ -310,38 +215,37 @@ static int read_input(void *ctx, FILE *fp, const char *name)
 			return EX_DATAERR;
 		}
 	} else {
-		text = slurp(fp, &len);
+		text = records_read_all(fp, &len);
 	}
 	if (!text) {
 		chobo_warn_errno("%s: read error; nothing was appended", name);
 		return EX_IOERR;
 	}
-	bool csv = in->format == CSV;
-	if (in->format == DETECT) {
-		size_t p = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
-		while (p < len && strchr(" \t\r\n", text[p]))
-			p++;
-		csv = p < len && text[p] != '{';
-	}
-	bool ok = csv ? read_csv(in, text, len, name) : read_jsonl(in, text, len, name);
+	struct records_csv csv = {csv_column, csv_value, in};
+	char err[1024];
+	size_t from = in->list.n;
+	bool ok = records_parse(&in->list, text, len, name, in->format, &csv, err, sizeof err);
+	apply_defaults(in, from);
 	free(text);
-	if (!ok)
+	if (!ok) {
+		chobo_warn("%s", err);
 		chobo_warn("%s: nothing was appended", name);
+	}
 	return ok ? 0 : EX_DATAERR;
 }
 
 /* References given as prefixes become whole leaf hashes (output always prints them whole). */
 static int resolve_refs(struct ledger *l, struct input *in, struct chobo_error *e)
 {
-	for (size_t i = 0; i < in->n; i++)
+	for (size_t i = 0; i < in->list.n; i++)
 		for (const struct field_spec *f = in->type->fields; f->name; f++) {
-			json_t *v = json_object_get(in->rec[i].body, f->name);
+			json_t *v = json_object_get(in->list.rec[i].o, f->name);
 			char full[65];
 			if (f->kind != FIELD_REF || !json_is_string(v))
 				continue;
 			int rc = ledger_leaf_resolve(l, json_string_value(v), full, e);
 			if (rc != 0)
-				return chobo_fail_context(e, rc, "%s: body.%s", in->rec[i].where, f->name);
+				return chobo_fail_context(e, rc, "%s: body.%s", in->list.rec[i].where, f->name);
 			json_string_set(v, full);
 		}
 	return 0;
@@ -352,21 +256,21 @@ static int build_batch(struct input *in, struct batch *b, struct chobo_error *e)
 {
 	struct json_doc doc = {0};
 	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < in->n; i++) {
-		json_t *entry = json_pack("{s:s, s:O}", "type", in->type->name, "body", in->rec[i].body);
+	for (size_t i = 0; rc == 0 && i < in->list.n; i++) {
+		json_t *entry = json_pack("{s:s, s:O}", "type", in->type->name, "body", in->list.rec[i].o);
 		char *line = entry ? json_dumps(entry, JSON_COMPACT) : NULL;
 		struct entry_input ei;
 		char why[512];
 		if (!line)
 			xalloc_failed();
 		if (!entry_input_parse(line, strlen(line), &doc, &ei, why, sizeof why))
-			rc = chobo_fail(e, EX_DATAERR, "%s: %s", in->rec[i].where, why);
+			rc = chobo_fail(e, EX_DATAERR, "%s: %s", in->list.rec[i].where, why);
 		else if (ei.body_len + 512 > CHOBO_MAX_ENTRY)
-			rc = chobo_fail(e, EX_DATAERR, "%s: entry larger than %d bytes", in->rec[i].where,
+			rc = chobo_fail(e, EX_DATAERR, "%s: entry larger than %d bytes", in->list.rec[i].where,
 					CHOBO_MAX_ENTRY);
 		else if (!batch_add(b, &ei))
 			rc = chobo_fail(e, EX_DATAERR, "%s: batch larger than %llu entries or %llu bytes",
-					in->rec[i].where, (unsigned long long)b->max_entries,
+					in->list.rec[i].where, (unsigned long long)b->max_entries,
 					(unsigned long long)b->max_bytes);
 		free(line);
 		json_decref(entry);
@@ -423,7 +327,7 @@ static int append_records(const char *dir, struct input *in)
 			if (rc == 0)
 				rc = build_batch(in, &batch, &e);
 			if (rc == 0) {
-				receipts = xcalloc(in->n, sizeof *receipts);
+				receipts = xcalloc(in->list.n, sizeof *receipts);
 				rc = ledger_append(&l, &batch, &key, NULL, receipts, &tree_size, time, &e);
 			} else if (e.msg[0]) {
 				snprintf(e.msg + strlen(e.msg), sizeof e.msg - strlen(e.msg), "; nothing was %s",
@@ -432,8 +336,8 @@ static int append_records(const char *dir, struct input *in)
 			cli_report(rc, &e);
 			/* The rules name the batch entry they refuse; say which input it was. */
 			size_t which;
-			if (rc != 0 && sscanf(e.msg, "batch entry %zu", &which) == 1 && which >= 1 && which <= in->n)
-				chobo_warn("batch entry %zu is %s", which, in->rec[which - 1].where);
+			if (rc != 0 && sscanf(e.msg, "batch entry %zu", &which) == 1 && which >= 1 && which <= in->list.n)
+				chobo_warn("batch entry %zu is %s", which, in->list.rec[which - 1].where);
 			int crc = cli_report(ledger_close(&l, &e), &e);
 			if (rc == 0 && crc != 0)
 				chobo_warn("the batch was committed; the receipts follow");
@@ -478,9 +382,7 @@ static int scan_label(struct input *in, const char *s, size_t len, const char *w
 		struct input one = {.type = in->type, .defaults = in->defaults, .scan = sc, .label = &p,
 				    .label_where = where};
 		rc = append_records(sc->dir, &one);
-		for (size_t i = 0; i < one.n; i++)
-			json_decref(one.rec[i].body);
-		free(one.rec);
+		records_free(&one.list);
 	}
 	if (rc != 0 && sc->rc == 0)
 		sc->rc = rc;
@@ -550,9 +452,9 @@ int main(int argc, char **argv)
 		if (opt == 'L') {
 			dir = optarg;
 		} else if (opt == 'c') {
-			in.format = CSV;
+			in.format = RECORDS_CSV;
 		} else if (opt == 'j') {
-			in.format = JSONL;
+			in.format = RECORDS_JSONL;
 		} else if (opt == 'p') {
 			payload = optarg;
 		} else if (opt == 'Q') {
@@ -593,7 +495,7 @@ int main(int argc, char **argv)
 		rc = jsonl_read_inputs(sub_argv + optind, sub_argc - optind, "nothing was appended", read_input,
 				       &in);
 	}
-	if (rc == 0 && in.n == 0 && !(in.scan && in.scan->scans > 0)) {
+	if (rc == 0 && in.list.n == 0 && !(in.scan && in.scan->scans > 0)) {
 		chobo_info("no records in the input; nothing was appended");
 		cli_exit(0);
 	}
@@ -606,9 +508,7 @@ int main(int argc, char **argv)
 		if (in.scan->trust_loaded)
 			trust_free(&in.scan->trust);
 	}
-	for (size_t i = 0; i < in.n; i++)
-		json_decref(in.rec[i].body);
-	free(in.rec);
+	records_free(&in.list);
 	json_decref(in.defaults);
 	cli_exit(rc);
 }

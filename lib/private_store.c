@@ -779,3 +779,17 @@ int private_erase(struct private_store *ps, const uint8_t id[PERSON_ID_BYTES],
 		person_record_clear(out);
 	return rc;
 }
+
+int private_keyed_hash(struct private_store *ps, const char *label, const char *value, uint8_t out[32],
+		       struct chobo_error *err)
+{
+	crypto_generichash_state st;
+	if (!ps->keys)
+		return chobo_fail(err, EX_CONFIG, "the private store has no node secret");
+	crypto_generichash_init(&st, ps->keys->lookup, KEY_BYTES, 32);
+	crypto_generichash_update(&st, (const uint8_t *)label, strlen(label) + 1);
+	crypto_generichash_update(&st, (const uint8_t *)value, strlen(value));
+	crypto_generichash_final(&st, out, 32);
+	sodium_memzero(&st, sizeof st);
+	return 0;
+}

@@ -100,6 +100,15 @@ struct private_store;
  */
 int private_open(const struct ledger *l, bool create, struct private_store **out,
 		 struct chobo_error *err);
+/*
+ * A keyed hash of an outside identifier that must not be on the ledger (an
+ * equipment's serial number): BLAKE2b-256 under the node's lookup key of
+ * label, a NUL and value, so that the same value gives the same hash on
+ * this node and no one without the node secret can test a guess.  0, or
+ * EX_CONFIG when the store has no node secret (open it with create).
+ */
+int private_keyed_hash(struct private_store *ps, const char *label, const char *value, uint8_t out[32],
+		       struct chobo_error *err);
 /* Zero the keys and close. */
 void private_close(struct private_store *ps);
 

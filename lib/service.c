@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "service.h"
+#include "eco/eco.h"
+#include "points/points.h"
 #include "supply/supply.h"
 #include "view.h"
 
@@ -13,6 +15,8 @@
 static const struct service *services[MAX_SERVICES + 1] = {
 	&core_service,
 	&supply_service,
+	&points_service,
+	&eco_service,
 };
 
 static size_t service_count(void)

@@ -134,6 +134,14 @@ void view_text_int(struct view_text *t, int64_t v)
 	view_text_add(t, buf, (size_t)n);
 }
 
+void view_text_object_str(struct view_text *t, const char *name, const char *v)
+{
+	view_text_str(t, "{\"");
+	view_text_str(t, name);
+	view_text_str(t, "\":");
+	view_text_json_string(t, v);
+}
+
 void view_text_member_str(struct view_text *t, const char *name, const char *v)
 {
 	if (!v[0])

@@ -89,6 +89,8 @@ void view_text_int(struct view_text *t, int64_t v);
  * escaped (\n, \t, ... or \u00XX) and everything else as it is (UTF-8).
  */
 void view_text_json_string(struct view_text *t, const char *s);
+/* Append {"name": and v as a JSON string: an object's first member, written even when v is "". */
+void view_text_object_str(struct view_text *t, const char *name, const char *v);
 /* Append ,"name": and v as a JSON string; nothing when v is "" (a field left out). */
 void view_text_member_str(struct view_text *t, const char *name, const char *v);
 /* Append ,"name": and the decimal v. */

@@ -1,0 +1,296 @@
+/* ecopt-grant: register eco members and equipment; ingest readings, compute CO2 reductions, grant eco-points. */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+
+#include "append.h"
+#include "cli.h"
+#include "codec.h"
+#include "eco/eco.h"
+#include "jsonl.h"
+#include "ledger.h"
+#include "points/points.h"
+#include "private_store.h"
+#include "records.h"
+#include "util.h"
+
+static const char usage[] =
+	"usage: ecopt-grant [-q] [-L DIR] [--factors FILE] [--csv | --jsonl] [FILE...]\n"
+	"       ecopt-grant [-q] [-L DIR] --register [FILE...]\n"
+	"Readings (equipment, from, to, source, generated_kwh, sold_kwh, distance_km, charged_kwh,\n"
+	"fuel_l) as JSON Lines or CSV: validated, reduced to grams of CO2, granted points, appended\n"
+	"as one batch; one result line per reading.  --register: members and equipment.\n";
+
+struct input {
+	enum records_format format;
+	struct records list;
+};
+
+static int read_input(void *ctx, FILE *fp, const char *name)
+{
+	struct input *in = ctx;
+	size_t len;
+	char *text = records_read_all(fp, &len), err[1024];
+	if (!text) {
+		chobo_warn_errno("%s: read error; nothing was appended", name);
+		return EX_IOERR;
+	}
+	bool ok = records_parse(&in->list, text, len, name, in->format, NULL, err, sizeof err);
+	free(text);
+	if (!ok) {
+		chobo_warn("%s", err);
+		chobo_warn("%s: nothing was appended", name);
+	}
+	return ok ? 0 : EX_DATAERR;
+}
+
+static void batch_json(struct batch *b, const char *type, json_t *body)
+{
+	struct json_doc doc = {0};
+	char why[512];
+	json_t *e = json_pack("{s:s, s:o}", "type", type, "body", body);
+	char *line = e ? json_dumps(e, JSON_COMPACT) : NULL;
+	if (!line)
+		xalloc_failed();
+	if (!batch_add_line(b, line, strlen(line), &doc, why, sizeof why))
+		chobo_die(EX_DATAERR, "%s: %s", type, why);
+	free(line);
+	json_decref(e);
+	json_doc_free(&doc);
+}
+
+static void set_activity(json_t *body, int64_t gen, int64_t sold, int64_t dist, int64_t charged, int64_t fuel)
+{
+	const char *names[] = {"generated_wh", "sold_wh", "distance_m", "charged_wh", "fuel_ml"};
+	int64_t v[] = {gen, sold, dist, charged, fuel};
+	for (size_t i = 0; i < 5; i++)
+		if (v[i])
+			json_object_set_new(body, names[i], json_integer(v[i]));
+}
+
+/* The last reading's end per device within this run, so that one input is judged as a whole. */
+struct last {
+	char code[ECO_CODE_MAX + 1];
+	int64_t to;
+};
+
+static int grant(struct ledger *l, struct input *in, const char *factors_path, struct batch *b, json_t **results,
+		 size_t *refused, struct chobo_error *e)
+{
+	struct eco_factors *f = xcalloc(1, sizeof *f);
+	uint64_t ppk;
+	int rc = config_setting_u64(&l->conf, "eco.points_per_kg", &ppk, e);
+	if (rc == 0 && !factors_path && !(factors_path = config_setting(&l->conf, "eco.factors")))
+		factors_path = CHOBO_PKGDATADIR "/emission-factors.json";
+	if (rc == 0)
+		rc = eco_factors_load(factors_path, f, e);
+	struct view_state *s = rc == 0 ? view_stored(l, &eco_registry_view) : NULL;
+	struct last *last = xcalloc(in->list.n + 1, sizeof *last);
+	size_t nlast = 0;
+	for (size_t i = 0; rc == 0 && i < in->list.n; i++) {
+		struct eco_reading r;
+		struct eco_equipment q;
+		struct eco_part parts[4];
+		size_t nparts = 0;
+		enum eco_verdict verdict = ECO_REFUSE;
+		char why[1024] = "";
+		json_t *res = json_object();
+		json_object_set_new(res, "input", json_string(in->list.rec[i].where));
+		results[i] = res;
+		if (eco_reading_parse(in->list.rec[i].o, &r, why, sizeof why)) {
+			size_t k;
+			for (k = 0; k < nlast && strcmp(last[k].code, r.equipment) != 0; k++)
+				;
+			rc = eco_reading_judge(s, &r, l->conf.origin, k < nlast ? last[k].to : INT64_MIN, &verdict, why,
+					       sizeof why, e);
+			if (rc == 0 && verdict == ECO_ACCEPT && (rc = eco_equipment_get(s, r.equipment, &q, e)) == 0) {
+				struct chobo_error pe;
+				if (eco_reduction(f, &q, &r, parts, &nparts, &pe) != 0) {
+					verdict = ECO_REFUSE;
+					snprintf(why, sizeof why, "%s", pe.msg);
+				}
+			}
+			if (rc == 0 && verdict == ECO_ACCEPT) {
+				if (k == nlast)
+					snprintf(last[nlast++].code, sizeof last->code, "%s", r.equipment);
+				last[k].to = r.to_day;
+			}
+			json_object_set_new(res, "equipment", json_string(r.equipment));
+			json_object_set_new(res, "from", json_string(r.from));
+			json_object_set_new(res, "to", json_string(r.to));
+		}
+		if (rc != 0)
+			break;
+		if (verdict == ECO_REFUSE) {
+			json_object_set_new(res, "result", json_string("refused"));
+			json_object_set_new(res, "reason", json_string(why));
+			(*refused)++;
+			continue;
+		}
+		if (verdict == ECO_DUPLICATE) {
+			json_object_set_new(res, "result", json_string("duplicate"));
+			continue;
+		}
+		const char *method = q.kind == ECO_SOLAR ? "EN-R-002" : q.kind == ECO_EV ? "EV" : "PHV";
+		json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "equipment", r.equipment, "from", r.from, "to", r.to,
+					 "source", r.source);
+		set_activity(body, r.generated_wh, r.sold_wh, r.distance_m, r.charged_wh, r.fuel_ml);
+		batch_json(b, "eco.reading", body);
+		int64_t total = 0;
+		json_t *jparts = json_array();
+		for (size_t p = 0; p < nparts; p++) {
+			struct eco_part *pt = &parts[p];
+			body = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:s, s:s}", "equipment",
+					 r.equipment, "member", q.member, "reading_from", r.from, "reading_to", r.to, "from",
+					 pt->from, "to", pt->to, "fy", (json_int_t)pt->fy, "methodology", method,
+					 "baseline_g", (json_int_t)pt->baseline_g, "project_g", (json_int_t)pt->project_g,
+					 "reduction_g", (json_int_t)pt->reduction_g, "factors", f->sha256,
+					 "factors_version", f->version);
+			set_activity(body, pt->generated_wh, pt->sold_wh, pt->distance_m, pt->charged_wh, pt->fuel_ml);
+			batch_json(b, "eco.reduction", body);
+			json_array_append_new(jparts, json_pack("{s:I, s:s, s:s, s:I}", "fy", (json_int_t)pt->fy, "from",
+								pt->from, "to", pt->to, "reduction_g",
+								(json_int_t)pt->reduction_g));
+			total += pt->reduction_g;
+		}
+		/* Points for what was reduced, rounded down; a reading that reduced nothing earns none. */
+		int64_t points = total > 0 ? total * (int64_t)ppk / 1000 : 0;
+		char ref[POINTS_REF_MAX + 1];
+		snprintf(ref, sizeof ref, "eco.reading:%s:%s:%s", r.equipment, r.from, r.to);
+		batch_json(b, "eco.grant", json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s}", "equipment", r.equipment,
+						     "member", q.member, "reading_from", r.from, "reading_to", r.to,
+						     "reduction_g", (json_int_t)total, "points", (json_int_t)points,
+						     "points_per_kg", (json_int_t)ppk, "ref", ref));
+		if (points > 0)
+			batch_json(b, "points.credit", json_pack("{s:s, s:s, s:I, s:s}", "scheme", ECO_SCHEME, "holder",
+								 q.member, "points", (json_int_t)points, "ref", ref));
+		json_object_set_new(res, "result", json_string("granted"));
+		json_object_set_new(res, "methodology", json_string(method));
+		json_object_set_new(res, "reduction_g", json_integer(total));
+		json_object_set_new(res, "points", json_integer(points));
+		json_object_set_new(res, "parts", jparts);
+		json_object_set_new(res, "factors", json_string(f->sha256));
+	}
+	free(last);
+	free(f);
+	view_state_free(s);
+	return rc;
+}
+
+/* Members and equipment: an equipment's serial number becomes a keyed hash before it reaches the batch. */
+static int reg(struct ledger *l, struct input *in, struct batch *b, json_t **results, struct chobo_error *e)
+{
+	struct private_store *ps = NULL;
+	int rc = private_open(l, true, &ps, e);
+	for (size_t i = 0; rc == 0 && i < in->list.n; i++) {
+		json_t *o = json_deep_copy(in->list.rec[i].o);
+		json_t *res = json_pack("{s:s}", "input", in->list.rec[i].where);
+		results[i] = res;
+		if (json_object_get(o, "code")) {
+			const char *serial = json_string_value(json_object_get(o, "serial"));
+			uint8_t h[32];
+			char hex[65];
+			if (!serial) {
+				json_decref(o);
+				return chobo_fail(e, EX_DATAERR, "%s: equipment needs its serial (kept only as a keyed hash)",
+						  in->list.rec[i].where);
+			}
+			if ((rc = private_keyed_hash(ps, "eco.equipment", serial, h, e)) != 0) {
+				json_decref(o);
+				break;
+			}
+			hex32(hex, h);
+			json_object_del(o, "serial");
+			json_object_set_new(o, "id_hash", json_string(hex));
+			if (!json_object_get(o, "other_scheme"))
+				json_object_set_new(o, "other_scheme", json_false());
+			json_object_set(res, "code", json_object_get(o, "code"));
+			batch_json(b, "eco.equipment", o);
+		} else {
+			json_object_set_new(o, "home", json_string(l->conf.origin));
+			json_t *member = json_object_get(o, "member");
+			json_object_set(res, "member", member);
+			batch_json(b, "points.open", json_pack("{s:s, s:O, s:s}", "scheme", ECO_SCHEME, "holder", member,
+							       "kind", "member"));
+			batch_json(b, "eco.member", o);
+		}
+		json_object_set_new(res, "result", json_string("registered"));
+	}
+	private_close(ps);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{"ledger", required_argument, NULL, 'L'},
+		{"factors", required_argument, NULL, 'f'},
+		{"register", no_argument, NULL, 'r'},
+		{"csv", no_argument, NULL, 'c'},
+		{"jsonl", no_argument, NULL, 'j'},
+		CLI_COMMON_OPTIONS,
+		{NULL, 0, NULL, 0},
+	};
+	const char *dir = ledger_default_dir(), *factors = NULL;
+	bool registering = false;
+	struct input in = {0};
+	int opt;
+	cli_init(argc, argv);
+	while ((opt = getopt_long(argc, argv, "L:hVq", options, NULL)) != -1) {
+		if (cli_common_option(opt, usage))
+			continue;
+		if (opt == 'L')
+			dir = optarg;
+		else if (opt == 'f')
+			factors = optarg;
+		else if (opt == 'r')
+			registering = true;
+		else if (opt == 'c')
+			in.format = RECORDS_CSV;
+		else if (opt == 'j')
+			in.format = RECORDS_JSONL;
+	}
+	int rc = jsonl_read_inputs(argv + optind, argc - optind, "nothing was appended", read_input, &in);
+	if (rc == 0 && in.list.n == 0) {
+		chobo_info("no records in the input; nothing was appended");
+		cli_exit(0);
+	}
+	struct ledger l;
+	struct note_signer key;
+	struct batch batch = {0};
+	struct chobo_error e = {0};
+	json_t **results = xcalloc(in.list.n + 1, sizeof *results);
+	size_t refused = 0;
+	if (rc == 0 && (rc = cli_report(ledger_open_append(&l, dir, &key, &e), &e)) == 0) {
+		rc = registering ? reg(&l, &in, &batch, results, &e) : grant(&l, &in, factors, &batch, results, &refused, &e);
+		if (rc == 0 && refused == 0 && batch.n > 0) {
+			struct receipt *receipts = xcalloc(batch.n, sizeof *receipts);
+			uint64_t size;
+			char time[21];
+			rc = ledger_append(&l, &batch, &key, NULL, receipts, &size, time, &e);
+			free(receipts);
+		}
+		if (rc != 0 && e.msg[0])
+			snprintf(e.msg + strlen(e.msg), sizeof e.msg - strlen(e.msg), "; nothing was appended");
+		rc = cli_report(ledger_close_after(&l, rc, &e), &e);
+		note_signer_clear(&key);
+	}
+	for (size_t i = 0; i < in.list.n; i++) {
+		if (rc == 0 && results[i])
+			jsonl_print(results[i]);
+		else
+			json_decref(results[i]);
+	}
+	if (rc == 0 && refused > 0) {
+		chobo_warn("%zu of %zu readings refused; nothing was appended", refused, in.list.n);
+		rc = EX_DATAERR;
+	}
+	free(results);
+	records_free(&in.list);
+	batch_free(&batch);
+	cli_exit(rc);
+}

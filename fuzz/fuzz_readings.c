@@ -1,0 +1,52 @@
+/*
+ * libFuzzer harness: ecopt-grant's readings (lib/records.c, lib/eco/reading.c).
+ *
+ * The input is a readings file, JSON Lines or CSV (told apart as
+ * ecopt-grant tells them).  Every record is parsed as a reading; what
+ * parses must hold quantities from 0 to ECO_QUANTITY_MAX thousandths, an
+ * equipment code of at most ECO_CODE_MAX bytes, dates that parse back to
+ * the same days, and a source that is device or manual.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eco/eco.h"
+#include "records.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct records l = {0};
+	char err[1024], *text = malloc(size ? size : 1);
+	if (!text)
+		return 0;
+	memcpy(text, data, size);   /* exact size: a read past the end is caught */
+	/* The records before a bad one stay in l and are parsed as readings too. */
+	(void)records_parse(&l, text, size, "fuzz", RECORDS_DETECT, NULL, err, sizeof err);
+	for (size_t i = 0; i < l.n; i++) {
+		struct eco_reading r;
+		char why[1024];
+		int64_t day;
+		if (!json_is_object(l.rec[i].o))
+			abort();
+		if (!eco_reading_parse(l.rec[i].o, &r, why, sizeof why))
+			continue;
+		const int64_t v[] = {r.generated_wh, r.sold_wh, r.distance_m, r.charged_wh, r.fuel_ml};
+		for (size_t k = 0; k < 5; k++)
+			if (v[k] < 0 || v[k] > ECO_QUANTITY_MAX)
+				abort();
+		if (strlen(r.equipment) > ECO_CODE_MAX)
+			abort();
+		if (!jp_date_parse(r.from, &day) || day != r.from_day || !jp_date_parse(r.to, &day) || day != r.to_day)
+			abort();
+		if (strcmp(r.source, "device") != 0 && strcmp(r.source, "manual") != 0)
+			abort();
+	}
+	records_free(&l);
+	free(text);
+	return 0;
+}

@@ -1,0 +1,155 @@
+/*
+ * The eco-points service (DESIGN §5.2, domain.md §A): members, their
+ * equipment (EV, PHV, solar), readings of activity data, the CO2 reductions
+ * computed from them with the J-Credit methodologies' formulas, and the
+ * points granted for them (through the points module, scheme "eco").
+ *
+ *   eco.c       entry types, the eco.registry view, the rules of appends
+ *   factors.c   the emission factor table and the reduction formulas
+ *   reading.c   readings as ecopt-grant reads them
+ *
+ * Quantities are integers in small units so that every node computes the
+ * same numbers: Wh, metres, mL, watts, metres per litre, grams of CO2.
+ *
+ * The rules (eco.registry records them in the merge order; an append whose
+ * entry they refuse fails with the reason):
+ *  - a member is registered on its home node (body.home is the log's
+ *    origin), once;
+ *  - equipment belongs to a registered member, has a code registered once,
+ *    and an identifier hash (a keyed hash of the serial number under the
+ *    registering node's secret) that no other code has: the same vehicle or
+ *    panel registered twice is refused;
+ *  - a reading is posted on its member's home node, for known equipment,
+ *    within the member's membership and the equipment's monitoring time,
+ *    not after 2031-03-31 (the end of every certification period); from <=
+ *    to; its activity data fit the kind (solar: generated and sold, sold <=
+ *    generated <= capacity x 24 h x days; EV: distance and charged; PHV:
+ *    distance, charged and fuel); readings of one device come in period
+ *    order: a reading must start after the end of the device's last one.
+ *    The same period again with the same values is a duplicate (skipped by
+ *    ecopt-grant, refused by the append); with other values it is refused;
+ *  - a reduction and a grant name an accepted reading; one grant per reading.
+ *
+ * eco.registry keys: member/P, equip/CODE, idhash/HASH, reading/CODE/FROM/TO,
+ * last/CODE, grant/CODE/FROM/TO.
+ */
+#ifndef CHOBO_ECO_H
+#define CHOBO_ECO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "jp_date.h"
+#include "note.h"
+#include "service.h"
+#include "view.h"
+
+#define ECO_CODE_MAX 32               /* equipment codes: [A-Za-z0-9._-] */
+#define ECO_QUANTITY_MAX 1000000000LL /* bound on each activity value (1 GWh, 1,000,000 km, 1,000,000 L) */
+#define ECO_LAST_DAY "2031-03-31"     /* no certification period goes beyond it (domain.md §A2) */
+#define ECO_SCHEME "eco"
+
+struct ledger;
+struct batch;
+
+extern const struct service eco_service;
+extern const struct view_spec eco_registry_view;
+
+int eco_append_check(struct ledger *l, const struct batch *b, struct chobo_error *err);
+
+enum eco_kind { ECO_SOLAR, ECO_EV, ECO_PHV };
+
+struct eco_member {
+	char id[40], home[NOTE_MAX_NAME + 1], kind[16], joined[JP_DATE_LEN + 1], left[JP_DATE_LEN + 1];
+};
+
+struct eco_equipment {
+	char code[ECO_CODE_MAX + 1], member[40], id_hash[65], duplicate_of[ECO_CODE_MAX + 1];
+	char monitoring_from[JP_DATE_LEN + 1], fuel[16];
+	enum eco_kind kind;
+	int64_t capacity_w, baseline_m_per_l;
+	bool other_scheme;
+};
+
+struct eco_reading {
+	char equipment[ECO_CODE_MAX + 1], from[JP_DATE_LEN + 1], to[JP_DATE_LEN + 1], source[8];
+	int64_t from_day, to_day;
+	int64_t generated_wh, sold_wh, distance_m, charged_wh, fuel_ml;
+};
+
+/*
+ * A reading from its input record o (members as JSON strings or numbers:
+ * equipment, from, to, source, generated_kwh, sold_kwh, distance_km,
+ * charged_kwh, fuel_l; decimals of at most 3 places, kept in thousandths)
+ * into r; false with the reason in why (an unknown member, a missing or
+ * malformed value).  The rules of eco_reading_judge are not applied.
+ */
+bool eco_reading_parse(json_t *o, struct eco_reading *r, char *why, size_t whylen);
+
+/* The kind's name (solar, ev, phv), and the kind of a name; false for an unknown one. */
+const char *eco_kind_name(enum eco_kind k);
+bool eco_kind_parse(const char *s, enum eco_kind *k);
+
+/* The member or equipment from the registry view: 0, EX_UNAVAILABLE when absent, else an error. */
+int eco_member_get(struct view_state *s, const char *id, struct eco_member *out, struct chobo_error *err);
+int eco_equipment_get(struct view_state *s, const char *code, struct eco_equipment *out,
+		      struct chobo_error *err);
+
+enum eco_verdict { ECO_ACCEPT, ECO_DUPLICATE, ECO_REFUSE };
+
+/*
+ * Judge reading r, to be posted in log origin, against the registry s by the
+ * rules above.  last_to is the end day of the device's last reading, or
+ * INT64_MIN to read it from s.  ECO_REFUSE with the reason in why; 0 and a
+ * verdict in *out, or an exit code with err.
+ */
+int eco_reading_judge(struct view_state *s, const struct eco_reading *r, const char *origin, int64_t last_to,
+		      enum eco_verdict *out, char *why, size_t whylen, struct chobo_error *err);
+/* The device's last reading's end day in s: 0 with *day (INT64_MIN when none), or an error. */
+int eco_last_reading(struct view_state *s, const char *code, int64_t *day, struct chobo_error *err);
+
+/* ------------------------------------------------------------ factors.c */
+
+/* Emission factors in micrograms of CO2 per Wh (grid) or per mL (fuel): kg per kWh or L x 10^6. */
+#define ECO_MAX_FY 64
+struct eco_factors {
+	char sha256[65];          /* of the file as read */
+	char version[64];
+	struct { int32_t fy; int64_t ug; bool confirmed; } grid[ECO_MAX_FY];
+	size_t ngrid;
+	int64_t gasoline_ug, diesel_ug;
+};
+
+/* Load the factor table at path; 0, or EX_NOINPUT / EX_DATAERR with err. */
+int eco_factors_load(const char *path, struct eco_factors *f, struct chobo_error *err);
+/* The grid factor of fiscal year fy; false when the table has none. */
+bool eco_grid_factor(const struct eco_factors *f, int32_t fy, int64_t *ug);
+/* The fuel factor (gasoline, diesel); false for another fuel. */
+bool eco_fuel_factor(const struct eco_factors *f, const char *fuel, int64_t *ug);
+
+/* One fiscal year's part of a reading and its reduction. */
+struct eco_part {
+	int32_t fy;
+	char from[JP_DATE_LEN + 1], to[JP_DATE_LEN + 1];
+	int64_t generated_wh, sold_wh, distance_m, charged_wh, fuel_ml;
+	int64_t baseline_g, project_g, reduction_g;
+};
+
+/*
+ * Split reading r of equipment q at every April 1 inside it and compute
+ * each part's reduction: activity data prorated by days (each part but the
+ * last floor(value x days / total days), the last the rest, so the parts add
+ * up to the reading); solar (EN-R-002) baseline = floor((generated - sold) x
+ * grid factor), project 0; EV and PHV baseline = floor(distance / baseline
+ * efficiency x fuel factor), project = ceil(charged x grid factor + fuel x
+ * fuel factor); reduction = baseline - project.  Floors and ceilings are to
+ * whole grams, against the reduction (conservative).  parts holds at least
+ * 3 (a reading is at most two years long).  0 with *nparts, or EX_DATAERR
+ * with err (no factor for a fiscal year, a reading longer than two years).
+ */
+int eco_reduction(const struct eco_factors *f, const struct eco_equipment *q, const struct eco_reading *r,
+		  struct eco_part *parts, size_t *nparts, struct chobo_error *err);
+
+#endif

@@ -1,0 +1,617 @@
+/* The points module: entry types, the points.accounts view and the rules of points.h. */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <jansson.h>
+
+#include "codec.h"
+#include "points.h"
+#include "stored_entry.h"
+
+/* ------------------------------------------------------------- names */
+
+static bool chars_in(const char *s, size_t max, const char *extra, bool upper)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > max)
+		return false;
+	for (; *s; s++) {
+		char c = *s;
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (upper && c >= 'A' && c <= 'Z') ||
+		      strchr(extra, c)))
+			return false;
+	}
+	return true;
+}
+
+bool points_scheme_valid(const char *s)
+{
+	return chars_in(s, POINTS_SCHEME_MAX, "_-", false);
+}
+
+bool points_holder_valid(const char *s)
+{
+	return chars_in(s, POINTS_HOLDER_MAX, "._:-", true);
+}
+
+bool points_ref_valid(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > POINTS_REF_MAX)
+		return false;
+	for (; *s; s++)
+		if (*s <= ' ' || *s >= 0x7f)
+			return false;
+	return true;
+}
+
+/* ------------------------------------------------------------- types */
+
+#define END {NULL, 0, false, 0, false}
+
+static const struct field_spec scheme_fields[] = {
+	{"scheme", FIELD_STRING, true, POINTS_SCHEME_MAX, true},
+	{"yen_per_point", FIELD_UINT, true, 0, false},
+	{"expiry_days", FIELD_UINT, false, 0, false},
+	{"cap_purchase", FIELD_UINT, false, 0, false},
+	{"cap_day", FIELD_UINT, false, 0, false},
+	{"cap_fy", FIELD_UINT, false, 0, false},
+	END,
+};
+
+static const struct field_spec open_fields[] = {
+	{"scheme", FIELD_STRING, true, POINTS_SCHEME_MAX, false},
+	{"holder", FIELD_STRING, true, POINTS_HOLDER_MAX, true},
+	{"kind", FIELD_STRING, true, 8, false},
+	END,
+};
+
+static const struct field_spec credit_fields[] = {
+	{"scheme", FIELD_STRING, true, POINTS_SCHEME_MAX, false},
+	{"holder", FIELD_STRING, true, POINTS_HOLDER_MAX, true},
+	{"points", FIELD_UINT, true, 0, false},
+	{"ref", FIELD_STRING, true, POINTS_REF_MAX, true},
+	{"expires", FIELD_STRING, false, JP_DATE_LEN, false},
+	END,
+};
+
+static const struct field_spec debit_fields[] = {
+	{"scheme", FIELD_STRING, true, POINTS_SCHEME_MAX, false},
+	{"holder", FIELD_STRING, true, POINTS_HOLDER_MAX, true},
+	{"points", FIELD_UINT, true, 0, false},
+	{"ref", FIELD_STRING, true, POINTS_REF_MAX, true},
+	{"shop", FIELD_STRING, false, POINTS_HOLDER_MAX, true},
+	END,
+};
+
+static const struct field_spec settle_fields[] = {
+	{"scheme", FIELD_STRING, true, POINTS_SCHEME_MAX, false},
+	{"holder", FIELD_STRING, true, POINTS_HOLDER_MAX, true},
+	{"points", FIELD_UINT, true, 0, false},
+	{"yen", FIELD_UINT, true, 0, false},
+	{"ref", FIELD_STRING, true, POINTS_REF_MAX, true},
+	END,
+};
+
+static bool check_field(const struct json_doc *doc, size_t body, const char *name, bool (*valid)(const char *),
+			const char *what, char *err, size_t errlen)
+{
+	char v[POINTS_REF_MAX + 1];
+	if (jscan_find(doc, body, name) < 0)
+		return true;
+	stored_body_str(doc, body, name, v, sizeof v);
+	if (valid(v))
+		return true;
+	snprintf(err, errlen, "body.%s must be %s", name, what);
+	return false;
+}
+
+static bool date_valid(const char *s)
+{
+	int64_t d;
+	return jp_date_parse(s, &d);
+}
+
+static bool kind_valid(const char *s)
+{
+	return strcmp(s, "member") == 0 || strcmp(s, "shop") == 0;
+}
+
+static bool movement_check(const struct json_doc *doc, size_t body, char *err, size_t errlen)
+{
+	int64_t p = stored_body_int(doc, body, "points", 0);
+	if (!check_field(doc, body, "scheme", points_scheme_valid, "1 to 32 of a-z 0-9 _ -", err, errlen) ||
+	    !check_field(doc, body, "holder", points_holder_valid, "1 to 64 of A-Z a-z 0-9 . _ : -", err, errlen) ||
+	    !check_field(doc, body, "shop", points_holder_valid, "1 to 64 of A-Z a-z 0-9 . _ : -", err, errlen) ||
+	    !check_field(doc, body, "ref", points_ref_valid, "printable ASCII without spaces", err, errlen) ||
+	    !check_field(doc, body, "expires", date_valid, "a date YYYY-MM-DD", err, errlen) ||
+	    !check_field(doc, body, "kind", kind_valid, "member or shop", err, errlen))
+		return false;
+	if (jscan_find(doc, body, "points") >= 0 && (p < 1 || p > POINTS_MAX)) {
+		snprintf(err, errlen, "body.points must be 1 to %lld", (long long)POINTS_MAX);
+		return false;
+	}
+	return true;
+}
+
+static const struct entry_type types[] = {
+	{"points.scheme", "a points scheme's terms: yen per point, expiry days, caps per purchase, day, fiscal year",
+	 scheme_fields, movement_check, NULL},
+	{"points.open", "a points account of a member or a shop; its log is the holder's home node", open_fields,
+	 movement_check, NULL},
+	{"points.credit", "points granted to a holder, by reference", credit_fields, movement_check, NULL},
+	{"points.debit", "points taken from a member (to a shop), by reference", debit_fields, movement_check,
+	 NULL},
+	{"points.settle", "a shop's points paid out in yen, by reference", settle_fields, movement_check, NULL},
+	{NULL, NULL, NULL, NULL, NULL},
+};
+
+/* ------------------------------------------------------------- values */
+
+int64_t points_balance(const struct points_account *a)
+{
+	int64_t n = 0;
+	for (size_t i = 0; i < a->nlots; i++)
+		n += a->lots[i].points;
+	return n;
+}
+
+int64_t points_available(const struct points_account *a, int64_t day)
+{
+	int64_t n = 0, d;
+	for (size_t i = 0; i < a->nlots; i++)
+		if (!a->lots[i].expires[0] || (jp_date_parse(a->lots[i].expires, &d) && d >= day))
+			n += a->lots[i].points;
+	return n;
+}
+
+static void account_write(struct view_text *t, const struct points_account *a)
+{
+	view_text_object_str(t, "scheme", a->scheme);
+	view_text_member_str(t, "holder", a->holder);
+	view_text_member_str(t, "kind", a->kind);
+	view_text_member_str(t, "home", a->home);
+	view_text_member_str(t, "opened", a->opened);
+	view_text_member_int(t, "balance", points_balance(a));
+	view_text_member_int(t, "credited", a->credited);
+	view_text_member_int(t, "debited", a->debited);
+	view_text_member_int(t, "received", a->received);
+	view_text_member_int(t, "settled", a->settled);
+	view_text_member_int(t, "yen", a->yen);
+	view_text_member_int(t, "expired", a->expired);
+	view_text_member_str(t, "day", a->day);
+	view_text_member_int(t, "day_spent", a->day_spent);
+	view_text_member_int(t, "fy", a->fy);
+	view_text_member_int(t, "fy_spent", a->fy_spent);
+	view_text_str(t, ",\"lots\":[");
+	for (size_t i = 0; i < a->nlots; i++) {
+		view_text_object_str(t, "expires", a->lots[i].expires);
+		view_text_member_int(t, "points", a->lots[i].points);
+		view_text_str(t, i + 1 < a->nlots ? "}," : "}");
+	}
+	view_text_str(t, "]}");
+}
+
+static void jcopy(json_t *o, const char *name, char *out, size_t cap)
+{
+	const char *s = json_string_value(json_object_get(o, name));
+	snprintf(out, cap, "%s", s ? s : "");
+}
+
+static int64_t jint(json_t *o, const char *name)
+{
+	return json_integer_value(json_object_get(o, name));
+}
+
+bool points_account_parse(const char *value, size_t len, struct points_account *a)
+{
+	memset(a, 0, sizeof *a);
+	json_t *o = json_loadb(value, len, 0, NULL);
+	json_t *lots = json_object_get(o, "lots");
+	if (!json_is_object(o) || !json_is_array(lots) || json_array_size(lots) > POINTS_MAX_LOTS) {
+		json_decref(o);
+		return false;
+	}
+	jcopy(o, "scheme", a->scheme, sizeof a->scheme);
+	jcopy(o, "holder", a->holder, sizeof a->holder);
+	jcopy(o, "kind", a->kind, sizeof a->kind);
+	jcopy(o, "home", a->home, sizeof a->home);
+	jcopy(o, "opened", a->opened, sizeof a->opened);
+	a->credited = jint(o, "credited");
+	a->debited = jint(o, "debited");
+	a->received = jint(o, "received");
+	a->settled = jint(o, "settled");
+	a->yen = jint(o, "yen");
+	a->expired = jint(o, "expired");
+	jcopy(o, "day", a->day, sizeof a->day);
+	a->day_spent = jint(o, "day_spent");
+	a->fy = (int32_t)jint(o, "fy");
+	a->fy_spent = jint(o, "fy_spent");
+	a->nlots = json_array_size(lots);
+	for (size_t i = 0; i < a->nlots; i++) {
+		json_t *lot = json_array_get(lots, i);
+		jcopy(lot, "expires", a->lots[i].expires, sizeof a->lots[i].expires);
+		a->lots[i].points = jint(lot, "points");
+	}
+	json_decref(o);
+	return a->holder[0] != '\0';
+}
+
+static void key_of(char out[VIEW_MAX_KEY], const char *what, const char *scheme, const char *name)
+{
+	snprintf(out, VIEW_MAX_KEY, "%s/%s/%s", what, scheme, name);
+}
+
+int points_account_get(struct view_state *s, const char *scheme, const char *holder,
+		       struct points_account *out, struct chobo_error *err)
+{
+	char key[VIEW_MAX_KEY];
+	const char *value;
+	size_t len;
+	key_of(key, "acct", scheme, holder);
+	int rc = view_get(s, key, &value, &len, err);
+	if (rc == 0 && !points_account_parse(value, len, out))
+		rc = chobo_fail(err, EX_DATAERR, "points.accounts: %s is malformed; run chain-verify --views", key);
+	return rc;
+}
+
+int points_scheme_get(struct view_state *s, const char *scheme, struct points_scheme *out,
+		      struct chobo_error *err)
+{
+	char key[VIEW_MAX_KEY];
+	const char *value;
+	size_t len;
+	snprintf(key, sizeof key, "scheme/%s", scheme);
+	memset(out, 0, sizeof *out);
+	int rc = view_get(s, key, &value, &len, err);
+	if (rc != 0)
+		return rc;
+	json_t *o = json_loadb(value, len, 0, NULL);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return chobo_fail(err, EX_DATAERR, "points.accounts: %s is malformed; run chain-verify --views", key);
+	}
+	out->expiry_days = jint(o, "expiry_days");
+	out->cap_purchase = jint(o, "cap_purchase");
+	out->cap_day = jint(o, "cap_day");
+	out->cap_fy = jint(o, "cap_fy");
+	out->yen_per_point = jint(o, "yen_per_point");
+	json_decref(o);
+	return 0;
+}
+
+int points_ref_get(struct view_state *s, const char *scheme, const char *ref, char leaf[65], char *why,
+		   size_t whylen, struct chobo_error *err)
+{
+	char key[VIEW_MAX_KEY];
+	const char *value;
+	size_t len;
+	key_of(key, "ref", scheme, ref);
+	int rc = view_get(s, key, &value, &len, err);
+	if (rc != 0)
+		return rc;
+	json_t *o = json_loadb(value, len, 0, NULL);
+	jcopy(o, "leaf", leaf, 65);
+	jcopy(o, "refused", why, whylen);
+	json_decref(o);
+	return 0;
+}
+
+/* ------------------------------------------------------------- the view */
+
+static int account_put(struct view_state *s, const struct points_account *a, struct chobo_error *err)
+{
+	char key[VIEW_MAX_KEY];
+	struct view_text t = {0};
+	key_of(key, "acct", a->scheme, a->holder);
+	account_write(&t, a);
+	int rc = view_put(s, key, t.p, t.len, err);
+	view_text_free(&t);
+	return rc;
+}
+
+/* Record the movement under its reference, with the reason when it is refused (why "" when not). */
+static int ref_put(struct view_state *s, const struct view_entry *e, const char *scheme, const char *ref,
+		   const char *why, struct chobo_error *err)
+{
+	char key[VIEW_MAX_KEY], hex[65];
+	struct view_text t = {0};
+	hex32(hex, e->leaf_hash);
+	key_of(key, "ref", scheme, ref);
+	view_text_object_str(&t, "leaf", hex);
+	view_text_member_str(&t, "type", e->type->name);
+	if (why[0])
+		view_text_member_str(&t, "refused", why);
+	view_text_str(&t, "}");
+	int rc = view_put(s, key, t.p, t.len, err);
+	view_text_free(&t);
+	return rc;
+}
+
+/* Expire the lots dated before day and start the day's and fiscal year's spending anew when they change. */
+static void account_age(struct points_account *a, int64_t day)
+{
+	size_t keep = 0;
+	int64_t d;
+	for (size_t i = 0; i < a->nlots; i++) {
+		if (a->lots[i].expires[0] && jp_date_parse(a->lots[i].expires, &d) && d < day)
+			a->expired += a->lots[i].points;
+		else
+			a->lots[keep++] = a->lots[i];
+	}
+	a->nlots = keep;
+	char today[JP_DATE_LEN + 1];
+	jp_date_format(today, day);
+	if (strcmp(today, a->day) != 0) {
+		snprintf(a->day, sizeof a->day, "%s", today);
+		a->day_spent = 0;
+	}
+	if (jp_fiscal_year(day) != a->fy) {
+		a->fy = jp_fiscal_year(day);
+		a->fy_spent = 0;
+	}
+}
+
+/* "" (never) sorts after every date. */
+static int expiry_cmp(const char *a, const char *b)
+{
+	if (!a[0] || !b[0])
+		return !a[0] - !b[0];
+	return strcmp(a, b);
+}
+
+/* Add points to the lot of expires, keeping lots in expiry order. */
+static void lot_add(struct points_account *a, const char *expires, int64_t points)
+{
+	size_t i = 0;
+	while (i < a->nlots && expiry_cmp(a->lots[i].expires, expires) < 0)
+		i++;
+	if (i < a->nlots && expiry_cmp(a->lots[i].expires, expires) == 0) {
+		a->lots[i].points += points;
+		return;
+	}
+	if (a->nlots == POINTS_MAX_LOTS) {
+		/* No room: the points join the lot before, which expires sooner (never later than promised). */
+		a->lots[i > 0 ? i - 1 : 0].points += points;
+		return;
+	}
+	memmove(&a->lots[i + 1], &a->lots[i], (a->nlots - i) * sizeof a->lots[0]);
+	snprintf(a->lots[i].expires, sizeof a->lots[i].expires, "%s", expires);
+	a->lots[i].points = points;
+	a->nlots++;
+}
+
+/* Take points from the lots that expire first (the caller checked that there are enough). */
+static void lots_take(struct points_account *a, int64_t points)
+{
+	size_t i = 0;
+	while (points > 0 && i < a->nlots) {
+		int64_t take = a->lots[i].points < points ? a->lots[i].points : points;
+		a->lots[i].points -= take;
+		points -= take;
+		i++;
+	}
+	size_t keep = 0;
+	for (size_t j = 0; j < a->nlots; j++)
+		if (a->lots[j].points > 0)
+			a->lots[keep++] = a->lots[j];
+	a->nlots = keep;
+}
+
+/* What one movement entry says. */
+struct movement {
+	char scheme[POINTS_SCHEME_MAX + 1], holder[POINTS_HOLDER_MAX + 1], shop[POINTS_HOLDER_MAX + 1];
+	char ref[POINTS_REF_MAX + 1], expires[JP_DATE_LEN + 1], kind[8];
+	int64_t points, yen, day;
+};
+
+static void movement_read(const struct view_entry *e, struct movement *m)
+{
+	stored_body_str(e->doc, e->body, "scheme", m->scheme, sizeof m->scheme);
+	stored_body_str(e->doc, e->body, "holder", m->holder, sizeof m->holder);
+	stored_body_str(e->doc, e->body, "shop", m->shop, sizeof m->shop);
+	stored_body_str(e->doc, e->body, "ref", m->ref, sizeof m->ref);
+	stored_body_str(e->doc, e->body, "expires", m->expires, sizeof m->expires);
+	stored_body_str(e->doc, e->body, "kind", m->kind, sizeof m->kind);
+	m->points = stored_body_int(e->doc, e->body, "points", 0);
+	m->yen = stored_body_int(e->doc, e->body, "yen", 0);
+	m->day = jp_day_of(e->time);
+}
+
+static int scheme_apply(struct view_state *s, const struct view_entry *e, struct chobo_error *err)
+{
+	static const char *const names[] = {"yen_per_point", "expiry_days", "cap_purchase", "cap_day", "cap_fy", NULL};
+	char scheme[POINTS_SCHEME_MAX + 1], key[VIEW_MAX_KEY], hex[65];
+	struct view_text t = {0};
+	stored_body_str(e->doc, e->body, "scheme", scheme, sizeof scheme);
+	snprintf(key, sizeof key, "scheme/%s", scheme);
+	hex32(hex, e->leaf_hash);
+	view_text_object_str(&t, "leaf", hex);
+	for (size_t i = 0; names[i]; i++)
+		view_text_member_int(&t, names[i], stored_body_int(e->doc, e->body, names[i], 0));
+	view_text_str(&t, "}");
+	int rc = view_put(s, key, t.p, t.len, err);
+	view_text_free(&t);
+	return rc;
+}
+
+static struct points_account acct_a, acct_b;   /* too large for the stack of every caller */
+
+static int open_apply(struct view_state *s, const struct view_entry *e, const struct movement *m,
+		      struct chobo_error *err)
+{
+	struct points_account *a = &acct_a;
+	int rc = points_account_get(s, m->scheme, m->holder, a, err);
+	if (rc != EX_UNAVAILABLE)
+		return rc;   /* the first opening counts */
+	memset(a, 0, sizeof *a);
+	snprintf(a->scheme, sizeof a->scheme, "%s", m->scheme);
+	snprintf(a->holder, sizeof a->holder, "%s", m->holder);
+	snprintf(a->kind, sizeof a->kind, "%s", m->kind);
+	snprintf(a->home, sizeof a->home, "%s", e->origin);
+	hex32(a->opened, e->leaf_hash);
+	account_age(a, m->day);
+	return account_put(s, a, err);
+}
+
+/* Apply a credit, debit or settlement; *why says why it is refused ("" when it counts). */
+static int movement_apply(struct view_state *s, const struct view_entry *e, const struct movement *m, char *why,
+			  size_t whylen, struct chobo_error *err)
+{
+	struct points_account *a = &acct_a, *shop = &acct_b;
+	struct points_scheme sc;
+	const char *t = e->type->name;
+	int rc = points_account_get(s, m->scheme, m->holder, a, err);
+	if (rc == EX_UNAVAILABLE)
+		return snprintf(why, whylen, "no %s account for %s (points.open)", m->scheme, m->holder), 0;
+	if (rc != 0)
+		return rc;
+	if ((rc = points_scheme_get(s, m->scheme, &sc, err)) == EX_UNAVAILABLE)
+		return snprintf(why, whylen, "no points.scheme %s", m->scheme), 0;
+	if (rc != 0)
+		return rc;
+	account_age(a, m->day);
+	if (strcmp(t, "points.credit") == 0) {
+		char expires[JP_DATE_LEN + 1] = "";
+		if (m->expires[0])
+			snprintf(expires, sizeof expires, "%s", m->expires);
+		else if (sc.expiry_days > 0)
+			jp_date_format(expires, m->day + sc.expiry_days);
+		if (points_balance(a) + m->points > POINTS_MAX)
+			return snprintf(why, whylen, "the balance would exceed %lld", (long long)POINTS_MAX), 0;
+		lot_add(a, expires, m->points);
+		a->credited += m->points;
+		return account_put(s, a, err);
+	}
+	if (strcmp(a->home, e->origin) != 0)
+		return snprintf(why, whylen, "%.64s's home node is %.255s: %s there, not on %.255s", m->holder, a->home,
+				strcmp(t, "points.settle") == 0 ? "settle" : "spend", e->origin), 0;
+	int64_t have = points_balance(a);
+	if (m->points > have)
+		return snprintf(why, whylen, "balance short: %" PRId64 " points asked, %" PRId64 " left", m->points,
+				have), 0;
+	if (strcmp(t, "points.settle") == 0) {
+		if (strcmp(a->kind, "shop") != 0)
+			return snprintf(why, whylen, "%s is not a shop", m->holder), 0;
+		if (m->yen != m->points * sc.yen_per_point)
+			return snprintf(why, whylen, "%" PRId64 " points are %" PRId64 " yen at %" PRId64 " yen a point, "
+					"not %" PRId64, m->points, m->points * sc.yen_per_point, sc.yen_per_point,
+					m->yen), 0;
+		lots_take(a, m->points);
+		a->settled += m->points;
+		a->yen += m->yen;
+		return account_put(s, a, err);
+	}
+	if (sc.cap_purchase > 0 && m->points > sc.cap_purchase)
+		return snprintf(why, whylen, "cap per purchase: %" PRId64 " points asked, at most %" PRId64, m->points,
+				sc.cap_purchase), 0;
+	if (sc.cap_day > 0 && a->day_spent + m->points > sc.cap_day)
+		return snprintf(why, whylen, "cap per day: %" PRId64 " spent on %.10s, %" PRId64 " more asked, at most %"
+				PRId64, a->day_spent, a->day, m->points, sc.cap_day), 0;
+	if (sc.cap_fy > 0 && a->fy_spent + m->points > sc.cap_fy)
+		return snprintf(why, whylen, "cap per fiscal year: %" PRId64 " spent in FY%d, %" PRId64
+				" more asked, at most %" PRId64, a->fy_spent, (int)a->fy, m->points, sc.cap_fy), 0;
+	if (m->shop[0]) {
+		if ((rc = points_account_get(s, m->scheme, m->shop, shop, err)) == EX_UNAVAILABLE ||
+		    (rc == 0 && strcmp(shop->kind, "shop") != 0))
+			return snprintf(why, whylen, "no %s shop account %s", m->scheme, m->shop), 0;
+		if (rc != 0)
+			return rc;
+		if (strcmp(shop->holder, a->holder) == 0)
+			return snprintf(why, whylen, "a shop cannot take points from itself"), 0;
+		account_age(shop, m->day);
+		lot_add(shop, "", m->points);
+		shop->received += m->points;
+	}
+	lots_take(a, m->points);
+	a->debited += m->points;
+	a->day_spent += m->points;
+	a->fy_spent += m->points;
+	rc = account_put(s, a, err);
+	return rc == 0 && m->shop[0] ? account_put(s, shop, err) : rc;
+}
+
+static int accounts_apply(struct view_state *s, const struct view_entry *e, struct chobo_error *err)
+{
+	static struct movement m;
+	char why[1024] = "", leaf[65], used[1024];
+	memset(&m, 0, sizeof m);
+	if (strcmp(e->type->name, "points.scheme") == 0)
+		return scheme_apply(s, e, err);
+	movement_read(e, &m);
+	if (strcmp(e->type->name, "points.open") == 0)
+		return open_apply(s, e, &m, err);
+	int rc = points_ref_get(s, m.scheme, m.ref, leaf, used, sizeof used, err);
+	if (rc == 0)
+		return 0;   /* the reference is taken: the first movement counts */
+	if (rc != EX_UNAVAILABLE)
+		return rc;
+	if ((rc = movement_apply(s, e, &m, why, sizeof why, err)) != 0)
+		return rc;
+	return ref_put(s, e, m.scheme, m.ref, why, err);
+}
+
+static const char *const account_types[] = {
+	"points.scheme", "points.open", "points.credit", "points.debit", "points.settle", NULL,
+};
+
+const struct view_spec points_accounts_view = {
+	.name = "points.accounts",
+	.summary = "points schemes, accounts with balances and expiry lots, movements by reference",
+	.types = account_types,
+	.version = 1,
+	.apply = accounts_apply,
+};
+
+/* ------------------------------------------------------------- the rules */
+
+int points_append_check(struct ledger *l, const struct batch *b, struct chobo_error *err)
+{
+	uint32_t log;
+	uint64_t first;
+	struct stored_entry self = {0};
+	int rc = stored_batch_start(l, b, &log, &first, err);
+	struct view_state *s = rc == 0 ? view_stored(l, &points_accounts_view) : NULL;
+	for (size_t i = 0; rc == 0 && i < b->n; i++) {
+		const char *t = b->items[i].type->name;
+		char scheme[POINTS_SCHEME_MAX + 1], holder[POINTS_HOLDER_MAX + 1], ref[POINTS_REF_MAX + 1];
+		char leaf[65], why[1024];
+		if (strncmp(t, "points.", 7) != 0 || strcmp(t, "points.scheme") == 0)
+			continue;
+		if ((rc = stored_entry_read(l, log, first + i, &self, err)) != 0)
+			break;
+		stored_body_str(&self.doc, self.body, "scheme", scheme, sizeof scheme);
+		stored_body_str(&self.doc, self.body, "holder", holder, sizeof holder);
+		stored_body_str(&self.doc, self.body, "ref", ref, sizeof ref);
+		if (strcmp(t, "points.open") == 0) {
+			static struct points_account a;
+			if ((rc = points_account_get(s, scheme, holder, &a, err)) == 0 && strcmp(a.opened, self.leaf) != 0)
+				rc = chobo_fail(err, EX_DATAERR, "the %s account of %s is already open (home node %s)",
+						scheme, holder, a.home);
+		} else if ((rc = points_ref_get(s, scheme, ref, leaf, why, sizeof why, err)) == 0) {
+			if (strcmp(leaf, self.leaf) != 0)
+				rc = chobo_fail(err, EX_DATAERR, "reference %s is already used in scheme %s (entry %s)", ref,
+						scheme, leaf);
+			else if (why[0])
+				rc = chobo_fail(err, EX_DATAERR, "%s", why);
+		} else if (rc == EX_UNAVAILABLE) {
+			rc = chobo_fail(err, EX_SOFTWARE, "reference %s is not in points.accounts", ref);
+		}
+		if (rc != 0)
+			chobo_fail_context(err, rc, "batch entry %zu (%s)", i + 1, t);
+	}
+	stored_entry_free(&self);
+	view_state_free(s);
+	return rc;
+}
+
+const struct service points_service = {
+	.name = "points",
+	.summary = "points accounts shared by the eco and volunteer schemes: credits, spends, settlements",
+	.types = types,
+	.settings = NULL,
+	.views = (const struct view_spec *const[]){&points_accounts_view, NULL},
+	.append_check = points_append_check,
+};

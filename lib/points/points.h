@@ -1,0 +1,119 @@
+/*
+ * The points module (DESIGN §5.2): accounts of points per scheme ("eco",
+ * "volunteer", ...) and holder (a member's pseudonymous ID or a shop's
+ * code), shared by every service that grants points.
+ *
+ * Entry types (chobo-ledger(5) lists the fields):
+ *   points.scheme  a scheme's terms: expiry, caps, yen per point (the latest counts)
+ *   points.open    an account; the log that holds it is the holder's home node
+ *   points.credit  points granted to a holder, with an expiry date
+ *   points.debit   points taken from a member, to a shop when body.shop is given
+ *   points.settle  a shop's points paid out in yen and removed
+ *
+ * Every credit, debit and settlement names a reference (body.ref), unique in
+ * its scheme: the first movement with a reference in the merge order counts,
+ * a later one with the same reference moves nothing and is refused by the
+ * append, so re-running the same input moves nothing twice.
+ *
+ * The rules, the same on every node because they follow the merge order of
+ * DESIGN §5.1 only (points.accounts is built by them; the append of a
+ * movement that they refuse fails with the reason, EX_DATAERR):
+ *  - a movement needs an open account; a debit's shop needs one too;
+ *  - a debit and a settlement count only in the log of the account's home
+ *    node: points are never spent from two nodes at once;
+ *  - days are JST dates and a fiscal year runs April 1 - March 31;
+ *  - expiry lots: a credit adds a lot that expires at the end of its
+ *    body.expires date, or of the day of the credit plus the scheme's
+ *    expiry_days, or never (no expiry_days); lots are kept in order of
+ *    expiry date, lots of one date merged; before any movement of an
+ *    account, the lots whose date is before the movement's day expire;
+ *  - a debit takes the points that expire first; it is refused when it is
+ *    more than the points left, more than the scheme's cap_purchase, or
+ *    would take the holder past cap_day in that JST day or cap_fy in that
+ *    fiscal year (0 or no value: no cap);
+ *  - a shop's points (received by debits naming it) never expire; a
+ *    settlement removes them at yen_per_point and must state that many yen;
+ *  - a refused movement is recorded under its reference and changes nothing.
+ *
+ * points.accounts keys:
+ *   scheme/S        the scheme's terms
+ *   acct/S/H        holder H's account: kind, home, balance, lots, spent today and this fiscal year
+ *   ref/S/R         the movement with reference R, and the reason it was refused, if it was
+ */
+#ifndef CHOBO_POINTS_H
+#define CHOBO_POINTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jp_date.h"
+#include "note.h"
+#include "service.h"
+#include "view.h"
+
+#define POINTS_SCHEME_MAX 32   /* [a-z0-9_-] */
+#define POINTS_HOLDER_MAX 64   /* [A-Za-z0-9._:-] */
+#define POINTS_REF_MAX 200     /* printable ASCII without spaces */
+#define POINTS_MAX_LOTS 400    /* past that, a new lot joins the one before it (expiring sooner) */
+#define POINTS_MAX 1000000000000LL   /* bound on one movement and on a balance */
+
+struct ledger;
+struct batch;
+
+extern const struct service points_service;
+extern const struct view_spec points_accounts_view;
+
+int points_append_check(struct ledger *l, const struct batch *b, struct chobo_error *err);
+
+struct points_lot {
+	char expires[JP_DATE_LEN + 1];   /* "" never */
+	int64_t points;
+};
+
+struct points_account {
+	char scheme[POINTS_SCHEME_MAX + 1];
+	char holder[POINTS_HOLDER_MAX + 1];
+	char kind[8];                    /* member or shop */
+	char home[NOTE_MAX_NAME + 1];    /* the origin of the log that opened it */
+	char opened[65];
+	int64_t credited, debited, received, settled, yen, expired;
+	char day[JP_DATE_LEN + 1];
+	int64_t day_spent;
+	int32_t fy;
+	int64_t fy_spent;
+	size_t nlots;
+	struct points_lot lots[POINTS_MAX_LOTS];
+};
+
+struct points_scheme {
+	int64_t expiry_days, cap_purchase, cap_day, cap_fy, yen_per_point;
+};
+
+/* True when s is a scheme name, a holder, a reference. */
+bool points_scheme_valid(const char *s);
+bool points_holder_valid(const char *s);
+bool points_ref_valid(const char *s);
+
+/* The account's balance: the sum of its lots. */
+int64_t points_balance(const struct points_account *a);
+/* What the account can spend on day: the lots not expired before it. */
+int64_t points_available(const struct points_account *a, int64_t day);
+
+/* The account (scheme, holder) from the view state: 0, EX_UNAVAILABLE when absent, else an error. */
+int points_account_get(struct view_state *s, const char *scheme, const char *holder,
+		       struct points_account *out, struct chobo_error *err);
+/* Parse a stored account value; false when it is not one. */
+bool points_account_parse(const char *value, size_t len, struct points_account *a);
+/* The scheme's terms: 0, EX_UNAVAILABLE when no points.scheme names it, else an error. */
+int points_scheme_get(struct view_state *s, const char *scheme, struct points_scheme *out,
+		      struct chobo_error *err);
+/*
+ * The movement recorded under (scheme, ref): 0 with its leaf hash in leaf
+ * and the reason it was refused in why ("" when it counted), EX_UNAVAILABLE
+ * when the reference is unused, else an error.
+ */
+int points_ref_get(struct view_state *s, const char *scheme, const char *ref, char leaf[65], char *why,
+		   size_t whylen, struct chobo_error *err);
+
+#endif

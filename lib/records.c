@@ -1,0 +1,160 @@
+/* Records from JSON Lines or CSV text; see records.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csv.h"
+#include "records.h"
+#include "util.h"
+
+void records_add(struct records *l, json_t *o, const char *name, unsigned long line)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 64;
+		l->rec = xrealloc(l->rec, l->cap * sizeof *l->rec);
+	}
+	l->rec[l->n].o = o;
+	if (line)
+		snprintf(l->rec[l->n].where, sizeof l->rec[l->n].where, "%s:%lu", name, line);
+	else
+		snprintf(l->rec[l->n].where, sizeof l->rec[l->n].where, "%s", name);
+	l->n++;
+}
+
+void records_free(struct records *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		json_decref(l->rec[i].o);
+	free(l->rec);
+	memset(l, 0, sizeof *l);
+}
+
+static bool parse_csv(struct records *l, const char *text, size_t len, const char *name,
+		      const struct records_csv *csv, char *err, size_t errlen)
+{
+	struct csv_reader r;
+	char why[256];
+	char *member[CSV_MAX_FIELDS];   /* the header's members, copied */
+	size_t ncols = 0;
+	enum csv_status s;
+	bool ok = true;
+	csv_init(&r, text, len);
+	while (ok && (s = csv_next(&r, why, sizeof why)) == CSV_RECORD) {
+		if (ncols == 0) {
+			for (size_t i = 0; i < r.nfields; i++) {
+				const char *m = csv && csv->column ? csv->column(csv->ctx, i + 1, r.field[i], why, sizeof why)
+								   : r.field[i];
+				if (!m) {
+					snprintf(err, errlen, "%s:%lu: %s", name, r.line, why);
+					ok = false;
+					break;
+				}
+				member[ncols++] = xstrdup(m);
+			}
+			continue;
+		}
+		if (r.nfields != ncols) {
+			snprintf(err, errlen, "%s:%lu: %zu fields, but the header has %zu", name, r.line, r.nfields, ncols);
+			ok = false;
+			break;
+		}
+		json_t *o = json_object();
+		if (!o)
+			xalloc_failed();
+		for (size_t i = 0; ok && i < ncols; i++) {
+			if (!r.field[i][0])
+				continue;   /* an empty cell: the member is not given */
+			json_t *v = csv && csv->value ? csv->value(csv->ctx, member[i], r.field[i], why, sizeof why)
+						      : json_string(r.field[i]);
+			if (!v) {
+				snprintf(err, errlen, "%s:%lu: %s", name, r.line,
+					 csv && csv->value ? why : "not UTF-8 text");
+				ok = false;
+			} else if (json_object_set_new(o, member[i], v) != 0) {
+				xalloc_failed();
+			}
+		}
+		if (ok)
+			records_add(l, o, name, r.line);
+		else
+			json_decref(o);
+	}
+	if (ok && s == CSV_BAD) {
+		snprintf(err, errlen, "%s:%lu: %s", name, r.line, why);
+		ok = false;
+	}
+	for (size_t i = 0; i < ncols; i++)
+		free(member[i]);
+	csv_free(&r);
+	return ok;
+}
+
+static bool parse_jsonl(struct records *l, const char *text, size_t len, const char *name, char *err,
+			size_t errlen)
+{
+	unsigned long line = 0;
+	size_t pos = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t end = nl ? (size_t)(nl - text) : len, n = end - pos;
+		const char *p = text + pos;
+		line++;
+		pos = nl ? end + 1 : len;
+		if (n > CHOBO_MAX_LINE) {
+			snprintf(err, errlen, "%s:%lu: a line longer than %d bytes", name, line, CHOBO_MAX_LINE);
+			return false;
+		}
+		size_t blank = 0;
+		while (blank < n && (p[blank] == ' ' || p[blank] == '\t' || p[blank] == '\r'))
+			blank++;
+		if (blank == n)
+			continue;
+		json_error_t je;
+		json_t *o = json_loadb(p, n, JSON_REJECT_DUPLICATES, &je);
+		if (!json_is_object(o)) {
+			snprintf(err, errlen, "%s:%lu: %s", name, line, o ? "expected a JSON object" : je.text);
+			json_decref(o);
+			return false;
+		}
+		records_add(l, o, name, line);
+	}
+	return true;
+}
+
+bool records_parse(struct records *l, const char *text, size_t len, const char *name, enum records_format f,
+		   const struct records_csv *csv, char *err, size_t errlen)
+{
+	if (f == RECORDS_DETECT) {
+		size_t p = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+		while (p < len && strchr(" \t\r\n", text[p]))
+			p++;
+		f = p < len && text[p] != '{' ? RECORDS_CSV : RECORDS_JSONL;
+	}
+	return f == RECORDS_CSV ? parse_csv(l, text, len, name, csv, err, errlen)
+				: parse_jsonl(l, text, len, name, err, errlen);
+}
+
+char *records_read_all(FILE *fp, size_t *len)
+{
+	size_t cap = 1 << 16, n = 0, max = (size_t)chobo_limit("BATCH_BYTES", CHOBO_MAX_BATCH_BYTES);
+	char *buf = xmalloc(cap);
+	size_t got;
+	while ((got = fread(buf + n, 1, cap - n, fp)) > 0) {
+		n += got;
+		if (n > max) {
+			free(buf);
+			errno = EFBIG;
+			return NULL;
+		}
+		if (n == cap)
+			buf = xrealloc(buf, cap *= 2);
+	}
+	if (ferror(fp)) {
+		free(buf);
+		return NULL;
+	}
+	*len = n;
+	return buf;
+}

@@ -1,0 +1,60 @@
+/*
+ * Records for the programs that post many at once (supply-post,
+ * ecopt-grant): JSON objects read from JSON Lines or CSV text, each with
+ * where it came from ("file:line") for the messages.  A CSV file's header
+ * row names the columns; each later row becomes one object of its non-empty
+ * cells.
+ */
+#ifndef CHOBO_RECORDS_H
+#define CHOBO_RECORDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <jansson.h>
+
+/* One record: an object (owned by the list) and where it came from. */
+struct record {
+	json_t *o;
+	char where[320];
+};
+
+struct records {
+	struct record *rec;
+	size_t n, cap;
+};
+
+enum records_format {
+	RECORDS_DETECT,   /* JSON Lines when the first character (after a BOM and white space) is '{', else CSV */
+	RECORDS_CSV,
+	RECORDS_JSONL,
+};
+
+/* How CSV columns become members; a NULL hook takes the header name as is, and the cell as a JSON string. */
+struct records_csv {
+	/* The member that column i (1-based) called name fills, valid while the text is read; NULL with err. */
+	const char *(*column)(void *ctx, size_t i, const char *name, char *err, size_t errlen);
+	/* A cell of the column filling member as a JSON value; NULL with err. */
+	json_t *(*value)(void *ctx, const char *member, const char *cell, char *err, size_t errlen);
+	void *ctx;
+};
+
+/* Append o (taking it) to l, from name and line (0: name alone). */
+void records_add(struct records *l, json_t *o, const char *name, unsigned long line);
+/* Decref every record's object and free l's array. */
+void records_free(struct records *l);
+
+/*
+ * Parse text (len bytes, read from name) in format f and append its records
+ * to l; csv may be NULL.  Blank lines are skipped; a JSON line is at most
+ * CHOBO_MAX_LINE bytes and must be an object without duplicate members; a
+ * CSV row must have as many fields as the header.  False with
+ * "name:line: reason" in err; the records before the bad one stay in l.
+ */
+bool records_parse(struct records *l, const char *text, size_t len, const char *name, enum records_format f,
+		   const struct records_csv *csv, char *err, size_t errlen);
+
+/* All of fp in a new buffer (not NUL-terminated), at most the batch size; NULL with errno (EFBIG past it). */
+char *records_read_all(FILE *fp, size_t *len);
+
+#endif

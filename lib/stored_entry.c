@@ -1,0 +1,79 @@
+/* Stored entries read back for the services' rules. */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "merkle.h"
+#include "stored_entry.h"
+#include "store.h"
+
+void stored_entry_free(struct stored_entry *s)
+{
+	free(s->bytes);
+	json_doc_free(&s->doc);
+	memset(s, 0, sizeof *s);
+}
+
+int stored_entry_read(struct ledger *l, uint32_t log, uint64_t index, struct stored_entry *out,
+		      struct chobo_error *err)
+{
+	const char *data;
+	size_t len;
+	char why[256];
+	struct entry_view v;
+	uint8_t leaf[32];
+	stored_entry_free(out);
+	int rc = ledger_entry(l, log, index, &data, &len, err);
+	if (rc != 0)
+		return rc;
+	out->bytes = xmalloc(len + 1);
+	memcpy(out->bytes, data, len);
+	out->bytes[len] = '\0';
+	merkle_leaf_hash(leaf, out->bytes, len);
+	hex32(out->leaf, leaf);
+	if (!entry_parse(out->bytes, len, NULL, index, &out->doc, &v, why, sizeof why))
+		return chobo_fail(err, EX_DATAERR, "log %" PRIu32 " entry %" PRIu64 ": %s; run chain-verify", log,
+				  index, why);
+	long o = jscan_find(&out->doc, 0, "log");
+	if (o < 0 || !jscan_string_copy(&out->doc, (size_t)o, out->origin, sizeof out->origin))
+		return chobo_fail(err, EX_DATAERR, "log %" PRIu32 " entry %" PRIu64 ": no origin", log, index);
+	out->log = log;
+	out->index = index;
+	out->time = v.time_sec;
+	out->type = v.type;
+	out->body = v.body;
+	return 0;
+}
+
+int stored_batch_start(struct ledger *l, const struct batch *b, uint32_t *log, uint64_t *first,
+		       struct chobo_error *err)
+{
+	uint64_t size;
+	if (store_log_find(l->store, l->conf.origin, log, &size) != STORE_OK || size < b->n)
+		return chobo_fail(err, EX_SOFTWARE, "%s: the batch is not in this node's log", l->dir);
+	*first = size - b->n;
+	return 0;
+}
+
+void stored_body_str(const struct json_doc *doc, size_t body, const char *name, char *out, size_t cap)
+{
+	long v = jscan_find(doc, body, name);
+	if (v < 0 || !jscan_string_copy(doc, (size_t)v, out, cap))
+		out[0] = '\0';
+}
+
+int64_t stored_body_int(const struct json_doc *doc, size_t body, const char *name, int64_t dflt)
+{
+	int64_t n;
+	long v = jscan_find(doc, body, name);
+	return v >= 0 && jscan_integer(doc, (size_t)v, &n) ? n : dflt;
+}
+
+bool stored_body_bool(const struct json_doc *doc, size_t body, const char *name)
+{
+	long v = jscan_find(doc, body, name);
+	return v >= 0 && doc->tok[v].kind == JSON_K_TRUE;
+}

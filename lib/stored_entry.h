@@ -1,0 +1,49 @@
+/*
+ * A stored entry read back for a service's rules: where it is, its type,
+ * its leaf hash and its parsed body, and the few field getters that the
+ * rules of every service need.  Used inside an append's transaction
+ * (service.h append_check), where the batch is already in the log.
+ */
+#ifndef CHOBO_STORED_ENTRY_H
+#define CHOBO_STORED_ENTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "append.h"
+#include "json_scan.h"
+#include "ledger.h"
+#include "note.h"
+#include "util.h"
+
+struct stored_entry {
+	char origin[NOTE_MAX_NAME + 1];
+	uint32_t log;
+	uint64_t index;
+	int64_t time;
+	char leaf[65];
+	const struct entry_type *type;
+	char *bytes;
+	struct json_doc doc;
+	size_t body;
+};
+
+/* Read and parse entry (log, index) into out (freed first); 0 or an exit code with err. */
+int stored_entry_read(struct ledger *l, uint32_t log, uint64_t index, struct stored_entry *out,
+		      struct chobo_error *err);
+void stored_entry_free(struct stored_entry *s);
+/*
+ * The batch b just written to this node's log: its log number and the index
+ * of its first entry.  0, or EX_SOFTWARE with err when the log is shorter.
+ */
+int stored_batch_start(struct ledger *l, const struct batch *b, uint32_t *log, uint64_t *first,
+		       struct chobo_error *err);
+/* The body's string field name into out (cap bytes), "" when absent. */
+void stored_body_str(const struct json_doc *doc, size_t body, const char *name, char *out, size_t cap);
+/* The body's integer field name, or dflt when absent. */
+int64_t stored_body_int(const struct json_doc *doc, size_t body, const char *name, int64_t dflt);
+/* The body's boolean field name (false when absent). */
+bool stored_body_bool(const struct json_doc *doc, size_t body, const char *name);
+
+#endif

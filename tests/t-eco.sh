@@ -1,0 +1,119 @@
+#!/bin/sh
+# Eco-points on two nodes: members and equipment registered on A, readings
+# turned into reductions and points by the formulas of domain.md §A, spent
+# at a shop, a shop settled; refusals change nothing; re-runs grant nothing
+# twice; a spend on B, not the member's home node, is refused.
+#
+# Factors (data/emission-factors.json): grid FY2022 0.649, FY2023 0.672
+# kg/kWh; gasoline 2.32 kg/L.  points_per_kg = 1 (the default).
+#
+# Worked examples, by hand:
+#  solar, FY2023 (2023-04-01..2024-03-31), 3,000 kWh generated, 1,000 sold:
+#    self-consumed 2,000 kWh x 0.672 = 1,344 kg = 1,344,000 g -> 1,344 points
+#  EV, FY2023, 10,000 km, baseline 20 km/L gasoline, 1,500 kWh charged:
+#    baseline 10,000 / 20 = 500 L x 2.32 = 1,160 kg; project 1,500 x 0.672 = 1,008 kg
+#    reduction 152 kg = 152,000 g -> 152 points
+#  PHV, FY2023, 10,000 km, 20 km/L gasoline, 800 kWh charged, 100 L burned:
+#    baseline 1,160 kg; project 800 x 0.672 = 537.6 kg + 100 x 2.32 = 232 kg = 769.6 kg
+#    reduction 390.4 kg = 390,400 g -> 390 points
+#  solar 2023-03-22..2023-04-10 (20 days: 10 in FY2022, 10 in FY2023), 200 kWh
+#  generated, 100 sold: split by days, 100/50 kWh each part;
+#    FY2022 50 x 0.649 = 32.45 kg = 32,450 g; FY2023 50 x 0.672 = 33.6 kg = 33,600 g
+#    total 66,050 g -> 66 points
+. "${top_srcdir:-.}/tests/lib.sh"
+
+A=$T/hachioji
+B=$T/tachikawa
+OA=tama.example/hachioji
+OB=tama.example/tachikawa
+new_ledger "$A" "$OA"
+new_ledger "$B" "$OB"
+cat "$B/keys/node.pub" >>"$A/trust/peers"
+cat "$A/keys/node.pub" >>"$B/trust/peers"
+F=$top_srcdir/data/emission-factors.json
+NOW=2024-04-10T01:00:00Z
+P1=p-00000000000000000000000000000001
+P2=p-00000000000000000000000000000002
+P3=p-00000000000000000000000000000003
+P4=p-00000000000000000000000000000004
+count() { chain-log -L "$1" | wc -l; }
+grant() { CHOBO_NOW=$NOW ecopt-grant -L "$A" --factors "$F" "$@"; }
+field() { python3 -c 'import json,sys; r=[json.loads(l) for l in sys.stdin]; print(r[int(sys.argv[1])].get(sys.argv[2]))' "$@"; }
+copy() { chain-export -L "$1" --log "$2" -o "$T/bundle" && chain-import -q -L "$3" "$T/bundle" >/dev/null; }
+
+printf '{"type":"points.scheme","body":{"scheme":"eco","yen_per_point":1,"expiry_days":365,"cap_purchase":1000,"cap_day":1200}}\n' |
+	CHOBO_NOW=2023-03-01T00:00:00Z chain-append -L "$A" >/dev/null
+cat >"$T/reg.jsonl" <<EOR
+{"member":"$P1","kind":"household","joined":"2023-04-01"}
+{"member":"$P2","kind":"household","joined":"2023-04-01"}
+{"member":"$P3","kind":"business","joined":"2023-04-01"}
+{"member":"$P4","kind":"household","joined":"2023-03-01"}
+{"code":"PV-1","member":"$P1","kind":"solar","capacity_w":3000,"serial":"SN-PV-0001","monitoring_from":"2023-04-01"}
+{"code":"EV-1","member":"$P2","kind":"ev","baseline_m_per_l":20000,"baseline_fuel":"gasoline","serial":"VIN-1","monitoring_from":"2023-04-01"}
+{"code":"PHV-1","member":"$P3","kind":"phv","baseline_m_per_l":20000,"baseline_fuel":"gasoline","serial":"VIN-2","monitoring_from":"2023-04-01"}
+{"code":"PV-2","member":"$P4","kind":"solar","capacity_w":4000,"serial":"SN-PV-0002","monitoring_from":"2023-03-01"}
+EOR
+check "members and equipment register" sh -c "CHOBO_NOW=2023-03-02T00:00:00Z ecopt-grant -q -L '$A' --register '$T/reg.jsonl' >/dev/null"
+check "the ledger holds no serial number" sh -c "! chain-log -L '$A' | grep -q SN-PV"
+printf '{"code":"PV-9","member":"%s","kind":"solar","capacity_w":3000,"serial":"SN-PV-0001","monitoring_from":"2023-04-01"}\n' $P1 >"$T/dup.jsonl"
+check_exit 65 "the same panel registered twice is refused" env CHOBO_NOW=2023-03-03T00:00:00Z ecopt-grant -L "$A" --register "$T/dup.jsonl"
+
+cat >"$T/r1.jsonl" <<EOR
+{"equipment":"PV-1","from":"2023-04-01","to":"2024-03-31","generated_kwh":3000,"sold_kwh":1000}
+{"equipment":"EV-1","from":"2023-04-01","to":"2024-03-31","distance_km":10000,"charged_kwh":1500}
+{"equipment":"PHV-1","from":"2023-04-01","to":"2024-03-31","distance_km":10000,"charged_kwh":800,"fuel_l":100,"source":"manual"}
+{"equipment":"PV-2","from":"2023-03-22","to":"2023-04-10","generated_kwh":200,"sold_kwh":100}
+EOR
+grant "$T/r1.jsonl" >"$T/g1.out"
+check "solar: 1,344,000 g" test "$(field 0 reduction_g <"$T/g1.out")" = 1344000
+check "EV: 152,000 g" test "$(field 1 reduction_g <"$T/g1.out")" = 152000
+check "PHV: 390,400 g" test "$(field 2 reduction_g <"$T/g1.out")" = 390400
+check "spanning March 31 / April 1: 66,050 g in two parts" test "$(field 3 reduction_g <"$T/g1.out") $(field 3 parts <"$T/g1.out" | grep -o reduction_g | wc -l)" = "66050 2"
+check "... 32,450 g in FY2022" sh -c "chain-log -L '$A' | grep eco.reduction | grep -q '\"fy\":2022.*\"reduction_g\":32450'"
+check "points: 1,344 for the solar household" test "$(field 0 points <"$T/g1.out")" = 1344
+before=$(count "$A")
+check "a re-run grants nothing twice" sh -c "CHOBO_NOW=$NOW ecopt-grant -L '$A' --factors '$F' '$T/r1.jsonl' | grep -c duplicate | grep -qx 4"
+check "... and appends nothing" test "$before" -eq "$(count "$A")"
+
+cat >"$T/bad.jsonl" <<EOR
+{"equipment":"EV-1","from":"2024-03-01","to":"2024-03-31","distance_km":100,"charged_kwh":15}
+{"equipment":"PV-1","from":"2024-04-01","to":"2024-04-05","generated_kwh":10,"sold_kwh":20}
+{"equipment":"NOPE","from":"2024-04-01","to":"2024-04-05","generated_kwh":1}
+{"equipment":"PV-2","from":"2024-04-01","to":"2024-04-02","generated_kwh":500}
+{"equipment":"PHV-1","from":"2024-04-01","to":"2024-04-02","distance_km":-5}
+EOR
+check_exit 65 "bad readings are refused" env CHOBO_NOW=$NOW ecopt-grant -L "$A" --factors "$F" "$T/bad.jsonl"
+CHOBO_NOW=$NOW ecopt-grant -L "$A" --factors "$F" "$T/bad.jsonl" >"$T/bad.out" 2>/dev/null
+check "... overlap named" grep -q overlaps "$T/bad.out"
+check "... sold above generated named" grep -q 'more than generated' "$T/bad.out"
+check "... unknown equipment named" grep -q 'unknown equipment' "$T/bad.out"
+check "... generation above capacity named" grep -q 'can make in' "$T/bad.out"
+check "... negative value named" grep -q negative "$T/bad.out"
+check "... nothing granted" test "$before" -eq "$(count "$A")"
+
+redeem() { CHOBO_NOW=${WHEN:-2024-04-10T02:00:00Z} ecopt-redeem -q "$@"; }
+check "a shop opens on A" sh -c "CHOBO_NOW=2024-04-10T01:30:00Z ecopt-redeem -q -L '$A' shop --shop shop-1 >/dev/null"
+check "a spend of 500" sh -c "CHOBO_NOW=2024-04-10T02:00:00Z ecopt-redeem -q -L '$A' spend --member $P1 --shop shop-1 --points 500 --ref buy-1 >/dev/null"
+check "the same spend again moves nothing" sh -c "CHOBO_NOW=2024-04-10T02:01:00Z ecopt-redeem -L '$A' spend --member $P1 --shop shop-1 --points 500 --ref buy-1 | grep -q duplicate"
+check_exit 65 "over the cap per purchase refused" env CHOBO_NOW=2024-04-10T02:02:00Z ecopt-redeem -L "$A" spend --member $P1 --shop shop-1 --points 1001 --ref buy-2
+check_exit 65 "over the cap per day refused" env CHOBO_NOW=2024-04-10T02:03:00Z ecopt-redeem -L "$A" spend --member $P1 --shop shop-1 --points 800 --ref buy-3
+check_exit 65 "overspending refused" env CHOBO_NOW=2024-04-12T02:00:00Z ecopt-redeem -L "$A" spend --member $P2 --shop shop-1 --points 153 --ref buy-4
+check "balance: 844 left" sh -c "CHOBO_NOW=2024-04-12T00:00:00Z ecopt-redeem -L '$A' balance --holder $P1 | grep -q '\"balance\":844'"
+check "settle the shop: 500 points, 500 yen" sh -c "CHOBO_NOW=2024-04-12T03:00:00Z ecopt-redeem -q -L '$A' settle --shop shop-1 --points 500 --ref pay-1 >/dev/null"
+check "balance CSV" sh -c "CHOBO_NOW=2024-04-12T04:00:00Z ecopt-redeem -L '$A' balance --csv | grep -q '^eco,shop-1,shop,$OA,0,0,0,500,500,500'"
+check "the points expire after 365 days" sh -c "CHOBO_NOW=2025-05-01T00:00:00Z ecopt-redeem -L '$A' balance --holder $P2 | grep -q '\"balance\":0'"
+
+# A cap per fiscal year of 600: P1 spent 500 in FY2024 (on 2024-04-10).
+printf '{"type":"points.scheme","body":{"scheme":"eco","yen_per_point":1,"expiry_days":365,"cap_purchase":1000,"cap_day":1200,"cap_fy":600}}\n' |
+	CHOBO_NOW=2024-04-20T00:00:00Z chain-append -L "$A" >/dev/null
+check_exit 65 "over the cap per fiscal year refused" env CHOBO_NOW=2024-04-20T01:00:00Z ecopt-redeem -L "$A" spend --member $P1 --shop shop-1 --points 101 --ref buy-fy-1
+check "... named" sh -c "CHOBO_NOW=2024-04-20T01:00:00Z ecopt-redeem -L '$A' spend --member $P1 --shop shop-1 --points 101 --ref buy-fy-1b 2>&1 | grep -q 'cap per fiscal year'"
+check "... up to the cap is taken" sh -c "CHOBO_NOW=2024-04-20T02:00:00Z ecopt-redeem -q -L '$A' spend --member $P1 --shop shop-1 --points 100 --ref buy-fy-2 >/dev/null"
+check "... the next fiscal year starts again" sh -c "CHOBO_NOW=2025-04-01T01:00:00Z ecopt-redeem -L '$A' spend --member $P1 --shop shop-1 --points 10 --ref buy-fy-3 >/dev/null"
+
+copy "$A" "$OA" "$B"
+check_exit 65 "a spend on B, not the member's home node, is refused" env CHOBO_NOW=2024-04-13T00:00:00Z ecopt-redeem -L "$B" spend --member $P2 --shop shop-1 --points 10 --ref buy-b
+for d in "$A" "$B"; do
+	check "chain-verify --views --index passes on $(basename "$d")" chain-verify -L "$d" --views --index
+done
+done_testing
