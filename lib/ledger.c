@@ -141,9 +141,11 @@ int ledger_open(struct ledger *l, const char *dir, enum store_mode mode, struct 
 	if (!l->store) {
 		static const int code[] = {
 			[STORE_OPEN_MISSING] = EX_NOINPUT, [STORE_OPEN_UNCLEAN] = EX_TEMPFAIL,
-			[STORE_OPEN_DAMAGED] = EX_DATAERR, [STORE_OPEN_ERROR] = EX_IOERR,
+			[STORE_OPEN_DAMAGED] = EX_DATAERR, [STORE_OPEN_DENIED] = EX_NOPERM,
+			[STORE_OPEN_ERROR] = EX_IOERR,
 		};
-		chobo_fail(err, code[why], "%s: %s", dir, why_text);
+		/* The store's reason names the directory or the file. */
+		chobo_fail(err, code[why], "%s", why_text);
 		if (l->lockfd >= 0)
 			close(l->lockfd);
 		ledger_reset(l);
@@ -275,7 +277,7 @@ static int create_store(const char *dir, const char *origin, const struct note_s
 	struct store *st = store_open(dbdir, STORE_NORMAL, true, why_text, sizeof why_text, &why);
 	free(dbdir);
 	if (!st)
-		return chobo_fail(err, EX_CANTCREAT, "%s/db: %s", dir, why_text);
+		return chobo_fail(err, EX_CANTCREAT, "%s", why_text);
 	uint32_t id;
 	struct checkpoint cp = {.size = 0};
 	snprintf(cp.origin, sizeof cp.origin, "%s", origin);
