@@ -90,7 +90,8 @@ static int lock_ledger(struct ledger *l, enum store_mode mode, struct chobo_erro
 		if (mode == STORE_AUDIT && (rc == ENOENT || rc == EACCES || rc == EROFS))
 			return 0;
 		errno = rc;
-		return chobo_fail_errno(err, EX_NOINPUT, "%s/%s", l->dir, LOCK_FILE);
+		return chobo_fail_errno(err, rc == EACCES || rc == EPERM || rc == EROFS ? EX_NOPERM : EX_NOINPUT,
+					"%s/%s", l->dir, LOCK_FILE);
 	}
 	free(path);
 	if (flock(l->lockfd, LOCK_EX | LOCK_NB) == 0)
@@ -164,6 +165,15 @@ int ledger_open(struct ledger *l, const char *dir, enum store_mode mode, struct 
 		return rc;
 	}
 	return 0;
+}
+
+int ledger_open_read(struct ledger *l, const char *dir, struct chobo_error *err)
+{
+	int rc = ledger_open(l, dir, STORE_NORMAL, err);
+	if (rc != EX_NOPERM)
+		return rc;
+	/* Reading needs no write: the committed state is what an audit reads too. */
+	return ledger_open(l, dir, STORE_AUDIT, err);
 }
 
 int ledger_close(struct ledger *l, struct chobo_error *err)

@@ -61,6 +61,14 @@ int ledger_create(const char *dir, const char *origin, const char *witness, bool
  */
 int ledger_open(struct ledger *l, const char *dir, enum store_mode mode, struct chobo_error *err);
 /*
+ * Open a ledger to read it only (chain-log, chain-proof, chain-export): as
+ * ledger_open(STORE_NORMAL), recovering it and bringing its indexes up to
+ * date, where it can be written; where it cannot (read-only media, a user
+ * without write permission: EX_NOPERM), its committed files as they are
+ * (STORE_AUDIT).  0 or an exit code with err.
+ */
+int ledger_open_read(struct ledger *l, const char *dir, struct chobo_error *err);
+/*
  * Close the store and release the lock; 0, or EX_IOERR with err when the
  * store did not close cleanly (what was committed stays committed).
  */

@@ -222,7 +222,7 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, cha
 		if (access(st->mark, F_OK) == 0) {
 			*why = STORE_OPEN_UNCLEAN;
 			reason = "the ledger was not closed cleanly (a process was killed while using it); "
-			       "any chobo command run on the ledger itself recovers it";
+			       "any chobo command run on the ledger itself, where it can be written, recovers it";
 			goto fail_free;
 		}
 	} else {
