@@ -140,7 +140,7 @@ int main(int argc, char **argv)
 	while (rc == 0) {
 		struct ledger l;
 		struct chobo_error e;
-		if ((rc = cli_report(ledger_open(&l, dir, STORE_NORMAL, &e), &e)) != 0)
+		if ((rc = cli_report(ledger_open_read(&l, dir, &e), &e)) != 0)
 			break;
 		if (first) {
 			rc = cli_report(log_list_read(&l, f.log, &logs, &e), &e);

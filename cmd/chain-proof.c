@@ -268,7 +268,7 @@ int main(int argc, char **argv)
 	struct ledger l;
 	json_t *out = NULL;
 	struct chobo_error e;
-	int rc = cli_report(ledger_open(&l, dir, STORE_NORMAL, &e), &e);
+	int rc = cli_report(ledger_open_read(&l, dir, &e), &e);
 	if (rc != 0)
 		cli_exit(rc);
 	rc = prove(&l, &q, &out);

@@ -207,14 +207,18 @@ static int verify_ledger(struct audit *a, const char *dir)
 	struct ledger l;
 	struct log_list logs = {0};
 	struct chobo_error e;
-	int rc = cli_report(ledger_open(&l, dir, STORE_AUDIT, &e), &e);
+	int rc = ledger_open(&l, dir, STORE_AUDIT, &e);
 	if (rc == EX_DATAERR) {
-		/* A database file that cannot even be opened is a finding, not an error. */
+		/*
+		 * A database file whose content is bad is a finding.  A file that is
+		 * missing, may not be read or cannot be read is not: the audit could
+		 * not be made, and the code says why (ledger_open).
+		 */
 		audit_problem(a, "", "ledger", 0, "damaged database: %s", e.msg);
 		return 0;
 	}
 	if (rc != 0)
-		return rc;
+		return cli_report(rc, &e);
 	rc = cli_report(log_list_read(&l, NULL, &logs, &e), &e);
 	for (size_t i = 0; rc == 0 && i < logs.n && !a->p.found; i++) {
 		a->logs++;
@@ -317,6 +321,13 @@ int main(int argc, char **argv)
 		cli_usage_error(usage);
 	if (!dir)
 		dir = optind < argc ? argv[optind] : ledger_default_dir();
+
+	/* The report names the ledger and the trust file in JSON, which holds UTF-8 only. */
+	if (!utf8_valid((const uint8_t *)dir, strlen(dir)) ||
+	    (trust_file && !utf8_valid((const uint8_t *)trust_file, strlen(trust_file))))
+		chobo_die(EX_USAGE, "%s: the path is not UTF-8, so the JSON report cannot name it "
+			  "(audit it through a link whose name is UTF-8)",
+			  utf8_valid((const uint8_t *)dir, strlen(dir)) ? trust_file : dir);
 
 	/* A directory is a ledger; anything else (a file, a pipe) must be a bundle. */
 	struct stat sb;

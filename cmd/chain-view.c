@@ -91,7 +91,13 @@ static int read_view(const char *dir, const struct view_spec *v, const char *key
 {
 	struct ledger l;
 	struct chobo_error e;
-	int rc = cli_report(ledger_open(&l, dir, STORE_NORMAL, &e), &e);
+	int rc = ledger_open(&l, dir, STORE_NORMAL, &e);
+	/* Stored views may lag the logs; read as they are, they could answer wrongly. */
+	if (rc == EX_NOPERM)
+		chobo_warn("%s (a view is brought up to date before it is read, which writes: "
+			   "read a copy of the ledger on writable storage)", e.msg);
+	else if (rc != 0)
+		cli_report(rc, &e);
 	if (rc != 0)
 		return rc;
 	/* A view is a cache: one the software has just gained is built here, on first use. */

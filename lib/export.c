@@ -100,7 +100,7 @@ int export_bundle_spooled(const char *dir, const struct selection *sel, FILE *ou
 	if (rc != 0)
 		return rc;
 	struct ledger l;
-	rc = ledger_open(&l, dir, STORE_NORMAL, err);
+	rc = ledger_open_read(&l, dir, err);
 	if (rc == 0) {
 		rc = export_bundle(&l, tmp, sel, err);
 		rc = ledger_close_after(&l, rc, err);

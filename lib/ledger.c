@@ -90,7 +90,8 @@ static int lock_ledger(struct ledger *l, enum store_mode mode, struct chobo_erro
 		if (mode == STORE_AUDIT && (rc == ENOENT || rc == EACCES || rc == EROFS))
 			return 0;
 		errno = rc;
-		return chobo_fail_errno(err, EX_NOINPUT, "%s/%s", l->dir, LOCK_FILE);
+		return chobo_fail_errno(err, rc == EACCES || rc == EPERM || rc == EROFS ? EX_NOPERM : EX_NOINPUT,
+					"%s/%s", l->dir, LOCK_FILE);
 	}
 	free(path);
 	if (flock(l->lockfd, LOCK_EX | LOCK_NB) == 0)
@@ -141,9 +142,11 @@ int ledger_open(struct ledger *l, const char *dir, enum store_mode mode, struct 
 	if (!l->store) {
 		static const int code[] = {
 			[STORE_OPEN_MISSING] = EX_NOINPUT, [STORE_OPEN_UNCLEAN] = EX_TEMPFAIL,
-			[STORE_OPEN_DAMAGED] = EX_DATAERR, [STORE_OPEN_ERROR] = EX_IOERR,
+			[STORE_OPEN_DAMAGED] = EX_DATAERR, [STORE_OPEN_DENIED] = EX_NOPERM,
+			[STORE_OPEN_ERROR] = EX_IOERR,
 		};
-		chobo_fail(err, code[why], "%s: %s", dir, why_text);
+		/* The store's reason names the directory or the file. */
+		chobo_fail(err, code[why], "%s", why_text);
 		if (l->lockfd >= 0)
 			close(l->lockfd);
 		ledger_reset(l);
@@ -162,6 +165,15 @@ int ledger_open(struct ledger *l, const char *dir, enum store_mode mode, struct 
 		return rc;
 	}
 	return 0;
+}
+
+int ledger_open_read(struct ledger *l, const char *dir, struct chobo_error *err)
+{
+	int rc = ledger_open(l, dir, STORE_NORMAL, err);
+	if (rc != EX_NOPERM)
+		return rc;
+	/* Reading needs no write: the committed state is what an audit reads too. */
+	return ledger_open(l, dir, STORE_AUDIT, err);
 }
 
 int ledger_close(struct ledger *l, struct chobo_error *err)
@@ -275,7 +287,7 @@ static int create_store(const char *dir, const char *origin, const struct note_s
 	struct store *st = store_open(dbdir, STORE_NORMAL, true, why_text, sizeof why_text, &why);
 	free(dbdir);
 	if (!st)
-		return chobo_fail(err, EX_CANTCREAT, "%s/db: %s", dir, why_text);
+		return chobo_fail(err, EX_CANTCREAT, "%s", why_text);
 	uint32_t id;
 	struct checkpoint cp = {.size = 0};
 	snprintf(cp.origin, sizeof cp.origin, "%s", origin);

@@ -53,10 +53,21 @@ int ledger_create(const char *dir, const char *origin, const char *witness, bool
 
 /*
  * Open a ledger (waiting for the lock; see chobo(7)); 0 or an exit code with
- * err.  EX_DATAERR: a database file is damaged; EX_TEMPFAIL: busy, or an
- * audited ledger that needs recovery.
+ * err, which names the file concerned.  EX_DATAERR: a database file's content
+ * is damaged (the only code that says anything about the ledger's data);
+ * EX_NOINPUT: a file is missing (with STORE_AUDIT, any table: an incomplete
+ * copy); EX_NOPERM: a file may not be read or written; EX_IOERR: the system
+ * could not read it; EX_TEMPFAIL: busy, or an audited ledger that needs recovery.
  */
 int ledger_open(struct ledger *l, const char *dir, enum store_mode mode, struct chobo_error *err);
+/*
+ * Open a ledger to read it only (chain-log, chain-proof, chain-export): as
+ * ledger_open(STORE_NORMAL), recovering it and bringing its indexes up to
+ * date, where it can be written; where it cannot (read-only media, a user
+ * without write permission: EX_NOPERM), its committed files as they are
+ * (STORE_AUDIT).  0 or an exit code with err.
+ */
+int ledger_open_read(struct ledger *l, const char *dir, struct chobo_error *err);
 /*
  * Close the store and release the lock; 0, or EX_IOERR with err when the
  * store did not close cleanly (what was committed stays committed).

@@ -32,13 +32,17 @@ void store_expect_bytes(uint64_t bytes);
 
 /* Why store_open failed. */
 enum store_open_failure {
-	STORE_OPEN_MISSING,   /* no store in that directory */
+	STORE_OPEN_MISSING,   /* no store in that directory, or (audit mode) one of its files is missing */
 	STORE_OPEN_UNCLEAN,   /* audit mode: the last process was killed; open normally to recover */
-	STORE_OPEN_DAMAGED,   /* a database file cannot be read */
-	STORE_OPEN_ERROR,     /* anything else (permissions, memory, ...) */
+	STORE_OPEN_DAMAGED,   /* a database file's content is bad: not a database, a bad page */
+	STORE_OPEN_DENIED,    /* a file or the directory may not be read (or written) by this user */
+	STORE_OPEN_ERROR,     /* anything else the system refused (I/O error, memory, ...) */
 };
 
-/* Open (creating with create) the store in directory dir; NULL with the reason in err and *why set. */
+/*
+ * Open (creating with create) the store in directory dir; NULL with the
+ * reason in err, naming the directory or the file it concerns, and *why set.
+ */
 struct store *store_open(const char *dir, enum store_mode mode, bool create, char *err, size_t errlen,
 			 enum store_open_failure *why);
 /* Checkpoint, flush and close; false if anything failed to close cleanly. */

@@ -178,6 +178,33 @@ static u_int32_t cache_bytes(void)
 	return (u_int32_t)want;
 }
 
+/*
+ * What a failure to open a database file means.  Berkeley DB says EINVAL
+ * ("unexpected file type or format") for a file that is not a database of
+ * its kind, and DB_RUNRECOVERY or DB_VERIFY_BAD for a page whose checksum
+ * fails: that is the file's content.  A system error (the file is absent,
+ * may not be read, cannot be read) says nothing about the content.
+ */
+static enum store_open_failure open_failure(int ret)
+{
+	switch (ret) {
+	case ENOENT:
+	case ENOTDIR:
+		return STORE_OPEN_MISSING;
+	case EACCES:
+	case EPERM:
+	case EROFS:
+		return STORE_OPEN_DENIED;
+	case EINVAL:
+	case DB_RUNRECOVERY:
+	case DB_VERIFY_BAD:
+	case DB_PAGE_NOTFOUND:
+		return STORE_OPEN_DAMAGED;
+	default:
+		return STORE_OPEN_ERROR;
+	}
+}
+
 struct store *store_open(const char *dir, enum store_mode mode, bool create, char *err, size_t errlen,
 			 enum store_open_failure *why)
 {
@@ -189,12 +216,13 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, cha
 	st->dir = xstrdup(dir);
 	st->mark = path_join(dir, UNCLEAN_MARK);
 	const char *reason = NULL;
+	char *file = NULL;   /* the database file that failed to open, when one did */
 
 	if (mode == STORE_AUDIT) {
 		if (access(st->mark, F_OK) == 0) {
 			*why = STORE_OPEN_UNCLEAN;
 			reason = "the ledger was not closed cleanly (a process was killed while using it); "
-			       "any chobo command run on the ledger itself recovers it";
+			       "any chobo command run on the ledger itself, where it can be written, recovers it";
 			goto fail_free;
 		}
 	} else {
@@ -202,7 +230,12 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, cha
 		/* Marks "in use" until a clean close; an audit refuses a ledger left marked. */
 		int fd = open(st->mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 		if (fd < 0 || close(fd) != 0) {
-			reason = strerror(errno);
+			ret = errno;
+			*why = open_failure(ret);
+			if (*why == STORE_OPEN_DAMAGED)
+				*why = STORE_OPEN_ERROR;   /* a file not written says nothing of the others */
+			file = xstrdup(st->mark);
+			reason = strerror(ret);
 			goto fail_free;
 		}
 	}
@@ -233,8 +266,12 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, cha
 	} else if ((ret = st->env->set_cachesize(st->env, 0, 8u << 20, 1)) != 0) {
 		goto fail_env;
 	}
-	if ((ret = st->env->open(st->env, dir, flags, 0600)) != 0)
+	if ((ret = st->env->open(st->env, dir, flags, 0600)) != 0) {
+		enum store_open_failure f = open_failure(ret);
+		if (f == STORE_OPEN_MISSING || f == STORE_OPEN_DENIED)
+			*why = f;
 		goto fail_env;
+	}
 
 	for (int t = 0; t < T_COUNT; t++) {
 		DB *db;
@@ -248,13 +285,21 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, cha
 		    (table_pagesize[t] && (ret = db->set_pagesize(db, table_pagesize[t])) != 0))
 			goto fail_env;
 		if ((ret = db->open(db, NULL, table_file[t], NULL, DB_BTREE, oflags, 0600)) != 0) {
-			if (ret == ENOENT && (t == T_LOGS || mode == STORE_NORMAL)) {
-				*why = STORE_OPEN_MISSING;
+			*why = open_failure(ret);
+			if (*why == STORE_OPEN_MISSING && t == T_LOGS) {
 				reason = "no ledger database here";
 				goto fail_close;
 			}
-			/* In an audited copy, a table missing beside the others is damage. */
-			*why = STORE_OPEN_DAMAGED;
+			file = path_join(dir, table_file[t]);
+			/*
+			 * An audited copy that lacks one table beside the others is
+			 * incomplete (a copy that left files out), not tampered with:
+			 * the auditor needs the whole copy before there is anything to judge.
+			 */
+			if (*why == STORE_OPEN_MISSING) {
+				reason = "missing: an incomplete copy of the ledger (every file in db/ is needed)";
+				goto fail_close;
+			}
 			goto fail_env;
 		}
 	}
@@ -263,14 +308,17 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, cha
 fail_env:
 	reason = NULL;
 fail_close:
-	if (!reason)
-		snprintf(err, errlen, "%s%s%s", db_strerror(ret), st->dbmsg[0] ? ": " : "", st->dbmsg);
+	if (!reason) {
+		snprintf(err, errlen, "%s: %s%s%s", file ? file : dir, db_strerror(ret),
+			 st->dbmsg[0] ? ": " : "", st->dbmsg);
+	}
 	close_all(st, 0);
 	if (mode == STORE_NORMAL && !unclean)
 		unlink(st->mark);   /* ours; a mark left by a killed process stays */
 fail_free:
 	if (reason)
-		snprintf(err, errlen, "%s", reason);
+		snprintf(err, errlen, "%s: %s", file ? file : dir, reason);
+	free(file);
 	store_free(st);
 	return NULL;
 }

@@ -48,6 +48,58 @@ dd if=/dev/zero of="$T/damaged/db/entries.db" bs=512 count=8 conv=notrunc 2>/dev
 check_exit 1 "a database file that cannot be opened is reported as invalid" chain-verify "$T/damaged"
 check "... with a JSON report that names the damage" grep -q '"ok":false.*damaged database' "$T/last.out"
 
+cp -a "$L" "$T/truncated"
+: >"$T/truncated/db/checkpoints.db"
+check_exit 1 "a truncated database file is a finding" chain-verify "$T/truncated"
+check "... named in the report" grep -q '"ok":false.*checkpoints.db' "$T/last.out"
+
+# Could not audit: an error with its code and the file's name, never a verdict.
+# no_verdict CODE FILE DESCRIPTION COMMAND...: exit CODE, FILE named on stderr, no report.
+no_verdict() {
+	nv_code=$1 nv_file=$2 nv_desc=$3
+	shift 3
+	check_exit "$nv_code" "$nv_desc" "$@"
+	check "... naming $nv_file" grep -qF "$nv_file" "$T/last.err"
+	check "... without a report" test ! -s "$T/last.out"
+}
+cp -a "$L" "$T/incomplete"
+rm "$T/incomplete/db/hashes.db"
+no_verdict 66 "$T/incomplete/db/hashes.db" "a copy missing a table is an error (EX_NOINPUT)" \
+	chain-verify "$T/incomplete"
+mkdir "$T/nonutf8" && cp -a "$L" "$T/nonutf8/$(printf 'l\377')"
+no_verdict 64 "not UTF-8" "a path that is not UTF-8 is an error (EX_USAGE)" \
+	chain-verify "$T/nonutf8/$(printf 'l\377')"
+( flock 9; sleep 30 ) 9<"$L/db/lock" &
+holder=$!
+sleep 1
+no_verdict 75 "$L" "a busy ledger is an error (EX_TEMPFAIL)" env CHOBO_LOCK_WAIT=0 chain-verify "$L"
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+
+# An unprivileged user auditing a copy it may not read.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null; then
+	as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+	chmod 755 "$T"
+	cp -a "$L" "$T/private-copy"
+	chmod -R a+rX "$T/private-copy/db" "$T/private-copy/trust" "$T/private-copy/chobo.conf"
+	chmod 755 "$T/private-copy"
+	check "an unprivileged user audits a readable root-owned copy" as_nobody chain-verify "$T/private-copy"
+	chmod 600 "$T/private-copy/db/entries.db"
+	no_verdict 77 "$T/private-copy/db/entries.db" "a database file it may not read is an error (EX_NOPERM)" \
+		as_nobody chain-verify "$T/private-copy"
+	chmod 644 "$T/private-copy/db/entries.db"
+	chmod 700 "$T/private-copy/db"
+	no_verdict 77 "$T/private-copy/db" "a db/ it may not read is an error (EX_NOPERM)" \
+		as_nobody chain-verify "$T/private-copy"
+	chmod 755 "$T/private-copy/db"
+	chmod 600 "$T/private-copy/chobo.conf"
+	no_verdict 66 "$T/private-copy/chobo.conf" "a chobo.conf it may not read is an error" \
+		as_nobody chain-verify "$T/private-copy"
+	chmod 644 "$T/private-copy/chobo.conf"
+else
+	ok "# SKIP an unprivileged audit needs root and setpriv"
+fi
+
 check "--index checks the leaf-hash index too" chain-verify --index "$L"
 cp -a "$L" "$T/badindex"
 db5.3_dump "$L/db/leaves.db" | awk '/^HEADER=END/ { data = 1; print; next }
