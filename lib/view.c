@@ -728,3 +728,14 @@ int view_check(struct ledger *l, const struct view_spec *v, struct chobo_error *
 	free_logs(&u);
 	return rc;
 }
+
+void view_json_str(const json_t *o, const char *name, char *out, size_t cap)
+{
+	const char *s = json_string_value(json_object_get(o, name));
+	snprintf(out, cap, "%s", s ? s : "");
+}
+
+int64_t view_json_int(const json_t *o, const char *name)
+{
+	return json_integer_value(json_object_get(o, name));
+}

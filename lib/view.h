@@ -25,6 +25,8 @@
 #include "json_scan.h"
 #include "util.h"
 
+#include <jansson.h>
+
 struct ledger;
 struct store;
 
@@ -124,5 +126,13 @@ int view_each(struct ledger *l, const struct view_spec *v,
  * on error.  Used by chain-verify --views (the store may be read-only).
  */
 int view_check(struct ledger *l, const struct view_spec *v, struct chobo_error *err);
+
+/*
+ * Reading back a stored value parsed with jansson: the string member name
+ * of o into out[cap] ("" when absent or not a string), and the integer
+ * member (0 when absent).
+ */
+void view_json_str(const json_t *o, const char *name, char *out, size_t cap);
+int64_t view_json_int(const json_t *o, const char *name);
 
 #endif

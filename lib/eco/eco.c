@@ -253,12 +253,6 @@ static int get_json(struct view_state *s, const char *key, json_t **out, struct 
 	return 0;
 }
 
-static void jcopy(json_t *o, const char *name, char *out, size_t cap)
-{
-	const char *s = json_string_value(json_object_get(o, name));
-	snprintf(out, cap, "%s", s ? s : "");
-}
-
 int eco_member_get(struct view_state *s, const char *id, struct eco_member *out, struct chobo_error *err)
 {
 	char key[VIEW_MAX_KEY];
@@ -269,10 +263,10 @@ int eco_member_get(struct view_state *s, const char *id, struct eco_member *out,
 		return rc;
 	memset(out, 0, sizeof *out);
 	snprintf(out->id, sizeof out->id, "%s", id);
-	jcopy(o, "home", out->home, sizeof out->home);
-	jcopy(o, "kind", out->kind, sizeof out->kind);
-	jcopy(o, "joined", out->joined, sizeof out->joined);
-	jcopy(o, "left", out->left, sizeof out->left);
+	view_json_str(o, "home", out->home, sizeof out->home);
+	view_json_str(o, "kind", out->kind, sizeof out->kind);
+	view_json_str(o, "joined", out->joined, sizeof out->joined);
+	view_json_str(o, "left", out->left, sizeof out->left);
 	json_decref(o);
 	return 0;
 }
@@ -288,12 +282,12 @@ int eco_equipment_get(struct view_state *s, const char *code, struct eco_equipme
 		return rc;
 	memset(out, 0, sizeof *out);
 	snprintf(out->code, sizeof out->code, "%s", code);
-	jcopy(o, "member", out->member, sizeof out->member);
-	jcopy(o, "id_hash", out->id_hash, sizeof out->id_hash);
-	jcopy(o, "duplicate_of", out->duplicate_of, sizeof out->duplicate_of);
-	jcopy(o, "monitoring_from", out->monitoring_from, sizeof out->monitoring_from);
-	jcopy(o, "baseline_fuel", out->fuel, sizeof out->fuel);
-	jcopy(o, "kind", kind, sizeof kind);
+	view_json_str(o, "member", out->member, sizeof out->member);
+	view_json_str(o, "id_hash", out->id_hash, sizeof out->id_hash);
+	view_json_str(o, "duplicate_of", out->duplicate_of, sizeof out->duplicate_of);
+	view_json_str(o, "monitoring_from", out->monitoring_from, sizeof out->monitoring_from);
+	view_json_str(o, "baseline_fuel", out->fuel, sizeof out->fuel);
+	view_json_str(o, "kind", kind, sizeof kind);
 	eco_kind_parse(kind, &out->kind);
 	out->capacity_w = json_integer_value(json_object_get(o, "capacity_w"));
 	out->baseline_m_per_l = json_integer_value(json_object_get(o, "baseline_m_per_l"));
@@ -313,7 +307,7 @@ int eco_last_reading(struct view_state *s, const char *code, int64_t *day, struc
 		return 0;
 	if (rc != 0)
 		return rc;
-	jcopy(o, "to", to, sizeof to);
+	view_json_str(o, "to", to, sizeof to);
 	json_decref(o);
 	if (!jp_date_parse(to, day))
 		return chobo_fail(err, EX_DATAERR, "eco.registry: %s is malformed; run chain-verify --views", key);
@@ -491,7 +485,7 @@ static int equipment_apply(struct view_state *s, const struct view_entry *e, str
 	snprintf(key, sizeof key, "idhash/%s", hash);
 	if ((rc = get_json(s, key, &o, err)) == 0) {
 		char first[ECO_CODE_MAX + 1];
-		jcopy(o, "code", first, sizeof first);
+		view_json_str(o, "code", first, sizeof first);
 		json_decref(o);
 		view_text_member_str(&t, "duplicate_of", first);
 	} else if (rc == EX_UNAVAILABLE) {
@@ -586,8 +580,8 @@ static int recorded(struct view_state *s, const char *key, char leaf[65], char *
 	int rc = get_json(s, key, &o, err);
 	if (rc != 0)
 		return rc;
-	jcopy(o, "leaf", leaf, 65);
-	jcopy(o, "refused", why, whylen);
+	view_json_str(o, "leaf", leaf, 65);
+	view_json_str(o, "refused", why, whylen);
 	json_decref(o);
 	return 0;
 }

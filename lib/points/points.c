@@ -194,17 +194,6 @@ static void account_write(struct view_text *t, const struct points_account *a)
 	view_text_str(t, "]}");
 }
 
-static void jcopy(json_t *o, const char *name, char *out, size_t cap)
-{
-	const char *s = json_string_value(json_object_get(o, name));
-	snprintf(out, cap, "%s", s ? s : "");
-}
-
-static int64_t jint(json_t *o, const char *name)
-{
-	return json_integer_value(json_object_get(o, name));
-}
-
 bool points_account_parse(const char *value, size_t len, struct points_account *a)
 {
 	memset(a, 0, sizeof *a);
@@ -214,26 +203,26 @@ bool points_account_parse(const char *value, size_t len, struct points_account *
 		json_decref(o);
 		return false;
 	}
-	jcopy(o, "scheme", a->scheme, sizeof a->scheme);
-	jcopy(o, "holder", a->holder, sizeof a->holder);
-	jcopy(o, "kind", a->kind, sizeof a->kind);
-	jcopy(o, "home", a->home, sizeof a->home);
-	jcopy(o, "opened", a->opened, sizeof a->opened);
-	a->credited = jint(o, "credited");
-	a->debited = jint(o, "debited");
-	a->received = jint(o, "received");
-	a->settled = jint(o, "settled");
-	a->yen = jint(o, "yen");
-	a->expired = jint(o, "expired");
-	jcopy(o, "day", a->day, sizeof a->day);
-	a->day_spent = jint(o, "day_spent");
-	a->fy = (int32_t)jint(o, "fy");
-	a->fy_spent = jint(o, "fy_spent");
+	view_json_str(o, "scheme", a->scheme, sizeof a->scheme);
+	view_json_str(o, "holder", a->holder, sizeof a->holder);
+	view_json_str(o, "kind", a->kind, sizeof a->kind);
+	view_json_str(o, "home", a->home, sizeof a->home);
+	view_json_str(o, "opened", a->opened, sizeof a->opened);
+	a->credited = view_json_int(o, "credited");
+	a->debited = view_json_int(o, "debited");
+	a->received = view_json_int(o, "received");
+	a->settled = view_json_int(o, "settled");
+	a->yen = view_json_int(o, "yen");
+	a->expired = view_json_int(o, "expired");
+	view_json_str(o, "day", a->day, sizeof a->day);
+	a->day_spent = view_json_int(o, "day_spent");
+	a->fy = (int32_t)view_json_int(o, "fy");
+	a->fy_spent = view_json_int(o, "fy_spent");
 	a->nlots = json_array_size(lots);
 	for (size_t i = 0; i < a->nlots; i++) {
 		json_t *lot = json_array_get(lots, i);
-		jcopy(lot, "expires", a->lots[i].expires, sizeof a->lots[i].expires);
-		a->lots[i].points = jint(lot, "points");
+		view_json_str(lot, "expires", a->lots[i].expires, sizeof a->lots[i].expires);
+		a->lots[i].points = view_json_int(lot, "points");
 	}
 	json_decref(o);
 	return a->holder[0] != '\0';
@@ -273,11 +262,11 @@ int points_scheme_get(struct view_state *s, const char *scheme, struct points_sc
 		json_decref(o);
 		return chobo_fail(err, EX_DATAERR, "points.accounts: %s is malformed; run chain-verify --views", key);
 	}
-	out->expiry_days = jint(o, "expiry_days");
-	out->cap_purchase = jint(o, "cap_purchase");
-	out->cap_day = jint(o, "cap_day");
-	out->cap_fy = jint(o, "cap_fy");
-	out->yen_per_point = jint(o, "yen_per_point");
+	out->expiry_days = view_json_int(o, "expiry_days");
+	out->cap_purchase = view_json_int(o, "cap_purchase");
+	out->cap_day = view_json_int(o, "cap_day");
+	out->cap_fy = view_json_int(o, "cap_fy");
+	out->yen_per_point = view_json_int(o, "yen_per_point");
 	json_decref(o);
 	return 0;
 }
@@ -293,8 +282,8 @@ int points_ref_get(struct view_state *s, const char *scheme, const char *ref, ch
 	if (rc != 0)
 		return rc;
 	json_t *o = json_loadb(value, len, 0, NULL);
-	jcopy(o, "leaf", leaf, 65);
-	jcopy(o, "refused", why, whylen);
+	view_json_str(o, "leaf", leaf, 65);
+	view_json_str(o, "refused", why, whylen);
 	json_decref(o);
 	return 0;
 }
