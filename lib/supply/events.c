@@ -311,7 +311,8 @@ static bool parse_line(char *line, size_t lineno, struct supply_cursor *c, char 
 	size_t n = split_words(line, w, 4);
 	uint64_t v;
 	int64_t t;
-	if (n == 3 && strcmp(w[0], "log") == 0 && strlen(w[1]) <= NOTE_MAX_NAME && parse_u64(w[2], &v)) {
+	if (n == 3 && strcmp(w[0], "log") == 0 && strlen(w[1]) <= NOTE_MAX_NAME && parse_u64(w[2], &v) &&
+	    v <= CHOBO_MAX_TREE_SIZE) {
 		c->logs = xrealloc(c->logs, (c->nlogs + 1) * sizeof *c->logs);
 		struct supply_cursor_log *lg = &c->logs[c->nlogs++];
 		snprintf(lg->origin, sizeof lg->origin, "%s", w[1]);
