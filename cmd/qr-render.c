@@ -74,14 +74,10 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'f': format = parse_format(optarg); break;
 		case 'l':
-			if (strcmp(optarg, "a6") != 0)
-				chobo_die(EX_USAGE, "--label %s: the one label size is a6", optarg);
-			sheet = false;
-			break;
 		case 's':
-			if (strcmp(optarg, "a4") != 0)
-				chobo_die(EX_USAGE, "--sheet %s: the one sheet size is a4", optarg);
-			sheet = true;
+			if (!label_layout_parse(opt == 's', optarg, &sheet))
+				chobo_die(EX_USAGE, "--%s %s: the one size is %s", opt == 's' ? "sheet" : "label", optarg,
+					  opt == 's' ? "a4" : "a6");
 			break;
 		case 'n': copies = cli_u64("--copies", optarg); break;
 		case 'm': max_version = cli_u64("--max-version", optarg); break;
@@ -121,28 +117,21 @@ int main(int argc, char **argv)
 		else
 			cli_report(rc, &e);
 	}
-	FILE *out = stdout;
-	if (rc == 0 && output && !(out = fopen(output, "wb"))) {
-		chobo_warn_errno("%s", output);
-		rc = EX_CANTCREAT;
-	}
+	/* Written beside FILE and renamed over it when complete: a failure leaves FILE as it was. */
+	struct replacement file = {.fp = stdout};
+	if (rc == 0 && output)
+		rc = cli_report(replace_open(&file, output, 0644, &e), &e);
 	if (rc == 0) {
 		size_t n = npayloads * copies;
 		struct label *labels = xcalloc(n, sizeof *labels);
 		for (size_t i = 0; i < n; i++)
 			labels[i] = (struct label){&codes[i / copies], lines, nlines};
-		cli_report(rc = label_write(out, format, sheet, labels, n, &e), &e);
+		cli_report(rc = label_write(file.fp, format, sheet, labels, n, &e), &e);
 		free(labels);
-		if (output) {
-			if (fclose(out) != 0 && rc == 0) {
-				chobo_warn_errno("%s", output);
-				rc = EX_IOERR;
-			}
-			if (rc != 0)
-				unlink(output);
-			else
-				rc = print_codes(codes, npayloads);
-		}
+		if (output && rc == 0 && (rc = cli_report(replace_commit(&file, &e), &e)) == 0)
+			rc = print_codes(codes, npayloads);
+		else if (output && rc != 0)
+			replace_abort(&file);
 	}
 	for (size_t i = 0; i < npayloads; i++)
 		qr_code_free(&codes[i]);

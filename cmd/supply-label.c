@@ -265,14 +265,10 @@ int main(int argc, char **argv)
 			format_set = true;
 			break;
 		case 'l':
-			if (strcmp(optarg, "a6") != 0)
-				chobo_die(EX_USAGE, "--label %s: the one label size is a6", optarg);
-			sheet = false;
-			break;
 		case 's':
-			if (strcmp(optarg, "a4") != 0)
-				chobo_die(EX_USAGE, "--sheet %s: the one sheet size is a4", optarg);
-			sheet = true;
+			if (!label_layout_parse(opt == 's', optarg, &sheet))
+				chobo_die(EX_USAGE, "--%s %s: the one size is %s", opt == 's' ? "sheet" : "label", optarg,
+					  opt == 's' ? "a4" : "a6");
 			break;
 		case 'r': request = optarg; break;
 		case 'o': output = strcmp(optarg, "-") == 0 ? NULL : optarg; break;
@@ -314,21 +310,16 @@ int main(int argc, char **argv)
 	}
 
 	/* Everything is encoded before the output file is created, so a refusal leaves nothing behind. */
-	FILE *out = stdout;
-	if (rc == 0 && output && !(out = fopen(output, "wb"))) {
-		chobo_warn_errno("%s", output);
-		rc = EX_CANTCREAT;
-	}
+	/* Written beside FILE and renamed over it when complete: a failure leaves FILE as it was. */
+	struct replacement file = {.fp = stdout};
+	if (rc == 0 && output)
+		rc = cli_report(replace_open(&file, output, 0644, &e), &e);
 	if (rc == 0) {
-		rc = draw(out, format, sheet, &b);
-		if (output) {
-			if (fclose(out) != 0 && rc == 0) {
-				chobo_warn_errno("%s", output);
-				rc = EX_IOERR;
-			}
-			if (rc != 0)
-				unlink(output);
-		}
+		rc = draw(file.fp, format, sheet, &b);
+		if (output && rc == 0)
+			rc = cli_report(replace_commit(&file, &e), &e);
+		else if (output)
+			replace_abort(&file);
 	}
 	for (size_t i = 0; i < b.n; i++) {
 		free(b.v[i].payload);

@@ -530,3 +530,11 @@ int label_write(FILE *out, enum label_format f, bool sheet, const struct label *
 	}
 	return sheet ? label_write_pdf_sheet(out, labels, n, err) : label_write_pdf_a6(out, labels, n, err);
 }
+
+bool label_layout_parse(bool sheet_option, const char *size, bool *sheet)
+{
+	if (strcmp(size, sheet_option ? "a4" : "a6") != 0)
+		return false;
+	*sheet = sheet_option;
+	return true;
+}

@@ -63,6 +63,8 @@ int label_write_term(FILE *out, const struct label *label, struct chobo_error *e
 enum label_format { LABEL_TERM, LABEL_PNG, LABEL_SVG, LABEL_PDF };
 /* The format named s (term, png, svg, pdf) into *f; false when s names none. */
 bool label_format_parse(const char *s, enum label_format *f);
+/* --label SIZE (sheet_option false: a6) or --sheet SIZE (true: a4) into *sheet; false for another size. */
+bool label_layout_parse(bool sheet_option, const char *size, bool *sheet);
 /* The --format name of f. */
 const char *label_format_name(enum label_format f);
 /*
