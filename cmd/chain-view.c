@@ -101,15 +101,7 @@ static int read_view(const char *dir, const struct view_spec *v, const char *key
 	if (rc != 0)
 		return rc;
 	/* A view is a cache: one the software has just gained is built here, on first use. */
-	if (store_begin(l.store) != STORE_OK) {
-		chobo_warn("%s: %s", dir, store_error(l.store));
-		rc = EX_IOERR;
-	} else if ((rc = cli_report(views_update(&l, &e), &e)) != 0) {
-		store_abort(l.store);
-	} else if (store_commit(l.store) != STORE_OK) {
-		chobo_warn("%s: %s", dir, store_error(l.store));
-		rc = EX_IOERR;
-	}
+	rc = cli_report(views_refresh(&l, &e), &e);
 	if (rc == 0 && key) {
 		struct view_state *s = view_stored(&l, v);
 		const char *value;

@@ -147,18 +147,8 @@ static int collect(struct ledger *l, char *const *refs, size_t nrefs, const char
 	struct chobo_error e;
 	int rc = 0;
 	char req[65];
-	if (store_begin(l->store) != STORE_OK) {
-		chobo_warn("%s: %s", l->dir, store_error(l->store));
-		return EX_IOERR;
-	}
-	if ((rc = cli_report(views_update(l, &e), &e)) != 0) {
-		store_abort(l->store);
+	if ((rc = cli_report(views_refresh(l, &e), &e)) != 0)
 		return rc;
-	}
-	if (store_commit(l->store) != STORE_OK) {
-		chobo_warn("%s: %s", l->dir, store_error(l->store));
-		return EX_IOERR;
-	}
 	struct view_state *lines = view_stored(l, &supply_lines_view);
 	struct view_state *sites = view_stored(l, &supply_sites_view);
 	struct view_state *items = view_stored(l, &supply_catalogue_view);

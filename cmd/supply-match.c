@@ -75,18 +75,8 @@ static int read_views(struct ledger *l, struct match_set *m, uint64_t *min_shelf
 	int rc = 0;
 	if (!shelf_given)
 		rc = cli_report(config_setting_u64(&l->conf, "supply.min_shelf_days", min_shelf_days, &e), &e);
-	if (rc == 0 && store_begin(l->store) != STORE_OK) {
-		chobo_warn("%s: %s", l->dir, store_error(l->store));
-		return EX_IOERR;
-	}
-	if (rc == 0 && (rc = cli_report(views_update(l, &e), &e)) != 0) {
-		store_abort(l->store);
-		return rc;
-	}
-	if (rc == 0 && store_commit(l->store) != STORE_OK) {
-		chobo_warn("%s: %s", l->dir, store_error(l->store));
-		return EX_IOERR;
-	}
+	if (rc == 0)
+		rc = cli_report(views_refresh(l, &e), &e);
 	if (rc == 0)
 		rc = cli_report(view_each(l, &supply_lines_view, each_line, &r, &e), &e);
 	if (rc == 0 && !r.bad)

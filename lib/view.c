@@ -739,3 +739,17 @@ int64_t view_json_int(const json_t *o, const char *name)
 {
 	return json_integer_value(json_object_get(o, name));
 }
+
+int views_refresh(struct ledger *l, struct chobo_error *err)
+{
+	if (store_begin(l->store) != STORE_OK)
+		return chobo_fail(err, EX_IOERR, "%s: %s", l->dir, store_error(l->store));
+	int rc = views_update(l, err);
+	if (rc != 0) {
+		store_abort(l->store);
+		return rc;
+	}
+	if (store_commit(l->store) != STORE_OK)
+		return chobo_fail(err, EX_IOERR, "%s: %s", l->dir, store_error(l->store));
+	return 0;
+}

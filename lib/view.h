@@ -107,6 +107,13 @@ void view_text_free(struct view_text *t);
  */
 int views_update(struct ledger *l, struct chobo_error *err);
 
+/*
+ * views_update() in a transaction of its own, for a reader that wants
+ * current views (one the software has just gained is built here, on first
+ * use); 0 or an exit code with err.
+ */
+int views_refresh(struct ledger *l, struct chobo_error *err);
+
 /* The stored state of view name, for reading inside the caller's transaction. */
 struct view_state *view_stored(struct ledger *l, const struct view_spec *v);
 void view_state_free(struct view_state *s);

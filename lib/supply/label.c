@@ -71,14 +71,8 @@ int supply_box_of_payload(struct ledger *l, const struct payload *p, struct supp
 	hex32(hex, leaf);
 
 	/* The entry's box line: up to date with every entry the ledger holds. */
-	if (store_begin(l->store) != STORE_OK)
-		return chobo_fail(err, EX_IOERR, "%s: %s", l->dir, store_error(l->store));
-	if ((rc = views_update(l, err)) != 0) {
-		store_abort(l->store);
+	if ((rc = views_refresh(l, err)) != 0)
 		return rc;
-	}
-	if (store_commit(l->store) != STORE_OK)
-		return chobo_fail(err, EX_IOERR, "%s: %s", l->dir, store_error(l->store));
 	struct view_state *lines = view_stored(l, &supply_lines_view);
 	rc = supply_line_get(lines, SUPPLY_BOX, hex, b, err);
 	view_state_free(lines);

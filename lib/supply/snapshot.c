@@ -56,27 +56,12 @@ static int each_named(void *ctx, const char *key, const char *value, size_t len)
 	return 0;
 }
 
-/* Bring the views up to date in one transaction (a view is built on first use). */
-static int refresh_views(struct ledger *l, struct chobo_error *err)
-{
-	if (store_begin(l->store) != STORE_OK)
-		return chobo_fail(err, EX_IOERR, "%s: %s", l->dir, store_error(l->store));
-	int rc = views_update(l, err);
-	if (rc != 0) {
-		store_abort(l->store);
-		return rc;
-	}
-	if (store_commit(l->store) != STORE_OK)
-		return chobo_fail(err, EX_IOERR, "%s: %s", l->dir, store_error(l->store));
-	return 0;
-}
-
 int supply_snapshot_read(struct ledger *l, struct supply_snapshot *s, struct chobo_error *err)
 {
 	struct collect c = {s, false};
 	struct name_list sites = {&s->sites, &s->nsites}, items = {&s->items, &s->nitems};
 	memset(s, 0, sizeof *s);
-	int rc = refresh_views(l, err);
+	int rc = views_refresh(l, err);
 	if (rc == 0)
 		rc = view_each(l, &supply_lines_view, each_line, &c, err);
 	if (rc == 0 && c.bad)
