@@ -609,12 +609,27 @@ int view_each(struct ledger *l, const struct view_spec *v,
 	      int (*fn)(void *ctx, const char *key, const char *value, size_t len), void *ctx,
 	      struct chobo_error *err)
 {
+	return view_each_from(l, v, "", fn, ctx, err);
+}
+
+int view_each_from(struct ledger *l, const struct view_spec *v, const char *from,
+		   int (*fn)(void *ctx, const char *key, const char *value, size_t len), void *ctx,
+		   struct chobo_error *err)
+{
 	struct each *e = xmalloc(sizeof *e);
+	size_t flen = strlen(from);
+	if (flen > VIEW_MAX_KEY)
+		flen = VIEW_MAX_KEY;
 	e->nlen = strlen(v->name) + 1;
 	e->fn = fn;
 	e->ctx = ctx;
 	e->malformed = false;
-	int rc = store_kv_each(l->store, STORE_VIEW_RECORDS, v->name, e->nlen, v->name, e->nlen, each_record, e);
+	/* The stored key is the view's name, a NUL, then the view's key. */
+	char *start = xmalloc(e->nlen + flen);
+	memcpy(start, v->name, e->nlen);
+	memcpy(start + e->nlen, from, flen);
+	int rc = store_kv_each(l->store, STORE_VIEW_RECORDS, v->name, e->nlen, start, e->nlen + flen, each_record, e);
+	free(start);
 	bool malformed = e->malformed;
 	free(e);
 	if (malformed)

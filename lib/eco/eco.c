@@ -101,6 +101,18 @@ static const struct field_spec grant_fields[] = {
 	END,
 };
 
+static const struct field_spec certification_fields[] = {
+	{"report", FIELD_STRING, true, ECO_REPORT_MAX, false},
+	{"from", FIELD_STRING, true, JP_DATE_LEN, false},
+	{"to", FIELD_STRING, true, JP_DATE_LEN, false},
+	{"report_sha256", FIELD_SHA256, true, 0, false},
+	{"reduction_g", FIELD_UINT, true, 0, false},
+	{"carried_in_g", FIELD_UINT, true, 0, false},
+	{"certified_t", FIELD_UINT, true, 0, false},
+	{"carried_g", FIELD_UINT, true, 0, false},
+	END,
+};
+
 static bool code_valid(const char *s)
 {
 	size_t n = strlen(s);
@@ -213,6 +225,36 @@ static bool equipment_check(const struct json_doc *doc, size_t body, char *err, 
 	return true;
 }
 
+/* The credits add up: certified whole tonnes and the remainder carried are what the report had. */
+static bool certification_check(const struct json_doc *doc, size_t body, char *err, size_t errlen)
+{
+	static const char *const grams[] = {"reduction_g", "carried_in_g", "carried_g", NULL};
+	int64_t from, to;
+	char f[JP_DATE_LEN + 1], t[JP_DATE_LEN + 1];
+	if (!eco_body_check(doc, body, err, errlen))
+		return false;
+	for (size_t i = 0; grams[i]; i++)
+		if (stored_body_int(doc, body, grams[i], 0) > ECO_GRAMS_MAX) {
+			snprintf(err, errlen, "body.%s is above %lld", grams[i], (long long)ECO_GRAMS_MAX);
+			return false;
+		}
+	int64_t certified = stored_body_int(doc, body, "certified_t", 0);
+	stored_body_str(doc, body, "from", f, sizeof f);
+	stored_body_str(doc, body, "to", t, sizeof t);
+	if (!jp_date_parse(f, &from) || !jp_date_parse(t, &to) || from > to) {
+		snprintf(err, errlen, "eco.certification: body.to is before body.from");
+		return false;
+	}
+	if (certified > ECO_GRAMS_MAX / 1000000 ||
+	    certified * 1000000 + stored_body_int(doc, body, "carried_g", 0) !=
+		    stored_body_int(doc, body, "reduction_g", 0) + stored_body_int(doc, body, "carried_in_g", 0)) {
+		snprintf(err, errlen, "eco.certification: certified_t x 1,000,000 + carried_g must equal reduction_g "
+			 "+ carried_in_g");
+		return false;
+	}
+	return true;
+}
+
 static const struct entry_type types[] = {
 	{"eco.member", "a member of the eco-points programme: pseudonymous ID, household or business, home node, "
 	 "joined, left", member_fields, member_check, NULL},
@@ -224,6 +266,9 @@ static const struct entry_type types[] = {
 	{"eco.reduction", "the CO2 reduction of one fiscal year's part of a reading, in grams, with the factor "
 	 "table's hash", reduction_fields, eco_body_check, NULL},
 	{"eco.grant", "points granted for a reading's reduction", grant_fields, eco_body_check, NULL},
+	{"eco.certification", "the credits the J-Credit committee certified for a monitoring report: its period, "
+	 "the report's hash, whole t-CO2 certified and the grams carried to the next report", certification_fields,
+	 certification_check, NULL},
 	{NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -513,6 +558,8 @@ static int reading_apply(struct view_state *s, const struct view_entry *e, struc
 	struct view_text t = {0};
 	hex32(hex, e->leaf_hash);
 	view_text_object_str(&t, "leaf", hex);
+	view_text_member_str(&t, "log", e->origin);
+	view_text_member_int(&t, "index", (int64_t)e->index);
 	for (size_t i = 0; activity[i]; i++)
 		view_text_member_int(&t, activity[i], *activity_of(&r, i));
 	if (verdict == ECO_REFUSE)
@@ -546,6 +593,106 @@ static int grant_apply(struct view_state *s, const struct view_entry *e, struct 
 	return put_text(s, key, &t, err);
 }
 
+/*
+ * A reduction's part of an accepted reading, posted in the reading's log,
+ * is recorded under part/TO/CODE/FROM (the part's days) for the monitoring
+ * report; the first reduction of a part counts.
+ */
+static int reduction_apply(struct view_state *s, const struct view_entry *e, struct chobo_error *err)
+{
+	static const char *const strs[] = {"member", "methodology", "factors", NULL};
+	static const char *const ints[] = {"fy", "generated_wh", "sold_wh", "distance_m", "charged_wh", "fuel_ml",
+					   "baseline_g", "project_g", "reduction_g", NULL};
+	char code[ECO_CODE_MAX + 1], from[JP_DATE_LEN + 1], to[JP_DATE_LEN + 1], key[VIEW_MAX_KEY], hex[65],
+		v[80], why[8];
+	json_t *o;
+	stored_body_str(e->doc, e->body, "equipment", code, sizeof code);
+	stored_body_str(e->doc, e->body, "reading_from", from, sizeof from);
+	stored_body_str(e->doc, e->body, "reading_to", to, sizeof to);
+	reading_key(key, "reading", code, from, to);
+	int rc = get_json(s, key, &o, err);
+	if (rc == EX_UNAVAILABLE)
+		return 0;   /* refused by the rules: no accepted reading */
+	if (rc != 0)
+		return rc;
+	int64_t reading = view_json_int(o, "index");
+	view_json_str(o, "refused", why, sizeof why);
+	char rlog[NOTE_MAX_NAME + 1];
+	view_json_str(o, "log", rlog, sizeof rlog);
+	json_decref(o);
+	if (why[0] || strcmp(rlog, e->origin) != 0)
+		return 0;   /* refused by the rules: a refused reading, or a reduction posted in another log */
+	stored_body_str(e->doc, e->body, "from", from, sizeof from);
+	stored_body_str(e->doc, e->body, "to", to, sizeof to);
+	snprintf(key, sizeof key, "part/%s/%s/%s", to, code, from);
+	if ((rc = get_json(s, key, &o, err)) == 0)
+		json_decref(o);
+	if (rc != EX_UNAVAILABLE)
+		return rc;   /* the first reduction of a part counts */
+	struct view_text t = {0};
+	hex32(hex, e->leaf_hash);
+	view_text_object_str(&t, "leaf", hex);
+	view_text_member_str(&t, "log", e->origin);
+	view_text_member_int(&t, "index", (int64_t)e->index);
+	view_text_member_int(&t, "reading", reading);
+	for (size_t i = 0; strs[i]; i++) {
+		stored_body_str(e->doc, e->body, strs[i], v, sizeof v);
+		view_text_member_str(&t, strs[i], v);
+	}
+	for (size_t i = 0; ints[i]; i++)
+		view_text_member_int(&t, ints[i], stored_body_int(e->doc, e->body, ints[i], 0));
+	return put_text(s, key, &t, err);
+}
+
+/*
+ * Certifications come in period order: each starts after the last one's
+ * end and takes over its carried remainder.  cert/FROM records each, with
+ * the reason when it breaks that rule; certlast the last one that counts.
+ */
+static int certification_apply(struct view_state *s, const struct view_entry *e, struct chobo_error *err)
+{
+	char from[JP_DATE_LEN + 1], to[JP_DATE_LEN + 1], last_to[JP_DATE_LEN + 1] = "", key[VIEW_MAX_KEY], hex[65],
+		why[256] = "";
+	int64_t last_carried = 0;
+	json_t *o;
+	stored_body_str(e->doc, e->body, "from", from, sizeof from);
+	stored_body_str(e->doc, e->body, "to", to, sizeof to);
+	snprintf(key, sizeof key, "cert/%s", from);
+	int rc = get_json(s, key, &o, err);
+	if (rc == 0)
+		json_decref(o);
+	if (rc != EX_UNAVAILABLE)
+		return rc;   /* the first certification of a period counts */
+	if ((rc = get_json(s, "certlast", &o, err)) == 0) {
+		view_json_str(o, "to", last_to, sizeof last_to);
+		last_carried = view_json_int(o, "carried_g");
+		json_decref(o);
+	} else if (rc != EX_UNAVAILABLE) {
+		return rc;
+	}
+	int64_t carried_in = stored_body_int(e->doc, e->body, "carried_in_g", 0);
+	if (last_to[0] && strcmp(from, last_to) <= 0)
+		snprintf(why, sizeof why, "the period %s to %s is not after the last certified one, which ends %s", from,
+			 to, last_to);
+	else if (carried_in != last_carried)
+		snprintf(why, sizeof why, "carried_in_g is %" PRId64 ", but the last certification carried %" PRId64
+			 " g", carried_in, last_carried);
+	struct view_text t = {0};
+	hex32(hex, e->leaf_hash);
+	view_text_object_str(&t, "leaf", hex);
+	view_text_member_str(&t, "to", to);
+	view_text_member_int(&t, "carried_g", stored_body_int(e->doc, e->body, "carried_g", 0));
+	view_text_member_str(&t, "refused", why);
+	if ((rc = put_text(s, key, &t, err)) != 0 || why[0])
+		return rc;
+	struct view_text last = {0};
+	view_text_object_str(&last, "to", to);
+	view_text_member_str(&last, "from", from);
+	view_text_member_str(&last, "leaf", hex);
+	view_text_member_int(&last, "carried_g", stored_body_int(e->doc, e->body, "carried_g", 0));
+	return put_text(s, "certlast", &last, err);
+}
+
 static int registry_apply(struct view_state *s, const struct view_entry *e, struct chobo_error *err)
 {
 	const char *t = e->type->name;
@@ -557,16 +704,22 @@ static int registry_apply(struct view_state *s, const struct view_entry *e, stru
 		return reading_apply(s, e, err);
 	if (strcmp(t, "eco.grant") == 0)
 		return grant_apply(s, e, err);
+	if (strcmp(t, "eco.reduction") == 0)
+		return reduction_apply(s, e, err);
+	if (strcmp(t, "eco.certification") == 0)
+		return certification_apply(s, e, err);
 	return 0;
 }
 
-static const char *const registry_types[] = {"eco.member", "eco.equipment", "eco.reading", "eco.grant", NULL};
+static const char *const registry_types[] = {"eco.member", "eco.equipment", "eco.reading", "eco.grant",
+					     "eco.reduction", "eco.certification", NULL};
 
 const struct view_spec eco_registry_view = {
 	.name = "eco.registry",
-	.summary = "eco members, equipment, identifier hashes, readings by period, grants",
+	.summary = "eco members, equipment, identifier hashes, readings by period, grants, reductions by part, "
+		   "certifications",
 	.types = registry_types,
-	.version = 1,
+	.version = 2,
 	.apply = registry_apply,
 };
 
@@ -624,6 +777,16 @@ static int entry_rules(struct view_state *s, const struct stored_entry *e, struc
 			return chobo_fail(err, EX_DATAERR, "unknown member %s", id);
 		return rc;
 	}
+	if (strcmp(t, "eco.certification") == 0) {
+		stored_body_str(&e->doc, e->body, "from", from, sizeof from);
+		snprintf(key, sizeof key, "cert/%s", from);
+		if ((rc = recorded(s, key, leaf, why, sizeof why, err)) == 0 && strcmp(leaf, e->leaf) != 0)
+			return chobo_fail(err, EX_DATAERR, "a certification of the period from %s is already recorded "
+					  "(entry %s)", from, leaf);
+		if (rc == 0 && why[0])
+			return chobo_fail(err, EX_DATAERR, "%s", why);
+		return rc == EX_UNAVAILABLE ? chobo_fail(err, EX_SOFTWARE, "%s is not in eco.registry", key) : rc;
+	}
 	stored_body_str(&e->doc, e->body, "equipment", code, sizeof code);
 	if (strcmp(t, "eco.reading") == 0) {
 		stored_body_str(&e->doc, e->body, "from", from, sizeof from);
@@ -642,6 +805,18 @@ static int entry_rules(struct view_state *s, const struct stored_entry *e, struc
 	reading_key(key, "reading", code, from, to);
 	if ((rc = recorded(s, key, leaf, why, sizeof why, err)) == EX_UNAVAILABLE || (rc == 0 && why[0]))
 		return chobo_fail(err, EX_DATAERR, "no accepted reading of %s for %s to %s", code, from, to);
+	if (rc == 0 && strcmp(t, "eco.reduction") == 0) {
+		char pfrom[JP_DATE_LEN + 1], pto[JP_DATE_LEN + 1];
+		stored_body_str(&e->doc, e->body, "from", pfrom, sizeof pfrom);
+		stored_body_str(&e->doc, e->body, "to", pto, sizeof pto);
+		snprintf(key, sizeof key, "part/%s/%s/%s", pto, code, pfrom);
+		if ((rc = recorded(s, key, leaf, why, sizeof why, err)) == EX_UNAVAILABLE)
+			return chobo_fail(err, EX_DATAERR, "a reduction is posted in its reading's log (%s to %s of %s)",
+					  from, to, code);
+		if (rc == 0 && strcmp(leaf, e->leaf) != 0)
+			return chobo_fail(err, EX_DATAERR, "the part %s to %s of %s's reading is already reduced (entry %s)",
+					  pfrom, pto, code, leaf);
+	}
 	if (rc == 0 && strcmp(t, "eco.grant") == 0) {
 		reading_key(key, "grant", code, from, to);
 		if ((rc = recorded(s, key, leaf, why, sizeof why, err)) == 0 && strcmp(leaf, e->leaf) != 0)
@@ -680,16 +855,27 @@ static bool points_per_kg_valid(const char *value, char *why, size_t whylen)
 	return false;
 }
 
+static bool certification_start_valid(const char *value, char *why, size_t whylen)
+{
+	int64_t d, last;
+	if (jp_date_parse(value, &d) && jp_date_parse(ECO_LAST_DAY, &last) && d <= last)
+		return true;
+	snprintf(why, whylen, "expected a date YYYY-MM-DD not after %s", ECO_LAST_DAY);
+	return false;
+}
+
 static const struct setting_spec settings[] = {
 	{"eco.points_per_kg", "eco-points granted per kg of CO2 reduced (a reading's grams x this / 1000, "
 	 "rounded down)", "1", points_per_kg_valid},
 	{"eco.factors", "the emission factor table (JSON)", NULL, NULL},
+	{"eco.certification_start", "the first day of the programme's certification period (YYYY-MM-DD); it ends 8 "
+	 "years later, and never after " ECO_LAST_DAY, NULL, certification_start_valid},
 	{NULL, NULL, NULL, NULL},
 };
 
 const struct service eco_service = {
 	.name = "eco",
-	.summary = "eco-points: members, equipment, readings, CO2 reductions, grants",
+	.summary = "eco-points: members, equipment, readings, CO2 reductions, grants, J-Credit certifications",
 	.types = types,
 	.settings = settings,
 	.views = (const struct view_spec *const[]){&eco_registry_view, NULL},

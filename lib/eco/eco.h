@@ -28,10 +28,17 @@
  *    order: a reading must start after the end of the device's last one.
  *    The same period again with the same values is a duplicate (skipped by
  *    ecopt-grant, refused by the append); with other values it is refused;
- *  - a reduction and a grant name an accepted reading; one grant per reading.
+ *  - a reduction and a grant name an accepted reading; one grant per reading;
+ *    a reduction is posted in its reading's log, once for each part (its
+ *    fiscal year's days) of the reading;
+ *  - a certification (the credits the J-Credit committee certified for a
+ *    monitoring report) adds up (certified_t x 10^6 + carried_g =
+ *    reduction_g + carried_in_g), starts after the last certified period's
+ *    end, and takes over the remainder that one carried (carried_in_g).
  *
  * eco.registry keys: member/P, equip/CODE, idhash/HASH, reading/CODE/FROM/TO,
- * last/CODE, grant/CODE/FROM/TO.
+ * last/CODE, grant/CODE/FROM/TO, part/TO/CODE/FROM (a reduction's part, by
+ * its last day: what the monitoring report reads), cert/FROM and certlast.
  */
 #ifndef CHOBO_ECO_H
 #define CHOBO_ECO_H
@@ -50,6 +57,8 @@
 #define ECO_QUANTITY_MAX 1000000000LL /* bound on each activity value (1 GWh, 1,000,000 km, 1,000,000 L) */
 #define ECO_LAST_DAY "2031-03-31"     /* no certification period goes beyond it (domain.md §A2) */
 #define ECO_SCHEME "eco"
+#define ECO_REPORT_MAX 64             /* a certification's report name */
+#define ECO_GRAMS_MAX 1000000000000000LL   /* bound on a certification's grams (a billion t-CO2) */
 
 struct ledger;
 struct batch;

@@ -1,0 +1,279 @@
+/* jcredit-export: the J-Credit monitoring report for a period; checks a report against the ledger; records a certification. */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include <sodium.h>
+
+#include "append.h"
+#include "cli.h"
+#include "codec.h"
+#include "eco/eco.h"
+#include "eco/report.h"
+#include "jsonl.h"
+#include "ledger.h"
+#include "records.h"
+#include "util.h"
+#include "view.h"
+
+static const char usage[] =
+	"usage: jcredit-export [-q] [-L DIR] (--from DATE --to DATE | --fy YEAR) [--price YEN_PER_T]\n"
+	"                      [--csv [--bom]] [-o FILE]\n"
+	"       jcredit-export [-q] [-L DIR] --check REPORT\n"
+	"       jcredit-export [-q] [-L DIR] --certify REPORT --credits T [--name NAME]\n"
+	"The programme-type monitoring report: one row per member and device, findings, totals per\n"
+	"methodology and credits in whole t-CO2 (JSON Lines, or CSV for Excel); --check recomputes a\n"
+	"report from the ledger row by row; --certify records the credits the committee certified.\n";
+
+#define CHECK_TEXT (256 * 1024)   /* a record's member as text: a row's list of leaf indexes */
+
+static int64_t date_option(const char *opt, const char *value)
+{
+	int64_t d;
+	if (!jp_date_parse(value, &d)) {
+		chobo_warn("%s: expected a date YYYY-MM-DD, not \"%s\"", opt, value);
+		cli_usage_error(usage);
+	}
+	return d;
+}
+
+/* Read and parse a report file: 0, or an exit code after a message. */
+static int read_report(const char *path, struct jcredit_parsed *p, uint8_t sha[32])
+{
+	size_t len;
+	char err[1024];
+	char *text = read_file(path, CHOBO_MAX_BATCH_BYTES, &len);
+	if (!text) {
+		chobo_warn_errno("%s", path);
+		return EX_NOINPUT;
+	}
+	crypto_hash_sha256(sha, (const unsigned char *)text, len);
+	bool ok = jcredit_parse(text, len, path, p, err, sizeof err);
+	free(text);
+	if (!ok) {
+		chobo_warn("%s", err);
+		return EX_DATAERR;
+	}
+	return 0;
+}
+
+/*
+ * Rebuild the report that p says it is (its period, price and checkpoints)
+ * and compare it record by record: 0 when every number matches, EXIT_INVALID
+ * after naming each record that differs, else an error code.  Prints one
+ * JSON line per record unless quiet.
+ */
+static int check_report(struct ledger *l, const char *path, const struct jcredit_parsed *p, bool print,
+			struct jcredit_report *rep, struct chobo_error *e)
+{
+	struct jcredit_request req = {
+		.from_day = p->from_day, .to_day = p->to_day,
+		.certification_start = config_setting(&l->conf, "eco.certification_start"),
+		.priced = p->priced, .price = p->price, .cuts = p->cuts, .ncuts = p->ncuts,
+	};
+	int rc = jcredit_build(l, &req, rep, e);
+	if (rc != 0)
+		return rc;
+	char *want = xmalloc(CHECK_TEXT), *got = xmalloc(CHECK_TEXT), field[64], label[160];
+	size_t differ = 0, n = rep->n > p->n ? rep->n : p->n;
+	for (size_t i = 0; i < n; i++) {
+		const json_t *built = i < rep->n ? rep->rec[i] : NULL, *read = i < p->n ? p->rec[i] : NULL;
+		json_t *out;
+		jcredit_label(built ? built : read, label, sizeof label);
+		if (!built || !read) {
+			differ++;
+			chobo_warn("%s: %s: %s", path, label, built ? "missing from the report" : "not on the ledger");
+			out = json_pack("{s:s, s:s}", "record", label, "result", built ? "missing" : "extra");
+		} else if (jcredit_record_equal(built, read, field, sizeof field, want, got, CHECK_TEXT)) {
+			out = json_pack("{s:s, s:s}", "record", label, "result", "matches");
+		} else {
+			differ++;
+			chobo_warn("%s: %s: %s is \"%.200s\" in the report, \"%.200s\" on the ledger", path, label, field,
+				   got, want);
+			out = json_pack("{s:s, s:s, s:s, s:s, s:s}", "record", label, "result", "differs", "field", field,
+					"report", got, "ledger", want);
+		}
+		if (print)
+			jsonl_print(out);
+		else
+			json_decref(out);
+	}
+	free(want);
+	free(got);
+	if (differ)
+		return chobo_fail(e, EXIT_INVALID, "%s: %zu of %zu records do not match the ledger", path, differ, n);
+	return 0;
+}
+
+/* The committee's decision on a report that still matches the ledger, appended as eco.certification. */
+static int certify(struct ledger *l, const struct note_signer *key, const char *path, const struct jcredit_parsed *p,
+		   const uint8_t sha[32], uint64_t credits, const char *name, struct chobo_error *e)
+{
+	struct jcredit_report rep;
+	int rc = check_report(l, path, p, false, &rep, e);
+	if (rc == EXIT_INVALID)
+		return chobo_fail(e, EX_DATAERR, "%s: the report does not match the ledger (see jcredit-export --check); "
+				  "nothing was recorded", path);
+	if (rc != 0)
+		return rc;
+	if ((int64_t)credits > rep.credits_t) {
+		rc = chobo_fail(e, EX_DATAERR, "%s: %" PRIu64 " t certified, but the report has %" PRId64 " t of credits",
+				path, credits, rep.credits_t);
+		jcredit_report_free(&rep);
+		return rc;
+	}
+	const json_t *cr = rep.rec[rep.n - 1];
+	char from[JP_DATE_LEN + 1], to[JP_DATE_LEN + 1], hex[65], report[ECO_REPORT_MAX + 1];
+	jp_date_format(from, p->from_day);
+	jp_date_format(to, p->to_day);
+	hex32(hex, sha);
+	snprintf(report, sizeof report, "%s", name ? name : "");
+	if (!name)
+		snprintf(report, sizeof report, "%s..%s", from, to);
+	json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I}", "report", report, "from", from, "to", to,
+				 "report_sha256", hex, "reduction_g", json_integer_value(json_object_get(cr, "reduction_g")),
+				 "carried_in_g", json_integer_value(json_object_get(cr, "carried_in_g")), "certified_t",
+				 (json_int_t)credits, "carried_g", (json_int_t)(rep.available_g - (int64_t)credits * 1000000));
+	jcredit_report_free(&rep);
+	json_t *entry = json_pack("{s:s, s:o}", "type", "eco.certification", "body", body);
+	char *line = entry ? json_dumps(entry, JSON_COMPACT) : NULL, why[512];
+	if (!line)
+		xalloc_failed();
+	struct batch b = {0};
+	struct json_doc doc = {0};
+	struct receipt receipt;
+	uint64_t size;
+	char time[21];
+	if (!batch_add_line(&b, line, strlen(line), &doc, why, sizeof why))
+		rc = chobo_fail(e, EX_DATAERR, "eco.certification: %s", why);
+	if (rc == 0 && (rc = ledger_append(l, &b, key, NULL, &receipt, &size, time, e)) == 0)
+		receipt_print(stdout, &receipt, "eco.certification", time, size);
+	free(line);
+	json_decref(entry);
+	json_doc_free(&doc);
+	batch_free(&b);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{"ledger", required_argument, NULL, 'L'},
+		{"from", required_argument, NULL, 'f'},
+		{"to", required_argument, NULL, 't'},
+		{"fy", required_argument, NULL, 'y'},
+		{"price", required_argument, NULL, 'p'},
+		{"csv", no_argument, NULL, 'c'},
+		{"bom", no_argument, NULL, 'b'},
+		{"output", required_argument, NULL, 'o'},
+		{"check", required_argument, NULL, 'k'},
+		{"certify", required_argument, NULL, 'C'},
+		{"credits", required_argument, NULL, 'n'},
+		{"name", required_argument, NULL, 'N'},
+		CLI_COMMON_OPTIONS,
+		{NULL, 0, NULL, 0},
+	};
+	const char *dir = ledger_default_dir(), *output = NULL, *check = NULL, *cert = NULL, *name = NULL;
+	int64_t from = INT64_MIN, to = INT64_MIN;
+	unsigned long long price = 0, credits = 0;
+	bool priced = false, csv = false, bom = false, has_credits = false;
+	int opt;
+	cli_init(argc, argv);
+	while ((opt = getopt_long(argc, argv, "L:o:hVq", options, NULL)) != -1) {
+		if (cli_common_option(opt, usage))
+			continue;
+		switch (opt) {
+		case 'L': dir = optarg; break;
+		case 'f': from = date_option("--from", optarg); break;
+		case 't': to = date_option("--to", optarg); break;
+		case 'y': {
+			unsigned long long fy = cli_u64("--fy", optarg);
+			if (fy < 2000 || fy > 2100) {
+				chobo_warn("--fy: expected a fiscal year from 2000 to 2100");
+				cli_usage_error(usage);
+			}
+			from = jp_fiscal_year_start((int32_t)fy);
+			to = jp_fiscal_year_start((int32_t)fy + 1) - 1;
+			break;
+		}
+		case 'p':
+			price = cli_u64("--price", optarg);
+			priced = true;
+			if (price > JCREDIT_MAX_PRICE) {
+				chobo_warn("--price: at most %lld yen per t-CO2", (long long)JCREDIT_MAX_PRICE);
+				cli_usage_error(usage);
+			}
+			break;
+		case 'c': csv = true; break;
+		case 'b': bom = true; break;
+		case 'o': output = optarg; break;
+		case 'k': check = optarg; break;
+		case 'C': cert = optarg; break;
+		case 'n': credits = cli_u64("--credits", optarg); has_credits = true; break;
+		case 'N': name = optarg; break;
+		}
+	}
+	bool building = !check && !cert;
+	if (optind != argc || (check && cert) || (building && (from == INT64_MIN || to == INT64_MIN)) ||
+	    (!building && (from != INT64_MIN || to != INT64_MIN || priced || csv || output)) || (bom && !csv) ||
+	    (cert && !has_credits) || (!cert && (has_credits || name)) ||
+	    (name && (!name[0] || strlen(name) > ECO_REPORT_MAX)))
+		cli_usage_error(usage);
+
+	struct ledger l;
+	struct note_signer key;
+	struct chobo_error e = {0};
+	struct jcredit_parsed parsed = {0};
+	uint8_t sha[32];
+	int rc = 0;
+	if (!building && (rc = read_report(check ? check : cert, &parsed, sha)) != 0)
+		cli_exit(rc);
+	if (cert) {
+		if ((rc = cli_report(ledger_open_append(&l, dir, &key, &e), &e)) == 0) {
+			rc = certify(&l, &key, cert, &parsed, sha, credits, name, &e);
+			rc = cli_report(ledger_close_after(&l, rc, &e), &e);
+			note_signer_clear(&key);
+		}
+		jcredit_parsed_free(&parsed);
+		cli_exit(rc);
+	}
+	if ((rc = cli_report(ledger_open(&l, dir, STORE_NORMAL, &e), &e)) != 0)
+		cli_exit(rc);
+	rc = views_refresh(&l, &e);
+	struct jcredit_report rep = {0};
+	if (rc == 0 && check) {
+		rc = check_report(&l, check, &parsed, !chobo_quiet, &rep, &e);
+	} else if (rc == 0) {
+		struct jcredit_request req = {
+			.from_day = from, .to_day = to,
+			.certification_start = config_setting(&l.conf, "eco.certification_start"),
+			.priced = priced, .price = (int64_t)price,
+		};
+		rc = jcredit_build(&l, &req, &rep, &e);
+	}
+	rc = cli_report(ledger_close_after(&l, rc, &e), &e);
+	if (rc == 0 && building) {
+		struct replacement r = {.fp = stdout};
+		if (output && (rc = cli_report(replace_open(&r, output, 0644, &e), &e)) != 0)
+			cli_exit(rc);
+		bool ok = csv ? jcredit_write_csv(r.fp, &rep, bom) : jcredit_write_jsonl(r.fp, &rep);
+		if (output) {
+			if (ok)
+				rc = cli_report(replace_commit(&r, &e), &e);
+			else
+				replace_abort(&r);
+		}
+		if (!ok) {
+			chobo_warn_errno("%s: write error", output ? output : "standard output");
+			rc = EX_IOERR;
+		}
+		if (rc == 0 && rep.findings)
+			chobo_warn("%zu findings: their rows are not eligible (the report lists them)", rep.findings);
+	}
+	jcredit_report_free(&rep);
+	jcredit_parsed_free(&parsed);
+	cli_exit(rc);
+}
