@@ -19,7 +19,8 @@ static const char usage[] =
 	"usage: ecopt-redeem [-q] [-L DIR] shop --shop CODE\n"
 	"       ecopt-redeem [-q] [-L DIR] spend --member ID --shop CODE --points N --ref REF\n"
 	"       ecopt-redeem [-q] [-L DIR] settle --shop CODE --points N --ref REF\n"
-	"       ecopt-redeem [-L DIR] balance [--holder H] [--csv]\n";
+	"       ecopt-redeem [-L DIR] balance [--holder H] [--csv]\n"
+	"       ecopt-redeem [-L DIR] history --holder H [--csv]\n";
 
 struct balance_ctx {
 	const char *holder;
@@ -49,6 +50,49 @@ static int balance_row(void *ctx, const char *key, const char *value, size_t len
 			      (json_int_t)a.credited, "debited", (json_int_t)a.debited, "received",
 			      (json_int_t)a.received, "settled", (json_int_t)a.settled, "yen", (json_int_t)a.yen,
 			      "expired", (json_int_t)(a.expired + points_balance(&a) - avail), "lots", lots));
+	return 0;
+}
+
+/* A holder's movements, oldest first, as JSON Lines or CSV. */
+static int history(struct ledger *l, const char *holder, bool csv, struct chobo_error *e)
+{
+	struct points_movement *m;
+	size_t n;
+	int rc = points_history(l, ECO_SCHEME, holder, &m, &n, e);
+	if (rc != 0)
+		return rc;
+	if (csv)
+		printf("time,log,index,movement,points,yen,ref,other,counted,refused\r\n");
+	for (size_t i = 0; i < n; i++) {
+		char t[21];
+		time_format(t, m[i].time);
+		if (csv) {
+			struct view_text v = {0};
+			const char *f[] = {t, m[i].origin, NULL, m[i].movement, NULL, NULL, m[i].ref, m[i].other,
+					   m[i].refused[0] ? "no" : "yes", m[i].refused};
+			char idx[24], pts[24], yen[24];
+			snprintf(idx, sizeof idx, "%" PRIu64, m[i].index);
+			snprintf(pts, sizeof pts, "%" PRId64, m[i].points);
+			snprintf(yen, sizeof yen, "%" PRId64, m[i].yen);
+			f[2] = idx;
+			f[4] = pts;
+			f[5] = yen;
+			for (size_t k = 0; k < 10; k++) {
+				if (k)
+					view_text_str(&v, ",");
+				view_text_csv_field(&v, f[k], strlen(f[k]));
+			}
+			printf("%.*s\r\n", (int)v.len, v.p);
+			view_text_free(&v);
+			continue;
+		}
+		jsonl_print(json_pack("{s:s, s:s, s:I, s:s, s:s, s:I, s:I, s:s, s:s, s:b, s:s?}", "time", t, "log",
+				      m[i].origin, "index", (json_int_t)m[i].index, "entry", m[i].leaf, "movement", m[i].movement,
+				      "points", (json_int_t)m[i].points, "yen", (json_int_t)m[i].yen, "ref", m[i].ref,
+				      "other", m[i].other, "counted", !m[i].refused[0], "refused",
+				      m[i].refused[0] ? m[i].refused : NULL));
+	}
+	free(m);
 	return 0;
 }
 
@@ -87,7 +131,8 @@ int main(int argc, char **argv)
 		cli_usage_error(usage);
 	const char *what = argv[optind];
 	bool is_shop = strcmp(what, "shop") == 0, spend = strcmp(what, "spend") == 0, settle = strcmp(what, "settle") == 0;
-	if (!is_shop && !spend && !settle && strcmp(what, "balance") != 0)
+	bool is_history = strcmp(what, "history") == 0;
+	if ((!is_shop && !spend && !settle && !is_history && strcmp(what, "balance") != 0) || (is_history && !holder))
 		cli_usage_error(usage);
 	if ((is_shop && !shop) || (spend && (!member || !shop || !ref || !points)) || (settle && (!shop || !ref || !points)))
 		cli_usage_error(usage);
@@ -102,6 +147,8 @@ int main(int argc, char **argv)
 		struct balance_ctx c = {.holder = holder, .csv = csv, .today = jp_day_of(now)};
 		if ((rc = cli_report(ledger_open(&l, dir, STORE_NORMAL, &e), &e)) != 0)
 			cli_exit(rc);
+		if (is_history)
+			cli_exit(cli_report(ledger_close_after(&l, history(&l, holder, csv, &e), &e), &e));
 		if (csv)
 			printf("scheme,holder,kind,home,balance,credited,debited,received,settled,yen\r\n");
 		rc = view_each(&l, &points_accounts_view, balance_row, &c, &e);

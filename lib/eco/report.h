@@ -33,7 +33,7 @@
 
 struct ledger;
 
-#define JCREDIT_MEMBER_MAX_G 500000000000LL   /* 500 t-CO2 a year, in grams (domain.md §A2) */
+#define JCREDIT_MEMBER_MAX_G 500000000LL      /* 500 t-CO2 a year, in grams (domain.md §A2) */
 #define JCREDIT_MAX_PRICE 100000000LL          /* yen per t-CO2 */
 #define JCREDIT_MAX_LOGS 256                   /* logs a report may cite */
 

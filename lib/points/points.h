@@ -116,4 +116,24 @@ int points_scheme_get(struct view_state *s, const char *scheme, struct points_sc
 int points_ref_get(struct view_state *s, const char *scheme, const char *ref, char leaf[65], char *why,
 		   size_t whylen, struct chobo_error *err);
 
+/* One movement of a holder's history (history.c). */
+struct points_movement {
+	char origin[NOTE_MAX_NAME + 1];
+	uint64_t index;
+	int64_t time;
+	char leaf[65];
+	char movement[16];                /* credit, debit, received (a shop's side of a debit), settle */
+	int64_t points, yen;
+	char ref[POINTS_REF_MAX + 1];
+	char other[POINTS_HOLDER_MAX + 1];  /* a debit's shop, a received debit's member */
+	char refused[256];                /* "" when it counted */
+};
+
+/*
+ * The movements of scheme that name holder, in the merge order, into a new
+ * array *out (*n long; free it): 0 or an exit code with err.
+ */
+int points_history(struct ledger *l, const char *scheme, const char *holder, struct points_movement **out,
+		   size_t *n, struct chobo_error *err);
+
 #endif

@@ -1,0 +1,218 @@
+#!/bin/sh
+# The J-Credit monitoring report (jcredit-export) on two nodes joined by
+# chain-export / chain-import bundles, and the Tama programme's figures on a
+# third ledger.  The formulas' worked examples (t-eco.sh works them out by
+# hand for ecopt-grant) are checked here as the report's rows:
+#
+# Factors ($T/factors.json, the shipped table plus a test value for FY2024):
+# grid FY2022 0.649, FY2023 0.672, FY2024 0.600 kg/kWh; gasoline 2.32 kg/L.
+#
+#  row  member equipment  FY2023 activity                     baseline g  project g  reduction g
+#   1   P1  PV-1  solar: 3,000 kWh generated, 1,000 sold:    2,000 x 0.672 = 1,344,000          0  1,344,000
+#   2   P2  EV-1  10,000 km, 20 km/L, 1,500 kWh: 500 L x 2.32 = 1,160,000  1,500 x 0.672 = 1,008,000  152,000
+#   3   P3  PHV-1 10,000 km, 20 km/L, 800 kWh, 100 L:        1,160,000  537,600 + 232,000 = 769,600  390,400
+#   4   P4  PV-2  2023-03-22..04-10, 200 kWh / 100 sold, 20 days split 10/10 at April 1:
+#                 FY2023 part 100 / 50 kWh: 50 x 0.672 = 33,600 (the FY2022 part, 50 x 0.649 = 32,450 g,
+#                 is in the FY2022 report)
+#   5   P5  PV-BIG 800,000 kWh self-consumed: 537,600,000 g, above 500 t-CO2 a year: not eligible
+#   6   P6  PV-DUP (registered on B with PV-1's identifier hash): 1,000 kWh: 672,000 g: not eligible
+#   7   P7  PV-OS  (registered in another scheme): 100 kWh: 67,200 g: not eligible
+#
+# Totals of the eligible rows: EN-R-002 1,377,600 g (2 rows), EV 152,000, PHV
+# 390,400; 1,920,000 g.  With the 32,450 g the FY2022 certification carried
+# (0 t certified): 1,952,450 g available, 1 t of credits, 952,450 g carried.
+#
+# Tama: 10,000 households x 1,950 kg (2,901.786 kWh self-consumed x 0.672 =
+# 1,950,000.19 g, rounded down) = 19,500 t, x 2,536 yen/t = 49,452,000 yen;
+# one more household with 1,486.608 kWh (999,000 g) makes 19,500.999 t:
+# 19,500 credits and 999,000 g carried, which the FY2024 report adds to its
+# 1,000 g (1.667 kWh x 0.600 = 1,000.2 g): 1 t, nothing carried.
+. "${top_srcdir:-.}/tests/lib.sh"
+
+A=$T/hachioji
+B=$T/tachikawa
+C=$T/tama
+OA=tama.example/hachioji
+OB=tama.example/tachikawa
+new_ledger "$A" "$OA"
+new_ledger "$B" "$OB"
+new_ledger "$C" tama.example/tama
+cat "$B/keys/node.pub" >>"$A/trust/peers"
+cat "$A/keys/node.pub" >>"$B/trust/peers"
+for d in "$A" "$B"; do echo "eco.certification_start = 2022-04-01" >>"$d/chobo.conf"; done
+echo "eco.certification_start = 2023-04-01" >>"$C/chobo.conf"
+python3 - "$top_srcdir/data/emission-factors.json" "$T/factors.json" <<'EOF'
+import json, sys
+f = json.load(open(sys.argv[1]))
+f["version"] = "test-2024"
+f["grid"]["2024"] = {"value": "0.600", "source": "a test value", "confirmed": False}
+json.dump(f, open(sys.argv[2], "w"))
+EOF
+F=$T/factors.json
+P1=p-00000000000000000000000000000001
+P2=p-00000000000000000000000000000002
+P3=p-00000000000000000000000000000003
+P4=p-00000000000000000000000000000004
+P5=p-00000000000000000000000000000005
+P6=p-00000000000000000000000000000006
+P7=p-00000000000000000000000000000007
+SCHEME='{"type":"points.scheme","body":{"scheme":"eco","yen_per_point":1}}'
+# rec FILE KIND [N]: the Nth (from 1) record of that kind in a JSON Lines report, as JSON.
+rec() { python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1]) if json.loads(l)["record"]==sys.argv[2]]; print(json.dumps(r[int(sys.argv[3])-1] if len(sys.argv)>3 else r, sort_keys=True))' "$@"; }
+# has FILE KIND N FIELD=VALUE...: the record has those values.
+has() {
+	python3 - "$@" <<'EOF'
+import json, sys
+f, kind, n = sys.argv[1:4]
+r = [json.loads(l) for l in open(f) if json.loads(l)["record"] == kind][int(n) - 1]
+bad = [kv for kv in sys.argv[4:] if str(r.get(kv.split("=", 1)[0])) != kv.split("=", 1)[1]]
+if bad:
+    print("# differs:", bad, "in", json.dumps(r), file=sys.stderr)
+    sys.exit(1)
+EOF
+}
+export_ab() { chain-export -L "$1" --log "$2" -o "$T/bundle" && chain-import -q -L "$3" "$T/bundle" >/dev/null; }
+
+# ---- node A: members, equipment, FY2023 readings
+echo "$SCHEME" | CHOBO_NOW=2023-03-01T00:00:00Z chain-append -L "$A" >/dev/null
+cat >"$T/reg-a.jsonl" <<EOR
+{"member":"$P1","kind":"household","joined":"2023-03-01"}
+{"member":"$P2","kind":"household","joined":"2023-03-01"}
+{"member":"$P3","kind":"business","joined":"2023-03-01"}
+{"member":"$P4","kind":"household","joined":"2023-03-01"}
+{"member":"$P5","kind":"business","joined":"2023-03-01"}
+{"member":"$P7","kind":"household","joined":"2023-03-01"}
+{"code":"PV-1","member":"$P1","kind":"solar","capacity_w":3000,"serial":"SN-PV-0001","monitoring_from":"2023-03-01"}
+{"code":"EV-1","member":"$P2","kind":"ev","baseline_m_per_l":20000,"baseline_fuel":"gasoline","serial":"VIN-1","monitoring_from":"2023-03-01"}
+{"code":"PHV-1","member":"$P3","kind":"phv","baseline_m_per_l":20000,"baseline_fuel":"gasoline","serial":"VIN-2","monitoring_from":"2023-03-01"}
+{"code":"PV-2","member":"$P4","kind":"solar","capacity_w":4000,"serial":"SN-PV-0002","monitoring_from":"2023-03-01"}
+{"code":"PV-BIG","member":"$P5","kind":"solar","capacity_w":200000,"serial":"SN-PV-BIG","monitoring_from":"2023-03-01"}
+{"code":"PV-OS","member":"$P7","kind":"solar","capacity_w":3000,"serial":"SN-PV-OS","monitoring_from":"2023-03-01","other_scheme":true}
+EOR
+CHOBO_NOW=2023-03-02T00:00:00Z ecopt-grant -q -L "$A" --register "$T/reg-a.jsonl" >/dev/null
+cat >"$T/read-a.jsonl" <<EOR
+{"equipment":"PV-1","from":"2023-04-01","to":"2024-03-31","generated_kwh":3000,"sold_kwh":1000}
+{"equipment":"EV-1","from":"2023-04-01","to":"2024-03-31","distance_km":10000,"charged_kwh":1500}
+{"equipment":"PHV-1","from":"2023-04-01","to":"2024-03-31","distance_km":10000,"charged_kwh":800,"fuel_l":100,"source":"manual"}
+{"equipment":"PV-2","from":"2023-03-22","to":"2023-04-10","generated_kwh":200,"sold_kwh":100}
+{"equipment":"PV-BIG","from":"2023-04-01","to":"2024-03-31","generated_kwh":800000,"sold_kwh":0}
+{"equipment":"PV-OS","from":"2023-04-01","to":"2024-03-31","generated_kwh":100,"sold_kwh":0}
+EOR
+check "readings granted on A" sh -c "CHOBO_NOW=2024-04-10T00:00:00Z ecopt-grant -q -L '$A' --factors '$F' '$T/read-a.jsonl' >/dev/null"
+
+# ---- node B, before it hears of A: a member whose panel has PV-1's identifier hash
+hash=$(chain-log -L "$A" --type eco.equipment | python3 -c 'import json,sys; print([json.loads(l)["body"]["id_hash"] for l in sys.stdin if json.loads(l)["body"]["code"]=="PV-1"][0])')
+echo "$SCHEME" | CHOBO_NOW=2023-03-01T00:00:00Z chain-append -L "$B" >/dev/null
+echo "{\"member\":\"$P6\",\"kind\":\"household\",\"joined\":\"2023-03-01\"}" >"$T/reg-b.jsonl"
+CHOBO_NOW=2023-03-05T00:00:00Z ecopt-grant -q -L "$B" --register "$T/reg-b.jsonl" >/dev/null
+printf '{"type":"eco.equipment","body":{"code":"PV-DUP","member":"%s","kind":"solar","capacity_w":3000,"id_hash":"%s","monitoring_from":"2023-03-01","other_scheme":false}}\n' "$P6" "$hash" |
+	CHOBO_NOW=2023-03-05T00:01:00Z chain-append -L "$B" >/dev/null
+echo '{"equipment":"PV-DUP","from":"2023-04-01","to":"2024-03-31","generated_kwh":1000,"sold_kwh":0}' >"$T/read-b.jsonl"
+check "a reading granted on B" sh -c "CHOBO_NOW=2024-04-10T00:00:00Z ecopt-grant -q -L '$B' --factors '$F' '$T/read-b.jsonl' >/dev/null"
+export_ab "$A" "$OA" "$B"
+export_ab "$B" "$OB" "$A"
+
+# ---- the certification period
+check_exit 65 "a period before the certification period is refused" jcredit-export -L "$A" --fy 2021
+check "... named" grep -q "not inside the certification period 2022-04-01 to 2030-03-31" "$T/last.err"
+check_exit 65 "a period past 8 years from its start is refused" jcredit-export -L "$A" --fy 2030
+
+# ---- FY2022, certified with 0 t: its 32,450 g are carried
+jcredit-export -L "$A" --fy 2022 -o "$T/fy2022.jsonl"
+check "FY2022: the PV-2 part before April 1, 32,450 g" has "$T/fy2022.jsonl" row 1 equipment=PV-2 generated_wh=100000 sold_wh=50000 reduction_g=32450
+check "FY2022: 0 t of credits, 32,450 g carried" has "$T/fy2022.jsonl" credits 1 credits_t=0 carried_g=32450
+check "FY2022 certified: 0 t, 32,450 g carried" sh -c "CHOBO_NOW=2024-05-01T00:00:00Z jcredit-export -L '$A' --certify '$T/fy2022.jsonl' --credits 0 --name FY2022 | grep -q eco.certification"
+check "... on the ledger with the report's hash" sh -c "chain-log -L '$A' --type eco.certification | grep -q \"\\\"report_sha256\\\":\\\"$(sha256sum "$T/fy2022.jsonl" | cut -c1-64)\\\".*\\\"carried_g\\\":32450\""
+check_exit 65 "a second certification of FY2022 is refused" env CHOBO_NOW=2024-05-02T00:00:00Z jcredit-export -L "$A" --certify "$T/fy2022.jsonl" --credits 0
+check_exit 65 "a certification that does not add up is refused" sh -c "printf '%s\n' '{\"type\":\"eco.certification\",\"body\":{\"report\":\"x\",\"from\":\"2023-04-01\",\"to\":\"2024-03-31\",\"report_sha256\":\"$hash\",\"reduction_g\":1500000,\"carried_in_g\":32450,\"certified_t\":1,\"carried_g\":1}}' | CHOBO_NOW=2024-05-03T00:00:00Z chain-append -L '$A'"
+check_exit 65 "a certification that does not take over the carried remainder is refused" sh -c "printf '%s\n' '{\"type\":\"eco.certification\",\"body\":{\"report\":\"x\",\"from\":\"2023-04-01\",\"to\":\"2024-03-31\",\"report_sha256\":\"$hash\",\"reduction_g\":1500000,\"carried_in_g\":0,\"certified_t\":1,\"carried_g\":500000}}' | CHOBO_NOW=2024-05-03T00:00:00Z chain-append -L '$A'"
+check "... named" grep -q "the last certification carried 32450 g" "$T/last.err"
+
+# ---- FY2023 on A, rows by hand
+jcredit-export -L "$A" --fy 2023 --price 2536 -o "$T/a.jsonl" 2>"$T/a.err"
+check "row 1: solar household, 3,000 / 1,000 kWh: 1,344,000 g" has "$T/a.jsonl" row 1 member=$P1 member_kind=household equipment=PV-1 methodology=EN-R-002 generated_wh=3000000 sold_wh=1000000 baseline_g=1344000 project_g=0 reduction_g=1344000 eligible=yes
+check "row 2: EV, 10,000 km, 20 km/L, 1,500 kWh: 1,160,000 - 1,008,000 = 152,000 g" has "$T/a.jsonl" row 2 equipment=EV-1 methodology=EV distance_m=10000000 charged_wh=1500000 baseline_g=1160000 project_g=1008000 reduction_g=152000
+check "row 3: PHV with 100 L burned: 1,160,000 - 769,600 = 390,400 g" has "$T/a.jsonl" row 3 equipment=PHV-1 methodology=PHV member_kind=business fuel_ml=100000 charged_wh=800000 project_g=769600 reduction_g=390400
+check "row 4: the reading across March 31 / April 1, its FY2023 part: 33,600 g" has "$T/a.jsonl" row 4 equipment=PV-2 generated_wh=100000 sold_wh=50000 reduction_g=33600
+check "row 5: a member above 500 t-CO2 a year is not eligible" has "$T/a.jsonl" row 5 equipment=PV-BIG reduction_g=537600000 eligible=no
+check "... and reported" has "$T/a.jsonl" finding 1 row=5 member=$P5 "finding=member above 500 t-CO2 in FY2023: 537600000 g"
+check "row 6: the double-registered panel is not eligible" has "$T/a.jsonl" row 6 equipment=PV-DUP log=$OB reduction_g=672000 eligible=no
+check "... and reported" has "$T/a.jsonl" finding 2 row=6 "finding=registered twice: the same identifier as equipment PV-1"
+check "row 7: a panel in another scheme is not eligible, and reported" has "$T/a.jsonl" finding 3 row=7 equipment=PV-OS "finding=registered in another scheme"
+check "... jcredit-export says there are findings" grep -q "3 findings" "$T/a.err"
+check "total EN-R-002 of the eligible rows: 1,377,600 g" has "$T/a.jsonl" total 1 methodology=EN-R-002 rows=2 generated_wh=3100000 sold_wh=1050000 reduction_g=1377600
+check "total EV: 152,000 g" has "$T/a.jsonl" total 2 methodology=EV rows=1 reduction_g=152000
+check "total PHV: 390,400 g" has "$T/a.jsonl" total 3 methodology=PHV rows=1 reduction_g=390400
+check "credits: 1,920,000 + 32,450 carried = 1 t, 952,450 g carried, 2,536 yen" has "$T/a.jsonl" credits 1 reduction_g=1920000 carried_in_g=32450 available_g=1952450 credits_t=1 carried_g=952450 price_yen_per_t=2536 revenue_yen=2536
+check "every row names its readings and reductions in its log, and the checkpoint" python3 - "$T/a.jsonl" "$A" <<'EOF'
+import json, subprocess, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+logs = {r["log"]: r["checkpoint"] for r in recs if r["record"] == "log"}
+for r in (r for r in recs if r["record"] == "row"):
+    assert r["checkpoint"] == logs[r["log"]] and r["readings"] and r["reductions"], r
+    for kind, idx in [("eco.reading", r["readings"]), ("eco.reduction", r["reductions"])]:
+        for i in idx:
+            e = json.loads(subprocess.check_output(["chain-log", "-L", sys.argv[2], "--log", r["log"], "--from", str(i), "--to", str(i)]).decode())
+            assert e["type"] == kind and e["body"]["equipment"] == r["equipment"] and i < r["checkpoint"], (e, r)
+EOF
+
+# ---- the same report on B, byte for byte, once B holds what A holds
+export_ab "$A" "$OA" "$B"
+jcredit-export -L "$B" --fy 2023 --price 2536 -o "$T/b.jsonl" 2>/dev/null
+check "B builds the same report, byte for byte (JSON)" cmp "$T/a.jsonl" "$T/b.jsonl"
+jcredit-export -L "$A" --fy 2023 --price 2536 --csv --bom -o "$T/a.csv" 2>/dev/null
+jcredit-export -L "$B" --fy 2023 --price 2536 --csv --bom -o "$T/b.csv" 2>/dev/null
+check "... and CSV" cmp "$T/a.csv" "$T/b.csv"
+check "the CSV starts with a UTF-8 BOM and ends lines with CRLF" sh -c "head -c 3 '$T/a.csv' | od -An -tx1 | grep -q 'ef bb bf' && head -1 '$T/a.csv' | grep -q \"\$(printf '\\r')\$\""
+check "... a row in it" grep -q "^row,1,$P1,household,PV-1,EN-R-002,,,,,3000000,1000000,0,0,0,1344000,0,1344000,yes," "$T/a.csv"
+
+# ---- --check
+check "--check: the report matches the ledger, row by row" sh -c "jcredit-export -L '$B' --check '$T/a.jsonl' >'$T/chk.out' && test \$(grep -c '\"result\":\"matches\"' '$T/chk.out') -eq \$(wc -l <'$T/a.jsonl')"
+check "--check of the CSV report" jcredit-export -q -L "$A" --check "$T/a.csv"
+sed 's/"reduction_g":390400,"eligible"/"reduction_g":390401,"eligible"/' "$T/a.jsonl" >"$T/edited.jsonl"
+check_exit 1 "--check finds an edited number" jcredit-export -L "$A" --check "$T/edited.jsonl"
+check "... and names the row" grep -q 'row 3 (equipment PHV-1): reduction_g is "390401" in the report, "390400" on the ledger' "$T/last.err"
+check "... in its output too" grep -q '"record":"row 3 (equipment PHV-1)","result":"differs","field":"reduction_g"' "$T/last.out"
+sed 's/^credits,\(.*\),2536,2536/credits,\1,2536,2537/' "$T/a.csv" >"$T/edited.csv"
+check_exit 1 "--check finds an edited revenue in the CSV" jcredit-export -q -L "$A" --check "$T/edited.csv"
+check "... and names it" grep -q 'credits: revenue_yen is "2537"' "$T/last.err"
+check_exit 65 "a report that is not one is refused" sh -c "echo '{\"record\":\"bogus\"}' >'$T/junk' && jcredit-export -L '$A' --check '$T/junk'"
+# New entries after the report do not change it: it is built on its checkpoints.
+echo '{"type":"note","body":{"text":"later"}}' | CHOBO_NOW=2024-06-01T00:00:00Z chain-append -L "$A" >/dev/null
+check "--check after more entries: still matches" jcredit-export -q -L "$A" --check "$T/a.jsonl"
+
+# ---- histories
+CHOBO_NOW=2024-06-01T12:00:00Z ecopt-redeem -q -L "$A" shop --shop shop-1 >/dev/null
+CHOBO_NOW=2024-06-02T00:00:00Z ecopt-redeem -q -L "$A" spend --member $P1 --shop shop-1 --points 500 --ref buy-1 >/dev/null
+CHOBO_NOW=2024-06-02T00:00:00Z ecopt-redeem -L "$A" history --holder $P1 >"$T/h.jsonl"
+check "history (JSON): the grant's credit, then the spend" sh -c "test \$(wc -l <'$T/h.jsonl') -eq 2 && head -1 '$T/h.jsonl' | grep -q '\"movement\":\"credit\",\"points\":1344,' && tail -1 '$T/h.jsonl' | grep -q '\"movement\":\"debit\",\"points\":500,.*\"other\":\"shop-1\",\"counted\":true'"
+check "history (CSV)" sh -c "CHOBO_NOW=2024-06-02T00:00:00Z ecopt-redeem -L '$A' history --holder $P1 --csv | sed -n 3p | grep -q ',debit,500,0,buy-1,shop-1,yes,'"
+check "a shop's history: what it received" sh -c "ecopt-redeem -L '$A' history --holder shop-1 | grep -q '\"movement\":\"received\",\"points\":500,.*\"other\":\"$P1\"'"
+
+# ---- the Tama programme on ledger C
+echo "$SCHEME" | CHOBO_NOW=2023-03-01T00:00:00Z chain-append -L "$C" >/dev/null
+"$top_srcdir/bench/eco-gen" register 10001 >"$T/tama-reg.jsonl"
+CHOBO_NOW=2023-03-02T00:00:00Z ecopt-grant -q -L "$C" --register "$T/tama-reg.jsonl" >/dev/null
+{
+	"$top_srcdir/bench/eco-gen" readings 10000 2023 0 PV- 2901.786
+	echo '{"equipment":"PV-010000","from":"2023-04-01","to":"2024-03-31","generated_kwh":"2486.608","sold_kwh":"1000"}'
+} >"$T/tama-read.jsonl"
+check "Tama: 10,001 readings granted" sh -c "CHOBO_NOW=2024-04-10T00:00:00Z ecopt-grant -q -L '$C' --factors '$F' '$T/tama-read.jsonl' | grep -c '\"reduction_g\":1950000,' | grep -qx 10000"
+jcredit-export -L "$C" --fy 2023 --price 2536 -o "$T/tama.jsonl"
+check "Tama: 10,001 rows" test "$(grep -c '"record":"row"' "$T/tama.jsonl")" -eq 10001
+check "Tama: 19,500.999 t give 19,500 credits, 0.999 t carried, 49,452,000 yen" has "$T/tama.jsonl" credits 1 reduction_g=19500999000 credits_t=19500 carried_g=999000 price_yen_per_t=2536 revenue_yen=49452000
+CHOBO_NOW=2024-05-01T00:00:00Z jcredit-export -q -L "$C" --certify "$T/tama.jsonl" --credits 19500 >/dev/null
+echo '{"equipment":"PV-010000","from":"2024-04-01","to":"2025-03-31","generated_kwh":"1001.667","sold_kwh":"1000"}' >"$T/tama-2024.jsonl"
+CHOBO_NOW=2025-04-10T00:00:00Z ecopt-grant -q -L "$C" --factors "$F" "$T/tama-2024.jsonl" >/dev/null
+jcredit-export -L "$C" --fy 2024 -o "$T/tama-2024.out"
+check "the next report adds the carried 0.999 t: 1,000 g + 999,000 g = 1 t, nothing carried" has "$T/tama-2024.out" credits 1 reduction_g=1000 carried_in_g=999000 available_g=1000000 credits_t=1 carried_g=0
+sed -i 's/^eco.certification_start = .*/eco.certification_start = 2025-04-01/' "$C/chobo.conf"
+check "a certification period never goes beyond 2031-03-31" sh -c "jcredit-export -L '$C' --fy 2030 | head -1 | grep -q '\"certification_end\":\"2031-03-31\"'"
+check_exit 65 "... a period after it is refused" jcredit-export -L "$C" --from 2031-04-01 --to 2031-04-30
+sed -i '/^eco.certification_start/d' "$C/chobo.conf"
+check_exit 78 "no eco.certification_start: refused" jcredit-export -L "$C" --fy 2024
+
+for d in "$A" "$B" "$C"; do
+	check "chain-verify --views --index passes on $(basename "$d")" chain-verify -L "$d" --views --index
+done
+done_testing
