@@ -603,8 +603,7 @@ static int reduction_apply(struct view_state *s, const struct view_entry *e, str
 	static const char *const strs[] = {"member", "methodology", "factors", NULL};
 	static const char *const ints[] = {"fy", "generated_wh", "sold_wh", "distance_m", "charged_wh", "fuel_ml",
 					   "baseline_g", "project_g", "reduction_g", NULL};
-	char code[ECO_CODE_MAX + 1], from[JP_DATE_LEN + 1], to[JP_DATE_LEN + 1], key[VIEW_MAX_KEY], hex[65],
-		v[80], why[8];
+	char code[ECO_CODE_MAX + 1], from[JP_DATE_LEN + 1], to[JP_DATE_LEN + 1], key[VIEW_MAX_KEY], v[80], why[8];
 	json_t *o;
 	stored_body_str(e->doc, e->body, "equipment", code, sizeof code);
 	stored_body_str(e->doc, e->body, "reading_from", from, sizeof from);
@@ -629,10 +628,9 @@ static int reduction_apply(struct view_state *s, const struct view_entry *e, str
 		json_decref(o);
 	if (rc != EX_UNAVAILABLE)
 		return rc;   /* the first reduction of a part counts */
+	/* No leaf hash: the report reads 120,000 of these a fiscal year, and log and index name the entry. */
 	struct view_text t = {0};
-	hex32(hex, e->leaf_hash);
-	view_text_object_str(&t, "leaf", hex);
-	view_text_member_str(&t, "log", e->origin);
+	view_text_object_str(&t, "log", e->origin);
 	view_text_member_int(&t, "index", (int64_t)e->index);
 	view_text_member_int(&t, "reading", reading);
 	for (size_t i = 0; strs[i]; i++) {
@@ -719,7 +717,7 @@ const struct view_spec eco_registry_view = {
 	.summary = "eco members, equipment, identifier hashes, readings by period, grants, reductions by part, "
 		   "certifications",
 	.types = registry_types,
-	.version = 2,
+	.version = 3,
 	.apply = registry_apply,
 };
 
@@ -810,12 +808,19 @@ static int entry_rules(struct view_state *s, const struct stored_entry *e, struc
 		stored_body_str(&e->doc, e->body, "from", pfrom, sizeof pfrom);
 		stored_body_str(&e->doc, e->body, "to", pto, sizeof pto);
 		snprintf(key, sizeof key, "part/%s/%s/%s", pto, code, pfrom);
-		if ((rc = recorded(s, key, leaf, why, sizeof why, err)) == EX_UNAVAILABLE)
+		json_t *o;
+		if ((rc = get_json(s, key, &o, err)) == EX_UNAVAILABLE)
 			return chobo_fail(err, EX_DATAERR, "a reduction is posted in its reading's log (%s to %s of %s)",
 					  from, to, code);
-		if (rc == 0 && strcmp(leaf, e->leaf) != 0)
-			return chobo_fail(err, EX_DATAERR, "the part %s to %s of %s's reading is already reduced (entry %s)",
-					  pfrom, pto, code, leaf);
+		if (rc != 0)
+			return rc;
+		char log[NOTE_MAX_NAME + 1];
+		view_json_str(o, "log", log, sizeof log);
+		int64_t index = view_json_int(o, "index");
+		json_decref(o);
+		if (strcmp(log, e->origin) != 0 || index != (int64_t)e->index)
+			return chobo_fail(err, EX_DATAERR, "the part %s to %s of %s's reading is already reduced (entry %"
+					  PRId64 " of %s)", pfrom, pto, code, index, log);
 	}
 	if (rc == 0 && strcmp(t, "eco.grant") == 0) {
 		reading_key(key, "grant", code, from, to);

@@ -14,6 +14,7 @@
 #include "ledger.h"
 #include "records.h"
 #include "store.h"
+#include "stored_entry.h"
 #include "view.h"
 
 const char *const jcredit_columns[] = {
@@ -60,6 +61,7 @@ struct build {
 	struct ledger *l;
 	struct chobo_error *err;
 	int rc;
+	struct json_doc doc;   /* scratch for the parts */
 };
 
 static uint64_t hash_str(const char *s)
@@ -168,54 +170,52 @@ static int part_each(void *ctx, const char *key, const char *value, size_t len)
 	struct build *b = ctx;
 	if (strncmp(key, "part/", 5) != 0 || strncmp(key, b->last_key, 15) > 0)
 		return 1;   /* past the period */
-	json_error_t je;
-	json_t *o = json_loadb(value, len, 0, &je);
-	char code[ECO_CODE_MAX + 1], log[NOTE_MAX_NAME + 1], factors[65];
-	const char *slash = strchr(key + 16, '/');
-	if (!json_is_object(o) || !slash || (size_t)(slash - (key + 16)) > ECO_CODE_MAX) {
-		json_decref(o);
+	/* 120,000 parts in a fiscal year of 10,000 members: read with the allocation-free scanner. */
+	char code[ECO_CODE_MAX + 1], log[NOTE_MAX_NAME + 1], factors[65], why[64];
+	const char *slash = strlen(key) > 16 ? strchr(key + 16, '/') : NULL;
+	if (!json_scan(&b->doc, value, len, why, sizeof why) || b->doc.tok[0].kind != JSON_K_OBJECT || !slash ||
+	    (size_t)(slash - (key + 16)) > ECO_CODE_MAX) {
 		b->rc = chobo_fail(b->err, EX_DATAERR, "eco.registry: %s is malformed; run chain-verify --views", key);
 		return 1;
 	}
+	const struct json_doc *d = &b->doc;
 	memcpy(code, key + 16, (size_t)(slash - (key + 16)));
 	code[slash - (key + 16)] = '\0';
-	view_json_str(o, "log", log, sizeof log);
+	stored_body_str(d, 0, "log", log, sizeof log);
 	const struct jcredit_cut *cut = cut_for(b, log);
-	uint64_t index = (uint64_t)view_json_int(o, "index"), reading = (uint64_t)view_json_int(o, "reading");
-	if (!cut || index >= cut->size || reading >= cut->size) {
-		json_decref(o);
+	uint64_t index = (uint64_t)stored_body_int(d, 0, "index", 0),
+		 reading = (uint64_t)stored_body_int(d, 0, "reading", 0);
+	if (!cut || index >= cut->size || reading >= cut->size)
 		return cut ? 0 : 1;   /* after the checkpoint the report is built on */
-	}
 	struct row *r = row_for(b, code);
 	if (!r->member[0]) {
-		view_json_str(o, "member", r->member, sizeof r->member);
-		view_json_str(o, "methodology", r->methodology, sizeof r->methodology);
+		stored_body_str(d, 0, "member", r->member, sizeof r->member);
+		stored_body_str(d, 0, "methodology", r->methodology, sizeof r->methodology);
 		snprintf(r->log, sizeof r->log, "%s", log);
 	}
 	for (size_t i = 0; i < NACT; i++)
-		r->act[i] += view_json_int(o, activity[i]);
-	int64_t red = view_json_int(o, "reduction_g");
-	r->baseline_g += view_json_int(o, "baseline_g");
-	r->project_g += view_json_int(o, "project_g");
+		r->act[i] += stored_body_int(d, 0, activity[i], 0);
+	int64_t red = stored_body_int(d, 0, "reduction_g", 0);
+	r->baseline_g += stored_body_int(d, 0, "baseline_g", 0);
+	r->project_g += stored_body_int(d, 0, "project_g", 0);
 	r->reduction_g += red;
 	/* The parts of one reading come one after the other for its device: list the reading once. */
 	if (r->nreadings == 0 || r->readings[r->nreadings - 1] != reading)
 		push_index(&r->readings, &r->nreadings, reading);
 	push_index(&r->reductions, &r->nreductions, index);
-	view_json_str(o, "factors", factors, sizeof factors);
+	stored_body_str(d, 0, "factors", factors, sizeof factors);
 	size_t f;
 	for (f = 0; f < r->nfactors && strcmp(r->factors[f], factors) != 0; f++)
 		;
 	if (f == r->nfactors && f < 4)
 		memcpy(r->factors[r->nfactors++], factors, sizeof factors);
-	int32_t fy = (int32_t)view_json_int(o, "fy");
+	int32_t fy = (int32_t)stored_body_int(d, 0, "fy", 0);
 	for (f = 0; f < r->nfy && r->fy[f].fy != fy; f++)
 		;
 	if (f == r->nfy && f < 12)
 		r->fy[r->nfy++].fy = fy;
 	if (f < 12)
 		r->fy[f].g += red;
-	json_decref(o);
 	return 0;
 }
 
@@ -526,6 +526,7 @@ int jcredit_build(struct ledger *l, const struct jcredit_request *req, struct jc
 	}
 	free(b.rows);
 	free(b.slot);
+	json_doc_free(&b.doc);
 	if (rc != 0)
 		jcredit_report_free(rep);
 	return rc;
