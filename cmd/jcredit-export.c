@@ -114,6 +114,8 @@ static int certify(struct ledger *l, const struct note_signer *key, const char *
 {
 	struct jcredit_report rep;
 	int rc = check_report(l, path, p, false, &rep, e);
+	if (rc != 0)
+		jcredit_report_free(&rep);
 	if (rc == EXIT_INVALID)
 		return chobo_fail(e, EX_DATAERR, "%s: the report does not match the ledger (see jcredit-export --check); "
 				  "nothing was recorded", path);

@@ -176,6 +176,8 @@ check "... in its output too" grep -q '"record":"row 3 (equipment PHV-1)","resul
 sed 's/^credits,\(.*\),2536,2536/credits,\1,2536,2537/' "$T/a.csv" >"$T/edited.csv"
 check_exit 1 "--check finds an edited revenue in the CSV" jcredit-export -q -L "$A" --check "$T/edited.csv"
 check "... and names it" grep -q 'credits: revenue_yen is "2537"' "$T/last.err"
+check_exit 65 "an edited report is not certified" env CHOBO_NOW=2024-06-01T00:00:00Z jcredit-export -L "$A" --certify "$T/edited.jsonl" --credits 1
+check_exit 65 "more credits than the report has are not certified" env CHOBO_NOW=2024-06-01T00:00:00Z jcredit-export -L "$A" --certify "$T/a.jsonl" --credits 2
 check_exit 65 "a report that is not one is refused" sh -c "echo '{\"record\":\"bogus\"}' >'$T/junk' && jcredit-export -L '$A' --check '$T/junk'"
 # New entries after the report do not change it: it is built on its checkpoints.
 echo '{"type":"note","body":{"text":"later"}}' | CHOBO_NOW=2024-06-01T00:00:00Z chain-append -L "$A" >/dev/null
