@@ -358,7 +358,7 @@ int jcredit_build(struct ledger *l, const struct jcredit_request *req, struct jc
 		rc = 0;
 	if (rc == 0 && cf.malformed)
 		rc = chobo_fail(err, EX_DATAERR, "eco.registry: a certification is malformed; run chain-verify --views");
-	if (rc == 0)
+	if (rc == 0 && b.n > 0)
 		qsort(b.rows, b.n, sizeof *b.rows, row_cmp);
 
 	json_t *o = json_object();
