@@ -49,6 +49,7 @@ struct section {
 	uint32_t id;
 	uint64_t held;          /* entries held before this import */
 	bool diverged;          /* the bundle's tree differs from ours where they meet */
+	bool own;               /* this node's own log */
 	uint64_t added_entries, added_checkpoints;
 };
 
@@ -62,13 +63,25 @@ struct import {
 	char fork_origin[NOTE_MAX_NAME + 1];
 	uint64_t fork_size;
 	struct json_doc doc;    /* scratch for indexing stored entries */
+	enum import_own own;
+	uint64_t own_size;      /* this node's log: the newest checkpoint in the bundle */
+	char *own_note;
+	uint64_t own_held;      /* what we hold of it */
+	bool own_ahead;         /* it goes beyond what we hold, and is not ours to take */
 };
+
+/* Not stored: this node's log beyond what it holds, unless it is restoring it. */
+static bool own_kept_out(const struct import *im)
+{
+	return im->s.own && im->own == IMPORT_OWN_CHECK;
+}
 
 static int on_section_end(struct bundle_walk *w)
 {
 	struct import *im = w->ctx;
 	struct section *s = &im->s;
-	if (w->stack.size > s->held && store_log_set_size(im->l->store, s->id, w->stack.size) != STORE_OK)
+	if (w->stack.size > s->held && !own_kept_out(im) &&
+	    store_log_set_size(im->l->store, s->id, w->stack.size) != STORE_OK)
 		return audit_problem(&im->a, w->origin, "log", 0, "storage error: %s",
 				     store_error(im->l->store));
 	json_t *line = json_pack("{s:s, s:I, s:I, s:I, s:I}", "log", w->origin,
@@ -111,9 +124,7 @@ static int on_log(struct bundle_walk *w)
 	struct section *s = &im->s;
 	struct store *st = im->l->store;
 	memset(s, 0, sizeof *s);
-	if (strcmp(w->origin, im->l->conf.origin) == 0)
-		return audit_problem(&im->a, w->origin, "log", 0,
-				     "the bundle carries this node's own log, which only this node writes");
+	s->own = strcmp(w->origin, im->l->conf.origin) == 0;
 	int rc = store_log_find(st, w->origin, &s->id, &s->held);
 	if (rc == STORE_NOTFOUND) {
 		rc = store_log_create(st, w->origin, &s->id);
@@ -121,6 +132,8 @@ static int on_log(struct bundle_walk *w)
 	}
 	if (rc != STORE_OK)
 		return audit_problem(&im->a, w->origin, "log", 0, "storage error: %s", store_error(st));
+	if (s->own)
+		im->own_held = s->held;
 	return 0;
 }
 
@@ -179,6 +192,10 @@ static int on_entry(struct bundle_walk *w, const uint8_t *p, size_t len)
 		return 1;
 	if (index < s->held || s->diverged)
 		return 0;    /* already held, or not ours to store: the next signed checkpoint decides */
+	if (own_kept_out(im)) {
+		im->own_ahead = true;    /* checked, not stored: refused once the walk ends */
+		return 0;
+	}
 	merkle_leaf_hash(leaf, p, len);
 	if (store_entry_put(st, s->id, index, p, len) != STORE_OK ||
 	    store_leaf_put(st, leaf, s->id, index) != STORE_OK ||
@@ -205,6 +222,15 @@ static int on_checkpoint(struct bundle_walk *w, const char *note, size_t nlen)
 	uint64_t size = w->stack.size;
 	if (s->diverged)
 		return fork_found(im, w->origin, s->held, note, nlen);
+	if (s->own && size >= im->own_size) {
+		free(im->own_note);
+		im->own_note = xmalloc(nlen + 1);
+		memcpy(im->own_note, note, nlen);
+		im->own_note[nlen] = '\0';
+		im->own_size = size;
+	}
+	if (size > s->held && own_kept_out(im))
+		return 0;
 	if (size <= s->held) {
 		/* Within what we hold: the signed root must be ours at that size. */
 		struct ledger_reader lr;
@@ -270,10 +296,20 @@ static int keep_fork_evidence(struct ledger *l, const struct import *im, struct 
 			  (unsigned long long)im->fork_size);
 }
 
-int import_bundle(struct ledger *l, const struct trust *trust, FILE *in, struct import_result *res,
-		  struct chobo_error *err)
+/* This node's log goes beyond what it holds: the whole bundle is refused, and why. */
+static int own_ahead_refusal(const struct ledger *l, const struct import *im, struct chobo_error *err)
 {
-	struct import im = {.l = l, .summary = json_array()};
+	return chobo_fail(err, EX_DATAERR,
+			  "%s: the bundle holds this node's own log up to %llu entries, beyond the %llu held "
+			  "here: this ledger lacks entries it signed (restored from an old copy?); take them "
+			  "with chain-import --restore or chain-sync --restore", l->conf.origin,
+			  (unsigned long long)im->own_size, (unsigned long long)im->own_held);
+}
+
+int import_bundle(struct ledger *l, const struct trust *trust, FILE *in, enum import_own own,
+		  struct import_result *res, struct chobo_error *err)
+{
+	struct import im = {.l = l, .summary = json_array(), .own = own};
 	const char *why;
 	int rc = 0;
 	memset(res, 0, sizeof *res);
@@ -288,6 +324,9 @@ int import_bundle(struct ledger *l, const struct trust *trust, FILE *in, struct 
 	} else if (import_records(&im, r)) {
 		store_abort(l->store);
 		rc = im.fork ? keep_fork_evidence(l, &im, err) : audit_refusal(&im.a, err);
+	} else if (im.own_ahead) {
+		store_abort(l->store);
+		rc = own_ahead_refusal(l, &im, err);
 	} else {
 		/* The views take the new entries in the same transaction. */
 		struct chobo_error e;
@@ -306,6 +345,9 @@ int import_bundle(struct ledger *l, const struct trust *trust, FILE *in, struct 
 	res->fork_size = im.fork_size;
 	res->fork_ours = im.fork_ours;
 	res->fork_theirs = im.fork_theirs;
+	res->own_size = im.own_size;
+	res->own_note = im.own_note;
+	res->own_ahead = im.own_ahead;
 	return rc;
 }
 
@@ -331,6 +373,7 @@ void import_result_free(struct import_result *res)
 	json_decref(res->summary);
 	free(res->fork_ours);
 	free(res->fork_theirs);
+	free(res->own_note);
 	memset(res, 0, sizeof *res);
 }
 

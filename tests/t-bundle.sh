@@ -168,11 +168,13 @@ printf 'garbage\n' >>"$T/trailing"
 refused "trailing garbage after the bundle" "$T/trailing"
 check "... the message says so" grep -q "after its end" "$T/last.err"
 
+b=$(snapshot "$B")
 chain-export -L "$B" --log "$OB" -o "$T/own"
-refused "a bundle of B's own log" "$T/own"
-check "... the message says so" grep -q "own log" "$T/last.err"
+check_exit 0 "a bundle of B's own log, a prefix of the one B holds: accepted" chain-import -L "$B" "$T/own"
+check "... and nothing is added" summary "$T/last.out" "$OB" 2 2 0
 chain-export -L "$B" -o "$T/ball"
-refused "a bundle with B's own log among others" "$T/ball"
+check_exit 0 "a bundle with B's own log among others: accepted" chain-import -L "$B" "$T/ball"
+check "... and B unchanged" test "$b" = "$(snapshot "$B")"
 
 new_ledger "$T/impostor" "$OA"                # A's origin, another key
 notes 12 fake | chain-append -q -L "$T/impostor" >/dev/null
@@ -288,4 +290,51 @@ chain-proof -L "$B" --log "$OA" checkpoint --raw >"$T/held"
 check_exit 0 "A's own next entries still import into B" \
 	sh -c "chain-export -L '$A' --since '$T/held' | chain-import -L '$B'"
 check "... from 10 to 11" summary "$T/last.out" "$OA" 10 11 1
+
+# --- B's own log in a bundle from elsewhere ----------------------------------
+check "A takes B's log" chain-import -L "$A" "$T/own"
+notes 2 more | chain-append -q -L "$A" >/dev/null      # A at 13
+chain-export -L "$A" -o "$T/afull"                       # A's log and B's
+chain-log -L "$A" --log "$OA" >"$T/a.log"
+check_exit 0 "A's full bundle, which holds B's own log, goes into B" chain-import -L "$B" "$T/afull"
+check "... A's log taken from 11 to 13, B's own log checked and nothing added" \
+	python3 - "$T/last.out" "$OA" "$OB" <<'END'
+import json, sys
+got = {s['log']: (s['from'], s['to'], s['entries']) for s in map(json.loads, open(sys.argv[1]))}
+assert got == {sys.argv[2]: (11, 13, 2), sys.argv[3]: (2, 2, 0)}, got
+END
+
+cp -a "$B" "$T/Bold"                                     # a file copy of B, then B goes on
+notes 3 later | chain-append -q -L "$B" >/dev/null       # B at 5
+chain-export -L "$B" -o "$T/bnew"
+bo=$(snapshot "$T/Bold")
+check_exit 65 "a bundle with more of B's log than an old copy of B holds: refused there" \
+	chain-import -L "$T/Bold" "$T/bnew"
+check "... saying the copy lacks entries it signed" grep -q "up to 5 entries, beyond the 2 held here" "$T/last.err"
+check "... and the copy is unchanged" test "$bo" = "$(snapshot "$T/Bold")"
+append_one() { notes 1 "$2" | chain-append -L "$1"; }
+check_exit 75 "... and appends nothing, which would fork B's log" append_one "$T/Bold" fork
+check "... saying it is being restored" grep -q "being restored" "$T/last.err"
+check_exit 0 "chain-import --restore takes B's log from the bundle" chain-import --restore -L "$T/Bold" "$T/bnew"
+check "... the restore is complete (B has no peers)" grep -q '"restore":"test.example/node-b","size":5,"floor":5,"complete":true' "$T/last.out"
+check "... B's log is whole again" sh -c "chain-log -L '$B' --log '$OB' >'$T/b1' && chain-log -L '$T/Bold' --log '$OB' >'$T/b2' && cmp '$T/b1' '$T/b2'"
+check_exit 0 "... and it appends again" append_one "$T/Bold" again
+check "... at 5" grep -q '"leaf_index":5,' "$T/last.out"
+check_exit 0 "... and verifies" chain-verify "$T/Bold"
+
+# A ledger lost whole: re-created around a backup of B's keys, then restored from a bundle.
+cp -a "$B/keys" "$T/Bkeys"
+check_exit 0 "chain-init --restore KEYS re-creates B's ledger around its keys" \
+	chain-init --restore "$T/Bkeys" "$T/Bnew"
+check "... named after the key, and restoring" grep -q '"origin":"test.example/node-b".*"restoring":true' "$T/last.out"
+check "... with B's keys" cmp "$B/keys/node.key" "$T/Bnew/keys/node.key"
+check_exit 75 "... which appends nothing before the restore" append_one "$T/Bnew" early
+check_exit 73 "chain-init --restore refuses a directory that holds a ledger" chain-init --restore "$T/Bkeys" "$T/Bnew"
+cp "$B/trust/peers" "$T/Bnew/trust/peers"
+check_exit 0 "chain-import --restore of B's full bundle" chain-import --restore -L "$T/Bnew" "$T/bnew"
+check "... B's log and A's are back" sh -c "chain-log -L '$T/Bnew' --log '$OB' | cmp - '$T/b1' &&
+	chain-log -L '$T/Bnew' --log '$OA' | cmp - '$T/a.log' && test \$(wc -l <'$T/a.log') -eq 13"
+check_exit 0 "... the restored ledger appends" append_one "$T/Bnew" restored
+check "... at 5" grep -q '"leaf_index":5,' "$T/last.out"
+check_exit 0 "... and verifies" chain-verify "$T/Bnew"
 done_testing
