@@ -128,9 +128,7 @@ int main(int argc, char **argv)
 	trust_free(&trust);
 	if (rc == EXIT_FORK) {
 		chobo_warn("%s, nothing was imported", e.msg);
-		jsonl_print(json_pack("{s:s, s:s, s:I, s:s, s:s}", "event", "fork", "log", res.fork_log,
-				      "size", (json_int_t)res.fork_size, "ours", res.fork_ours,
-				      "theirs", res.fork_theirs));
+		jsonl_print(import_fork_event(&res, NULL));
 	} else if (rc == EX_DATAERR) {
 		chobo_warn("%s: %s; nothing was imported", path, e.msg);
 	} else if (rc == 0) {

@@ -35,6 +35,7 @@ struct import_result {
 	char fork_log[NOTE_MAX_NAME + 1];
 	uint64_t fork_size;
 	char *fork_ours, *fork_theirs;  /* the two signed checkpoints */
+	char *fork_proof;               /* at two sizes, the proof that shows it (fork_evidence.h), or NULL */
 	/* This node's own log in the bundle: its newest checkpoint (NULL if none). */
 	uint64_t own_size;
 	char *own_note;
@@ -61,5 +62,11 @@ int import_precheck(const struct trust *trust, FILE *in, struct chobo_error *err
 int import_bundle(struct ledger *l, const struct trust *trust, FILE *in, enum import_own own,
 		  struct import_result *res, struct chobo_error *err);
 void import_result_free(struct import_result *res);
+/*
+ * The fork an import found, as the event chain-import and chain-sync print:
+ * {"event":"fork"[,"peer"],"log","size","ours","theirs"[,"proof"]}, where
+ * size is the tree size at which the histories were compared.
+ */
+json_t *import_fork_event(const struct import_result *res, const char *peer);
 
 #endif

@@ -268,10 +268,7 @@ static int import_from(const struct sync_node *node, const struct peer *peer, co
 		rc = ledger_close_after(&l, rc, err);
 	}
 	if (rc == EXIT_FORK)
-		json_array_append_new(res->forks,
-			json_pack("{s:s, s:s, s:s, s:I, s:s, s:s}", "event", "fork", "peer", peer->name,
-				  "log", imp.fork_log, "size", (json_int_t)imp.fork_size,
-				  "ours", imp.fork_ours, "theirs", imp.fork_theirs));
+		json_array_append_new(res->forks, import_fork_event(&imp, peer->name));
 	else if (rc == EX_DATAERR)
 		chobo_fail_context(err, rc, "bundle of %s refused", origin);
 	import_result_free(&imp);

@@ -310,6 +310,9 @@ serve 2 "$T/n2small"
 n3_before=$(log_digest 3 2)
 check_exit 2 "fork: an impostor with a shorter history is a fork too" sync_node 3 --peer n2
 check "... at size 2" grep -q '"event":"fork".*"log":"test.example/n2","size":2' "$T/last.out"
+check "... with the consistency proof from node 3's larger tree" grep -q '"event":"fork".*"proof":{"old_size":2,"new_size":5,' "$T/last.out"
+check_exit 2 "node 3's audit exits 2: it holds proven forks" chain-verify "$T/n3"
+check "... every one proven" sh -c "grep -q '\"proven\":true' '$T/last.out' && ! grep -q '\"proven\":false' '$T/last.out'"
 check "... node 3's data for node 2's log is unchanged" test "$n3_before" = "$(log_digest 3 2)"
 serve 2 "$T/n2backup"
 n1_before=$(log_digest 1 2)
