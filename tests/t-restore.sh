@@ -7,6 +7,7 @@
 # append before the floor is reached is refused, and afterwards node 1
 # appends again without forking its history.  A node restored from an old
 # file copy learns at the next sync that its peers hold more of its log.
+# Last, the serving verbs' input as chain-sync(1) describes it.
 . "${top_srcdir:-.}/tests/lib.sh"
 . "$top_srcdir/tests/sshd-nodes.sh"
 sshd_nodes_require
@@ -142,4 +143,24 @@ check_exit 0 "... then it appends" append_one 1 more
 check "... at index 6" grep -q '"leaf_index":6,' "$T/last.out"
 check_exit 0 "node 2 syncs with it: no fork" sync_node 2 --peer n1
 check_exit 0 "... and node 2 verifies" chain-verify "$T/n2"
+
+# ------------------------------------------------------------ the serving verbs' input, as chain-sync(1) says
+serve_local() { SSH_ORIGINAL_COMMAND=$1 chain-sync --serve -L "$T/n1"; }
+check_exit 0 "chobo-heads: each line carries the newest checkpoint" serve_local chobo-heads
+check "... node 1's own at 7, signed" grep -q '"log":"test.example/n1","size":7,"root":"[0-9a-f]\{64\}","checkpoint":"test.example/n1\\n7\\n' "$T/last.out"
+# node 2's witness line on node 1's checkpoint, handed back as a cosign request
+chain-proof -L "$T/n1" checkpoint --raw | grep '^— test.example/n2/witness ' >"$T/cosig"
+size=$(chain-proof -L "$T/n1" checkpoint --raw | sed -n 2p)
+request() { python3 -c 'import json,sys; print(json.dumps({"log":"test.example/n1","size":int(sys.argv[1]),"cosignature":open(sys.argv[2]).read()[:len(open(sys.argv[2]).read()) - int(sys.argv[3])]}))' "$size" "$T/cosig" "$1"; }
+request 0 >"$T/req.ok"
+request 1 >"$T/req.nonl"
+check_exit 0 "chobo-cosign: a cosignature line with its trailing newline is taken" sh -c "SSH_ORIGINAL_COMMAND=chobo-cosign chain-sync --serve -L '$T/n1' <'$T/req.ok'"
+check "... (held already: new false)" grep -qx '{"log":"test.example/n1","ok":true,"new":false}' "$T/last.out"
+check_exit 0 "... the same line without its newline is refused, on its own line" sh -c "SSH_ORIGINAL_COMMAND=chobo-cosign chain-sync --serve -L '$T/n1' <'$T/req.nonl'"
+check "... ok false" grep -q '^{"log":"test.example/n1","ok":false,"error":"' "$T/last.out"
+{ cat "$T/req.ok"; echo 'not json'; } >"$T/req.bad"
+snap=$(snapshot "$T/n1")
+check_exit 65 "... one line that is not JSON rejects the whole request" sh -c "SSH_ORIGINAL_COMMAND=chobo-cosign chain-sync --serve -L '$T/n1' <'$T/req.bad'"
+check "... nothing answered" test ! -s "$T/last.out"
+check "... the ledger unchanged" test "$snap" = "$(snapshot "$T/n1")"
 done_testing
