@@ -18,22 +18,6 @@ SYNC=$(command -v chain-sync)
 base=$(sshd_pick_base) || { echo "Bail out! no free port range on 127.0.0.1"; exit 99; }
 port() { echo $((base + $1)); }
 export CHOBO_SYNC_TIMEOUT=30
-SSHC="ssh -F /dev/null -o IdentitiesOnly=yes -o UserKnownHostsFile=$T/known_hosts -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o UpdateHostKeys=no -o LogLevel=ERROR -o ConnectTimeout=5 -o KexAlgorithms=curve25519-sha256"
-
-# sync_node I [OPTION...]: node I runs chain-sync with its own client key.
-sync_node() {
-	_n=$1
-	shift
-	CHOBO_SSH="$SSHC -i $T/s$_n/client" chain-sync -L "$T/n$_n" "$@"
-}
-# serve I: node I's sshd lets the two other nodes' keys run the sync verbs on its ledger.
-serve() {
-	: >"$T/s$1/authorized_keys"
-	for _j in 1 2 3; do
-		[ "$_j" = "$1" ] && continue
-		echo "restrict,command=\"$SYNC --serve -L $T/n$1\" $(cat "$T/s$_j/client.pub")" >>"$T/s$1/authorized_keys"
-	done
-}
 # configure I: node I's trust in and peer lines for the two others.
 configure() {
 	for _j in 1 2 3; do
@@ -71,7 +55,7 @@ for i in 1 2 3; do
 	mkdir -p "$T/s$i"
 	sshd_client_key "$T/s$i/client"
 done
-for i in 1 2 3; do configure "$i"; serve "$i"; done
+for i in 1 2 3; do configure "$i"; serve "$i" "$T/n$i"; done
 for i in 1 2 3; do
 	sshd_node_start "$i" "$T/s$i" "$(port "$i")" || { echo "Bail out! sshd node $i did not start"; exit 99; }
 done
