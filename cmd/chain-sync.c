@@ -171,9 +171,10 @@ int main(int argc, char **argv)
 		bool complete = restore_rc == 0 && !any_error && rres.heard == npeers;
 		if (restore_rc == 0 && (restore_rc = sync_restore_end(&node, complete, &rres, &e)) != 0)
 			chobo_warn("%s", e.msg);
-		json_t *line = json_pack("{s:s, s:s?, s:I, s:I, s:b, s:O}", "restore", own, "from", rres.from,
-					 "size", (json_int_t)rres.size, "floor", (json_int_t)rres.floor,
-					 "complete", rres.complete, "peers", rres.peers);
+		json_t *line = json_pack("{s:s, s:s*, s:I, s:I, s:b, s:O, s:O*}", "restore", own,
+					 "from", rres.from, "size", (json_int_t)rres.size,
+					 "floor", (json_int_t)rres.floor, "complete", rres.complete,
+					 "peers", rres.peers, "logs", rres.logs);
 		if (restore_rc != 0)
 			json_object_set_new(line, "error", json_string(e.msg));
 		jsonl_print(line);

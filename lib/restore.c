@@ -7,6 +7,10 @@
 #include <unistd.h>
 #include <jansson.h>
 
+#include "checkpoint.h"
+#include "hash_reader.h"
+#include "merkle.h"
+#include "note.h"
 #include "restore.h"
 
 int restore_floor_read(const char *dir, struct restore_floor *out, struct chobo_error *err)
@@ -82,6 +86,31 @@ int restore_raise(const char *dir, const char *note, size_t len, uint64_t size, 
 	return rc;
 }
 
+/*
+ * The log as restored must be the one the floor's checkpoint signs: both
+ * are signed by this node's key, so a difference means that key signed two
+ * histories, and the restore cannot end on either by itself.
+ */
+static int floor_matches(struct ledger *l, uint32_t id, const struct restore_floor *f, struct chobo_error *err)
+{
+	struct note_parts parts;
+	struct checkpoint cp;
+	struct ledger_reader lr;
+	const char *why;
+	uint8_t root[32];
+	if (!note_split(f->note, strlen(f->note), &parts, &why) ||
+	    !checkpoint_parse_text(parts.text, parts.text_len, &cp, &why) || cp.size != f->size)
+		return chobo_fail(err, EX_DATAERR, "%s/%s: the floor's checkpoint is malformed", l->dir, RESTORE_FILE);
+	ledger_reader_init(&lr, l, id);
+	if (merkle_root(&lr.r, f->size, root) != 0)
+		return chobo_fail(err, EX_IOERR, "%s: %s", l->dir, store_error(l->store));
+	if (memcmp(root, cp.root, 32) != 0)
+		return chobo_fail(err, EX_DATAERR, "%s: this node's log as restored is not the one its checkpoint at "
+				  "%llu signs: its key signed two histories; the restore is not complete", l->dir,
+				  (unsigned long long)f->size);
+	return 0;
+}
+
 int restore_finish(struct ledger *l, bool complete, bool *done, uint64_t *size, uint64_t *floor,
 		   struct chobo_error *err)
 {
@@ -94,6 +123,8 @@ int restore_finish(struct ledger *l, bool complete, bool *done, uint64_t *size, 
 	if (store_log_find(l->store, l->conf.origin, &id, &held) != STORE_OK)
 		rc = chobo_fail(err, EX_IOERR, "%s: %s", l->dir, store_error(l->store));
 	*done = !f.restoring;
+	if (rc == 0 && f.restoring && held >= f.size && f.note)
+		rc = floor_matches(l, id, &f, err);
 	if (rc == 0 && f.restoring && complete && held >= f.size) {
 		char *path = path_join(l->dir, RESTORE_FILE);
 		/* The floor is reached: the file goes, and with it the refusal to append. */

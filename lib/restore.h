@@ -42,7 +42,8 @@ int restore_start(const char *dir, struct chobo_error *err);
 int restore_raise(const char *dir, const char *note, size_t len, uint64_t size, struct chobo_error *err);
 /*
  * In the open ledger l: when complete is true and this node's log holds at
- * least the floor, end the restore.  *done says whether no restore is under
+ * least the floor (its tree there the one the floor's checkpoint signs:
+ * EX_DATAERR when not), end the restore.  *done says whether no restore is under
  * way afterwards; *size and *floor (may be NULL) what the log holds and
  * needs.  0 or an exit code with err.
  */

@@ -347,6 +347,16 @@ check "... B's log and A's are back" sh -c "chain-log -L '$T/Bnew' --log '$OB' |
 check_exit 0 "... the restored ledger appends" append_one "$T/Bnew" restored
 check "... at 5" grep -q '"leaf_index":5,' "$T/last.out"
 check_exit 0 "... and verifies" chain-verify "$T/Bnew"
+# Encrypted keys stay encrypted, and need their passphrase.
+cp -a "$T/Bnew" "$T/Benc"
+(umask 077 && echo 'correct horse battery staple' >"$T/pass" && echo 'wrong' >"$T/wrong")
+CHOBO_PASSPHRASE_FILE=$T/pass chain-key encrypt -L "$T/Benc" >/dev/null 2>&1
+check_exit 77 "chain-init --restore with the wrong passphrase" \
+	env CHOBO_PASSPHRASE_FILE="$T/wrong" chain-init --restore "$T/Benc/keys" "$T/Benc2"
+check "... creates nothing" test ! -e "$T/Benc2"
+check_exit 0 "chain-init --restore around encrypted keys, with their passphrase" \
+	env CHOBO_PASSPHRASE_FILE="$T/pass" chain-init --restore "$T/Benc/keys" "$T/Benc2"
+check "... which stay encrypted" cmp "$T/Benc/keys/node.key" "$T/Benc2/keys/node.key"
 
 # --- forks across two sizes prove themselves ---------------------------------
 # X's log, and X2 with X's keys and first 4 entries; Y and Z hold one, then meet the other.

@@ -97,6 +97,8 @@ check "node 3 is started again" sshd_node_start 3 "$T/s3" "$(port 3)"
 
 check_exit 0 "chain-sync --restore with every peer up: complete" sync_node 1 --restore
 check "... from node 3, 5 entries, floor 5" restore_line "$T/last.out" from='"n3"' size=5 floor=5 complete=true
+check "... the 2 entries node 2 lacked came from node 3" \
+	restore_line "$T/last.out" 'logs=[{"log":"test.example/n1","from":3,"to":5,"entries":2,"checkpoints":1}]'
 check "... and one ok line for each peer" sh -c "grep -c '\"peer\":\"n[23]\",\"ok\":true' '$T/last.out' | grep -qx 2"
 check "node 1's log is what node 3 held, byte for byte" sh -c "log_of() { chain-log -L \"\$1\" --log test.example/n1; chain-proof -L \"\$1\" --log test.example/n1 checkpoint --raw | sed -n '1,3p'; }; log_of '$T/n1' | cmp - '$T/n1.at3'"
 check "node 1 holds the other logs again" sh -c "test \"\$(chain-log -L '$T/n1' --log test.example/n2 | wc -l)\" -eq 3 && test \"\$(chain-log -L '$T/n1' --log test.example/n3 | wc -l)\" -eq 3"
