@@ -477,7 +477,7 @@ static int heads_fetch(const struct ssh_transport *t, const struct peer *peer, j
 /*
  * The peer's head of this node's own log, if heads has one whose signed
  * checkpoint verifies with this node's key at the size it claims: true
- * with h set.  A head that does not verify is no evidence of anything.
+ * with *out set.  A head that does not verify is no evidence of anything.
  */
 static bool own_head(const struct sync_node *node, const json_t *heads, const json_t **out)
 {
