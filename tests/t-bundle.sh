@@ -357,6 +357,16 @@ check "... creates nothing" test ! -e "$T/Benc2"
 check_exit 0 "chain-init --restore around encrypted keys, with their passphrase" \
 	env CHOBO_PASSPHRASE_FILE="$T/pass" chain-init --restore "$T/Benc/keys" "$T/Benc2"
 check "... which stay encrypted" cmp "$T/Benc/keys/node.key" "$T/Benc2/keys/node.key"
+check_exit 64 "chain-init --restore with --origin is a usage error" \
+	chain-init --restore "$T/Bkeys" --origin "$OB" "$T/Bother"
+# A node with peers: the bundle alone does not end its restore.
+chain-init -q --restore "$T/Bkeys" "$T/Bpeer" >/dev/null
+cp "$B/trust/peers" "$T/Bpeer/trust/peers"
+echo "peer = a ssh://127.0.0.1:9" >>"$T/Bpeer/chobo.conf"
+check_exit 0 "chain-import --restore into a node with peers" chain-import --restore -L "$T/Bpeer" "$T/bnew"
+check "... takes the log, but the restore is not complete" grep -q '"size":5,"floor":5,"complete":false' "$T/last.out"
+check_exit 75 "... and appending waits for chain-sync --restore" append_one "$T/Bpeer" early
+check_exit 66 "chain-proof fork on a ledger without fork evidence" chain-proof -L "$T/Bpeer" fork
 
 # --- forks across two sizes prove themselves ---------------------------------
 # X's log, and X2 with X's keys and first 4 entries; Y and Z hold one, then meet the other.
