@@ -23,6 +23,7 @@
 #include "jsonl.h"
 #include "ledger.h"
 #include "log_list.h"
+#include "restore.h"
 #include "service.h"
 #include "view.h"
 #include "util.h"
@@ -214,6 +215,8 @@ static uint64_t views_checked;
 /* Fork evidence this ledger holds: pairs of signed checkpoints of other logs (JSON array). */
 static json_t *fork_evidence;
 static size_t forks_proven;
+/* A restore of this node's own log under way (restore.h): {"size","floor"}, or NULL. */
+static json_t *restoring;
 
 /* Audit a ledger directory; 0, or an exit code for an error (findings go to a->p). */
 static int verify_ledger(struct audit *a, const char *dir, const struct trust *trust)
@@ -275,6 +278,15 @@ static int verify_ledger(struct audit *a, const char *dir, const struct trust *t
 	}
 	fork_evidence = f.list;
 	forks_proven = f.proven;
+	struct restore_floor floor = {0};
+	if (rc == 0 && (rc = cli_report(restore_floor_read(dir, &floor, &e), &e)) == 0 && floor.restoring) {
+		uint64_t held = 0;
+		for (size_t i = 0; i < logs.n; i++)
+			if (strcmp(logs.v[i].origin, l.conf.origin) == 0)
+				held = logs.v[i].size;
+		restoring = json_pack("{s:I, s:I}", "size", (json_int_t)held, "floor", (json_int_t)floor.size);
+	}
+	restore_floor_free(&floor);
 	int crc = cli_report(ledger_close(&l, &e), &e);
 	log_list_free(&logs);
 	return rc ? rc : crc;
@@ -440,6 +452,12 @@ int main(int argc, char **argv)
 	}
 	if (a.against)
 		json_object_set_new(report, "against_size", json_integer((json_int_t)a.against->size));
+	if (restoring) {
+		json_object_set_new(report, "restoring", restoring);
+		chobo_info("this node's own log is being restored: it holds %lld entries of the %lld known",
+			   (long long)json_integer_value(json_object_get(restoring, "size")),
+			   (long long)json_integer_value(json_object_get(restoring, "floor")));
+	}
 	if (a.p.found) {
 		json_object_set_new(report, "problem",
 				    json_pack("{s:s, s:s, s:I, s:s}", "log", a.p.log, "where", a.p.where,

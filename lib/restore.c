@@ -22,7 +22,8 @@ int restore_floor_read(const char *dir, struct restore_floor *out, struct chobo_
 	int rc = 0;
 	if (!text) {
 		if (errno != ENOENT)
-			rc = chobo_fail_errno(err, EX_IOERR, "%s", path);
+			rc = chobo_fail_errno(err, errno == EACCES || errno == EPERM ? EX_NOPERM : EX_IOERR, "%s",
+					      path);
 		free(path);
 		return rc;
 	}

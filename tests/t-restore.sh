@@ -80,6 +80,8 @@ configure 1
 check_exit 75 "an append before the restore is refused" append_one 1 early
 check "... saying the log is being restored" grep -q "being restored" "$T/last.err"
 check "... and nothing was appended" test "$(size_of 1 1)" = 0
+check_exit 0 "chain-verify: the ledger is valid, and its report says it is restoring" chain-verify "$T/n1"
+check "... holding 0 entries of its log" grep -q '"restoring":{"size":0,"floor":0}' "$T/last.out"
 
 check_exit 65 "a restore from node 2, which holds an older copy, is refused" sync_node 1 --restore --peer n2
 check "... naming node 3's newer checkpoint" grep -q "only up to 3 entries, but n3 holds its checkpoint at 5" "$T/last.err"
@@ -104,6 +106,8 @@ check "node 1's log is what node 3 held, byte for byte" sh -c "log_of() { chain-
 check "node 1 holds the other logs again" sh -c "test \"\$(chain-log -L '$T/n1' --log test.example/n2 | wc -l)\" -eq 3 && test \"\$(chain-log -L '$T/n1' --log test.example/n3 | wc -l)\" -eq 3"
 check "... node 2's as node 1 held it before the loss" sh -c "{ chain-log -L '$T/n1' --log test.example/n2; chain-proof -L '$T/n1' --log test.example/n2 checkpoint --raw | sed -n '1,3p'; } | cmp - '$T/n2.at1'"
 check "the restore file is gone" test ! -e "$T/n1/restoring"
+check_exit 0 "... and chain-verify no longer reports a restore" chain-verify "$T/n1"
+check "... (no restoring member)" sh -c "! grep -q restoring '$T/last.out'"
 
 check_exit 0 "node 1 appends again" append_one 1 after
 check "... at index 5, on top of what it had signed" grep -q '"leaf_index":5,' "$T/last.out"
