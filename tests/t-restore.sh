@@ -6,7 +6,9 @@
 # any peer holds is the floor, a peer with an older copy is refused, an
 # append before the floor is reached is refused, and afterwards node 1
 # appends again without forking its history.  A node restored from an old
-# file copy learns at the next sync that its peers hold more of its log.
+# file copy learns at the next sync that its peers hold more of its log;
+# one that appended before it synced has forked node 1's log, and the
+# restore keeps the evidence, which proves itself.
 # Last, the serving verbs' input as chain-sync(1) describes it.
 . "${top_srcdir:-.}/tests/lib.sh"
 . "$top_srcdir/tests/sshd-nodes.sh"
@@ -65,6 +67,7 @@ ok "three sshd nodes listen on 127.0.0.1:$(port 1)-$(port 3)"
 for i in 1 2 3; do notes 3 "n$i" | chain-append -q -L "$T/n$i" >/dev/null; done
 for i in 1 2 3; do check_exit 0 "node $i syncs with both peers" sync_node "$i"; done
 cp -a "$T/n1" "$T/n1copy"                # a file copy of node 1 at 3 entries
+cp -a "$T/n1" "$T/n1fork"                # another, which will append before it syncs
 notes 2 later | chain-append -q -L "$T/n1" >/dev/null
 check_exit 0 "node 1 at 5 entries; only node 3 takes them" sync_node 3 --peer n1
 check "node 2 holds 3 entries of node 1's log, node 3 holds 5" test "$(size_of 2 1) $(size_of 3 1)" = "3 5"
@@ -133,6 +136,20 @@ check_exit 0 "... then it appends" append_one 1 more
 check "... at index 6" grep -q '"leaf_index":6,' "$T/last.out"
 check_exit 0 "node 2 syncs with it: no fork" sync_node 2 --peer n1
 check_exit 0 "... and node 2 verifies" chain-verify "$T/n2"
+
+# An old copy that appended before it synced has signed a second history of node 1's log.
+mv "$T/n1" "$T/n1good"
+mv "$T/n1fork" "$T/n1"
+check_exit 0 "an old copy of node 1 (3 entries) appends: it cannot know" append_one 1 forked
+check_exit 2 "its chain-sync --restore finds that node 1's key signed two histories" sync_node 1 --restore --peer n2
+check "... a fork event for node 1's own log, with the proof across the sizes" \
+	grep -q '"event":"fork","peer":"n2","log":"test.example/n1","size":4,.*"proof":{"old_size":4,' "$T/last.out"
+check "... the restore is not complete" restore_line "$T/last.out" complete=false
+check_exit 75 "... and it appends nothing more" append_one 1 more
+chain-proof -L "$T/n1" fork >"$T/own.fork"
+check_exit 2 "... the evidence proves it with node 1's key alone" chain-verify --trust "$T/keys1/node.pub" "$T/own.fork"
+rm -rf "$T/n1"
+mv "$T/n1good" "$T/n1"
 
 # ------------------------------------------------------------ the serving verbs' input, as chain-sync(1) says
 serve_local() { SSH_ORIGINAL_COMMAND=$1 chain-sync --serve -L "$T/n1"; }
