@@ -47,6 +47,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
+#include "append.h"
 #include "jp_date.h"
 #include "note.h"
 #include "service.h"
@@ -115,5 +118,44 @@ int points_scheme_get(struct view_state *s, const char *scheme, struct points_sc
  */
 int points_ref_get(struct view_state *s, const char *scheme, const char *ref, char leaf[65], char *why,
 		   size_t whylen, struct chobo_error *err);
+
+/* ------------------------------------------------------------ redeem.c */
+
+/*
+ * What a shop's terminal asks, the same for every scheme (ecopt-redeem,
+ * volunteer-issue): open a shop's account, take a member's points at a
+ * shop, settle a shop's points in yen at the scheme's yen_per_point.
+ */
+enum points_op { POINTS_OP_SHOP, POINTS_OP_SPEND, POINTS_OP_SETTLE };
+struct points_request {
+	enum points_op op;
+	const char *scheme, *member, *shop, *ref;   /* member for a spend; ref for a spend and a settlement */
+	int64_t points;
+};
+struct points_outcome {
+	const char *type;          /* the entry type appended */
+	bool duplicate;            /* the reference was used: nothing appended, leaf is the first movement's */
+	char leaf[65];
+	struct receipt receipt;
+	uint64_t tree_size;
+	char time[21];
+};
+/*
+ * Append q's entry to the open ledger l (opened for appending, key its log
+ * key) unless its reference is taken.  0 with *out, or an exit code with
+ * err ("; nothing was appended" added).
+ */
+int points_redeem(struct ledger *l, const struct note_signer *key, const struct points_request *q,
+		  struct points_outcome *out, struct chobo_error *err);
+
+/* Call fn on every account of scheme (of holder alone when holder is not NULL), in key order; 0 or an error. */
+int points_each_account(struct ledger *l, const char *scheme, const char *holder,
+			int (*fn)(void *ctx, const struct points_account *a), void *ctx, struct chobo_error *err);
+/* An account's balance line as JSON (what a shop or member sees on day today), newly allocated. */
+json_t *points_account_json(const struct points_account *a, int64_t today);
+/* The CSV header of points_account_csv's rows. */
+#define POINTS_ACCOUNT_CSV_HEADER "scheme,holder,kind,home,balance,credited,debited,received,settled,yen\r\n"
+/* An account's balance as one CSV row (RFC 4180, CRLF) appended to t. */
+void points_account_csv(struct view_text *t, const struct points_account *a, int64_t today);
 
 #endif
