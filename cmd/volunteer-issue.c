@@ -384,7 +384,7 @@ static int append_records(enum volunteer_verb v, struct run *r)
 		receipts = xcalloc(b.n, sizeof *receipts);
 		rc = ledger_append(&l, &b, &key, NULL, receipts, &size, time, &e);
 	}
-	if (rc != 0 && e.msg[0])
+	if (rc != 0 && e.msg[0] && !strstr(e.msg, "nothing was appended"))
 		snprintf(e.msg + strlen(e.msg), sizeof e.msg - strlen(e.msg), "; nothing was appended");
 	/* Committed: a payload or drawing that cannot be made is reported, the entries stand. */
 	for (size_t i = 0; rc == 0 && v == VOL_CERTIFY && i < n; i++)

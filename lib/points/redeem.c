@@ -68,7 +68,7 @@ int points_redeem(struct ledger *l, const struct note_signer *key, const struct 
 		json_doc_free(&doc);
 		batch_free(&b);
 	}
-	if (rc != 0)
+	if (rc != 0 && !strstr(err->msg, "nothing was appended"))
 		snprintf(err->msg + strlen(err->msg), sizeof err->msg - strlen(err->msg), "; nothing was appended");
 	json_decref(body);
 	return rc;
