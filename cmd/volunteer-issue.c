@@ -97,11 +97,13 @@ static int batch_json(struct batch *b, const char *type, json_t *body, struct ch
 
 /*
  * The certificate a record names: a payload (decoded and verified against
- * the ledger's trusted keys, for volunteer, valid at t) or a leaf hash, into
- * leaf.  0, or EX_DATAERR with err.
+ * the ledger's trusted keys, volunteer's when volunteer is not NULL) or a
+ * leaf hash, into leaf.  Its validity is the recorded entry's, to the
+ * second (the rules check it): the payload's whole UTC days end earlier.
+ * 0, or EX_DATAERR with err.
  */
 static int certificate_leaf(struct ledger *l, struct view_state *s, const char *given, const char *volunteer,
-			    int64_t t, char leaf[65], struct chobo_error *err)
+			    char leaf[65], struct chobo_error *err)
 {
 	uint8_t h[32];
 	if (strlen(given) == 64 && hex_decode(h, sizeof h, given)) {
@@ -124,8 +126,6 @@ static int certificate_leaf(struct ledger *l, struct view_state *s, const char *
 	const char *who = payload_field(&p, "volunteer");
 	if (volunteer && (!who || strcmp(who, volunteer) != 0))
 		return chobo_fail(err, EX_DATAERR, "the certificate is %s's, not %s's", who ? who : "no one", volunteer);
-	if (volunteer && payload_validity(&p, t) != 0)
-		return chobo_fail(err, EX_DATAERR, "the certificate has expired or is not yet valid");
 	rc = volunteer_cert_at(s, p.issuer, p.index, leaf, err);
 	if (rc == EX_UNAVAILABLE)
 		return chobo_fail(err, EX_DATAERR, "this node holds no certificate at entry %" PRIu64 " of %s (sync first)",
@@ -229,12 +229,13 @@ static int scheme_entry(struct view_state *pts, const struct volunteer_rules *vr
 
 /*
  * An approval and its points: the units the activity earns within the day's
- * cap, the points within the fiscal year's, and the credit, expiring on
- * March 31 unless chobo.conf lets points carry over.  0, or EX_DATAERR with
+ * cap, the points within the fiscal year's (the day and year of its end),
+ * and the credit, expiring on March 31 of that year unless chobo.conf lets
+ * points carry over.  0, or EX_DATAERR with
  * err when the caps leave nothing to grant.
  */
-static int approval_entries(struct view_state *vs, const struct volunteer_rules *vr, json_t *body, struct batch *b,
-			    struct chobo_error *err)
+static int approval_entries(struct view_state *vs, const struct volunteer_rules *vr, int64_t now, json_t *body,
+			    struct batch *b, struct chobo_error *err)
 {
 	struct volunteer_activity a;
 	const char *id = json_string_value(json_object_get(body, "activity"));
@@ -249,8 +250,12 @@ static int approval_entries(struct view_state *vs, const struct volunteer_rules 
 	int64_t start = 0, end = 0, used_day = 0, used_fy = 0;
 	time_parse(a.start, &start);
 	time_parse(a.end, &end);
-	int64_t d = jp_day_of(start);
+	int64_t d = jp_day_of(end);
 	int32_t fy = jp_fiscal_year(d);
+	/* Without carry-over, points live until March 31 of the activity's year: later, there is nothing to grant. */
+	if (!vr->carry_over && jp_fiscal_year(jp_day_of(now)) > fy)
+		return chobo_fail(err, EX_DATAERR, "activity %s counts in FY%d, which has closed: points do not carry over "
+				  "(volunteer.carry_over)", id, (int)fy);
 	char key[VIEW_MAX_KEY], day[JP_DATE_LEN + 1], expires[JP_DATE_LEN + 1], ref[POINTS_REF_MAX + 1];
 	json_t *o;
 	jp_date_format(day, d);
@@ -323,12 +328,8 @@ static int build(struct ledger *l, enum volunteer_verb v, struct run *r, struct 
 		/* A certificate given as a payload becomes the leaf hash of its entry. */
 		const char *cert = json_string_value(json_object_get(o, "certificate"));
 		if (cert && (v == VOL_START || v == VOL_REVOKE)) {
-			int64_t at = r->now;
-			const char *ats = json_string_value(json_object_get(o, "at"));
-			if (ats && !time_parse(ats, &at))
-				at = r->now;
 			rc = certificate_leaf(l, vs, cert, v == VOL_START ?
-					      json_string_value(json_object_get(o, "volunteer")) : NULL, at, leaf, err);
+					      json_string_value(json_object_get(o, "volunteer")) : NULL, leaf, err);
 			if (rc == 0)
 				json_object_set_new(o, "certificate", json_string(leaf));
 		}
@@ -352,7 +353,7 @@ static int build(struct ledger *l, enum volunteer_verb v, struct run *r, struct 
 		entry_of[i] = b->n;
 		bodies[i] = body;
 		if (rc == 0)
-			rc = v == VOL_APPROVE ? approval_entries(vs, &vr, body, b, err) :
+			rc = v == VOL_APPROVE ? approval_entries(vs, &vr, r->now, body, b, err) :
 			     batch_json(b, type, json_incref(body), err);
 		if (rc != 0)
 			chobo_fail_context(err, rc, "%s", where);

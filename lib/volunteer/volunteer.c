@@ -721,8 +721,8 @@ static int approval_apply(struct view_state *s, const struct view_entry *e, char
 	if (points < 1 || points > units * ppu)
 		REFUSE("%" PRId64 " units at %" PRId64 " points are at most %" PRId64 " points, not %" PRId64, units, ppu,
 		       units * ppu, points);
-	/* The day and fiscal year of the start (volunteer.h). */
-	int64_t d = jp_day_of(start), used_day, used_fy;
+	/* The day and fiscal year of the end (volunteer.h). */
+	int64_t d = jp_day_of(end), used_day, used_fy;
 	int32_t fy = jp_fiscal_year(d);
 	jp_date_format(day, d);
 	char dkey[VIEW_MAX_KEY], fkey[VIEW_MAX_KEY];

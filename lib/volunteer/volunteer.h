@@ -38,8 +38,8 @@
  *    year's points within cap_fy, as the approval states them (from the
  *    home node's chobo.conf).
  *  - An activity counts on the JST day, and in the fiscal year, in which it
- *    started: one that crosses midnight on March 31 counts in the fiscal
- *    year that ends then.
+ *    ended, when the host confirmed the hours done: one that crosses
+ *    midnight on March 31 counts on April 1, in the new fiscal year.
  *
  * volunteer.registry keys:
  *   vol/P                 the volunteer: home, first and last fiscal year, skills, languages
