@@ -24,6 +24,7 @@
 #include "points/points.h"
 #include "qr_code.h"
 #include "records.h"
+#include "supply/events.h"
 #include "util.h"
 #include "volunteer/volunteer.h"
 
@@ -40,7 +41,12 @@ static const char usage[] =
 	"volunteer-issue [-q] [-L DIR] spend --volunteer P --shop CODE --points N --ref REF\n"
 	"volunteer-issue [-q] [-L DIR] settle --shop CODE --points N --ref REF\n"
 	"volunteer-issue [-L DIR] history|balance [--volunteer P] [--csv]\n"
-	"volunteer-issue [-L DIR] search [--skill TAG] [--csv]\n";
+	"volunteer-issue [-L DIR] search [--skill TAG] [--csv]\n"
+	"volunteer-issue [-q] [-L DIR] events [--since-start] [--dry-run] [--horizon DAYS]\n";
+
+/* The events' cursor and its lock, under the ledger's private/ directory (volunteer-issue(1), FILES). */
+#define CURSOR_FILE "private/volunteer-events.cursor"
+#define LOCK_FILE "private/volunteer-events.lock"
 
 /* The record members that options fill, by option name (the same names). */
 static const char *const member_options[] = {
@@ -627,7 +633,8 @@ static int read_verb(const char *verb, struct run *r)
 
 int main(int argc, char **argv)
 {
-	enum { O_PNG = 256, O_SVG, O_PDF, O_TERM, O_SKILL, O_SHOP, O_POINTS, O_REF, O_CSV, O_JSONL, O_MEMBER };
+	enum { O_PNG = 256, O_SVG, O_PDF, O_TERM, O_SKILL, O_SHOP, O_POINTS, O_REF, O_CSV, O_JSONL, O_SINCE, O_DRY,
+	       O_HORIZON, O_MEMBER };
 	struct option options[64] = {
 		{"ledger", required_argument, NULL, 'L'},
 		{"png", required_argument, NULL, O_PNG},
@@ -640,6 +647,9 @@ int main(int argc, char **argv)
 		{"ref", required_argument, NULL, O_REF},
 		{"csv", no_argument, NULL, O_CSV},
 		{"jsonl", no_argument, NULL, O_JSONL},
+		{"since-start", no_argument, NULL, O_SINCE},
+		{"dry-run", no_argument, NULL, O_DRY},
+		{"horizon", required_argument, NULL, O_HORIZON},
 		CLI_COMMON_OPTIONS,
 	};
 	size_t nopt = 0;
@@ -650,6 +660,8 @@ int main(int argc, char **argv)
 	options[nopt] = (struct option){NULL, 0, NULL, 0};
 
 	struct run r = {.dir = ledger_default_dir()};
+	struct supply_feed feed = {CURSOR_FILE, LOCK_FILE, "volunteer-issue events", false, false, 0, 90 * 86400,
+				   volunteer_events_read};
 	int opt;
 	cli_init(argc, argv);
 	while ((opt = getopt_long(argc, argv, "L:hVq", options, NULL)) != -1) {
@@ -667,6 +679,15 @@ int main(int argc, char **argv)
 		case O_REF: r.ref = optarg; break;
 		case O_CSV: r.csv = true; r.format = RECORDS_CSV; break;
 		case O_JSONL: r.format = RECORDS_JSONL; break;
+		case O_SINCE: feed.since_start = true; break;
+		case O_DRY: feed.dry_run = true; break;
+		case O_HORIZON: {
+			unsigned long long days = cli_u64("--horizon", optarg);
+			if (days < 1 || days > 3650)
+				chobo_die(EX_USAGE, "--horizon: from 1 to 3650 days");
+			feed.horizon = (int64_t)days * 86400;
+			break;
+		}
 		default:
 			if (opt >= O_MEMBER) {
 				if (!r.options)
@@ -686,6 +707,13 @@ int main(int argc, char **argv)
 		if (optind != argc)
 			cli_usage_error(usage);
 		cli_exit(read_verb(verb, &r));
+	}
+	if (strcmp(verb, "events") == 0) {
+		struct chobo_error e = {0};
+		if (optind != argc)
+			cli_usage_error(usage);
+		feed.now = r.now;
+		cli_exit(cli_report(supply_feed_run(r.dir, &feed, stdout, &e), &e));
 	}
 	if (strcmp(verb, "shop") == 0 || strcmp(verb, "spend") == 0 || strcmp(verb, "settle") == 0) {
 		if (optind != argc)

@@ -371,6 +371,18 @@ static int counter_put(struct view_state *s, const char *key, const char *name, 
 	return put_text(s, key, &t, err);
 }
 
+/* Start a value with where entry e is: its leaf hash, log, index and time (what an event names). */
+static void position_text(struct view_text *t, const struct view_entry *e)
+{
+	char hex[65], when[21];
+	hex32(hex, e->leaf_hash);
+	time_format(when, e->time);
+	view_text_object_str(t, "leaf", hex);
+	view_text_member_str(t, "origin", e->origin);
+	view_text_member_int(t, "index", (int64_t)e->index);
+	view_text_member_str(t, "time", when);
+}
+
 /* ------------------------------------------------------------- the rules, in merge order */
 
 #define REFUSE(...) return snprintf(why, whylen, __VA_ARGS__), 0
@@ -417,9 +429,7 @@ static int volunteer_apply(struct view_state *s, const struct view_entry *e, cha
 	if (have)
 		REFUSE("volunteer %s is already registered for FY%" PRId64, id, fy);
 	struct view_text t = {0};
-	char hex[65];
-	hex32(hex, e->leaf_hash);
-	view_text_object_str(&t, "leaf", hex);
+	position_text(&t, e);
 	if ((rc = put_text(s, key, &t, err)) != 0)
 		return rc;
 	snprintf(key, sizeof key, "vol/%s", id);
@@ -588,10 +598,7 @@ static int pair_apply(struct view_state *s, const struct view_entry *e, bool ass
 	}
 	json_decref(post);
 	struct view_text t = {0};
-	char hex[65];
-	hex32(hex, e->leaf_hash);
-	view_text_object_str(&t, "leaf", hex);
-	view_text_member_str(&t, "origin", e->origin);
+	position_text(&t, e);
 	return put_text(s, key, &t, err);
 }
 
@@ -742,6 +749,14 @@ static int approval_apply(struct view_state *s, const struct view_entry *e, char
 	snprintf(a.state, sizeof a.state, "approved");
 	if ((rc = counter_put(s, dkey, "units", used_day + units, err)) != 0 ||
 	    (rc = counter_put(s, fkey, "points", used_fy + points, err)) != 0)
+		return rc;
+	struct view_text t = {0};
+	snprintf(key, sizeof key, "grant/%s", id);
+	position_text(&t, e);
+	view_text_member_str(&t, "volunteer", a.volunteer);
+	view_text_member_int(&t, "units", units);
+	view_text_member_int(&t, "points", points);
+	if ((rc = put_text(s, key, &t, err)) != 0)
 		return rc;
 	return activity_put(s, &a, err);
 }

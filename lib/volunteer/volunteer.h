@@ -43,12 +43,13 @@
  *
  * volunteer.registry keys:
  *   vol/P                 the volunteer: home, first and last fiscal year, skills, languages
- *   reg/P/FY              the registration for a fiscal year
+ *   reg/P/FY              the registration for a fiscal year (its entry's leaf, log, index, time)
  *   cert/LEAF             a certificate: volunteer, fy, validity, revoked
  *   certat/ORIGIN/INDEX   the leaf of the certificate at that position (what a payload names)
  *   post/CODE             a posting, and how many are assigned
- *   app/CODE/P, asg/CODE/P   an application, an assignment
+ *   app/CODE/P, asg/CODE/P   an application, an assignment (their entries' leaf, log, index, time)
  *   act/ID                an activity: posting, volunteer, host, state, times, units, points
+ *   grant/ID              the approval of activity ID (its entry), the units and points granted
  *   day/P/DATE, fy/P/FY   units approved on a day, points approved in a fiscal year
  *   refused/LEAF          why an entry was refused
  */
@@ -65,6 +66,7 @@
 #include "note.h"
 #include "private_store.h"
 #include "service.h"
+#include "supply/events.h"
 #include "view.h"
 
 #define VOLUNTEER_SCHEME "volunteer"
@@ -150,5 +152,19 @@ bool volunteer_record_body(enum volunteer_verb v, json_t *o, int64_t now, const 
 
 /* The units an activity from start to end earns before the caps (whole hours, or 1). */
 int64_t volunteer_units(const struct volunteer_rules *r, int64_t start, int64_t end);
+
+/* ------------------------------------------------------------ events.c */
+
+/* The event names, in their order among the events of one entry (volunteer-issue(1), EVENTS). */
+#define VOLUNTEER_EVENT_NAMES "registered", "assigned", "reminder", "granted"
+
+/*
+ * Bring the views of the open ledger l up to date and derive its volunteer
+ * events into out, sorted as supply events are (free with
+ * supply_events_free, also after a failure): the read function of a
+ * supply_feed.  Reminders are for postings that start the JST day after
+ * now (CHOBO_NOW).  0 or an exit code with err.
+ */
+int volunteer_events_read(struct ledger *l, struct supply_events *out, struct chobo_error *err);
 
 #endif
