@@ -92,6 +92,20 @@ check "A approves: 2 units, 200 points" sh -c "CHOBO_NOW=2026-05-11T01:00:00Z vo
 	python3 -c 'import json,sys; o=json.loads(open(sys.argv[1]).read().splitlines()[-1]); assert (o[\"units\"], o[\"points\"]) == (2, 200), o' '$T/ap.out'"
 check "the balance on A: 200, expiring on March 31" sh -c "CHOBO_NOW=2026-05-12T00:00:00Z volunteer-issue -L '$A' balance --volunteer '$P' |
 	python3 -c 'import json,sys; o=json.load(sys.stdin); assert o[\"balance\"] == 200 and o[\"lots\"] == [{\"expires\": \"2027-03-31\", \"points\": 200}], o'"
+check "events on A the day before the activity: registered, assigned, reminder, granted" sh -c "
+	CHOBO_NOW=2026-05-09T03:00:00Z volunteer-issue -L '$A' events >'$T/ev' &&
+	python3 -c 'import json,sys; print(\" \".join(json.loads(l)[\"event\"] for l in open(sys.argv[1])))' '$T/ev' >'$T/ev.names' &&
+	[ \"\$(cat '$T/ev.names')\" = 'registered assigned reminder granted' ]"
+check "... each to the volunteer's pseudonym, the grant with its points" python3 -c "
+import json
+ev = [json.loads(l) for l in open('$T/ev')]
+assert all(e['to'] == ['$P'] for e in ev), ev
+assert ev[3]['points'] == 200 and ev[3]['activity'] == 'Y-1.1' and ev[2]['starts'] == '2026-05-10T00:00:00Z', ev"
+check "... printed once: the next run prints nothing" sh -c "[ -z \"\$(CHOBO_NOW=2026-05-09T04:00:00Z volunteer-issue -L '$A' events)\" ]"
+check "chobo-mail writes them to the address kept in private/ (mbox on stdout)" sh -c "
+	python3 '$top_srcdir/scripts/chobo-mail' -L '$A' --from city@example.jp --stdout '$T/ev' >'$T/mbox' &&
+	[ \"\$(grep -c '^To: .*<hanako@example.jp>' '$T/mbox')\" = 4 ] && grep -q '^X-Chobo-Event: granted' '$T/mbox' &&
+	grep -q '^ポイント: 200' '$T/mbox'"
 check "a shop opens on A" vi "$A" 2026-05-12T00:00:00Z shop --shop S-INAGI-1
 check "the volunteer spends 150 points at the shop" vi "$A" 2026-05-12T01:00:00Z spend --volunteer "$P" --shop S-INAGI-1 --points 150 --ref pos-0001
 copy "$A" "$B"
