@@ -179,21 +179,22 @@ static int draw_certificates(const struct run *r, json_t **bodies, char **payloa
 {
 	struct qr_code *codes = xcalloc(n, sizeof *codes);
 	struct label *labels = xcalloc(n, sizeof *labels);
-	char (*text)[4][LABEL_MAX_LINE_BYTES] = xcalloc(n, sizeof *text);
-	const char *(*lines)[4] = xcalloc(n, sizeof *lines);
+	char (*text)[5][LABEL_MAX_LINE_BYTES] = xcalloc(n, sizeof *text);
+	const char *(*lines)[5] = xcalloc(n, sizeof *lines);
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		json_t *b = bodies[i];
-		snprintf(text[i][0], sizeof text[i][0], "ボランティア登録証 %" JSON_INTEGER_FORMAT "年度",
+		snprintf(text[i][0], sizeof text[i][0], "ボランティア登録証");
+		snprintf(text[i][1], sizeof text[i][1], "%" JSON_INTEGER_FORMAT "年度 有効期間",
 			 json_integer_value(json_object_get(b, "fy")));
-		snprintf(text[i][1], sizeof text[i][1], "有効期間 %s〜%s", json_string_value(json_object_get(b, "valid_from")),
+		snprintf(text[i][2], sizeof text[i][2], "%s〜%s", json_string_value(json_object_get(b, "valid_from")),
 			 json_string_value(json_object_get(b, "valid_to")));
-		snprintf(text[i][2], sizeof text[i][2], "%s", json_string_value(json_object_get(b, "volunteer")));
-		snprintf(text[i][3], sizeof text[i][3], "発行 %s", issuer);
-		for (size_t k = 0; k < 4; k++)
+		snprintf(text[i][3], sizeof text[i][3], "%s", json_string_value(json_object_get(b, "volunteer")));
+		snprintf(text[i][4], sizeof text[i][4], "発行 %s", issuer);
+		for (size_t k = 0; k < 5; k++)
 			lines[i][k] = text[i][k];
 		rc = qr_code_encode(&codes[i], payloads[i], QR_VERSION_CHOBO, err);
-		labels[i] = (struct label){&codes[i], lines[i], 4};
+		labels[i] = (struct label){&codes[i], lines[i], 5};
 	}
 	if (rc == 0 && (r->png || r->svg || r->term) && n != 1)
 		rc = chobo_fail(err, EX_USAGE, "--term, --png and --svg draw one certificate; --pdf draws several");
