@@ -470,6 +470,18 @@ struct reader {
 	struct view_text t;
 };
 
+/* Append o (taken) to t as one JSON line. */
+static void json_line(struct view_text *t, json_t *o, size_t flags)
+{
+	char *s = o ? json_dumps(o, JSON_COMPACT | flags) : NULL;
+	if (!s)
+		xalloc_failed();
+	view_text_str(t, s);
+	view_text_str(t, "\n");
+	free(s);
+	json_decref(o);
+}
+
 static void csv_row(struct view_text *t, const char *const *cells, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -497,13 +509,7 @@ static int history_row(void *ctx, const char *key, const char *value, size_t len
 				 a.posting, "volunteer", a.volunteer, "kind", a.kind, "host", a.host, "state", a.state,
 				 "start", a.start, "end", a.end, "units", (json_int_t)a.units, "points",
 				 (json_int_t)a.points);
-	char *s = line ? json_dumps(line, JSON_COMPACT) : NULL;
-	if (!s)
-		xalloc_failed();
-	view_text_str(&c->t, s);
-	view_text_str(&c->t, "\n");
-	free(s);
-	json_decref(line);
+	json_line(&c->t, line, 0);
 	return 0;
 }
 
@@ -511,20 +517,15 @@ static int history_row(void *ctx, const char *key, const char *value, size_t len
 static int count_row(void *ctx, const char *key, const char *value, size_t len)
 {
 	struct reader *c = ctx;
-	if (strncmp(key, "act/", 4) != 0)
+	static struct volunteer_activity a;
+	if (strncmp(key, "act/", 4) != 0 || !volunteer_activity_parse(key + 4, value, len, &a))
 		return 0;
-	json_t *o = json_loadb(value, len, 0, NULL);
-	char who[PERSON_ID_TEXT + 1], kind[VOLUNTEER_CODE_MAX + 1], state[16];
-	view_json_str(o, "volunteer", who, sizeof who);
-	view_json_str(o, "kind", kind, sizeof kind);
-	view_json_str(o, "state", state, sizeof state);
-	json_decref(o);
-	json_t *k = json_object_get(c->counts, who);
+	json_t *k = json_object_get(c->counts, a.volunteer);
 	if (!k) {
 		k = json_object();
-		json_object_set_new(c->counts, who, k);
+		json_object_set_new(c->counts, a.volunteer, k);
 	}
-	const char *what = strcmp(state, "declined") == 0 ? "declined" : kind;
+	const char *what = strcmp(a.state, "declined") == 0 ? "declined" : a.kind;
 	json_object_set_new(k, what, json_integer(json_integer_value(json_object_get(k, what)) + 1));
 	return 0;
 }
@@ -564,13 +565,7 @@ static int search_row(void *ctx, const char *key, const char *value, size_t len)
 	json_t *line = json_pack("{s:s, s:I, s:s, s:s, s:I, s:o, s:I}", "volunteer", who, "fy", (json_int_t)fy, "skills",
 				 skills, "languages", langs, "activities", (json_int_t)total, "by_kind", by_kind,
 				 "declined", (json_int_t)declined);
-	char *s = line ? json_dumps(line, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	if (!s)
-		xalloc_failed();
-	view_text_str(&c->t, s);
-	view_text_str(&c->t, "\n");
-	free(s);
-	json_decref(line);
+	json_line(&c->t, line, JSON_SORT_KEYS);
 	return 0;
 }
 
@@ -582,14 +577,7 @@ static int balance_row(void *ctx, const struct points_account *a)
 		points_account_csv(&c->t, a, today);
 		return 0;
 	}
-	json_t *o = points_account_json(a, today);
-	char *s = json_dumps(o, JSON_COMPACT);
-	if (!s)
-		xalloc_failed();
-	view_text_str(&c->t, s);
-	view_text_str(&c->t, "\n");
-	free(s);
-	json_decref(o);
+	json_line(&c->t, points_account_json(a, today), 0);
 	return 0;
 }
 

@@ -95,25 +95,6 @@ static const struct field_spec settle_fields[] = {
 	END,
 };
 
-static bool check_field(const struct json_doc *doc, size_t body, const char *name, bool (*valid)(const char *),
-			const char *what, char *err, size_t errlen)
-{
-	char v[POINTS_REF_MAX + 1];
-	if (jscan_find(doc, body, name) < 0)
-		return true;
-	stored_body_str(doc, body, name, v, sizeof v);
-	if (valid(v))
-		return true;
-	snprintf(err, errlen, "body.%s must be %s", name, what);
-	return false;
-}
-
-static bool date_valid(const char *s)
-{
-	int64_t d;
-	return jp_date_parse(s, &d);
-}
-
 static bool kind_valid(const char *s)
 {
 	return strcmp(s, "member") == 0 || strcmp(s, "shop") == 0;
@@ -122,12 +103,12 @@ static bool kind_valid(const char *s)
 static bool movement_check(const struct json_doc *doc, size_t body, char *err, size_t errlen)
 {
 	int64_t p = stored_body_int(doc, body, "points", 0);
-	if (!check_field(doc, body, "scheme", points_scheme_valid, "1 to 32 of a-z 0-9 _ -", err, errlen) ||
-	    !check_field(doc, body, "holder", points_holder_valid, "1 to 64 of A-Z a-z 0-9 . _ : -", err, errlen) ||
-	    !check_field(doc, body, "shop", points_holder_valid, "1 to 64 of A-Z a-z 0-9 . _ : -", err, errlen) ||
-	    !check_field(doc, body, "ref", points_ref_valid, "printable ASCII without spaces", err, errlen) ||
-	    !check_field(doc, body, "expires", date_valid, "a date YYYY-MM-DD", err, errlen) ||
-	    !check_field(doc, body, "kind", kind_valid, "member or shop", err, errlen))
+	if (!stored_body_rule(doc, body, "scheme", points_scheme_valid, "1 to 32 of a-z 0-9 _ -", err, errlen) ||
+	    !stored_body_rule(doc, body, "holder", points_holder_valid, "1 to 64 of A-Z a-z 0-9 . _ : -", err, errlen) ||
+	    !stored_body_rule(doc, body, "shop", points_holder_valid, "1 to 64 of A-Z a-z 0-9 . _ : -", err, errlen) ||
+	    !stored_body_rule(doc, body, "ref", points_ref_valid, "printable ASCII without spaces", err, errlen) ||
+	    !stored_body_rule(doc, body, "expires", jp_date_valid, "a date YYYY-MM-DD", err, errlen) ||
+	    !stored_body_rule(doc, body, "kind", kind_valid, "member or shop", err, errlen))
 		return false;
 	if (jscan_find(doc, body, "points") >= 0 && (p < 1 || p > POINTS_MAX)) {
 		snprintf(err, errlen, "body.points must be 1 to %lld", (long long)POINTS_MAX);
@@ -556,42 +537,40 @@ const struct view_spec points_accounts_view = {
 
 /* ------------------------------------------------------------- the rules */
 
+/* A movement of the batch: its reference must be its own, and the view must not have refused it. */
+static int movement_allowed(void *ctx, const struct stored_entry *e, struct chobo_error *err)
+{
+	struct view_state *s = ctx;
+	const char *t = e->type->name;
+	char scheme[POINTS_SCHEME_MAX + 1], holder[POINTS_HOLDER_MAX + 1], ref[POINTS_REF_MAX + 1];
+	char leaf[65], why[1024];
+	int rc;
+	if (strcmp(t, "points.scheme") == 0)
+		return 0;
+	stored_body_str(&e->doc, e->body, "scheme", scheme, sizeof scheme);
+	stored_body_str(&e->doc, e->body, "holder", holder, sizeof holder);
+	stored_body_str(&e->doc, e->body, "ref", ref, sizeof ref);
+	if (strcmp(t, "points.open") == 0) {
+		static struct points_account a;
+		if ((rc = points_account_get(s, scheme, holder, &a, err)) == 0 && strcmp(a.opened, e->leaf) != 0)
+			rc = chobo_fail(err, EX_DATAERR, "the %s account of %s is already open (home node %s)", scheme,
+					holder, a.home);
+	} else if ((rc = points_ref_get(s, scheme, ref, leaf, why, sizeof why, err)) == 0) {
+		if (strcmp(leaf, e->leaf) != 0)
+			rc = chobo_fail(err, EX_DATAERR, "reference %s is already used in scheme %s (entry %s)", ref, scheme,
+					leaf);
+		else if (why[0])
+			rc = chobo_fail(err, EX_DATAERR, "%s", why);
+	} else if (rc == EX_UNAVAILABLE) {
+		rc = chobo_fail(err, EX_SOFTWARE, "reference %s is not in points.accounts", ref);
+	}
+	return rc;
+}
+
 int points_append_check(struct ledger *l, const struct batch *b, struct chobo_error *err)
 {
-	uint32_t log;
-	uint64_t first;
-	struct stored_entry self = {0};
-	int rc = stored_batch_start(l, b, &log, &first, err);
-	struct view_state *s = rc == 0 ? view_stored(l, &points_accounts_view) : NULL;
-	for (size_t i = 0; rc == 0 && i < b->n; i++) {
-		const char *t = b->items[i].type->name;
-		char scheme[POINTS_SCHEME_MAX + 1], holder[POINTS_HOLDER_MAX + 1], ref[POINTS_REF_MAX + 1];
-		char leaf[65], why[1024];
-		if (strncmp(t, "points.", 7) != 0 || strcmp(t, "points.scheme") == 0)
-			continue;
-		if ((rc = stored_entry_read(l, log, first + i, &self, err)) != 0)
-			break;
-		stored_body_str(&self.doc, self.body, "scheme", scheme, sizeof scheme);
-		stored_body_str(&self.doc, self.body, "holder", holder, sizeof holder);
-		stored_body_str(&self.doc, self.body, "ref", ref, sizeof ref);
-		if (strcmp(t, "points.open") == 0) {
-			static struct points_account a;
-			if ((rc = points_account_get(s, scheme, holder, &a, err)) == 0 && strcmp(a.opened, self.leaf) != 0)
-				rc = chobo_fail(err, EX_DATAERR, "the %s account of %s is already open (home node %s)",
-						scheme, holder, a.home);
-		} else if ((rc = points_ref_get(s, scheme, ref, leaf, why, sizeof why, err)) == 0) {
-			if (strcmp(leaf, self.leaf) != 0)
-				rc = chobo_fail(err, EX_DATAERR, "reference %s is already used in scheme %s (entry %s)", ref,
-						scheme, leaf);
-			else if (why[0])
-				rc = chobo_fail(err, EX_DATAERR, "%s", why);
-		} else if (rc == EX_UNAVAILABLE) {
-			rc = chobo_fail(err, EX_SOFTWARE, "reference %s is not in points.accounts", ref);
-		}
-		if (rc != 0)
-			chobo_fail_context(err, rc, "batch entry %zu (%s)", i + 1, t);
-	}
-	stored_entry_free(&self);
+	struct view_state *s = view_stored(l, &points_accounts_view);
+	int rc = stored_batch_each(l, b, "points.", movement_allowed, s, err);
 	view_state_free(s);
 	return rc;
 }

@@ -225,17 +225,21 @@ static size_t name_rank(const char *name)
 }
 
 /* The merge order of the events' entries, then the names' order. */
-static int event_order(const void *pa, const void *pb)
+int supply_event_position_cmp(const struct supply_event *a, const struct supply_event *b)
 {
-	const struct supply_event *a = pa, *b = pb;
 	int c = strcmp(a->time, b->time);
 	if (!c)
 		c = strcmp(a->log, b->log);
 	if (!c && a->index != b->index)
 		c = a->index < b->index ? -1 : 1;
-	if (!c)
-		c = (int)name_rank(a->name) - (int)name_rank(b->name);
 	return c;
+}
+
+static int event_order(const void *pa, const void *pb)
+{
+	const struct supply_event *a = pa, *b = pb;
+	int c = supply_event_position_cmp(a, b);
+	return c ? c : (int)name_rank(a->name) - (int)name_rank(b->name);
 }
 
 int supply_events_read(struct ledger *l, struct supply_events *out, struct chobo_error *err)

@@ -43,6 +43,9 @@ struct supply_events {
 	struct log_list logs;
 };
 
+/* The merge order of two events' entries (time, origin, index): <0, 0 or >0; a tie is for the names to break. */
+int supply_event_position_cmp(const struct supply_event *a, const struct supply_event *b);
+
 /*
  * Bring the views of the open ledger l up to date and derive its events
  * into out (free with supply_events_free, also after a failure).  0 or an

@@ -153,14 +153,8 @@ static size_t rank(const char *name)
 static int event_order(const void *pa, const void *pb)
 {
 	const struct supply_event *a = pa, *b = pb;
-	int c = strcmp(a->time, b->time);
-	if (!c)
-		c = strcmp(a->log, b->log);
-	if (!c && a->index != b->index)
-		c = a->index < b->index ? -1 : 1;
-	if (!c)
-		c = (int)rank(a->name) - (int)rank(b->name);
-	return c;
+	int c = supply_event_position_cmp(a, b);
+	return c ? c : (int)rank(a->name) - (int)rank(b->name);
 }
 
 int volunteer_events_read(struct ledger *l, struct supply_events *out, struct chobo_error *err)

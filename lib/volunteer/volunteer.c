@@ -130,18 +130,6 @@ static const struct field_spec approval_fields[] = {
 	END,
 };
 
-static bool date_valid(const char *s)
-{
-	int64_t d;
-	return jp_date_parse(s, &d);
-}
-
-static bool member_id_valid(const char *s)
-{
-	uint8_t id[PERSON_ID_BYTES];
-	return person_id_parse(s, id);
-}
-
 static bool step_valid(const char *s)
 {
 	return strcmp(s, "start") == 0 || strcmp(s, "end") == 0 || strcmp(s, "decline") == 0;
@@ -152,19 +140,6 @@ static bool unit_valid(const char *s)
 	return strcmp(s, "hour") == 0 || strcmp(s, "activity") == 0;
 }
 
-static bool field_rule(const struct json_doc *doc, size_t body, const char *name, bool (*valid)(const char *),
-		       const char *what, char *err, size_t errlen)
-{
-	char v[VOLUNTEER_TAGS_MAX + 1];
-	if (jscan_find(doc, body, name) < 0)
-		return true;
-	stored_body_str(doc, body, name, v, sizeof v);
-	if (valid(v))
-		return true;
-	snprintf(err, errlen, "body.%s must be %s", name, what);
-	return false;
-}
-
 /* The rules one body can be judged on alone. */
 static bool body_check(const struct json_doc *doc, size_t body, char *err, size_t errlen)
 {
@@ -172,20 +147,20 @@ static bool body_check(const struct json_doc *doc, size_t body, char *err, size_
 	static const char *const dates[] = {"valid_from", "valid_to", NULL};
 	static const char *const tags[] = {"skills", "languages", NULL};
 	for (size_t i = 0; codes[i]; i++)
-		if (!field_rule(doc, body, codes[i], volunteer_code_valid, "a code of 1 to 32 of A-Z a-z 0-9 . _ -",
+		if (!stored_body_rule(doc, body, codes[i], volunteer_code_valid, "a code of 1 to 32 of A-Z a-z 0-9 . _ -",
 				err, errlen))
 			return false;
 	for (size_t i = 0; dates[i]; i++)
-		if (!field_rule(doc, body, dates[i], date_valid, "a date YYYY-MM-DD", err, errlen))
+		if (!stored_body_rule(doc, body, dates[i], jp_date_valid, "a date YYYY-MM-DD", err, errlen))
 			return false;
 	for (size_t i = 0; tags[i]; i++)
-		if (!field_rule(doc, body, tags[i], tags_valid, "tags of a-z 0-9 - _ (or Japanese), comma-separated",
+		if (!stored_body_rule(doc, body, tags[i], tags_valid, "tags of a-z 0-9 - _ (or Japanese), comma-separated",
 				err, errlen))
 			return false;
-	return field_rule(doc, body, "volunteer", member_id_valid, "a pseudonymous ID (p- and 32 hex digits)", err,
+	return stored_body_rule(doc, body, "volunteer", person_id_valid, "a pseudonymous ID (p- and 32 hex digits)", err,
 			  errlen) &&
-	       field_rule(doc, body, "step", step_valid, "start, end or decline", err, errlen) &&
-	       field_rule(doc, body, "unit", unit_valid, "hour or activity", err, errlen);
+	       stored_body_rule(doc, body, "step", step_valid, "start, end or decline", err, errlen) &&
+	       stored_body_rule(doc, body, "unit", unit_valid, "hour or activity", err, errlen);
 }
 
 static const struct entry_type types[] = {
@@ -811,32 +786,26 @@ const struct view_spec volunteer_registry_view = {
 
 /* ------------------------------------------------------------- the append's check */
 
+/* An entry of the batch that the registry refused (recorded under refused/LEAF) fails the append. */
+static int entry_refused(void *ctx, const struct stored_entry *e, struct chobo_error *err)
+{
+	char key[VIEW_MAX_KEY], why[1024];
+	json_t *o;
+	snprintf(key, sizeof key, "refused/%s", e->leaf);
+	int rc = volunteer_get_json(ctx, key, &o, err);
+	if (rc == EX_UNAVAILABLE)
+		return 0;
+	if (rc != 0)
+		return rc;
+	view_json_str(o, "refused", why, sizeof why);
+	json_decref(o);
+	return chobo_fail(err, EX_DATAERR, "%s", why);
+}
+
 int volunteer_append_check(struct ledger *l, const struct batch *b, struct chobo_error *err)
 {
-	uint32_t log;
-	uint64_t first;
-	struct stored_entry self = {0};
-	int rc = stored_batch_start(l, b, &log, &first, err);
-	struct view_state *s = rc == 0 ? view_stored(l, &volunteer_registry_view) : NULL;
-	for (size_t i = 0; rc == 0 && i < b->n; i++) {
-		char key[VIEW_MAX_KEY], why[1024];
-		json_t *o;
-		if (strncmp(b->items[i].type->name, "volunteer.", 10) != 0)
-			continue;
-		if ((rc = stored_entry_read(l, log, first + i, &self, err)) != 0)
-			break;
-		snprintf(key, sizeof key, "refused/%s", self.leaf);
-		if ((rc = volunteer_get_json(s, key, &o, err)) == 0) {
-			view_json_str(o, "refused", why, sizeof why);
-			json_decref(o);
-			rc = chobo_fail(err, EX_DATAERR, "%s", why);
-		} else if (rc == EX_UNAVAILABLE) {
-			rc = 0;
-		}
-		if (rc != 0)
-			chobo_fail_context(err, rc, "batch entry %zu (%s)", i + 1, self.type->name);
-	}
-	stored_entry_free(&self);
+	struct view_state *s = view_stored(l, &volunteer_registry_view);
+	int rc = stored_batch_each(l, b, "volunteer.", entry_refused, s, err);
 	view_state_free(s);
 	return rc;
 }
