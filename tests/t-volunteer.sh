@@ -1,6 +1,7 @@
 #!/bin/sh
 # Volunteers on two nodes: A (Inagi, the volunteers' home node) and B (a
-# facility's node).  The whole story: registration, the certificate drawn
+# facility's node), which exchange their logs with chain-sync over sshd on
+# loopback (as bundles where sshd cannot run).  The whole story: registration, the certificate drawn
 # and read back through zbarimg (PNG, and PDF via pdftoppm), checked with
 # cert-check offline and with -L, a posting on B, application, assignment,
 # start (with the certificate checked) and end on B, report, approval on A
@@ -19,13 +20,43 @@ OA=tama.example/inagi
 OB=tama.example/yanokuchi-care
 new_ledger "$A" "$OA"
 new_ledger "$B" "$OB"
-cat "$B/keys/node.pub" >>"$A/trust/peers"
-cat "$A/keys/node.pub" >>"$B/trust/peers"
+cat "$B/keys/node.pub" "$B/keys/witness.pub" >>"$A/trust/peers"
+cat "$A/keys/node.pub" "$A/keys/witness.pub" >>"$B/trust/peers"
 printf 'volunteer.cap_fy = 500\nvolunteer.points_per_unit = 100\n' >>"$A/chobo.conf"
 count() { chain-log -L "$1" | wc -l; }
 copy() {
 	if [ "$1" = "$A" ]; then o=$OA; else o=$OB; fi
 	chain-export -L "$1" --log "$o" -o "$T/bundle" && chain-import -q -L "$2" "$T/bundle" >/dev/null
+}
+# A real chain-sync between A and B (each its own sshd on loopback) when this machine can run one;
+# else the same logs carried as bundles (chain-export, chain-import).
+. "$top_srcdir/tests/sshd-nodes.sh"
+how=bundles
+if [ -z "$( (sshd_nodes_require; trap - EXIT) 2>&1)" ] && command -v chain-sync >/dev/null 2>&1; then
+	sshd_nodes_require
+	how=chain-sync
+	base=$(sshd_pick_base)
+	SSHC="ssh -F /dev/null -o IdentitiesOnly=yes -o UserKnownHostsFile=$T/known_hosts -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o LogLevel=ERROR -o ConnectTimeout=5"
+	mkdir -p "$T/sA" "$T/sB"
+	sshd_client_key "$T/sA/client"
+	sshd_client_key "$T/sB/client"
+	echo "restrict,command=\"$(command -v chain-sync) --serve -L $A\" $(cat "$T/sB/client.pub")" >"$T/sA/authorized_keys"
+	echo "restrict,command=\"$(command -v chain-sync) --serve -L $B\" $(cat "$T/sA/client.pub")" >"$T/sB/authorized_keys"
+	echo "peer = facility ssh://root@127.0.0.1:$((base + 2))" >>"$A/chobo.conf"
+	echo "peer = inagi ssh://root@127.0.0.1:$((base + 1))" >>"$B/chobo.conf"
+	{ sshd_node_start 1 "$T/sA" $((base + 1)) && sshd_node_start 2 "$T/sB" $((base + 2)); } ||
+		{ echo "Bail out! sshd did not start"; exit 99; }
+	{ sshd_known_hosts 1; sshd_known_hosts 2; } >"$T/known_hosts"
+fi
+# exchange TIME: each node takes the other's log.
+exchange() {
+	if [ "$how" = chain-sync ]; then
+		CHOBO_NOW=$1 CHOBO_SSH="$SSHC -i $T/sA/client" chain-sync -q -L "$A" >"$T/sync.out" &&
+			CHOBO_NOW=$1 CHOBO_SSH="$SSHC -i $T/sB/client" chain-sync -q -L "$B" >>"$T/sync.out" ||
+			{ sed 's/^/# /' "$T/sync.out"; return 1; }
+	else
+		copy "$A" "$B" && copy "$B" "$A"
+	fi
 }
 # vi DIR TIME VERB ARGS...: volunteer-issue at TIME; its output in $T/vi.out, its messages in $T/vi.err.
 vi() {
@@ -66,8 +97,8 @@ import json, sys
 v = json.load(open('$T/last.out'))
 assert v['kind'] == 'volunteer.certificate' and 'volunteer registration certificate' in v['what'], v
 assert v['fields'] == {'volunteer': '$P', 'fy': '2026'} and v['not_after'] == '2027-03-30T23:59:59Z', v"
-copy "$A" "$B"
-check_exit 0 "and with -L B (A's log imported): valid, recorded, not revoked" cert-check -L "$B" "$CERT"
+check "A and B exchange their logs ($how)" exchange 2026-04-20T03:00:00Z
+check_exit 0 "and with -L B (A's log synced): valid, recorded, not revoked" cert-check -L "$B" "$CERT"
 check "... recorded true, revoked false, expires at the end of March 31 JST" python3 -c "
 import json
 v = json.load(open('$T/last.out'))
@@ -87,7 +118,7 @@ check "the report" vi "$B" 2026-05-10T03:00:00Z report --activity Y-1.1 --note '
 check_exit 65 "approval on B is refused: points are granted on the home node only" \
 	vi "$B" 2026-05-11T00:00:00Z approve --activity Y-1.1
 check "... naming the home node" grep -q "home node is $OA" "$T/vi.err"
-copy "$B" "$A"
+check "A and B exchange their logs ($how)" exchange 2026-05-11T00:30:00Z
 check "A approves: 2 units, 200 points" sh -c "CHOBO_NOW=2026-05-11T01:00:00Z volunteer-issue -L '$A' approve --activity Y-1.1 >'$T/ap.out' &&
 	python3 -c 'import json,sys; o=json.loads(open(sys.argv[1]).read().splitlines()[-1]); assert (o[\"units\"], o[\"points\"]) == (2, 200), o' '$T/ap.out'"
 check "the balance on A: 200, expiring on March 31" sh -c "CHOBO_NOW=2026-05-12T00:00:00Z volunteer-issue -L '$A' balance --volunteer '$P' |
@@ -108,15 +139,15 @@ check "chobo-mail writes them to the address kept in private/ (mbox on stdout)" 
 	grep -q '^ポイント: 200' '$T/mbox'"
 check "a shop opens on A" vi "$A" 2026-05-12T00:00:00Z shop --shop S-INAGI-1
 check "the volunteer spends 150 points at the shop" vi "$A" 2026-05-12T01:00:00Z spend --volunteer "$P" --shop S-INAGI-1 --points 150 --ref pos-0001
-copy "$A" "$B"
+check "A and B exchange their logs ($how)" exchange 2026-05-12T01:30:00Z
 check_exit 65 "a spend on B, not the home node, is refused" vi "$B" 2026-05-12T02:00:00Z spend --volunteer "$P" --shop S-INAGI-1 --points 10 --ref pos-b
 check "the shop is settled: 150 points, 150 yen" vi "$A" 2026-05-31T00:00:00Z settle --shop S-INAGI-1 --points 150 --ref settle-2026-05
 check "... balances as CSV: the volunteer 50, the shop 0 with 150 yen paid" sh -c "
 	CHOBO_NOW=2026-06-01T00:00:00Z volunteer-issue -L '$A' balance --csv >'$T/bal.csv' &&
 	grep -q '^volunteer,$P,member,$OA,50,200,150,0,0,0' '$T/bal.csv' &&
 	grep -q '^volunteer,S-INAGI-1,shop,$OA,0,0,0,150,150,150' '$T/bal.csv'"
-copy "$A" "$B"
-check "both nodes print the same history after the exchange" sh -c "
+check "A and B exchange their logs ($how)" exchange 2026-06-01T00:00:00Z
+check "both nodes print the same history after the exchange ($how)" sh -c "
 	volunteer-issue -L '$A' history --volunteer '$P' >'$T/h.a' && volunteer-issue -L '$B' history --volunteer '$P' >'$T/h.b' &&
 	cmp '$T/h.a' '$T/h.b' && grep -q '\"state\":\"approved\".*\"points\":200' '$T/h.a'"
 check "... the points account is on A's log only" sh -c "! chain-log -L '$B' --log '$OB' | grep -q points.credit"
