@@ -13,6 +13,9 @@
 # the JST day and in the fiscal year in which it ends: one from 23:00 JST on
 # March 31 to 01:00 on April 1 counts in the new fiscal year.
 . "${top_srcdir:-.}/tests/lib.sh"
+# Fontconfig and pango keep caches for the life of the process (certify draws with them).
+LSAN_OPTIONS="suppressions=$top_srcdir/tests/lsan-fonts.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export LSAN_OPTIONS
 
 A=$T/inagi
 B=$T/facility
@@ -63,6 +66,9 @@ vi() {
 	d=$1 t=$2
 	shift 2
 	CHOBO_NOW=$t volunteer-issue -L "$d" "$@" >"$T/vi.out" 2>"$T/vi.err"
+	_rc=$?
+	[ $_rc -eq 0 ] || cat "$T/vi.err" >&2
+	return $_rc
 }
 # json FIELD: FIELD of the last line of $T/vi.out.
 json() { tail -n 1 "$T/vi.out" | python3 -c 'import json,sys; print(json.loads(sys.stdin.read())[sys.argv[1]])' "$1"; }
