@@ -238,11 +238,32 @@ static int scheme_entry(struct view_state *pts, const struct volunteer_rules *vr
  * An approval and its points: the units the activity earns within the day's
  * cap, the points within the fiscal year's (the day and year of its end),
  * and the credit, expiring on March 31 of that year unless chobo.conf lets
- * points carry over.  0, or EX_DATAERR with
- * err when the caps leave nothing to grant.
+ * points carry over; pending keeps the counts of the run's approvals.  0,
+ * or EX_DATAERR with err when the caps leave nothing to grant.
  */
-static int approval_entries(struct view_state *vs, const struct volunteer_rules *vr, int64_t now, json_t *body,
-			    struct batch *b, struct chobo_error *err)
+/*
+ * What the registry counts at key (day/P/DATE units, fy/P/FY points), or
+ * what approvals earlier in this run made it (pending): 0 with *v, or an error.
+ */
+static int counted(struct view_state *vs, json_t *pending, const char *key, const char *name, int64_t *v,
+		   struct chobo_error *err)
+{
+	json_t *o, *p = json_object_get(pending, key);
+	*v = 0;
+	if (p) {
+		*v = json_integer_value(p);
+		return 0;
+	}
+	int rc = volunteer_get_json(vs, key, &o, err);
+	if (rc == 0) {
+		*v = view_json_int(o, name);
+		json_decref(o);
+	}
+	return rc == EX_UNAVAILABLE ? 0 : rc;
+}
+
+static int approval_entries(struct view_state *vs, const struct volunteer_rules *vr, int64_t now, json_t *pending,
+			    json_t *body, struct batch *b, struct chobo_error *err)
 {
 	struct volunteer_activity a;
 	const char *id = json_string_value(json_object_get(body, "activity"));
@@ -263,23 +284,14 @@ static int approval_entries(struct view_state *vs, const struct volunteer_rules 
 	if (!vr->carry_over && jp_fiscal_year(jp_day_of(now)) > fy)
 		return chobo_fail(err, EX_DATAERR, "activity %s counts in FY%d, which has closed: points do not carry over "
 				  "(volunteer.carry_over)", id, (int)fy);
-	char key[VIEW_MAX_KEY], day[JP_DATE_LEN + 1], expires[JP_DATE_LEN + 1], ref[POINTS_REF_MAX + 1];
-	json_t *o;
+	char dkey[VIEW_MAX_KEY], fkey[VIEW_MAX_KEY], day[JP_DATE_LEN + 1], expires[JP_DATE_LEN + 1];
+	char ref[POINTS_REF_MAX + 1];
 	jp_date_format(day, d);
-	snprintf(key, sizeof key, "day/%s/%s", a.volunteer, day);
-	if ((rc = volunteer_get_json(vs, key, &o, err)) == 0) {
-		used_day = view_json_int(o, "units");
-		json_decref(o);
-	} else if (rc != EX_UNAVAILABLE) {
+	snprintf(dkey, sizeof dkey, "day/%s/%s", a.volunteer, day);
+	snprintf(fkey, sizeof fkey, "fy/%s/%d", a.volunteer, (int)fy);
+	if ((rc = counted(vs, pending, dkey, "units", &used_day, err)) != 0 ||
+	    (rc = counted(vs, pending, fkey, "points", &used_fy, err)) != 0)
 		return rc;
-	}
-	snprintf(key, sizeof key, "fy/%s/%d", a.volunteer, (int)fy);
-	if ((rc = volunteer_get_json(vs, key, &o, err)) == 0) {
-		used_fy = view_json_int(o, "points");
-		json_decref(o);
-	} else if (rc != EX_UNAVAILABLE) {
-		return rc;
-	}
 	int64_t units = volunteer_units(vr, start, end);
 	if (units < 1)
 		return chobo_fail(err, EX_DATAERR, "activity %s lasted less than an hour: it earns no unit", id);
@@ -294,6 +306,8 @@ static int approval_entries(struct view_state *vs, const struct volunteer_rules 
 	if (points < 1)
 		return chobo_fail(err, EX_DATAERR, "at most %" PRId64 " points in a fiscal year: %s has %" PRId64
 				  " in FY%d already", vr->cap_fy, a.volunteer, used_fy, (int)fy);
+	json_object_set_new(pending, dkey, json_integer(used_day + units));
+	json_object_set_new(pending, fkey, json_integer(used_fy + points));
 	snprintf(ref, sizeof ref, "volunteer.activity:%s", id);
 	json_object_set_new(body, "volunteer", json_string(a.volunteer));
 	json_object_set_new(body, "unit", json_string(vr->per_hour ? "hour" : "activity"));
@@ -326,6 +340,7 @@ static int build(struct ledger *l, enum volunteer_verb v, struct run *r, struct 
 	int rc = volunteer_rules_read(&l->conf, &vr, err);
 	struct view_state *vs = view_stored(l, &volunteer_registry_view);
 	struct view_state *pts = view_stored(l, &points_accounts_view);
+	json_t *pending = json_object();
 	if (rc == 0 && v == VOL_REGISTER)
 		rc = scheme_entry(pts, &vr, b, err);
 	for (size_t i = 0; rc == 0 && i < r->list.n; i++) {
@@ -360,11 +375,12 @@ static int build(struct ledger *l, enum volunteer_verb v, struct run *r, struct 
 		entry_of[i] = b->n;
 		bodies[i] = body;
 		if (rc == 0)
-			rc = v == VOL_APPROVE ? approval_entries(vs, &vr, r->now, body, b, err) :
+			rc = v == VOL_APPROVE ? approval_entries(vs, &vr, r->now, pending, body, b, err) :
 			     batch_json(b, type, json_incref(body), err);
 		if (rc != 0)
 			chobo_fail_context(err, rc, "%s", where);
 	}
+	json_decref(pending);
 	view_state_free(vs);
 	view_state_free(pts);
 	return rc;
@@ -401,7 +417,7 @@ static int append_records(enum volunteer_verb v, struct run *r)
 		rc = draw_certificates(r, bodies, payloads, n, l.conf.origin, &e);
 	if (rc != 0 && v == VOL_CERTIFY && receipts && e.msg[0] && !strstr(e.msg, "nothing was appended"))
 		snprintf(e.msg + strlen(e.msg), sizeof e.msg - strlen(e.msg),
-			 "; the certificates are recorded: certify again, or revoke them");
+			 "; the certificates are recorded: revoke them and certify again");
 	rc = cli_report(ledger_close_after(&l, rc, &e), &e);
 	note_signer_clear(&key);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -722,6 +738,8 @@ int main(int argc, char **argv)
 	} else {
 		rc = jsonl_read_inputs(argv + optind, argc - optind, "nothing was appended", read_input, &r);
 	}
+	if (rc == 0 && v == VOL_CERTIFY && (r.png || r.svg || r.term) && r.list.n > 1)
+		chobo_die(EX_USAGE, "--term, --png and --svg draw one certificate; --pdf draws several");
 	if (rc == 0 && r.list.n == 0) {
 		chobo_info("no records in the input; nothing was appended");
 		cli_exit(0);

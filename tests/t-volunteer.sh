@@ -166,6 +166,10 @@ act() {   # act ID START END [REPORTED-AT]
 }
 act Y-1.2 2026-06-01T00:00:00Z 2026-06-01T02:00:00Z
 act Y-1.3 2026-06-01T03:00:00Z 2026-06-01T04:00:00Z
+printf '{"activity":"Y-1.2"}\n{"activity":"Y-1.3"}\n' >"$T/approve.jsonl"
+check_exit 65 "both June 1 activities in one batch (JSON Lines): the third unit is refused, nothing appended" \
+	vi "$A" 2026-06-02T00:00:00Z approve "$T/approve.jsonl"
+check "... named, with the record" grep -q "approve.jsonl:2: at most 2 units a day" "$T/vi.err"
 check "two units on June 1 are approved" vi "$A" 2026-06-02T00:00:00Z approve --activity Y-1.2
 check_exit 65 "the third unit on that day is refused" vi "$A" 2026-06-02T00:01:00Z approve --activity Y-1.3
 check "... at most 2 units a day, named" grep -q "at most 2 units a day" "$T/vi.err"
