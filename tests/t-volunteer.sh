@@ -215,6 +215,26 @@ check "a host declines an activity: it stays on the ledger, marked declined" sh 
 	CHOBO_NOW=2027-04-05T01:10:00Z volunteer-issue -q -L '$A' decline --activity Y-1.10 >/dev/null &&
 	volunteer-issue -L '$A' history --volunteer '$P' | grep -q '\"activity\":\"Y-1.10\".*\"state\":\"declined\"'"
 
+# ------------------------------------------------------------- points per activity
+C=$T/tama
+new_ledger "$C" tama.example/tama
+printf 'volunteer.unit = activity\nvolunteer.points_per_unit = 300\n' >>"$C/chobo.conf"
+Q=p-0000000000000000000000000000c0de
+check "with volunteer.unit = activity, a 3-hour activity earns one unit: 300 points" sh -c "
+	vc() { t=\$1; shift; CHOBO_NOW=\$t volunteer-issue -q -L '$C' \"\$@\" >'$T/c.out'; } &&
+	vc 2026-05-01T00:00:00Z register --volunteer $Q &&
+	vc 2026-05-01T00:01:00Z certify --volunteer $Q &&
+	leaf=\$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[\"leaf_hash\"])' '$T/c.out') &&
+	vc 2026-05-01T00:02:00Z post --posting T-1 --host F-T --kind errand --task 買い物 --district 永山 \
+		--from 2026-05-02T00:00:00Z --to 2026-05-02T03:00:00Z &&
+	vc 2026-05-01T00:03:00Z apply --posting T-1 --volunteer $Q &&
+	vc 2026-05-01T00:04:00Z assign --posting T-1 --volunteer $Q &&
+	vc 2026-05-02T00:00:00Z start --activity T-1.1 --posting T-1 --volunteer $Q --certificate \$leaf &&
+	vc 2026-05-02T03:00:00Z end --activity T-1.1 &&
+	vc 2026-05-02T04:00:00Z report --activity T-1.1 &&
+	vc 2026-05-03T00:00:00Z approve --activity T-1.1 &&
+	python3 -c 'import json,sys; o=json.load(open(sys.argv[1])); assert (o[\"unit\"], o[\"units\"], o[\"points\"]) == (\"activity\", 1, 300), o' '$T/c.out'"
+
 # ------------------------------------------------------------- privacy
 n=$(count "$A")
 check_exit 65 "a mail address offered as a skill is refused" \
