@@ -119,6 +119,7 @@ check_exit 65 "an assignment without an application is refused" \
 check "the host starts the activity on B with the scanned certificate" \
 	vi "$B" 2026-05-10T00:00:00Z start --activity Y-1.1 --posting Y-1 --volunteer "$P" --certificate "$CERT"
 check "... the start records the certificate's reference" sh -c "[ \"\$(tail -n1 '$T/vi.out' | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"certificate\"])')\" = '$LEAF' ]"
+check_exit 65 "an end confirmed in advance is refused" vi "$B" 2026-05-10T01:00:00Z end --activity Y-1.1 --at 2026-05-10T02:00:00Z
 check "the host confirms the end, 2 hours later" vi "$B" 2026-05-10T02:00:00Z end --activity Y-1.1
 check "the report" vi "$B" 2026-05-10T03:00:00Z report --activity Y-1.1 --note '3か所交換'
 check_exit 65 "approval on B is refused: points are granted on the home node only" \

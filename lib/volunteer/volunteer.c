@@ -589,6 +589,8 @@ static int activity_apply(struct view_state *s, const struct view_entry *e, char
 	int rc = volunteer_activity_get(s, id, &a, err);
 	if (rc != 0 && rc != EX_UNAVAILABLE)
 		return rc;
+	if (t > e->time)
+		REFUSE("activity %s: a host confirms a %s once it has happened, not for %s", id, step, at);
 	if (strcmp(step, "start") == 0) {
 		struct volunteer_cert c;
 		json_t *post;

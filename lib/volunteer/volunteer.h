@@ -30,7 +30,7 @@
  *    of a certificate of that volunteer, not revoked, whose validity holds
  *    the start; it ends (step end) once, not before its start; a host may
  *    decline it (step decline) before it ends: it stays on the ledger,
- *    marked declined;
+ *    marked declined; a step's time (body.at) is not after its entry's;
  *  - a report names an ended activity, once; an approval names a reported
  *    activity, once, on the volunteer's home node (so points are granted
  *    there only), with units no more than the activity's (whole hours, or 1
