@@ -26,16 +26,16 @@ struct balance_ctx {
 	int64_t today;
 };
 
-static int balance_row(void *ctx, const struct points_account *a)
+static int balance_row(void *ctx, const struct points_account *a, const struct points_scheme *sc)
 {
 	struct balance_ctx *c = ctx;
 	if (c->csv) {
 		struct view_text t = {0};
-		points_account_csv(&t, a, c->today);
+		points_account_csv(&t, a, sc, c->today);
 		fwrite(t.p, 1, t.len, stdout);
 		view_text_free(&t);
 	} else {
-		jsonl_print(points_account_json(a, c->today));
+		jsonl_print(points_account_json(a, sc, c->today));
 	}
 	return 0;
 }

@@ -224,13 +224,15 @@ static int scheme_entry(struct view_state *pts, const struct volunteer_rules *vr
 	struct points_scheme sc;
 	int64_t expiry = vr->carry_over ? vr->expiry_days : 0;
 	int rc = points_scheme_get(pts, VOLUNTEER_SCHEME, &sc, err);
-	if (rc == 0 && sc.yen_per_point == vr->yen_per_point && sc.expiry_days == expiry)
+	if (rc == 0 && sc.yen_per_point == vr->yen_per_point && sc.expiry_days == expiry && sc.carry_max == vr->carry_max)
 		return 0;
 	if (rc != 0 && rc != EX_UNAVAILABLE)
 		return rc;
 	json_t *body = json_pack("{s:s, s:I}", "scheme", VOLUNTEER_SCHEME, "yen_per_point", (json_int_t)vr->yen_per_point);
 	if (expiry > 0)
 		json_object_set_new(body, "expiry_days", json_integer(expiry));
+	if (vr->carry_max > 0)
+		json_object_set_new(body, "carry_max", json_integer(vr->carry_max));
 	return batch_json(b, "points.scheme", body, err);
 }
 
@@ -238,7 +240,7 @@ static int scheme_entry(struct view_state *pts, const struct volunteer_rules *vr
  * An approval and its points: the units the activity earns within the day's
  * cap, the points within the fiscal year's (the day and year of its end),
  * and the credit, expiring on March 31 of that year unless chobo.conf lets
- * points carry over; pending keeps the counts of the run's approvals.  0,
+ * points carry over (yes: expiry_days; N: the scheme's carry_max); pending keeps the counts of the run's approvals.  0,
  * or EX_DATAERR with err when the caps leave nothing to grant.
  */
 /*
@@ -281,7 +283,7 @@ static int approval_entries(struct view_state *vs, const struct volunteer_rules 
 	int64_t d = jp_day_of(end);
 	int32_t fy = jp_fiscal_year(d);
 	/* Without carry-over, points live until March 31 of the activity's year: later, there is nothing to grant. */
-	if (!vr->carry_over && jp_fiscal_year(jp_day_of(now)) > fy)
+	if (!vr->carry_over && vr->carry_max == 0 && jp_fiscal_year(jp_day_of(now)) > fy)
 		return chobo_fail(err, EX_DATAERR, "activity %s counts in FY%d, which has closed: points do not carry over "
 				  "(volunteer.carry_over)", id, (int)fy);
 	char dkey[VIEW_MAX_KEY], fkey[VIEW_MAX_KEY], day[JP_DATE_LEN + 1], expires[JP_DATE_LEN + 1];
@@ -341,7 +343,7 @@ static int build(struct ledger *l, enum volunteer_verb v, struct run *r, struct 
 	struct view_state *vs = view_stored(l, &volunteer_registry_view);
 	struct view_state *pts = view_stored(l, &points_accounts_view);
 	json_t *pending = json_object();
-	if (rc == 0 && v == VOL_REGISTER)
+	if (rc == 0 && (v == VOL_REGISTER || v == VOL_APPROVE))
 		rc = scheme_entry(pts, &vr, b, err);
 	for (size_t i = 0; rc == 0 && i < r->list.n; i++) {
 		const char *type, *where = r->list.rec[i].where;
@@ -585,15 +587,15 @@ static int search_row(void *ctx, const char *key, const char *value, size_t len)
 	return 0;
 }
 
-static int balance_row(void *ctx, const struct points_account *a)
+static int balance_row(void *ctx, const struct points_account *a, const struct points_scheme *sc)
 {
 	struct reader *c = ctx;
 	int64_t today = jp_day_of(c->r->now);
 	if (c->r->csv) {
-		points_account_csv(&c->t, a, today);
+		points_account_csv(&c->t, a, sc, today);
 		return 0;
 	}
-	json_line(&c->t, points_account_json(a, today), 0);
+	json_line(&c->t, points_account_json(a, sc, today), 0);
 	return 0;
 }
 

@@ -219,7 +219,7 @@ check "a host declines an activity: it stays on the ledger, marked declined" sh 
 # ------------------------------------------------------------- points per activity
 C=$T/tama
 new_ledger "$C" tama.example/tama
-printf 'volunteer.unit = activity\nvolunteer.points_per_unit = 300\n' >>"$C/chobo.conf"
+printf 'volunteer.unit = activity\nvolunteer.points_per_unit = 300\nvolunteer.carry_over = 150\n' >>"$C/chobo.conf"
 Q=p-0000000000000000000000000000c0de
 check "with volunteer.unit = activity, a 3-hour activity earns one unit: 300 points" sh -c "
 	vc() { t=\$1; shift; CHOBO_NOW=\$t volunteer-issue -q -L '$C' \"\$@\" >'$T/c.out'; } &&
@@ -235,6 +235,13 @@ check "with volunteer.unit = activity, a 3-hour activity earns one unit: 300 poi
 	vc 2026-05-02T04:00:00Z report --activity T-1.1 &&
 	vc 2026-05-03T00:00:00Z approve --activity T-1.1 &&
 	python3 -c 'import json,sys; o=json.load(open(sys.argv[1])); assert (o[\"unit\"], o[\"units\"], o[\"points\"]) == (\"activity\", 1, 300), o' '$T/c.out'"
+check "a capped carry-over (volunteer.carry_over = 150): on April 1, 150 of the 300 points carry into FY2027" sh -c "
+	CHOBO_NOW=2027-04-01T00:00:00Z volunteer-issue -L '$C' balance --volunteer $Q |
+	python3 -c 'import json,sys; o=json.load(sys.stdin); assert (o[\"balance\"], o[\"expired\"]) == (150, 150), o' &&
+	CHOBO_NOW=2027-04-01T00:00:00Z volunteer-issue -q -L '$C' shop --shop S-T >/dev/null &&
+	CHOBO_NOW=2027-04-01T00:01:00Z volunteer-issue -q -L '$C' spend --volunteer $Q --shop S-T --points 150 --ref t-1 >/dev/null &&
+	CHOBO_NOW=2027-04-01T00:02:00Z volunteer-issue -L '$C' balance --volunteer $Q |
+	python3 -c 'import json,sys; o=json.load(sys.stdin); assert (o[\"balance\"], o[\"debited\"], o[\"expired\"], o[\"lots\"]) == (0, 150, 150, []), o'"
 
 # ------------------------------------------------------------- privacy
 n=$(count "$A")

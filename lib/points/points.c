@@ -58,6 +58,7 @@ static const struct field_spec scheme_fields[] = {
 	{"cap_purchase", FIELD_UINT, false, 0, false},
 	{"cap_day", FIELD_UINT, false, 0, false},
 	{"cap_fy", FIELD_UINT, false, 0, false},
+	{"carry_max", FIELD_UINT, false, 0, false},
 	END,
 };
 
@@ -139,13 +140,14 @@ int64_t points_balance(const struct points_account *a)
 	return n;
 }
 
-int64_t points_available(const struct points_account *a, int64_t day)
+static void lots_expire(struct points_account *a, int64_t day, int64_t carry_max);
+
+int64_t points_available(const struct points_account *a, const struct points_scheme *sc, int64_t day)
 {
-	int64_t n = 0, d;
-	for (size_t i = 0; i < a->nlots; i++)
-		if (!a->lots[i].expires[0] || (jp_date_parse(a->lots[i].expires, &d) && d >= day))
-			n += a->lots[i].points;
-	return n;
+	static struct points_account aged;   /* too large for the stack */
+	aged = *a;
+	lots_expire(&aged, day, sc ? sc->carry_max : 0);
+	return points_balance(&aged);
 }
 
 static void account_write(struct view_text *t, const struct points_account *a)
@@ -248,6 +250,7 @@ int points_scheme_get(struct view_state *s, const char *scheme, struct points_sc
 	out->cap_day = view_json_int(o, "cap_day");
 	out->cap_fy = view_json_int(o, "cap_fy");
 	out->yen_per_point = view_json_int(o, "yen_per_point");
+	out->carry_max = view_json_int(o, "carry_max");
 	json_decref(o);
 	return 0;
 }
@@ -300,18 +303,41 @@ static int ref_put(struct view_state *s, const struct view_entry *e, const char 
 	return rc;
 }
 
-/* Expire the lots dated before day and start the day's and fiscal year's spending anew when they change. */
-static void account_age(struct points_account *a, int64_t day)
+static void lot_add(struct points_account *a, const char *expires, int64_t points);
+
+/*
+ * Expire the lots dated before day; with carry_max, up to that many points
+ * of the lots dated the last day of the fiscal year before day's (March 31)
+ * are carried into a lot dated the last day of day's fiscal year instead.
+ */
+static void lots_expire(struct points_account *a, int64_t day, int64_t carry_max)
 {
+	int32_t fy = jp_fiscal_year(day);
+	int64_t year_end = jp_fiscal_year_start(fy) - 1, carried = 0, d;
 	size_t keep = 0;
-	int64_t d;
 	for (size_t i = 0; i < a->nlots; i++) {
-		if (a->lots[i].expires[0] && jp_date_parse(a->lots[i].expires, &d) && d < day)
-			a->expired += a->lots[i].points;
-		else
+		if (a->lots[i].expires[0] && jp_date_parse(a->lots[i].expires, &d) && d < day) {
+			int64_t c = 0;
+			if (d == year_end && carried < carry_max)
+				c = a->lots[i].points < carry_max - carried ? a->lots[i].points : carry_max - carried;
+			carried += c;
+			a->expired += a->lots[i].points - c;
+		} else {
 			a->lots[keep++] = a->lots[i];
+		}
 	}
 	a->nlots = keep;
+	if (carried > 0) {
+		char end[JP_DATE_LEN + 1];
+		jp_date_format(end, jp_fiscal_year_start(fy + 1) - 1);
+		lot_add(a, end, carried);
+	}
+}
+
+/* Expire the lots (lots_expire) and start the day's and fiscal year's spending anew when they change. */
+static void account_age(struct points_account *a, int64_t day, int64_t carry_max)
+{
+	lots_expire(a, day, carry_max);
 	char today[JP_DATE_LEN + 1];
 	jp_date_format(today, day);
 	if (strcmp(today, a->day) != 0) {
@@ -401,6 +427,9 @@ static int scheme_apply(struct view_state *s, const struct view_entry *e, struct
 	view_text_object_str(&t, "leaf", hex);
 	for (size_t i = 0; names[i]; i++)
 		view_text_member_int(&t, names[i], stored_body_int(e->doc, e->body, names[i], 0));
+	/* Written only when given: the values of schemes without it stay as they were. */
+	if (stored_body_int(e->doc, e->body, "carry_max", 0) > 0)
+		view_text_member_int(&t, "carry_max", stored_body_int(e->doc, e->body, "carry_max", 0));
 	view_text_str(&t, "}");
 	int rc = view_put(s, key, t.p, t.len, err);
 	view_text_free(&t);
@@ -422,7 +451,7 @@ static int open_apply(struct view_state *s, const struct view_entry *e, const st
 	snprintf(a->kind, sizeof a->kind, "%s", m->kind);
 	snprintf(a->home, sizeof a->home, "%s", e->origin);
 	hex32(a->opened, e->leaf_hash);
-	account_age(a, m->day);
+	account_age(a, m->day, 0);
 	return account_put(s, a, err);
 }
 
@@ -442,7 +471,7 @@ static int movement_apply(struct view_state *s, const struct view_entry *e, cons
 		return snprintf(why, whylen, "no points.scheme %s", m->scheme), 0;
 	if (rc != 0)
 		return rc;
-	account_age(a, m->day);
+	account_age(a, m->day, sc.carry_max);
 	if (strcmp(t, "points.credit") == 0) {
 		char expires[JP_DATE_LEN + 1] = "";
 		if (m->expires[0])
@@ -491,7 +520,7 @@ static int movement_apply(struct view_state *s, const struct view_entry *e, cons
 			return rc;
 		if (strcmp(shop->holder, a->holder) == 0)
 			return snprintf(why, whylen, "a shop cannot take points from itself"), 0;
-		account_age(shop, m->day);
+		account_age(shop, m->day, 0);
 		lot_add(shop, "", m->points);
 		shop->received += m->points;
 	}

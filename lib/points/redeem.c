@@ -76,8 +76,9 @@ int points_redeem(struct ledger *l, const struct note_signer *key, const struct 
 
 struct each_ctx {
 	const char *prefix, *holder;
-	int (*fn)(void *ctx, const struct points_account *a);
+	int (*fn)(void *ctx, const struct points_account *a, const struct points_scheme *sc);
 	void *ctx;
+	struct points_scheme sc;
 };
 
 static int each_row(void *ctx, const char *key, const char *value, size_t len)
@@ -87,21 +88,27 @@ static int each_row(void *ctx, const char *key, const char *value, size_t len)
 	if (strncmp(key, c->prefix, strlen(c->prefix)) != 0 || !points_account_parse(value, len, &a) ||
 	    (c->holder && strcmp(c->holder, a.holder) != 0))
 		return 0;
-	return c->fn(c->ctx, &a);
+	return c->fn(c->ctx, &a, &c->sc);
 }
 
 int points_each_account(struct ledger *l, const char *scheme, const char *holder,
-			int (*fn)(void *ctx, const struct points_account *a), void *ctx, struct chobo_error *err)
+			int (*fn)(void *ctx, const struct points_account *a, const struct points_scheme *sc), void *ctx,
+			struct chobo_error *err)
 {
 	char prefix[POINTS_SCHEME_MAX + 8];
 	snprintf(prefix, sizeof prefix, "acct/%s/", scheme);
-	struct each_ctx c = {prefix, holder, fn, ctx};
+	struct each_ctx c = {prefix, holder, fn, ctx, {0}};
+	struct view_state *s = view_stored(l, &points_accounts_view);
+	int rc = points_scheme_get(s, scheme, &c.sc, err);
+	view_state_free(s);
+	if (rc != 0 && rc != EX_UNAVAILABLE)
+		return rc;
 	return view_each(l, &points_accounts_view, each_row, &c, err);
 }
 
-json_t *points_account_json(const struct points_account *a, int64_t today)
+json_t *points_account_json(const struct points_account *a, const struct points_scheme *sc, int64_t today)
 {
-	int64_t avail = points_available(a, today);
+	int64_t avail = points_available(a, sc, today);
 	json_t *lots = json_array();
 	for (size_t i = 0; lots && i < a->nlots; i++)
 		json_array_append_new(lots, json_pack("{s:s?, s:I}", "expires", a->lots[i].expires[0] ?
@@ -116,10 +123,11 @@ json_t *points_account_json(const struct points_account *a, int64_t today)
 	return o;
 }
 
-void points_account_csv(struct view_text *t, const struct points_account *a, int64_t today)
+void points_account_csv(struct view_text *t, const struct points_account *a, const struct points_scheme *sc,
+			int64_t today)
 {
 	const char *strs[] = {a->scheme, a->holder, a->kind, a->home};
-	int64_t nums[] = {points_available(a, today), a->credited, a->debited, a->received, a->settled, a->yen};
+	int64_t nums[] = {points_available(a, sc, today), a->credited, a->debited, a->received, a->settled, a->yen};
 	for (size_t i = 0; i < 4; i++) {
 		view_text_csv_field(t, strs[i], strlen(strs[i]));
 		view_text_str(t, ",");

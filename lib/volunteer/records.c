@@ -188,6 +188,9 @@ int volunteer_rules_read(const struct ledger_config *c, struct volunteer_rules *
 	const char *unit = config_setting(c, "volunteer.unit"), *carry = config_setting(c, "volunteer.carry_over");
 	out->per_hour = !unit || strcmp(unit, "hour") == 0;
 	out->carry_over = carry && strcmp(carry, "yes") == 0;
+	uint64_t carry_max;
+	if (carry && parse_u64(carry, &carry_max))
+		out->carry_max = (int64_t)carry_max;
 	out->points_per_unit = (int64_t)ppu;
 	out->max_units_day = (int64_t)max;
 	out->cap_fy = (int64_t)cap;

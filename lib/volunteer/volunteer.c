@@ -846,11 +846,12 @@ static bool unit_setting_valid(const char *value, char *why, size_t whylen)
 	return false;
 }
 
-static bool yes_no_valid(const char *value, char *why, size_t whylen)
+static bool carry_valid(const char *value, char *why, size_t whylen)
 {
-	if (strcmp(value, "yes") == 0 || strcmp(value, "no") == 0)
+	uint64_t v;
+	if (strcmp(value, "yes") == 0 || strcmp(value, "no") == 0 || (parse_u64(value, &v) && v >= 1 && v <= 1000000))
 		return true;
-	snprintf(why, whylen, "expected yes or no");
+	snprintf(why, whylen, "expected yes, no, or the points carried over, from 1 to 1000000");
 	return false;
 }
 
@@ -861,8 +862,8 @@ static const struct setting_spec settings[] = {
 	{"volunteer.max_units_day", "units a volunteer may earn in one JST day (0: no cap)", "2", units_valid},
 	{"volunteer.cap_fy", "points a volunteer may earn in one fiscal year, April to March (0: no cap)", "5000",
 	 points_valid},
-	{"volunteer.carry_over", "whether points outlive the fiscal year they were earned in (no: they expire on "
-	 "March 31)", "no", yes_no_valid},
+	{"volunteer.carry_over", "whether points outlive the fiscal year they count in: no (they expire on March 31), "
+	 "yes (expiry_days), or N (up to N points carry into the next fiscal year)", "no", carry_valid},
 	{"volunteer.expiry_days", "with carry_over yes, the days a credit lasts (0: no expiry)", "0", days_valid},
 	{"volunteer.yen_per_point", "what a point is worth to a shop at settlement, in yen", "1", points_valid},
 	{NULL, NULL, NULL, NULL},

@@ -123,7 +123,8 @@ void volunteer_fy_validity(int32_t fy, int64_t *from, int64_t *to);
 struct volunteer_rules {
 	bool per_hour;               /* volunteer.unit: hour, or activity */
 	int64_t points_per_unit, max_units_day, cap_fy, yen_per_point, expiry_days;
-	bool carry_over;             /* volunteer.carry_over: points outlive their fiscal year */
+	bool carry_over;             /* volunteer.carry_over yes: points outlive their fiscal year */
+	int64_t carry_max;           /* volunteer.carry_over N: up to N points carry into the next one */
 };
 
 /* The rules from c: 0, or EX_CONFIG with err. */
