@@ -609,12 +609,28 @@ int view_each(struct ledger *l, const struct view_spec *v,
 	      int (*fn)(void *ctx, const char *key, const char *value, size_t len), void *ctx,
 	      struct chobo_error *err)
 {
+	return view_each_prefix(l, v, "", fn, ctx, err);
+}
+
+int view_each_prefix(struct ledger *l, const struct view_spec *v, const char *prefix,
+		     int (*fn)(void *ctx, const char *key, const char *value, size_t len), void *ctx,
+		     struct chobo_error *err)
+{
+	size_t plen = strlen(prefix);
+	if (plen > VIEW_MAX_KEY)
+		return chobo_fail(err, EX_SOFTWARE, "view %s: a prefix longer than %d bytes", v->name, VIEW_MAX_KEY);
 	struct each *e = xmalloc(sizeof *e);
 	e->nlen = strlen(v->name) + 1;
 	e->fn = fn;
 	e->ctx = ctx;
 	e->malformed = false;
-	int rc = store_kv_each(l->store, STORE_VIEW_RECORDS, v->name, e->nlen, v->name, e->nlen, each_record, e);
+	/* The records' keys are name '\0' key: the prefix is the name's and the key's together. */
+	char *full = xmalloc(e->nlen + plen);
+	memcpy(full, v->name, e->nlen);
+	memcpy(full + e->nlen, prefix, plen);
+	int rc = store_kv_each(l->store, STORE_VIEW_RECORDS, full, e->nlen + plen, full, e->nlen + plen,
+			       each_record, e);
+	free(full);
 	bool malformed = e->malformed;
 	free(e);
 	if (malformed)

@@ -127,6 +127,11 @@ int view_each(struct ledger *l, const struct view_spec *v,
 	      int (*fn)(void *ctx, const char *key, const char *value, size_t len), void *ctx,
 	      struct chobo_error *err);
 
+/* view_each over the keys that start with prefix only (a range of the map, read alone). */
+int view_each_prefix(struct ledger *l, const struct view_spec *v, const char *prefix,
+		     int (*fn)(void *ctx, const char *key, const char *value, size_t len), void *ctx,
+		     struct chobo_error *err);
+
 /*
  * Rebuild view v from the logs in memory and compare with the stored map:
  * 0 when equal; EXIT_INVALID with the first difference in err; another code

@@ -133,6 +133,27 @@ int supply_line_get(struct view_state *s, enum supply_kind kind, const char *hex
 		    struct chobo_error *err);
 
 /*
+ * The open index, kept in supply.lines beside the lines so that matching
+ * reads the open needs and offers of the items concerned and nothing else:
+ * "open/need/ITEM/UNIT/H" for every need with something open and
+ * "open/offer/ITEM/UNIT/H" for every offer with something left, each value
+ * a JSON array of what matching reads (what is open, priority, deadline,
+ * site, size, allergen_free, disaster, expiry, need, time, log, index).
+ * Item codes and units hold no '/'.
+ */
+#define SUPPLY_OPEN_PREFIX "open/"
+#define SUPPLY_OPEN_KEY_MAX 160
+/* The prefix of kind's records (need or offer) in the index, of item and unit when item is not NULL. */
+void supply_open_prefix(char out[SUPPLY_OPEN_KEY_MAX], enum supply_kind kind, const char *item, const char *unit);
+/*
+ * Parse an index record into ln (kind, leaf hash, item, unit and the fields
+ * the record holds) and *open (> 0); doc is scratch reused across calls.
+ * False when the record is malformed.
+ */
+bool supply_open_parse(const char *key, const char *value, size_t len, struct json_doc *doc,
+		       struct supply_line *ln, int64_t *open);
+
+/*
  * The stored value of a catalogue item or site by code: its body's field
  * name copied into out (cap bytes), "" when the field is absent.  0,
  * EX_UNAVAILABLE when no such code is registered, else an error.
@@ -146,7 +167,16 @@ int supply_registry_field(struct view_state *s, const char *code, const char *fi
 struct supply_named {
 	char code[SUPPLY_CODE_MAX + 1];
 	char name[SUPPLY_NAME_MAX + 1];
+	bool closed;                   /* a site whose latest supply.site says "open": false */
 };
+
+/*
+ * The codes, names and closed flags of view v (supply.sites or
+ * supply.catalogue) of the open ledger l, in code order, appended to
+ * *out[0..*n) (free with free()).  0 or an exit code with err.
+ */
+int supply_named_read(struct ledger *l, const struct view_spec *v, struct supply_named **out, size_t *n,
+		      struct chobo_error *err);
 
 /* What a reader copies out of the views while it holds the ledger. */
 struct supply_snapshot {
