@@ -17,7 +17,7 @@
 
 static const char usage[] =
 	"usage: supply-events [-q] [-L DIR] [--since-start] [--dry-run] [--horizon DAYS]\n"
-	"Print as JSON Lines the supply events (offer, request, unfilled, shipped, received,\n"
+	"Print as JSON Lines the supply events (offer, request, unfilled, shipped, received, lost,\n"
 	"discrepancy) that this node has not printed before, and move the cursor past them;\n"
 	"--since-start prints every event; --dry-run leaves the cursor as it is.\n";
 

@@ -92,20 +92,31 @@ void supply_snapshot_free(struct supply_snapshot *s)
 	memset(s, 0, sizeof *s);
 }
 
-const char *supply_snapshot_name(const struct supply_named *v, size_t n, const char *code)
+static const struct supply_named *named_find(const struct supply_named *v, size_t n, const char *code)
 {
 	size_t lo = 0, hi = n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		int c = strcmp(v[mid].code, code);
 		if (c == 0)
-			return v[mid].name;
+			return &v[mid];
 		if (c < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return "";
+	return NULL;
+}
+
+const char *supply_snapshot_name(const struct supply_named *v, size_t n, const char *code)
+{
+	const struct supply_named *nm = named_find(v, n, code);
+	return nm ? nm->name : "";
+}
+
+const struct supply_named *supply_snapshot_site(const struct supply_snapshot *s, const char *code)
+{
+	return named_find(s->sites, s->nsites, code);
 }
 
 const struct supply_line *supply_snapshot_line(const struct supply_snapshot *s, enum supply_kind kind,

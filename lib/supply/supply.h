@@ -114,7 +114,7 @@ struct supply_line {
 	uint64_t box;                          /* box: its number */
 	int64_t found;                         /* box: quantity found by its receipt */
 	char receipt[65], received_at[21], discrepancy[16];
-	char cancelled_by[65], lost_by[65];
+	char cancelled_by[65], lost_by[65], lost_at[21];   /* box: the lost report that counts, and when */
 	bool unfilled;                         /* request or box beyond what was left */
 };
 
@@ -195,6 +195,8 @@ int supply_snapshot_read(struct ledger *l, struct supply_snapshot *s, struct cho
 void supply_snapshot_free(struct supply_snapshot *s);
 /* The public name of code in v[0..n) (sites or items), "" when unknown. */
 const char *supply_snapshot_name(const struct supply_named *v, size_t n, const char *code);
+/* The site code of s, or NULL when it is not registered. */
+const struct supply_named *supply_snapshot_site(const struct supply_snapshot *s, const char *code);
 /* The line of kind with leaf hash hex in s, or NULL. */
 const struct supply_line *supply_snapshot_line(const struct supply_snapshot *s, enum supply_kind kind,
 					       const char *hex);

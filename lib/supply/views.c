@@ -274,6 +274,7 @@ static void line_write(struct view_text *t, const struct supply_line *ln)
 	view_text_member_str(t, "received_at", ln->received_at);
 	view_text_member_str(t, "discrepancy", ln->discrepancy);
 	view_text_member_str(t, "lost_by", ln->lost_by);
+	view_text_member_str(t, "lost_at", ln->lost_at);
 	view_text_member_str(t, "cancelled_by", ln->cancelled_by);
 	if (ln->unfilled)
 		view_text_str(t, ",\"unfilled\":true");
@@ -346,6 +347,7 @@ bool supply_line_parse(const char *value, size_t len, struct supply_line *ln)
 	get_str(&d, "received_at", ln->received_at, sizeof ln->received_at);
 	get_str(&d, "discrepancy", ln->discrepancy, sizeof ln->discrepancy);
 	get_str(&d, "lost_by", ln->lost_by, sizeof ln->lost_by);
+	get_str(&d, "lost_at", ln->lost_at, sizeof ln->lost_at);
 	get_str(&d, "cancelled_by", ln->cancelled_by, sizeof ln->cancelled_by);
 	long u = jscan_find(&d, 0, "unfilled");
 	ln->unfilled = u >= 0 && d.tok[u].kind == JSON_K_TRUE;
@@ -708,6 +710,7 @@ static int box_event(struct view_state *s, const struct view_entry *e, bool rece
 		family_count(&r, &f, COUNT_RECEIVED, b.found);
 	} else {
 		snprintf(b.lost_by, sizeof b.lost_by, "%s", hex);
+		time_format(b.lost_at, e->time);
 		r.boxes_lost++;
 		family_count(&r, &f, COUNT_LOST, b.quantity);
 	}
@@ -783,6 +786,6 @@ const struct view_spec supply_lines_view = {
 	.name = "supply.lines",
 	.summary = "needs, offers, requests and boxes: requested, committed, shipped, received, open, state",
 	.types = line_types,
-	.version = 3,   /* 2: needs and offers keep size, allergen_free, deadline, priority; 3: the open index */
+	.version = 3,   /* 2: needs and offers keep size, allergen_free, deadline, priority; 3: the open index, a box's lost_at */
 	.apply = lines_apply,
 };
