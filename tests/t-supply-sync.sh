@@ -92,8 +92,10 @@ check "the catalogue reaches B by chain-sync" sync
 T0b=2025-06-01T09:30:00Z
 check "shelter S-002 on B" post "$B" $T0b site --code S-002 --name 立川市立第二中学校 \
 	--municipality 立川市 --role shelter --open true
-N3=$(post "$B" $T0b need --site S-002 --item water-2l --quantity 120 --unit 本) || N3=none
-check "B's need: water" test "$N3" != none
+# B's need comes from a spreadsheet saved as CSV in Shift_JIS, through iconv as supply-post(1) shows.
+printf 'site,item,quantity,unit\r\nS-002,water-2l,120,本\r\n' | iconv -f UTF-8 -t CP932 >"$T/needs-sjis.csv"
+N3=$(iconv -f CP932 -t UTF-8 "$T/needs-sjis.csv" | post "$B" $T0b need --csv) || N3=none
+check "B's need for water, from a CP932 CSV through iconv" test "$N3" != none
 synced "needs" $T0b
 both "needs" $T0b S-001 diaper-m "30 30 open" needed open site_state
 both "needs" $T0b S-002 water-2l "120 120" needed open
