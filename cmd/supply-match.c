@@ -28,8 +28,10 @@ struct reader {
 	struct json_doc doc;
 	struct group {
 		char item[SUPPLY_CODE_MAX + 1], unit[SUPPLY_UNIT_MAX + 1];
+		size_t first, end;   /* its needs in m->need */
 	} *group;                /* the items and units of the open needs, in key order */
 	size_t ngroups;
+	char first_key[SUPPLY_OPEN_KEY_MAX];   /* what first_record found, "" for nothing */
 	bool bad;                /* a record that could not be read: its key follows */
 	char bad_key[SUPPLY_OPEN_KEY_MAX];
 };
@@ -56,9 +58,66 @@ static int each_open(void *ctx, const char *key, const char *value, size_t len)
 		r->group = xrealloc(r->group, (r->ngroups + 1) * sizeof *r->group);
 		snprintf(r->group[r->ngroups].item, sizeof r->group->item, "%s", ln.item);
 		snprintf(r->group[r->ngroups].unit, sizeof r->group->unit, "%s", ln.unit);
+		r->group[r->ngroups].first = before;
 		r->ngroups++;
 	}
+	if (r->m->nneeds > before)
+		r->group[r->ngroups - 1].end = r->m->nneeds;
 	return 0;
+}
+
+/* view_each_prefix: the first key at or after a start, and stop. */
+static int first_record(void *ctx, const char *key, const char *value, size_t len)
+{
+	struct reader *r = ctx;
+	(void)value;
+	(void)len;
+	snprintf(r->first_key, sizeof r->first_key, "%s", key);
+	return 1;
+}
+
+/* The catalogue's allergen bits of item (read before the needs), 0 when it has none. */
+static uint32_t item_free_of(const struct match_set *m, const char *item)
+{
+	for (size_t i = 0; i < m->nitems; i++)
+		if (strcmp(m->item[i].code, item) == 0)
+			return m->item[i].free_of;
+	return 0;
+}
+
+/*
+ * The open offers of group g: of each allergen mask the group's offers have
+ * (found by seeking from one mask to the next), those that at least one of
+ * its needs can take; the others could never be proposed.
+ */
+static int read_offers(struct ledger *l, struct reader *r, const struct group *g, struct chobo_error *e)
+{
+	char prefix[SUPPLY_OPEN_KEY_MAX], from[SUPPLY_OPEN_KEY_MAX], masked[SUPPLY_OPEN_KEY_MAX];
+	uint32_t item_free = item_free_of(r->m, g->item), mask;
+	supply_open_prefix(prefix, SUPPLY_OFFER, g->item, g->unit);
+	size_t plen = strlen(prefix);
+	snprintf(from, sizeof from, "%s", prefix);
+	for (;;) {
+		r->first_key[0] = '\0';
+		int rc = view_each_prefix(l, &supply_lines_view, prefix, from, first_record, r, e);
+		if (rc < 0 || rc > 1)
+			return rc;
+		if (!r->first_key[0])
+			return 0;
+		if (!supply_open_offer_mask(r->first_key, plen, &mask)) {
+			fail_record(r, r->first_key);
+			return 0;
+		}
+		bool wanted = false;
+		for (size_t k = g->first; !wanted && k < g->end; k++)
+			wanted = (r->m->need[k].avoid & ~(mask | item_free)) == 0;
+		supply_open_offer_prefix(masked, g->item, g->unit, mask);
+		if (wanted && (rc = view_each_prefix(l, &supply_lines_view, masked, NULL, each_open, r, e)) != 0)
+			return rc == 1 ? 0 : rc;
+		if (mask == UINT32_MAX)
+			return 0;
+		supply_open_offer_prefix(from, g->item, g->unit, mask + 1);
+	}
 }
 
 static void body_field(const struct json_doc *d, long body, const char *name, char *out, size_t cap)
@@ -82,9 +141,9 @@ static int each_item(void *ctx, const char *key, const char *value, size_t len)
 }
 
 /*
- * Bring the views up to date and read what matching needs: the closed
- * sites, the open needs, the open offers of their items and units only, and
- * the catalogue; 0 or a code.
+ * Bring the views up to date and read what matching needs: the catalogue,
+ * the closed sites, the open needs, and the open offers of their items and
+ * units only; 0 or a code.
  */
 static int read_views(struct ledger *l, struct match_set *m, uint64_t *min_shelf_days, bool shelf_given)
 {
@@ -99,19 +158,17 @@ static int read_views(struct ledger *l, struct match_set *m, uint64_t *min_shelf
 	if (rc == 0)
 		rc = cli_report(views_refresh(l, &e), &e);
 	if (rc == 0)
+		rc = cli_report(view_each(l, &supply_catalogue_view, each_item, &r, &e), &e);
+	if (rc == 0 && !r.bad)
 		rc = cli_report(supply_named_read(l, &supply_sites_view, &sites, &nsites, &e), &e);
 	for (size_t i = 0; rc == 0 && i < nsites; i++)
 		if (sites[i].closed)
 			match_close_site(m, sites[i].code);
 	supply_open_prefix(prefix, SUPPLY_NEED, NULL, NULL);
-	if (rc == 0)
-		rc = cli_report(view_each_prefix(l, &supply_lines_view, prefix, each_open, &r, &e), &e);
-	for (size_t g = 0; rc == 0 && !r.bad && g < r.ngroups; g++) {
-		supply_open_prefix(prefix, SUPPLY_OFFER, r.group[g].item, r.group[g].unit);
-		rc = cli_report(view_each_prefix(l, &supply_lines_view, prefix, each_open, &r, &e), &e);
-	}
 	if (rc == 0 && !r.bad)
-		rc = cli_report(view_each(l, &supply_catalogue_view, each_item, &r, &e), &e);
+		rc = cli_report(view_each_prefix(l, &supply_lines_view, prefix, NULL, each_open, &r, &e), &e);
+	for (size_t g = 0; rc == 0 && !r.bad && g < r.ngroups; g++)
+		rc = cli_report(read_offers(l, &r, &r.group[g], &e), &e);
 	if (rc == 0 && r.bad) {
 		chobo_warn("%s: the stored value of %s cannot be read; run chain-verify --views", l->dir, r.bad_key);
 		rc = EX_DATAERR;

@@ -136,15 +136,21 @@ int supply_line_get(struct view_state *s, enum supply_kind kind, const char *hex
  * The open index, kept in supply.lines beside the lines so that matching
  * reads the open needs and offers of the items concerned and nothing else:
  * "open/need/ITEM/UNIT/H" for every need with something open and
- * "open/offer/ITEM/UNIT/H" for every offer with something left, each value
- * a JSON array of what matching reads (what is open, priority, deadline,
- * site, size, allergen_free, disaster, expiry, need, time, log, index).
- * Item codes and units hold no '/'.
+ * "open/offer/ITEM/UNIT/MASK/H" for every offer with something left, MASK
+ * the bits of the offer's own allergen_free (match.h's, 8 hex digits), so
+ * that a reader skips the offers that no need of the item can take; each
+ * value a JSON array of what matching reads (what is open, priority,
+ * deadline, site, size, allergen_free, disaster, expiry, need, time, log,
+ * index).  Item codes and units hold no '/'.
  */
 #define SUPPLY_OPEN_PREFIX "open/"
 #define SUPPLY_OPEN_KEY_MAX 160
 /* The prefix of kind's records (need or offer) in the index, of item and unit when item is not NULL. */
 void supply_open_prefix(char out[SUPPLY_OPEN_KEY_MAX], enum supply_kind kind, const char *item, const char *unit);
+/* The prefix of the offers of item and unit whose own allergen bits are mask. */
+void supply_open_offer_prefix(char out[SUPPLY_OPEN_KEY_MAX], const char *item, const char *unit, uint32_t mask);
+/* The allergen bits of an offer's index key, found prefix_len bytes in (after ".../UNIT/"); false if malformed. */
+bool supply_open_offer_mask(const char *key, size_t prefix_len, uint32_t *mask);
 /*
  * Parse an index record into ln (kind, leaf hash, item, unit and the fields
  * the record holds) and *open (> 0); doc is scratch reused across calls.

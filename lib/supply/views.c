@@ -6,8 +6,9 @@
  *   supply.lines      "need/H", "offer/H", "request/H", "box/H" (H a leaf hash)
  *                     -> the line's quantities and state (struct supply_line);
  *                     and the open index (supply.h): "open/need/I/U/H" for each need
- *                     with something open, "open/offer/I/U/H" for each offer with
- *                     something left (I the item, U the unit) -> what matching reads
+ *                     with something open, "open/offer/I/U/M/H" for each offer with
+ *                     something left (I the item, U the unit, M the offer's allergen
+ *                     bits) -> what matching reads
  *
  * The rules of supply.lines, the same on every node because they follow the
  * merge order only:
@@ -30,6 +31,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "match.h"
 #include "supply.h"
 
 /* ------------------------------------------------------------ body fields */
@@ -381,6 +383,35 @@ void supply_open_prefix(char out[SUPPLY_OPEN_KEY_MAX], enum supply_kind kind, co
 		snprintf(out, SUPPLY_OPEN_KEY_MAX, SUPPLY_OPEN_PREFIX "%s/", kind_names[kind]);
 }
 
+void supply_open_offer_prefix(char out[SUPPLY_OPEN_KEY_MAX], const char *item, const char *unit, uint32_t mask)
+{
+	snprintf(out, SUPPLY_OPEN_KEY_MAX, SUPPLY_OPEN_PREFIX "offer/%s/%s/%08" PRIx32 "/", item, unit, mask);
+}
+
+bool supply_open_offer_mask(const char *key, size_t prefix_len, uint32_t *mask)
+{
+	const char *p = key + prefix_len;
+	uint32_t m = 0;
+	for (size_t i = 0; i < 8; i++) {
+		char c = p[i];
+		if (c >= '0' && c <= '9')
+			m = m << 4 | (uint32_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			m = m << 4 | (uint32_t)(c - 'a' + 10);
+		else
+			return false;
+	}
+	*mask = m;
+	return p[8] == '/';
+}
+
+/* The allergen bits of an offer's own allergen_free (the schema checked the list; unknown codes count as none). */
+static uint32_t offer_mask(const struct supply_line *o)
+{
+	uint32_t mask;
+	return match_allergen_mask(o->allergen_free, &mask) ? mask : 0;
+}
+
 /* The index record's value: the fields matching reads, in fixed places (a JSON array). */
 static void open_write(struct view_text *t, const struct supply_line *ln, int64_t open)
 {
@@ -403,7 +434,10 @@ static void open_write(struct view_text *t, const struct supply_line *ln, int64_
 static int open_put(struct view_state *s, const struct supply_line *ln, struct chobo_error *err)
 {
 	char key[SUPPLY_OPEN_KEY_MAX];
-	supply_open_prefix(key, ln->kind, ln->item, ln->unit);
+	if (ln->kind == SUPPLY_OFFER)
+		supply_open_offer_prefix(key, ln->item, ln->unit, offer_mask(ln));
+	else
+		supply_open_prefix(key, ln->kind, ln->item, ln->unit);
 	size_t at = strlen(key);
 	snprintf(key + at, sizeof key - at, "%s", ln->leaf_hash);
 	int64_t open = supply_line_open(ln);
@@ -420,23 +454,24 @@ bool supply_open_parse(const char *key, const char *value, size_t len, struct js
 		       struct supply_line *ln, int64_t *open)
 {
 	char why[128];
-	const char *p = key + strlen(SUPPLY_OPEN_PREFIX), *slash[3];
+	const char *p = key + strlen(SUPPLY_OPEN_PREFIX), *slash[4];
 	memset(ln, 0, sizeof *ln);
 	if (strncmp(key, SUPPLY_OPEN_PREFIX, strlen(SUPPLY_OPEN_PREFIX)) != 0)
 		return false;
-	/* kind/item/unit/hash */
-	for (size_t i = 0; i < 3; i++) {
+	/* need/item/unit/hash or offer/item/unit/mask/hash */
+	if (strncmp(p, "need/", 5) == 0)
+		ln->kind = SUPPLY_NEED;
+	else if (strncmp(p, "offer/", 6) == 0)
+		ln->kind = SUPPLY_OFFER;
+	else
+		return false;
+	size_t nslash = ln->kind == SUPPLY_NEED ? 3 : 4;
+	for (size_t i = 0; i < nslash; i++) {
 		if (!(slash[i] = strchr(p, '/')))
 			return false;
 		p = slash[i] + 1;
 	}
-	const char *kind = key + strlen(SUPPLY_OPEN_PREFIX), *item = slash[0] + 1, *unit = slash[1] + 1;
-	if ((size_t)(slash[0] - kind) == 4 && memcmp(kind, "need", 4) == 0)
-		ln->kind = SUPPLY_NEED;
-	else if ((size_t)(slash[0] - kind) == 5 && memcmp(kind, "offer", 5) == 0)
-		ln->kind = SUPPLY_OFFER;
-	else
-		return false;
+	const char *item = slash[0] + 1, *unit = slash[1] + 1;
 	if ((size_t)(slash[1] - item) >= sizeof ln->item || (size_t)(slash[2] - unit) >= sizeof ln->unit ||
 	    strlen(p) != 64)
 		return false;
