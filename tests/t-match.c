@@ -166,5 +166,36 @@ int main(void)
 	snprintf(ln.expiry, sizeof ln.expiry, "soon");
 	ok(!match_add_line(&m, &ln), "an offer with a malformed expiry is refused");
 	match_set_free(&m);
+
+	/* A closed site's needs are left out; the offer goes to the next need. */
+	match_close_site(&m, "S-003");
+	match_close_site(&m, "S-001");
+	ln = line(SUPPLY_NEED, "n0", "tp", "個", 5);
+	match_add_line(&m, &ln);
+	ln = line(SUPPLY_NEED, "n1", "tp", "個", 5);
+	snprintf(ln.site, sizeof ln.site, "S-002");
+	match_add_line(&m, &ln);
+	ln = line(SUPPLY_OFFER, "o1", "tp", "個", 8);
+	match_add_line(&m, &ln);
+	is_str(run(&m, now, 0), "n1>o1:5", "the need of closed S-001 is not matched (sites closed out of code order)");
+
+	/* Needs that avoid allergens and needs that do not share the offers: each class sees only what fits it. */
+	for (int i = 0; i < 3; i++) {
+		char h[8];
+		snprintf(h, sizeof h, "o%d", i);
+		ln = line(SUPPLY_OFFER, h, "rice", "食", 4);
+		if (i == 2)
+			snprintf(ln.allergen_free, sizeof ln.allergen_free, "egg");
+		match_add_line(&m, &ln);
+	}
+	ln = line(SUPPLY_NEED, "n0", "rice", "食", 4);
+	match_add_line(&m, &ln);
+	ln = line(SUPPLY_NEED, "n1", "rice", "食", 4);
+	snprintf(ln.allergen_free, sizeof ln.allergen_free, "egg");
+	match_add_line(&m, &ln);
+	ln = line(SUPPLY_NEED, "n2", "rice", "食", 8);
+	match_add_line(&m, &ln);
+	is_str(run(&m, now, 0), "n0>o0:4 n1>o2:4 n2>o1:4",
+	       "the egg-free offer goes to the need that avoids egg, the others in order, none twice");
 	return done();
 }
