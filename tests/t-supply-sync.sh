@@ -14,6 +14,9 @@
 sshd_nodes_require
 command -v python3 >/dev/null 2>&1 || sshd_skip "no python3"
 exec </dev/null                         # no ssh here reads the terminal
+# The font libraries keep caches for the process's life (supply-label): not leaks of ours.
+LSAN_OPTIONS="suppressions=$top_srcdir/tests/lsan-fonts.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export LSAN_OPTIONS
 
 SYNC=$(command -v chain-sync) || { echo "Bail out! chain-sync is not built"; exit 99; }
 base=$(sshd_pick_base) || { echo "Bail out! no free port range on 127.0.0.1"; exit 99; }
