@@ -22,7 +22,7 @@ SYNC=$(command -v chain-sync) || { echo "Bail out! chain-sync is not built"; exi
 base=$(sshd_pick_base) || { echo "Bail out! no free port range on 127.0.0.1"; exit 99; }
 port() { echo $((base + $1)); }
 export CHOBO_SYNC_TIMEOUT=30
-SSHC="ssh -F /dev/null -o IdentitiesOnly=yes -o UserKnownHostsFile=$T/known_hosts -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o UpdateHostKeys=no -o LogLevel=ERROR -o ConnectTimeout=5 -o KexAlgorithms=curve25519-sha256"
+# $SSHC is sshd-nodes.sh's hermetic client; the two nodes' ledgers are supply-nodes.sh's.
 
 . "$top_srcdir/tests/supply-nodes.sh"   # A (node 1) and B (node 2), post()
 CATALOGUE=$top_srcdir/data/supply-items.jsonl
