@@ -472,6 +472,9 @@ bool supply_open_parse(const char *key, const char *value, size_t len, struct js
 		p = slash[i] + 1;
 	}
 	const char *item = slash[0] + 1, *unit = slash[1] + 1;
+	uint32_t mask;
+	if (ln->kind == SUPPLY_OFFER && !supply_open_offer_mask(key, (size_t)(slash[2] + 1 - key), &mask))
+		return false;
 	if ((size_t)(slash[1] - item) >= sizeof ln->item || (size_t)(slash[2] - unit) >= sizeof ln->unit ||
 	    strlen(p) != 64)
 		return false;
