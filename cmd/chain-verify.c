@@ -201,6 +201,9 @@ static uint64_t views_checked;
 /* Fork evidence this ledger holds: pairs of signed checkpoints of other logs (JSON array). */
 static json_t *fork_evidence;
 
+/* The ledger was left unclean and is audited as last committed, from a recovered private copy. */
+static bool recovered;
+
 /* Audit a ledger directory; 0, or an exit code for an error (findings go to a->p). */
 static int verify_ledger(struct audit *a, const char *dir)
 {
@@ -219,6 +222,10 @@ static int verify_ledger(struct audit *a, const char *dir)
 	}
 	if (rc != 0)
 		return cli_report(rc, &e);
+	if ((recovered = store_recovered_copy(l.store)))
+		chobo_info("%s: not closed cleanly (a process was killed, or the copy was taken while one "
+			   "wrote): audited as last committed, recovered in a private copy; the ledger is "
+			   "unchanged", dir);
 	rc = cli_report(log_list_read(&l, NULL, &logs, &e), &e);
 	for (size_t i = 0; rc == 0 && i < logs.n && !a->p.found; i++) {
 		a->logs++;
@@ -376,6 +383,8 @@ int main(int argc, char **argv)
 		json_object_set_new(report, "complete", json_boolean(complete));
 	if (check_views && !bundle)
 		json_object_set_new(report, "views", json_integer((json_int_t)views_checked));
+	if (recovered)
+		json_object_set_new(report, "unclean", json_true());
 	if (fork_evidence && json_array_size(fork_evidence) > 0) {
 		json_object_set_new(report, "forks", fork_evidence);
 		chobo_info("this ledger holds evidence of %zu fork(s) of other nodes' logs",

@@ -141,7 +141,7 @@ int ledger_open(struct ledger *l, const char *dir, enum store_mode mode, struct 
 	free(dbdir);
 	if (!l->store) {
 		static const int code[] = {
-			[STORE_OPEN_MISSING] = EX_NOINPUT, [STORE_OPEN_UNCLEAN] = EX_TEMPFAIL,
+			[STORE_OPEN_MISSING] = EX_NOINPUT, [STORE_OPEN_INCONSISTENT] = EX_NOINPUT,
 			[STORE_OPEN_DAMAGED] = EX_DATAERR, [STORE_OPEN_DENIED] = EX_NOPERM,
 			[STORE_OPEN_ERROR] = EX_IOERR,
 		};

@@ -56,8 +56,10 @@ int ledger_create(const char *dir, const char *origin, const char *witness, bool
  * err, which names the file concerned.  EX_DATAERR: a database file's content
  * is damaged (the only code that says anything about the ledger's data);
  * EX_NOINPUT: a file is missing (with STORE_AUDIT, any table: an incomplete
- * copy); EX_NOPERM: a file may not be read or written; EX_IOERR: the system
- * could not read it; EX_TEMPFAIL: busy, or an audited ledger that needs recovery.
+ * copy; or an unclean ledger whose files come from different moments);
+ * EX_NOPERM: a file may not be read or written; EX_IOERR: the system could
+ * not read it; EX_TEMPFAIL: busy.  With STORE_AUDIT an unclean ledger is read
+ * as last committed (store_recovered_copy).
  */
 int ledger_open(struct ledger *l, const char *dir, enum store_mode mode, struct chobo_error *err);
 /*

@@ -1,0 +1,70 @@
+#!/bin/sh
+# chain-verify on a ledger left unclean: a writer killed mid-batch, and a
+# copy whose files come from different moments.  The audit reads the
+# committed state (recovered in a private copy) and changes nothing.
+. "${top_srcdir:-.}/tests/lib.sh"
+
+# files DIR: a digest of every file (name and content) under DIR.
+files() { (cd "$1" && find . -type f | LC_ALL=C sort | xargs sha256sum); }
+
+L=$T/ledger
+new_ledger "$L"
+notes 50 a | chain-append -q -L "$L" >/dev/null
+cp -a "$L" "$T/s1"                       # a clean state, size 50
+notes 3000 b >"$T/big"
+
+# A writer killed with SIGKILL while it holds the ledger (db/open is there).
+chain-append -q -L "$L" <"$T/big" >/dev/null &
+pid=$!
+i=0
+while [ ! -e "$L/db/open" ] && kill -0 "$pid" 2>/dev/null && [ $i -lt 500 ]; do
+	sleep 0.01
+	i=$((i + 1))
+done
+kill -9 "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+[ -e "$L/db/open" ] || : >"$L/db/open"   # finished first: leave it unclean by hand
+
+before=$(files "$L")
+TMPDIR=$T/tmp
+mkdir "$TMPDIR"
+export TMPDIR
+check_exit 0 "a ledger left unclean by a killed writer is audited, not refused" chain-verify "$L"
+cp "$T/last.out" "$T/report"
+check "... the report says ok and unclean" python3 -c "
+import json
+r = json.load(open('$T/report'))
+assert r['ok'] is True and r['unclean'] is True, r
+assert r['entries'] in (50, 3050), r
+"
+check "... the diagnostic says it was audited as last committed" grep -q "audited as last committed" "$T/last.err"
+after=$(files "$L")
+check "... every file of the ledger is byte-identical afterwards (db/open too)" test "$before" = "$after"
+check "... and the private copy is gone" test -z "$(ls -A "$TMPDIR")"
+
+# The committed state's verdict: what a recovery of a copy holds.
+cp -a "$L" "$T/recovered"
+chain-log -L "$T/recovered" -q | wc -l | tr -d ' ' >"$T/n"
+check "the audit counted the entries a recovery finds" python3 -c "
+import json
+assert json.load(open('$T/report'))['entries'] == int(open('$T/n').read()), open('$T/n').read()
+"
+
+# Damage in an unclean ledger is still found.
+cp -a "$T/s1" "$T/bad"
+: >"$T/bad/db/open"
+rm "$T/bad/db/entries.db"
+check_exit 66 "an unclean copy without a table is incomplete (66), not invalid" chain-verify "$T/bad"
+
+# A copy whose log is older than a database file beside it: files from different moments.
+cp -a "$T/s1" "$T/mixed"
+notes 2000 c | chain-append -q -L "$T/s1" >/dev/null
+cp "$T/s1/db/entries.db" "$T/mixed/db/entries.db"
+: >"$T/mixed/db/open"
+before=$(files "$T/mixed")
+check_exit 66 "a copy whose files come from different moments: 66, not a finding" chain-verify "$T/mixed"
+check "... the message says so" grep -q "come from different moments" "$T/last.err"
+check "... and no report claims it invalid" test ! -s "$T/last.out"
+check "... the copy is unchanged" test "$before" = "$(files "$T/mixed")"
+check "... and no private copy is left" test -z "$(ls -A "$TMPDIR")"
+done_testing
