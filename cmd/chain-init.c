@@ -63,7 +63,11 @@ int main(int argc, char **argv)
 				"log_key", lv, "witness_key", wv);
 	free(lv);
 	free(wv);
-	if (!out || !jsonl_print(out))
-		cli_exit(EX_IOERR);
+	if (!out || !jsonl_print(out) || fflush(stdout) != 0 || ferror(stdout)) {
+		chobo_warn_errno("write error on standard output");
+		chobo_warn("the ledger was created in %s all the same; its public keys are in %s/keys/node.pub "
+			   "and %s/keys/witness.pub", dir, dir, dir);
+		exit(EX_IOERR);
+	}
 	cli_exit(0);
 }

@@ -316,6 +316,8 @@ int ledger_append(struct ledger *l, const struct batch *b, const struct note_sig
 		size_t n = strlen(err->msg);
 		if (n + 32 < sizeof err->msg)
 			snprintf(err->msg + n, sizeof err->msg - n, "; nothing was appended");
+		if (rc == EX_IOERR)
+			ledger_space_hint(l->dir, err);
 	}
 	return rc;
 }

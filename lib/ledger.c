@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/file.h>
+#include <sys/statvfs.h>
 #include <sys/stat.h>
 #include <sodium.h>
 
@@ -124,6 +125,28 @@ static void ledger_reset(struct ledger *l)
 	l->lockfd = -1;
 }
 
+/* Below this much free space a write can fail: a new transaction log file alone takes 2 MiB. */
+#define LOW_SPACE (4u << 20)
+
+void ledger_space_hint(const char *dir, struct chobo_error *err)
+{
+	if (!err)
+		return;
+	char *db = path_join(dir, "db");
+	struct statvfs fs;
+	bool known = statvfs(db, &fs) == 0;
+	uint64_t avail = known ? (uint64_t)fs.f_bavail * fs.f_frsize : 0;
+	free(db);
+	bool said = strstr(err->msg, strerror(ENOSPC)) || strstr(err->msg, strerror(EDQUOT));
+	if (!said && !(known && avail < LOW_SPACE))
+		return;
+	size_t n = strlen(err->msg);
+	snprintf(err->msg + n, sizeof err->msg - n,
+		 "; no space left: the file system holding %s/db has %llu KiB free (or the user's quota is "
+		 "used up). What was committed is kept; free some space there and run the command again, "
+		 "and the ledger recovers by itself", dir, (unsigned long long)(avail >> 10));
+}
+
 int ledger_open(struct ledger *l, const char *dir, enum store_mode mode, struct chobo_error *err)
 {
 	int rc;
@@ -147,6 +170,8 @@ int ledger_open(struct ledger *l, const char *dir, enum store_mode mode, struct 
 		};
 		/* The store's reason names the directory or the file. */
 		chobo_fail(err, code[why], "%s", why_text);
+		if (mode == STORE_NORMAL && code[why] == EX_IOERR)
+			ledger_space_hint(dir, err);
 		if (l->lockfd >= 0)
 			close(l->lockfd);
 		ledger_reset(l);
@@ -179,8 +204,10 @@ int ledger_open_read(struct ledger *l, const char *dir, struct chobo_error *err)
 int ledger_close(struct ledger *l, struct chobo_error *err)
 {
 	int rc = 0;
-	if (l->store && !store_close(l->store))
+	if (l->store && !store_close(l->store)) {
 		rc = chobo_fail(err, EX_IOERR, "%s: closing the store failed", l->dir);
+		ledger_space_hint(l->dir, err);
+	}
 	l->store = NULL;
 	if (l->lockfd >= 0)
 		close(l->lockfd);

@@ -71,6 +71,13 @@ int ledger_open(struct ledger *l, const char *dir, enum store_mode mode, struct 
  */
 int ledger_open_read(struct ledger *l, const char *dir, struct chobo_error *err);
 /*
+ * After a write to the ledger in dir failed with err: when the file system
+ * is (nearly) full or the failure says so, append the free space and what
+ * to do (free space, run the command again: nothing committed is lost and
+ * the ledger recovers by itself) to err.
+ */
+void ledger_space_hint(const char *dir, struct chobo_error *err);
+/*
  * Close the store and release the lock; 0, or EX_IOERR with err when the
  * store did not close cleanly (what was committed stays committed).
  */
