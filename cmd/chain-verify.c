@@ -347,8 +347,8 @@ int main(int argc, char **argv)
 		chobo_die(EX_USAGE, "%s is a bundle: give the trusted keys with --trust FILE", dir);
 	struct trust trust;
 	struct checkpoint against;
-	struct audit a = {.trust = &trust, .progress = isatty(2) && !chobo_quiet, .quorum = quorum,
-			  .check_index = check_index};
+	struct audit a = {.trust = &trust, .quorum = quorum, .check_index = check_index};
+	progress_start(&a.progress, "entries checked", 0);
 	struct chobo_error e;
 	int rc = cli_report(ledger_trust(dir, trust_file, &trust, &e), &e);
 	if (rc == 0 && trust.n == 0) {
@@ -363,8 +363,7 @@ int main(int argc, char **argv)
 
 	bool complete = true;
 	int crc = bundle ? verify_bundle(&a, dir, &complete) : verify_ledger(&a, dir);
-	if (a.progress)
-		fputc('\n', stderr);
+	progress_end(&a.progress, a.entries);
 	trust_free(&trust);
 	audit_free(&a);
 	if (crc != 0 && !a.p.found)

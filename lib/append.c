@@ -18,6 +18,7 @@
 #include "entry_index.h"
 #include "hash_reader.h"
 #include "merkle.h"
+#include "progress.h"
 #include "service.h"
 #include "view.h"
 
@@ -226,7 +227,11 @@ static int append_in_txn(struct ledger *l, const struct batch *b, const struct n
 	char *entry = NULL;
 	size_t cap = 0;
 	int src = STORE_OK;
+	struct progress p;
+	size_t written = 0;
+	progress_start(&p, "entries written", b->n);
 	for (size_t i = 0; i < b->n && src == STORE_OK; i++) {
+		progress_update(&p, written = i);
 		const struct batch_item *it = &b->items[i];
 		uint64_t index = size + i;
 		size_t len = entry_envelope_into(&entry, &cap, l->conf.origin, index, time, it->type->name,
@@ -239,6 +244,7 @@ static int append_in_txn(struct ledger *l, const struct batch *b, const struct n
 			src = store_hashes_put(st, id, index, &formed[0][0], nformed);
 	}
 	free(entry);
+	progress_end(&p, src == STORE_OK ? b->n : written);
 	if (threaded) {
 		atomic_store(&h.stop, true);
 		pthread_join(h.thread, NULL);

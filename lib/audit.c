@@ -122,8 +122,7 @@ int audit_entry(struct audit *a, const char *origin, const void *data, size_t le
 	merkle_leaf_hash(leaf, data, len);
 	unsigned n = merkle_stack_push(stack, leaf, formed);
 	a->entries++;
-	if (a->progress && (a->entries & 0xffff) == 0)
-		fprintf(stderr, "\r%s: %llu entries", chobo_progname, (unsigned long long)a->entries);
+	progress_update(&a->progress, a->entries);
 	return (int)n;
 }
 
@@ -133,8 +132,7 @@ unsigned audit_entry_push(struct audit *a, const void *data, size_t len, struct 
 	uint8_t leaf[32];
 	merkle_leaf_hash(leaf, data, len);
 	a->entries++;
-	if (a->progress && (a->entries & 0xffff) == 0)
-		fprintf(stderr, "\r%s: %llu entries", chobo_progname, (unsigned long long)a->entries);
+	progress_update(&a->progress, a->entries);
 	return merkle_stack_push(stack, leaf, formed);
 }
 

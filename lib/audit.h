@@ -16,6 +16,7 @@
 #include "json_scan.h"
 #include "keys.h"
 #include "merkle.h"
+#include "progress.h"
 
 /* The first problem found: where ("entry", "checkpoint", "hashes", "log", "ledger", "bundle"), and why. */
 struct audit_problem {
@@ -30,7 +31,7 @@ struct audit {
 	const struct trust *trust;
 	const struct checkpoint *against;   /* a checkpoint the auditor kept, or NULL */
 	bool against_seen;
-	bool progress;                      /* print a progress line on stderr */
+	struct progress progress;           /* entries audited, on a terminal (progress_start) */
 	unsigned quorum;                    /* cosigners the newest checkpoints need (0: none) */
 	bool check_index;                   /* also check the leaf-hash index, entry by entry */
 	uint64_t entries, checkpoints, logs;

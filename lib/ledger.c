@@ -19,6 +19,7 @@
 #include "keys.h"
 #include "ledger.h"
 #include "merkle.h"
+#include "progress.h"
 #include "util.h"
 
 #define LOCK_FILE "db/lock"
@@ -100,6 +101,12 @@ static int lock_ledger(struct ledger *l, enum store_mode mode, struct chobo_erro
 	if (errno != EWOULDBLOCK)
 		return chobo_fail_errno(err, EX_OSERR, "lock %s", l->dir);
 	if (wait > 0) {
+		struct progress p;
+		char what[128];
+		snprintf(what, sizeof what, "waiting for the ledger (another process holds it; at most %u s)",
+			 wait);
+		progress_start(&p, what, 0);
+		progress_wait(&p, what);
 		struct sigaction sa, old;
 		memset(&sa, 0, sizeof sa);
 		sa.sa_handler = on_alarm; /* no SA_RESTART: the alarm interrupts flock */
@@ -109,6 +116,7 @@ static int lock_ledger(struct ledger *l, enum store_mode mode, struct chobo_erro
 		int rc = flock(l->lockfd, LOCK_EX);
 		alarm(0);
 		sigaction(SIGALRM, &old, NULL);
+		progress_end(&p, 0);
 		if (rc == 0)
 			return 0;
 	}

@@ -14,7 +14,7 @@
  *    `char *err, size_t errlen` pair (pass e.msg, sizeof e.msg).
  *  - Library functions print nothing and never exit, with these exceptions
  *    that speak for the program itself: cli.c (options, cli_report),
- *    jsonl.c (input lines), chobo_limit() (warns about a CHOBO_LIMIT_*
+ *    jsonl.c (input lines), progress.c (progress on a terminal), chobo_limit() (warns about a CHOBO_LIMIT_*
  *    variable it ignores) and the x*alloc family, which ends the process
  *    when memory runs out.  A program prints err->msg with cli_report(),
  *    chobo_warn() or chobo_die().
