@@ -12,8 +12,9 @@
 #include "util.h"
 
 static const char usage[] =
-	"usage: chain-init [-q] --origin ORIGIN [--witness NAME] [--encrypt] [-L DIR | DIR]\n"
-	"Create a ledger in DIR (default: $CHOBO_LEDGER, else ./ledger) and print its keys.\n";
+	"usage: chain-init [-q] --origin ORIGIN [--witness NAME] [--encrypt] [--testing] [-L DIR | DIR]\n"
+	"Create a ledger in DIR (default: $CHOBO_LEDGER, else ./ledger) and print its keys.\n"
+	"--testing makes a ledger for tests, whose clock CHOBO_NOW may set.\n";
 
 int main(int argc, char **argv)
 {
@@ -22,11 +23,12 @@ int main(int argc, char **argv)
 		{"origin", required_argument, NULL, 'o'},
 		{"witness", required_argument, NULL, 'w'},
 		{"encrypt", no_argument, NULL, 'e'},
+		{"testing", no_argument, NULL, 't'},
 		CLI_COMMON_OPTIONS,
 		{NULL, 0, NULL, 0},
 	};
 	const char *origin = NULL, *witness = NULL, *dir = NULL;
-	bool encrypt = false;
+	bool encrypt = false, testing = false;
 	int opt;
 	cli_init(argc, argv);
 	while ((opt = getopt_long(argc, argv, "L:o:w:hVq", options, NULL)) != -1) {
@@ -40,6 +42,8 @@ int main(int argc, char **argv)
 			witness = optarg;
 		else if (opt == 'e')
 			encrypt = true;
+		else if (opt == 't')
+			testing = true;
 	}
 	if (!origin || argc - optind > (dir ? 0 : 1))
 		cli_usage_error(usage);
@@ -54,7 +58,7 @@ int main(int argc, char **argv)
 	}
 	struct note_verifier log_pub, witness_pub;
 	struct chobo_error e;
-	int rc = cli_report(ledger_create(dir, origin, witness, encrypt, &log_pub, &witness_pub, &e), &e);
+	int rc = cli_report(ledger_create(dir, origin, witness, encrypt, testing, &log_pub, &witness_pub, &e), &e);
 	free(witness_default);
 	if (rc != 0)
 		cli_exit(rc);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/file.h>
 #include <sys/statvfs.h>
@@ -161,7 +162,12 @@ int ledger_open(struct ledger *l, const char *dir, enum store_mode mode, struct 
 	memset(l, 0, sizeof *l);
 	l->lockfd = -1;
 	l->dir = xstrdup(dir);
-	if ((rc = config_read(dir, &l->conf, err)) != 0 || (rc = lock_ledger(l, mode, err)) != 0) {
+	int64_t now;
+	bool test_clock;
+	/* A ledger in production refuses CHOBO_NOW before anything is done on it. */
+	if ((rc = config_read(dir, &l->conf, err)) != 0 ||
+	    (mode == STORE_NORMAL && (rc = ledger_now(l, &now, &test_clock, err)) != 0) ||
+	    (rc = lock_ledger(l, mode, err)) != 0) {
 		ledger_reset(l);
 		return rc;
 	}
@@ -197,6 +203,23 @@ int ledger_open(struct ledger *l, const char *dir, enum store_mode mode, struct 
 		ledger_close(l, NULL);
 		return rc;
 	}
+	return 0;
+}
+
+int ledger_now(const struct ledger *l, int64_t *now, bool *test_clock, struct chobo_error *err)
+{
+	const char *fixed = getenv("CHOBO_NOW");
+	*test_clock = fixed && *fixed;
+	if (!*test_clock) {
+		*now = (int64_t)time(NULL);
+		return 0;
+	}
+	if (!l->conf.testing)
+		return chobo_fail(err, EX_USAGE, "CHOBO_NOW is set, but %s was not created for testing "
+				  "(chain-init --testing): a ledger in production keeps the system clock's "
+				  "time; unset CHOBO_NOW", l->dir);
+	if (!time_parse(fixed, now))
+		return chobo_fail(err, EX_USAGE, "CHOBO_NOW is not an RFC 3339 time");
 	return 0;
 }
 
@@ -350,7 +373,7 @@ static int write_vkey(const char *dir, const char *name, const char *vkey, struc
 	return rc;
 }
 
-int ledger_create(const char *dir, const char *origin, const char *witness, bool encrypt,
+int ledger_create(const char *dir, const char *origin, const char *witness, bool encrypt, bool testing,
 		  struct note_verifier *log_pub, struct note_verifier *witness_pub,
 		  struct chobo_error *err)
 {
@@ -399,7 +422,7 @@ int ledger_create(const char *dir, const char *origin, const char *witness, bool
 	if (rc == 0)
 		rc = write_text(dir, LOCK_FILE, "", 0600, err);
 	if (rc == 0) {
-		char *text = config_new_text(origin, witness);
+		char *text = config_new_text(origin, witness, testing);
 		rc = write_text(dir, "chobo.conf", text, 0644, err);
 		free(text);
 	}

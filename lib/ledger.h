@@ -45,9 +45,10 @@ char *ledger_enclosing(const char *path);
  * Create a new ledger in dir (which must not hold one): layout, log and
  * witness keys, trust/self, and the signed checkpoint of the empty tree.
  * With encrypt, the secret keys are written encrypted (see key_save_encrypted).
+ * With testing, a ledger for tests: CHOBO_NOW may set its clock (ledger_now).
  * Fills the two public keys.  0 or an exit code with err.
  */
-int ledger_create(const char *dir, const char *origin, const char *witness, bool encrypt,
+int ledger_create(const char *dir, const char *origin, const char *witness, bool encrypt, bool testing,
 		  struct note_verifier *log_pub, struct note_verifier *witness_pub,
 		  struct chobo_error *err);
 
@@ -62,6 +63,13 @@ int ledger_create(const char *dir, const char *origin, const char *witness, bool
  * as last committed (store_recovered_copy).
  */
 int ledger_open(struct ledger *l, const char *dir, enum store_mode mode, struct chobo_error *err);
+/*
+ * The time now for work on l: the system clock's, or CHOBO_NOW's (RFC 3339)
+ * with *test_clock set, which only a ledger created for testing accepts
+ * (chain-init --testing; conf.testing).  0, or EX_USAGE with err when
+ * CHOBO_NOW is set for a ledger in production or is malformed.
+ */
+int ledger_now(const struct ledger *l, int64_t *now, bool *test_clock, struct chobo_error *err);
 /*
  * Open a ledger to read it only (chain-log, chain-proof, chain-export): as
  * ledger_open(STORE_NORMAL), recovering it and bringing its indexes up to
