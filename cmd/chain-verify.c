@@ -74,8 +74,12 @@ static int verify_log(struct audit *a, struct store *st, uint32_t id, const char
 		rc = audit_problem(a, origin, "checkpoint", 0, "the empty tree's checkpoint is missing");
 		goto out;
 	}
+	const void *last_entry = NULL;   /* the last entry read (the entries cursor keeps it until its next read) */
+	size_t last_len = 0;
 	for (;;) {
 		/* Every checkpoint at the current size must sign the current root. */
+		if (last_entry && c.has_checkpoint && c.checkpoint_key == stack.size)
+			audit_entry_time(a, origin, stack.size - 1, last_entry, last_len);
 		while (c.has_checkpoint && c.checkpoint_key == stack.size) {
 			if ((rc = audit_checkpoint(a, origin, stack.size, c.checkpoint_data,
 						   c.checkpoint_len, &stack)) ||
@@ -125,6 +129,8 @@ static int verify_log(struct audit *a, struct store *st, uint32_t id, const char
 			}
 		}
 		unsigned n = audit_entry_push(a, data, len, &stack, formed);
+		last_entry = data;
+		last_len = len;
 		if (n > 0) {
 			if (!c.has_hash || c.hash_key != index) {
 				rc = audit_problem(a, origin, "hashes", index, "stored interior hashes are missing");

@@ -45,10 +45,22 @@ struct audit {
 	struct audit_problem p;
 };
 
+/*
+ * How much later than a trusted witness's cosignature of a checkpoint the
+ * entries it includes may claim to be (clocks differ a little), in seconds;
+ * documented in chain-verify(1).
+ */
+#define AUDIT_COSIGNED_TIME_TOLERANCE 300
+
 /* Record the first problem; returns 1. */
 int audit_problem(struct audit *a, const char *log, const char *where, uint64_t at,
 		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-/* Check a signed checkpoint of origin at size == stack->size; 0, or 1 after audit_problem. */
+/*
+ * Check a signed checkpoint of origin at size == stack->size, and that the
+ * entry before it (whose time audit_entry or audit_entry_time noted) claims
+ * no time later than a trusted witness's cosignature of it (within
+ * AUDIT_COSIGNED_TIME_TOLERANCE); 0, or 1 after audit_problem.
+ */
 int audit_checkpoint(struct audit *a, const char *origin, uint64_t size, const char *note,
 		     size_t len, const struct merkle_stack *stack);
 /* Check that a log's newest checkpoint carries a->quorum trusted witnesses' cosignatures; 0 or 1. */
@@ -63,6 +75,8 @@ int audit_against(struct audit *a, const char *origin, const struct merkle_stack
  */
 int audit_entry(struct audit *a, const char *origin, const void *data, size_t len,
 		struct merkle_stack *stack, uint8_t formed[64][32]);
+/* Note the time of entry index of origin (its bytes) for the next checkpoint's check; a malformed one gives none. */
+void audit_entry_time(struct audit *a, const char *origin, uint64_t index, const void *data, size_t len);
 /* Push an entry's leaf without checking it (see audit_checker); returns how many hashes it completes. */
 unsigned audit_entry_push(struct audit *a, const void *data, size_t len, struct merkle_stack *stack,
 			  uint8_t formed[64][32]);
