@@ -20,7 +20,10 @@
 
 static const char usage[] =
 	"usage: chain-import [-q] [-L DIR] [BUNDLE | -]\n"
-	"Verify a bundle and store the logs it extends (never this node's own log).\n";
+	"Verify a bundle and store the logs it extends (never this node's own log).\n"
+	"Environment: CHOBO_LEDGER, CHOBO_LOCK_WAIT, TMPDIR.\n"
+	"Exit status: 0 success, 2 a fork (evidence kept), 64 usage, 65 bad data, 66 no input,\n"
+	"73 cannot create, 74 I/O error, 75 busy, 78 configuration.  See chain-import(1).\n";
 
 /* Copy the input to a scratch file, so that the ledger is not locked while a slow sender sends. */
 static FILE *spool(FILE *in)

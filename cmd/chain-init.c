@@ -14,7 +14,10 @@
 static const char usage[] =
 	"usage: chain-init [-q] --origin ORIGIN [--witness NAME] [--encrypt] [--testing] [-L DIR | DIR]\n"
 	"Create a ledger in DIR (default: $CHOBO_LEDGER, else ./ledger) and print its keys.\n"
-	"--testing makes a ledger for tests, whose clock CHOBO_NOW may set.\n";
+	"--testing makes a ledger for tests, whose clock CHOBO_NOW may set.\n"
+	"Environment: CHOBO_LEDGER, CHOBO_PASSPHRASE_FILE, CHOBO_PASSPHRASE_FD.\n"
+	"Exit status: 0 success, 64 usage, 70 internal error, 71 system error, 73 cannot create,\n"
+	"74 I/O error.  See chain-init(1).\n";
 
 int main(int argc, char **argv)
 {

@@ -30,7 +30,11 @@
 static const char usage[] =
 	"usage: chain-sync [-q] [-L DIR] [--peer NAME] [--wait]\n"
 	"       chain-sync --serve [-L DIR]      (as an ssh forced command)\n"
-	"Replicate every log with the peers in chobo.conf; print one JSON line per peer.\n";
+	"Replicate every log with the peers in chobo.conf; print one JSON line per peer.\n"
+	"Environment: CHOBO_LEDGER, CHOBO_SSH, CHOBO_SYNC_TIMEOUT, CHOBO_NOW, CHOBO_LOCK_WAIT, SSH_ORIGINAL_COMMAND, TMPDIR.\n"
+	"Exit status: 0 success, 2 a fork (evidence kept), 64 usage, 66 no input, 69 unavailable,\n"
+	"73 cannot create, 75 busy, 77 no permission, 78 configuration;\n"
+	"other codes as in chobo(7).  See chain-sync(1).\n";
 
 /* Overlapping runs from cron must not collide: one sync at a time per ledger. */
 static int sync_lock(const char *dir, bool wait)

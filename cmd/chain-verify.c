@@ -30,7 +30,10 @@ static const char usage[] =
 	"usage: chain-verify [-q] [--trust FILE] [--against CHECKPOINT] [--quorum K] [--index]\n"
 	"                    [--views] [-L DIR | DIR | BUNDLE]\n"
 	"Audit a ledger (default: $CHOBO_LEDGER, else ./ledger) or a bundle; print one JSON report.\n"
-	"Exit 0 when valid, 1 when invalid, other codes for errors.\n";
+	"Exit 0 when valid, 1 when invalid, other codes for errors.\n"
+	"Environment: CHOBO_LEDGER, CHOBO_LOCK_WAIT.\n"
+	"Exit status: 0 success, 1 invalid, 64 usage, 65 bad data, 66 no input, 71 system error,\n"
+	"74 I/O error, 75 busy, 77 no permission, 78 configuration.  See chain-verify(1).\n";
 
 struct cursors {
 	struct store_cursor *hashes, *checkpoints;
