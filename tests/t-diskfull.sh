@@ -12,6 +12,9 @@ if [ -z "${CHOBO_DISKFULL_NS:-}" ]; then
 	CHOBO_DISKFULL_NS=1 exec unshare -m sh "$0" "$@"
 fi
 . "${top_srcdir:-.}/tests/lib.sh"
+# Recovery that fails on purpose leaves one allocation inside libdb (tests/lsan-bdb.supp).
+LSAN_OPTIONS="suppressions=$top_srcdir/tests/lsan-bdb.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export LSAN_OPTIONS
 
 # A private copy of an unclean ledger is recovered outside the full file system.
 TMPDIR=$T/tmp

@@ -5,6 +5,9 @@
 # usage error, a missing ledger, a busy one, a bad chobo.conf, standard
 # output on /dev/full) are those its page documents.
 . "${top_srcdir:-.}/tests/lib.sh"
+# qr-render draws text: fontconfig keeps its caches (tests/lsan-fonts.supp).
+LSAN_OPTIONS="suppressions=$top_srcdir/tests/lsan-fonts.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export LSAN_OPTIONS
 
 MAN=$top_srcdir/man
 python3 "$top_srcdir/tests/manpage-sections.py" "$MAN" >"$T/man.json" || { echo "Bail out! cannot parse the man pages"; exit 99; }

@@ -3,6 +3,9 @@
 # copy whose files come from different moments.  The audit reads the
 # committed state (recovered in a private copy) and changes nothing.
 . "${top_srcdir:-.}/tests/lib.sh"
+# Recovery that fails on purpose leaves one allocation inside libdb (tests/lsan-bdb.supp).
+LSAN_OPTIONS="suppressions=$top_srcdir/tests/lsan-bdb.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export LSAN_OPTIONS
 
 # files DIR: a digest of every file (name and content) under DIR.
 files() { (cd "$1" && find . -type f | LC_ALL=C sort | xargs sha256sum); }
