@@ -53,6 +53,25 @@ import json
 assert json.load(open('$T/report'))['entries'] == int(open('$T/n').read()), open('$T/n').read()
 "
 
+# An unprivileged user audits a root-owned copy left unclean: the private
+# copy goes to its own TMPDIR, and the copy it may only read is unchanged.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null; then
+	chmod 755 "$T"
+	cp -a "$L" "$T/rootcopy"
+	chmod -R a+rX "$T/rootcopy/db" "$T/rootcopy/trust" "$T/rootcopy/chobo.conf"
+	chmod 755 "$T/rootcopy"
+	mkdir "$T/nobody-tmp"
+	chown 65534:65534 "$T/nobody-tmp"
+	before=$(files "$T/rootcopy")
+	check_exit 0 "an unprivileged user audits a root-owned copy left unclean" \
+		env TMPDIR="$T/nobody-tmp" setpriv --reuid=65534 --regid=65534 --clear-groups chain-verify "$T/rootcopy"
+	check "... as last committed" grep -q '"unclean":true' "$T/last.out"
+	check "... and the copy is byte-identical afterwards" test "$before" = "$(files "$T/rootcopy")"
+	check "... and its private copy is gone" test -z "$(ls -A "$T/nobody-tmp")"
+else
+	ok "# SKIP an unprivileged audit needs root and setpriv"
+fi
+
 # Damage in an unclean ledger is still found.
 cp -a "$T/s1" "$T/bad"
 : >"$T/bad/db/open"
