@@ -104,7 +104,7 @@ static int verify_log(struct audit *a, struct store *st, uint32_t id, const char
 		if (s == STORE_NOTFOUND)
 			break;
 		if (index != stack.size) {
-			rc = audit_problem(a, origin, "entry", stack.size, "entry %llu is missing",
+			rc = audit_tables_disagree(a, origin, "entry", stack.size, "entry %llu is missing",
 					   (unsigned long long)stack.size);
 			goto out;
 		}
@@ -136,7 +136,7 @@ static int verify_log(struct audit *a, struct store *st, uint32_t id, const char
 		last_len = len;
 		if (n > 0) {
 			if (!c.has_hash || c.hash_key != index) {
-				rc = audit_problem(a, origin, "hashes", index, "stored interior hashes are missing");
+				rc = audit_tables_disagree(a, origin, "hashes", index, "stored interior hashes are missing");
 				goto out;
 			}
 			/* Which changed, an entry or a hash, the next checkpoint tells. */
@@ -149,18 +149,18 @@ static int verify_log(struct audit *a, struct store *st, uint32_t id, const char
 					  &c.hash_len, a, origin)))
 				goto out;
 		} else if (c.has_hash && c.hash_key <= index) {
-			rc = audit_problem(a, origin, "hashes", c.hash_key, "unexpected stored hash record");
+			rc = audit_tables_disagree(a, origin, "hashes", c.hash_key, "unexpected stored hash record");
 			goto out;
 		}
 	}
 	if (c.has_checkpoint) {
-		rc = audit_problem(a, origin, "checkpoint", c.checkpoint_key,
+		rc = audit_tables_disagree(a, origin, "checkpoint", c.checkpoint_key,
 			     "checkpoint of size %llu but the log has only %llu entries",
 			     (unsigned long long)c.checkpoint_key, (unsigned long long)stack.size);
 	} else if (c.has_hash) {
-		rc = audit_problem(a, origin, "hashes", c.hash_key, "stored hash beyond the last entry");
+		rc = audit_tables_disagree(a, origin, "hashes", c.hash_key, "stored hash beyond the last entry");
 	} else if (stack.size != log_size) {
-		rc = audit_problem(a, origin, "log", stack.size, "the log records %llu entries but holds %llu",
+		rc = audit_tables_disagree(a, origin, "log", stack.size, "the log records %llu entries but holds %llu",
 			     (unsigned long long)log_size, (unsigned long long)stack.size);
 	} else if (a->hash_differs) {
 		rc = audit_problem(a, origin, "hashes", a->hash_differs_at,
@@ -402,6 +402,20 @@ int main(int argc, char **argv)
 	}
 	if (a.against)
 		json_object_set_new(report, "against_size", json_integer((json_int_t)a.against->size));
+	if (a.p.found && a.p.tables && recovered) {
+		/*
+		 * Left unclean, and its tables disagree on what a log holds: the
+		 * files of a copy taken while a process wrote come from different
+		 * moments.  That is no verdict on the entries.
+		 */
+		chobo_warn("%s: the ledger was not closed cleanly and its tables disagree (%s%s%s %llu: %s): "
+			   "its files come from different moments (a copy taken while a process was writing: "
+			   "copy db/ while no process uses the ledger, or use chain-export), or it is damaged; "
+			   "nothing was judged", dir, a.p.log, a.p.log[0] ? ": " : "", a.p.where,
+			   (unsigned long long)a.p.at, a.p.reason);
+		json_decref(report);
+		cli_exit(EX_NOINPUT);
+	}
 	if (a.p.found) {
 		json_object_set_new(report, "problem",
 				    json_pack("{s:s, s:s, s:I, s:s}", "log", a.p.log, "where", a.p.where,

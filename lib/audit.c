@@ -22,18 +22,35 @@ static bool entry_time_follows(int64_t previous, int64_t time, char *err, size_t
 	return false;
 }
 
+static void problem_v(struct audit *a, bool tables, const char *log, const char *where, uint64_t at,
+		      const char *fmt, va_list ap)
+{
+	if (a->p.found)
+		return;
+	a->p.found = true;
+	a->p.tables = tables;
+	snprintf(a->p.log, sizeof a->p.log, "%s", log);
+	a->p.where = where;
+	a->p.at = at;
+	vsnprintf(a->p.reason, sizeof a->p.reason, fmt, ap);
+}
+
 int audit_problem(struct audit *a, const char *log, const char *where, uint64_t at,
 		  const char *fmt, ...)
 {
 	va_list ap;
-	if (a->p.found)
-		return 1;
-	a->p.found = true;
-	snprintf(a->p.log, sizeof a->p.log, "%s", log);
-	a->p.where = where;
-	a->p.at = at;
 	va_start(ap, fmt);
-	vsnprintf(a->p.reason, sizeof a->p.reason, fmt, ap);
+	problem_v(a, false, log, where, at, fmt, ap);
+	va_end(ap);
+	return 1;
+}
+
+int audit_tables_disagree(struct audit *a, const char *log, const char *where, uint64_t at,
+			  const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	problem_v(a, true, log, where, at, fmt, ap);
 	va_end(ap);
 	return 1;
 }

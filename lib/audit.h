@@ -25,6 +25,7 @@ struct audit_problem {
 	const char *where;
 	uint64_t at;
 	char reason[300];
+	bool tables;    /* the tables disagree on what a log holds (audit_tables_disagree) */
 };
 
 struct audit {
@@ -55,6 +56,13 @@ struct audit {
 /* Record the first problem; returns 1. */
 int audit_problem(struct audit *a, const char *log, const char *where, uint64_t at,
 		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/*
+ * Record the first problem when it is that the store's tables disagree on
+ * what a log holds (a record missing from one of them, sizes that differ),
+ * as in files copied at different moments, rather than bad content; returns 1.
+ */
+int audit_tables_disagree(struct audit *a, const char *log, const char *where, uint64_t at,
+			  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /*
  * Check a signed checkpoint of origin at size == stack->size, and that the
  * entry before it (whose time audit_entry or audit_entry_time noted) claims

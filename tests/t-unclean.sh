@@ -89,4 +89,17 @@ check "... the message says so" grep -q "come from different moments" "$T/last.e
 check "... and no report claims it invalid" test ! -s "$T/last.out"
 check "... the copy is unchanged" test "$before" = "$(files "$T/mixed")"
 check "... and no private copy is left" test -z "$(ls -A "$TMPDIR")"
+
+# A copy whose log file and other tables are newer than entries.db: recovery
+# succeeds, and the tables disagree on the log's size.
+cp "$T/s1/db/entries.db" "$T/s1-entries.db"
+notes 2000 d | chain-append -q -L "$T/s1" >/dev/null
+cp -a "$T/s1" "$T/older-entries"
+cp "$T/s1-entries.db" "$T/older-entries/db/entries.db"
+: >"$T/older-entries/db/open"
+check_exit 66 "an unclean copy whose tables disagree on a log's size: 66, not a finding" chain-verify "$T/older-entries"
+check "... the message says its files come from different moments" grep -q "tables disagree.*come from different moments" "$T/last.err"
+check "... and no report claims it invalid" test ! -s "$T/last.out"
+rm "$T/older-entries/db/open"
+check_exit 1 "the same copy closed cleanly is found invalid (the tables were changed)" chain-verify "$T/older-entries"
 done_testing
