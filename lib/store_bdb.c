@@ -258,8 +258,8 @@ static int copy_one(const char *dir, const char *copy, const char *name)
 			if (fd >= 0)
 				close(fd);
 		} else {
-			int c = copy_stream(from, to, UINT64_MAX);
-			if (c != 0)
+			errno = 0;
+			if (copy_stream(from, to, UINT64_MAX) != 0)
 				ret = errno ? errno : EIO;
 			if (fclose(to) != 0 && ret == 0)
 				ret = errno;
