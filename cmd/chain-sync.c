@@ -23,6 +23,7 @@
 #include "codec.h"
 #include "jsonl.h"
 #include "ledger.h"
+#include "progress.h"
 #include "ssh_transport.h"
 #include "sync_protocol.h"
 #include "util.h"
@@ -124,7 +125,13 @@ int main(int argc, char **argv)
 		if (only && strcmp(only, peers[i].name) != 0)
 			continue;
 		struct sync_result res;
+		struct progress p;
+		char what[256];
+		snprintf(what, sizeof what, "syncing with %s (%s)", peers[i].name, peers[i].destination);
+		progress_start(&p, what, 0);
+		progress_wait(&p, what);
 		rc = sync_peer(&node, &t, &peers[i], &res, &e);
+		progress_end(&p, 0);
 		ssh_hang_up(&t, peers[i].destination);
 		any_fork |= json_array_size(res.forks) > 0;
 		any_error |= rc != 0;
