@@ -58,7 +58,7 @@ int main(int argc, char **argv)
 			keys = optarg;
 	}
 	/* The keys name the origin and the witness; encrypted ones stay as they are. */
-	if ((!origin == !keys) || (keys && (witness || encrypt)) || argc - optind > (dir ? 0 : 1))
+	if ((!origin == !keys) || (keys && (witness || encrypt || testing)) || argc - optind > (dir ? 0 : 1))
 		cli_usage_error(usage);
 	if (!dir)
 		dir = optind < argc ? argv[optind] : ledger_default_dir();
