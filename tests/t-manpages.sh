@@ -125,6 +125,7 @@ supply-label -L DIR --format svg 0000
 supply-match -L DIR
 supply-post -L DIR site --code S-001 --name shelter
 supply-status -L DIR
+volunteer-issue -L DIR balance
 END
 }
 commands >"$T/commands"
