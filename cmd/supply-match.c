@@ -20,7 +20,10 @@ static const char usage[] =
 	"Print one proposal per line (JSON Lines, or CSV with a header) of a quantity of an open\n"
 	"offer for an open need: same item and unit, size, allergens, shelf life; priority, deadline\n"
 	"and merge order first, then the offer that expires first.  --commit appends the proposals\n"
-	"as supply.request entries, one batch, and adds each request's leaf hash.\n";
+	"as supply.request entries, one batch, and adds each request's leaf hash.\n"
+	"Environment: CHOBO_NOW, CHOBO_LEDGER, CHOBO_LOCK_WAIT.\n"
+	"Exit status: 0 success, 64 usage, 65 bad data; other codes as in chobo(7).\n"
+	"See supply-match(1).\n";
 
 /* What is read of the views: the open index of the items concerned, the closed sites, the catalogue. */
 struct reader {
