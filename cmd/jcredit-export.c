@@ -26,7 +26,11 @@ static const char usage[] =
 	"       jcredit-export [-q] [-L DIR] --certify REPORT --credits T [--name NAME]\n"
 	"The programme-type monitoring report: one row per member and device, findings, totals per\n"
 	"methodology and credits in whole t-CO2 (JSON Lines, or CSV for Excel); --check recomputes a\n"
-	"report from the ledger row by row; --certify records the credits the committee certified.\n";
+	"report from the ledger row by row; --certify records the credits the committee certified.\n"
+	"Environment: CHOBO_LEDGER, CHOBO_NOW, CHOBO_LOCK_WAIT.\n"
+	"Exit status: 0 success, 1 a report that does not match the ledger, 64 usage, 65 bad data or a\n"
+	"period outside the certification period, 78 no eco.certification_start; other codes as in\n"
+	"chobo(7).  See jcredit-export(1).\n";
 
 #define CHECK_TEXT (256 * 1024)   /* a record's member as text: a row's list of leaf indexes */
 

@@ -348,13 +348,13 @@ int jcredit_build(struct ledger *l, const struct jcredit_request *req, struct jc
 	struct build b = {.rep = rep, .req = req, .l = l, .err = err};
 	snprintf(b.last_key, sizeof b.last_key, "part/%s", to);
 	snprintf(key, sizeof key, "part/%s", from);
-	int rc = view_each_from(l, &eco_registry_view, key, part_each, &b, err);
+	int rc = view_each_prefix(l, &eco_registry_view, "part/", key, part_each, &b, err);
 	if (rc > 0)
 		rc = 0;
 	if (rc == 0)
 		rc = b.rc;
 	struct cert_find cf = {.before = req->from_day};
-	if (rc == 0 && (rc = view_each_from(l, &eco_registry_view, "cert/", cert_each, &cf, err)) > 0)
+	if (rc == 0 && (rc = view_each_prefix(l, &eco_registry_view, "cert/", NULL, cert_each, &cf, err)) > 0)
 		rc = 0;
 	if (rc == 0 && cf.malformed)
 		rc = chobo_fail(err, EX_DATAERR, "eco.registry: a certification is malformed; run chain-verify --views");
