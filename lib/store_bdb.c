@@ -136,7 +136,7 @@ static void dbt_keep(struct store *st, DBT *d)
 	st->buflen = d->size > st->buflen ? d->size : st->buflen;
 }
 
-static bool close_all(struct store *st, u_int32_t flags)
+static bool close_tables(struct store *st, u_int32_t flags)
 {
 	bool ok = true;
 	for (int t = 0; t < T_COUNT; t++) {
@@ -144,10 +144,20 @@ static bool close_all(struct store *st, u_int32_t flags)
 			ok = false;
 		st->db[t] = NULL;
 	}
-	if (st->env && st->env->close(st->env, 0) != 0)
-		ok = false;
+	return ok;
+}
+
+static bool close_env(struct store *st)
+{
+	bool ok = !st->env || st->env->close(st->env, 0) == 0;
 	st->env = NULL;
 	return ok;
+}
+
+static bool close_all(struct store *st, u_int32_t flags)
+{
+	bool ok = close_tables(st, flags);
+	return close_env(st) && ok;
 }
 
 static void store_free(struct store *st)
@@ -160,6 +170,8 @@ static void store_free(struct store *st)
 	free(st);
 }
 
+#define CACHE_MIN (4u << 20)
+
 /* A batch larger than the cache is written twice: evicted mid-transaction, then again. */
 static uint64_t expected_bytes;
 
@@ -171,11 +183,26 @@ void store_expect_bytes(uint64_t bytes)
 static u_int32_t cache_bytes(void)
 {
 	uint64_t want = expected_bytes * 3;   /* entries, interior hashes, the leaf index */
-	if (want < (64u << 20))
-		want = 64u << 20;
+	/*
+	 * A small job gets a small cache: creating the cache costs time in
+	 * proportion to its size (about 1 ms of a one-entry append for 64 MiB),
+	 * and a command that reads a few records or scans in bulk needs few pages.
+	 */
+	if (want < CACHE_MIN)
+		want = CACHE_MIN;
 	if (want > (1u << 30))
 		want = 1u << 30;
 	return (u_int32_t)want;
+}
+
+/*
+ * The size of a new log file.  A small job writes a few KiB of log: files of
+ * 256 KiB make the next open read little.  A large batch gets 2 MiB files,
+ * each switch costing a sync and a new file.
+ */
+static u_int32_t log_file_bytes(void)
+{
+	return expected_bytes > (1u << 20) ? 2u << 20 : 256u << 10;
 }
 
 /*
@@ -252,15 +279,16 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, cha
 		/*
 		 * Recovery reads and rewrites the last log file, so it runs only when
 		 * the last process did not close cleanly; small log files keep both
-		 * that and every open cheap.
+		 * that and every open cheap (an open reads and checksums the whole
+		 * last log file to find its end).
 		 */
 		if (unclean) {
 			flags |= DB_RECOVER;
 			st->wrote = true;
 		}
 		if ((ret = st->env->set_cachesize(st->env, 0, cache_bytes(), 1)) != 0 ||
-		    (ret = st->env->set_lg_bsize(st->env, 512u << 10)) != 0 ||
-		    (ret = st->env->set_lg_max(st->env, 2u << 20)) != 0 ||
+		    (ret = st->env->set_lg_bsize(st->env, log_file_bytes() / 4)) != 0 ||
+		    (ret = st->env->set_lg_max(st->env, log_file_bytes())) != 0 ||
 		    (ret = st->env->log_set_config(st->env, DB_LOG_AUTO_REMOVE, 1)) != 0)
 			goto fail_env;
 	} else if ((ret = st->env->set_cachesize(st->env, 0, 8u << 20, 1)) != 0) {
@@ -333,12 +361,18 @@ bool store_close(struct store *st)
 	/*
 	 * After a write, a checkpoint puts every committed page into the database
 	 * files (which audits read directly), lets log removal work and keeps the
-	 * next recovery short; it has synced the files, so closing need not.
+	 * next recovery short.  The tables are closed first, without a sync of
+	 * their own: a file that no handle holds open is marked synced by the
+	 * checkpoint, whereas one still open would be synced again when the
+	 * environment closes (seven more fdatasync calls for one append).
 	 */
-	if (st->mode == STORE_NORMAL && st->wrote && st->env->txn_checkpoint(st->env, 0, 0, 0) != 0)
-		ok = false;
+	bool checkpoint = st->mode == STORE_NORMAL && st->wrote;
 	/* An audit only read: a handle that saw damaged pages may fail to close, harmlessly. */
-	if (!close_all(st, ok ? DB_NOSYNC : 0) && st->mode == STORE_NORMAL)
+	if (!close_tables(st, checkpoint ? DB_NOSYNC : 0) && st->mode == STORE_NORMAL)
+		ok = false;
+	if (checkpoint && st->env->txn_checkpoint(st->env, 0, 0, 0) != 0)
+		ok = false;
+	if (!close_env(st))
 		ok = false;
 	if (ok && st->mode == STORE_NORMAL && unlink(st->mark) != 0)
 		ok = false;
