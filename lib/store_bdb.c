@@ -232,6 +232,41 @@ static enum store_open_failure open_failure(int ret)
 	}
 }
 
+/* Open table t into st->db[t]; 0 or Berkeley DB's error (st->db[t] stays NULL). */
+static int open_table(struct store *st, int t, bool create)
+{
+	DB *db;
+	/* logs.db marks a ledger; the other tables are made when missing. */
+	u_int32_t oflags = st->mode == STORE_AUDIT ? DB_RDONLY
+			 : DB_AUTO_COMMIT | (create || t != T_LOGS ? DB_CREATE : 0);
+	int ret = db_create(&db, st->env, 0);
+	if (ret != 0)
+		return ret;
+	if ((ret = db->set_flags(db, DB_CHKSUM)) != 0 ||
+	    (table_pagesize[t] && (ret = db->set_pagesize(db, table_pagesize[t])) != 0) ||
+	    (ret = db->open(db, NULL, table_file[t], NULL, DB_BTREE, oflags, 0600)) != 0) {
+		db->close(db, 0);
+		return ret;
+	}
+	st->db[t] = db;
+	return 0;
+}
+
+/* Table t, opened on first use; NULL with the reason in st->err. */
+static DB *table_db(struct store *st, int t)
+{
+	if (!st->db[t]) {
+		int ret = open_table(st, t, false);
+		if (ret != 0) {
+			char *file = path_join(st->dir, table_file[t]);
+			fail(st, ret, file);
+			free(file);
+			return NULL;
+		}
+	}
+	return st->db[t];
+}
+
 struct store *store_open(const char *dir, enum store_mode mode, bool create, char *err, size_t errlen,
 			 enum store_open_failure *why)
 {
@@ -301,18 +336,17 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, cha
 		goto fail_env;
 	}
 
+	/*
+	 * logs.db marks a ledger and is opened now.  The other tables are opened
+	 * when first used, except by an audit (which reads them all and must
+	 * find a copy incomplete at once) and when the store is made (every
+	 * table file exists from the start): a command that reads one record
+	 * opens three files, not ten.
+	 */
 	for (int t = 0; t < T_COUNT; t++) {
-		DB *db;
-		/* logs.db marks a ledger; the other tables are made when missing. */
-		u_int32_t oflags = mode == STORE_AUDIT ? DB_RDONLY
-				 : DB_AUTO_COMMIT | (create || t != T_LOGS ? DB_CREATE : 0);
-		if ((ret = db_create(&db, st->env, 0)) != 0)
-			goto fail_env;
-		st->db[t] = db;
-		if ((ret = db->set_flags(db, DB_CHKSUM)) != 0 ||
-		    (table_pagesize[t] && (ret = db->set_pagesize(db, table_pagesize[t])) != 0))
-			goto fail_env;
-		if ((ret = db->open(db, NULL, table_file[t], NULL, DB_BTREE, oflags, 0600)) != 0) {
+		if (t != T_LOGS && mode == STORE_NORMAL && !create)
+			continue;
+		if ((ret = open_table(st, t, create)) != 0) {
 			*why = open_failure(ret);
 			if (*why == STORE_OPEN_MISSING && t == T_LOGS) {
 				reason = "no ledger database here";
@@ -466,13 +500,16 @@ void store_abort(struct store *st)
 static int put(struct store *st, int t, const void *k, size_t klen, const void *v, size_t vlen,
 	       u_int32_t flags)
 {
+	DB *db = table_db(st, t);
+	if (!db)
+		return STORE_ERROR;
 	/* Appends write many small records: queue them and put them in bulk. */
 	if (st->txn && (t == T_ENTRIES || t == T_HASHES || t == T_LEAVES || t == T_TYPES || t == T_KEYS))
 		return bulk_put(st, t, k, klen, v, vlen);
 	DBT key, data;
 	dbt_in(&key, k, klen);
 	dbt_in(&data, v, vlen);
-	int ret = st->db[t]->put(st->db[t], st->txn, &key, &data, flags);
+	int ret = db->put(db, st->txn, &key, &data, flags);
 	if (ret == DB_KEYEXIST) {
 		snprintf(st->err, sizeof st->err, "%s: record already exists", table_file[t]);
 		return STORE_ERROR;
@@ -486,9 +523,12 @@ static int get(struct store *st, int t, const void *k, size_t klen, const void *
 	int rc = bulk_flush_all(st);
 	if (rc != STORE_OK)
 		return rc;
+	DB *db = table_db(st, t);
+	if (!db)
+		return STORE_ERROR;
 	dbt_in(&key, k, klen);
 	dbt_out(st, &data);
-	int ret = st->db[t]->get(st->db[t], st->txn, &key, &data, 0);
+	int ret = db->get(db, st->txn, &key, &data, 0);
 	dbt_keep(st, &data);
 	if (ret != 0)
 		return fail(st, ret, table_file[t]);
@@ -504,7 +544,10 @@ int store_log_each(struct store *st, int (*fn)(void *ctx, uint32_t id, const cha
 	DBT key, data;
 	if (bulk_flush_all(st) != STORE_OK)
 		return STORE_ERROR;
-	int ret = st->db[T_LOGS]->cursor(st->db[T_LOGS], st->txn, &dbc, 0);
+	DB *cdb = table_db(st, T_LOGS);
+	if (!cdb)
+		return STORE_ERROR;
+	int ret = cdb->cursor(cdb, st->txn, &dbc, 0);
 	if (ret != 0)
 		return fail(st, ret, "logs.db");
 	memset(&key, 0, sizeof key);
@@ -678,7 +721,10 @@ int store_leaf_find(struct store *st, const uint8_t *prefix, size_t prefix_bits,
 		start[plen - 1] &= (uint8_t)(0xff << (8 - prefix_bits % 8));
 	if (bulk_flush_all(st) != STORE_OK)
 		return STORE_ERROR;
-	int ret = st->db[T_LEAVES]->cursor(st->db[T_LEAVES], st->txn, &dbc, 0);
+	DB *cdb = table_db(st, T_LEAVES);
+	if (!cdb)
+		return STORE_ERROR;
+	int ret = cdb->cursor(cdb, st->txn, &dbc, 0);
 	if (ret != 0)
 		return fail(st, ret, "leaves.db");
 	memset(&key, 0, sizeof key);
@@ -713,7 +759,10 @@ int store_leaf_count(struct store *st, uint64_t *count)
 	*count = 0;
 	if (bulk_flush_all(st) != STORE_OK)
 		return STORE_ERROR;
-	if ((ret = st->db[T_LEAVES]->cursor(st->db[T_LEAVES], st->txn, &c.dbc, 0)) != 0)
+	DB *cdb = table_db(st, T_LEAVES);
+	if (!cdb)
+		return STORE_ERROR;
+	if ((ret = cdb->cursor(cdb, st->txn, &c.dbc, 0)) != 0)
 		return fail(st, ret, "leaves.db");
 	c.data.data = xmalloc(BULK_BUFFER);
 	c.data.ulen = BULK_BUFFER;
@@ -775,7 +824,10 @@ int store_checkpoint_floor(struct store *st, uint32_t log, uint64_t max, uint64_
 	uint8_t k[12];
 	if (bulk_flush_all(st) != STORE_OK)
 		return STORE_ERROR;
-	int ret = st->db[T_CHECKPOINTS]->cursor(st->db[T_CHECKPOINTS], st->txn, &dbc, 0);
+	DB *cdb = table_db(st, T_CHECKPOINTS);
+	if (!cdb)
+		return STORE_ERROR;
+	int ret = cdb->cursor(cdb, st->txn, &dbc, 0);
 	if (ret != 0)
 		return fail(st, ret, "checkpoints.db");
 	/* Position just past the wanted keys, then step back. */
@@ -830,7 +882,10 @@ int store_kv_delete(struct store *st, enum store_table_kv table, const void *key
 	if (rc != STORE_OK)
 		return rc;
 	dbt_in(&k, key, klen);
-	int ret = st->db[t]->del(st->db[t], st->txn, &k, 0);
+	DB *db = table_db(st, t);
+	if (!db)
+		return STORE_ERROR;
+	int ret = db->del(db, st->txn, &k, 0);
 	if (ret == DB_NOTFOUND)
 		return STORE_OK;
 	return ret == 0 ? STORE_OK : fail(st, ret, table_file[t]);
@@ -853,7 +908,10 @@ static int walk_prefix(struct store *st, int t, const void *prefix, size_t plen,
 	}
 	if (bulk_flush_all(st) != STORE_OK)
 		return STORE_ERROR;
-	int ret = st->db[t]->cursor(st->db[t], st->txn, &dbc, 0);
+	DB *cdb = table_db(st, t);
+	if (!cdb)
+		return STORE_ERROR;
+	int ret = cdb->cursor(cdb, st->txn, &dbc, 0);
 	if (ret != 0)
 		return fail(st, ret, table_file[t]);
 	memset(&key, 0, sizeof key);
@@ -903,7 +961,12 @@ struct store_cursor *store_cursor_open(struct store *st, enum store_table table,
 		free(c);
 		return NULL;
 	}
-	int ret = st->db[t]->cursor(st->db[t], st->txn, &c->dbc, 0);
+	DB *cdb = table_db(st, t);
+	if (!cdb) {
+		free(c);
+		return NULL;
+	}
+	int ret = cdb->cursor(cdb, st->txn, &c->dbc, 0);
 	if (ret != 0) {
 		fail(st, ret, table_file[t]);
 		free(c);
@@ -986,7 +1049,10 @@ int store_fork_put(struct store *st, uint32_t log, const char *ours, size_t olen
 	DBT key, data;
 	uint8_t k[12];
 	uint64_t seq = 0;
-	int ret = st->db[T_FORKS]->cursor(st->db[T_FORKS], st->txn, &dbc, 0);
+	DB *cdb = table_db(st, T_FORKS);
+	if (!cdb)
+		return STORE_ERROR;
+	int ret = cdb->cursor(cdb, st->txn, &dbc, 0);
 	if (ret != 0)
 		return fail(st, ret, "forks.db");
 	key12(k, log + 1, 0);
@@ -1035,7 +1101,10 @@ int store_fork_each(struct store *st, int (*fn)(void *ctx, uint32_t log, const c
 	DBT key, data;
 	if (bulk_flush_all(st) != STORE_OK)
 		return STORE_ERROR;
-	int ret = st->db[T_FORKS]->cursor(st->db[T_FORKS], st->txn, &dbc, 0);
+	DB *cdb = table_db(st, T_FORKS);
+	if (!cdb)
+		return STORE_ERROR;
+	int ret = cdb->cursor(cdb, st->txn, &dbc, 0);
 	if (ret != 0)
 		return fail(st, ret, "forks.db");
 	memset(&key, 0, sizeof key);
