@@ -182,14 +182,17 @@ void store_expect_bytes(uint64_t bytes)
 
 static u_int32_t cache_bytes(void)
 {
-	uint64_t want = expected_bytes * 3;   /* entries, interior hashes, the leaf index */
 	/*
 	 * A small job gets a small cache: creating the cache costs time in
 	 * proportion to its size (about 1 ms of a one-entry append for 64 MiB),
-	 * and a command that reads a few records or scans in bulk needs few pages.
+	 * and a command that reads a few records or scans in bulk needs few
+	 * pages.  A batch needs room for its entries, interior hashes and index
+	 * records, and for one page of the leaf-hash index per entry (hash
+	 * order scatters them over the whole index): about 12 times its bytes.
+	 * A smaller cache would write pages out in mid-transaction, each after
+	 * a sync of the log.
 	 */
-	if (want < CACHE_MIN)
-		want = CACHE_MIN;
+	uint64_t want = CACHE_MIN + expected_bytes * 12;
 	if (want > (1u << 30))
 		want = 1u << 30;
 	return (u_int32_t)want;
