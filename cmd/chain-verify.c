@@ -340,8 +340,10 @@ static int verify_ledger(struct audit *a, const char *dir)
 		a->logs++;
 		verify_log(a, &r, logs.v[i].id, logs.v[i].origin, logs.v[i].size);
 	}
-	if (!l.store)   /* it could not be opened again: the finding says why */
+	if (!l.store) {   /* it could not be opened again: the finding says why */
+		log_list_free(&logs);
 		return 0;
+	}
 	uint64_t indexed;
 	if (rc == 0 && !a->p.found && a->check_index) {
 		if (store_leaf_count(l.store, &indexed) != STORE_OK) {
