@@ -2,7 +2,8 @@
  * chain-import: verify a bundle completely, then store the logs it extends,
  * all or nothing.  A validly signed checkpoint that contradicts what the
  * ledger holds is a fork: both checkpoints are kept as evidence and nothing
- * else is stored.
+ * else is stored.  This node's own log in a bundle must be a prefix of the
+ * one held; with --restore it is taken (restore.h).
  */
 #include "config.h"
 
@@ -16,11 +17,13 @@
 #include "import.h"
 #include "jsonl.h"
 #include "ledger.h"
+#include "restore.h"
 #include "util.h"
 
 static const char usage[] =
-	"usage: chain-import [-q] [-L DIR] [BUNDLE | -]\n"
-	"Verify a bundle and store the logs it extends (never this node's own log).\n";
+	"usage: chain-import [-q] [-L DIR] [--restore] [BUNDLE | -]\n"
+	"Verify a bundle and store the logs it extends; this node's own log must be a\n"
+	"prefix of the one held, or with --restore is taken from the bundle.\n";
 
 /* Copy the input to a scratch file, so that the ledger is not locked while a slow sender sends. */
 static FILE *spool(FILE *in)
@@ -39,14 +42,50 @@ static FILE *spool(FILE *in)
 	return tmp;
 }
 
+/*
+ * This node's log was taken from the bundle: its newest checkpoint there is
+ * a floor; the restore ends here only for a node without peers (a node with
+ * peers checks with them first: chain-sync --restore).  Prints one line.
+ */
+static int restored(struct ledger *l, const struct import_result *res, struct chobo_error *err)
+{
+	int rc = restore_start(l->dir, err);
+	if (rc == 0 && res->own_note)
+		rc = restore_raise(l->dir, res->own_note, strlen(res->own_note), res->own_size, err);
+	bool done;
+	uint64_t size, floor;
+	if (rc == 0)
+		rc = restore_finish(l, l->conf.npeers == 0, &done, &size, &floor, err);
+	if (rc != 0)
+		return chobo_fail_context(err, rc, "the bundle was imported, but the restore could not be recorded");
+	if (!done)
+		chobo_info("this node's log holds %llu entries; appending stays refused until chain-sync --restore "
+			   "has heard every peer", (unsigned long long)size);
+	jsonl_print(json_pack("{s:s, s:I, s:I, s:b}", "restore", l->conf.origin, "size", (json_int_t)size,
+			      "floor", (json_int_t)floor, "complete", done));
+	return 0;
+}
+
+/* A bundle holds more of this node's log than the ledger: nothing may be signed until it is restored. */
+static void own_ahead(struct ledger *l, const struct import_result *res)
+{
+	struct chobo_error e;
+	if (res->own_note && restore_raise(l->dir, res->own_note, strlen(res->own_note), res->own_size, &e) != 0)
+		chobo_warn("%s", e.msg);
+	else
+		chobo_warn("appending is refused until this node's log is restored");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{"ledger", required_argument, NULL, 'L'},
+		{"restore", no_argument, NULL, 'R'},
 		CLI_COMMON_OPTIONS,
 		{NULL, 0, NULL, 0},
 	};
 	const char *dir = ledger_default_dir();
+	bool restore = false;
 	int opt;
 	cli_init(argc, argv);
 	while ((opt = getopt_long(argc, argv, "L:hVq", options, NULL)) != -1) {
@@ -54,6 +93,8 @@ int main(int argc, char **argv)
 			continue;
 		if (opt == 'L')
 			dir = optarg;
+		else if (opt == 'R')
+			restore = true;
 	}
 	if (argc - optind > 1)
 		cli_usage_error(usage);
@@ -74,7 +115,11 @@ int main(int argc, char **argv)
 	if ((rc = import_precheck(&trust, in, &e)) == 0) {
 		if ((rc = cli_report(ledger_open(&l, dir, STORE_NORMAL, &e), &e)) != 0)
 			cli_exit(rc);
-		rc = import_bundle(&l, &trust, in, &res, &e);
+		rc = import_bundle(&l, &trust, in, restore ? IMPORT_OWN_TAKE : IMPORT_OWN_CHECK, &res, &e);
+		if (rc == 0 && restore)
+			rc = restored(&l, &res, &e);
+		else if (rc == EX_DATAERR && res.own_ahead)
+			own_ahead(&l, &res);
 		/* What was committed stays committed: the summary is printed, the close reported. */
 		struct chobo_error close_err;
 		crc = cli_report(ledger_close(&l, &close_err), &close_err);
@@ -83,9 +128,7 @@ int main(int argc, char **argv)
 	trust_free(&trust);
 	if (rc == EXIT_FORK) {
 		chobo_warn("%s, nothing was imported", e.msg);
-		jsonl_print(json_pack("{s:s, s:s, s:I, s:s, s:s}", "event", "fork", "log", res.fork_log,
-				      "size", (json_int_t)res.fork_size, "ours", res.fork_ours,
-				      "theirs", res.fork_theirs));
+		jsonl_print(import_fork_event(&res, NULL));
 	} else if (rc == EX_DATAERR) {
 		chobo_warn("%s: %s; nothing was imported", path, e.msg);
 	} else if (rc == 0) {

@@ -1,4 +1,7 @@
-/* chain-init: create a ledger directory with its keys and first checkpoint. */
+/*
+ * chain-init: create a ledger directory with its keys and first checkpoint,
+ * or (--restore KEYS) around the keys of a node that lost its ledger.
+ */
 #include "config.h"
 
 #include <stdio.h>
@@ -13,7 +16,10 @@
 
 static const char usage[] =
 	"usage: chain-init [-q] --origin ORIGIN [--witness NAME] [--encrypt] [-L DIR | DIR]\n"
-	"Create a ledger in DIR (default: $CHOBO_LEDGER, else ./ledger) and print its keys.\n";
+	"       chain-init [-q] --restore KEYS [-L DIR | DIR]\n"
+	"Create a ledger in DIR (default: $CHOBO_LEDGER, else ./ledger) and print its keys;\n"
+	"with --restore, around the node.key and witness.key saved in the directory KEYS,\n"
+	"restoring this node's log (chain-sync --restore) before it may append.\n";
 
 int main(int argc, char **argv)
 {
@@ -22,10 +28,11 @@ int main(int argc, char **argv)
 		{"origin", required_argument, NULL, 'o'},
 		{"witness", required_argument, NULL, 'w'},
 		{"encrypt", no_argument, NULL, 'e'},
+		{"restore", required_argument, NULL, 'R'},
 		CLI_COMMON_OPTIONS,
 		{NULL, 0, NULL, 0},
 	};
-	const char *origin = NULL, *witness = NULL, *dir = NULL;
+	const char *origin = NULL, *witness = NULL, *dir = NULL, *keys = NULL;
 	bool encrypt = false;
 	int opt;
 	cli_init(argc, argv);
@@ -40,27 +47,40 @@ int main(int argc, char **argv)
 			witness = optarg;
 		else if (opt == 'e')
 			encrypt = true;
+		else if (opt == 'R')
+			keys = optarg;
 	}
-	if (!origin || argc - optind > (dir ? 0 : 1))
+	/* The keys name the origin and the witness; encrypted ones stay as they are. */
+	if ((!origin == !keys) || (keys && (witness || encrypt)) || argc - optind > (dir ? 0 : 1))
 		cli_usage_error(usage);
 	if (!dir)
 		dir = optind < argc ? argv[optind] : ledger_default_dir();
 	char *witness_default = NULL;
-	if (!witness) {
+	struct note_verifier log_pub, witness_pub;
+	struct chobo_error e;
+	if (keys) {
+		int rc = cli_report(ledger_recreate(dir, keys, &log_pub, &witness_pub, &e), &e);
+		if (rc != 0)
+			cli_exit(rc);
+		origin = log_pub.name;
+		chobo_info("%s: restoring %s: it appends nothing until chain-sync --restore (or chain-import "
+			   "--restore) has brought its log back", dir, origin);
+	} else if (!witness) {
 		size_t n = strlen(origin) + 16;
 		witness_default = xmalloc(n);
 		snprintf(witness_default, n, "%s/witness", origin);
 		witness = witness_default;
 	}
-	struct note_verifier log_pub, witness_pub;
-	struct chobo_error e;
-	int rc = cli_report(ledger_create(dir, origin, witness, encrypt, &log_pub, &witness_pub, &e), &e);
+	int rc = keys ? 0
+		 : cli_report(ledger_create(dir, origin, witness, encrypt, &log_pub, &witness_pub, &e), &e);
 	free(witness_default);
 	if (rc != 0)
 		cli_exit(rc);
 	char *lv = note_vkey_format(&log_pub), *wv = note_vkey_format(&witness_pub);
 	json_t *out = json_pack("{s:s, s:s, s:s, s:s}", "ledger", dir, "origin", origin,
 				"log_key", lv, "witness_key", wv);
+	if (out && keys && json_object_set_new(out, "restoring", json_true()) != 0)
+		cli_exit(EX_SOFTWARE);
 	free(lv);
 	free(wv);
 	if (!out || !jsonl_print(out))

@@ -1,4 +1,4 @@
-/* chain-proof: inclusion and consistency proofs, receipts, and stored checkpoints. */
+/* chain-proof: inclusion and consistency proofs, receipts, stored checkpoints, and fork evidence. */
 #include "config.h"
 
 #include <stdio.h>
@@ -9,9 +9,11 @@
 #include "checkpoint.h"
 #include "cli.h"
 #include "codec.h"
+#include "fork_evidence.h"
 #include "jsonl.h"
 #include "hash_reader.h"
 #include "ledger.h"
+#include "log_list.h"
 #include "util.h"
 
 static const char usage[] =
@@ -19,11 +21,13 @@ static const char usage[] =
 	"       chain-proof receipt [-q] [-L DIR] [--log ORIGIN] (--index N | --leaf HASH) [--size N]\n"
 	"       chain-proof consistency [-q] [-L DIR] [--log ORIGIN] OLD [NEW]\n"
 	"       chain-proof checkpoint [-q] [-L DIR] [--log ORIGIN] [--size N] [--raw]\n"
+	"       chain-proof fork [-q] [-L DIR] [--log ORIGIN]\n"
 	"Print a proof, a receipt (an entry with its inclusion proof) or a checkpoint as JSON\n"
-	"(sizes default to the latest checkpoint).\n";
+	"(sizes default to the latest checkpoint), or each piece of fork evidence held as one\n"
+	"JSON line that chain-verify --trust KEY FILE checks.\n";
 
 struct request {
-	enum { INCLUSION, RECEIPT, CONSISTENCY, CHECKPOINT } kind;
+	enum { INCLUSION, RECEIPT, CONSISTENCY, CHECKPOINT, FORK } kind;
 	const char *log;
 	bool has_index, has_size, raw;
 	const char *leaf;
@@ -217,6 +221,49 @@ static int prove(struct ledger *l, const struct request *q, json_t **out)
 	return 0;
 }
 
+struct fork_lines {
+	const struct log_list *logs;
+	const char *only;
+	size_t printed;
+	bool write_error;
+};
+
+static int print_fork(void *ctx, uint32_t log, const char *ours, size_t olen, const char *theirs, size_t tlen,
+		      const char *proof, size_t plen)
+{
+	struct fork_lines *f = ctx;
+	const char *origin = log_list_origin(f->logs, log);
+	if (!origin || (f->only && strcmp(origin, f->only) != 0))
+		return 0;
+	f->printed++;
+	if (!jsonl_print(fork_evidence_json(origin, ours, olen, theirs, tlen, proof, plen))) {
+		f->write_error = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* Every piece of fork evidence held (of only, if not NULL), one JSON line each; 0 or an exit code. */
+static int print_forks(struct ledger *l, const char *only)
+{
+	struct log_list logs;
+	struct chobo_error e;
+	int rc = cli_report(log_list_read(l, NULL, &logs, &e), &e);
+	struct fork_lines f = {&logs, only, 0, false};
+	if (rc == 0 && store_fork_each(l->store, print_fork, &f) == STORE_ERROR) {
+		chobo_warn("%s", store_error(l->store));
+		rc = EX_IOERR;
+	}
+	log_list_free(&logs);
+	if (rc == 0 && f.write_error)
+		rc = EX_IOERR;
+	if (rc == 0 && f.printed == 0) {
+		chobo_warn("no fork evidence is held%s%s", only ? " for " : "", only ? only : "");
+		rc = EX_NOINPUT;
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -261,6 +308,8 @@ int main(int argc, char **argv)
 		}
 	} else if (strcmp(verb, "checkpoint") == 0 && nargs == 0) {
 		q.kind = CHECKPOINT;
+	} else if (strcmp(verb, "fork") == 0 && nargs == 0 && !q.has_size && !q.raw) {
+		q.kind = FORK;
 	} else {
 		cli_usage_error(usage);
 	}
@@ -271,7 +320,7 @@ int main(int argc, char **argv)
 	int rc = cli_report(ledger_open_read(&l, dir, &e), &e);
 	if (rc != 0)
 		cli_exit(rc);
-	rc = prove(&l, &q, &out);
+	rc = q.kind == FORK ? print_forks(&l, q.log) : prove(&l, &q, &out);
 	int crc = cli_report(ledger_close(&l, &e), &e);
 	if (rc == 0)
 		rc = crc;

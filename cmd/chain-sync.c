@@ -6,6 +6,11 @@
  * evidence), cosign the newest checkpoints with this node's witness key and
  * hand the cosignatures back (sync_protocol.h, over ssh_transport.h).
  *
+ * Restore (--restore): this node's own log, lost or damaged, is fetched
+ * back from the peer holding the longest copy, with the newest checkpoint
+ * any peer holds as the floor below which it signs nothing (restore.h);
+ * then the peers are synced as usual.
+ *
  * Server (--serve, an authorized_keys forced command): the verbs in
  * SSH_ORIGINAL_COMMAND are chobo-heads, chobo-export ORIGIN SIZE and
  * chobo-cosign; nothing else is run, and nothing can append.
@@ -28,9 +33,10 @@
 #include "util.h"
 
 static const char usage[] =
-	"usage: chain-sync [-q] [-L DIR] [--peer NAME] [--wait]\n"
+	"usage: chain-sync [-q] [-L DIR] [--peer NAME] [--wait] [--restore]\n"
 	"       chain-sync --serve [-L DIR]      (as an ssh forced command)\n"
-	"Replicate every log with the peers in chobo.conf; print one JSON line per peer.\n";
+	"Replicate every log with the peers in chobo.conf; print one JSON line per peer.\n"
+	"--restore first fetches this node's own log back from the peers (from NAME with --peer).\n";
 
 /* Overlapping runs from cron must not collide: one sync at a time per ledger. */
 static int sync_lock(const char *dir, bool wait)
@@ -56,11 +62,12 @@ int main(int argc, char **argv)
 		{"peer", required_argument, NULL, 'p'},
 		{"wait", no_argument, NULL, 'w'},
 		{"serve", no_argument, NULL, 'S'},
+		{"restore", no_argument, NULL, 'R'},
 		CLI_COMMON_OPTIONS,
 		{NULL, 0, NULL, 0},
 	};
 	const char *dir = ledger_default_dir(), *only = NULL;
-	bool wait = false, serving = false;
+	bool wait = false, serving = false, restore = false;
 	int opt;
 	cli_init(argc, argv);
 	while ((opt = getopt_long(argc, argv, "L:hVq", options, NULL)) != -1) {
@@ -71,9 +78,10 @@ int main(int argc, char **argv)
 		case 'p': only = optarg; break;
 		case 'w': wait = true; break;
 		case 'S': serving = true; break;
+		case 'R': restore = true; break;
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || (serving && restore))
 		cli_usage_error(usage);
 	struct chobo_error e;
 	if (serving)
@@ -115,9 +123,22 @@ int main(int argc, char **argv)
 	bool any_fork = false, any_error = false;
 	struct sync_node node = {dir, own, &trust, &witness};
 	struct ssh_transport t;
+	struct sync_restore rres = {0};
+	int restore_rc = 0;
 	ssh_transport_open(&t);
-	for (size_t i = 0; i < npeers; i++) {
-		if (only && strcmp(only, peers[i].name) != 0)
+	if (restore) {
+		restore_rc = sync_restore_own(&node, &t, peers, npeers, only, &rres, &e);
+		if (restore_rc != 0)
+			chobo_warn("%s", e.msg);
+		size_t k;
+		json_t *event;
+		json_array_foreach(rres.forks, k, event)
+			jsonl_print(json_incref(event));
+		any_fork |= json_array_size(rres.forks) > 0;
+	}
+	for (size_t i = 0; i < npeers && restore_rc == 0; i++) {
+		/* A restore syncs with every peer: each must be heard before the node appends again. */
+		if (only && !restore && strcmp(only, peers[i].name) != 0)
 			continue;
 		struct sync_result res;
 		rc = sync_peer(&node, &t, &peers[i], &res, &e);
@@ -145,6 +166,26 @@ int main(int argc, char **argv)
 		else
 			json_decref(line);
 	}
+	if (restore) {
+		/* Complete only when every peer answered and was synced, and the log holds the floor. */
+		bool complete = restore_rc == 0 && !any_error && rres.heard == npeers;
+		if (restore_rc == 0 && (restore_rc = sync_restore_end(&node, complete, &rres, &e)) != 0)
+			chobo_warn("%s", e.msg);
+		json_t *line = json_pack("{s:s, s:s*, s:I, s:I, s:b, s:O, s:O*}", "restore", own,
+					 "from", rres.from, "size", (json_int_t)rres.size,
+					 "floor", (json_int_t)rres.floor, "complete", rres.complete,
+					 "peers", rres.peers, "logs", rres.logs);
+		if (restore_rc != 0)
+			json_object_set_new(line, "error", json_string(e.msg));
+		jsonl_print(line);
+		if (restore_rc == 0 && !rres.complete) {
+			chobo_warn("the restore is not complete (this node's log holds %llu of %llu entries, %zu of "
+				   "%zu peers answered): appending stays refused", (unsigned long long)rres.size,
+				   (unsigned long long)rres.floor, rres.heard, npeers);
+			any_error = true;
+		}
+		sync_restore_free(&rres);
+	}
 	close(lockfd);
 	note_signer_clear(&witness);
 	ssh_transport_close(&t);
@@ -155,5 +196,5 @@ int main(int argc, char **argv)
 	free(peers);
 	free(own);
 	trust_free(&trust);
-	cli_exit(any_fork ? EXIT_FORK : any_error ? EX_UNAVAILABLE : 0);
+	cli_exit(any_fork ? EXIT_FORK : restore_rc != 0 ? restore_rc : any_error ? EX_UNAVAILABLE : 0);
 }

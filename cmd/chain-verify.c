@@ -20,18 +20,22 @@
 #include "checkpoint.h"
 #include "cli.h"
 #include "entry_index.h"
+#include "fork_evidence.h"
 #include "jsonl.h"
 #include "ledger.h"
 #include "log_list.h"
+#include "restore.h"
 #include "service.h"
 #include "view.h"
 #include "util.h"
 
 static const char usage[] =
 	"usage: chain-verify [-q] [--trust FILE] [--against CHECKPOINT] [--quorum K] [--index]\n"
-	"                    [--views] [-L DIR | DIR | BUNDLE]\n"
-	"Audit a ledger (default: $CHOBO_LEDGER, else ./ledger) or a bundle; print one JSON report.\n"
-	"Exit 0 when valid, 1 when invalid, other codes for errors.\n";
+	"                    [--views] [--accept-forks] [-L DIR | DIR | BUNDLE | FORK-EVIDENCE]\n"
+	"Audit a ledger (default: $CHOBO_LEDGER, else ./ledger) or a bundle, or check fork evidence\n"
+	"(chain-proof fork); print one JSON report.\n"
+	"Exit 0 when valid, 1 when invalid, 2 when the ledger holds proven fork evidence (unless\n"
+	"--accept-forks) or the evidence proves a fork, other codes for errors.\n";
 
 /*
  * An audit lets writers in as it goes: an append-only log's audited prefix
@@ -294,16 +298,26 @@ out:
 struct forks {
 	json_t *list;
 	const struct log_list *logs;
+	const struct trust *trust;
+	size_t proven;
 };
 
 static int collect_fork(void *ctx, uint32_t log, const char *ours, size_t olen, const char *theirs,
-			size_t tlen)
+			size_t tlen, const char *proof, size_t plen)
 {
 	struct forks *f = ctx;
 	const char *origin = log_list_origin(f->logs, log);
+	char signed_by[NOTE_MAX_NAME + 1], why[256];
 	if (!origin)
 		origin = "";
-	json_t *o = json_pack("{s:s, s:s%, s:s%}", "log", origin, "ours", ours, olen, "theirs", theirs, tlen);
+	json_t *o = fork_evidence_json(origin, ours, olen, theirs, tlen, proof, plen);
+	/* Evidence counts when it proves itself: two sizes need the proof that shows them inconsistent. */
+	bool proven = fork_evidence_check(ours, olen, theirs, tlen, proof, plen, f->trust->keys, f->trust->n,
+					  signed_by, why, sizeof why);
+	json_object_set_new(o, "proven", json_boolean(proven));
+	if (!proven)
+		json_object_set_new(o, "reason", json_string(why));
+	f->proven += proven;
 	json_array_append_new(f->list, o);
 	return 0;
 }
@@ -314,9 +328,12 @@ static uint64_t views_checked;
 
 /* Fork evidence this ledger holds: pairs of signed checkpoints of other logs (JSON array). */
 static json_t *fork_evidence;
+static size_t forks_proven;
+/* A restore of this node's own log under way (restore.h): {"size","floor"}, or NULL. */
+static json_t *restoring;
 
 /* Audit a ledger directory; 0, or an exit code for an error (findings go to a->p). */
-static int verify_ledger(struct audit *a, const char *dir)
+static int verify_ledger(struct audit *a, const char *dir, const struct trust *trust)
 {
 	struct ledger l;
 	struct log_list logs = {0};
@@ -374,34 +391,63 @@ static int verify_ledger(struct audit *a, const char *dir)
 			else
 				views_checked++;
 		}
-	struct forks f = {json_array(), &logs};
+	struct forks f = {json_array(), &logs, trust, 0};
 	if (rc == 0 && store_fork_each(l.store, collect_fork, &f) != STORE_OK) {
 		chobo_warn("%s: %s", dir, store_error(l.store));
 		rc = EX_IOERR;
 	}
 	fork_evidence = f.list;
+	forks_proven = f.proven;
+	struct restore_floor floor = {0};
+	if (rc == 0 && (rc = cli_report(restore_floor_read(dir, &floor, &e), &e)) == 0 && floor.restoring) {
+		uint64_t held = 0;
+		for (size_t i = 0; i < logs.n; i++)
+			if (strcmp(logs.v[i].origin, l.conf.origin) == 0)
+				held = logs.v[i].size;
+		restoring = json_pack("{s:I, s:I}", "size", (json_int_t)held, "floor", (json_int_t)floor.size);
+	}
+	restore_floor_free(&floor);
 	int crc = cli_report(ledger_close(&l, &e), &e);
 	log_list_free(&logs);
 	return rc ? rc : crc;
 }
 
-/* Audit a bundle file; 0, or an exit code for an error (findings go to a->p). */
-static int verify_bundle(struct audit *a, const char *path, bool *complete)
+/* Audit a bundle read from fp; 0, or an exit code for an error (findings go to a->p). */
+static int verify_bundle(struct audit *a, FILE *fp, bool *complete)
 {
 	const char *why;
-	FILE *fp = fopen(path, "rb");
-	if (!fp) {
-		chobo_warn_errno("%s", path);
-		return EX_NOINPUT;
-	}
 	struct bundle_reader *r = bundle_reader_open(fp, &why);
 	if (!r)
 		audit_problem(a, "", "bundle", 0, "%s", why);
 	else
 		audit_bundle(a, r, complete);
 	bundle_reader_close(r);
-	fclose(fp);
 	return 0;
+}
+
+/* Check a fork evidence file (chain-proof fork) read from fp: exit 2 when it proves a fork, 1 when not. */
+static int verify_fork_file(const char *path, FILE *fp, const struct trust *trust)
+{
+	char *text = xmalloc(4 * CHOBO_MAX_NOTE + 1);
+	size_t len = fread(text, 1, 4 * CHOBO_MAX_NOTE + 1, fp);
+	char origin[NOTE_MAX_NAME + 1], why[256];
+	if (ferror(fp))
+		chobo_die(EX_IOERR, "%s: read error", path);
+	bool proven = len <= 4 * CHOBO_MAX_NOTE &&
+		      fork_evidence_file_check(text, len, trust->keys, trust->n, origin, why, sizeof why);
+	if (len > 4 * CHOBO_MAX_NOTE)
+		snprintf(why, sizeof why, "larger than fork evidence can be");
+	free(text);
+	json_t *report = json_pack("{s:s, s:b}", "fork_evidence", path, "proven", proven);
+	if (proven)
+		json_object_set_new(report, "log", json_string(origin));
+	else
+		json_object_set_new(report, "reason", json_string(why));
+	if (!jsonl_print(report))
+		return EX_IOERR;
+	if (!proven)
+		chobo_info("%s: no fork proven: %s", path, why);
+	return proven ? EXIT_FORK : EXIT_INVALID;
 }
 
 int main(int argc, char **argv)
@@ -413,12 +459,13 @@ int main(int argc, char **argv)
 		{"quorum", required_argument, NULL, 'Q'},
 		{"index", no_argument, NULL, 'I'},
 		{"views", no_argument, NULL, 'W'},
+		{"accept-forks", no_argument, NULL, 'F'},
 		CLI_COMMON_OPTIONS,
 		{NULL, 0, NULL, 0},
 	};
 	const char *trust_file = NULL, *against_file = NULL, *dir = NULL;
 	unsigned quorum = 0;
-	bool check_index = false;
+	bool check_index = false, accept_forks = false;
 	int opt;
 	cli_init(argc, argv);
 	while ((opt = getopt_long(argc, argv, "L:hVq", options, NULL)) != -1) {
@@ -434,6 +481,8 @@ int main(int argc, char **argv)
 			check_index = true;
 		else if (opt == 'W')
 			check_views = true;
+		else if (opt == 'F')
+			accept_forks = true;
 		else if (opt == 'Q')
 			quorum = (unsigned)cli_u64("--quorum", optarg);
 	}
@@ -474,8 +523,25 @@ int main(int argc, char **argv)
 	if (rc != 0)
 		cli_exit(rc);
 
+	/* A file is a bundle, or fork evidence: one JSON object. */
+	FILE *fp = NULL;
+	if (bundle) {
+		if (!(fp = fopen(dir, "rb")))
+			chobo_die(EX_NOINPUT, "%s: %s", dir, strerror(errno));
+		int c = getc(fp);
+		if (c == '{' && ungetc(c, fp) == c) {
+			int frc = verify_fork_file(dir, fp, &trust);
+			fclose(fp);
+			trust_free(&trust);
+			cli_exit(frc);
+		}
+		if (c != EOF && ungetc(c, fp) != c)
+			chobo_die(EX_IOERR, "%s: read error", dir);
+	}
 	bool complete = true;
-	int crc = bundle ? verify_bundle(&a, dir, &complete) : verify_ledger(&a, dir);
+	int crc = bundle ? verify_bundle(&a, fp, &complete) : verify_ledger(&a, dir, &trust);
+	if (fp)
+		fclose(fp);
 	if (a.progress)
 		fputc('\n', stderr);
 	trust_free(&trust);
@@ -498,13 +564,20 @@ int main(int argc, char **argv)
 		json_object_set_new(report, "views", json_integer((json_int_t)views_checked));
 	if (fork_evidence && json_array_size(fork_evidence) > 0) {
 		json_object_set_new(report, "forks", fork_evidence);
-		chobo_info("this ledger holds evidence of %zu fork(s) of other nodes' logs",
-			   json_array_size(fork_evidence));
+		chobo_info("this ledger holds evidence of %zu fork(s) of other nodes' logs, %zu proven%s",
+			   json_array_size(fork_evidence), forks_proven,
+			   forks_proven && accept_forks ? " (accepted: --accept-forks)" : "");
 	} else {
 		json_decref(fork_evidence);
 	}
 	if (a.against)
 		json_object_set_new(report, "against_size", json_integer((json_int_t)a.against->size));
+	if (restoring) {
+		json_object_set_new(report, "restoring", restoring);
+		chobo_info("this node's own log is being restored: it holds %lld entries of the %lld known",
+			   (long long)json_integer_value(json_object_get(restoring, "size")),
+			   (long long)json_integer_value(json_object_get(restoring, "floor")));
+	}
 	if (a.p.found) {
 		json_object_set_new(report, "problem",
 				    json_pack("{s:s, s:s, s:I, s:s}", "log", a.p.log, "where", a.p.where,
@@ -514,5 +587,6 @@ int main(int argc, char **argv)
 	}
 	if (!jsonl_print(report))
 		cli_exit(EX_IOERR);
-	cli_exit(a.p.found ? EXIT_INVALID : crc);
+	/* Proven forks are the audit's finding too, unless the auditor has taken note of them. */
+	cli_exit(a.p.found ? EXIT_INVALID : crc ? crc : forks_proven && !accept_forks ? EXIT_FORK : 0);
 }

@@ -18,6 +18,7 @@
 #include "entry_index.h"
 #include "hash_reader.h"
 #include "merkle.h"
+#include "restore.h"
 #include "service.h"
 #include "view.h"
 
@@ -197,11 +198,15 @@ static int append_in_txn(struct ledger *l, const struct batch *b, const struct n
 	uint32_t id;
 	uint64_t size;
 	int64_t last;
+	/* A node restoring its log signs nothing that could fork the history its peers hold. */
+	int rc = restore_append_allowed(l, err);
+	if (rc != 0)
+		return rc;
 	if (store_log_find(st, l->conf.origin, &id, &size) != STORE_OK)
 		return store_failed(l, err);
 	if (size + b->n > CHOBO_MAX_TREE_SIZE)
 		return chobo_fail(err, EX_DATAERR, "the log would exceed its maximum size");
-	int rc = last_entry_time(l, id, size, &last, err);
+	rc = last_entry_time(l, id, size, &last, err);
 	if (rc != 0)
 		return rc;
 	if (now < last) {

@@ -8,6 +8,7 @@
 #include "bundle.h"
 #include "cosign.h"
 #include "entry_index.h"
+#include "fork_evidence.h"
 #include "hash_reader.h"
 #include "import.h"
 #include "view.h"
@@ -52,6 +53,11 @@ struct section {
 	uint32_t id;
 	uint64_t held;          /* entries held before this import */
 	bool diverged;          /* the bundle's tree differs from ours where they meet */
+	/* Once diverged: the bundle's tree there and its leaves after, for the fork's proof. */
+	struct merkle_stack fork_base;
+	uint8_t (*leaves)[32];
+	uint64_t nleaves, cap;
+	bool own;               /* this node's own log */
 	uint64_t added_entries, added_checkpoints;
 };
 
@@ -61,17 +67,29 @@ struct import {
 	struct section s;
 	json_t *summary;        /* one object per log */
 	bool fork;
-	char *fork_ours, *fork_theirs;
+	char *fork_ours, *fork_theirs, *fork_proof;
 	char fork_origin[NOTE_MAX_NAME + 1];
 	uint64_t fork_size;
 	struct json_doc doc;    /* scratch for indexing stored entries */
+	enum import_own own;
+	uint64_t own_size;      /* this node's log: the newest checkpoint in the bundle */
+	char *own_note;
+	uint64_t own_held;      /* what we hold of it */
+	bool own_ahead;         /* it goes beyond what we hold, and is not ours to take */
 };
+
+/* Not stored: this node's log beyond what it holds, unless it is restoring it. */
+static bool own_kept_out(const struct import *im)
+{
+	return im->s.own && im->own == IMPORT_OWN_CHECK;
+}
 
 static int on_section_end(struct bundle_walk *w)
 {
 	struct import *im = w->ctx;
 	struct section *s = &im->s;
-	if (w->stack.size > s->held && store_log_set_size(im->l->store, s->id, w->stack.size) != STORE_OK)
+	if (w->stack.size > s->held && !own_kept_out(im) &&
+	    store_log_set_size(im->l->store, s->id, w->stack.size) != STORE_OK)
 		return audit_problem(&im->a, w->origin, "log", 0, "storage error: %s",
 				     store_error(im->l->store));
 	json_t *line = json_pack("{s:s, s:I, s:I, s:I, s:I}", "log", w->origin,
@@ -85,15 +103,42 @@ static int on_section_end(struct bundle_walk *w)
 	return 0;
 }
 
-/* Keep the evidence of a fork: our checkpoint (at size, or our latest) and theirs. */
-static int fork_found(struct import *im, const char *origin, uint64_t size, const char *theirs, size_t tlen)
+/* The leaves a diverging section keeps for its fork's proof: at most this many (32 bytes each). */
+#define FORK_MAX_LEAVES (UINT64_C(1) << 22)
+
+/*
+ * The consistency proof that shows the fork when the two checkpoints'
+ * sizes differ, from the tree that signed the larger one: ours (in the
+ * store), or the bundle's (its edge where it left ours, and the leaves
+ * since).  NULL when the sizes are equal or the bundle's leaves were too many.
+ */
+static char *fork_proof(struct import *im, uint64_t osize, uint64_t tsize)
+{
+	struct merkle_reader r;
+	struct ledger_reader lr;
+	struct edge_tree et = {&im->s.fork_base, (const uint8_t (*)[32])im->s.leaves, im->s.nleaves};
+	if (osize == tsize)
+		return NULL;
+	if (osize > tsize) {
+		ledger_reader_init(&lr, im->l, im->s.id);
+		return fork_proof_make(&lr.r, tsize, osize);
+	}
+	if (!im->s.diverged || im->s.fork_base.size != osize)
+		return NULL;
+	edge_tree_reader(&et, &r);
+	return fork_proof_make(&r, osize, tsize);
+}
+
+/* Keep the evidence of a fork: our checkpoint (at size, or our latest), theirs (at tsize), and the proof. */
+static int fork_found(struct import *im, const char *origin, uint64_t size, const char *theirs, size_t tlen,
+		      uint64_t tsize)
 {
 	struct store *st = im->l->store;
 	const char *ours;
 	size_t olen;
-	uint64_t have;
+	uint64_t osize = size;
 	if (store_checkpoint_get(st, im->s.id, size, &ours, &olen) != STORE_OK &&
-	    store_checkpoint_latest(st, im->s.id, &have, &ours, &olen) != STORE_OK)
+	    store_checkpoint_latest(st, im->s.id, &osize, &ours, &olen) != STORE_OK)
 		return audit_problem(&im->a, origin, "log", size, "storage error: %s", store_error(st));
 	im->fork = true;
 	im->fork_ours = xmalloc(olen + 1);
@@ -102,6 +147,7 @@ static int fork_found(struct import *im, const char *origin, uint64_t size, cons
 	im->fork_theirs = xmalloc(tlen + 1);
 	memcpy(im->fork_theirs, theirs, tlen);
 	im->fork_theirs[tlen] = '\0';
+	im->fork_proof = fork_proof(im, osize, tsize);
 	snprintf(im->fork_origin, sizeof im->fork_origin, "%s", origin);
 	im->fork_size = size;
 	return audit_problem(&im->a, origin, "fork", size,
@@ -113,10 +159,9 @@ static int on_log(struct bundle_walk *w)
 	struct import *im = w->ctx;
 	struct section *s = &im->s;
 	struct store *st = im->l->store;
+	free(s->leaves);
 	memset(s, 0, sizeof *s);
-	if (strcmp(w->origin, im->l->conf.origin) == 0)
-		return audit_problem(&im->a, w->origin, "log", 0,
-				     "the bundle carries this node's own log, which only this node writes");
+	s->own = strcmp(w->origin, im->l->conf.origin) == 0;
 	int rc = store_log_find(st, w->origin, &s->id, &s->held);
 	if (rc == STORE_NOTFOUND) {
 		rc = store_log_create(st, w->origin, &s->id);
@@ -124,6 +169,8 @@ static int on_log(struct bundle_walk *w)
 	}
 	if (rc != STORE_OK)
 		return audit_problem(&im->a, w->origin, "log", 0, "storage error: %s", store_error(st));
+	if (s->own)
+		im->own_held = s->held;
 	return 0;
 }
 
@@ -158,6 +205,8 @@ static int on_entry(struct bundle_walk *w, const uint8_t *p, size_t len)
 					     store_error(st));
 		merkle_stack_root(&w->stack, theirs);
 		s->diverged = memcmp(ours, theirs, 32) != 0;
+		if (s->diverged)
+			s->fork_base = w->stack;
 		/*
 		 * Times never decrease within a log: the first new entry is compared
 		 * with the last one held, not only with those in the bundle.
@@ -180,8 +229,19 @@ static int on_entry(struct bundle_walk *w, const uint8_t *p, size_t len)
 	int n = audit_entry(&im->a, w->origin, p, len, &w->stack, formed);
 	if (n < 0)
 		return 1;
+	if (s->diverged && s->nleaves < FORK_MAX_LEAVES) {
+		if (s->nleaves == s->cap) {
+			s->cap = s->cap ? s->cap * 2 : 1024;
+			s->leaves = xrealloc(s->leaves, s->cap * sizeof *s->leaves);
+		}
+		merkle_leaf_hash(s->leaves[s->nleaves++], p, len);
+	}
 	if (index < s->held || s->diverged)
 		return 0;    /* already held, or not ours to store: the next signed checkpoint decides */
+	if (own_kept_out(im)) {
+		im->own_ahead = true;    /* checked, not stored: refused once the walk ends */
+		return 0;
+	}
 	merkle_leaf_hash(leaf, p, len);
 	if (store_entry_put(st, s->id, index, p, len) != STORE_OK ||
 	    store_leaf_put(st, leaf, s->id, index) != STORE_OK ||
@@ -207,7 +267,16 @@ static int on_checkpoint(struct bundle_walk *w, const char *note, size_t nlen)
 	struct store *st = im->l->store;
 	uint64_t size = w->stack.size;
 	if (s->diverged)
-		return fork_found(im, w->origin, s->held, note, nlen);
+		return fork_found(im, w->origin, s->held, note, nlen, size);
+	if (s->own && size >= im->own_size) {
+		free(im->own_note);
+		im->own_note = xmalloc(nlen + 1);
+		memcpy(im->own_note, note, nlen);
+		im->own_note[nlen] = '\0';
+		im->own_size = size;
+	}
+	if (size > s->held && own_kept_out(im))
+		return 0;
 	if (size <= s->held) {
 		/* Within what we hold: the signed root must be ours at that size. */
 		struct ledger_reader lr;
@@ -218,7 +287,7 @@ static int on_checkpoint(struct bundle_walk *w, const char *note, size_t nlen)
 			return audit_problem(&im->a, w->origin, "log", size, "storage error: %s",
 					     store_error(st));
 		if (memcmp(root, theirs, 32) != 0)
-			return fork_found(im, w->origin, size, note, nlen);
+			return fork_found(im, w->origin, size, note, nlen, size);
 		const char *have;
 		size_t hlen;
 		if (store_checkpoint_get(st, s->id, size, &have, &hlen) == STORE_OK) {
@@ -263,7 +332,8 @@ static int keep_fork_evidence(struct ledger *l, const struct import *im, struct 
 	if (store_begin(l->store) != STORE_OK ||
 	    store_log_find(l->store, im->fork_origin, &id, &size) != STORE_OK ||
 	    store_fork_put(l->store, id, im->fork_ours, strlen(im->fork_ours), im->fork_theirs,
-			   strlen(im->fork_theirs)) != STORE_OK ||
+			   strlen(im->fork_theirs), im->fork_proof,
+			   im->fork_proof ? strlen(im->fork_proof) : 0) != STORE_OK ||
 	    store_commit(l->store) != STORE_OK) {
 		store_abort(l->store);
 		return chobo_fail(err, EXIT_FORK, "%s: fork at size %llu; the evidence could not be stored: %s",
@@ -273,10 +343,20 @@ static int keep_fork_evidence(struct ledger *l, const struct import *im, struct 
 			  (unsigned long long)im->fork_size);
 }
 
-int import_bundle(struct ledger *l, const struct trust *trust, FILE *in, struct import_result *res,
-		  struct chobo_error *err)
+/* This node's log goes beyond what it holds: the whole bundle is refused, and why. */
+static int own_ahead_refusal(const struct ledger *l, const struct import *im, struct chobo_error *err)
 {
-	struct import im = {.l = l, .summary = json_array()};
+	return chobo_fail(err, EX_DATAERR,
+			  "%s: the bundle holds this node's own log up to %llu entries, beyond the %llu held "
+			  "here: this ledger lacks entries it signed (restored from an old copy?); take them "
+			  "with chain-import --restore or chain-sync --restore", l->conf.origin,
+			  (unsigned long long)im->own_size, (unsigned long long)im->own_held);
+}
+
+int import_bundle(struct ledger *l, const struct trust *trust, FILE *in, enum import_own own,
+		  struct import_result *res, struct chobo_error *err)
+{
+	struct import im = {.l = l, .summary = json_array(), .own = own};
 	const char *why;
 	int rc = 0;
 	memset(res, 0, sizeof *res);
@@ -291,6 +371,9 @@ int import_bundle(struct ledger *l, const struct trust *trust, FILE *in, struct 
 	} else if (import_records(&im, r)) {
 		store_abort(l->store);
 		rc = im.fork ? keep_fork_evidence(l, &im, err) : audit_refusal(&im.a, err);
+	} else if (im.own_ahead) {
+		store_abort(l->store);
+		rc = own_ahead_refusal(l, &im, err);
 	} else {
 		/* The views take the new entries in the same transaction. */
 		struct chobo_error e;
@@ -304,11 +387,16 @@ int import_bundle(struct ledger *l, const struct trust *trust, FILE *in, struct 
 	bundle_reader_close(r);
 	audit_free(&im.a);
 	json_doc_free(&im.doc);
+	free(im.s.leaves);
 	res->summary = im.summary;
 	snprintf(res->fork_log, sizeof res->fork_log, "%s", im.fork_origin);
 	res->fork_size = im.fork_size;
 	res->fork_ours = im.fork_ours;
 	res->fork_theirs = im.fork_theirs;
+	res->fork_proof = im.fork_proof;
+	res->own_size = im.own_size;
+	res->own_note = im.own_note;
+	res->own_ahead = im.own_ahead;
 	return rc;
 }
 
@@ -331,11 +419,29 @@ int import_precheck(const struct trust *trust, FILE *in, struct chobo_error *err
 	return rc;
 }
 
+json_t *import_fork_event(const struct import_result *res, const char *peer)
+{
+	json_t *e = json_pack("{s:s}", "event", "fork");
+	json_t *evidence = fork_evidence_json(res->fork_log, res->fork_ours, strlen(res->fork_ours),
+					      res->fork_theirs, strlen(res->fork_theirs), res->fork_proof,
+					      res->fork_proof ? strlen(res->fork_proof) : 0);
+	/* In the order the event has always had: who, which log, where, then the evidence. */
+	if (!e || (peer && json_object_set_new(e, "peer", json_string(peer)) != 0) ||
+	    json_object_set_new(e, "log", json_string(res->fork_log)) != 0 ||
+	    json_object_set_new(e, "size", json_integer((json_int_t)res->fork_size)) != 0 ||
+	    json_object_update(e, evidence) != 0)
+		xalloc_failed();
+	json_decref(evidence);
+	return e;
+}
+
 void import_result_free(struct import_result *res)
 {
 	json_decref(res->summary);
 	free(res->fork_ours);
 	free(res->fork_theirs);
+	free(res->fork_proof);
+	free(res->own_note);
 	memset(res, 0, sizeof *res);
 }
 

@@ -5,10 +5,15 @@
  * history is the ledger's where they overlap.  A validly signed checkpoint
  * that contradicts the held history is a fork: both checkpoints are kept as
  * evidence and nothing else is stored.
+ *
+ * This node's own log, which only it writes, comes in bundles too (a full
+ * export from a peer, a backup): it is checked to be a prefix of the log
+ * held here, and stored only when the node is restoring it (restore.h).
  */
 #ifndef CHOBO_IMPORT_H
 #define CHOBO_IMPORT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <jansson.h>
@@ -18,12 +23,23 @@
 #include "note.h"
 #include "util.h"
 
+/* What an import does with this node's own log. */
+enum import_own {
+	IMPORT_OWN_CHECK,   /* a prefix of ours, never stored: beyond ours, the bundle is refused */
+	IMPORT_OWN_TAKE,    /* restoring: stored like any other log (verified with our key) */
+};
+
 /* What an import stored, or the fork it found. */
 struct import_result {
 	json_t *summary;                /* one object per log: log, from, to, entries, checkpoints */
 	char fork_log[NOTE_MAX_NAME + 1];
 	uint64_t fork_size;
 	char *fork_ours, *fork_theirs;  /* the two signed checkpoints */
+	char *fork_proof;               /* at two sizes, the proof that shows it (fork_evidence.h), or NULL */
+	/* This node's own log in the bundle: its newest checkpoint (NULL if none). */
+	uint64_t own_size;
+	char *own_note;
+	bool own_ahead;                 /* IMPORT_OWN_CHECK refused it: it is longer than ours */
 };
 
 /*
@@ -36,13 +52,21 @@ int import_precheck(const struct trust *trust, FILE *in, struct chobo_error *err
 
 /*
  * Verify a bundle completely and store the logs it extends in one
- * transaction, all or nothing (never this node's own log), with their entry
- * indexes and the views.  Returns 0, EX_DATAERR (refused), EXIT_FORK (the
- * data refused, the evidence kept: res->fork_*), or another exit code, with
- * err.  Free res with import_result_free whatever the result.
+ * transaction, all or nothing (this node's own log as own says), with their
+ * entry indexes and the views.  Returns 0, EX_DATAERR (refused; with
+ * res->own_ahead when the bundle holds more of this node's log than the
+ * ledger), EXIT_FORK (the data refused, the evidence kept: res->fork_*), or
+ * another exit code, with err.  Free res with import_result_free whatever
+ * the result.
  */
-int import_bundle(struct ledger *l, const struct trust *trust, FILE *in, struct import_result *res,
-		  struct chobo_error *err);
+int import_bundle(struct ledger *l, const struct trust *trust, FILE *in, enum import_own own,
+		  struct import_result *res, struct chobo_error *err);
 void import_result_free(struct import_result *res);
+/*
+ * The fork an import found, as the event chain-import and chain-sync print:
+ * {"event":"fork"[,"peer"],"log","size","ours","theirs"[,"proof"]}, where
+ * size is the tree size at which the histories were compared.
+ */
+json_t *import_fork_event(const struct import_result *res, const char *peer);
 
 #endif

@@ -18,6 +18,7 @@
 #include "keys.h"
 #include "ledger.h"
 #include "merkle.h"
+#include "restore.h"
 #include "util.h"
 
 #define LOCK_FILE "db/lock"
@@ -315,40 +316,26 @@ static int write_vkey(const char *dir, const char *name, const char *vkey, struc
 	return rc;
 }
 
-int ledger_create(const char *dir, const char *origin, const char *witness, bool encrypt,
-		  struct note_verifier *log_pub, struct note_verifier *witness_pub,
-		  struct chobo_error *err)
+/* Refuse a directory that holds a ledger already. */
+static int no_ledger_yet(const char *dir, struct chobo_error *err)
 {
-	struct note_signer log_key, witness_key;
 	char *conf_path = path_join(dir, "chobo.conf");
 	bool exists = access(conf_path, F_OK) == 0;
 	free(conf_path);
-	if (exists)
-		return chobo_fail(err, EX_CANTCREAT, "%s: a ledger already exists here", dir);
-	if (!checkpoint_origin_valid(origin) || !checkpoint_origin_valid(witness))
-		return chobo_fail(err, EX_USAGE,
-				  "origin and witness names must be printable ASCII without spaces or '+'");
-	int rc = make_dirs(dir, err);
-	if (rc != 0)
-		return rc;
-	if (!note_signer_generate(origin, NOTE_TYPE_ED25519, &log_key))
-		return chobo_fail(err, EX_SOFTWARE, "cannot generate keys");
-	if (!note_signer_generate(witness, NOTE_TYPE_COSIGNATURE, &witness_key)) {
-		note_signer_clear(&log_key);
-		return chobo_fail(err, EX_SOFTWARE, "cannot generate keys");
-	}
-	*log_pub = log_key.pub;
-	*witness_pub = witness_key.pub;
-	char *lv = note_vkey_format(log_pub), *wv = note_vkey_format(witness_pub);
-	char *keypath = path_join(dir, "keys/node.key"), *wkeypath = path_join(dir, "keys/witness.key");
-	if (encrypt) {
-		if ((rc = key_save_encrypted(keypath, &log_key, err)) == 0)
-			rc = key_save_encrypted(wkeypath, &witness_key, err);
-	} else if (!key_save(keypath, &log_key) || !key_save(wkeypath, &witness_key)) {
-		rc = chobo_fail_errno(err, EX_CANTCREAT, "%s/keys", dir);
-	}
-	if (rc == 0)
-		rc = write_vkey(dir, "keys/node.pub", lv, err);
+	return exists ? chobo_fail(err, EX_CANTCREAT, "%s: a ledger already exists here", dir) : 0;
+}
+
+/*
+ * The rest of a new ledger around its saved secret keys: the public keys,
+ * trust/self, the store with the empty tree's checkpoint, the lock file,
+ * the restore file when restoring, and last chobo.conf, which marks the
+ * ledger as made.
+ */
+static int lay_out(const char *dir, const struct note_signer *log_key, const struct note_signer *witness_key,
+		   bool restoring, struct chobo_error *err)
+{
+	char *lv = note_vkey_format(&log_key->pub), *wv = note_vkey_format(&witness_key->pub);
+	int rc = write_vkey(dir, "keys/node.pub", lv, err);
 	if (rc == 0)
 		rc = write_vkey(dir, "keys/witness.pub", wv, err);
 	if (rc == 0) {
@@ -360,20 +347,102 @@ int ledger_create(const char *dir, const char *origin, const char *witness, bool
 	}
 	/* The empty tree's checkpoint is signed before chobo.conf marks the ledger as made. */
 	if (rc == 0)
-		rc = create_store(dir, origin, &log_key, err);
+		rc = create_store(dir, log_key->pub.name, log_key, err);
 	if (rc == 0)
 		rc = write_text(dir, LOCK_FILE, "", 0600, err);
+	if (rc == 0 && restoring)
+		rc = restore_start(dir, err);
 	if (rc == 0) {
-		char *text = config_new_text(origin, witness);
+		char *text = config_new_text(log_key->pub.name, witness_key->pub.name);
 		rc = write_text(dir, "chobo.conf", text, 0644, err);
 		free(text);
 	}
+	free(lv);
+	free(wv);
+	return rc;
+}
+
+int ledger_create(const char *dir, const char *origin, const char *witness, bool encrypt,
+		  struct note_verifier *log_pub, struct note_verifier *witness_pub,
+		  struct chobo_error *err)
+{
+	struct note_signer log_key, witness_key;
+	int rc = no_ledger_yet(dir, err);
+	if (rc != 0)
+		return rc;
+	if (!checkpoint_origin_valid(origin) || !checkpoint_origin_valid(witness))
+		return chobo_fail(err, EX_USAGE,
+				  "origin and witness names must be printable ASCII without spaces or '+'");
+	if ((rc = make_dirs(dir, err)) != 0)
+		return rc;
+	if (!note_signer_generate(origin, NOTE_TYPE_ED25519, &log_key))
+		return chobo_fail(err, EX_SOFTWARE, "cannot generate keys");
+	if (!note_signer_generate(witness, NOTE_TYPE_COSIGNATURE, &witness_key)) {
+		note_signer_clear(&log_key);
+		return chobo_fail(err, EX_SOFTWARE, "cannot generate keys");
+	}
+	*log_pub = log_key.pub;
+	*witness_pub = witness_key.pub;
+	char *keypath = path_join(dir, "keys/node.key"), *wkeypath = path_join(dir, "keys/witness.key");
+	if (encrypt) {
+		if ((rc = key_save_encrypted(keypath, &log_key, err)) == 0)
+			rc = key_save_encrypted(wkeypath, &witness_key, err);
+	} else if (!key_save(keypath, &log_key) || !key_save(wkeypath, &witness_key)) {
+		rc = chobo_fail_errno(err, EX_CANTCREAT, "%s/keys", dir);
+	}
+	if (rc == 0)
+		rc = lay_out(dir, &log_key, &witness_key, false, err);
 	note_signer_clear(&log_key);
 	note_signer_clear(&witness_key);
 	free(keypath);
 	free(wkeypath);
-	free(lv);
-	free(wv);
+	return rc;
+}
+
+/* Copy a secret key file byte for byte (an encrypted one stays encrypted), mode 0600. */
+static int copy_key(const char *from, const char *to, struct chobo_error *err)
+{
+	size_t len;
+	char *text = read_file(from, 64 * 1024, &len);
+	if (!text)
+		return chobo_fail_errno(err, EX_NOINPUT, "%s", from);
+	bool ok = write_file_atomic(to, text, len, 0600);
+	sodium_memzero(text, len);
+	free(text);
+	return ok ? 0 : chobo_fail_errno(err, EX_CANTCREAT, "%s", to);
+}
+
+int ledger_recreate(const char *dir, const char *keys, struct note_verifier *log_pub,
+		    struct note_verifier *witness_pub, struct chobo_error *err)
+{
+	struct note_signer log_key, witness_key;
+	char *from_log = path_join(keys, "node.key"), *from_witness = path_join(keys, "witness.key");
+	char *keypath = path_join(dir, "keys/node.key"), *wkeypath = path_join(dir, "keys/witness.key");
+	bool have_log = false, have_witness = false;
+	int rc = no_ledger_yet(dir, err);
+	/* Both keys must open (and be what their names say) before anything is made. */
+	if (rc == 0 && (rc = key_dir_check(keys, err)) == 0 && (rc = key_load(from_log, &log_key, err)) == 0)
+		have_log = true;
+	if (rc == 0 && (rc = key_load(from_witness, &witness_key, err)) == 0)
+		have_witness = true;
+	if (rc == 0 && log_key.pub.type != NOTE_TYPE_ED25519)
+		rc = chobo_fail(err, EX_CONFIG, "%s: not a log key", from_log);
+	if (rc == 0 && witness_key.pub.type != NOTE_TYPE_COSIGNATURE)
+		rc = chobo_fail(err, EX_CONFIG, "%s: not a witness key", from_witness);
+	if (rc == 0 && (rc = make_dirs(dir, err)) == 0 && (rc = copy_key(from_log, keypath, err)) == 0 &&
+	    (rc = copy_key(from_witness, wkeypath, err)) == 0) {
+		*log_pub = log_key.pub;
+		*witness_pub = witness_key.pub;
+		rc = lay_out(dir, &log_key, &witness_key, true, err);
+	}
+	if (have_log)
+		note_signer_clear(&log_key);
+	if (have_witness)
+		note_signer_clear(&witness_key);
+	free(from_log);
+	free(from_witness);
+	free(keypath);
+	free(wkeypath);
 	return rc;
 }
 

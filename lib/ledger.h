@@ -7,6 +7,7 @@
  *   trust/       verifier keys of the consortium's nodes
  *   db/          the store (and its lock file)
  *   private/     off-ledger data; never synced or exported
+ *   restoring    while this node's own log is being restored (restore.h)
  *
  * Appending is append.h's; reading a log's hashes, hash_reader.h's.
  */
@@ -50,6 +51,17 @@ char *ledger_enclosing(const char *path);
 int ledger_create(const char *dir, const char *origin, const char *witness, bool encrypt,
 		  struct note_verifier *log_pub, struct note_verifier *witness_pub,
 		  struct chobo_error *err);
+
+/*
+ * Create a ledger in dir (which must not hold one) around the secret keys
+ * of a node that lost its ledger: keys is a directory holding node.key and
+ * witness.key (a backup of keys/; encrypted files stay encrypted, and the
+ * passphrase comes as for key_load).  The origin and witness name are the
+ * keys' names.  The new ledger is restoring (restore.h): it appends nothing
+ * until its log is back.  Fills the two public keys; 0 or an exit code with err.
+ */
+int ledger_recreate(const char *dir, const char *keys, struct note_verifier *log_pub,
+		    struct note_verifier *witness_pub, struct chobo_error *err);
 
 /*
  * Open a ledger (waiting for the lock; see chobo(7)); 0 or an exit code with

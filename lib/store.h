@@ -92,12 +92,17 @@ int store_checkpoint_latest(struct store *st, uint32_t log, uint64_t *size, cons
 int store_checkpoint_floor(struct store *st, uint32_t log, uint64_t max, uint64_t *size,
 			   const char **note, size_t *len);
 
-/* Fork evidence: two signed checkpoints of one log that no consistency proof can join. */
+/*
+ * Fork evidence: two signed checkpoints of one log that no consistency
+ * proof can join, and (if not NULL) the proof that shows it when their sizes
+ * differ (fork_evidence.h); the same pair is kept once.
+ */
 int store_fork_put(struct store *st, uint32_t log, const char *ours, size_t olen,
-		   const char *theirs, size_t tlen);
-/* Call fn for every piece of fork evidence held; fn returns non-zero to stop (passed back). */
+		   const char *theirs, size_t tlen, const char *proof, size_t plen);
+/* Call fn for every piece of fork evidence held (proof NULL when none); fn returns non-zero to stop (passed back). */
 int store_fork_each(struct store *st, int (*fn)(void *ctx, uint32_t log, const char *ours, size_t olen,
-					       const char *theirs, size_t tlen), void *ctx);
+					       const char *theirs, size_t tlen, const char *proof,
+					       size_t plen), void *ctx);
 
 /*
  * Keyed tables whose keys and values their users define: the entry indexes

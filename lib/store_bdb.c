@@ -16,7 +16,8 @@
  *   checkpoints.db  log id (4) || size (8)    -> signed checkpoint note
  *   leaves.db       leaf hash (32)            -> log id (4) || index (8)
  *   forks.db        log id (4) || sequence (8) -> evidence: length of ours (4) ||
- *                                               our checkpoint || theirs
+ *                                               our checkpoint || theirs [|| NUL || proof]
+ *                   (a note holds no NUL; records without a proof are older)
  *   types.db, keys.db, views.db, viewmarks.db   keys and values made by their
  *                   users (entry_index.c, view.c); see store.h
  */
@@ -1046,7 +1047,7 @@ void store_cursor_close(struct store_cursor *c)
 }
 
 int store_fork_put(struct store *st, uint32_t log, const char *ours, size_t olen,
-		   const char *theirs, size_t tlen)
+		   const char *theirs, size_t tlen, const char *proof, size_t plen)
 {
 	DBC *dbc;
 	DBT key, data;
@@ -1067,10 +1068,15 @@ int store_fork_put(struct store *st, uint32_t log, const char *ours, size_t olen
 	ret = ret == 0 ? dbc->get(dbc, &key, &data, DB_PREV) : dbc->get(dbc, &key, &data, DB_LAST);
 	if (ret == 0 && key.size == 12 && get_be32(k) == log)
 		seq = get_be64(k + 4) + 1;
-	uint8_t *v = xmalloc(4 + olen + tlen);
+	size_t vlen = 4 + olen + tlen + (proof ? 1 + plen : 0);
+	uint8_t *v = xmalloc(vlen);
 	put_be32(v, (uint32_t)olen);
 	memcpy(v + 4, ours, olen);
 	memcpy(v + 4 + olen, theirs, tlen);
+	if (proof) {
+		v[4 + olen + tlen] = 0;
+		memcpy(v + 5 + olen + tlen, proof, plen);
+	}
 	/* The same pair seen again (a peer keeps offering its fork) is kept once. */
 	key12(k, log, 0);
 	dbt_in(&key, k, 12);
@@ -1080,7 +1086,8 @@ int store_fork_put(struct store *st, uint32_t log, const char *ours, size_t olen
 	bool held = false;
 	for (ret = dbc->get(dbc, &key, &data, DB_SET_RANGE); ret == 0 && get_be32(k) == log;
 	     ret = dbc->get(dbc, &key, &data, DB_NEXT))
-		if (data.size == 4 + olen + tlen && memcmp(data.data, v, data.size) == 0)
+		if (data.size >= 4 + olen + tlen && memcmp(data.data, v, 4 + olen + tlen) == 0 &&
+		    (data.size == 4 + olen + tlen || ((const uint8_t *)data.data)[4 + olen + tlen] == 0))
 			held = true;
 	dbc->close(dbc);
 	if (ret != 0 && ret != DB_NOTFOUND) {
@@ -1092,13 +1099,14 @@ int store_fork_put(struct store *st, uint32_t log, const char *ours, size_t olen
 		return STORE_OK;
 	}
 	key12(k, log, seq);
-	int rc = put(st, T_FORKS, k, 12, v, 4 + olen + tlen, DB_NOOVERWRITE);
+	int rc = put(st, T_FORKS, k, 12, v, vlen, DB_NOOVERWRITE);
 	free(v);
 	return rc;
 }
 
 int store_fork_each(struct store *st, int (*fn)(void *ctx, uint32_t log, const char *ours, size_t olen,
-					       const char *theirs, size_t tlen), void *ctx)
+					       const char *theirs, size_t tlen, const char *proof,
+					       size_t plen), void *ctx)
 {
 	DBC *dbc;
 	DBT key, data;
@@ -1121,8 +1129,12 @@ int store_fork_each(struct store *st, int (*fn)(void *ctx, uint32_t log, const c
 			rc = STORE_ERROR;
 			break;
 		}
-		if ((rc = fn(ctx, get_be32(key.data), (const char *)v + 4, olen,
-			     (const char *)v + 4 + olen, data.size - 4 - olen)) != 0)
+		const char *theirs = (const char *)v + 4 + olen;
+		size_t rest = data.size - 4 - olen;
+		const char *nul = memchr(theirs, 0, rest);
+		size_t tlen = nul ? (size_t)(nul - theirs) : rest;
+		if ((rc = fn(ctx, get_be32(key.data), (const char *)v + 4, olen, theirs, tlen,
+			     nul ? nul + 1 : NULL, nul ? rest - tlen - 1 : 0)) != 0)
 			break;
 	}
 	if (ret != 0 && ret != DB_NOTFOUND)

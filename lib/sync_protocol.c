@@ -14,6 +14,7 @@
 #include "jsonl.h"
 #include "ledger.h"
 #include "log_list.h"
+#include "restore.h"
 #include "sync_protocol.h"
 #include "util.h"
 
@@ -250,14 +251,14 @@ static int held_state(const char *dir, const char *origin, uint64_t at, uint64_t
 
 /* Import a bundle from the peer (a scratch file); 0, EXIT_FORK with the event in res->forks, or an exit code. */
 static int import_from(const struct sync_node *node, const struct peer *peer, const char *origin,
-		       FILE *bundle, struct sync_result *res, struct chobo_error *err)
+		       FILE *bundle, enum import_own own, struct sync_result *res, struct chobo_error *err)
 {
 	struct import_result imp;
 	struct ledger l;
 	memset(&imp, 0, sizeof imp);
 	int rc = import_precheck(node->trust, bundle, err);
 	if (rc == 0 && (rc = ledger_open(&l, node->dir, STORE_NORMAL, err)) == 0) {
-		rc = import_bundle(&l, node->trust, bundle, &imp, err);
+		rc = import_bundle(&l, node->trust, bundle, own, &imp, err);
 		if (rc == 0) {
 			size_t k;
 			json_t *v;
@@ -267,10 +268,7 @@ static int import_from(const struct sync_node *node, const struct peer *peer, co
 		rc = ledger_close_after(&l, rc, err);
 	}
 	if (rc == EXIT_FORK)
-		json_array_append_new(res->forks,
-			json_pack("{s:s, s:s, s:s, s:I, s:s, s:s}", "event", "fork", "peer", peer->name,
-				  "log", imp.fork_log, "size", (json_int_t)imp.fork_size,
-				  "ours", imp.fork_ours, "theirs", imp.fork_theirs));
+		json_array_append_new(res->forks, import_fork_event(&imp, peer->name));
 	else if (rc == EX_DATAERR)
 		chobo_fail_context(err, rc, "bundle of %s refused", origin);
 	import_result_free(&imp);
@@ -279,7 +277,7 @@ static int import_from(const struct sync_node *node, const struct peer *peer, co
 
 /* Fetch and import the part of a log that the peer's head h shows we lack; 0 or an exit code with err. */
 static int fetch_log(const struct sync_node *node, const struct ssh_transport *t, const struct peer *peer,
-		     const json_t *h, struct sync_result *res, struct chobo_error *err)
+		     const json_t *h, enum import_own own, struct sync_result *res, struct chobo_error *err)
 {
 	const char *origin = json_string_value(json_object_get(h, "log"));
 	uint64_t theirs = (uint64_t)json_integer_value(json_object_get(h, "size"));
@@ -308,7 +306,7 @@ static int fetch_log(const struct sync_node *node, const struct ssh_transport *t
 		chobo_fail_context(err, rc, "export of %s", origin);
 	} else {
 		rewind(bundle);
-		rc = import_from(node, peer, origin, bundle, res, err);
+		rc = import_from(node, peer, origin, bundle, own, res, err);
 	}
 	fclose(bundle);
 	return rc;
@@ -456,26 +454,95 @@ static int cosign_and_send(const struct sync_node *node, const struct ssh_transp
 	return rc;
 }
 
+/* Read the peer's heads into heads; 0 or an exit code with err. */
+static int heads_fetch(const struct ssh_transport *t, const struct peer *peer, json_t *heads,
+		       struct chobo_error *err)
+{
+	const char *verb[] = {"chobo-heads", NULL};
+	FILE *out;
+	int rc = scratch_file(&out, err);
+	if (rc != 0)
+		return rc;
+	rc = ssh_run(t, peer->destination, verb, NULL, out, MAX_HEADS_OUTPUT, err);
+	if (rc == 0) {
+		rewind(out);
+		rc = sync_heads_read(out, heads, err);
+	} else {
+		chobo_fail_context(err, rc, "heads");
+	}
+	fclose(out);
+	return rc;
+}
+
+/*
+ * The peer's head of this node's own log, if heads has one whose signed
+ * checkpoint verifies with this node's key at the size it claims: true
+ * with *out set.  A head that does not verify is no evidence of anything.
+ */
+static bool own_head(const struct sync_node *node, const json_t *heads, const json_t **out)
+{
+	size_t i;
+	const json_t *h;
+	json_array_foreach(heads, i, h) {
+		const char *origin = json_string_value(json_object_get(h, "log"));
+		json_t *note = json_object_get(h, "checkpoint");
+		struct checkpoint cp;
+		const char *why;
+		if (strcmp(origin, node->origin) != 0 || !json_is_string(note))
+			continue;
+		if (checkpoint_verify(json_string_value(note), json_string_length(note), node->trust->keys,
+				      node->trust->n, &cp, NULL, &why) &&
+		    strcmp(cp.origin, node->origin) == 0 &&
+		    cp.size == (uint64_t)json_integer_value(json_object_get(h, "size"))) {
+			*out = h;
+			return true;
+		}
+	}
+	return false;
+}
+
+static uint64_t head_size(const json_t *h)
+{
+	return (uint64_t)json_integer_value(json_object_get(h, "size"));
+}
+
+/* The number of entries this node's own log holds here; 0 or an exit code with err. */
+static int own_held(const struct sync_node *node, uint64_t *size, struct chobo_error *err)
+{
+	char hex[65];
+	return held_state(node->dir, node->origin, 0, size, hex, err);
+}
+
+/*
+ * A peer holds more of this node's log than this node: a checkpoint signed
+ * now would fork it.  The floor is raised (appending refused) and the sync
+ * with that peer fails with EX_DATAERR.
+ */
+static int own_log_behind(const struct sync_node *node, const struct peer *peer, const json_t *h,
+			  uint64_t held, struct chobo_error *err)
+{
+	json_t *note = json_object_get(h, "checkpoint");
+	int rc = restore_raise(node->dir, json_string_value(note), json_string_length(note), head_size(h), err);
+	if (rc != 0)
+		return rc;
+	return chobo_fail(err, EX_DATAERR, "%s holds this node's own log up to %llu entries, beyond the %llu "
+			  "held here: appending is refused until chain-sync --restore takes them", peer->name,
+			  (unsigned long long)head_size(h), (unsigned long long)held);
+}
+
 int sync_peer(const struct sync_node *node, const struct ssh_transport *t, const struct peer *peer,
 	      struct sync_result *res, struct chobo_error *err)
 {
-	const char *verb[] = {"chobo-heads", NULL};
 	json_t *heads = json_array();
-	FILE *out;
 	memset(res, 0, sizeof *res);
 	res->logs = json_array();
 	res->forks = json_array();
-	int rc = scratch_file(&out, err);
-	if (rc == 0) {
-		rc = ssh_run(t, peer->destination, verb, NULL, out, MAX_HEADS_OUTPUT, err);
-		if (rc == 0) {
-			rewind(out);
-			rc = sync_heads_read(out, heads, err);
-		} else {
-			chobo_fail_context(err, rc, "heads");
-		}
-		fclose(out);
-	}
+	int rc = heads_fetch(t, peer, heads, err);
+	const json_t *own;
+	uint64_t held;
+	if (rc == 0 && own_head(node, heads, &own) && (rc = own_held(node, &held, err)) == 0 &&
+	    head_size(own) > held)
+		rc = own_log_behind(node, peer, own, held, err);
 	bool forked = false;
 	size_t i;
 	json_t *h;
@@ -485,7 +552,7 @@ int sync_peer(const struct sync_node *node, const struct ssh_transport *t, const
 		/* Only this node writes its log; logs nobody here can verify are not taken. */
 		if (rc != 0 || strcmp(origin, node->origin) == 0 || !trusted_log(node->trust, origin))
 			continue;
-		int frc = fetch_log(node, t, peer, h, res, &e);
+		int frc = fetch_log(node, t, peer, h, IMPORT_OWN_CHECK, res, &e);
 		/* After a fork the other logs are still fetched; the first fork is what is reported. */
 		if (frc != 0 && !forked)
 			*err = e;
@@ -500,6 +567,93 @@ int sync_peer(const struct sync_node *node, const struct ssh_transport *t, const
 		rc = cosign_and_send(node, t, peer, heads, res, err);
 	json_decref(heads);
 	return rc;
+}
+
+int sync_restore_own(const struct sync_node *node, const struct ssh_transport *t, const struct peer *peers,
+		     size_t npeers, const char *only, struct sync_restore *res, struct chobo_error *err)
+{
+	json_t **heads = xcalloc(npeers ? npeers : 1, sizeof *heads);
+	const json_t *floor_head = NULL, *source_head = NULL;
+	size_t floor_peer = 0, source_peer = 0;
+	int rc = 0;
+	memset(res, 0, sizeof *res);
+	res->peers = json_array();
+	for (size_t i = 0; i < npeers; i++) {
+		struct chobo_error e;
+		const json_t *h;
+		heads[i] = json_array();
+		int hrc = heads_fetch(t, &peers[i], heads[i], &e);
+		ssh_hang_up(t, peers[i].destination);
+		if (hrc != 0) {
+			json_array_append_new(res->peers, json_pack("{s:s, s:s}", "peer", peers[i].name, "error", e.msg));
+			continue;
+		}
+		res->heard++;
+		bool has = own_head(node, heads[i], &h);
+		json_array_append_new(res->peers, json_pack("{s:s, s:I}", "peer", peers[i].name,
+							    "size", (json_int_t)(has ? head_size(h) : 0)));
+		if (!has)
+			continue;
+		if (!floor_head || head_size(h) > head_size(floor_head)) {
+			floor_head = h;
+			floor_peer = i;
+		}
+		if ((!only || strcmp(only, peers[i].name) == 0) &&
+		    (!source_head || head_size(h) > head_size(source_head))) {
+			source_head = h;
+			source_peer = i;
+		}
+	}
+	/* Raised before anything is fetched: whatever happens next, nothing below it is signed. */
+	if (floor_head) {
+		json_t *note = json_object_get(floor_head, "checkpoint");
+		res->floor = head_size(floor_head);
+		rc = restore_raise(node->dir, json_string_value(note), json_string_length(note), res->floor, err);
+	} else {
+		rc = restore_start(node->dir, err);
+	}
+	if (rc == 0 && res->heard == 0)
+		rc = chobo_fail(err, EX_UNAVAILABLE, "no peer answered: nothing to restore from");
+	else if (rc == 0 && floor_head && (!source_head || head_size(source_head) < res->floor))
+		rc = chobo_fail(err, EX_DATAERR, "refused: %s holds this node's log only up to %llu entries, but "
+				"%s holds its checkpoint at %llu: restore from %s", only ? only : "no peer",
+				(unsigned long long)(source_head ? head_size(source_head) : 0), peers[floor_peer].name,
+				(unsigned long long)res->floor, peers[floor_peer].name);
+	if (rc == 0 && source_head) {
+		struct sync_result got = {json_array(), json_array(), 0, 0};
+		res->from = peers[source_peer].name;
+		res->from_size = head_size(source_head);
+		rc = fetch_log(node, t, &peers[source_peer], source_head, IMPORT_OWN_TAKE, &got, err);
+		ssh_hang_up(t, peers[source_peer].destination);
+		res->logs = json_incref(got.logs);
+		res->forks = json_incref(got.forks);
+		sync_result_free(&got);
+		if (rc != 0)
+			chobo_fail_context(err, rc, "restoring from %s", peers[source_peer].name);
+	}
+	for (size_t i = 0; i < npeers; i++)
+		json_decref(heads[i]);
+	free(heads);
+	return rc;
+}
+
+int sync_restore_end(const struct sync_node *node, bool complete, struct sync_restore *res,
+		     struct chobo_error *err)
+{
+	struct ledger l;
+	int rc = ledger_open(&l, node->dir, STORE_NORMAL, err);
+	if (rc != 0)
+		return rc;
+	rc = restore_finish(&l, complete, &res->complete, &res->size, &res->floor, err);
+	return ledger_close_after(&l, rc, err);
+}
+
+void sync_restore_free(struct sync_restore *res)
+{
+	json_decref(res->peers);
+	json_decref(res->logs);
+	json_decref(res->forks);
+	memset(res, 0, sizeof *res);
 }
 
 void sync_result_free(struct sync_result *res)

@@ -14,6 +14,7 @@
 #ifndef CHOBO_SYNC_PROTOCOL_H
 #define CHOBO_SYNC_PROTOCOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -63,7 +64,9 @@ struct sync_result {
 
 /*
  * Sync with one peer over t: read its heads, fetch and import what this node
- * lacks of every log it trusts (never its own), then, unless a fork was
+ * lacks of every log it trusts (never its own: when the peer holds more of
+ * it than this node, that is EX_DATAERR and appending is refused until a
+ * restore, restore.h), then, unless a fork was
  * found, merge the cosignatures the peer's checkpoints carry, cosign the
  * logs both hold at the same size and hand the cosignatures over.  The
  * ledger is locked only while it is read or written, never while the peer
@@ -74,6 +77,38 @@ struct sync_result {
 int sync_peer(const struct sync_node *node, const struct ssh_transport *t, const struct peer *peer,
 	      struct sync_result *res, struct chobo_error *err);
 void sync_result_free(struct sync_result *res);
+
+/* What a restore of this node's own log found and did (chain-sync --restore). */
+struct sync_restore {
+	json_t *peers;                  /* per peer {"peer","size"} (its copy of our log) or {"peer","error"} */
+	size_t heard;                   /* peers that answered */
+	uint64_t floor;                 /* the newest checkpoint of our log that any of them holds */
+	const char *from;               /* the peer it was fetched from (in peers), or NULL */
+	uint64_t from_size;
+	json_t *logs, *forks;           /* what the import stored, or the fork it found (as in sync_result) */
+	uint64_t size;                  /* after sync_restore_end: what our log holds */
+	bool complete;                  /* after sync_restore_end: the restore is over, appending allowed */
+};
+
+/*
+ * Restore this node's own log from its peers: read every peer's heads; the
+ * newest checkpoint of our log that any of them holds (verified with our
+ * key, cosigned or not) raises the floor (restore.h); fetch our log from the
+ * peer holding the longest copy (of only, if not NULL), every checkpoint
+ * verified with our key, and store it.  Refused (EX_DATAERR, nothing
+ * fetched) when that copy is shorter than the floor; EX_UNAVAILABLE when no
+ * peer answered.  The other logs are then synced with sync_peer.  Free res
+ * with sync_restore_free whatever the result; 0 or an exit code with err.
+ */
+int sync_restore_own(const struct sync_node *node, const struct ssh_transport *t, const struct peer *peers,
+		     size_t npeers, const char *only, struct sync_restore *res, struct chobo_error *err);
+/*
+ * End the restore if complete (every peer was heard and synced) and our log
+ * holds the floor; fills res->size, floor and complete.  0 or an exit code with err.
+ */
+int sync_restore_end(const struct sync_node *node, bool complete, struct sync_restore *res,
+		     struct chobo_error *err);
+void sync_restore_free(struct sync_restore *res);
 
 /*
  * The peer's side of the messages, read as sync_peer reads them (exported

@@ -15,10 +15,34 @@
 #   sshd_client_key FILE            make an ed25519 client key pair FILE, FILE.pub
 #   sshd_nodes_cleanup              stop every node started (called from the EXIT trap)
 #
+# For three chobo nodes whose ledgers are $T/nI and sshd directories $T/sI
+# (client key $T/sI/client), with $SYNC the chain-sync that serves:
+#
+#   $SSHC                           the hermetic client: no ~/.ssh, no /etc/ssh/ssh_config,
+#                                   host keys pinned in $T/known_hosts
+#   sync_node I [OPTION...]         node I runs chain-sync with its own client key
+#   serve I LEDGER                  node I's sshd lets the two other nodes' keys run the sync
+#                                   verbs on LEDGER
+#
 # sshd_nodes_require replaces lib.sh's EXIT trap with one that also stops
 # the nodes, then removes $T.  $SSHD names the server (default /usr/sbin/sshd).
 
 SSHD=${SSHD:-/usr/sbin/sshd}
+SSHC="ssh -F /dev/null -o IdentitiesOnly=yes -o UserKnownHostsFile=$T/known_hosts -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o UpdateHostKeys=no -o LogLevel=ERROR -o ConnectTimeout=5 -o KexAlgorithms=curve25519-sha256"
+
+sync_node() {
+	_n=$1
+	shift
+	CHOBO_SSH="$SSHC -i $T/s$_n/client" chain-sync -L "$T/n$_n" "$@"
+}
+
+serve() {
+	: >"$T/s$1/authorized_keys"
+	for _j in 1 2 3; do
+		[ "$_j" = "$1" ] && continue
+		echo "restrict,command=\"$SYNC --serve -L $2\" $(cat "$T/s$_j/client.pub")" >>"$T/s$1/authorized_keys"
+	done
+}
 sshd_started=
 sshd_home=
 

@@ -168,11 +168,13 @@ printf 'garbage\n' >>"$T/trailing"
 refused "trailing garbage after the bundle" "$T/trailing"
 check "... the message says so" grep -q "after its end" "$T/last.err"
 
+b=$(snapshot "$B")
 chain-export -L "$B" --log "$OB" -o "$T/own"
-refused "a bundle of B's own log" "$T/own"
-check "... the message says so" grep -q "own log" "$T/last.err"
+check_exit 0 "a bundle of B's own log, a prefix of the one B holds: accepted" chain-import -L "$B" "$T/own"
+check "... and nothing is added" summary "$T/last.out" "$OB" 2 2 0
 chain-export -L "$B" -o "$T/ball"
-refused "a bundle with B's own log among others" "$T/ball"
+check_exit 0 "a bundle with B's own log among others: accepted" chain-import -L "$B" "$T/ball"
+check "... and B unchanged" test "$b" = "$(snapshot "$B")"
 
 new_ledger "$T/impostor" "$OA"                # A's origin, another key
 notes 12 fake | chain-append -q -L "$T/impostor" >/dev/null
@@ -270,22 +272,170 @@ check_exit 1 "... which is not A's history" \
 	chain-verify --trust "$A/keys/node.pub" --against "$T/fork.out.theirs" "$A"
 check "B's data is unchanged" test "$before" = "$(snapshot "$B")"
 check "B's copy of A's log is still A's log" same_log
-check_exit 0 "chain-verify B still exits 0" chain-verify "$B"
-check "... and its report lists the fork of A's log" python3 - "$T/last.out" "$OA" "$T/fork.out" <<'END'
+check_exit 2 "chain-verify B exits 2: it holds proven fork evidence" chain-verify "$B"
+check "... its data valid, and its report lists the fork of A's log, proven" python3 - "$T/last.out" "$OA" "$T/fork.out" <<'END'
 import json, sys
 r = json.load(open(sys.argv[1]))
 e = json.loads(open(sys.argv[3]).read())
 assert r['ok'] is True, r
 assert [f['log'] for f in r['forks']] == [sys.argv[2]], r
 assert r['forks'][0]['ours'] == e['ours'] and r['forks'][0]['theirs'] == e['theirs'], r
+assert r['forks'][0]['proven'] is True and 'proof' not in r['forks'][0], r   # one size: no proof needed
 END
 check "... and says so on stderr" grep -q "fork" "$T/last.err"
+check_exit 0 "chain-verify --accept-forks B: 0, the evidence still in the report" chain-verify --accept-forks "$B"
+check "... which it says" grep -q '"forks":\[{"log":"test.example/node-a"' "$T/last.out"
+check_exit 0 "chain-proof fork writes the evidence B holds" chain-proof -L "$B" fork
+cp "$T/last.out" "$T/evidence"
+check "... one JSON line" test "$(wc -l <"$T/evidence")" -eq 1
+check_exit 2 "chain-verify --trust A's key alone: the evidence file proves a fork" \
+	chain-verify --trust "$A/keys/node.pub" "$T/evidence"
+check "... of A's log" grep -q '"proven":true,"log":"test.example/node-a"' "$T/last.out"
+check_exit 1 "... and not with B's key only" chain-verify --trust "$B/keys/node.pub" "$T/evidence"
 check_exit 2 "the same fork offered again: exit 2 again" chain-import -L "$B" "$T/fork"
-check "... and the evidence is held once" sh -c "chain-verify '$B' 2>/dev/null | python3 -c 'import json,sys; assert len(json.load(sys.stdin)[\"forks\"]) == 1'"
+check "... and the evidence is held once" sh -c "chain-verify --accept-forks '$B' 2>/dev/null | python3 -c 'import json,sys; assert len(json.load(sys.stdin)[\"forks\"]) == 1'"
 check "a bundle read from a pipe verifies" sh -c "chain-export -L '$A' | chain-verify --trust '$A/keys/node.pub' /dev/stdin | grep -q '\"ok\":true'"
 notes 1 after | chain-append -q -L "$A" >/dev/null
 chain-proof -L "$B" --log "$OA" checkpoint --raw >"$T/held"
 check_exit 0 "A's own next entries still import into B" \
 	sh -c "chain-export -L '$A' --since '$T/held' | chain-import -L '$B'"
 check "... from 10 to 11" summary "$T/last.out" "$OA" 10 11 1
+
+# --- B's own log in a bundle from elsewhere ----------------------------------
+check "A takes B's log" chain-import -L "$A" "$T/own"
+notes 2 more | chain-append -q -L "$A" >/dev/null      # A at 13
+chain-export -L "$A" -o "$T/afull"                       # A's log and B's
+chain-log -L "$A" --log "$OA" >"$T/a.log"
+check_exit 0 "A's full bundle, which holds B's own log, goes into B" chain-import -L "$B" "$T/afull"
+check "... A's log taken from 11 to 13, B's own log checked and nothing added" \
+	python3 - "$T/last.out" "$OA" "$OB" <<'END'
+import json, sys
+got = {s['log']: (s['from'], s['to'], s['entries']) for s in map(json.loads, open(sys.argv[1]))}
+assert got == {sys.argv[2]: (11, 13, 2), sys.argv[3]: (2, 2, 0)}, got
+END
+
+cp -a "$B" "$T/Bold"                                     # a file copy of B, then B goes on
+notes 3 later | chain-append -q -L "$B" >/dev/null       # B at 5
+chain-export -L "$B" -o "$T/bnew"
+bo=$(snapshot "$T/Bold")
+check_exit 65 "a bundle with more of B's log than an old copy of B holds: refused there" \
+	chain-import -L "$T/Bold" "$T/bnew"
+check "... saying the copy lacks entries it signed" grep -q "up to 5 entries, beyond the 2 held here" "$T/last.err"
+check "... and the copy is unchanged" test "$bo" = "$(snapshot "$T/Bold")"
+append_one() { notes 1 "$2" | chain-append -L "$1"; }
+check_exit 75 "... and appends nothing, which would fork B's log" append_one "$T/Bold" fork
+check "... saying it is being restored" grep -q "being restored" "$T/last.err"
+check_exit 0 "chain-import --restore takes B's log from the bundle" chain-import --restore -L "$T/Bold" "$T/bnew"
+check "... the restore is complete (B has no peers)" grep -q '"restore":"test.example/node-b","size":5,"floor":5,"complete":true' "$T/last.out"
+check "... B's log is whole again" sh -c "chain-log -L '$B' --log '$OB' >'$T/b1' && chain-log -L '$T/Bold' --log '$OB' >'$T/b2' && cmp '$T/b1' '$T/b2'"
+check_exit 0 "... and it appends again" append_one "$T/Bold" again
+check "... at 5" grep -q '"leaf_index":5,' "$T/last.out"
+check_exit 0 "... and verifies (the copy holds B's evidence of A's fork)" chain-verify --accept-forks "$T/Bold"
+
+# A ledger lost whole: re-created around a backup of B's keys, then restored from a bundle.
+cp -a "$B/keys" "$T/Bkeys"
+check_exit 0 "chain-init --restore KEYS re-creates B's ledger around its keys" \
+	chain-init --restore "$T/Bkeys" "$T/Bnew"
+check "... named after the key, and restoring" grep -q '"origin":"test.example/node-b".*"restoring":true' "$T/last.out"
+check "... with B's keys" cmp "$B/keys/node.key" "$T/Bnew/keys/node.key"
+check_exit 75 "... which appends nothing before the restore" append_one "$T/Bnew" early
+check_exit 73 "chain-init --restore refuses a directory that holds a ledger" chain-init --restore "$T/Bkeys" "$T/Bnew"
+cp "$B/trust/peers" "$T/Bnew/trust/peers"
+check_exit 0 "chain-import --restore of B's full bundle" chain-import --restore -L "$T/Bnew" "$T/bnew"
+check "... B's log and A's are back" sh -c "chain-log -L '$T/Bnew' --log '$OB' | cmp - '$T/b1' &&
+	chain-log -L '$T/Bnew' --log '$OA' | cmp - '$T/a.log' && test \$(wc -l <'$T/a.log') -eq 13"
+check_exit 0 "... the restored ledger appends" append_one "$T/Bnew" restored
+check "... at 5" grep -q '"leaf_index":5,' "$T/last.out"
+check_exit 0 "... and verifies" chain-verify "$T/Bnew"
+# Encrypted keys stay encrypted, and need their passphrase.
+cp -a "$T/Bnew" "$T/Benc"
+(umask 077 && echo 'correct horse battery staple' >"$T/pass" && echo 'wrong' >"$T/wrong")
+CHOBO_PASSPHRASE_FILE=$T/pass chain-key encrypt -L "$T/Benc" >/dev/null 2>&1
+check_exit 77 "chain-init --restore with the wrong passphrase" \
+	env CHOBO_PASSPHRASE_FILE="$T/wrong" chain-init --restore "$T/Benc/keys" "$T/Benc2"
+check "... creates nothing" test ! -e "$T/Benc2"
+check_exit 0 "chain-init --restore around encrypted keys, with their passphrase" \
+	env CHOBO_PASSPHRASE_FILE="$T/pass" chain-init --restore "$T/Benc/keys" "$T/Benc2"
+check "... which stay encrypted" cmp "$T/Benc/keys/node.key" "$T/Benc2/keys/node.key"
+check_exit 64 "chain-init --restore with --origin is a usage error" \
+	chain-init --restore "$T/Bkeys" --origin "$OB" "$T/Bother"
+# A node with peers: the bundle alone does not end its restore.
+chain-init -q --restore "$T/Bkeys" "$T/Bpeer" >/dev/null
+cp "$B/trust/peers" "$T/Bpeer/trust/peers"
+echo "peer = a ssh://127.0.0.1:9" >>"$T/Bpeer/chobo.conf"
+check_exit 0 "chain-import --restore into a node with peers" chain-import --restore -L "$T/Bpeer" "$T/bnew"
+check "... takes the log, but the restore is not complete" grep -q '"size":5,"floor":5,"complete":false' "$T/last.out"
+check_exit 75 "... and appending waits for chain-sync --restore" append_one "$T/Bpeer" early
+check_exit 66 "chain-proof fork on a ledger without fork evidence" chain-proof -L "$T/Bpeer" fork
+
+# --- forks across two sizes prove themselves ---------------------------------
+# X's log, and X2 with X's keys and first 4 entries; Y and Z hold one, then meet the other.
+OX=test.example/node-x
+new_ledger "$T/X" "$OX"
+for n in Y Z; do new_ledger "$T/$n" "test.example/node-$n"; cat "$T/X/keys/node.pub" >>"$T/$n/trust/peers"; done
+notes 4 x | chain-append -q -L "$T/X" >/dev/null
+cp -a "$T/X" "$T/X2"
+notes 2 x-later | chain-append -q -L "$T/X" >/dev/null          # X: checkpoints 4, 6
+notes 3 x-forged | chain-append -q -L "$T/X2" >/dev/null        # X2: checkpoints 4, 7
+chain-export -L "$T/X" -o "$T/x6"
+chain-export -L "$T/X2" -o "$T/x7"
+chain-import -q -L "$T/Y" "$T/x6" >/dev/null
+chain-import -q -L "$T/Z" "$T/x7" >/dev/null
+# evidence FILE OURS THEIRS: the fork event has checkpoints of those sizes and a proof between them.
+evidence() {
+	python3 - "$@" <<'END'
+import json, sys
+e = json.loads(open(sys.argv[1]).read().splitlines()[0])
+size = lambda note: int(note.split('\n')[1])
+assert (size(e['ours']), size(e['theirs'])) == (int(sys.argv[2]), int(sys.argv[3])), e
+p = e['proof']
+assert (p['old_size'], p['new_size']) == tuple(sorted((int(sys.argv[2]), int(sys.argv[3])))), p
+assert len(p['hashes']) > 0 and len(p['old_root']) == 64, p
+END
+}
+check_exit 2 "Y (X at 6) meets X2's longer history: a fork" chain-import -L "$T/Y" "$T/x7"
+check "... the evidence: ours at 6, theirs at 7, a proof from X2's tree (the bundle's)" evidence "$T/last.out" 6 7
+check_exit 2 "Z (X2 at 7) meets X's shorter one: a fork" chain-import -L "$T/Z" "$T/x6"
+check "... the evidence: ours at 7, theirs at 6, a proof from Z's tree" evidence "$T/last.out" 7 6
+for n in Y Z; do
+	check_exit 2 "chain-verify $n: exit 2, the fork proven" chain-verify "$T/$n"
+	check "... proven" grep -q '"proven":true' "$T/last.out"
+	chain-proof -L "$T/$n" fork >"$T/$n.fork"
+	check_exit 2 "... and $n's evidence file proves it with X's key alone" chain-verify --trust "$T/X/keys/node.pub" "$T/$n.fork"
+done
+# tamper FILE WHAT: the evidence file altered.
+tamper() {
+	python3 - "$@" <<'END'
+import json, sys
+e = json.load(open(sys.argv[1]))
+if sys.argv[2] == 'no-proof':
+    del e['proof']
+elif sys.argv[2] == 'honest-root':      # the proof's old root made the smaller checkpoint's
+    import base64
+    small = e['ours'] if int(e['ours'].split('\n')[1]) < int(e['theirs'].split('\n')[1]) else e['theirs']
+    e['proof']['old_root'] = base64.b64decode(small.split('\n')[2]).hex()
+elif sys.argv[2] == 'hash':
+    h = e['proof']['hashes'][0]
+    e['proof']['hashes'][0] = ('0' if h[0] != '0' else '1') + h[1:]
+json.dump(e, sys.stdout)
+END
+}
+for what in no-proof honest-root hash; do
+	tamper "$T/Y.fork" "$what" >"$T/Y.$what"
+	check_exit 1 "evidence across sizes without its proof, or with it altered ($what): no fork proven" \
+		chain-verify --trust "$T/X/keys/node.pub" "$T/Y.$what"
+done
+check "... saying why" grep -q '"proven":false,"reason":"[^"]' "$T/last.out"
+# An honest pair: X's checkpoints at 4 and 6 with X's own consistency proof.
+chain-proof -L "$T/X" consistency 4 6 >"$T/c46"
+chain-proof -L "$T/X" checkpoint --size 4 --raw >"$T/x4"
+python3 - "$T/c46" "$T/x4" "$OX" >"$T/honest" <<'END'
+import json, sys
+c = json.load(open(sys.argv[1]))
+print(json.dumps({"log": sys.argv[3], "ours": open(sys.argv[2]).read(), "theirs": c['checkpoint'],
+                  "proof": {k: c[k] for k in ("old_size", "new_size", "old_root", "hashes")}}))
+END
+check_exit 1 "an honest older and newer checkpoint with their real proof: no fork" \
+	chain-verify --trust "$T/X/keys/node.pub" "$T/honest"
+check "... the smaller is a prefix of the larger" grep -q "prefix of the larger" "$T/last.out"
 done_testing

@@ -48,15 +48,6 @@ wait_bounded() {
 	fi
 }
 
-# The hermetic client: no ~/.ssh, no /etc/ssh/ssh_config, pinned host keys.
-SSHC="ssh -F /dev/null -o IdentitiesOnly=yes -o UserKnownHostsFile=$T/known_hosts -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o UpdateHostKeys=no -o LogLevel=ERROR -o ConnectTimeout=5 -o KexAlgorithms=curve25519-sha256"
-
-# sync_node I [OPTION...]: node I runs chain-sync with its own client key.
-sync_node() {
-	_n=$1
-	shift
-	CHOBO_SSH="$SSHC -i $T/s$_n/client" chain-sync -L "$T/n$_n" "$@"
-}
 
 # peer_ssh FROM TO [SSH OPTION...] -- [WORDS...]: what node FROM's key may do at node TO.
 peer_ssh() {
@@ -68,14 +59,6 @@ peer_ssh() {
 	$SSHC -i "$T/s$_from/client" -o BatchMode=yes $_opts "ssh://root@127.0.0.1:$(port "$_to")" "$@"
 }
 
-# serve I LEDGER: node I's sshd lets the two other nodes' keys run the sync verbs on LEDGER.
-serve() {
-	: >"$T/s$1/authorized_keys"
-	for _j in 1 2 3; do
-		[ "$_j" = "$1" ] && continue
-		echo "restrict,command=\"$SYNC --serve -L $2\" $(cat "$T/s$_j/client.pub")" >>"$T/s$1/authorized_keys"
-	done
-}
 
 # report FILE PEER=ok|fail...: chain-sync's lines in FILE are exactly one per
 # named peer, ok, or failed with an error.
@@ -310,6 +293,9 @@ serve 2 "$T/n2small"
 n3_before=$(log_digest 3 2)
 check_exit 2 "fork: an impostor with a shorter history is a fork too" sync_node 3 --peer n2
 check "... at size 2" grep -q '"event":"fork".*"log":"test.example/n2","size":2' "$T/last.out"
+check "... with the consistency proof from node 3's larger tree" grep -q '"event":"fork".*"proof":{"old_size":2,"new_size":5,' "$T/last.out"
+check_exit 2 "node 3's audit exits 2: it holds proven forks" chain-verify "$T/n3"
+check "... every one proven" sh -c "grep -q '\"proven\":true' '$T/last.out' && ! grep -q '\"proven\":false' '$T/last.out'"
 check "... node 3's data for node 2's log is unchanged" test "$n3_before" = "$(log_digest 3 2)"
 serve 2 "$T/n2backup"
 n1_before=$(log_digest 1 2)
