@@ -1,9 +1,9 @@
 /*
  * SHA-256 for the hot paths (Merkle leaves and nodes): the CPU's SHA
- * extensions (SHA-NI) where the processor has them, else libsodium's
- * portable C.  The portable code was the largest cost of an audit; SHA-NI
- * hashes a stored entry about six times faster.  The choice is made once, at
- * the first call, from CPUID; both give the same digests (tests/t-merkle).
+ * extensions (SHA-NI) where the processor has them, else portable C.
+ * libsodium's portable code was the largest cost of an audit; SHA-NI hashes
+ * a stored entry three to six times faster.  The choice is made once, at the
+ * first call, from CPUID; both give libsodium's digests (tests/t-merkle).
  */
 #ifndef CHOBO_SHA256_H
 #define CHOBO_SHA256_H
