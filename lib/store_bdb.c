@@ -172,8 +172,9 @@ static void store_free(struct store *st)
 }
 
 #define CACHE_MIN (4u << 20)
+#define CACHE_MAX (256u << 20)
 
-/* A batch larger than the cache is written twice: evicted mid-transaction, then again. */
+/* The bytes the next store_open's job expects to write (sizes its cache and log files). */
 static uint64_t expected_bytes;
 
 void store_expect_bytes(uint64_t bytes)
@@ -191,11 +192,15 @@ static u_int32_t cache_bytes(void)
 	 * records, and for one page of the leaf-hash index per entry (hash
 	 * order scatters them over the whole index): about 12 times its bytes.
 	 * A smaller cache would write pages out in mid-transaction, each after
-	 * a sync of the log.
+	 * a sync of the log.  Beyond 256 MiB a larger cache only costs memory: a
+	 * batch writes its entries in index order and its leaf-index records in
+	 * hash order, so each page is finished before the next is needed (a
+	 * batch of 1,000,000 onto 1,000,000 took 21.3 s and 679 MiB of RSS with
+	 * 256 MiB, 24.7 s and 970 MiB with 1 GiB).
 	 */
 	uint64_t want = CACHE_MIN + expected_bytes * 12;
-	if (want > (1u << 30))
-		want = 1u << 30;
+	if (want > CACHE_MAX)
+		want = CACHE_MAX;
 	return (u_int32_t)want;
 }
 
