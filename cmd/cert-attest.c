@@ -71,8 +71,7 @@ static int attest_payload(const struct request *q, const char *sha, uint64_t ind
 	snprintf(p.issuer, sizeof p.issuer, "%s", key->pub.name);
 	snprintf(p.kind, sizeof p.kind, "doc.attest");
 	if (q->expires) {
-		int64_t day = (q->expires_sec + 1) / 86400 - ((q->expires_sec + 1) % 86400 < 0);
-		p.not_after = (day - 1) * 86400;
+		p.not_after = payload_last_day(q->expires_sec);
 		if (p.not_after < 0)
 			return chobo_fail(err, EX_USAGE, "--expires is before the first day a payload can name");
 	}

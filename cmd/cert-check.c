@@ -382,7 +382,7 @@ static void check_entry_times(const struct checker *c, const struct receipt *r, 
 /* --------------------------------------------------------------- payloads */
 
 static const char *const payload_members[] = {
-	"input", "valid", "reason", "detail", "issuer", "kind", "index", "not_before", "not_after",
+	"input", "valid", "reason", "detail", "issuer", "kind", "what", "index", "not_before", "not_after",
 	"fields", "recorded", "revoked", NULL,
 };
 
@@ -467,6 +467,8 @@ static int check_payload(const struct checker *c, const char *s, size_t len, boo
 			if (json_object_set_new(fields, p.fields[i].name, json_string(p.fields[i].value)) != 0)
 				chobo_die(EX_OSERR, "out of memory");
 		set(&v, "kind", json_string(p.kind));
+		if (payload_kind_summary(p.kind))
+			set(&v, "what", json_string(payload_kind_summary(p.kind)));
 		set(&v, "index", json_integer((json_int_t)p.index));
 		if (p.not_before != PAYLOAD_NO_TIME)
 			set(&v, "not_before", time_json(p.not_before));

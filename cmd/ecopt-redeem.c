@@ -22,33 +22,21 @@ static const char usage[] =
 	"       ecopt-redeem [-L DIR] balance [--holder H] [--csv]\n";
 
 struct balance_ctx {
-	const char *holder;
 	bool csv;
 	int64_t today;
 };
 
-static int balance_row(void *ctx, const char *key, const char *value, size_t len)
+static int balance_row(void *ctx, const struct points_account *a, const struct points_scheme *sc)
 {
 	struct balance_ctx *c = ctx;
-	static struct points_account a;
-	if (strncmp(key, "acct/" ECO_SCHEME "/", strlen("acct/" ECO_SCHEME "/")) != 0 ||
-	    !points_account_parse(value, len, &a) || (c->holder && strcmp(c->holder, a.holder) != 0))
-		return 0;
-	int64_t avail = points_available(&a, c->today);
 	if (c->csv) {
-		printf("%s,%s,%s,%s,%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 "\r\n",
-		       a.scheme, a.holder, a.kind, a.home, avail, a.credited, a.debited, a.received, a.settled, a.yen);
-		return 0;
+		struct view_text t = {0};
+		points_account_csv(&t, a, sc, c->today);
+		fwrite(t.p, 1, t.len, stdout);
+		view_text_free(&t);
+	} else {
+		jsonl_print(points_account_json(a, sc, c->today));
 	}
-	json_t *lots = json_array();
-	for (size_t i = 0; i < a.nlots; i++)
-		json_array_append_new(lots, json_pack("{s:s?, s:I}", "expires", a.lots[i].expires[0] ? a.lots[i].expires :
-						      NULL, "points", (json_int_t)a.lots[i].points));
-	jsonl_print(json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "scheme", a.scheme,
-			      "holder", a.holder, "kind", a.kind, "home", a.home, "balance", (json_int_t)avail, "credited",
-			      (json_int_t)a.credited, "debited", (json_int_t)a.debited, "received",
-			      (json_int_t)a.received, "settled", (json_int_t)a.settled, "yen", (json_int_t)a.yen,
-			      "expired", (json_int_t)(a.expired + points_balance(&a) - avail), "lots", lots));
 	return 0;
 }
 
@@ -99,73 +87,26 @@ int main(int argc, char **argv)
 		int64_t now;
 		if (!chobo_now(&now))
 			chobo_die(EX_OSERR, "cannot read the clock");
-		struct balance_ctx c = {.holder = holder, .csv = csv, .today = jp_day_of(now)};
+		struct balance_ctx c = {.csv = csv, .today = jp_day_of(now)};
 		if ((rc = cli_report(ledger_open(&l, dir, STORE_NORMAL, &e), &e)) != 0)
 			cli_exit(rc);
 		if (csv)
-			printf("scheme,holder,kind,home,balance,credited,debited,received,settled,yen\r\n");
-		rc = view_each(&l, &points_accounts_view, balance_row, &c, &e);
+			printf(POINTS_ACCOUNT_CSV_HEADER);
+		rc = points_each_account(&l, ECO_SCHEME, holder, balance_row, &c, &e);
 		cli_exit(cli_report(ledger_close_after(&l, rc, &e), &e));
 	}
 	if ((rc = cli_report(ledger_open_append(&l, dir, &key, &e), &e)) != 0)
 		cli_exit(rc);
-	json_t *body;
-	const char *type;
-	if (is_shop) {
-		type = "points.open";
-		body = json_pack("{s:s, s:s, s:s}", "scheme", ECO_SCHEME, "holder", shop, "kind", "shop");
-	} else if (spend) {
-		type = "points.debit";
-		body = json_pack("{s:s, s:s, s:I, s:s, s:s}", "scheme", ECO_SCHEME, "holder", member, "points",
-				 (json_int_t)points, "ref", ref, "shop", shop);
-	} else {
-		struct points_scheme sc = {0};
-		struct view_state *s = view_stored(&l, &points_accounts_view);
-		rc = points_scheme_get(s, ECO_SCHEME, &sc, &e);
-		view_state_free(s);
-		if (rc == EX_UNAVAILABLE)
-			rc = chobo_fail(&e, EX_DATAERR, "no points.scheme %s: its yen per point is not known", ECO_SCHEME);
-		type = "points.settle";
-		body = json_pack("{s:s, s:s, s:I, s:I, s:s}", "scheme", ECO_SCHEME, "holder", shop, "points",
-				 (json_int_t)points, "yen", (json_int_t)(points * (unsigned long long)sc.yen_per_point), "ref", ref);
-	}
-	/* The same reference again moves nothing: report the first movement, append nothing. */
-	char leaf[65], why[1024];
-	bool duplicate = false;
-	if (rc == 0 && ref) {
-		struct view_state *s = view_stored(&l, &points_accounts_view);
-		int r = points_ref_get(s, ECO_SCHEME, ref, leaf, why, sizeof why, &e);
-		view_state_free(s);
-		duplicate = r == 0;
-		rc = r == EX_UNAVAILABLE || r == 0 ? 0 : r;
-	}
-	struct receipt receipt;
-	uint64_t size = 0;
-	char time[21] = "";
-	if (rc == 0 && !duplicate) {
-		struct batch b = {0};
-		struct json_doc doc = {0};
-		json_t *entry = json_pack("{s:s, s:O}", "type", type, "body", body);
-		char *line = json_dumps(entry, JSON_COMPACT);
-		if (!line)
-			xalloc_failed();
-		if (!batch_add_line(&b, line, strlen(line), &doc, why, sizeof why))
-			rc = chobo_fail(&e, EX_DATAERR, "%s", why);
-		if (rc == 0)
-			rc = ledger_append(&l, &b, &key, NULL, &receipt, &size, time, &e);
-		if (rc != 0)
-			snprintf(e.msg + strlen(e.msg), sizeof e.msg - strlen(e.msg), "; nothing was appended");
-		free(line);
-		json_decref(entry);
-		json_doc_free(&doc);
-		batch_free(&b);
-	}
+	struct points_request q = {.op = is_shop ? POINTS_OP_SHOP : spend ? POINTS_OP_SPEND : POINTS_OP_SETTLE,
+				   .scheme = ECO_SCHEME, .member = member, .shop = shop, .ref = ref,
+				   .points = (int64_t)points};
+	struct points_outcome out;
+	rc = points_redeem(&l, &key, &q, &out, &e);
 	rc = cli_report(ledger_close_after(&l, rc, &e), &e);
 	note_signer_clear(&key);
-	if (rc == 0 && duplicate)
-		jsonl_print(json_pack("{s:s, s:s, s:s}", "result", "duplicate", "ref", ref, "entry", leaf));
+	if (rc == 0 && out.duplicate)
+		jsonl_print(json_pack("{s:s, s:s, s:s}", "result", "duplicate", "ref", ref, "entry", out.leaf));
 	else if (rc == 0)
-		receipt_print(stdout, &receipt, type, time, size);
-	json_decref(body);
+		receipt_print(stdout, &out.receipt, out.type, out.time, out.tree_size);
 	cli_exit(rc);
 }

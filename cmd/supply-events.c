@@ -1,13 +1,7 @@
 /* supply-events: print the relief supply events not yet printed, and keep the cursor that says so. */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "ledger.h"
@@ -24,58 +18,6 @@ static const char usage[] =
 /* The cursor and its lock, under the ledger's private/ directory (supply-events(1), FILES). */
 #define CURSOR_FILE "private/supply-events.cursor"
 #define LOCK_FILE "private/supply-events.lock"
-
-/* One run at a time: two runs reading the same cursor would print the same events twice. */
-static int lock_cursor(const char *dir, int *fd)
-{
-	char *path = path_join(dir, LOCK_FILE);
-	int rc = 0;
-	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (*fd < 0) {
-		chobo_warn_errno("%s", path);
-		rc = errno == ENOENT ? EX_NOINPUT : EX_CANTCREAT;
-	} else if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
-		chobo_warn("%s: busy: another supply-events is running", dir);
-		rc = EX_TEMPFAIL;
-	}
-	free(path);
-	return rc;
-}
-
-/* Read the cursor: 0 with *have set, or an exit code. */
-static int read_cursor(const char *path, struct supply_cursor *c, bool *have)
-{
-	size_t len;
-	char why[256];
-	*have = false;
-	errno = 0;
-	char *text = read_file(path, SUPPLY_CURSOR_MAX, &len);
-	if (!text) {
-		if (errno == ENOENT)
-			return 0;
-		chobo_warn_errno("%s", path);
-		return EX_IOERR;
-	}
-	bool ok = supply_cursor_parse(text, len, c, why, sizeof why);
-	free(text);
-	if (!ok) {
-		chobo_warn("%s: %s (remove it, or run with --since-start)", path, why);
-		return EX_DATAERR;
-	}
-	*have = true;
-	return 0;
-}
-
-static int read_events(const char *dir, struct supply_events *ev)
-{
-	struct ledger l;
-	struct chobo_error e;
-	int rc = cli_report(ledger_open(&l, dir, STORE_NORMAL, &e), &e);
-	if (rc != 0)
-		return rc;
-	rc = supply_events_read(&l, ev, &e);
-	return cli_report(ledger_close_after(&l, rc, &e), &e);
-}
 
 int main(int argc, char **argv)
 {
@@ -109,49 +51,9 @@ int main(int argc, char **argv)
 		chobo_die(EX_USAGE, "--horizon: from 1 to 3650 days");
 	if (!chobo_now(&now))
 		chobo_die(EX_USAGE, "CHOBO_NOW is not an RFC 3339 time");
-	int64_t horizon = (int64_t)days * 86400;
-
-	int lockfd = -1;
-	struct supply_cursor c = {0};
-	struct supply_events ev = {0};
-	bool have = false, *fresh = NULL;
-	char *path = path_join(dir, CURSOR_FILE);
-	int rc = lock_cursor(dir, &lockfd);
-	if (rc == 0 && !since_start)
-		rc = read_cursor(path, &c, &have);
-	if (rc == 0)
-		rc = read_events(dir, &ev);
-	if (rc == 0) {
-		fresh = xcalloc(ev.n ? ev.n : 1, sizeof *fresh);
-		supply_cursor_select(have ? &c : NULL, &ev, now, horizon, fresh);
-		struct view_text t = {0};
-		for (size_t i = 0; i < ev.n; i++)
-			if (fresh[i]) {
-				view_text_str(&t, ev.v[i].line);
-				view_text_str(&t, "\n");
-			}
-		/* The cursor moves only past what was written. */
-		if (t.len > 0 && (!write_all(1, t.p, t.len) || fflush(stdout) != 0)) {
-			chobo_warn_errno("write error on standard output");
-			rc = EX_IOERR;
-		}
-		view_text_free(&t);
-	}
-	if (rc == 0 && !dry_run) {
-		struct view_text t = {0};
-		supply_cursor_advance(&c, &ev, fresh, now, horizon);
-		supply_cursor_format(&c, &t);
-		if (!write_file_atomic(path, t.p, t.len, 0600)) {
-			chobo_warn_errno("%s", path);
-			rc = EX_CANTCREAT;
-		}
-		view_text_free(&t);
-	}
-	free(fresh);
-	free(path);
-	supply_events_free(&ev);
-	supply_cursor_free(&c);
-	if (lockfd >= 0)
-		close(lockfd);
+	struct supply_feed f = {CURSOR_FILE, LOCK_FILE, "supply-events", since_start, dry_run, now,
+				(int64_t)days * 86400, supply_events_read};
+	struct chobo_error e = {0};
+	int rc = cli_report(supply_feed_run(dir, &f, stdout, &e), &e);
 	cli_exit(rc);
 }

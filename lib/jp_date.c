@@ -77,3 +77,9 @@ int64_t jp_fiscal_year_start(int32_t fy)
 {
 	return days_from_civil(fy, 4, 1);
 }
+
+bool jp_date_valid(const char *s)
+{
+	int64_t day;
+	return jp_date_parse(s, &day);
+}

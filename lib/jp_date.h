@@ -14,6 +14,8 @@
 
 /* The day number of a date YYYY-MM-DD (a real calendar date); false otherwise. */
 bool jp_date_parse(const char *s, int64_t *day);
+/* True when s is a date YYYY-MM-DD (a real calendar date). */
+bool jp_date_valid(const char *s);
 /* Write day as YYYY-MM-DD into out[JP_DATE_LEN + 1]. */
 void jp_date_format(char out[JP_DATE_LEN + 1], int64_t day);
 /* The JST day of an instant (seconds since the epoch, UTC). */

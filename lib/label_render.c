@@ -33,6 +33,10 @@
 #define SHEET_TEXT_PT 10.0
 #define A6_MARGIN (10 * MM)
 #define A6_TEXT_PT 14.0
+/* A card of ID-1 size (ISO/IEC 7810, 85.6 x 54 mm), as a registration card is. */
+#define CARD_W (85.6 * MM)
+#define CARD_H (54 * MM)
+#define CARD_TEXT_PT 6.5
 
 bool label_text_valid(const char *line, char *err, size_t errlen)
 {
@@ -349,8 +353,8 @@ static void draw_a6(cairo_t *cr, const struct label *l)
 	g_object_unref(layout);
 }
 
-/* One label in the sheet's cell at (x, y): the code on the left, the text beside it, top-aligned with the symbol. */
-static void draw_cell(cairo_t *cr, const struct label *l, double x, double y, double w, double h)
+/* One label in the box at (x, y): the code on the left, the text (pt points) beside it, top-aligned with the symbol. */
+static void draw_beside(cairo_t *cr, const struct label *l, double x, double y, double w, double h, double pt)
 {
 	double side = h - 2 * SHEET_PAD;
 	if (side > 0.55 * w)
@@ -362,9 +366,15 @@ static void draw_cell(cairo_t *cr, const struct label *l, double x, double y, do
 	double tx = x + SHEET_PAD + side + 2 * MM;
 	double ty = y + SHEET_PAD + QR_QUIET_ZONE * m;
 	double tw = x + w - SHEET_PAD - tx;
-	PangoLayout *layout = text_layout(cr, l, SHEET_TEXT_PT, tw, y + h - SHEET_PAD - ty);
+	PangoLayout *layout = text_layout(cr, l, pt, tw, y + h - SHEET_PAD - ty);
 	draw_text(cr, layout, tx, ty);
 	g_object_unref(layout);
+}
+
+/* One label in the sheet's cell at (x, y). */
+static void draw_cell(cairo_t *cr, const struct label *l, double x, double y, double w, double h)
+{
+	draw_beside(cr, l, x, y, w, h, SHEET_TEXT_PT);
 }
 
 /*
@@ -423,6 +433,26 @@ int label_write_pdf_a6(FILE *out, const struct label *labels, size_t n, struct c
 	cairo_t *cr = cairo_create(s);
 	for (size_t i = 0; i < n && cairo_status(cr) == CAIRO_STATUS_SUCCESS; i++) {
 		draw_a6(cr, &labels[i]);
+		cairo_show_page(cr);
+	}
+	cairo_destroy(cr);
+	rc = surface_result(s, &sink, "PDF", err);
+	cairo_surface_destroy(s);
+	return rc;
+}
+
+int label_write_pdf_card(FILE *out, const struct label *labels, size_t n, struct chobo_error *err)
+{
+	int rc;
+	if ((rc = ready_to_draw(labels, n, err)) != 0)
+		return rc;
+	struct sink sink = {out, false};
+	cairo_surface_t *s = pdf_surface(&sink, CARD_W, CARD_H);
+	cairo_t *cr = cairo_create(s);
+	for (size_t i = 0; i < n && cairo_status(cr) == CAIRO_STATUS_SUCCESS; i++) {
+		cairo_set_source_rgb(cr, 1, 1, 1);
+		cairo_paint(cr);
+		draw_beside(cr, &labels[i], 0, 0, CARD_W, CARD_H, CARD_TEXT_PT);
 		cairo_show_page(cr);
 	}
 	cairo_destroy(cr);

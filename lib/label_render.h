@@ -8,6 +8,8 @@
  *    same whole number of pixels (at least 4), so nothing is resampled.  The
  *    SVG is the same drawing in points, text as glyph outlines.
  *  - PDF, A6: one label per A6 page, the code on top, the text under it.
+ *  - PDF, card: one label per ID-1 card page (85.6 x 54 mm, a registration
+ *    card's size), the code on the left and its text beside it, small.
  *  - PDF, A4 sheet: 8 labels per page (2 columns of 4, 95 x 69.25 mm inside
  *    a 10 mm margin), the code on the left of each and its text beside it,
  *    with cut marks; more labels go on more pages.
@@ -54,6 +56,8 @@ int label_write_png(FILE *out, const struct label *label, struct chobo_error *er
 int label_write_svg(FILE *out, const struct label *label, struct chobo_error *err);
 /* Write n >= 1 labels as a PDF, one per A6 page; returns as label_write_png(). */
 int label_write_pdf_a6(FILE *out, const struct label *labels, size_t n, struct chobo_error *err);
+/* Write n >= 1 labels as a PDF of ID-1 cards (85.6 x 54 mm), the code left, the text beside it; as label_write_png(). */
+int label_write_pdf_card(FILE *out, const struct label *labels, size_t n, struct chobo_error *err);
 /* Write n >= 1 labels as a PDF of A4 sheets with cut marks, 8 a page; returns as label_write_png(). */
 int label_write_pdf_sheet(FILE *out, const struct label *labels, size_t n, struct chobo_error *err);
 /* Write one label as terminal text (UTF-8 half blocks, explicit colours); 0, EX_DATAERR or EX_IOERR. */

@@ -384,3 +384,26 @@ int payload_validity(const struct payload *p, int64_t t)
 		return 1;
 	return 0;
 }
+
+/* The kinds chobo issues (chobo-ledger(5)): the entry types that payloads name. */
+static const struct {
+	const char *kind, *summary;
+} kinds[] = {
+	{"doc.attest", "an attested document (cert-attest)"},
+	{"supply.shipment", "a relief supply box label (supply-label)"},
+	{"volunteer.certificate", "a volunteer registration certificate (volunteer-issue certify)"},
+};
+
+const char *payload_kind_summary(const char *kind)
+{
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		if (strcmp(kinds[i].kind, kind) == 0)
+			return kinds[i].summary;
+	return NULL;
+}
+
+int64_t payload_last_day(int64_t t)
+{
+	int64_t day = (t + 1) / 86400 - ((t + 1) % 86400 < 0);
+	return (day - 1) * 86400;
+}

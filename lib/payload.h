@@ -91,6 +91,16 @@ enum payload_problem payload_decode(const char *s, size_t len, const struct trus
 /* The signed note a valid payload stands for (text and signature line), newly allocated; NULL if not valid. */
 char *payload_note(const char *s, size_t len, const struct trust *trust);
 
+/* What a payload of kind is, in a few words for a verdict ("a volunteer registration certificate"), or NULL. */
+const char *payload_kind_summary(const char *kind);
+
+/*
+ * The not-after day of a payload for an entry that expires at t: the start
+ * of the last UTC day that ends by t (a payload's validity is in whole
+ * days, and must never outlast the entry's).
+ */
+int64_t payload_last_day(int64_t t);
+
 /* -1 when t is before p's not-before, 1 after its not-after, else 0. */
 int payload_validity(const struct payload *p, int64_t t);
 

@@ -268,6 +268,12 @@ bool person_id_parse(const char *s, uint8_t id[PERSON_ID_BYTES])
 	return hex_decode(id, PERSON_ID_BYTES, s + 2);
 }
 
+bool person_id_valid(const char *s)
+{
+	uint8_t id[PERSON_ID_BYTES];
+	return person_id_parse(s, id);
+}
+
 void person_record_clear(struct person_record *r)
 {
 	sodium_memzero(r, sizeof *r);

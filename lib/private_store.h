@@ -89,6 +89,8 @@ bool mail_address_valid(const char *s);
 void person_id_format(char *out, const uint8_t id[PERSON_ID_BYTES]);
 /* Parse the printed form of an ID; false on anything else. */
 bool person_id_parse(const char *s, uint8_t id[PERSON_ID_BYTES]);
+/* True when s is the printed form of an ID. */
+bool person_id_valid(const char *s);
 /* Zero a record (or a person inside one) once it is no longer needed. */
 void person_record_clear(struct person_record *r);
 

@@ -7,6 +7,7 @@
 #include "eco/eco.h"
 #include "points/points.h"
 #include "supply/supply.h"
+#include "volunteer/volunteer.h"
 #include "view.h"
 
 #define MAX_SERVICES 16
@@ -17,6 +18,7 @@ static const struct service *services[MAX_SERVICES + 1] = {
 	&supply_service,
 	&points_service,
 	&eco_service,
+	&volunteer_service,
 };
 
 static size_t service_count(void)

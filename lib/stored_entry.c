@@ -77,3 +77,37 @@ bool stored_body_bool(const struct json_doc *doc, size_t body, const char *name)
 	long v = jscan_find(doc, body, name);
 	return v >= 0 && doc->tok[v].kind == JSON_K_TRUE;
 }
+
+bool stored_body_rule(const struct json_doc *doc, size_t body, const char *name, bool (*valid)(const char *),
+		      const char *what, char *err, size_t errlen)
+{
+	char v[256];
+	if (jscan_find(doc, body, name) < 0)
+		return true;
+	stored_body_str(doc, body, name, v, sizeof v);
+	if (valid(v))
+		return true;
+	snprintf(err, errlen, "body.%s must be %s", name, what);
+	return false;
+}
+
+int stored_batch_each(struct ledger *l, const struct batch *b, const char *prefix,
+		      int (*fn)(void *ctx, const struct stored_entry *e, struct chobo_error *err), void *ctx,
+		      struct chobo_error *err)
+{
+	uint32_t log = 0;
+	uint64_t first = 0;
+	struct stored_entry self = {0};
+	size_t n = strlen(prefix);
+	int rc = stored_batch_start(l, b, &log, &first, err);
+	for (size_t i = 0; rc == 0 && i < b->n; i++) {
+		if (strncmp(b->items[i].type->name, prefix, n) != 0)
+			continue;
+		if ((rc = stored_entry_read(l, log, first + i, &self, err)) != 0)
+			break;
+		if ((rc = fn(ctx, &self, err)) != 0)
+			chobo_fail_context(err, rc, "batch entry %zu (%s)", i + 1, self.type->name);
+	}
+	stored_entry_free(&self);
+	return rc;
+}

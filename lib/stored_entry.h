@@ -45,5 +45,21 @@ void stored_body_str(const struct json_doc *doc, size_t body, const char *name, 
 int64_t stored_body_int(const struct json_doc *doc, size_t body, const char *name, int64_t dflt);
 /* The body's boolean field name (false when absent). */
 bool stored_body_bool(const struct json_doc *doc, size_t body, const char *name);
+/*
+ * A rule on one string field, for a type's check: true when the body has no
+ * field name or valid() accepts its value (read into 256 bytes: fields this
+ * is used on are shorter); else "body.NAME must be WHAT" in err.
+ */
+bool stored_body_rule(const struct json_doc *doc, size_t body, const char *name, bool (*valid)(const char *),
+		      const char *what, char *err, size_t errlen);
+/*
+ * A service's append_check walk: call fn on every entry of the batch b
+ * (already written) whose type name starts with prefix, read back; a code
+ * from fn gets "batch entry N (type)" put before its reason.  0 or the
+ * first code with err.
+ */
+int stored_batch_each(struct ledger *l, const struct batch *b, const char *prefix,
+		      int (*fn)(void *ctx, const struct stored_entry *e, struct chobo_error *err), void *ctx,
+		      struct chobo_error *err);
 
 #endif

@@ -113,18 +113,6 @@ static bool code_valid(const char *s)
 	return true;
 }
 
-static bool date_valid(const char *s)
-{
-	int64_t d;
-	return jp_date_parse(s, &d);
-}
-
-static bool member_id_valid(const char *s)
-{
-	uint8_t id[PERSON_ID_BYTES];
-	return person_id_parse(s, id);
-}
-
 static bool member_kind_valid(const char *s)
 {
 	return strcmp(s, "household") == 0 || strcmp(s, "business") == 0;
@@ -151,19 +139,6 @@ static bool methodology_valid(const char *s)
 	return strcmp(s, "EN-R-002") == 0 || strcmp(s, "EV") == 0 || strcmp(s, "PHV") == 0;
 }
 
-static bool field_rule(const struct json_doc *doc, size_t body, const char *name, bool (*valid)(const char *),
-		       const char *what, char *err, size_t errlen)
-{
-	char v[256];
-	if (jscan_find(doc, body, name) < 0)
-		return true;
-	stored_body_str(doc, body, name, v, sizeof v);
-	if (valid(v))
-		return true;
-	snprintf(err, errlen, "body.%s must be %s", name, what);
-	return false;
-}
-
 /* The rules one body can be judged on alone. */
 static bool eco_body_check(const struct json_doc *doc, size_t body, char *err, size_t errlen)
 {
@@ -171,33 +146,33 @@ static bool eco_body_check(const struct json_doc *doc, size_t body, char *err, s
 	static const char *const dates[] = {"joined", "left", "monitoring_from", "from", "to", "reading_from",
 					    "reading_to", NULL};
 	for (size_t i = 0; dates[i]; i++)
-		if (!field_rule(doc, body, dates[i], date_valid, "a date YYYY-MM-DD", err, errlen))
+		if (!stored_body_rule(doc, body, dates[i], jp_date_valid, "a date YYYY-MM-DD", err, errlen))
 			return false;
 	for (size_t i = 0; activity[i]; i++)
 		if (stored_body_int(doc, body, activity[i], 0) > ECO_QUANTITY_MAX) {
 			snprintf(err, errlen, "body.%s is above %lld", activity[i], (long long)ECO_QUANTITY_MAX);
 			return false;
 		}
-	return field_rule(doc, body, "member", member_id_valid, "a pseudonymous ID (p- and 32 hex digits)", err,
+	return stored_body_rule(doc, body, "member", person_id_valid, "a pseudonymous ID (p- and 32 hex digits)", err,
 			  errlen) &&
-	       field_rule(doc, body, "equipment", code_valid, "a code of 1 to 32 of A-Z a-z 0-9 . _ -", err, errlen) &&
-	       field_rule(doc, body, "code", code_valid, "a code of 1 to 32 of A-Z a-z 0-9 . _ -", err, errlen) &&
-	       field_rule(doc, body, "baseline_fuel", fuel_valid, "gasoline or diesel", err, errlen) &&
-	       field_rule(doc, body, "source", source_valid, "device or manual", err, errlen) &&
-	       field_rule(doc, body, "methodology", methodology_valid, "EN-R-002, EV or PHV", err, errlen);
+	       stored_body_rule(doc, body, "equipment", code_valid, "a code of 1 to 32 of A-Z a-z 0-9 . _ -", err, errlen) &&
+	       stored_body_rule(doc, body, "code", code_valid, "a code of 1 to 32 of A-Z a-z 0-9 . _ -", err, errlen) &&
+	       stored_body_rule(doc, body, "baseline_fuel", fuel_valid, "gasoline or diesel", err, errlen) &&
+	       stored_body_rule(doc, body, "source", source_valid, "device or manual", err, errlen) &&
+	       stored_body_rule(doc, body, "methodology", methodology_valid, "EN-R-002, EV or PHV", err, errlen);
 }
 
 static bool member_check(const struct json_doc *doc, size_t body, char *err, size_t errlen)
 {
 	return eco_body_check(doc, body, err, errlen) &&
-	       field_rule(doc, body, "kind", member_kind_valid, "household or business", err, errlen);
+	       stored_body_rule(doc, body, "kind", member_kind_valid, "household or business", err, errlen);
 }
 
 static bool equipment_check(const struct json_doc *doc, size_t body, char *err, size_t errlen)
 {
 	char kind[8];
 	if (!eco_body_check(doc, body, err, errlen) ||
-	    !field_rule(doc, body, "kind", equipment_kind_valid, "solar, ev or phv", err, errlen))
+	    !stored_body_rule(doc, body, "kind", equipment_kind_valid, "solar, ev or phv", err, errlen))
 		return false;
 	stored_body_str(doc, body, "kind", kind, sizeof kind);
 	if (strcmp(kind, "solar") == 0 && stored_body_int(doc, body, "capacity_w", 0) < 1) {
@@ -651,22 +626,15 @@ static int entry_rules(struct view_state *s, const struct stored_entry *e, struc
 	return rc;
 }
 
+static int entry_rules_of(void *ctx, const struct stored_entry *e, struct chobo_error *err)
+{
+	return entry_rules(ctx, e, err);
+}
+
 int eco_append_check(struct ledger *l, const struct batch *b, struct chobo_error *err)
 {
-	uint32_t log;
-	uint64_t first;
-	struct stored_entry self = {0};
-	int rc = stored_batch_start(l, b, &log, &first, err);
-	struct view_state *s = rc == 0 ? view_stored(l, &eco_registry_view) : NULL;
-	for (size_t i = 0; rc == 0 && i < b->n; i++) {
-		if (strncmp(b->items[i].type->name, "eco.", 4) != 0)
-			continue;
-		if ((rc = stored_entry_read(l, log, first + i, &self, err)) != 0)
-			break;
-		if ((rc = entry_rules(s, &self, err)) != 0)
-			chobo_fail_context(err, rc, "batch entry %zu (%s)", i + 1, self.type->name);
-	}
-	stored_entry_free(&self);
+	struct view_state *s = view_stored(l, &eco_registry_view);
+	int rc = stored_batch_each(l, b, "eco.", entry_rules_of, s, err);
 	view_state_free(s);
 	return rc;
 }

@@ -58,6 +58,7 @@ static const struct field_spec scheme_fields[] = {
 	{"cap_purchase", FIELD_UINT, false, 0, false},
 	{"cap_day", FIELD_UINT, false, 0, false},
 	{"cap_fy", FIELD_UINT, false, 0, false},
+	{"carry_max", FIELD_UINT, false, 0, false},
 	END,
 };
 
@@ -95,25 +96,6 @@ static const struct field_spec settle_fields[] = {
 	END,
 };
 
-static bool check_field(const struct json_doc *doc, size_t body, const char *name, bool (*valid)(const char *),
-			const char *what, char *err, size_t errlen)
-{
-	char v[POINTS_REF_MAX + 1];
-	if (jscan_find(doc, body, name) < 0)
-		return true;
-	stored_body_str(doc, body, name, v, sizeof v);
-	if (valid(v))
-		return true;
-	snprintf(err, errlen, "body.%s must be %s", name, what);
-	return false;
-}
-
-static bool date_valid(const char *s)
-{
-	int64_t d;
-	return jp_date_parse(s, &d);
-}
-
 static bool kind_valid(const char *s)
 {
 	return strcmp(s, "member") == 0 || strcmp(s, "shop") == 0;
@@ -122,12 +104,12 @@ static bool kind_valid(const char *s)
 static bool movement_check(const struct json_doc *doc, size_t body, char *err, size_t errlen)
 {
 	int64_t p = stored_body_int(doc, body, "points", 0);
-	if (!check_field(doc, body, "scheme", points_scheme_valid, "1 to 32 of a-z 0-9 _ -", err, errlen) ||
-	    !check_field(doc, body, "holder", points_holder_valid, "1 to 64 of A-Z a-z 0-9 . _ : -", err, errlen) ||
-	    !check_field(doc, body, "shop", points_holder_valid, "1 to 64 of A-Z a-z 0-9 . _ : -", err, errlen) ||
-	    !check_field(doc, body, "ref", points_ref_valid, "printable ASCII without spaces", err, errlen) ||
-	    !check_field(doc, body, "expires", date_valid, "a date YYYY-MM-DD", err, errlen) ||
-	    !check_field(doc, body, "kind", kind_valid, "member or shop", err, errlen))
+	if (!stored_body_rule(doc, body, "scheme", points_scheme_valid, "1 to 32 of a-z 0-9 _ -", err, errlen) ||
+	    !stored_body_rule(doc, body, "holder", points_holder_valid, "1 to 64 of A-Z a-z 0-9 . _ : -", err, errlen) ||
+	    !stored_body_rule(doc, body, "shop", points_holder_valid, "1 to 64 of A-Z a-z 0-9 . _ : -", err, errlen) ||
+	    !stored_body_rule(doc, body, "ref", points_ref_valid, "printable ASCII without spaces", err, errlen) ||
+	    !stored_body_rule(doc, body, "expires", jp_date_valid, "a date YYYY-MM-DD", err, errlen) ||
+	    !stored_body_rule(doc, body, "kind", kind_valid, "member or shop", err, errlen))
 		return false;
 	if (jscan_find(doc, body, "points") >= 0 && (p < 1 || p > POINTS_MAX)) {
 		snprintf(err, errlen, "body.points must be 1 to %lld", (long long)POINTS_MAX);
@@ -158,13 +140,14 @@ int64_t points_balance(const struct points_account *a)
 	return n;
 }
 
-int64_t points_available(const struct points_account *a, int64_t day)
+static void lots_expire(struct points_account *a, int64_t day, int64_t carry_max);
+
+int64_t points_available(const struct points_account *a, const struct points_scheme *sc, int64_t day)
 {
-	int64_t n = 0, d;
-	for (size_t i = 0; i < a->nlots; i++)
-		if (!a->lots[i].expires[0] || (jp_date_parse(a->lots[i].expires, &d) && d >= day))
-			n += a->lots[i].points;
-	return n;
+	static struct points_account aged;   /* too large for the stack */
+	aged = *a;
+	lots_expire(&aged, day, sc ? sc->carry_max : 0);
+	return points_balance(&aged);
 }
 
 static void account_write(struct view_text *t, const struct points_account *a)
@@ -267,6 +250,7 @@ int points_scheme_get(struct view_state *s, const char *scheme, struct points_sc
 	out->cap_day = view_json_int(o, "cap_day");
 	out->cap_fy = view_json_int(o, "cap_fy");
 	out->yen_per_point = view_json_int(o, "yen_per_point");
+	out->carry_max = view_json_int(o, "carry_max");
 	json_decref(o);
 	return 0;
 }
@@ -319,18 +303,41 @@ static int ref_put(struct view_state *s, const struct view_entry *e, const char 
 	return rc;
 }
 
-/* Expire the lots dated before day and start the day's and fiscal year's spending anew when they change. */
-static void account_age(struct points_account *a, int64_t day)
+static void lot_add(struct points_account *a, const char *expires, int64_t points);
+
+/*
+ * Expire the lots dated before day; with carry_max, up to that many points
+ * of the lots dated the last day of the fiscal year before day's (March 31)
+ * are carried into a lot dated the last day of day's fiscal year instead.
+ */
+static void lots_expire(struct points_account *a, int64_t day, int64_t carry_max)
 {
+	int32_t fy = jp_fiscal_year(day);
+	int64_t year_end = jp_fiscal_year_start(fy) - 1, carried = 0, d;
 	size_t keep = 0;
-	int64_t d;
 	for (size_t i = 0; i < a->nlots; i++) {
-		if (a->lots[i].expires[0] && jp_date_parse(a->lots[i].expires, &d) && d < day)
-			a->expired += a->lots[i].points;
-		else
+		if (a->lots[i].expires[0] && jp_date_parse(a->lots[i].expires, &d) && d < day) {
+			int64_t c = 0;
+			if (d == year_end && carried < carry_max)
+				c = a->lots[i].points < carry_max - carried ? a->lots[i].points : carry_max - carried;
+			carried += c;
+			a->expired += a->lots[i].points - c;
+		} else {
 			a->lots[keep++] = a->lots[i];
+		}
 	}
 	a->nlots = keep;
+	if (carried > 0) {
+		char end[JP_DATE_LEN + 1];
+		jp_date_format(end, jp_fiscal_year_start(fy + 1) - 1);
+		lot_add(a, end, carried);
+	}
+}
+
+/* Expire the lots (lots_expire) and start the day's and fiscal year's spending anew when they change. */
+static void account_age(struct points_account *a, int64_t day, int64_t carry_max)
+{
+	lots_expire(a, day, carry_max);
 	char today[JP_DATE_LEN + 1];
 	jp_date_format(today, day);
 	if (strcmp(today, a->day) != 0) {
@@ -420,6 +427,9 @@ static int scheme_apply(struct view_state *s, const struct view_entry *e, struct
 	view_text_object_str(&t, "leaf", hex);
 	for (size_t i = 0; names[i]; i++)
 		view_text_member_int(&t, names[i], stored_body_int(e->doc, e->body, names[i], 0));
+	/* Written only when given: the values of schemes without it stay as they were. */
+	if (stored_body_int(e->doc, e->body, "carry_max", 0) > 0)
+		view_text_member_int(&t, "carry_max", stored_body_int(e->doc, e->body, "carry_max", 0));
 	view_text_str(&t, "}");
 	int rc = view_put(s, key, t.p, t.len, err);
 	view_text_free(&t);
@@ -441,7 +451,7 @@ static int open_apply(struct view_state *s, const struct view_entry *e, const st
 	snprintf(a->kind, sizeof a->kind, "%s", m->kind);
 	snprintf(a->home, sizeof a->home, "%s", e->origin);
 	hex32(a->opened, e->leaf_hash);
-	account_age(a, m->day);
+	account_age(a, m->day, 0);
 	return account_put(s, a, err);
 }
 
@@ -461,7 +471,7 @@ static int movement_apply(struct view_state *s, const struct view_entry *e, cons
 		return snprintf(why, whylen, "no points.scheme %s", m->scheme), 0;
 	if (rc != 0)
 		return rc;
-	account_age(a, m->day);
+	account_age(a, m->day, sc.carry_max);
 	if (strcmp(t, "points.credit") == 0) {
 		char expires[JP_DATE_LEN + 1] = "";
 		if (m->expires[0])
@@ -510,7 +520,7 @@ static int movement_apply(struct view_state *s, const struct view_entry *e, cons
 			return rc;
 		if (strcmp(shop->holder, a->holder) == 0)
 			return snprintf(why, whylen, "a shop cannot take points from itself"), 0;
-		account_age(shop, m->day);
+		account_age(shop, m->day, 0);
 		lot_add(shop, "", m->points);
 		shop->received += m->points;
 	}
@@ -556,42 +566,40 @@ const struct view_spec points_accounts_view = {
 
 /* ------------------------------------------------------------- the rules */
 
+/* A movement of the batch: its reference must be its own, and the view must not have refused it. */
+static int movement_allowed(void *ctx, const struct stored_entry *e, struct chobo_error *err)
+{
+	struct view_state *s = ctx;
+	const char *t = e->type->name;
+	char scheme[POINTS_SCHEME_MAX + 1], holder[POINTS_HOLDER_MAX + 1], ref[POINTS_REF_MAX + 1];
+	char leaf[65], why[1024];
+	int rc;
+	if (strcmp(t, "points.scheme") == 0)
+		return 0;
+	stored_body_str(&e->doc, e->body, "scheme", scheme, sizeof scheme);
+	stored_body_str(&e->doc, e->body, "holder", holder, sizeof holder);
+	stored_body_str(&e->doc, e->body, "ref", ref, sizeof ref);
+	if (strcmp(t, "points.open") == 0) {
+		static struct points_account a;
+		if ((rc = points_account_get(s, scheme, holder, &a, err)) == 0 && strcmp(a.opened, e->leaf) != 0)
+			rc = chobo_fail(err, EX_DATAERR, "the %s account of %s is already open (home node %s)", scheme,
+					holder, a.home);
+	} else if ((rc = points_ref_get(s, scheme, ref, leaf, why, sizeof why, err)) == 0) {
+		if (strcmp(leaf, e->leaf) != 0)
+			rc = chobo_fail(err, EX_DATAERR, "reference %s is already used in scheme %s (entry %s)", ref, scheme,
+					leaf);
+		else if (why[0])
+			rc = chobo_fail(err, EX_DATAERR, "%s", why);
+	} else if (rc == EX_UNAVAILABLE) {
+		rc = chobo_fail(err, EX_SOFTWARE, "reference %s is not in points.accounts", ref);
+	}
+	return rc;
+}
+
 int points_append_check(struct ledger *l, const struct batch *b, struct chobo_error *err)
 {
-	uint32_t log;
-	uint64_t first;
-	struct stored_entry self = {0};
-	int rc = stored_batch_start(l, b, &log, &first, err);
-	struct view_state *s = rc == 0 ? view_stored(l, &points_accounts_view) : NULL;
-	for (size_t i = 0; rc == 0 && i < b->n; i++) {
-		const char *t = b->items[i].type->name;
-		char scheme[POINTS_SCHEME_MAX + 1], holder[POINTS_HOLDER_MAX + 1], ref[POINTS_REF_MAX + 1];
-		char leaf[65], why[1024];
-		if (strncmp(t, "points.", 7) != 0 || strcmp(t, "points.scheme") == 0)
-			continue;
-		if ((rc = stored_entry_read(l, log, first + i, &self, err)) != 0)
-			break;
-		stored_body_str(&self.doc, self.body, "scheme", scheme, sizeof scheme);
-		stored_body_str(&self.doc, self.body, "holder", holder, sizeof holder);
-		stored_body_str(&self.doc, self.body, "ref", ref, sizeof ref);
-		if (strcmp(t, "points.open") == 0) {
-			static struct points_account a;
-			if ((rc = points_account_get(s, scheme, holder, &a, err)) == 0 && strcmp(a.opened, self.leaf) != 0)
-				rc = chobo_fail(err, EX_DATAERR, "the %s account of %s is already open (home node %s)",
-						scheme, holder, a.home);
-		} else if ((rc = points_ref_get(s, scheme, ref, leaf, why, sizeof why, err)) == 0) {
-			if (strcmp(leaf, self.leaf) != 0)
-				rc = chobo_fail(err, EX_DATAERR, "reference %s is already used in scheme %s (entry %s)", ref,
-						scheme, leaf);
-			else if (why[0])
-				rc = chobo_fail(err, EX_DATAERR, "%s", why);
-		} else if (rc == EX_UNAVAILABLE) {
-			rc = chobo_fail(err, EX_SOFTWARE, "reference %s is not in points.accounts", ref);
-		}
-		if (rc != 0)
-			chobo_fail_context(err, rc, "batch entry %zu (%s)", i + 1, t);
-	}
-	stored_entry_free(&self);
+	struct view_state *s = view_stored(l, &points_accounts_view);
+	int rc = stored_batch_each(l, b, "points.", movement_allowed, s, err);
 	view_state_free(s);
 	return rc;
 }

@@ -4,7 +4,7 @@
  * code), shared by every service that grants points.
  *
  * Entry types (chobo-ledger(5) lists the fields):
- *   points.scheme  a scheme's terms: expiry, caps, yen per point (the latest counts)
+ *   points.scheme  a scheme's terms: expiry, caps, carry-over, yen per point (the latest counts)
  *   points.open    an account; the log that holds it is the holder's home node
  *   points.credit  points granted to a holder, with an expiry date
  *   points.debit   points taken from a member, to a shop when body.shop is given
@@ -26,7 +26,10 @@
  *    body.expires date, or of the day of the credit plus the scheme's
  *    expiry_days, or never (no expiry_days); lots are kept in order of
  *    expiry date, lots of one date merged; before any movement of an
- *    account, the lots whose date is before the movement's day expire;
+ *    account, the lots whose date is before the movement's day expire,
+ *    except that a scheme's carry_max points of the lots dated the last
+ *    day of the previous fiscal year (March 31) carry over, into a lot
+ *    dated the last day of the movement's fiscal year;
  *  - a debit takes the points that expire first; it is refused when it is
  *    more than the points left, more than the scheme's cap_purchase, or
  *    would take the holder past cap_day in that JST day or cap_fy in that
@@ -47,6 +50,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
+#include "append.h"
 #include "jp_date.h"
 #include "note.h"
 #include "service.h"
@@ -88,6 +94,7 @@ struct points_account {
 
 struct points_scheme {
 	int64_t expiry_days, cap_purchase, cap_day, cap_fy, yen_per_point;
+	int64_t carry_max;   /* points carried past a fiscal year's end (0: none) */
 };
 
 /* True when s is a scheme name, a holder, a reference. */
@@ -97,8 +104,8 @@ bool points_ref_valid(const char *s);
 
 /* The account's balance: the sum of its lots. */
 int64_t points_balance(const struct points_account *a);
-/* What the account can spend on day: the lots not expired before it. */
-int64_t points_available(const struct points_account *a, int64_t day);
+/* What the account can spend on day: the lots not expired before it, with sc's carry-over (sc may be NULL). */
+int64_t points_available(const struct points_account *a, const struct points_scheme *sc, int64_t day);
 
 /* The account (scheme, holder) from the view state: 0, EX_UNAVAILABLE when absent, else an error. */
 int points_account_get(struct view_state *s, const char *scheme, const char *holder,
@@ -115,5 +122,50 @@ int points_scheme_get(struct view_state *s, const char *scheme, struct points_sc
  */
 int points_ref_get(struct view_state *s, const char *scheme, const char *ref, char leaf[65], char *why,
 		   size_t whylen, struct chobo_error *err);
+
+/* ------------------------------------------------------------ redeem.c */
+
+/*
+ * What a shop's terminal asks, the same for every scheme (ecopt-redeem,
+ * volunteer-issue): open a shop's account, take a member's points at a
+ * shop, settle a shop's points in yen at the scheme's yen_per_point.
+ */
+enum points_op { POINTS_OP_SHOP, POINTS_OP_SPEND, POINTS_OP_SETTLE };
+struct points_request {
+	enum points_op op;
+	const char *scheme, *member, *shop, *ref;   /* member for a spend; ref for a spend and a settlement */
+	int64_t points;
+};
+struct points_outcome {
+	const char *type;          /* the entry type appended */
+	bool duplicate;            /* the reference was used: nothing appended, leaf is the first movement's */
+	char leaf[65];
+	struct receipt receipt;
+	uint64_t tree_size;
+	char time[21];
+};
+/*
+ * Append q's entry to the open ledger l (opened for appending, key its log
+ * key) unless its reference is taken.  0 with *out, or an exit code with
+ * err ("; nothing was appended" added).
+ */
+int points_redeem(struct ledger *l, const struct note_signer *key, const struct points_request *q,
+		  struct points_outcome *out, struct chobo_error *err);
+
+/*
+ * Call fn on every account of scheme (of holder alone when holder is not
+ * NULL), in key order, with the scheme's terms (zero when it has none); 0
+ * or an error.
+ */
+int points_each_account(struct ledger *l, const char *scheme, const char *holder,
+			int (*fn)(void *ctx, const struct points_account *a, const struct points_scheme *sc), void *ctx,
+			struct chobo_error *err);
+/* An account's balance line as JSON (what a shop or member sees on day today), newly allocated. */
+json_t *points_account_json(const struct points_account *a, const struct points_scheme *sc, int64_t today);
+/* The CSV header of points_account_csv's rows. */
+#define POINTS_ACCOUNT_CSV_HEADER "scheme,holder,kind,home,balance,credited,debited,received,settled,yen\r\n"
+/* An account's balance as one CSV row (RFC 4180, CRLF) appended to t. */
+void points_account_csv(struct view_text *t, const struct points_account *a, const struct points_scheme *sc,
+			int64_t today);
 
 #endif

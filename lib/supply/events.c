@@ -15,10 +15,14 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "codec.h"
 #include "events.h"
@@ -221,17 +225,21 @@ static size_t name_rank(const char *name)
 }
 
 /* The merge order of the events' entries, then the names' order. */
-static int event_order(const void *pa, const void *pb)
+int supply_event_position_cmp(const struct supply_event *a, const struct supply_event *b)
 {
-	const struct supply_event *a = pa, *b = pb;
 	int c = strcmp(a->time, b->time);
 	if (!c)
 		c = strcmp(a->log, b->log);
 	if (!c && a->index != b->index)
 		c = a->index < b->index ? -1 : 1;
-	if (!c)
-		c = (int)name_rank(a->name) - (int)name_rank(b->name);
 	return c;
+}
+
+static int event_order(const void *pa, const void *pb)
+{
+	const struct supply_event *a = pa, *b = pb;
+	int c = supply_event_position_cmp(a, b);
+	return c ? c : (int)name_rank(a->name) - (int)name_rank(b->name);
 }
 
 int supply_events_read(struct ledger *l, struct supply_events *out, struct chobo_error *err)
@@ -479,4 +487,92 @@ void supply_cursor_advance(struct supply_cursor *c, const struct supply_events *
 	}
 	if (c->nlogs > 1)
 		qsort(c->logs, c->nlogs, sizeof *c->logs, log_order);
+}
+
+/* ------------------------------------------------------------ a run */
+
+/* One run at a time: two runs reading the same cursor would print the same events twice. */
+static int feed_lock(const char *dir, const struct supply_feed *f, int *fd, struct chobo_error *err)
+{
+	char *path = path_join(dir, f->lock);
+	int rc = 0;
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (*fd < 0)
+		rc = chobo_fail_errno(err, errno == ENOENT ? EX_NOINPUT : EX_CANTCREAT, "%s", path);
+	else if (flock(*fd, LOCK_EX | LOCK_NB) != 0)
+		rc = chobo_fail(err, EX_TEMPFAIL, "%s: busy: another %s is running", dir, f->program);
+	free(path);
+	return rc;
+}
+
+/* Read the cursor at path: 0 with *have set, or an exit code with err. */
+static int feed_cursor(const char *path, struct supply_cursor *c, bool *have, struct chobo_error *err)
+{
+	size_t len;
+	char why[256];
+	*have = false;
+	errno = 0;
+	char *text = read_file(path, SUPPLY_CURSOR_MAX, &len);
+	if (!text)
+		return errno == ENOENT ? 0 : chobo_fail_errno(err, EX_IOERR, "%s", path);
+	bool ok = supply_cursor_parse(text, len, c, why, sizeof why);
+	free(text);
+	if (!ok)
+		return chobo_fail(err, EX_DATAERR, "%s: %s (remove it, or run with --since-start)", path, why);
+	*have = true;
+	return 0;
+}
+
+static int feed_events(const char *dir, const struct supply_feed *f, struct supply_events *ev,
+		       struct chobo_error *err)
+{
+	struct ledger l;
+	int rc = ledger_open(&l, dir, STORE_NORMAL, err);
+	if (rc != 0)
+		return rc;
+	rc = f->read(&l, ev, err);
+	return ledger_close_after(&l, rc, err);
+}
+
+int supply_feed_run(const char *dir, const struct supply_feed *f, FILE *out, struct chobo_error *err)
+{
+	int lockfd = -1;
+	struct supply_cursor c = {0};
+	struct supply_events ev = {0};
+	bool have = false, *fresh = NULL;
+	char *path = path_join(dir, f->cursor);
+	int rc = feed_lock(dir, f, &lockfd, err);
+	if (rc == 0 && !f->since_start)
+		rc = feed_cursor(path, &c, &have, err);
+	if (rc == 0)
+		rc = feed_events(dir, f, &ev, err);
+	if (rc == 0) {
+		fresh = xcalloc(ev.n ? ev.n : 1, sizeof *fresh);
+		supply_cursor_select(have ? &c : NULL, &ev, f->now, f->horizon, fresh);
+		struct view_text t = {0};
+		for (size_t i = 0; i < ev.n; i++)
+			if (fresh[i]) {
+				view_text_str(&t, ev.v[i].line);
+				view_text_str(&t, "\n");
+			}
+		/* The cursor moves only past what was written. */
+		if (t.len > 0 && (fwrite(t.p, 1, t.len, out) != t.len || fflush(out) != 0))
+			rc = chobo_fail_errno(err, EX_IOERR, "write error on standard output");
+		view_text_free(&t);
+	}
+	if (rc == 0 && !f->dry_run) {
+		struct view_text t = {0};
+		supply_cursor_advance(&c, &ev, fresh, f->now, f->horizon);
+		supply_cursor_format(&c, &t);
+		if (!write_file_atomic(path, t.p, t.len, 0600))
+			rc = chobo_fail_errno(err, EX_CANTCREAT, "%s", path);
+		view_text_free(&t);
+	}
+	free(fresh);
+	free(path);
+	supply_events_free(&ev);
+	supply_cursor_free(&c);
+	if (lockfd >= 0)
+		close(lockfd);
+	return rc;
 }

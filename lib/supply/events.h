@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "ledger.h"
 #include "log_list.h"
@@ -41,6 +42,9 @@ struct supply_events {
 	size_t n;
 	struct log_list logs;
 };
+
+/* The merge order of two events' entries (time, origin, index): <0, 0 or >0; a tie is for the names to break. */
+int supply_event_position_cmp(const struct supply_event *a, const struct supply_event *b);
 
 /*
  * Bring the views of the open ledger l up to date and derive its events
@@ -95,5 +99,28 @@ void supply_cursor_select(const struct supply_cursor *c, const struct supply_eve
  */
 void supply_cursor_advance(struct supply_cursor *c, const struct supply_events *ev, const bool *fresh,
 			   int64_t now, int64_t horizon);
+
+/*
+ * One run of a program that prints events (supply-events, volunteer-issue
+ * events): under the ledger directory, a lock so that one run at a time
+ * reads the cursor, and the cursor itself; read derives the events (sorted
+ * as above) from the open ledger.
+ */
+struct supply_feed {
+	const char *cursor, *lock;   /* paths inside the ledger directory */
+	const char *program;         /* named when another run holds the lock */
+	bool since_start, dry_run;   /* print every event; leave the cursor as it is */
+	int64_t now, horizon;
+	int (*read)(struct ledger *l, struct supply_events *out, struct chobo_error *err);
+};
+
+/*
+ * Write to out, one line each, the events of the ledger in dir that the
+ * cursor has not printed (every event with since_start), then move the
+ * cursor past what was written unless dry_run.  0, or an exit code with
+ * err: EX_TEMPFAIL when another run holds the lock, EX_DATAERR for a
+ * cursor file that is not one.
+ */
+int supply_feed_run(const char *dir, const struct supply_feed *f, FILE *out, struct chobo_error *err);
 
 #endif

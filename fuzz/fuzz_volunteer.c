@@ -1,0 +1,73 @@
+/*
+ * libFuzzer harness: volunteer-issue's records (lib/records.c,
+ * lib/volunteer/records.c).
+ *
+ * The input is a records file, JSON Lines or CSV (told apart as
+ * volunteer-issue tells them), whose first byte picks the verb.  Every
+ * record is made into the verb's entry body; what is made must be an object
+ * holding only members the entry type knows, with RFC 3339 UTC times that
+ * parse back to themselves and, for a certificate, validity dates of one
+ * whole fiscal year.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "records.h"
+#include "volunteer/volunteer.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* A time member, when present, is "YYYY-MM-DDTHH:MM:SSZ" and parses to the same text. */
+static void check_time(json_t *body, const char *name)
+{
+	const char *s = json_string_value(json_object_get(body, name));
+	int64_t t;
+	char again[21];
+	if (!json_object_get(body, name))
+		return;
+	if (!s || strlen(s) != 20 || !time_parse(s, &t))
+		abort();
+	time_format(again, t);
+	if (strcmp(again, s) != 0)
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size == 0)
+		return 0;
+	enum volunteer_verb v = (enum volunteer_verb)(data[0] % VOL_NVERBS);
+	struct records l = {0};
+	char err[1024], *text = malloc(size);
+	if (!text)
+		return 0;
+	memcpy(text, data + 1, size - 1);   /* exact size: a read past the end is caught */
+	(void)records_parse(&l, text, size - 1, "fuzz", RECORDS_DETECT, NULL, err, sizeof err);
+	for (size_t i = 0; i < l.n; i++) {
+		const char *type;
+		json_t *body;
+		char why[1024];
+		if (!volunteer_record_body(v, l.rec[i].o, 1780000000, "fuzz.example/node", &type, &body, why, sizeof why))
+			continue;
+		if (!json_is_object(body) || !type || !type[0])
+			abort();
+		check_time(body, "from");
+		check_time(body, "to");
+		check_time(body, "at");
+		check_time(body, "expires");
+		if (v == VOL_CERTIFY) {
+			int64_t from, to, fy = json_integer_value(json_object_get(body, "fy"));
+			if (!jp_date_parse(json_string_value(json_object_get(body, "valid_from")), &from) ||
+			    !jp_date_parse(json_string_value(json_object_get(body, "valid_to")), &to) ||
+			    from != jp_fiscal_year_start((int32_t)fy) || to + 1 != jp_fiscal_year_start((int32_t)fy + 1))
+				abort();
+		}
+		json_decref(body);
+	}
+	records_free(&l);
+	free(text);
+	return 0;
+}

@@ -1,0 +1,139 @@
+/* Shops' requests (open, spend, settle) and balances, for every program that serves a points scheme. */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <jansson.h>
+
+#include "points.h"
+
+/* The entry type and body of q; 0, or EX_DATAERR with err (a settlement in a scheme without terms). */
+static int request_entry(struct ledger *l, const struct points_request *q, const char **type, json_t **body,
+			 struct chobo_error *err)
+{
+	if (q->op == POINTS_OP_SHOP) {
+		*type = "points.open";
+		*body = json_pack("{s:s, s:s, s:s}", "scheme", q->scheme, "holder", q->shop, "kind", "shop");
+	} else if (q->op == POINTS_OP_SPEND) {
+		*type = "points.debit";
+		*body = json_pack("{s:s, s:s, s:I, s:s, s:s}", "scheme", q->scheme, "holder", q->member, "points",
+				  (json_int_t)q->points, "ref", q->ref, "shop", q->shop);
+	} else {
+		struct points_scheme sc = {0};
+		struct view_state *s = view_stored(l, &points_accounts_view);
+		int rc = points_scheme_get(s, q->scheme, &sc, err);
+		view_state_free(s);
+		if (rc == EX_UNAVAILABLE)
+			return chobo_fail(err, EX_DATAERR, "no points.scheme %s: its yen per point is not known", q->scheme);
+		if (rc != 0)
+			return rc;
+		*type = "points.settle";
+		*body = json_pack("{s:s, s:s, s:I, s:I, s:s}", "scheme", q->scheme, "holder", q->shop, "points",
+				  (json_int_t)q->points, "yen", (json_int_t)(q->points * sc.yen_per_point), "ref", q->ref);
+	}
+	if (!*body)
+		xalloc_failed();
+	return 0;
+}
+
+int points_redeem(struct ledger *l, const struct note_signer *key, const struct points_request *q,
+		  struct points_outcome *out, struct chobo_error *err)
+{
+	json_t *body = NULL;
+	char why[1024];
+	memset(out, 0, sizeof *out);
+	int rc = request_entry(l, q, &out->type, &body, err);
+	/* The same reference again moves nothing: the first movement is reported, nothing appended. */
+	if (rc == 0 && q->ref) {
+		struct view_state *s = view_stored(l, &points_accounts_view);
+		int r = points_ref_get(s, q->scheme, q->ref, out->leaf, why, sizeof why, err);
+		view_state_free(s);
+		out->duplicate = r == 0;
+		rc = r == EX_UNAVAILABLE || r == 0 ? 0 : r;
+	}
+	if (rc == 0 && !out->duplicate) {
+		struct batch b = {0};
+		struct json_doc doc = {0};
+		json_t *entry = json_pack("{s:s, s:O}", "type", out->type, "body", body);
+		char *line = entry ? json_dumps(entry, JSON_COMPACT) : NULL;
+		if (!line)
+			xalloc_failed();
+		if (!batch_add_line(&b, line, strlen(line), &doc, why, sizeof why))
+			rc = chobo_fail(err, EX_DATAERR, "%s", why);
+		if (rc == 0)
+			rc = ledger_append(l, &b, key, NULL, &out->receipt, &out->tree_size, out->time, err);
+		free(line);
+		json_decref(entry);
+		json_doc_free(&doc);
+		batch_free(&b);
+	}
+	if (rc != 0 && !strstr(err->msg, "nothing was appended"))
+		snprintf(err->msg + strlen(err->msg), sizeof err->msg - strlen(err->msg), "; nothing was appended");
+	json_decref(body);
+	return rc;
+}
+
+struct each_ctx {
+	const char *prefix, *holder;
+	int (*fn)(void *ctx, const struct points_account *a, const struct points_scheme *sc);
+	void *ctx;
+	struct points_scheme sc;
+};
+
+static int each_row(void *ctx, const char *key, const char *value, size_t len)
+{
+	struct each_ctx *c = ctx;
+	static struct points_account a;   /* too large for the stack */
+	if (strncmp(key, c->prefix, strlen(c->prefix)) != 0 || !points_account_parse(value, len, &a) ||
+	    (c->holder && strcmp(c->holder, a.holder) != 0))
+		return 0;
+	return c->fn(c->ctx, &a, &c->sc);
+}
+
+int points_each_account(struct ledger *l, const char *scheme, const char *holder,
+			int (*fn)(void *ctx, const struct points_account *a, const struct points_scheme *sc), void *ctx,
+			struct chobo_error *err)
+{
+	char prefix[POINTS_SCHEME_MAX + 8];
+	snprintf(prefix, sizeof prefix, "acct/%s/", scheme);
+	struct each_ctx c = {prefix, holder, fn, ctx, {0}};
+	struct view_state *s = view_stored(l, &points_accounts_view);
+	int rc = points_scheme_get(s, scheme, &c.sc, err);
+	view_state_free(s);
+	if (rc != 0 && rc != EX_UNAVAILABLE)
+		return rc;
+	return view_each(l, &points_accounts_view, each_row, &c, err);
+}
+
+json_t *points_account_json(const struct points_account *a, const struct points_scheme *sc, int64_t today)
+{
+	int64_t avail = points_available(a, sc, today);
+	json_t *lots = json_array();
+	for (size_t i = 0; lots && i < a->nlots; i++)
+		json_array_append_new(lots, json_pack("{s:s?, s:I}", "expires", a->lots[i].expires[0] ?
+						      a->lots[i].expires : NULL, "points", (json_int_t)a->lots[i].points));
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "scheme", a->scheme,
+			      "holder", a->holder, "kind", a->kind, "home", a->home, "balance", (json_int_t)avail,
+			      "credited", (json_int_t)a->credited, "debited", (json_int_t)a->debited, "received",
+			      (json_int_t)a->received, "settled", (json_int_t)a->settled, "yen", (json_int_t)a->yen,
+			      "expired", (json_int_t)(a->expired + points_balance(a) - avail), "lots", lots);
+	if (!o)
+		xalloc_failed();
+	return o;
+}
+
+void points_account_csv(struct view_text *t, const struct points_account *a, const struct points_scheme *sc,
+			int64_t today)
+{
+	const char *strs[] = {a->scheme, a->holder, a->kind, a->home};
+	int64_t nums[] = {points_available(a, sc, today), a->credited, a->debited, a->received, a->settled, a->yen};
+	for (size_t i = 0; i < 4; i++) {
+		view_text_csv_field(t, strs[i], strlen(strs[i]));
+		view_text_str(t, ",");
+	}
+	for (size_t i = 0; i < 6; i++) {
+		view_text_int(t, nums[i]);
+		view_text_str(t, i < 5 ? "," : "\r\n");
+	}
+}

@@ -1,0 +1,171 @@
+/*
+ * The volunteer service (domain.md §C, §F): registered volunteers and their
+ * signed registration certificates, postings of facilities (or of the
+ * municipality on a resident's behalf), applications, assignments,
+ * activities whose start and end the host confirms, reports, the
+ * municipality's approvals, and the contribution points granted for them
+ * through the points module (scheme "volunteer").
+ *
+ *   volunteer.c   entry types, the volunteer.registry view, the rules of appends
+ *   records.c     records (options, JSON Lines, CSV) into entry bodies; the points rules of chobo.conf
+ *   events.c      events for mail, derived from the view
+ *
+ * A volunteer is named only by a pseudonymous ID (chain-private); skills and
+ * languages are free tags ("light-bulb,carrying"); a posting's place is a
+ * district only.  No name, address or mail ever reaches the ledger.
+ *
+ * The rules (volunteer.registry applies them in the merge order and records
+ * a refused entry under refused/LEAF; an append whose entry they refuse
+ * fails with the reason, EX_DATAERR):
+ *  - a volunteer registers on its home node (body.home is the log's origin),
+ *    once per fiscal year (annual re-registration), later years on the same node;
+ *  - a certificate is issued by the home node for a fiscal year the
+ *    volunteer is registered for; it is revoked by a core revoke entry of
+ *    the issuing log (cert-revoke, or volunteer-issue revoke);
+ *  - a posting's code is new, its end not before its start, for 1 or more people;
+ *  - an application names a posting and a registered volunteer, once; an
+ *    assignment names an application, once, and at most the posting's
+ *    number of people are assigned;
+ *  - an activity starts (step start) for an assignment, with the leaf hash
+ *    of a certificate of that volunteer, not revoked, whose validity holds
+ *    the start; it ends (step end) once, not before its start; a host may
+ *    decline it (step decline) before it ends: it stays on the ledger,
+ *    marked declined; a step's time (body.at) is not after its entry's;
+ *  - a report names an ended activity, once; an approval names a reported
+ *    activity, once, on the volunteer's home node (so points are granted
+ *    there only), with units no more than the activity's (whole hours, or 1
+ *    per activity), the day's units within max_units_day and the fiscal
+ *    year's points within cap_fy, as the approval states them (from the
+ *    home node's chobo.conf).
+ *  - An activity counts on the JST day, and in the fiscal year, in which it
+ *    ended, when the host confirmed the hours done: one that crosses
+ *    midnight on March 31 counts on April 1, in the new fiscal year.
+ *
+ * volunteer.registry keys:
+ *   vol/P                 the volunteer: home, first and last fiscal year, skills, languages
+ *   reg/P/FY              the registration for a fiscal year (its entry's leaf, log, index, time)
+ *   cert/LEAF             a certificate: volunteer, fy, validity, revoked
+ *   certat/ORIGIN/INDEX   the leaf of the certificate at that position (what a payload names)
+ *   post/CODE             a posting, and how many are assigned
+ *   app/CODE/P, asg/CODE/P   an application, an assignment (their entries' leaf, log, index, time)
+ *   act/ID                an activity: posting, volunteer, host, state, times, units, points
+ *   grant/ID              the approval of activity ID (its entry), the units and points granted
+ *   day/P/DATE, fy/P/FY   units approved on a day, points approved in a fiscal year
+ *   refused/LEAF          why an entry was refused
+ */
+#ifndef CHOBO_VOLUNTEER_H
+#define CHOBO_VOLUNTEER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "chobo_conf.h"
+#include "jp_date.h"
+#include "note.h"
+#include "private_store.h"
+#include "service.h"
+#include "supply/events.h"
+#include "view.h"
+
+#define VOLUNTEER_SCHEME "volunteer"
+#define VOLUNTEER_CODE_MAX 32     /* posting codes, activity IDs, hosts: [A-Za-z0-9._-] */
+#define VOLUNTEER_TAGS_MAX 200    /* skills, languages: comma-separated tags */
+#define VOLUNTEER_TEXT_MAX 200    /* a posting's task, a report's note */
+#define VOLUNTEER_CERT_KIND "volunteer.certificate"
+
+struct ledger;
+struct batch;
+
+extern const struct service volunteer_service;
+extern const struct view_spec volunteer_registry_view;
+
+int volunteer_append_check(struct ledger *l, const struct batch *b, struct chobo_error *err);
+
+/* True when s is a code (posting, activity, host): 1 to 32 of A-Z a-z 0-9 . _ - */
+bool volunteer_code_valid(const char *s);
+/* True when tag is one of the comma-separated tags in list. */
+bool volunteer_tags_have(const char *list, const char *tag);
+
+struct volunteer_activity {
+	char id[VOLUNTEER_CODE_MAX + 1], posting[VOLUNTEER_CODE_MAX + 1], volunteer[PERSON_ID_TEXT + 1];
+	char host[VOLUNTEER_CODE_MAX + 1], kind[VOLUNTEER_CODE_MAX + 1], state[16];
+	char start[21], end[21], certificate[65];
+	bool reported;
+	int64_t units, points;
+};
+
+struct volunteer_cert {
+	char leaf[65], volunteer[PERSON_ID_TEXT + 1], origin[NOTE_MAX_NAME + 1];
+	int64_t fy, from_t, to_t;   /* validity: first and last second (UTC) */
+	bool revoked;
+};
+
+/* Stored values of the registry: 0, EX_UNAVAILABLE when absent, else an error. */
+int volunteer_activity_get(struct view_state *s, const char *id, struct volunteer_activity *out,
+			   struct chobo_error *err);
+/* Parse the stored value of activity id; false when it is not one. */
+bool volunteer_activity_parse(const char *id, const char *value, size_t len, struct volunteer_activity *out);
+int volunteer_cert_get(struct view_state *s, const char *leaf, struct volunteer_cert *out, struct chobo_error *err);
+/* The leaf hash of the certificate recorded at (origin, index) into leaf: 0, EX_UNAVAILABLE, or an error. */
+int volunteer_cert_at(struct view_state *s, const char *origin, uint64_t index, char leaf[65],
+		      struct chobo_error *err);
+/* A stored value at key parsed as a JSON object: 0, EX_UNAVAILABLE, or an error. */
+int volunteer_get_json(struct view_state *s, const char *key, json_t **out, struct chobo_error *err);
+
+/* The certificate's validity for fiscal year fy: JST April 1 00:00 to March 31 23:59:59, in UTC seconds. */
+void volunteer_fy_validity(int32_t fy, int64_t *from, int64_t *to);
+
+/* ------------------------------------------------------------ records.c */
+
+/* The points rules of a node's chobo.conf (volunteer.* settings; volunteer-issue(1)). */
+struct volunteer_rules {
+	bool per_hour;               /* volunteer.unit: hour, or activity */
+	int64_t points_per_unit, max_units_day, cap_fy, yen_per_point, expiry_days;
+	bool carry_over;             /* volunteer.carry_over yes: points outlive their fiscal year */
+	int64_t carry_max;           /* volunteer.carry_over N: up to N points carry into the next one */
+};
+
+/* The rules from c: 0, or EX_CONFIG with err. */
+int volunteer_rules_read(const struct ledger_config *c, struct volunteer_rules *out, struct chobo_error *err);
+
+/* The verbs that append one entry per record, and the entry type each makes. */
+enum volunteer_verb {
+	VOL_REGISTER, VOL_CERTIFY, VOL_REVOKE, VOL_POST, VOL_APPLY, VOL_ASSIGN, VOL_START, VOL_END,
+	VOL_DECLINE, VOL_REPORT, VOL_APPROVE, VOL_NVERBS
+};
+/* The verb named s into *v; false when none. */
+bool volunteer_verb_parse(const char *s, enum volunteer_verb *v);
+const char *volunteer_verb_name(enum volunteer_verb v);
+
+/*
+ * The body of verb's entry from record o (members as volunteer-issue(1)
+ * names them, strings or numbers), into a new object *body with the entry
+ * type in *type: only the members the verb takes, times as RFC 3339 UTC;
+ * the fiscal year and times not given are those of now, a registration's
+ * home is origin.  approve's body holds the activity alone (the caller adds
+ * the units and points).  false with the reason in why (a missing, unknown or malformed member).
+ * The rules of the registry are not applied here.
+ */
+bool volunteer_record_body(enum volunteer_verb v, json_t *o, int64_t now, const char *origin, const char **type,
+			   json_t **body, char *why, size_t whylen);
+
+/* The units an activity from start to end earns before the caps (whole hours, or 1). */
+int64_t volunteer_units(const struct volunteer_rules *r, int64_t start, int64_t end);
+
+/* ------------------------------------------------------------ events.c */
+
+/* The event names, in their order among the events of one entry (volunteer-issue(1), EVENTS). */
+#define VOLUNTEER_EVENT_NAMES "registered", "assigned", "reminder", "granted"
+
+/*
+ * Bring the views of the open ledger l up to date and derive its volunteer
+ * events into out, sorted as supply events are (free with
+ * supply_events_free, also after a failure): the read function of a
+ * supply_feed.  Reminders are for postings that start the JST day after
+ * now (CHOBO_NOW).  0 or an exit code with err.
+ */
+int volunteer_events_read(struct ledger *l, struct supply_events *out, struct chobo_error *err);
+
+#endif

@@ -1,0 +1,269 @@
+#!/bin/sh
+# Volunteers on two nodes: A (Inagi, the volunteers' home node) and B (a
+# facility's node), which exchange their logs with chain-sync over sshd on
+# loopback (as bundles where sshd cannot run).  The whole story: registration, the certificate drawn
+# and read back through zbarimg (PNG, and PDF via pdftoppm), checked with
+# cert-check offline and with -L, a posting on B, application, assignment,
+# start (with the certificate checked) and end on B, report, approval on A
+# only, points granted, spent at a shop and the shop settled.  Then the
+# points rules, the certificate rules and privacy.
+#
+# A's rules (chobo.conf): 100 points an hour, at most 2 units a day, at
+# most 500 points in a fiscal year, no carry-over.  An activity counts on
+# the JST day and in the fiscal year in which it ends: one from 23:00 JST on
+# March 31 to 01:00 on April 1 counts in the new fiscal year.
+. "${top_srcdir:-.}/tests/lib.sh"
+# Fontconfig and pango keep caches for the life of the process (certify draws with them).
+LSAN_OPTIONS="suppressions=$top_srcdir/tests/lsan-fonts.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export LSAN_OPTIONS
+
+A=$T/inagi
+B=$T/facility
+OA=tama.example/inagi
+OB=tama.example/yanokuchi-care
+new_ledger "$A" "$OA"
+new_ledger "$B" "$OB"
+cat "$B/keys/node.pub" "$B/keys/witness.pub" >>"$A/trust/peers"
+cat "$A/keys/node.pub" "$A/keys/witness.pub" >>"$B/trust/peers"
+printf 'volunteer.cap_fy = 500\nvolunteer.points_per_unit = 100\n' >>"$A/chobo.conf"
+count() { chain-log -L "$1" | wc -l; }
+copy() {
+	if [ "$1" = "$A" ]; then o=$OA; else o=$OB; fi
+	chain-export -L "$1" --log "$o" -o "$T/bundle" && chain-import -q -L "$2" "$T/bundle" >/dev/null
+}
+# A real chain-sync between A and B (each its own sshd on loopback) when this machine can run one;
+# else the same logs carried as bundles (chain-export, chain-import).
+. "$top_srcdir/tests/sshd-nodes.sh"
+how=bundles
+if [ -z "$( (sshd_nodes_require; trap - EXIT) 2>&1)" ] && command -v chain-sync >/dev/null 2>&1; then
+	sshd_nodes_require
+	how=chain-sync
+	base=$(sshd_pick_base)
+	SSHC="ssh -F /dev/null -o IdentitiesOnly=yes -o UserKnownHostsFile=$T/known_hosts -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o LogLevel=ERROR -o ConnectTimeout=5"
+	mkdir -p "$T/sA" "$T/sB"
+	sshd_client_key "$T/sA/client"
+	sshd_client_key "$T/sB/client"
+	echo "restrict,command=\"$(command -v chain-sync) --serve -L $A\" $(cat "$T/sB/client.pub")" >"$T/sA/authorized_keys"
+	echo "restrict,command=\"$(command -v chain-sync) --serve -L $B\" $(cat "$T/sA/client.pub")" >"$T/sB/authorized_keys"
+	echo "peer = facility ssh://root@127.0.0.1:$((base + 2))" >>"$A/chobo.conf"
+	echo "peer = inagi ssh://root@127.0.0.1:$((base + 1))" >>"$B/chobo.conf"
+	{ sshd_node_start 1 "$T/sA" $((base + 1)) && sshd_node_start 2 "$T/sB" $((base + 2)); } ||
+		{ echo "Bail out! sshd did not start"; exit 99; }
+	{ sshd_known_hosts 1; sshd_known_hosts 2; } >"$T/known_hosts"
+fi
+# exchange TIME: each node takes the other's log.
+exchange() {
+	if [ "$how" = chain-sync ]; then
+		CHOBO_NOW=$1 CHOBO_SSH="$SSHC -i $T/sA/client" chain-sync -q -L "$A" >"$T/sync.out" &&
+			CHOBO_NOW=$1 CHOBO_SSH="$SSHC -i $T/sB/client" chain-sync -q -L "$B" >>"$T/sync.out" ||
+			{ sed 's/^/# /' "$T/sync.out"; return 1; }
+	else
+		copy "$A" "$B" && copy "$B" "$A"
+	fi
+}
+# vi DIR TIME VERB ARGS...: volunteer-issue at TIME; its output in $T/vi.out, its messages in $T/vi.err.
+vi() {
+	d=$1 t=$2
+	shift 2
+	CHOBO_NOW=$t volunteer-issue -L "$d" "$@" >"$T/vi.out" 2>"$T/vi.err"
+	_rc=$?
+	[ $_rc -eq 0 ] || cat "$T/vi.err" >&2
+	return $_rc
+}
+# json FIELD: FIELD of the last line of $T/vi.out.
+json() { tail -n 1 "$T/vi.out" | python3 -c 'import json,sys; print(json.loads(sys.stdin.read())[sys.argv[1]])' "$1"; }
+have() { command -v "$1" >/dev/null 2>&1; }
+skip() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $1 # SKIP $2"; }
+
+# ------------------------------------------------------------- the story
+P=$(CHOBO_NOW=2026-04-20T00:00:00Z chain-private -q -L "$A" add --identifier R-1001 --name '稲城 花子' \
+	--mail hanako@example.jp | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+check "a volunteer registers on A under a pseudonym, with skill tags" \
+	vi "$A" 2026-04-20T01:00:00Z register --volunteer "$P" --skills light-bulb,carrying --languages ja,en
+check "... for FY2026, on its home node" sh -c "[ \"\$(tail -n1 '$T/vi.out' | python3 -c 'import json,sys; o=json.load(sys.stdin); print(o[\"fy\"], o[\"home\"])')\" = '2026 $OA' ]"
+check "the certificate is recorded and drawn in the terminal, as PNG, SVG and a card PDF" \
+	vi "$A" 2026-04-20T02:00:00Z certify --volunteer "$P" --term --png "$T/c.png" --svg "$T/c.svg" --pdf "$T/c.pdf"
+CERT=$(json payload)
+LEAF=$(json leaf_hash)
+check "... the terminal drawing is half blocks, with the card's text" sh -c "grep -q '▀' '$T/vi.out' && grep -q 'ボランティア登録証' '$T/vi.out'"
+check "... the SVG is an SVG" grep -q '<svg' "$T/c.svg"
+if have zbarimg && have pdftoppm && have pdftotext; then
+	check "... zbarimg reads the payload back from the PNG" sh -c "[ \"\$(zbarimg --nodbus --raw -q '$T/c.png')\" = '$CERT' ]"
+	check "... and from the PDF, through pdftoppm" sh -c "pdftoppm -r 300 -png '$T/c.pdf' '$T/page' &&
+		[ \"\$(zbarimg --nodbus --raw -q '$T/page-1.png')\" = '$CERT' ]"
+	check "... the PDF is a card (85.6 x 54 mm) with the Japanese text" sh -c "
+		pdftotext '$T/c.pdf' - | grep -q 'ボランティア登録証' &&
+		pdfinfo '$T/c.pdf' 2>/dev/null | grep -q 'Page size: *242.6[0-9]* x 153.0'"
+else
+	for i in 1 2 3; do skip "certificate through zbarimg" "no zbarimg, pdftoppm or pdftotext"; done
+fi
+check_exit 0 "a facility checks it offline with A's key: valid" cert-check --trust "$A/keys/node.pub" "$CERT"
+check "... cert-check says it is a volunteer registration certificate, for whom and which year" python3 -c "
+import json, sys
+v = json.load(open('$T/last.out'))
+assert v['kind'] == 'volunteer.certificate' and 'volunteer registration certificate' in v['what'], v
+assert v['fields'] == {'volunteer': '$P', 'fy': '2026'} and v['not_after'] == '2027-03-30T23:59:59Z', v"
+check "A and B exchange their logs ($how)" exchange 2026-04-20T03:00:00Z
+check_exit 0 "and with -L B (A's log synced): valid, recorded, not revoked" cert-check -L "$B" "$CERT"
+check "... recorded true, revoked false, expires at the end of March 31 JST" python3 -c "
+import json
+v = json.load(open('$T/last.out'))
+assert v['recorded'] is True and v['revoked'] is False and v['expires'] == '2027-03-31T14:59:59Z', v"
+
+check "B posts a request of the facility (district only)" vi "$B" 2026-05-01T00:00:00Z post --posting Y-1 --host F-YC \
+	--kind light-bulb --task '共用廊下の電球交換' --district 矢野口 --from 2026-05-10T00:00:00Z --to 2026-05-10T06:00:00Z --people 2
+check "the volunteer applies" vi "$B" 2026-05-02T00:00:00Z apply --posting Y-1 --volunteer "$P"
+check "B assigns the volunteer" vi "$B" 2026-05-03T00:00:00Z assign --posting Y-1 --volunteer "$P"
+check_exit 65 "an assignment without an application is refused" \
+	vi "$B" 2026-05-03T00:01:00Z assign --posting Y-1 --volunteer p-00000000000000000000000000000042
+check "the host starts the activity on B with the scanned certificate" \
+	vi "$B" 2026-05-10T00:00:00Z start --activity Y-1.1 --posting Y-1 --volunteer "$P" --certificate "$CERT"
+check "... the start records the certificate's reference" sh -c "[ \"\$(tail -n1 '$T/vi.out' | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"certificate\"])')\" = '$LEAF' ]"
+check_exit 65 "an end confirmed in advance is refused" vi "$B" 2026-05-10T01:00:00Z end --activity Y-1.1 --at 2026-05-10T02:00:00Z
+check "the host confirms the end, 2 hours later" vi "$B" 2026-05-10T02:00:00Z end --activity Y-1.1
+check "the report" vi "$B" 2026-05-10T03:00:00Z report --activity Y-1.1 --note '3か所交換'
+check_exit 65 "approval on B is refused: points are granted on the home node only" \
+	vi "$B" 2026-05-11T00:00:00Z approve --activity Y-1.1
+check "... naming the home node" grep -q "home node is $OA" "$T/vi.err"
+check "A and B exchange their logs ($how)" exchange 2026-05-11T00:30:00Z
+check "A approves: 2 units, 200 points" sh -c "CHOBO_NOW=2026-05-11T01:00:00Z volunteer-issue -L '$A' approve --activity Y-1.1 >'$T/ap.out' &&
+	python3 -c 'import json,sys; o=json.loads(open(sys.argv[1]).read().splitlines()[-1]); assert (o[\"units\"], o[\"points\"]) == (2, 200), o' '$T/ap.out'"
+check "the balance on A: 200, expiring on March 31" sh -c "CHOBO_NOW=2026-05-12T00:00:00Z volunteer-issue -L '$A' balance --volunteer '$P' |
+	python3 -c 'import json,sys; o=json.load(sys.stdin); assert o[\"balance\"] == 200 and o[\"lots\"] == [{\"expires\": \"2027-03-31\", \"points\": 200}], o'"
+check "events on A the day before the activity: registered, assigned, reminder, granted" sh -c "
+	CHOBO_NOW=2026-05-09T03:00:00Z volunteer-issue -L '$A' events >'$T/ev' &&
+	python3 -c 'import json,sys; print(\" \".join(json.loads(l)[\"event\"] for l in open(sys.argv[1])))' '$T/ev' >'$T/ev.names' &&
+	[ \"\$(cat '$T/ev.names')\" = 'registered assigned reminder granted' ]"
+check "... each to the volunteer's pseudonym, the grant with its points" python3 -c "
+import json
+ev = [json.loads(l) for l in open('$T/ev')]
+assert all(e['to'] == ['$P'] for e in ev), ev
+assert ev[3]['points'] == 200 and ev[3]['activity'] == 'Y-1.1' and ev[2]['starts'] == '2026-05-10T00:00:00Z', ev"
+check "... printed once: the next run prints nothing" sh -c "[ -z \"\$(CHOBO_NOW=2026-05-09T04:00:00Z volunteer-issue -L '$A' events)\" ]"
+check "chobo-mail writes them to the address kept in private/ (mbox on stdout)" sh -c "
+	python3 '$top_srcdir/scripts/chobo-mail' -L '$A' --from city@example.jp --stdout '$T/ev' >'$T/mbox' &&
+	[ \"\$(grep -c '^To: .*<hanako@example.jp>' '$T/mbox')\" = 4 ] && grep -q '^X-Chobo-Event: granted' '$T/mbox' &&
+	grep -q '^ポイント: 200' '$T/mbox'"
+check "a shop opens on A" vi "$A" 2026-05-12T00:00:00Z shop --shop S-INAGI-1
+check "the volunteer spends 150 points at the shop" vi "$A" 2026-05-12T01:00:00Z spend --volunteer "$P" --shop S-INAGI-1 --points 150 --ref pos-0001
+check "A and B exchange their logs ($how)" exchange 2026-05-12T01:30:00Z
+check_exit 65 "a spend on B, not the home node, is refused" vi "$B" 2026-05-12T02:00:00Z spend --volunteer "$P" --shop S-INAGI-1 --points 10 --ref pos-b
+check "the shop is settled: 150 points, 150 yen" vi "$A" 2026-05-31T00:00:00Z settle --shop S-INAGI-1 --points 150 --ref settle-2026-05
+check "... balances as CSV: the volunteer 50, the shop 0 with 150 yen paid" sh -c "
+	CHOBO_NOW=2026-06-01T00:00:00Z volunteer-issue -L '$A' balance --csv >'$T/bal.csv' &&
+	grep -q '^volunteer,$P,member,$OA,50,200,150,0,0,0' '$T/bal.csv' &&
+	grep -q '^volunteer,S-INAGI-1,shop,$OA,0,0,0,150,150,150' '$T/bal.csv'"
+check "A and B exchange their logs ($how)" exchange 2026-06-01T00:00:00Z
+check "both nodes print the same history after the exchange ($how)" sh -c "
+	volunteer-issue -L '$A' history --volunteer '$P' >'$T/h.a' && volunteer-issue -L '$B' history --volunteer '$P' >'$T/h.b' &&
+	cmp '$T/h.a' '$T/h.b' && grep -q '\"state\":\"approved\".*\"points\":200' '$T/h.a'"
+check "... the points account is on A's log only" sh -c "! chain-log -L '$B' --log '$OB' | grep -q points.credit"
+
+# ------------------------------------------------------------- points rules
+# Activities of posting Y-1 on later days, started and ended on A (the host may record anywhere).
+act() {   # act ID START END [REPORTED-AT]
+	vi "$A" "$2" start --activity "$1" --posting Y-1 --volunteer "$P" --certificate "$CERT" &&
+		vi "$A" "$3" end --activity "$1" && vi "$A" "${4:-$3}" report --activity "$1"
+}
+act Y-1.2 2026-06-01T00:00:00Z 2026-06-01T02:00:00Z
+act Y-1.3 2026-06-01T03:00:00Z 2026-06-01T04:00:00Z
+printf '{"activity":"Y-1.2"}\n{"activity":"Y-1.3"}\n' >"$T/approve.jsonl"
+check_exit 65 "both June 1 activities in one batch (JSON Lines): the third unit is refused, nothing appended" \
+	vi "$A" 2026-06-02T00:00:00Z approve "$T/approve.jsonl"
+check "... named, with the record" grep -q "approve.jsonl:2: at most 2 units a day" "$T/vi.err"
+check "two units on June 1 are approved" vi "$A" 2026-06-02T00:00:00Z approve --activity Y-1.2
+check_exit 65 "the third unit on that day is refused" vi "$A" 2026-06-02T00:01:00Z approve --activity Y-1.3
+check "... at most 2 units a day, named" grep -q "at most 2 units a day" "$T/vi.err"
+act Y-1.4 2026-07-01T00:00:00Z 2026-07-01T02:00:00Z
+check "the fiscal year's cap is reached exactly: 100 of 200 points granted (500 in FY2026)" sh -c "
+	CHOBO_NOW=2026-07-02T00:00:00Z volunteer-issue -L '$A' approve --activity Y-1.4 | grep -q '\"points\":100' &&
+	[ \"\$(volunteer-issue -L '$A' history --volunteer '$P' | python3 -c 'import json,sys; print(sum(json.loads(l)[\"points\"] for l in sys.stdin))')\" = 500 ]"
+act Y-1.5 2026-08-01T00:00:00Z 2026-08-01T01:00:00Z
+check_exit 65 "the next point is refused" vi "$A" 2026-08-02T00:00:00Z approve --activity Y-1.5
+check "... at most 500 points in a fiscal year, named" grep -q "at most 500 points in a fiscal year" "$T/vi.err"
+act Y-1.6 2027-03-30T00:00:00Z 2027-03-30T02:00:00Z
+act Y-1.7 2027-03-31T14:00:00Z 2027-03-31T16:00:00Z
+check "on March 31 (23:59:59 JST) FY2026's 350 points are there" sh -c "[ \"\$(CHOBO_NOW=2027-03-31T14:59:59Z volunteer-issue -L '$A' balance --volunteer '$P' | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"balance\"])')\" = 350 ]"
+check "an activity from 23:00 JST on March 31 to 01:00 on April 1 counts in FY2027: approved" sh -c "
+	CHOBO_NOW=2027-04-01T00:00:00Z volunteer-issue -L '$A' approve --activity Y-1.7 | grep -q '\"points\":200'"
+check "... no carry-over: on April 1 the 350 are gone; the 200 expire on March 31, 2028" sh -c "CHOBO_NOW=2027-04-01T00:00:00Z volunteer-issue -L '$A' balance --volunteer '$P' |
+	python3 -c 'import json,sys; o=json.load(sys.stdin); assert o[\"balance\"] == 200 and o[\"expired\"] == 350 and o[\"lots\"] == [{\"expires\": \"2028-03-31\", \"points\": 200}], o'"
+check_exit 65 "an FY2026 activity approved in FY2027 is refused: the year has closed" \
+	vi "$A" 2027-04-01T00:01:00Z approve --activity Y-1.6
+check "... naming the rule" grep -q "points do not carry over" "$T/vi.err"
+
+# ------------------------------------------------------------- certificates
+check_exit 65 "the FY2026 certificate is refused at a start in FY2027 (expired)" \
+	vi "$A" 2027-04-02T00:00:00Z start --activity Y-1.8 --posting Y-1 --volunteer "$P" --certificate "$CERT"
+check_exit 65 "... and so is its leaf hash: the rules hold it expired" \
+	vi "$A" 2027-04-02T00:00:00Z start --activity Y-1.8 --posting Y-1 --volunteer "$P" --certificate "$LEAF"
+check "... named" grep -q "expired or not yet valid" "$T/vi.err"
+check "re-registration for FY2027 and a new certificate" sh -c "
+	CHOBO_NOW=2027-04-02T01:00:00Z volunteer-issue -q -L '$A' register --volunteer '$P' --skills light-bulb,carrying,cooking >/dev/null &&
+	CHOBO_NOW=2027-04-02T02:00:00Z volunteer-issue -q -L '$A' certify --volunteer '$P' >'$T/c2.out'"
+CERT2=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["payload"])' "$T/c2.out")
+LEAF2=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["leaf_hash"])' "$T/c2.out")
+check "A revokes it" vi "$A" 2027-04-03T00:00:00Z revoke --certificate "$CERT2" --reason withdrawn
+check_exit 1 "cert-check -L A says revoked" cert-check -L "$A" "$CERT2"
+n=$(count "$A")
+check_exit 65 "a start with the revoked certificate is refused" \
+	vi "$A" 2027-04-04T00:00:00Z start --activity Y-1.9 --posting Y-1 --volunteer "$P" --certificate "$CERT2"
+check "... named, and nothing was appended" sh -c "grep -q 'certificate $LEAF2 is revoked' '$T/vi.err' && [ \"\$(chain-log -L '$A' | wc -l)\" = $n ]"
+check "a host declines an activity: it stays on the ledger, marked declined" sh -c "
+	CHOBO_NOW=2027-04-05T00:00:00Z volunteer-issue -q -L '$A' certify --volunteer '$P' >'$T/c3.out' &&
+	CHOBO_NOW=2027-04-05T01:00:00Z volunteer-issue -q -L '$A' start --activity Y-1.10 --posting Y-1 --volunteer '$P' \
+		--certificate \"\$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[\"payload\"])' '$T/c3.out')\" >/dev/null &&
+	CHOBO_NOW=2027-04-05T01:10:00Z volunteer-issue -q -L '$A' decline --activity Y-1.10 >/dev/null &&
+	volunteer-issue -L '$A' history --volunteer '$P' | grep -q '\"activity\":\"Y-1.10\".*\"state\":\"declined\"'"
+
+# ------------------------------------------------------------- points per activity
+C=$T/tama
+new_ledger "$C" tama.example/tama
+printf 'volunteer.unit = activity\nvolunteer.points_per_unit = 300\nvolunteer.carry_over = 150\n' >>"$C/chobo.conf"
+Q=p-0000000000000000000000000000c0de
+check "with volunteer.unit = activity, a 3-hour activity earns one unit: 300 points" sh -c "
+	vc() { t=\$1; shift; CHOBO_NOW=\$t volunteer-issue -q -L '$C' \"\$@\" >'$T/c.out'; } &&
+	vc 2026-05-01T00:00:00Z register --volunteer $Q &&
+	vc 2026-05-01T00:01:00Z certify --volunteer $Q &&
+	leaf=\$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[\"leaf_hash\"])' '$T/c.out') &&
+	vc 2026-05-01T00:02:00Z post --posting T-1 --host F-T --kind errand --task 買い物 --district 永山 \
+		--from 2026-05-02T00:00:00Z --to 2026-05-02T03:00:00Z &&
+	vc 2026-05-01T00:03:00Z apply --posting T-1 --volunteer $Q &&
+	vc 2026-05-01T00:04:00Z assign --posting T-1 --volunteer $Q &&
+	vc 2026-05-02T00:00:00Z start --activity T-1.1 --posting T-1 --volunteer $Q --certificate \$leaf &&
+	vc 2026-05-02T03:00:00Z end --activity T-1.1 &&
+	vc 2026-05-02T04:00:00Z report --activity T-1.1 &&
+	vc 2026-05-03T00:00:00Z approve --activity T-1.1 &&
+	python3 -c 'import json,sys; o=json.load(open(sys.argv[1])); assert (o[\"unit\"], o[\"units\"], o[\"points\"]) == (\"activity\", 1, 300), o' '$T/c.out'"
+check "a capped carry-over (volunteer.carry_over = 150): on April 1, 150 of the 300 points carry into FY2027" sh -c "
+	CHOBO_NOW=2027-04-01T00:00:00Z volunteer-issue -L '$C' balance --volunteer $Q |
+	python3 -c 'import json,sys; o=json.load(sys.stdin); assert (o[\"balance\"], o[\"expired\"]) == (150, 150), o' &&
+	CHOBO_NOW=2027-04-01T00:00:00Z volunteer-issue -q -L '$C' shop --shop S-T >/dev/null &&
+	CHOBO_NOW=2027-04-01T00:01:00Z volunteer-issue -q -L '$C' spend --volunteer $Q --shop S-T --points 150 --ref t-1 >/dev/null &&
+	CHOBO_NOW=2027-04-01T00:02:00Z volunteer-issue -L '$C' balance --volunteer $Q |
+	python3 -c 'import json,sys; o=json.load(sys.stdin); assert (o[\"balance\"], o[\"debited\"], o[\"expired\"], o[\"lots\"]) == (0, 150, 150, []), o'"
+
+# ------------------------------------------------------------- privacy
+n=$(count "$A")
+check_exit 65 "a mail address offered as a skill is refused" \
+	vi "$A" 2027-04-06T00:00:00Z register --volunteer p-00000000000000000000000000000077 --skills hanako@example.jp
+check_exit 65 "... a phone number as a posting's task too" vi "$A" 2027-04-06T00:00:00Z post --posting Z-1 --host F-1 \
+	--kind errand --task '連絡は 090-1234-5678 まで' --district 平尾 --from 2027-04-07T00:00:00Z --to 2027-04-07T01:00:00Z
+check "... and nothing was appended" sh -c "[ \"\$(chain-log -L '$A' | wc -l)\" = $n ]"
+check "records as CSV: two postings in one batch" sh -c "
+	printf 'posting,host,kind,task,district,from,to,people\nZ-2,F-1,errand,買い物の付き添い,平尾,2027-04-08T00:00:00Z,2027-04-08T01:00:00Z,1\nZ-3,F-1,carrying,荷物運び,坂浜,2027-04-09T00:00:00Z,2027-04-09T01:00:00Z,3\n' >'$T/p.csv' &&
+	CHOBO_NOW=2027-04-06T01:00:00Z volunteer-issue -L '$A' post --csv '$T/p.csv' | grep -c recorded | grep -qx 2"
+check "the volunteer's record is erased (chain-private)" sh -c "CHOBO_NOW=2027-04-07T00:00:00Z chain-private -q -L '$A' erase '$P' >/dev/null"
+check_exit 66 "... no way back to a person: chain-private show finds no one" chain-private -L "$A" show "$P"
+check "history and search still show the pseudonym, with counts by kind, never a name" sh -c "
+	volunteer-issue -L '$A' history --volunteer '$P' >'$T/h2' && grep -q '$P' '$T/h2' &&
+	volunteer-issue -L '$A' search --skill carrying >'$T/s2' &&
+	python3 -c 'import json,sys; o=json.load(open(sys.argv[1])); assert o[\"volunteer\"] == sys.argv[2] and o[\"by_kind\"] == {\"light-bulb\": 7} and o[\"declined\"] == 1, o' '$T/s2' '$P' &&
+	! grep -q '花子\|hanako\|R-1001' '$T/h2' '$T/s2'"
+check "search by a skill nobody has lists no one" sh -c "[ -z \"\$(volunteer-issue -L '$A' search --skill sign-language)\" ]"
+check "no personal field ever reached either ledger" sh -c "! chain-log -L '$A' | grep -q '花子\|hanako\|R-1001' && ! chain-log -L '$B' | grep -q '花子\|hanako\|R-1001'"
+check "chain-verify --views --index passes on A" chain-verify -q -L "$A" --views --index
+check "chain-verify --views --index passes on B" chain-verify -q -L "$B" --views --index
+check_exit 64 "an unknown verb is a usage error" volunteer-issue -L "$A" transfer
+check "--help" sh -c "volunteer-issue --help | grep -q certify"
+done_testing
