@@ -246,7 +246,7 @@ static int open_table(struct store *st, int t, bool create)
 {
 	DB *db;
 	/* logs.db marks a ledger; the other tables are made when missing. */
-	u_int32_t oflags = st->mode == STORE_AUDIT ? DB_RDONLY
+	u_int32_t oflags = st->mode != STORE_NORMAL ? DB_RDONLY
 			 : DB_AUTO_COMMIT | (create || t != T_LOGS ? DB_CREATE : 0);
 	int ret = db_create(&db, st->env, 0);
 	if (ret != 0)
@@ -276,6 +276,14 @@ static DB *table_db(struct store *st, int t)
 	return st->db[t];
 }
 
+bool store_needs_recovery(const char *dir)
+{
+	char *mark = path_join(dir, UNCLEAN_MARK);
+	bool yes = access(mark, F_OK) == 0;
+	free(mark);
+	return yes;
+}
+
 struct store *store_open(const char *dir, enum store_mode mode, bool create, char *err, size_t errlen,
 			 enum store_open_failure *why)
 {
@@ -289,7 +297,7 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, cha
 	const char *reason = NULL;
 	char *file = NULL;   /* the database file that failed to open, when one did */
 
-	if (mode == STORE_AUDIT) {
+	if (mode != STORE_NORMAL) {
 		if (access(st->mark, F_OK) == 0) {
 			*why = STORE_OPEN_UNCLEAN;
 			reason = "the ledger was not closed cleanly (a process was killed while using it); "
@@ -353,7 +361,7 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, cha
 	 * opens three files, not ten.
 	 */
 	for (int t = 0; t < T_COUNT; t++) {
-		if (t != T_LOGS && mode == STORE_NORMAL && !create)
+		if (t != T_LOGS && mode != STORE_AUDIT && !create)
 			continue;
 		if ((ret = open_table(st, t, create)) != 0) {
 			*why = open_failure(ret);
