@@ -17,7 +17,11 @@
 static const char usage[] =
 	"usage: cert-attest [-q] [-L DIR] --kind KIND [--issuer NAME] [--expires TIME] FILE...\n"
 	"Append one doc.attest entry per FILE (its SHA-256) in one batch; print each one's\n"
-	"receipt and signed QR payload as JSON Lines.\n";
+	"receipt and signed QR payload as JSON Lines.\n"
+	"Environment: CHOBO_LEDGER, CHOBO_NOW, CHOBO_LOCK_WAIT.\n"
+	"Exit status: 0 success, 64 usage, 65 bad data, 66 no input, 70 internal error,\n"
+	"71 system error, 74 I/O error, 75 busy, 77 no permission, 78 configuration.\n"
+	"See cert-attest(1).\n";
 
 struct request {
 	const char *kind, *issuer, *expires;

@@ -16,7 +16,10 @@
 static const char usage[] =
 	"usage: cert-revoke [-q] [-L DIR] --reason REASON HASH...\n"
 	"Append one revoke entry per leaf HASH of this node's log in one batch; print receipts.\n"
-	"REASON: superseded, withdrawn, error or key-compromise.\n";
+	"REASON: superseded, withdrawn, error or key-compromise.\n"
+	"Environment: CHOBO_LEDGER, CHOBO_NOW, CHOBO_LOCK_WAIT.\n"
+	"Exit status: 0 success, 64 usage, 65 bad data, 66 no input, 71 system error,\n"
+	"74 I/O error, 75 busy, 77 no permission, 78 configuration.  See cert-revoke(1).\n";
 
 /* Validate every revocation as chain-append would and put it into b; 0 or EX_USAGE with err. */
 static int build_batch(char *const *refs, size_t n, const char *reason, struct batch *b,

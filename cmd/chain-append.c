@@ -15,7 +15,11 @@
 
 static const char usage[] =
 	"usage: chain-append [-q] [-L DIR] [FILE...]\n"
-	"Append {\"type\":...,\"body\":{...}} lines from FILEs or stdin as one batch; print receipts.\n";
+	"Append {\"type\":...,\"body\":{...}} lines from FILEs or stdin as one batch; print receipts.\n"
+	"Environment: CHOBO_LEDGER, CHOBO_NOW, CHOBO_LOCK_WAIT.\n"
+	"Exit status: 0 success, 3 stored without receipts (do not retry), 64 usage, 65 bad data,\n"
+	"66 no input, 71 system error, 74 I/O error, 75 busy, 77 no permission, 78 configuration.\n"
+	"See chain-append(1).\n";
 
 /* Read and validate every line of one input into the batch; 0 or an exit code. */
 static int read_input(FILE *fp, const char *name, struct batch *b)

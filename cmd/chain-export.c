@@ -16,7 +16,10 @@
 static const char usage[] =
 	"usage: chain-export [-q] [-L DIR] [--log ORIGIN] [--since SIZE | --since CHECKPOINT]\n"
 	"                    [-o FILE]\n"
-	"Write a bundle (all logs, or one; full, or since a size or a checkpoint you hold).\n";
+	"Write a bundle (all logs, or one; full, or since a size or a checkpoint you hold).\n"
+	"Environment: CHOBO_LEDGER, CHOBO_LOCK_WAIT, TMPDIR.\n"
+	"Exit status: 0 success, 64 usage, 65 bad data, 66 no input, 73 cannot create,\n"
+	"74 I/O error, 75 busy, 78 configuration.  See chain-export(1).\n";
 
 /* The requester's checkpoint, verified with the ledger's trusted keys; 0 or an exit code with err. */
 static int load_held(const char *path, const char *dir, struct checkpoint *cp, struct chobo_error *err)

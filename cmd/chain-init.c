@@ -15,11 +15,15 @@
 #include "util.h"
 
 static const char usage[] =
-	"usage: chain-init [-q] --origin ORIGIN [--witness NAME] [--encrypt] [-L DIR | DIR]\n"
+	"usage: chain-init [-q] --origin ORIGIN [--witness NAME] [--encrypt] [--testing] [-L DIR | DIR]\n"
 	"       chain-init [-q] --restore KEYS [-L DIR | DIR]\n"
 	"Create a ledger in DIR (default: $CHOBO_LEDGER, else ./ledger) and print its keys;\n"
 	"with --restore, around the node.key and witness.key saved in the directory KEYS,\n"
-	"restoring this node's log (chain-sync --restore) before it may append.\n";
+	"restoring this node's log (chain-sync --restore) before it may append.\n"
+	"--testing makes a ledger for tests, whose clock CHOBO_NOW may set.\n"
+	"Environment: CHOBO_LEDGER, CHOBO_PASSPHRASE_FILE, CHOBO_PASSPHRASE_FD.\n"
+	"Exit status: 0 success, 64 usage, 66 no input, 70 internal error, 71 system error,\n"
+	"73 cannot create, 74 I/O error, 77 no permission, 78 configuration.  See chain-init(1).\n";
 
 int main(int argc, char **argv)
 {
@@ -29,11 +33,12 @@ int main(int argc, char **argv)
 		{"witness", required_argument, NULL, 'w'},
 		{"encrypt", no_argument, NULL, 'e'},
 		{"restore", required_argument, NULL, 'R'},
+		{"testing", no_argument, NULL, 't'},
 		CLI_COMMON_OPTIONS,
 		{NULL, 0, NULL, 0},
 	};
 	const char *origin = NULL, *witness = NULL, *dir = NULL, *keys = NULL;
-	bool encrypt = false;
+	bool encrypt = false, testing = false;
 	int opt;
 	cli_init(argc, argv);
 	while ((opt = getopt_long(argc, argv, "L:o:w:hVq", options, NULL)) != -1) {
@@ -47,11 +52,13 @@ int main(int argc, char **argv)
 			witness = optarg;
 		else if (opt == 'e')
 			encrypt = true;
+		else if (opt == 't')
+			testing = true;
 		else if (opt == 'R')
 			keys = optarg;
 	}
 	/* The keys name the origin and the witness; encrypted ones stay as they are. */
-	if ((!origin == !keys) || (keys && (witness || encrypt)) || argc - optind > (dir ? 0 : 1))
+	if ((!origin == !keys) || (keys && (witness || encrypt || testing)) || argc - optind > (dir ? 0 : 1))
 		cli_usage_error(usage);
 	if (!dir)
 		dir = optind < argc ? argv[optind] : ledger_default_dir();
@@ -72,7 +79,7 @@ int main(int argc, char **argv)
 		witness = witness_default;
 	}
 	int rc = keys ? 0
-		 : cli_report(ledger_create(dir, origin, witness, encrypt, &log_pub, &witness_pub, &e), &e);
+		 : cli_report(ledger_create(dir, origin, witness, encrypt, testing, &log_pub, &witness_pub, &e), &e);
 	free(witness_default);
 	if (rc != 0)
 		cli_exit(rc);
@@ -83,7 +90,11 @@ int main(int argc, char **argv)
 		cli_exit(EX_SOFTWARE);
 	free(lv);
 	free(wv);
-	if (!out || !jsonl_print(out))
-		cli_exit(EX_IOERR);
+	if (!out || !jsonl_print(out) || fflush(stdout) != 0 || ferror(stdout)) {
+		chobo_warn_errno("write error on standard output");
+		chobo_warn("the ledger was created in %s all the same; its public keys are in %s/keys/node.pub "
+			   "and %s/keys/witness.pub", dir, dir, dir);
+		exit(EX_IOERR);
+	}
 	cli_exit(0);
 }

@@ -17,7 +17,11 @@ static const char usage[] =
 	"       chain-key encrypt [-L DIR] [--key log|witness]\n"
 	"       chain-key decrypt [-L DIR] [--key log|witness]\n"
 	"Print the verifier keys, or encrypt/decrypt the secret keys with the passphrase\n"
-	"from CHOBO_PASSPHRASE_FILE or CHOBO_PASSPHRASE_FD.\n";
+	"from CHOBO_PASSPHRASE_FILE or CHOBO_PASSPHRASE_FD.\n"
+	"Environment: CHOBO_LEDGER, CHOBO_PASSPHRASE_FD, CHOBO_PASSPHRASE_FILE.\n"
+	"Exit status: 0 success, 64 usage, 65 bad data, 66 no input, 69 unavailable,\n"
+	"71 system error, 73 cannot create, 74 I/O error, 77 no permission, 78 configuration;\n"
+	"other codes as in chobo(7).  See chain-key(1).\n";
 
 static const char *const files[] = {"keys/node.key", "keys/witness.key"};
 static const char *const names[] = {"log", "witness"};

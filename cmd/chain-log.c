@@ -14,7 +14,10 @@
 static const char usage[] =
 	"usage: chain-log [-q] [-L DIR] [--log ORIGIN] [--type TYPE] [--from N] [--to N]\n"
 	"                 [--since TIME] [--until TIME]\n"
-	"Print entries (JSON Lines, exactly as stored) of every log or of one.\n";
+	"Print entries (JSON Lines, exactly as stored) of every log or of one.\n"
+	"Environment: CHOBO_LEDGER, CHOBO_LOCK_WAIT.\n"
+	"Exit status: 0 success, 64 usage, 65 bad data, 66 no input, 71 system error,\n"
+	"74 I/O error, 75 busy, 78 configuration.  See chain-log(1).\n";
 
 /* Output is gathered under the lock in chunks of about this size, then written unlocked. */
 #define CHUNK_BYTES (4u << 20)

@@ -20,7 +20,10 @@ static const char usage[] =
 	"       chain-private list [-q] [-L DIR]\n"
 	"       chain-private erase [-q] [-L DIR] p-ID\n"
 	"Keep what staff need to reach a person or a site in private/, off the ledger,\n"
-	"under a pseudonymous ID that entries may carry.\n";
+	"under a pseudonymous ID that entries may carry.\n"
+	"Environment: CHOBO_LEDGER, CHOBO_NOW, CHOBO_LOCK_WAIT.\n"
+	"Exit status: 0 success, 64 usage, 65 bad data, 66 no input, 73 cannot create,\n"
+	"74 I/O error, 75 busy, 77 no permission, 78 configuration.  See chain-private(1).\n";
 
 /* People registered in one run. */
 #define MAX_PEOPLE 100000

@@ -24,7 +24,10 @@ static const char usage[] =
 	"       chain-proof fork [-q] [-L DIR] [--log ORIGIN]\n"
 	"Print a proof, a receipt (an entry with its inclusion proof) or a checkpoint as JSON\n"
 	"(sizes default to the latest checkpoint), or each piece of fork evidence held as one\n"
-	"JSON line that chain-verify --trust KEY FILE checks.\n";
+	"JSON line that chain-verify --trust KEY FILE checks.\n"
+	"Environment: CHOBO_LEDGER, CHOBO_LOCK_WAIT.\n"
+	"Exit status: 0 success, 64 usage, 65 bad data, 66 no input, 71 system error,\n"
+	"74 I/O error, 75 busy, 78 configuration.  See chain-proof(1).\n";
 
 struct request {
 	enum { INCLUSION, RECEIPT, CONSISTENCY, CHECKPOINT, FORK } kind;

@@ -28,6 +28,7 @@
 #include "codec.h"
 #include "jsonl.h"
 #include "ledger.h"
+#include "progress.h"
 #include "ssh_transport.h"
 #include "sync_protocol.h"
 #include "util.h"
@@ -36,7 +37,11 @@ static const char usage[] =
 	"usage: chain-sync [-q] [-L DIR] [--peer NAME] [--wait] [--restore]\n"
 	"       chain-sync --serve [-L DIR]      (as an ssh forced command)\n"
 	"Replicate every log with the peers in chobo.conf; print one JSON line per peer.\n"
-	"--restore first fetches this node's own log back from the peers (from NAME with --peer).\n";
+	"--restore first fetches this node's own log back from the peers (from NAME with --peer).\n"
+	"Environment: CHOBO_LEDGER, CHOBO_SSH, CHOBO_SYNC_TIMEOUT, CHOBO_NOW, CHOBO_LOCK_WAIT, SSH_ORIGINAL_COMMAND, TMPDIR.\n"
+	"Exit status: 0 success, 2 a fork (evidence kept), 64 usage, 65 bad data, 66 no input,\n"
+	"69 unavailable, 73 cannot create, 75 busy, 77 no permission, 78 configuration;\n"
+	"other codes as in chobo(7).  See chain-sync(1).\n";
 
 /* Overlapping runs from cron must not collide: one sync at a time per ledger. */
 static int sync_lock(const char *dir, bool wait)
@@ -141,7 +146,13 @@ int main(int argc, char **argv)
 		if (only && !restore && strcmp(only, peers[i].name) != 0)
 			continue;
 		struct sync_result res;
+		struct progress p;
+		char what[256];
+		snprintf(what, sizeof what, "syncing with %s (%s)", peers[i].name, peers[i].destination);
+		progress_start(&p, what, 0);
+		progress_wait(&p, what);
 		rc = sync_peer(&node, &t, &peers[i], &res, &e);
+		progress_end(&p, 0);
 		ssh_hang_up(&t, peers[i].destination);
 		any_fork |= json_array_size(res.forks) > 0;
 		any_error |= rc != 0;

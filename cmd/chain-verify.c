@@ -35,7 +35,11 @@ static const char usage[] =
 	"Audit a ledger (default: $CHOBO_LEDGER, else ./ledger) or a bundle, or check fork evidence\n"
 	"(chain-proof fork); print one JSON report.\n"
 	"Exit 0 when valid, 1 when invalid, 2 when the ledger holds proven fork evidence (unless\n"
-	"--accept-forks) or the evidence proves a fork, other codes for errors.\n";
+	"--accept-forks) or the evidence proves a fork, other codes for errors.\n"
+	"Environment: CHOBO_LEDGER, CHOBO_LOCK_WAIT.\n"
+	"Exit status: 0 success, 1 invalid, 2 a fork proven, 64 usage, 65 bad data, 66 no input,\n"
+	"71 system error, 74 I/O error, 75 busy, 77 no permission, 78 configuration.\n"
+	"See chain-verify(1).\n";
 
 /*
  * An audit lets writers in as it goes: an append-only log's audited prefix
@@ -145,6 +149,11 @@ static int slice_end(struct reopen *r, struct cursors *c, uint32_t id, uint64_t 
 	if (rc == 0) {
 		struct timespec pause = {0, AUDIT_YIELD_US * 1000L};
 		nanosleep(&pause, NULL);
+		/* A ledger left unclean meanwhile is audited from a private copy: make it once. */
+		char *db = path_join(r->dir, "db");
+		if (store_needs_recovery(db))
+			r->enabled = false;
+		free(db);
 		rc = ledger_open(r->l, r->dir, STORE_AUDIT, &e);
 	}
 	if (rc != 0)
@@ -169,9 +178,13 @@ static int verify_log(struct audit *a, struct reopen *r, uint32_t id, const char
 		rc = audit_problem(a, origin, "checkpoint", 0, "the empty tree's checkpoint is missing");
 		goto out;
 	}
+	const void *last_entry = NULL;   /* the last entry read (the entries cursor keeps it until its next read) */
+	size_t last_len = 0;
 	for (;;) {
 		struct store *st = r->l->store;
 		/* Every checkpoint at the current size must sign the current root. */
+		if (last_entry && c.has_checkpoint && c.checkpoint_key == stack.size)
+			audit_entry_time(a, origin, stack.size - 1, last_entry, last_len);
 		while (c.has_checkpoint && c.checkpoint_key == stack.size) {
 			if ((rc = audit_checkpoint(a, origin, stack.size, c.checkpoint_data,
 						   c.checkpoint_len, &stack)) ||
@@ -198,12 +211,12 @@ static int verify_log(struct audit *a, struct reopen *r, uint32_t id, const char
 			goto out;
 		}
 		if (s == STORE_NOTFOUND) {
-			rc = audit_problem(a, origin, "log", stack.size, "the log records %llu entries but holds %llu",
+			rc = audit_tables_disagree(a, origin, "log", stack.size, "the log records %llu entries but holds %llu",
 					   (unsigned long long)log_size, (unsigned long long)stack.size);
 			goto out;
 		}
 		if (index != stack.size) {
-			rc = audit_problem(a, origin, "entry", stack.size, "entry %llu is missing",
+			rc = audit_tables_disagree(a, origin, "entry", stack.size, "entry %llu is missing",
 					   (unsigned long long)stack.size);
 			goto out;
 		}
@@ -231,9 +244,11 @@ static int verify_log(struct audit *a, struct reopen *r, uint32_t id, const char
 			}
 		}
 		unsigned n = audit_entry_push(a, data, len, &stack, formed);
+		last_entry = data;
+		last_len = len;
 		if (n > 0) {
 			if (!c.has_hash || c.hash_key != index) {
-				rc = audit_problem(a, origin, "hashes", index, "stored interior hashes are missing");
+				rc = audit_tables_disagree(a, origin, "hashes", index, "stored interior hashes are missing");
 				goto out;
 			}
 			/* Which changed, an entry or a hash, the next checkpoint tells. */
@@ -246,7 +261,7 @@ static int verify_log(struct audit *a, struct reopen *r, uint32_t id, const char
 					  &c.hash_len, c.limit, a, origin)))
 				goto out;
 		} else if (c.has_hash && c.hash_key <= index) {
-			rc = audit_problem(a, origin, "hashes", c.hash_key, "unexpected stored hash record");
+			rc = audit_tables_disagree(a, origin, "hashes", c.hash_key, "unexpected stored hash record");
 			goto out;
 		}
 	}
@@ -265,13 +280,13 @@ static int verify_log(struct audit *a, struct reopen *r, uint32_t id, const char
 	if (s == STORE_ERROR) {
 		rc = audit_problem(a, origin, "entry", stack.size, "storage error: %s", store_error(st));
 	} else if (c.checkpoint_past && !grew) {
-		rc = audit_problem(a, origin, "checkpoint", c.checkpoint_key,
+		rc = audit_tables_disagree(a, origin, "checkpoint", c.checkpoint_key,
 			     "checkpoint of size %llu but the log has only %llu entries",
 			     (unsigned long long)c.checkpoint_key, (unsigned long long)stack.size);
 	} else if ((c.has_hash || c.hash_past) && !grew) {
-		rc = audit_problem(a, origin, "hashes", c.hash_key, "stored hash beyond the last entry");
+		rc = audit_tables_disagree(a, origin, "hashes", c.hash_key, "stored hash beyond the last entry");
 	} else if (s == STORE_OK && !grew) {
-		rc = audit_problem(a, origin, "log", stack.size, "the log records %llu entries but holds more",
+		rc = audit_tables_disagree(a, origin, "log", stack.size, "the log records %llu entries but holds more",
 			     (unsigned long long)log_size);
 	} else if (a->hash_differs) {
 		rc = audit_problem(a, origin, "hashes", a->hash_differs_at,
@@ -332,6 +347,9 @@ static size_t forks_proven;
 /* A restore of this node's own log under way (restore.h): {"size","floor"}, or NULL. */
 static json_t *restoring;
 
+/* The ledger was left unclean and is audited as last committed, from a recovered private copy. */
+static bool recovered;
+
 /* Audit a ledger directory; 0, or an exit code for an error (findings go to a->p). */
 static int verify_ledger(struct audit *a, const char *dir, const struct trust *trust)
 {
@@ -350,8 +368,16 @@ static int verify_ledger(struct audit *a, const char *dir, const struct trust *t
 	}
 	if (rc != 0)
 		return cli_report(rc, &e);
+	if ((recovered = store_recovered_copy(l.store)))
+		chobo_info("%s: not closed cleanly (a process was killed, or the copy was taken while one "
+			   "wrote): audited as last committed, recovered in a private copy; the ledger is "
+			   "unchanged", dir);
 	rc = cli_report(log_list_read(&l, NULL, &logs, &e), &e);
-	struct reopen r = {.l = &l, .dir = dir, .enabled = l.lockfd >= 0 && !a->check_index,
+	char *dbdir = path_join(dir, "db");
+	/* An unclean ledger is audited from a private copy (store.h): made once, not at every slice. */
+	bool sliced = l.lockfd >= 0 && !a->check_index && !store_needs_recovery(dbdir);
+	free(dbdir);
+	struct reopen r = {.l = &l, .dir = dir, .enabled = sliced,
 			   .opened_ms = now_ms(), .slice_ms = slice_ms()};
 	for (size_t i = 0; rc == 0 && i < logs.n && !a->p.found && l.store; i++) {
 		a->logs++;
@@ -509,8 +535,8 @@ int main(int argc, char **argv)
 		chobo_die(EX_USAGE, "%s is a bundle: give the trusted keys with --trust FILE", dir);
 	struct trust trust;
 	struct checkpoint against;
-	struct audit a = {.trust = &trust, .progress = isatty(2) && !chobo_quiet, .quorum = quorum,
-			  .check_index = check_index};
+	struct audit a = {.trust = &trust, .quorum = quorum, .check_index = check_index};
+	progress_start(&a.progress, "entries checked", 0);
 	struct chobo_error e;
 	int rc = cli_report(ledger_trust(dir, trust_file, &trust, &e), &e);
 	if (rc == 0 && trust.n == 0) {
@@ -542,8 +568,7 @@ int main(int argc, char **argv)
 	int crc = bundle ? verify_bundle(&a, fp, &complete) : verify_ledger(&a, dir, &trust);
 	if (fp)
 		fclose(fp);
-	if (a.progress)
-		fputc('\n', stderr);
+	progress_end(&a.progress, a.entries);
 	trust_free(&trust);
 	audit_free(&a);
 	if (crc != 0 && !a.p.found)
@@ -562,6 +587,8 @@ int main(int argc, char **argv)
 		json_object_set_new(report, "complete", json_boolean(complete));
 	if (check_views && !bundle)
 		json_object_set_new(report, "views", json_integer((json_int_t)views_checked));
+	if (recovered)
+		json_object_set_new(report, "unclean", json_true());
 	if (fork_evidence && json_array_size(fork_evidence) > 0) {
 		json_object_set_new(report, "forks", fork_evidence);
 		chobo_info("this ledger holds evidence of %zu fork(s) of other nodes' logs, %zu proven%s",
@@ -572,6 +599,20 @@ int main(int argc, char **argv)
 	}
 	if (a.against)
 		json_object_set_new(report, "against_size", json_integer((json_int_t)a.against->size));
+	if (a.p.found && a.p.tables && recovered) {
+		/*
+		 * Left unclean, and its tables disagree on what a log holds: the
+		 * files of a copy taken while a process wrote come from different
+		 * moments.  That is no verdict on the entries.
+		 */
+		chobo_warn("%s: the ledger was not closed cleanly and its tables disagree (%s%s%s %llu: %s): "
+			   "its files come from different moments (a copy taken while a process was writing: "
+			   "copy db/ while no process uses the ledger, or use chain-export), or it is damaged; "
+			   "nothing was judged", dir, a.p.log, a.p.log[0] ? ": " : "", a.p.where,
+			   (unsigned long long)a.p.at, a.p.reason);
+		json_decref(report);
+		cli_exit(EX_NOINPUT);
+	}
 	if (restoring) {
 		json_object_set_new(report, "restoring", restoring);
 		chobo_info("this node's own log is being restored: it holds %lld entries of the %lld known",

@@ -15,7 +15,10 @@ static const char usage[] =
 	"usage: chain-view [-q] [-L DIR] [--csv [--bom]] VIEW [KEY]\n"
 	"       chain-view [-q] --list [--csv [--bom]]\n"
 	"Print a view's keys and values in key order as JSON Lines {\"key\":...,\"value\":...},\n"
-	"or one key's value; --list names the registered views.\n";
+	"or one key's value; --list names the registered views.\n"
+	"Environment: CHOBO_LEDGER, CHOBO_LOCK_WAIT.\n"
+	"Exit status: 0 success, 64 usage, 65 bad data, 66 no input, 71 system error,\n"
+	"74 I/O error, 75 busy, 78 configuration.  See chain-view(1).\n";
 
 /* What is printed, gathered under the lock and written once it is released. */
 struct output {

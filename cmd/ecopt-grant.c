@@ -23,7 +23,10 @@ static const char usage[] =
 	"       ecopt-grant [-q] [-L DIR] --register [FILE...]\n"
 	"Readings (equipment, from, to, source, generated_kwh, sold_kwh, distance_km, charged_kwh,\n"
 	"fuel_l) as JSON Lines or CSV: validated, reduced to grams of CO2, granted points, appended\n"
-	"as one batch; one result line per reading.  --register: members and equipment.\n";
+	"as one batch; one result line per reading.  --register: members and equipment.\n"
+	"Environment: CHOBO_LEDGER, CHOBO_NOW, CHOBO_LOCK_WAIT.\n"
+	"Exit status: 0 success, 65 bad data, 66 no input; other codes as in chobo(7).\n"
+	"See ecopt-grant(1).\n";
 
 struct input {
 	enum records_format format;

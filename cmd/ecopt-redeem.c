@@ -19,7 +19,10 @@ static const char usage[] =
 	"usage: ecopt-redeem [-q] [-L DIR] shop --shop CODE\n"
 	"       ecopt-redeem [-q] [-L DIR] spend --member ID --shop CODE --points N --ref REF\n"
 	"       ecopt-redeem [-q] [-L DIR] settle --shop CODE --points N --ref REF\n"
-	"       ecopt-redeem [-L DIR] balance [--holder H] [--csv]\n";
+	"       ecopt-redeem [-L DIR] balance [--holder H] [--csv]\n"
+	"Environment: CHOBO_LEDGER, CHOBO_NOW, CHOBO_LOCK_WAIT.\n"
+	"Exit status: 0 success, 64 usage, 65 bad data; other codes as in chobo(7).\n"
+	"See ecopt-redeem(1).\n";
 
 struct balance_ctx {
 	bool csv;

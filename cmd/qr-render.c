@@ -23,7 +23,9 @@ static const char usage[] =
 	"Draw each PAYLOAD (QR alphanumeric characters: 0-9 A-Z space $%*+-./:) as a QR code\n"
 	"at level Q, with the text lines beside or under it.  png, svg and term take one\n"
 	"payload; pdf takes several (one A6 page each, or 8 to an A4 sheet).  With -o, one\n"
-	"JSON line per payload on stdout: version, modules, ecc, length.\n";
+	"JSON line per payload on stdout: version, modules, ecc, length.\n"
+	"Exit status: 0 success, 64 usage, 65 bad data, 69 unavailable, 73 cannot create,\n"
+	"74 I/O error; other codes as in chobo(7).  See qr-render(1).\n";
 
 static enum label_format parse_format(const char *s)
 {

@@ -12,8 +12,11 @@
 static const char usage[] =
 	"usage: supply-events [-q] [-L DIR] [--since-start] [--dry-run] [--horizon DAYS]\n"
 	"Print as JSON Lines the supply events (offer, request, unfilled, shipped, received,\n"
-	"discrepancy) that this node has not printed before, and move the cursor past them;\n"
-	"--since-start prints every event; --dry-run leaves the cursor as it is.\n";
+	"discrepancy, lost) that this node has not printed before, and move the cursor past them;\n"
+	"--since-start prints every event; --dry-run leaves the cursor as it is.\n"
+	"Environment: CHOBO_LEDGER, CHOBO_NOW, SENDMAIL, CHOBO_LOCK_WAIT.\n"
+	"Exit status: 0 success, 65 bad data, 74 I/O error, 75 busy; other codes as in chobo(7).\n"
+	"See supply-events(1).\n";
 
 /* The cursor and its lock, under the ledger's private/ directory (supply-events(1), FILES). */
 #define CURSOR_FILE "private/supply-events.cursor"

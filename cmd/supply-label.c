@@ -24,7 +24,10 @@ static const char usage[] =
 	"Draw the label of each shipment (a leaf hash or an unambiguous prefix), or of every\n"
 	"box of REQUEST: the signed payload as a QR code, and the destination site, item,\n"
 	"quantity and unit, expiry and box number in Japanese.  png, svg and term draw one\n"
-	"label; pdf several (one A6 page each, or 8 to an A4 sheet).\n";
+	"label; pdf several (one A6 page each, or 8 to an A4 sheet).\n"
+	"Environment: CHOBO_LEDGER, CHOBO_LOCK_WAIT.\n"
+	"Exit status: 0 success, 64 usage, 65 bad data; other codes as in chobo(7).\n"
+	"See supply-label(1).\n";
 
 
 /* One label to draw: the box, its payload, its code and its text. */

@@ -20,26 +20,107 @@ static const char usage[] =
 	"Print one proposal per line (JSON Lines, or CSV with a header) of a quantity of an open\n"
 	"offer for an open need: same item and unit, size, allergens, shelf life; priority, deadline\n"
 	"and merge order first, then the offer that expires first.  --commit appends the proposals\n"
-	"as supply.request entries, one batch, and adds each request's leaf hash.\n";
+	"as supply.request entries, one batch, and adds each request's leaf hash.\n"
+	"Environment: CHOBO_NOW, CHOBO_LEDGER, CHOBO_LOCK_WAIT.\n"
+	"Exit status: 0 success, 64 usage, 65 bad data; other codes as in chobo(7).\n"
+	"See supply-match(1).\n";
 
+/* What is read of the views: the open index of the items concerned, the closed sites, the catalogue. */
 struct reader {
 	struct match_set *m;
-	const char *bad;   /* the key of a line that could not be read */
-	char bad_key[80];
+	struct json_doc doc;
+	struct group {
+		char item[SUPPLY_CODE_MAX + 1], unit[SUPPLY_UNIT_MAX + 1];
+		size_t first, end;   /* its needs in m->need */
+	} *group;                /* the items and units of the open needs, in key order */
+	size_t ngroups;
+	char first_key[SUPPLY_OPEN_KEY_MAX];   /* what first_record found, "" for nothing */
+	bool bad;                /* a record that could not be read: its key follows */
+	char bad_key[SUPPLY_OPEN_KEY_MAX];
 };
 
-static int each_line(void *ctx, const char *key, const char *value, size_t len)
+static int fail_record(struct reader *r, const char *key)
+{
+	snprintf(r->bad_key, sizeof r->bad_key, "%s", key);
+	r->bad = true;
+	return 1;
+}
+
+/* view_each_prefix: an open need or offer. */
+static int each_open(void *ctx, const char *key, const char *value, size_t len)
 {
 	struct reader *r = ctx;
 	struct supply_line ln;
-	if (strncmp(key, "need/", 5) != 0 && strncmp(key, "offer/", 6) != 0)
-		return 0;
-	if (!supply_line_parse(value, len, &ln) || !match_add_line(r->m, &ln)) {
-		snprintf(r->bad_key, sizeof r->bad_key, "%s", key);
-		r->bad = r->bad_key;
-		return 1;
+	int64_t open;
+	size_t before = r->m->nneeds;
+	if (!supply_open_parse(key, value, len, &r->doc, &ln, &open) || !match_add_open(r->m, &ln, open))
+		return fail_record(r, key);
+	/* The needs come by item and unit: a new group starts where the last one differs. */
+	if (r->m->nneeds > before && (r->ngroups == 0 || strcmp(r->group[r->ngroups - 1].item, ln.item) != 0 ||
+				      strcmp(r->group[r->ngroups - 1].unit, ln.unit) != 0)) {
+		r->group = xrealloc(r->group, (r->ngroups + 1) * sizeof *r->group);
+		snprintf(r->group[r->ngroups].item, sizeof r->group->item, "%s", ln.item);
+		snprintf(r->group[r->ngroups].unit, sizeof r->group->unit, "%s", ln.unit);
+		r->group[r->ngroups].first = before;
+		r->ngroups++;
 	}
+	if (r->m->nneeds > before)
+		r->group[r->ngroups - 1].end = r->m->nneeds;
 	return 0;
+}
+
+/* view_each_prefix: the first key at or after a start, and stop. */
+static int first_record(void *ctx, const char *key, const char *value, size_t len)
+{
+	struct reader *r = ctx;
+	(void)value;
+	(void)len;
+	snprintf(r->first_key, sizeof r->first_key, "%s", key);
+	return 1;
+}
+
+/* The catalogue's allergen bits of item (read before the needs), 0 when it has none. */
+static uint32_t item_free_of(const struct match_set *m, const char *item)
+{
+	for (size_t i = 0; i < m->nitems; i++)
+		if (strcmp(m->item[i].code, item) == 0)
+			return m->item[i].free_of;
+	return 0;
+}
+
+/*
+ * The open offers of group g: of each allergen mask the group's offers have
+ * (found by seeking from one mask to the next), those that at least one of
+ * its needs can take; the others could never be proposed.
+ */
+static int read_offers(struct ledger *l, struct reader *r, const struct group *g, struct chobo_error *e)
+{
+	char prefix[SUPPLY_OPEN_KEY_MAX], from[SUPPLY_OPEN_KEY_MAX], masked[SUPPLY_OPEN_KEY_MAX];
+	uint32_t item_free = item_free_of(r->m, g->item), mask;
+	supply_open_prefix(prefix, SUPPLY_OFFER, g->item, g->unit);
+	size_t plen = strlen(prefix);
+	snprintf(from, sizeof from, "%s", prefix);
+	for (;;) {
+		r->first_key[0] = '\0';
+		int rc = view_each_prefix(l, &supply_lines_view, prefix, from, first_record, r, e);
+		if (rc < 0 || rc > 1)
+			return rc;
+		if (!r->first_key[0])
+			return 0;
+		if (!supply_open_offer_mask(r->first_key, plen, &mask)) {
+			fail_record(r, r->first_key);
+			return 0;
+		}
+		bool wanted = false;
+		for (size_t k = g->first; !wanted && k < g->end; k++)
+			wanted = (r->m->need[k].avoid & ~(mask | item_free)) == 0;
+		supply_open_offer_prefix(masked, g->item, g->unit, mask);
+		if (wanted && (rc = view_each_prefix(l, &supply_lines_view, masked, NULL, each_open, r, e)) != 0)
+			return rc == 1 ? 0 : rc;
+		if (mask == UINT32_MAX)
+			return 0;
+		supply_open_offer_prefix(from, g->item, g->unit, mask + 1);
+	}
 }
 
 static void body_field(const struct json_doc *d, long body, const char *name, char *out, size_t cap)
@@ -52,56 +133,108 @@ static void body_field(const struct json_doc *d, long body, const char *name, ch
 static int each_item(void *ctx, const char *key, const char *value, size_t len)
 {
 	struct reader *r = ctx;
-	struct json_doc d = {0};
 	char why[128], size[SUPPLY_SIZE_MAX + 1], allergen_free[SUPPLY_ALLERGENS_MAX + 1];
-	bool ok = json_scan(&d, value, len, why, sizeof why);
-	long body = ok ? jscan_find(&d, 0, "body") : -1;
-	body_field(&d, body, "size", size, sizeof size);
-	body_field(&d, body, "allergen_free", allergen_free, sizeof allergen_free);
-	json_doc_free(&d);
-	if (body < 0 || !match_add_item(r->m, key, size, allergen_free)) {
-		snprintf(r->bad_key, sizeof r->bad_key, "%s", key);
-		r->bad = r->bad_key;
-		return 1;
-	}
+	bool ok = json_scan(&r->doc, value, len, why, sizeof why);
+	long body = ok ? jscan_find(&r->doc, 0, "body") : -1;
+	body_field(&r->doc, body, "size", size, sizeof size);
+	body_field(&r->doc, body, "allergen_free", allergen_free, sizeof allergen_free);
+	if (body < 0 || !match_add_item(r->m, key, size, allergen_free))
+		return fail_record(r, key);
 	return 0;
 }
 
-/* Bring the views up to date and read the open needs and offers and the catalogue; 0 or a code. */
+/*
+ * Bring the views up to date and read what matching needs: the catalogue,
+ * the closed sites, the open needs, and the open offers of their items and
+ * units only; 0 or a code.
+ */
 static int read_views(struct ledger *l, struct match_set *m, uint64_t *min_shelf_days, bool shelf_given)
 {
 	struct chobo_error e;
 	struct reader r = {.m = m};
+	struct supply_named *sites = NULL;
+	size_t nsites = 0;
+	char prefix[SUPPLY_OPEN_KEY_MAX];
 	int rc = 0;
 	if (!shelf_given)
 		rc = cli_report(config_setting_u64(&l->conf, "supply.min_shelf_days", min_shelf_days, &e), &e);
 	if (rc == 0)
 		rc = cli_report(views_refresh(l, &e), &e);
 	if (rc == 0)
-		rc = cli_report(view_each(l, &supply_lines_view, each_line, &r, &e), &e);
-	if (rc == 0 && !r.bad)
 		rc = cli_report(view_each(l, &supply_catalogue_view, each_item, &r, &e), &e);
+	if (rc == 0 && !r.bad)
+		rc = cli_report(supply_named_read(l, &supply_sites_view, &sites, &nsites, &e), &e);
+	for (size_t i = 0; rc == 0 && i < nsites; i++)
+		if (sites[i].closed)
+			match_close_site(m, sites[i].code);
+	supply_open_prefix(prefix, SUPPLY_NEED, NULL, NULL);
+	if (rc == 0 && !r.bad)
+		rc = cli_report(view_each_prefix(l, &supply_lines_view, prefix, NULL, each_open, &r, &e), &e);
+	for (size_t g = 0; rc == 0 && !r.bad && g < r.ngroups; g++)
+		rc = cli_report(read_offers(l, &r, &r.group[g], &e), &e);
 	if (rc == 0 && r.bad) {
-		chobo_warn("%s: the stored value of %s cannot be read; run chain-verify --views", l->dir, r.bad);
+		chobo_warn("%s: the stored value of %s cannot be read; run chain-verify --views", l->dir, r.bad_key);
 		rc = EX_DATAERR;
 	}
+	free(sites);
+	free(r.group);
+	json_doc_free(&r.doc);
 	return rc;
 }
 
-/* The supply.request entries of the proposals, appended as one batch; hashes[i] gets each leaf hash. */
-static int commit(struct ledger *l, const char *dir, const struct match_set *m, const struct match_proposal *p,
-		  size_t n, char (*hashes)[65])
+/* What the commit's rule re-checks under the ledger's lock: the proposals as computed without it. */
+struct recheck {
+	const struct match_set *m;
+	const struct match_proposal *p;
+	size_t n;
+};
+
+/*
+ * The ledger may have changed between reading the views and taking the
+ * lock again: the service's rules refuse a request beyond an offer's
+ * remaining quantity, and this one a need that the batch would fill beyond
+ * what it asked, or one cancelled or whose site closed meanwhile.
+ */
+static int recheck(void *ctx, struct ledger *l, const struct batch *b, struct chobo_error *err)
+{
+	const struct recheck *c = ctx;
+	struct view_state *lines = view_stored(l, &supply_lines_view), *sites = view_stored(l, &supply_sites_view);
+	struct supply_line ln;
+	char open[8];
+	int rc = 0;
+	(void)b;
+	for (size_t i = 0; rc == 0 && i < c->n; i++) {
+		const struct match_need *need = &c->m->need[c->p[i].need];
+		if (i > 0 && c->p[i - 1].need == c->p[i].need)
+			continue;   /* the proposals are in need order */
+		if ((rc = supply_line_get(lines, SUPPLY_NEED, need->hash, &ln, err)) != 0)
+			break;
+		if (ln.cancelled_by[0] || ln.quantity - ln.committed - ln.requested_free < 0)
+			rc = chobo_fail(err, EX_DATAERR, "need %s changed since it was matched (%s)", need->hash,
+					ln.cancelled_by[0] ? "cancelled" : "filled by other requests");
+		else if ((rc = supply_registry_field(sites, need->site, "open", open, sizeof open, err)) == 0 &&
+			 strcmp(open, "false") == 0)
+			rc = chobo_fail(err, EX_DATAERR, "site %s closed since the match", need->site);
+	}
+	view_state_free(lines);
+	view_state_free(sites);
+	return rc;
+}
+
+/*
+ * The supply.request entries of the proposals, appended as one batch to the
+ * ledger in dir, opened again for it; hashes[i] gets each leaf hash.
+ */
+static int commit(const char *dir, const struct match_set *m, const struct match_proposal *p, size_t n,
+		  char (*hashes)[65])
 {
 	struct chobo_error e;
 	struct note_signer key;
+	struct ledger l;
 	struct batch batch = {0};
 	struct json_doc doc = {0};
 	struct view_text t = {0};
-	int rc = cli_report(ledger_log_key(dir, &key, &e), &e);
-	if (rc == 0 && strcmp(key.pub.name, l->conf.origin) != 0) {
-		chobo_warn("%s/keys/node.key: a log key named %s, not %s", dir, key.pub.name, l->conf.origin);
-		rc = EX_CONFIG;
-	}
+	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		const struct match_need *need = &m->need[p[i].need];
 		char why[512];
@@ -121,16 +254,20 @@ static int commit(struct ledger *l, const char *dir, const struct match_set *m, 
 		}
 	}
 	struct receipt *receipts = xcalloc(n ? n : 1, sizeof *receipts);
+	struct recheck c = {m, p, n};
+	struct append_rule rule = {recheck, &c};
 	uint64_t tree_size;
 	char time[21];
-	if (rc == 0 && (rc = ledger_append(l, &batch, &key, NULL, receipts, &tree_size, time, &e)) != 0) {
-		cli_report(rc, &e);
+	if (rc == 0 && (rc = cli_report(ledger_open_append(&l, dir, &key, &e), &e)) == 0) {
+		rc = cli_report(ledger_append(&l, &batch, &key, &rule, receipts, &tree_size, time, &e), &e);
 		if (rc == EX_DATAERR)
-			chobo_warn("nothing was appended; if the ledger changed since the match, run it again");
+			chobo_warn("nothing was appended; the ledger changed since the match: run it again");
+		if (cli_report(ledger_close(&l, &e), &e) != 0 && rc == 0)
+			chobo_warn("the requests were committed; the proposals follow");
+		note_signer_clear(&key);
 	}
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		hex32(hashes[i], receipts[i].leaf_hash);
-	note_signer_clear(&key);
 	free(receipts);
 	batch_free(&batch);
 	json_doc_free(&doc);
@@ -242,17 +379,19 @@ int main(int argc, char **argv)
 	int rc = cli_report(ledger_open(&l, dir, STORE_NORMAL, &e), &e);
 	if (rc != 0)
 		cli_exit(rc);
-	if ((rc = read_views(&l, &m, &min_shelf_days, shelf_given)) == 0)
+	rc = read_views(&l, &m, &min_shelf_days, shelf_given);
+	/* The lock is let go while the proposals are computed: only --commit takes it again. */
+	int crc = cli_report(ledger_close(&l, &e), &e);
+	if (rc == 0)
+		rc = crc;
+	if (rc == 0)
 		match_run(&m, now, min_shelf_days, &p, &n);
 	if (rc == 0 && do_commit && n > 0) {
 		hashes = xcalloc(n, sizeof *hashes);
-		rc = commit(&l, dir, &m, p, n, hashes);
+		rc = commit(dir, &m, p, n, hashes);
 	}
-	int crc = cli_report(ledger_close(&l, &e), &e);
-	if (rc == 0 && crc != 0 && hashes)
-		chobo_warn("the requests were committed; the proposals follow");
 	struct view_text t = {0};
-	if (rc == 0 && (crc == 0 || hashes)) {
+	if (rc == 0) {
 		print_proposals(&t, &m, p, n, do_commit ? hashes : NULL, csv);
 		if (t.len > 0 && !write_all(1, t.p, t.len)) {
 			chobo_warn_errno("write error on standard output");
@@ -261,8 +400,6 @@ int main(int argc, char **argv)
 	}
 	if (rc == 0 && do_commit && n == 0)
 		chobo_info("no proposals; nothing was appended");
-	if (rc == 0)
-		rc = crc;
 	view_text_free(&t);
 	free(hashes);
 	free(p);

@@ -23,7 +23,10 @@ static const char usage[] =
 	"One record from the --FIELD options, or one per JSON line or CSV row of FILEs or stdin\n"
 	"(the options then give defaults); appended as one batch; receipts printed as JSON Lines.\n"
 	"receive also takes box labels: --payload P, or one label payload a line on stdin (what a\n"
-	"barcode scanner types), each verified and recorded as it comes: [--qty N] [--trust FILE].\n";
+	"barcode scanner types), each verified and recorded as it comes: [--qty N] [--trust FILE].\n"
+	"Environment: CHOBO_LEDGER, CHOBO_NOW, CHOBO_LOCK_WAIT.\n"
+	"Exit status: 0 success, 1 a label does not verify, 65 bad data, 66 no input;\n"
+	"other codes as in chobo(7).  See supply-post(1).\n";
 
 static const struct {
 	const char *kind, *type;

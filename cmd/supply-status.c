@@ -17,7 +17,9 @@ static const char usage[] =
 	"                     [--overdue] [--days N] [--csv [--bom]]\n"
 	"Print one row per group (LIST of disaster, site, item; default site,item) with the quantities\n"
 	"needed, offered, requested, shipped, received and still open, and the overdue boxes;\n"
-	"--overdue prints the overdue boxes themselves.\n";
+	"--overdue prints the overdue boxes themselves.\n"
+	"Environment: CHOBO_LEDGER, CHOBO_NOW, CHOBO_LOCK_WAIT.\n"
+	"Exit status: 0 success; other codes as in chobo(7).  See supply-status(1).\n";
 
 /* Read the overdue setting (unless given) and the snapshot; 0 or a code. */
 static int read_snapshot(const char *dir, struct supply_snapshot *s, uint64_t *overdue_days)
@@ -112,7 +114,7 @@ static bool line_row(const struct supply_line *ln, const struct filter *f, struc
 }
 
 static const char *const row_columns[] = {
-	"disaster", "site", "site_name", "item", "unit", "needed", "offered", "requested", "shipped",
+	"disaster", "site", "site_name", "site_state", "item", "unit", "needed", "offered", "requested", "shipped",
 	"received", "open", "available", "lost", "in_transit", "overdue", "unfilled", NULL,
 };
 
@@ -170,15 +172,17 @@ static void print_rows(struct view_text *t, const struct supply_snapshot *s, con
 			sum.unfilled += r->unfilled;
 		}
 		i = j;
-		const char *name = sum.site[0] ? supply_snapshot_name(s->sites, s->nsites, sum.site) : "";
-		const char *text[] = {sum.disaster, sum.site, name, sum.item, sum.unit};
+		const struct supply_named *site = sum.site[0] ? supply_snapshot_site(s, sum.site) : NULL;
+		/* A closed site's needs are not matched: the row says so. */
+		const char *text[] = {sum.disaster, sum.site, site ? site->name : "",
+				      site ? (site->closed ? "closed" : "open") : "", sum.item, sum.unit};
 		const int64_t *num[] = {&sum.needed, &sum.offered, &sum.requested, &sum.shipped, &sum.received,
 					&sum.open, &sum.available, &sum.lost, &sum.in_transit, &sum.overdue,
 					&sum.unfilled};
-		for (size_t c = 0; c < 5; c++)
+		for (size_t c = 0; c < 6; c++)
 			put_field(t, csv, c, text[c], NULL);
 		for (size_t c = 0; c < 11; c++)
-			put_field(t, csv, 5 + c, NULL, num[c]);
+			put_field(t, csv, 6 + c, NULL, num[c]);
 		view_text_str(t, csv ? "\r\n" : "}\n");
 	}
 	free(rows);

@@ -18,6 +18,7 @@
 #include "entry_index.h"
 #include "hash_reader.h"
 #include "merkle.h"
+#include "progress.h"
 #include "restore.h"
 #include "service.h"
 #include "view.h"
@@ -96,6 +97,7 @@ static int receipt_hash_order(const void *a, const void *b)
 struct leaf_hasher {
 	const struct batch *b;
 	const char *origin, *time;
+	bool test_clock;
 	uint64_t size;
 	struct receipt *receipts;
 	atomic_size_t done;      /* receipts[0..done) hold their leaf hashes */
@@ -110,7 +112,7 @@ static void *hash_leaves(void *arg)
 	size_t cap = 0;
 	for (size_t i = 0; i < h->b->n && !atomic_load_explicit(&h->stop, memory_order_relaxed); i++) {
 		const struct batch_item *it = &h->b->items[i];
-		size_t len = entry_envelope_into(&entry, &cap, h->origin, h->size + i, h->time,
+		size_t len = entry_envelope_into(&entry, &cap, h->origin, h->size + i, h->time, h->test_clock,
 						 it->type->name, h->b->buf + it->off, it->len);
 		merkle_leaf_hash(h->receipts[i].leaf_hash, entry, len);
 		h->receipts[i].index = h->size + i;
@@ -189,7 +191,7 @@ static int service_rules(struct ledger *l, const struct batch *b, struct chobo_e
 
 static int append_in_txn(struct ledger *l, const struct batch *b, const struct note_signer *key,
 			 const struct append_rule *rule, struct receipt *receipts, uint64_t *tree_size,
-			 int64_t now, const char *time, struct chobo_error *err)
+			 int64_t now, const char *time, bool test_clock, struct chobo_error *err)
 {
 	struct store *st = l->store;
 	struct ledger_reader lr;
@@ -221,8 +223,8 @@ static int append_in_txn(struct ledger *l, const struct batch *b, const struct n
 		return store_failed(l, err);
 
 	/* Leaf hashes are computed on another core while this one writes the entries. */
-	struct leaf_hasher h = {.b = b, .origin = l->conf.origin, .time = time, .size = size,
-				.receipts = receipts};
+	struct leaf_hasher h = {.b = b, .origin = l->conf.origin, .time = time, .test_clock = test_clock,
+				.size = size, .receipts = receipts};
 	atomic_init(&h.done, 0);
 	atomic_init(&h.stop, false);
 	bool threaded = b->n >= HASHER_MIN_BATCH && pthread_create(&h.thread, NULL, hash_leaves, &h) == 0;
@@ -231,11 +233,15 @@ static int append_in_txn(struct ledger *l, const struct batch *b, const struct n
 	char *entry = NULL;
 	size_t cap = 0;
 	int src = STORE_OK;
+	struct progress p;
+	size_t written = 0;
+	progress_start(&p, "entries written", b->n);
 	for (size_t i = 0; i < b->n && src == STORE_OK; i++) {
+		progress_update(&p, written = i);
 		const struct batch_item *it = &b->items[i];
 		uint64_t index = size + i;
-		size_t len = entry_envelope_into(&entry, &cap, l->conf.origin, index, time, it->type->name,
-						 b->buf + it->off, it->len);
+		size_t len = entry_envelope_into(&entry, &cap, l->conf.origin, index, time, test_clock,
+						 it->type->name, b->buf + it->off, it->len);
 		src = store_entry_put(st, id, index, entry, len);
 		while (atomic_load_explicit(&h.done, memory_order_acquire) <= i)
 			sched_yield();
@@ -244,6 +250,7 @@ static int append_in_txn(struct ledger *l, const struct batch *b, const struct n
 			src = store_hashes_put(st, id, index, &formed[0][0], nformed);
 	}
 	free(entry);
+	progress_end(&p, src == STORE_OK ? b->n : written);
 	if (threaded) {
 		atomic_store(&h.stop, true);
 		pthread_join(h.thread, NULL);
@@ -307,12 +314,14 @@ int ledger_append(struct ledger *l, const struct batch *b, const struct note_sig
 		  char time[21], struct chobo_error *err)
 {
 	int64_t now;
-	if (!chobo_now(&now))
-		return chobo_fail(err, EX_USAGE, "CHOBO_NOW is not an RFC 3339 time");
+	bool test_clock;
+	int rc = ledger_now(l, &now, &test_clock, err);
+	if (rc != 0)
+		return rc;
 	time_format(time, now);
 	if (store_begin(l->store) != STORE_OK)
 		return store_failed(l, err);
-	int rc = append_in_txn(l, b, key, rule, receipts, tree_size, now, time, err);
+	rc = append_in_txn(l, b, key, rule, receipts, tree_size, now, time, test_clock, err);
 	if (rc == 0 && store_commit(l->store) != STORE_OK)
 		rc = store_failed(l, err);
 	else if (rc != 0)
@@ -321,6 +330,8 @@ int ledger_append(struct ledger *l, const struct batch *b, const struct note_sig
 		size_t n = strlen(err->msg);
 		if (n + 32 < sizeof err->msg)
 			snprintf(err->msg + n, sizeof err->msg - n, "; nothing was appended");
+		if (rc == EX_IOERR)
+			ledger_space_hint(l->dir, err);
 	}
 	return rc;
 }

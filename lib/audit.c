@@ -22,20 +22,95 @@ static bool entry_time_follows(int64_t previous, int64_t time, char *err, size_t
 	return false;
 }
 
+static void problem_v(struct audit *a, bool tables, const char *log, const char *where, uint64_t at,
+		      const char *fmt, va_list ap)
+{
+	if (a->p.found)
+		return;
+	a->p.found = true;
+	a->p.tables = tables;
+	snprintf(a->p.log, sizeof a->p.log, "%s", log);
+	a->p.where = where;
+	a->p.at = at;
+	vsnprintf(a->p.reason, sizeof a->p.reason, fmt, ap);
+}
+
 int audit_problem(struct audit *a, const char *log, const char *where, uint64_t at,
 		  const char *fmt, ...)
 {
 	va_list ap;
-	if (a->p.found)
-		return 1;
-	a->p.found = true;
-	snprintf(a->p.log, sizeof a->p.log, "%s", log);
-	a->p.where = where;
-	a->p.at = at;
 	va_start(ap, fmt);
-	vsnprintf(a->p.reason, sizeof a->p.reason, fmt, ap);
+	problem_v(a, false, log, where, at, fmt, ap);
 	va_end(ap);
 	return 1;
+}
+
+int audit_tables_disagree(struct audit *a, const char *log, const char *where, uint64_t at,
+			  const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	problem_v(a, true, log, where, at, fmt, ap);
+	va_end(ap);
+	return 1;
+}
+
+void audit_entry_time(struct audit *a, const char *origin, uint64_t index, const void *data, size_t len)
+{
+	char why[128], buf[32];
+	long t;
+	int64_t time;
+	/* A malformed entry is the entry checks' finding; it just gives no time here. */
+	if (!json_scan(&a->doc, data, len, why, sizeof why) || a->doc.tok[0].kind != JSON_K_OBJECT ||
+	    (t = jscan_find(&a->doc, 0, "time")) < 0 || a->doc.tok[t].kind != JSON_K_STRING ||
+	    !jscan_string_copy(&a->doc, (size_t)t, buf, sizeof buf) || !time_parse(buf, &time))
+		return;
+	snprintf(a->time_log, sizeof a->time_log, "%s", origin);
+	a->time_next = index + 1;
+	a->time_last = time;
+}
+
+/*
+ * The witnesses saw the log at size by the time they cosigned it: its last
+ * entry (the latest, since times never decrease) may not claim a later time
+ * than a trusted cosignature's, beyond AUDIT_COSIGNED_TIME_TOLERANCE.  0, or
+ * 1 after audit_problem.  Needs the last entry's time (audit_entry,
+ * audit_entry_time); without it there is nothing to compare.
+ */
+static int cosigned_time(struct audit *a, const char *origin, uint64_t size, const char *note, size_t len)
+{
+	if (size == 0 || a->time_next != size || strcmp(a->time_log, origin) != 0 || a->time_last < 0)
+		return 0;
+	/* Most checkpoints carry the log's signature alone: nothing to verify twice. */
+	bool witnesses = false;
+	for (size_t k = 0; k < a->trust->n && !witnesses; k++)
+		witnesses = a->trust->keys[k].type == NOTE_TYPE_COSIGNATURE;
+	struct note_parts parts;
+	const char *why;
+	if (!witnesses || !note_split(note, len, &parts, &why) || parts.nsigs < 2)
+		return 0;
+	size_t n = a->trust->n ? a->trust->n : 1;
+	bool *verified = xcalloc(n, sizeof *verified);
+	uint64_t *stamp = xcalloc(n, sizeof *stamp);
+	int rc = 0;
+	if (note_verify(note, len, a->trust->keys, a->trust->n, verified, stamp, &why)) {
+		for (size_t k = 0; rc == 0 && k < a->trust->n; k++) {
+			if (!verified[k] || a->trust->keys[k].type != NOTE_TYPE_COSIGNATURE ||
+			    (uint64_t)a->time_last <= stamp[k] + AUDIT_COSIGNED_TIME_TOLERANCE)
+				continue;
+			char claimed[21], cosigned[21];
+			time_format(claimed, a->time_last);
+			time_format(cosigned, stamp[k] > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)stamp[k]);
+			rc = audit_problem(a, origin, "time", size - 1,
+					   "the entry claims %s, later than %s cosigned the checkpoint of size "
+					   "%llu that includes it (%s), beyond the %d s tolerance", claimed,
+					   a->trust->keys[k].name, (unsigned long long)size, cosigned,
+					   AUDIT_COSIGNED_TIME_TOLERANCE);
+		}
+	}
+	free(verified);
+	free(stamp);
+	return rc;
 }
 
 int audit_checkpoint(struct audit *a, const char *origin, uint64_t size, const char *note,
@@ -63,6 +138,8 @@ int audit_checkpoint(struct audit *a, const char *origin, uint64_t size, const c
 	if (a->hash_differs)
 		return audit_problem(a, origin, "hashes", a->hash_differs_at,
 				     "stored interior hashes differ from the tree of the (signed) entries");
+	if (cosigned_time(a, origin, size, note, len))
+		return 1;
 	a->checkpoints++;
 	return 0;
 }
@@ -122,8 +199,7 @@ int audit_entry(struct audit *a, const char *origin, const void *data, size_t le
 	merkle_leaf_hash(leaf, data, len);
 	unsigned n = merkle_stack_push(stack, leaf, formed);
 	a->entries++;
-	if (a->progress && (a->entries & 0xffff) == 0)
-		fprintf(stderr, "\r%s: %llu entries", chobo_progname, (unsigned long long)a->entries);
+	progress_update(&a->progress, a->entries);
 	return (int)n;
 }
 
@@ -133,8 +209,7 @@ unsigned audit_entry_push(struct audit *a, const void *data, size_t len, struct 
 	uint8_t leaf[32];
 	merkle_leaf_hash(leaf, data, len);
 	a->entries++;
-	if (a->progress && (a->entries & 0xffff) == 0)
-		fprintf(stderr, "\r%s: %llu entries", chobo_progname, (unsigned long long)a->entries);
+	progress_update(&a->progress, a->entries);
 	return merkle_stack_push(stack, leaf, formed);
 }
 

@@ -16,6 +16,7 @@
 #include "json_scan.h"
 #include "keys.h"
 #include "merkle.h"
+#include "progress.h"
 
 /* The first problem found: where ("entry", "checkpoint", "hashes", "log", "ledger", "bundle"), and why. */
 struct audit_problem {
@@ -24,13 +25,14 @@ struct audit_problem {
 	const char *where;
 	uint64_t at;
 	char reason[300];
+	bool tables;    /* the tables disagree on what a log holds (audit_tables_disagree) */
 };
 
 struct audit {
 	const struct trust *trust;
 	const struct checkpoint *against;   /* a checkpoint the auditor kept, or NULL */
 	bool against_seen;
-	bool progress;                      /* print a progress line on stderr */
+	struct progress progress;           /* entries audited, on a terminal (progress_start) */
 	unsigned quorum;                    /* cosigners the newest checkpoints need (0: none) */
 	bool check_index;                   /* also check the leaf-hash index, entry by entry */
 	uint64_t entries, checkpoints, logs;
@@ -44,10 +46,29 @@ struct audit {
 	struct audit_problem p;
 };
 
+/*
+ * How much later than a trusted witness's cosignature of a checkpoint the
+ * entries it includes may claim to be (clocks differ a little), in seconds;
+ * documented in chain-verify(1).
+ */
+#define AUDIT_COSIGNED_TIME_TOLERANCE 300
+
 /* Record the first problem; returns 1. */
 int audit_problem(struct audit *a, const char *log, const char *where, uint64_t at,
 		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-/* Check a signed checkpoint of origin at size == stack->size; 0, or 1 after audit_problem. */
+/*
+ * Record the first problem when it is that the store's tables disagree on
+ * what a log holds (a record missing from one of them, sizes that differ),
+ * as in files copied at different moments, rather than bad content; returns 1.
+ */
+int audit_tables_disagree(struct audit *a, const char *log, const char *where, uint64_t at,
+			  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/*
+ * Check a signed checkpoint of origin at size == stack->size, and that the
+ * entry before it (whose time audit_entry or audit_entry_time noted) claims
+ * no time later than a trusted witness's cosignature of it (within
+ * AUDIT_COSIGNED_TIME_TOLERANCE); 0, or 1 after audit_problem.
+ */
 int audit_checkpoint(struct audit *a, const char *origin, uint64_t size, const char *note,
 		     size_t len, const struct merkle_stack *stack);
 /* Check that a log's newest checkpoint carries a->quorum trusted witnesses' cosignatures; 0 or 1. */
@@ -62,6 +83,8 @@ int audit_against(struct audit *a, const char *origin, const struct merkle_stack
  */
 int audit_entry(struct audit *a, const char *origin, const void *data, size_t len,
 		struct merkle_stack *stack, uint8_t formed[64][32]);
+/* Note the time of entry index of origin (its bytes) for the next checkpoint's check; a malformed one gives none. */
+void audit_entry_time(struct audit *a, const char *origin, uint64_t index, const void *data, size_t len);
 /* Push an entry's leaf without checking it (see audit_checker); returns how many hashes it completes. */
 unsigned audit_entry_push(struct audit *a, const void *data, size_t len, struct merkle_stack *stack,
 			  uint8_t formed[64][32]);

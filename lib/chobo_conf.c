@@ -72,6 +72,11 @@ static int config_line(struct ledger_config *c, const char *where, char *line, s
 	} else if (strcmp(key, "witness") == 0) {
 		free(c->witness);
 		c->witness = xstrdup(val);
+	} else if (strcmp(key, "testing") == 0) {
+		if (strcmp(val, "yes") != 0)
+			return chobo_fail(err, EX_CONFIG, "%s: testing = yes is the only value (a production "
+					  "ledger has no testing line)", where);
+		c->testing = true;
 	} else if (strcmp(key, "peer") == 0) {
 		if (!add_peer(c, val))
 			return chobo_fail(err, EX_CONFIG, "%s: expected peer = NAME DESTINATION", where);
@@ -156,10 +161,12 @@ int config_setting_u64(const struct ledger_config *c, const char *key, uint64_t 
 	return 0;
 }
 
-char *config_new_text(const char *origin, const char *witness)
+char *config_new_text(const char *origin, const char *witness, bool testing)
 {
-	size_t n = strlen(origin) + strlen(witness) + 64;
+	size_t n = strlen(origin) + strlen(witness) + 160;
 	char *text = xmalloc(n);
-	snprintf(text, n, "# chobo ledger\norigin = %s\nwitness = %s\n", origin, witness);
+	snprintf(text, n, "# chobo ledger\norigin = %s\nwitness = %s\n%s", origin, witness,
+		 testing ? "# made for testing: CHOBO_NOW may set the clock, and every entry it times says so\n"
+			   "testing = yes\n" : "");
 	return text;
 }

@@ -1,8 +1,9 @@
 /*
  * chobo.conf: a ledger's configuration.
  *
- * "key = value" lines, '#' comments.  The core keys are origin, witness and
- * peer (repeatable: "peer = NAME DESTINATION").  Every other key belongs to
+ * "key = value" lines, '#' comments.  The core keys are origin, witness,
+ * peer (repeatable: "peer = NAME DESTINATION") and testing ("testing = yes",
+ * written by chain-init --testing only).  Every other key belongs to
  * a service and is named "service.key" (e.g. "eco.point_rate"); a service
  * declares its keys, defaults and validity rule in its struct setting_spec
  * table (see service.h), so that adding a setting never touches this parser.
@@ -40,6 +41,7 @@ struct setting {
 struct ledger_config {
 	char *origin;        /* this node's log */
 	char *witness;       /* this node's cosigner name */
+	bool testing;        /* "testing = yes" (chain-init --testing): CHOBO_NOW may set the clock */
 	struct peer *peers;
 	size_t npeers;
 	struct setting *settings;   /* the service settings given in the file */
@@ -61,7 +63,7 @@ const char *config_setting(const struct ledger_config *c, const char *key);
 int config_setting_u64(const struct ledger_config *c, const char *key, uint64_t *out,
 		       struct chobo_error *err);
 
-/* The text of a new chobo.conf for chain-init, newly allocated. */
-char *config_new_text(const char *origin, const char *witness);
+/* The text of a new chobo.conf for chain-init (a ledger for testing with testing), newly allocated. */
+char *config_new_text(const char *origin, const char *witness, bool testing);
 
 #endif

@@ -152,7 +152,8 @@ bool entry_input_parse(const char *line, size_t len, struct json_doc *doc,
 }
 
 size_t entry_envelope_into(char **buf, size_t *cap, const char *origin, uint64_t index,
-			   const char *time, const char *type, const char *body, size_t body_len)
+			   const char *time, bool test_clock, const char *type, const char *body,
+			   size_t body_len)
 {
 	/* origin, time and type are restricted to characters that need no JSON escaping. */
 	size_t need = strlen(origin) + strlen(time) + strlen(type) + body_len + 96;
@@ -160,8 +161,8 @@ size_t entry_envelope_into(char **buf, size_t *cap, const char *origin, uint64_t
 		*cap = need;
 		*buf = xrealloc(*buf, need);
 	}
-	int n = snprintf(*buf, *cap, "{\"log\":\"%s\",\"index\":%llu,\"time\":\"%s\",\"type\":\"%s\",\"body\":",
-			 origin, (unsigned long long)index, time, type);
+	int n = snprintf(*buf, *cap, "{\"log\":\"%s\",\"index\":%llu,\"time\":\"%s\",%s\"type\":\"%s\",\"body\":",
+			 origin, (unsigned long long)index, time, test_clock ? "\"clock\":\"test\"," : "", type);
 	memcpy(*buf + n, body, body_len);
 	(*buf)[n + body_len] = '}';
 	(*buf)[n + body_len + 1] = '\0';
@@ -180,13 +181,19 @@ bool entry_parse(const char *bytes, size_t len, const char *expect_log, uint64_t
 		return false;
 	long log = jscan_find(doc, 0, "log"), index = jscan_find(doc, 0, "index");
 	long time = jscan_find(doc, 0, "time"), type = jscan_find(doc, 0, "type");
-	long body = jscan_find(doc, 0, "body");
+	long body = jscan_find(doc, 0, "body"), clock = jscan_find(doc, 0, "clock");
 	int64_t ix;
 	char buf[65];
-	if (doc->tok[0].kind != JSON_K_OBJECT || doc->tok[0].size != 5 || log < 0 || index < 0 ||
+	/* "clock" is there only as "clock":"test" (a time set by CHOBO_NOW on a ledger for testing). */
+	if (clock >= 0 && (doc->tok[clock].kind != JSON_K_STRING || !jscan_string_equals(doc, (size_t)clock, "test"))) {
+		snprintf(err, errlen, "entry clock is not \"test\"");
+		return false;
+	}
+	out->test_clock = clock >= 0;
+	if (doc->tok[0].kind != JSON_K_OBJECT || doc->tok[0].size != (clock >= 0 ? 6 : 5) || log < 0 || index < 0 ||
 	    time < 0 || type < 0 || body < 0 || doc->tok[log].kind != JSON_K_STRING ||
 	    doc->tok[time].kind != JSON_K_STRING || doc->tok[type].kind != JSON_K_STRING) {
-		snprintf(err, errlen, "entry envelope is not {log,index,time,type,body}");
+		snprintf(err, errlen, "entry envelope is not {log,index,time,[clock,]type,body}");
 		return false;
 	}
 	if (expect_log && !jscan_string_equals(doc, (size_t)log, expect_log)) {

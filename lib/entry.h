@@ -62,14 +62,19 @@ bool entry_input_parse(const char *line, size_t len, struct json_doc *doc,
 /*
  * The stored entry: {"log":origin,"index":n,"time":t,"type":type,"body":body},
  * written into *buf (grown with xrealloc as needed); returns its length.
+ * With test_clock (t came from CHOBO_NOW on a ledger made for testing),
+ * "clock":"test" follows the time, so that the entry says its time is not
+ * the clock's.
  */
 size_t entry_envelope_into(char **buf, size_t *cap, const char *origin, uint64_t index,
-			   const char *time, const char *type, const char *body, size_t body_len);
+			   const char *time, bool test_clock, const char *type, const char *body,
+			   size_t body_len);
 
 /* The fields of a stored entry after entry_parse(); tokens index into the doc given. */
 struct entry_view {
 	uint64_t index;
 	int64_t time_sec;
+	bool test_clock;         /* "clock":"test": the time was set by CHOBO_NOW */
 	const struct entry_type *type;
 	size_t body;             /* token of the body object */
 };

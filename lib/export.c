@@ -8,11 +8,13 @@
 #include "export.h"
 #include "hash_reader.h"
 #include "log_list.h"
+#include "progress.h"
 #include "util.h"
 
 /* Write one log's section from the checkpoint at or below sel->since; 0 or an exit code with err. */
 static int export_log(struct ledger *l, struct bundle_writer *w, const struct log_info *log,
-		      const struct selection *sel, struct chobo_error *err)
+		      const struct selection *sel, struct progress *p, uint64_t *done,
+		      struct chobo_error *err)
 {
 	struct store *st = l->store;
 	uint64_t start;
@@ -74,6 +76,7 @@ static int export_log(struct ledger *l, struct bundle_writer *w, const struct lo
 			if (!(ok = bundle_put(w, BUNDLE_ENTRY, edata, elen)))
 				break;
 			expect++;
+			progress_update(p, ++*done);
 		}
 		uint8_t *rec = xmalloc(8 + clen);
 		put_be64(rec, next_cp);
@@ -123,8 +126,14 @@ int export_bundle(struct ledger *l, FILE *out, const struct selection *sel, stru
 	struct bundle_writer *w = bundle_writer_open(out);
 	if (!w)
 		rc = chobo_fail_errno(err, EX_IOERR, "writing the bundle");
+	uint64_t total = 0, done = 0;
+	for (size_t i = 0; i < logs.n; i++)
+		total += logs.v[i].size;
+	struct progress p;
+	progress_start(&p, "entries exported", total);
 	for (size_t i = 0; rc == 0 && i < logs.n; i++)
-		rc = export_log(l, w, &logs.v[i], sel, err);
+		rc = export_log(l, w, &logs.v[i], sel, &p, &done, err);
+	progress_end(&p, done);
 	if (w && !bundle_writer_close(w) && rc == 0)
 		rc = chobo_fail_errno(err, EX_IOERR, "writing the bundle");
 	log_list_free(&logs);

@@ -361,6 +361,7 @@ int import_bundle(struct ledger *l, const struct trust *trust, FILE *in, enum im
 	int rc = 0;
 	memset(res, 0, sizeof *res);
 	im.a.trust = trust;
+	progress_start(&im.a.progress, "entries imported", 0);
 	struct bundle_reader *r = bundle_reader_open(in, &why);
 	if (!r) {
 		json_decref(im.summary);
@@ -385,6 +386,7 @@ int import_bundle(struct ledger *l, const struct trust *trust, FILE *in, enum im
 		}
 	}
 	bundle_reader_close(r);
+	progress_end(&im.a.progress, im.a.entries);
 	audit_free(&im.a);
 	json_doc_free(&im.doc);
 	free(im.s.leaves);
@@ -406,6 +408,7 @@ int import_precheck(const struct trust *trust, FILE *in, struct chobo_error *err
 	const char *why;
 	bool complete;
 	int rc = 0;
+	progress_start(&a.progress, "entries checked", 0);
 	struct bundle_reader *r = bundle_reader_open(in, &why);
 	if (!r)
 		rc = chobo_fail(err, EX_DATAERR, "%s", why);
@@ -414,6 +417,7 @@ int import_precheck(const struct trust *trust, FILE *in, struct chobo_error *err
 	else
 		store_expect_bytes(a.entries * IMPORT_BYTES_PER_ENTRY);   /* the cache for storing it */
 	bundle_reader_close(r);
+	progress_end(&a.progress, a.entries);
 	audit_free(&a);
 	rewind(in);
 	return rc;

@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/file.h>
+#include <sys/statvfs.h>
 #include <sys/stat.h>
 #include <sodium.h>
 
@@ -18,6 +20,7 @@
 #include "keys.h"
 #include "ledger.h"
 #include "merkle.h"
+#include "progress.h"
 #include "restore.h"
 #include "util.h"
 
@@ -100,6 +103,12 @@ static int lock_ledger(struct ledger *l, enum store_mode mode, struct chobo_erro
 	if (errno != EWOULDBLOCK)
 		return chobo_fail_errno(err, EX_OSERR, "lock %s", l->dir);
 	if (wait > 0) {
+		struct progress p;
+		char what[128];
+		snprintf(what, sizeof what, "waiting for the ledger (another process holds it; at most %u s)",
+			 wait);
+		progress_start(&p, what, 0);
+		progress_wait(&p, what);
 		struct sigaction sa, old;
 		memset(&sa, 0, sizeof sa);
 		sa.sa_handler = on_alarm; /* no SA_RESTART: the alarm interrupts flock */
@@ -109,6 +118,7 @@ static int lock_ledger(struct ledger *l, enum store_mode mode, struct chobo_erro
 		int rc = flock(l->lockfd, LOCK_EX);
 		alarm(0);
 		sigaction(SIGALRM, &old, NULL);
+		progress_end(&p, 0);
 		if (rc == 0)
 			return 0;
 	}
@@ -125,13 +135,40 @@ static void ledger_reset(struct ledger *l)
 	l->lockfd = -1;
 }
 
+/* Below this much free space a write can fail: a new transaction log file alone takes 2 MiB. */
+#define LOW_SPACE (4u << 20)
+
+void ledger_space_hint(const char *dir, struct chobo_error *err)
+{
+	if (!err)
+		return;
+	char *db = path_join(dir, "db");
+	struct statvfs fs;
+	bool known = statvfs(db, &fs) == 0;
+	uint64_t avail = known ? (uint64_t)fs.f_bavail * fs.f_frsize : 0;
+	free(db);
+	bool said = strstr(err->msg, strerror(ENOSPC)) || strstr(err->msg, strerror(EDQUOT));
+	if (!said && !(known && avail < LOW_SPACE))
+		return;
+	size_t n = strlen(err->msg);
+	snprintf(err->msg + n, sizeof err->msg - n,
+		 "; no space left: the file system holding %s/db has %llu KiB free (or the user's quota is "
+		 "used up). What was committed is kept; free some space there and run the command again, "
+		 "and the ledger recovers by itself", dir, (unsigned long long)(avail >> 10));
+}
+
 int ledger_open(struct ledger *l, const char *dir, enum store_mode mode, struct chobo_error *err)
 {
 	int rc;
 	memset(l, 0, sizeof *l);
 	l->lockfd = -1;
 	l->dir = xstrdup(dir);
-	if ((rc = config_read(dir, &l->conf, err)) != 0 || (rc = lock_ledger(l, mode, err)) != 0) {
+	int64_t now;
+	bool test_clock;
+	/* A ledger in production refuses CHOBO_NOW before anything is done on it. */
+	if ((rc = config_read(dir, &l->conf, err)) != 0 ||
+	    (mode == STORE_NORMAL && (rc = ledger_now(l, &now, &test_clock, err)) != 0) ||
+	    (rc = lock_ledger(l, mode, err)) != 0) {
 		ledger_reset(l);
 		return rc;
 	}
@@ -142,12 +179,14 @@ int ledger_open(struct ledger *l, const char *dir, enum store_mode mode, struct 
 	free(dbdir);
 	if (!l->store) {
 		static const int code[] = {
-			[STORE_OPEN_MISSING] = EX_NOINPUT, [STORE_OPEN_UNCLEAN] = EX_TEMPFAIL,
+			[STORE_OPEN_MISSING] = EX_NOINPUT, [STORE_OPEN_INCONSISTENT] = EX_NOINPUT,
 			[STORE_OPEN_DAMAGED] = EX_DATAERR, [STORE_OPEN_DENIED] = EX_NOPERM,
 			[STORE_OPEN_ERROR] = EX_IOERR,
 		};
 		/* The store's reason names the directory or the file. */
 		chobo_fail(err, code[why], "%s", why_text);
+		if (mode == STORE_NORMAL && code[why] == EX_IOERR)
+			ledger_space_hint(dir, err);
 		if (l->lockfd >= 0)
 			close(l->lockfd);
 		ledger_reset(l);
@@ -165,6 +204,23 @@ int ledger_open(struct ledger *l, const char *dir, enum store_mode mode, struct 
 		ledger_close(l, NULL);
 		return rc;
 	}
+	return 0;
+}
+
+int ledger_now(const struct ledger *l, int64_t *now, bool *test_clock, struct chobo_error *err)
+{
+	const char *fixed = getenv("CHOBO_NOW");
+	*test_clock = fixed && *fixed;
+	if (!*test_clock) {
+		*now = (int64_t)time(NULL);
+		return 0;
+	}
+	if (!l->conf.testing)
+		return chobo_fail(err, EX_USAGE, "CHOBO_NOW is set, but %s was not created for testing "
+				  "(chain-init --testing): a ledger in production keeps the system clock's "
+				  "time; unset CHOBO_NOW", l->dir);
+	if (!time_parse(fixed, now))
+		return chobo_fail(err, EX_USAGE, "CHOBO_NOW is not an RFC 3339 time");
 	return 0;
 }
 
@@ -202,8 +258,10 @@ int ledger_open_read(struct ledger *l, const char *dir, struct chobo_error *err)
 int ledger_close(struct ledger *l, struct chobo_error *err)
 {
 	int rc = 0;
-	if (l->store && !store_close(l->store))
+	if (l->store && !store_close(l->store)) {
 		rc = chobo_fail(err, EX_IOERR, "%s: closing the store failed", l->dir);
+		ledger_space_hint(l->dir, err);
+	}
 	l->store = NULL;
 	if (l->lockfd >= 0)
 		close(l->lockfd);
@@ -351,10 +409,10 @@ static int no_ledger_yet(const char *dir, struct chobo_error *err)
  * The rest of a new ledger around its saved secret keys: the public keys,
  * trust/self, the store with the empty tree's checkpoint, the lock file,
  * the restore file when restoring, and last chobo.conf, which marks the
- * ledger as made.
+ * ledger as made (for testing with testing).
  */
 static int lay_out(const char *dir, const struct note_signer *log_key, const struct note_signer *witness_key,
-		   bool restoring, struct chobo_error *err)
+		   bool restoring, bool testing, struct chobo_error *err)
 {
 	char *lv = note_vkey_format(&log_key->pub), *wv = note_vkey_format(&witness_key->pub);
 	int rc = write_vkey(dir, "keys/node.pub", lv, err);
@@ -375,7 +433,7 @@ static int lay_out(const char *dir, const struct note_signer *log_key, const str
 	if (rc == 0 && restoring)
 		rc = restore_start(dir, err);
 	if (rc == 0) {
-		char *text = config_new_text(log_key->pub.name, witness_key->pub.name);
+		char *text = config_new_text(log_key->pub.name, witness_key->pub.name, testing);
 		rc = write_text(dir, "chobo.conf", text, 0644, err);
 		free(text);
 	}
@@ -384,7 +442,7 @@ static int lay_out(const char *dir, const struct note_signer *log_key, const str
 	return rc;
 }
 
-int ledger_create(const char *dir, const char *origin, const char *witness, bool encrypt,
+int ledger_create(const char *dir, const char *origin, const char *witness, bool encrypt, bool testing,
 		  struct note_verifier *log_pub, struct note_verifier *witness_pub,
 		  struct chobo_error *err)
 {
@@ -413,7 +471,7 @@ int ledger_create(const char *dir, const char *origin, const char *witness, bool
 		rc = chobo_fail_errno(err, EX_CANTCREAT, "%s/keys", dir);
 	}
 	if (rc == 0)
-		rc = lay_out(dir, &log_key, &witness_key, false, err);
+		rc = lay_out(dir, &log_key, &witness_key, false, testing, err);
 	note_signer_clear(&log_key);
 	note_signer_clear(&witness_key);
 	free(keypath);
@@ -455,7 +513,7 @@ int ledger_recreate(const char *dir, const char *keys, struct note_verifier *log
 	    (rc = copy_key(from_witness, wkeypath, err)) == 0) {
 		*log_pub = log_key.pub;
 		*witness_pub = witness_key.pub;
-		rc = lay_out(dir, &log_key, &witness_key, true, err);
+		rc = lay_out(dir, &log_key, &witness_key, true, false, err);
 	}
 	if (have_log)
 		note_signer_clear(&log_key);

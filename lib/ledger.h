@@ -46,9 +46,10 @@ char *ledger_enclosing(const char *path);
  * Create a new ledger in dir (which must not hold one): layout, log and
  * witness keys, trust/self, and the signed checkpoint of the empty tree.
  * With encrypt, the secret keys are written encrypted (see key_save_encrypted).
+ * With testing, a ledger for tests: CHOBO_NOW may set its clock (ledger_now).
  * Fills the two public keys.  0 or an exit code with err.
  */
-int ledger_create(const char *dir, const char *origin, const char *witness, bool encrypt,
+int ledger_create(const char *dir, const char *origin, const char *witness, bool encrypt, bool testing,
 		  struct note_verifier *log_pub, struct note_verifier *witness_pub,
 		  struct chobo_error *err);
 
@@ -68,10 +69,19 @@ int ledger_recreate(const char *dir, const char *keys, struct note_verifier *log
  * err, which names the file concerned.  EX_DATAERR: a database file's content
  * is damaged (the only code that says anything about the ledger's data);
  * EX_NOINPUT: a file is missing (with STORE_AUDIT, any table: an incomplete
- * copy); EX_NOPERM: a file may not be read or written; EX_IOERR: the system
- * could not read it; EX_TEMPFAIL: busy, or an audited ledger that needs recovery.
+ * copy; or an unclean ledger whose files come from different moments);
+ * EX_NOPERM: a file may not be read or written; EX_IOERR: the system could
+ * not read it; EX_TEMPFAIL: busy.  With STORE_AUDIT an unclean ledger is read
+ * as last committed (store_recovered_copy).
  */
 int ledger_open(struct ledger *l, const char *dir, enum store_mode mode, struct chobo_error *err);
+/*
+ * The time now for work on l: the system clock's, or CHOBO_NOW's (RFC 3339)
+ * with *test_clock set, which only a ledger created for testing accepts
+ * (chain-init --testing; conf.testing).  0, or EX_USAGE with err when
+ * CHOBO_NOW is set for a ledger in production or is malformed.
+ */
+int ledger_now(const struct ledger *l, int64_t *now, bool *test_clock, struct chobo_error *err);
 /*
  * Open a ledger to read it only (chain-log, chain-proof, chain-export): as
  * ledger_open(STORE_NORMAL), recovering it and bringing its indexes up to
@@ -80,6 +90,13 @@ int ledger_open(struct ledger *l, const char *dir, enum store_mode mode, struct 
  * (STORE_AUDIT).  0 or an exit code with err.
  */
 int ledger_open_read(struct ledger *l, const char *dir, struct chobo_error *err);
+/*
+ * After a write to the ledger in dir failed with err: when the file system
+ * is (nearly) full or the failure says so, append the free space and what
+ * to do (free space, run the command again: nothing committed is lost and
+ * the ledger recovers by itself) to err.
+ */
+void ledger_space_hint(const char *dir, struct chobo_error *err);
 /*
  * Close the store and release the lock; 0, or EX_IOERR with err when the
  * store did not close cleanly (what was committed stays committed).

@@ -24,7 +24,7 @@ enum store_rc {
 
 enum store_mode {
 	STORE_NORMAL,   /* recover if needed, then read and write */
-	STORE_AUDIT,    /* read the files as they are; never write anything */
+	STORE_AUDIT,    /* read the committed files; never write anything */
 	STORE_READ,     /* as STORE_AUDIT, with tables opened when first used (a reader of a clean ledger) */
 };
 
@@ -37,7 +37,7 @@ void store_expect_bytes(uint64_t bytes);
 /* Why store_open failed. */
 enum store_open_failure {
 	STORE_OPEN_MISSING,   /* no store in that directory, or (audit mode) one of its files is missing */
-	STORE_OPEN_UNCLEAN,   /* audit mode: the last process was killed; open normally to recover */
+	STORE_OPEN_INCONSISTENT, /* audit mode, unclean: recovery failed (files from different moments) */
 	STORE_OPEN_DAMAGED,   /* a database file's content is bad: not a database, a bad page */
 	STORE_OPEN_DENIED,    /* a file or the directory may not be read (or written) by this user */
 	STORE_OPEN_ERROR,     /* anything else the system refused (I/O error, memory, ...) */
@@ -49,6 +49,12 @@ enum store_open_failure {
  */
 struct store *store_open(const char *dir, enum store_mode mode, bool create, char *err, size_t errlen,
 			 enum store_open_failure *why);
+/*
+ * Audit mode on a store left unclean (a killed process, a copy taken
+ * mid-write): true when it is read as last committed, from a private copy
+ * recovered under $TMPDIR (the store's own files are never changed).
+ */
+bool store_recovered_copy(const struct store *st);
 /* Checkpoint, flush and close; false if anything failed to close cleanly. */
 bool store_close(struct store *st);
 /* The last error message. */

@@ -23,6 +23,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -71,6 +72,7 @@ struct store {
 	bool wrote;         /* a transaction was committed (or recovery ran) */
 	char *dir;
 	char *mark;
+	char *copy;         /* audit of an unclean store: the private recovered copy read instead */
 	char err[512];
 	char dbmsg[256];    /* Berkeley DB's own explanation of the last failure */
 	void *buf;          /* DB_DBT_REALLOC buffer for gets */
@@ -108,6 +110,11 @@ static int fail(struct store *st, int ret, const char *what)
 const char *store_error(const struct store *st)
 {
 	return st->err;
+}
+
+bool store_recovered_copy(const struct store *st)
+{
+	return st->copy != NULL;
 }
 
 static void key12(uint8_t k[12], uint32_t log, uint64_t n)
@@ -161,8 +168,14 @@ static bool close_all(struct store *st, u_int32_t flags)
 	return close_env(st) && ok;
 }
 
+static void copy_remove(const char *copy);
+
 static void store_free(struct store *st)
 {
+	if (st->copy) {
+		copy_remove(st->copy);
+		free(st->copy);
+	}
 	for (int t = 0; t < T_COUNT; t++)
 		free(st->bulk[t].dbt.data);
 	free(st->buf);
@@ -284,6 +297,101 @@ bool store_needs_recovery(const char *dir)
 	return yes;
 }
 
+/* ------------------------------------------------- an unclean store, audited
+ *
+ * A store left unclean (a killed process, a copy taken mid-write) is audited
+ * as it was last committed without changing a byte of it: its files are
+ * copied into a private directory under $TMPDIR and recovered there, and the
+ * copy is removed when the store closes.
+ */
+
+/* Remove the private copy (its files, then the directory). */
+static void copy_remove(const char *copy)
+{
+	DIR *d = opendir(copy);
+	if (d) {
+		struct dirent *de;
+		while ((de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+				continue;
+			char *p = path_join(copy, de->d_name);
+			unlink(p);
+			free(p);
+		}
+		closedir(d);
+	}
+	rmdir(copy);
+}
+
+/* Copy the file name from dir into copy: 0, or the errno of the failure. */
+static int copy_one(const char *dir, const char *copy, const char *name)
+{
+	char *from_path = path_join(dir, name), *to_path = path_join(copy, name);
+	FILE *from = fopen(from_path, "rbe");
+	int ret = from ? 0 : errno;
+	if (from) {
+		int fd = open(to_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		FILE *to = fd >= 0 ? fdopen(fd, "wb") : NULL;
+		if (!to) {
+			ret = errno;
+			if (fd >= 0)
+				close(fd);
+		} else {
+			errno = 0;
+			if (copy_stream(from, to, UINT64_MAX) != 0)
+				ret = errno ? errno : EIO;
+			if (fclose(to) != 0 && ret == 0)
+				ret = errno;
+		}
+		fclose(from);
+	}
+	free(from_path);
+	free(to_path);
+	return ret;
+}
+
+/*
+ * A private copy of the database and log files of dir (not the mark, the
+ * lock or region files), newly allocated; NULL with the reason in err.
+ */
+static char *copy_make(const char *dir, char *err, size_t errlen, enum store_open_failure *why)
+{
+	const char *tmp = getenv("TMPDIR");
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	char *copy = path_join(tmp, "chobo-audit.XXXXXX");
+	if (!mkdtemp(copy)) {
+		snprintf(err, errlen, "%s: cannot make a private copy to recover the ledger's committed state "
+			 "in: %s", tmp, strerror(errno));
+		free(copy);
+		return NULL;
+	}
+	DIR *d = opendir(dir);
+	int ret = d ? 0 : errno;
+	const char *name = "";
+	struct dirent *de;
+	while (d && ret == 0 && (de = readdir(d)) != NULL) {
+		name = de->d_name;
+		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || strcmp(name, UNCLEAN_MARK) == 0 ||
+		    strcmp(name, "lock") == 0 || strncmp(name, "__db.", 5) == 0)
+			continue;
+		ret = copy_one(dir, copy, name);
+	}
+	if (ret != 0) {
+		*why = open_failure(ret);
+		if (*why == STORE_OPEN_DAMAGED)
+			*why = STORE_OPEN_ERROR;
+		snprintf(err, errlen, "%s%s%s: copying it to recover the ledger's committed state privately: %s",
+			 dir, *name ? "/" : "", name, strerror(ret));
+		copy_remove(copy);
+		free(copy);
+		copy = NULL;
+	}
+	if (d)
+		closedir(d);
+	return copy;
+}
+
 struct store *store_open(const char *dir, enum store_mode mode, bool create, char *err, size_t errlen,
 			 enum store_open_failure *why)
 {
@@ -297,12 +405,15 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, cha
 	const char *reason = NULL;
 	char *file = NULL;   /* the database file that failed to open, when one did */
 
+	const char *home = dir;
 	if (mode != STORE_NORMAL) {
 		if (access(st->mark, F_OK) == 0) {
-			*why = STORE_OPEN_UNCLEAN;
-			reason = "the ledger was not closed cleanly (a process was killed while using it); "
-			       "any chobo command run on the ledger itself, where it can be written, recovers it";
-			goto fail_free;
+			/* Unclean: read the committed state from a recovered private copy. */
+			if (!(st->copy = copy_make(dir, err, errlen, why))) {
+				store_free(st);
+				return NULL;
+			}
+			home = st->copy;
 		}
 	} else {
 		unclean = access(st->mark, F_OK) == 0;
@@ -343,13 +454,32 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, cha
 		    (ret = st->env->set_lg_max(st->env, log_file_bytes())) != 0 ||
 		    (ret = st->env->log_set_config(st->env, DB_LOG_AUTO_REMOVE, 1)) != 0)
 			goto fail_env;
+	} else if (st->copy) {
+		flags |= DB_INIT_TXN | DB_INIT_LOG | DB_RECOVER;
+		if ((ret = st->env->set_cachesize(st->env, 0, cache_bytes(), 1)) != 0)
+			goto fail_env;
 	} else if ((ret = st->env->set_cachesize(st->env, 0, 8u << 20, 1)) != 0) {
 		goto fail_env;
 	}
-	if ((ret = st->env->open(st->env, dir, flags, 0600)) != 0) {
+	if ((ret = st->env->open(st->env, home, flags, 0600)) != 0) {
 		enum store_open_failure f = open_failure(ret);
 		if (f == STORE_OPEN_MISSING || f == STORE_OPEN_DENIED)
 			*why = f;
+		if (st->copy && ret != ENOMEM) {
+			/*
+			 * Recovery failed: the log does not reach the pages of the files
+			 * beside it (they were copied after it), or it is damaged.
+			 */
+			*why = STORE_OPEN_INCONSISTENT;
+			snprintf(err, errlen, "%s: the ledger was not closed cleanly and its committed state cannot "
+				 "be recovered: its files come from different moments (a copy taken while a "
+				 "process was writing: copy db/ while no process uses the ledger, or use "
+				 "chain-export), or its transaction log is damaged (%s%s%s)", dir,
+				 db_strerror(ret), st->dbmsg[0] ? ": " : "", st->dbmsg);
+			close_all(st, 0);
+			store_free(st);
+			return NULL;
+		}
 		goto fail_env;
 	}
 

@@ -14,7 +14,7 @@
  *    `char *err, size_t errlen` pair (pass e.msg, sizeof e.msg).
  *  - Library functions print nothing and never exit, with these exceptions
  *    that speak for the program itself: cli.c (options, cli_report),
- *    jsonl.c (input lines), chobo_limit() (warns about a CHOBO_LIMIT_*
+ *    jsonl.c (input lines), progress.c (progress on a terminal), chobo_limit() (warns about a CHOBO_LIMIT_*
  *    variable it ignores) and the x*alloc family, which ends the process
  *    when memory runs out.  A program prints err->msg with cli_report(),
  *    chobo_warn() or chobo_die().
@@ -100,7 +100,11 @@ bool parse_u64(const char *s, uint64_t *out);
 /* True when buf[0..len) is valid UTF-8 (no overlongs, no surrogates). */
 bool utf8_valid(const uint8_t *buf, size_t len);
 
-/* Current time as seconds since the epoch, from CHOBO_NOW if set (RFC 3339). */
+/*
+ * Current time as seconds since the epoch, from CHOBO_NOW if set (RFC 3339).
+ * Work on a ledger takes it from ledger_now(), and ledger_open() refuses
+ * CHOBO_NOW for a ledger not made for testing.
+ */
 bool chobo_now(int64_t *out);
 /* Format seconds as RFC 3339 UTC "YYYY-MM-DDTHH:MM:SSZ" into out[21]. */
 void time_format(char out[21], int64_t t);

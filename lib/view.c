@@ -609,12 +609,31 @@ int view_each(struct ledger *l, const struct view_spec *v,
 	      int (*fn)(void *ctx, const char *key, const char *value, size_t len), void *ctx,
 	      struct chobo_error *err)
 {
+	return view_each_prefix(l, v, "", NULL, fn, ctx, err);
+}
+
+int view_each_prefix(struct ledger *l, const struct view_spec *v, const char *prefix, const char *from,
+		     int (*fn)(void *ctx, const char *key, const char *value, size_t len), void *ctx,
+		     struct chobo_error *err)
+{
+	size_t plen = strlen(prefix), flen = from ? strlen(from) : plen;
+	if (!from)
+		from = prefix;
+	if (flen > VIEW_MAX_KEY || flen < plen || memcmp(from, prefix, plen) != 0)
+		return chobo_fail(err, EX_SOFTWARE, "view %s: a prefix or start longer than %d bytes, or a start "
+				  "without the prefix", v->name, VIEW_MAX_KEY);
 	struct each *e = xmalloc(sizeof *e);
 	e->nlen = strlen(v->name) + 1;
 	e->fn = fn;
 	e->ctx = ctx;
 	e->malformed = false;
-	int rc = store_kv_each(l->store, STORE_VIEW_RECORDS, v->name, e->nlen, v->name, e->nlen, each_record, e);
+	/* The records' keys are name '\0' key: the prefix is the name's and the key's together. */
+	char *full = xmalloc(e->nlen + flen);
+	memcpy(full, v->name, e->nlen);
+	memcpy(full + e->nlen, from, flen);
+	int rc = store_kv_each(l->store, STORE_VIEW_RECORDS, full, e->nlen + plen, full, e->nlen + flen,
+			       each_record, e);
+	free(full);
 	bool malformed = e->malformed;
 	free(e);
 	if (malformed)

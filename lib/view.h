@@ -128,6 +128,15 @@ int view_each(struct ledger *l, const struct view_spec *v,
 	      struct chobo_error *err);
 
 /*
+ * view_each over the keys that start with prefix only (a range of the map,
+ * read alone), from the first key >= from (which starts with prefix; NULL:
+ * from the prefix).
+ */
+int view_each_prefix(struct ledger *l, const struct view_spec *v, const char *prefix, const char *from,
+		     int (*fn)(void *ctx, const char *key, const char *value, size_t len), void *ctx,
+		     struct chobo_error *err);
+
+/*
  * Rebuild view v from the logs in memory and compare with the stored map:
  * 0 when equal; EXIT_INVALID with the first difference in err; another code
  * on error.  Used by chain-verify --views (the store may be read-only).

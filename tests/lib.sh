@@ -56,8 +56,13 @@ check_exit() {
 	fi
 }
 
-# new_ledger DIR [ORIGIN]: a fresh ledger, quietly.
+# new_ledger DIR [ORIGIN]: a fresh ledger for testing (CHOBO_NOW may set its clock), quietly.
 new_ledger() {
+	chain-init --testing --origin "${2:-test.example/node-1}" "$1" >/dev/null
+}
+
+# production_ledger DIR [ORIGIN]: a fresh ledger as in production, which refuses CHOBO_NOW.
+production_ledger() {
 	chain-init --origin "${2:-test.example/node-1}" "$1" >/dev/null
 }
 

@@ -21,12 +21,28 @@ assert len(lines) == 5
 for x, line in zip(r, lines):
     assert hashlib.sha256(b'\0' + line).hexdigest() == x['leaf_hash']
 "
-check "the stored envelope names log, index, time, type and body" python3 -c "
+check "the stored envelope names log, index, time, the test clock, type and body" python3 -c "
 import json
 e = json.loads(open('$T/log1').readline())
-assert list(e) == ['log', 'index', 'time', 'type', 'body']
+assert list(e) == ['log', 'index', 'time', 'clock', 'type', 'body'], list(e)
 assert e['log'] == 'test.example/node-1' and e['index'] == 0 and e['body'] == {'text': 'first 0'}
+assert e['clock'] == 'test'
 "
+notes 1 system >"$T/system.jsonl"
+chain-append -q -L "$L" "$T/system.jsonl" >/dev/null
+check "an entry timed by the system clock has no clock member" sh -c "chain-log -L '$L' | tail -n 1 | grep -v clock | grep -q '\"time\":'"
+
+# CHOBO_NOW works only on a ledger made for testing (chain-init --testing).
+production_ledger "$T/prod" test.example/prod
+check_exit 64 "a ledger in production refuses CHOBO_NOW" \
+	env CHOBO_NOW=2026-11-22T09:00:00Z chain-append -L "$T/prod" "$T/five.jsonl"
+check "... saying it was not created for testing" grep -q "not created for testing" "$T/last.err"
+check "... and nothing was appended" test "$(chain-log -L "$T/prod" | wc -l)" -eq 0
+check_exit 64 "... nor does any other program that opens it (chain-log)" env CHOBO_NOW=2026-11-22T09:00:00Z chain-log -L "$T/prod"
+check "... without CHOBO_NOW it appends with the system clock" sh -c "chain-append -q -L '$T/prod' '$T/five.jsonl' >/dev/null"
+check "... and no entry says clock" sh -c "test \$(chain-log -L '$T/prod' | grep -c clock) -eq 0"
+check "the configuration of a ledger for testing says so" grep -q '^testing = yes$' "$L/chobo.conf"
+check "... and a production one does not" sh -c "! grep -q testing '$T/prod/chobo.conf'"
 check "a doc.attest entry is accepted" sh -c "echo '{\"type\":\"doc.attest\",\"body\":{\"sha256\":\"$(printf x | sha256sum | cut -c1-64)\",\"issuer\":\"city.example\",\"issued\":\"2026-04-01T00:00:00+09:00\",\"kind\":\"permit\"}}' | chain-append -L '$L' >/dev/null"
 
 before=$(snapshot "$L")
@@ -85,7 +101,7 @@ while [ ! -e "$T/held" ] && [ $k -lt 1200 ]; do sleep 0.05; k=$((k + 1)); done
 check_exit 75 "a busy ledger times out with EX_TEMPFAIL" env CHOBO_LOCK_WAIT=1 chain-append -L "$L" "$T/one.jsonl"
 : >"$T/release"
 wait "$holder"
-check "after the lock is released appends work again" sh -c "chain-append -L '$L' '$T/one.jsonl' | grep -q '\"leaf_index\":6'"
+check "after the lock is released appends work again" sh -c "chain-append -L '$L' '$T/one.jsonl' | grep -q '\"leaf_index\":7'"
 n=$(chain-log -L "$L" | wc -l)
 check_exit 3 "a batch stored whose receipts cannot be written exits 3, not a retryable error" \
 	sh -c "chain-append -L '$L' '$T/one.jsonl' >/dev/full"

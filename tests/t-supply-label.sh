@@ -42,7 +42,7 @@ B2=$(post ship --request "$R" --box 2 --quantity 24 --expiry 2026-03-31)
 B3=$(post ship --request "$R" --box 3 --quantity 24 --expiry 2026-03-31)
 B4=$(post ship --request "$R" --box 4 --quantity 28)
 
-plan 31
+plan 32
 
 # PNG: one label, read back and received.
 check "supply-label --format png" supply-label -L "$A" --format png -o "$T/b1.png" "$B1"
@@ -120,3 +120,9 @@ check "scanner input with CR line ends records boxes 3 and 4" \
 check "... two receipts" test "$(wc -l <"$T/cr.out")" -eq 2
 check "... supply-status shows 96 received" test "$(received)" = 96
 check "supply-label --format term draws half blocks" sh -c "supply-label -L '$A' '$B4' | grep -q '▀\\|▄\\|█'"
+supply-label -L "$A" --format term -o "$T/b4.term" "$B4"
+python3 "$top_srcdir/tests/term_to_pbm.py" dark <"$T/b4.term" >"$T/b4-term.pbm"
+zbar "$T/b4-term.pbm" >"$T/b4-term.txt"
+zbar "$T/b4.png" >"$T/b4-png.txt"
+check "zbarimg reads the terminal label, as a dark terminal shows it, with the PNG's payload" \
+	sh -c "grep -q '^CHB1:' '$T/b4-term.txt' && cmp -s '$T/b4-term.txt' '$T/b4-png.txt'"

@@ -103,10 +103,16 @@ events "$A" 2025-06-03T11:00:00Z a3
 check "A: three shipped, two received, one discrepancy, in merge order" \
 	test "$(names "$T/a3")" = "shipped shipped shipped received discrepancy received"
 check "... box 2, never received, has only its shipped event" sh -c "test \$(grep -c '$S2' '$T/a3') -eq 1"
+L2=$(post "$B" 2025-06-06T09:00:00Z lost --shipment "$S2" --reason 未着) || L2=none
+check "B reports box 2 not delivered" test "$L2" != none
+copy "$B" "$A"
+events "$A" 2025-06-06T10:00:00Z a4
+check "A: the lost report's event arrives by sync" test "$(names "$T/a4")" = lost
+check "... told to the firm and to S-001" grep -q '"to":\["株式会社多摩ベビー","S-001"\]' "$T/a4"
 
 # --since-start and --dry-run.
 events "$A" 2025-06-03T12:00:00Z all --since-start --dry-run
-cat "$T/a1" "$T/a2" "$T/a3" >"$T/a-all"
+cat "$T/a1" "$T/a2" "$T/a3" "$T/a4" >"$T/a-all"
 check "--since-start prints every event A printed, in the same order" cmp "$T/all" "$T/a-all"
 events "$A" 2025-06-03T12:00:00Z none
 check "--dry-run left the cursor: the next run prints nothing new" test ! -s "$T/none"
@@ -149,7 +155,7 @@ chmod 644 "$T/exim/exim.conf"
 SENDMAIL="$EXIM -C $T/exim/exim.conf -odi"
 export SENDMAIL
 
-cat "$T/a1" "$T/a2" "$T/a3" >"$T/mail-events"
+cat "$T/a1" "$T/a2" "$T/a3" "$T/a4" >"$T/mail-events"
 CHOBO_MAIL_FROM=chobo@hachioji.example.jp $MAIL -L "$A" "$T/mail-events" >"$T/mail.out" 2>"$T/mail.err"
 rc=$?
 test "$rc" -eq 1 && ok "chobo-mail exits 1: some recipients have no address here" ||
@@ -192,6 +198,10 @@ check "the short box: a discrepancy mail to the firm" test -n "$m"
 check "... subject 受領数量の相違, box 1" sh -c "printf '%s' '$m' | cut -f4 | grep -qx '【chobo】受領数量の相違: 乳児用おむつ M 10パック 箱1（八王子市立第一小学校）'"
 check "... body: found 8, 不足" sh -c "printf '%s' '$m' | cut -f9 | grep -q '受領数量: 8 パック.*相違: 不足（short）'"
 check "... and to S-001's contacts" sh -c "awk -F'\t' '\$2 == \"discrepancy\"' '$T/mails' | cut -f1 | sort | tr '\n' ' ' | grep -qx 'baby@tama-baby.example.jp bousai@hachioji.example.jp s001@hachioji.example.jp '"
+m=$(mail baby@tama-baby.example.jp lost "$L2")
+check "the lost box: a mail to the firm, subject 未着・紛失の報告, box 2" sh -c \
+	"printf '%s' '$m' | cut -f4 | grep -qx '【chobo】未着・紛失の報告: 乳児用おむつ M 10パック 箱2（八王子市立第一小学校）'"
+check "... and to S-001's two contacts" test "$(awk -F'\t' '$2 == "lost"' "$T/mails" | wc -l)" -eq 3
 check "the shipped boxes: S-001's two to each of its two contacts, none for S-002" \
 	test "$(awk -F'\t' '$2 == "shipped"' "$T/mails" | wc -l)" -eq 4
 check "every mail is one recipient per event: no duplicates" sh -c "cut -f1-3 '$T/mails' | sort | uniq -d | grep -q . && exit 1 || exit 0"

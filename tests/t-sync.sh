@@ -183,6 +183,15 @@ check_exit 1 "... and not of 3" cert-check --trust "$T/n1.trust" --receipt "$T/n
 check "... which it says" grep -q '"reason":"not-cosigned"' "$T/last.out"
 check_exit 0 "a sync with nothing new is ok" sync_node 1
 check "... and fetches nothing" sh -c "! grep -v '\"logs\":\[\]' '$T/last.out' | grep -q ."
+if command -v script >/dev/null && script -qc true /dev/null >/dev/null 2>&1; then
+	script -qc "CHOBO_SSH='$SSHC -i $T/s1/client' chain-sync -L '$T/n1' >/dev/null" /dev/null >"$T/sync.tty" 2>&1
+	check "on a terminal, chain-sync shows the peer it talks to" grep -q "syncing with n2" "$T/sync.tty"
+	sync_node 1 >/dev/null 2>"$T/sync.err"
+	check "... and not when standard error is a file" sh -c "! grep -q 'syncing with' '$T/sync.err'"
+else
+	ok "# SKIP script(1) is needed for a pseudo-terminal"
+	ok "# SKIP script(1) is needed for a pseudo-terminal"
+fi
 check_exit 0 "--peer syncs with one peer" sync_node 3 --peer n1
 check "... and reports that one only" report "$T/last.out" n1=ok
 check_exit 64 "--peer with an unknown name is a usage error" sync_node 3 --peer n9

@@ -12,6 +12,8 @@
  *   shipped      a box that counts                 -> the receiving site
  *   received     the receipt that counts for a box -> the offer's supporter
  *   discrepancy  that receipt, found differing     -> the offer's supporter and the site
+ *   lost         the lost report that counts        -> the offer's supporter and the site
+ *                                                     (either side may report it: both hear)
  */
 #include "config.h"
 
@@ -160,6 +162,28 @@ static const char *discrepancy_of(const struct supply_line *box)
 	return box->found < box->quantity ? "short" : box->found > box->quantity ? "over" : "";
 }
 
+/* Where the entry with leaf hash hex (box x's receipt or lost report, made at time) is in the ledger. */
+static int find_entry(struct builder *b, struct ledger *l, const struct supply_line *x, const char *what,
+		      const char *hex, const char *time, struct position *p, struct chobo_error *err)
+{
+	uint8_t hash[32];
+	uint32_t log;
+	uint64_t index;
+	const char *origin;
+	if (!hex_decode(hash, sizeof hash, hex))
+		return chobo_fail(err, EX_DATAERR, "supply.lines: box %s has a malformed %s; "
+				  "run chain-verify --views", x->leaf_hash, what);
+	int rc = ledger_find_leaf(l, hash, &log, &index, err);
+	if (rc != 0)
+		return rc == EX_NOINPUT ? chobo_fail(err, EX_DATAERR, "the %s %s of box %s is not in the "
+						     "ledger; run chain-verify --views", what, hex,
+						     x->leaf_hash) : rc;
+	if (!(origin = log_list_origin(&b->ev->logs, log)))
+		return chobo_fail(err, EX_DATAERR, "the %s %s is in an unknown log", what, hex);
+	*p = (struct position){origin, time, hex, index};
+	return 0;
+}
+
 static int box_events(struct builder *b, struct ledger *l, const struct supply_line *x,
 		      struct chobo_error *err)
 {
@@ -176,25 +200,26 @@ static int box_events(struct builder *b, struct ledger *l, const struct supply_l
 	view_text_member_str(&b->t, "expiry", x->expiry);
 	put_sender(&b->t, o);
 	end(b);
+	struct position rp;
+	int rc;
+	if (x->lost_by[0]) {
+		if ((rc = find_entry(b, l, x, "lost report", x->lost_by, x->lost_at, &rp, err)) != 0)
+			return rc;
+		begin(b, "lost", &rp, x->site);
+		to(b, sender(o));
+		if (strcmp(sender(o), x->site) != 0)
+			to(b, x->site);
+		about(b, x, x->quantity);
+		view_text_member_str(&b->t, "shipment", x->leaf_hash);
+		view_text_member_str(&b->t, "request", x->request);
+		view_text_member_int(&b->t, "box", (int64_t)x->box);
+		put_sender(&b->t, o);
+		end(b);
+	}
 	if (!x->receipt[0])
 		return 0;
-
-	/* The receipt that counts: where it is in the ledger. */
-	uint8_t hash[32];
-	uint32_t log;
-	uint64_t index;
-	const char *origin;
-	if (!hex_decode(hash, sizeof hash, x->receipt))
-		return chobo_fail(err, EX_DATAERR, "supply.lines: box %s has a malformed receipt; "
-				  "run chain-verify --views", x->leaf_hash);
-	int rc = ledger_find_leaf(l, hash, &log, &index, err);
-	if (rc != 0)
-		return rc == EX_NOINPUT ? chobo_fail(err, EX_DATAERR, "the receipt %s of box %s is not in the "
-						     "ledger; run chain-verify --views", x->receipt,
-						     x->leaf_hash) : rc;
-	if (!(origin = log_list_origin(&b->ev->logs, log)))
-		return chobo_fail(err, EX_DATAERR, "the receipt %s is in an unknown log", x->receipt);
-	struct position rp = {origin, x->received_at, x->receipt, index};
+	if ((rc = find_entry(b, l, x, "receipt", x->receipt, x->received_at, &rp, err)) != 0)
+		return rc;
 	const char *code = discrepancy_of(x);
 	for (int k = 0; k < 2; k++) {
 		if (k == 1 && !code[0])

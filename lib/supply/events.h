@@ -24,7 +24,7 @@
 #include "view.h"
 
 /* The event names, in their order among the events of one entry. */
-#define SUPPLY_EVENT_NAMES "offer", "request", "unfilled", "shipped", "received", "discrepancy"
+#define SUPPLY_EVENT_NAMES "offer", "request", "unfilled", "shipped", "received", "discrepancy", "lost"
 #define SUPPLY_EVENT_NAME_MAX 16
 
 struct supply_event {

@@ -66,7 +66,29 @@ static void copy(char *out, size_t cap, const char *s)
 	out[n] = '\0';
 }
 
-static bool add_need(struct match_set *m, const struct supply_line *ln)
+static int code_cmp(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+void match_close_site(struct match_set *m, const char *code)
+{
+	if (m->nclosed == m->closed_cap) {
+		m->closed_cap = m->closed_cap ? 2 * m->closed_cap : 16;
+		m->closed = xrealloc(m->closed, m->closed_cap * sizeof *m->closed);
+	}
+	m->closed[m->nclosed++] = xstrdup(code);
+	/* The sites view gives them in code order: sort only when one comes out of it. */
+	if (m->nclosed > 1 && strcmp(m->closed[m->nclosed - 2], code) > 0)
+		qsort(m->closed, m->nclosed, sizeof *m->closed, code_cmp);
+}
+
+static bool site_closed(const struct match_set *m, const char *site)
+{
+	return m->nclosed && bsearch(&site, m->closed, m->nclosed, sizeof *m->closed, code_cmp);
+}
+
+static bool add_need(struct match_set *m, const struct supply_line *ln, int64_t open)
 {
 	if (m->nneeds == m->need_cap) {
 		m->need_cap = m->need_cap ? 2 * m->need_cap : 256;
@@ -82,7 +104,7 @@ static bool add_need(struct match_set *m, const struct supply_line *ln)
 	copy(n->disaster, sizeof n->disaster, ln->disaster);
 	copy(n->deadline_text, sizeof n->deadline_text, ln->deadline);
 	n->priority = ln->priority;
-	n->open = supply_line_open(ln);
+	n->open = open;
 	n->has_deadline = ln->deadline[0] != '\0';
 	if ((n->has_deadline && !time_parse(ln->deadline, &n->deadline)) ||
 	    !match_allergen_mask(ln->allergen_free, &n->avoid) || !place(m, ln, &n->order))
@@ -91,7 +113,7 @@ static bool add_need(struct match_set *m, const struct supply_line *ln)
 	return true;
 }
 
-static bool add_offer(struct match_set *m, const struct supply_line *ln)
+static bool add_offer(struct match_set *m, const struct supply_line *ln, int64_t open)
 {
 	if (m->noffers == m->offer_cap) {
 		m->offer_cap = m->offer_cap ? 2 * m->offer_cap : 1024;
@@ -106,7 +128,7 @@ static bool add_offer(struct match_set *m, const struct supply_line *ln)
 	copy(o->disaster, sizeof o->disaster, ln->disaster);
 	copy(o->expiry_text, sizeof o->expiry_text, ln->expiry);
 	copy(o->need, sizeof o->need, ln->need);
-	o->left = supply_line_open(ln);
+	o->left = open;
 	o->good_until = INT64_MAX;
 	int64_t day;
 	/* A date counts through its last second (as the append rules read it). */
@@ -121,11 +143,18 @@ static bool add_offer(struct match_set *m, const struct supply_line *ln)
 	return true;
 }
 
+bool match_add_open(struct match_set *m, const struct supply_line *ln, int64_t open)
+{
+	if ((ln->kind != SUPPLY_NEED && ln->kind != SUPPLY_OFFER) || open <= 0)
+		return true;
+	if (ln->kind == SUPPLY_NEED && site_closed(m, ln->site))
+		return true;
+	return ln->kind == SUPPLY_NEED ? add_need(m, ln, open) : add_offer(m, ln, open);
+}
+
 bool match_add_line(struct match_set *m, const struct supply_line *ln)
 {
-	if ((ln->kind != SUPPLY_NEED && ln->kind != SUPPLY_OFFER) || supply_line_open(ln) == 0)
-		return true;
-	return ln->kind == SUPPLY_NEED ? add_need(m, ln) : add_offer(m, ln);
+	return match_add_open(m, ln, supply_line_open(ln));
 }
 
 bool match_add_item(struct match_set *m, const char *code, const char *size, const char *allergen_free)
@@ -213,11 +242,29 @@ static int pledge_cmp(const void *x, const void *y)
 
 /* ------------------------------------------------------------ matching */
 
+/*
+ * The needs that ask the same of an offer (allergens to avoid, size,
+ * disaster) form a class, with a "next" table of its own in which the offers
+ * that do not fit the class are skipped from the start: a need that avoids
+ * egg then never walks over the offers with egg again.  Past MAX_CLASSES,
+ * the needs of further classes share one table of the free offers and test
+ * each offer they meet.
+ */
+#define MAX_CLASSES 16
+
+struct need_class {
+	uint32_t avoid;
+	const char *size, *disaster;   /* the first need's of the class */
+	size_t *next;                  /* next[i]: the first offer at or after i that may fit */
+};
+
 struct run {
 	struct match_set *m;
 	size_t *next;                /* next[i]: the first free offer with something left at or after i */
 	uint32_t *free_of;           /* each offer's allergen-free bits with its item's */
 	const char **size;           /* each offer's size, or its item's */
+	struct need_class cls[MAX_CLASSES];
+	size_t ncls;
 	struct match_proposal *out;
 	size_t n, cap;
 };
@@ -240,6 +287,28 @@ static bool fits(const struct run *r, const struct match_need *n, size_t i)
 	const struct match_offer *o = &r->m->offer[i];
 	return (!n->size[0] || strcmp(n->size, r->size[i]) == 0) && (n->avoid & ~r->free_of[i]) == 0 &&
 	       (!n->disaster[0] || !o->disaster[0] || strcmp(n->disaster, o->disaster) == 0);
+}
+
+/* The class of need, made on first use (its table skips the pledged offers and those that do not fit); NULL past MAX_CLASSES. */
+static struct need_class *class_of(struct run *r, const struct match_need *n)
+{
+	for (size_t c = 0; c < r->ncls; c++) {
+		struct need_class *k = &r->cls[c];
+		if (k->avoid == n->avoid && strcmp(k->size, n->size) == 0 && strcmp(k->disaster, n->disaster) == 0)
+			return k;
+	}
+	if (r->ncls == MAX_CLASSES)
+		return NULL;
+	struct need_class *k = &r->cls[r->ncls++];
+	size_t noffers = r->m->noffers;
+	k->avoid = n->avoid;
+	k->size = n->size;
+	k->disaster = n->disaster;
+	k->next = xcalloc(noffers + 1, sizeof *k->next);
+	for (size_t i = 0; i < noffers; i++)
+		k->next[i] = r->next[i] == i && fits(r, n, i) ? i : i + 1;
+	k->next[noffers] = noffers;
+	return k;
 }
 
 static void propose(struct run *r, size_t need, size_t offer, int64_t q, bool pledged)
@@ -330,17 +399,25 @@ void match_run(struct match_set *m, int64_t now, uint64_t min_shelf_days, struct
 		/* The run of the need's item and unit, from the first offer that keeps long enough. */
 		size_t lo = run_bound(m->offer, m->noffers, need, false);
 		size_t end = run_bound(m->offer, m->noffers, need, true);
-		for (size_t i = next_open(r.next, first_keeping(m->offer, lo, end, when));
-		     i < end && need->open > 0; i = next_open(r.next, i + 1)) {
-			if (!fits(&r, need, i))
+		struct need_class *cls = need->open > 0 && lo < end ? class_of(&r, need) : NULL;
+		size_t *next = cls ? cls->next : r.next;
+		for (size_t i = next_open(next, first_keeping(m->offer, lo, end, when));
+		     i < end && need->open > 0; i = next_open(next, i + 1)) {
+			if (m->offer[i].left == 0) {
+				next[i] = i + 1;   /* taken by a need of another class */
+				continue;
+			}
+			if (!cls && !fits(&r, need, i))
 				continue;
 			int64_t q = m->offer[i].left < need->open ? m->offer[i].left : need->open;
 			propose(&r, k, i, q, false);
 			need->open -= q;
 			if (m->offer[i].left == 0)
-				r.next[i] = i + 1;
+				next[i] = r.next[i] = i + 1;
 		}
 	}
+	for (size_t c = 0; c < r.ncls; c++)
+		free(r.cls[c].next);
 	free(pledges);
 	free(r.next);
 	free(r.free_of);
@@ -357,5 +434,8 @@ void match_set_free(struct match_set *m)
 	free(m->need);
 	free(m->offer);
 	free(m->item);
+	for (size_t i = 0; i < m->nclosed; i++)
+		free(m->closed[i]);
+	free(m->closed);
 	memset(m, 0, sizeof *m);
 }

@@ -9,7 +9,8 @@
  * its catalogue item's), keeps until the need's deadline (or now) plus
  * supply.min_shelf_days, and is not for another disaster.  Needs are served
  * by priority (1 first, none last), then deadline (none last), then merge
- * order; each takes first what was pledged to it, then free offers that
+ * order (the needs of a closed site are left out: match_close_site); each
+ * takes first what was pledged to it, then free offers that
  * fit, the one that expires first (FEFO, no expiry last), then merge order,
  * filling partly from as many offers as it takes.  No offer gives more than
  * it has left, no need takes more than it has open.
@@ -76,6 +77,8 @@ struct match_set {
 	size_t nitems, item_cap;
 	char **log;
 	size_t nlogs, log_cap;
+	char **closed;         /* the closed sites' codes, sorted */
+	size_t nclosed, closed_cap;
 };
 
 /* The allergen codes of a comma-separated list as bits of supply_allergens; false for an unknown code. */
@@ -87,6 +90,13 @@ bool match_allergen_mask(const char *list, uint32_t *mask);
  * False when the line's fields are malformed (a time, a date, an allergen).
  */
 bool match_add_line(struct match_set *m, const struct supply_line *ln);
+/*
+ * The same for a line of the open index (supply_open_parse): a need or an
+ * offer with open left, the fields matching reads set in ln.
+ */
+bool match_add_open(struct match_set *m, const struct supply_line *ln, int64_t open);
+/* Leave the needs of site code out of the matching: the site is closed (call before adding lines). */
+void match_close_site(struct match_set *m, const char *code);
 /* Add a catalogue item's size and allergen-free list; false for an unknown allergen. */
 bool match_add_item(struct match_set *m, const char *code, const char *size, const char *allergen_free);
 

@@ -21,7 +21,8 @@ static int each_line(void *ctx, const char *key, const char *value, size_t len)
 {
 	struct collect *c = ctx;
 	struct supply_snapshot *s = c->s;
-	(void)key;
+	if (strncmp(key, SUPPLY_OPEN_PREFIX, strlen(SUPPLY_OPEN_PREFIX)) == 0)
+		return 0;   /* the open index repeats what the lines say */
 	if (s->n == s->cap) {
 		s->cap = s->cap ? 2 * s->cap : 256;
 		s->line = xrealloc(s->line, s->cap * sizeof *s->line);
@@ -44,22 +45,31 @@ static int each_named(void *ctx, const char *key, const char *value, size_t len)
 	struct name_list *nl = ctx;
 	struct json_doc d = {0};
 	char why[128];
-	long body, name;
+	long body = -1, name, open;
 	*nl->v = xrealloc(*nl->v, (*nl->n + 1) * sizeof **nl->v);
 	struct supply_named *nm = &(*nl->v)[(*nl->n)++];
 	snprintf(nm->code, sizeof nm->code, "%s", key);
 	nm->name[0] = '\0';
+	nm->closed = false;
 	if (json_scan(&d, value, len, why, sizeof why) && (body = jscan_find(&d, 0, "body")) >= 0 &&
 	    (name = jscan_find(&d, (size_t)body, "name")) >= 0)
 		jscan_string_copy(&d, (size_t)name, nm->name, sizeof nm->name);
+	if (body >= 0 && (open = jscan_find(&d, (size_t)body, "open")) >= 0)
+		nm->closed = d.tok[open].kind == JSON_K_FALSE;
 	json_doc_free(&d);
 	return 0;
+}
+
+int supply_named_read(struct ledger *l, const struct view_spec *v, struct supply_named **out, size_t *n,
+		      struct chobo_error *err)
+{
+	struct name_list nl = {out, n};
+	return view_each(l, v, each_named, &nl, err);
 }
 
 int supply_snapshot_read(struct ledger *l, struct supply_snapshot *s, struct chobo_error *err)
 {
 	struct collect c = {s, false};
-	struct name_list sites = {&s->sites, &s->nsites}, items = {&s->items, &s->nitems};
 	memset(s, 0, sizeof *s);
 	int rc = views_refresh(l, err);
 	if (rc == 0)
@@ -68,9 +78,9 @@ int supply_snapshot_read(struct ledger *l, struct supply_snapshot *s, struct cho
 		rc = chobo_fail(err, EX_DATAERR, "%s: supply.lines holds a malformed value; "
 				"run chain-verify --views", l->dir);
 	if (rc == 0)
-		rc = view_each(l, &supply_sites_view, each_named, &sites, err);
+		rc = supply_named_read(l, &supply_sites_view, &s->sites, &s->nsites, err);
 	if (rc == 0)
-		rc = view_each(l, &supply_catalogue_view, each_named, &items, err);
+		rc = supply_named_read(l, &supply_catalogue_view, &s->items, &s->nitems, err);
 	return rc;
 }
 
@@ -82,20 +92,31 @@ void supply_snapshot_free(struct supply_snapshot *s)
 	memset(s, 0, sizeof *s);
 }
 
-const char *supply_snapshot_name(const struct supply_named *v, size_t n, const char *code)
+static const struct supply_named *named_find(const struct supply_named *v, size_t n, const char *code)
 {
 	size_t lo = 0, hi = n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		int c = strcmp(v[mid].code, code);
 		if (c == 0)
-			return v[mid].name;
+			return &v[mid];
 		if (c < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return "";
+	return NULL;
+}
+
+const char *supply_snapshot_name(const struct supply_named *v, size_t n, const char *code)
+{
+	const struct supply_named *nm = named_find(v, n, code);
+	return nm ? nm->name : "";
+}
+
+const struct supply_named *supply_snapshot_site(const struct supply_snapshot *s, const char *code)
+{
+	return named_find(s->sites, s->nsites, code);
 }
 
 const struct supply_line *supply_snapshot_line(const struct supply_snapshot *s, enum supply_kind kind,

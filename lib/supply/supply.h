@@ -114,7 +114,7 @@ struct supply_line {
 	uint64_t box;                          /* box: its number */
 	int64_t found;                         /* box: quantity found by its receipt */
 	char receipt[65], received_at[21], discrepancy[16];
-	char cancelled_by[65], lost_by[65];
+	char cancelled_by[65], lost_by[65], lost_at[21];   /* box: the lost report that counts, and when */
 	bool unfilled;                         /* request or box beyond what was left */
 };
 
@@ -133,6 +133,33 @@ int supply_line_get(struct view_state *s, enum supply_kind kind, const char *hex
 		    struct chobo_error *err);
 
 /*
+ * The open index, kept in supply.lines beside the lines so that matching
+ * reads the open needs and offers of the items concerned and nothing else:
+ * "open/need/ITEM/UNIT/H" for every need with something open and
+ * "open/offer/ITEM/UNIT/MASK/H" for every offer with something left, MASK
+ * the bits of the offer's own allergen_free (match.h's, 8 hex digits), so
+ * that a reader skips the offers that no need of the item can take; each
+ * value a JSON array of what matching reads (what is open, priority,
+ * deadline, site, size, allergen_free, disaster, expiry, need, time, log,
+ * index).  Item codes and units hold no '/'.
+ */
+#define SUPPLY_OPEN_PREFIX "open/"
+#define SUPPLY_OPEN_KEY_MAX 160
+/* The prefix of kind's records (need or offer) in the index, of item and unit when item is not NULL. */
+void supply_open_prefix(char out[SUPPLY_OPEN_KEY_MAX], enum supply_kind kind, const char *item, const char *unit);
+/* The prefix of the offers of item and unit whose own allergen bits are mask. */
+void supply_open_offer_prefix(char out[SUPPLY_OPEN_KEY_MAX], const char *item, const char *unit, uint32_t mask);
+/* The allergen bits of an offer's index key, found prefix_len bytes in (after ".../UNIT/"); false if malformed. */
+bool supply_open_offer_mask(const char *key, size_t prefix_len, uint32_t *mask);
+/*
+ * Parse an index record into ln (kind, leaf hash, item, unit and the fields
+ * the record holds) and *open (> 0); doc is scratch reused across calls.
+ * False when the record is malformed.
+ */
+bool supply_open_parse(const char *key, const char *value, size_t len, struct json_doc *doc,
+		       struct supply_line *ln, int64_t *open);
+
+/*
  * The stored value of a catalogue item or site by code: its body's field
  * name copied into out (cap bytes), "" when the field is absent.  0,
  * EX_UNAVAILABLE when no such code is registered, else an error.
@@ -146,7 +173,16 @@ int supply_registry_field(struct view_state *s, const char *code, const char *fi
 struct supply_named {
 	char code[SUPPLY_CODE_MAX + 1];
 	char name[SUPPLY_NAME_MAX + 1];
+	bool closed;                   /* a site whose latest supply.site says "open": false */
 };
+
+/*
+ * The codes, names and closed flags of view v (supply.sites or
+ * supply.catalogue) of the open ledger l, in code order, appended to
+ * *out[0..*n) (free with free()).  0 or an exit code with err.
+ */
+int supply_named_read(struct ledger *l, const struct view_spec *v, struct supply_named **out, size_t *n,
+		      struct chobo_error *err);
 
 /* What a reader copies out of the views while it holds the ledger. */
 struct supply_snapshot {
@@ -165,6 +201,8 @@ int supply_snapshot_read(struct ledger *l, struct supply_snapshot *s, struct cho
 void supply_snapshot_free(struct supply_snapshot *s);
 /* The public name of code in v[0..n) (sites or items), "" when unknown. */
 const char *supply_snapshot_name(const struct supply_named *v, size_t n, const char *code);
+/* The site code of s, or NULL when it is not registered. */
+const struct supply_named *supply_snapshot_site(const struct supply_snapshot *s, const char *code);
 /* The line of kind with leaf hash hex in s, or NULL. */
 const struct supply_line *supply_snapshot_line(const struct supply_snapshot *s, enum supply_kind kind,
 					       const char *hex);

@@ -4,7 +4,11 @@
  *   supply.catalogue  item code -> the latest supply.item for it
  *   supply.sites      site code -> the latest supply.site for it
  *   supply.lines      "need/H", "offer/H", "request/H", "box/H" (H a leaf hash)
- *                     -> the line's quantities and state (struct supply_line)
+ *                     -> the line's quantities and state (struct supply_line);
+ *                     and the open index (supply.h): "open/need/I/U/H" for each need
+ *                     with something open, "open/offer/I/U/M/H" for each offer with
+ *                     something left (I the item, U the unit, M the offer's allergen
+ *                     bits) -> what matching reads
  *
  * The rules of supply.lines, the same on every node because they follow the
  * merge order only:
@@ -27,6 +31,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "match.h"
 #include "supply.h"
 
 /* ------------------------------------------------------------ body fields */
@@ -271,6 +276,7 @@ static void line_write(struct view_text *t, const struct supply_line *ln)
 	view_text_member_str(t, "received_at", ln->received_at);
 	view_text_member_str(t, "discrepancy", ln->discrepancy);
 	view_text_member_str(t, "lost_by", ln->lost_by);
+	view_text_member_str(t, "lost_at", ln->lost_at);
 	view_text_member_str(t, "cancelled_by", ln->cancelled_by);
 	if (ln->unfilled)
 		view_text_str(t, ",\"unfilled\":true");
@@ -343,6 +349,7 @@ bool supply_line_parse(const char *value, size_t len, struct supply_line *ln)
 	get_str(&d, "received_at", ln->received_at, sizeof ln->received_at);
 	get_str(&d, "discrepancy", ln->discrepancy, sizeof ln->discrepancy);
 	get_str(&d, "lost_by", ln->lost_by, sizeof ln->lost_by);
+	get_str(&d, "lost_at", ln->lost_at, sizeof ln->lost_at);
 	get_str(&d, "cancelled_by", ln->cancelled_by, sizeof ln->cancelled_by);
 	long u = jscan_find(&d, 0, "unfilled");
 	ln->unfilled = u >= 0 && d.tok[u].kind == JSON_K_TRUE;
@@ -366,6 +373,140 @@ int supply_line_get(struct view_state *s, enum supply_kind kind, const char *hex
 	return rc;
 }
 
+/* ------------------------------------------------------------ open index */
+
+void supply_open_prefix(char out[SUPPLY_OPEN_KEY_MAX], enum supply_kind kind, const char *item, const char *unit)
+{
+	if (item)
+		snprintf(out, SUPPLY_OPEN_KEY_MAX, SUPPLY_OPEN_PREFIX "%s/%s/%s/", kind_names[kind], item, unit);
+	else
+		snprintf(out, SUPPLY_OPEN_KEY_MAX, SUPPLY_OPEN_PREFIX "%s/", kind_names[kind]);
+}
+
+void supply_open_offer_prefix(char out[SUPPLY_OPEN_KEY_MAX], const char *item, const char *unit, uint32_t mask)
+{
+	snprintf(out, SUPPLY_OPEN_KEY_MAX, SUPPLY_OPEN_PREFIX "offer/%s/%s/%08" PRIx32 "/", item, unit, mask);
+}
+
+bool supply_open_offer_mask(const char *key, size_t prefix_len, uint32_t *mask)
+{
+	const char *p = key + prefix_len;
+	uint32_t m = 0;
+	for (size_t i = 0; i < 8; i++) {
+		char c = p[i];
+		if (c >= '0' && c <= '9')
+			m = m << 4 | (uint32_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			m = m << 4 | (uint32_t)(c - 'a' + 10);
+		else
+			return false;
+	}
+	*mask = m;
+	return p[8] == '/';
+}
+
+/* The allergen bits of an offer's own allergen_free (the schema checked the list; unknown codes count as none). */
+static uint32_t offer_mask(const struct supply_line *o)
+{
+	uint32_t mask;
+	return match_allergen_mask(o->allergen_free, &mask) ? mask : 0;
+}
+
+/* The index record's value: the fields matching reads, in fixed places (a JSON array). */
+static void open_write(struct view_text *t, const struct supply_line *ln, int64_t open)
+{
+	const char *const fields[] = {ln->deadline, ln->site, ln->size, ln->allergen_free, ln->disaster,
+				      ln->expiry, ln->need, ln->time, ln->log};
+	view_text_str(t, "[");
+	view_text_int(t, open);
+	view_text_str(t, ",");
+	view_text_int(t, (int64_t)ln->priority);
+	for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
+		view_text_str(t, ",");
+		view_text_json_string(t, fields[i]);
+	}
+	view_text_str(t, ",");
+	view_text_int(t, (int64_t)ln->index);
+	view_text_str(t, "]");
+}
+
+/* Keep the open index in step with a need or offer line: its record while it has something open. */
+static int open_put(struct view_state *s, const struct supply_line *ln, struct chobo_error *err)
+{
+	char key[SUPPLY_OPEN_KEY_MAX];
+	if (ln->kind == SUPPLY_OFFER)
+		supply_open_offer_prefix(key, ln->item, ln->unit, offer_mask(ln));
+	else
+		supply_open_prefix(key, ln->kind, ln->item, ln->unit);
+	size_t at = strlen(key);
+	snprintf(key + at, sizeof key - at, "%s", ln->leaf_hash);
+	int64_t open = supply_line_open(ln);
+	if (open == 0)
+		return view_delete(s, key, err);
+	struct view_text t = {0};
+	open_write(&t, ln, open);
+	int rc = view_put(s, key, t.p, t.len, err);
+	view_text_free(&t);
+	return rc;
+}
+
+bool supply_open_parse(const char *key, const char *value, size_t len, struct json_doc *doc,
+		       struct supply_line *ln, int64_t *open)
+{
+	char why[128];
+	const char *p = key + strlen(SUPPLY_OPEN_PREFIX), *slash[4];
+	memset(ln, 0, sizeof *ln);
+	if (strncmp(key, SUPPLY_OPEN_PREFIX, strlen(SUPPLY_OPEN_PREFIX)) != 0)
+		return false;
+	/* need/item/unit/hash or offer/item/unit/mask/hash */
+	if (strncmp(p, "need/", 5) == 0)
+		ln->kind = SUPPLY_NEED;
+	else if (strncmp(p, "offer/", 6) == 0)
+		ln->kind = SUPPLY_OFFER;
+	else
+		return false;
+	size_t nslash = ln->kind == SUPPLY_NEED ? 3 : 4;
+	for (size_t i = 0; i < nslash; i++) {
+		if (!(slash[i] = strchr(p, '/')))
+			return false;
+		p = slash[i] + 1;
+	}
+	const char *item = slash[0] + 1, *unit = slash[1] + 1;
+	uint32_t mask;
+	if (ln->kind == SUPPLY_OFFER && !supply_open_offer_mask(key, (size_t)(slash[2] + 1 - key), &mask))
+		return false;
+	if ((size_t)(slash[1] - item) >= sizeof ln->item || (size_t)(slash[2] - unit) >= sizeof ln->unit ||
+	    strlen(p) != 64)
+		return false;
+	memcpy(ln->item, item, (size_t)(slash[1] - item));
+	memcpy(ln->unit, unit, (size_t)(slash[2] - unit));
+	memcpy(ln->leaf_hash, p, 65);
+	if (!json_scan(doc, value, len, why, sizeof why) || doc->tok[0].kind != JSON_K_ARRAY ||
+	    doc->tok[0].size != 12)
+		return false;
+	struct {
+		char *out;
+		size_t cap;
+	} fields[] = {
+		{ln->deadline, sizeof ln->deadline}, {ln->site, sizeof ln->site}, {ln->size, sizeof ln->size},
+		{ln->allergen_free, sizeof ln->allergen_free}, {ln->disaster, sizeof ln->disaster},
+		{ln->expiry, sizeof ln->expiry}, {ln->need, sizeof ln->need}, {ln->time, sizeof ln->time},
+		{ln->log, sizeof ln->log},
+	};
+	int64_t priority, index;
+	/* The array's elements are scalars: tokens 1 to 12. */
+	if (!jscan_integer(doc, 1, open) || *open <= 0 || !jscan_integer(doc, 2, &priority) || priority < 0)
+		return false;
+	for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+		if (doc->tok[3 + i].kind != JSON_K_STRING || !jscan_string_copy(doc, 3 + i, fields[i].out, fields[i].cap))
+			return false;
+	if (!jscan_integer(doc, 12, &index) || index < 0)
+		return false;
+	ln->priority = (uint64_t)priority;
+	ln->index = (uint64_t)index;
+	return true;
+}
+
 static int line_put(struct view_state *s, const struct supply_line *ln, struct chobo_error *err)
 {
 	char key[80];
@@ -374,6 +515,8 @@ static int line_put(struct view_state *s, const struct supply_line *ln, struct c
 	line_write(&t, ln);
 	int rc = view_put(s, key, t.p, t.len, err);
 	view_text_free(&t);
+	if (rc == 0 && (ln->kind == SUPPLY_NEED || ln->kind == SUPPLY_OFFER))
+		rc = open_put(s, ln, err);
 	return rc;
 }
 
@@ -605,6 +748,7 @@ static int box_event(struct view_state *s, const struct view_entry *e, bool rece
 		family_count(&r, &f, COUNT_RECEIVED, b.found);
 	} else {
 		snprintf(b.lost_by, sizeof b.lost_by, "%s", hex);
+		time_format(b.lost_at, e->time);
 		r.boxes_lost++;
 		family_count(&r, &f, COUNT_LOST, b.quantity);
 	}
@@ -680,6 +824,6 @@ const struct view_spec supply_lines_view = {
 	.name = "supply.lines",
 	.summary = "needs, offers, requests and boxes: requested, committed, shipped, received, open, state",
 	.types = line_types,
-	.version = 2,   /* 2: needs and offers keep size, allergen_free, deadline, priority */
+	.version = 3,   /* 2: needs and offers keep size, allergen_free, deadline, priority; 3: the open index, a box's lost_at */
 	.apply = lines_apply,
 };
