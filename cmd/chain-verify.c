@@ -36,7 +36,7 @@ static const char usage[] =
 	"(chain-proof fork); print one JSON report.\n"
 	"Exit 0 when valid, 1 when invalid, 2 when the ledger holds proven fork evidence (unless\n"
 	"--accept-forks) or the evidence proves a fork, other codes for errors.\n"
-	"Environment: CHOBO_LEDGER, CHOBO_LOCK_WAIT.\n"
+	"Environment: CHOBO_LEDGER, CHOBO_LOCK_WAIT, CHOBO_AUDIT_SLICE_MS.\n"
 	"Exit status: 0 success, 1 invalid, 2 a fork proven, 64 usage, 65 bad data, 66 no input,\n"
 	"71 system error, 74 I/O error, 75 busy, 77 no permission, 78 configuration.\n"
 	"See chain-verify(1).\n";
@@ -68,6 +68,8 @@ struct reopen {
 	const char *dir;
 	bool enabled;
 	uint64_t opened_ms, slice_ms;
+	int failed;                /* the exit code of an open between slices that failed, with err */
+	struct chobo_error err;
 };
 
 /* The three cursors over one log, each record below the audited size, and the next hash and checkpoint. */
@@ -156,9 +158,12 @@ static int slice_end(struct reopen *r, struct cursors *c, uint32_t id, uint64_t 
 		free(db);
 		rc = ledger_open(r->l, r->dir, STORE_AUDIT, &e);
 	}
-	if (rc != 0)
-		return audit_problem(a, origin, "ledger", at, "the ledger could not be opened again during "
-				     "the audit: %s", e.msg);
+	if (rc != 0) {
+		/* Not a finding: the audit could not go on (busy for CHOBO_LOCK_WAIT, a file gone...). */
+		r->failed = rc;
+		r->err = e;
+		return rc;
+	}
 	r->opened_ms = now_ms();
 	return cursors_open(c, r->l->store, id, at, false, a, origin);
 }
@@ -383,9 +388,9 @@ static int verify_ledger(struct audit *a, const char *dir, const struct trust *t
 		a->logs++;
 		verify_log(a, &r, logs.v[i].id, logs.v[i].origin, logs.v[i].size);
 	}
-	if (!l.store) {   /* it could not be opened again: the finding says why */
+	if (!l.store) {   /* it could not be opened again between slices */
 		log_list_free(&logs);
-		return 0;
+		return cli_report(r.failed, &r.err);
 	}
 	uint64_t indexed;
 	if (rc == 0 && !a->p.found && a->check_index) {

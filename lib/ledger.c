@@ -167,7 +167,7 @@ int ledger_open(struct ledger *l, const char *dir, enum store_mode mode, struct 
 	bool test_clock;
 	/* A ledger in production refuses CHOBO_NOW before anything is done on it. */
 	if ((rc = config_read(dir, &l->conf, err)) != 0 ||
-	    (mode == STORE_NORMAL && (rc = ledger_now(l, &now, &test_clock, err)) != 0) ||
+	    (mode != STORE_AUDIT && (rc = ledger_now(l, &now, &test_clock, err)) != 0) ||
 	    (rc = lock_ledger(l, mode, err)) != 0) {
 		ledger_reset(l);
 		return rc;

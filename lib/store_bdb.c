@@ -392,6 +392,20 @@ static char *copy_make(const char *dir, char *err, size_t errlen, enum store_ope
 	return copy;
 }
 
+/* Fail the open of an unclean store whose private copy could not be recovered; frees st. */
+static void inconsistent(struct store *st, const char *dir, int ret, char *err, size_t errlen,
+			 enum store_open_failure *why)
+{
+	*why = STORE_OPEN_INCONSISTENT;
+	snprintf(err, errlen, "%s: the ledger was not closed cleanly and its committed state cannot "
+		 "be recovered: its files come from different moments (a copy taken while a "
+		 "process was writing: copy db/ while no process uses the ledger, or use "
+		 "chain-export), or its transaction log is damaged (%s%s%s)", dir,
+		 db_strerror(ret), st->dbmsg[0] ? ": " : "", st->dbmsg);
+	close_all(st, 0);
+	store_free(st);
+}
+
 struct store *store_open(const char *dir, enum store_mode mode, bool create, char *err, size_t errlen,
 			 enum store_open_failure *why)
 {
@@ -470,14 +484,7 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, cha
 			 * Recovery failed: the log does not reach the pages of the files
 			 * beside it (they were copied after it), or it is damaged.
 			 */
-			*why = STORE_OPEN_INCONSISTENT;
-			snprintf(err, errlen, "%s: the ledger was not closed cleanly and its committed state cannot "
-				 "be recovered: its files come from different moments (a copy taken while a "
-				 "process was writing: copy db/ while no process uses the ledger, or use "
-				 "chain-export), or its transaction log is damaged (%s%s%s)", dir,
-				 db_strerror(ret), st->dbmsg[0] ? ": " : "", st->dbmsg);
-			close_all(st, 0);
-			store_free(st);
+			inconsistent(st, dir, ret, err, errlen, why);
 			return NULL;
 		}
 		goto fail_env;
@@ -494,6 +501,11 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, cha
 		if (t != T_LOGS && mode != STORE_AUDIT && !create)
 			continue;
 		if ((ret = open_table(st, t, create)) != 0) {
+			/* A recovered private copy whose file has pages newer than its log (BDB2509). */
+			if (st->copy && ret == EINVAL && strstr(st->dbmsg, "BDB2509")) {
+				inconsistent(st, dir, ret, err, errlen, why);
+				return NULL;
+			}
 			*why = open_failure(ret);
 			if (*why == STORE_OPEN_MISSING && t == T_LOGS) {
 				reason = "no ledger database here";
