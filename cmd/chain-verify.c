@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <errno.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <jansson.h>
 
 #include "audit.h"
@@ -35,49 +36,149 @@ static const char usage[] =
 	"(chain-proof fork); print one JSON report.\n"
 	"Exit 0 when valid, 1 when invalid, 2 when the ledger holds proven fork evidence (unless\n"
 	"--accept-forks) or the evidence proves a fork, other codes for errors.\n"
-	"Environment: CHOBO_LEDGER, CHOBO_LOCK_WAIT.\n"
+	"Environment: CHOBO_LEDGER, CHOBO_LOCK_WAIT, CHOBO_AUDIT_SLICE_MS.\n"
 	"Exit status: 0 success, 1 invalid, 2 a fork proven, 64 usage, 65 bad data, 66 no input,\n"
 	"71 system error, 74 I/O error, 75 busy, 77 no permission, 78 configuration.\n"
 	"See chain-verify(1).\n";
 
+/*
+ * An audit lets writers in as it goes: an append-only log's audited prefix
+ * stays audited, so every AUDIT_SLICE_MS the audit closes the ledger (which
+ * releases its lock), waits AUDIT_YIELD_US for a writer that was waiting to
+ * take the lock, and opens the ledger again where it was.  Each log is
+ * audited up to the size it had when the audit began; what was appended
+ * since is for the next audit.  With --index the whole audit holds the lock
+ * (the index is compared with the entries counted, at one moment).
+ */
+#define AUDIT_SLICE_MS 80
+#define AUDIT_YIELD_US 1000
+
+/* The slice length: AUDIT_SLICE_MS, or CHOBO_AUDIT_SLICE_MS (0: reopen every 1024 entries; for tests). */
+static uint64_t slice_ms(void)
+{
+	const char *env = getenv("CHOBO_AUDIT_SLICE_MS");
+	uint64_t v;
+	if (env && parse_u64(env, &v) && v <= 60000)
+		return v;
+	return AUDIT_SLICE_MS;
+}
+
+struct reopen {
+	struct ledger *l;
+	const char *dir;
+	bool enabled;
+	uint64_t opened_ms, slice_ms;
+	int failed;                /* the exit code of an open between slices that failed, with err */
+	struct chobo_error err;
+};
+
+/* The three cursors over one log, each record below the audited size, and the next hash and checkpoint. */
 struct cursors {
-	struct store_cursor *hashes, *checkpoints;
-	bool has_hash, has_checkpoint;
+	struct store_cursor *entries, *hashes, *checkpoints;
+	uint64_t limit;                  /* the log's size when the audit began */
+	bool has_hash, has_checkpoint, hash_past, checkpoint_past;
 	uint64_t hash_key, checkpoint_key;
 	const void *hash_data, *checkpoint_data;
 	size_t hash_len, checkpoint_len;
 };
 
-static int advance(struct store *st, struct store_cursor *c, bool *has, uint64_t *key,
-		   const void **data, size_t *len, struct audit *a, const char *origin)
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+/*
+ * The next record of c if its key is below below; *past is set when there is
+ * a record but its key is not (written during the audit, or damage); 0 or 1.
+ */
+static int advance(struct store *st, struct store_cursor *c, bool *has, bool *past, uint64_t *key,
+		   const void **data, size_t *len, uint64_t below, struct audit *a, const char *origin)
 {
 	int rc = store_cursor_next(c, key, data, len);
-	*has = rc == STORE_OK;
+	*has = rc == STORE_OK && *key < below;
+	*past = rc == STORE_OK && *key >= below;
 	if (rc == STORE_ERROR)
 		return audit_problem(a, origin, "log", 0, "storage error: %s", store_error(st));
 	return 0;
 }
 
-static int verify_log(struct audit *a, struct store *st, uint32_t id, const char *origin,
+static void cursors_close(struct cursors *c)
+{
+	store_cursor_close(c->entries);
+	store_cursor_close(c->hashes);
+	store_cursor_close(c->checkpoints);
+	c->entries = c->hashes = c->checkpoints = NULL;
+}
+
+/*
+ * Open the cursors of log id at entry from, and read the next hash and
+ * checkpoint again when there was one (from their keys; records past the
+ * last ones read cannot appear below the audited size); 0 or 1 after
+ * audit_problem.
+ */
+static int cursors_open(struct cursors *c, struct store *st, uint32_t id, uint64_t from, bool first,
+			struct audit *a, const char *origin)
+{
+	c->entries = store_cursor_open(st, STORE_ENTRIES, id);
+	c->hashes = store_cursor_open(st, STORE_HASHES, id);
+	c->checkpoints = store_cursor_open(st, STORE_CHECKPOINTS, id);
+	if (!c->entries || !c->hashes || !c->checkpoints)
+		return audit_problem(a, origin, "log", 0, "storage error: %s", store_error(st));
+	store_cursor_seek(c->entries, from);
+	int rc = 0;
+	if (first || c->has_hash) {
+		store_cursor_seek(c->hashes, first ? 0 : c->hash_key);
+		rc = advance(st, c->hashes, &c->has_hash, &c->hash_past, &c->hash_key, &c->hash_data, &c->hash_len,
+			     c->limit, a, origin);
+	}
+	if (rc == 0 && (first || c->has_checkpoint)) {
+		store_cursor_seek(c->checkpoints, first ? 0 : c->checkpoint_key);
+		rc = advance(st, c->checkpoints, &c->has_checkpoint, &c->checkpoint_past, &c->checkpoint_key, &c->checkpoint_data,
+			     &c->checkpoint_len, c->limit + 1, a, origin);
+	}
+	return rc;
+}
+
+/* Close the ledger, let a waiting writer in, and open it again with the cursors where they were. */
+static int slice_end(struct reopen *r, struct cursors *c, uint32_t id, uint64_t at, struct audit *a,
+		     const char *origin)
+{
+	struct chobo_error e;
+	cursors_close(c);
+	int rc = ledger_close(r->l, &e);
+	if (rc == 0) {
+		struct timespec pause = {0, AUDIT_YIELD_US * 1000L};
+		nanosleep(&pause, NULL);
+		/* A ledger left unclean meanwhile is audited from a private copy: make it once. */
+		char *db = path_join(r->dir, "db");
+		if (store_needs_recovery(db))
+			r->enabled = false;
+		free(db);
+		rc = ledger_open(r->l, r->dir, STORE_AUDIT, &e);
+	}
+	if (rc != 0) {
+		/* Not a finding: the audit could not go on (busy for CHOBO_LOCK_WAIT, a file gone...). */
+		r->failed = rc;
+		r->err = e;
+		return rc;
+	}
+	r->opened_ms = now_ms();
+	return cursors_open(c, r->l->store, id, at, false, a, origin);
+}
+
+static int verify_log(struct audit *a, struct reopen *r, uint32_t id, const char *origin,
 		      uint64_t log_size)
 {
 	struct merkle_stack stack;
 	uint8_t formed[64][32];
-	struct cursors c = {0};
-	struct store_cursor *entries = store_cursor_open(st, STORE_ENTRIES, id);
-	c.hashes = store_cursor_open(st, STORE_HASHES, id);
-	c.checkpoints = store_cursor_open(st, STORE_CHECKPOINTS, id);
+	struct cursors c = {.limit = log_size};
 	struct audit_checker *checker = audit_checker_start(a, origin);
-	int rc = 0;
-	if (!entries || !c.hashes || !c.checkpoints) {
-		rc = audit_problem(a, origin, "log", 0, "storage error: %s", store_error(st));
+	int rc = cursors_open(&c, r->l->store, id, 0, true, a, origin);
+	if (rc)
 		goto out;
-	}
 	merkle_stack_init(&stack);
-	if ((rc = advance(st, c.hashes, &c.has_hash, &c.hash_key, &c.hash_data, &c.hash_len, a, origin)) ||
-	    (rc = advance(st, c.checkpoints, &c.has_checkpoint, &c.checkpoint_key, &c.checkpoint_data,
-			  &c.checkpoint_len, a, origin)))
-		goto out;
 	if (!c.has_checkpoint || c.checkpoint_key != 0) {
 		rc = audit_problem(a, origin, "checkpoint", 0, "the empty tree's checkpoint is missing");
 		goto out;
@@ -85,29 +186,40 @@ static int verify_log(struct audit *a, struct store *st, uint32_t id, const char
 	const void *last_entry = NULL;   /* the last entry read (the entries cursor keeps it until its next read) */
 	size_t last_len = 0;
 	for (;;) {
+		struct store *st = r->l->store;
 		/* Every checkpoint at the current size must sign the current root. */
 		if (last_entry && c.has_checkpoint && c.checkpoint_key == stack.size)
 			audit_entry_time(a, origin, stack.size - 1, last_entry, last_len);
 		while (c.has_checkpoint && c.checkpoint_key == stack.size) {
 			if ((rc = audit_checkpoint(a, origin, stack.size, c.checkpoint_data,
 						   c.checkpoint_len, &stack)) ||
-			    (rc = advance(st, c.checkpoints, &c.has_checkpoint, &c.checkpoint_key,
-					  &c.checkpoint_data, &c.checkpoint_len, a, origin)))
+			    (rc = advance(st, c.checkpoints, &c.has_checkpoint, &c.checkpoint_past, &c.checkpoint_key,
+					  &c.checkpoint_data, &c.checkpoint_len, c.limit + 1, a, origin)))
 				goto out;
 		}
 		if ((rc = audit_against(a, origin, &stack)))
 			goto out;
+		if (stack.size == c.limit)
+			break;
+		if (r->enabled && (stack.size & 1023) == 0 && now_ms() - r->opened_ms >= r->slice_ms) {
+			if ((rc = slice_end(r, &c, id, stack.size, a, origin)))
+				goto out;
+			st = r->l->store;
+		}
 
 		uint64_t index;
 		const void *data;
 		size_t len;
-		int s = store_cursor_next(entries, &index, &data, &len);
+		int s = store_cursor_next(c.entries, &index, &data, &len);
 		if (s == STORE_ERROR) {
 			rc = audit_problem(a, origin, "entry", stack.size, "storage error: %s", store_error(st));
 			goto out;
 		}
-		if (s == STORE_NOTFOUND)
-			break;
+		if (s == STORE_NOTFOUND) {
+			rc = audit_tables_disagree(a, origin, "log", stack.size, "the log records %llu entries but holds %llu",
+					   (unsigned long long)log_size, (unsigned long long)stack.size);
+			goto out;
+		}
 		if (index != stack.size) {
 			rc = audit_tables_disagree(a, origin, "entry", stack.size, "entry %llu is missing",
 					   (unsigned long long)stack.size);
@@ -150,43 +262,55 @@ static int verify_log(struct audit *a, struct store *st, uint32_t id, const char
 				a->hash_differs = true;
 				a->hash_differs_at = index;
 			}
-			if ((rc = advance(st, c.hashes, &c.has_hash, &c.hash_key, &c.hash_data,
-					  &c.hash_len, a, origin)))
+			if ((rc = advance(st, c.hashes, &c.has_hash, &c.hash_past, &c.hash_key, &c.hash_data,
+					  &c.hash_len, c.limit, a, origin)))
 				goto out;
 		} else if (c.has_hash && c.hash_key <= index) {
 			rc = audit_tables_disagree(a, origin, "hashes", c.hash_key, "unexpected stored hash record");
 			goto out;
 		}
 	}
-	if (c.has_checkpoint) {
+	struct store *st = r->l->store;
+	/*
+	 * An entry past the size the log records is not covered by its
+	 * checkpoints, unless it was appended during the audit: then the log
+	 * records a larger size now.
+	 */
+	uint64_t index, now_size;
+	uint32_t now_id;
+	const void *data;
+	size_t len;
+	int s = store_cursor_next(c.entries, &index, &data, &len);
+	bool grew = store_log_find(st, origin, &now_id, &now_size) == STORE_OK && now_size > log_size;
+	if (s == STORE_ERROR) {
+		rc = audit_problem(a, origin, "entry", stack.size, "storage error: %s", store_error(st));
+	} else if (c.checkpoint_past && !grew) {
 		rc = audit_tables_disagree(a, origin, "checkpoint", c.checkpoint_key,
 			     "checkpoint of size %llu but the log has only %llu entries",
 			     (unsigned long long)c.checkpoint_key, (unsigned long long)stack.size);
-	} else if (c.has_hash) {
+	} else if ((c.has_hash || c.hash_past) && !grew) {
 		rc = audit_tables_disagree(a, origin, "hashes", c.hash_key, "stored hash beyond the last entry");
-	} else if (stack.size != log_size) {
-		rc = audit_tables_disagree(a, origin, "log", stack.size, "the log records %llu entries but holds %llu",
-			     (unsigned long long)log_size, (unsigned long long)stack.size);
+	} else if (s == STORE_OK && !grew) {
+		rc = audit_tables_disagree(a, origin, "log", stack.size, "the log records %llu entries but holds more",
+			     (unsigned long long)log_size);
 	} else if (a->hash_differs) {
 		rc = audit_problem(a, origin, "hashes", a->hash_differs_at,
 			     "stored interior hashes differ from the recomputed tree");
 	} else {
 		uint64_t last;
 		const char *note;
-		size_t len;
-		if (store_checkpoint_latest(st, id, &last, &note, &len) != STORE_OK || last != stack.size)
+		size_t nlen;
+		if (store_checkpoint_floor(st, id, c.limit, &last, &note, &nlen) != STORE_OK || last != stack.size)
 			rc = audit_problem(a, origin, "log", stack.size,
 				     "entries after the last signed checkpoint");
 		else
-			rc = audit_quorum(a, origin, last, note, len);
+			rc = audit_quorum(a, origin, last, note, nlen);
 	}
 out:
 	audit_checker_finish(checker);
 	if (a->p.found)
 		rc = 1;
-	store_cursor_close(entries);
-	store_cursor_close(c.hashes);
-	store_cursor_close(c.checkpoints);
+	cursors_close(&c);
 	return rc;
 }
 
@@ -254,9 +378,19 @@ static int verify_ledger(struct audit *a, const char *dir, const struct trust *t
 			   "wrote): audited as last committed, recovered in a private copy; the ledger is "
 			   "unchanged", dir);
 	rc = cli_report(log_list_read(&l, NULL, &logs, &e), &e);
-	for (size_t i = 0; rc == 0 && i < logs.n && !a->p.found; i++) {
+	char *dbdir = path_join(dir, "db");
+	/* An unclean ledger is audited from a private copy (store.h): made once, not at every slice. */
+	bool sliced = l.lockfd >= 0 && !a->check_index && !store_needs_recovery(dbdir);
+	free(dbdir);
+	struct reopen r = {.l = &l, .dir = dir, .enabled = sliced,
+			   .opened_ms = now_ms(), .slice_ms = slice_ms()};
+	for (size_t i = 0; rc == 0 && i < logs.n && !a->p.found && l.store; i++) {
 		a->logs++;
-		verify_log(a, l.store, logs.v[i].id, logs.v[i].origin, logs.v[i].size);
+		verify_log(a, &r, logs.v[i].id, logs.v[i].origin, logs.v[i].size);
+	}
+	if (!l.store) {   /* it could not be opened again between slices */
+		log_list_free(&logs);
+		return cli_report(r.failed, &r.err);
 	}
 	uint64_t indexed;
 	if (rc == 0 && !a->p.found && a->check_index) {

@@ -14,6 +14,9 @@
 #include "view.h"
 #include "util.h"
 
+/* What an entry takes in the store on average, with its hashes and indexes (sizes the cache). */
+#define IMPORT_BYTES_PER_ENTRY 512
+
 /*
  * A signed note reduced to its text and the signature lines of keys that
  * verified (one per key); newly allocated, or NULL if it does not verify.
@@ -411,6 +414,8 @@ int import_precheck(const struct trust *trust, FILE *in, struct chobo_error *err
 		rc = chobo_fail(err, EX_DATAERR, "%s", why);
 	else if (audit_bundle(&a, r, &complete))
 		rc = audit_refusal(&a, err);
+	else
+		store_expect_bytes(a.entries * IMPORT_BYTES_PER_ENTRY);   /* the cache for storing it */
 	bundle_reader_close(r);
 	progress_end(&a.progress, a.entries);
 	audit_free(&a);

@@ -50,19 +50,24 @@ static int index_log(void *ctx, uint32_t id, const char *origin, uint64_t size)
 	return u->rc != 0;
 }
 
-int index_upgrade(struct ledger *l, struct chobo_error *err)
+int index_upgrade_needed(struct ledger *l, struct chobo_error *err)
 {
 	struct store *st = l->store;
 	int indexed = store_kv_each(st, STORE_TYPE_INDEX, "", 0, "", 0, any_record, NULL);
-	if (indexed == STORE_ERROR)
-		return chobo_fail(err, EX_IOERR, "%s: %s", l->dir, store_error(st));
-	if (indexed != 0)
-		return 0;
-	int entries = store_log_each(st, any_entries, NULL);
-	if (entries == STORE_ERROR)
-		return chobo_fail(err, EX_IOERR, "%s: %s", l->dir, store_error(st));
-	if (entries == 0)
-		return 0;
+	int entries = indexed == 0 ? store_log_each(st, any_entries, NULL) : 0;
+	if (indexed == STORE_ERROR || entries == STORE_ERROR) {
+		chobo_fail(err, EX_IOERR, "%s: %s", l->dir, store_error(st));
+		return -1;
+	}
+	return indexed == 0 && entries != 0;
+}
+
+int index_upgrade(struct ledger *l, struct chobo_error *err)
+{
+	struct store *st = l->store;
+	int need = index_upgrade_needed(l, err);
+	if (need <= 0)
+		return need == 0 ? 0 : EX_IOERR;
 	struct upgrade u = {.st = st, .err = err};
 	if (store_begin(st) != STORE_OK)
 		return chobo_fail(err, EX_IOERR, "%s: %s", l->dir, store_error(st));

@@ -86,12 +86,12 @@ static int lock_ledger(struct ledger *l, enum store_mode mode, struct chobo_erro
 		return chobo_fail(err, EX_USAGE, "CHOBO_LOCK_WAIT=%s is not a number of seconds below 86400",
 				  env);
 	char *path = path_join(l->dir, LOCK_FILE);
-	l->lockfd = open(path, (mode == STORE_AUDIT ? O_RDONLY : O_RDWR | O_CREAT) | O_CLOEXEC, 0600);
+	l->lockfd = open(path, (mode != STORE_NORMAL ? O_RDONLY : O_RDWR | O_CREAT) | O_CLOEXEC, 0600);
 	if (l->lockfd < 0) {
 		int rc = errno;
 		free(path);
 		/* An audited copy may sit on read-only media without a lock file. */
-		if (mode == STORE_AUDIT && (rc == ENOENT || rc == EACCES || rc == EROFS))
+		if (mode != STORE_NORMAL && (rc == ENOENT || rc == EACCES || rc == EROFS))
 			return 0;
 		errno = rc;
 		return chobo_fail_errno(err, rc == EACCES || rc == EPERM || rc == EROFS ? EX_NOPERM : EX_NOINPUT,
@@ -167,7 +167,7 @@ int ledger_open(struct ledger *l, const char *dir, enum store_mode mode, struct 
 	bool test_clock;
 	/* A ledger in production refuses CHOBO_NOW before anything is done on it. */
 	if ((rc = config_read(dir, &l->conf, err)) != 0 ||
-	    (mode == STORE_NORMAL && (rc = ledger_now(l, &now, &test_clock, err)) != 0) ||
+	    (mode != STORE_AUDIT && (rc = ledger_now(l, &now, &test_clock, err)) != 0) ||
 	    (rc = lock_ledger(l, mode, err)) != 0) {
 		ledger_reset(l);
 		return rc;
@@ -226,7 +226,29 @@ int ledger_now(const struct ledger *l, int64_t *now, bool *test_clock, struct ch
 
 int ledger_open_read(struct ledger *l, const char *dir, struct chobo_error *err)
 {
-	int rc = ledger_open(l, dir, STORE_NORMAL, err);
+	/*
+	 * A ledger closed cleanly holds everything committed in its files: it is
+	 * read as they are, without opening the transaction log (an open of the
+	 * log reads its whole last file).  One that needs recovery, or the
+	 * indexes built (index_upgrade.h), is opened normally.
+	 */
+	char *db = path_join(dir, "db");
+	bool unclean = store_needs_recovery(db);
+	int rc = unclean ? EX_TEMPFAIL : ledger_open(l, dir, STORE_READ, err);
+	if (rc == 0) {
+		/* A table that cannot be read (an older ledger lacks the index tables): the normal open says. */
+		struct chobo_error ignored;
+		if (index_upgrade_needed(l, &ignored) == 0) {
+			free(db);
+			return 0;
+		}
+		ledger_close(l, NULL);
+	} else if (rc != EX_TEMPFAIL || (!unclean && !store_needs_recovery(db))) {
+		free(db);
+		return rc;   /* busy, or an error that a normal open would give too */
+	}
+	free(db);
+	rc = ledger_open(l, dir, STORE_NORMAL, err);
 	if (rc != EX_NOPERM)
 		return rc;
 	/* Reading needs no write: the committed state is what an audit reads too. */

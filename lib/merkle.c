@@ -1,32 +1,28 @@
 #include "config.h"
 
 #include <string.h>
-#include <sodium.h>
 
 #include "merkle.h"
+#include "sha256.h"
 
 void merkle_leaf_hash(uint8_t out[32], const void *data, size_t len)
 {
-	static const uint8_t prefix = 0x00;
-	crypto_hash_sha256_state st;
-	crypto_hash_sha256_init(&st);
-	crypto_hash_sha256_update(&st, &prefix, 1);
-	crypto_hash_sha256_update(&st, data, len);
-	crypto_hash_sha256_final(&st, out);
+	sha256_prefixed(out, 0x00, data, len);
 }
 
 void merkle_node_hash(uint8_t out[32], const uint8_t left[32], const uint8_t right[32])
 {
-	uint8_t buf[65];
-	buf[0] = 0x01;
-	memcpy(buf + 1, left, 32);
-	memcpy(buf + 33, right, 32);
-	crypto_hash_sha256(out, buf, sizeof buf);
+	uint8_t buf[64];
+	memcpy(buf, left, 32);
+	memcpy(buf + 32, right, 32);
+	sha256_prefixed(out, 0x01, buf, sizeof buf);
 }
 
 void merkle_empty_root(uint8_t out[32])
 {
-	crypto_hash_sha256(out, (const uint8_t *)"", 0);
+	struct sha256 s;
+	sha256_init(&s);
+	sha256_final(&s, out);
 }
 
 /* Largest power of two strictly less than n (n > 1). */

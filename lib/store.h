@@ -25,7 +25,11 @@ enum store_rc {
 enum store_mode {
 	STORE_NORMAL,   /* recover if needed, then read and write */
 	STORE_AUDIT,    /* read the committed files; never write anything */
+	STORE_READ,     /* as STORE_AUDIT, with tables opened when first used (a reader of a clean ledger) */
 };
+
+/* True when the last process that used the store in dir was killed (the next normal open recovers it). */
+bool store_needs_recovery(const char *dir);
 
 /* Expect about bytes of new data in the next store_open's transaction (sizes its cache). */
 void store_expect_bytes(uint64_t bytes);

@@ -47,4 +47,12 @@ idx = [json.loads(l)['index'] for l in out.split(b'\n')[:-1]]
 assert idx == list(range(20006)), len(idx)
 "
 check "a reader closing the pipe early does not hang or break the ledger" sh -c "chain-log -L '$L' | head -1 >/dev/null; chain-verify '$L' >/dev/null"
+
+# A reader of a ledger closed cleanly reads its committed files as they are:
+# it writes nothing, not even into the transaction log.
+before=$(cd "$L/db" && sha256sum $(ls | grep -v '^lock$'))
+check "chain-log, chain-proof checkpoint and inclusion read it" sh -c "chain-log -L '$L' >/dev/null &&
+	chain-proof -L '$L' checkpoint >/dev/null && chain-proof -L '$L' inclusion --index 5 >/dev/null"
+after=$(cd "$L/db" && sha256sum $(ls | grep -v '^lock$'))
+check "chain-log and chain-proof change no file of a clean ledger's db/" test "$before" = "$after"
 done_testing

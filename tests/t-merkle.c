@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "merkle.h"
+#include "sha256.h"
 #include "codec.h"
 #include "util.h"
 #include "tap.h"
@@ -131,6 +132,53 @@ static void unhex(uint8_t out[32], const char *hex)
 		fprintf(stderr, "bad hex constant %s\n", hex);
 		exit(99);
 	}
+}
+
+/*
+ * lib/sha256.c against libsodium: every length from 0 to 300 bytes (each
+ * padding case, one to five blocks), a message of 1 MiB, and the same bytes
+ * given in pieces of every size from 1 to 130, by the SHA extensions (when
+ * this processor has them) and by the portable code.
+ */
+static bool sha256_matches_sodium(void)
+{
+	static uint8_t msg[1 << 20];
+	uint8_t want[32], got[32];
+	for (size_t i = 0; i < sizeof msg; i++)
+		msg[i] = (uint8_t)(i * 131 + (i >> 8));
+	for (size_t len = 0; len <= 300; len++) {
+		crypto_hash_sha256(want, msg, len);
+		struct sha256 s;
+		sha256_init(&s);
+		sha256_update(&s, msg, len);
+		sha256_final(&s, got);
+		if (memcmp(want, got, 32) != 0) {
+			diag("length %zu differs", len);
+			return false;
+		}
+	}
+	crypto_hash_sha256(want, msg, sizeof msg);
+	for (size_t piece = 1; piece <= 130; piece++) {
+		struct sha256 s;
+		sha256_init(&s);
+		for (size_t at = 0; at < sizeof msg; at += piece)
+			sha256_update(&s, msg + at, at + piece <= sizeof msg ? piece : sizeof msg - at);
+		sha256_final(&s, got);
+		if (memcmp(want, got, 32) != 0) {
+			diag("1 MiB in pieces of %zu differs", piece);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void test_sha256(void)
+{
+	bool accelerated = sha256_accelerated();
+	ok(sha256_matches_sodium(), "SHA-256 equals libsodium's (%s)",
+	   accelerated ? "SHA extensions" : "portable code: this processor lacks the SHA extensions");
+	sha256_force_portable();
+	ok(!sha256_accelerated() && sha256_matches_sodium(), "SHA-256 equals libsodium's (portable code)");
 }
 
 static void test_hashes(void)
@@ -607,6 +655,7 @@ int main(void)
 		printf("Bail out! sodium_init failed\n");
 		return 1;
 	}
+	test_sha256();
 	tree_init();
 	test_hashes();
 	test_levels();
