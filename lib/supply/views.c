@@ -607,6 +607,8 @@ struct request_family {
 static int family_load(struct view_state *s, const struct supply_line *r, struct request_family *f,
 		       struct chobo_error *err)
 {
+	/* Lines not loaded below are absent: every flag has a value whichever path is taken. */
+	f->have_o = f->have_po = f->have_rn = f->same_need = false;
 	int rc = line_load(s, SUPPLY_OFFER, r->offer, &f->o, &f->have_o, err);
 	if (rc == 0 && f->have_o)
 		rc = line_load(s, SUPPLY_NEED, f->o.need, &f->po, &f->have_po, err);
@@ -626,7 +628,7 @@ static void family_take(struct request_family *f, int64_t delta)
 		if (f->same_need)
 			f->po.requested += delta;
 	}
-	if (f->have_rn) {
+	if (f->have_rn && !f->same_need) {
 		f->rn.requested += delta;
 		f->rn.requested_free += delta;
 	}
