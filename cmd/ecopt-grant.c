@@ -16,6 +16,7 @@
 #include "points/points.h"
 #include "private_store.h"
 #include "records.h"
+#include "store.h"
 #include "util.h"
 
 static const char usage[] =
@@ -27,6 +28,14 @@ static const char usage[] =
 	"Environment: CHOBO_LEDGER, CHOBO_NOW, CHOBO_LOCK_WAIT.\n"
 	"Exit status: 0 success, 65 bad data, 66 no input; other codes as in chobo(7).\n"
 	"See ecopt-grant(1).\n";
+
+/*
+ * What one reading makes the store hold: its four entries and their index
+ * records, and the views' records it reads and writes (eco.registry's
+ * reading, last, grant and part records, the account's), scattered over
+ * the views' table, so the cache is sized for them as well as for the batch.
+ */
+#define ECO_READING_STORE_BYTES 4096
 
 struct input {
 	enum records_format format;
@@ -268,6 +277,7 @@ int main(int argc, char **argv)
 	struct chobo_error e = {0};
 	json_t **results = xcalloc(in.list.n + 1, sizeof *results);
 	size_t refused = 0;
+	store_expect_bytes((uint64_t)in.list.n * ECO_READING_STORE_BYTES);
 	if (rc == 0 && (rc = cli_report(ledger_open_append(&l, dir, &key, &e), &e)) == 0) {
 		rc = registering ? reg(&l, &in, &batch, results, &e) : grant(&l, &in, factors, &batch, results, &refused, &e);
 		if (rc == 0 && refused == 0 && batch.n > 0) {
