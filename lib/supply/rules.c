@@ -24,60 +24,11 @@
 #include "entry_index.h"
 #include "ledger.h"
 #include "merkle.h"
+#include "stored_entry.h"
 #include "supply.h"
 
-/* A stored entry: where it is, what it is, and its parsed bytes. */
-struct stored {
-	char origin[NOTE_MAX_NAME + 1];
-	uint32_t log;
-	uint64_t index;
-	int64_t time;
-	char leaf[65];
-	const struct entry_type *type;
-	char *bytes;
-	struct json_doc doc;
-	size_t body;
-};
-
-static void stored_free(struct stored *s)
-{
-	free(s->bytes);
-	json_doc_free(&s->doc);
-	memset(s, 0, sizeof *s);
-}
-
-/* Read and parse entry (log, index); 0 or an exit code. */
-static int stored_read(struct ledger *l, uint32_t log, uint64_t index, struct stored *out,
-		       struct chobo_error *err)
-{
-	const void *data;
-	size_t len;
-	char why[256];
-	struct entry_view v;
-	stored_free(out);
-	if (store_entry_get(l->store, log, index, &data, &len) != STORE_OK)
-		return chobo_fail(err, EX_IOERR, "%s: %s", l->dir, store_error(l->store));
-	out->bytes = xmalloc(len + 1);
-	memcpy(out->bytes, data, len);
-	out->bytes[len] = '\0';
-	uint8_t leaf[32];
-	merkle_leaf_hash(leaf, out->bytes, len);
-	hex32(out->leaf, leaf);
-	if (!entry_parse(out->bytes, len, NULL, index, &out->doc, &v, why, sizeof why))
-		return chobo_fail(err, EX_DATAERR, "log %" PRIu32 " entry %" PRIu64 ": %s; run chain-verify", log,
-				  index, why);
-	long o = jscan_find(&out->doc, 0, "log");
-	jscan_string_copy(&out->doc, (size_t)o, out->origin, sizeof out->origin);
-	out->log = log;
-	out->index = index;
-	out->time = v.time_sec;
-	out->type = v.type;
-	out->body = v.body;
-	return 0;
-}
-
 /* The entry whose leaf hash is hex; EX_DATAERR naming field when there is none. */
-static int stored_find(struct ledger *l, const char *hex, const char *field, struct stored *out,
+static int stored_find(struct ledger *l, const char *hex, const char *field, struct stored_entry *out,
 		       struct chobo_error *err)
 {
 	uint8_t hash[32], found[32];
@@ -91,10 +42,10 @@ static int stored_find(struct ledger *l, const char *hex, const char *field, str
 		return chobo_fail(err, EX_DATAERR, "body.%s: no entry has leaf hash %s", field, hex);
 	if (src != STORE_OK)
 		return chobo_fail(err, EX_IOERR, "%s: %s", l->dir, store_error(l->store));
-	return stored_read(l, log, index, out, err);
+	return stored_entry_read(l, log, index, out, err);
 }
 
-static bool merge_before(const struct stored *a, const struct stored *b)
+static bool merge_before(const struct stored_entry *a, const struct stored_entry *b)
 {
 	if (a->time != b->time)
 		return a->time < b->time;
@@ -102,18 +53,14 @@ static bool merge_before(const struct stored *a, const struct stored *b)
 	return c ? c < 0 : a->index < b->index;
 }
 
-static void body_str(const struct stored *s, const char *name, char *out, size_t cap)
+static void body_str(const struct stored_entry *s, const char *name, char *out, size_t cap)
 {
-	long v = jscan_find(&s->doc, s->body, name);
-	if (v < 0 || !jscan_string_copy(&s->doc, (size_t)v, out, cap))
-		out[0] = '\0';
+	stored_body_str(&s->doc, s->body, name, out, cap);
 }
 
-static int64_t body_int(const struct stored *s, const char *name)
+static int64_t body_int(const struct stored_entry *s, const char *name)
 {
-	int64_t n;
-	long v = jscan_find(&s->doc, s->body, name);
-	return v >= 0 && jscan_integer(&s->doc, (size_t)v, &n) ? n : 0;
+	return stored_body_int(&s->doc, s->body, name, 0);
 }
 
 /* What the rules of one batch entry read. */
@@ -121,21 +68,21 @@ struct ctx {
 	struct ledger *l;
 	struct view_state *catalogue, *sites, *lines;
 	int64_t now;
-	struct stored self;     /* the entry being checked */
+	const struct stored_entry *self;   /* the entry being checked */
 };
 
 /* The referenced entry of type (its field names the leaf hash), earlier in the merge order. */
-static int ref_of(struct ctx *c, const char *field, const char *type, struct stored *out,
+static int ref_of(struct ctx *c, const char *field, const char *type, struct stored_entry *out,
 		  struct chobo_error *err)
 {
 	char hex[65];
-	body_str(&c->self, field, hex, sizeof hex);
+	body_str(c->self, field, hex, sizeof hex);
 	int rc = stored_find(c->l, hex, field, out, err);
 	if (rc != 0)
 		return rc;
 	if (strcmp(out->type->name, type) != 0)
 		return chobo_fail(err, EX_DATAERR, "body.%s names a %s, not a %s", field, out->type->name, type);
-	if (!merge_before(out, &c->self))
+	if (!merge_before(out, c->self))
 		return chobo_fail(err, EX_DATAERR, "body.%s names a %s dated after this entry (%s entry %" PRIu64
 				  "); check this node's clock and try again", field, type, out->origin,
 				  out->index);
@@ -169,7 +116,7 @@ static int expiry_rule(struct ctx *c, struct chobo_error *err)
 {
 	char date[SUPPLY_DATE_LEN + 1];
 	int64_t day;
-	body_str(&c->self, "expiry", date, sizeof date);
+	body_str(c->self, "expiry", date, sizeof date);
 	if (date[0] && supply_date_parse(date, &day) && day + 86400 <= c->now) {
 		char now[21];
 		time_format(now, c->now);
@@ -181,7 +128,7 @@ static int expiry_rule(struct ctx *c, struct chobo_error *err)
 /* The line of the entry being checked, which the views already include. */
 static int own_line(struct ctx *c, enum supply_kind kind, struct supply_line *ln, struct chobo_error *err)
 {
-	int rc = supply_line_get(c->lines, kind, c->self.leaf, ln, err);
+	int rc = supply_line_get(c->lines, kind, c->self->leaf, ln, err);
 	if (rc == EX_UNAVAILABLE)
 		return chobo_fail(err, EX_DATAERR, "its references are not in supply.lines");
 	return rc;
@@ -190,15 +137,15 @@ static int own_line(struct ctx *c, enum supply_kind kind, struct supply_line *ln
 static int need_rules(struct ctx *c, struct chobo_error *err)
 {
 	char site[SUPPLY_CODE_MAX + 1], item[SUPPLY_CODE_MAX + 1], unit[SUPPLY_UNIT_MAX + 1];
-	body_str(&c->self, "site", site, sizeof site);
-	body_str(&c->self, "item", item, sizeof item);
-	body_str(&c->self, "unit", unit, sizeof unit);
+	body_str(c->self, "site", site, sizeof site);
+	body_str(c->self, "item", item, sizeof item);
+	body_str(c->self, "unit", unit, sizeof unit);
 	int rc = site_rule(c, site, err);
 	return rc ? rc : item_rule(c, item, unit, err);
 }
 
 /* Need and offer (or request) are for the same item in the same unit: never across units. */
-static int same_item(const struct stored *need, const char *item, const char *unit, struct chobo_error *err)
+static int same_item(const struct stored_entry *need, const char *item, const char *unit, struct chobo_error *err)
 {
 	char ni[SUPPLY_CODE_MAX + 1], nu[SUPPLY_UNIT_MAX + 1];
 	body_str(need, "item", ni, sizeof ni);
@@ -211,29 +158,29 @@ static int same_item(const struct stored *need, const char *item, const char *un
 static int offer_rules(struct ctx *c, struct chobo_error *err)
 {
 	char item[SUPPLY_CODE_MAX + 1], unit[SUPPLY_UNIT_MAX + 1];
-	struct stored need = {0};
-	body_str(&c->self, "item", item, sizeof item);
-	body_str(&c->self, "unit", unit, sizeof unit);
+	struct stored_entry need = {0};
+	body_str(c->self, "item", item, sizeof item);
+	body_str(c->self, "unit", unit, sizeof unit);
 	int rc = item_rule(c, item, unit, err);
 	if (rc == 0)
 		rc = expiry_rule(c, err);
-	if (rc == 0 && jscan_find(&c->self.doc, c->self.body, "need") >= 0 &&
+	if (rc == 0 && jscan_find(&c->self->doc, c->self->body, "need") >= 0 &&
 	    (rc = ref_of(c, "need", "supply.need", &need, err)) == 0)
 		rc = same_item(&need, item, unit, err);
-	stored_free(&need);
+	stored_entry_free(&need);
 	return rc;
 }
 
 static int request_rules(struct ctx *c, struct chobo_error *err)
 {
-	struct stored offer = {0}, need = {0};
+	struct stored_entry offer = {0}, need = {0};
 	struct supply_line r, o;
 	char site[SUPPLY_CODE_MAX + 1], pledged[65] = "";
-	body_str(&c->self, "site", site, sizeof site);
+	body_str(c->self, "site", site, sizeof site);
 	int rc = ref_of(c, "offer", "supply.offer", &offer, err);
 	if (rc == 0)
 		rc = site_rule(c, site, err);
-	if (rc == 0 && jscan_find(&c->self.doc, c->self.body, "need") >= 0 &&
+	if (rc == 0 && jscan_find(&c->self->doc, c->self->body, "need") >= 0 &&
 	    (rc = ref_of(c, "need", "supply.need", &need, err)) == 0) {
 		char item[SUPPLY_CODE_MAX + 1], unit[SUPPLY_UNIT_MAX + 1], need_site[SUPPLY_CODE_MAX + 1];
 		body_str(&offer, "item", item, sizeof item);
@@ -251,8 +198,8 @@ static int request_rules(struct ctx *c, struct chobo_error *err)
 		rc = chobo_fail(err, EX_DATAERR, "a request beyond the offer's remaining quantity: %" PRId64
 				" %s requested, %" PRId64 " left of offer %s", r.quantity, o.unit,
 				supply_line_open(&o), offer.leaf);
-	stored_free(&offer);
-	stored_free(&need);
+	stored_entry_free(&offer);
+	stored_entry_free(&need);
 	return rc;
 }
 
@@ -260,7 +207,7 @@ static int request_rules(struct ctx *c, struct chobo_error *err)
 struct box_search {
 	struct ctx *c;
 	uint64_t box;
-	struct stored other;
+	struct stored_entry other;
 	int rc;
 	struct chobo_error *err;
 	bool found;
@@ -269,9 +216,9 @@ struct box_search {
 static int same_box(void *ctx, uint32_t log, uint64_t index)
 {
 	struct box_search *s = ctx;
-	if (log == s->c->self.log && index == s->c->self.index)
+	if (log == s->c->self->log && index == s->c->self->index)
 		return 0;
-	if ((s->rc = stored_read(s->c->l, log, index, &s->other, s->err)) != 0)
+	if ((s->rc = stored_entry_read(s->c->l, log, index, &s->other, s->err)) != 0)
 		return 1;
 	s->found = (uint64_t)body_int(&s->other, "box") == s->box;
 	return s->found;
@@ -279,7 +226,7 @@ static int same_box(void *ctx, uint32_t log, uint64_t index)
 
 static int shipment_rules(struct ctx *c, struct chobo_error *err)
 {
-	struct stored request = {0}, offer = {0};
+	struct stored_entry request = {0}, offer = {0};
 	struct supply_line b, r;
 	char offer_hex[65];
 	int rc = ref_of(c, "request", "supply.request", &request, err);
@@ -299,57 +246,57 @@ static int shipment_rules(struct ctx *c, struct chobo_error *err)
 				" %s, %" PRId64 " unshipped of request %s", b.quantity, r.unit, supply_line_open(&r),
 				request.leaf);
 	if (rc == 0) {
-		struct box_search s = {.c = c, .box = (uint64_t)body_int(&c->self, "box"), .err = err};
+		struct box_search s = {.c = c, .box = (uint64_t)body_int(c->self, "box"), .err = err};
 		rc = entry_index_each_key(c->l->store, "supply.shipment", "request", request.leaf, same_box, &s,
 					  err);
 		if (rc == 1)
 			rc = s.rc ? s.rc : chobo_fail(err, EX_DATAERR, "box %" PRIu64 " of request %s is already "
 						      "shipped (%s entry %" PRIu64 ")", s.box, request.leaf,
 						      s.other.origin, s.other.index);
-		stored_free(&s.other);
+		stored_entry_free(&s.other);
 	}
-	stored_free(&request);
-	stored_free(&offer);
+	stored_entry_free(&request);
+	stored_entry_free(&offer);
 	return rc;
 }
 
 static int receipt_rules(struct ctx *c, struct chobo_error *err)
 {
-	struct stored ship = {0};
+	struct stored_entry ship = {0};
 	struct supply_line b;
 	int rc = ref_of(c, "shipment", "supply.shipment", &ship, err);
 	if (rc == EX_DATAERR)
 		chobo_fail_context(err, rc, "a receipt of an unknown shipment");
 	if (rc == 0 && (rc = supply_line_get(c->lines, SUPPLY_BOX, ship.leaf, &b, err)) == EX_UNAVAILABLE)
 		rc = chobo_fail(err, EX_DATAERR, "the shipment is not in supply.lines");
-	if (rc == 0 && strcmp(b.receipt, c->self.leaf) != 0)
+	if (rc == 0 && strcmp(b.receipt, c->self->leaf) != 0)
 		rc = chobo_fail(err, EX_DATAERR, "a second receipt of box %" PRIu64 ": already received (receipt %s)",
 				b.box, b.receipt);
-	stored_free(&ship);
+	stored_entry_free(&ship);
 	return rc;
 }
 
 static int lost_rules(struct ctx *c, struct chobo_error *err)
 {
-	struct stored ship = {0};
+	struct stored_entry ship = {0};
 	struct supply_line b;
 	int rc = ref_of(c, "shipment", "supply.shipment", &ship, err);
 	if (rc == 0 && (rc = supply_line_get(c->lines, SUPPLY_BOX, ship.leaf, &b, err)) == EX_UNAVAILABLE)
 		rc = chobo_fail(err, EX_DATAERR, "the shipment is not in supply.lines");
 	if (rc == 0 && b.receipt[0])
 		rc = chobo_fail(err, EX_DATAERR, "box %" PRIu64 " was received (receipt %s)", b.box, b.receipt);
-	else if (rc == 0 && strcmp(b.lost_by, c->self.leaf) != 0)
+	else if (rc == 0 && strcmp(b.lost_by, c->self->leaf) != 0)
 		rc = chobo_fail(err, EX_DATAERR, "box %" PRIu64 " is already reported lost (%s)", b.box, b.lost_by);
-	stored_free(&ship);
+	stored_entry_free(&ship);
 	return rc;
 }
 
 static int cancel_rules(struct ctx *c, struct chobo_error *err)
 {
-	struct stored target = {0};
+	struct stored_entry target = {0};
 	struct supply_line ln;
 	char hex[65];
-	body_str(&c->self, "ref", hex, sizeof hex);
+	body_str(c->self, "ref", hex, sizeof hex);
 	int rc = stored_find(c->l, hex, "ref", &target, err);
 	enum supply_kind kind = SUPPLY_NEED;
 	if (rc == 0) {
@@ -368,16 +315,16 @@ static int cancel_rules(struct ctx *c, struct chobo_error *err)
 				supply_kind_name(kind), target.origin, c->l->conf.origin);
 	if (rc == 0 && (rc = supply_line_get(c->lines, kind, target.leaf, &ln, err)) == EX_UNAVAILABLE)
 		rc = chobo_fail(err, EX_DATAERR, "the %s is not in supply.lines", supply_kind_name(kind));
-	if (rc == 0 && strcmp(ln.cancelled_by, c->self.leaf) != 0)
+	if (rc == 0 && strcmp(ln.cancelled_by, c->self->leaf) != 0)
 		rc = chobo_fail(err, EX_DATAERR, "the %s is already cancelled (%s)", supply_kind_name(kind),
 				ln.cancelled_by);
-	stored_free(&target);
+	stored_entry_free(&target);
 	return rc;
 }
 
 static int entry_rules(struct ctx *c, struct chobo_error *err)
 {
-	const char *t = c->self.type->name + strlen("supply.");
+	const char *t = c->self->type->name + strlen("supply.");
 	if (strcmp(t, "need") == 0)
 		return need_rules(c, err);
 	if (strcmp(t, "offer") == 0)
@@ -395,29 +342,24 @@ static int entry_rules(struct ctx *c, struct chobo_error *err)
 	return 0;   /* sites and items: the schema is all */
 }
 
+/* Run the rules of one batch entry. */
+static int entry_rules_of(void *ctx, const struct stored_entry *e, struct chobo_error *err)
+{
+	struct ctx *c = ctx;
+	c->self = e;
+	c->now = e->time;
+	return entry_rules(c, err);
+}
+
 int supply_append_check(struct ledger *l, const struct batch *b, struct chobo_error *err)
 {
-	uint32_t log;
-	uint64_t size;
-	if (store_log_find(l->store, l->conf.origin, &log, &size) != STORE_OK || size < b->n)
-		return chobo_fail(err, EX_SOFTWARE, "%s: the batch is not in this node's log", l->dir);
 	struct ctx c = {
 		.l = l,
 		.catalogue = view_stored(l, &supply_catalogue_view),
 		.sites = view_stored(l, &supply_sites_view),
 		.lines = view_stored(l, &supply_lines_view),
 	};
-	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < b->n; i++) {
-		if (strncmp(b->items[i].type->name, "supply.", 7) != 0)
-			continue;
-		if ((rc = stored_read(l, log, size - b->n + i, &c.self, err)) != 0)
-			break;
-		c.now = c.self.time;
-		if ((rc = entry_rules(&c, err)) != 0)
-			chobo_fail_context(err, rc, "batch entry %zu (%s)", i + 1, c.self.type->name);
-	}
-	stored_free(&c.self);
+	int rc = stored_batch_each(l, b, "supply.", entry_rules_of, &c, err);
 	view_state_free(c.catalogue);
 	view_state_free(c.sites);
 	view_state_free(c.lines);
