@@ -259,7 +259,7 @@ static bool digits(const char *s, int n, int *out)
 	return true;
 }
 
-static int64_t days_from_civil(int y, int m, int d)
+int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
 {
 	y -= m <= 2;
 	int64_t era = (y >= 0 ? y : y - 399) / 400;

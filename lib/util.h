@@ -108,6 +108,8 @@ bool utf8_valid(const uint8_t *buf, size_t len);
 bool chobo_now(int64_t *out);
 /* Format seconds as RFC 3339 UTC "YYYY-MM-DDTHH:MM:SSZ" into out[21]. */
 void time_format(char out[21], int64_t t);
+/* Days since 1970-01-01 of the proleptic Gregorian date y-m-d (H. Hinnant's algorithm). */
+int64_t days_from_civil(int64_t y, int64_t m, int64_t d);
 /* Parse RFC 3339 (UTC "Z" or numeric offset, optional fraction ignored); false if malformed. */
 bool time_parse(const char *s, int64_t *out);
 
