@@ -21,25 +21,64 @@ static const char usage[] =
 	"66 no input, 71 system error, 74 I/O error, 75 busy, 77 no permission, 78 configuration.\n"
 	"See chain-append(1).\n";
 
-/* Read and validate every line of one input into the batch; 0 or an exit code. */
-static int read_input(FILE *fp, const char *name, struct batch *b)
+/*
+ * One append, streamed: input lines are validated into a chunk, and a full
+ * chunk is written into the open transaction.  The ledger is opened when
+ * the first chunk is full or the input ends, so that a batch of one chunk
+ * (most of them) is read and checked whole before the ledger is locked.
+ */
+struct run {
+	const char *dir;
+	struct batch chunk;
+	struct json_doc doc;
+	bool opened;
+	struct ledger l;
+	struct note_signer key;
+	struct append_stream *s;
+};
+
+/* Write the chunk (opening the ledger first if it is not open yet); 0 or an exit code, reported. */
+static int write_chunk(struct run *r, bool last)
 {
+	struct chobo_error e;
+	int rc;
+	if (!r->opened) {
+		/* A batch of one chunk is known whole; a longer one gets the cache of a large batch. */
+		store_expect_bytes(last ? r->chunk.used + r->chunk.n * 128 : CHOBO_MAX_BATCH_BYTES);
+		if ((rc = cli_report(ledger_open_append(&r->l, r->dir, &r->key, &e), &e)) != 0)
+			return rc;
+		r->opened = true;
+		if ((rc = cli_report(append_stream_begin(&r->l, &r->key, NULL, &r->s, &e), &e)) != 0)
+			return rc;
+	}
+	if ((rc = cli_report(append_stream_write(r->s, &r->chunk, &e), &e)) != 0)
+		return rc;
+	batch_next_chunk(&r->chunk);
+	return 0;
+}
+
+/* Read and validate every line of one input, writing full chunks; 0 or an exit code. */
+static int read_input(void *ctx, FILE *fp, const char *name)
+{
+	struct run *run = ctx;
 	struct jsonl_reader r;
-	struct json_doc doc = {0};
 	char err[256];
 	const char *line;
 	size_t len;
 	enum jsonl_status s;
 	int rc = 0;
 	jsonl_init(&r, fp, name);
-	while ((s = jsonl_next_line(&r, &line, &len, err, sizeof err)) == JSONL_OK) {
-		if (!batch_add_line(b, line, len, &doc, err, sizeof err)) {
+	while (rc == 0 && (s = jsonl_next_line(&r, &line, &len, err, sizeof err)) == JSONL_OK) {
+		if (!batch_add_line(&run->chunk, line, len, &run->doc, err, sizeof err)) {
 			s = JSONL_BAD;
 			break;
 		}
+		if (batch_chunk_full(&run->chunk))
+			rc = write_chunk(run, false);
 	}
-	json_doc_free(&doc);
-	if (s == JSONL_BAD) {
+	if (rc != 0) {
+		/* reported */
+	} else if (s == JSONL_BAD) {
 		chobo_warn("%s:%lu: %s; nothing was appended", name, r.line, err);
 		rc = EX_DATAERR;
 	} else if (s == JSONL_IOERR) {
@@ -57,56 +96,48 @@ int main(int argc, char **argv)
 		CLI_COMMON_OPTIONS,
 		{NULL, 0, NULL, 0},
 	};
-	const char *dir = ledger_default_dir();
+	struct run r = {.dir = ledger_default_dir()};
 	int opt, rc = 0;
 	cli_init(argc, argv);
 	while ((opt = getopt_long(argc, argv, "L:hVq", options, NULL)) != -1) {
 		if (cli_common_option(opt, usage))
 			continue;
 		if (opt == 'L')
-			dir = optarg;
+			r.dir = optarg;
 	}
 
 	int64_t now;
 	if (!chobo_now(&now))
 		chobo_die(EX_USAGE, "CHOBO_NOW is not an RFC 3339 time");
 
-	struct batch batch = {0};
-	if (optind == argc) {
-		rc = read_input(stdin, "stdin", &batch);
-	} else {
-		for (int i = optind; i < argc && rc == 0; i++) {
-			FILE *fp = strcmp(argv[i], "-") == 0 ? stdin : fopen(argv[i], "r");
-			if (!fp) {
-				chobo_warn_errno("%s; nothing was appended", argv[i]);
-				rc = EX_NOINPUT;
-				break;
-			}
-			rc = read_input(fp, fp == stdin ? "stdin" : argv[i], &batch);
-			if (fp != stdin)
-				fclose(fp);
-		}
-	}
-	if (rc != 0)
-		cli_exit(rc);
-	if (batch.n == 0) {
+	rc = jsonl_read_inputs(argv + optind, argc - optind, "nothing was appended", read_input, &r);
+	json_doc_free(&r.doc);
+	if (rc == 0 && r.chunk.base + r.chunk.n == 0) {
 		chobo_info("no entries in the input; nothing was appended");
+		batch_free(&r.chunk);
 		cli_exit(0);
 	}
-
-	struct ledger l;
-	struct note_signer key;
-	struct receipt *receipts = xcalloc(batch.n, sizeof *receipts);
-	uint64_t tree_size = 0;
-	char time[21];
-	store_expect_bytes(batch.used + batch.n * 128);
+	if (rc == 0 && r.chunk.n > 0)
+		rc = write_chunk(&r, true);
 	struct chobo_error e;
-	if ((rc = cli_report(ledger_open_append(&l, dir, &key, &e), &e)) != 0)
+	if (rc == 0)
+		rc = cli_report(append_stream_commit(r.s, &e), &e);
+	batch_free(&r.chunk);
+	if (rc != 0) {
+		/* Not committed: aborted before the ledger closes. */
+		append_stream_free(r.s);
+		if (r.opened) {
+			note_signer_clear(&r.key);
+			cli_report(ledger_close(&r.l, &e), &e);
+		}
 		cli_exit(rc);
-	rc = cli_report(ledger_append(&l, &batch, &key, NULL, receipts, &tree_size, time, &e), &e);
-	note_signer_clear(&key);
-	int crc = cli_report(ledger_close(&l, &e), &e);
-	if (rc == 0 && crc != 0)
+	}
+	size_t n = append_stream_count(r.s);
+	uint64_t tree_size = append_stream_tree_size(r.s);
+	const char *time = append_stream_time(r.s);
+	note_signer_clear(&r.key);
+	int crc = cli_report(ledger_close(&r.l, &e), &e);
+	if (crc != 0)
 		chobo_warn("the batch was committed; the receipts follow");
 
 	/*
@@ -115,14 +146,17 @@ int main(int argc, char **argv)
 	 * batch stored without its receipts has an exit code of its own.
 	 */
 	bool reported = true;
-	for (size_t i = 0; rc == 0 && reported && i < batch.n; i++)
-		reported = receipt_print(stdout, &receipts[i], batch.items[i].type->name, time, tree_size);
-	if (rc == 0 && (!reported || fflush(stdout) != 0 || ferror(stdout))) {
+	for (size_t i = 0; reported && i < n; i++) {
+		struct receipt rec;
+		const struct entry_type *type;
+		append_stream_receipt(r.s, i, &rec, &type);
+		reported = receipt_print(stdout, &rec, type->name, time, tree_size);
+	}
+	if (!reported || fflush(stdout) != 0 || ferror(stdout)) {
 		chobo_warn_errno("the batch of %zu entries was stored (tree size %llu), but its receipts could "
-				 "not be written; do not append it again", batch.n, (unsigned long long)tree_size);
+				 "not be written; do not append it again", n, (unsigned long long)tree_size);
 		rc = EXIT_STORED_UNREPORTED;
 	}
-	free(receipts);
-	batch_free(&batch);
+	append_stream_free(r.s);
 	cli_exit(rc);
 }

@@ -23,13 +23,22 @@
 #include "service.h"
 #include "view.h"
 
+/*
+ * A streamed append writes a chunk when it holds this many entries or body
+ * bytes: large enough that the fixed cost of a chunk (a thread, the views
+ * and rules, a pass over the leaf-hash index) is small beside its entries,
+ * small enough that a chunk is a few MiB of memory.
+ */
+#define CHUNK_ENTRIES 65536
+#define CHUNK_BYTES (16u << 20)
+
 bool batch_add(struct batch *b, const struct entry_input *in)
 {
 	if (!b->max_entries) {
 		b->max_entries = chobo_limit("BATCH_ENTRIES", CHOBO_MAX_BATCH);
 		b->max_bytes = chobo_limit("BATCH_BYTES", CHOBO_MAX_BATCH_BYTES);
 	}
-	if (b->n >= b->max_entries || b->used + in->body_len > b->max_bytes)
+	if (b->base + b->n >= b->max_entries || b->base_bytes + b->used + in->body_len > b->max_bytes)
 		return false;
 	if (b->n == b->cap) {
 		b->cap = b->cap ? b->cap * 2 : 256;
@@ -47,6 +56,19 @@ bool batch_add(struct batch *b, const struct entry_input *in)
 	b->used += in->body_len;
 	b->n++;
 	return true;
+}
+
+bool batch_chunk_full(const struct batch *b)
+{
+	return b->n >= CHUNK_ENTRIES || b->used >= CHUNK_BYTES;
+}
+
+void batch_next_chunk(struct batch *b)
+{
+	b->base += b->n;
+	b->base_bytes += b->used;
+	b->n = 0;
+	b->used = 0;
 }
 
 bool batch_add_line(struct batch *b, const char *line, size_t len, struct json_doc *doc,
@@ -85,22 +107,29 @@ bool receipt_print(FILE *out, const struct receipt *r, const char *type, const c
 		       (unsigned long long)tree_size) >= 0;
 }
 
-static int receipt_hash_order(const void *a, const void *b)
+typedef uint8_t leaf_hash[32];
+
+/* A leaf-hash index record to be written, sorted by hash. */
+struct leaf_rec {
+	uint8_t hash[32];
+	uint32_t pos;   /* in the chunk */
+};
+
+static int leaf_rec_order(const void *a, const void *b)
 {
-	const struct receipt *x = *(const struct receipt *const *)a, *y = *(const struct receipt *const *)b;
-	return memcmp(x->leaf_hash, y->leaf_hash, 32);
+	return memcmp(((const struct leaf_rec *)a)->hash, ((const struct leaf_rec *)b)->hash, 32);
 }
 
-/* Batches smaller than this are hashed on the calling thread. */
+/* Chunks smaller than this are hashed on the calling thread. */
 #define HASHER_MIN_BATCH 4096
 
 struct leaf_hasher {
 	const struct batch *b;
 	const char *origin, *time;
 	bool test_clock;
-	uint64_t size;
-	struct receipt *receipts;
-	atomic_size_t done;      /* receipts[0..done) hold their leaf hashes */
+	uint64_t size;           /* the index of the chunk's first entry */
+	leaf_hash *out;          /* the chunk's leaf hashes */
+	atomic_size_t done;      /* out[0..done) are computed */
 	atomic_bool stop;
 	pthread_t thread;
 };
@@ -114,8 +143,7 @@ static void *hash_leaves(void *arg)
 		const struct batch_item *it = &h->b->items[i];
 		size_t len = entry_envelope_into(&entry, &cap, h->origin, h->size + i, h->time, h->test_clock,
 						 it->type->name, h->b->buf + it->off, it->len);
-		merkle_leaf_hash(h->receipts[i].leaf_hash, entry, len);
-		h->receipts[i].index = h->size + i;
+		merkle_leaf_hash(h->out[i], entry, len);
 		atomic_store_explicit(&h->done, i + 1, memory_order_release);
 	}
 	free(entry);
@@ -166,7 +194,7 @@ static int index_batch(struct ledger *l, const struct batch *b, uint32_t id, uin
 			continue;
 		char why[256];
 		if (!json_scan(&doc, b->buf + it->off, it->len, why, sizeof why))
-			rc = chobo_fail(err, EX_SOFTWARE, "batch entry %zu: %s", i, why);
+			rc = chobo_fail(err, EX_SOFTWARE, "batch entry %llu: %s", (unsigned long long)(b->base + i), why);
 		else
 			rc = entry_index_put_keys(l->store, it->type, &doc, 0, id, size + i, err);
 	}
@@ -189,106 +217,260 @@ static int service_rules(struct ledger *l, const struct batch *b, struct chobo_e
 	return 0;
 }
 
-static int append_in_txn(struct ledger *l, const struct batch *b, const struct note_signer *key,
-			 const struct append_rule *rule, struct receipt *receipts, uint64_t *tree_size,
-			 int64_t now, const char *time, bool test_clock, struct chobo_error *err)
-{
-	struct store *st = l->store;
-	struct ledger_reader lr;
-	struct merkle_stack stack;
-	uint8_t formed[64][32];
+struct append_stream {
+	struct ledger *l;
+	const struct note_signer *key;
+	const struct append_rule *rule;
+	int64_t now;
+	bool test_clock;
+	char time[21];
 	uint32_t id;
-	uint64_t size;
+	uint64_t first;                  /* the log's size before the batch */
+	size_t n, cap;                   /* entries written; room in leaves and types */
+	leaf_hash *leaves;               /* the receipts: leaf hashes and types by entry */
+	const struct entry_type **types;
+	struct merkle_stack stack;
+	char *entry;                     /* the envelope being written */
+	size_t entry_cap;
+	bool in_txn, committed;
+	uint64_t tree_size;
+};
+
+/* Abort the stream's transaction after a failure: rc, with err saying nothing was appended. */
+static int stream_failed(struct append_stream *s, int rc, struct chobo_error *err)
+{
+	if (s->in_txn)
+		store_abort(s->l->store);
+	s->in_txn = false;
+	if (err) {
+		size_t n = strlen(err->msg);
+		if (n + 32 < sizeof err->msg)
+			snprintf(err->msg + n, sizeof err->msg - n, "; nothing was appended");
+		if (rc == EX_IOERR)
+			ledger_space_hint(s->l->dir, err);
+	}
+	return rc;
+}
+
+/* The log, its size and its last entry's time; the clock may not read earlier. */
+static int stream_start(struct append_stream *s, struct chobo_error *err)
+{
+	struct ledger *l = s->l;
+	struct ledger_reader lr;
 	int64_t last;
 	/* A node restoring its log signs nothing that could fork the history its peers hold. */
 	int rc = restore_append_allowed(l, err);
 	if (rc != 0)
 		return rc;
-	if (store_log_find(st, l->conf.origin, &id, &size) != STORE_OK)
+	if (store_log_find(l->store, l->conf.origin, &s->id, &s->first) != STORE_OK)
 		return store_failed(l, err);
-	if (size + b->n > CHOBO_MAX_TREE_SIZE)
-		return chobo_fail(err, EX_DATAERR, "the log would exceed its maximum size");
-	rc = last_entry_time(l, id, size, &last, err);
+	rc = last_entry_time(l, s->id, s->first, &last, err);
 	if (rc != 0)
 		return rc;
-	if (now < last) {
+	if (s->now < last) {
 		char was[21];
 		time_format(was, last);
 		return chobo_fail(err, EX_TEMPFAIL,
 				  "the clock reads %s, earlier than the log's last entry (%s): entry times "
-				  "never decrease within a log; check the clock (or CHOBO_NOW)", time, was);
+				  "never decrease within a log; check the clock (or CHOBO_NOW)", s->time, was);
 	}
-	ledger_reader_init(&lr, l, id);
-	if (merkle_stack_load(&stack, &lr.r, size) != STORE_OK)
+	ledger_reader_init(&lr, l, s->id);
+	if (merkle_stack_load(&s->stack, &lr.r, s->first) != STORE_OK)
 		return store_failed(l, err);
+	return 0;
+}
 
+int append_stream_begin(struct ledger *l, const struct note_signer *key, const struct append_rule *rule,
+			struct append_stream **out, struct chobo_error *err)
+{
+	struct append_stream *s = xcalloc(1, sizeof *s);
+	s->l = l;
+	s->key = key;
+	s->rule = rule;
+	*out = NULL;
+	int rc = ledger_now(l, &s->now, &s->test_clock, err);
+	if (rc != 0) {
+		free(s);
+		return rc;
+	}
+	time_format(s->time, s->now);
+	if (store_begin(l->store) != STORE_OK)
+		rc = store_failed(l, err);
+	else
+		s->in_txn = true;
+	if (rc == 0)
+		rc = stream_start(s, err);
+	if (rc != 0) {
+		stream_failed(s, rc, err);
+		append_stream_free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+/* The chunk's entries and the interior hashes they complete; the leaf hashes into leaves. */
+static int write_entries(struct append_stream *s, const struct batch *b, leaf_hash *leaves,
+			 struct chobo_error *err)
+{
+	struct ledger *l = s->l;
+	uint64_t size = s->first + s->n;
+	uint8_t formed[64][32];
 	/* Leaf hashes are computed on another core while this one writes the entries. */
-	struct leaf_hasher h = {.b = b, .origin = l->conf.origin, .time = time, .test_clock = test_clock,
-				.size = size, .receipts = receipts};
+	struct leaf_hasher h = {.b = b, .origin = l->conf.origin, .time = s->time, .test_clock = s->test_clock,
+				.size = size, .out = leaves};
 	atomic_init(&h.done, 0);
 	atomic_init(&h.stop, false);
 	bool threaded = b->n >= HASHER_MIN_BATCH && pthread_create(&h.thread, NULL, hash_leaves, &h) == 0;
 	if (!threaded)
 		hash_leaves(&h);
-	char *entry = NULL;
-	size_t cap = 0;
 	int src = STORE_OK;
 	struct progress p;
 	size_t written = 0;
-	progress_start(&p, "entries written", b->n);
+	progress_start(&p, "entries written", b->base + b->n);
 	for (size_t i = 0; i < b->n && src == STORE_OK; i++) {
-		progress_update(&p, written = i);
+		progress_update(&p, b->base + (written = i));
 		const struct batch_item *it = &b->items[i];
 		uint64_t index = size + i;
-		size_t len = entry_envelope_into(&entry, &cap, l->conf.origin, index, time, test_clock,
-						 it->type->name, b->buf + it->off, it->len);
-		src = store_entry_put(st, id, index, entry, len);
+		size_t len = entry_envelope_into(&s->entry, &s->entry_cap, l->conf.origin, index, s->time,
+						 s->test_clock, it->type->name, b->buf + it->off, it->len);
+		src = store_entry_put(l->store, s->id, index, s->entry, len);
 		while (atomic_load_explicit(&h.done, memory_order_acquire) <= i)
 			sched_yield();
-		unsigned nformed = merkle_stack_push(&stack, receipts[i].leaf_hash, formed);
+		unsigned nformed = merkle_stack_push(&s->stack, leaves[i], formed);
 		if (src == STORE_OK && nformed > 0)
-			src = store_hashes_put(st, id, index, &formed[0][0], nformed);
+			src = store_hashes_put(l->store, s->id, index, &formed[0][0], nformed);
 	}
-	free(entry);
-	progress_end(&p, src == STORE_OK ? b->n : written);
+	progress_end(&p, b->base + (src == STORE_OK ? b->n : written));
 	if (threaded) {
 		atomic_store(&h.stop, true);
 		pthread_join(h.thread, NULL);
 	}
-	if (src != STORE_OK)
-		return store_failed(l, err);
+	return src == STORE_OK ? 0 : store_failed(l, err);
+}
 
-	/* The leaf-hash index is keyed by hash: inserting in key order keeps the btree's pages warm. */
-	struct receipt **order = xmalloc(b->n * sizeof *order);
-	for (size_t i = 0; i < b->n; i++)
-		order[i] = &receipts[i];
-	qsort(order, b->n, sizeof *order, receipt_hash_order);
+/*
+ * The chunk's leaf-hash index records.  The index is keyed by hash:
+ * inserting a chunk in key order passes over the btree's pages once, in
+ * order, instead of touching one at random per entry.
+ */
+static int write_leaves(struct append_stream *s, const struct batch *b, leaf_hash *leaves,
+			struct chobo_error *err)
+{
+	struct leaf_rec *order = xmalloc(b->n * sizeof *order);
+	for (size_t i = 0; i < b->n; i++) {
+		memcpy(order[i].hash, leaves[i], 32);
+		order[i].pos = (uint32_t)i;
+	}
+	qsort(order, b->n, sizeof *order, leaf_rec_order);
+	int src = STORE_OK;
+	uint64_t size = s->first + s->n;
 	for (size_t i = 0; src == STORE_OK && i < b->n; i++)
-		src = store_leaf_put(st, order[i]->leaf_hash, id, order[i]->index);
+		src = store_leaf_put(s->l->store, order[i].hash, s->id, size + order[i].pos);
 	free(order);
-	if (src != STORE_OK)
-		return store_failed(l, err);
-	if ((rc = index_batch(l, b, id, size, now, err)) != 0)
-		return rc;
+	return src == STORE_OK ? 0 : store_failed(s->l, err);
+}
 
-	struct checkpoint cp;
-	snprintf(cp.origin, sizeof cp.origin, "%s", l->conf.origin);
-	cp.size = size + b->n;
-	merkle_stack_root(&stack, cp.root);
-	char *note = checkpoint_sign(&cp, key);
-	src = store_checkpoint_put(st, id, cp.size, note, strlen(note));
-	free(note);
-	if (src == STORE_OK)
-		src = store_log_set_size(st, id, cp.size);
-	if (src != STORE_OK)
+/* Write chunk b in the open transaction and judge the state it makes. */
+static int append_chunk_in_txn(struct append_stream *s, const struct batch *b, struct chobo_error *err)
+{
+	struct ledger *l = s->l;
+	uint64_t size = s->first + s->n;
+	if (size + b->n > CHOBO_MAX_TREE_SIZE || b->n > UINT32_MAX)
+		return chobo_fail(err, EX_DATAERR, "the log would exceed its maximum size");
+	if (s->n + b->n > s->cap) {
+		while (s->n + b->n > s->cap)
+			s->cap = s->cap ? s->cap * 2 : b->n;
+		s->leaves = xrealloc(s->leaves, s->cap * sizeof *s->leaves);
+		s->types = xrealloc(s->types, s->cap * sizeof *s->types);
+	}
+	leaf_hash *leaves = s->leaves + s->n;
+	for (size_t i = 0; i < b->n; i++)
+		s->types[s->n + i] = b->items[i].type;
+	int rc = write_entries(s, b, leaves, err);
+	if (rc == 0)
+		rc = write_leaves(s, b, leaves, err);
+	if (rc == 0)
+		rc = index_batch(l, b, s->id, size, s->now, err);
+	if (rc != 0)
+		return rc;
+	s->n += b->n;
+	/* The views and rules read the log up to its size: the chunk is in it now. */
+	if (store_log_set_size(l->store, s->id, s->first + s->n) != STORE_OK)
 		return store_failed(l, err);
-	*tree_size = cp.size;
 	/* The rules see the state this batch makes, and can still refuse it. */
 	if ((rc = views_update(l, err)) != 0)
 		return rc;
 	if ((rc = service_rules(l, b, err)) != 0)
 		return rc;
-	return rule ? rule->check(rule->ctx, l, b, err) : 0;
+	return s->rule ? s->rule->check(s->rule->ctx, l, b, err) : 0;
+}
+
+int append_stream_write(struct append_stream *s, const struct batch *b, struct chobo_error *err)
+{
+	if (!s->in_txn)
+		return chobo_fail(err, EX_SOFTWARE, "append_stream_write: the append is over");
+	int rc = append_chunk_in_txn(s, b, err);
+	return rc == 0 ? 0 : stream_failed(s, rc, err);
+}
+
+int append_stream_commit(struct append_stream *s, struct chobo_error *err)
+{
+	if (!s->in_txn)
+		return chobo_fail(err, EX_SOFTWARE, "append_stream_commit: the append is over");
+	struct checkpoint cp;
+	snprintf(cp.origin, sizeof cp.origin, "%s", s->l->conf.origin);
+	cp.size = s->first + s->n;
+	merkle_stack_root(&s->stack, cp.root);
+	char *note = checkpoint_sign(&cp, s->key);
+	int src = store_checkpoint_put(s->l->store, s->id, cp.size, note, strlen(note));
+	free(note);
+	if (src == STORE_OK)
+		src = store_log_set_size(s->l->store, s->id, cp.size);
+	if (src != STORE_OK)
+		return stream_failed(s, store_failed(s->l, err), err);
+	s->in_txn = false;
+	if (store_commit(s->l->store) != STORE_OK)
+		return stream_failed(s, store_failed(s->l, err), err);
+	s->committed = true;
+	s->tree_size = cp.size;
+	return 0;
+}
+
+size_t append_stream_count(const struct append_stream *s)
+{
+	return s->n;
+}
+
+uint64_t append_stream_tree_size(const struct append_stream *s)
+{
+	return s->tree_size;
+}
+
+const char *append_stream_time(const struct append_stream *s)
+{
+	return s->time;
+}
+
+void append_stream_receipt(const struct append_stream *s, size_t i, struct receipt *r,
+			   const struct entry_type **type)
+{
+	r->index = s->first + i;
+	memcpy(r->leaf_hash, s->leaves[i], 32);
+	if (type)
+		*type = s->types[i];
+}
+
+void append_stream_free(struct append_stream *s)
+{
+	if (!s)
+		return;
+	if (s->in_txn)
+		store_abort(s->l->store);
+	free(s->leaves);
+	free(s->types);
+	free(s->entry);
+	free(s);
 }
 
 int ledger_open_append(struct ledger *l, const char *dir, struct note_signer *key, struct chobo_error *err)
@@ -313,25 +495,16 @@ int ledger_append(struct ledger *l, const struct batch *b, const struct note_sig
 		  const struct append_rule *rule, struct receipt *receipts, uint64_t *tree_size,
 		  char time[21], struct chobo_error *err)
 {
-	int64_t now;
-	bool test_clock;
-	int rc = ledger_now(l, &now, &test_clock, err);
+	struct append_stream *s;
+	int rc = append_stream_begin(l, key, rule, &s, err);
 	if (rc != 0)
 		return rc;
-	time_format(time, now);
-	if (store_begin(l->store) != STORE_OK)
-		return store_failed(l, err);
-	rc = append_in_txn(l, b, key, rule, receipts, tree_size, now, time, test_clock, err);
-	if (rc == 0 && store_commit(l->store) != STORE_OK)
-		rc = store_failed(l, err);
-	else if (rc != 0)
-		store_abort(l->store);
-	if (rc != 0 && err) {
-		size_t n = strlen(err->msg);
-		if (n + 32 < sizeof err->msg)
-			snprintf(err->msg + n, sizeof err->msg - n, "; nothing was appended");
-		if (rc == EX_IOERR)
-			ledger_space_hint(l->dir, err);
+	time_format(time, s->now);
+	if ((rc = append_stream_write(s, b, err)) == 0 && (rc = append_stream_commit(s, err)) == 0) {
+		for (size_t i = 0; i < b->n; i++)
+			append_stream_receipt(s, i, &receipts[i], NULL);
+		*tree_size = s->tree_size;
 	}
+	append_stream_free(s);
 	return rc;
 }

@@ -35,10 +35,20 @@ struct batch {
 	char *buf;
 	size_t used, size;
 	uint64_t max_entries, max_bytes;   /* the bounds, read on the first add */
+	/*
+	 * A chunk of a streamed append (append_stream_write): the entries and
+	 * body bytes of the same append in the chunks before this one, counted
+	 * against the bounds and in the numbers of messages.  0 for a whole batch.
+	 */
+	uint64_t base, base_bytes;
 };
 
 /* Add a validated body to a batch; false when the batch bounds would be exceeded. */
 bool batch_add(struct batch *b, const struct entry_input *in);
+/* True when b holds a chunk's worth of entries or bytes: time to write it (append_stream_write). */
+bool batch_chunk_full(const struct batch *b);
+/* Make b the next chunk of the same append: empty, with what it held counted in base (buffers kept). */
+void batch_next_chunk(struct batch *b);
 /*
  * Validate one input line {"type":...,"body":{...}} as chain-append does
  * (doc is scratch space reused across calls) and add it to b; false with a
@@ -82,5 +92,44 @@ struct append_rule {
 int ledger_append(struct ledger *l, const struct batch *b, const struct note_signer *key,
 		  const struct append_rule *rule, struct receipt *receipts, uint64_t *tree_size,
 		  char time[21], struct chobo_error *err);
+
+/*
+ * A streamed append: one batch written in chunks into one transaction, for
+ * input too large to hold in memory (chain-append).  Each chunk's entries,
+ * hashes and indexes are written, then the views are brought up to date and
+ * the services' rules and the caller's rule judge the chunk on the state
+ * that includes it and every chunk before it.  The commit signs one
+ * checkpoint for the whole batch.  Only the receipts (40 bytes an entry)
+ * stay in memory.  On any failure the transaction is aborted: nothing of
+ * the batch is appended.  ledger_append is the one-chunk case.
+ */
+struct append_stream;
+
+/*
+ * Begin a streamed append to this node's log on the open ledger l, signed
+ * at the commit with key and checked by rule (NULL for none); both must
+ * outlive the stream.  The time is read here (as ledger_append does).
+ * 0 with *out set, or an exit code with err and *out NULL.
+ */
+int append_stream_begin(struct ledger *l, const struct note_signer *key, const struct append_rule *rule,
+			struct append_stream **out, struct chobo_error *err);
+/*
+ * Write one chunk (b->base: entries of the batch before it) and judge it.
+ * 0, or an exit code with err and the transaction aborted ("nothing was
+ * appended"); the stream then accepts nothing but append_stream_free.
+ */
+int append_stream_write(struct append_stream *s, const struct batch *b, struct chobo_error *err);
+/* Sign the checkpoint and commit durably; 0, or an exit code with err and nothing appended. */
+int append_stream_commit(struct append_stream *s, struct chobo_error *err);
+/* The entries written so far (after the commit: the batch). */
+size_t append_stream_count(const struct append_stream *s);
+/* After the commit: the log's size and the entries' time (21 bytes). */
+uint64_t append_stream_tree_size(const struct append_stream *s);
+const char *append_stream_time(const struct append_stream *s);
+/* After the commit: the receipt of the batch's entry i, and its type. */
+void append_stream_receipt(const struct append_stream *s, size_t i, struct receipt *r,
+			   const struct entry_type **type);
+/* Abort the transaction unless committed, and free s (NULL is fine). */
+void append_stream_free(struct append_stream *s);
 
 #endif

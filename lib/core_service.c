@@ -285,7 +285,8 @@ static int core_append_check(struct ledger *l, const struct batch *b, struct cho
 			continue;
 		if (!json_scan(&body, b->buf + it->off, it->len, why, sizeof why) ||
 		    (v = jscan_find(&body, 0, "ref")) < 0 || !jscan_string_copy(&body, (size_t)v, ref, sizeof ref))
-			rc = chobo_fail(err, EX_SOFTWARE, "batch entry %zu: a revoke without its ref", i);
+			rc = chobo_fail(err, EX_SOFTWARE, "batch entry %llu: a revoke without its ref",
+					(unsigned long long)(b->base + i));
 		else
 			rc = revoke_allowed(l, ref, &entry, err);
 	}

@@ -106,7 +106,8 @@ int stored_batch_each(struct ledger *l, const struct batch *b, const char *prefi
 		if ((rc = stored_entry_read(l, log, first + i, &self, err)) != 0)
 			break;
 		if ((rc = fn(ctx, &self, err)) != 0)
-			chobo_fail_context(err, rc, "batch entry %zu (%s)", i + 1, self.type->name);
+			chobo_fail_context(err, rc, "batch entry %llu (%s)", (unsigned long long)(b->base + i + 1),
+					   self.type->name);
 	}
 	stored_entry_free(&self);
 	return rc;
