@@ -11,6 +11,7 @@
 #include "jsonl.h"
 #include "append.h"
 #include "ledger.h"
+#include "store.h"
 #include "util.h"
 
 static const char usage[] =
@@ -45,6 +46,7 @@ static int write_chunk(struct run *r, bool last)
 	if (!r->opened) {
 		/* A batch of one chunk is known whole; a longer one gets the cache of a large batch. */
 		store_expect_bytes(last ? r->chunk.used + r->chunk.n * 128 : CHOBO_MAX_BATCH_BYTES);
+		store_cache_limit(APPEND_STREAM_CACHE);
 		if ((rc = cli_report(ledger_open_append(&r->l, r->dir, &r->key, &e), &e)) != 0)
 			return rc;
 		r->opened = true;

@@ -106,6 +106,13 @@ int ledger_append(struct ledger *l, const struct batch *b, const struct note_sig
 struct append_stream;
 
 /*
+ * The store cache of a streamed append (store_cache_limit): with its
+ * receipts (40 MB for 1,000,000 entries), a chunk and the store's bulk
+ * buffers, chain-append stays within 256 MiB at any batch size.
+ */
+#define APPEND_STREAM_CACHE (96u << 20)
+
+/*
  * Begin a streamed append to this node's log on the open ledger l, signed
  * at the commit with key and checked by rule (NULL for none); both must
  * outlive the stream.  The time is read here (as ledger_append does).

@@ -33,6 +33,12 @@ bool store_needs_recovery(const char *dir);
 
 /* Expect about bytes of new data in the next store_open's transaction (sizes its cache). */
 void store_expect_bytes(uint64_t bytes);
+/*
+ * Keep the next store_open's cache within bytes, for a job with a memory
+ * budget (0: the store's own bound).  Berkeley DB adds about a quarter for
+ * its bookkeeping.
+ */
+void store_cache_limit(uint64_t bytes);
 
 /* Why store_open failed. */
 enum store_open_failure {

@@ -189,10 +189,17 @@ static void store_free(struct store *st)
 
 /* The bytes the next store_open's job expects to write (sizes its cache and log files). */
 static uint64_t expected_bytes;
+/* The most its cache may take (store_cache_limit); 0: CACHE_MAX. */
+static uint64_t cache_limit;
 
 void store_expect_bytes(uint64_t bytes)
 {
 	expected_bytes = bytes;
+}
+
+void store_cache_limit(uint64_t bytes)
+{
+	cache_limit = bytes;
 }
 
 static u_int32_t cache_bytes(void)
@@ -211,10 +218,10 @@ static u_int32_t cache_bytes(void)
 	 * batch of 1,000,000 onto 1,000,000 took 21.3 s and 679 MiB of RSS with
 	 * 256 MiB, 24.7 s and 970 MiB with 1 GiB).
 	 */
-	uint64_t want = CACHE_MIN + expected_bytes * 12;
-	if (want > CACHE_MAX)
-		want = CACHE_MAX;
-	return (u_int32_t)want;
+	uint64_t want = CACHE_MIN + expected_bytes * 12, max = CACHE_MAX;
+	if (cache_limit && cache_limit < max)
+		max = cache_limit > CACHE_MIN ? cache_limit : CACHE_MIN;
+	return (u_int32_t)(want < max ? want : max);
 }
 
 /*
