@@ -216,7 +216,12 @@ static u_int32_t cache_bytes(void)
 	 * batch writes its entries in index order and its leaf-index records in
 	 * hash order, so each page is finished before the next is needed (a
 	 * batch of 1,000,000 onto 1,000,000 took 21.3 s and 679 MiB of RSS with
-	 * 256 MiB, 24.7 s and 970 MiB with 1 GiB).
+	 * 256 MiB, 24.7 s and 970 MiB with 1 GiB).  A job with a memory budget
+	 * asks for less (store_cache_limit): chain-append streams a batch in
+	 * chunks within 96 MiB, where the pages written out in mid-transaction
+	 * and the leaf-index pages read back cost little (a batch of 1,000,000:
+	 * 105,000 page writes and 39,000 reads instead of 68,000 and 2,000, the
+	 * same CPU time within the noise, 225 MiB peak RSS instead of 415).
 	 */
 	uint64_t want = CACHE_MIN + expected_bytes * 12, max = CACHE_MAX;
 	if (cache_limit && cache_limit < max)

@@ -34,8 +34,9 @@ int stored_entry_read(struct ledger *l, uint32_t log, uint64_t index, struct sto
 		      struct chobo_error *err);
 void stored_entry_free(struct stored_entry *s);
 /*
- * The batch b just written to this node's log: its log number and the index
- * of its first entry.  0, or EX_SOFTWARE with err when the log is shorter.
+ * The batch (or chunk of a streamed append) b just written to this node's
+ * log: its log number and the index of its first entry.  0, or EX_SOFTWARE
+ * with err when the log is shorter.
  */
 int stored_batch_start(struct ledger *l, const struct batch *b, uint32_t *log, uint64_t *first,
 		       struct chobo_error *err);
@@ -55,8 +56,9 @@ bool stored_body_rule(const struct json_doc *doc, size_t body, const char *name,
 /*
  * A service's append_check walk: call fn on every entry of the batch b
  * (already written) whose type name starts with prefix, read back; a code
- * from fn gets "batch entry N (type)" put before its reason.  0 or the
- * first code with err.
+ * from fn gets "batch entry N (type)" put before its reason, N counted
+ * from 1 over the whole batch (b->base before a chunk).  0 or the first
+ * code with err.
  */
 int stored_batch_each(struct ledger *l, const struct batch *b, const char *prefix,
 		      int (*fn)(void *ctx, const struct stored_entry *e, struct chobo_error *err), void *ctx,

@@ -107,4 +107,46 @@ check_exit 3 "a batch stored whose receipts cannot be written exits 3, not a ret
 	sh -c "chain-append -L '$L' '$T/one.jsonl' >/dev/full"
 check "... says so" grep -q "was stored .*do not append it again" "$T/last.err"
 check "... and the batch is in the ledger" test "$(chain-log -L "$L" | wc -l)" -eq $((n + 1))
+
+# A batch larger than a chunk (65,536 entries) is streamed through one
+# transaction: one checkpoint, receipts for all, and still all or nothing.
+S=$T/stream
+new_ledger "$S"
+notes 70000 big >"$T/big.jsonl"
+check "a batch of 70,000 (two chunks) is appended" sh -c "CHOBO_NOW=2026-11-22T09:00:00Z chain-append -L '$S' '$T/big.jsonl' >'$T/rbig'"
+check "... with a receipt for each entry, in order, at the batch's tree size" python3 -c "
+import json
+r = [json.loads(l) for l in open('$T/rbig')]
+assert [x['leaf_index'] for x in r] == list(range(70000))
+assert all(x['tree_size'] == 70000 for x in r)
+"
+chain-log -L "$S" >"$T/logbig"
+check "... whose leaf hashes are those of the stored entries" python3 -c "
+import hashlib, json
+r = [json.loads(l) for l in open('$T/rbig')]
+lines = open('$T/logbig', 'rb').read().split(b'\n')[:-1]
+assert len(lines) == 70000
+assert all(hashlib.sha256(b'\0' + l).hexdigest() == x['leaf_hash'] for x, l in zip(r, lines))
+"
+check "... and one checkpoint signed for the whole batch, which chain-verify accepts" sh -c "
+	chain-proof -L '$S' checkpoint | grep -q '\"tree_size\":70000,' &&
+	chain-verify '$S' | grep -q '\"ok\":true,.*\"checkpoints\":2,'"
+first=$(head -n 1 "$T/rbig" | sed 's/.*"leaf_hash":"\([0-9a-f]*\)".*/\1/')
+revoke() { printf '{"type":"revoke","body":{"ref":"%s","reason":"superseded"}}\n' "$1"; }
+
+# The rules judge each chunk on the state that includes the chunks before it.
+new_ledger "$T/s2"
+{ cat "$T/big.jsonl"; revoke "$first"; } >"$T/big-revoke.jsonl"
+check "a revoke in the second chunk finds an entry of the first" sh -c "CHOBO_NOW=2026-11-22T09:00:00Z chain-append -q -L '$T/s2' '$T/big-revoke.jsonl' | tail -n 1 | grep -q '\"type\":\"revoke\",.*\"tree_size\":70001'"
+new_ledger "$T/s3"
+before=$(snapshot "$T/s3")
+{ cat "$T/big.jsonl"; revoke "$first"; revoke "$first"; } >"$T/big-twice.jsonl"
+check_exit 65 "a rule refusing the second chunk refuses the whole batch" env CHOBO_NOW=2026-11-22T09:00:00Z chain-append -L "$T/s3" "$T/big-twice.jsonl"
+check "... saying why" grep -q "already revoked" "$T/last.err"
+check "... and nothing was appended" test "$(snapshot "$T/s3")" = "$before"
+{ cat "$T/big.jsonl"; echo '{"type":"note","body":{}}'; } >"$T/big-bad.jsonl"
+check_exit 65 "a bad line after the first chunk refuses the whole batch" chain-append -L "$T/s3" "$T/big-bad.jsonl"
+check "... naming its line" grep -q "big-bad.jsonl:70001: .*missing field body.text; nothing was appended" "$T/last.err"
+check "... and nothing was appended" test "$(snapshot "$T/s3")" = "$before"
+check "... and the ledger is clean and works" sh -c "chain-verify -q '$T/s3' && chain-append -q -L '$T/s3' '$T/one.jsonl' | grep -q '\"leaf_index\":0'"
 done_testing
