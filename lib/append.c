@@ -97,14 +97,51 @@ void batch_free(struct batch *b)
 	memset(b, 0, sizeof *b);
 }
 
+/* Append the decimal v at p; the end. */
+static char *put_decimal(char *p, uint64_t v)
+{
+	char d[20];
+	size_t n = 0;
+	do
+		d[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (n > 0)
+		*p++ = d[--n];
+	return p;
+}
+
+static char *put_str(char *p, const char *s)
+{
+	size_t n = strlen(s);
+	memcpy(p, s, n);
+	return p + n;
+}
+
 bool receipt_print(FILE *out, const struct receipt *r, const char *type, const char *time,
 		   uint64_t tree_size)
 {
-	char hex[65];
-	hex32(hex, r->leaf_hash);
-	return fprintf(out, "{\"leaf_index\":%llu,\"leaf_hash\":\"%s\",\"type\":\"%s\",\"time\":\"%s\","
-		       "\"tree_size\":%llu}\n", (unsigned long long)r->index, hex, type, time,
-		       (unsigned long long)tree_size) >= 0;
+	/* Built by hand: a batch prints a million of these, and printf was a few per cent of its time. */
+	char line[320], *p = line;
+	if (strlen(type) > 64 || strlen(time) > 20) {
+		char hex[65];
+		hex32(hex, r->leaf_hash);
+		return fprintf(out, "{\"leaf_index\":%llu,\"leaf_hash\":\"%s\",\"type\":\"%s\",\"time\":\"%s\","
+			       "\"tree_size\":%llu}\n", (unsigned long long)r->index, hex, type, time,
+			       (unsigned long long)tree_size) >= 0;
+	}
+	p = put_str(p, "{\"leaf_index\":");
+	p = put_decimal(p, r->index);
+	p = put_str(p, ",\"leaf_hash\":\"");
+	hex32(p, r->leaf_hash);
+	p += 64;
+	p = put_str(p, "\",\"type\":\"");
+	p = put_str(p, type);
+	p = put_str(p, "\",\"time\":\"");
+	p = put_str(p, time);
+	p = put_str(p, "\",\"tree_size\":");
+	p = put_decimal(p, tree_size);
+	p = put_str(p, "}\n");
+	return fwrite(line, 1, (size_t)(p - line), out) == (size_t)(p - line);
 }
 
 typedef uint8_t leaf_hash[32];
