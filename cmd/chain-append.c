@@ -51,7 +51,7 @@ static int write_chunk(struct run *r, bool last)
 		if ((rc = cli_report(ledger_open_append(&r->l, r->dir, &r->key, &e), &e)) != 0)
 			return rc;
 		r->opened = true;
-		if ((rc = cli_report(append_stream_begin(&r->l, &r->key, NULL, &r->s, &e), &e)) != 0)
+		if ((rc = cli_report(append_stream_begin(&r->l, &r->key, NULL, last ? r->chunk.n : 0, &r->s, &e), &e)) != 0)
 			return rc;
 	}
 	if ((rc = cli_report(append_stream_write(r->s, &r->chunk, &e), &e)) != 0)

@@ -271,7 +271,17 @@ struct append_stream {
 	size_t entry_cap;
 	bool in_txn, committed;
 	uint64_t tree_size;
+	struct progress progress;        /* of the entries written, over the whole batch */
+	uint64_t total;                  /* entries expected, when known; else 0 */
+	bool progress_on;
 };
+
+static void stream_progress_end(struct append_stream *s)
+{
+	if (s->progress_on)
+		progress_end(&s->progress, s->n);
+	s->progress_on = false;
+}
 
 /* Abort the stream's transaction after a failure: rc, with err saying nothing was appended. */
 static int stream_failed(struct append_stream *s, int rc, struct chobo_error *err)
@@ -279,6 +289,7 @@ static int stream_failed(struct append_stream *s, int rc, struct chobo_error *er
 	if (s->in_txn)
 		store_abort(s->l->store);
 	s->in_txn = false;
+	stream_progress_end(s);
 	if (err) {
 		size_t n = strlen(err->msg);
 		if (n + 32 < sizeof err->msg)
@@ -318,12 +329,13 @@ static int stream_start(struct append_stream *s, struct chobo_error *err)
 }
 
 int append_stream_begin(struct ledger *l, const struct note_signer *key, const struct append_rule *rule,
-			struct append_stream **out, struct chobo_error *err)
+			uint64_t expect, struct append_stream **out, struct chobo_error *err)
 {
 	struct append_stream *s = xcalloc(1, sizeof *s);
 	s->l = l;
 	s->key = key;
 	s->rule = rule;
+	s->total = expect;
 	*out = NULL;
 	int rc = ledger_now(l, &s->now, &s->test_clock, err);
 	if (rc != 0) {
@@ -362,11 +374,8 @@ static int write_entries(struct append_stream *s, const struct batch *b, leaf_ha
 	if (!threaded)
 		hash_leaves(&h);
 	int src = STORE_OK;
-	struct progress p;
-	size_t written = 0;
-	progress_start(&p, "entries written", b->base + b->n);
 	for (size_t i = 0; i < b->n && src == STORE_OK; i++) {
-		progress_update(&p, b->base + (written = i));
+		progress_update(&s->progress, s->n + i);
 		const struct batch_item *it = &b->items[i];
 		uint64_t index = size + i;
 		size_t len = entry_envelope_into(&s->entry, &s->entry_cap, l->conf.origin, index, s->time,
@@ -378,7 +387,6 @@ static int write_entries(struct append_stream *s, const struct batch *b, leaf_ha
 		if (src == STORE_OK && nformed > 0)
 			src = store_hashes_put(l->store, s->id, index, &formed[0][0], nformed);
 	}
-	progress_end(&p, b->base + (src == STORE_OK ? b->n : written));
 	if (threaded) {
 		atomic_store(&h.stop, true);
 		pthread_join(h.thread, NULL);
@@ -447,6 +455,10 @@ int append_stream_write(struct append_stream *s, const struct batch *b, struct c
 {
 	if (!s->in_txn)
 		return chobo_fail(err, EX_SOFTWARE, "append_stream_write: the append is over");
+	if (!s->progress_on) {
+		progress_start(&s->progress, "entries written", s->total);
+		s->progress_on = true;
+	}
 	int rc = append_chunk_in_txn(s, b, err);
 	return rc == 0 ? 0 : stream_failed(s, rc, err);
 }
@@ -455,6 +467,7 @@ int append_stream_commit(struct append_stream *s, struct chobo_error *err)
 {
 	if (!s->in_txn)
 		return chobo_fail(err, EX_SOFTWARE, "append_stream_commit: the append is over");
+	stream_progress_end(s);
 	struct checkpoint cp;
 	snprintf(cp.origin, sizeof cp.origin, "%s", s->l->conf.origin);
 	cp.size = s->first + s->n;
@@ -533,7 +546,7 @@ int ledger_append(struct ledger *l, const struct batch *b, const struct note_sig
 		  char time[21], struct chobo_error *err)
 {
 	struct append_stream *s;
-	int rc = append_stream_begin(l, key, rule, &s, err);
+	int rc = append_stream_begin(l, key, rule, b->n, &s, err);
 	if (rc != 0)
 		return rc;
 	time_format(time, s->now);

@@ -115,11 +115,13 @@ struct append_stream;
 /*
  * Begin a streamed append to this node's log on the open ledger l, signed
  * at the commit with key and checked by rule (NULL for none); both must
- * outlive the stream.  The time is read here (as ledger_append does).
- * 0 with *out set, or an exit code with err and *out NULL.
+ * outlive the stream.  expect: the entries the batch will hold, when known
+ * (for the progress line), else 0.  The time is read here (as
+ * ledger_append does).  0 with *out set, or an exit code with err and *out
+ * NULL.
  */
 int append_stream_begin(struct ledger *l, const struct note_signer *key, const struct append_rule *rule,
-			struct append_stream **out, struct chobo_error *err);
+			uint64_t expect, struct append_stream **out, struct chobo_error *err);
 /*
  * Write one chunk (b->base: entries of the batch before it) and judge it.
  * 0, or an exit code with err and the transaction aborted ("nothing was
