@@ -1,0 +1,88 @@
+#!/bin/sh
+# A short job closes without a checkpoint and leaves db/unsynced (this boot
+# and mount): its table files are consistent in the page cache, and readers
+# on this machine read them as they are.  After a restart, simulated here by
+# the table files as the last checkpoint left them on disk, the log as its
+# commits synced it and the mark naming another boot, the next open recovers
+# every entry whose receipt was printed, and an audit reads them from a
+# recovered private copy.  A copy from another machine is treated alike.
+. "${top_srcdir:-.}/tests/lib.sh"
+LSAN_OPTIONS="suppressions=$top_srcdir/tests/lsan-bdb.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export LSAN_OPTIONS
+
+files() { (cd "$1" && find . -type f | LC_ALL=C sort | xargs sha256sum); }
+# other_boot DIR: DIR's db/unsynced as the machine's next boot finds it.
+other_boot() {
+	sed 's/boot [0-9a-f-]*/boot 00000000-0000-0000-0000-000000000000/' "$1/db/unsynced" >"$1/db/mark" &&
+		mv "$1/db/mark" "$1/db/unsynced"
+}
+# cut DIR: a copy of the ledger as a power cut leaves it: the tables as synced at the last checkpoint.
+cut() { cp -a "$L" "$1" && cp "$T/disk/"*.db "$1/db/"; }
+no_marks() { test ! -e "$1/db/open" && test ! -e "$1/db/unsynced"; }
+
+L=$T/ledger
+new_ledger "$L"
+check "a new ledger is checkpointed: neither db/open nor db/unsynced" no_marks "$L"
+mkdir "$T/disk" && cp "$L"/db/*.db "$T/disk/"
+: >"$T/receipts"
+i=0
+while [ $i -lt 20 ]; do
+	echo "{\"type\":\"note\",\"body\":{\"text\":\"one $i\"}}" | chain-append -q -L "$L" >>"$T/receipts" || break
+	i=$((i + 1))
+done
+check "20 one-entry appends print 20 receipts" test "$(wc -l <"$T/receipts")" -eq 20
+check "... and leave db/unsynced, not db/open" sh -c "test -e '$L/db/unsynced' && test ! -e '$L/db/open'"
+check "... naming this boot" grep -q "boot $(cat /proc/sys/kernel/random/boot_id)," "$L/db/unsynced"
+check "... with the tables unsynced since the checkpoint (the log kept)" test -e "$L/db/log.0000000001"
+check_exit 0 "chain-verify reads the ledger as it is" chain-verify "$L"
+check "... with every entry, without a recovery" sh -c "grep -q '\"entries\":20,' '$T/last.out' && ! grep -q 'not closed cleanly' '$T/last.err'"
+content=$(snapshot "$L")
+check "readers see the 20 entries" test "$(chain-log -L "$L" | wc -l)" -eq 20
+
+cp -a "$L" "$T/copy"
+check_exit 0 "a copy on this file system, taken while no process used the ledger, verifies as it is" chain-verify "$T/copy"
+check "... without a recovery" sh -c "! grep -q 'not closed cleanly' '$T/last.err'"
+
+cut "$T/cut"
+other_boot "$T/cut"
+before=$(files "$T/cut")
+check_exit 0 "after a power cut, an audit reads the ledger as last committed" chain-verify "$T/cut"
+check "... with every entry whose receipt was printed" grep -q '"entries":20,' "$T/last.out"
+check "... from a recovered private copy" grep -q "not closed cleanly" "$T/last.err"
+check "... changing nothing" test "$before" = "$(files "$T/cut")"
+check "the next open recovers every entry" test "$(snapshot "$T/cut")" = "$content"
+check "... and closes with a checkpoint" no_marks "$T/cut"
+check "... and it verifies" chain-verify "$T/cut"
+echo '{"type":"note","body":{"text":"after"}}' | chain-append -q -L "$T/cut" >"$T/r21"
+check "... and takes the next entry at 20" grep -q '"leaf_index":20,' "$T/r21"
+
+cut "$T/cut-open"
+mv "$T/cut-open/db/unsynced" "$T/cut-open/db/open"
+check "a power cut that left the mark as db/open: recovered alike" test "$(snapshot "$T/cut-open")" = "$content"
+
+cut "$T/cut-empty"
+: >"$T/cut-empty/db/unsynced"
+check "a mark that the power cut left empty: recovered alike" test "$(snapshot "$T/cut-empty")" = "$content"
+
+cp -a "$L" "$T/cut-some"
+cp "$T/disk/entries.db" "$T/disk/leaves.db" "$T/disk/logs.db" "$T/cut-some/db/"
+other_boot "$T/cut-some"
+check "some tables written out before the cut, some not: recovered alike" test "$(snapshot "$T/cut-some")" = "$content"
+check "... and it verifies" chain-verify "$T/cut-some"
+
+cp -a "$L" "$T/elsewhere"
+other_boot "$T/elsewhere"
+check "a copy from another machine (another boot) is recovered too" test "$(snapshot "$T/elsewhere")" = "$content"
+
+check "the ledger itself is unchanged by all this" test "$(snapshot "$L")" = "$content"
+
+notes 12000 batch | chain-append -q -L "$L" >/dev/null
+check "a batch of more than 1 MiB closes with a checkpoint" no_marks "$L"
+i=0
+while [ $i -lt 5 ]; do
+	echo '{"type":"note","body":{"text":"more"}}' | chain-append -q -L "$L" >/dev/null || break
+	i=$((i + 1))
+done
+check "... and the next short jobs leave db/unsynced again" test -e "$L/db/unsynced"
+check "... and the ledger verifies" chain-verify "$L"
+done_testing
