@@ -247,6 +247,18 @@ static u_int32_t cache_bytes(void)
 }
 
 /*
+ * A short job's log files are written with zeros when made (DB_LOG_ZERO), so
+ * that a commit's sync overwrites blocks the file already has, rather than
+ * allocating them and waiting for the file system's journal (median
+ * fdatasync 0.30-0.36 ms against 0.34-0.53 ms, load 5).  A batch, which
+ * writes its 2 MiB files whole, would write its log twice.
+ */
+static int small_job(void)
+{
+	return expected_bytes <= (1u << 20);
+}
+
+/*
  * The size of a new log file.  A small job writes a few KiB of log (about
  * 3 KiB for one entry), and every open reads the whole last file: files of
  * 128 KiB make that cheap, and still hold about 40 appends between the
@@ -256,7 +268,7 @@ static u_int32_t cache_bytes(void)
  */
 static u_int32_t log_file_bytes(void)
 {
-	return expected_bytes > (1u << 20) ? 2u << 20 : 128u << 10;
+	return small_job() ? 128u << 10 : 2u << 20;
 }
 
 /*
@@ -645,7 +657,8 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, cha
 		if ((ret = st->env->set_cachesize(st->env, 0, cache_bytes(), 1)) != 0 ||
 		    (ret = st->env->set_lg_bsize(st->env, log_file_bytes() / 4)) != 0 ||
 		    (ret = st->env->set_lg_max(st->env, log_file_bytes())) != 0 ||
-		    (ret = st->env->log_set_config(st->env, DB_LOG_AUTO_REMOVE, 1)) != 0)
+		    (ret = st->env->log_set_config(st->env, DB_LOG_AUTO_REMOVE, 1)) != 0 ||
+		    (ret = st->env->log_set_config(st->env, DB_LOG_ZERO, small_job())) != 0)
 			goto fail_env;
 	} else if (st->copy) {
 		flags |= DB_INIT_TXN | DB_INIT_LOG | DB_RECOVER;
@@ -732,7 +745,7 @@ fail_free:
  */
 static bool checkpoint_due(const struct store *st)
 {
-	return st->created || st->recovered || expected_bytes > (1u << 20) ||
+	return st->created || st->recovered || !small_job() ||
 	       log_files(st->dir) >= CHECKPOINT_LOG_FILES;
 }
 
