@@ -745,8 +745,10 @@ fail_free:
  */
 static bool checkpoint_due(const struct store *st)
 {
+	char stamp[160];
+	/* Without a boot id to write into db/unsynced, the tables must be synced. */
 	return st->created || st->recovered || !small_job() ||
-	       log_files(st->dir) >= CHECKPOINT_LOG_FILES;
+	       log_files(st->dir) >= CHECKPOINT_LOG_FILES || !unsynced_stamp(st->dir, stamp, sizeof stamp);
 }
 
 /* Write every page left in the cache into its file, without syncing; true when none is left. */
