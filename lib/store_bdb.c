@@ -614,7 +614,8 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, cha
 		} else if (in_use) {
 			marked = true;
 		} else {
-			int fd = open(st->mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+			/* Readable by all: a reader who may read the tables checks db/unsynced's boot. */
+			int fd = open(st->mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 			marked = fd >= 0 && close(fd) == 0 && sync_path(dir, O_DIRECTORY);
 		}
 		const char *failed = st->mark;

@@ -50,6 +50,22 @@ cp -a "$L" "$T/copy"
 check_exit 0 "a copy on this file system, taken while no process used the ledger, verifies as it is" chain-verify "$T/copy"
 check "... without a recovery" sh -c "! grep -q 'not closed cleanly' '$T/last.err'"
 
+# Another user who may read the tables (not the mark, unless its mode allows) reads them as they are.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null; then
+	chmod 755 "$T"
+	cp -a "$L" "$T/shared"
+	chmod 755 "$T/shared" "$T/shared/db"
+	chmod a+r "$T/shared"/db/*.db "$T/shared"/db/log.* "$T/shared/chobo.conf"
+	chmod -R a+rX "$T/shared/trust"
+	mkdir "$T/nobody-tmp" && chown 65534:65534 "$T/nobody-tmp"
+	check_exit 0 "a user who may read the tables audits the ledger" \
+		env TMPDIR="$T/nobody-tmp" setpriv --reuid=65534 --regid=65534 --clear-groups chain-verify "$T/shared"
+	check "... as it is (db/unsynced is readable), without a recovery" sh -c "! grep -q '\"unclean\":true' '$T/last.out'"
+else
+	ok "# SKIP another user's audit needs root and setpriv"
+	ok "# SKIP another user's audit needs root and setpriv"
+fi
+
 cut "$T/cut"
 other_boot "$T/cut"
 before=$(files "$T/cut")
