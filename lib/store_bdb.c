@@ -261,7 +261,7 @@ static int small_job(void)
 /*
  * The size of a new log file.  A small job writes a few KiB of log (about
  * 3 KiB for one entry), and every open reads the whole last file: files of
- * 128 KiB make that cheap, and still hold about 40 appends between the
+ * 128 KiB make that cheap, and still hold about 30 appends between the
  * checkpoints that a switch to a new file brings (CHECKPOINT_LOG_FILES; 64
  * KiB files were no cheaper in CPU, 256 KiB ones 0.5 ms dearer).  A large
  * batch gets 2 MiB files, each switch costing a sync and a new file.
