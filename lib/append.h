@@ -110,7 +110,7 @@ struct append_stream;
  * receipts (40 MB for 1,000,000 entries), a chunk and the store's bulk
  * buffers, chain-append stays within 256 MiB at any batch size.
  */
-#define APPEND_STREAM_CACHE (96u << 20)
+#define APPEND_STREAM_CACHE (120u << 20)
 
 /*
  * Begin a streamed append to this node's log on the open ledger l, signed
