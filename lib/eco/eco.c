@@ -811,10 +811,10 @@ static int entry_rules_of(void *ctx, const struct stored_entry *e, struct chobo_
 	return entry_rules(ctx, e, err);
 }
 
-int eco_append_check(struct ledger *l, const struct batch *b, struct chobo_error *err)
+int eco_append_check(struct ledger *l, const struct batch_written *w, struct chobo_error *err)
 {
 	struct view_state *s = view_stored(l, &eco_registry_view);
-	int rc = stored_batch_each(l, b, "eco.", entry_rules_of, s, err);
+	int rc = stored_batch_each(w, "eco.", entry_rules_of, s, err);
 	view_state_free(s);
 	return rc;
 }

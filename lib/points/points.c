@@ -596,10 +596,10 @@ static int movement_allowed(void *ctx, const struct stored_entry *e, struct chob
 	return rc;
 }
 
-int points_append_check(struct ledger *l, const struct batch *b, struct chobo_error *err)
+int points_append_check(struct ledger *l, const struct batch_written *w, struct chobo_error *err)
 {
 	struct view_state *s = view_stored(l, &points_accounts_view);
-	int rc = stored_batch_each(l, b, "points.", movement_allowed, s, err);
+	int rc = stored_batch_each(w, "points.", movement_allowed, s, err);
 	view_state_free(s);
 	return rc;
 }

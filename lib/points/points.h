@@ -65,12 +65,12 @@
 #define POINTS_MAX 1000000000000LL   /* bound on one movement and on a balance */
 
 struct ledger;
-struct batch;
+struct batch_written;
 
 extern const struct service points_service;
 extern const struct view_spec points_accounts_view;
 
-int points_append_check(struct ledger *l, const struct batch *b, struct chobo_error *err);
+int points_append_check(struct ledger *l, const struct batch_written *w, struct chobo_error *err);
 
 struct points_lot {
 	char expires[JP_DATE_LEN + 1];   /* "" never */
