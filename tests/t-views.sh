@@ -5,7 +5,9 @@
 # applied) and print byte-identical core.attestations; the stored views and
 # indexes check out.  A view, a type index or a key index changed behind the
 # programs' back is reported; so are entry times that decrease within a log,
-# and chain-append refuses a clock earlier than its log's last entry.
+# and chain-append refuses a clock earlier than its log's last entry.  The
+# views an append feeds from its batch in memory are those a rebuild, and
+# a node reading the same entries from its store, make.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
 if ! command -v python3 >/dev/null 2>&1; then
