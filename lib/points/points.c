@@ -130,6 +130,36 @@ static const struct entry_type types[] = {
 	{NULL, NULL, NULL, NULL, NULL},
 };
 
+/* ------------------------------------------------------------- credits of other types */
+
+/*
+ * An eco.reading grants body.points to body.member (eco.h); its reference
+ * sorts by the reading's last day, so that a month's credits are recorded
+ * next to one another.
+ */
+const struct points_source points_sources[] = {
+	{"eco.reading", "eco", "member", "points", {"to", "equipment", "from", NULL}},
+	{NULL, NULL, NULL, NULL, {NULL}},
+};
+
+const struct points_source *points_source_find(const char *type)
+{
+	for (const struct points_source *p = points_sources; p->type; p++)
+		if (strcmp(p->type, type) == 0)
+			return p;
+	return NULL;
+}
+
+void points_source_ref(const struct points_source *src, const struct json_doc *doc, size_t body, char *out)
+{
+	size_t n = (size_t)snprintf(out, POINTS_REF_MAX + 1, "%s", src->type);
+	for (size_t i = 0; src->ref[i] && n < POINTS_REF_MAX; i++) {
+		char v[POINTS_REF_MAX + 1];
+		stored_body_str(doc, body, src->ref[i], v, sizeof v);
+		n += (size_t)snprintf(out + n, POINTS_REF_MAX + 1 - n, ":%s", v);
+	}
+}
+
 /* ------------------------------------------------------------- values */
 
 int64_t points_balance(const struct points_account *a)
@@ -416,6 +446,16 @@ static void movement_read(const struct view_entry *e, struct movement *m)
 	m->day = jp_day_of(e->time);
 }
 
+/* A credit of another type (src) as the movement it makes. */
+static void source_read(const struct view_entry *e, const struct points_source *src, struct movement *m)
+{
+	snprintf(m->scheme, sizeof m->scheme, "%s", src->scheme);
+	stored_body_str(e->doc, e->body, src->holder, m->holder, sizeof m->holder);
+	points_source_ref(src, e->doc, e->body, m->ref);
+	m->points = stored_body_int(e->doc, e->body, src->points, 0);
+	m->day = jp_day_of(e->time);
+}
+
 static int scheme_apply(struct view_state *s, const struct view_entry *e, struct chobo_error *err)
 {
 	static const char *const names[] = {"yen_per_point", "expiry_days", "cap_purchase", "cap_day", "cap_fy", NULL};
@@ -456,8 +496,8 @@ static int open_apply(struct view_state *s, const struct view_entry *e, const st
 }
 
 /* Apply a credit, debit or settlement; *why says why it is refused ("" when it counts). */
-static int movement_apply(struct view_state *s, const struct view_entry *e, const struct movement *m, char *why,
-			  size_t whylen, struct chobo_error *err)
+static int movement_apply(struct view_state *s, const struct view_entry *e, const struct movement *m, bool credit,
+			  char *why, size_t whylen, struct chobo_error *err)
 {
 	struct points_account *a = &acct_a, *shop = &acct_b;
 	struct points_scheme sc;
@@ -472,7 +512,7 @@ static int movement_apply(struct view_state *s, const struct view_entry *e, cons
 	if (rc != 0)
 		return rc;
 	account_age(a, m->day, sc.carry_max);
-	if (strcmp(t, "points.credit") == 0) {
+	if (credit) {
 		char expires[JP_DATE_LEN + 1] = "";
 		if (m->expires[0])
 			snprintf(expires, sizeof expires, "%s", m->expires);
@@ -537,9 +577,16 @@ static int accounts_apply(struct view_state *s, const struct view_entry *e, stru
 	static struct movement m;
 	char why[1024] = "", leaf[65], used[1024];
 	memset(&m, 0, sizeof m);
-	if (strcmp(e->type->name, "points.scheme") == 0)
+	const struct points_source *src = points_source_find(e->type->name);
+	if (src) {
+		source_read(e, src, &m);
+		if (m.points <= 0)
+			return 0;   /* nothing granted: no movement */
+	} else if (strcmp(e->type->name, "points.scheme") == 0) {
 		return scheme_apply(s, e, err);
-	movement_read(e, &m);
+	} else {
+		movement_read(e, &m);
+	}
 	if (strcmp(e->type->name, "points.open") == 0)
 		return open_apply(s, e, &m, err);
 	int rc = points_ref_get(s, m.scheme, m.ref, leaf, used, sizeof used, err);
@@ -547,20 +594,21 @@ static int accounts_apply(struct view_state *s, const struct view_entry *e, stru
 		return 0;   /* the reference is taken: the first movement counts */
 	if (rc != EX_UNAVAILABLE)
 		return rc;
-	if ((rc = movement_apply(s, e, &m, why, sizeof why, err)) != 0)
+	if ((rc = movement_apply(s, e, &m, src || strcmp(e->type->name, "points.credit") == 0, why, sizeof why,
+				 err)) != 0)
 		return rc;
 	return ref_put(s, e, m.scheme, m.ref, why, err);
 }
 
 static const char *const account_types[] = {
-	"points.scheme", "points.open", "points.credit", "points.debit", "points.settle", NULL,
+	"points.scheme", "points.open", "points.credit", "points.debit", "points.settle", "eco.reading", NULL,
 };
 
 const struct view_spec points_accounts_view = {
 	.name = "points.accounts",
 	.summary = "points schemes, accounts with balances and expiry lots, movements by reference",
-	.types = account_types,
-	.version = 1,
+	.types = account_types,   /* with the types of points_sources */
+	.version = 2,
 	.apply = accounts_apply,
 };
 
@@ -574,11 +622,20 @@ static int movement_allowed(void *ctx, const struct stored_entry *e, struct chob
 	char scheme[POINTS_SCHEME_MAX + 1], holder[POINTS_HOLDER_MAX + 1], ref[POINTS_REF_MAX + 1];
 	char leaf[65], why[1024];
 	int rc;
+	const struct points_source *src = points_source_find(t);
 	if (strcmp(t, "points.scheme") == 0)
 		return 0;
-	stored_body_str(&e->doc, e->body, "scheme", scheme, sizeof scheme);
-	stored_body_str(&e->doc, e->body, "holder", holder, sizeof holder);
-	stored_body_str(&e->doc, e->body, "ref", ref, sizeof ref);
+	if (src) {
+		if (stored_body_int(&e->doc, e->body, src->points, 0) <= 0)
+			return 0;
+		snprintf(scheme, sizeof scheme, "%s", src->scheme);
+		stored_body_str(&e->doc, e->body, src->holder, holder, sizeof holder);
+		points_source_ref(src, &e->doc, e->body, ref);
+	} else {
+		stored_body_str(&e->doc, e->body, "scheme", scheme, sizeof scheme);
+		stored_body_str(&e->doc, e->body, "holder", holder, sizeof holder);
+		stored_body_str(&e->doc, e->body, "ref", ref, sizeof ref);
+	}
 	if (strcmp(t, "points.open") == 0) {
 		static struct points_account a;
 		if ((rc = points_account_get(s, scheme, holder, &a, err)) == 0 && strcmp(a.opened, e->leaf) != 0)
@@ -600,6 +657,8 @@ int points_append_check(struct ledger *l, const struct batch *b, struct chobo_er
 {
 	struct view_state *s = view_stored(l, &points_accounts_view);
 	int rc = stored_batch_each(l, b, "points.", movement_allowed, s, err);
+	for (const struct points_source *p = points_sources; rc == 0 && p->type; p++)
+		rc = stored_batch_each(l, b, p->type, movement_allowed, s, err);
 	view_state_free(s);
 	return rc;
 }
