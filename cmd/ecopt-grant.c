@@ -132,11 +132,40 @@ static void reading_entry(struct batch *b, struct json_doc *doc, const struct ec
 	view_text_free(&t);
 }
 
-/* The last reading's end per device within this run, so that one input is judged as a whole. */
+/*
+ * The last reading's end per device within this run, so that one input is
+ * judged as a whole: open addressing on the code, sized for every reading
+ * of the run to be of another device (at most half full).
+ */
 struct last {
 	char code[ECO_CODE_MAX + 1];
 	int64_t to;
 };
+
+struct lasts {
+	struct last *v;
+	size_t mask;
+};
+
+static void lasts_init(struct lasts *t, size_t n)
+{
+	size_t cap = 16;
+	while (cap < 2 * n)
+		cap *= 2;
+	t->v = xcalloc(cap, sizeof *t->v);
+	t->mask = cap - 1;
+}
+
+/* The slot of code: its own, or the empty one where it goes (code[0] == '\0'). */
+static struct last *lasts_slot(struct lasts *t, const char *code)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (const char *c = code; *c; c++)
+		h = (h ^ (uint8_t)*c) * 1099511628211ULL;
+	for (size_t k = h & t->mask;; k = (k + 1) & t->mask)
+		if (!t->v[k].code[0] || strcmp(t->v[k].code, code) == 0)
+			return &t->v[k];
+}
 
 static int grant(struct ledger *l, struct input *in, const char *factors_path, struct batch *b, json_t **results,
 		 size_t *refused, struct chobo_error *e)
@@ -149,9 +178,9 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 	if (rc == 0)
 		rc = eco_factors_load(factors_path, f, e);
 	struct view_state *s = rc == 0 ? view_stored(l, &eco_registry_view) : NULL;
-	struct last *last = xcalloc(in->list.n + 1, sizeof *last);
+	struct lasts lasts;
+	lasts_init(&lasts, in->list.n);
 	struct json_doc doc = {0};
-	size_t nlast = 0;
 	for (size_t i = 0; rc == 0 && i < in->list.n; i++) {
 		struct eco_reading r;
 		struct eco_equipment q;
@@ -163,11 +192,9 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 		json_object_set_new(res, "input", json_string(in->list.rec[i].where));
 		results[i] = res;
 		if (eco_reading_parse(in->list.rec[i].o, &r, why, sizeof why)) {
-			size_t k;
-			for (k = 0; k < nlast && strcmp(last[k].code, r.equipment) != 0; k++)
-				;
-			rc = eco_reading_judge(s, &r, l->conf.origin, k < nlast ? last[k].to : INT64_MIN, &q, &verdict, why,
-					       sizeof why, e);
+			struct last *last = lasts_slot(&lasts, r.equipment);
+			rc = eco_reading_judge(s, &r, l->conf.origin, last->code[0] ? last->to : INT64_MIN, &q, &verdict,
+					       why, sizeof why, e);
 			if (rc == 0 && verdict == ECO_ACCEPT) {
 				struct chobo_error pe;
 				if (eco_reduction(f, &q, &r, parts, &nparts, &pe) != 0) {
@@ -176,9 +203,8 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 				}
 			}
 			if (rc == 0 && verdict == ECO_ACCEPT) {
-				if (k == nlast)
-					snprintf(last[nlast++].code, sizeof last->code, "%s", r.equipment);
-				last[k].to = r.to_day;
+				snprintf(last->code, sizeof last->code, "%s", r.equipment);
+				last->to = r.to_day;
 			}
 			json_object_set_new(res, "equipment", json_string(r.equipment));
 			json_object_set_new(res, "from", json_string(r.from));
@@ -216,7 +242,7 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 		json_object_set_new(res, "factors", json_string(f->sha256));
 	}
 	json_doc_free(&doc);
-	free(last);
+	free(lasts.v);
 	free(f);
 	view_state_free(s);
 	return rc;

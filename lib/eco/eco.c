@@ -191,56 +191,61 @@ int64_t eco_points(int64_t total_g, int64_t points_per_kg)
 	return total_g / 1000 * points_per_kg + total_g % 1000 * points_per_kg / 1000;
 }
 
-/* One part of a reading's body.parts: its own members, in range; *p with its days and values. */
+/* One part of a reading's body.parts, read in one pass: its own members, in range; *p with its days and values. */
 static bool part_check(const struct json_doc *doc, size_t t, struct eco_part *p, int64_t *from, int64_t *to,
 		       char *err, size_t errlen)
 {
-	static const char *const names[] = {"fy", "from", "to", "generated_wh", "sold_wh", "distance_m", "charged_wh",
-					    "fuel_ml", "baseline_g", "project_g", "reduction_g", NULL};
+	enum { FY, FROM, TO, ACT0, BASE = ACT0 + 5, PROJ, RED, N };
+	static const char *const names[N] = {"fy", "from", "to", "generated_wh", "sold_wh", "distance_m",
+					     "charged_wh", "fuel_ml", "baseline_g", "project_g", "reduction_g"};
+	int64_t v[N] = {0};
+	bool seen[N] = {false};
 	if (doc->tok[t].kind != JSON_K_OBJECT) {
 		snprintf(err, errlen, "eco.reading: body.parts holds objects");
 		return false;
 	}
+	memset(p, 0, sizeof *p);
 	size_t k = t + 1;
 	for (uint32_t i = 0; i < doc->tok[t].size; i++) {
-		size_t v = doc->tok[k].next, n;
-		int64_t x;
-		for (n = 0; names[n] && !jscan_string_equals(doc, k, names[n]); n++)
+		size_t x = doc->tok[k].next, n;
+		for (n = 0; n < N && !jscan_string_equals(doc, k, names[n]); n++)
 			;
-		if (!names[n] || (n != 1 && n != 2 && !jscan_integer(doc, v, &x)) ||
-		    ((n == 1 || n == 2) && doc->tok[v].kind != JSON_K_STRING)) {
+		bool ok = n < N && !seen[n];
+		if (ok && (n == FROM || n == TO))
+			ok = doc->tok[x].kind == JSON_K_STRING &&
+			     jscan_string_copy(doc, x, n == FROM ? p->from : p->to, sizeof p->from);
+		else if (ok)
+			ok = jscan_integer(doc, x, &v[n]);
+		if (!ok) {
 			snprintf(err, errlen, "eco.reading: a part has fy, from, to, the activity data, baseline_g, "
-				 "project_g and reduction_g (integers; from and to dates)");
+				 "project_g and reduction_g, once each (integers; from and to dates)");
 			return false;
 		}
-		k = doc->tok[v].next;
+		seen[n] = true;
+		k = doc->tok[x].next;
 	}
-	memset(p, 0, sizeof *p);
-	stored_body_str(doc, t, "from", p->from, sizeof p->from);
-	stored_body_str(doc, t, "to", p->to, sizeof p->to);
-	p->fy = (int32_t)stored_body_int(doc, t, "fy", 0);
+	if (!seen[FY] || !seen[BASE] || !seen[PROJ] || !seen[RED] || !jp_date_parse(p->from, from) ||
+	    !jp_date_parse(p->to, to) || *from > *to) {
+		snprintf(err, errlen, "eco.reading: a part needs fy, from <= to (dates), baseline_g, project_g and "
+			 "reduction_g");
+		return false;
+	}
 	int64_t *act[] = {&p->generated_wh, &p->sold_wh, &p->distance_m, &p->charged_wh, &p->fuel_ml};
-	for (size_t i = 0; activity[i]; i++) {
-		*act[i] = stored_body_int(doc, t, activity[i], 0);
+	for (size_t i = 0; i < 5; i++) {
+		*act[i] = v[ACT0 + i];
 		if (*act[i] < 0 || *act[i] > ECO_QUANTITY_MAX) {
 			snprintf(err, errlen, "eco.reading: a part's %s must be 0 to %lld", activity[i],
 				 (long long)ECO_QUANTITY_MAX);
 			return false;
 		}
 	}
-	p->baseline_g = stored_body_int(doc, t, "baseline_g", 0);
-	p->project_g = stored_body_int(doc, t, "project_g", 0);
-	p->reduction_g = stored_body_int(doc, t, "reduction_g", 0);
-	if (!jp_date_parse(p->from, from) || !jp_date_parse(p->to, to) || *from > *to ||
-	    jscan_find(doc, t, "fy") < 0 || jscan_find(doc, t, "baseline_g") < 0 ||
-	    jscan_find(doc, t, "project_g") < 0 || jscan_find(doc, t, "reduction_g") < 0) {
-		snprintf(err, errlen, "eco.reading: a part needs fy, from <= to (dates), baseline_g, project_g and "
-			 "reduction_g");
-		return false;
-	}
+	p->fy = v[FY] >= 0 && v[FY] <= 9999 ? (int32_t)v[FY] : -1;
+	p->baseline_g = v[BASE];
+	p->project_g = v[PROJ];
+	p->reduction_g = v[RED];
 	if (jp_fiscal_year(*from) != p->fy || jp_fiscal_year(*to) != p->fy) {
-		snprintf(err, errlen, "eco.reading: the part %s to %s lies in fiscal year %d alone", p->from, p->to,
-			 (int)p->fy);
+		snprintf(err, errlen, "eco.reading: the part %s to %s lies in fiscal year %" PRId64 " alone", p->from,
+			 p->to, v[FY]);
 		return false;
 	}
 	if (p->baseline_g < -ECO_GRAMS_MAX || p->baseline_g > ECO_GRAMS_MAX || p->project_g < -ECO_GRAMS_MAX ||

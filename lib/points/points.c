@@ -207,37 +207,50 @@ static void account_write(struct view_text *t, const struct points_account *a)
 	view_text_str(t, "]}");
 }
 
+/*
+ * Stored values are read with the allocation-free scanner into one scratch
+ * document; each reader copies out what it needs before the next view call.
+ */
+static struct json_doc scratch;
+
+static bool scan_value(const char *value, size_t len)
+{
+	char why[128];
+	return json_scan(&scratch, value, len, why, sizeof why) && scratch.tok[0].kind == JSON_K_OBJECT;
+}
+
 bool points_account_parse(const char *value, size_t len, struct points_account *a)
 {
 	memset(a, 0, sizeof *a);
-	json_t *o = json_loadb(value, len, 0, NULL);
-	json_t *lots = json_object_get(o, "lots");
-	if (!json_is_object(o) || !json_is_array(lots) || json_array_size(lots) > POINTS_MAX_LOTS) {
-		json_decref(o);
+	if (!scan_value(value, len))
 		return false;
+	const struct json_doc *d = &scratch;
+	long lots = jscan_find(d, 0, "lots");
+	if (lots < 0 || d->tok[lots].kind != JSON_K_ARRAY || d->tok[lots].size > POINTS_MAX_LOTS)
+		return false;
+	stored_body_str(d, 0, "scheme", a->scheme, sizeof a->scheme);
+	stored_body_str(d, 0, "holder", a->holder, sizeof a->holder);
+	stored_body_str(d, 0, "kind", a->kind, sizeof a->kind);
+	stored_body_str(d, 0, "home", a->home, sizeof a->home);
+	stored_body_str(d, 0, "opened", a->opened, sizeof a->opened);
+	a->credited = stored_body_int(d, 0, "credited", 0);
+	a->debited = stored_body_int(d, 0, "debited", 0);
+	a->received = stored_body_int(d, 0, "received", 0);
+	a->settled = stored_body_int(d, 0, "settled", 0);
+	a->yen = stored_body_int(d, 0, "yen", 0);
+	a->expired = stored_body_int(d, 0, "expired", 0);
+	stored_body_str(d, 0, "day", a->day, sizeof a->day);
+	a->day_spent = stored_body_int(d, 0, "day_spent", 0);
+	a->fy = (int32_t)stored_body_int(d, 0, "fy", 0);
+	a->fy_spent = stored_body_int(d, 0, "fy_spent", 0);
+	a->nlots = d->tok[lots].size;
+	size_t lot = (size_t)lots + 1;
+	for (size_t i = 0; i < a->nlots; i++, lot = d->tok[lot].next) {
+		if (d->tok[lot].kind != JSON_K_OBJECT)
+			return false;
+		stored_body_str(d, lot, "expires", a->lots[i].expires, sizeof a->lots[i].expires);
+		a->lots[i].points = stored_body_int(d, lot, "points", 0);
 	}
-	view_json_str(o, "scheme", a->scheme, sizeof a->scheme);
-	view_json_str(o, "holder", a->holder, sizeof a->holder);
-	view_json_str(o, "kind", a->kind, sizeof a->kind);
-	view_json_str(o, "home", a->home, sizeof a->home);
-	view_json_str(o, "opened", a->opened, sizeof a->opened);
-	a->credited = view_json_int(o, "credited");
-	a->debited = view_json_int(o, "debited");
-	a->received = view_json_int(o, "received");
-	a->settled = view_json_int(o, "settled");
-	a->yen = view_json_int(o, "yen");
-	a->expired = view_json_int(o, "expired");
-	view_json_str(o, "day", a->day, sizeof a->day);
-	a->day_spent = view_json_int(o, "day_spent");
-	a->fy = (int32_t)view_json_int(o, "fy");
-	a->fy_spent = view_json_int(o, "fy_spent");
-	a->nlots = json_array_size(lots);
-	for (size_t i = 0; i < a->nlots; i++) {
-		json_t *lot = json_array_get(lots, i);
-		view_json_str(lot, "expires", a->lots[i].expires, sizeof a->lots[i].expires);
-		a->lots[i].points = view_json_int(lot, "points");
-	}
-	json_decref(o);
 	return a->holder[0] != '\0';
 }
 
@@ -270,18 +283,14 @@ int points_scheme_get(struct view_state *s, const char *scheme, struct points_sc
 	int rc = view_get(s, key, &value, &len, err);
 	if (rc != 0)
 		return rc;
-	json_t *o = json_loadb(value, len, 0, NULL);
-	if (!json_is_object(o)) {
-		json_decref(o);
+	if (!scan_value(value, len))
 		return chobo_fail(err, EX_DATAERR, "points.accounts: %s is malformed; run chain-verify --views", key);
-	}
-	out->expiry_days = view_json_int(o, "expiry_days");
-	out->cap_purchase = view_json_int(o, "cap_purchase");
-	out->cap_day = view_json_int(o, "cap_day");
-	out->cap_fy = view_json_int(o, "cap_fy");
-	out->yen_per_point = view_json_int(o, "yen_per_point");
-	out->carry_max = view_json_int(o, "carry_max");
-	json_decref(o);
+	out->expiry_days = stored_body_int(&scratch, 0, "expiry_days", 0);
+	out->cap_purchase = stored_body_int(&scratch, 0, "cap_purchase", 0);
+	out->cap_day = stored_body_int(&scratch, 0, "cap_day", 0);
+	out->cap_fy = stored_body_int(&scratch, 0, "cap_fy", 0);
+	out->yen_per_point = stored_body_int(&scratch, 0, "yen_per_point", 0);
+	out->carry_max = stored_body_int(&scratch, 0, "carry_max", 0);
 	return 0;
 }
 
@@ -295,10 +304,10 @@ int points_ref_get(struct view_state *s, const char *scheme, const char *ref, ch
 	int rc = view_get(s, key, &value, &len, err);
 	if (rc != 0)
 		return rc;
-	json_t *o = json_loadb(value, len, 0, NULL);
-	view_json_str(o, "leaf", leaf, 65);
-	view_json_str(o, "refused", why, whylen);
-	json_decref(o);
+	if (!scan_value(value, len))
+		return chobo_fail(err, EX_DATAERR, "points.accounts: %s is malformed; run chain-verify --views", key);
+	stored_body_str(&scratch, 0, "leaf", leaf, 65);
+	stored_body_str(&scratch, 0, "refused", why, whylen);
 	return 0;
 }
 
