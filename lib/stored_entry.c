@@ -111,3 +111,29 @@ int stored_batch_each(struct ledger *l, const struct batch *b, const char *prefi
 	stored_entry_free(&self);
 	return rc;
 }
+
+int stored_batch_each_body(struct ledger *l, const struct batch *b, const char *type,
+			   int (*fn)(void *ctx, const struct stored_entry *e, struct chobo_error *err), void *ctx,
+			   struct chobo_error *err)
+{
+	struct stored_entry self = {0};
+	uint64_t first = 0;
+	char why[256];
+	int rc = stored_batch_start(l, b, &self.log, &first, err);
+	snprintf(self.origin, sizeof self.origin, "%s", l->conf.origin);
+	for (size_t i = 0; rc == 0 && i < b->n; i++) {
+		if (strcmp(b->items[i].type->name, type) != 0)
+			continue;
+		self.index = first + i;
+		self.type = b->items[i].type;
+		/* The body was checked when it was added to the batch: scanning it again cannot fail but is checked. */
+		if (!json_scan(&self.doc, b->buf + b->items[i].off, b->items[i].len, why, sizeof why)) {
+			rc = chobo_fail(err, EX_SOFTWARE, "batch entry %zu: %s", i + 1, why);
+			break;
+		}
+		if ((rc = fn(ctx, &self, err)) != 0)
+			chobo_fail_context(err, rc, "batch entry %zu (%s)", i + 1, type);
+	}
+	json_doc_free(&self.doc);
+	return rc;
+}

@@ -62,4 +62,15 @@ int stored_batch_each(struct ledger *l, const struct batch *b, const char *prefi
 		      int (*fn)(void *ctx, const struct stored_entry *e, struct chobo_error *err), void *ctx,
 		      struct chobo_error *err);
 
+/*
+ * stored_batch_each over the entries of type (exactly) alone, read from the
+ * batch in memory rather than back from the store, for rules that name an
+ * entry by its log and index: e->leaf is "" and e->time 0 (neither is known
+ * to a rule in the batch's own transaction without reading the entry back),
+ * e->bytes is NULL and e->doc holds the body alone (e->body is 0).
+ */
+int stored_batch_each_body(struct ledger *l, const struct batch *b, const char *type,
+			   int (*fn)(void *ctx, const struct stored_entry *e, struct chobo_error *err), void *ctx,
+			   struct chobo_error *err);
+
 #endif

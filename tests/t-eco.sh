@@ -106,7 +106,7 @@ if how == "parts": e["parts"][0]["generated_wh"] -= 1
 if how == "reduction": e["parts"][0]["reduction_g"] += 1
 if how == "member": e["member"] = sys.argv[2]
 print(json.dumps({"type": "eco.reading", "body": e}))' "$@" >"$T/hand.jsonl"
-	CHOBO_NOW=$NOW chain-append -L "$A" "$T/hand.jsonl"
+	CHOBO_NOW=${HAND_NOW:-$NOW} chain-append -L "$A" "$T/hand.jsonl"
 }
 check_exit 65 "a reading entry whose points are not reduction x points_per_kg is refused" hand points
 check "... named" grep -q 'body.points must be 1344' "$T/last.err"
@@ -137,6 +137,15 @@ check_exit 65 "over the cap per fiscal year refused" env CHOBO_NOW=2024-04-20T01
 check "... named" sh -c "CHOBO_NOW=2024-04-20T01:00:00Z ecopt-redeem -L '$A' spend --member $P1 --shop shop-1 --points 101 --ref buy-fy-1b 2>&1 | grep -q 'cap per fiscal year'"
 check "... up to the cap is taken" sh -c "CHOBO_NOW=2024-04-20T02:00:00Z ecopt-redeem -q -L '$A' spend --member $P1 --shop shop-1 --points 100 --ref buy-fy-2 >/dev/null"
 check "... the next fiscal year starts again" sh -c "CHOBO_NOW=2025-04-01T01:00:00Z ecopt-redeem -L '$A' spend --member $P1 --shop shop-1 --points 10 --ref buy-fy-3 >/dev/null"
+
+# A reading's points are credited under the reference eco.reading:TO:CODE:FROM; when a
+# points.credit took that reference first, the reading would grant nothing, so it is refused.
+printf '{"type":"points.credit","body":{"scheme":"eco","holder":"%s","points":1,"ref":"eco.reading:2025-03-31:PV-1:2024-04-01"}}\n' $P1 |
+	CHOBO_NOW=2025-04-02T00:00:00Z chain-append -q -L "$A" >/dev/null
+before=$(count "$A")
+check_exit 65 "a reading whose points' reference is taken is refused" env HAND_NOW=2025-04-02T00:01:00Z sh -c "$(declare -f hand); A='$A' T='$T' NOW='$NOW' hand ok"
+check "... named" grep -q 'reference eco.reading:2025-03-31:PV-1:2024-04-01 is already used in scheme eco' "$T/last.err"
+check "... nothing appended" test "$before" -eq "$(count "$A")"
 
 copy "$A" "$OA" "$B"
 check_exit 65 "a spend on B, not the member's home node, is refused" env CHOBO_NOW=2024-04-13T00:00:00Z ecopt-redeem -L "$B" spend --member $P2 --shop shop-1 --points 10 --ref buy-b
