@@ -67,8 +67,13 @@ static const struct field_spec equipment_fields[] = {
 	{"charged_wh", FIELD_UINT, false, 0, false}, \
 	{"fuel_ml", FIELD_UINT, false, 0, false}
 
+/*
+ * Readings are found by member (a points history: the points module credits
+ * body.points to body.member), not by equipment: an index record per
+ * reading is a write at a random place of the index, so only one is kept.
+ */
 static const struct field_spec reading_fields[] = {
-	{"equipment", FIELD_STRING, true, ECO_CODE_MAX, true},
+	{"equipment", FIELD_STRING, true, ECO_CODE_MAX, false},
 	{"from", FIELD_STRING, true, JP_DATE_LEN, false},
 	{"to", FIELD_STRING, true, JP_DATE_LEN, false},
 	{"source", FIELD_STRING, true, 8, false},
