@@ -284,7 +284,9 @@ static int append_in_txn(struct ledger *l, const struct batch *b, const struct n
 		return store_failed(l, err);
 	*tree_size = cp.size;
 	/* The rules see the state this batch makes, and can still refuse it. */
-	if ((rc = views_update(l, err)) != 0)
+	struct batch_written w = {.b = b, .origin = l->conf.origin, .log = id, .first = size, .time = now,
+				  .receipts = receipts};
+	if ((rc = views_update_batch(l, &w, err)) != 0)
 		return rc;
 	if ((rc = service_rules(l, b, err)) != 0)
 		return rc;
