@@ -167,8 +167,13 @@ static struct last *lasts_slot(struct lasts *t, const char *code)
 			return &t->v[k];
 }
 
-static int grant(struct ledger *l, struct input *in, const char *factors_path, struct batch *b, json_t **results,
-		 size_t *refused, struct chobo_error *e)
+/*
+ * Judge, reduce and grant every reading of in into batch b, with one result
+ * line per reading appended to out (JSON Lines, written as text: a run has
+ * up to a million of them).
+ */
+static int grant(struct ledger *l, struct input *in, const char *factors_path, struct batch *b,
+		 struct view_text *out, size_t *refused, struct chobo_error *e)
 {
 	struct eco_factors *f = xcalloc(1, sizeof *f);
 	uint64_t ppk;
@@ -188,9 +193,7 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 		size_t nparts = 0;
 		enum eco_verdict verdict = ECO_REFUSE;
 		char why[1024] = "";
-		json_t *res = json_object();
-		json_object_set_new(res, "input", json_string(in->list.rec[i].where));
-		results[i] = res;
+		view_text_object_str(out, "input", in->list.rec[i].where);
 		if (eco_reading_parse(in->list.rec[i].o, &r, why, sizeof why)) {
 			struct last *last = lasts_slot(&lasts, r.equipment);
 			rc = eco_reading_judge(s, &r, l->conf.origin, last->code[0] ? last->to : INT64_MIN, &q, &verdict,
@@ -206,40 +209,47 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 				snprintf(last->code, sizeof last->code, "%s", r.equipment);
 				last->to = r.to_day;
 			}
-			json_object_set_new(res, "equipment", json_string(r.equipment));
-			json_object_set_new(res, "from", json_string(r.from));
-			json_object_set_new(res, "to", json_string(r.to));
+			view_text_member_str(out, "equipment", r.equipment);
+			view_text_member_str(out, "from", r.from);
+			view_text_member_str(out, "to", r.to);
 		}
 		if (rc != 0)
 			break;
 		if (verdict == ECO_REFUSE) {
-			json_object_set_new(res, "result", json_string("refused"));
-			json_object_set_new(res, "reason", json_string(why));
+			view_text_member_str(out, "result", "refused");
+			view_text_str(out, ",\"reason\":");
+			view_text_json_string(out, why);
+			view_text_str(out, "}\n");
 			(*refused)++;
 			continue;
 		}
 		if (verdict == ECO_DUPLICATE) {
-			json_object_set_new(res, "result", json_string("duplicate"));
+			view_text_member_str(out, "result", "duplicate");
+			view_text_str(out, "}\n");
 			continue;
 		}
 		int64_t total = 0;
-		json_t *jparts = json_array();
-		for (size_t p = 0; p < nparts; p++) {
-			const struct eco_part *pt = &parts[p];
-			json_array_append_new(jparts, json_pack("{s:I, s:s, s:s, s:I}", "fy", (json_int_t)pt->fy, "from",
-								pt->from, "to", pt->to, "reduction_g",
-								(json_int_t)pt->reduction_g));
-			total += pt->reduction_g;
-		}
+		for (size_t p = 0; p < nparts; p++)
+			total += parts[p].reduction_g;
 		/* Points for what was reduced, rounded down; a reading that reduced nothing earns none. */
 		int64_t points = eco_points(total, (int64_t)ppk);
 		reading_entry(b, &doc, &r, &q, parts, nparts, f, total, points, ppk);
-		json_object_set_new(res, "result", json_string("granted"));
-		json_object_set_new(res, "methodology", json_string(eco_methodology(q.kind)));
-		json_object_set_new(res, "reduction_g", json_integer(total));
-		json_object_set_new(res, "points", json_integer(points));
-		json_object_set_new(res, "parts", jparts);
-		json_object_set_new(res, "factors", json_string(f->sha256));
+		view_text_member_str(out, "result", "granted");
+		view_text_member_str(out, "methodology", eco_methodology(q.kind));
+		view_text_member_int(out, "reduction_g", total);
+		view_text_member_int(out, "points", points);
+		view_text_str(out, ",\"parts\":[");
+		for (size_t p = 0; p < nparts; p++) {
+			view_text_str(out, p ? ",{\"fy\":" : "{\"fy\":");
+			view_text_int(out, parts[p].fy);
+			view_text_member_str(out, "from", parts[p].from);
+			view_text_member_str(out, "to", parts[p].to);
+			view_text_member_int(out, "reduction_g", parts[p].reduction_g);
+			view_text_str(out, "}");
+		}
+		view_text_str(out, "]");
+		view_text_member_str(out, "factors", f->sha256);
+		view_text_str(out, "}\n");
 	}
 	json_doc_free(&doc);
 	free(lasts.v);
@@ -330,11 +340,12 @@ int main(int argc, char **argv)
 	struct note_signer key;
 	struct batch batch = {0};
 	struct chobo_error e = {0};
-	json_t **results = xcalloc(in.list.n + 1, sizeof *results);
+	json_t **results = xcalloc(in.list.n + 1, sizeof *results);   /* --register's */
+	struct view_text granted = {0};                                /* the readings' */
 	size_t refused = 0;
 	store_expect_bytes((uint64_t)in.list.n * ECO_READING_STORE_BYTES);
 	if (rc == 0 && (rc = cli_report(ledger_open_append(&l, dir, &key, &e), &e)) == 0) {
-		rc = registering ? reg(&l, &in, &batch, results, &e) : grant(&l, &in, factors, &batch, results, &refused, &e);
+		rc = registering ? reg(&l, &in, &batch, results, &e) : grant(&l, &in, factors, &batch, &granted, &refused, &e);
 		if (rc == 0 && refused == 0 && batch.n > 0) {
 			struct receipt *receipts = xcalloc(batch.n, sizeof *receipts);
 			uint64_t size;
@@ -353,6 +364,11 @@ int main(int argc, char **argv)
 		else
 			json_decref(results[i]);
 	}
+	if (rc == 0 && granted.len > 0 && fwrite(granted.p, 1, granted.len, stdout) != granted.len) {
+		chobo_warn_errno("stdout");
+		rc = EX_IOERR;
+	}
+	view_text_free(&granted);
 	if (rc == 0 && refused > 0) {
 		chobo_warn("%zu of %zu readings refused; nothing was appended", refused, in.list.n);
 		rc = EX_DATAERR;
