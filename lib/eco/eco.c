@@ -886,6 +886,8 @@ static int entry_rules(struct view_state *s, const struct stored_entry *e, struc
 	const char *t = e->type->name;
 	char key[VIEW_MAX_KEY], leaf[65], why[1024], code[ECO_CODE_MAX + 1], from[JP_DATE_LEN + 1], id[40];
 	int rc;
+	if (strcmp(t, "eco.reading") == 0)
+		return reading_rule(s, e, err);
 	if (strcmp(t, "eco.member") == 0) {
 		struct eco_member m;
 		stored_body_str(&e->doc, e->body, "member", id, sizeof id);
@@ -934,26 +936,16 @@ static int entry_rules_of(void *ctx, const struct stored_entry *e, struct chobo_
 	return entry_rules(ctx, e, err);
 }
 
-static int reading_rule_of(void *ctx, const struct stored_entry *e, struct chobo_error *err)
-{
-	return reading_rule(ctx, e, err);
-}
-
 /*
- * Readings, the bulk of a batch, are checked from the batch in memory (their
- * rule names them by log and index); the rest read back.  A reading's
- * points are the points module's to check: its own append check runs only
- * for batches of its own types.
+ * A reading's points are the points module's to check (points_credits_check):
+ * the append runs a service's own check only for batches of its own types.
  */
-int eco_append_check(struct ledger *l, const struct batch *b, struct chobo_error *err)
+int eco_append_check(struct ledger *l, const struct batch_written *w, struct chobo_error *err)
 {
-	static const char *const others[] = {"eco.member", "eco.equipment", "eco.certification", NULL};
 	struct view_state *s = view_stored(l, &eco_registry_view);
-	int rc = stored_batch_each_body(l, b, "eco.reading", reading_rule_of, s, err);
-	for (size_t i = 0; rc == 0 && others[i]; i++)
-		rc = stored_batch_each(l, b, others[i], entry_rules_of, s, err);
+	int rc = stored_batch_each(w, "eco.", entry_rules_of, s, err);
 	view_state_free(s);
-	return rc == 0 ? points_credits_check(l, b, err) : rc;
+	return rc == 0 ? points_credits_check(l, w, err) : rc;
 }
 
 static bool points_per_kg_valid(const char *value, char *why, size_t whylen)

@@ -71,12 +71,12 @@
 #define ECO_GRAMS_MAX 1000000000000000LL   /* bound on a certification's grams (a billion t-CO2) */
 
 struct ledger;
-struct batch;
+struct batch_written;
 
 extern const struct service eco_service;
 extern const struct view_spec eco_registry_view;
 
-int eco_append_check(struct ledger *l, const struct batch *b, struct chobo_error *err);
+int eco_append_check(struct ledger *l, const struct batch_written *w, struct chobo_error *err);
 
 enum eco_kind { ECO_SOLAR, ECO_EV, ECO_PHV };
 

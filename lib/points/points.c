@@ -334,11 +334,6 @@ static int ref_put(struct view_state *s, const struct view_entry *e, const char 
 	key_of(key, "ref", scheme, ref);
 	view_text_object_str(&t, "leaf", hex);
 	view_text_member_str(&t, "type", e->type->name);
-	if (points_source_find(e->type->name)) {
-		/* What the rule of the append that wrote it compares, before the entry's leaf hash is known to it. */
-		view_text_member_str(&t, "log", e->origin);
-		view_text_member_int(&t, "index", (int64_t)e->index);
-	}
 	if (why[0])
 		view_text_member_str(&t, "refused", why);
 	view_text_str(&t, "}");
@@ -636,11 +631,21 @@ static int movement_allowed(void *ctx, const struct stored_entry *e, struct chob
 	char scheme[POINTS_SCHEME_MAX + 1], holder[POINTS_HOLDER_MAX + 1], ref[POINTS_REF_MAX + 1];
 	char leaf[65], why[1024];
 	int rc;
+	const struct points_source *src = points_source_find(t);
 	if (strcmp(t, "points.scheme") == 0)
 		return 0;
-	stored_body_str(&e->doc, e->body, "scheme", scheme, sizeof scheme);
-	stored_body_str(&e->doc, e->body, "holder", holder, sizeof holder);
-	stored_body_str(&e->doc, e->body, "ref", ref, sizeof ref);
+	if (src) {
+		/* A credit of another type: none when it grants nothing. */
+		if (stored_body_int(&e->doc, e->body, src->points, 0) <= 0)
+			return 0;
+		snprintf(scheme, sizeof scheme, "%s", src->scheme);
+		stored_body_str(&e->doc, e->body, src->holder, holder, sizeof holder);
+		points_source_ref(src, &e->doc, e->body, ref);
+	} else {
+		stored_body_str(&e->doc, e->body, "scheme", scheme, sizeof scheme);
+		stored_body_str(&e->doc, e->body, "holder", holder, sizeof holder);
+		stored_body_str(&e->doc, e->body, "ref", ref, sizeof ref);
+	}
 	if (strcmp(t, "points.open") == 0) {
 		static struct points_account a;
 		if ((rc = points_account_get(s, scheme, holder, &a, err)) == 0 && strcmp(a.opened, e->leaf) != 0)
@@ -658,50 +663,20 @@ static int movement_allowed(void *ctx, const struct stored_entry *e, struct chob
 	return rc;
 }
 
-int points_append_check(struct ledger *l, const struct batch *b, struct chobo_error *err)
+int points_append_check(struct ledger *l, const struct batch_written *w, struct chobo_error *err)
 {
 	struct view_state *s = view_stored(l, &points_accounts_view);
-	int rc = stored_batch_each(l, b, "points.", movement_allowed, s, err);
+	int rc = stored_batch_each(w, "points.", movement_allowed, s, err);
 	view_state_free(s);
 	return rc;
 }
 
-/* A credit of another type in the batch: the view recorded it under its reference as this entry's, and took it. */
-static int source_allowed(void *ctx, const struct stored_entry *e, struct chobo_error *err)
-{
-	struct view_state *s = ctx;
-	const struct points_source *src = points_source_find(e->type->name);
-	char key[VIEW_MAX_KEY], ref[POINTS_REF_MAX + 1], why[1024], leaf[65];
-	const char *value;
-	size_t len;
-	if (!src || stored_body_int(&e->doc, e->body, src->points, 0) <= 0)
-		return 0;
-	points_source_ref(src, &e->doc, e->body, ref);
-	key_of(key, "ref", src->scheme, ref);
-	int rc = view_get(s, key, &value, &len, err);
-	if (rc == EX_UNAVAILABLE)
-		return chobo_fail(err, EX_SOFTWARE, "reference %s is not in points.accounts", ref);
-	if (rc != 0)
-		return rc;
-	if (!scan_value(value, len))
-		return chobo_fail(err, EX_DATAERR, "points.accounts: %s is malformed; run chain-verify --views", key);
-	long log = jscan_find(&scratch, 0, "log");
-	if (log < 0 || !jscan_string_equals(&scratch, (size_t)log, e->origin) ||
-	    stored_body_int(&scratch, 0, "index", -1) != (int64_t)e->index) {
-		stored_body_str(&scratch, 0, "leaf", leaf, sizeof leaf);
-		return chobo_fail(err, EX_DATAERR, "reference %s is already used in scheme %s (entry %s)", ref,
-				  src->scheme, leaf);
-	}
-	stored_body_str(&scratch, 0, "refused", why, sizeof why);
-	return why[0] ? chobo_fail(err, EX_DATAERR, "%s", why) : 0;
-}
-
-int points_credits_check(struct ledger *l, const struct batch *b, struct chobo_error *err)
+int points_credits_check(struct ledger *l, const struct batch_written *w, struct chobo_error *err)
 {
 	struct view_state *s = view_stored(l, &points_accounts_view);
 	int rc = 0;
 	for (const struct points_source *p = points_sources; rc == 0 && p->type; p++)
-		rc = stored_batch_each_body(l, b, p->type, source_allowed, s, err);
+		rc = stored_batch_each(w, p->type, movement_allowed, s, err);
 	view_state_free(s);
 	return rc;
 }

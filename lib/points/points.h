@@ -73,12 +73,12 @@
 #define POINTS_MAX 1000000000000LL   /* bound on one movement and on a balance */
 
 struct ledger;
-struct batch;
+struct batch_written;
 
 extern const struct service points_service;
 extern const struct view_spec points_accounts_view;
 
-int points_append_check(struct ledger *l, const struct batch *b, struct chobo_error *err);
+int points_append_check(struct ledger *l, const struct batch_written *w, struct chobo_error *err);
 
 /* An entry type of another service that credits a holder (points.c's table). */
 struct points_source {
@@ -88,12 +88,12 @@ struct points_source {
 extern const struct points_source points_sources[];   /* terminated by a NULL type */
 
 /*
- * The append rule of the credits of other types in batch b (the view took
+ * The append rule of the credits of other types in batch w (the view took
  * each one's points under its reference): the service that owns such a
  * type calls it from its own append_check, which the append runs for a
  * batch holding its types.  0, or EX_DATAERR with the reason.
  */
-int points_credits_check(struct ledger *l, const struct batch *b, struct chobo_error *err);
+int points_credits_check(struct ledger *l, const struct batch_written *w, struct chobo_error *err);
 /* The source named type, or NULL. */
 const struct points_source *points_source_find(const char *type);
 /* The reference of entry body (doc, body) of source src into out[POINTS_REF_MAX + 1]. */
