@@ -281,6 +281,7 @@ struct cert_find {
 	int64_t carried_g;
 	bool found;
 	bool malformed;
+	struct json_doc doc;   /* scratch for the values */
 };
 
 /* The last certification that counts and ends before the period: what it carried is carried in. */
@@ -289,23 +290,25 @@ static int cert_each(void *ctx, const char *key, const char *value, size_t len)
 	struct cert_find *c = ctx;
 	if (strncmp(key, "cert/", 5) != 0)
 		return 1;
-	json_t *o = json_loadb(value, len, 0, NULL);
-	char to[JP_DATE_LEN + 1], refused[8];
+	char to[JP_DATE_LEN + 1], why[64];
 	int64_t day;
-	view_json_str(o, "to", to, sizeof to);
-	view_json_str(o, "refused", refused, sizeof refused);
-	if (!json_is_object(o) || !jp_date_parse(to, &day)) {
-		json_decref(o);
+	if (!json_scan(&c->doc, value, len, why, sizeof why) || c->doc.tok[0].kind != JSON_K_OBJECT) {
 		c->malformed = true;
 		return 1;
 	}
-	if (!refused[0] && day < c->before) {
+	stored_body_str(&c->doc, 0, "to", to, sizeof to);
+	if (!jp_date_parse(to, &day)) {
+		c->malformed = true;
+		return 1;
+	}
+	/* A refusal is any non-empty reason (of any length). */
+	long refused = jscan_find(&c->doc, 0, "refused");
+	if ((refused < 0 || c->doc.tok[refused].end == c->doc.tok[refused].start) && day < c->before) {
 		c->found = true;
 		memcpy(c->to, to, sizeof to);
-		view_json_str(o, "leaf", c->leaf, sizeof c->leaf);
-		c->carried_g = view_json_int(o, "carried_g");
+		stored_body_str(&c->doc, 0, "leaf", c->leaf, sizeof c->leaf);
+		c->carried_g = stored_body_int(&c->doc, 0, "carried_g", 0);
 	}
-	json_decref(o);
 	return 0;
 }
 
@@ -354,6 +357,7 @@ int jcredit_build(struct ledger *l, const struct jcredit_request *req, struct jc
 	struct cert_find cf = {.before = req->from_day};
 	if (rc == 0 && (rc = view_each_prefix(l, &eco_registry_view, "cert/", NULL, cert_each, &cf, err)) > 0)
 		rc = 0;
+	json_doc_free(&cf.doc);
 	if (rc == 0 && cf.malformed)
 		rc = chobo_fail(err, EX_DATAERR, "eco.registry: a certification is malformed; run chain-verify --views");
 	if (rc == 0 && b.n > 0)

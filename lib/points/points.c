@@ -219,6 +219,15 @@ static bool scan_value(const char *value, size_t len)
 	return json_scan(&scratch, value, len, why, sizeof why) && scratch.tok[0].kind == JSON_K_OBJECT;
 }
 
+/* A string member of the scanned object obj into out, cut to cap - 1 bytes when longer (a reason may be); "" when absent. */
+static void value_text(size_t obj, const char *name, char *out, size_t cap)
+{
+	long v = jscan_find(&scratch, obj, name);
+	out[0] = '\0';
+	if (v >= 0 && scratch.tok[v].kind == JSON_K_STRING)
+		jscan_string_copy(&scratch, (size_t)v, out, cap);
+}
+
 bool points_account_parse(const char *value, size_t len, struct points_account *a)
 {
 	memset(a, 0, sizeof *a);
@@ -307,7 +316,7 @@ int points_ref_get(struct view_state *s, const char *scheme, const char *ref, ch
 	if (!scan_value(value, len))
 		return chobo_fail(err, EX_DATAERR, "points.accounts: %s is malformed; run chain-verify --views", key);
 	stored_body_str(&scratch, 0, "leaf", leaf, 65);
-	stored_body_str(&scratch, 0, "refused", why, whylen);
+	value_text(0, "refused", why, whylen);
 	return 0;
 }
 
