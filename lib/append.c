@@ -240,14 +240,15 @@ static int index_batch(struct ledger *l, const struct batch *b, uint32_t id, uin
 }
 
 /* The rules of every service with entries in the batch. */
-static int service_rules(struct ledger *l, const struct batch *b, struct chobo_error *err)
+static int service_rules(struct ledger *l, const struct batch_written *w, struct chobo_error *err)
 {
+	const struct batch *b = w->b;
 	for (const struct service *const *s = service_list(); *s; s++) {
 		bool involved = false;
 		for (size_t i = 0; (*s)->append_check && !involved && i < b->n; i++)
 			for (const struct entry_type *t = (*s)->types; t->name && !involved; t++)
 				involved = b->items[i].type == t;
-		int rc = involved ? (*s)->append_check(l, b, err) : 0;
+		int rc = involved ? (*s)->append_check(l, w, err) : 0;
 		if (rc != 0)
 			return rc;
 	}
@@ -444,9 +445,11 @@ static int append_chunk_in_txn(struct append_stream *s, const struct batch *b, s
 	if (store_log_set_size(l->store, s->id, s->first + s->n) != STORE_OK)
 		return store_failed(l, err);
 	/* The rules see the state this batch makes, and can still refuse it. */
-	if ((rc = views_update(l, err)) != 0)
+	struct batch_written w = {.b = b, .origin = l->conf.origin, .log = s->id, .first = size,
+				  .time = s->now, .leaf_hashes = (const uint8_t (*)[32])leaves};
+	if ((rc = views_update_batch(l, &w, err)) != 0)
 		return rc;
-	if ((rc = service_rules(l, b, err)) != 0)
+	if ((rc = service_rules(l, &w, err)) != 0)
 		return rc;
 	return s->rule ? s->rule->check(s->rule->ctx, l, b, err) : 0;
 }
