@@ -256,8 +256,9 @@ static int import_from(const struct sync_node *node, const struct peer *peer, co
 	struct import_result imp;
 	struct ledger l;
 	memset(&imp, 0, sizeof imp);
-	int rc = import_precheck(node->trust, bundle, err);
-	if (rc == 0 && (rc = ledger_open(&l, node->dir, STORE_NORMAL, err)) == 0) {
+	import_expect(bundle);
+	int rc = ledger_open(&l, node->dir, STORE_NORMAL, err);
+	if (rc == 0) {
 		rc = import_bundle(&l, node->trust, bundle, own, &imp, err);
 		if (rc == 0) {
 			size_t k;
