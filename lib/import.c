@@ -514,12 +514,16 @@ int import_bundle(struct ledger *l, const struct trust *trust, FILE *in, enum im
 	return rc;
 }
 
-void import_expect(FILE *in)
+void import_expect(FILE *const *in, size_t n)
 {
-	struct stat sb;
-	/* A pipe has no size: the cache then stays as small as for any short job. */
-	if (fstat(fileno(in), &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0)
-		store_expect_bytes((uint64_t)sb.st_size * IMPORT_STORE_BYTES_PER_BUNDLE_BYTE);
+	uint64_t bytes = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct stat sb;
+		/* A pipe has no size: the cache then stays as small as for any short job. */
+		if (in[i] && fstat(fileno(in[i]), &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0)
+			bytes += (uint64_t)sb.st_size * IMPORT_STORE_BYTES_PER_BUNDLE_BYTE;
+	}
+	store_expect_bytes(bytes);
 }
 
 json_t *import_fork_event(const struct import_result *res, const char *peer)

@@ -44,10 +44,10 @@ struct import_result {
 };
 
 /*
- * Size the store's cache for importing the bundle file in (from its size);
- * call before the ledger is opened.
+ * Size the store's cache for importing the n bundle files in (from their
+ * sizes; NULL ones are skipped); call before the ledger is opened.
  */
-void import_expect(FILE *in);
+void import_expect(FILE *const *in, size_t n);
 
 /*
  * Verify a bundle completely and store the logs it extends in one
