@@ -24,7 +24,7 @@ static const char usage[] =
 	"usage: chain-import [-q] [-L DIR] [--restore] [BUNDLE | -]\n"
 	"Verify a bundle and store the logs it extends; this node's own log must be a\n"
 	"prefix of the one held, or with --restore is taken from the bundle.\n"
-	"Environment: CHOBO_LEDGER, CHOBO_LOCK_WAIT, TMPDIR.\n"
+	"Environment: CHOBO_LEDGER, CHOBO_LOCK_WAIT, CHOBO_LIMIT_IMPORT_BULK_BYTES, TMPDIR.\n"
 	"Exit status: 0 success, 2 a fork (evidence kept), 64 usage, 65 bad data, 66 no input,\n"
 	"73 cannot create, 74 I/O error, 75 busy, 78 configuration.  See chain-import(1).\n";
 

