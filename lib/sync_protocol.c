@@ -393,8 +393,28 @@ static uint64_t head_size(const json_t *h)
 
 /*
  * Our held size of a log (0 when we hold none) and our tree's root at size
- * at (or at our held size if that is smaller); 0 or an exit code with err.
+ * at (or at our held size if that is smaller), in the open ledger; 0 or an
+ * exit code with err.
  */
+static int held_in(struct ledger *l, const char *origin, uint64_t at, uint64_t *size, char hex[65],
+		   struct chobo_error *err)
+{
+	uint32_t id;
+	uint8_t root[32];
+	struct ledger_reader lr;
+	int rc = 0;
+	*size = 0;
+	merkle_empty_root(root);
+	if (store_log_find(l->store, origin, &id, size) == STORE_OK) {
+		ledger_reader_init(&lr, l, id);
+		if (merkle_root(&lr.r, at < *size ? at : *size, root) != 0)
+			rc = chobo_fail(err, EX_IOERR, "%s: %s", origin, store_error(l->store));
+	}
+	hex32(hex, root);
+	return rc;
+}
+
+/* held_in, with the ledger in dir opened for it. */
 static int held_state(const char *dir, const char *origin, uint64_t at, uint64_t *size, char hex[65],
 		      struct chobo_error *err)
 {
@@ -402,17 +422,7 @@ static int held_state(const char *dir, const char *origin, uint64_t at, uint64_t
 	int rc = ledger_open_read(&l, dir, err);
 	if (rc != 0)
 		return rc;
-	uint32_t id;
-	uint8_t root[32];
-	struct ledger_reader lr;
-	*size = 0;
-	merkle_empty_root(root);
-	if (store_log_find(l.store, origin, &id, size) == STORE_OK) {
-		ledger_reader_init(&lr, &l, id);
-		if (merkle_root(&lr.r, at < *size ? at : *size, root) != 0)
-			rc = chobo_fail(err, EX_IOERR, "%s: %s", origin, store_error(l.store));
-	}
-	hex32(hex, root);
+	rc = held_in(&l, origin, at, size, hex, err);
 	return ledger_close_after(&l, rc, err);
 }
 
@@ -782,22 +792,9 @@ static int held_states(const char *dir, const json_t *heads, uint64_t *held, cha
 		return rc;
 	size_t i;
 	const json_t *h;
-	json_array_foreach(heads, i, h) {
-		uint32_t id;
-		uint8_t root[32];
-		struct ledger_reader lr;
-		uint64_t at = head_size(h);
-		held[i] = 0;
-		merkle_empty_root(root);
-		if (rc == 0 && store_log_find(l.store, json_string_value(json_object_get(h, "log")), &id,
-					      &held[i]) == STORE_OK) {
-			ledger_reader_init(&lr, &l, id);
-			if (merkle_root(&lr.r, at < held[i] ? at : held[i], root) != 0)
-				rc = chobo_fail(err, EX_IOERR, "%s: %s", json_string_value(json_object_get(h, "log")),
-						store_error(l.store));
-		}
-		hex32(ours[i], root);
-	}
+	json_array_foreach(heads, i, h)
+		if (rc == 0)
+			rc = held_in(&l, json_string_value(json_object_get(h, "log")), head_size(h), &held[i], ours[i], err);
 	return ledger_close_after(&l, rc, err);
 }
 
