@@ -374,9 +374,10 @@ static int verify_ledger(struct audit *a, const char *dir, const struct trust *t
 	if (rc != 0)
 		return cli_report(rc, &e);
 	if ((recovered = store_recovered_copy(l.store)))
-		chobo_info("%s: not closed cleanly (a process was killed, or the copy was taken while one "
-			   "wrote): audited as last committed, recovered in a private copy; the ledger is "
-			   "unchanged", dir);
+		chobo_info("%s: not closed cleanly (a process was killed, the copy was taken while one "
+			   "wrote, or the tables were left unsynced before a restart or on another machine "
+			   "or file system): audited as last committed, recovered in a private copy; the "
+			   "ledger is unchanged", dir);
 	rc = cli_report(log_list_read(&l, NULL, &logs, &e), &e);
 	char *dbdir = path_join(dir, "db");
 	/* An unclean ledger is audited from a private copy (store.h): made once, not at every slice. */

@@ -28,7 +28,11 @@ enum store_mode {
 	STORE_READ,     /* as STORE_AUDIT, with tables opened when first used (a reader of a clean ledger) */
 };
 
-/* True when the last process that used the store in dir was killed (the next normal open recovers it). */
+/*
+ * True when the last process that used the store in dir was killed, or left
+ * its tables unsynced before the machine restarted or the file system was
+ * mounted again (a copy from elsewhere, too): the next normal open recovers it.
+ */
 bool store_needs_recovery(const char *dir);
 
 /* Expect about bytes of new data in the next store_open's transaction (sizes its cache). */
@@ -55,7 +59,11 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, cha
  * recovered under $TMPDIR (the store's own files are never changed).
  */
 bool store_recovered_copy(const struct store *st);
-/* Checkpoint, flush and close; false if anything failed to close cleanly. */
+/*
+ * Close: a checkpoint when one is due, else the pages written unsynced and
+ * db/unsynced left (see store_bdb.c); false if anything failed to close
+ * cleanly (what was committed stays committed).
+ */
 bool store_close(struct store *st);
 /* The last error message. */
 const char *store_error(const struct store *st);
