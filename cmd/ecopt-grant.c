@@ -30,10 +30,10 @@ static const char usage[] =
 	"See ecopt-grant(1).\n";
 
 /*
- * What one reading makes the store hold: its four entries and their index
- * records, and the views' records it reads and writes (eco.registry's
- * reading, last, grant and part records, the account's), scattered over
- * the views' table, so the cache is sized for them as well as for the batch.
+ * What one reading makes the store hold: its entry and index records, and
+ * the views' records it reads and writes (eco.registry's equipment, member
+ * and part records, the account and the credit's reference), so the cache
+ * is sized for them as well as for the batch.
  */
 #define ECO_READING_STORE_BYTES 4096
 
@@ -75,23 +75,105 @@ static void batch_json(struct batch *b, const char *type, json_t *body)
 	json_doc_free(&doc);
 }
 
-static void set_activity(json_t *body, int64_t gen, int64_t sold, int64_t dist, int64_t charged, int64_t fuel)
+static void add_activity(struct view_text *t, int64_t gen, int64_t sold, int64_t dist, int64_t charged,
+			 int64_t fuel)
 {
 	const char *names[] = {"generated_wh", "sold_wh", "distance_m", "charged_wh", "fuel_ml"};
 	int64_t v[] = {gen, sold, dist, charged, fuel};
 	for (size_t i = 0; i < 5; i++)
 		if (v[i])
-			json_object_set_new(body, names[i], json_integer(v[i]));
+			view_text_member_int(t, names[i], v[i]);
 }
 
-/* The last reading's end per device within this run, so that one input is judged as a whole. */
+/*
+ * The eco.reading entry of an accepted reading r of equipment q: the
+ * reading, its parts with their reductions, the factors, the points (the
+ * points module credits them to the member).  Written as text: one entry
+ * per reading, and no JSON tree built for it.
+ */
+static void reading_entry(struct batch *b, struct json_doc *doc, const struct eco_reading *r,
+			  const struct eco_equipment *q, const struct eco_part *parts, size_t nparts,
+			  const struct eco_factors *f, int64_t total, int64_t points, uint64_t ppk)
+{
+	struct view_text t = {0};
+	char why[512];
+	view_text_str(&t, "{\"type\":\"eco.reading\",\"body\":");
+	view_text_object_str(&t, "equipment", r->equipment);
+	view_text_member_str(&t, "from", r->from);
+	view_text_member_str(&t, "to", r->to);
+	view_text_member_str(&t, "source", r->source);
+	add_activity(&t, r->generated_wh, r->sold_wh, r->distance_m, r->charged_wh, r->fuel_ml);
+	view_text_member_str(&t, "member", q->member);
+	view_text_member_str(&t, "methodology", eco_methodology(q->kind));
+	view_text_str(&t, ",\"parts\":[");
+	for (size_t p = 0; p < nparts; p++) {
+		const struct eco_part *pt = &parts[p];
+		if (p)
+			view_text_str(&t, ",");
+		view_text_str(&t, "{\"fy\":");
+		view_text_int(&t, pt->fy);
+		view_text_member_str(&t, "from", pt->from);
+		view_text_member_str(&t, "to", pt->to);
+		add_activity(&t, pt->generated_wh, pt->sold_wh, pt->distance_m, pt->charged_wh, pt->fuel_ml);
+		view_text_member_int(&t, "baseline_g", pt->baseline_g);
+		view_text_member_int(&t, "project_g", pt->project_g);
+		view_text_member_int(&t, "reduction_g", pt->reduction_g);
+		view_text_str(&t, "}");
+	}
+	view_text_str(&t, "]");
+	view_text_member_int(&t, "reduction_g", total);
+	view_text_member_str(&t, "factors", f->sha256);
+	view_text_member_str(&t, "factors_version", f->version);
+	view_text_member_int(&t, "points", points);
+	view_text_member_int(&t, "points_per_kg", (int64_t)ppk);
+	view_text_str(&t, "}}");
+	if (!batch_add_line(b, t.p, t.len, doc, why, sizeof why))
+		chobo_die(EX_DATAERR, "eco.reading: %s", why);
+	view_text_free(&t);
+}
+
+/*
+ * The last reading's end per device within this run, so that one input is
+ * judged as a whole: open addressing on the code, sized for every reading
+ * of the run to be of another device (at most half full).
+ */
 struct last {
 	char code[ECO_CODE_MAX + 1];
 	int64_t to;
 };
 
-static int grant(struct ledger *l, struct input *in, const char *factors_path, struct batch *b, json_t **results,
-		 size_t *refused, struct chobo_error *e)
+struct lasts {
+	struct last *v;
+	size_t mask;
+};
+
+static void lasts_init(struct lasts *t, size_t n)
+{
+	size_t cap = 16;
+	while (cap < 2 * n)
+		cap *= 2;
+	t->v = xcalloc(cap, sizeof *t->v);
+	t->mask = cap - 1;
+}
+
+/* The slot of code: its own, or the empty one where it goes (code[0] == '\0'). */
+static struct last *lasts_slot(struct lasts *t, const char *code)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (const char *c = code; *c; c++)
+		h = (h ^ (uint8_t)*c) * 1099511628211ULL;
+	for (size_t k = h & t->mask;; k = (k + 1) & t->mask)
+		if (!t->v[k].code[0] || strcmp(t->v[k].code, code) == 0)
+			return &t->v[k];
+}
+
+/*
+ * Judge, reduce and grant every reading of in into batch b, with one result
+ * line per reading appended to out (JSON Lines, written as text: a run has
+ * up to a million of them).
+ */
+static int grant(struct ledger *l, struct input *in, const char *factors_path, struct batch *b,
+		 struct view_text *out, size_t *refused, struct chobo_error *e)
 {
 	struct eco_factors *f = xcalloc(1, sizeof *f);
 	uint64_t ppk;
@@ -101,8 +183,9 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 	if (rc == 0)
 		rc = eco_factors_load(factors_path, f, e);
 	struct view_state *s = rc == 0 ? view_stored(l, &eco_registry_view) : NULL;
-	struct last *last = xcalloc(in->list.n + 1, sizeof *last);
-	size_t nlast = 0;
+	struct lasts lasts;
+	lasts_init(&lasts, in->list.n);
+	struct json_doc doc = {0};
 	for (size_t i = 0; rc == 0 && i < in->list.n; i++) {
 		struct eco_reading r;
 		struct eco_equipment q;
@@ -110,16 +193,12 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 		size_t nparts = 0;
 		enum eco_verdict verdict = ECO_REFUSE;
 		char why[1024] = "";
-		json_t *res = json_object();
-		json_object_set_new(res, "input", json_string(in->list.rec[i].where));
-		results[i] = res;
+		view_text_object_str(out, "input", in->list.rec[i].where);
 		if (eco_reading_parse(in->list.rec[i].o, &r, why, sizeof why)) {
-			size_t k;
-			for (k = 0; k < nlast && strcmp(last[k].code, r.equipment) != 0; k++)
-				;
-			rc = eco_reading_judge(s, &r, l->conf.origin, k < nlast ? last[k].to : INT64_MIN, &verdict, why,
-					       sizeof why, e);
-			if (rc == 0 && verdict == ECO_ACCEPT && (rc = eco_equipment_get(s, r.equipment, &q, e)) == 0) {
+			struct last *last = lasts_slot(&lasts, r.equipment);
+			rc = eco_reading_judge(s, &r, l->conf.origin, last->code[0] ? last->to : INT64_MIN, &q, &verdict,
+					       why, sizeof why, e);
+			if (rc == 0 && verdict == ECO_ACCEPT) {
 				struct chobo_error pe;
 				if (eco_reduction(f, &q, &r, parts, &nparts, &pe) != 0) {
 					verdict = ECO_REFUSE;
@@ -127,67 +206,53 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 				}
 			}
 			if (rc == 0 && verdict == ECO_ACCEPT) {
-				if (k == nlast)
-					snprintf(last[nlast++].code, sizeof last->code, "%s", r.equipment);
-				last[k].to = r.to_day;
+				snprintf(last->code, sizeof last->code, "%s", r.equipment);
+				last->to = r.to_day;
 			}
-			json_object_set_new(res, "equipment", json_string(r.equipment));
-			json_object_set_new(res, "from", json_string(r.from));
-			json_object_set_new(res, "to", json_string(r.to));
+			view_text_member_str(out, "equipment", r.equipment);
+			view_text_member_str(out, "from", r.from);
+			view_text_member_str(out, "to", r.to);
 		}
 		if (rc != 0)
 			break;
 		if (verdict == ECO_REFUSE) {
-			json_object_set_new(res, "result", json_string("refused"));
-			json_object_set_new(res, "reason", json_string(why));
+			view_text_member_str(out, "result", "refused");
+			view_text_str(out, ",\"reason\":");
+			view_text_json_string(out, why);
+			view_text_str(out, "}\n");
 			(*refused)++;
 			continue;
 		}
 		if (verdict == ECO_DUPLICATE) {
-			json_object_set_new(res, "result", json_string("duplicate"));
+			view_text_member_str(out, "result", "duplicate");
+			view_text_str(out, "}\n");
 			continue;
 		}
-		const char *method = q.kind == ECO_SOLAR ? "EN-R-002" : q.kind == ECO_EV ? "EV" : "PHV";
-		json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "equipment", r.equipment, "from", r.from, "to", r.to,
-					 "source", r.source);
-		set_activity(body, r.generated_wh, r.sold_wh, r.distance_m, r.charged_wh, r.fuel_ml);
-		batch_json(b, "eco.reading", body);
 		int64_t total = 0;
-		json_t *jparts = json_array();
-		for (size_t p = 0; p < nparts; p++) {
-			struct eco_part *pt = &parts[p];
-			body = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:I, s:s, s:s}", "equipment",
-					 r.equipment, "member", q.member, "reading_from", r.from, "reading_to", r.to, "from",
-					 pt->from, "to", pt->to, "fy", (json_int_t)pt->fy, "methodology", method,
-					 "baseline_g", (json_int_t)pt->baseline_g, "project_g", (json_int_t)pt->project_g,
-					 "reduction_g", (json_int_t)pt->reduction_g, "factors", f->sha256,
-					 "factors_version", f->version);
-			set_activity(body, pt->generated_wh, pt->sold_wh, pt->distance_m, pt->charged_wh, pt->fuel_ml);
-			batch_json(b, "eco.reduction", body);
-			json_array_append_new(jparts, json_pack("{s:I, s:s, s:s, s:I}", "fy", (json_int_t)pt->fy, "from",
-								pt->from, "to", pt->to, "reduction_g",
-								(json_int_t)pt->reduction_g));
-			total += pt->reduction_g;
-		}
+		for (size_t p = 0; p < nparts; p++)
+			total += parts[p].reduction_g;
 		/* Points for what was reduced, rounded down; a reading that reduced nothing earns none. */
-		int64_t points = total > 0 ? total * (int64_t)ppk / 1000 : 0;
-		char ref[POINTS_REF_MAX + 1];
-		snprintf(ref, sizeof ref, "eco.reading:%s:%s:%s", r.equipment, r.from, r.to);
-		batch_json(b, "eco.grant", json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s}", "equipment", r.equipment,
-						     "member", q.member, "reading_from", r.from, "reading_to", r.to,
-						     "reduction_g", (json_int_t)total, "points", (json_int_t)points,
-						     "points_per_kg", (json_int_t)ppk, "ref", ref));
-		if (points > 0)
-			batch_json(b, "points.credit", json_pack("{s:s, s:s, s:I, s:s}", "scheme", ECO_SCHEME, "holder",
-								 q.member, "points", (json_int_t)points, "ref", ref));
-		json_object_set_new(res, "result", json_string("granted"));
-		json_object_set_new(res, "methodology", json_string(method));
-		json_object_set_new(res, "reduction_g", json_integer(total));
-		json_object_set_new(res, "points", json_integer(points));
-		json_object_set_new(res, "parts", jparts);
-		json_object_set_new(res, "factors", json_string(f->sha256));
+		int64_t points = eco_points(total, (int64_t)ppk);
+		reading_entry(b, &doc, &r, &q, parts, nparts, f, total, points, ppk);
+		view_text_member_str(out, "result", "granted");
+		view_text_member_str(out, "methodology", eco_methodology(q.kind));
+		view_text_member_int(out, "reduction_g", total);
+		view_text_member_int(out, "points", points);
+		view_text_str(out, ",\"parts\":[");
+		for (size_t p = 0; p < nparts; p++) {
+			view_text_str(out, p ? ",{\"fy\":" : "{\"fy\":");
+			view_text_int(out, parts[p].fy);
+			view_text_member_str(out, "from", parts[p].from);
+			view_text_member_str(out, "to", parts[p].to);
+			view_text_member_int(out, "reduction_g", parts[p].reduction_g);
+			view_text_str(out, "}");
+		}
+		view_text_str(out, "]");
+		view_text_member_str(out, "factors", f->sha256);
+		view_text_str(out, "}\n");
 	}
-	free(last);
+	json_doc_free(&doc);
+	free(lasts.v);
 	free(f);
 	view_state_free(s);
 	return rc;
@@ -275,11 +340,12 @@ int main(int argc, char **argv)
 	struct note_signer key;
 	struct batch batch = {0};
 	struct chobo_error e = {0};
-	json_t **results = xcalloc(in.list.n + 1, sizeof *results);
+	json_t **results = xcalloc(in.list.n + 1, sizeof *results);   /* --register's */
+	struct view_text granted = {0};                                /* the readings' */
 	size_t refused = 0;
 	store_expect_bytes((uint64_t)in.list.n * ECO_READING_STORE_BYTES);
 	if (rc == 0 && (rc = cli_report(ledger_open_append(&l, dir, &key, &e), &e)) == 0) {
-		rc = registering ? reg(&l, &in, &batch, results, &e) : grant(&l, &in, factors, &batch, results, &refused, &e);
+		rc = registering ? reg(&l, &in, &batch, results, &e) : grant(&l, &in, factors, &batch, &granted, &refused, &e);
 		if (rc == 0 && refused == 0 && batch.n > 0) {
 			struct receipt *receipts = xcalloc(batch.n, sizeof *receipts);
 			uint64_t size;
@@ -298,6 +364,11 @@ int main(int argc, char **argv)
 		else
 			json_decref(results[i]);
 	}
+	if (rc == 0 && granted.len > 0 && fwrite(granted.p, 1, granted.len, stdout) != granted.len) {
+		chobo_warn_errno("stdout");
+		rc = EX_IOERR;
+	}
+	view_text_free(&granted);
 	if (rc == 0 && refused > 0) {
 		chobo_warn("%zu of %zu readings refused; nothing was appended", refused, in.list.n);
 		rc = EX_DATAERR;

@@ -175,14 +175,15 @@ static int index_batch(struct ledger *l, const struct batch *b, uint32_t id, uin
 }
 
 /* The rules of every service with entries in the batch. */
-static int service_rules(struct ledger *l, const struct batch *b, struct chobo_error *err)
+static int service_rules(struct ledger *l, const struct batch_written *w, struct chobo_error *err)
 {
+	const struct batch *b = w->b;
 	for (const struct service *const *s = service_list(); *s; s++) {
 		bool involved = false;
 		for (size_t i = 0; (*s)->append_check && !involved && i < b->n; i++)
 			for (const struct entry_type *t = (*s)->types; t->name && !involved; t++)
 				involved = b->items[i].type == t;
-		int rc = involved ? (*s)->append_check(l, b, err) : 0;
+		int rc = involved ? (*s)->append_check(l, w, err) : 0;
 		if (rc != 0)
 			return rc;
 	}
@@ -284,9 +285,11 @@ static int append_in_txn(struct ledger *l, const struct batch *b, const struct n
 		return store_failed(l, err);
 	*tree_size = cp.size;
 	/* The rules see the state this batch makes, and can still refuse it. */
-	if ((rc = views_update(l, err)) != 0)
+	struct batch_written w = {.b = b, .origin = l->conf.origin, .log = id, .first = size, .time = now,
+				  .receipts = receipts};
+	if ((rc = views_update_batch(l, &w, err)) != 0)
 		return rc;
-	if ((rc = service_rules(l, b, err)) != 0)
+	if ((rc = service_rules(l, &w, err)) != 0)
 		return rc;
 	return rule ? rule->check(rule->ctx, l, b, err) : 0;
 }

@@ -55,6 +55,21 @@ struct receipt {
 	uint8_t leaf_hash[32];
 };
 
+/*
+ * A batch as the append has just written it, inside its transaction: where
+ * its entries are and their leaf hashes, so that the views and the
+ * services' rules take the entries from memory (the bodies in b) instead of
+ * reading them back from the store.  Every entry has the same time.
+ */
+struct batch_written {
+	const struct batch *b;
+	const char *origin;               /* this node's log */
+	uint32_t log;
+	uint64_t first;                   /* the index of b's first entry */
+	int64_t time;
+	const struct receipt *receipts;   /* b->n, each with its leaf hash */
+};
+
 /* Print a receipt as chain-append does: one JSON line on out; false on a write error. */
 bool receipt_print(FILE *out, const struct receipt *r, const char *type, const char *time,
 		   uint64_t tree_size);

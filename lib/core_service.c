@@ -273,8 +273,9 @@ static int revoke_allowed(struct ledger *l, const char *ref, struct json_doc *do
 }
 
 /* Only the issuing node revokes, once, and never a revocation. */
-static int core_append_check(struct ledger *l, const struct batch *b, struct chobo_error *err)
+static int core_append_check(struct ledger *l, const struct batch_written *w, struct chobo_error *err)
 {
+	const struct batch *b = w->b;
 	struct json_doc body = {0}, entry = {0};
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < b->n; i++) {

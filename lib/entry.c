@@ -68,12 +68,16 @@ static bool field_check(const struct field_spec *f, const struct json_doc *doc, 
 		if (lower_hex64(doc, v))
 			return true;
 		break;
+	case FIELD_ARRAY:
+		if (tok->kind == JSON_K_ARRAY)
+			return true;
+		break;
 	}
 	static const char *const what[] = {
 		[FIELD_STRING] = "a string", [FIELD_UINT] = "a non-negative integer",
 		[FIELD_INT] = "an integer", [FIELD_BOOL] = "true or false",
 		[FIELD_TIME] = "an RFC 3339 time", [FIELD_SHA256] = "64 lowercase hex digits",
-		[FIELD_REF] = "a leaf hash (64 lowercase hex digits)",
+		[FIELD_REF] = "a leaf hash (64 lowercase hex digits)", [FIELD_ARRAY] = "an array",
 	};
 	snprintf(err, errlen, "body.%s must be %s", f->name, what[f->kind]);
 	return false;

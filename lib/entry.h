@@ -16,6 +16,7 @@ enum field_kind {
 	FIELD_TIME,     /* RFC 3339 time */
 	FIELD_SHA256,   /* 64 lowercase hex digits */
 	FIELD_REF,      /* a leaf hash of another entry: 64 lowercase hex digits */
+	FIELD_ARRAY,    /* a JSON array; the type's check judges its elements */
 };
 
 struct field_spec {

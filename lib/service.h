@@ -19,7 +19,7 @@
 
 struct view_spec;
 struct ledger;
-struct batch;
+struct batch_written;
 
 struct service {
 	const char *name;
@@ -30,10 +30,11 @@ struct service {
 	/*
 	 * The service's rules over a batch that holds entries of its types, run
 	 * by every append (chain-append's too) inside its transaction, once the
-	 * batch is written and the views include it: 0, or a code with err that
-	 * aborts the append (EX_DATAERR: the rules refuse it).  NULL: no rules.
+	 * batch is written (w) and the views include it: 0, or a code with err
+	 * that aborts the append (EX_DATAERR: the rules refuse it).  NULL: no
+	 * rules.
 	 */
-	int (*append_check)(struct ledger *l, const struct batch *b, struct chobo_error *err);
+	int (*append_check)(struct ledger *l, const struct batch_written *w, struct chobo_error *err);
 };
 
 /*

@@ -48,16 +48,6 @@ int stored_entry_read(struct ledger *l, uint32_t log, uint64_t index, struct sto
 	return 0;
 }
 
-int stored_batch_start(struct ledger *l, const struct batch *b, uint32_t *log, uint64_t *first,
-		       struct chobo_error *err)
-{
-	uint64_t size;
-	if (store_log_find(l->store, l->conf.origin, log, &size) != STORE_OK || size < b->n)
-		return chobo_fail(err, EX_SOFTWARE, "%s: the batch is not in this node's log", l->dir);
-	*first = size - b->n;
-	return 0;
-}
-
 void stored_body_str(const struct json_doc *doc, size_t body, const char *name, char *out, size_t cap)
 {
 	long v = jscan_find(doc, body, name);
@@ -91,20 +81,28 @@ bool stored_body_rule(const struct json_doc *doc, size_t body, const char *name,
 	return false;
 }
 
-int stored_batch_each(struct ledger *l, const struct batch *b, const char *prefix,
+int stored_batch_each(const struct batch_written *w, const char *prefix,
 		      int (*fn)(void *ctx, const struct stored_entry *e, struct chobo_error *err), void *ctx,
 		      struct chobo_error *err)
 {
-	uint32_t log = 0;
-	uint64_t first = 0;
-	struct stored_entry self = {0};
+	const struct batch *b = w->b;
+	struct stored_entry self = {.log = w->log, .time = w->time};
 	size_t n = strlen(prefix);
-	int rc = stored_batch_start(l, b, &log, &first, err);
+	int rc = 0;
+	snprintf(self.origin, sizeof self.origin, "%s", w->origin);
 	for (size_t i = 0; rc == 0 && i < b->n; i++) {
-		if (strncmp(b->items[i].type->name, prefix, n) != 0)
+		const struct batch_item *it = &b->items[i];
+		char why[256];
+		if (strncmp(it->type->name, prefix, n) != 0)
 			continue;
-		if ((rc = stored_entry_read(l, log, first + i, &self, err)) != 0)
+		if (!json_scan(&self.doc, b->buf + it->off, it->len, why, sizeof why)) {
+			rc = chobo_fail(err, EX_SOFTWARE, "batch entry %zu: %s", i + 1, why);
 			break;
+		}
+		self.index = w->first + i;
+		self.type = it->type;
+		self.body = 0;
+		hex32(self.leaf, w->receipts[i].leaf_hash);
 		if ((rc = fn(ctx, &self, err)) != 0)
 			chobo_fail_context(err, rc, "batch entry %zu (%s)", i + 1, self.type->name);
 	}

@@ -2,7 +2,8 @@
  * A stored entry read back for a service's rules: where it is, its type,
  * its leaf hash and its parsed body, and the few field getters that the
  * rules of every service need.  Used inside an append's transaction
- * (service.h append_check), where the batch is already in the log.
+ * (service.h append_check), where the batch is already in the log; the
+ * batch's own entries are taken from memory (struct batch_written).
  */
 #ifndef CHOBO_STORED_ENTRY_H
 #define CHOBO_STORED_ENTRY_H
@@ -24,7 +25,7 @@ struct stored_entry {
 	int64_t time;
 	char leaf[65];
 	const struct entry_type *type;
-	char *bytes;
+	char *bytes;          /* what doc was parsed from, or NULL: doc is a body of the batch */
 	struct json_doc doc;
 	size_t body;
 };
@@ -33,12 +34,6 @@ struct stored_entry {
 int stored_entry_read(struct ledger *l, uint32_t log, uint64_t index, struct stored_entry *out,
 		      struct chobo_error *err);
 void stored_entry_free(struct stored_entry *s);
-/*
- * The batch b just written to this node's log: its log number and the index
- * of its first entry.  0, or EX_SOFTWARE with err when the log is shorter.
- */
-int stored_batch_start(struct ledger *l, const struct batch *b, uint32_t *log, uint64_t *first,
-		       struct chobo_error *err);
 /* The body's string field name into out (cap bytes), "" when absent. */
 void stored_body_str(const struct json_doc *doc, size_t body, const char *name, char *out, size_t cap);
 /* The body's integer field name, or dflt when absent. */
@@ -53,12 +48,12 @@ bool stored_body_bool(const struct json_doc *doc, size_t body, const char *name)
 bool stored_body_rule(const struct json_doc *doc, size_t body, const char *name, bool (*valid)(const char *),
 		      const char *what, char *err, size_t errlen);
 /*
- * A service's append_check walk: call fn on every entry of the batch b
- * (already written) whose type name starts with prefix, read back; a code
- * from fn gets "batch entry N (type)" put before its reason.  0 or the
- * first code with err.
+ * A service's append_check walk: call fn on every entry of the batch w
+ * whose type name starts with prefix, as it was written (its body parsed
+ * from memory, not read back); a code from fn gets "batch entry N (type)"
+ * put before its reason.  0 or the first code with err.
  */
-int stored_batch_each(struct ledger *l, const struct batch *b, const char *prefix,
+int stored_batch_each(const struct batch_written *w, const char *prefix,
 		      int (*fn)(void *ctx, const struct stored_entry *e, struct chobo_error *err), void *ctx,
 		      struct chobo_error *err);
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "append.h"
 #include "entry_index.h"
 #include "ledger.h"
 #include "merkle.h"
@@ -521,65 +522,203 @@ static int apply_entry(struct view_state *s, struct store *st, struct entry_scra
 	return s->v->apply(s, &e, err);
 }
 
-static int update_view(struct ledger *l, const struct view_spec *v, struct chobo_error *err)
+/* The logs as they stand and the view's marks, into u and m. */
+static int update_start(struct update *u, struct marks *m)
 {
-	struct update u = {.l = l, .v = v, .err = err};
-	struct marks m;
+	int rc = store_log_each(u->l->store, add_log, u) == STORE_OK ? 0
+		 : chobo_fail(u->err, EX_IOERR, "view %s: %s", u->v->name, store_error(u->l->store));
+	return rc == 0 ? read_marks(u, m) : rc;
+}
+
+static int clear_records(struct update *u)
+{
+	if (store_kv_clear(u->l->store, STORE_VIEW_RECORDS, u->v->name, strlen(u->v->name) + 1) != STORE_OK)
+		return chobo_fail(u->err, EX_IOERR, "view %s: %s", u->v->name, store_error(u->l->store));
+	return 0;
+}
+
+/* Bring the view of u (its logs and marks m read) up to date from the store's entries. */
+static int update_from_store(struct update *u, struct marks *m, struct view_state *s)
+{
 	struct entry_scratch x = {0};
-	struct view_state s = {.v = v, .st = l->store};
-	int rc = store_log_each(l->store, add_log, &u) == STORE_OK ? 0
-		 : chobo_fail(err, EX_IOERR, "view %s: %s", v->name, store_error(l->store));
-	if (rc == 0)
-		rc = read_marks(&u, &m);
-	if (rc == 0 && m.stale) {
+	int rc = 0;
+	if (m->stale) {
 		/* Another version of the reducer built what is stored: build it again from the logs. */
-		memset(&m, 0, sizeof m);
-		for (size_t k = 0; k < u.nlogs; k++)
-			u.logs[k].considered = 0;
-		if (store_kv_clear(l->store, STORE_VIEW_RECORDS, v->name, strlen(v->name) + 1) != STORE_OK)
-			rc = chobo_fail(err, EX_IOERR, "view %s: %s", v->name, store_error(l->store));
+		memset(m, 0, sizeof *m);
+		for (size_t k = 0; k < u->nlogs; k++)
+			u->logs[k].considered = 0;
+		rc = clear_records(u);
 	}
-	bool changed = m.stale;
-	for (size_t k = 0; rc == 0 && k < u.nlogs; k++)
-		changed = changed || u.logs[k].considered != u.logs[k].size;
+	bool changed = m->stale;
+	for (size_t k = 0; rc == 0 && k < u->nlogs; k++)
+		changed = changed || u->logs[k].considered != u->logs[k].size;
 	if (rc == 0 && changed)
-		rc = collect(&u, false);
-	if (rc == 0 && changed && u.ntodo > 0 && m.applied) {
-		struct merge_key last = {.time = m.time, .origin = m.origin, .index = m.index};
+		rc = collect(u, false);
+	if (rc == 0 && changed && u->ntodo > 0 && m->applied) {
+		struct merge_key last = {.time = m->time, .origin = m->origin, .index = m->index};
 		/* An entry that sorts before what was applied (a sync brought older ones): start again. */
-		if (merge_order(&u.todo[0], &last) <= 0) {
-			memset(&m, 0, sizeof m);
-			if (store_kv_clear(l->store, STORE_VIEW_RECORDS, v->name, strlen(v->name) + 1) != STORE_OK)
-				rc = chobo_fail(err, EX_IOERR, "view %s: %s", v->name, store_error(l->store));
-			else
-				rc = collect(&u, true);
+		if (merge_order(&u->todo[0], &last) <= 0) {
+			memset(m, 0, sizeof *m);
+			if ((rc = clear_records(u)) == 0)
+				rc = collect(u, true);
 		}
 	}
-	for (size_t i = 0; rc == 0 && i < u.ntodo; i++)
-		rc = apply_entry(&s, l->store, &x, &u.todo[i], err);
-	if (rc == 0 && u.ntodo > 0) {
-		const struct merge_key *k = &u.todo[u.ntodo - 1];
-		m.applied = true;
-		m.time = k->time;
-		m.index = k->index;
-		snprintf(m.origin, sizeof m.origin, "%s", k->origin);
+	for (size_t i = 0; rc == 0 && i < u->ntodo; i++)
+		rc = apply_entry(s, u->l->store, &x, &u->todo[i], u->err);
+	if (rc == 0 && u->ntodo > 0) {
+		const struct merge_key *k = &u->todo[u->ntodo - 1];
+		m->applied = true;
+		m->time = k->time;
+		m->index = k->index;
+		snprintf(m->origin, sizeof m->origin, "%s", k->origin);
 	}
 	if (rc == 0 && changed)
-		rc = write_marks(&u, &m);
+		rc = write_marks(u, m);
 	entry_scratch_free(&x);
-	free_logs(&u);
+	return rc;
+}
+
+/*
+ * True when the batch w is exactly what the view has yet to consider: every
+ * other log considered to its end, w's log up to the batch, and the batch
+ * sorting after the last entry applied.  Then the view's entries of the
+ * batch, in index order, are the ones collect() would find, in merge order.
+ */
+static bool batch_is_next(const struct update *u, const struct marks *m, const struct batch_written *w)
+{
+	bool found = false;
+	if (m->stale)
+		return false;
+	for (size_t k = 0; k < u->nlogs; k++) {
+		const struct log_state *lg = &u->logs[k];
+		if (lg->id != w->log && lg->considered != lg->size)
+			return false;
+		if (lg->id == w->log && (lg->considered != w->first || lg->size != w->first + w->b->n))
+			return false;
+		found = found || lg->id == w->log;
+	}
+	if (!found || !m->applied)
+		return found;
+	struct merge_key first = {.time = w->time, .origin = w->origin, .index = w->first};
+	struct merge_key last = {.time = m->time, .origin = m->origin, .index = m->index};
+	return merge_order(&first, &last) > 0;
+}
+
+/* One view in a views_update run. */
+struct view_run {
+	struct update u;
+	struct marks m;
+	struct view_state s;
+	bool from_batch;     /* fed the batch's entries from memory */
+	bool applied;        /* ... and took at least one, the last at index last */
+	uint64_t last;
+};
+
+/* Views fed from one batch are told apart by a bit: at most this many, the rest read the store. */
+#define BATCH_FED_MAX 64
+
+/* An entry type, and which of the runs fed from the batch read it (a bit per run). */
+struct type_readers {
+	const struct entry_type *type;
+	uint64_t mask;
+};
+
+/* The runs fed from the batch that read type t, as a bit per run; remembered per type in seen. */
+static uint64_t readers_of(const struct entry_type *t, const struct view_run *run, size_t nrun,
+			   struct type_readers *seen, size_t *nseen)
+{
+	for (size_t i = 0; i < *nseen; i++)
+		if (seen[i].type == t)
+			return seen[i].mask;
+	uint64_t mask = 0;
+	for (size_t i = 0; i < nrun && i < BATCH_FED_MAX; i++)
+		for (const char *const *n = run[i].u.v->types; run[i].from_batch && *n; n++)
+			if (strcmp(*n, t->name) == 0)
+				mask |= (uint64_t)1 << i;
+	if (*nseen < BATCH_FED_MAX)
+		seen[(*nseen)++] = (struct type_readers){t, mask};
+	return mask;
+}
+
+/* Apply the entries of w to the runs fed from it, each body parsed once for all of them. */
+static int apply_batch(struct view_run *run, size_t nrun, const struct batch_written *w, struct chobo_error *err)
+{
+	struct type_readers seen[BATCH_FED_MAX];
+	size_t nseen = 0;
+	struct json_doc doc = {0};
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < w->b->n; i++) {
+		const struct batch_item *it = &w->b->items[i];
+		uint64_t mask = readers_of(it->type, run, nrun, seen, &nseen);
+		if (mask == 0)
+			continue;
+		char why[256];
+		if (!json_scan(&doc, w->b->buf + it->off, it->len, why, sizeof why)) {
+			rc = chobo_fail(err, EX_SOFTWARE, "batch entry %zu: %s", i + 1, why);
+			break;
+		}
+		struct view_entry e = {.origin = w->origin, .log = w->log, .index = w->first + i, .time = w->time,
+				       .type = it->type, .leaf_hash = w->receipts[i].leaf_hash, .doc = &doc, .body = 0};
+		for (size_t k = 0; rc == 0 && k < nrun && k < BATCH_FED_MAX; k++) {
+			if (!(mask & ((uint64_t)1 << k)))
+				continue;
+			rc = run[k].u.v->apply(&run[k].s, &e, err);
+			run[k].applied = true;
+			run[k].last = e.index;
+		}
+	}
+	json_doc_free(&doc);
+	return rc;
+}
+
+/* Marks after the batch: the last entry applied, every log considered to its end. */
+static int finish_batch(struct view_run *r, const struct batch_written *w)
+{
+	if (r->applied) {
+		r->m.applied = true;
+		r->m.time = w->time;
+		r->m.index = r->last;
+		snprintf(r->m.origin, sizeof r->m.origin, "%s", w->origin);
+	}
+	return write_marks(&r->u, &r->m);
+}
+
+int views_update_batch(struct ledger *l, const struct batch_written *w, struct chobo_error *err)
+{
+	size_t nrun = 0;
+	for (const struct service *const *svc = service_list(); *svc; svc++)
+		for (const struct view_spec *const *v = (*svc)->views; v && *v; v++)
+			nrun++;
+	struct view_run *run = xcalloc(nrun ? nrun : 1, sizeof *run);
+	size_t i = 0;
+	bool any_from_batch = false;
+	int rc = 0;
+	for (const struct service *const *svc = service_list(); *svc; svc++)
+		for (const struct view_spec *const *v = (*svc)->views; v && *v; v++, i++) {
+			struct view_run *r = &run[i];
+			r->u = (struct update){.l = l, .v = *v, .err = err};
+			r->s = (struct view_state){.v = *v, .st = l->store};
+			if (rc == 0)
+				rc = update_start(&r->u, &r->m);
+			if (rc == 0 && w && i < BATCH_FED_MAX && batch_is_next(&r->u, &r->m, w))
+				any_from_batch = r->from_batch = true;
+			else if (rc == 0)
+				rc = update_from_store(&r->u, &r->m, &r->s);
+		}
+	if (rc == 0 && any_from_batch)
+		rc = apply_batch(run, nrun, w, err);
+	for (i = 0; i < nrun; i++) {
+		if (rc == 0 && run[i].from_batch)
+			rc = finish_batch(&run[i], w);
+		free_logs(&run[i].u);
+	}
+	free(run);
 	return rc;
 }
 
 int views_update(struct ledger *l, struct chobo_error *err)
 {
-	for (const struct service *const *svc = service_list(); *svc; svc++)
-		for (const struct view_spec *const *v = (*svc)->views; v && *v; v++) {
-			int rc = update_view(l, *v, err);
-			if (rc != 0)
-				return rc;
-		}
-	return 0;
+	return views_update_batch(l, NULL, err);
 }
 
 /* ------------------------------------------------------------ reading */

@@ -10,7 +10,8 @@
  * The map is materialised in the store as a cache, with a watermark per
  * log, and brought up to date inside every append's and import's
  * transaction: entries that sort after everything applied so far are
- * applied incrementally, anything else rebuilds the view from the logs.
+ * applied incrementally (an append's own batch straight from memory, not
+ * read back from the store), anything else rebuilds the view from the logs.
  * chain-verify --views rebuilds every view in memory and reports any
  * difference from the stored one.  Views never leave the node.
  */
@@ -27,6 +28,7 @@
 
 #include <jansson.h>
 
+struct batch_written;
 struct ledger;
 struct store;
 
@@ -38,7 +40,7 @@ struct view_entry {
 	int64_t time;
 	const struct entry_type *type;
 	const uint8_t *leaf_hash;     /* 32 bytes */
-	const struct json_doc *doc;   /* the parsed entry */
+	const struct json_doc *doc;   /* the parsed entry, or its body alone: read only the body's tokens */
 	size_t body;                  /* token of its body object in doc */
 };
 
@@ -106,6 +108,14 @@ void view_text_free(struct view_text *t);
  * inside the caller's write transaction; 0 or an exit code with err.
  */
 int views_update(struct ledger *l, struct chobo_error *err);
+
+/*
+ * views_update() right after an append wrote w: a view that had applied
+ * everything before the batch takes the batch's entries from w, each body
+ * parsed once for all the views that read its type; any other view is
+ * brought up to date from the store.  The same maps either way.
+ */
+int views_update_batch(struct ledger *l, const struct batch_written *w, struct chobo_error *err);
 
 /*
  * views_update() in a transaction of its own, for a reader that wants

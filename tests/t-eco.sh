@@ -69,7 +69,8 @@ check "solar: 1,344,000 g" test "$(field 0 reduction_g <"$T/g1.out")" = 1344000
 check "EV: 152,000 g" test "$(field 1 reduction_g <"$T/g1.out")" = 152000
 check "PHV: 390,400 g" test "$(field 2 reduction_g <"$T/g1.out")" = 390400
 check "spanning March 31 / April 1: 66,050 g in two parts" test "$(field 3 reduction_g <"$T/g1.out") $(field 3 parts <"$T/g1.out" | grep -o reduction_g | wc -l)" = "66050 2"
-check "... 32,450 g in FY2022" sh -c "chain-log -L '$A' | grep eco.reduction | grep -q '\"fy\":2022.*\"reduction_g\":32450'"
+check "... 32,450 g in FY2022, in the reading's entry" sh -c "chain-log -L '$A' | grep eco.reading | grep -q '\"parts\":\[{\"fy\":2022,[^}]*\"reduction_g\":32450}'"
+check "... one entry per reading: no eco.reduction, eco.grant or points.credit" sh -c "test \$(chain-log -L '$A' --type eco.reading | wc -l) = 4 && ! chain-log -L '$A' | grep -q 'eco.reduction\|eco.grant\|points.credit'"
 check "points: 1,344 for the solar household" test "$(field 0 points <"$T/g1.out")" = 1344
 before=$(count "$A")
 check "a re-run grants nothing twice" sh -c "CHOBO_NOW=$NOW ecopt-grant -L '$A' --factors '$F' '$T/r1.jsonl' | grep -c duplicate | grep -qx 4"
@@ -91,6 +92,32 @@ check "... generation above capacity named" grep -q 'can make in' "$T/bad.out"
 check "... negative value named" grep -q negative "$T/bad.out"
 check "... nothing granted" test "$before" -eq "$(count "$A")"
 
+# A reading entry by hand (chain-append) must add up and be its equipment's: PV-1's first
+# reading moved to FY2024, then broken one way at a time.
+hand() {
+	chain-log -L "$A" --type eco.reading | head -1 | python3 -c '
+import json, sys
+e = json.loads(sys.stdin.read())["body"]
+e["from"], e["to"] = "2024-04-01", "2025-03-31"
+e["parts"] = [dict(e["parts"][0], fy=2024, **{"from": "2024-04-01", "to": "2025-03-31"})]
+how = sys.argv[1]
+if how == "points": e["points"] += 1
+if how == "parts": e["parts"][0]["generated_wh"] -= 1
+if how == "reduction": e["parts"][0]["reduction_g"] += 1
+if how == "member": e["member"] = sys.argv[2]
+print(json.dumps({"type": "eco.reading", "body": e}))' "$@" >"$T/hand.jsonl"
+	CHOBO_NOW=${HAND_NOW:-$NOW} chain-append -L "$A" "$T/hand.jsonl"
+}
+check_exit 65 "a reading entry whose points are not reduction x points_per_kg is refused" hand points
+check "... named" grep -q 'body.points must be 1344' "$T/last.err"
+check_exit 65 "... one whose parts do not add up to the reading" hand parts
+check "... named" grep -q "parts' generated_wh add up to" "$T/last.err"
+check_exit 65 "... one whose part's reduction is not baseline - project" hand reduction
+check "... named" grep -q 'reduction_g is baseline_g - project_g' "$T/last.err"
+check_exit 65 "... one naming another member than the equipment's" hand member $P2
+check "... named" grep -q "equipment PV-1 is member $P1's" "$T/last.err"
+check "... nothing appended" test "$before" -eq "$(count "$A")"
+
 redeem() { CHOBO_NOW=${WHEN:-2024-04-10T02:00:00Z} ecopt-redeem -q "$@"; }
 check "a shop opens on A" sh -c "CHOBO_NOW=2024-04-10T01:30:00Z ecopt-redeem -q -L '$A' shop --shop shop-1 >/dev/null"
 check "a spend of 500" sh -c "CHOBO_NOW=2024-04-10T02:00:00Z ecopt-redeem -q -L '$A' spend --member $P1 --shop shop-1 --points 500 --ref buy-1 >/dev/null"
@@ -110,6 +137,15 @@ check_exit 65 "over the cap per fiscal year refused" env CHOBO_NOW=2024-04-20T01
 check "... named" sh -c "CHOBO_NOW=2024-04-20T01:00:00Z ecopt-redeem -L '$A' spend --member $P1 --shop shop-1 --points 101 --ref buy-fy-1b 2>&1 | grep -q 'cap per fiscal year'"
 check "... up to the cap is taken" sh -c "CHOBO_NOW=2024-04-20T02:00:00Z ecopt-redeem -q -L '$A' spend --member $P1 --shop shop-1 --points 100 --ref buy-fy-2 >/dev/null"
 check "... the next fiscal year starts again" sh -c "CHOBO_NOW=2025-04-01T01:00:00Z ecopt-redeem -L '$A' spend --member $P1 --shop shop-1 --points 10 --ref buy-fy-3 >/dev/null"
+
+# A reading's points are credited under the reference eco.reading:TO:CODE:FROM; when a
+# points.credit took that reference first, the reading would grant nothing, so it is refused.
+printf '{"type":"points.credit","body":{"scheme":"eco","holder":"%s","points":1,"ref":"eco.reading:2025-03-31:PV-1:2024-04-01"}}\n' $P1 |
+	CHOBO_NOW=2025-04-02T00:00:00Z chain-append -q -L "$A" >/dev/null
+before=$(count "$A")
+check_exit 65 "a reading whose points' reference is taken is refused" env HAND_NOW=2025-04-02T00:01:00Z sh -c "$(declare -f hand); A='$A' T='$T' NOW='$NOW' hand ok"
+check "... named" grep -q 'reference eco.reading:2025-03-31:PV-1:2024-04-01 is already used in scheme eco' "$T/last.err"
+check "... nothing appended" test "$before" -eq "$(count "$A")"
 
 copy "$A" "$OA" "$B"
 check_exit 65 "a spend on B, not the member's home node, is refused" env CHOBO_NOW=2024-04-13T00:00:00Z ecopt-redeem -L "$B" spend --member $P2 --shop shop-1 --points 10 --ref buy-b

@@ -144,16 +144,19 @@ check "total EN-R-002 of the eligible rows: 1,377,600 g" has "$T/a.jsonl" total 
 check "total EV: 152,000 g" has "$T/a.jsonl" total 2 methodology=EV rows=1 reduction_g=152000
 check "total PHV: 390,400 g" has "$T/a.jsonl" total 3 methodology=PHV rows=1 reduction_g=390400
 check "credits: 1,920,000 + 32,450 carried = 1 t, 952,450 g carried, 2,536 yen" has "$T/a.jsonl" credits 1 reduction_g=1920000 carried_in_g=32450 available_g=1952450 credits_t=1 carried_g=952450 price_yen_per_t=2536 revenue_yen=2536
-check "every row names its readings and reductions in its log, and the checkpoint" python3 - "$T/a.jsonl" "$A" <<'EOF'
+check "every row names its readings in its log, and the checkpoint; their parts in the period add up to the row" python3 - "$T/a.jsonl" "$A" <<'EOF'
 import json, subprocess, sys
 recs = [json.loads(l) for l in open(sys.argv[1])]
 logs = {r["log"]: r["checkpoint"] for r in recs if r["record"] == "log"}
+rep = [r for r in recs if r["record"] == "report"][0]
 for r in (r for r in recs if r["record"] == "row"):
-    assert r["checkpoint"] == logs[r["log"]] and r["readings"] and r["reductions"], r
-    for kind, idx in [("eco.reading", r["readings"]), ("eco.reduction", r["reductions"])]:
-        for i in idx:
-            e = json.loads(subprocess.check_output(["chain-log", "-L", sys.argv[2], "--log", r["log"], "--from", str(i), "--to", str(i)]).decode())
-            assert e["type"] == kind and e["body"]["equipment"] == r["equipment"] and i < r["checkpoint"], (e, r)
+    assert r["checkpoint"] == logs[r["log"]] and r["readings"] and "reductions" not in r, r
+    g = 0
+    for i in r["readings"]:
+        e = json.loads(subprocess.check_output(["chain-log", "-L", sys.argv[2], "--log", r["log"], "--from", str(i), "--to", str(i)]).decode())
+        assert e["type"] == "eco.reading" and e["body"]["equipment"] == r["equipment"] and i < r["checkpoint"], (e, r)
+        g += sum(p["reduction_g"] for p in e["body"]["parts"] if rep["from"] <= p["to"] <= rep["to"])
+    assert g == r["reduction_g"], (g, r)
 EOF
 
 # ---- the same report on B, byte for byte, once B holds what A holds

@@ -5,7 +5,9 @@
 # applied) and print byte-identical core.attestations; the stored views and
 # indexes check out.  A view, a type index or a key index changed behind the
 # programs' back is reported; so are entry times that decrease within a log,
-# and chain-append refuses a clock earlier than its log's last entry.
+# and chain-append refuses a clock earlier than its log's last entry.  The
+# views an append feeds from its batch in memory are those a rebuild, and
+# a node reading the same entries from its store, make.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
 if ! command -v python3 >/dev/null 2>&1; then
@@ -245,5 +247,86 @@ check "... and nothing was appended" test "$before" = "$(snapshot "$A")"
 check_exit 0 "the same second as the last entry is accepted" \
 	env CHOBO_NOW=2026-03-01T12:00:00Z chain-append -L "$A" "$T/note.jsonl"
 check_exit 0 "A still verifies, with its views and indexes" chain-verify --views --index "$A"
+
+# --- views fed from the batch ------------------------------------------------
+# An append gives the views its batch from memory; a view that must be
+# rebuilt, and an import, read the store.  Mixed batches that touch every
+# service's views, with entries that depend on earlier ones of the same
+# batch (a need on the site and item posted with it, a spend from accounts
+# opened and credited in it, equipment of a member registered in it, an
+# application to a posting of it), must leave what a rebuild makes
+# (chain-verify --views) and what a node that takes the same entries by
+# import (its views read from its store) prints, byte for byte.
+D=$T/D
+E=$T/E
+F=$T/F
+OD=test.example/node-d
+OF=test.example/node-f
+new_ledger "$D" "$OD"
+new_ledger "$E" test.example/node-e
+new_ledger "$F" "$OF"
+for x in "$D" "$E"; do
+	for y in "$D" "$E" "$F"; do
+		[ "$x" = "$y" ] || cat "$y/keys/node.pub" >>"$x/trust/peers"
+	done
+done
+P=p-00000000000000000000000000000001
+V=p-00000000000000000000000000000009
+{
+	echo '{"type":"supply.item","body":{"code":"rice-pack","name":"パックご飯","category":"food","unit":"食"}}'
+	echo '{"type":"supply.site","body":{"code":"S-101","name":"第一小学校","municipality":"八王子市","role":"shelter","open":true}}'
+	echo '{"type":"supply.need","body":{"site":"S-101","item":"rice-pack","quantity":50,"unit":"食"}}'
+	echo '{"type":"points.scheme","body":{"scheme":"vb","yen_per_point":1}}'
+	echo '{"type":"points.open","body":{"scheme":"vb","holder":"m-1","kind":"member"}}'
+	echo '{"type":"points.open","body":{"scheme":"vb","holder":"shop-1","kind":"shop"}}'
+	echo '{"type":"points.credit","body":{"scheme":"vb","holder":"m-1","points":100,"ref":"c-1"}}'
+	echo '{"type":"points.debit","body":{"scheme":"vb","holder":"m-1","points":30,"ref":"d-1","shop":"shop-1"}}'
+	echo "{\"type\":\"eco.member\",\"body\":{\"member\":\"$P\",\"kind\":\"household\",\"home\":\"$OD\",\"joined\":\"2025-04-01\"}}"
+	echo "{\"type\":\"eco.equipment\",\"body\":{\"code\":\"PV-1\",\"member\":\"$P\",\"kind\":\"solar\",\"capacity_w\":3000,\"id_hash\":\"$H3\",\"monitoring_from\":\"2025-04-01\",\"other_scheme\":false}}"
+	attest "$H1" registry.d deed
+	echo '{"type":"note","body":{"text":"between the services"}}'
+	attest "$H1" registry.d 'deed (copy)'
+} >"$T/mixed1.jsonl"
+{
+	echo "{\"type\":\"volunteer.volunteer\",\"body\":{\"volunteer\":\"$V\",\"home\":\"$OD\",\"fy\":2025}}"
+	echo '{"type":"volunteer.posting","body":{"posting":"P-1","host":"H-1","kind":"facility","task":"配膳","district":"八王子","from":"2025-06-02T09:00:00+09:00","to":"2025-06-02T12:00:00+09:00","people":2}}'
+	echo "{\"type\":\"volunteer.application\",\"body\":{\"posting\":\"P-1\",\"volunteer\":\"$V\"}}"
+	echo '{"type":"points.credit","body":{"scheme":"vb","holder":"m-1","points":50,"ref":"c-2"}}'
+	echo '{"type":"points.debit","body":{"scheme":"vb","holder":"m-1","points":20,"ref":"d-2","shop":"shop-1"}}'
+	echo '{"type":"supply.need","body":{"site":"S-101","item":"rice-pack","quantity":7,"unit":"食"}}'
+} >"$T/mixed2.jsonl"
+check_exit 0 "a batch of 13 entries for every service but volunteer, some depending on earlier ones in it" \
+	env CHOBO_NOW=2025-06-01T09:00:00Z chain-append -L "$D" "$T/mixed1.jsonl"
+NOTE=$(sed -n '12s/.*"leaf_hash":"\([0-9a-f]*\)".*/\1/p' "$T/last.out")
+check_exit 0 "a second batch: volunteers, points and supply, depending on the first and on each other" \
+	env CHOBO_NOW=2025-06-01T10:00:00Z chain-append -L "$D" "$T/mixed2.jsonl"
+check_exit 0 "... the views are what a rebuild makes" chain-verify --views --index "$D"
+check "... every spend counted: 150 credited, 50 spent" sh -c \
+	"chain-view -L '$D' points.accounts acct/vb/m-1 | grep -q '\"balance\":100,\"credited\":150,\"debited\":50,'"
+# F's entry sorts before D's: D's views are rebuilt from the store, and the next batch comes on top.
+attest "$H2" registry.f certificate | append "$F" 2025-06-01T08:00:00Z
+check "an earlier entry of F imported into D (its views rebuilt from the store)" copy "$F" "$D"
+{
+	printf '{"type":"revoke","body":{"ref":"%s","reason":"error"}}\n' "$NOTE"
+	attest "$H2" registry.d certificate
+	echo '{"type":"points.credit","body":{"scheme":"vb","holder":"shop-1","points":5,"ref":"c-3"}}'
+} >"$T/mixed3.jsonl"
+check_exit 0 "a third batch after the rebuild: a revocation of the first batch's note, an attestation, a credit" \
+	env CHOBO_NOW=2025-06-01T11:00:00Z chain-append -L "$D" "$T/mixed3.jsonl"
+check_exit 0 "... the views are what a rebuild makes" chain-verify --views --index "$D"
+rc=0
+copy "$D" "$E" "$OD" || rc=1
+copy "$F" "$E" "$OF" || rc=1
+check "E takes D's and F's logs by import" test "$rc" -eq 0
+differ=
+for v in $(chain-view --list | sed 's/^{"view":"\([^"]*\)".*/\1/'); do
+	chain-view -L "$D" "$v" >"$T/d.view" && chain-view -L "$E" "$v" >"$T/e.view" &&
+		test -s "$T/d.view" && cmp -s "$T/d.view" "$T/e.view" || differ="$differ $v"
+done
+check "every view on D (fed from its batches) is E's (read from its store), byte for byte, none empty${differ:+ (not:$differ)}" \
+	test -z "$differ"
+check "... H1's two attestations of the first batch are there, and the revocation of its note" sh -c \
+	"chain-view -L '$D' core.attestations '$H1' | grep -o '\"issuer\":\"registry.d\"' | wc -l | grep -qx 2 &&
+	 chain-view -L '$D' core.revocations | grep -q '$NOTE'"
 
 done_testing

@@ -4,10 +4,10 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <jansson.h>
 
 #include "codec.h"
 #include "eco.h"
+#include "points/points.h"
 #include "private_store.h"
 #include "stored_entry.h"
 
@@ -16,6 +16,11 @@ static const char *const kind_names[] = {"solar", "ev", "phv"};
 const char *eco_kind_name(enum eco_kind k)
 {
 	return kind_names[k];
+}
+
+const char *eco_methodology(enum eco_kind k)
+{
+	return k == ECO_SOLAR ? "EN-R-002" : k == ECO_EV ? "EV" : "PHV";
 }
 
 bool eco_kind_parse(const char *s, enum eco_kind *k)
@@ -62,42 +67,25 @@ static const struct field_spec equipment_fields[] = {
 	{"charged_wh", FIELD_UINT, false, 0, false}, \
 	{"fuel_ml", FIELD_UINT, false, 0, false}
 
+/*
+ * Readings are found by member (a points history: the points module credits
+ * body.points to body.member), not by equipment: an index record per
+ * reading is a write at a random place of the index, so only one is kept.
+ */
 static const struct field_spec reading_fields[] = {
-	{"equipment", FIELD_STRING, true, ECO_CODE_MAX, true},
+	{"equipment", FIELD_STRING, true, ECO_CODE_MAX, false},
 	{"from", FIELD_STRING, true, JP_DATE_LEN, false},
 	{"to", FIELD_STRING, true, JP_DATE_LEN, false},
 	{"source", FIELD_STRING, true, 8, false},
 	ACTIVITY_FIELDS,
-	END,
-};
-
-static const struct field_spec reduction_fields[] = {
-	{"equipment", FIELD_STRING, true, ECO_CODE_MAX, true},
 	{"member", FIELD_STRING, true, PERSON_ID_TEXT, true},
-	{"reading_from", FIELD_STRING, true, JP_DATE_LEN, false},
-	{"reading_to", FIELD_STRING, true, JP_DATE_LEN, false},
-	{"from", FIELD_STRING, true, JP_DATE_LEN, false},
-	{"to", FIELD_STRING, true, JP_DATE_LEN, false},
-	{"fy", FIELD_UINT, true, 0, false},
 	{"methodology", FIELD_STRING, true, 16, false},
-	ACTIVITY_FIELDS,
-	{"baseline_g", FIELD_INT, true, 0, false},
-	{"project_g", FIELD_INT, true, 0, false},
+	{"parts", FIELD_ARRAY, true, 0, false},
 	{"reduction_g", FIELD_INT, true, 0, false},
 	{"factors", FIELD_SHA256, true, 0, false},
 	{"factors_version", FIELD_STRING, true, 63, false},
-	END,
-};
-
-static const struct field_spec grant_fields[] = {
-	{"equipment", FIELD_STRING, true, ECO_CODE_MAX, true},
-	{"member", FIELD_STRING, true, PERSON_ID_TEXT, true},
-	{"reading_from", FIELD_STRING, true, JP_DATE_LEN, false},
-	{"reading_to", FIELD_STRING, true, JP_DATE_LEN, false},
-	{"reduction_g", FIELD_INT, true, 0, false},
 	{"points", FIELD_UINT, true, 0, false},
 	{"points_per_kg", FIELD_UINT, true, 0, false},
-	{"ref", FIELD_STRING, true, 200, false},
 	END,
 };
 
@@ -151,10 +139,11 @@ static bool methodology_valid(const char *s)
 	return strcmp(s, "EN-R-002") == 0 || strcmp(s, "EV") == 0 || strcmp(s, "PHV") == 0;
 }
 
+static const char *const activity[] = {"generated_wh", "sold_wh", "distance_m", "charged_wh", "fuel_ml", NULL};
+
 /* The rules one body can be judged on alone. */
 static bool eco_body_check(const struct json_doc *doc, size_t body, char *err, size_t errlen)
 {
-	static const char *const activity[] = {"generated_wh", "sold_wh", "distance_m", "charged_wh", "fuel_ml", NULL};
 	static const char *const dates[] = {"joined", "left", "monitoring_from", "from", "to", "reading_from",
 					    "reading_to", NULL};
 	for (size_t i = 0; dates[i]; i++)
@@ -200,6 +189,131 @@ static bool equipment_check(const struct json_doc *doc, size_t body, char *err, 
 	return true;
 }
 
+int64_t eco_points(int64_t total_g, int64_t points_per_kg)
+{
+	/* In two steps, so that no product overflows for any total and rate the schemas allow. */
+	if (total_g <= 0)
+		return 0;
+	return total_g / 1000 * points_per_kg + total_g % 1000 * points_per_kg / 1000;
+}
+
+/* One part of a reading's body.parts, read in one pass: its own members, in range; *p with its days and values. */
+static bool part_check(const struct json_doc *doc, size_t t, struct eco_part *p, int64_t *from, int64_t *to,
+		       char *err, size_t errlen)
+{
+	enum { FY, FROM, TO, ACT0, BASE = ACT0 + 5, PROJ, RED, N };
+	static const char *const names[N] = {"fy", "from", "to", "generated_wh", "sold_wh", "distance_m",
+					     "charged_wh", "fuel_ml", "baseline_g", "project_g", "reduction_g"};
+	int64_t v[N] = {0};
+	bool seen[N] = {false};
+	if (doc->tok[t].kind != JSON_K_OBJECT) {
+		snprintf(err, errlen, "eco.reading: body.parts holds objects");
+		return false;
+	}
+	memset(p, 0, sizeof *p);
+	size_t k = t + 1;
+	for (uint32_t i = 0; i < doc->tok[t].size; i++) {
+		size_t x = doc->tok[k].next, n;
+		for (n = 0; n < N && !jscan_string_equals(doc, k, names[n]); n++)
+			;
+		bool ok = n < N && !seen[n];
+		if (ok && (n == FROM || n == TO))
+			ok = doc->tok[x].kind == JSON_K_STRING &&
+			     jscan_string_copy(doc, x, n == FROM ? p->from : p->to, sizeof p->from);
+		else if (ok)
+			ok = jscan_integer(doc, x, &v[n]);
+		if (!ok) {
+			snprintf(err, errlen, "eco.reading: a part has fy, from, to, the activity data, baseline_g, "
+				 "project_g and reduction_g, once each (integers; from and to dates)");
+			return false;
+		}
+		seen[n] = true;
+		k = doc->tok[x].next;
+	}
+	if (!seen[FY] || !seen[BASE] || !seen[PROJ] || !seen[RED] || !jp_date_parse(p->from, from) ||
+	    !jp_date_parse(p->to, to) || *from > *to) {
+		snprintf(err, errlen, "eco.reading: a part needs fy, from <= to (dates), baseline_g, project_g and "
+			 "reduction_g");
+		return false;
+	}
+	int64_t *act[] = {&p->generated_wh, &p->sold_wh, &p->distance_m, &p->charged_wh, &p->fuel_ml};
+	for (size_t i = 0; i < 5; i++) {
+		*act[i] = v[ACT0 + i];
+		if (*act[i] < 0 || *act[i] > ECO_QUANTITY_MAX) {
+			snprintf(err, errlen, "eco.reading: a part's %s must be 0 to %lld", activity[i],
+				 (long long)ECO_QUANTITY_MAX);
+			return false;
+		}
+	}
+	p->fy = v[FY] >= 0 && v[FY] <= 9999 ? (int32_t)v[FY] : -1;
+	p->baseline_g = v[BASE];
+	p->project_g = v[PROJ];
+	p->reduction_g = v[RED];
+	if (jp_fiscal_year(*from) != p->fy || jp_fiscal_year(*to) != p->fy) {
+		snprintf(err, errlen, "eco.reading: the part %s to %s lies in fiscal year %" PRId64 " alone", p->from,
+			 p->to, v[FY]);
+		return false;
+	}
+	if (p->baseline_g < -ECO_GRAMS_MAX || p->baseline_g > ECO_GRAMS_MAX || p->project_g < -ECO_GRAMS_MAX ||
+	    p->project_g > ECO_GRAMS_MAX || p->reduction_g != p->baseline_g - p->project_g) {
+		snprintf(err, errlen, "eco.reading: a part's reduction_g is baseline_g - project_g (each within %lld)",
+			 (long long)ECO_GRAMS_MAX);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * A reading and what was computed from it add up: its parts follow one
+ * another from its first day to its last, each in one fiscal year; their
+ * activity data add up to the reading's and their reductions to its
+ * reduction_g; the points are eco_points of that at points_per_kg.
+ */
+static bool reading_check(const struct json_doc *doc, size_t body, char *err, size_t errlen)
+{
+	int64_t from, to, pfrom, pto, next, total = 0, sum[5] = {0};
+	char f[JP_DATE_LEN + 1], t[JP_DATE_LEN + 1];
+	struct eco_part p;
+	if (!eco_body_check(doc, body, err, errlen))
+		return false;
+	stored_body_str(doc, body, "from", f, sizeof f);
+	stored_body_str(doc, body, "to", t, sizeof t);
+	long parts = jscan_find(doc, body, "parts");
+	if (!jp_date_parse(f, &from) || !jp_date_parse(t, &to) || parts < 0)
+		return snprintf(err, errlen, "eco.reading: body.from, body.to and body.parts are needed"), false;
+	if (doc->tok[parts].size < 1 || doc->tok[parts].size > 3)
+		return snprintf(err, errlen, "eco.reading: body.parts holds 1 to 3 parts (a reading is at most two "
+				"years long)"), false;
+	next = from;
+	size_t k = (size_t)parts + 1;
+	for (uint32_t i = 0; i < doc->tok[parts].size; i++, k = doc->tok[k].next) {
+		if (!part_check(doc, k, &p, &pfrom, &pto, err, errlen))
+			return false;
+		if (pfrom != next || (i + 1 == doc->tok[parts].size && pto != to))
+			return snprintf(err, errlen, "eco.reading: the parts cover the period %s to %s day by day, in "
+					"order", f, t), false;
+		next = pto + 1;
+		const int64_t v[] = {p.generated_wh, p.sold_wh, p.distance_m, p.charged_wh, p.fuel_ml};
+		for (size_t j = 0; j < 5; j++)
+			sum[j] += v[j];
+		total += p.reduction_g;
+	}
+	for (size_t j = 0; activity[j]; j++)
+		if (sum[j] != stored_body_int(doc, body, activity[j], 0))
+			return snprintf(err, errlen, "eco.reading: the parts' %s add up to %" PRId64 ", not to the "
+					"reading's", activity[j], sum[j]), false;
+	if (total != stored_body_int(doc, body, "reduction_g", 0))
+		return snprintf(err, errlen, "eco.reading: body.reduction_g must be the parts' sum, %" PRId64, total),
+		       false;
+	int64_t ppk = stored_body_int(doc, body, "points_per_kg", 0);
+	if (ppk > 1000000)
+		return snprintf(err, errlen, "eco.reading: body.points_per_kg is at most 1000000"), false;
+	if (stored_body_int(doc, body, "points", 0) != eco_points(total, ppk))
+		return snprintf(err, errlen, "eco.reading: body.points must be %" PRId64 " (reduction_g x points_per_kg "
+				"/ 1000, rounded down; 0 for no reduction)", eco_points(total, ppk)), false;
+	return true;
+}
+
 /* The credits add up: certified whole tonnes and the remainder carried are what the report had. */
 static bool certification_check(const struct json_doc *doc, size_t body, char *err, size_t errlen)
 {
@@ -236,11 +350,9 @@ static const struct entry_type types[] = {
 	{"eco.equipment", "an EV, PHV or solar installation: code, member, capacity, baseline vehicle, keyed hash "
 	 "of its identifier, start of monitoring, other-scheme flag, evidence", equipment_fields, equipment_check,
 	 NULL},
-	{"eco.reading", "activity data of one device for a period: distance, charged kWh, fuel, generated and sold "
-	 "kWh; from a device or by hand", reading_fields, eco_body_check, NULL},
-	{"eco.reduction", "the CO2 reduction of one fiscal year's part of a reading, in grams, with the factor "
-	 "table's hash", reduction_fields, eco_body_check, NULL},
-	{"eco.grant", "points granted for a reading's reduction", grant_fields, eco_body_check, NULL},
+	{"eco.reading", "activity data of one device for a period (distance, charged kWh, fuel, generated and sold "
+	 "kWh; from a device or by hand), its CO2 reduction by fiscal-year part with the factor table's hash, and "
+	 "the points it grants", reading_fields, reading_check, NULL},
 	{"eco.certification", "the credits the J-Credit committee certified for a monitoring report: its period, "
 	 "the report's hash, whole t-CO2 certified and the grams carried to the next report", certification_fields,
 	 certification_check, NULL},
@@ -257,90 +369,126 @@ static int put_text(struct view_state *s, const char *key, struct view_text *t, 
 	return rc;
 }
 
-/* The stored value at key parsed as JSON: 0, EX_UNAVAILABLE, or an error. */
-static int get_json(struct view_state *s, const char *key, json_t **out, struct chobo_error *err)
+/*
+ * Stored values are read with the allocation-free scanner into one scratch
+ * document: every reader below copies out what it needs before the next
+ * view call (which invalidates the value the tokens point into).
+ */
+static struct json_doc scratch;
+
+/* The stored value at key scanned into scratch (token 0 its object): 0, EX_UNAVAILABLE, or an error. */
+static int get_value(struct view_state *s, const char *key, struct chobo_error *err)
 {
 	const char *value;
 	size_t len;
+	char why[128];
 	int rc = view_get(s, key, &value, &len, err);
 	if (rc != 0)
 		return rc;
-	*out = json_loadb(value, len, 0, NULL);
-	if (!json_is_object(*out)) {
-		json_decref(*out);
+	if (!json_scan(&scratch, value, len, why, sizeof why) || scratch.tok[0].kind != JSON_K_OBJECT)
 		return chobo_fail(err, EX_DATAERR, "eco.registry: %s is malformed; run chain-verify --views", key);
-	}
 	return 0;
+}
+
+/* A string member of the scanned value ("" when absent). */
+static void value_str(const char *name, char *out, size_t cap)
+{
+	stored_body_str(&scratch, 0, name, out, cap);
+}
+
+static int64_t value_int(const char *name, int64_t dflt)
+{
+	return stored_body_int(&scratch, 0, name, dflt);
 }
 
 int eco_member_get(struct view_state *s, const char *id, struct eco_member *out, struct chobo_error *err)
 {
 	char key[VIEW_MAX_KEY];
-	json_t *o;
 	snprintf(key, sizeof key, "member/%s", id);
-	int rc = get_json(s, key, &o, err);
+	int rc = get_value(s, key, err);
 	if (rc != 0)
 		return rc;
 	memset(out, 0, sizeof *out);
 	snprintf(out->id, sizeof out->id, "%s", id);
-	view_json_str(o, "home", out->home, sizeof out->home);
-	view_json_str(o, "kind", out->kind, sizeof out->kind);
-	view_json_str(o, "joined", out->joined, sizeof out->joined);
-	view_json_str(o, "left", out->left, sizeof out->left);
-	json_decref(o);
+	value_str("home", out->home, sizeof out->home);
+	value_str("kind", out->kind, sizeof out->kind);
+	value_str("joined", out->joined, sizeof out->joined);
+	value_str("left", out->left, sizeof out->left);
 	return 0;
 }
 
 int eco_equipment_get(struct view_state *s, const char *code, struct eco_equipment *out,
 		      struct chobo_error *err)
 {
-	char key[VIEW_MAX_KEY], kind[8];
-	json_t *o;
+	char key[VIEW_MAX_KEY], kind[8], last[JP_DATE_LEN + 1];
 	snprintf(key, sizeof key, "equip/%s", code);
-	int rc = get_json(s, key, &o, err);
+	int rc = get_value(s, key, err);
 	if (rc != 0)
 		return rc;
 	memset(out, 0, sizeof *out);
 	snprintf(out->code, sizeof out->code, "%s", code);
-	view_json_str(o, "member", out->member, sizeof out->member);
-	view_json_str(o, "id_hash", out->id_hash, sizeof out->id_hash);
-	view_json_str(o, "duplicate_of", out->duplicate_of, sizeof out->duplicate_of);
-	view_json_str(o, "monitoring_from", out->monitoring_from, sizeof out->monitoring_from);
-	view_json_str(o, "baseline_fuel", out->fuel, sizeof out->fuel);
-	view_json_str(o, "kind", kind, sizeof kind);
+	value_str("leaf", out->leaf, sizeof out->leaf);
+	value_str("member", out->member, sizeof out->member);
+	value_str("id_hash", out->id_hash, sizeof out->id_hash);
+	value_str("duplicate_of", out->duplicate_of, sizeof out->duplicate_of);
+	value_str("monitoring_from", out->monitoring_from, sizeof out->monitoring_from);
+	value_str("baseline_fuel", out->fuel, sizeof out->fuel);
+	value_str("evidence", out->evidence, sizeof out->evidence);
+	value_str("kind", kind, sizeof kind);
+	value_str("last", last, sizeof last);
 	eco_kind_parse(kind, &out->kind);
-	out->capacity_w = json_integer_value(json_object_get(o, "capacity_w"));
-	out->baseline_m_per_l = json_integer_value(json_object_get(o, "baseline_m_per_l"));
-	out->other_scheme = json_is_true(json_object_get(o, "other_scheme"));
-	json_decref(o);
-	return 0;
-}
-
-int eco_last_reading(struct view_state *s, const char *code, int64_t *day, struct chobo_error *err)
-{
-	char key[VIEW_MAX_KEY], to[JP_DATE_LEN + 1];
-	json_t *o;
-	snprintf(key, sizeof key, "last/%s", code);
-	*day = INT64_MIN;
-	int rc = get_json(s, key, &o, err);
-	if (rc == EX_UNAVAILABLE)
-		return 0;
-	if (rc != 0)
-		return rc;
-	view_json_str(o, "to", to, sizeof to);
-	json_decref(o);
-	if (!jp_date_parse(to, day))
+	out->capacity_w = value_int("capacity_w", 0);
+	out->baseline_m_per_l = value_int("baseline_m_per_l", 0);
+	out->other_scheme = stored_body_bool(&scratch, 0, "other_scheme");
+	out->last_to = INT64_MIN;
+	if (last[0] && !jp_date_parse(last, &out->last_to))
 		return chobo_fail(err, EX_DATAERR, "eco.registry: %s is malformed; run chain-verify --views", key);
 	return 0;
 }
 
-static void reading_key(char out[VIEW_MAX_KEY], const char *what, const char *code, const char *from,
-			const char *to)
+/* The equipment record: what was registered, the first code of its identifier, its last reading's end. */
+static int equipment_put(struct view_state *s, const struct eco_equipment *q, struct chobo_error *err)
 {
-	snprintf(out, VIEW_MAX_KEY, "%s/%s/%s/%s", what, code, from, to);
+	char key[VIEW_MAX_KEY];
+	struct view_text t = {0};
+	view_text_object_str(&t, "leaf", q->leaf);
+	view_text_member_str(&t, "member", q->member);
+	view_text_member_str(&t, "kind", eco_kind_name(q->kind));
+	view_text_member_str(&t, "id_hash", q->id_hash);
+	view_text_member_str(&t, "monitoring_from", q->monitoring_from);
+	view_text_member_str(&t, "baseline_fuel", q->fuel);
+	view_text_member_str(&t, "evidence", q->evidence);
+	view_text_member_int(&t, "capacity_w", q->capacity_w);
+	view_text_member_int(&t, "baseline_m_per_l", q->baseline_m_per_l);
+	view_text_str(&t, q->other_scheme ? ",\"other_scheme\":true" : ",\"other_scheme\":false");
+	view_text_member_str(&t, "duplicate_of", q->duplicate_of);
+	if (q->last_to != INT64_MIN) {
+		char last[JP_DATE_LEN + 1];
+		jp_date_format(last, q->last_to);
+		view_text_member_str(&t, "last", last);
+	}
+	snprintf(key, sizeof key, "equip/%s", q->code);
+	return put_text(s, key, &t, err);
 }
 
-static const char *const activity[] = {"generated_wh", "sold_wh", "distance_m", "charged_wh", "fuel_ml", NULL};
+/*
+ * The key of a reading's last part, part/TO/CODE/FROM: the period's last
+ * day, and its first day or the April 1 before the last day, whichever is
+ * later.  Found from the reading's period alone, so a duplicate is one get.
+ */
+static void last_part_key(char out[VIEW_MAX_KEY], const char *code, int64_t from_day, const char *to,
+			  int64_t to_day)
+{
+	char from[JP_DATE_LEN + 1];
+	int64_t start = jp_fiscal_year_start(jp_fiscal_year(to_day));
+	jp_date_format(from, from_day > start ? from_day : start);
+	snprintf(out, VIEW_MAX_KEY, "part/%s/%s/%s", to, code, from);
+}
+
+static void refused_key(char out[VIEW_MAX_KEY], const char *code, const char *from, const char *to)
+{
+	snprintf(out, VIEW_MAX_KEY, "refused/%s/%s/%s", code, from, to);
+}
 
 static const int64_t *activity_of(const struct eco_reading *r, size_t i)
 {
@@ -348,54 +496,68 @@ static const int64_t *activity_of(const struct eco_reading *r, size_t i)
 	return v[i];
 }
 
-int eco_reading_judge(struct view_state *s, const struct eco_reading *r, const char *origin, int64_t last_to,
-		      enum eco_verdict *out, char *why, size_t whylen, struct chobo_error *err)
+/* The total of activity i recorded for a reading in its last part's value (scanned): reading_X, else X. */
+static int64_t recorded_total(size_t i)
 {
-	struct eco_equipment q;
+	char name[32];
+	snprintf(name, sizeof name, "reading_%s", activity[i]);
+	return value_int(name, value_int(activity[i], 0));
+}
+
+int eco_reading_judge(struct view_state *s, const struct eco_reading *r, const char *origin, int64_t last_to,
+		      struct eco_equipment *q, enum eco_verdict *out, char *why, size_t whylen,
+		      struct chobo_error *err)
+{
 	struct eco_member m;
-	char key[VIEW_MAX_KEY];
-	json_t *o;
+	char key[VIEW_MAX_KEY], from[JP_DATE_LEN + 1];
 	int64_t d;
 	*out = ECO_REFUSE;
 #define REFUSE(...) return snprintf(why, whylen, __VA_ARGS__), 0
-	int rc = eco_equipment_get(s, r->equipment, &q, err);
+	int rc = eco_equipment_get(s, r->equipment, q, err);
 	if (rc == EX_UNAVAILABLE)
 		REFUSE("unknown equipment %s", r->equipment);
 	if (rc != 0)
 		return rc;
-	if ((rc = eco_member_get(s, q.member, &m, err)) == EX_UNAVAILABLE)
-		REFUSE("equipment %s: unknown member %s", r->equipment, q.member);
+	if ((rc = eco_member_get(s, q->member, &m, err)) == EX_UNAVAILABLE)
+		REFUSE("equipment %s: unknown member %s", r->equipment, q->member);
 	if (rc != 0)
 		return rc;
 	if (strcmp(m.home, origin) != 0)
 		REFUSE("member %s's home node is %s: post the readings there, not on %s", m.id, m.home, origin);
 	if (r->from_day > r->to_day)
 		REFUSE("the period ends (%s) before it starts (%s)", r->to, r->from);
-	reading_key(key, "reading", r->equipment, r->from, r->to);
-	if ((rc = get_json(s, key, &o, err)) == 0) {
-		bool same = true;
-		for (size_t i = 0; activity[i]; i++)
-			same = same && json_integer_value(json_object_get(o, activity[i])) == *activity_of(r, i);
-		json_decref(o);
-		if (same) {
-			*out = ECO_DUPLICATE;
-			return 0;
+	if (last_to == INT64_MIN)
+		last_to = q->last_to;
+	if (q->last_to != INT64_MIN && r->from_day <= q->last_to) {
+		/* Not after the recorded readings: the same period again, or an overlap. */
+		last_part_key(key, r->equipment, r->from_day, r->to, r->to_day);
+		if ((rc = get_value(s, key, err)) == 0) {
+			value_str("reading_from", from, sizeof from);
+			if (!from[0])
+				value_str("from", from, sizeof from);
+			if (strcmp(from, r->from) == 0) {
+				bool same = true;
+				for (size_t i = 0; activity[i]; i++)
+					same = same && recorded_total(i) == *activity_of(r, i);
+				if (same) {
+					*out = ECO_DUPLICATE;
+					return 0;
+				}
+				REFUSE("a reading of %s for %s to %s is already recorded with other values", r->equipment,
+				       r->from, r->to);
+			}
+		} else if (rc != EX_UNAVAILABLE) {
+			return rc;
 		}
-		REFUSE("a reading of %s for %s to %s is already recorded with other values", r->equipment, r->from,
-		       r->to);
 	}
-	if (rc != EX_UNAVAILABLE)
-		return rc;
-	if (last_to == INT64_MIN && (rc = eco_last_reading(s, r->equipment, &last_to, err)) != 0)
-		return rc;
 	if (last_to != INT64_MIN && r->from_day <= last_to) {
 		char last[JP_DATE_LEN + 1];
 		jp_date_format(last, last_to);
 		REFUSE("the period %s to %s overlaps the readings of %s, which run to %s", r->from, r->to,
 		       r->equipment, last);
 	}
-	if (jp_date_parse(q.monitoring_from, &d) && r->from_day < d)
-		REFUSE("the period starts before the monitoring of %s (%s)", r->equipment, q.monitoring_from);
+	if (jp_date_parse(q->monitoring_from, &d) && r->from_day < d)
+		REFUSE("the period starts before the monitoring of %s (%s)", r->equipment, q->monitoring_from);
 	if (jp_date_parse(m.joined, &d) && r->from_day < d)
 		REFUSE("the period starts before member %s joined (%s)", m.id, m.joined);
 	if (m.left[0] && jp_date_parse(m.left, &d) && r->to_day > d)
@@ -405,19 +567,19 @@ int eco_reading_judge(struct view_state *s, const struct eco_reading *r, const c
 	int64_t days = r->to_day - r->from_day + 1;
 	if (days > 2 * 366)
 		REFUSE("a period of %" PRId64 " days: at most two years", days);
-	if (q.kind == ECO_SOLAR) {
+	if (q->kind == ECO_SOLAR) {
 		if (r->distance_m || r->charged_wh || r->fuel_ml)
 			REFUSE("a solar reading has no distance, charged kWh or fuel");
 		if (r->sold_wh > r->generated_wh)
 			REFUSE("sold (%" PRId64 " Wh) is more than generated (%" PRId64 " Wh)", r->sold_wh,
 			       r->generated_wh);
-		if (r->generated_wh > q.capacity_w * 24 * days)
+		if (r->generated_wh > q->capacity_w * 24 * days)
 			REFUSE("generated %" PRId64 " Wh is more than %" PRId64 " W can make in %" PRId64 " days (%" PRId64
-			       " Wh)", r->generated_wh, q.capacity_w, days, q.capacity_w * 24 * days);
+			       " Wh)", r->generated_wh, q->capacity_w, days, q->capacity_w * 24 * days);
 	} else {
 		if (r->generated_wh || r->sold_wh)
 			REFUSE("a vehicle reading has no generated or sold kWh");
-		if (q.kind == ECO_EV && r->fuel_ml)
+		if (q->kind == ECO_EV && r->fuel_ml)
 			REFUSE("an EV burns no fuel: that is a PHV");
 	}
 #undef REFUSE
@@ -480,141 +642,111 @@ static int member_apply(struct view_state *s, const struct view_entry *e, struct
 
 static int equipment_apply(struct view_state *s, const struct view_entry *e, struct chobo_error *err)
 {
-	static const char *const strs[] = {"member", "kind", "id_hash", "monitoring_from", "baseline_fuel",
-					   "evidence", NULL};
-	char code[ECO_CODE_MAX + 1], key[VIEW_MAX_KEY], hash[65], hex[65], v[80];
+	char code[ECO_CODE_MAX + 1], key[VIEW_MAX_KEY], kind[8];
 	struct eco_equipment q;
-	json_t *o;
 	stored_body_str(e->doc, e->body, "code", code, sizeof code);
-	stored_body_str(e->doc, e->body, "id_hash", hash, sizeof hash);
-	hex32(hex, e->leaf_hash);
 	int rc = eco_equipment_get(s, code, &q, err);
 	if (rc != EX_UNAVAILABLE)
 		return rc;   /* the first registration of a code counts */
-	struct view_text t = {0};
-	view_text_object_str(&t, "leaf", hex);
-	for (size_t i = 0; strs[i]; i++) {
-		stored_body_str(e->doc, e->body, strs[i], v, sizeof v);
-		if (v[0])
-			view_text_member_str(&t, strs[i], v);
-	}
-	view_text_member_int(&t, "capacity_w", stored_body_int(e->doc, e->body, "capacity_w", 0));
-	view_text_member_int(&t, "baseline_m_per_l", stored_body_int(e->doc, e->body, "baseline_m_per_l", 0));
-	view_text_str(&t, stored_body_bool(e->doc, e->body, "other_scheme") ? ",\"other_scheme\":true" :
-		      ",\"other_scheme\":false");
-	snprintf(key, sizeof key, "idhash/%s", hash);
-	if ((rc = get_json(s, key, &o, err)) == 0) {
-		char first[ECO_CODE_MAX + 1];
-		view_json_str(o, "code", first, sizeof first);
-		json_decref(o);
-		view_text_member_str(&t, "duplicate_of", first);
+	memset(&q, 0, sizeof q);
+	snprintf(q.code, sizeof q.code, "%s", code);
+	hex32(q.leaf, e->leaf_hash);
+	stored_body_str(e->doc, e->body, "member", q.member, sizeof q.member);
+	stored_body_str(e->doc, e->body, "kind", kind, sizeof kind);
+	eco_kind_parse(kind, &q.kind);
+	stored_body_str(e->doc, e->body, "id_hash", q.id_hash, sizeof q.id_hash);
+	stored_body_str(e->doc, e->body, "monitoring_from", q.monitoring_from, sizeof q.monitoring_from);
+	stored_body_str(e->doc, e->body, "baseline_fuel", q.fuel, sizeof q.fuel);
+	stored_body_str(e->doc, e->body, "evidence", q.evidence, sizeof q.evidence);
+	q.capacity_w = stored_body_int(e->doc, e->body, "capacity_w", 0);
+	q.baseline_m_per_l = stored_body_int(e->doc, e->body, "baseline_m_per_l", 0);
+	q.other_scheme = stored_body_bool(e->doc, e->body, "other_scheme");
+	q.last_to = INT64_MIN;
+	snprintf(key, sizeof key, "idhash/%s", q.id_hash);
+	if ((rc = get_value(s, key, err)) == 0) {
+		value_str("code", q.duplicate_of, sizeof q.duplicate_of);
 	} else if (rc == EX_UNAVAILABLE) {
 		struct view_text h = {0};
 		view_text_object_str(&h, "code", code);
 		rc = put_text(s, key, &h, err);
 	}
-	if (rc != 0) {
-		view_text_free(&t);
-		return rc;
-	}
-	snprintf(key, sizeof key, "equip/%s", code);
-	return put_text(s, key, &t, err);
-}
-
-static int reading_apply(struct view_state *s, const struct view_entry *e, struct chobo_error *err)
-{
-	struct eco_reading r;
-	enum eco_verdict verdict;
-	char key[VIEW_MAX_KEY], why[1024] = "", hex[65];
-	reading_read(e, &r);
-	int rc = eco_reading_judge(s, &r, e->origin, INT64_MIN, &verdict, why, sizeof why, err);
-	if (rc != 0 || verdict == ECO_DUPLICATE)
-		return rc;   /* the first reading of a period counts */
-	struct view_text t = {0};
-	hex32(hex, e->leaf_hash);
-	view_text_object_str(&t, "leaf", hex);
-	view_text_member_str(&t, "log", e->origin);
-	view_text_member_int(&t, "index", (int64_t)e->index);
-	for (size_t i = 0; activity[i]; i++)
-		view_text_member_int(&t, activity[i], *activity_of(&r, i));
-	if (verdict == ECO_REFUSE)
-		view_text_member_str(&t, "refused", why);
-	reading_key(key, "reading", r.equipment, r.from, r.to);
-	if ((rc = put_text(s, key, &t, err)) != 0 || verdict == ECO_REFUSE)
-		return rc;
-	struct view_text last = {0};
-	snprintf(key, sizeof key, "last/%s", r.equipment);
-	view_text_object_str(&last, "to", r.to);
-	return put_text(s, key, &last, err);
-}
-
-static int grant_apply(struct view_state *s, const struct view_entry *e, struct chobo_error *err)
-{
-	char code[ECO_CODE_MAX + 1], from[JP_DATE_LEN + 1], to[JP_DATE_LEN + 1], key[VIEW_MAX_KEY], hex[65];
-	json_t *o;
-	stored_body_str(e->doc, e->body, "equipment", code, sizeof code);
-	stored_body_str(e->doc, e->body, "reading_from", from, sizeof from);
-	stored_body_str(e->doc, e->body, "reading_to", to, sizeof to);
-	reading_key(key, "grant", code, from, to);
-	int rc = get_json(s, key, &o, err);
-	if (rc == 0)
-		json_decref(o);
-	if (rc != EX_UNAVAILABLE)
-		return rc;   /* the first grant of a reading counts */
-	struct view_text t = {0};
-	hex32(hex, e->leaf_hash);
-	view_text_object_str(&t, "leaf", hex);
-	view_text_member_int(&t, "points", stored_body_int(e->doc, e->body, "points", 0));
-	return put_text(s, key, &t, err);
+	return rc != 0 ? rc : equipment_put(s, &q, err);
 }
 
 /*
- * A reduction's part of an accepted reading, posted in the reading's log,
- * is recorded under part/TO/CODE/FROM (the part's days) for the monitoring
- * report; the first reduction of a part counts.
+ * A reading is judged here, once, whichever way it came (appended or
+ * imported): an accepted one records its parts under part/ and moves its
+ * device's last day; a refused one is recorded under refused/ with the
+ * reason, which the append's rule reads; a duplicate changes nothing.
  */
-static int reduction_apply(struct view_state *s, const struct view_entry *e, struct chobo_error *err)
+static int reading_apply(struct view_state *s, const struct view_entry *e, struct chobo_error *err)
 {
 	static const char *const strs[] = {"member", "methodology", "factors", NULL};
 	static const char *const ints[] = {"fy", "generated_wh", "sold_wh", "distance_m", "charged_wh", "fuel_ml",
 					   "baseline_g", "project_g", "reduction_g", NULL};
-	char code[ECO_CODE_MAX + 1], from[JP_DATE_LEN + 1], to[JP_DATE_LEN + 1], key[VIEW_MAX_KEY], v[80], why[8];
-	json_t *o;
-	stored_body_str(e->doc, e->body, "equipment", code, sizeof code);
-	stored_body_str(e->doc, e->body, "reading_from", from, sizeof from);
-	stored_body_str(e->doc, e->body, "reading_to", to, sizeof to);
-	reading_key(key, "reading", code, from, to);
-	int rc = get_json(s, key, &o, err);
-	if (rc == EX_UNAVAILABLE)
-		return 0;   /* refused by the rules: no accepted reading */
+	struct eco_reading r;
+	struct eco_equipment q;
+	enum eco_verdict verdict;
+	char key[VIEW_MAX_KEY], why[1024] = "", v[80], from[JP_DATE_LEN + 1], to[JP_DATE_LEN + 1];
+	reading_read(e, &r);
+	int rc = eco_reading_judge(s, &r, e->origin, INT64_MIN, &q, &verdict, why, sizeof why, err);
+	if (rc != 0 || verdict == ECO_DUPLICATE)
+		return rc;   /* the first reading of a period counts */
+	if (verdict == ECO_ACCEPT) {
+		stored_body_str(e->doc, e->body, "member", v, sizeof v);
+		if (strcmp(v, q.member) != 0) {
+			verdict = ECO_REFUSE;
+			snprintf(why, sizeof why, "body.member is %s, but equipment %s is member %s's", v, r.equipment,
+				 q.member);
+		}
+		stored_body_str(e->doc, e->body, "methodology", v, sizeof v);
+		if (verdict == ECO_ACCEPT && strcmp(v, eco_methodology(q.kind)) != 0) {
+			verdict = ECO_REFUSE;
+			snprintf(why, sizeof why, "equipment %s (%s) is reduced by %s, not %s", r.equipment,
+				 eco_kind_name(q.kind), eco_methodology(q.kind), v);
+		}
+	}
+	if (verdict == ECO_REFUSE) {
+		struct view_text t = {0};
+		view_text_object_str(&t, "log", e->origin);
+		view_text_member_int(&t, "index", (int64_t)e->index);
+		view_text_member_str(&t, "refused", why);
+		refused_key(key, r.equipment, r.from, r.to);
+		return put_text(s, key, &t, err);
+	}
+	/* No leaf hash in the parts: the report reads 120,000 of them a fiscal year, and log and index name it. */
+	long parts = jscan_find(e->doc, e->body, "parts");
+	size_t k = (size_t)parts + 1, n = parts >= 0 ? e->doc->tok[parts].size : 0;
+	for (size_t i = 0; rc == 0 && i < n; i++, k = e->doc->tok[k].next) {
+		struct view_text t = {0};
+		view_text_object_str(&t, "log", e->origin);
+		view_text_member_int(&t, "index", (int64_t)e->index);
+		for (size_t j = 0; strs[j]; j++) {
+			stored_body_str(e->doc, e->body, strs[j], v, sizeof v);
+			view_text_member_str(&t, strs[j], v);
+		}
+		for (size_t j = 0; ints[j]; j++)
+			view_text_member_int(&t, ints[j], stored_body_int(e->doc, k, ints[j], 0));
+		if (i + 1 == n) {
+			/* The last part names the reading, for finding a duplicate: its first day, and its totals
+			 * when they are not the part's own. */
+			view_text_member_str(&t, "reading_from", r.from);
+			for (size_t j = 0; n > 1 && activity[j]; j++)
+				if (*activity_of(&r, j)) {
+					char name[32];
+					snprintf(name, sizeof name, "reading_%s", activity[j]);
+					view_text_member_int(&t, name, *activity_of(&r, j));
+				}
+		}
+		stored_body_str(e->doc, k, "from", from, sizeof from);
+		stored_body_str(e->doc, k, "to", to, sizeof to);
+		snprintf(key, sizeof key, "part/%s/%s/%s", to, r.equipment, from);
+		rc = put_text(s, key, &t, err);
+	}
 	if (rc != 0)
 		return rc;
-	int64_t reading = view_json_int(o, "index");
-	view_json_str(o, "refused", why, sizeof why);
-	char rlog[NOTE_MAX_NAME + 1];
-	view_json_str(o, "log", rlog, sizeof rlog);
-	json_decref(o);
-	if (why[0] || strcmp(rlog, e->origin) != 0)
-		return 0;   /* refused by the rules: a refused reading, or a reduction posted in another log */
-	stored_body_str(e->doc, e->body, "from", from, sizeof from);
-	stored_body_str(e->doc, e->body, "to", to, sizeof to);
-	snprintf(key, sizeof key, "part/%s/%s/%s", to, code, from);
-	if ((rc = get_json(s, key, &o, err)) == 0)
-		json_decref(o);
-	if (rc != EX_UNAVAILABLE)
-		return rc;   /* the first reduction of a part counts */
-	/* No leaf hash: the report reads 120,000 of these a fiscal year, and log and index name the entry. */
-	struct view_text t = {0};
-	view_text_object_str(&t, "log", e->origin);
-	view_text_member_int(&t, "index", (int64_t)e->index);
-	view_text_member_int(&t, "reading", reading);
-	for (size_t i = 0; strs[i]; i++) {
-		stored_body_str(e->doc, e->body, strs[i], v, sizeof v);
-		view_text_member_str(&t, strs[i], v);
-	}
-	for (size_t i = 0; ints[i]; i++)
-		view_text_member_int(&t, ints[i], stored_body_int(e->doc, e->body, ints[i], 0));
-	return put_text(s, key, &t, err);
+	q.last_to = r.to_day;
+	return equipment_put(s, &q, err);
 }
 
 /*
@@ -627,19 +759,15 @@ static int certification_apply(struct view_state *s, const struct view_entry *e,
 	char from[JP_DATE_LEN + 1], to[JP_DATE_LEN + 1], last_to[JP_DATE_LEN + 1] = "", key[VIEW_MAX_KEY], hex[65],
 		why[256] = "";
 	int64_t last_carried = 0;
-	json_t *o;
 	stored_body_str(e->doc, e->body, "from", from, sizeof from);
 	stored_body_str(e->doc, e->body, "to", to, sizeof to);
 	snprintf(key, sizeof key, "cert/%s", from);
-	int rc = get_json(s, key, &o, err);
-	if (rc == 0)
-		json_decref(o);
+	int rc = get_value(s, key, err);
 	if (rc != EX_UNAVAILABLE)
 		return rc;   /* the first certification of a period counts */
-	if ((rc = get_json(s, "certlast", &o, err)) == 0) {
-		view_json_str(o, "to", last_to, sizeof last_to);
-		last_carried = view_json_int(o, "carried_g");
-		json_decref(o);
+	if ((rc = get_value(s, "certlast", err)) == 0) {
+		value_str("to", last_to, sizeof last_to);
+		last_carried = value_int("carried_g", 0);
 	} else if (rc != EX_UNAVAILABLE) {
 		return rc;
 	}
@@ -669,30 +797,26 @@ static int certification_apply(struct view_state *s, const struct view_entry *e,
 static int registry_apply(struct view_state *s, const struct view_entry *e, struct chobo_error *err)
 {
 	const char *t = e->type->name;
+	if (strcmp(t, "eco.reading") == 0)
+		return reading_apply(s, e, err);
 	if (strcmp(t, "eco.member") == 0)
 		return member_apply(s, e, err);
 	if (strcmp(t, "eco.equipment") == 0)
 		return equipment_apply(s, e, err);
-	if (strcmp(t, "eco.reading") == 0)
-		return reading_apply(s, e, err);
-	if (strcmp(t, "eco.grant") == 0)
-		return grant_apply(s, e, err);
-	if (strcmp(t, "eco.reduction") == 0)
-		return reduction_apply(s, e, err);
 	if (strcmp(t, "eco.certification") == 0)
 		return certification_apply(s, e, err);
 	return 0;
 }
 
-static const char *const registry_types[] = {"eco.member", "eco.equipment", "eco.reading", "eco.grant",
-					     "eco.reduction", "eco.certification", NULL};
+static const char *const registry_types[] = {"eco.member", "eco.equipment", "eco.reading", "eco.certification",
+					     NULL};
 
 const struct view_spec eco_registry_view = {
 	.name = "eco.registry",
-	.summary = "eco members, equipment, identifier hashes, readings by period, grants, reductions by part, "
-		   "certifications",
+	.summary = "eco members, equipment with their last reading, identifier hashes, readings' parts by period, "
+		   "refused readings, certifications",
 	.types = registry_types,
-	.version = 3,
+	.version = 4,
 	.apply = registry_apply,
 };
 
@@ -702,22 +826,68 @@ const struct view_spec eco_registry_view = {
 static int recorded(struct view_state *s, const char *key, char leaf[65], char *why, size_t whylen,
 		    struct chobo_error *err)
 {
-	json_t *o;
-	int rc = get_json(s, key, &o, err);
+	int rc = get_value(s, key, err);
 	if (rc != 0)
 		return rc;
-	view_json_str(o, "leaf", leaf, 65);
-	view_json_str(o, "refused", why, whylen);
-	json_decref(o);
+	value_str("leaf", leaf, 65);
+	value_str("refused", why, whylen);
 	return 0;
+}
+
+/* The scanned value names entry (origin, index). */
+static bool value_names(const char *origin, uint64_t index)
+{
+	long log = jscan_find(&scratch, 0, "log");
+	return log >= 0 && jscan_string_equals(&scratch, (size_t)log, origin) && value_int("index", -1) == (int64_t)index;
+}
+
+/*
+ * A reading of the batch counts when the registry recorded its last part
+ * as this entry's (one get of a record the views just wrote); otherwise the
+ * registry recorded why not.
+ */
+static int reading_rule(struct view_state *s, const struct stored_entry *e, struct chobo_error *err)
+{
+	char key[VIEW_MAX_KEY], code[ECO_CODE_MAX + 1], from[JP_DATE_LEN + 1], to[JP_DATE_LEN + 1], first[JP_DATE_LEN + 1],
+		log[NOTE_MAX_NAME + 1], why[1024];
+	int64_t from_day, to_day;
+	stored_body_str(&e->doc, e->body, "equipment", code, sizeof code);
+	stored_body_str(&e->doc, e->body, "from", from, sizeof from);
+	stored_body_str(&e->doc, e->body, "to", to, sizeof to);
+	int rc = 0;
+	if (jp_date_parse(from, &from_day) && jp_date_parse(to, &to_day) && from_day <= to_day) {
+		last_part_key(key, code, from_day, to, to_day);
+		if ((rc = get_value(s, key, err)) == 0) {
+			if (value_names(e->origin, e->index))
+				return 0;
+			value_str("reading_from", first, sizeof first);
+			if (strcmp(first, from) == 0) {
+				value_str("log", log, sizeof log);
+				return chobo_fail(err, EX_DATAERR, "a duplicate reading of %s for %s to %s (entry %" PRId64
+						  " of %s)", code, from, to, value_int("index", 0), log);
+			}
+		} else if (rc != EX_UNAVAILABLE) {
+			return rc;
+		}
+	}
+	refused_key(key, code, from, to);
+	if ((rc = get_value(s, key, err)) == 0 && value_names(e->origin, e->index)) {
+		value_str("refused", why, sizeof why);
+		return chobo_fail(err, EX_DATAERR, "%s", why);
+	}
+	return rc == 0 || rc == EX_UNAVAILABLE ?
+		       chobo_fail(err, EX_SOFTWARE, "the reading of %s for %s to %s is not in eco.registry", code, from,
+				  to) :
+		       rc;
 }
 
 static int entry_rules(struct view_state *s, const struct stored_entry *e, struct chobo_error *err)
 {
 	const char *t = e->type->name;
-	char key[VIEW_MAX_KEY], leaf[65], why[1024], code[ECO_CODE_MAX + 1], from[JP_DATE_LEN + 1],
-		to[JP_DATE_LEN + 1], id[40];
+	char key[VIEW_MAX_KEY], leaf[65], why[1024], code[ECO_CODE_MAX + 1], from[JP_DATE_LEN + 1], id[40];
 	int rc;
+	if (strcmp(t, "eco.reading") == 0)
+		return reading_rule(s, e, err);
 	if (strcmp(t, "eco.member") == 0) {
 		struct eco_member m;
 		stored_body_str(&e->doc, e->body, "member", id, sizeof id);
@@ -736,13 +906,11 @@ static int entry_rules(struct view_state *s, const struct stored_entry *e, struc
 		struct eco_member m;
 		stored_body_str(&e->doc, e->body, "code", code, sizeof code);
 		stored_body_str(&e->doc, e->body, "member", id, sizeof id);
-		snprintf(key, sizeof key, "equip/%s", code);
-		if ((rc = recorded(s, key, leaf, why, sizeof why, err)) != 0)
-			return rc;
-		if (strcmp(leaf, e->leaf) != 0)
-			return chobo_fail(err, EX_DATAERR, "equipment %s is already registered (entry %s)", code, leaf);
 		if ((rc = eco_equipment_get(s, code, &q, err)) != 0)
-			return rc;
+			return rc == EX_UNAVAILABLE ? chobo_fail(err, EX_SOFTWARE, "equip/%s is not in eco.registry", code) :
+						      rc;
+		if (strcmp(q.leaf, e->leaf) != 0)
+			return chobo_fail(err, EX_DATAERR, "equipment %s is already registered (entry %s)", code, q.leaf);
 		if (q.duplicate_of[0])
 			return chobo_fail(err, EX_DATAERR, "double registration: this identifier is already registered "
 					  "as equipment %s", q.duplicate_of);
@@ -760,50 +928,7 @@ static int entry_rules(struct view_state *s, const struct stored_entry *e, struc
 			return chobo_fail(err, EX_DATAERR, "%s", why);
 		return rc == EX_UNAVAILABLE ? chobo_fail(err, EX_SOFTWARE, "%s is not in eco.registry", key) : rc;
 	}
-	stored_body_str(&e->doc, e->body, "equipment", code, sizeof code);
-	if (strcmp(t, "eco.reading") == 0) {
-		stored_body_str(&e->doc, e->body, "from", from, sizeof from);
-		stored_body_str(&e->doc, e->body, "to", to, sizeof to);
-		reading_key(key, "reading", code, from, to);
-		if ((rc = recorded(s, key, leaf, why, sizeof why, err)) == 0 && strcmp(leaf, e->leaf) != 0)
-			return chobo_fail(err, EX_DATAERR, "a duplicate reading of %s for %s to %s (entry %s)", code, from,
-					  to, leaf);
-		if (rc == 0 && why[0])
-			return chobo_fail(err, EX_DATAERR, "%s", why);
-		return rc == EX_UNAVAILABLE ? chobo_fail(err, EX_SOFTWARE, "%s is not in eco.registry", key) : rc;
-	}
-	/* A reduction or a grant names an accepted reading; a reading has one grant. */
-	stored_body_str(&e->doc, e->body, "reading_from", from, sizeof from);
-	stored_body_str(&e->doc, e->body, "reading_to", to, sizeof to);
-	reading_key(key, "reading", code, from, to);
-	if ((rc = recorded(s, key, leaf, why, sizeof why, err)) == EX_UNAVAILABLE || (rc == 0 && why[0]))
-		return chobo_fail(err, EX_DATAERR, "no accepted reading of %s for %s to %s", code, from, to);
-	if (rc == 0 && strcmp(t, "eco.reduction") == 0) {
-		char pfrom[JP_DATE_LEN + 1], pto[JP_DATE_LEN + 1];
-		stored_body_str(&e->doc, e->body, "from", pfrom, sizeof pfrom);
-		stored_body_str(&e->doc, e->body, "to", pto, sizeof pto);
-		snprintf(key, sizeof key, "part/%s/%s/%s", pto, code, pfrom);
-		json_t *o;
-		if ((rc = get_json(s, key, &o, err)) == EX_UNAVAILABLE)
-			return chobo_fail(err, EX_DATAERR, "a reduction is posted in its reading's log (%s to %s of %s)",
-					  from, to, code);
-		if (rc != 0)
-			return rc;
-		char log[NOTE_MAX_NAME + 1];
-		view_json_str(o, "log", log, sizeof log);
-		int64_t index = view_json_int(o, "index");
-		json_decref(o);
-		if (strcmp(log, e->origin) != 0 || index != (int64_t)e->index)
-			return chobo_fail(err, EX_DATAERR, "the part %s to %s of %s's reading is already reduced (entry %"
-					  PRId64 " of %s)", pfrom, pto, code, index, log);
-	}
-	if (rc == 0 && strcmp(t, "eco.grant") == 0) {
-		reading_key(key, "grant", code, from, to);
-		if ((rc = recorded(s, key, leaf, why, sizeof why, err)) == 0 && strcmp(leaf, e->leaf) != 0)
-			return chobo_fail(err, EX_DATAERR, "the reading of %s for %s to %s is already granted (entry %s)",
-					  code, from, to, leaf);
-	}
-	return rc;
+	return 0;
 }
 
 static int entry_rules_of(void *ctx, const struct stored_entry *e, struct chobo_error *err)
@@ -811,12 +936,16 @@ static int entry_rules_of(void *ctx, const struct stored_entry *e, struct chobo_
 	return entry_rules(ctx, e, err);
 }
 
-int eco_append_check(struct ledger *l, const struct batch *b, struct chobo_error *err)
+/*
+ * A reading's points are the points module's to check (points_credits_check):
+ * the append runs a service's own check only for batches of its own types.
+ */
+int eco_append_check(struct ledger *l, const struct batch_written *w, struct chobo_error *err)
 {
 	struct view_state *s = view_stored(l, &eco_registry_view);
-	int rc = stored_batch_each(l, b, "eco.", entry_rules_of, s, err);
+	int rc = stored_batch_each(w, "eco.", entry_rules_of, s, err);
 	view_state_free(s);
-	return rc;
+	return rc == 0 ? points_credits_check(l, w, err) : rc;
 }
 
 static bool points_per_kg_valid(const char *value, char *why, size_t whylen)

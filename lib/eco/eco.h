@@ -28,17 +28,27 @@
  *    order: a reading must start after the end of the device's last one.
  *    The same period again with the same values is a duplicate (skipped by
  *    ecopt-grant, refused by the append); with other values it is refused;
- *  - a reduction and a grant name an accepted reading; one grant per reading;
- *    a reduction is posted in its reading's log, once for each part (its
- *    fiscal year's days) of the reading;
+ *  - a reading carries what was computed from it (ecopt-grant): the member,
+ *    the methodology, its parts (one per fiscal year it touches, with that
+ *    part's activity data, baseline_g, project_g and reduction_g), the factor
+ *    table's hash and version, the total reduction_g and the points granted
+ *    (eco_points of the total at points_per_kg).  Its schema checks that the
+ *    parts cover the period day by day and add up; the registry checks that
+ *    member and methodology are the equipment's.  The points module credits
+ *    the points to the member (points.h, the credits of other types), so a
+ *    reading is one entry;
  *  - a certification (the credits the J-Credit committee certified for a
  *    monitoring report) adds up (certified_t x 10^6 + carried_g =
  *    reduction_g + carried_in_g), starts after the last certified period's
  *    end, and takes over the remainder that one carried (carried_in_g).
  *
- * eco.registry keys: member/P, equip/CODE, idhash/HASH, reading/CODE/FROM/TO,
- * last/CODE, grant/CODE/FROM/TO, part/TO/CODE/FROM (a reduction's part, by
- * its last day: what the monitoring report reads), cert/FROM and certlast.
+ * eco.registry keys: member/P, equip/CODE (the equipment and the end of its
+ * last accepted reading: a device's state is one record), idhash/HASH,
+ * part/TO/CODE/FROM (an accepted reading's part, by its last day: what the
+ * monitoring report reads as a range; the reading's last part also names
+ * the reading's first day and totals, which is what finding a duplicate
+ * needs), refused/CODE/FROM/TO (a refused reading and why), cert/FROM and
+ * certlast.
  */
 #ifndef CHOBO_ECO_H
 #define CHOBO_ECO_H
@@ -61,12 +71,12 @@
 #define ECO_GRAMS_MAX 1000000000000000LL   /* bound on a certification's grams (a billion t-CO2) */
 
 struct ledger;
-struct batch;
+struct batch_written;
 
 extern const struct service eco_service;
 extern const struct view_spec eco_registry_view;
 
-int eco_append_check(struct ledger *l, const struct batch *b, struct chobo_error *err);
+int eco_append_check(struct ledger *l, const struct batch_written *w, struct chobo_error *err);
 
 enum eco_kind { ECO_SOLAR, ECO_EV, ECO_PHV };
 
@@ -76,9 +86,10 @@ struct eco_member {
 
 struct eco_equipment {
 	char code[ECO_CODE_MAX + 1], member[40], id_hash[65], duplicate_of[ECO_CODE_MAX + 1];
-	char monitoring_from[JP_DATE_LEN + 1], fuel[16];
+	char monitoring_from[JP_DATE_LEN + 1], fuel[16], leaf[65], evidence[65];
 	enum eco_kind kind;
 	int64_t capacity_w, baseline_m_per_l;
+	int64_t last_to;   /* the end day of its last accepted reading, INT64_MIN when none */
 	bool other_scheme;
 };
 
@@ -100,6 +111,10 @@ bool eco_reading_parse(json_t *o, struct eco_reading *r, char *why, size_t whyle
 /* The kind's name (solar, ev, phv), and the kind of a name; false for an unknown one. */
 const char *eco_kind_name(enum eco_kind k);
 bool eco_kind_parse(const char *s, enum eco_kind *k);
+/* The kind's methodology: EN-R-002 for solar, EV, PHV. */
+const char *eco_methodology(enum eco_kind k);
+/* Points for a reduction of total_g grams at points_per_kg: floor(total x ppk / 1000), 0 when total <= 0. */
+int64_t eco_points(int64_t total_g, int64_t points_per_kg);
 
 /* The member or equipment from the registry view: 0, EX_UNAVAILABLE when absent, else an error. */
 int eco_member_get(struct view_state *s, const char *id, struct eco_member *out, struct chobo_error *err);
@@ -110,14 +125,16 @@ enum eco_verdict { ECO_ACCEPT, ECO_DUPLICATE, ECO_REFUSE };
 
 /*
  * Judge reading r, to be posted in log origin, against the registry s by the
- * rules above.  last_to is the end day of the device's last reading, or
- * INT64_MIN to read it from s.  ECO_REFUSE with the reason in why; 0 and a
- * verdict in *out, or an exit code with err.
+ * rules above, with the equipment read into *q (when it is known).  last_to
+ * is the end day of the device's last reading, or INT64_MIN to take it from
+ * the registry.  ECO_REFUSE with the reason in why; 0 and a verdict in *out,
+ * or an exit code with err.  It reads the equipment and member records, and
+ * the recorded reading of the period only when the period does not start
+ * after the device's last one.
  */
 int eco_reading_judge(struct view_state *s, const struct eco_reading *r, const char *origin, int64_t last_to,
-		      enum eco_verdict *out, char *why, size_t whylen, struct chobo_error *err);
-/* The device's last reading's end day in s: 0 with *day (INT64_MIN when none), or an error. */
-int eco_last_reading(struct view_state *s, const char *code, int64_t *day, struct chobo_error *err);
+		      struct eco_equipment *q, enum eco_verdict *out, char *why, size_t whylen,
+		      struct chobo_error *err);
 
 /* ------------------------------------------------------------ factors.c */
 

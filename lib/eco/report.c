@@ -21,7 +21,7 @@ const char *const jcredit_columns[] = {
 	"record", "row", "member", "member_kind", "equipment", "methodology", "from", "to",
 	"certification_start", "certification_end", "generated_wh", "sold_wh", "distance_m", "charged_wh",
 	"fuel_ml", "baseline_g", "project_g", "reduction_g", "eligible", "finding", "fy", "log", "readings",
-	"reductions", "checkpoint", "root", "factors", "rows", "carried_in_g", "carried_from", "available_g",
+	"checkpoint", "root", "factors", "rows", "carried_in_g", "carried_from", "available_g",
 	"credits_t", "carried_g", "price_yen_per_t", "revenue_yen", NULL,
 };
 
@@ -40,8 +40,8 @@ struct fy_sum {
 struct row {
 	char code[ECO_CODE_MAX + 1], member[40], methodology[16], log[NOTE_MAX_NAME + 1];
 	int64_t act[NACT], baseline_g, project_g, reduction_g;
-	uint64_t *readings, *reductions;
-	size_t nreadings, nreductions;
+	uint64_t *readings;
+	size_t nreadings;
 	char factors[4][65];
 	size_t nfactors;
 	struct fy_sum fy[12];
@@ -183,9 +183,8 @@ static int part_each(void *ctx, const char *key, const char *value, size_t len)
 	code[slash - (key + 16)] = '\0';
 	stored_body_str(d, 0, "log", log, sizeof log);
 	const struct jcredit_cut *cut = cut_for(b, log);
-	uint64_t index = (uint64_t)stored_body_int(d, 0, "index", 0),
-		 reading = (uint64_t)stored_body_int(d, 0, "reading", 0);
-	if (!cut || index >= cut->size || reading >= cut->size)
+	uint64_t reading = (uint64_t)stored_body_int(d, 0, "index", 0);   /* the reading's leaf index */
+	if (!cut || reading >= cut->size)
 		return cut ? 0 : 1;   /* after the checkpoint the report is built on */
 	struct row *r = row_for(b, code);
 	if (!r->member[0]) {
@@ -199,10 +198,9 @@ static int part_each(void *ctx, const char *key, const char *value, size_t len)
 	r->baseline_g += stored_body_int(d, 0, "baseline_g", 0);
 	r->project_g += stored_body_int(d, 0, "project_g", 0);
 	r->reduction_g += red;
-	/* The parts of one reading come one after the other for its device: list the reading once. */
+	/* A reading's parts in the period come one after the other for its device: list the reading once. */
 	if (r->nreadings == 0 || r->readings[r->nreadings - 1] != reading)
 		push_index(&r->readings, &r->nreadings, reading);
-	push_index(&r->reductions, &r->nreductions, index);
 	stored_body_str(d, 0, "factors", factors, sizeof factors);
 	size_t f;
 	for (f = 0; f < r->nfactors && strcmp(r->factors[f], factors) != 0; f++)
@@ -283,6 +281,7 @@ struct cert_find {
 	int64_t carried_g;
 	bool found;
 	bool malformed;
+	struct json_doc doc;   /* scratch for the values */
 };
 
 /* The last certification that counts and ends before the period: what it carried is carried in. */
@@ -291,23 +290,25 @@ static int cert_each(void *ctx, const char *key, const char *value, size_t len)
 	struct cert_find *c = ctx;
 	if (strncmp(key, "cert/", 5) != 0)
 		return 1;
-	json_t *o = json_loadb(value, len, 0, NULL);
-	char to[JP_DATE_LEN + 1], refused[8];
+	char to[JP_DATE_LEN + 1], why[64];
 	int64_t day;
-	view_json_str(o, "to", to, sizeof to);
-	view_json_str(o, "refused", refused, sizeof refused);
-	if (!json_is_object(o) || !jp_date_parse(to, &day)) {
-		json_decref(o);
+	if (!json_scan(&c->doc, value, len, why, sizeof why) || c->doc.tok[0].kind != JSON_K_OBJECT) {
 		c->malformed = true;
 		return 1;
 	}
-	if (!refused[0] && day < c->before) {
+	stored_body_str(&c->doc, 0, "to", to, sizeof to);
+	if (!jp_date_parse(to, &day)) {
+		c->malformed = true;
+		return 1;
+	}
+	/* A refusal is any non-empty reason (of any length). */
+	long refused = jscan_find(&c->doc, 0, "refused");
+	if ((refused < 0 || c->doc.tok[refused].end == c->doc.tok[refused].start) && day < c->before) {
 		c->found = true;
 		memcpy(c->to, to, sizeof to);
-		view_json_str(o, "leaf", c->leaf, sizeof c->leaf);
-		c->carried_g = view_json_int(o, "carried_g");
+		stored_body_str(&c->doc, 0, "leaf", c->leaf, sizeof c->leaf);
+		c->carried_g = stored_body_int(&c->doc, 0, "carried_g", 0);
 	}
-	json_decref(o);
 	return 0;
 }
 
@@ -356,6 +357,7 @@ int jcredit_build(struct ledger *l, const struct jcredit_request *req, struct jc
 	struct cert_find cf = {.before = req->from_day};
 	if (rc == 0 && (rc = view_each_prefix(l, &eco_registry_view, "cert/", NULL, cert_each, &cf, err)) > 0)
 		rc = 0;
+	json_doc_free(&cf.doc);
 	if (rc == 0 && cf.malformed)
 		rc = chobo_fail(err, EX_DATAERR, "eco.registry: a certification is malformed; run chain-verify --views");
 	if (rc == 0 && b.n > 0)
@@ -449,7 +451,6 @@ int jcredit_build(struct ledger *l, const struct jcredit_request *req, struct jc
 		set_str(o, "eligible", eligible[i] ? "yes" : "no");
 		set_str(o, "log", r->log);
 		json_object_set_new(o, "readings", indexes(r->readings, r->nreadings));
-		json_object_set_new(o, "reductions", indexes(r->reductions, r->nreductions));
 		set_int(o, "checkpoint", (int64_t)cut_for(&b, r->log)->size);
 		char fl[4 * 65] = "";
 		for (size_t k = 0; k < r->nfactors; k++)
@@ -522,7 +523,6 @@ int jcredit_build(struct ledger *l, const struct jcredit_request *req, struct jc
 	free(eligible);
 	for (size_t i = 0; i < b.n; i++) {
 		free(b.rows[i].readings);
-		free(b.rows[i].reductions);
 	}
 	free(b.rows);
 	free(b.slot);
@@ -589,10 +589,7 @@ bool jcredit_write_jsonl(FILE *out, const struct jcredit_report *rep)
 static size_t text_cap(const json_t *rec)
 {
 	size_t cap = 1024;
-	json_t *a = json_object_get(rec, "reductions");
-	if (json_is_array(a))
-		cap += json_array_size(a) * 21;
-	a = json_object_get(rec, "readings");
+	json_t *a = json_object_get(rec, "readings");
 	if (json_is_array(a))
 		cap += json_array_size(a) * 21;
 	return cap;

@@ -14,8 +14,8 @@
  * one CSV table of every record's columns (jcredit_columns), and read back
  * from either for --check.  Built from the views and the checkpoints held
  * only, so that two nodes holding the same entries build the same bytes.
- * Every row names its log, the leaf indexes of its readings and reductions
- * and the tree size of the log's checkpoint it is built on (the log
+ * Every row names its log, the leaf indexes of its readings (an eco.reading
+ * carries its parts and their reductions) and the tree size of the log's checkpoint it is built on (the log
  * records give each checkpoint's root hash).
  */
 #ifndef CHOBO_ECO_REPORT_H

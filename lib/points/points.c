@@ -130,6 +130,36 @@ static const struct entry_type types[] = {
 	{NULL, NULL, NULL, NULL, NULL},
 };
 
+/* ------------------------------------------------------------- credits of other types */
+
+/*
+ * An eco.reading grants body.points to body.member (eco.h); its reference
+ * sorts by the reading's last day, so that a month's credits are recorded
+ * next to one another.
+ */
+const struct points_source points_sources[] = {
+	{"eco.reading", "eco", "member", "points", {"to", "equipment", "from", NULL}},
+	{NULL, NULL, NULL, NULL, {NULL}},
+};
+
+const struct points_source *points_source_find(const char *type)
+{
+	for (const struct points_source *p = points_sources; p->type; p++)
+		if (strcmp(p->type, type) == 0)
+			return p;
+	return NULL;
+}
+
+void points_source_ref(const struct points_source *src, const struct json_doc *doc, size_t body, char *out)
+{
+	size_t n = (size_t)snprintf(out, POINTS_REF_MAX + 1, "%s", src->type);
+	for (size_t i = 0; src->ref[i] && n < POINTS_REF_MAX; i++) {
+		char v[POINTS_REF_MAX + 1];
+		stored_body_str(doc, body, src->ref[i], v, sizeof v);
+		n += (size_t)snprintf(out + n, POINTS_REF_MAX + 1 - n, ":%s", v);
+	}
+}
+
 /* ------------------------------------------------------------- values */
 
 int64_t points_balance(const struct points_account *a)
@@ -177,37 +207,59 @@ static void account_write(struct view_text *t, const struct points_account *a)
 	view_text_str(t, "]}");
 }
 
+/*
+ * Stored values are read with the allocation-free scanner into one scratch
+ * document; each reader copies out what it needs before the next view call.
+ */
+static struct json_doc scratch;
+
+static bool scan_value(const char *value, size_t len)
+{
+	char why[128];
+	return json_scan(&scratch, value, len, why, sizeof why) && scratch.tok[0].kind == JSON_K_OBJECT;
+}
+
+/* A string member of the scanned object obj into out, cut to cap - 1 bytes when longer (a reason may be); "" when absent. */
+static void value_text(size_t obj, const char *name, char *out, size_t cap)
+{
+	long v = jscan_find(&scratch, obj, name);
+	out[0] = '\0';
+	if (v >= 0 && scratch.tok[v].kind == JSON_K_STRING)
+		jscan_string_copy(&scratch, (size_t)v, out, cap);
+}
+
 bool points_account_parse(const char *value, size_t len, struct points_account *a)
 {
 	memset(a, 0, sizeof *a);
-	json_t *o = json_loadb(value, len, 0, NULL);
-	json_t *lots = json_object_get(o, "lots");
-	if (!json_is_object(o) || !json_is_array(lots) || json_array_size(lots) > POINTS_MAX_LOTS) {
-		json_decref(o);
+	if (!scan_value(value, len))
 		return false;
+	const struct json_doc *d = &scratch;
+	long lots = jscan_find(d, 0, "lots");
+	if (lots < 0 || d->tok[lots].kind != JSON_K_ARRAY || d->tok[lots].size > POINTS_MAX_LOTS)
+		return false;
+	stored_body_str(d, 0, "scheme", a->scheme, sizeof a->scheme);
+	stored_body_str(d, 0, "holder", a->holder, sizeof a->holder);
+	stored_body_str(d, 0, "kind", a->kind, sizeof a->kind);
+	stored_body_str(d, 0, "home", a->home, sizeof a->home);
+	stored_body_str(d, 0, "opened", a->opened, sizeof a->opened);
+	a->credited = stored_body_int(d, 0, "credited", 0);
+	a->debited = stored_body_int(d, 0, "debited", 0);
+	a->received = stored_body_int(d, 0, "received", 0);
+	a->settled = stored_body_int(d, 0, "settled", 0);
+	a->yen = stored_body_int(d, 0, "yen", 0);
+	a->expired = stored_body_int(d, 0, "expired", 0);
+	stored_body_str(d, 0, "day", a->day, sizeof a->day);
+	a->day_spent = stored_body_int(d, 0, "day_spent", 0);
+	a->fy = (int32_t)stored_body_int(d, 0, "fy", 0);
+	a->fy_spent = stored_body_int(d, 0, "fy_spent", 0);
+	a->nlots = d->tok[lots].size;
+	size_t lot = (size_t)lots + 1;
+	for (size_t i = 0; i < a->nlots; i++, lot = d->tok[lot].next) {
+		if (d->tok[lot].kind != JSON_K_OBJECT)
+			return false;
+		stored_body_str(d, lot, "expires", a->lots[i].expires, sizeof a->lots[i].expires);
+		a->lots[i].points = stored_body_int(d, lot, "points", 0);
 	}
-	view_json_str(o, "scheme", a->scheme, sizeof a->scheme);
-	view_json_str(o, "holder", a->holder, sizeof a->holder);
-	view_json_str(o, "kind", a->kind, sizeof a->kind);
-	view_json_str(o, "home", a->home, sizeof a->home);
-	view_json_str(o, "opened", a->opened, sizeof a->opened);
-	a->credited = view_json_int(o, "credited");
-	a->debited = view_json_int(o, "debited");
-	a->received = view_json_int(o, "received");
-	a->settled = view_json_int(o, "settled");
-	a->yen = view_json_int(o, "yen");
-	a->expired = view_json_int(o, "expired");
-	view_json_str(o, "day", a->day, sizeof a->day);
-	a->day_spent = view_json_int(o, "day_spent");
-	a->fy = (int32_t)view_json_int(o, "fy");
-	a->fy_spent = view_json_int(o, "fy_spent");
-	a->nlots = json_array_size(lots);
-	for (size_t i = 0; i < a->nlots; i++) {
-		json_t *lot = json_array_get(lots, i);
-		view_json_str(lot, "expires", a->lots[i].expires, sizeof a->lots[i].expires);
-		a->lots[i].points = view_json_int(lot, "points");
-	}
-	json_decref(o);
 	return a->holder[0] != '\0';
 }
 
@@ -240,18 +292,14 @@ int points_scheme_get(struct view_state *s, const char *scheme, struct points_sc
 	int rc = view_get(s, key, &value, &len, err);
 	if (rc != 0)
 		return rc;
-	json_t *o = json_loadb(value, len, 0, NULL);
-	if (!json_is_object(o)) {
-		json_decref(o);
+	if (!scan_value(value, len))
 		return chobo_fail(err, EX_DATAERR, "points.accounts: %s is malformed; run chain-verify --views", key);
-	}
-	out->expiry_days = view_json_int(o, "expiry_days");
-	out->cap_purchase = view_json_int(o, "cap_purchase");
-	out->cap_day = view_json_int(o, "cap_day");
-	out->cap_fy = view_json_int(o, "cap_fy");
-	out->yen_per_point = view_json_int(o, "yen_per_point");
-	out->carry_max = view_json_int(o, "carry_max");
-	json_decref(o);
+	out->expiry_days = stored_body_int(&scratch, 0, "expiry_days", 0);
+	out->cap_purchase = stored_body_int(&scratch, 0, "cap_purchase", 0);
+	out->cap_day = stored_body_int(&scratch, 0, "cap_day", 0);
+	out->cap_fy = stored_body_int(&scratch, 0, "cap_fy", 0);
+	out->yen_per_point = stored_body_int(&scratch, 0, "yen_per_point", 0);
+	out->carry_max = stored_body_int(&scratch, 0, "carry_max", 0);
 	return 0;
 }
 
@@ -265,10 +313,10 @@ int points_ref_get(struct view_state *s, const char *scheme, const char *ref, ch
 	int rc = view_get(s, key, &value, &len, err);
 	if (rc != 0)
 		return rc;
-	json_t *o = json_loadb(value, len, 0, NULL);
-	view_json_str(o, "leaf", leaf, 65);
-	view_json_str(o, "refused", why, whylen);
-	json_decref(o);
+	if (!scan_value(value, len))
+		return chobo_fail(err, EX_DATAERR, "points.accounts: %s is malformed; run chain-verify --views", key);
+	stored_body_str(&scratch, 0, "leaf", leaf, 65);
+	value_text(0, "refused", why, whylen);
 	return 0;
 }
 
@@ -416,6 +464,16 @@ static void movement_read(const struct view_entry *e, struct movement *m)
 	m->day = jp_day_of(e->time);
 }
 
+/* A credit of another type (src) as the movement it makes. */
+static void source_read(const struct view_entry *e, const struct points_source *src, struct movement *m)
+{
+	snprintf(m->scheme, sizeof m->scheme, "%s", src->scheme);
+	stored_body_str(e->doc, e->body, src->holder, m->holder, sizeof m->holder);
+	points_source_ref(src, e->doc, e->body, m->ref);
+	m->points = stored_body_int(e->doc, e->body, src->points, 0);
+	m->day = jp_day_of(e->time);
+}
+
 static int scheme_apply(struct view_state *s, const struct view_entry *e, struct chobo_error *err)
 {
 	static const char *const names[] = {"yen_per_point", "expiry_days", "cap_purchase", "cap_day", "cap_fy", NULL};
@@ -456,8 +514,8 @@ static int open_apply(struct view_state *s, const struct view_entry *e, const st
 }
 
 /* Apply a credit, debit or settlement; *why says why it is refused ("" when it counts). */
-static int movement_apply(struct view_state *s, const struct view_entry *e, const struct movement *m, char *why,
-			  size_t whylen, struct chobo_error *err)
+static int movement_apply(struct view_state *s, const struct view_entry *e, const struct movement *m, bool credit,
+			  char *why, size_t whylen, struct chobo_error *err)
 {
 	struct points_account *a = &acct_a, *shop = &acct_b;
 	struct points_scheme sc;
@@ -472,7 +530,7 @@ static int movement_apply(struct view_state *s, const struct view_entry *e, cons
 	if (rc != 0)
 		return rc;
 	account_age(a, m->day, sc.carry_max);
-	if (strcmp(t, "points.credit") == 0) {
+	if (credit) {
 		char expires[JP_DATE_LEN + 1] = "";
 		if (m->expires[0])
 			snprintf(expires, sizeof expires, "%s", m->expires);
@@ -537,9 +595,16 @@ static int accounts_apply(struct view_state *s, const struct view_entry *e, stru
 	static struct movement m;
 	char why[1024] = "", leaf[65], used[1024];
 	memset(&m, 0, sizeof m);
-	if (strcmp(e->type->name, "points.scheme") == 0)
+	const struct points_source *src = points_source_find(e->type->name);
+	if (src) {
+		source_read(e, src, &m);
+		if (m.points <= 0)
+			return 0;   /* nothing granted: no movement */
+	} else if (strcmp(e->type->name, "points.scheme") == 0) {
 		return scheme_apply(s, e, err);
-	movement_read(e, &m);
+	} else {
+		movement_read(e, &m);
+	}
 	if (strcmp(e->type->name, "points.open") == 0)
 		return open_apply(s, e, &m, err);
 	int rc = points_ref_get(s, m.scheme, m.ref, leaf, used, sizeof used, err);
@@ -547,20 +612,21 @@ static int accounts_apply(struct view_state *s, const struct view_entry *e, stru
 		return 0;   /* the reference is taken: the first movement counts */
 	if (rc != EX_UNAVAILABLE)
 		return rc;
-	if ((rc = movement_apply(s, e, &m, why, sizeof why, err)) != 0)
+	if ((rc = movement_apply(s, e, &m, src || strcmp(e->type->name, "points.credit") == 0, why, sizeof why,
+				 err)) != 0)
 		return rc;
 	return ref_put(s, e, m.scheme, m.ref, why, err);
 }
 
 static const char *const account_types[] = {
-	"points.scheme", "points.open", "points.credit", "points.debit", "points.settle", NULL,
+	"points.scheme", "points.open", "points.credit", "points.debit", "points.settle", "eco.reading", NULL,
 };
 
 const struct view_spec points_accounts_view = {
 	.name = "points.accounts",
 	.summary = "points schemes, accounts with balances and expiry lots, movements by reference",
-	.types = account_types,
-	.version = 1,
+	.types = account_types,   /* with the types of points_sources */
+	.version = 2,
 	.apply = accounts_apply,
 };
 
@@ -574,11 +640,21 @@ static int movement_allowed(void *ctx, const struct stored_entry *e, struct chob
 	char scheme[POINTS_SCHEME_MAX + 1], holder[POINTS_HOLDER_MAX + 1], ref[POINTS_REF_MAX + 1];
 	char leaf[65], why[1024];
 	int rc;
+	const struct points_source *src = points_source_find(t);
 	if (strcmp(t, "points.scheme") == 0)
 		return 0;
-	stored_body_str(&e->doc, e->body, "scheme", scheme, sizeof scheme);
-	stored_body_str(&e->doc, e->body, "holder", holder, sizeof holder);
-	stored_body_str(&e->doc, e->body, "ref", ref, sizeof ref);
+	if (src) {
+		/* A credit of another type: none when it grants nothing. */
+		if (stored_body_int(&e->doc, e->body, src->points, 0) <= 0)
+			return 0;
+		snprintf(scheme, sizeof scheme, "%s", src->scheme);
+		stored_body_str(&e->doc, e->body, src->holder, holder, sizeof holder);
+		points_source_ref(src, &e->doc, e->body, ref);
+	} else {
+		stored_body_str(&e->doc, e->body, "scheme", scheme, sizeof scheme);
+		stored_body_str(&e->doc, e->body, "holder", holder, sizeof holder);
+		stored_body_str(&e->doc, e->body, "ref", ref, sizeof ref);
+	}
 	if (strcmp(t, "points.open") == 0) {
 		static struct points_account a;
 		if ((rc = points_account_get(s, scheme, holder, &a, err)) == 0 && strcmp(a.opened, e->leaf) != 0)
@@ -596,10 +672,20 @@ static int movement_allowed(void *ctx, const struct stored_entry *e, struct chob
 	return rc;
 }
 
-int points_append_check(struct ledger *l, const struct batch *b, struct chobo_error *err)
+int points_append_check(struct ledger *l, const struct batch_written *w, struct chobo_error *err)
 {
 	struct view_state *s = view_stored(l, &points_accounts_view);
-	int rc = stored_batch_each(l, b, "points.", movement_allowed, s, err);
+	int rc = stored_batch_each(w, "points.", movement_allowed, s, err);
+	view_state_free(s);
+	return rc;
+}
+
+int points_credits_check(struct ledger *l, const struct batch_written *w, struct chobo_error *err)
+{
+	struct view_state *s = view_stored(l, &points_accounts_view);
+	int rc = 0;
+	for (const struct points_source *p = points_sources; rc == 0 && p->type; p++)
+		rc = stored_batch_each(w, p->type, movement_allowed, s, err);
 	view_state_free(s);
 	return rc;
 }

@@ -10,6 +10,14 @@
  *   points.debit   points taken from a member, to a shop when body.shop is given
  *   points.settle  a shop's points paid out in yen and removed
  *
+ * Credits of other types: an entry of another service that grants points
+ * (an eco.reading) credits them itself, as a points.credit would, so that a
+ * reading is one entry; points_sources lists those types, which field names
+ * the holder and which the points, the scheme, and the fields its reference
+ * is made of ("TYPE:" and their values joined by ':').  Such an entry with
+ * no points credits nothing.  lib/points stays the one place that keeps
+ * balances.
+ *
  * Every credit, debit and settlement names a reference (body.ref), unique in
  * its scheme: the first movement with a reference in the merge order counts,
  * a later one with the same reference moves nothing and is refused by the
@@ -65,12 +73,31 @@
 #define POINTS_MAX 1000000000000LL   /* bound on one movement and on a balance */
 
 struct ledger;
-struct batch;
+struct batch_written;
 
 extern const struct service points_service;
 extern const struct view_spec points_accounts_view;
 
-int points_append_check(struct ledger *l, const struct batch *b, struct chobo_error *err);
+int points_append_check(struct ledger *l, const struct batch_written *w, struct chobo_error *err);
+
+/* An entry type of another service that credits a holder (points.c's table). */
+struct points_source {
+	const char *type, *scheme, *holder, *points;
+	const char *const ref[4];   /* the fields the reference is made of, NULL-terminated */
+};
+extern const struct points_source points_sources[];   /* terminated by a NULL type */
+
+/*
+ * The append rule of the credits of other types in batch w (the view took
+ * each one's points under its reference): the service that owns such a
+ * type calls it from its own append_check, which the append runs for a
+ * batch holding its types.  0, or EX_DATAERR with the reason.
+ */
+int points_credits_check(struct ledger *l, const struct batch_written *w, struct chobo_error *err);
+/* The source named type, or NULL. */
+const struct points_source *points_source_find(const char *type);
+/* The reference of entry body (doc, body) of source src into out[POINTS_REF_MAX + 1]. */
+void points_source_ref(const struct points_source *src, const struct json_doc *doc, size_t body, char *out);
 
 struct points_lot {
 	char expires[JP_DATE_LEN + 1];   /* "" never */

@@ -351,7 +351,7 @@ static int entry_rules_of(void *ctx, const struct stored_entry *e, struct chobo_
 	return entry_rules(c, err);
 }
 
-int supply_append_check(struct ledger *l, const struct batch *b, struct chobo_error *err)
+int supply_append_check(struct ledger *l, const struct batch_written *w, struct chobo_error *err)
 {
 	struct ctx c = {
 		.l = l,
@@ -359,7 +359,7 @@ int supply_append_check(struct ledger *l, const struct batch *b, struct chobo_er
 		.sites = view_stored(l, &supply_sites_view),
 		.lines = view_stored(l, &supply_lines_view),
 	};
-	int rc = stored_batch_each(l, b, "supply.", entry_rules_of, &c, err);
+	int rc = stored_batch_each(w, "supply.", entry_rules_of, &c, err);
 	view_state_free(c.catalogue);
 	view_state_free(c.sites);
 	view_state_free(c.lines);

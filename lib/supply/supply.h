@@ -42,14 +42,14 @@
 #define SUPPLY_DATE_LEN 10         /* YYYY-MM-DD */
 
 struct ledger;
-struct batch;
+struct batch_written;
 
 /* The service table (registered in service.c) and its views. */
 extern const struct service supply_service;
 extern const struct view_spec supply_catalogue_view, supply_sites_view, supply_lines_view;
 
 /* The service's rules over a batch, run by every append (service.h): 0, or EX_DATAERR with err. */
-int supply_append_check(struct ledger *l, const struct batch *b, struct chobo_error *err);
+int supply_append_check(struct ledger *l, const struct batch_written *w, struct chobo_error *err);
 
 /* ------------------------------------------------------------- code lists */
 

@@ -804,10 +804,10 @@ static int entry_refused(void *ctx, const struct stored_entry *e, struct chobo_e
 	return chobo_fail(err, EX_DATAERR, "%s", why);
 }
 
-int volunteer_append_check(struct ledger *l, const struct batch *b, struct chobo_error *err)
+int volunteer_append_check(struct ledger *l, const struct batch_written *w, struct chobo_error *err)
 {
 	struct view_state *s = view_stored(l, &volunteer_registry_view);
-	int rc = stored_batch_each(l, b, "volunteer.", entry_refused, s, err);
+	int rc = stored_batch_each(w, "volunteer.", entry_refused, s, err);
 	view_state_free(s);
 	return rc;
 }

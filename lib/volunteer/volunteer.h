@@ -76,12 +76,12 @@
 #define VOLUNTEER_CERT_KIND "volunteer.certificate"
 
 struct ledger;
-struct batch;
+struct batch_written;
 
 extern const struct service volunteer_service;
 extern const struct view_spec volunteer_registry_view;
 
-int volunteer_append_check(struct ledger *l, const struct batch *b, struct chobo_error *err);
+int volunteer_append_check(struct ledger *l, const struct batch_written *w, struct chobo_error *err);
 
 /* True when s is a code (posting, activity, host): 1 to 32 of A-Z a-z 0-9 . _ - */
 bool volunteer_code_valid(const char *s);
