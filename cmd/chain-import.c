@@ -24,7 +24,7 @@ static const char usage[] =
 	"usage: chain-import [-q] [-L DIR] [--restore] [BUNDLE | -]\n"
 	"Verify a bundle and store the logs it extends; this node's own log must be a\n"
 	"prefix of the one held, or with --restore is taken from the bundle.\n"
-	"Environment: CHOBO_LEDGER, CHOBO_LOCK_WAIT, TMPDIR.\n"
+	"Environment: CHOBO_LEDGER, CHOBO_LOCK_WAIT, CHOBO_LIMIT_IMPORT_BULK_BYTES, TMPDIR.\n"
 	"Exit status: 0 success, 2 a fork (evidence kept), 64 usage, 65 bad data, 66 no input,\n"
 	"73 cannot create, 74 I/O error, 75 busy, 78 configuration.  See chain-import(1).\n";
 
@@ -115,18 +115,17 @@ int main(int argc, char **argv)
 		cli_exit(rc);
 	int crc = 0;
 	memset(&res, 0, sizeof res);
-	if ((rc = import_precheck(&trust, in, &e)) == 0) {
-		if ((rc = cli_report(ledger_open(&l, dir, STORE_NORMAL, &e), &e)) != 0)
-			cli_exit(rc);
-		rc = import_bundle(&l, &trust, in, restore ? IMPORT_OWN_TAKE : IMPORT_OWN_CHECK, &res, &e);
-		if (rc == 0 && restore)
-			rc = restored(&l, &res, &e);
-		else if (rc == EX_DATAERR && res.own_ahead)
-			own_ahead(&l, &res);
-		/* What was committed stays committed: the summary is printed, the close reported. */
-		struct chobo_error close_err;
-		crc = cli_report(ledger_close(&l, &close_err), &close_err);
-	}
+	import_expect(&in, 1);
+	if ((rc = cli_report(ledger_open(&l, dir, STORE_NORMAL, &e), &e)) != 0)
+		cli_exit(rc);
+	rc = import_bundle(&l, &trust, in, restore ? IMPORT_OWN_TAKE : IMPORT_OWN_CHECK, &res, &e);
+	if (rc == 0 && restore)
+		rc = restored(&l, &res, &e);
+	else if (rc == EX_DATAERR && res.own_ahead)
+		own_ahead(&l, &res);
+	/* What was committed stays committed: the summary is printed, the close reported. */
+	struct chobo_error close_err;
+	crc = cli_report(ledger_close(&l, &close_err), &close_err);
 	fclose(in);
 	trust_free(&trust);
 	if (rc == EXIT_FORK) {

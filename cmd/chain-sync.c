@@ -92,9 +92,9 @@ int main(int argc, char **argv)
 	if (serving)
 		cli_exit(cli_report(sync_serve(dir, getenv("SSH_ORIGINAL_COMMAND"), stdin, stdout, &e), &e));
 
-	/* The configuration, read with the ledger open only for a moment. */
+	/* The configuration, read with the ledger open only for a moment (as a reader). */
 	struct ledger l;
-	int rc = cli_report(ledger_open(&l, dir, STORE_NORMAL, &e), &e);
+	int rc = cli_report(ledger_open_read(&l, dir, &e), &e);
 	if (rc != 0)
 		cli_exit(rc);
 	size_t npeers = l.conf.npeers;

@@ -2,7 +2,8 @@
  * libFuzzer harness: the peer messages of chain-sync.
  *
  * The input is what a peer sends: the JSON Lines that "chobo-heads" prints
- * ({"log","size","root","checkpoint"}), the request lines of "chobo-cosign"
+ * ({"log","size","root","checkpoint"}) or reads ({"log","size","signers"},
+ * through sync_heads_request_read), the request lines of "chobo-cosign"
  * ({"log","size","cosignature"}) or its answer ({"log","ok",...}).  The
  * heads and the answer go through the readers chain-sync uses
  * (sync_heads_read, sync_cosign_answers_read) over fmemopen; the request
@@ -153,6 +154,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_array_foreach(heads, i, v)
 		check_head(v);
 	json_decref(heads);
+	/* As a heads request: every kept line names a valid log, a size and signers' key IDs. */
+	rewind(in);
+	json_t *request = json_object();
+	const char *rlog;
+	(void)sync_heads_request_read(in, request, &e);
+	if (json_object_size(request) > SYNC_MAX_HEADS)
+		__builtin_trap();
+	json_object_foreach(request, rlog, v) {
+		json_t *rsize = json_object_get(v, "size"), *signers = json_object_get(v, "signers"), *id;
+		size_t k;
+		if (!checkpoint_origin_valid(rlog) || !json_is_integer(rsize) || json_integer_value(rsize) < 0 ||
+		    !json_is_array(signers) || json_array_size(signers) > SYNC_MAX_SIGNERS)
+			__builtin_trap();
+		json_array_foreach(signers, k, id)
+			if (!json_is_string(id) || json_string_length(id) != 8)
+				__builtin_trap();
+	}
+	json_decref(request);
 	/* As a cosign answer to two requests. */
 	rewind(in);
 	json_t *sent = json_pack("[s, s]", "test.example/n2", "test.example/n3");

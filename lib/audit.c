@@ -221,6 +221,10 @@ struct check_batch {
 	size_t *off;
 	uint64_t first;
 	size_t n;
+	struct checked {              /* with a fn: what each entry is */
+		const struct entry_type *type;
+		int64_t time;
+	} *kept;
 };
 
 struct audit_checker {
@@ -236,6 +240,10 @@ struct audit_checker {
 	char reason[256];
 	bool has_last;             /* the previous entry's time, across batches */
 	int64_t last_time;
+	audit_accepted_fn *fn;     /* hands accepted entries back, or NULL */
+	void *ctx;
+	bool started;              /* an entry was added */
+	bool stopped;              /* fn stopped the checking */
 };
 
 static void check_batch(struct audit_checker *c, struct check_batch *b)
@@ -253,6 +261,21 @@ static void check_batch(struct audit_checker *c, struct check_batch *b)
 		}
 		c->has_last = true;
 		c->last_time = view.time_sec;
+		if (b->kept) {
+			b->kept[k].type = view.type;
+			b->kept[k].time = view.time_sec;
+		}
+	}
+}
+
+/* Hand a checked batch's entries to fn (unless a problem was found), and empty it. */
+static void batch_done(struct audit_checker *c, struct check_batch *b)
+{
+	for (size_t k = 0; c->fn && !c->failed && !c->stopped && k < b->n; k++) {
+		size_t end = k + 1 < b->n ? b->off[k + 1] : b->used;
+		if (c->fn(c->ctx, b->first + k, b->buf + b->off[k], end - b->off[k], b->kept[k].type,
+			  b->kept[k].time))
+			c->stopped = true;
 	}
 	b->n = 0;
 	b->used = 0;
@@ -276,6 +299,7 @@ static void checker_wait(struct audit_checker *c)
 static void checker_hand_over(struct audit_checker *c)
 {
 	checker_wait(c);
+	batch_done(c, &c->batch[!c->filling]);
 	c->filling = !c->filling;
 	c->running = pthread_create(&c->thread, NULL, check_thread, c) == 0;
 	if (!c->running)
@@ -284,17 +308,36 @@ static void checker_hand_over(struct audit_checker *c)
 
 struct audit_checker *audit_checker_start(struct audit *a, const char *origin)
 {
+	return audit_checker_start_kept(a, origin, NULL, NULL);
+}
+
+struct audit_checker *audit_checker_start_kept(struct audit *a, const char *origin, audit_accepted_fn *fn,
+					       void *ctx)
+{
 	struct audit_checker *c = xcalloc(1, sizeof *c);
 	c->a = a;
+	c->fn = fn;
+	c->ctx = ctx;
 	snprintf(c->origin, sizeof c->origin, "%s", origin);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
 		c->batch[i].off = xmalloc(CHECK_BATCH_ENTRIES * sizeof *c->batch[i].off);
+		if (fn)
+			c->batch[i].kept = xmalloc(CHECK_BATCH_ENTRIES * sizeof *c->batch[i].kept);
+	}
 	return c;
 }
 
 void audit_checker_add(struct audit_checker *c, uint64_t index, const void *data, size_t len)
 {
 	struct check_batch *b = &c->batch[c->filling];
+	if (!c->started) {
+		/* No thread runs yet: the time order goes on from the entry before, if a noted it. */
+		c->started = true;
+		if (index > 0 && c->a->time_next == index && strcmp(c->a->time_log, c->origin) == 0) {
+			c->has_last = true;
+			c->last_time = c->a->time_last;
+		}
+	}
 	if (b->n == 0)
 		b->first = index;
 	if (b->used + len > b->cap) {
@@ -310,14 +353,17 @@ void audit_checker_add(struct audit_checker *c, uint64_t index, const void *data
 
 bool audit_checker_failed(const struct audit_checker *c)
 {
-	return !c->running && c->failed;
+	return c->stopped || (!c->running && c->failed);
 }
 
 void audit_checker_finish(struct audit_checker *c)
 {
 	checker_wait(c);
-	if (!c->failed)
+	batch_done(c, &c->batch[!c->filling]);
+	if (!c->failed && !c->stopped) {
 		check_batch(c, &c->batch[c->filling]);
+		batch_done(c, &c->batch[c->filling]);
+	}
 	struct audit_problem *p = &c->a->p;
 	/* An entry's own defect comes before what the tree built from it shows later. */
 	if (c->failed && (!p->found || c->failed_at < p->at ||
@@ -328,6 +374,7 @@ void audit_checker_finish(struct audit_checker *c)
 	for (int i = 0; i < 2; i++) {
 		free(c->batch[i].buf);
 		free(c->batch[i].off);
+		free(c->batch[i].kept);
 	}
 	json_doc_free(&c->doc);
 	free(c);
@@ -353,7 +400,7 @@ static int walk_record(struct bundle_walk *w, enum bundle_tag tag, const uint8_t
 			return 1;
 		memset(w->origin, 0, sizeof w->origin);
 		merkle_stack_init(&w->stack);
-		w->have_stack = w->signed_at_end = false;
+		w->have_stack = w->signed_at_end = w->have_last = false;
 		if (len == 0 || len > NOTE_MAX_NAME)
 			return audit_problem(a, "", "bundle", 0, "malformed log record");
 		memcpy(w->origin, p, len);
@@ -372,6 +419,16 @@ static int walk_record(struct bundle_walk *w, enum bundle_tag tag, const uint8_t
 		if (!w->have_stack)
 			return audit_problem(a, w->origin, "bundle", 0, "entry outside a log section");
 		w->signed_at_end = false;
+		if (w->entries_elsewhere) {
+			if (len > w->last_cap) {
+				w->last_cap = len;
+				w->last = xrealloc(w->last, len);
+			}
+			memcpy(w->last, p, len);
+			w->last_len = len;
+			w->last_index = w->stack.size;
+			w->have_last = true;
+		}
 		if (w->on_entry)
 			return w->on_entry(w, p, len);
 		return audit_entry(a, w->origin, p, len, &w->stack, formed) < 0;
@@ -380,6 +437,8 @@ static int walk_record(struct bundle_walk *w, enum bundle_tag tag, const uint8_t
 		if (!w->have_stack || len < 8 || get_be64(p) != w->stack.size)
 			return audit_problem(a, w->origin, "checkpoint", len >= 8 ? get_be64(p) : 0,
 					     "checkpoint out of place in the bundle");
+		if (w->have_last && w->last_index + 1 == w->stack.size)
+			audit_entry_time(a, w->origin, w->last_index, w->last, w->last_len);
 		if (audit_checkpoint(a, w->origin, w->stack.size, (const char *)p + 8, len - 8, &w->stack))
 			return 1;
 		w->signed_at_end = true;
@@ -396,9 +455,14 @@ int audit_bundle_walk(struct bundle_walk *w, struct bundle_reader *r)
 	size_t len;
 	const char *why;
 	int rc;
-	while ((rc = bundle_next(r, &tag, &p, &len, &why)) == 1)
-		if (walk_record(w, tag, p, len))
-			return 1;
+	while ((rc = bundle_next(r, &tag, &p, &len, &why)) == 1 && walk_record(w, tag, p, len) == 0)
+		;
+	free(w->last);
+	w->last = NULL;
+	w->last_len = w->last_cap = 0;
+	w->have_last = false;
+	if (rc == 1)
+		return 1;
 	if (rc < 0)
 		return audit_problem(w->a, w->origin, "bundle", 0, "%s", why);
 	return end_section(w);

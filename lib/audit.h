@@ -13,6 +13,7 @@
 
 #include "bundle.h"
 #include "checkpoint.h"
+#include "entry.h"
 #include "json_scan.h"
 #include "keys.h"
 #include "merkle.h"
@@ -97,9 +98,24 @@ unsigned audit_entry_push(struct audit *a, const void *data, size_t len, struct 
 struct audit_checker;
 /* Start checking entries of origin for a. */
 struct audit_checker *audit_checker_start(struct audit *a, const char *origin);
+/*
+ * What an accepted entry is, handed back on the caller's thread: its index,
+ * bytes, type and time.  Returns 0, or 1 after audit_problem to stop.
+ */
+typedef int audit_accepted_fn(void *ctx, uint64_t index, const void *data, size_t len,
+			      const struct entry_type *type, int64_t time);
+/*
+ * audit_checker_start, and every entry a batch accepts is handed to fn, in
+ * index order, from audit_checker_add (a batch or two behind) and
+ * audit_checker_finish; a batch with a problem hands back none.  The time
+ * order starts from the last entry a noted for origin (audit_entry_time),
+ * when that is the entry before the first one added.
+ */
+struct audit_checker *audit_checker_start_kept(struct audit *a, const char *origin, audit_accepted_fn *fn,
+					       void *ctx);
 /* Queue a copy of the entry at index (indexes must be consecutive). */
 void audit_checker_add(struct audit_checker *c, uint64_t index, const void *data, size_t len);
-/* True once a checked batch has shown a problem (the caller may stop early). */
+/* True once a checked batch has shown a problem, or fn stopped (the caller may stop early). */
 bool audit_checker_failed(const struct audit_checker *c);
 /* Check what is queued, wait, and record the earliest problem in a (the earlier of its and a's). Frees c. */
 void audit_checker_finish(struct audit_checker *c);
@@ -121,10 +137,20 @@ struct bundle_walk {
 	int (*on_entry)(struct bundle_walk *w, const uint8_t *data, size_t len);
 	int (*on_checkpoint)(struct bundle_walk *w, const char *note, size_t len);  /* verified, at stack.size */
 	int (*on_section_end)(struct bundle_walk *w);      /* the section ended on a signed checkpoint */
+	/*
+	 * on_entry checks entries elsewhere (an audit_checker) and only pushes
+	 * them: the walk then notes the time of the entry before each
+	 * checkpoint (audit_entry_time) for audit_checkpoint.
+	 */
+	bool entries_elsewhere;
 	/* Where the walk is, for the callbacks. */
 	char origin[NOTE_MAX_NAME + 1];
 	struct merkle_stack stack;
 	bool have_stack, signed_at_end;
+	uint8_t *last;                                    /* entries_elsewhere: the section's last entry read */
+	size_t last_len, last_cap;
+	uint64_t last_index;
+	bool have_last;
 };
 /* Walk the rest of the bundle r; 0, or 1 after audit_problem (in w->a). */
 int audit_bundle_walk(struct bundle_walk *w, struct bundle_reader *r);

@@ -2,7 +2,8 @@
  * Reading bundles into a ledger.  A bundle is verified completely before
  * anything is committed: signatures by trusted keys, every entry's schema,
  * the recomputed tree against every checkpoint, and that the bundle's
- * history is the ledger's where they overlap.  A validly signed checkpoint
+ * history is the ledger's where they overlap.  It is verified as it is
+ * stored, in one pass inside the transaction: the first problem aborts it.  A validly signed checkpoint
  * that contradicts the held history is a fork: both checkpoints are kept as
  * evidence and nothing else is stored.
  *
@@ -43,12 +44,10 @@ struct import_result {
 };
 
 /*
- * Check a bundle on its own (signatures, schemas, every entry covered by a
- * signed checkpoint) before the ledger is locked, then rewind it: what
- * import_bundle then writes has already been shown to be signed.  0, or
- * EX_DATAERR with why the bundle is refused in err.
+ * Size the store's cache for importing the n bundle files in (from their
+ * sizes; NULL ones are skipped); call before the ledger is opened.
  */
-int import_precheck(const struct trust *trust, FILE *in, struct chobo_error *err);
+void import_expect(FILE *const *in, size_t n);
 
 /*
  * Verify a bundle completely and store the logs it extends in one

@@ -1,5 +1,8 @@
 #include "config.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +27,21 @@ void ssh_transport_open(struct ssh_transport *t)
 
 void ssh_transport_close(struct ssh_transport *t)
 {
-	if (t->control_dir)
-		rmdir(t->control_dir);
+	/*
+	 * A master told to exit removes its socket by itself, but may not have
+	 * done so yet: the sockets go first, or every run would leave its
+	 * directory behind in /tmp.  The directory is ours (mkdtemp, 0700).
+	 */
+	DIR *d = t->control_dir ? opendir(t->control_dir) : NULL;
+	if (d) {
+		struct dirent *de;
+		while ((de = readdir(d)) != NULL)
+			if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+				unlinkat(dirfd(d), de->d_name, 0);
+		closedir(d);
+	}
+	if (t->control_dir && rmdir(t->control_dir) != 0 && errno != ENOENT)
+		chobo_warn_errno("%s: cannot remove the ssh control directory", t->control_dir);
 	free(t->control_dir);
 	t->control_dir = NULL;
 }

@@ -851,14 +851,32 @@ bool store_close(struct store *st)
 	return ok;
 }
 
-int store_begin(struct store *st)
+static int begin(struct store *st, u_int32_t flags)
 {
-	int ret = st->env->txn_begin(st->env, NULL, &st->txn, 0);
+	int ret = st->env->txn_begin(st->env, NULL, &st->txn, flags);
 	if (ret != 0) {
 		st->txn = NULL;
 		return fail(st, ret, "begin transaction");
 	}
 	return STORE_OK;
+}
+
+int store_begin(struct store *st)
+{
+	return begin(st, 0);
+}
+
+int store_begin_bulk(struct store *st)
+{
+	/*
+	 * DB_TXN_BULK: records put on pages the transaction allocates are not
+	 * logged; the commit writes and syncs those pages before it syncs the
+	 * commit record, so the transaction is as durable as any other, and an
+	 * abort or a recovery frees the pages (their allocation is logged).
+	 * Nothing here reads the log back but recovery (no hot backups, no
+	 * replication), which is what the flag gives up.
+	 */
+	return begin(st, DB_TXN_BULK);
 }
 
 static int bulk_flush(struct store *st, int t)

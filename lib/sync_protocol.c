@@ -47,12 +47,114 @@ enum sync_verb sync_parse_command(const char *cmd, char origin[NOTE_MAX_NAME + 1
 
 /* ------------------------------------------------------------ serving */
 
+/* Key IDs as the heads request and answer write them: 8 lowercase hex digits. */
+#define KEY_ID_HEX 9
+
+/*
+ * Call fn for each signature line of a split note with its key ID (the
+ * first 4 bytes of its base64 part); a line that does not decode is passed
+ * with ok false.  fn returns non-zero to stop (passed back).
+ */
+static int note_each_line(const struct note_parts *np, int (*fn)(void *ctx, const char *line, size_t len,
+								  bool ok, uint32_t id), void *ctx)
+{
+	const char *p = np->sigs, *end = np->sigs + np->sigs_len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+		const char *sp = NULL;
+		for (const char *q = p; q < p + len; q++)
+			if (*q == ' ')
+				sp = q;   /* the last blank: the base64 part follows */
+		uint8_t raw[128];
+		long n = sp ? b64_decode(sp + 1, (size_t)(p + len - 1 - (sp + 1)), raw, sizeof raw) : -1;
+		int rc = fn(ctx, p, len, n >= 4, n >= 4 ? get_be32(raw) : 0);
+		if (rc != 0)
+			return rc;
+		p += len;
+	}
+	return 0;
+}
+
+static void key_id_hex(char out[KEY_ID_HEX], uint32_t id)
+{
+	snprintf(out, KEY_ID_HEX, "%08x", (unsigned)id);
+}
+
+static bool ids_contain(const json_t *ids, uint32_t id)
+{
+	char hex[KEY_ID_HEX];
+	size_t i;
+	const json_t *v;
+	key_id_hex(hex, id);
+	json_array_foreach(ids, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), hex) == 0)
+			return true;
+	return false;
+}
+
+/* Trimming a note for a peer: the lines it does not list, and which of those it lists this note lacks. */
+struct trim {
+	const json_t *signers;
+	char *out;
+	size_t used;
+	json_t *seen;
+};
+
+static int trim_line(void *ctx, const char *line, size_t len, bool ok, uint32_t id)
+{
+	struct trim *t = ctx;
+	if (ok && ids_contain(t->signers, id)) {
+		char hex[KEY_ID_HEX];
+		key_id_hex(hex, id);
+		json_array_append_new(t->seen, json_string(hex));
+		return 0;
+	}
+	memcpy(t->out + t->used, line, len);
+	t->used += len;
+	return 0;
+}
+
+/*
+ * The head of a log for a peer whose request says it holds the checkpoint
+ * at the same size signed by signers: the note without those lines (no
+ * "checkpoint" when none is left), and "lacks": those of the signers that
+ * this note does not carry.
+ */
+static json_t *head_trimmed(const char *origin, uint64_t size, const char *hex, const char *note, size_t len,
+			    const struct note_parts *np, const json_t *signers)
+{
+	struct trim t = {signers, xmalloc(len + 1), np->text_len, json_array()};
+	memcpy(t.out, note, np->text_len);
+	note_each_line(np, trim_line, &t);
+	json_t *lacks = json_array();
+	size_t i;
+	const json_t *v;
+	json_array_foreach(signers, i, v) {
+		bool have = false;
+		size_t k;
+		const json_t *w;
+		json_array_foreach(t.seen, k, w)
+			have = have || json_equal(v, w);
+		if (!have)
+			json_array_append(lacks, (json_t *)v);
+	}
+	json_t *h = json_pack("{s:s, s:I, s:s, s:o}", "log", origin, "size", (json_int_t)size, "root", hex,
+			      "lacks", lacks);
+	if (!h || (t.used > np->text_len &&
+		   json_object_set_new(h, "checkpoint", json_stringn(t.out, t.used)) != 0))
+		xalloc_failed();
+	json_decref(t.seen);
+	free(t.out);
+	return h;
+}
+
 /*
  * The heads of an open ledger: one line per log, its newest checkpoint's
  * size and root, and the checkpoint itself (its cosignatures are what a peer
  * at the same size may lack).  Appended to out; 0 or an exit code with err.
  */
-static int heads_collect(struct ledger *l, json_t *out, struct chobo_error *err)
+static int heads_collect(struct ledger *l, const json_t *request, json_t *out, struct chobo_error *err)
 {
 	struct log_list logs;
 	int rc = log_list_read(l, NULL, &logs, err);
@@ -69,47 +171,107 @@ static int heads_collect(struct ledger *l, json_t *out, struct chobo_error *err)
 		    !checkpoint_parse_text(parts.text, parts.text_len, &cp, &why))
 			continue;
 		hex32(hex, cp.root);
-		json_array_append_new(out, json_pack("{s:s, s:I, s:s, s:s%}", "log", logs.v[i].origin,
-						     "size", (json_int_t)size, "root", hex,
-						     "checkpoint", note, len));
+		/* The peer holds this checkpoint: only the signature lines it lacks. */
+		const json_t *held = json_object_get(request, logs.v[i].origin);
+		if (held && (uint64_t)json_integer_value(json_object_get(held, "size")) == size)
+			json_array_append_new(out, head_trimmed(logs.v[i].origin, size, hex, note, len, &parts,
+								json_object_get(held, "signers")));
+		else
+			json_array_append_new(out, json_pack("{s:s, s:I, s:s, s:s%}", "log", logs.v[i].origin,
+							     "size", (json_int_t)size, "root", hex,
+							     "checkpoint", note, len));
 	}
 	log_list_free(&logs);
 	return rc;
 }
 
-int sync_heads_read(FILE *in, json_t *heads, struct chobo_error *err)
+/*
+ * Read JSON Lines from in, each given to take (which keeps what it wants and
+ * returns false once it holds its bound: the rest is not read); what names
+ * the lines in errors.  0 or EX_PROTOCOL / EX_IOERR with err.
+ */
+static int lines_read(FILE *in, const char *what, bool (*take)(void *ctx, json_t *obj), void *ctx,
+		      struct chobo_error *err)
 {
 	struct jsonl_reader r;
 	json_t *obj;
 	char why[256];
-	enum jsonl_status s = JSONL_OK;
-	jsonl_init(&r, in, "heads");
-	while (json_array_size(heads) < SYNC_MAX_HEADS && (s = jsonl_next(&r, &obj, why, sizeof why)) == JSONL_OK) {
-		const char *origin = json_string_value(json_object_get(obj, "log"));
-		json_t *size = json_object_get(obj, "size");
-		json_t *root = json_object_get(obj, "root"), *note = json_object_get(obj, "checkpoint");
-		if (origin && checkpoint_origin_valid(origin) && json_is_integer(size) &&
-		    json_integer_value(size) >= 0 && (!root || json_is_string(root)) &&
-		    (!note || json_is_string(note)))
-			json_array_append(heads, obj);
+	enum jsonl_status s;
+	jsonl_init(&r, in, what);
+	while ((s = jsonl_next(&r, &obj, why, sizeof why)) == JSONL_OK) {
+		bool more = take(ctx, obj);
 		json_decref(obj);
+		if (!more)
+			break;
 	}
 	jsonl_free(&r);
 	if (s == JSONL_BAD)
-		return chobo_fail(err, EX_PROTOCOL, "heads line %lu: %s", r.line, why);
+		return chobo_fail(err, EX_PROTOCOL, "%s line %lu: %s", what, r.line, why);
 	if (s == JSONL_IOERR)
-		return chobo_fail_errno(err, EX_IOERR, "heads line %lu: read error", r.line);
+		return chobo_fail_errno(err, EX_IOERR, "%s line %lu: read error", what, r.line);
 	return 0;
 }
 
-static int serve_heads(const char *dir, FILE *out, struct chobo_error *err)
+static bool take_head(void *ctx, json_t *obj)
 {
+	json_t *heads = ctx;
+	const char *origin = json_string_value(json_object_get(obj, "log"));
+	json_t *size = json_object_get(obj, "size");
+	json_t *root = json_object_get(obj, "root"), *note = json_object_get(obj, "checkpoint");
+	if (origin && checkpoint_origin_valid(origin) && json_is_integer(size) &&
+	    json_integer_value(size) >= 0 && (!root || json_is_string(root)) &&
+	    (!note || json_is_string(note)))
+		json_array_append(heads, obj);
+	return json_array_size(heads) < SYNC_MAX_HEADS;
+}
+
+int sync_heads_read(FILE *in, json_t *heads, struct chobo_error *err)
+{
+	if (json_array_size(heads) >= SYNC_MAX_HEADS)
+		return 0;
+	return lines_read(in, "heads", take_head, heads, err);
+}
+
+static bool take_holding(void *ctx, json_t *obj)
+{
+	json_t *request = ctx;
+	const char *origin = json_string_value(json_object_get(obj, "log"));
+	json_t *size = json_object_get(obj, "size"), *signers = json_object_get(obj, "signers");
+	bool ok = origin && checkpoint_origin_valid(origin) && json_is_integer(size) &&
+		  json_integer_value(size) >= 0 && json_is_array(signers) &&
+		  json_array_size(signers) <= SYNC_MAX_SIGNERS;
+	size_t i;
+	const json_t *v;
+	json_array_foreach(signers, i, v)
+		ok = ok && json_is_string(v) && json_string_length(v) == KEY_ID_HEX - 1;
+	if (ok)
+		json_object_set(request, origin, obj);
+	return json_object_size(request) < SYNC_MAX_HEADS;
+}
+
+int sync_heads_request_read(FILE *in, json_t *request, struct chobo_error *err)
+{
+	if (json_object_size(request) >= SYNC_MAX_HEADS)
+		return 0;
+	return lines_read(in, "heads request", take_holding, request, err);
+}
+
+static int serve_heads(const char *dir, FILE *in, FILE *out, struct chobo_error *err)
+{
+	/* What the peer holds, read before the ledger is locked (an older peer sends nothing). */
+	json_t *request = json_object();
+	int rc = sync_heads_request_read(in, request, err);
 	struct ledger l;
-	int rc = ledger_open(&l, dir, STORE_NORMAL, err);
-	if (rc != 0)
+	/* The committed files of a cleanly closed ledger, as chain-export reads them. */
+	if (rc == 0)
+		rc = ledger_open_read(&l, dir, err);
+	if (rc != 0) {
+		json_decref(request);
 		return rc;
+	}
 	json_t *heads = json_array();
-	rc = heads_collect(&l, heads, err);
+	rc = heads_collect(&l, request, heads, err);
+	json_decref(request);
 	rc = ledger_close_after(&l, rc, err);
 	/* Written with the ledger unlocked. */
 	size_t i;
@@ -198,7 +360,7 @@ int sync_serve(const char *dir, const char *cmd, FILE *in, FILE *out, struct cho
 	uint64_t since;
 	switch (sync_parse_command(cmd, origin, &since)) {
 	case SYNC_HEADS:
-		return serve_heads(dir, out, err);
+		return serve_heads(dir, in, out, err);
 	case SYNC_EXPORT: {
 		struct selection sel = {.log = origin, .has_since = true, .since = since};
 		return export_bundle_spooled(dir, &sel, out, err);
@@ -224,48 +386,57 @@ static bool trusted_log(const struct trust *trust, const char *origin)
 	return false;
 }
 
+static uint64_t head_size(const json_t *h)
+{
+	return (uint64_t)json_integer_value(json_object_get(h, "size"));
+}
+
 /*
  * Our held size of a log (0 when we hold none) and our tree's root at size
- * at (or at our held size if that is smaller); 0 or an exit code with err.
+ * at (or at our held size if that is smaller), in the open ledger; 0 or an
+ * exit code with err.
  */
+static int held_in(struct ledger *l, const char *origin, uint64_t at, uint64_t *size, char hex[65],
+		   struct chobo_error *err)
+{
+	uint32_t id;
+	uint8_t root[32];
+	struct ledger_reader lr;
+	int rc = 0;
+	*size = 0;
+	merkle_empty_root(root);
+	if (store_log_find(l->store, origin, &id, size) == STORE_OK) {
+		ledger_reader_init(&lr, l, id);
+		if (merkle_root(&lr.r, at < *size ? at : *size, root) != 0)
+			rc = chobo_fail(err, EX_IOERR, "%s: %s", origin, store_error(l->store));
+	}
+	hex32(hex, root);
+	return rc;
+}
+
+/* held_in, with the ledger in dir opened for it. */
 static int held_state(const char *dir, const char *origin, uint64_t at, uint64_t *size, char hex[65],
 		      struct chobo_error *err)
 {
 	struct ledger l;
-	int rc = ledger_open(&l, dir, STORE_NORMAL, err);
+	int rc = ledger_open_read(&l, dir, err);
 	if (rc != 0)
 		return rc;
-	uint32_t id;
-	uint8_t root[32];
-	struct ledger_reader lr;
-	*size = 0;
-	merkle_empty_root(root);
-	if (store_log_find(l.store, origin, &id, size) == STORE_OK) {
-		ledger_reader_init(&lr, &l, id);
-		if (merkle_root(&lr.r, at < *size ? at : *size, root) != 0)
-			rc = chobo_fail(err, EX_IOERR, "%s: %s", origin, store_error(l.store));
-	}
-	hex32(hex, root);
+	rc = held_in(&l, origin, at, size, hex, err);
 	return ledger_close_after(&l, rc, err);
 }
 
-/* Import a bundle from the peer (a scratch file); 0, EXIT_FORK with the event in res->forks, or an exit code. */
-static int import_from(const struct sync_node *node, const struct peer *peer, const char *origin,
+/* Import a bundle from the peer (a scratch file) into the open ledger; 0, EXIT_FORK with the event in res->forks, or an exit code. */
+static int import_from(struct ledger *l, const struct sync_node *node, const struct peer *peer, const char *origin,
 		       FILE *bundle, enum import_own own, struct sync_result *res, struct chobo_error *err)
 {
 	struct import_result imp;
-	struct ledger l;
-	memset(&imp, 0, sizeof imp);
-	int rc = import_precheck(node->trust, bundle, err);
-	if (rc == 0 && (rc = ledger_open(&l, node->dir, STORE_NORMAL, err)) == 0) {
-		rc = import_bundle(&l, node->trust, bundle, own, &imp, err);
-		if (rc == 0) {
-			size_t k;
-			json_t *v;
-			json_array_foreach(imp.summary, k, v)
-				json_array_append(res->logs, v);
-		}
-		rc = ledger_close_after(&l, rc, err);
+	int rc = import_bundle(l, node->trust, bundle, own, &imp, err);
+	if (rc == 0) {
+		size_t k;
+		json_t *v;
+		json_array_foreach(imp.summary, k, v)
+			json_array_append(res->logs, v);
 	}
 	if (rc == EXIT_FORK)
 		json_array_append_new(res->forks, import_fork_event(&imp, peer->name));
@@ -275,18 +446,20 @@ static int import_from(const struct sync_node *node, const struct peer *peer, co
 	return rc;
 }
 
-/* Fetch and import the part of a log that the peer's head h shows we lack; 0 or an exit code with err. */
-static int fetch_log(const struct sync_node *node, const struct ssh_transport *t, const struct peer *peer,
-		     const json_t *h, enum import_own own, struct sync_result *res, struct chobo_error *err)
+/*
+ * Fetch the part of a log that the peer's head h shows we lack into a
+ * scratch file (*out; NULL when we lack nothing), held being our size of
+ * the log and ours our root at the peer's size (held_state); 0 or an exit
+ * code with err.
+ */
+static int fetch_log(const struct ssh_transport *t, const struct peer *peer, const json_t *h, uint64_t held,
+		     const char ours[65], FILE **out, struct chobo_error *err)
 {
 	const char *origin = json_string_value(json_object_get(h, "log"));
 	uint64_t theirs = (uint64_t)json_integer_value(json_object_get(h, "size"));
 	const char *root = json_string_value(json_object_get(h, "root"));
-	uint64_t held;
-	char ours[65], since[24];
-	int rc = held_state(node->dir, origin, theirs, &held, ours, err);
-	if (rc != 0)
-		return rc;
+	char since[24];
+	*out = NULL;
 	/*
 	 * Where the peer's tree is no larger than ours it must be ours: if its
 	 * claimed root differs, fetch its signed checkpoint, which import checks
@@ -299,14 +472,37 @@ static int fetch_log(const struct sync_node *node, const struct ssh_transport *t
 	snprintf(since, sizeof since, "%llu", (unsigned long long)held);
 	const char *verb[] = {"chobo-export", origin, since, NULL};
 	FILE *bundle;
-	if ((rc = scratch_file(&bundle, err)) != 0)
+	int rc = scratch_file(&bundle, err);
+	if (rc != 0)
 		return rc;
 	rc = ssh_run(t, peer->destination, verb, NULL, bundle, chobo_limit("BUNDLE_BYTES", BUNDLE_MAX_BYTES), err);
 	if (rc != 0) {
-		chobo_fail_context(err, rc, "export of %s", origin);
-	} else {
-		rewind(bundle);
-		rc = import_from(node, peer, origin, bundle, own, res, err);
+		fclose(bundle);
+		return chobo_fail_context(err, rc, "export of %s", origin);
+	}
+	rewind(bundle);
+	*out = bundle;
+	return 0;
+}
+
+/* Fetch and import one log the peer's head h shows we lack (a restore's own log); 0 or an exit code with err. */
+static int fetch_and_import(const struct sync_node *node, const struct ssh_transport *t, const struct peer *peer,
+			    const json_t *h, enum import_own own, struct sync_result *res, struct chobo_error *err)
+{
+	const char *origin = json_string_value(json_object_get(h, "log"));
+	uint64_t held;
+	char ours[65];
+	FILE *bundle;
+	struct ledger l;
+	int rc = held_state(node->dir, origin, head_size(h), &held, ours, err);
+	if (rc == 0)
+		rc = fetch_log(t, peer, h, held, ours, &bundle, err);
+	if (rc != 0 || !bundle)
+		return rc;
+	import_expect(&bundle, 1);
+	if ((rc = ledger_open(&l, node->dir, STORE_NORMAL, err)) == 0) {
+		rc = import_from(&l, node, peer, origin, bundle, own, res, err);
+		rc = ledger_close_after(&l, rc, err);
 	}
 	fclose(bundle);
 	return rc;
@@ -355,6 +551,25 @@ int sync_cosign_answers_read(FILE *in, const json_t *sent, size_t *accepted, str
 }
 
 /*
+ * Whether the peer's copy of log id at size (its head h) carries this node's
+ * cosignature: in the note it sent, or (a head trimmed for our request,
+ * with "lacks") among the lines left out because ours carries it too.
+ */
+static bool peer_has_ours(struct ledger *l, const struct sync_node *node, const json_t *h, uint32_t id,
+			  uint64_t size)
+{
+	const json_t *note = json_object_get(h, "checkpoint"), *lacks = json_object_get(h, "lacks");
+	const char *held;
+	size_t len, have;
+	if (json_is_string(note) && note_find_signature(json_string_value(note), json_string_length(note),
+							&node->witness->pub, &have))
+		return true;
+	return json_is_array(lacks) && !ids_contain(lacks, node->witness->pub.id) &&
+	       store_checkpoint_get(l->store, id, size, &held, &len) == STORE_OK &&
+	       note_find_signature(held, len, &node->witness->pub, &have);
+}
+
+/*
  * In the open ledger, for every log the peer holds at our size: merge the
  * cosignatures its copy carries, and cosign it (never our own log, nor one
  * the peer's copy shows we cosigned) into request lines on req, the logs in
@@ -373,7 +588,6 @@ static int cosign_heads(struct ledger *l, const struct sync_node *node, const js
 		const char *peer_note = json_string_value(note);
 		uint32_t id;
 		uint64_t held, size;
-		size_t have;
 		char *line;
 		if (store_log_find(l->store, origin, &id, &held) != STORE_OK || held != theirs)
 			continue;
@@ -382,8 +596,7 @@ static int cosign_heads(struct ledger *l, const struct sync_node *node, const js
 							  json_string_length(note), NULL, err)) != 0)
 			return rc;
 		/* A node does not witness its own log; nor hand over what the peer's copy carries. */
-		if (strcmp(origin, node->origin) == 0 ||
-		    (peer_note && note_find_signature(peer_note, json_string_length(note), &node->witness->pub, &have)))
+		if (strcmp(origin, node->origin) == 0 || peer_has_ours(l, node, h, id, held))
 			continue;
 		if ((rc = cosign_latest(l, id, node->witness, (uint64_t)now, &line, &size, err)) != 0)
 			return chobo_fail_context(err, rc, "cosigning %s", origin);
@@ -421,49 +634,93 @@ static int hand_over(const struct ssh_transport *t, const struct peer *peer, FIL
 	return rc;
 }
 
-/* Cosign every log the peer holds at our newest size, and hand the cosignatures over. */
-static int cosign_and_send(const struct sync_node *node, const struct ssh_transport *t,
-			   const struct peer *peer, const json_t *heads, struct sync_result *res,
-			   struct chobo_error *err)
+/*
+ * In the open ledger: cosign every log the peer holds at our newest size
+ * into request lines on req (the logs in sent), in a transaction of its own.
+ */
+static int cosign_in(struct ledger *l, const struct sync_node *node, const json_t *heads, FILE *req,
+		     json_t *sent, struct chobo_error *err)
 {
 	int64_t now;
 	if (!chobo_now(&now) || now < 0)
 		return chobo_fail(err, EX_CONFIG, "CHOBO_NOW is not an RFC 3339 time: no cosignatures made");
-	FILE *req;
-	int rc = scratch_file(&req, err);
-	if (rc != 0)
-		return chobo_fail_context(err, rc, "no cosignatures made");
-	struct ledger l;
-	json_t *sent = json_array();
-	if ((rc = ledger_open(&l, node->dir, STORE_NORMAL, err)) == 0) {
-		if (store_begin(l.store) != STORE_OK)
-			rc = chobo_fail(err, EX_IOERR, "no cosignatures made: %s", store_error(l.store));
-		else if ((rc = cosign_heads(&l, node, heads, now, req, sent, err)) != 0)
-			store_abort(l.store);
-		else if (store_commit(l.store) != STORE_OK)
-			rc = chobo_fail(err, EX_IOERR, "cannot store our cosignatures: %s", store_error(l.store));
-		rc = ledger_close_after(&l, rc, err);
-	}
-	if (rc == 0 && json_array_size(sent) > 0) {
-		res->cosigned = json_array_size(sent);
-		if ((rc = hand_over(t, peer, req, sent, &res->accepted, err)) != 0)
-			chobo_fail_context(err, rc, "handing over cosignatures");
-	}
-	json_decref(sent);
-	fclose(req);
+	int rc = 0;
+	if (store_begin(l->store) != STORE_OK)
+		rc = chobo_fail(err, EX_IOERR, "no cosignatures made: %s", store_error(l->store));
+	else if ((rc = cosign_heads(l, node, heads, now, req, sent, err)) != 0)
+		store_abort(l->store);
+	else if (store_commit(l->store) != STORE_OK)
+		rc = chobo_fail(err, EX_IOERR, "cannot store our cosignatures: %s", store_error(l->store));
 	return rc;
 }
 
-/* Read the peer's heads into heads; 0 or an exit code with err. */
-static int heads_fetch(const struct ssh_transport *t, const struct peer *peer, json_t *heads,
+static int collect_id(void *ctx, const char *line, size_t len, bool ok, uint32_t id)
+{
+	(void)line;
+	(void)len;
+	char hex[KEY_ID_HEX];
+	key_id_hex(hex, id);
+	if (ok && json_array_size(ctx) < SYNC_MAX_SIGNERS)
+		json_array_append_new(ctx, json_string(hex));
+	return 0;
+}
+
+/*
+ * The heads request: for every log this node holds, its newest checkpoint's
+ * size and the key IDs of the lines that sign it, on req; 0 or an exit code.
+ */
+static int heads_request(const char *dir, FILE *req, struct chobo_error *err)
+{
+	struct ledger l;
+	int rc = ledger_open_read(&l, dir, err);
+	if (rc != 0)
+		return rc;
+	struct log_list logs;
+	rc = log_list_read(&l, NULL, &logs, err);
+	for (size_t i = 0; rc == 0 && i < logs.n; i++) {
+		const char *note, *why;
+		size_t len;
+		uint64_t size;
+		struct note_parts parts;
+		if (store_checkpoint_latest(l.store, logs.v[i].id, &size, &note, &len) != STORE_OK ||
+		    !note_split(note, len, &parts, &why))
+			continue;
+		json_t *signers = json_array();
+		note_each_line(&parts, collect_id, signers);
+		if (!jsonl_write(req, json_pack("{s:s, s:I, s:o}", "log", logs.v[i].origin, "size", (json_int_t)size,
+						"signers", signers)))
+			rc = chobo_fail_errno(err, EX_IOERR, "writing the heads request");
+	}
+	log_list_free(&logs);
+	rc = ledger_close_after(&l, rc, err);
+	if (rc == 0 && fflush(req) != 0)
+		rc = chobo_fail_errno(err, EX_IOERR, "writing the heads request");
+	rewind(req);
+	return rc;
+}
+
+/*
+ * Read the peer's heads into heads; with dir, tell the peer what the ledger
+ * there holds first, so that it leaves out the signatures we have (an older
+ * peer ignores that and answers in full).  0 or an exit code with err.
+ */
+static int heads_fetch(const struct ssh_transport *t, const struct peer *peer, const char *dir, json_t *heads,
 		       struct chobo_error *err)
 {
 	const char *verb[] = {"chobo-heads", NULL};
-	FILE *out;
+	FILE *out, *req = NULL;
 	int rc = scratch_file(&out, err);
 	if (rc != 0)
 		return rc;
-	rc = ssh_run(t, peer->destination, verb, NULL, out, MAX_HEADS_OUTPUT, err);
+	if (dir && ((rc = scratch_file(&req, err)) != 0 || (rc = heads_request(dir, req, err)) != 0)) {
+		if (req)
+			fclose(req);
+		fclose(out);
+		return rc;
+	}
+	rc = ssh_run(t, peer->destination, verb, req, out, MAX_HEADS_OUTPUT, err);
+	if (req)
+		fclose(req);
 	if (rc == 0) {
 		rewind(out);
 		rc = sync_heads_read(out, heads, err);
@@ -501,11 +758,6 @@ static bool own_head(const struct sync_node *node, const json_t *heads, const js
 	return false;
 }
 
-static uint64_t head_size(const json_t *h)
-{
-	return (uint64_t)json_integer_value(json_object_get(h, "size"));
-}
-
 /* The number of entries this node's own log holds here; 0 or an exit code with err. */
 static int own_held(const struct sync_node *node, uint64_t *size, struct chobo_error *err)
 {
@@ -530,6 +782,62 @@ static int own_log_behind(const struct sync_node *node, const struct peer *peer,
 			  (unsigned long long)head_size(h), (unsigned long long)held);
 }
 
+/* Our size of each log of heads and our root at the peer's size (as held_state), with the ledger open once. */
+static int held_states(const char *dir, const json_t *heads, uint64_t *held, char (*ours)[65],
+		       struct chobo_error *err)
+{
+	struct ledger l;
+	int rc = ledger_open_read(&l, dir, err);
+	if (rc != 0)
+		return rc;
+	size_t i;
+	const json_t *h;
+	json_array_foreach(heads, i, h)
+		if (rc == 0)
+			rc = held_in(&l, json_string_value(json_object_get(h, "log")), head_size(h), &held[i], ours[i], err);
+	return ledger_close_after(&l, rc, err);
+}
+
+/*
+ * Import the bundles fetched (NULL where nothing was), cosign and make the
+ * requests on a scratch file *req, with the ledger locked once; 0,
+ * EXIT_FORK (every bundle still imported, nothing cosigned) or an exit code
+ * with err.
+ */
+static int import_and_cosign(const struct sync_node *node, const struct peer *peer, const json_t *heads,
+			     FILE **bundles, FILE **req, json_t *sent, struct sync_result *res,
+			     struct chobo_error *err)
+{
+	size_t n = json_array_size(heads);
+	struct ledger l;
+	import_expect(bundles, n);
+	int rc = ledger_open(&l, node->dir, STORE_NORMAL, err);
+	if (rc != 0)
+		return rc;
+	bool forked = false;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		struct chobo_error e;
+		if (!bundles[i])
+			continue;
+		int irc = import_from(&l, node, peer, json_string_value(json_object_get(json_array_get(heads, i), "log")),
+				      bundles[i], IMPORT_OWN_CHECK, res, &e);
+		/* After a fork the other logs are still imported; the first fork is what is reported. */
+		if (irc != 0 && !forked)
+			*err = e;
+		if (irc == EXIT_FORK)
+			forked = true;
+		else if (irc != 0 && !forked)
+			rc = irc;
+	}
+	if (rc == 0 && forked)
+		rc = EXIT_FORK;
+	if (rc == 0 && (rc = scratch_file(req, err)) != 0)
+		chobo_fail_context(err, rc, "no cosignatures made");
+	if (rc == 0)
+		rc = cosign_in(&l, node, heads, *req, sent, err);
+	return ledger_close_after(&l, rc, err);
+}
+
 int sync_peer(const struct sync_node *node, const struct ssh_transport *t, const struct peer *peer,
 	      struct sync_result *res, struct chobo_error *err)
 {
@@ -537,34 +845,44 @@ int sync_peer(const struct sync_node *node, const struct ssh_transport *t, const
 	memset(res, 0, sizeof *res);
 	res->logs = json_array();
 	res->forks = json_array();
-	int rc = heads_fetch(t, peer, heads, err);
+	int rc = heads_fetch(t, peer, node->dir, heads, err);
 	const json_t *own;
-	uint64_t held;
-	if (rc == 0 && own_head(node, heads, &own) && (rc = own_held(node, &held, err)) == 0 &&
-	    head_size(own) > held)
-		rc = own_log_behind(node, peer, own, held, err);
-	bool forked = false;
-	size_t i;
-	json_t *h;
-	json_array_foreach(heads, i, h) {
-		const char *origin = json_string_value(json_object_get(h, "log"));
-		struct chobo_error e;
-		/* Only this node writes its log; logs nobody here can verify are not taken. */
-		if (rc != 0 || strcmp(origin, node->origin) == 0 || !trusted_log(node->trust, origin))
-			continue;
-		int frc = fetch_log(node, t, peer, h, IMPORT_OWN_CHECK, res, &e);
-		/* After a fork the other logs are still fetched; the first fork is what is reported. */
-		if (frc != 0 && !forked)
-			*err = e;
-		if (frc == EXIT_FORK)
-			forked = true;
-		else if (frc != 0 && !forked)
-			rc = frc;
-	}
-	if (rc == 0 && forked)
-		rc = EXIT_FORK;
+	uint64_t own_size;
+	size_t n = json_array_size(heads);
+	uint64_t *held = xcalloc(n ? n : 1, sizeof *held);
+	char (*ours)[65] = xcalloc(n ? n : 1, sizeof *ours);
+	FILE **bundles = xcalloc(n ? n : 1, sizeof *bundles);
 	if (rc == 0)
-		rc = cosign_and_send(node, t, peer, heads, res, err);
+		rc = held_states(node->dir, heads, held, ours, err);
+	if (rc == 0 && own_head(node, heads, &own) && (rc = own_held(node, &own_size, err)) == 0 &&
+	    head_size(own) > own_size)
+		rc = own_log_behind(node, peer, own, own_size, err);
+	/* Everything is fetched first: the ledger stays unlocked while the peer talks. */
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		const json_t *h = json_array_get(heads, i);
+		const char *origin = json_string_value(json_object_get(h, "log"));
+		/* Only this node writes its log; logs nobody here can verify are not taken. */
+		if (strcmp(origin, node->origin) != 0 && trusted_log(node->trust, origin))
+			rc = fetch_log(t, peer, h, held[i], ours[i], &bundles[i], err);
+	}
+	FILE *req = NULL;
+	json_t *sent = json_array();
+	if (rc == 0)
+		rc = import_and_cosign(node, peer, heads, bundles, &req, sent, res, err);
+	if (rc == 0 && json_array_size(sent) > 0) {
+		res->cosigned = json_array_size(sent);
+		if ((rc = hand_over(t, peer, req, sent, &res->accepted, err)) != 0)
+			chobo_fail_context(err, rc, "handing over cosignatures");
+	}
+	for (size_t i = 0; i < n; i++)
+		if (bundles[i])
+			fclose(bundles[i]);
+	if (req)
+		fclose(req);
+	json_decref(sent);
+	free(bundles);
+	free(ours);
+	free(held);
 	json_decref(heads);
 	return rc;
 }
@@ -582,7 +900,8 @@ int sync_restore_own(const struct sync_node *node, const struct ssh_transport *t
 		struct chobo_error e;
 		const json_t *h;
 		heads[i] = json_array();
-		int hrc = heads_fetch(t, &peers[i], heads[i], &e);
+		/* In full: every copy of our log is evidence of how far it went. */
+		int hrc = heads_fetch(t, &peers[i], NULL, heads[i], &e);
 		ssh_hang_up(t, peers[i].destination);
 		if (hrc != 0) {
 			json_array_append_new(res->peers, json_pack("{s:s, s:s}", "peer", peers[i].name, "error", e.msg));
@@ -623,7 +942,7 @@ int sync_restore_own(const struct sync_node *node, const struct ssh_transport *t
 		struct sync_result got = {json_array(), json_array(), 0, 0};
 		res->from = peers[source_peer].name;
 		res->from_size = head_size(source_head);
-		rc = fetch_log(node, t, &peers[source_peer], source_head, IMPORT_OWN_TAKE, &got, err);
+		rc = fetch_and_import(node, t, &peers[source_peer], source_head, IMPORT_OWN_TAKE, &got, err);
 		ssh_hang_up(t, peers[source_peer].destination);
 		res->logs = json_incref(got.logs);
 		res->forks = json_incref(got.forks);

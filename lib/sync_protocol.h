@@ -2,8 +2,15 @@
  * The sync protocol between nodes (chain-sync), over a transport that runs
  * one verb at a peer with stdin and stdout:
  *
- *   chobo-heads               one JSON line per log the peer holds:
- *                             {"log","size","root","checkpoint"}
+ *   chobo-heads               stdin (optional) one {"log","size","signers"} line
+ *                             per log the client holds: its newest checkpoint's
+ *                             size and the key IDs (8 hex digits) of its lines;
+ *                             answered by one JSON line per log the peer holds:
+ *                             {"log","size","root","checkpoint"}, or where the
+ *                             client holds the same size, {"log","size","root",
+ *                             "lacks"[,"checkpoint"]}: the note without the
+ *                             client's signers' lines (absent when none is
+ *                             left), and which of those signers it lacks
  *   chobo-export ORIGIN SIZE  a bundle of that log from the peer's
  *                             checkpoint at or below SIZE
  *   chobo-cosign              stdin {"log","size","cosignature"} lines,
@@ -121,6 +128,14 @@ void sync_restore_free(struct sync_restore *res);
  * error in err), or EX_PROTOCOL / EX_IOERR with err.
  */
 #define SYNC_MAX_HEADS 10000
+/* The most key IDs a heads request lists for one log. */
+#define SYNC_MAX_SIGNERS 1000
+/*
+ * The client's side of chobo-heads, read as the serving side reads it: each
+ * valid {"log","size","signers"} line goes into request under its log (at
+ * most SYNC_MAX_HEADS; others are skipped); 0 or EX_PROTOCOL / EX_IOERR with err.
+ */
+int sync_heads_request_read(FILE *in, json_t *request, struct chobo_error *err);
 int sync_heads_read(FILE *in, json_t *heads, struct chobo_error *err);
 int sync_cosign_answers_read(FILE *in, const json_t *sent, size_t *accepted, struct chobo_error *err);
 

@@ -242,9 +242,18 @@ for n in 0 8 9; do
 	check "... the report says the entries do not match a signed checkpoint" \
 		grep -q '"ok":false.*signed' "$T/last.out"
 	refused "entry $n altered and re-encoded validly" "$T/altered"
+	# A large import is a bulk transaction (its new pages written at commit): refused just as well.
+	export CHOBO_LIMIT_IMPORT_BULK_BYTES=1
+	refused "entry $n altered, imported in a bulk transaction" "$T/altered"
+	unset CHOBO_LIMIT_IMPORT_BULK_BYTES
 done
 
 # --- a fork of A's log ----------------------------------------------------
+cp -a "$B" "$T/Bbulk"
+check_exit 0 "a bulk import (CHOBO_LIMIT_IMPORT_BULK_BYTES=1) of the full bundle" \
+	env CHOBO_LIMIT_IMPORT_BULK_BYTES=1 chain-import -L "$T/Bbulk" "$T/full10"
+check "... takes A's log to 10" summary "$T/last.out" "$OA" 8 10 2
+check_exit 0 "... and the ledger verifies, its indexes too" chain-verify --index "$T/Bbulk"
 check "B holds all of A before the fork test" chain-import -L "$B" "$T/full10"
 notes 7 forked | chain-append -q -L "$T/A2" >/dev/null   # A2 at 10 too, other entries
 chain-export -L "$T/A2" -o "$T/fork"

@@ -34,8 +34,8 @@ chain-export -L "$A" -o "$T/bundle2" 2>"$T/export.err"
 check "... not when standard error is a file" test ! -s "$T/export.err"
 
 tty "$T/import.tty" "chain-import -L '$B' '$T/bundle' >/dev/null"
-check "chain-import on a terminal shows entries checked and imported" \
-	sh -c "grep -q '36000 entries checked' '$T/import.tty' && grep -q '36000 entries imported' '$T/import.tty'"
+check "chain-import on a terminal shows entries imported (checked as they are read: one pass)" \
+	grep -q '36000 entries imported' "$T/import.tty"
 chain-import -L "$B" "$T/bundle" >/dev/null 2>"$T/import.err"
 check "... not when standard error is a file" test ! -s "$T/import.err"
 

@@ -404,6 +404,33 @@ check_exit 75 "a second run while a slow sync talks to its peer exits 75" sync_n
 wait_bounded "$slow" 30
 check "... and the slow one completes" test "$bounded" -eq 0
 
+# ------------------------------------------------------------ the heads request
+section "heads request"
+# The serving side run directly: an older client sends nothing on stdin.
+serve_heads() { SSH_ORIGINAL_COMMAND=chobo-heads chain-sync --serve -L "$T/n2"; }
+check_exit 0 "chobo-heads without a request (an older client)" serve_heads </dev/null
+check "... every head in full: a checkpoint, no \"lacks\"" sh -c "grep -q '\"checkpoint\"' '$T/last.out' && ! grep -q '\"lacks\"' '$T/last.out'"
+n2size=$(sed -n 's/.*"log":"test.example\/n2","size":\([0-9]*\).*/\1/p' "$T/last.out")
+n2id=$(cut -d+ -f2 "$T/n2/keys/node.pub")
+printf '{"log":"test.example/n2","size":%s,"signers":["%s","00000000"]}\n' "$n2size" "$n2id" >"$T/heads.req"
+check_exit 0 "chobo-heads with a request holding node 2's checkpoint" serve_heads <"$T/heads.req"
+check "... that head leaves out node 2's signature, and lacks only the unknown signer" python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    h = json.loads(line)
+    if h["log"] != "test.example/n2":
+        assert "checkpoint" in h and "lacks" not in h, h
+        continue
+    assert h["size"] == int(sys.argv[2]) and h["lacks"] == ["00000000"], h
+    assert "\u2014 test.example/n2 " not in h.get("checkpoint", ""), h
+' "$T/last.out" "$n2size"
+printf '{"log":"test.example/n2","size":%s,"signers":["%s"]}\n' "$((n2size + 1))" "$n2id" >"$T/heads.req"
+check_exit 0 "a request at another size" serve_heads <"$T/heads.req"
+check "... is answered in full" sh -c "grep '\"log\":\"test.example/n2\"' '$T/last.out' | grep -q '\"checkpoint\"' && ! grep -q '\"lacks\"' '$T/last.out'"
+echo 'not JSON' >"$T/heads.req"
+check_exit 76 "a request that is not JSON Lines: EX_PROTOCOL" serve_heads <"$T/heads.req"
+check_exit 0 "after trimmed heads, a sync still hands over what the peer lacks" sync_node 1 --peer n2
+
 # ------------------------------------------------------------ the end
 # chain-sync's shared ssh connections end with each run: nothing of this test may linger.
 lingering() { ps -eo pid=,args= | grep -F -- "$T/" | grep -v -e ' grep ' -e ' ps '; }
