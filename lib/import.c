@@ -182,6 +182,8 @@ static int leaf_order(const void *a, const void *b)
 static int leaves_flush(struct import *im, const char *origin)
 {
 	struct store *st = im->l->store;
+	if (im->nleaves == 0)
+		return 0;   /* a section of no new entries (and qsort takes no null array) */
 	qsort(im->leaves, im->nleaves, sizeof *im->leaves, leaf_order);
 	for (uint64_t i = 0; i < im->nleaves; i++)
 		if (store_leaf_put(st, im->leaves[i].hash, im->leaves[i].log, im->leaves[i].index) != STORE_OK)
