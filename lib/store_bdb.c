@@ -389,15 +389,17 @@ static bool unsynced_stamp(const char *dir, char *out, size_t len)
 	if (!ok)
 		return false;
 	boot[strcspn(boot, "\n")] = '\0';
+	/*
+	 * Only the unique mount id (Linux 6.8 and later) tells a file system
+	 * mounted again in the same boot, whose unwritten pages may be lost,
+	 * from the mount the stamp was made on: the older ids are reused, and
+	 * without one the stamp would match after such a remount.
+	 */
 	struct statx sx;
-	char mount[32] = "unknown";
-	if (statx(AT_FDCWD, dir, 0, STATX_MNT_ID_UNIQUE | STATX_MNT_ID, &sx) == 0) {
-		if (sx.stx_mask & STATX_MNT_ID_UNIQUE)
-			snprintf(mount, sizeof mount, "u%llu", (unsigned long long)sx.stx_mnt_id);
-		else if (sx.stx_mask & STATX_MNT_ID)
-			snprintf(mount, sizeof mount, "%llu", (unsigned long long)sx.stx_mnt_id);
-	}
-	int n = snprintf(out, len, "closed, tables not synced, boot %s, mount %s\n", boot, mount);
+	if (statx(AT_FDCWD, dir, 0, STATX_MNT_ID_UNIQUE, &sx) != 0 || !(sx.stx_mask & STATX_MNT_ID_UNIQUE))
+		return false;
+	int n = snprintf(out, len, "closed, tables not synced, boot %s, mount u%llu\n", boot,
+			 (unsigned long long)sx.stx_mnt_id);
 	return n > 0 && (size_t)n < len;
 }
 
@@ -421,8 +423,13 @@ static bool unsynced_current(const char *dir, const char *path)
 bool store_needs_recovery(const char *dir)
 {
 	char *mark = path_join(dir, UNCLEAN_MARK), *unsynced = path_join(dir, UNSYNCED_MARK);
-	bool yes = access(mark, F_OK) == 0 ||
-		   (access(unsynced, F_OK) == 0 && !unsynced_current(dir, unsynced));
+	/*
+	 * db/unsynced first: a writer opening meanwhile renames it to db/open,
+	 * which the second test then sees (in the other order a reader without
+	 * the lock could miss both names).
+	 */
+	bool yes = (access(unsynced, F_OK) == 0 && !unsynced_current(dir, unsynced)) ||
+		   access(mark, F_OK) == 0;
 	free(mark);
 	free(unsynced);
 	return yes;
@@ -760,7 +767,7 @@ fail_free:
 static bool checkpoint_due(const struct store *st)
 {
 	char stamp[160];
-	/* Without a boot id to write into db/unsynced, the tables must be synced. */
+	/* Without a boot id and a unique mount id to write into db/unsynced, the tables must be synced. */
 	return st->created || st->recovered || !small_job() ||
 	       log_files(st->dir) >= CHECKPOINT_LOG_FILES || !unsynced_stamp(st->dir, stamp, sizeof stamp);
 }

@@ -22,6 +22,14 @@ no_marks() { test ! -e "$1/db/open" && test ! -e "$1/db/unsynced"; }
 
 L=$T/ledger
 new_ledger "$L"
+echo '{"type":"note","body":{"text":"zero"}}' | chain-append -q -L "$L" >/dev/null || exit 1
+if test ! -e "$L/db/unsynced"; then
+	# Without a unique mount id (Linux before 6.8) every close checkpoints.
+	echo "1..0 # SKIP the kernel gives no unique mount id: every close checkpoints"
+	exit 0
+fi
+rm -rf "$L"
+new_ledger "$L"
 check "a new ledger is checkpointed: neither db/open nor db/unsynced" no_marks "$L"
 # disk/: the tables as the last checkpoint synced them (what a power cut leaves at worst).
 mkdir "$T/disk" && cp "$L"/db/*.db "$T/disk/"
