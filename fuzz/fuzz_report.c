@@ -38,8 +38,11 @@ static void round_trip(const struct jcredit_parsed *p, bool csv)
 	if (!want || !got)
 		abort();
 	for (size_t i = 0; i < p->n; i++)
-		if (!jcredit_record_equal(p->rec[i], q.rec[i], field, sizeof field, want, got, cap))
+		if (!jcredit_record_equal(p->rec[i], q.rec[i], field, sizeof field, want, got, cap)) {
+			fprintf(stderr, "%s round trip: record %zu, %s: %s, read back %s\n", csv ? "CSV" : "JSON", i,
+				field, want, got);
 			abort();
+		}
 	if (q.from_day != p->from_day || q.to_day != p->to_day || q.ncuts != p->ncuts || q.priced != p->priced ||
 	    q.price != p->price)
 		abort();

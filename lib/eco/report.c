@@ -585,13 +585,18 @@ bool jcredit_write_jsonl(FILE *out, const struct jcredit_report *rep)
 	return fflush(out) == 0 && !ferror(out);
 }
 
-/* The longest text of a member: a row's lists of indexes. */
+/* Room for the longest text of any member (a string, or a list of indexes), so that none is cut. */
 static size_t text_cap(const json_t *rec)
 {
-	size_t cap = 1024;
-	json_t *a = json_object_get(rec, "readings");
-	if (json_is_array(a))
-		cap += json_array_size(a) * 21;
+	size_t cap = 64;
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)rec, k, v) {
+		size_t need = 64 + (json_is_string(v) ? json_string_length(v) : 0) +
+			      (json_is_array(v) ? json_array_size(v) * 21 : 0);
+		if (need > cap)
+			cap = need;
+	}
 	return cap;
 }
 
@@ -615,10 +620,12 @@ bool jcredit_write_csv(FILE *out, const struct jcredit_report *rep, bool bom)
 				view_text_str(&t, ",");
 			if (jcredit_text(rep->rec[i], jcredit_columns[c], v, cap))
 				view_text_csv_field(&t, v, strlen(v));
+			else if (json_object_get(rep->rec[i], jcredit_columns[c]))
+				ok = false;   /* a value that is not text: the report is not written short */
 		}
 		free(v);
 		view_text_str(&t, "\r\n");
-		if (t.len > (1 << 20)) {
+		if (ok && t.len > (1 << 20)) {
 			ok = fwrite(t.p, 1, t.len, out) == t.len;
 			t.len = 0;
 		}
