@@ -159,10 +159,7 @@ static void lasts_init(struct lasts *t, size_t n)
 /* The slot of code: its own, or the empty one where it goes (code[0] == '\0'). */
 static struct last *lasts_slot(struct lasts *t, const char *code)
 {
-	uint64_t h = 1469598103934665603ULL;
-	for (const char *c = code; *c; c++)
-		h = (h ^ (uint8_t)*c) * 1099511628211ULL;
-	for (size_t k = h & t->mask;; k = (k + 1) & t->mask)
+	for (size_t k = string_hash(code) & t->mask;; k = (k + 1) & t->mask)
 		if (!t->v[k].code[0] || strcmp(t->v[k].code, code) == 0)
 			return &t->v[k];
 }

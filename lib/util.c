@@ -186,6 +186,14 @@ uint64_t get_be64(const uint8_t *p)
 	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
 }
 
+uint64_t string_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603u;
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211u;
+	return h;
+}
+
 bool parse_u64(const char *s, uint64_t *out)
 {
 	uint64_t v = 0;

@@ -94,6 +94,9 @@ void put_be64(uint8_t *p, uint64_t v);
 uint32_t get_be32(const uint8_t *p);
 uint64_t get_be64(const uint8_t *p);
 
+/* FNV-1a of a NUL-terminated string: the hash of chobo's in-memory tables (not for anything an adversary picks to collide). */
+uint64_t string_hash(const char *s);
+
 /* Parse a decimal uint64 without sign or leading zeros; false on anything else. */
 bool parse_u64(const char *s, uint64_t *out);
 

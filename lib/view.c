@@ -32,19 +32,11 @@ struct mem_map {
 	size_t n, cap;
 };
 
-static uint64_t key_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603u;   /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 1099511628211u;
-	return h;
-}
-
 static struct mem_slot *mem_find(struct mem_map *m, const char *key)
 {
 	if (m->cap == 0)
 		return NULL;
-	for (size_t i = key_hash(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1))
+	for (size_t i = string_hash(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1))
 		if (!m->slot[i].key || strcmp(m->slot[i].key, key) == 0)
 			return &m->slot[i];
 }

@@ -64,20 +64,12 @@ struct build {
 	struct json_doc doc;   /* scratch for the parts */
 };
 
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 1099511628211ULL;
-	return h;
-}
-
 static void slots_grow(struct build *b)
 {
 	size_t n = b->nslots ? b->nslots * 2 : 1024;
 	size_t *s = xcalloc(n, sizeof *s);
 	for (size_t i = 0; i < b->n; i++) {
-		size_t k = hash_str(b->rows[i].code) & (n - 1);
+		size_t k = string_hash(b->rows[i].code) & (n - 1);
 		while (s[k])
 			k = (k + 1) & (n - 1);
 		s[k] = i + 1;
@@ -91,7 +83,7 @@ static struct row *row_for(struct build *b, const char *code)
 {
 	if (b->n * 2 >= b->nslots)
 		slots_grow(b);
-	size_t k = hash_str(code) & (b->nslots - 1);
+	size_t k = string_hash(code) & (b->nslots - 1);
 	for (; b->slot[k]; k = (k + 1) & (b->nslots - 1))
 		if (strcmp(b->rows[b->slot[k] - 1].code, code) == 0)
 			return &b->rows[b->slot[k] - 1];
