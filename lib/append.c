@@ -240,14 +240,26 @@ static int index_batch(struct ledger *l, const struct batch *b, uint32_t id, uin
 }
 
 /* The rules of every service with entries in the batch. */
+/* True when entries of type t concern service s: t is one of its types, or one of its views reads it. */
+static bool service_reads(const struct service *s, const struct entry_type *t)
+{
+	for (const struct entry_type *own = s->types; own->name; own++)
+		if (own == t)
+			return true;
+	for (const struct view_spec *const *v = s->views; v && *v; v++)
+		for (const char *const *name = (*v)->types; *name; name++)
+			if (strcmp(*name, t->name) == 0)
+				return true;
+	return false;
+}
+
 static int service_rules(struct ledger *l, const struct batch_written *w, struct chobo_error *err)
 {
 	const struct batch *b = w->b;
 	for (const struct service *const *s = service_list(); *s; s++) {
 		bool involved = false;
 		for (size_t i = 0; (*s)->append_check && !involved && i < b->n; i++)
-			for (const struct entry_type *t = (*s)->types; t->name && !involved; t++)
-				involved = b->items[i].type == t;
+			involved = service_reads(*s, b->items[i].type);
 		int rc = involved ? (*s)->append_check(l, w, err) : 0;
 		if (rc != 0)
 			return rc;

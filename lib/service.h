@@ -28,8 +28,9 @@ struct service {
 	const struct setting_spec *settings;  /* terminated by a NULL key; may be NULL */
 	const struct view_spec *const *views; /* terminated by NULL; may be NULL */
 	/*
-	 * The service's rules over a batch that holds entries of its types, run
-	 * by every append (chain-append's too) inside its transaction, once the
+	 * The service's rules over a batch that holds entries of its types or
+	 * of a type one of its views reads (points credited by another
+	 * service's entry are the points service's to judge), run by every append (chain-append's too) inside its transaction, once the
 	 * batch is written (w) and the views include it: 0, or a code with err
 	 * that aborts the append (EX_DATAERR: the rules refuse it).  NULL: no
 	 * rules.

@@ -936,16 +936,13 @@ static int entry_rules_of(void *ctx, const struct stored_entry *e, struct chobo_
 	return entry_rules(ctx, e, err);
 }
 
-/*
- * A reading's points are the points module's to check (points_credits_check):
- * the append runs a service's own check only for batches of its own types.
- */
+/* A reading's points are the points service's to check: its view reads eco.reading. */
 int eco_append_check(struct ledger *l, const struct batch_written *w, struct chobo_error *err)
 {
 	struct view_state *s = view_stored(l, &eco_registry_view);
 	int rc = stored_batch_each(w, "eco.", entry_rules_of, s, err);
 	view_state_free(s);
-	return rc == 0 ? points_credits_check(l, w, err) : rc;
+	return rc;
 }
 
 static bool points_per_kg_valid(const char *value, char *why, size_t whylen)

@@ -672,18 +672,11 @@ static int movement_allowed(void *ctx, const struct stored_entry *e, struct chob
 	return rc;
 }
 
+/* The points' own movements and the credits carried by other types (points_sources). */
 int points_append_check(struct ledger *l, const struct batch_written *w, struct chobo_error *err)
 {
 	struct view_state *s = view_stored(l, &points_accounts_view);
 	int rc = stored_batch_each(w, "points.", movement_allowed, s, err);
-	view_state_free(s);
-	return rc;
-}
-
-int points_credits_check(struct ledger *l, const struct batch_written *w, struct chobo_error *err)
-{
-	struct view_state *s = view_stored(l, &points_accounts_view);
-	int rc = 0;
 	for (const struct points_source *p = points_sources; rc == 0 && p->type; p++)
 		rc = stored_batch_each(w, p->type, movement_allowed, s, err);
 	view_state_free(s);

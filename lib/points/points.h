@@ -78,6 +78,11 @@ struct batch_written;
 extern const struct service points_service;
 extern const struct view_spec points_accounts_view;
 
+/*
+ * The rules of batch w: its points movements, and the credits carried by
+ * other services' entries (points_sources; the append runs this for them
+ * because the view reads their types).  0, or EX_DATAERR with the reason.
+ */
 int points_append_check(struct ledger *l, const struct batch_written *w, struct chobo_error *err);
 
 /* An entry type of another service that credits a holder (points.c's table). */
@@ -87,13 +92,6 @@ struct points_source {
 };
 extern const struct points_source points_sources[];   /* terminated by a NULL type */
 
-/*
- * The append rule of the credits of other types in batch w (the view took
- * each one's points under its reference): the service that owns such a
- * type calls it from its own append_check, which the append runs for a
- * batch holding its types.  0, or EX_DATAERR with the reason.
- */
-int points_credits_check(struct ledger *l, const struct batch_written *w, struct chobo_error *err);
 /* The source named type, or NULL. */
 const struct points_source *points_source_find(const char *type);
 /* The reference of entry body (doc, body) of source src into out[POINTS_REF_MAX + 1]. */
