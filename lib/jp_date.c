@@ -45,8 +45,24 @@ void jp_date_format(char out[JP_DATE_LEN + 1], int64_t day)
 	int64_t y, m, d;
 	char buf[40];
 	civil_from_days(day, &y, &m, &d);
-	snprintf(buf, sizeof buf, "%04d-%02d-%02d", (int)(y % 10000), (int)m, (int)d);
-	memcpy(out, buf, JP_DATE_LEN);
+	if (y < 0) {
+		snprintf(buf, sizeof buf, "%04d-%02d-%02d", (int)(y % 10000), (int)m, (int)d);
+		memcpy(out, buf, JP_DATE_LEN);
+		out[JP_DATE_LEN] = '\0';
+		return;
+	}
+	/* The usual years by hand, as snprintf would print them (it was 1 % of an ingest). */
+	int yy = (int)(y % 10000), mm = (int)m, dd = (int)d;
+	out[0] = (char)('0' + yy / 1000);
+	out[1] = (char)('0' + yy / 100 % 10);
+	out[2] = (char)('0' + yy / 10 % 10);
+	out[3] = (char)('0' + yy % 10);
+	out[4] = '-';
+	out[5] = (char)('0' + mm / 10);
+	out[6] = (char)('0' + mm % 10);
+	out[7] = '-';
+	out[8] = (char)('0' + dd / 10);
+	out[9] = (char)('0' + dd % 10);
 	out[JP_DATE_LEN] = '\0';
 }
 

@@ -122,9 +122,15 @@ void view_text_str(struct view_text *t, const char *s)
 
 void view_text_int(struct view_text *t, int64_t v)
 {
-	char buf[24];
-	int n = snprintf(buf, sizeof buf, "%lld", (long long)v);
-	view_text_add(t, buf, (size_t)n);
+	/* By hand: snprintf was 4 % of an ingest's instructions. */
+	char buf[24], *e = buf + sizeof buf, *p = e;
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--p = '-';
+	view_text_add(t, p, (size_t)(e - p));
 }
 
 void view_text_object_str(struct view_text *t, const char *name, const char *v)
