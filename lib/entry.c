@@ -165,12 +165,31 @@ size_t entry_envelope_into(char **buf, size_t *cap, const char *origin, uint64_t
 		*cap = need;
 		*buf = xrealloc(*buf, need);
 	}
-	int n = snprintf(*buf, *cap, "{\"log\":\"%s\",\"index\":%llu,\"time\":\"%s\",%s\"type\":\"%s\",\"body\":",
-			 origin, (unsigned long long)index, time, test_clock ? "\"clock\":\"test\"," : "", type);
+	/* Written by hand: snprintf was 1 % of an ingest's instructions. */
+	char digits[24], *d = digits + sizeof digits;
+	uint64_t v = index;
+	do
+		*--d = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	char *p = *buf;
+#define PUT(s, len) do { memcpy(p, (s), (len)); p += (len); } while (0)
+#define PUTS(s) PUT(s, strlen(s))
+	PUTS("{\"log\":\"");
+	PUTS(origin);
+	PUTS("\",\"index\":");
+	PUT(d, (size_t)(digits + sizeof digits - d));
+	PUTS(",\"time\":\"");
+	PUTS(time);
+	PUTS(test_clock ? "\",\"clock\":\"test\",\"type\":\"" : "\",\"type\":\"");
+	PUTS(type);
+	PUTS("\",\"body\":");
+#undef PUTS
+#undef PUT
+	size_t n = (size_t)(p - *buf);
 	memcpy(*buf + n, body, body_len);
 	(*buf)[n + body_len] = '}';
 	(*buf)[n + body_len + 1] = '\0';
-	return (size_t)n + body_len + 1;
+	return n + body_len + 1;
 }
 
 bool entry_parse(const char *bytes, size_t len, const char *expect_log, uint64_t expect_index,
