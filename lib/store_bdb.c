@@ -463,18 +463,35 @@ static bool sync_tables(const char *dir)
 	return true;
 }
 
-/* How many log files dir holds (each written since the last checkpoint, but the oldest). */
-static unsigned log_files(const char *dir)
+/*
+ * How many log files dir holds (each written since the last checkpoint, but
+ * the oldest); *large tells whether the last one is a batch's 2 MiB file
+ * (see start_small_log_file).
+ */
+static unsigned log_files(const char *dir, bool *large)
 {
 	unsigned n = 0;
+	char last[32] = "";
+	*large = false;
 	DIR *d = opendir(dir);
 	if (!d)
 		return CHECKPOINT_LOG_FILES;   /* unknown: checkpoint */
 	struct dirent *de;
-	while ((de = readdir(d)) != NULL)
-		if (strncmp(de->d_name, "log.", 4) == 0)
+	while ((de = readdir(d)) != NULL) {
+		/* log.%010u: the last in name order is the newest. */
+		if (strncmp(de->d_name, "log.", 4) == 0) {
 			n++;
+			if (strlen(de->d_name) < sizeof last && strcmp(de->d_name, last) > 0)
+				strcpy(last, de->d_name);
+		}
+	}
 	closedir(d);
+	if (last[0]) {
+		struct stat sb;
+		char *path = path_join(dir, last);
+		*large = stat(path, &sb) == 0 && sb.st_size > (off_t)(1u << 20);
+		free(path);
+	}
 	return n;
 }
 
@@ -768,9 +785,11 @@ fail_free:
 static bool checkpoint_due(const struct store *st)
 {
 	char stamp[160];
+	bool large_log;
 	/* Without a boot id and a unique mount id to write into db/unsynced, the tables must be synced. */
 	return st->created || st->recovered || !small_job() ||
-	       log_files(st->dir) >= CHECKPOINT_LOG_FILES || !unsynced_stamp(st->dir, stamp, sizeof stamp);
+	       log_files(st->dir, &large_log) >= CHECKPOINT_LOG_FILES || large_log ||
+	       !unsynced_stamp(st->dir, stamp, sizeof stamp);
 }
 
 /*
@@ -790,8 +809,12 @@ static bool start_small_log_file(struct store *st)
 		return false;
 	u_int32_t file = ls->st_cur_file, offset = ls->st_cur_offset;
 	free(ls);
-	if (small_job() && offset <= SMALL_LOG_FILE_BYTES)
-		return true;   /* a short job's file: small already */
+	if (small_job() && offset <= SMALL_LOG_FILE_BYTES) {
+		bool large;
+		(void)log_files(st->dir, &large);
+		if (!large)
+			return true;   /* a short job's file: small already */
+	}
 	/* The next file's size and zeroing; unchanged (and no harm done) if refused. */
 	if (st->env->set_lg_max(st->env, SMALL_LOG_FILE_BYTES) != 0 ||
 	    st->env->log_set_config(st->env, DB_LOG_ZERO, 1) != 0)
