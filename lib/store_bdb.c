@@ -100,6 +100,8 @@ struct store {
 	char *dir;
 	char *mark;
 	char *unsynced_mark;
+	char stamp[160];    /* what db/unsynced says of a close now (unsynced_stamp), when stamp_known > 0 */
+	int stamp_known;    /* 0: not read yet; 1: read; -1: the boot or the mount is unknown */
 	char *copy;         /* audit of an unclean store: the private recovered copy read instead */
 	char err[512];
 	char dbmsg[256];    /* Berkeley DB's own explanation of the last failure */
@@ -404,11 +406,23 @@ static bool unsynced_stamp(const char *dir, char *out, size_t len)
 	return n > 0 && (size_t)n < len;
 }
 
-/* True when dir's db/unsynced was written in this boot on this mount (its files are consistent). */
-static bool unsynced_current(const char *dir, const char *path)
+/*
+ * st's stamp (unsynced_stamp of its directory), read once a process: the
+ * boot and the mount do not change while the store is open.  NULL when
+ * unknown.
+ */
+static const char *store_stamp(struct store *st)
 {
-	char want[160], have[160];
-	if (!unsynced_stamp(dir, want, sizeof want))
+	if (st->stamp_known == 0)
+		st->stamp_known = unsynced_stamp(st->dir, st->stamp, sizeof st->stamp) ? 1 : -1;
+	return st->stamp_known > 0 ? st->stamp : NULL;
+}
+
+/* True when the db/unsynced at path says want, a current stamp (its files are consistent); false for want NULL. */
+static bool unsynced_current(const char *want, const char *path)
+{
+	char have[160];
+	if (!want)
 		return false;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -429,7 +443,9 @@ bool store_needs_recovery(const char *dir)
 	 * which the second test then sees (in the other order a reader without
 	 * the lock could miss both names).
 	 */
-	bool yes = (access(unsynced, F_OK) == 0 && !unsynced_current(dir, unsynced)) ||
+	char want[160];
+	bool yes = (access(unsynced, F_OK) == 0 &&
+		    !unsynced_current(unsynced_stamp(dir, want, sizeof want) ? want : NULL, unsynced)) ||
 		   access(mark, F_OK) == 0;
 	free(mark);
 	free(unsynced);
@@ -643,7 +659,7 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, cha
 		 */
 		bool in_use = access(st->mark, F_OK) == 0;
 		bool was_unsynced = !in_use && access(st->unsynced_mark, F_OK) == 0;
-		unclean = in_use || (was_unsynced && !unsynced_current(dir, st->unsynced_mark));
+		unclean = in_use || (was_unsynced && !unsynced_current(store_stamp(st), st->unsynced_mark));
 		/* After a kill, earlier closes may have left pages unsynced too. */
 		st->unsynced = in_use || was_unsynced;
 		bool marked;
@@ -782,14 +798,13 @@ fail_free:
  * Whether this close checkpoints (syncing every table file) rather than
  * leaving the tables unsynced: see the top of this file.
  */
-static bool checkpoint_due(const struct store *st)
+static bool checkpoint_due(struct store *st)
 {
-	char stamp[160];
 	bool large_log;
 	/* Without a boot id and a unique mount id to write into db/unsynced, the tables must be synced. */
 	return st->created || st->recovered || !small_job() ||
 	       log_files(st->dir, &large_log) >= CHECKPOINT_LOG_FILES || large_log ||
-	       !unsynced_stamp(st->dir, stamp, sizeof stamp);
+	       !store_stamp(st);
 }
 
 /*
@@ -848,8 +863,8 @@ static bool write_pages(struct store *st)
 /* Leave db/unsynced in place of db/open, stamped with this boot and mount: 0 or errno. */
 static int mark_unsynced(struct store *st)
 {
-	char stamp[160];
-	if (!unsynced_stamp(st->dir, stamp, sizeof stamp))
+	const char *stamp = store_stamp(st);
+	if (!stamp)
 		return ENOENT;   /* the boot is unknown: cannot leave the tables unsynced */
 	/*
 	 * Overwritten in place, not truncated first: db/open usually holds the
