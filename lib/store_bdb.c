@@ -834,17 +834,22 @@ static bool start_small_log_file(struct store *st)
 	if (st->env->set_lg_max(st->env, SMALL_LOG_FILE_BYTES) != 0 ||
 	    st->env->log_set_config(st->env, DB_LOG_ZERO, 1) != 0)
 		return true;
-	/* log_printf formats into a 2,048-byte buffer: stay below it. */
+	/*
+	 * log_printf formats into a 2,048-byte buffer: stay below it.  A file
+	 * is at most 2 MiB (log_file_bytes); past twice that many records the
+	 * log is left as it is.
+	 */
 	static const char pad[1900] = {[0 ... 1898] = '.'};
-	for (;;) {
+	for (unsigned i = 0; i < 2 * (2u << 20) / (sizeof pad - 1); i++) {
 		if (st->env->log_printf(st->env, NULL, "%s", pad) != 0 ||
 		    st->env->log_stat(st->env, &ls, 0) != 0)
 			return false;
 		bool switched = ls->st_cur_file != file;
 		free(ls);
 		if (switched)
-			return true;
+			break;
 	}
+	return true;
 }
 
 /* Write every page left in the cache into its file, without syncing; true when none is left. */
