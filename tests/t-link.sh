@@ -2,15 +2,27 @@
 # Each program links what it uses: chain-key, which only handles key files,
 # and cert-check, which asks a ledger through chain-proof and chain-view,
 # must run without Berkeley DB.  Read from the programs' dynamic sections
-# (NEEDED), so that the check does not depend on what the loader finds.
+# (NEEDED), so that the check does not depend on what the loader finds,
+# and, where configure linked the static archives (--disable-static-deps
+# not given), from the symbols the program defines.
 # And the core library must stand alone: nothing in it may call into the
 # ledger library, or a program that links the core would need the store.
 . "${top_srcdir:-.}/tests/lib.sh"
 
+# needed PROGRAM: its NEEDED libraries, then "libdb (static)" and
+# "libsodium (static)" when it holds their code (db_env_create, sodium_init).
 if command -v objdump >/dev/null 2>&1; then
-	needed() { objdump -p "$1" | awk '$1 == "NEEDED" { print $2 }'; }
+	needed() {
+		objdump -p "$1" | awk '$1 == "NEEDED" { print $2 }'
+		objdump -t "$1" | awk 'NF >= 3 && $(NF - 2) != "*UND*" && ($NF == "db_env_create" || $NF == "sodium_init") {
+			print ($NF == "db_env_create" ? "libdb" : "libsodium") " (static)" }'
+	}
 elif command -v readelf >/dev/null 2>&1; then
-	needed() { readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
+	needed() {
+		readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'
+		readelf -sW "$1" | awk 'NF >= 8 && $7 != "UND" && ($8 == "db_env_create" || $8 == "sodium_init") {
+			print ($8 == "db_env_create" ? "libdb" : "libsodium") " (static)" }'
+	}
 else
 	echo "1..0 # SKIP neither objdump nor readelf is installed"
 	exit 0
@@ -31,7 +43,7 @@ needed "$(binary chain-init)" >"$T/init.needed"
 if grep -q '^libdb' "$T/init.needed"; then
 	ok "chain-init needs libdb (so the check below can see it)"
 else
-	not_ok "chain-init does not list libdb among its NEEDED libraries"
+	not_ok "chain-init neither lists libdb among its NEEDED libraries nor holds its code"
 	sed 's/^/# /' "$T/init.needed"
 fi
 
