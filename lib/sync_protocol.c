@@ -499,7 +499,7 @@ static int fetch_and_import(const struct sync_node *node, const struct ssh_trans
 		rc = fetch_log(t, peer, h, held, ours, &bundle, err);
 	if (rc != 0 || !bundle)
 		return rc;
-	import_expect(&bundle, 1);
+	import_expect(&bundle, 1, head_size(h) > held ? head_size(h) - held : 0);
 	if ((rc = ledger_open(&l, node->dir, STORE_NORMAL, err)) == 0) {
 		rc = import_from(&l, node, peer, origin, bundle, own, res, err);
 		rc = ledger_close_after(&l, rc, err);
@@ -799,18 +799,19 @@ static int held_states(const char *dir, const json_t *heads, uint64_t *held, cha
 }
 
 /*
- * Import the bundles fetched (NULL where nothing was), cosign and make the
+ * Import the bundles fetched (NULL where nothing was), about entries new
+ * entries in all, cosign and make the
  * requests on a scratch file *req, with the ledger locked once; 0,
  * EXIT_FORK (every bundle still imported, nothing cosigned) or an exit code
  * with err.
  */
 static int import_and_cosign(const struct sync_node *node, const struct peer *peer, const json_t *heads,
-			     FILE **bundles, FILE **req, json_t *sent, struct sync_result *res,
+			     FILE **bundles, uint64_t entries, FILE **req, json_t *sent, struct sync_result *res,
 			     struct chobo_error *err)
 {
 	size_t n = json_array_size(heads);
 	struct ledger l;
-	import_expect(bundles, n);
+	import_expect(bundles, n, entries);
 	int rc = ledger_open(&l, node->dir, STORE_NORMAL, err);
 	if (rc != 0)
 		return rc;
@@ -858,17 +859,20 @@ int sync_peer(const struct sync_node *node, const struct ssh_transport *t, const
 	    head_size(own) > own_size)
 		rc = own_log_behind(node, peer, own, own_size, err);
 	/* Everything is fetched first: the ledger stays unlocked while the peer talks. */
+	uint64_t entries = 0;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		const json_t *h = json_array_get(heads, i);
 		const char *origin = json_string_value(json_object_get(h, "log"));
 		/* Only this node writes its log; logs nobody here can verify are not taken. */
 		if (strcmp(origin, node->origin) != 0 && trusted_log(node->trust, origin))
 			rc = fetch_log(t, peer, h, held[i], ours[i], &bundles[i], err);
+		if (bundles[i] && head_size(h) > held[i])
+			entries += head_size(h) - held[i];
 	}
 	FILE *req = NULL;
 	json_t *sent = json_array();
 	if (rc == 0)
-		rc = import_and_cosign(node, peer, heads, bundles, &req, sent, res, err);
+		rc = import_and_cosign(node, peer, heads, bundles, entries, &req, sent, res, err);
 	if (rc == 0 && json_array_size(sent) > 0) {
 		res->cosigned = json_array_size(sent);
 		if ((rc = hand_over(t, peer, req, sent, &res->accepted, err)) != 0)
