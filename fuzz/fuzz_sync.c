@@ -113,6 +113,18 @@ static void check_head(json_t *obj)
 	(void)checkpoint_verify(text, len, keys, NKEYS, &cp, verified, &why);
 }
 
+/* Heads as a reader keeps them: within the bound, each valid; freed. */
+static void check_heads(json_t *heads)
+{
+	size_t i;
+	json_t *v;
+	if (json_array_size(heads) > SYNC_MAX_HEADS)
+		__builtin_trap();
+	json_array_foreach(heads, i, v)
+		check_head(v);
+	json_decref(heads);
+}
+
 /* A request line as serve_cosign takes it. */
 static void check_request(json_t *v)
 {
@@ -151,11 +163,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_t *heads = json_array();
 	struct chobo_error e;
 	(void)sync_heads_read(in, heads, &e);
-	if (json_array_size(heads) > SYNC_MAX_HEADS)
-		__builtin_trap();
-	json_array_foreach(heads, i, v)
-		check_head(v);
-	json_decref(heads);
+	check_heads(heads);
 	/* As a heads request: every kept line names a valid log, a size and signers' key IDs. */
 	rewind(in);
 	json_t *request = json_object();
@@ -190,11 +198,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				__builtin_trap();
 		}
 	}
-	if (json_array_size(heads) > SYNC_MAX_HEADS)
-		__builtin_trap();
-	json_array_foreach(heads, i, v)
-		check_head(v);
-	json_decref(heads);
+	check_heads(heads);
 	json_decref(bundles);
 	/* As a cosign answer to two requests. */
 	rewind(in);

@@ -269,33 +269,6 @@ int sync_heads_request_read(FILE *in, json_t *request, struct chobo_error *err)
 	return lines_read(in, "heads request", take_holding, request, err);
 }
 
-static int serve_heads(const char *dir, FILE *in, FILE *out, struct chobo_error *err)
-{
-	/* What the peer holds, read before the ledger is locked (an older peer sends nothing). */
-	json_t *request = json_object();
-	int rc = sync_heads_request_read(in, request, err);
-	struct ledger l;
-	/* The committed files of a cleanly closed ledger, as chain-export reads them. */
-	if (rc == 0)
-		rc = ledger_open_read(&l, dir, err);
-	if (rc != 0) {
-		json_decref(request);
-		return rc;
-	}
-	json_t *heads = json_array();
-	rc = heads_collect(&l, request, heads, err);
-	json_decref(request);
-	rc = ledger_close_after(&l, rc, err);
-	/* Written with the ledger unlocked. */
-	size_t i;
-	json_t *v;
-	json_array_foreach(heads, i, v)
-		if (rc == 0 && !jsonl_write(out, json_incref(v)))
-			rc = chobo_fail_errno(err, EX_IOERR, "writing the heads");
-	json_decref(heads);
-	return rc;
-}
-
 /*
  * Export, for every head whose log the request says the peer holds "held"
  * entries of, fewer than the head's size and at most SYNC_INLINE_ENTRIES
@@ -331,30 +304,32 @@ static int session_bundles(struct ledger *l, const json_t *request, const json_t
 }
 
 /*
- * chobo-sync: the heads, as chobo-heads answers, then the line
+ * chobo-heads, and with session chobo-sync: the heads, then the line
  * {"bundles":[{"log","bytes"}...]} and those bundles' bytes, one after the
  * other: what the peer lacks of the logs it asked for ("held"), so that a
  * sync needs no chobo-export.  The ledger is opened to read only, once.
  */
-static int serve_session(const char *dir, FILE *in, FILE *out, struct chobo_error *err)
+static int serve_heads(const char *dir, FILE *in, FILE *out, bool session, struct chobo_error *err)
 {
+	/* What the peer holds, read before the ledger is locked (an older peer sends nothing). */
 	json_t *request = json_object();
 	FILE *spool = NULL;
 	int rc = sync_heads_request_read(in, request, err);
-	if (rc == 0)
+	if (rc == 0 && session)
 		rc = scratch_file(&spool, err);
 	struct ledger l;
-	if (rc == 0 && (rc = ledger_open_read(&l, dir, err)) != 0) {
-		fclose(spool);
-		spool = NULL;
-	}
+	/* The committed files of a cleanly closed ledger, as chain-export reads them. */
+	if (rc == 0)
+		rc = ledger_open_read(&l, dir, err);
 	if (rc != 0) {
+		if (spool)
+			fclose(spool);
 		json_decref(request);
 		return rc;
 	}
 	json_t *heads = json_array(), *index = json_array();
 	rc = heads_collect(&l, request, heads, err);
-	if (rc == 0)
+	if (rc == 0 && session)
 		rc = session_bundles(&l, request, heads, spool, index, err);
 	json_decref(request);
 	rc = ledger_close_after(&l, rc, err);
@@ -364,12 +339,13 @@ static int serve_session(const char *dir, FILE *in, FILE *out, struct chobo_erro
 	json_array_foreach(heads, i, v)
 		if (rc == 0 && !jsonl_write(out, json_incref(v)))
 			rc = chobo_fail_errno(err, EX_IOERR, "writing the heads");
-	if (rc == 0 && !jsonl_write(out, json_pack("{s:O}", "bundles", index)))
+	if (rc == 0 && session && !jsonl_write(out, json_pack("{s:O}", "bundles", index)))
 		rc = chobo_fail_errno(err, EX_IOERR, "writing the heads");
-	if (rc == 0 && (fflush(spool) != 0 || fseeko(spool, 0, SEEK_SET) != 0 ||
-			copy_stream(spool, out, UINT64_MAX) != 0))
+	if (rc == 0 && session && (fflush(spool) != 0 || fseeko(spool, 0, SEEK_SET) != 0 ||
+				   copy_stream(spool, out, UINT64_MAX) != 0))
 		rc = chobo_fail_errno(err, EX_IOERR, "writing the bundles");
-	fclose(spool);
+	if (spool)
+		fclose(spool);
 	json_decref(index);
 	json_decref(heads);
 	return rc;
@@ -450,11 +426,11 @@ int sync_serve(const char *dir, const char *cmd, FILE *in, FILE *out, struct cho
 {
 	char origin[NOTE_MAX_NAME + 1];
 	uint64_t since;
-	switch (sync_parse_command(cmd, origin, &since)) {
+	enum sync_verb verb = sync_parse_command(cmd, origin, &since);
+	switch (verb) {
 	case SYNC_HEADS:
-		return serve_heads(dir, in, out, err);
 	case SYNC_SESSION:
-		return serve_session(dir, in, out, err);
+		return serve_heads(dir, in, out, verb == SYNC_SESSION, err);
 	case SYNC_EXPORT: {
 		struct selection sel = {.log = origin, .has_since = true, .since = since};
 		return export_bundle_spooled(dir, &sel, out, err);
@@ -702,24 +678,37 @@ static int cosign_heads(struct ledger *l, const struct sync_node *node, const js
 	return 0;
 }
 
-/* Hand the cosignature requests on req over to the peer and check its answer. */
-static int hand_over(const struct ssh_transport *t, const struct peer *peer, FILE *req, const json_t *sent,
-		     size_t *accepted, struct chobo_error *err)
+/* A hand-over of cosignatures under way: the chobo-cosign call and the file its answer goes to. */
+struct hand_over {
+	struct ssh_call call;
+	FILE *answer;
+};
+
+/* Start handing the cosignature requests on req over to the peer; 0 or an exit code with err. */
+static int hand_over_start(const struct ssh_transport *t, const struct peer *peer, FILE *req, struct hand_over *ho,
+			   struct chobo_error *err)
 {
 	const char *verb[] = {"chobo-cosign", NULL};
-	FILE *answer;
 	if (fflush(req) != 0)
 		return chobo_fail_errno(err, EX_IOERR, "writing the cosignatures");
-	int rc = scratch_file(&answer, err);
+	int rc = scratch_file(&ho->answer, err);
 	if (rc != 0)
 		return rc;
 	rewind(req);
-	rc = ssh_run(t, peer->destination, verb, req, answer, MAX_HEADS_OUTPUT, err);
+	if ((rc = ssh_start(t, peer->destination, verb, req, ho->answer, MAX_HEADS_OUTPUT, &ho->call, err)) != 0)
+		fclose(ho->answer);
+	return rc;
+}
+
+/* Wait for the peer's answer to a started hand-over and check it against sent; 0 or an exit code with err. */
+static int hand_over_finish(struct hand_over *ho, const json_t *sent, size_t *accepted, struct chobo_error *err)
+{
+	int rc = ssh_finish(&ho->call, err);
 	if (rc == 0) {
-		rewind(answer);
-		rc = sync_cosign_answers_read(answer, sent, accepted, err);
+		rewind(ho->answer);
+		rc = sync_cosign_answers_read(ho->answer, sent, accepted, err);
 	}
-	fclose(answer);
+	fclose(ho->answer);
 	return rc;
 }
 
@@ -1038,32 +1027,48 @@ static int own_log_behind(const struct sync_node *node, const struct peer *peer,
 			  (unsigned long long)head_size(h), (unsigned long long)held);
 }
 
-/* Our size of each log of heads and our root at the peer's size (as held_state), with the ledger open once. */
-static int held_states(const char *dir, const json_t *heads, uint64_t *held, char (*ours)[65],
-		       struct chobo_error *err)
+/*
+ * Our size of each log of heads and our root at the peer's size (as
+ * held_state), with the ledger open once to read; *to_cosign: whether some
+ * log held at the peer's size needs the ledger written (the peer's copy
+ * carries signature lines we lack, or lacks our cosignature): cosign_heads
+ * would store or make something.
+ */
+static int held_states(const struct sync_node *node, const json_t *heads, uint64_t *held, char (*ours)[65],
+		       bool *to_cosign, struct chobo_error *err)
 {
 	struct ledger l;
-	int rc = ledger_open_read(&l, dir, err);
+	int rc = ledger_open_read(&l, node->dir, err);
 	if (rc != 0)
 		return rc;
 	size_t i;
 	const json_t *h;
-	json_array_foreach(heads, i, h)
+	*to_cosign = false;
+	json_array_foreach(heads, i, h) {
+		const char *origin = json_string_value(json_object_get(h, "log"));
+		uint32_t id;
+		uint64_t size;
 		if (rc == 0)
-			rc = held_in(&l, json_string_value(json_object_get(h, "log")), head_size(h), &held[i], ours[i], err);
+			rc = held_in(&l, origin, head_size(h), &held[i], ours[i], err);
+		if (rc != 0 || held[i] != head_size(h) || store_log_find(l.store, origin, &id, &size) != STORE_OK)
+			continue;
+		if (json_object_get(h, "checkpoint") ||
+		    (strcmp(origin, node->origin) != 0 && !peer_has_ours(&l, node, h, id, held[i])))
+			*to_cosign = true;
+	}
 	return ledger_close_after(&l, rc, err);
 }
 
 /*
  * Import the bundles fetched (NULL where nothing was), about entries new
- * entries in all, cosign and make the
- * requests on a scratch file *req, with the ledger locked once; 0,
- * EXIT_FORK (every bundle still imported, nothing cosigned) or an exit code
- * with err.
+ * entries in all, cosign and hand the cosignatures over (res->cosigned,
+ * res->accepted; the requests on a scratch file *req), with the ledger
+ * locked once; 0, EXIT_FORK (every bundle still imported, nothing
+ * cosigned) or an exit code with err.
  */
-static int import_and_cosign(const struct sync_node *node, const struct peer *peer, const json_t *heads,
-			     FILE **bundles, uint64_t entries, FILE **req, json_t *sent, struct sync_result *res,
-			     struct chobo_error *err)
+static int import_and_cosign(const struct sync_node *node, const struct ssh_transport *t, const struct peer *peer,
+			     const json_t *heads, FILE **bundles, uint64_t entries, FILE **req, json_t *sent,
+			     struct sync_result *res, struct chobo_error *err)
 {
 	size_t n = json_array_size(heads);
 	struct ledger l;
@@ -1092,7 +1097,28 @@ static int import_and_cosign(const struct sync_node *node, const struct peer *pe
 		chobo_fail_context(err, rc, "no cosignatures made");
 	if (rc == 0)
 		rc = cosign_in(&l, node, heads, *req, sent, err);
-	return ledger_close_after(&l, rc, err);
+	/*
+	 * The cosignatures are committed: the peer takes them while the ledger
+	 * closes (the pages written, the tables synced), on the other core.
+	 * The ledger waits for nothing the peer does.
+	 */
+	struct hand_over ho;
+	struct chobo_error herr;
+	int hrc = 0;
+	bool handing = false;
+	if (rc == 0 && json_array_size(sent) > 0) {
+		res->cosigned = json_array_size(sent);
+		hrc = hand_over_start(t, peer, *req, &ho, &herr);
+		handing = hrc == 0;
+	}
+	rc = ledger_close_after(&l, rc, err);
+	if (handing)
+		hrc = hand_over_finish(&ho, sent, &res->accepted, &herr);
+	if (rc == 0 && hrc != 0) {
+		*err = herr;
+		rc = chobo_fail_context(err, hrc, "handing over cosignatures");
+	}
+	return rc;
 }
 
 int sync_peer(const struct sync_node *node, const struct ssh_transport *t, const struct peer *peer,
@@ -1110,8 +1136,9 @@ int sync_peer(const struct sync_node *node, const struct ssh_transport *t, const
 	uint64_t *held = xcalloc(n ? n : 1, sizeof *held);
 	char (*ours)[65] = xcalloc(n ? n : 1, sizeof *ours);
 	FILE **bundles = xcalloc(n ? n : 1, sizeof *bundles);
+	bool to_cosign = true;
 	if (rc == 0)
-		rc = held_states(node->dir, heads, held, ours, err);
+		rc = held_states(node, heads, held, ours, &to_cosign, err);
 	if (rc == 0 && own_head(node, heads, &own) && (rc = own_held(node, &own_size, err)) == 0 &&
 	    head_size(own) > own_size)
 		rc = own_log_behind(node, peer, own, own_size, err);
@@ -1135,13 +1162,12 @@ int sync_peer(const struct sync_node *node, const struct ssh_transport *t, const
 	}
 	FILE *req = NULL;
 	json_t *sent = json_array();
-	if (rc == 0)
-		rc = import_and_cosign(node, peer, heads, bundles, entries, &req, sent, res, err);
-	if (rc == 0 && json_array_size(sent) > 0) {
-		res->cosigned = json_array_size(sent);
-		if ((rc = hand_over(t, peer, req, sent, &res->accepted, err)) != 0)
-			chobo_fail_context(err, rc, "handing over cosignatures");
-	}
+	/* Nothing fetched and nothing to cosign: the ledger is not opened for writing at all. */
+	bool to_import = false;
+	for (size_t i = 0; i < n; i++)
+		to_import |= bundles[i] != NULL;
+	if (rc == 0 && (to_import || to_cosign))
+		rc = import_and_cosign(node, t, peer, heads, bundles, entries, &req, sent, res, err);
 	for (size_t i = 0; i < n; i++) {
 		if (bundles[i])
 			fclose(bundles[i]);

@@ -87,9 +87,10 @@ struct sync_result {
  * it than this node, that is EX_DATAERR and appending is refused until a
  * restore, restore.h), then, unless a fork was
  * found, merge the cosignatures the peer's checkpoints carry, cosign the
- * logs both hold at the same size and hand the cosignatures over.  The
- * ledger is locked only while it is read or written, never while the peer
- * talks.  Fills res (free with sync_result_free); 0, EXIT_FORK (every log is
+ * logs both hold at the same size and hand the cosignatures over (while
+ * the ledger closes).  The ledger is locked only while it is read or
+ * written, never while waiting for the peer, and opened for writing only
+ * when there is something to import or cosign.  Fills res (free with sync_result_free); 0, EXIT_FORK (every log is
  * still fetched; the evidence is kept and in res->forks), or another exit
  * code, with err.
  */

@@ -459,6 +459,9 @@ check "... in one chobo-sync call, then chobo-cosign" test "$(verbs)" = "chobo-s
 check "... and holds node 2's log" same_log 2 1
 check_exit 0 "a sync with nothing new" verbs_sync 0
 check "... is one chobo-sync call" test "$(verbs)" = "chobo-sync "
+db_before=$(stat -c %y "$T/n1/db")
+check_exit 0 "another sync with nothing new" verbs_sync 0
+check "... does not open the ledger for writing (db/ unchanged)" test "$db_before" = "$(stat -c %y "$T/n1/db")"
 OLDER=1
 export OLDER
 check_exit 0 "a peer of the older protocol (chobo-sync refused): the sync is ok" verbs_sync
