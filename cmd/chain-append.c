@@ -18,7 +18,7 @@ static const char usage[] =
 	"usage: chain-append [-q] [-L DIR] [FILE...]\n"
 	"Append {\"type\":...,\"body\":{...}} lines from FILEs or stdin as one batch; print receipts.\n"
 	"A batch over 65,536 entries or 16 MiB is streamed: the ledger stays locked while it is read.\n"
-	"Environment: CHOBO_LEDGER, CHOBO_NOW, CHOBO_LOCK_WAIT.\n"
+	"Environment: CHOBO_LEDGER, CHOBO_NOW, CHOBO_LOCK_WAIT, CHOBO_LIMIT_APPEND_BULK_ENTRIES.\n"
 	"Exit status: 0 success, 3 stored without receipts (do not retry), 64 usage, 65 bad data,\n"
 	"66 no input, 71 system error, 74 I/O error, 75 busy, 77 no permission, 78 configuration.\n"
 	"See chain-append(1).\n";

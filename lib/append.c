@@ -32,6 +32,16 @@
 #define CHUNK_ENTRIES 65536
 #define CHUNK_BYTES (16u << 20)
 
+/*
+ * A batch of at least this many entries (CHOBO_LIMIT_APPEND_BULK_ENTRIES
+ * lowers it), and a streamed one, is a bulk transaction (store_begin_bulk):
+ * the pages it fills are written and synced at commit instead of going
+ * through the log, which a large batch writes faster.  A smaller batch is
+ * not: its commit would write whole pages for a few records, where the
+ * log holds them with one sync.
+ */
+#define APPEND_BULK_ENTRIES 4096
+
 bool batch_add(struct batch *b, const struct entry_input *in)
 {
 	if (!b->max_entries) {
@@ -356,7 +366,9 @@ int append_stream_begin(struct ledger *l, const struct note_signer *key, const s
 		return rc;
 	}
 	time_format(s->time, s->now);
-	if (store_begin(l->store) != STORE_OK)
+	/* expect 0: streamed, a chunk already and more to come. */
+	bool bulk = expect == 0 || expect >= chobo_limit("APPEND_BULK_ENTRIES", APPEND_BULK_ENTRIES);
+	if ((bulk ? store_begin_bulk(l->store) : store_begin(l->store)) != STORE_OK)
 		rc = store_failed(l, err);
 	else
 		s->in_txn = true;

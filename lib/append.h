@@ -131,7 +131,9 @@ struct append_stream;
  * Begin a streamed append to this node's log on the open ledger l, signed
  * at the commit with key and checked by rule (NULL for none); both must
  * outlive the stream.  expect: the entries the batch will hold, when known
- * (for the progress line), else 0.  The time is read here (as
+ * (for the progress line), else 0 (streamed).  A streamed batch and one
+ * of 4,096 entries or more (CHOBO_LIMIT_APPEND_BULK_ENTRIES lowers that)
+ * are a bulk transaction (store_begin_bulk).  The time is read here (as
  * ledger_append does).  0 with *out set, or an exit code with err and *out
  * NULL.
  */

@@ -77,9 +77,10 @@ const char *store_error(const struct store *st);
 /* Begin, commit or abort the one write transaction. */
 int store_begin(struct store *st);
 /*
- * Begin the write transaction of a job that adds many records (an import):
- * the new pages it fills are written at commit instead of into the log,
- * which halves what a large import writes; as durable as store_begin.
+ * Begin the write transaction of a job that adds many records (an import,
+ * a large append): the new pages it fills are written at commit instead of
+ * into the log, which halves what a large import writes; as durable as
+ * store_begin.
  */
 int store_begin_bulk(struct store *st);
 int store_commit(struct store *st);

@@ -1,5 +1,5 @@
 #!/bin/sh
-# A full file system: the append fails with "no space left" and a hint,
+# A full file system: the append (a small one, and a bulk one) fails with "no space left" and a hint,
 # nothing committed is lost, the transaction log files stay few, and once
 # space is freed the next command works without a manual step.  Runs as
 # root in a private mount namespace, on a small tmpfs.
@@ -56,6 +56,32 @@ check "... every entry is there" test "$(entries)" = 3100
 chain-log -L "$L" | head -n 100 >"$T/after"
 check "... and the first 100 are unchanged" cmp -s "$T/before" "$T/after"
 
+# A batch of 4,096 entries or more is a bulk transaction: its new pages go
+# to the table files at its commit, not through the log.  With ever more
+# free space the batch fails while the log or the tables grow, or at the
+# commit while those pages are written, until it fits: every failure is
+# clean (nothing of it committed, the ledger verifies), and then it appends.
+notes 5000 bulk >"$T/bulk"
+free=300 failed= at_commit=0 rc=74
+while [ "$rc" -eq 74 ] && [ $free -le 8000 ]; do
+	avail=$(df -k "$FS" | awk 'NR == 2 { print $4 }')
+	dd if=/dev/zero of="$FS/filler" bs=1k count=$((avail - free)) 2>/dev/null
+	chain-append -q -L "$L" <"$T/bulk" >"$T/bulk.out" 2>"$T/bulk.err"
+	rc=$?
+	rm "$FS/filler"
+	if [ $rc -eq 74 ]; then
+		grep -q "commit: No space left" "$T/bulk.err" && at_commit=$((at_commit + 1))
+		grep -q "nothing was appended" "$T/bulk.err" && [ ! -s "$T/bulk.out" ] &&
+			[ "$(entries)" = 3100 ] || failed="$failed $free"
+	fi
+	free=$((free + 100))
+done
+check "a bulk batch of 5000 on a full file system fails with 74, cleanly, until it fits (bad at KiB free:${failed:- none})" \
+	test -z "$failed" -a "$rc" -eq 0 -a $free -gt 400
+check "... some of those failures were at the commit, writing the bulk pages ($at_commit)" test $at_commit -gt 0
+check "... once it fits, the batch appends with its 5000 receipts" test "$(wc -l <"$T/bulk.out")" = 5000
+check "... and every entry is there" test "$(entries)" = 8100
+
 # The transaction log files are removed at each command's checkpoint.
 i=0
 while [ $i -lt 10 ]; do
@@ -65,5 +91,5 @@ done
 check "10 more batches append" test $i -eq 10
 n=$(ls "$L/db" | grep -c '^log\.')
 check "the old transaction log files were removed ($n left)" test "$n" -le 2
-check "... and the ledger verifies" test "$(entries)" = 23100
+check "... and the ledger verifies" test "$(entries)" = 28100
 done_testing
