@@ -100,6 +100,8 @@ struct store {
 	char *dir;
 	char *mark;
 	char *unsynced_mark;
+	char stamp[160];    /* what db/unsynced says of a close now (unsynced_stamp), when stamp_known > 0 */
+	int stamp_known;    /* 0: not read yet; 1: read; -1: the boot or the mount is unknown */
 	char *copy;         /* audit of an unclean store: the private recovered copy read instead */
 	char err[512];
 	char dbmsg[256];    /* Berkeley DB's own explanation of the last failure */
@@ -279,9 +281,10 @@ static int small_job(void)
  * KiB files were no cheaper in CPU, 256 KiB ones 0.5 ms dearer).  A large
  * batch gets 2 MiB files, each switch costing a sync and a new file.
  */
+#define SMALL_LOG_FILE_BYTES (128u << 10)
 static u_int32_t log_file_bytes(void)
 {
-	return small_job() ? 128u << 10 : 2u << 20;
+	return small_job() ? SMALL_LOG_FILE_BYTES : 2u << 20;
 }
 
 /*
@@ -403,11 +406,23 @@ static bool unsynced_stamp(const char *dir, char *out, size_t len)
 	return n > 0 && (size_t)n < len;
 }
 
-/* True when dir's db/unsynced was written in this boot on this mount (its files are consistent). */
-static bool unsynced_current(const char *dir, const char *path)
+/*
+ * st's stamp (unsynced_stamp of its directory), read once a process: the
+ * boot and the mount do not change while the store is open.  NULL when
+ * unknown.
+ */
+static const char *store_stamp(struct store *st)
 {
-	char want[160], have[160];
-	if (!unsynced_stamp(dir, want, sizeof want))
+	if (st->stamp_known == 0)
+		st->stamp_known = unsynced_stamp(st->dir, st->stamp, sizeof st->stamp) ? 1 : -1;
+	return st->stamp_known > 0 ? st->stamp : NULL;
+}
+
+/* True when the db/unsynced at path says want, a current stamp (its files are consistent); false for want NULL. */
+static bool unsynced_current(const char *want, const char *path)
+{
+	char have[160];
+	if (!want)
 		return false;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -428,7 +443,9 @@ bool store_needs_recovery(const char *dir)
 	 * which the second test then sees (in the other order a reader without
 	 * the lock could miss both names).
 	 */
-	bool yes = (access(unsynced, F_OK) == 0 && !unsynced_current(dir, unsynced)) ||
+	char want[160];
+	bool yes = (access(unsynced, F_OK) == 0 &&
+		    !unsynced_current(unsynced_stamp(dir, want, sizeof want) ? want : NULL, unsynced)) ||
 		   access(mark, F_OK) == 0;
 	free(mark);
 	free(unsynced);
@@ -462,18 +479,35 @@ static bool sync_tables(const char *dir)
 	return true;
 }
 
-/* How many log files dir holds (each written since the last checkpoint, but the oldest). */
-static unsigned log_files(const char *dir)
+/*
+ * How many log files dir holds (each written since the last checkpoint, but
+ * the oldest); *large tells whether the last one is a batch's 2 MiB file
+ * (see start_small_log_file).
+ */
+static unsigned log_files(const char *dir, bool *large)
 {
 	unsigned n = 0;
+	char last[32] = "";
+	*large = false;
 	DIR *d = opendir(dir);
 	if (!d)
 		return CHECKPOINT_LOG_FILES;   /* unknown: checkpoint */
 	struct dirent *de;
-	while ((de = readdir(d)) != NULL)
-		if (strncmp(de->d_name, "log.", 4) == 0)
+	while ((de = readdir(d)) != NULL) {
+		/* log.%010u: the last in name order is the newest. */
+		if (strncmp(de->d_name, "log.", 4) == 0) {
 			n++;
+			if (strlen(de->d_name) < sizeof last && strcmp(de->d_name, last) > 0)
+				strcpy(last, de->d_name);
+		}
+	}
 	closedir(d);
+	if (last[0]) {
+		struct stat sb;
+		char *path = path_join(dir, last);
+		*large = stat(path, &sb) == 0 && sb.st_size > (off_t)(1u << 20);
+		free(path);
+	}
 	return n;
 }
 
@@ -625,7 +659,7 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, cha
 		 */
 		bool in_use = access(st->mark, F_OK) == 0;
 		bool was_unsynced = !in_use && access(st->unsynced_mark, F_OK) == 0;
-		unclean = in_use || (was_unsynced && !unsynced_current(dir, st->unsynced_mark));
+		unclean = in_use || (was_unsynced && !unsynced_current(store_stamp(st), st->unsynced_mark));
 		/* After a kill, earlier closes may have left pages unsynced too. */
 		st->unsynced = in_use || was_unsynced;
 		bool marked;
@@ -764,12 +798,58 @@ fail_free:
  * Whether this close checkpoints (syncing every table file) rather than
  * leaving the tables unsynced: see the top of this file.
  */
-static bool checkpoint_due(const struct store *st)
+static bool checkpoint_due(struct store *st)
 {
-	char stamp[160];
+	bool large_log;
 	/* Without a boot id and a unique mount id to write into db/unsynced, the tables must be synced. */
 	return st->created || st->recovered || !small_job() ||
-	       log_files(st->dir) >= CHECKPOINT_LOG_FILES || !unsynced_stamp(st->dir, stamp, sizeof stamp);
+	       log_files(st->dir, &large_log) >= CHECKPOINT_LOG_FILES || large_log ||
+	       !store_stamp(st);
+}
+
+/*
+ * Before a checkpoint: when the current log file may be a large one (a
+ * batch's, an import's, or one a recovery went on writing), fill it with
+ * debug records (which recovery skips) until the log goes on into a new
+ * file, made small and zeroed as a short job's, so that the checkpoint is
+ * the first record there.  Every later open reads and checksums the whole
+ * last log file to find its end: without this, each of the few hundred
+ * short appends after a batch read up to 2 MiB.  Costs the batch up to
+ * 2 MiB of log written once.  False when the log could not be written.
+ */
+static bool start_small_log_file(struct store *st)
+{
+	DB_LOG_STAT *ls = NULL;
+	if (st->env->log_stat(st->env, &ls, 0) != 0)
+		return false;
+	u_int32_t file = ls->st_cur_file, offset = ls->st_cur_offset;
+	free(ls);
+	if (small_job() && offset <= SMALL_LOG_FILE_BYTES) {
+		bool large;
+		(void)log_files(st->dir, &large);
+		if (!large)
+			return true;   /* a short job's file: small already */
+	}
+	/* The next file's size and zeroing; unchanged (and no harm done) if refused. */
+	if (st->env->set_lg_max(st->env, SMALL_LOG_FILE_BYTES) != 0 ||
+	    st->env->log_set_config(st->env, DB_LOG_ZERO, 1) != 0)
+		return true;
+	/*
+	 * log_printf formats into a 2,048-byte buffer: stay below it.  A file
+	 * is at most 2 MiB (log_file_bytes); past twice that many records the
+	 * log is left as it is.
+	 */
+	static const char pad[1900] = {[0 ... 1898] = '.'};
+	for (unsigned i = 0; i < 2 * (2u << 20) / (sizeof pad - 1); i++) {
+		if (st->env->log_printf(st->env, NULL, "%s", pad) != 0 ||
+		    st->env->log_stat(st->env, &ls, 0) != 0)
+			return false;
+		bool switched = ls->st_cur_file != file;
+		free(ls);
+		if (switched)
+			break;
+	}
+	return true;
 }
 
 /* Write every page left in the cache into its file, without syncing; true when none is left. */
@@ -788,13 +868,19 @@ static bool write_pages(struct store *st)
 /* Leave db/unsynced in place of db/open, stamped with this boot and mount: 0 or errno. */
 static int mark_unsynced(struct store *st)
 {
-	char stamp[160];
-	if (!unsynced_stamp(st->dir, stamp, sizeof stamp))
+	const char *stamp = store_stamp(st);
+	if (!stamp)
 		return ENOENT;   /* the boot is unknown: cannot leave the tables unsynced */
-	int fd = open(st->mark, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	/*
+	 * Overwritten in place, not truncated first: db/open usually holds the
+	 * same stamp (renamed from db/unsynced at open), and ext4 flushes a
+	 * file truncated to 0 and written again at its close (0.2-0.3 ms).
+	 */
+	int fd = open(st->mark, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno;
-	bool ok = write_all(fd, stamp, strlen(stamp));
+	size_t len = strlen(stamp);
+	bool ok = write_all(fd, stamp, len) && ftruncate(fd, (off_t)len) == 0;
 	int e = errno;
 	if (close(fd) != 0 && ok) {
 		ok = false;
@@ -837,7 +923,7 @@ bool store_close(struct store *st)
 		ok = false;
 	if (ok && pages && !leave_unsynced) {
 		/* The checkpoint syncs only what this process wrote; earlier closes may have left more. */
-		if ((st->unsynced && !sync_tables(st->dir)) ||
+		if ((st->unsynced && !sync_tables(st->dir)) || !start_small_log_file(st) ||
 		    st->env->txn_checkpoint(st->env, 0, 0, 0) != 0)
 			ok = false;
 		else
