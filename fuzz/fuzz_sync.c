@@ -3,7 +3,9 @@
  *
  * The input is what a peer sends: the JSON Lines that "chobo-heads" prints
  * ({"log","size","root","checkpoint"}) or reads ({"log","size","signers"},
- * through sync_heads_request_read), the request lines of "chobo-cosign"
+ * through sync_heads_request_read), a "chobo-sync" answer (those heads, a
+ * {"bundles":[{"log","bytes"}]} line and bytes, through sync_session_read),
+ * the request lines of "chobo-cosign"
  * ({"log","size","cosignature"}) or its answer ({"log","ok",...}).  The
  * heads and the answer go through the readers chain-sync uses
  * (sync_heads_read, sync_cosign_answers_read) over fmemopen; the request
@@ -111,6 +113,18 @@ static void check_head(json_t *obj)
 	(void)checkpoint_verify(text, len, keys, NKEYS, &cp, verified, &why);
 }
 
+/* Heads as a reader keeps them: within the bound, each valid; freed. */
+static void check_heads(json_t *heads)
+{
+	size_t i;
+	json_t *v;
+	if (json_array_size(heads) > SYNC_MAX_HEADS)
+		__builtin_trap();
+	json_array_foreach(heads, i, v)
+		check_head(v);
+	json_decref(heads);
+}
+
 /* A request line as serve_cosign takes it. */
 static void check_request(json_t *v)
 {
@@ -149,11 +163,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_t *heads = json_array();
 	struct chobo_error e;
 	(void)sync_heads_read(in, heads, &e);
-	if (json_array_size(heads) > SYNC_MAX_HEADS)
-		__builtin_trap();
-	json_array_foreach(heads, i, v)
-		check_head(v);
-	json_decref(heads);
+	check_heads(heads);
 	/* As a heads request: every kept line names a valid log, a size and signers' key IDs. */
 	rewind(in);
 	json_t *request = json_object();
@@ -172,6 +182,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				__builtin_trap();
 	}
 	json_decref(request);
+	/* As a chobo-sync answer: valid heads, bundles of valid logs and sizes, and where their bytes start. */
+	rewind(in);
+	heads = json_array();
+	json_t *bundles = json_array();
+	if (sync_session_read(in, heads, bundles, &e) == 0) {
+		long at = ftell(in);
+		if (at < 0 || (size_t)at > size || json_array_size(bundles) > SYNC_MAX_HEADS)
+			__builtin_trap();
+		json_array_foreach(bundles, i, v) {
+			const char *blog = json_string_value(json_object_get(v, "log"));
+			json_t *bytes = json_object_get(v, "bytes");
+			if (!blog || !checkpoint_origin_valid(blog) || !json_is_integer(bytes) ||
+			    json_integer_value(bytes) < 0)
+				__builtin_trap();
+		}
+	}
+	check_heads(heads);
+	json_decref(bundles);
 	/* As a cosign answer to two requests. */
 	rewind(in);
 	json_t *sent = json_pack("[s, s]", "test.example/n2", "test.example/n3");

@@ -44,10 +44,11 @@ struct import_result {
 };
 
 /*
- * Size the store's cache for importing the n bundle files in (from their
- * sizes; NULL ones are skipped); call before the ledger is opened.
+ * Size the store's cache and log files for importing the n bundle files in
+ * (from their sizes; NULL ones are skipped) that add about entries entries
+ * in all (0: unknown); call before the ledger is opened.
  */
-void import_expect(FILE *const *in, size_t n);
+void import_expect(FILE *const *in, size_t n, uint64_t entries);
 
 /*
  * Verify a bundle completely and store the logs it extends in one

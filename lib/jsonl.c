@@ -19,6 +19,11 @@ void jsonl_init(struct jsonl_reader *r, FILE *fp, const char *name)
 	r->buf = xmalloc(r->cap);
 }
 
+size_t jsonl_pending(const struct jsonl_reader *r)
+{
+	return r->end - r->pos;
+}
+
 void jsonl_free(struct jsonl_reader *r)
 {
 	free(r->buf);

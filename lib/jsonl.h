@@ -33,6 +33,8 @@ enum jsonl_status jsonl_next_line(struct jsonl_reader *r, const char **line, siz
  * r->line says where.  JSONL_IOERR: reading failed (errno set).
  */
 enum jsonl_status jsonl_next(struct jsonl_reader *r, json_t **out, char *err, size_t errlen);
+/* The bytes read ahead from fp and not handed out yet: fp's position less these is where the next line starts. */
+size_t jsonl_pending(const struct jsonl_reader *r);
 /* Free the reader's buffer (does not close fp). */
 void jsonl_free(struct jsonl_reader *r);
 

@@ -46,9 +46,20 @@ void ssh_transport_close(struct ssh_transport *t)
 	t->control_dir = NULL;
 }
 
-static int run_with(const struct ssh_transport *t, const char *destination, const char *const *options,
-		    const char *const *verb, FILE *in, FILE *out, unsigned timeout, uint64_t max_output,
-		    struct chobo_error *err)
+/* The status of ssh (the peer's chain-sync's, passed on) as an exit code with err. */
+static int ssh_status(int status, struct chobo_error *err)
+{
+	switch (status) {
+	case 0: return 0;
+	case 255: return chobo_fail(err, EX_UNAVAILABLE, "ssh failed (unreachable, or the key was refused)");
+	case EX_NOPERM: return chobo_fail(err, EX_NOPERM, "the peer refused the request");
+	default: return chobo_fail(err, EX_UNAVAILABLE, "the peer's chain-sync failed");
+	}
+}
+
+/* Start ssh at destination with options and the words of verb (see ssh_run); 0 or an exit code with err. */
+static int start_with(const struct ssh_transport *t, const char *destination, const char *const *options,
+		      const char *const *verb, FILE *in, FILE *out, struct subprocess *sp, struct chobo_error *err)
 {
 	const char *ssh = getenv("CHOBO_SSH");
 	char *cmd = xstrdup(ssh && *ssh ? ssh : "ssh");
@@ -78,25 +89,44 @@ static int run_with(const struct ssh_transport *t, const char *destination, cons
 	for (int i = 0; verb[i] && argc < 63; i++)
 		argv[argc++] = (char *)verb[i];
 	argv[argc] = NULL;
+	int rc = subprocess_start(argv, in, out, NULL, sp, err);
+	free(cmd);
+	return rc;
+}
 
+static int run_with(const struct ssh_transport *t, const char *destination, const char *const *options,
+		    const char *const *verb, FILE *in, FILE *out, unsigned timeout, uint64_t max_output,
+		    struct chobo_error *err)
+{
+	struct subprocess sp;
 	struct subprocess_limits lim = {timeout, max_output};
 	int status = 0;
-	int rc = subprocess_run(argv, in, out, NULL, &lim, &status, err);
-	free(cmd);
-	if (rc != 0)
-		return rc;
-	switch (status) {
-	case 0: return 0;
-	case 255: return chobo_fail(err, EX_UNAVAILABLE, "ssh failed (unreachable, or the key was refused)");
-	case EX_NOPERM: return chobo_fail(err, EX_NOPERM, "the peer refused the request");
-	default: return chobo_fail(err, EX_UNAVAILABLE, "the peer's chain-sync failed");
-	}
+	int rc = start_with(t, destination, options, verb, in, out, &sp, err);
+	if (rc == 0)
+		rc = subprocess_finish(&sp, out, &lim, &status, err);
+	return rc != 0 ? rc : ssh_status(status, err);
 }
 
 int ssh_run(const struct ssh_transport *t, const char *destination, const char *const *verb,
 	    FILE *in, FILE *out, uint64_t max_output, struct chobo_error *err)
 {
 	return run_with(t, destination, NULL, verb, in, out, t->timeout, max_output, err);
+}
+
+int ssh_start(const struct ssh_transport *t, const char *destination, const char *const *verb, FILE *in,
+	      FILE *out, uint64_t max_output, struct ssh_call *call, struct chobo_error *err)
+{
+	call->out = out;
+	call->lim.timeout = t->timeout;
+	call->lim.max_output = max_output;
+	return start_with(t, destination, NULL, verb, in, out, &call->sp, err);
+}
+
+int ssh_finish(struct ssh_call *call, struct chobo_error *err)
+{
+	int status = 0;
+	int rc = subprocess_finish(&call->sp, call->out, &call->lim, &status, err);
+	return rc != 0 ? rc : ssh_status(status, err);
 }
 
 void ssh_hang_up(const struct ssh_transport *t, const char *destination)

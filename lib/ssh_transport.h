@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "subprocess.h"
 #include "util.h"
 
 struct ssh_transport {
@@ -30,6 +31,20 @@ void ssh_transport_open(struct ssh_transport *t);
  */
 int ssh_run(const struct ssh_transport *t, const char *destination, const char *const *verb,
 	    FILE *in, FILE *out, uint64_t max_output, struct chobo_error *err);
+/* A call started with ssh_start. */
+struct ssh_call {
+	struct subprocess sp;
+	FILE *out;
+	struct subprocess_limits lim;
+};
+/*
+ * ssh_run in two halves, so that the caller works while the peer answers:
+ * start the call (0 or an exit code with err), then, once started, always
+ * finish it: ssh_run's result.
+ */
+int ssh_start(const struct ssh_transport *t, const char *destination, const char *const *verb, FILE *in,
+	      FILE *out, uint64_t max_output, struct ssh_call *call, struct chobo_error *err);
+int ssh_finish(struct ssh_call *call, struct chobo_error *err);
 /* End the shared connection to destination, if one was made. */
 void ssh_hang_up(const struct ssh_transport *t, const char *destination);
 /* Remove the control directory. */

@@ -23,38 +23,39 @@ static double monotonic(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Wait for pid, cutting it off after the time limit or once out holds more than the byte limit. */
-static int wait_bounded(pid_t pid, const char *name, FILE *out, const struct subprocess_limits *lim,
+/* Wait for the child, cutting it off after the time limit (from its start) or once out holds more than the byte limit. */
+static int wait_bounded(const struct subprocess *sp, FILE *out, const struct subprocess_limits *lim,
 			int *status, struct chobo_error *err)
 {
 	struct timespec tick = {0, 2 * 1000 * 1000};   /* short: callers wait for the answer */
-	double deadline = monotonic() + lim->timeout;
+	double deadline = sp->started + lim->timeout;
 	for (;;) {
-		pid_t got = waitpid(pid, status, WNOHANG);
+		pid_t got = waitpid(sp->pid, status, WNOHANG);
 		if (got < 0 && errno != EINTR)
-			return chobo_fail_errno(err, EX_OSERR, "lost the %s process", name);
+			return chobo_fail_errno(err, EX_OSERR, "lost the %s process", sp->name);
 		struct stat sb;
 		bool too_much = fstat(fileno(out), &sb) == 0 && (uint64_t)sb.st_size > lim->max_output;
 		bool too_long = lim->timeout > 0 && monotonic() > deadline;
-		if (got != pid && (too_much || too_long)) {
-			kill(pid, SIGKILL);
-			waitpid(pid, status, 0);
+		if (got != sp->pid && (too_much || too_long)) {
+			kill(sp->pid, SIGKILL);
+			waitpid(sp->pid, status, 0);
 		}
 		if (too_much)
-			return chobo_fail(err, EX_UNAVAILABLE, "%s wrote more than %llu bytes", name,
+			return chobo_fail(err, EX_UNAVAILABLE, "%s wrote more than %llu bytes", sp->name,
 					  (unsigned long long)lim->max_output);
-		if (got == pid)
+		if (got == sp->pid)
 			return 0;
 		if (too_long)
-			return chobo_fail(err, EX_UNAVAILABLE, "%s timed out after %u s", name, lim->timeout);
+			return chobo_fail(err, EX_UNAVAILABLE, "%s timed out after %u s", sp->name, lim->timeout);
 		nanosleep(&tick, NULL);
 	}
 }
 
-int subprocess_run(char *const *argv, FILE *in, FILE *out, FILE *errout,
-		   const struct subprocess_limits *lim, int *status, struct chobo_error *err)
+int subprocess_start(char *const *argv, FILE *in, FILE *out, FILE *errout, struct subprocess *sp,
+		     struct chobo_error *err)
 {
 	int devnull = -1;
+	snprintf(sp->name, sizeof sp->name, "%s", argv[0]);
 	if (!in && (devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
 		return chobo_fail_errno(err, EX_OSERR, "/dev/null");
 	if (fflush(out) != 0 || (errout && fflush(errout) != 0)) {
@@ -63,7 +64,6 @@ int subprocess_run(char *const *argv, FILE *in, FILE *out, FILE *errout,
 		return chobo_fail_errno(err, EX_IOERR, "cannot write the output of %s", argv[0]);
 	}
 	posix_spawn_file_actions_t fa;
-	pid_t pid;
 	int spawn_err = posix_spawn_file_actions_init(&fa);
 	if (spawn_err == 0) {
 		spawn_err = posix_spawn_file_actions_adddup2(&fa, in ? fileno(in) : devnull, 0);
@@ -72,21 +72,36 @@ int subprocess_run(char *const *argv, FILE *in, FILE *out, FILE *errout,
 		if (spawn_err == 0 && errout)
 			spawn_err = posix_spawn_file_actions_adddup2(&fa, fileno(errout), 2);
 		if (spawn_err == 0)
-			spawn_err = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+			spawn_err = posix_spawnp(&sp->pid, argv[0], &fa, NULL, argv, environ);
 		posix_spawn_file_actions_destroy(&fa);
 	}
 	if (devnull >= 0)
 		close(devnull);
 	if (spawn_err != 0)
 		return chobo_fail(err, EX_OSERR, "cannot run %s: %s", argv[0], strerror(spawn_err));
-	int rc = wait_bounded(pid, argv[0], out, lim, status, err);
+	sp->started = monotonic();
+	return 0;
+}
+
+int subprocess_finish(const struct subprocess *sp, FILE *out, const struct subprocess_limits *lim, int *status,
+		      struct chobo_error *err)
+{
+	int rc = wait_bounded(sp, out, lim, status, err);
 	if (rc != 0)
 		return rc;
 	if (!WIFEXITED(*status))
-		return chobo_fail(err, EX_UNAVAILABLE, "%s was killed by signal %d", argv[0],
+		return chobo_fail(err, EX_UNAVAILABLE, "%s was killed by signal %d", sp->name,
 				  WIFSIGNALED(*status) ? WTERMSIG(*status) : 0);
 	*status = WEXITSTATUS(*status);
 	return 0;
+}
+
+int subprocess_run(char *const *argv, FILE *in, FILE *out, FILE *errout,
+		   const struct subprocess_limits *lim, int *status, struct chobo_error *err)
+{
+	struct subprocess sp;
+	int rc = subprocess_start(argv, in, out, errout, &sp, err);
+	return rc != 0 ? rc : subprocess_finish(&sp, out, lim, status, err);
 }
 
 /* Read file f from its start, at most max bytes, into a new NUL-terminated buffer; false on error. */

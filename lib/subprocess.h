@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "util.h"
 
@@ -18,6 +19,13 @@
 struct subprocess_limits {
 	unsigned timeout;
 	uint64_t max_output;
+};
+
+/* A child started by subprocess_start. */
+struct subprocess {
+	pid_t pid;
+	double started;     /* monotonic seconds: the time limit counts from here */
+	char name[64];      /* argv[0], for messages */
 };
 
 /* The most bytes of a child's stderr that subprocess_capture keeps. */
@@ -33,6 +41,17 @@ struct subprocess_limits {
  */
 int subprocess_run(char *const *argv, FILE *in, FILE *out, FILE *errout,
 		   const struct subprocess_limits *lim, int *status, struct chobo_error *err);
+
+/*
+ * subprocess_run in two halves, so that the caller works while the child
+ * runs: start it (0, or EX_OSERR / EX_IOERR with err), then, whatever the
+ * caller did meanwhile, finish it (always, once started), with the
+ * results of subprocess_run.
+ */
+int subprocess_start(char *const *argv, FILE *in, FILE *out, FILE *errout, struct subprocess *sp,
+		     struct chobo_error *err);
+int subprocess_finish(const struct subprocess *sp, FILE *out, const struct subprocess_limits *lim, int *status,
+		      struct chobo_error *err);
 
 /* What a captured run wrote, and how it ended. */
 struct subprocess_output {

@@ -30,6 +30,8 @@ enum sync_verb sync_parse_command(const char *cmd, char origin[NOTE_MAX_NAME + 1
 	enum sync_verb verb = SYNC_REFUSED;
 	if (n == 1 && strcmp(words[0], "chobo-heads") == 0)
 		verb = SYNC_HEADS;
+	else if (n == 1 && strcmp(words[0], "chobo-sync") == 0)
+		verb = SYNC_SESSION;
 	else if (n == 1 && strcmp(words[0], "chobo-cosign") == 0)
 		verb = SYNC_COSIGN;
 	else if (n == 3 && strcmp(words[0], "chobo-export") == 0 && strlen(words[1]) <= NOTE_MAX_NAME &&
@@ -46,6 +48,11 @@ enum sync_verb sync_parse_command(const char *cmd, char origin[NOTE_MAX_NAME + 1
 #define MAX_COSIGN_REQUESTS 10000
 
 /* ------------------------------------------------------------ serving */
+
+static uint64_t head_size(const json_t *h)
+{
+	return (uint64_t)json_integer_value(json_object_get(h, "size"));
+}
 
 /* Key IDs as the heads request and answer write them: 8 lowercase hex digits. */
 #define KEY_ID_HEX 9
@@ -225,6 +232,12 @@ static bool take_head(void *ctx, json_t *obj)
 	return json_array_size(heads) < SYNC_MAX_HEADS;
 }
 
+/* What sync_session_read collects: the heads, the bundles listed after them, and whether that list came. */
+struct session_index {
+	json_t *heads, *bundles;
+	bool ended, bad;
+};
+
 int sync_heads_read(FILE *in, json_t *heads, struct chobo_error *err)
 {
 	if (json_array_size(heads) >= SYNC_MAX_HEADS)
@@ -256,21 +269,68 @@ int sync_heads_request_read(FILE *in, json_t *request, struct chobo_error *err)
 	return lines_read(in, "heads request", take_holding, request, err);
 }
 
-static int serve_heads(const char *dir, FILE *in, FILE *out, struct chobo_error *err)
+/*
+ * Export, for every head whose log the request says the peer holds "held"
+ * entries of, fewer than the head's size and at most SYNC_INLINE_ENTRIES
+ * fewer, a bundle from there onto the scratch file spool (one after the
+ * other), each listed in index as {"log","bytes"}.  0 or an exit code with err.
+ */
+static int session_bundles(struct ledger *l, const json_t *request, const json_t *heads, FILE *spool,
+			   json_t *index, struct chobo_error *err)
+{
+	size_t i;
+	const json_t *h;
+	json_array_foreach(heads, i, h) {
+		const char *origin = json_string_value(json_object_get(h, "log"));
+		uint64_t size = head_size(h);
+		json_t *held = json_object_get(json_object_get(request, origin), "held");
+		if (!json_is_integer(held) || json_integer_value(held) < 0 ||
+		    (uint64_t)json_integer_value(held) >= size ||
+		    size - (uint64_t)json_integer_value(held) > SYNC_INLINE_ENTRIES)
+			continue;
+		struct selection sel = {.log = origin, .has_since = true,
+					.since = (uint64_t)json_integer_value(held)};
+		off_t start = ftello(spool);
+		int rc = start < 0 ? chobo_fail_errno(err, EX_IOERR, "spooling the bundles")
+				   : export_bundle(l, spool, &sel, err);
+		off_t end = rc == 0 ? ftello(spool) : -1;
+		if (rc == 0 && end < start)
+			rc = chobo_fail_errno(err, EX_IOERR, "spooling the bundles");
+		if (rc != 0)
+			return rc;
+		json_array_append_new(index, json_pack("{s:s, s:I}", "log", origin, "bytes", (json_int_t)(end - start)));
+	}
+	return 0;
+}
+
+/*
+ * chobo-heads, and with session chobo-sync: the heads, then the line
+ * {"bundles":[{"log","bytes"}...]} and those bundles' bytes, one after the
+ * other: what the peer lacks of the logs it asked for ("held"), so that a
+ * sync needs no chobo-export.  The ledger is opened to read only, once.
+ */
+static int serve_heads(const char *dir, FILE *in, FILE *out, bool session, struct chobo_error *err)
 {
 	/* What the peer holds, read before the ledger is locked (an older peer sends nothing). */
 	json_t *request = json_object();
+	FILE *spool = NULL;
 	int rc = sync_heads_request_read(in, request, err);
+	if (rc == 0 && session)
+		rc = scratch_file(&spool, err);
 	struct ledger l;
 	/* The committed files of a cleanly closed ledger, as chain-export reads them. */
 	if (rc == 0)
 		rc = ledger_open_read(&l, dir, err);
 	if (rc != 0) {
+		if (spool)
+			fclose(spool);
 		json_decref(request);
 		return rc;
 	}
-	json_t *heads = json_array();
+	json_t *heads = json_array(), *index = json_array();
 	rc = heads_collect(&l, request, heads, err);
+	if (rc == 0 && session)
+		rc = session_bundles(&l, request, heads, spool, index, err);
 	json_decref(request);
 	rc = ledger_close_after(&l, rc, err);
 	/* Written with the ledger unlocked. */
@@ -279,6 +339,14 @@ static int serve_heads(const char *dir, FILE *in, FILE *out, struct chobo_error 
 	json_array_foreach(heads, i, v)
 		if (rc == 0 && !jsonl_write(out, json_incref(v)))
 			rc = chobo_fail_errno(err, EX_IOERR, "writing the heads");
+	if (rc == 0 && session && !jsonl_write(out, json_pack("{s:O}", "bundles", index)))
+		rc = chobo_fail_errno(err, EX_IOERR, "writing the heads");
+	if (rc == 0 && session && (fflush(spool) != 0 || fseeko(spool, 0, SEEK_SET) != 0 ||
+				   copy_stream(spool, out, UINT64_MAX) != 0))
+		rc = chobo_fail_errno(err, EX_IOERR, "writing the bundles");
+	if (spool)
+		fclose(spool);
+	json_decref(index);
 	json_decref(heads);
 	return rc;
 }
@@ -358,9 +426,11 @@ int sync_serve(const char *dir, const char *cmd, FILE *in, FILE *out, struct cho
 {
 	char origin[NOTE_MAX_NAME + 1];
 	uint64_t since;
-	switch (sync_parse_command(cmd, origin, &since)) {
+	enum sync_verb verb = sync_parse_command(cmd, origin, &since);
+	switch (verb) {
 	case SYNC_HEADS:
-		return serve_heads(dir, in, out, err);
+	case SYNC_SESSION:
+		return serve_heads(dir, in, out, verb == SYNC_SESSION, err);
 	case SYNC_EXPORT: {
 		struct selection sel = {.log = origin, .has_since = true, .since = since};
 		return export_bundle_spooled(dir, &sel, out, err);
@@ -372,7 +442,7 @@ int sync_serve(const char *dir, const char *cmd, FILE *in, FILE *out, struct cho
 	}
 	if (!cmd)
 		return chobo_fail(err, EX_NOPERM, "serving: no command (this key may only run the sync verbs)");
-	return chobo_fail(err, EX_NOPERM, "serving: \"%.64s\" is not allowed (only chobo-heads, "
+	return chobo_fail(err, EX_NOPERM, "serving: \"%.64s\" is not allowed (only chobo-sync, chobo-heads, "
 			  "chobo-export ORIGIN SIZE, chobo-cosign)", cmd);
 }
 
@@ -384,11 +454,6 @@ static bool trusted_log(const struct trust *trust, const char *origin)
 		if (trust->keys[k].type == NOTE_TYPE_ED25519 && strcmp(trust->keys[k].name, origin) == 0)
 			return true;
 	return false;
-}
-
-static uint64_t head_size(const json_t *h)
-{
-	return (uint64_t)json_integer_value(json_object_get(h, "size"));
 }
 
 /*
@@ -499,7 +564,7 @@ static int fetch_and_import(const struct sync_node *node, const struct ssh_trans
 		rc = fetch_log(t, peer, h, held, ours, &bundle, err);
 	if (rc != 0 || !bundle)
 		return rc;
-	import_expect(&bundle, 1);
+	import_expect(&bundle, 1, head_size(h) > held ? head_size(h) - held : 0);
 	if ((rc = ledger_open(&l, node->dir, STORE_NORMAL, err)) == 0) {
 		rc = import_from(&l, node, peer, origin, bundle, own, res, err);
 		rc = ledger_close_after(&l, rc, err);
@@ -613,24 +678,37 @@ static int cosign_heads(struct ledger *l, const struct sync_node *node, const js
 	return 0;
 }
 
-/* Hand the cosignature requests on req over to the peer and check its answer. */
-static int hand_over(const struct ssh_transport *t, const struct peer *peer, FILE *req, const json_t *sent,
-		     size_t *accepted, struct chobo_error *err)
+/* A hand-over of cosignatures under way: the chobo-cosign call and the file its answer goes to. */
+struct hand_over {
+	struct ssh_call call;
+	FILE *answer;
+};
+
+/* Start handing the cosignature requests on req over to the peer; 0 or an exit code with err. */
+static int hand_over_start(const struct ssh_transport *t, const struct peer *peer, FILE *req, struct hand_over *ho,
+			   struct chobo_error *err)
 {
 	const char *verb[] = {"chobo-cosign", NULL};
-	FILE *answer;
 	if (fflush(req) != 0)
 		return chobo_fail_errno(err, EX_IOERR, "writing the cosignatures");
-	int rc = scratch_file(&answer, err);
+	int rc = scratch_file(&ho->answer, err);
 	if (rc != 0)
 		return rc;
 	rewind(req);
-	rc = ssh_run(t, peer->destination, verb, req, answer, MAX_HEADS_OUTPUT, err);
+	if ((rc = ssh_start(t, peer->destination, verb, req, ho->answer, MAX_HEADS_OUTPUT, &ho->call, err)) != 0)
+		fclose(ho->answer);
+	return rc;
+}
+
+/* Wait for the peer's answer to a started hand-over and check it against sent; 0 or an exit code with err. */
+static int hand_over_finish(struct hand_over *ho, const json_t *sent, size_t *accepted, struct chobo_error *err)
+{
+	int rc = ssh_finish(&ho->call, err);
 	if (rc == 0) {
-		rewind(answer);
-		rc = sync_cosign_answers_read(answer, sent, accepted, err);
+		rewind(ho->answer);
+		rc = sync_cosign_answers_read(ho->answer, sent, accepted, err);
 	}
-	fclose(answer);
+	fclose(ho->answer);
 	return rc;
 }
 
@@ -667,12 +745,15 @@ static int collect_id(void *ctx, const char *line, size_t len, bool ok, uint32_t
 
 /*
  * The heads request: for every log this node holds, its newest checkpoint's
- * size and the key IDs of the lines that sign it, on req; 0 or an exit code.
+ * size and the key IDs of the lines that sign it, and for every log it
+ * would take from a peer (trusted, not its own), "held": the entries it
+ * holds, 0 for one it holds none of (a chobo-sync answer carries what it
+ * lacks from there); on req, rewound.  0 or an exit code with err.
  */
-static int heads_request(const char *dir, FILE *req, struct chobo_error *err)
+static int heads_request(const struct sync_node *node, FILE *req, struct chobo_error *err)
 {
 	struct ledger l;
-	int rc = ledger_open_read(&l, dir, err);
+	int rc = ledger_open_read(&l, node->dir, err);
 	if (rc != 0)
 		return rc;
 	struct log_list logs;
@@ -680,15 +761,37 @@ static int heads_request(const char *dir, FILE *req, struct chobo_error *err)
 	for (size_t i = 0; rc == 0 && i < logs.n; i++) {
 		const char *note, *why;
 		size_t len;
-		uint64_t size;
+		uint64_t size = 0;
 		struct note_parts parts;
-		if (store_checkpoint_latest(l.store, logs.v[i].id, &size, &note, &len) != STORE_OK ||
-		    !note_split(note, len, &parts, &why))
-			continue;
 		json_t *signers = json_array();
-		note_each_line(&parts, collect_id, signers);
-		if (!jsonl_write(req, json_pack("{s:s, s:I, s:o}", "log", logs.v[i].origin, "size", (json_int_t)size,
-						"signers", signers)))
+		bool head = store_checkpoint_latest(l.store, logs.v[i].id, &size, &note, &len) == STORE_OK &&
+			    note_split(note, len, &parts, &why);
+		bool wanted = strcmp(logs.v[i].origin, node->origin) != 0 && trusted_log(node->trust, logs.v[i].origin);
+		if (head)
+			note_each_line(&parts, collect_id, signers);
+		json_t *line = json_pack("{s:s, s:I, s:o}", "log", logs.v[i].origin, "size",
+					 (json_int_t)(head ? size : 0), "signers", signers);
+		if (wanted && json_object_set_new(line, "held", json_integer((json_int_t)logs.v[i].size)) != 0)
+			xalloc_failed();
+		if (!head && !wanted)
+			json_decref(line);   /* nothing to tell of a log without a checkpoint that we do not take */
+		else if (!jsonl_write(req, line))
+			rc = chobo_fail_errno(err, EX_IOERR, "writing the heads request");
+	}
+	/* The trusted logs not held here at all: from their first entry. */
+	for (size_t k = 0; rc == 0 && k < node->trust->n; k++) {
+		const struct note_verifier *key = &node->trust->keys[k];
+		bool listed = false;
+		for (size_t i = 0; i < logs.n && !listed; i++)
+			listed = strcmp(logs.v[i].origin, key->name) == 0;
+		for (size_t j = 0; j < k && !listed; j++)
+			listed = node->trust->keys[j].type == NOTE_TYPE_ED25519 &&
+				 strcmp(node->trust->keys[j].name, key->name) == 0;
+		if (listed || key->type != NOTE_TYPE_ED25519 || strcmp(key->name, node->origin) == 0 ||
+		    !checkpoint_origin_valid(key->name))
+			continue;
+		if (!jsonl_write(req, json_pack("{s:s, s:i, s:[], s:i}", "log", key->name, "size", 0, "signers",
+						"held", 0)))
 			rc = chobo_fail_errno(err, EX_IOERR, "writing the heads request");
 	}
 	log_list_free(&logs);
@@ -700,19 +803,19 @@ static int heads_request(const char *dir, FILE *req, struct chobo_error *err)
 }
 
 /*
- * Read the peer's heads into heads; with dir, tell the peer what the ledger
- * there holds first, so that it leaves out the signatures we have (an older
- * peer ignores that and answers in full).  0 or an exit code with err.
+ * Read the peer's heads into heads; with node, tell the peer what the
+ * ledger there holds first, so that it leaves out the signatures we have
+ * (an older peer ignores that and answers in full).  0 or an exit code with err.
  */
-static int heads_fetch(const struct ssh_transport *t, const struct peer *peer, const char *dir, json_t *heads,
-		       struct chobo_error *err)
+static int heads_fetch(const struct ssh_transport *t, const struct peer *peer, const struct sync_node *node,
+		       json_t *heads, struct chobo_error *err)
 {
 	const char *verb[] = {"chobo-heads", NULL};
 	FILE *out, *req = NULL;
 	int rc = scratch_file(&out, err);
 	if (rc != 0)
 		return rc;
-	if (dir && ((rc = scratch_file(&req, err)) != 0 || (rc = heads_request(dir, req, err)) != 0)) {
+	if (node && ((rc = scratch_file(&req, err)) != 0 || (rc = heads_request(node, req, err)) != 0)) {
 		if (req)
 			fclose(req);
 		fclose(out);
@@ -728,6 +831,148 @@ static int heads_fetch(const struct ssh_transport *t, const struct peer *peer, c
 		chobo_fail_context(err, rc, "heads");
 	}
 	fclose(out);
+	return rc;
+}
+
+static bool take_index(void *ctx, json_t *obj)
+{
+	struct session_index *x = ctx;
+	json_t *list = json_object_get(obj, "bundles");
+	size_t i;
+	const json_t *v;
+	/* The first object with "bundles" ends the heads: what follows is bytes. */
+	if (!json_is_array(list)) {
+		if (json_array_size(x->heads) < SYNC_MAX_HEADS)
+			take_head(x->heads, obj);
+		return true;
+	}
+	x->ended = true;
+	json_array_foreach(list, i, v) {
+		const char *origin = json_string_value(json_object_get(v, "log"));
+		json_t *bytes = json_object_get(v, "bytes");
+		if (!origin || !checkpoint_origin_valid(origin) || !json_is_integer(bytes) ||
+		    json_integer_value(bytes) < 0 || json_array_size(x->bundles) >= SYNC_MAX_HEADS) {
+			x->bad = true;
+			break;
+		}
+		json_array_append(x->bundles, (json_t *)v);
+	}
+	return false;
+}
+
+int sync_session_read(FILE *in, json_t *heads, json_t *bundles, struct chobo_error *err)
+{
+	struct session_index x = {heads, bundles, false, false};
+	struct jsonl_reader r;
+	json_t *obj;
+	char why[256];
+	enum jsonl_status s;
+	jsonl_init(&r, in, "sync answer");
+	while ((s = jsonl_next(&r, &obj, why, sizeof why)) == JSONL_OK) {
+		bool more = take_index(&x, obj);
+		json_decref(obj);
+		if (!more)
+			break;
+	}
+	/* Where the bundles start: the reader has read ahead of its last line. */
+	off_t at = ftello(in);
+	size_t ahead = jsonl_pending(&r);
+	unsigned long line = r.line;
+	jsonl_free(&r);
+	if (s == JSONL_BAD)
+		return chobo_fail(err, EX_PROTOCOL, "sync answer line %lu: %s", line, why);
+	if (s == JSONL_IOERR || at < 0)
+		return chobo_fail_errno(err, EX_IOERR, "sync answer line %lu: read error", line);
+	if (!x.ended || x.bad)
+		return chobo_fail(err, EX_PROTOCOL, "sync answer line %lu: %s", line,
+				  x.bad ? "a bundle listed is not {\"log\",\"bytes\"}" : "no \"bundles\" line");
+	if (fseeko(in, at - (off_t)ahead, SEEK_SET) != 0)
+		return chobo_fail_errno(err, EX_IOERR, "sync answer: seek");
+	return 0;
+}
+
+/* Copy exactly n bytes from in to a new scratch file (*out, rewound); 0 or an exit code with err. */
+static int copy_bundle(FILE *in, uint64_t n, FILE **out, struct chobo_error *err)
+{
+	char buf[65536];
+	int rc = scratch_file(out, err);
+	while (rc == 0 && n > 0) {
+		size_t want = n < sizeof buf ? (size_t)n : sizeof buf, got = fread(buf, 1, want, in);
+		if (got == 0)
+			rc = ferror(in) ? chobo_fail_errno(err, EX_IOERR, "reading the sync answer")
+					: chobo_fail(err, EX_PROTOCOL, "the sync answer ends inside a bundle");
+		else if (fwrite(buf, 1, got, *out) != got)
+			rc = chobo_fail_errno(err, EX_IOERR, "spooling a bundle");
+		n -= got;
+	}
+	if (rc == 0 && (fflush(*out) != 0 || fseeko(*out, 0, SEEK_SET) != 0))
+		rc = chobo_fail_errno(err, EX_IOERR, "spooling a bundle");
+	if (rc != 0 && *out) {
+		fclose(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/*
+ * One chobo-sync call: the peer's heads into heads and the bundles its
+ * answer carries into *inline_bundles (one per head, NULL where none; the
+ * array allocated here).  A peer that does not know the verb is asked with
+ * chobo-heads instead (*inline_bundles all NULL).  0 or an exit code with err.
+ */
+static int session_fetch(const struct ssh_transport *t, const struct peer *peer, const struct sync_node *node,
+			 json_t *heads, FILE ***inline_bundles, struct chobo_error *err)
+{
+	const char *verb[] = {"chobo-sync", NULL};
+	FILE *out, *req = NULL;
+	*inline_bundles = NULL;
+	int rc = scratch_file(&out, err);
+	if (rc != 0)
+		return rc;
+	if ((rc = scratch_file(&req, err)) != 0 || (rc = heads_request(node, req, err)) != 0) {
+		if (req)
+			fclose(req);
+		fclose(out);
+		return rc;
+	}
+	rc = ssh_run(t, peer->destination, verb, req, out, chobo_limit("BUNDLE_BYTES", BUNDLE_MAX_BYTES), err);
+	fclose(req);
+	if (rc == EX_NOPERM) {
+		/* A peer of the older protocol: heads, then one chobo-export per log. */
+		fclose(out);
+		rc = heads_fetch(t, peer, node, heads, err);
+		size_t n = json_array_size(heads);
+		*inline_bundles = xcalloc(n ? n : 1, sizeof **inline_bundles);
+		return rc;
+	}
+	json_t *index = json_array();
+	if (rc == 0) {
+		rewind(out);
+		rc = sync_session_read(out, heads, index, err);
+	} else {
+		chobo_fail_context(err, rc, "heads");
+	}
+	size_t n = json_array_size(heads), i;
+	FILE **got = xcalloc(n ? n : 1, sizeof *got);
+	const json_t *v;
+	json_array_foreach(index, i, v) {
+		const char *origin = json_string_value(json_object_get(v, "log"));
+		size_t k = 0;
+		if (rc != 0)
+			break;
+		/* The first head of that log not given a bundle yet. */
+		while (k < n && (got[k] || strcmp(origin, json_string_value(json_object_get(json_array_get(heads, k),
+											     "log"))) != 0))
+			k++;
+		if (k == n)
+			rc = chobo_fail(err, EX_PROTOCOL, "the sync answer carries a bundle of %.200s without its head",
+					origin);
+		else
+			rc = copy_bundle(out, (uint64_t)json_integer_value(json_object_get(v, "bytes")), &got[k], err);
+	}
+	json_decref(index);
+	fclose(out);
+	*inline_bundles = got;
 	return rc;
 }
 
@@ -782,35 +1027,52 @@ static int own_log_behind(const struct sync_node *node, const struct peer *peer,
 			  (unsigned long long)head_size(h), (unsigned long long)held);
 }
 
-/* Our size of each log of heads and our root at the peer's size (as held_state), with the ledger open once. */
-static int held_states(const char *dir, const json_t *heads, uint64_t *held, char (*ours)[65],
-		       struct chobo_error *err)
+/*
+ * Our size of each log of heads and our root at the peer's size (as
+ * held_state), with the ledger open once to read; *to_cosign: whether some
+ * log held at the peer's size needs the ledger written (the peer's copy
+ * carries signature lines we lack, or lacks our cosignature): cosign_heads
+ * would store or make something.
+ */
+static int held_states(const struct sync_node *node, const json_t *heads, uint64_t *held, char (*ours)[65],
+		       bool *to_cosign, struct chobo_error *err)
 {
 	struct ledger l;
-	int rc = ledger_open_read(&l, dir, err);
+	int rc = ledger_open_read(&l, node->dir, err);
 	if (rc != 0)
 		return rc;
 	size_t i;
 	const json_t *h;
-	json_array_foreach(heads, i, h)
+	*to_cosign = false;
+	json_array_foreach(heads, i, h) {
+		const char *origin = json_string_value(json_object_get(h, "log"));
+		uint32_t id;
+		uint64_t size;
 		if (rc == 0)
-			rc = held_in(&l, json_string_value(json_object_get(h, "log")), head_size(h), &held[i], ours[i], err);
+			rc = held_in(&l, origin, head_size(h), &held[i], ours[i], err);
+		if (rc != 0 || held[i] != head_size(h) || store_log_find(l.store, origin, &id, &size) != STORE_OK)
+			continue;
+		if (json_object_get(h, "checkpoint") ||
+		    (strcmp(origin, node->origin) != 0 && !peer_has_ours(&l, node, h, id, held[i])))
+			*to_cosign = true;
+	}
 	return ledger_close_after(&l, rc, err);
 }
 
 /*
- * Import the bundles fetched (NULL where nothing was), cosign and make the
- * requests on a scratch file *req, with the ledger locked once; 0,
- * EXIT_FORK (every bundle still imported, nothing cosigned) or an exit code
- * with err.
+ * Import the bundles fetched (NULL where nothing was), about entries new
+ * entries in all, cosign and hand the cosignatures over (res->cosigned,
+ * res->accepted; the requests on a scratch file *req), with the ledger
+ * locked once; 0, EXIT_FORK (every bundle still imported, nothing
+ * cosigned) or an exit code with err.
  */
-static int import_and_cosign(const struct sync_node *node, const struct peer *peer, const json_t *heads,
-			     FILE **bundles, FILE **req, json_t *sent, struct sync_result *res,
-			     struct chobo_error *err)
+static int import_and_cosign(const struct sync_node *node, const struct ssh_transport *t, const struct peer *peer,
+			     const json_t *heads, FILE **bundles, uint64_t entries, FILE **req, json_t *sent,
+			     struct sync_result *res, struct chobo_error *err)
 {
 	size_t n = json_array_size(heads);
 	struct ledger l;
-	import_expect(bundles, n);
+	import_expect(bundles, n, entries);
 	int rc = ledger_open(&l, node->dir, STORE_NORMAL, err);
 	if (rc != 0)
 		return rc;
@@ -835,48 +1097,84 @@ static int import_and_cosign(const struct sync_node *node, const struct peer *pe
 		chobo_fail_context(err, rc, "no cosignatures made");
 	if (rc == 0)
 		rc = cosign_in(&l, node, heads, *req, sent, err);
-	return ledger_close_after(&l, rc, err);
+	/*
+	 * The cosignatures are committed: the peer takes them while the ledger
+	 * closes (the pages written, the tables synced), on the other core.
+	 * The ledger waits for nothing the peer does.
+	 */
+	struct hand_over ho;
+	struct chobo_error herr;
+	int hrc = 0;
+	bool handing = false;
+	if (rc == 0 && json_array_size(sent) > 0) {
+		res->cosigned = json_array_size(sent);
+		hrc = hand_over_start(t, peer, *req, &ho, &herr);
+		handing = hrc == 0;
+	}
+	rc = ledger_close_after(&l, rc, err);
+	if (handing)
+		hrc = hand_over_finish(&ho, sent, &res->accepted, &herr);
+	if (rc == 0 && hrc != 0) {
+		*err = herr;
+		rc = chobo_fail_context(err, hrc, "handing over cosignatures");
+	}
+	return rc;
 }
 
 int sync_peer(const struct sync_node *node, const struct ssh_transport *t, const struct peer *peer,
 	      struct sync_result *res, struct chobo_error *err)
 {
 	json_t *heads = json_array();
+	FILE **carried;
 	memset(res, 0, sizeof *res);
 	res->logs = json_array();
 	res->forks = json_array();
-	int rc = heads_fetch(t, peer, node->dir, heads, err);
+	int rc = session_fetch(t, peer, node, heads, &carried, err);
 	const json_t *own;
 	uint64_t own_size;
 	size_t n = json_array_size(heads);
 	uint64_t *held = xcalloc(n ? n : 1, sizeof *held);
 	char (*ours)[65] = xcalloc(n ? n : 1, sizeof *ours);
 	FILE **bundles = xcalloc(n ? n : 1, sizeof *bundles);
+	bool to_cosign = true;
 	if (rc == 0)
-		rc = held_states(node->dir, heads, held, ours, err);
+		rc = held_states(node, heads, held, ours, &to_cosign, err);
 	if (rc == 0 && own_head(node, heads, &own) && (rc = own_held(node, &own_size, err)) == 0 &&
 	    head_size(own) > own_size)
 		rc = own_log_behind(node, peer, own, own_size, err);
 	/* Everything is fetched first: the ledger stays unlocked while the peer talks. */
+	uint64_t entries = 0;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		const json_t *h = json_array_get(heads, i);
 		const char *origin = json_string_value(json_object_get(h, "log"));
 		/* Only this node writes its log; logs nobody here can verify are not taken. */
-		if (strcmp(origin, node->origin) != 0 && trusted_log(node->trust, origin))
+		if (strcmp(origin, node->origin) == 0 || !trusted_log(node->trust, origin))
+			continue;
+		/* The answer carries the bundle from our size on: the one fetch_log would fetch. */
+		if (carried[i] && head_size(h) > held[i]) {
+			bundles[i] = carried[i];
+			carried[i] = NULL;
+		} else {
 			rc = fetch_log(t, peer, h, held[i], ours[i], &bundles[i], err);
+		}
+		if (bundles[i] && head_size(h) > held[i])
+			entries += head_size(h) - held[i];
 	}
 	FILE *req = NULL;
 	json_t *sent = json_array();
-	if (rc == 0)
-		rc = import_and_cosign(node, peer, heads, bundles, &req, sent, res, err);
-	if (rc == 0 && json_array_size(sent) > 0) {
-		res->cosigned = json_array_size(sent);
-		if ((rc = hand_over(t, peer, req, sent, &res->accepted, err)) != 0)
-			chobo_fail_context(err, rc, "handing over cosignatures");
-	}
+	/* Nothing fetched and nothing to cosign: the ledger is not opened for writing at all. */
+	bool to_import = false;
 	for (size_t i = 0; i < n; i++)
+		to_import |= bundles[i] != NULL;
+	if (rc == 0 && (to_import || to_cosign))
+		rc = import_and_cosign(node, t, peer, heads, bundles, entries, &req, sent, res, err);
+	for (size_t i = 0; i < n; i++) {
 		if (bundles[i])
 			fclose(bundles[i]);
+		if (carried && carried[i])
+			fclose(carried[i]);
+	}
+	free(carried);
 	if (req)
 		fclose(req);
 	json_decref(sent);

@@ -13,8 +13,18 @@
  *                             left), and which of those signers it lacks
  *   chobo-export ORIGIN SIZE  a bundle of that log from the peer's
  *                             checkpoint at or below SIZE
+ *   chobo-sync                stdin and answer as chobo-heads, where a request
+ *                             line may say "held": the entries the client holds
+ *                             of a log it takes (0: none); then the line
+ *                             {"bundles":[{"log","bytes"}...]} and those bytes:
+ *                             for each log asked for, a bundle from the held
+ *                             size on, when the client lacks at most
+ *                             SYNC_INLINE_ENTRIES of it (else chobo-export)
  *   chobo-cosign              stdin {"log","size","cosignature"} lines,
  *                             answered one for one by {"log","ok",...} lines
+ *
+ * A client asks chobo-sync first and falls back to chobo-heads and
+ * chobo-export when the peer refuses the verb (a peer of the older protocol).
  *
  * The serving side runs only these verbs and can never append.
  */
@@ -34,7 +44,9 @@
 #include "util.h"
 
 /* What a peer may ask the serving side (chain-sync --serve) for. */
-enum sync_verb { SYNC_REFUSED, SYNC_HEADS, SYNC_EXPORT, SYNC_COSIGN };
+enum sync_verb { SYNC_REFUSED, SYNC_HEADS, SYNC_SESSION, SYNC_EXPORT, SYNC_COSIGN };
+/* The most entries of one log a chobo-sync answer carries; a larger lack is fetched with chobo-export. */
+#define SYNC_INLINE_ENTRIES 100000
 /*
  * Parse SSH_ORIGINAL_COMMAND: the client's words joined by blanks, split
  * here and never given to a shell.  For SYNC_EXPORT, origin and since are
@@ -75,9 +87,10 @@ struct sync_result {
  * it than this node, that is EX_DATAERR and appending is refused until a
  * restore, restore.h), then, unless a fork was
  * found, merge the cosignatures the peer's checkpoints carry, cosign the
- * logs both hold at the same size and hand the cosignatures over.  The
- * ledger is locked only while it is read or written, never while the peer
- * talks.  Fills res (free with sync_result_free); 0, EXIT_FORK (every log is
+ * logs both hold at the same size and hand the cosignatures over (while
+ * the ledger closes).  The ledger is locked only while it is read or
+ * written, never while waiting for the peer, and opened for writing only
+ * when there is something to import or cosign.  Fills res (free with sync_result_free); 0, EXIT_FORK (every log is
  * still fetched; the evidence is kept and in res->forks), or another exit
  * code, with err.
  */
@@ -138,5 +151,12 @@ void sync_restore_free(struct sync_restore *res);
 int sync_heads_request_read(FILE *in, json_t *request, struct chobo_error *err);
 int sync_heads_read(FILE *in, json_t *heads, struct chobo_error *err);
 int sync_cosign_answers_read(FILE *in, const json_t *sent, size_t *accepted, struct chobo_error *err);
+/*
+ * A chobo-sync answer: the valid heads (as sync_heads_read) into heads, the
+ * {"log","bytes"} objects of its "bundles" line into bundles, and in left
+ * positioned where the bundles' bytes start.  0, or EX_PROTOCOL (no such line, or one
+ * that is not a list of those objects) / EX_IOERR with err.
+ */
+int sync_session_read(FILE *in, json_t *heads, json_t *bundles, struct chobo_error *err);
 
 #endif

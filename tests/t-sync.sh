@@ -343,8 +343,10 @@ printf '{"log":"test.example/n2","ok":true,"new":true}\n{"log":"test.example/n2"
 check_exit 69 "more answers than cosignatures: exit 69" answer_sync "$T/answer.more"
 check_exit 0 "the real answer is accepted" sync_node 1 --peer n2
 check "... one cosignature handed over and accepted" grep -q '"cosigned":1,"cosignatures_accepted":1' "$T/last.out"
-# $T/tmpgone: ssh, after which a chobo-export leaves $TMPDIR a file: no scratch file for the cosignatures.
-printf '#!/bin/sh\n"$@"\nrc=$?\ncase " $* " in *" chobo-export "*) rmdir "$TMPDIR" && : >"$TMPDIR" ;; esac\nexit $rc\n' >"$T/tmpgone"
+# $T/tmpgone: ssh to a peer of the older protocol (chobo-sync refused, as
+# its chain-sync does), after which a chobo-export leaves $TMPDIR a file: no
+# scratch file for the cosignatures.
+printf '#!/bin/sh\ncase " $* " in *" chobo-sync "*) cat >/dev/null; exit 77 ;; esac\n"$@"\nrc=$?\ncase " $* " in *" chobo-export "*) rmdir "$TMPDIR" && : >"$TMPDIR" ;; esac\nexit $rc\n' >"$T/tmpgone"
 chmod +x "$T/tmpgone"
 mkdir "$T/tmpdir"
 notes 1 "scratch" | chain-append -q -L "$T/n2" >/dev/null
@@ -430,6 +432,72 @@ check "... is answered in full" sh -c "grep '\"log\":\"test.example/n2\"' '$T/la
 echo 'not JSON' >"$T/heads.req"
 check_exit 76 "a request that is not JSON Lines: EX_PROTOCOL" serve_heads <"$T/heads.req"
 check_exit 0 "after trimmed heads, a sync still hands over what the peer lacks" sync_node 1 --peer n2
+
+# ------------------------------------------------------------ one session per sync, and older peers
+section "chobo-sync and older peers"
+# $T/verbs: ssh, noting the verb of every call in $T/verbs.log; with
+# OLDER=1 it answers chobo-sync as a peer of the older protocol does (77).
+cat >"$T/verbs" <<EOF
+#!/bin/sh
+for v in chobo-sync chobo-heads chobo-export chobo-cosign; do
+	case " \$* " in *" \$v "*) echo "\$v" >>"$T/verbs.log" ;; esac
+done
+case " \$* " in *" chobo-sync "*) if [ "\${OLDER:-0}" = 1 ]; then cat >/dev/null; exit 77; fi ;; esac
+exec "\$@"
+EOF
+chmod +x "$T/verbs"
+# verbs_sync [COUNT]: node 2 appends COUNT entries (default 2), node 1 syncs with it through $T/verbs.
+verbs_sync() {
+	: >"$T/verbs.log"
+	[ "${1:-2}" -gt 0 ] && notes "${1:-2}" "session" | chain-append -q -L "$T/n2" >/dev/null
+	CHOBO_SSH="$T/verbs $SSHC -i $T/s1/client" chain-sync -L "$T/n1" --peer n2
+}
+verbs() { tr '\n' ' ' <"$T/verbs.log"; }
+check_exit 0 "a sync with new entries" verbs_sync
+check "... fetches them" grep -q '"log":"test.example/n2","from":[0-9]*,"to":[0-9]*,"entries":2,' "$T/last.out"
+check "... in one chobo-sync call, then chobo-cosign" test "$(verbs)" = "chobo-sync chobo-cosign "
+check "... and holds node 2's log" same_log 2 1
+check_exit 0 "a sync with nothing new" verbs_sync 0
+check "... is one chobo-sync call" test "$(verbs)" = "chobo-sync "
+db_before=$(stat -c %y "$T/n1/db")
+check_exit 0 "another sync with nothing new" verbs_sync 0
+check "... does not open the ledger for writing (db/ unchanged)" test "$db_before" = "$(stat -c %y "$T/n1/db")"
+OLDER=1
+export OLDER
+check_exit 0 "a peer of the older protocol (chobo-sync refused): the sync is ok" verbs_sync
+unset OLDER
+check "... one ok line" report "$T/last.out" n2=ok
+check "... asking chobo-heads and chobo-export instead" test "$(verbs)" = "chobo-sync chobo-heads chobo-export chobo-cosign "
+check "... and holds node 2's log" same_log 2 1
+# The serving side run directly.
+serve_session() { SSH_ORIGINAL_COMMAND=chobo-sync chain-sync --serve -L "$T/n2"; }
+check_exit 0 "chobo-sync without a request (no log asked for)" serve_session </dev/null
+check "... ends the heads with an empty bundles line" sh -c "tail -n 1 '$T/last.out' | grep -qx '{\"bundles\":\[\]}'"
+printf '{"log":"test.example/n2","size":0,"signers":[],"held":0}\n' >"$T/session.req"
+check_exit 0 "chobo-sync asked for node 2's log from its start" serve_session <"$T/session.req"
+check "... carries its bundle after the bundles line" python3 -c '
+import json, sys
+data = open(sys.argv[1], "rb").read()
+at = data.index(b"\n{\"bundles\":") + 1
+end = data.index(b"\n", at)
+index = json.loads(data[at:end])["bundles"]
+assert len(index) == 1 and index[0]["log"] == "test.example/n2", index
+assert data[end + 1:].startswith(b"chobo-bundle/1\n") and len(data) - end - 1 == index[0]["bytes"], index
+' "$T/last.out"
+# $T/cut: ssh whose chobo-sync answer loses its last 10 bytes.
+cat >"$T/cut" <<EOF
+#!/bin/sh
+case " \$* " in *" chobo-sync "*) "\$@" >"$T/cut.out"; rc=\$?; head -c -10 "$T/cut.out"; exit \$rc ;; esac
+exec "\$@"
+EOF
+chmod +x "$T/cut"
+notes 1 "cut" | chain-append -q -L "$T/n2" >/dev/null
+n1_before=$(log_digest 1 2)
+check_exit 69 "a chobo-sync answer cut inside a bundle: exit 69" env CHOBO_SSH="$T/cut $SSHC -i $T/s1/client" chain-sync -L "$T/n1" --peer n2
+check "... saying so" grep -q '"error":"[^"]*the sync answer ends inside a bundle' "$T/last.out"
+check "... nothing stored" test "$n1_before" = "$(log_digest 1 2)"
+check_exit 0 "then a whole answer is taken" sync_node 1 --peer n2
+check "... node 1 holds node 2's log" same_log 2 1
 
 # ------------------------------------------------------------ the end
 # chain-sync's shared ssh connections end with each run: nothing of this test may linger.
