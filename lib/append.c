@@ -107,19 +107,6 @@ void batch_free(struct batch *b)
 	memset(b, 0, sizeof *b);
 }
 
-/* Append the decimal v at p; the end. */
-static char *put_decimal(char *p, uint64_t v)
-{
-	char d[20];
-	size_t n = 0;
-	do
-		d[n++] = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	while (n > 0)
-		*p++ = d[--n];
-	return p;
-}
-
 static char *put_str(char *p, const char *s)
 {
 	size_t n = strlen(s);

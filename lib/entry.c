@@ -166,18 +166,13 @@ size_t entry_envelope_into(char **buf, size_t *cap, const char *origin, uint64_t
 		*buf = xrealloc(*buf, need);
 	}
 	/* Written by hand: snprintf was 1 % of an ingest's instructions. */
-	char digits[24], *d = digits + sizeof digits;
-	uint64_t v = index;
-	do
-		*--d = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
 	char *p = *buf;
 #define PUT(s, len) do { memcpy(p, (s), (len)); p += (len); } while (0)
 #define PUTS(s) PUT(s, strlen(s))
 	PUTS("{\"log\":\"");
 	PUTS(origin);
 	PUTS("\",\"index\":");
-	PUT(d, (size_t)(digits + sizeof digits - d));
+	p = put_decimal(p, index);
 	PUTS(",\"time\":\"");
 	PUTS(time);
 	PUTS(test_clock ? "\",\"clock\":\"test\",\"type\":\"" : "\",\"type\":\"");

@@ -88,6 +88,9 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 
+/* Write v in decimal at p (at most 20 bytes, no NUL); returns the end. */
+char *put_decimal(char *p, uint64_t v);
+
 /* Big-endian integer encoding, as used in every stored key. */
 void put_be32(uint8_t *p, uint32_t v);
 void put_be64(uint8_t *p, uint64_t v);
