@@ -45,10 +45,10 @@ int cli_common_option(int opt, const char *usage)
 
 void cli_exit(int code)
 {
-	if (fflush(stdout) != 0 || ferror(stdout)) {
+	/* A program that failed has said why (a write error of its own included): one message, not two. */
+	if ((fflush(stdout) != 0 || ferror(stdout)) && code == 0) {
 		chobo_warn_errno("write error on standard output");
-		if (code == 0)
-			code = EX_IOERR;
+		code = EX_IOERR;
 	}
 	exit(code);
 }
