@@ -4,9 +4,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ssh_transport.h"
@@ -14,33 +16,84 @@
 
 #define DEFAULT_SYNC_TIMEOUT 600
 
+/* The control directories are /tmp/chobo-sync.PID.XXXXXX, PID the run's own. */
+#define CONTROL_DIR_PREFIX "chobo-sync."
+
+/*
+ * Remove the files of directory name in the directory at at, then the
+ * directory itself, without following a symbolic link; 0 or -1 (errno).
+ * A master told to exit removes its socket by itself, but may not have done
+ * so yet: the sockets go first.
+ */
+static int remove_control_dir(int at, const char *name)
+{
+	int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return errno == ENOENT ? 0 : -1;
+	}
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+	return unlinkat(at, name, AT_REMOVEDIR) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+/*
+ * A run that was killed (kill -9, or cut off by cron's or systemd's timeout)
+ * could not remove its control directory: remove those of ours whose run
+ * is gone.  Only directories named as ours make, owned by this user, whose
+ * PID no process has; a directory of a live process, or of a PID taken
+ * again since, stays (for a later run to find).
+ */
+static void remove_stale_control_dirs(void)
+{
+	DIR *tmp = opendir("/tmp");
+	if (!tmp)
+		return;
+	struct dirent *de;
+	while ((de = readdir(tmp)) != NULL) {
+		const char *p = de->d_name;
+		if (strncmp(p, CONTROL_DIR_PREFIX, strlen(CONTROL_DIR_PREFIX)) != 0)
+			continue;
+		p += strlen(CONTROL_DIR_PREFIX);
+		char *end;
+		errno = 0;
+		long pid = strtol(p, &end, 10);
+		struct stat st;
+		if (errno != 0 || end == p || *end != '.' || strlen(end + 1) != 6 || pid <= 0 || pid == (long)getpid() ||
+		    pid > INT_MAX)
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;   /* the run (or a process that took its PID) is alive, or not ours to ask */
+		if (fstatat(dirfd(tmp), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode) ||
+		    st.st_uid != geteuid())
+			continue;
+		remove_control_dir(dirfd(tmp), de->d_name);
+	}
+	closedir(tmp);
+}
+
 void ssh_transport_open(struct ssh_transport *t)
 {
 	const char *v = getenv("CHOBO_SYNC_TIMEOUT");
 	uint64_t n;
 	t->timeout = v && parse_u64(v, &n) && n > 0 && n < 86400 ? (unsigned)n : DEFAULT_SYNC_TIMEOUT;
+	remove_stale_control_dirs();
 	/* In /tmp, not $TMPDIR: a socket's path must stay short. */
-	char template[] = "/tmp/chobo-sync.XXXXXX";
+	char template[64];
+	snprintf(template, sizeof template, "/tmp/" CONTROL_DIR_PREFIX "%ld.XXXXXX", (long)getpid());
 	char *made = mkdtemp(template);
 	t->control_dir = made ? xstrdup(made) : NULL;
 }
 
 void ssh_transport_close(struct ssh_transport *t)
 {
-	/*
-	 * A master told to exit removes its socket by itself, but may not have
-	 * done so yet: the sockets go first, or every run would leave its
-	 * directory behind in /tmp.  The directory is ours (mkdtemp, 0700).
-	 */
-	DIR *d = t->control_dir ? opendir(t->control_dir) : NULL;
-	if (d) {
-		struct dirent *de;
-		while ((de = readdir(d)) != NULL)
-			if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-				unlinkat(dirfd(d), de->d_name, 0);
-		closedir(d);
-	}
-	if (t->control_dir && rmdir(t->control_dir) != 0 && errno != ENOENT)
+	/* The directory is ours (mkdtemp, 0700). */
+	if (t->control_dir && remove_control_dir(AT_FDCWD, t->control_dir) != 0)
 		chobo_warn_errno("%s: cannot remove the ssh control directory", t->control_dir);
 	free(t->control_dir);
 	t->control_dir = NULL;

@@ -19,7 +19,10 @@ struct ssh_transport {
 	unsigned timeout;    /* seconds one call may take */
 };
 
-/* Read the timeout and make the control directory (without one, connections are not shared). */
+/*
+ * Read the timeout and make the control directory (without one, connections
+ * are not shared), first removing those that killed runs left behind.
+ */
 void ssh_transport_open(struct ssh_transport *t);
 /*
  * Run the words of verb (NULL-terminated) at destination, stdin from in (or

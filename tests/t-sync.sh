@@ -197,6 +197,26 @@ check "... and reports that one only" report "$T/last.out" n1=ok
 check_exit 64 "--peer with an unknown name is a usage error" sync_node 3 --peer n9
 check "-q: silent when all is well" sh -c "CHOBO_SSH='$SSHC -i $T/s1/client' chain-sync -q -L '$T/n1' >'$T/q.out' 2>'$T/q.err' && test ! -s '$T/q.err'"
 
+# A run killed before it could clean up (kill -9, a timeout) left its control
+# directory in /tmp; the next run removes it, and only such a one.
+sh -c 'exit 0' &
+gone=$!
+wait "$gone"
+mkdir -p "/tmp/chobo-sync.$gone.tsync1" "/tmp/chobo-sync.$$.tsync2" "/tmp/chobo-sync.$gone.tsync3" \
+	"/tmp/chobo-sync.$gone.tsync4-not-ours"
+: >"/tmp/chobo-sync.$gone.tsync1/0123abcd"
+chown nobody "/tmp/chobo-sync.$gone.tsync3" 2>/dev/null
+check_exit 0 "a sync after a killed run" sync_node 1
+check "... removes the directory the killed run left in /tmp, with its socket" test ! -e "/tmp/chobo-sync.$gone.tsync1"
+check "... keeps one of a run still going" test -d "/tmp/chobo-sync.$$.tsync2"
+if [ "$(stat -c %U "/tmp/chobo-sync.$gone.tsync3")" = nobody ]; then
+	check "... and another user's" test -d "/tmp/chobo-sync.$gone.tsync3"
+else
+	ok "# SKIP cannot give a directory to nobody"
+fi
+check "... and one it did not name" test -d "/tmp/chobo-sync.$gone.tsync4-not-ours"
+rm -rf "/tmp/chobo-sync.$$.tsync2" "/tmp/chobo-sync.$gone.tsync3" "/tmp/chobo-sync.$gone.tsync4-not-ours"
+
 # ------------------------------------------------------------ partition
 section "partition"
 sshd_node_stop 3
