@@ -409,8 +409,7 @@ static int write_entries(struct append_stream *s, const struct batch *b, leaf_ha
 /*
  * The chunk's leaf-hash index records.  The index is keyed by hash:
  * inserting a chunk in key order passes over the btree's pages once, in
- * order, instead of touching one at random per entry (the last one first:
- * store_leaf_insert_order).
+ * order, instead of touching one at random per entry.
  */
 static int write_leaves(struct append_stream *s, const struct batch *b, leaf_hash *leaves,
 			struct chobo_error *err)
@@ -423,10 +422,8 @@ static int write_leaves(struct append_stream *s, const struct batch *b, leaf_has
 	qsort(order, b->n, sizeof *order, leaf_rec_order);
 	int src = STORE_OK;
 	uint64_t size = s->first + s->n;
-	for (size_t k = 0; src == STORE_OK && k < b->n; k++) {
-		size_t i = (size_t)store_leaf_insert_order(k, b->n);
+	for (size_t i = 0; src == STORE_OK && i < b->n; i++)
 		src = store_leaf_put(s->l->store, order[i].hash, s->id, size + order[i].pos);
-	}
 	free(order);
 	return src == STORE_OK ? 0 : store_failed(s->l, err);
 }

@@ -190,8 +190,7 @@ static int leaf_order(const void *a, const void *b)
 
 /*
  * Write the leaf-index records held: in hash order, so that each page of
- * the index is visited once rather than once per entry, the last one first
- * (store_leaf_insert_order).
+ * the index is visited once rather than once per entry.
  */
 static int leaves_flush(struct import *im, const char *origin)
 {
@@ -199,12 +198,10 @@ static int leaves_flush(struct import *im, const char *origin)
 	if (im->nleaves == 0)
 		return 0;   /* a section of no new entries (and qsort takes no null array) */
 	qsort(im->leaves, im->nleaves, sizeof *im->leaves, leaf_order);
-	for (uint64_t k = 0; k < im->nleaves; k++) {
-		uint64_t i = store_leaf_insert_order(k, im->nleaves);
+	for (uint64_t i = 0; i < im->nleaves; i++)
 		if (store_leaf_put(st, im->leaves[i].hash, im->leaves[i].log, im->leaves[i].index) != STORE_OK)
 			return audit_problem(&im->a, origin, "log", im->leaves[i].index, "storage error: %s",
 					     store_error(st));
-	}
 	im->nleaves = 0;
 	return 0;
 }

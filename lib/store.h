@@ -104,8 +104,6 @@ int store_hashes_get(struct store *st, uint32_t log, uint64_t leaf, unsigned lev
 
 /* Leaf-hash index: the (log, index) of an entry by its leaf hash or a unique hex prefix of it. */
 int store_leaf_put(struct store *st, const uint8_t hash[32], uint32_t log, uint64_t index);
-/* For n records sorted by hash, the position of the k-th to store_leaf_put (k < n): the last first, then the rest in order. */
-uint64_t store_leaf_insert_order(uint64_t k, uint64_t n);
 /* STORE_NOTFOUND when no leaf matches; *ambiguous set when more than one does. */
 int store_leaf_find(struct store *st, const uint8_t *prefix, size_t prefix_bits,
 		    uint8_t hash[32], uint32_t *log, uint64_t *index, bool *ambiguous);

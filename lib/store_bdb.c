@@ -1288,22 +1288,6 @@ int store_leaf_put(struct store *st, const uint8_t hash[32], uint32_t log, uint6
 	return rc;
 }
 
-/*
- * Berkeley DB splits a full btree page in the middle, except when the new
- * key goes past the last key of the tree: then it moves just that key to a
- * new page, so records written in key order leave every page full, and
- * the first random inserts after such a bulk load split nearly every page
- * they touch (1000 new entries on 1,000,000: ~1000 splits, each logging
- * page images, ~1750 pages written at the close).  Written with its
- * largest key first, the rest of a sorted run lands before that key, the
- * pages split in the middle and stay about half full, with room for later
- * inserts.
- */
-uint64_t store_leaf_insert_order(uint64_t k, uint64_t n)
-{
-	return k == 0 ? n - 1 : k - 1;
-}
-
 static bool prefix_match(const uint8_t *key, const uint8_t *prefix, size_t bits)
 {
 	size_t bytes = bits / 8;
