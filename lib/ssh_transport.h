@@ -48,7 +48,7 @@ struct ssh_call {
 int ssh_start(const struct ssh_transport *t, const char *destination, const char *const *verb, FILE *in,
 	      FILE *out, uint64_t max_output, struct ssh_call *call, struct chobo_error *err);
 int ssh_finish(struct ssh_call *call, struct chobo_error *err);
-/* End the shared connection to destination, if one was made. */
+/* End the shared connection to destination, if one was made: its master told over its socket, else by ssh -O exit. */
 void ssh_hang_up(const struct ssh_transport *t, const char *destination);
 /* Remove the control directory. */
 void ssh_transport_close(struct ssh_transport *t);
