@@ -123,7 +123,10 @@ static void control_path(const struct ssh_transport *t, const char *destination,
 {
 	uint8_t h[32];
 	char hex[33];
-	sha256_prefixed(h, 0, destination, strlen(destination));
+	struct sha256 c;
+	sha256_init(&c);
+	sha256_update(&c, destination, strlen(destination));
+	sha256_final(&c, h);
 	for (int i = 0; i < 16; i++)
 		snprintf(hex + 2 * i, 3, "%02x", h[i]);
 	snprintf(out, len, "%s/%s", t->control_dir, hex);
