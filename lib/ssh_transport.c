@@ -206,21 +206,50 @@ int ssh_finish(struct ssh_call *call, struct chobo_error *err)
 }
 
 /*
- * Tell the master at control socket path to exit, as `ssh -O exit` does, in
- * OpenSSH's multiplexing protocol (its PROTOCOL.mux), without starting an
- * ssh (~5 ms of a sync): both ends say hello (MUX_MSG_HELLO, version 4),
- * then MUX_C_TERMINATE; each message is preceded by its length (uint32,
+ * OpenSSH's multiplexing protocol (its PROTOCOL.mux), as `ssh -O exit`
+ * speaks it: both ends say hello (MUX_MSG_HELLO, version 4), then
+ * MUX_C_TERMINATE; each message is preceded by its length (uint32,
  * big-endian).  The master answers MUX_S_OK, or exits before the answer
- * is written.  True when the master said exactly hello (no extensions)
- * and then OK or nothing; anything else (another answer, a refusal, a
- * master of another version, no master) is left to `ssh -O exit`.
+ * is written.
  */
+static const unsigned char mux_request[] = {0, 0, 0, 8, 0, 0, 0, 1, 0, 0, 0, 4,
+					    0, 0, 0, 8, 0x10, 0, 0, 5, 0, 0, 0, 1};
+static const unsigned char mux_hello_ok[] = {0, 0, 0, 8, 0, 0, 0, 1, 0, 0, 0, 4,
+					     0, 0, 0, 8, 0x80, 0, 0, 1, 0, 0, 0, 1};
+
+bool ssh_mux_terminate(int fd)
+{
+	/* MSG_NOSIGNAL: a master gone meanwhile is an error here, not a SIGPIPE that ends the run. */
+	if (send(fd, mux_request, sizeof mux_request, MSG_NOSIGNAL) != (ssize_t)sizeof mux_request)
+		return false;
+	/* The master closes the connection once it has answered or exited; more than expected is a no. */
+	unsigned char got[sizeof mux_hello_ok + 1];
+	size_t n = 0;
+	bool eof = false;
+	while (!eof && n < sizeof got) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int r = poll(&p, 1, 5000);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		ssize_t k = read(fd, got + n, sizeof got - n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return false;
+		if (k == 0)
+			eof = true;
+		else
+			n += (size_t)k;
+	}
+	/* Its hello alone (it exited before answering), or its hello and OK; a read error or more is a no. */
+	return eof && (n == 12 || n == sizeof mux_hello_ok) && memcmp(got, mux_hello_ok, n) == 0;
+}
+
+/* Tell the master at control socket path to exit (ssh_mux_terminate); false when it was not so told. */
 static bool mux_terminate(const char *path)
 {
-	static const unsigned char request[] = {0, 0, 0, 8, 0, 0, 0, 1, 0, 0, 0, 4,
-						0, 0, 0, 8, 0x10, 0, 0, 5, 0, 0, 0, 1};
-	static const unsigned char hello_ok[] = {0, 0, 0, 8, 0, 0, 0, 1, 0, 0, 0, 4,
-						 0, 0, 0, 8, 0x80, 0, 0, 1, 0, 0, 0, 1};
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof sa.sun_path)
 		return false;
@@ -228,33 +257,9 @@ static bool mux_terminate(const char *path)
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return false;
-	/* The master closes the connection once it has answered or exited; more than expected is a no. */
-	unsigned char got[sizeof hello_ok + 1];
-	size_t n = 0;
-	bool eof = false;
-	/* MSG_NOSIGNAL: a master gone meanwhile is an error here, not a SIGPIPE that ends the run. */
-	bool sent = connect(fd, (const struct sockaddr *)&sa, sizeof sa) == 0 &&
-		    send(fd, request, sizeof request, MSG_NOSIGNAL) == (ssize_t)sizeof request;
-	while (sent && !eof && n < sizeof got) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		int r = poll(&p, 1, 5000);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		ssize_t k = read(fd, got + n, sizeof got - n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			eof = true;
-		else
-			n += (size_t)k;
-	}
+	bool told = connect(fd, (const struct sockaddr *)&sa, sizeof sa) == 0 && ssh_mux_terminate(fd);
 	close(fd);
-	if (!sent || !eof)
-		return false;
-	/* Its hello alone (it exited before answering), or its hello and OK. */
-	return (n == 12 || n == sizeof hello_ok) && memcmp(got, hello_ok, n) == 0;
+	return told;
 }
 
 void ssh_hang_up(const struct ssh_transport *t, const char *destination)
