@@ -47,11 +47,46 @@ static int remove_control_dir(int at, const char *name)
 }
 
 /*
+ * Whether a socket in the directory name (in /tmp, at) accepts a
+ * connection: an ssh master still serves it.  The master of a killed run
+ * outlives it for ControlPersist's seconds, and a run in another PID
+ * namespace that shares /tmp looks gone to kill(2) while its master works.
+ */
+static bool control_dir_in_use(int at, const char *name)
+{
+	int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	bool in_use = false;
+	struct dirent *de;
+	while (!in_use && (de = readdir(d)) != NULL) {
+		struct stat st;
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISSOCK(st.st_mode) ||
+		    (size_t)snprintf(sa.sun_path, sizeof sa.sun_path, "/tmp/%s/%s", name, de->d_name) >=
+			    sizeof sa.sun_path)
+			continue;
+		int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (s < 0)
+			continue;
+		in_use = connect(s, (const struct sockaddr *)&sa, sizeof sa) == 0;
+		close(s);
+	}
+	closedir(d);
+	return in_use;
+}
+
+/*
  * A run that was killed (kill -9, or cut off by cron's or systemd's timeout)
  * could not remove its control directory: remove those of ours whose run
  * is gone.  Only directories named as ours make, owned by this user, whose
- * PID no process has; a directory of a live process, or of a PID taken
- * again since, stays (for a later run to find).
+ * PID no process has and where no ssh master answers; a directory of a
+ * live process, of a PID taken again since, or with a master still
+ * running, stays (for a later run to find).
  */
 static void remove_stale_control_dirs(void)
 {
@@ -74,7 +109,7 @@ static void remove_stale_control_dirs(void)
 		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
 			continue;   /* the run (or a process that took its PID) is alive, or not ours to ask */
 		if (fstatat(dirfd(tmp), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode) ||
-		    st.st_uid != geteuid())
+		    st.st_uid != geteuid() || control_dir_in_use(dirfd(tmp), de->d_name))
 			continue;
 		remove_control_dir(dirfd(tmp), de->d_name);
 	}

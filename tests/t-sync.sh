@@ -206,6 +206,12 @@ mkdir -p "/tmp/chobo-sync.$gone.tsync1" "/tmp/chobo-sync.$$.tsync2" "/tmp/chobo-
 	"/tmp/chobo-sync.$gone.tsync4-not-ours"
 : >"/tmp/chobo-sync.$gone.tsync1/0123abcd"
 chown nobody "/tmp/chobo-sync.$gone.tsync3" 2>/dev/null
+# A killed run's ssh master lives on for ControlPersist's seconds (or the run
+# is alive in another PID namespace): its directory stays while it answers.
+live="/tmp/chobo-sync.$gone.tsync5"
+mkdir -p "$live"
+$SSHC -i "$T/s1/client" -o BatchMode=yes -o ControlMaster=yes -o ControlPersist=30 -o ControlPath="$live/master" \
+	-f -N "ssh://root@127.0.0.1:$(port 2)" 2>"$T/master.err"
 check_exit 0 "a sync after a killed run" sync_node 1
 check "... removes the directory the killed run left in /tmp, with its socket" test ! -e "/tmp/chobo-sync.$gone.tsync1"
 check "... keeps one of a run still going" test -d "/tmp/chobo-sync.$$.tsync2"
@@ -215,6 +221,9 @@ else
 	ok "# SKIP cannot give a directory to nobody"
 fi
 check "... and one it did not name" test -d "/tmp/chobo-sync.$gone.tsync4-not-ours"
+check "... and one whose ssh master still answers" test -S "$live/master"
+$SSHC -o ControlPath="$live/master" -O exit "ssh://root@127.0.0.1:$(port 2)" 2>/dev/null
+rm -rf "$live"
 rm -rf "/tmp/chobo-sync.$$.tsync2" "/tmp/chobo-sync.$gone.tsync3" "/tmp/chobo-sync.$gone.tsync4-not-ours"
 
 # ------------------------------------------------------------ partition
