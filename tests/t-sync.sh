@@ -222,7 +222,8 @@ else
 fi
 check "... and one it did not name" test -d "/tmp/chobo-sync.$gone.tsync4-not-ours"
 check "... and one whose ssh master still answers" test -S "$live/master"
-$SSHC -o ControlPath="$live/master" -O exit "ssh://root@127.0.0.1:$(port 2)" 2>/dev/null
+$SSHC -o ControlPath="$live/master" -O exit "ssh://root@127.0.0.1:$(port 2)" 2>/dev/null ||
+	pkill -f -- "ControlPath=$live/master"
 rm -rf "$live"
 rm -rf "/tmp/chobo-sync.$$.tsync2" "/tmp/chobo-sync.$gone.tsync3" "/tmp/chobo-sync.$gone.tsync4-not-ours"
 
