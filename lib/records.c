@@ -16,6 +16,8 @@ void records_add(struct records *l, json_t *o, const char *name, unsigned long l
 		l->rec = xrealloc(l->rec, l->cap * sizeof *l->rec);
 	}
 	l->rec[l->n].o = o;
+	l->rec[l->n].json = NULL;
+	l->rec[l->n].json_len = 0;
 	if (line)
 		snprintf(l->rec[l->n].where, sizeof l->rec[l->n].where, "%s:%lu", name, line);
 	else
@@ -25,8 +27,10 @@ void records_add(struct records *l, json_t *o, const char *name, unsigned long l
 
 void records_free(struct records *l)
 {
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; i < l->n; i++) {
 		json_decref(l->rec[i].o);
+		free(l->rec[i].json);
+	}
 	free(l->rec);
 	memset(l, 0, sizeof *l);
 }
@@ -42,6 +46,11 @@ static bool parse_csv(struct records *l, const char *text, size_t len, const cha
 	bool ok = true;
 	csv_init(&r, text, len);
 	while (ok && (s = csv_next(&r, why, sizeof why)) == CSV_RECORD) {
+		size_t empty = 0;
+		while (empty < r.nfields && !r.field[empty][0])
+			empty++;
+		if (empty == r.nfields)
+			continue;   /* a row of empty cells (",,,," that a spreadsheet leaves) is a blank line */
 		if (ncols == 0) {
 			for (size_t i = 0; i < r.nfields; i++) {
 				const char *m = csv && csv->column ? csv->column(csv->ctx, i + 1, r.field[i], why, sizeof why)
@@ -119,6 +128,11 @@ static bool parse_jsonl(struct records *l, const char *text, size_t len, const c
 			return false;
 		}
 		records_add(l, o, name, line);
+		struct record *rec = &l->rec[l->n - 1];
+		rec->json = xmalloc(n + 1);
+		memcpy(rec->json, p, n);
+		rec->json[n] = '\0';
+		rec->json_len = n;
 	}
 	return true;
 }
@@ -157,4 +171,18 @@ char *records_read_all(FILE *fp, size_t *len)
 	}
 	*len = n;
 	return buf;
+}
+
+void records_name_entry(const struct records *l, const size_t *of, size_t nof, struct chobo_error *err)
+{
+	size_t entry, rec;
+	if (sscanf(err->msg, "batch entry %zu", &entry) != 1 || entry < 1)
+		return;
+	if (of)
+		rec = entry <= nof ? of[entry - 1] : l->n;
+	else
+		rec = entry - 1;
+	if (rec >= l->n)
+		return;
+	(void)chobo_fail_context(err, 0, "%s", l->rec[rec].where);
 }

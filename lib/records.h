@@ -3,7 +3,8 @@
  * ecopt-grant): JSON objects read from JSON Lines or CSV text, each with
  * where it came from ("file:line") for the messages.  A CSV file's header
  * row names the columns; each later row becomes one object of its non-empty
- * cells.
+ * cells.  A JSON line is kept as text too: jansson keeps a number only as a
+ * double, and a quantity is judged on the digits as written.
  */
 #ifndef CHOBO_RECORDS_H
 #define CHOBO_RECORDS_H
@@ -13,10 +14,14 @@
 #include <stdio.h>
 #include <jansson.h>
 
-/* One record: an object (owned by the list) and where it came from. */
+#include "util.h"
+
+/* One record: an object (owned by the list), where it came from, and its JSON line (NULL for a CSV row). */
 struct record {
 	json_t *o;
 	char where[320];
+	char *json;       /* the line as read, NUL-terminated (owned by the list) */
+	size_t json_len;
 };
 
 struct records {
@@ -39,14 +44,15 @@ struct records_csv {
 	void *ctx;
 };
 
-/* Append o (taking it) to l, from name and line (0: name alone). */
+/* Append o (taking it) to l, from name and line (0: name alone), with no JSON text. */
 void records_add(struct records *l, json_t *o, const char *name, unsigned long line);
-/* Decref every record's object and free l's array. */
+/* Decref every record's object, free their JSON texts and l's array. */
 void records_free(struct records *l);
 
 /*
  * Parse text (len bytes, read from name) in format f and append its records
- * to l; csv may be NULL.  Blank lines are skipped; a JSON line is at most
+ * to l; csv may be NULL.  Blank lines are skipped (in CSV, rows whose cells
+ * are all empty too, as spreadsheets leave them); a JSON line is at most
  * CHOBO_MAX_LINE bytes and must be an object without duplicate members; a
  * CSV row must have as many fields as the header.  False with
  * "name:line: reason" in err; the records before the bad one stay in l.
@@ -56,5 +62,12 @@ bool records_parse(struct records *l, const char *text, size_t len, const char *
 
 /* All of fp in a new buffer (not NUL-terminated), at most the batch size; NULL with errno (EFBIG past it). */
 char *records_read_all(FILE *fp, size_t *len);
+
+/*
+ * When err names a batch entry ("batch entry N ..."), put before it where
+ * the record that made that entry came from: entry N (1-based) was made by
+ * l's record of[N - 1] (of NULL: by record N - 1), of having nof items.
+ */
+void records_name_entry(const struct records *l, const size_t *of, size_t nof, struct chobo_error *err);
 
 #endif
