@@ -60,19 +60,23 @@ static int read_input(void *ctx, FILE *fp, const char *name)
 	return ok ? 0 : EX_DATAERR;
 }
 
-static void batch_json(struct batch *b, const char *type, json_t *body)
+/* Add {"type":type,"body":body} (taking body) to b: 0, or EX_DATAERR with err naming where the record came from. */
+static int batch_json(struct batch *b, const char *where, const char *type, json_t *body, struct chobo_error *err)
 {
 	struct json_doc doc = {0};
 	char why[512];
+	int rc = 0;
 	json_t *e = json_pack("{s:s, s:o}", "type", type, "body", body);
 	char *line = e ? json_dumps(e, JSON_COMPACT) : NULL;
 	if (!line)
 		xalloc_failed();
+	/* The reason names the entry's type already ("eco.equipment: unknown field body.colour"). */
 	if (!batch_add_line(b, line, strlen(line), &doc, why, sizeof why))
-		chobo_die(EX_DATAERR, "%s: %s", type, why);
+		rc = chobo_fail(err, EX_DATAERR, "%s: %s", where, why);
 	free(line);
 	json_decref(e);
 	json_doc_free(&doc);
+	return rc;
 }
 
 static void add_activity(struct view_text *t, int64_t gen, int64_t sold, int64_t dist, int64_t charged,
@@ -165,11 +169,11 @@ static struct last *lasts_slot(struct lasts *t, const char *code)
 }
 
 /*
- * Judge, reduce and grant every reading of in into batch b, with one result
- * line per reading appended to out (JSON Lines, written as text: a run has
+ * Judge, reduce and grant every reading of in into batch b (of[k]: the
+ * record of batch entry k + 1), with one result line per reading appended to out (JSON Lines, written as text: a run has
  * up to a million of them).
  */
-static int grant(struct ledger *l, struct input *in, const char *factors_path, struct batch *b,
+static int grant(struct ledger *l, struct input *in, const char *factors_path, struct batch *b, size_t *of,
 		 struct view_text *out, size_t *refused, struct chobo_error *e)
 {
 	struct eco_factors *f = xcalloc(1, sizeof *f);
@@ -179,6 +183,11 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 		factors_path = CHOBO_PKGDATADIR "/emission-factors.json";
 	if (rc == 0)
 		rc = eco_factors_load(factors_path, f, e);
+	int64_t now = 0;
+	bool test_clock;
+	if (rc == 0)
+		rc = ledger_now(l, &now, &test_clock, e);
+	int64_t today = jp_day_of(now);
 	struct view_state *s = rc == 0 ? view_stored(l, &eco_registry_view) : NULL;
 	struct lasts lasts;
 	lasts_init(&lasts, in->list.n);
@@ -191,10 +200,11 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 		enum eco_verdict verdict = ECO_REFUSE;
 		char why[1024] = "";
 		view_text_object_str(out, "input", in->list.rec[i].where);
-		if (eco_reading_parse(in->list.rec[i].o, &r, why, sizeof why)) {
+		if (eco_reading_parse(&in->list.rec[i], &r, why, sizeof why)) {
 			struct last *last = lasts_slot(&lasts, r.equipment);
-			rc = eco_reading_judge(s, &r, l->conf.origin, last->code[0] ? last->to : INT64_MIN, &q, &verdict,
-					       why, sizeof why, e);
+			if (eco_reading_over(&r, today, why, sizeof why))
+				rc = eco_reading_judge(s, &r, l->conf.origin, last->code[0] ? last->to : INT64_MIN, &q,
+						       &verdict, why, sizeof why, e);
 			if (rc == 0 && verdict == ECO_ACCEPT) {
 				struct chobo_error pe;
 				if (eco_reduction(f, &q, &r, parts, &nparts, &pe) != 0) {
@@ -230,6 +240,7 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 			total += parts[p].reduction_g;
 		/* Points for what was reduced, rounded down; a reading that reduced nothing earns none. */
 		int64_t points = eco_points(total, (int64_t)ppk);
+		of[b->n] = i;
 		reading_entry(b, &doc, &r, &q, parts, nparts, f, total, points, ppk);
 		view_text_member_str(out, "result", "granted");
 		view_text_member_str(out, "methodology", eco_methodology(q.kind));
@@ -255,23 +266,38 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 	return rc;
 }
 
-/* Members and equipment: an equipment's serial number becomes a keyed hash before it reaches the batch. */
-static int reg(struct ledger *l, struct input *in, struct batch *b, json_t **results, struct chobo_error *e)
+/*
+ * Members and equipment: an equipment's serial number becomes a keyed hash
+ * before it reaches the batch.  of[k] is the record that batch entry k + 1
+ * came from (a member makes two: its points account and itself).
+ */
+static int reg(struct ledger *l, struct input *in, struct batch *b, json_t **results, size_t *of,
+	       struct chobo_error *e)
 {
 	struct private_store *ps = NULL;
 	int rc = private_open(l, true, &ps, e);
 	for (size_t i = 0; rc == 0 && i < in->list.n; i++) {
+		const char *where = in->list.rec[i].where;
+		enum eco_registration kind;
+		char why[512];
+		if (!eco_registration_kind(in->list.rec[i].o, &kind, why, sizeof why)) {
+			rc = chobo_fail(e, EX_DATAERR, "%s: %s", where, why);
+			break;
+		}
 		json_t *o = json_deep_copy(in->list.rec[i].o);
-		json_t *res = json_pack("{s:s}", "input", in->list.rec[i].where);
+		json_t *res = json_pack("{s:s}", "input", where);
+		if (!o || !res)
+			xalloc_failed();
 		results[i] = res;
-		if (json_object_get(o, "code")) {
+		if (kind == ECO_REG_EQUIPMENT) {
 			const char *serial = json_string_value(json_object_get(o, "serial"));
 			uint8_t h[32];
 			char hex[65];
 			if (!serial) {
 				json_decref(o);
-				return chobo_fail(e, EX_DATAERR, "%s: equipment needs its serial (kept only as a keyed hash)",
-						  in->list.rec[i].where);
+				rc = chobo_fail(e, EX_DATAERR, "%s: equipment needs its serial (kept only as a keyed hash)",
+						where);
+				break;
 			}
 			if ((rc = private_keyed_hash(ps, "eco.equipment", serial, h, e)) != 0) {
 				json_decref(o);
@@ -283,16 +309,27 @@ static int reg(struct ledger *l, struct input *in, struct batch *b, json_t **res
 			if (!json_object_get(o, "other_scheme"))
 				json_object_set_new(o, "other_scheme", json_false());
 			json_object_set(res, "code", json_object_get(o, "code"));
-			batch_json(b, "eco.equipment", o);
+			of[b->n] = i;
+			rc = batch_json(b, where, "eco.equipment", o, e);
 		} else {
 			json_object_set_new(o, "home", json_string(l->conf.origin));
 			json_t *member = json_object_get(o, "member");
 			json_object_set(res, "member", member);
-			batch_json(b, "points.open", json_pack("{s:s, s:O, s:s}", "scheme", ECO_SCHEME, "holder", member,
-							       "kind", "member"));
-			batch_json(b, "eco.member", o);
+			json_t *open = json_pack("{s:s, s:O, s:s}", "scheme", ECO_SCHEME, "holder", member, "kind",
+						 "member");
+			if (!open)
+				xalloc_failed();
+			of[b->n] = i;
+			rc = batch_json(b, where, "points.open", open, e);
+			if (rc == 0) {
+				of[b->n] = i;
+				rc = batch_json(b, where, "eco.member", o, e);
+			} else {
+				json_decref(o);
+			}
 		}
-		json_object_set_new(res, "result", json_string("registered"));
+		if (rc == 0)
+			json_object_set_new(res, "result", json_string("registered"));
 	}
 	private_close(ps);
 	return rc;
@@ -338,20 +375,26 @@ int main(int argc, char **argv)
 	struct batch batch = {0};
 	struct chobo_error e = {0};
 	json_t **results = xcalloc(in.list.n + 1, sizeof *results);   /* --register's */
+	size_t *of = xcalloc(2 * in.list.n + 1, sizeof *of);           /* the batch entries' records */
 	struct view_text granted = {0};                                /* the readings' */
 	size_t refused = 0;
 	store_expect_bytes((uint64_t)in.list.n * ECO_READING_STORE_BYTES);
 	if (rc == 0 && (rc = cli_report(ledger_open_append(&l, dir, &key, &e), &e)) == 0) {
-		rc = registering ? reg(&l, &in, &batch, results, &e) : grant(&l, &in, factors, &batch, &granted, &refused, &e);
-		if (rc == 0 && refused == 0 && batch.n > 0) {
+		rc = registering ? reg(&l, &in, &batch, results, of, &e)
+				 : grant(&l, &in, factors, &batch, of, &granted, &refused, &e);
+		if (rc != 0 && e.msg[0]) {
+			/* ledger_append says it of its own failures. */
+			snprintf(e.msg + strlen(e.msg), sizeof e.msg - strlen(e.msg), "; nothing was appended");
+		} else if (rc == 0 && refused == 0 && batch.n > 0) {
 			struct receipt *receipts = xcalloc(batch.n, sizeof *receipts);
 			uint64_t size;
 			char time[21];
 			rc = ledger_append(&l, &batch, &key, NULL, receipts, &size, time, &e);
 			free(receipts);
+			/* The rules name the batch entry they refuse: say which input record made it. */
+			if (rc != 0)
+				records_name_entry(&in.list, of, batch.n, &e);
 		}
-		if (rc != 0 && e.msg[0])
-			snprintf(e.msg + strlen(e.msg), sizeof e.msg - strlen(e.msg), "; nothing was appended");
 		rc = cli_report(ledger_close_after(&l, rc, &e), &e);
 		note_signer_clear(&key);
 	}
@@ -371,6 +414,7 @@ int main(int argc, char **argv)
 		rc = EX_DATAERR;
 	}
 	free(results);
+	free(of);
 	records_free(&in.list);
 	batch_free(&batch);
 	cli_exit(rc);

@@ -5,10 +5,15 @@
  * ecopt-grant tells them).  Every record is parsed as a reading; what
  * parses must hold quantities from 0 to ECO_QUANTITY_MAX thousandths, an
  * equipment code of at most ECO_CODE_MAX bytes, dates that parse back to
- * the same days, and a source that is device or manual.
+ * the same days, and a source that is device or manual.  A quantity of a
+ * JSON line is a JSON number (never a string) whose value is the one
+ * written, not rounded: it differs from the double jansson read by no more
+ * than that double's own error.  Every record of a CSV file has a non-empty
+ * cell (a row of empty cells is a blank line).
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,12 +38,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int64_t day;
 		if (!json_is_object(l.rec[i].o))
 			abort();
-		if (!eco_reading_parse(l.rec[i].o, &r, why, sizeof why))
+		if (!l.rec[i].json && json_object_size(l.rec[i].o) == 0)
+			abort();
+		if (!eco_reading_parse(&l.rec[i], &r, why, sizeof why))
 			continue;
 		const int64_t v[] = {r.generated_wh, r.sold_wh, r.distance_m, r.charged_wh, r.fuel_ml};
 		for (size_t k = 0; k < 5; k++)
 			if (v[k] < 0 || v[k] > ECO_QUANTITY_MAX)
 				abort();
+		static const char *const names[] = {"generated_kwh", "sold_kwh", "distance_km", "charged_kwh", "fuel_l"};
+		for (size_t k = 0; l.rec[i].json && k < 5; k++) {
+			json_t *n = json_object_get(l.rec[i].o, names[k]);
+			if (!n) {
+				if (v[k] != 0)
+					abort();
+				continue;
+			}
+			if (!json_is_number(n))
+				abort();
+			double d = json_number_value(n), want = (double)v[k] / 1000;
+			if (fabs(d - want) > 1e-9 * (want > 1 ? want : 1))
+				abort();
+		}
 		if (strlen(r.equipment) > ECO_CODE_MAX)
 			abort();
 		if (!jp_date_parse(r.from, &day) || day != r.from_day || !jp_date_parse(r.to, &day) || day != r.to_day)

@@ -200,14 +200,14 @@ echo "$SCHEME" | CHOBO_NOW=2023-03-01T00:00:00Z chain-append -L "$C" >/dev/null
 CHOBO_NOW=2023-03-02T00:00:00Z ecopt-grant -q -L "$C" --register "$T/tama-reg.jsonl" >/dev/null
 {
 	"$top_srcdir/bench/eco-gen" readings 10000 2023 0 PV- 2901.786
-	echo '{"equipment":"PV-010000","from":"2023-04-01","to":"2024-03-31","generated_kwh":"2486.608","sold_kwh":"1000"}'
+	echo '{"equipment":"PV-010000","from":"2023-04-01","to":"2024-03-31","generated_kwh":2486.608,"sold_kwh":1000}'
 } >"$T/tama-read.jsonl"
 check "Tama: 10,001 readings granted" sh -c "CHOBO_NOW=2024-04-10T00:00:00Z ecopt-grant -q -L '$C' --factors '$F' '$T/tama-read.jsonl' | grep -c '\"reduction_g\":1950000,' | grep -qx 10000"
 jcredit-export -L "$C" --fy 2023 --price 2536 -o "$T/tama.jsonl"
 check "Tama: 10,001 rows" test "$(grep -c '"record":"row"' "$T/tama.jsonl")" -eq 10001
 check "Tama: 19,500.999 t give 19,500 credits, 0.999 t carried, 49,452,000 yen" has "$T/tama.jsonl" credits 1 reduction_g=19500999000 credits_t=19500 carried_g=999000 price_yen_per_t=2536 revenue_yen=49452000
 CHOBO_NOW=2024-05-01T00:00:00Z jcredit-export -q -L "$C" --certify "$T/tama.jsonl" --credits 19500 >/dev/null
-echo '{"equipment":"PV-010000","from":"2024-04-01","to":"2025-03-31","generated_kwh":"1001.667","sold_kwh":"1000"}' >"$T/tama-2024.jsonl"
+echo '{"equipment":"PV-010000","from":"2024-04-01","to":"2025-03-31","generated_kwh":1001.667,"sold_kwh":1000}' >"$T/tama-2024.jsonl"
 CHOBO_NOW=2025-04-10T00:00:00Z ecopt-grant -q -L "$C" --factors "$F" "$T/tama-2024.jsonl" >/dev/null
 jcredit-export -L "$C" --fy 2024 -o "$T/tama-2024.out"
 check "the next report adds the carried 0.999 t: 1,000 g + 999,000 g = 1 t, nothing carried" has "$T/tama-2024.out" credits 1 reduction_g=1000 carried_in_g=999000 available_g=1000000 credits_t=1 carried_g=0

@@ -6,7 +6,7 @@
  *
  *   eco.c       entry types, the eco.registry view, the rules of appends
  *   factors.c   the emission factor table and the reduction formulas
- *   reading.c   readings as ecopt-grant reads them
+ *   reading.c   readings and registrations as ecopt-grant reads them
  *
  * Quantities are integers in small units so that every node computes the
  * same numbers: Wh, metres, mL, watts, metres per litre, grams of CO2.
@@ -72,6 +72,7 @@
 
 struct ledger;
 struct batch_written;
+struct record;
 
 extern const struct service eco_service;
 extern const struct view_spec eco_registry_view;
@@ -100,13 +101,26 @@ struct eco_reading {
 };
 
 /*
- * A reading from its input record o (members as JSON strings or numbers:
- * equipment, from, to, source, generated_kwh, sold_kwh, distance_km,
- * charged_kwh, fuel_l; decimals of at most 3 places, kept in thousandths)
- * into r; false with the reason in why (an unknown member, a missing or
- * malformed value).  The rules of eco_reading_judge are not applied.
+ * A reading from its input record rec (members equipment, from, to, source,
+ * generated_kwh, sold_kwh, distance_km, charged_kwh, fuel_l; the quantities
+ * decimals from 0 to ECO_QUANTITY_MAX / 1000 with at most 3 places, kept in
+ * thousandths, judged on their text: a CSV cell's, or a JSON number's as
+ * written in the line, never a JSON string) into r; false with the reason in
+ * why (an unknown member, a missing or malformed value).  The rules of
+ * eco_reading_judge are not applied.
  */
-bool eco_reading_parse(json_t *o, struct eco_reading *r, char *why, size_t whylen);
+bool eco_reading_parse(const struct record *rec, struct eco_reading *r, char *why, size_t whylen);
+/* True when r's period is over by today (a day number, jp_day_of of now); false with the reason in why. */
+bool eco_reading_over(const struct eco_reading *r, int64_t today, char *why, size_t whylen);
+
+enum eco_registration { ECO_REG_MEMBER, ECO_REG_EQUIPMENT };
+
+/*
+ * Which registration (ecopt-grant --register) input record o is: equipment
+ * when it has a code, else a member when member is text; false with the
+ * reason in why when it is neither.
+ */
+bool eco_registration_kind(const json_t *o, enum eco_registration *k, char *why, size_t whylen);
 
 /* The kind's name (solar, ev, phv), and the kind of a name; false for an unknown one. */
 const char *eco_kind_name(enum eco_kind k);

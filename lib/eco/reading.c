@@ -1,4 +1,4 @@
-/* Readings as ecopt-grant takes them (JSON objects, from JSON Lines or CSV) into struct eco_reading; see eco.h. */
+/* Readings and registrations as ecopt-grant takes them (JSON objects, from JSON Lines or CSV); see eco.h. */
 #include "config.h"
 
 #include <inttypes.h>
@@ -7,8 +7,10 @@
 #include <jansson.h>
 
 #include "eco/eco.h"
+#include "json_scan.h"
+#include "records.h"
 
-/* A field as text: a JSON string or number. */
+/* A text field as text: a JSON string or number. */
 static const char *text_of(json_t *o, const char *name, char *buf, size_t cap)
 {
 	json_t *v = json_object_get(o, name);
@@ -25,41 +27,89 @@ static const char *text_of(json_t *o, const char *name, char *buf, size_t cap)
 	return NULL;
 }
 
-/* A decimal with at most 3 places ("1500", "12.5") in thousandths: kWh as Wh, km as m, L as mL. */
-static bool milli(json_t *o, const char *name, int64_t *out, char *why, size_t whylen)
+/*
+ * A quantity's text, s (n bytes, not NUL-terminated): a decimal with at most
+ * 3 places ("1500", "12.5", "12.5000") in thousandths: kWh as Wh, km as m, L
+ * as mL.  The digits as written are judged, never a rounded double.
+ */
+static bool milli_text(const char *name, const char *s, size_t n, int64_t *out, char *why, size_t whylen)
 {
-	char buf[64];
-	const char *s = text_of(o, name, buf, sizeof buf);
+	const char *p = s, *end = s + n;
 	int64_t whole = 0, frac = 0;
-	int places = 0;
-	*out = 0;
-	if (!s)
-		return true;
-	const char *p = s;
-	if (*p == '-') {
-		snprintf(why, whylen, "%s: a negative value (%.40s)", name, s);
+	int places = 0, shown = n > 40 ? 40 : (int)n;
+	if (p < end && *p == '-') {
+		snprintf(why, whylen, "%s: a negative value (%.*s)", name, shown, s);
 		return false;
 	}
-	for (; *p >= '0' && *p <= '9' && whole <= ECO_QUANTITY_MAX; p++)
+	for (; p < end && *p >= '0' && *p <= '9' && whole <= ECO_QUANTITY_MAX; p++)
 		whole = whole * 10 + (*p - '0');
-	if (*p == '.')
-		for (p++; *p >= '0' && *p <= '9' && places < 3; p++, places++)
+	if (p < end && *p == '.')
+		for (p++; p < end && *p >= '0' && *p <= '9' && places < 3; p++, places++)
 			frac = frac * 10 + (*p - '0');
-	while (*p == '0')
+	while (p < end && *p == '0')
 		p++;
 	for (; places < 3; places++)
 		frac *= 10;
-	if (*p || p == s || whole * 1000 + frac > ECO_QUANTITY_MAX) {
-		snprintf(why, whylen, "%s: expected a number from 0 to %lld with at most 3 decimals, not \"%.40s\"", name,
-			 (long long)ECO_QUANTITY_MAX / 1000, s);
+	if (p != end || p == s || whole * 1000 + frac > ECO_QUANTITY_MAX) {
+		snprintf(why, whylen, "%s: expected a number from 0 to %lld with at most 3 decimals, not \"%.*s\"", name,
+			 (long long)ECO_QUANTITY_MAX / 1000, shown, s);
 		return false;
 	}
 	*out = whole * 1000 + frac;
 	return true;
 }
 
-bool eco_reading_parse(json_t *o, struct eco_reading *r, char *why, size_t whylen)
+/* What a JSON value is, for a message. */
+static const char *json_kind_name(const json_t *v)
 {
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "an object";
+	case JSON_ARRAY: return "an array";
+	case JSON_TRUE: return "true";
+	case JSON_FALSE: return "false";
+	case JSON_NULL: return "null";
+	default: return "a number";
+	}
+}
+
+/*
+ * Quantity name of rec into *out (0 when absent).  A CSV cell is its text; a
+ * member of a JSON line must be a number, read from the line's own text
+ * (doc, scanned on the first call) so that it is judged digit by digit as a
+ * cell is.
+ */
+static bool milli(const struct record *rec, struct json_doc *doc, const char *name, int64_t *out, char *why,
+		  size_t whylen)
+{
+	json_t *v = json_object_get(rec->o, name);
+	*out = 0;
+	if (!v)
+		return true;
+	if (!rec->json) {
+		const char *s = json_string_value(v);
+		if (!s)
+			return snprintf(why, whylen, "%s: expected a number, not %s", name, json_kind_name(v)), false;
+		return milli_text(name, s, strlen(s), out, why, whylen);
+	}
+	if (json_is_string(v))
+		return snprintf(why, whylen, "%s: expected a number, not the string \"%.40s\"", name,
+				json_string_value(v)), false;
+	if (!json_is_number(v))
+		return snprintf(why, whylen, "%s: expected a number, not %s", name, json_kind_name(v)), false;
+	char err[256];
+	if (!doc->text && !json_scan(doc, rec->json, rec->json_len, err, sizeof err))
+		return snprintf(why, whylen, "%s: %s", name, err), false;
+	long t = doc->ntok && doc->tok[0].kind == JSON_K_OBJECT ? jscan_find(doc, 0, name) : -1;
+	if (t < 0 || doc->tok[t].kind != JSON_K_NUMBER)
+		return snprintf(why, whylen, "%s: not found in the line as a number", name), false;
+	return milli_text(name, rec->json + doc->tok[t].start, doc->tok[t].end - doc->tok[t].start, out, why,
+			  whylen);
+}
+
+bool eco_reading_parse(const struct record *rec, struct eco_reading *r, char *why, size_t whylen)
+{
+	json_t *o = rec->o;
+	struct json_doc doc = {0};
 	char buf[64];
 	const char *v;
 	memset(r, 0, sizeof *r);
@@ -87,8 +137,40 @@ bool eco_reading_parse(json_t *o, struct eco_reading *r, char *why, size_t whyle
 	snprintf(r->source, sizeof r->source, "%s", v ? v : "device");
 	if (strcmp(r->source, "device") != 0 && strcmp(r->source, "manual") != 0)
 		return snprintf(why, whylen, "source: device or manual"), false;
-	return milli(o, "generated_kwh", &r->generated_wh, why, whylen) &&
-	       milli(o, "sold_kwh", &r->sold_wh, why, whylen) && milli(o, "distance_km", &r->distance_m, why, whylen) &&
-	       milli(o, "charged_kwh", &r->charged_wh, why, whylen) && milli(o, "fuel_l", &r->fuel_ml, why, whylen);
+	bool ok = milli(rec, &doc, "generated_kwh", &r->generated_wh, why, whylen) &&
+		  milli(rec, &doc, "sold_kwh", &r->sold_wh, why, whylen) &&
+		  milli(rec, &doc, "distance_km", &r->distance_m, why, whylen) &&
+		  milli(rec, &doc, "charged_kwh", &r->charged_wh, why, whylen) &&
+		  milli(rec, &doc, "fuel_l", &r->fuel_ml, why, whylen);
+	json_doc_free(&doc);
+	return ok;
 }
 
+bool eco_reading_over(const struct eco_reading *r, int64_t today, char *why, size_t whylen)
+{
+	char day[JP_DATE_LEN + 1];
+	if (r->to_day <= today)
+		return true;
+	jp_date_format(day, today);
+	snprintf(why, whylen, "the period ends after today (%s): a reading is taken once its period is over", day);
+	return false;
+}
+
+
+bool eco_registration_kind(const json_t *o, enum eco_registration *k, char *why, size_t whylen)
+{
+	json_t *member = json_object_get(o, "member");
+	if (json_object_get(o, "code")) {
+		*k = ECO_REG_EQUIPMENT;
+		return true;
+	}
+	if (json_is_string(member)) {
+		*k = ECO_REG_MEMBER;
+		return true;
+	}
+	if (member)
+		snprintf(why, whylen, "member: expected a member id (text), not %s", json_kind_name(member));
+	else
+		snprintf(why, whylen, "neither a member (member) nor equipment (code)");
+	return false;
+}

@@ -1,0 +1,80 @@
+#!/bin/sh
+# ecopt-grant's input as a new user writes it: JSON numbers judged on their
+# text as CSV cells are (at most 3 decimals, no strings, the bound), records
+# that are neither a member nor equipment, rows of empty cells that a
+# spreadsheet leaves (blank lines), one message per failure of --register
+# naming where the record came from, and readings of periods not yet over.
+. "${top_srcdir:-.}/tests/lib.sh"
+
+A=$T/node
+new_ledger "$A" tama.example/node
+F=$top_srcdir/data/emission-factors.json
+NOW=2023-11-15T00:00:00Z
+P1=p-00000000000000000000000000000001
+count() { chain-log -L "$A" | wc -l; }
+grant() { CHOBO_NOW=$NOW ecopt-grant -L "$A" --factors "$F" "$@"; }
+reg() { CHOBO_NOW=$NOW ecopt-grant -L "$A" --register "$@"; }
+
+printf '{"type":"points.scheme","body":{"scheme":"eco","yen_per_point":1,"expiry_days":365,"cap_purchase":1000,"cap_day":1200}}\n' |
+	CHOBO_NOW=2023-03-01T00:00:00Z chain-append -L "$A" >/dev/null
+cat >"$T/reg.jsonl" <<EOR
+{"member":"$P1","kind":"household","joined":"2023-04-01"}
+{"code":"PV-1","member":"$P1","kind":"solar","capacity_w":3000,"serial":"SN-PV-0001","monitoring_from":"2023-04-01"}
+EOR
+check "a member and a panel register" sh -c "CHOBO_NOW=2023-03-02T00:00:00Z ecopt-grant -q -L '$A' --register '$T/reg.jsonl' >/dev/null"
+before=$(count)
+
+# 1. JSON numbers: the text as written, the rule of CSV cells.
+reading() { printf '{"equipment":"PV-1","from":"2023-10-01","to":"2023-10-31","generated_kwh":%s,"sold_kwh":100}\n' "$1" >"$T/r.jsonl"; }
+for v in 300.1239 300.1234 '"300"' 1000000.0004 3e2 -0 null true; do
+	reading "$v"
+	check_exit 65 "JSON generated_kwh $v is refused" grant "$T/r.jsonl"
+	check "... as not a number of at most 3 decimals" grep -q '"reason":"generated_kwh: \(a negative value\|expected a number\)' "$T/last.out"
+done
+reading 300.1239
+grant "$T/r.jsonl" >"$T/r.out" 2>"$T/r.err"
+check "... with the CSV path's reason" grep -q 'generated_kwh: expected a number from 0 to 1000000 with at most 3 decimals, not \\"300.1239\\"' "$T/r.out"
+check "... naming the input's file:line" grep -q "\"input\":\"$T/r.jsonl:1\"" "$T/r.out"
+printf 'equipment,from,to,generated_kwh,sold_kwh\nPV-1,2023-10-01,2023-10-31,300.1239,100\n' >"$T/r.csv"
+grant "$T/r.csv" >"$T/c.out" 2>/dev/null
+reason() { grep -o '"reason":.*' "$1"; }
+check "... the same reason as the CSV cell's" test "$(reason "$T/r.out")" = "$(reason "$T/c.out")"
+reading '"300"'
+grant "$T/r.jsonl" >"$T/r.out" 2>/dev/null
+check "... a string named as a string" grep -q 'generated_kwh: expected a number, not the string \\"300\\"' "$T/r.out"
+check "... nothing appended" test "$before" -eq "$(count)"
+reading 300.1230
+check "300.1230 (a trailing zero) is 300.123, as in CSV" sh -c "CHOBO_NOW=$NOW ecopt-grant -L '$A' --factors '$F' '$T/r.jsonl' | grep -q granted"
+check "... stored as generated_wh 300123" sh -c "chain-log -L '$A' --type eco.reading | grep -q '\"generated_wh\":300123,'"
+before=$(count)
+
+# 2. A record that is neither a member nor equipment.
+echo '{"foo":1}' >"$T/foo.jsonl"
+check_exit 65 "--register of {\"foo\":1} is a data error" reg "$T/foo.jsonl"
+check "... naming the line and what is wrong" grep -q "$T/foo.jsonl:1: neither a member (member) nor equipment (code)" "$T/last.err"
+check "... not out of memory" sh -c "! grep -q 'out of memory' '$T/last.err'"
+
+# 3. Rows of empty cells are blank lines.
+printf 'equipment,from,to,generated_kwh,sold_kwh\r\nPV-1,2023-11-01,2023-11-10,30,10\r\n,,,,\r\n,,,,\r\n' >"$T/excel.csv"
+check "rows of empty cells at the end are skipped" sh -c "CHOBO_NOW=$NOW ecopt-grant -L '$A' --factors '$F' '$T/excel.csv' | grep -c granted | grep -qx 1"
+printf ',,,,\nequipment,from,to,generated_kwh,sold_kwh\n"",,,,\n' >"$T/lead.csv"
+check "... and before the header (and quoted empty cells)" sh -c "CHOBO_NOW=$NOW ecopt-grant -L '$A' --factors '$F' '$T/lead.csv' 2>&1 | grep -q 'no records'"
+before=$(count)
+
+# 4. One message for a failure of --register, with where the record came from.
+printf '{"code":"PV-9","member":"%s","kind":"solar","capacity_w":3000,"serial":"SN-PV-0001","monitoring_from":"2023-04-01"}\n' $P1 >"$T/dup.jsonl"
+check_exit 65 "the same panel registered twice is refused" reg "$T/dup.jsonl"
+check "... saying nothing was appended once" test "$(grep -o 'nothing was appended' "$T/last.err" | wc -l)" -eq 1
+check "... naming the input's line" grep -q "$T/dup.jsonl:1" "$T/last.err"
+printf '{"code":"PV-8","member":"%s","kind":"solar","capacity_w":3000,"serial":"SN-8","monitoring_from":"2023-04-01","colour":"red"}\n' $P1 >"$T/colour.jsonl"
+check_exit 65 "an unknown field is refused" reg "$T/colour.jsonl"
+check "... with one prefix and the input's line" grep -q "^ecopt-grant: $T/colour.jsonl:1: eco.equipment: unknown field body.colour" "$T/last.err"
+check "... said once" test "$(grep -o 'eco.equipment' "$T/last.err" | wc -l)" -eq 1
+check "... nothing appended" test "$before" -eq "$(count)"
+
+# 5. A period that is not over.
+printf '{"equipment":"PV-1","from":"2023-11-11","to":"2023-11-30","generated_kwh":30,"sold_kwh":10}\n' >"$T/future.jsonl"
+check_exit 65 "a reading whose period ends after today is refused" grant "$T/future.jsonl"
+check "... saying so" grep -q 'the period ends after today' "$T/last.out"
+check "... but it is taken when that day has come" sh -c "CHOBO_NOW=2023-11-30T15:30:00Z ecopt-grant -L '$A' --factors '$F' '$T/future.jsonl' | grep -q granted"
+done_testing
