@@ -122,6 +122,8 @@ redeem() { CHOBO_NOW=${WHEN:-2024-04-10T02:00:00Z} ecopt-redeem -q "$@"; }
 check "a shop opens on A" sh -c "CHOBO_NOW=2024-04-10T01:30:00Z ecopt-redeem -q -L '$A' shop --shop shop-1 >/dev/null"
 check "a spend of 500" sh -c "CHOBO_NOW=2024-04-10T02:00:00Z ecopt-redeem -q -L '$A' spend --member $P1 --shop shop-1 --points 500 --ref buy-1 >/dev/null"
 check "the same spend again moves nothing" sh -c "CHOBO_NOW=2024-04-10T02:01:00Z ecopt-redeem -L '$A' spend --member $P1 --shop shop-1 --points 500 --ref buy-1 | grep -q duplicate"
+check_exit 65 "the same reference for another amount is refused" env CHOBO_NOW=2024-04-10T02:01:30Z ecopt-redeem -L "$A" spend --member $P1 --shop shop-1 --points 7 --ref buy-1
+check "... naming the reference and what differs" grep -q "reference buy-1 is already recorded (entry [0-9a-f]*) with another points" "$T/last.err"
 check_exit 65 "over the cap per purchase refused" env CHOBO_NOW=2024-04-10T02:02:00Z ecopt-redeem -L "$A" spend --member $P1 --shop shop-1 --points 1001 --ref buy-2
 check_exit 65 "over the cap per day refused" env CHOBO_NOW=2024-04-10T02:03:00Z ecopt-redeem -L "$A" spend --member $P1 --shop shop-1 --points 800 --ref buy-3
 check_exit 65 "overspending refused" env CHOBO_NOW=2024-04-12T02:00:00Z ecopt-redeem -L "$A" spend --member $P2 --shop shop-1 --points 153 --ref buy-4
