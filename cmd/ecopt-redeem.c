@@ -118,15 +118,25 @@ int main(int argc, char **argv)
 		case 'c': csv = true; break;
 		}
 	}
+	if (optind == argc)
+		cli_misuse(usage, "what to do: shop, spend, settle, balance or history");
 	if (optind + 1 != argc)
-		cli_usage_error(usage);
+		cli_misuse(usage, "one thing to do at a time; unexpected %s", argv[optind + 1]);
 	const char *what = argv[optind];
 	bool is_shop = strcmp(what, "shop") == 0, spend = strcmp(what, "spend") == 0, settle = strcmp(what, "settle") == 0;
 	bool is_history = strcmp(what, "history") == 0;
-	if ((!is_shop && !spend && !settle && !is_history && strcmp(what, "balance") != 0) || (is_history && !holder))
-		cli_usage_error(usage);
-	if ((is_shop && !shop) || (spend && (!member || !shop || !ref || !points)) || (settle && (!shop || !ref || !points)))
-		cli_usage_error(usage);
+	if (!is_shop && !spend && !settle && !is_history && strcmp(what, "balance") != 0)
+		cli_misuse(usage, "%s: not shop, spend, settle, balance or history", what);
+	if (is_history && !holder)
+		cli_misuse(usage, "history needs --holder ID");
+	if ((is_shop || spend || settle) && !shop)
+		cli_misuse(usage, "%s needs --shop SHOP", what);
+	if (spend && !member)
+		cli_misuse(usage, "spend needs --member ID");
+	if ((spend || settle) && !ref)
+		cli_misuse(usage, "%s needs --ref REF (unique in the scheme: the same movement again moves nothing)", what);
+	if ((spend || settle) && !points)
+		cli_misuse(usage, "%s needs --points N, at least 1", what);
 	struct ledger l;
 	struct note_signer key;
 	struct chobo_error e = {0};

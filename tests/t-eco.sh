@@ -150,6 +150,12 @@ check "... named" grep -q 'reference eco.reading:2025-03-31:PV-1:2024-04-01 is a
 check "... nothing appended" test "$before" -eq "$(count "$A")"
 
 copy "$A" "$OA" "$B"
+check_exit 64 "a spend of 0 points is a usage error" ecopt-redeem -L "$A" spend --member $P1 --shop shop-1 --points 0 --ref buy-0
+check "... saying so" grep -q "spend needs --points N, at least 1" "$T/last.err"
+check_exit 64 "a spend without --ref is a usage error" ecopt-redeem -L "$A" spend --member $P1 --shop shop-1 --points 3
+check "... naming the option" grep -q "spend needs --ref REF" "$T/last.err"
+check_exit 64 "an unknown verb is a usage error" ecopt-redeem -L "$A" frobnicate
+check "... naming it" grep -q "frobnicate: not shop, spend, settle, balance or history" "$T/last.err"
 check_exit 65 "a spend on B, not the member's home node, is refused" env CHOBO_NOW=2024-04-13T00:00:00Z ecopt-redeem -L "$B" spend --member $P2 --shop shop-1 --points 10 --ref buy-b
 for d in "$A" "$B"; do
 	check "chain-verify --views --index passes on $(basename "$d")" chain-verify -L "$d" --views --index
