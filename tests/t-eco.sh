@@ -150,6 +150,9 @@ check "... named" grep -q 'reference eco.reading:2025-03-31:PV-1:2024-04-01 is a
 check "... nothing appended" test "$before" -eq "$(count "$A")"
 
 copy "$A" "$OA" "$B"
+check_exit 66 "the balance of a holder with no account: EX_NOINPUT" ecopt-redeem -L "$A" balance --holder p-00000000000000000000000000000999
+check "... saying so" grep -q "p-00000000000000000000000000000999 has no account in the eco scheme" "$T/last.err"
+check_exit 66 "the history of a holder with no account: EX_NOINPUT" ecopt-redeem -L "$A" history --holder nobody-here
 check_exit 64 "a spend of 0 points is a usage error" ecopt-redeem -L "$A" spend --member $P1 --shop shop-1 --points 0 --ref buy-0
 check "... saying so" grep -q "spend needs --points N, at least 1" "$T/last.err"
 check_exit 64 "a spend without --ref is a usage error" ecopt-redeem -L "$A" spend --member $P1 --shop shop-1 --points 3
