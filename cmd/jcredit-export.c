@@ -185,7 +185,7 @@ int main(int argc, char **argv)
 	const char *dir = ledger_default_dir(), *output = NULL, *check = NULL, *cert = NULL, *name = NULL;
 	int64_t from = INT64_MIN, to = INT64_MIN;
 	unsigned long long price = 0, credits = 0;
-	bool priced = false, csv = false, bom = false, has_credits = false;
+	bool priced = false, csv = false, bom = false, has_credits = false, by_fy = false, by_dates = false;
 	int opt;
 	cli_init(argc, argv);
 	while ((opt = getopt_long(argc, argv, "L:o:hVq", options, NULL)) != -1) {
@@ -193,8 +193,8 @@ int main(int argc, char **argv)
 			continue;
 		switch (opt) {
 		case 'L': dir = optarg; break;
-		case 'f': from = date_option("--from", optarg); break;
-		case 't': to = date_option("--to", optarg); break;
+		case 'f': from = date_option("--from", optarg); by_dates = true; break;
+		case 't': to = date_option("--to", optarg); by_dates = true; break;
 		case 'y': {
 			unsigned long long fy = cli_u64("--fy", optarg);
 			if (fy < 2000 || fy > 2100) {
@@ -203,6 +203,7 @@ int main(int argc, char **argv)
 			}
 			from = jp_fiscal_year_start((int32_t)fy);
 			to = jp_fiscal_year_start((int32_t)fy + 1) - 1;
+			by_fy = true;
 			break;
 		}
 		case 'p':
@@ -223,11 +224,25 @@ int main(int argc, char **argv)
 		}
 	}
 	bool building = !check && !cert;
-	if (optind != argc || (check && cert) || (building && (from == INT64_MIN || to == INT64_MIN)) ||
-	    (!building && (from != INT64_MIN || to != INT64_MIN || priced || csv || output)) || (bom && !csv) ||
-	    (cert && !has_credits) || (!cert && (has_credits || name)) ||
-	    (name && (!name[0] || strlen(name) > ECO_REPORT_MAX)))
-		cli_usage_error(usage);
+	if (optind != argc)
+		cli_misuse(usage, "unexpected argument %s", argv[optind]);
+	if (check && cert)
+		cli_misuse(usage, "--check and --certify are two jobs: give one");
+	if (by_fy && by_dates)
+		cli_misuse(usage, "--fy is a period of its own: give --fy YEAR, or --from DATE and --to DATE");
+	if (building && (from == INT64_MIN || to == INT64_MIN))
+		cli_misuse(usage, "a report needs its period: --from DATE and --to DATE, or --fy YEAR");
+	if (!building && (by_fy || by_dates || priced || csv || output))
+		cli_misuse(usage, "%s reads its report: --from, --to, --fy, --price, --csv and -o are for writing one",
+			   check ? "--check" : "--certify");
+	if (bom && !csv)
+		cli_misuse(usage, "--bom goes with --csv");
+	if (cert && !has_credits)
+		cli_misuse(usage, "--certify needs --credits T");
+	if (!cert && (has_credits || name))
+		cli_misuse(usage, "--credits and --name go with --certify");
+	if (name && (!name[0] || strlen(name) > ECO_REPORT_MAX))
+		cli_misuse(usage, "--name: 1 to %d bytes", ECO_REPORT_MAX);
 
 	struct ledger l;
 	struct note_signer key;

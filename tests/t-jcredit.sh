@@ -116,6 +116,10 @@ export_ab "$B" "$OB" "$A"
 check_exit 65 "a period before the certification period is refused" jcredit-export -L "$A" --fy 2021
 check "... named" grep -q "not inside the certification period 2022-04-01 to 2030-03-31" "$T/last.err"
 check_exit 65 "a period past 8 years from its start is refused" jcredit-export -L "$A" --fy 2030
+check_exit 64 "--fy with --from is a usage error" jcredit-export -L "$A" --fy 2023 --from 2023-05-01
+check "... saying why" grep -q -- "--fy is a period of its own" "$T/last.err"
+check_exit 64 "--from without --to is a usage error" jcredit-export -L "$A" --from 2023-05-01
+check "... saying what is missing" grep -q "a report needs its period" "$T/last.err"
 
 # ---- FY2022, certified with 0 t: its 32,450 g are carried
 jcredit-export -L "$A" --fy 2022 -o "$T/fy2022.jsonl"
