@@ -170,8 +170,8 @@ static struct last *lasts_slot(struct lasts *t, const char *code)
 
 /*
  * Judge, reduce and grant every reading of in into batch b (of[k]: the
- * record of batch entry k + 1), with one result line per reading appended to out (JSON Lines, written as text: a run has
- * up to a million of them).
+ * record of batch entry k + 1), with one result line per reading appended
+ * to out (JSON Lines, written as text: a run has up to a million of them).
  */
 static int grant(struct ledger *l, struct input *in, const char *factors_path, struct batch *b, size_t *of,
 		 struct view_text *out, size_t *refused, struct chobo_error *e)
