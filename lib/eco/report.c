@@ -684,8 +684,14 @@ bool jcredit_parse(const char *text, size_t len, const char *name, struct jcredi
 		if (strcmp(kind, "report") == 0) {
 			jcredit_text(o, "from", a, sizeof a);
 			jcredit_text(o, "to", b, sizeof b);
-			if (seen_report || !jp_date_parse(a, &out->from_day) || !jp_date_parse(b, &out->to_day)) {
-				snprintf(err, errlen, "%s: one report record, with from and to dates", l.rec[i].where);
+			if (seen_report) {
+				snprintf(err, errlen, "%s: a second report record: a report has one", l.rec[i].where);
+				ok = false;
+			} else if (!jp_date_parse(a, &out->from_day) || !jp_date_parse(b, &out->to_day)) {
+				/* Excel rewrites 2023-05-01 as 2023/5/1 when it saves a CSV it opened. */
+				snprintf(err, errlen, "%s: the report record's from and to must be dates as YYYY-MM-DD, got "
+					 "\"%s\" and \"%s\" (a spreadsheet that saved the CSV may have rewritten them: "
+					 "check the report as it was written)", l.rec[i].where, a, b);
 				ok = false;
 			}
 			seen_report = true;
