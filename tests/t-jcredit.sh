@@ -128,6 +128,9 @@ check "FY2022: 0 t of credits, 32,450 g carried" has "$T/fy2022.jsonl" credits 1
 check "FY2022 certified: 0 t, 32,450 g carried" sh -c "CHOBO_NOW=2024-05-01T00:00:00Z jcredit-export -L '$A' --certify '$T/fy2022.jsonl' --credits 0 --name FY2022 | grep -q eco.certification"
 check "... on the ledger with the report's hash" sh -c "chain-log -L '$A' --type eco.certification | grep -q \"\\\"report_sha256\\\":\\\"$(sha256sum "$T/fy2022.jsonl" | cut -c1-64)\\\".*\\\"carried_g\\\":32450\""
 check_exit 65 "a second certification of FY2022 is refused" env CHOBO_NOW=2024-05-02T00:00:00Z jcredit-export -L "$A" --certify "$T/fy2022.jsonl" --credits 0
+check "a report over a period with a certified one in it is written" sh -c "jcredit-export -L '$A' --from 2022-06-01 --to 2024-03-31 >'$T/over.jsonl' 2>'$T/over.err'"
+check "... with a warning naming the certified period" grep -q "the report certified for 2022-04-01 to 2023-03-31 lies within this period" "$T/over.err"
+check "a report after the certified period has no such warning" sh -c "jcredit-export -L '$A' --fy 2023 2>&1 >/dev/null | grep -c 'lies within this period' | grep -qx 0"
 check_exit 65 "a certification that does not add up is refused" sh -c "printf '%s\n' '{\"type\":\"eco.certification\",\"body\":{\"report\":\"x\",\"from\":\"2023-04-01\",\"to\":\"2024-03-31\",\"report_sha256\":\"$hash\",\"reduction_g\":1500000,\"carried_in_g\":32450,\"certified_t\":1,\"carried_g\":1}}' | CHOBO_NOW=2024-05-03T00:00:00Z chain-append -L '$A'"
 check_exit 65 "a certification that does not take over the carried remainder is refused" sh -c "printf '%s\n' '{\"type\":\"eco.certification\",\"body\":{\"report\":\"x\",\"from\":\"2023-04-01\",\"to\":\"2024-03-31\",\"report_sha256\":\"$hash\",\"reduction_g\":1500000,\"carried_in_g\":0,\"certified_t\":1,\"carried_g\":500000}}' | CHOBO_NOW=2024-05-03T00:00:00Z chain-append -L '$A'"
 check "... named" grep -q "the last certification carried 32450 g" "$T/last.err"
