@@ -64,11 +64,61 @@ static int read_report(const char *path, struct jcredit_parsed *p, uint8_t sha[3
 	return 0;
 }
 
+/* The report's records by label (row N, a total, credits), so that a record left out shifts nothing. */
+struct read_labels {
+	char (*label)[160];
+	size_t *slot;         /* index + 1 into the records; 0: empty */
+	bool *used;
+	size_t mask;
+};
+
+static void read_labels_init(struct read_labels *t, const struct jcredit_parsed *p)
+{
+	size_t cap = 16;
+	while (cap < 2 * p->n)
+		cap *= 2;
+	t->label = xcalloc(p->n + 1, sizeof *t->label);
+	t->slot = xcalloc(cap, sizeof *t->slot);
+	t->used = xcalloc(p->n + 1, sizeof *t->used);
+	t->mask = cap - 1;
+	for (size_t i = 0; i < p->n; i++) {
+		jcredit_label(p->rec[i], t->label[i], sizeof t->label[i]);
+		/* Every record gets a slot: records of one label (findings on one row) are found in their order. */
+		size_t k = string_hash(t->label[i]) & t->mask;
+		while (t->slot[k])
+			k = (k + 1) & t->mask;
+		t->slot[k] = i + 1;
+	}
+}
+
+/* The index of the report's first unused record labelled label, or SIZE_MAX. */
+static size_t read_labels_take(struct read_labels *t, const char *label)
+{
+	for (size_t k = string_hash(label) & t->mask; t->slot[k]; k = (k + 1) & t->mask) {
+		size_t i = t->slot[k] - 1;
+		if (!t->used[i] && strcmp(t->label[i], label) == 0) {
+			t->used[i] = true;
+			return i;
+		}
+	}
+	return SIZE_MAX;
+}
+
+static void read_labels_free(struct read_labels *t)
+{
+	free(t->label);
+	free(t->slot);
+	free(t->used);
+}
+
 /*
  * Rebuild the report that p says it is (its period, price and checkpoints)
- * and compare it record by record: 0 when every number matches, EXIT_INVALID
- * after naming each record that differs, else an error code.  Prints one
- * JSON line per record unless quiet.
+ * and compare it record by record, each built record with the report's
+ * record of the same label (row N, a total, credits): 0 when every number
+ * matches, EXIT_INVALID after naming each record that differs, is missing
+ * from the report or is not on the ledger, else an error code.  Prints one
+ * JSON line per record unless quiet: the ledger's in order, then the
+ * report's extra ones.
  */
 static int check_report(struct ledger *l, const char *path, const struct jcredit_parsed *p, bool print,
 			struct jcredit_report *rep, struct chobo_error *e)
@@ -82,11 +132,24 @@ static int check_report(struct ledger *l, const char *path, const struct jcredit
 	if (rc != 0)
 		return rc;
 	char *want = xmalloc(CHECK_TEXT), *got = xmalloc(CHECK_TEXT), field[64], label[160];
-	size_t differ = 0, n = rep->n > p->n ? rep->n : p->n;
-	for (size_t i = 0; i < n; i++) {
-		const json_t *built = i < rep->n ? rep->rec[i] : NULL, *read = i < p->n ? p->rec[i] : NULL;
+	struct read_labels labels;
+	read_labels_init(&labels, p);
+	size_t differ = 0, n = rep->n, extra = 0;
+	for (size_t i = 0; i < rep->n + p->n; i++) {
+		const json_t *built = NULL, *read = NULL;
+		if (i < rep->n) {
+			built = rep->rec[i];
+			jcredit_label(built, label, sizeof label);
+			size_t r = read_labels_take(&labels, label);
+			read = r != SIZE_MAX ? p->rec[r] : NULL;
+		} else if (!labels.used[i - rep->n]) {
+			read = p->rec[i - rep->n];
+			snprintf(label, sizeof label, "%s", labels.label[i - rep->n]);
+			extra++;
+		} else {
+			continue;
+		}
 		json_t *out;
-		jcredit_label(built ? built : read, label, sizeof label);
 		if (!built || !read) {
 			differ++;
 			chobo_warn("%s: %s: %s", path, label, built ? "missing from the report" : "not on the ledger");
@@ -107,6 +170,8 @@ static int check_report(struct ledger *l, const char *path, const struct jcredit
 	}
 	free(want);
 	free(got);
+	read_labels_free(&labels);
+	n += extra;
 	if (differ)
 		return chobo_fail(e, EXIT_INVALID, "%s: %zu of %zu records do not match the ledger", path, differ, n);
 	return 0;
@@ -293,6 +358,9 @@ int main(int argc, char **argv)
 		}
 		if (rc == 0 && rep.findings)
 			chobo_warn("%zu findings: their rows are not eligible (the report lists them)", rep.findings);
+		if (rc == 0 && rep.overlap[0])
+			chobo_warn("the report certified for %s lies within this period: its readings are counted "
+				   "again here, and --certify refuses this report", rep.overlap);
 	}
 	jcredit_report_free(&rep);
 	jcredit_parsed_free(&parsed);
