@@ -108,7 +108,7 @@ static int batch_json(struct batch *b, const char *type, json_t *body, struct ch
  * The certificate a record names: a payload (decoded and verified against
  * the ledger's trusted keys, volunteer's when volunteer is not NULL) or a
  * leaf hash, into leaf.  Its validity is the recorded entry's, to the
- * second (the rules check it): the payload's whole UTC days end earlier.
+ * second (the rules check it): the payload's whole JST days are the same.
  * 0, or EX_DATAERR with err.
  */
 static int certificate_leaf(struct ledger *l, struct view_state *s, const char *given, const char *volunteer,
@@ -147,13 +147,15 @@ static int certificate_payload(const json_t *b, uint64_t index, const struct not
 			       struct chobo_error *err)
 {
 	struct payload p = {.index = index};
-	int64_t fy = json_integer_value(json_object_get(b, "fy")), expires = 0;
+	int64_t fy = json_integer_value(json_object_get(b, "fy")), expires = 0, from, to;
 	char fys[16];
 	snprintf(p.issuer, sizeof p.issuer, "%s", key->pub.name);
 	snprintf(p.kind, sizeof p.kind, "%s", VOLUNTEER_CERT_KIND);
 	snprintf(fys, sizeof fys, "%" PRId64, fy);
 	time_parse(json_string_value(json_object_get(b, "expires")), &expires);
-	p.not_before = jp_fiscal_year_start((int32_t)fy) * 86400;
+	/* Days in Japan: April 1 to March 31, both whole, as the card prints them. */
+	volunteer_fy_validity((int32_t)fy, &from, &to);
+	p.not_before = from;
 	p.not_after = payload_last_day(expires);
 	if (!payload_add_field(&p, "volunteer", json_string_value(json_object_get(b, "volunteer"))) ||
 	    !payload_add_field(&p, "fy", fys))

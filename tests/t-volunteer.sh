@@ -102,13 +102,28 @@ check "... cert-check says it is a volunteer registration certificate, for whom 
 import json, sys
 v = json.load(open('$T/last.out'))
 assert v['kind'] == 'volunteer.certificate' and 'volunteer registration certificate' in v['what'], v
-assert v['fields'] == {'volunteer': '$P', 'fy': '2026'} and v['not_after'] == '2027-03-30T23:59:59Z', v"
+assert v['fields'] == {'volunteer': '$P', 'fy': '2026'}, v
+assert (v['not_before'], v['not_after']) == ('2026-03-31T15:00:00Z', '2027-03-31T14:59:59Z'), v   # FY2026 in JST"
+# A card valid from April 1 to March 31 is valid in Japan's days: from 00:00 JST to 24:00 JST.
+check_exit 0 "... valid at noon JST on March 31, its last day" \
+	cert-check --trust "$A/keys/node.pub" --at 2027-03-31T12:00:00+09:00 "$CERT"
+check_exit 0 "... valid at 08:00 JST on April 1, its first day" \
+	cert-check --trust "$A/keys/node.pub" --at 2026-04-01T08:00:00+09:00 "$CERT"
+check_exit 1 "... expired at 00:00 JST on April 1 of the next year" \
+	cert-check --trust "$A/keys/node.pub" --at 2027-04-01T00:00:00+09:00 "$CERT"
+check "... the message names March 31, a JST day" grep -q 'valid until 2027-03-31 (JST)' "$T/last.out"
+check_exit 1 "... not yet valid at 23:59:59 JST on March 31 before" \
+	cert-check --trust "$A/keys/node.pub" --at 2026-03-31T23:59:59+09:00 "$CERT"
+check "... the message names April 1" grep -q 'valid from 2026-04-01 (JST)' "$T/last.out"
 check "A and B exchange their logs ($how)" exchange 2026-04-20T03:00:00Z
 check_exit 0 "and with -L B (A's log synced): valid, recorded, not revoked" cert-check -L "$B" "$CERT"
 check "... recorded true, revoked false, expires at the end of March 31 JST" python3 -c "
 import json
 v = json.load(open('$T/last.out'))
 assert v['recorded'] is True and v['revoked'] is False and v['expires'] == '2027-03-31T14:59:59Z', v"
+check_exit 0 "... and with -L B at 23:59 JST on March 31: still valid" \
+	cert-check -L "$B" --at 2027-03-31T23:59:00+09:00 "$CERT"
+check_exit 1 "... expired with -L B at 00:00 JST on April 1" cert-check -L "$B" --at 2027-04-01T00:00:00+09:00 "$CERT"
 
 check "B posts a request of the facility (district only)" vi "$B" 2026-05-01T00:00:00Z post --posting Y-1 --host F-YC \
 	--kind light-bulb --task '共用廊下の電球交換' --district 矢野口 --from 2026-05-10T00:00:00Z --to 2026-05-10T06:00:00Z --people 2
