@@ -393,6 +393,65 @@ static int build(struct ledger *l, enum volunteer_verb v, struct run *r, struct 
 	return rc;
 }
 
+/* s for a shell command line: as it is when it is plain, else in single quotes. */
+static void shell_word(char *out, size_t size, const char *s)
+{
+	if (*s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+=:,") == strlen(s)) {
+		snprintf(out, size, "%s", s);
+		return;
+	}
+	size_t k = 0;
+	if (k + 1 < size)
+		out[k++] = '\'';
+	for (const char *p = s; *p && k + 5 < size; p++) {
+		if (*p == '\'') {
+			memcpy(out + k, "'\\''", 4);
+			k += 4;
+		} else {
+			out[k++] = *p;
+		}
+	}
+	if (k + 1 < size)
+		out[k++] = '\'';
+	out[k] = '\0';
+}
+
+/*
+ * A certify whose certificates were committed but whose payloads or
+ * drawings failed: add to err what was recorded (the log, each entry's
+ * index and leaf hash) and the cert-revoke command that withdraws them,
+ * so that nobody has to look for them in chain-log.
+ */
+static void name_recorded(struct chobo_error *err, const struct run *r, const struct receipt *receipts,
+			  const size_t *entry_of, const char *origin)
+{
+	char dir[512], cmd[sizeof err->msg], leaf[65];
+	size_t n = r->list.n, len;
+	shell_word(dir, sizeof dir, r->dir);
+	len = (size_t)snprintf(cmd, sizeof cmd, "cert-revoke -L %s --reason error", dir);
+	for (size_t i = 0; i < n && len < sizeof cmd; i++) {
+		hex32(leaf, receipts[entry_of[i]].leaf_hash);
+		len += (size_t)snprintf(cmd + len, sizeof cmd - len, " %s", leaf);
+	}
+	char said[sizeof cmd + 768];
+	if (n == 1) {
+		hex32(leaf, receipts[entry_of[0]].leaf_hash);
+		snprintf(said, sizeof said,
+			 "; the certificate is recorded, as entry %" PRIu64 " of %.255s (leaf hash %s): revoke it with "
+			 "`%s` and certify again", receipts[entry_of[0]].index, origin, leaf, cmd);
+	} else {
+		snprintf(said, sizeof said,
+			 "; the %zu certificates are recorded, as entries %" PRIu64 " to %" PRIu64 " of %.255s (their "
+			 "leaf hashes on standard output): revoke them with `%s` and certify again", n,
+			 receipts[entry_of[0]].index, receipts[entry_of[n - 1]].index, origin,
+			 len < sizeof cmd ? cmd : "cert-revoke --reason error HASH...");
+	}
+	/* Cut short, the message still names the log and the entries first; stdout has the rest. */
+	size_t at = strlen(err->msg), room = sizeof err->msg - 1 - at, m = strlen(said);
+	memcpy(err->msg + at, said, m < room ? m : room);
+	err->msg[at + (m < room ? m : room)] = '\0';
+}
+
 static int append_records(enum volunteer_verb v, struct run *r)
 {
 	struct ledger l;
@@ -406,6 +465,7 @@ static int append_records(enum volunteer_verb v, struct run *r)
 	struct receipt *receipts = NULL;
 	uint64_t size = 0;
 	char time[21] = "";
+	bool committed = false;
 	int rc = cli_report(ledger_open_append(&l, r->dir, &key, &e), &e);
 	if (rc != 0)
 		goto out;
@@ -414,6 +474,7 @@ static int append_records(enum volunteer_verb v, struct run *r)
 	if (rc == 0) {
 		receipts = xcalloc(b.n, sizeof *receipts);
 		rc = ledger_append(&l, &b, &key, NULL, receipts, &size, time, &e);
+		committed = rc == 0;
 	}
 	if (rc != 0 && e.msg[0] && !strstr(e.msg, "nothing was appended"))
 		snprintf(e.msg + strlen(e.msg), sizeof e.msg - strlen(e.msg), "; nothing was appended");
@@ -422,12 +483,12 @@ static int append_records(enum volunteer_verb v, struct run *r)
 		rc = certificate_payload(bodies[i], receipts[entry_of[i]].index, &key, &payloads[i], &e);
 	if (rc == 0 && v == VOL_CERTIFY && (r->term || r->png || r->svg || r->pdf))
 		rc = draw_certificates(r, bodies, payloads, n, l.conf.origin, &e);
-	if (rc != 0 && v == VOL_CERTIFY && receipts && e.msg[0] && !strstr(e.msg, "nothing was appended"))
-		snprintf(e.msg + strlen(e.msg), sizeof e.msg - strlen(e.msg),
-			 "; the certificates are recorded: revoke them and certify again");
+	if (rc != 0 && v == VOL_CERTIFY && committed)
+		name_recorded(&e, r, receipts, entry_of, l.conf.origin);
 	rc = cli_report(ledger_close_after(&l, rc, &e), &e);
 	note_signer_clear(&key);
-	for (size_t i = 0; rc == 0 && i < n; i++) {
+	/* What was committed is printed even when its payload or drawing failed: the entries stand. */
+	for (size_t i = 0; committed && i < n; i++) {
 		const struct receipt *rc_i = &receipts[entry_of[i]];
 		char leaf[65];
 		hex32(leaf, rc_i->leaf_hash);
@@ -436,7 +497,7 @@ static int append_records(enum volunteer_verb v, struct run *r)
 		json_object_update(o, bodies[i]);
 		if (payloads[i])
 			json_object_set_new(o, "payload", json_string(payloads[i]));
-		if (!jsonl_print(o))
+		if (!jsonl_print(o) && rc == 0)
 			rc = EX_IOERR;
 	}
 out:

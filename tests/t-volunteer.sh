@@ -258,6 +258,24 @@ check "a capped carry-over (volunteer.carry_over = 150): on April 1, 150 of the 
 	CHOBO_NOW=2027-04-01T00:02:00Z volunteer-issue -L '$C' balance --volunteer $Q |
 	python3 -c 'import json,sys; o=json.load(sys.stdin); assert (o[\"balance\"], o[\"debited\"], o[\"expired\"], o[\"lots\"]) == (0, 150, 150, []), o'"
 
+# ------------------------------------------------------------- a drawing that fails after the append
+D=$T/minami
+new_ledger "$D" tama.example/minami
+check "a volunteer registers on D" vi "$D" 2026-05-01T00:00:00Z register --volunteer $Q
+check_exit 73 "certify with a PNG that cannot be written: exit 73, the certificate recorded all the same" \
+	vi "$D" 2026-05-04T00:00:00Z certify --volunteer $Q --png /nonexistent/x.png
+FAILED_LEAF=$(json leaf_hash)
+FAILED_INDEX=$(json index)
+check "... stdout has what was recorded: its index, leaf hash and payload" sh -c "
+	python3 -c 'import json,sys; o=json.loads(open(sys.argv[1]).read().splitlines()[-1]); assert o[\"result\"] == \"recorded\" and o[\"payload\"].startswith(\"CHB1:\"), o' '$T/vi.out' &&
+	[ \"\$(chain-log -L '$D' | tail -n 1 | python3 -c 'import json,sys; o=json.load(sys.stdin); print(o[\"type\"], o[\"index\"])')\" = 'volunteer.certificate $FAILED_INDEX' ]"
+check "... the message names the log, the entry and its leaf hash, and the cert-revoke command" sh -c "
+	grep -q 'recorded, as entry [0-9]* of tama.example/minami (leaf hash $FAILED_LEAF)' '$T/vi.err' &&
+	grep -q 'cert-revoke -L $D --reason error $FAILED_LEAF' '$T/vi.err'"
+check "... and that command revokes it" sh -c "
+	CHOBO_NOW=2026-05-04T00:01:00Z \$(sed -n 's/.*\`\\(cert-revoke [^\`]*\\)\`.*/\\1/p' '$T/vi.err') >/dev/null &&
+	CHOBO_NOW=2026-05-04T00:02:00Z cert-check -q -L '$D' \"\$(json payload)\"; [ \$? -eq 1 ]"
+
 # ------------------------------------------------------------- privacy
 n=$(count "$A")
 check_exit 65 "a mail address offered as a skill is refused" \
