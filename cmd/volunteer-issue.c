@@ -44,7 +44,8 @@ static const char usage[] =
 	"volunteer-issue [-L DIR] search [--skill TAG] [--csv]\n"
 	"volunteer-issue [-q] [-L DIR] events [--since-start] [--dry-run] [--horizon DAYS]\n"
 	"Environment: CHOBO_LEDGER, CHOBO_NOW, CHOBO_LOCK_WAIT.\n"
-	"Exit status: 0 success, 64 usage, 65 bad data; other codes as in chobo(7).\n"
+	"Exit status: 0 success, 64 usage, 65 bad data, 73 a drawing not written (recorded);\n"
+	"other codes as in chobo(7).\n"
 	"See volunteer-issue(1).\n";
 
 /* The events' cursor and its lock, under the ledger's private/ directory (volunteer-issue(1), FILES). */
