@@ -40,8 +40,8 @@ static const char usage[] =
 	"volunteer-issue [-q] [-L DIR] shop --shop CODE\n"
 	"volunteer-issue [-q] [-L DIR] spend --volunteer P --shop CODE --points N --ref REF\n"
 	"volunteer-issue [-q] [-L DIR] settle --shop CODE --points N --ref REF\n"
-	"volunteer-issue [-L DIR] history|balance [--volunteer P] [--csv]\n"
-	"volunteer-issue [-L DIR] search [--skill TAG] [--csv]\n"
+	"volunteer-issue [-L DIR] history|balance [--volunteer P] [--csv [--bom]]\n"
+	"volunteer-issue [-L DIR] search [--skill TAG] [--csv [--bom]]\n"
 	"volunteer-issue [-q] [-L DIR] events [--since-start] [--dry-run] [--horizon DAYS]\n"
 	"Environment: CHOBO_LEDGER, CHOBO_NOW, CHOBO_LOCK_WAIT.\n"
 	"Exit status: 0 success, 64 usage, 65 bad data, 73 a drawing not written (recorded);\n"
@@ -64,7 +64,7 @@ struct run {
 	enum records_format format;
 	struct records list;
 	const char *png, *svg, *pdf;
-	bool term, csv;
+	bool term, csv, bom;
 	const char *skill, *shop, *ref;
 	int64_t points;
 	int64_t now;
@@ -676,6 +676,8 @@ static int read_verb(const char *verb, struct run *r)
 	if (rc != 0)
 		return rc;
 	rc = views_refresh(&l, &e);
+	if (r->bom)
+		view_text_csv_bom(&c.t);
 	if (strcmp(verb, "history") == 0) {
 		if (r->csv)
 			view_text_str(&c.t, "activity,posting,volunteer,kind,host,state,start,end,units,points\r\n");
@@ -708,7 +710,7 @@ static int read_verb(const char *verb, struct run *r)
 int main(int argc, char **argv)
 {
 	enum { O_PNG = 256, O_SVG, O_PDF, O_TERM, O_SKILL, O_SHOP, O_POINTS, O_REF, O_CSV, O_JSONL, O_SINCE, O_DRY,
-	       O_HORIZON, O_MEMBER };
+	       O_HORIZON, O_BOM, O_MEMBER };
 	struct option options[64] = {
 		{"ledger", required_argument, NULL, 'L'},
 		{"png", required_argument, NULL, O_PNG},
@@ -720,6 +722,7 @@ int main(int argc, char **argv)
 		{"points", required_argument, NULL, O_POINTS},
 		{"ref", required_argument, NULL, O_REF},
 		{"csv", no_argument, NULL, O_CSV},
+		{"bom", no_argument, NULL, O_BOM},
 		{"jsonl", no_argument, NULL, O_JSONL},
 		{"since-start", no_argument, NULL, O_SINCE},
 		{"dry-run", no_argument, NULL, O_DRY},
@@ -753,6 +756,7 @@ int main(int argc, char **argv)
 		case O_REF: r.ref = optarg; break;
 		case O_CSV: r.csv = true; r.format = RECORDS_CSV; break;
 		case O_JSONL: r.format = RECORDS_JSONL; break;
+		case O_BOM: r.bom = true; break;
 		case O_SINCE: feed.since_start = true; break;
 		case O_DRY: feed.dry_run = true; break;
 		case O_HORIZON: {
@@ -777,7 +781,11 @@ int main(int argc, char **argv)
 	const char *verb = argv[optind++];
 	if (!chobo_now(&r.now))
 		chobo_die(EX_USAGE, "CHOBO_NOW is not an RFC 3339 time");
-	if (strcmp(verb, "history") == 0 || strcmp(verb, "balance") == 0 || strcmp(verb, "search") == 0) {
+	bool reader = strcmp(verb, "history") == 0 || strcmp(verb, "balance") == 0 || strcmp(verb, "search") == 0;
+	/* A BOM is for a table this program writes: the readers' CSV, as jcredit-export --bom. */
+	if (r.bom && (!reader || !r.csv))
+		chobo_die(EX_USAGE, "--bom goes with --csv of history, balance or search");
+	if (reader) {
 		if (optind != argc)
 			cli_usage_error(usage);
 		cli_exit(read_verb(verb, &r));

@@ -293,6 +293,17 @@ check "history and search still show the pseudonym, with counts by kind, never a
 	volunteer-issue -L '$A' search --skill carrying >'$T/s2' &&
 	python3 -c 'import json,sys; o=json.load(open(sys.argv[1])); assert o[\"volunteer\"] == sys.argv[2] and o[\"by_kind\"] == {\"light-bulb\": 7} and o[\"declined\"] == 1, o' '$T/s2' '$P' &&
 	! grep -q '花子\|hanako\|R-1001' '$T/h2' '$T/s2'"
+check "search --csv is UTF-8 without a BOM; with --bom it starts with one, for Excel" sh -c "
+	volunteer-issue -L '$A' search --skill carrying --csv >'$T/s.csv' &&
+	volunteer-issue -L '$A' search --skill carrying --csv --bom >'$T/s-bom.csv' &&
+	head -c 3 '$T/s.csv' | grep -q '^vol' &&
+	[ \"\$(head -c 3 '$T/s-bom.csv' | od -An -tx1 | tr -d ' ')\" = efbbbf ] &&
+	tail -c +4 '$T/s-bom.csv' | cmp -s - '$T/s.csv'"
+check "... history and balance take --bom too" sh -c "
+	[ \"\$(volunteer-issue -L '$A' history --csv --bom | head -c 3 | od -An -tx1 | tr -d ' ')\" = efbbbf ] &&
+	[ \"\$(volunteer-issue -L '$A' balance --csv --bom | head -c 3 | od -An -tx1 | tr -d ' ')\" = efbbbf ]"
+check_exit 64 "--bom without --csv is a usage error" volunteer-issue -L "$A" search --bom
+check_exit 64 "... and so is --bom on a verb that reads CSV" volunteer-issue -L "$A" post --csv --bom "$T/p.csv"
 check "search by a skill nobody has lists no one" sh -c "[ -z \"\$(volunteer-issue -L '$A' search --skill sign-language)\" ]"
 check "no personal field ever reached either ledger" sh -c "! chain-log -L '$A' | grep -q '花子\|hanako\|R-1001' && ! chain-log -L '$B' | grep -q '花子\|hanako\|R-1001'"
 check "chain-verify --views --index passes on A" chain-verify -q -L "$A" --views --index
