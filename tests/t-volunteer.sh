@@ -283,6 +283,14 @@ check_exit 65 "a mail address offered as a skill is refused" \
 check_exit 65 "... a phone number as a posting's task too" vi "$A" 2027-04-06T00:00:00Z post --posting Z-1 --host F-1 \
 	--kind errand --task '連絡は 090-1234-5678 まで' --district 平尾 --from 2027-04-07T00:00:00Z --to 2027-04-07T01:00:00Z
 check "... and nothing was appended" sh -c "[ \"\$(chain-log -L '$A' | wc -l)\" = $n ]"
+# Full-width Latin looks like a-z but is not: a search for "carrying" would never find it.
+check_exit 65 "a full-width Latin skill tag is refused" \
+	vi "$A" 2027-04-06T00:00:00Z register --volunteer p-00000000000000000000000000000078 --skills 'ｃａｒｒｙｉｎｇ,料理'
+check "... naming the member and the ASCII to write" grep -q 'skills: "ｃａｒｒｙｉｎｇ,料理" has full-width.*write "carrying,料理"' "$T/vi.err"
+printf 'volunteer,skills,languages\np-00000000000000000000000000000078,carrying,ja\np-00000000000000000000000000000079,light-bulb,ＥＮ\n' >"$T/r.csv"
+check_exit 65 "... in CSV too, the cell named by line and column" vi "$A" 2027-04-06T00:00:00Z register --csv "$T/r.csv"
+check "... (line 3, languages)" grep -q 'r.csv:3.*languages: "ＥＮ" has full-width.*write "en"' "$T/vi.err"
+check "... and nothing was appended" sh -c "[ \"\$(chain-log -L '$A' | wc -l)\" = $n ]"
 check "records as CSV: two postings in one batch" sh -c "
 	printf 'posting,host,kind,task,district,from,to,people\nZ-2,F-1,errand,買い物の付き添い,平尾,2027-04-08T00:00:00Z,2027-04-08T01:00:00Z,1\nZ-3,F-1,carrying,荷物運び,坂浜,2027-04-09T00:00:00Z,2027-04-09T01:00:00Z,3\n' >'$T/p.csv' &&
 	CHOBO_NOW=2027-04-06T01:00:00Z volunteer-issue -L '$A' post --csv '$T/p.csv' | grep -c recorded | grep -qx 2"
