@@ -22,17 +22,19 @@ static const char usage[] =
 	"       ecopt-redeem [-L DIR] balance [--holder H] [--csv]\n"
 	"       ecopt-redeem [-L DIR] history --holder H [--csv]\n"
 	"Environment: CHOBO_LEDGER, CHOBO_NOW, CHOBO_LOCK_WAIT.\n"
-	"Exit status: 0 success, 64 usage, 65 bad data; other codes as in chobo(7).\n"
+	"Exit status: 0 success, 64 usage, 65 bad data, 66 no account of --holder; other codes as in chobo(7).\n"
 	"See ecopt-redeem(1).\n";
 
 struct balance_ctx {
 	bool csv;
 	int64_t today;
+	size_t rows;
 };
 
 static int balance_row(void *ctx, const struct points_account *a, const struct points_scheme *sc)
 {
 	struct balance_ctx *c = ctx;
+	c->rows++;
 	if (c->csv) {
 		struct view_text t = {0};
 		points_account_csv(&t, a, sc, c->today);
@@ -44,6 +46,24 @@ static int balance_row(void *ctx, const struct points_account *a, const struct p
 	return 0;
 }
 
+static int count_row(void *ctx, const struct points_account *a, const struct points_scheme *sc)
+{
+	(void)a;
+	(void)sc;
+	(*(size_t *)ctx)++;
+	return 0;
+}
+
+/* 0 when holder has an account in the eco scheme, else EX_NOINPUT (a mistyped ID prints nothing otherwise). */
+static int holder_known(struct ledger *l, const char *holder, struct chobo_error *e)
+{
+	size_t n = 0;
+	int rc = points_each_account(l, ECO_SCHEME, holder, count_row, &n, e);
+	if (rc == 0 && n == 0)
+		rc = chobo_fail(e, EX_NOINPUT, "%s has no account in the %s scheme", holder, ECO_SCHEME);
+	return rc;
+}
+
 /* A holder's movements, oldest first, as JSON Lines or CSV. */
 static int history(struct ledger *l, const char *holder, bool csv, struct chobo_error *e)
 {
@@ -52,6 +72,11 @@ static int history(struct ledger *l, const char *holder, bool csv, struct chobo_
 	int rc = points_history(l, ECO_SCHEME, holder, &m, &n, e);
 	if (rc != 0)
 		return rc;
+	if (n == 0) {
+		/* No movement: an account opened and never moved, or a holder mistyped. */
+		free(m);
+		return holder_known(l, holder, e);
+	}
 	if (csv)
 		printf("time,log,index,movement,points,yen,ref,other,counted,refused\r\n");
 	for (size_t i = 0; i < n; i++) {
@@ -118,15 +143,25 @@ int main(int argc, char **argv)
 		case 'c': csv = true; break;
 		}
 	}
+	if (optind == argc)
+		cli_misuse(usage, "what to do: shop, spend, settle, balance or history");
 	if (optind + 1 != argc)
-		cli_usage_error(usage);
+		cli_misuse(usage, "one thing to do at a time; unexpected %s", argv[optind + 1]);
 	const char *what = argv[optind];
 	bool is_shop = strcmp(what, "shop") == 0, spend = strcmp(what, "spend") == 0, settle = strcmp(what, "settle") == 0;
 	bool is_history = strcmp(what, "history") == 0;
-	if ((!is_shop && !spend && !settle && !is_history && strcmp(what, "balance") != 0) || (is_history && !holder))
-		cli_usage_error(usage);
-	if ((is_shop && !shop) || (spend && (!member || !shop || !ref || !points)) || (settle && (!shop || !ref || !points)))
-		cli_usage_error(usage);
+	if (!is_shop && !spend && !settle && !is_history && strcmp(what, "balance") != 0)
+		cli_misuse(usage, "%s: not shop, spend, settle, balance or history", what);
+	if (is_history && !holder)
+		cli_misuse(usage, "history needs --holder ID");
+	if ((is_shop || spend || settle) && !shop)
+		cli_misuse(usage, "%s needs --shop SHOP", what);
+	if (spend && !member)
+		cli_misuse(usage, "spend needs --member ID");
+	if ((spend || settle) && !ref)
+		cli_misuse(usage, "%s needs --ref REF (unique in the scheme: the same movement again moves nothing)", what);
+	if ((spend || settle) && !points)
+		cli_misuse(usage, "%s needs --points N, at least 1", what);
 	struct ledger l;
 	struct note_signer key;
 	struct chobo_error e = {0};
@@ -143,6 +178,8 @@ int main(int argc, char **argv)
 		if (csv)
 			printf(POINTS_ACCOUNT_CSV_HEADER);
 		rc = points_each_account(&l, ECO_SCHEME, holder, balance_row, &c, &e);
+		if (rc == 0 && holder && c.rows == 0)
+			rc = chobo_fail(&e, EX_NOINPUT, "%s has no account in the %s scheme", holder, ECO_SCHEME);
 		cli_exit(cli_report(ledger_close_after(&l, rc, &e), &e));
 	}
 	if ((rc = cli_report(ledger_open_append(&l, dir, &key, &e), &e)) != 0)

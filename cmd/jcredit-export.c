@@ -64,11 +64,61 @@ static int read_report(const char *path, struct jcredit_parsed *p, uint8_t sha[3
 	return 0;
 }
 
+/* The report's records by label (row N, a total, credits), so that a record left out shifts nothing. */
+struct read_labels {
+	char (*label)[160];
+	size_t *slot;         /* index + 1 into the records; 0: empty */
+	bool *used;
+	size_t mask;
+};
+
+static void read_labels_init(struct read_labels *t, const struct jcredit_parsed *p)
+{
+	size_t cap = 16;
+	while (cap < 2 * p->n)
+		cap *= 2;
+	t->label = xcalloc(p->n + 1, sizeof *t->label);
+	t->slot = xcalloc(cap, sizeof *t->slot);
+	t->used = xcalloc(p->n + 1, sizeof *t->used);
+	t->mask = cap - 1;
+	for (size_t i = 0; i < p->n; i++) {
+		jcredit_label(p->rec[i], t->label[i], sizeof t->label[i]);
+		/* Every record gets a slot: records of one label (findings on one row) are found in their order. */
+		size_t k = string_hash(t->label[i]) & t->mask;
+		while (t->slot[k])
+			k = (k + 1) & t->mask;
+		t->slot[k] = i + 1;
+	}
+}
+
+/* The index of the report's first unused record labelled label, or SIZE_MAX. */
+static size_t read_labels_take(struct read_labels *t, const char *label)
+{
+	for (size_t k = string_hash(label) & t->mask; t->slot[k]; k = (k + 1) & t->mask) {
+		size_t i = t->slot[k] - 1;
+		if (!t->used[i] && strcmp(t->label[i], label) == 0) {
+			t->used[i] = true;
+			return i;
+		}
+	}
+	return SIZE_MAX;
+}
+
+static void read_labels_free(struct read_labels *t)
+{
+	free(t->label);
+	free(t->slot);
+	free(t->used);
+}
+
 /*
  * Rebuild the report that p says it is (its period, price and checkpoints)
- * and compare it record by record: 0 when every number matches, EXIT_INVALID
- * after naming each record that differs, else an error code.  Prints one
- * JSON line per record unless quiet.
+ * and compare it record by record, each built record with the report's
+ * record of the same label (row N, a total, credits): 0 when every number
+ * matches, EXIT_INVALID after naming each record that differs, is missing
+ * from the report or is not on the ledger, else an error code.  Prints one
+ * JSON line per record unless quiet: the ledger's in order, then the
+ * report's extra ones.
  */
 static int check_report(struct ledger *l, const char *path, const struct jcredit_parsed *p, bool print,
 			struct jcredit_report *rep, struct chobo_error *e)
@@ -82,11 +132,24 @@ static int check_report(struct ledger *l, const char *path, const struct jcredit
 	if (rc != 0)
 		return rc;
 	char *want = xmalloc(CHECK_TEXT), *got = xmalloc(CHECK_TEXT), field[64], label[160];
-	size_t differ = 0, n = rep->n > p->n ? rep->n : p->n;
-	for (size_t i = 0; i < n; i++) {
-		const json_t *built = i < rep->n ? rep->rec[i] : NULL, *read = i < p->n ? p->rec[i] : NULL;
+	struct read_labels labels;
+	read_labels_init(&labels, p);
+	size_t differ = 0, n = rep->n, extra = 0;
+	for (size_t i = 0; i < rep->n + p->n; i++) {
+		const json_t *built = NULL, *read = NULL;
+		if (i < rep->n) {
+			built = rep->rec[i];
+			jcredit_label(built, label, sizeof label);
+			size_t r = read_labels_take(&labels, label);
+			read = r != SIZE_MAX ? p->rec[r] : NULL;
+		} else if (!labels.used[i - rep->n]) {
+			read = p->rec[i - rep->n];
+			snprintf(label, sizeof label, "%s", labels.label[i - rep->n]);
+			extra++;
+		} else {
+			continue;
+		}
 		json_t *out;
-		jcredit_label(built ? built : read, label, sizeof label);
 		if (!built || !read) {
 			differ++;
 			chobo_warn("%s: %s: %s", path, label, built ? "missing from the report" : "not on the ledger");
@@ -107,6 +170,8 @@ static int check_report(struct ledger *l, const char *path, const struct jcredit
 	}
 	free(want);
 	free(got);
+	read_labels_free(&labels);
+	n += extra;
 	if (differ)
 		return chobo_fail(e, EXIT_INVALID, "%s: %zu of %zu records do not match the ledger", path, differ, n);
 	return 0;
@@ -185,7 +250,7 @@ int main(int argc, char **argv)
 	const char *dir = ledger_default_dir(), *output = NULL, *check = NULL, *cert = NULL, *name = NULL;
 	int64_t from = INT64_MIN, to = INT64_MIN;
 	unsigned long long price = 0, credits = 0;
-	bool priced = false, csv = false, bom = false, has_credits = false;
+	bool priced = false, csv = false, bom = false, has_credits = false, by_fy = false, by_dates = false;
 	int opt;
 	cli_init(argc, argv);
 	while ((opt = getopt_long(argc, argv, "L:o:hVq", options, NULL)) != -1) {
@@ -193,8 +258,8 @@ int main(int argc, char **argv)
 			continue;
 		switch (opt) {
 		case 'L': dir = optarg; break;
-		case 'f': from = date_option("--from", optarg); break;
-		case 't': to = date_option("--to", optarg); break;
+		case 'f': from = date_option("--from", optarg); by_dates = true; break;
+		case 't': to = date_option("--to", optarg); by_dates = true; break;
 		case 'y': {
 			unsigned long long fy = cli_u64("--fy", optarg);
 			if (fy < 2000 || fy > 2100) {
@@ -203,6 +268,7 @@ int main(int argc, char **argv)
 			}
 			from = jp_fiscal_year_start((int32_t)fy);
 			to = jp_fiscal_year_start((int32_t)fy + 1) - 1;
+			by_fy = true;
 			break;
 		}
 		case 'p':
@@ -223,11 +289,25 @@ int main(int argc, char **argv)
 		}
 	}
 	bool building = !check && !cert;
-	if (optind != argc || (check && cert) || (building && (from == INT64_MIN || to == INT64_MIN)) ||
-	    (!building && (from != INT64_MIN || to != INT64_MIN || priced || csv || output)) || (bom && !csv) ||
-	    (cert && !has_credits) || (!cert && (has_credits || name)) ||
-	    (name && (!name[0] || strlen(name) > ECO_REPORT_MAX)))
-		cli_usage_error(usage);
+	if (optind != argc)
+		cli_misuse(usage, "unexpected argument %s", argv[optind]);
+	if (check && cert)
+		cli_misuse(usage, "--check and --certify are two jobs: give one");
+	if (by_fy && by_dates)
+		cli_misuse(usage, "--fy is a period of its own: give --fy YEAR, or --from DATE and --to DATE");
+	if (building && (from == INT64_MIN || to == INT64_MIN))
+		cli_misuse(usage, "a report needs its period: --from DATE and --to DATE, or --fy YEAR");
+	if (!building && (by_fy || by_dates || priced || csv || output))
+		cli_misuse(usage, "%s reads its report: --from, --to, --fy, --price, --csv and -o are for writing one",
+			   check ? "--check" : "--certify");
+	if (bom && !csv)
+		cli_misuse(usage, "--bom goes with --csv");
+	if (cert && !has_credits)
+		cli_misuse(usage, "--certify needs --credits T");
+	if (!cert && (has_credits || name))
+		cli_misuse(usage, "--credits and --name go with --certify");
+	if (name && (!name[0] || strlen(name) > ECO_REPORT_MAX))
+		cli_misuse(usage, "--name: 1 to %d bytes", ECO_REPORT_MAX);
 
 	struct ledger l;
 	struct note_signer key;
@@ -278,6 +358,9 @@ int main(int argc, char **argv)
 		}
 		if (rc == 0 && rep.findings)
 			chobo_warn("%zu findings: their rows are not eligible (the report lists them)", rep.findings);
+		if (rc == 0 && rep.overlap[0])
+			chobo_warn("the report certified for %s lies within this period: its readings are counted "
+				   "again here, and --certify refuses this report", rep.overlap);
 	}
 	jcredit_report_free(&rep);
 	jcredit_parsed_free(&parsed);

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,17 @@ void cli_usage_error(const char *usage)
 {
 	fprintf(stderr, "%s", usage);
 	exit(EX_USAGE);
+}
+
+void cli_misuse(const char *usage, const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	chobo_warn("%s", what);
+	cli_usage_error(usage);
 }
 
 int cli_common_option(int opt, const char *usage)
@@ -57,7 +69,8 @@ unsigned long long cli_u64(const char *opt, const char *value)
 {
 	uint64_t v;
 	if (!parse_u64(value, &v))
-		chobo_die(EX_USAGE, "%s: expected a non-negative integer, got \"%s\"", opt, value);
+		chobo_die(EX_USAGE, "%s: expected a non-negative integer in decimal digits, without a sign or leading "
+			  "zeros, got \"%s\"", opt, value);
 	return v;
 }
 

@@ -22,6 +22,8 @@ void cli_init(int argc, char **argv);
 int cli_common_option(int opt, const char *usage);
 /* Print usage on stderr and exit with EX_USAGE. */
 void cli_usage_error(const char *usage) __attribute__((noreturn));
+/* Say what is wrong with the command line (as chobo_warn), then print usage on stderr and exit with EX_USAGE. */
+void cli_misuse(const char *usage, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
 /* Flush stdout and exit with code; a code of 0 becomes EX_IOERR (with a message) if output failed. */
 void cli_exit(int code) __attribute__((noreturn));
 /* Print err's reason when rc is not 0 (a library call's result); returns rc. */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "jsonl.h"
 #include "util.h"
@@ -141,6 +142,13 @@ int jsonl_read_inputs(char *const *files, int nfiles, const char *undone,
 		FILE *fp = strcmp(files[i], "-") == 0 ? stdin : fopen(files[i], "r");
 		if (!fp) {
 			chobo_warn_errno("%s; %s", files[i], undone);
+			return EX_NOINPUT;
+		}
+		/* fopen opens a directory for reading; its first read would be an I/O error (74), not "no input". */
+		struct stat sb;
+		if (fp != stdin && fstat(fileno(fp), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			chobo_warn("%s: is a directory, not a file of records; %s", files[i], undone);
+			fclose(fp);
 			return EX_NOINPUT;
 		}
 		rc = read(ctx, fp, fp == stdin ? "stdin" : files[i]);

@@ -84,6 +84,8 @@ check "empty input appends nothing and succeeds" sh -c "chain-append -q -L '$L' 
 check "... and nothing was appended" test "$(snapshot "$L")" = "$before"
 notes 1 last >"$T/one.jsonl"
 check_exit 66 "a missing input file is an error" chain-append -L "$L" "$T/does-not-exist"
+check_exit 66 "a directory given as the input is no input (66), not an I/O error" chain-append -L "$L" "$T"
+check "... saying it is a directory" grep -q "is a directory, not a file of records" "$T/last.err"
 check_exit 66 "a missing ledger is an error" chain-append -L "$T/nowhere" "$T/one.jsonl"
 
 chmod 640 "$L/keys/node.key"
@@ -99,6 +101,8 @@ holder=$!
 k=0
 while [ ! -e "$T/held" ] && [ $k -lt 1200 ]; do sleep 0.05; k=$((k + 1)); done
 check_exit 75 "a busy ledger times out with EX_TEMPFAIL" env CHOBO_LOCK_WAIT=1 chain-append -L "$L" "$T/one.jsonl"
+check_exit 64 "a CHOBO_LOCK_WAIT that is not a number of seconds is a usage error" env CHOBO_LOCK_WAIT=abc chain-append -L "$L" "$T/one.jsonl"
+check "... saying so" grep -q "CHOBO_LOCK_WAIT=abc is not a number of seconds" "$T/last.err"
 : >"$T/release"
 wait "$holder"
 check "after the lock is released appends work again" sh -c "chain-append -L '$L' '$T/one.jsonl' | grep -q '\"leaf_index\":7'"

@@ -122,6 +122,8 @@ redeem() { CHOBO_NOW=${WHEN:-2024-04-10T02:00:00Z} ecopt-redeem -q "$@"; }
 check "a shop opens on A" sh -c "CHOBO_NOW=2024-04-10T01:30:00Z ecopt-redeem -q -L '$A' shop --shop shop-1 >/dev/null"
 check "a spend of 500" sh -c "CHOBO_NOW=2024-04-10T02:00:00Z ecopt-redeem -q -L '$A' spend --member $P1 --shop shop-1 --points 500 --ref buy-1 >/dev/null"
 check "the same spend again moves nothing" sh -c "CHOBO_NOW=2024-04-10T02:01:00Z ecopt-redeem -L '$A' spend --member $P1 --shop shop-1 --points 500 --ref buy-1 | grep -q duplicate"
+check_exit 65 "the same reference for another amount is refused" env CHOBO_NOW=2024-04-10T02:01:30Z ecopt-redeem -L "$A" spend --member $P1 --shop shop-1 --points 7 --ref buy-1
+check "... naming the reference and what differs" grep -q "reference buy-1 is already recorded (entry [0-9a-f]*) with another points" "$T/last.err"
 check_exit 65 "over the cap per purchase refused" env CHOBO_NOW=2024-04-10T02:02:00Z ecopt-redeem -L "$A" spend --member $P1 --shop shop-1 --points 1001 --ref buy-2
 check_exit 65 "over the cap per day refused" env CHOBO_NOW=2024-04-10T02:03:00Z ecopt-redeem -L "$A" spend --member $P1 --shop shop-1 --points 800 --ref buy-3
 check_exit 65 "overspending refused" env CHOBO_NOW=2024-04-12T02:00:00Z ecopt-redeem -L "$A" spend --member $P2 --shop shop-1 --points 153 --ref buy-4
@@ -148,6 +150,15 @@ check "... named" grep -q 'reference eco.reading:2025-03-31:PV-1:2024-04-01 is a
 check "... nothing appended" test "$before" -eq "$(count "$A")"
 
 copy "$A" "$OA" "$B"
+check_exit 66 "the balance of a holder with no account: EX_NOINPUT" ecopt-redeem -L "$A" balance --holder p-00000000000000000000000000000999
+check "... saying so" grep -q "p-00000000000000000000000000000999 has no account in the eco scheme" "$T/last.err"
+check_exit 66 "the history of a holder with no account: EX_NOINPUT" ecopt-redeem -L "$A" history --holder nobody-here
+check_exit 64 "a spend of 0 points is a usage error" ecopt-redeem -L "$A" spend --member $P1 --shop shop-1 --points 0 --ref buy-0
+check "... saying so" grep -q "spend needs --points N, at least 1" "$T/last.err"
+check_exit 64 "a spend without --ref is a usage error" ecopt-redeem -L "$A" spend --member $P1 --shop shop-1 --points 3
+check "... naming the option" grep -q "spend needs --ref REF" "$T/last.err"
+check_exit 64 "an unknown verb is a usage error" ecopt-redeem -L "$A" frobnicate
+check "... naming it" grep -q "frobnicate: not shop, spend, settle, balance or history" "$T/last.err"
 check_exit 65 "a spend on B, not the member's home node, is refused" env CHOBO_NOW=2024-04-13T00:00:00Z ecopt-redeem -L "$B" spend --member $P2 --shop shop-1 --points 10 --ref buy-b
 for d in "$A" "$B"; do
 	check "chain-verify --views --index passes on $(basename "$d")" chain-verify -L "$d" --views --index

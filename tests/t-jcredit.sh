@@ -116,6 +116,10 @@ export_ab "$B" "$OB" "$A"
 check_exit 65 "a period before the certification period is refused" jcredit-export -L "$A" --fy 2021
 check "... named" grep -q "not inside the certification period 2022-04-01 to 2030-03-31" "$T/last.err"
 check_exit 65 "a period past 8 years from its start is refused" jcredit-export -L "$A" --fy 2030
+check_exit 64 "--fy with --from is a usage error" jcredit-export -L "$A" --fy 2023 --from 2023-05-01
+check "... saying why" grep -q -- "--fy is a period of its own" "$T/last.err"
+check_exit 64 "--from without --to is a usage error" jcredit-export -L "$A" --from 2023-05-01
+check "... saying what is missing" grep -q "a report needs its period" "$T/last.err"
 
 # ---- FY2022, certified with 0 t: its 32,450 g are carried
 jcredit-export -L "$A" --fy 2022 -o "$T/fy2022.jsonl"
@@ -124,6 +128,9 @@ check "FY2022: 0 t of credits, 32,450 g carried" has "$T/fy2022.jsonl" credits 1
 check "FY2022 certified: 0 t, 32,450 g carried" sh -c "CHOBO_NOW=2024-05-01T00:00:00Z jcredit-export -L '$A' --certify '$T/fy2022.jsonl' --credits 0 --name FY2022 | grep -q eco.certification"
 check "... on the ledger with the report's hash" sh -c "chain-log -L '$A' --type eco.certification | grep -q \"\\\"report_sha256\\\":\\\"$(sha256sum "$T/fy2022.jsonl" | cut -c1-64)\\\".*\\\"carried_g\\\":32450\""
 check_exit 65 "a second certification of FY2022 is refused" env CHOBO_NOW=2024-05-02T00:00:00Z jcredit-export -L "$A" --certify "$T/fy2022.jsonl" --credits 0
+check "a report over a period with a certified one in it is written" sh -c "jcredit-export -L '$A' --from 2022-06-01 --to 2024-03-31 >'$T/over.jsonl' 2>'$T/over.err'"
+check "... with a warning naming the certified period" grep -q "the report certified for 2022-04-01 to 2023-03-31 lies within this period" "$T/over.err"
+check "a report after the certified period has no such warning" sh -c "jcredit-export -L '$A' --fy 2023 2>&1 >/dev/null | grep -c 'lies within this period' | grep -qx 0"
 check_exit 65 "a certification that does not add up is refused" sh -c "printf '%s\n' '{\"type\":\"eco.certification\",\"body\":{\"report\":\"x\",\"from\":\"2023-04-01\",\"to\":\"2024-03-31\",\"report_sha256\":\"$hash\",\"reduction_g\":1500000,\"carried_in_g\":32450,\"certified_t\":1,\"carried_g\":1}}' | CHOBO_NOW=2024-05-03T00:00:00Z chain-append -L '$A'"
 check_exit 65 "a certification that does not take over the carried remainder is refused" sh -c "printf '%s\n' '{\"type\":\"eco.certification\",\"body\":{\"report\":\"x\",\"from\":\"2023-04-01\",\"to\":\"2024-03-31\",\"report_sha256\":\"$hash\",\"reduction_g\":1500000,\"carried_in_g\":0,\"certified_t\":1,\"carried_g\":500000}}' | CHOBO_NOW=2024-05-03T00:00:00Z chain-append -L '$A'"
 check "... named" grep -q "the last certification carried 32450 g" "$T/last.err"
@@ -176,6 +183,13 @@ sed 's/"reduction_g":390400,"eligible"/"reduction_g":390401,"eligible"/' "$T/a.j
 check_exit 1 "--check finds an edited number" jcredit-export -L "$A" --check "$T/edited.jsonl"
 check "... and names the row" grep -q 'row 3 (equipment PHV-1): reduction_g is "390401" in the report, "390400" on the ledger' "$T/last.err"
 check "... in its output too" grep -q '"record":"row 3 (equipment PHV-1)","result":"differs","field":"reduction_g"' "$T/last.out"
+sed 's#\([0-9]\{4\}\)-0*\([1-9][0-9]*\)-0*\([1-9][0-9]*\)#\1/\2/\3#g' "$T/a.csv" >"$T/excel.csv"
+check_exit 65 "--check of a CSV whose dates a spreadsheet rewrote (2023/5/1)" jcredit-export -L "$A" --check "$T/excel.csv"
+check "... says the dates must be YYYY-MM-DD, and why they may not be" grep -q 'must be dates as YYYY-MM-DD, got "[0-9]*/[0-9]*/[0-9]*".*spreadsheet' "$T/last.err"
+grep -v '"row":2,' "$T/a.jsonl" >"$T/cut.jsonl"
+check_exit 1 "--check of a report with a row left out" jcredit-export -L "$A" --check "$T/cut.jsonl"
+check "... names that row as missing" grep -q 'row 2 (equipment [^)]*): missing from the report' "$T/last.err"
+check "... and only it: the rows after it and the totals still match" grep -q '1 of [0-9]* records do not match' "$T/last.err"
 sed 's/^credits,\(.*\),2536,2536/credits,\1,2536,2537/' "$T/a.csv" >"$T/edited.csv"
 check_exit 1 "--check finds an edited revenue in the CSV" jcredit-export -q -L "$A" --check "$T/edited.csv"
 check "... and names it" grep -q 'credits: revenue_yen is "2537"' "$T/last.err"

@@ -52,7 +52,8 @@ int eco_factors_load(const char *path, struct eco_factors *f, struct chobo_error
 	memset(f, 0, sizeof *f);
 	char *text = read_file(path, MAX_FACTOR_FILE, &len);
 	if (!text)
-		return chobo_fail_errno(err, EX_NOINPUT, "%s", path);
+		return chobo_fail_errno(err, EX_NOINPUT, "the emission factor table %s (give another with --factors "
+					"FILE or eco.factors in chobo.conf)", path);
 	int rc = file_sha256(path, hash, err);
 	if (rc != 0) {
 		free(text);
@@ -164,7 +165,8 @@ int eco_reduction(const struct eco_factors *f, const struct eco_equipment *q, co
 		struct eco_part *p = &parts[i];
 		int64_t grid, fuel = 0;
 		if (!eco_grid_factor(f, p->fy, &grid))
-			return chobo_fail(err, EX_DATAERR, "the emission factor table %s has no grid factor for FY%d",
+			return chobo_fail(err, EX_DATAERR, "the emission factor table %s has no grid factor for FY%d: "
+					  "install a table that has (--factors FILE, or eco.factors in chobo.conf)",
 					  f->version, (int)p->fy);
 		if (q->kind == ECO_SOLAR) {
 			/* EN-R-002: only the self-consumed power counts; sold <= generated was checked per part too. */

@@ -268,7 +268,9 @@ static bool certification_end(const char *start, int64_t *end)
 }
 
 struct cert_find {
-	int64_t before;
+	int64_t before, until;     /* the period's first and last day */
+	char *overlap;             /* the first counted certification within the period, "FROM to TO" */
+	size_t overlap_len;
 	char to[JP_DATE_LEN + 1], leaf[65];
 	int64_t carried_g;
 	bool found;
@@ -295,7 +297,11 @@ static int cert_each(void *ctx, const char *key, const char *value, size_t len)
 	}
 	/* A refusal is any non-empty reason (of any length). */
 	long refused = jscan_find(&c->doc, 0, "refused");
-	if ((refused < 0 || c->doc.tok[refused].end == c->doc.tok[refused].start) && day < c->before) {
+	bool counted = refused < 0 || c->doc.tok[refused].end == c->doc.tok[refused].start;
+	int64_t from_day;
+	if (counted && day >= c->before && !c->overlap[0] && jp_date_parse(key + 5, &from_day) && from_day <= c->until)
+		snprintf(c->overlap, c->overlap_len, "%s to %s", key + 5, to);
+	if (counted && day < c->before) {
 		c->found = true;
 		memcpy(c->to, to, sizeof to);
 		stored_body_str(&c->doc, 0, "leaf", c->leaf, sizeof c->leaf);
@@ -346,7 +352,8 @@ int jcredit_build(struct ledger *l, const struct jcredit_request *req, struct jc
 		rc = 0;
 	if (rc == 0)
 		rc = b.rc;
-	struct cert_find cf = {.before = req->from_day};
+	struct cert_find cf = {.before = req->from_day, .until = req->to_day, .overlap = rep->overlap,
+			       .overlap_len = sizeof rep->overlap};
 	if (rc == 0 && (rc = view_each_prefix(l, &eco_registry_view, "cert/", NULL, cert_each, &cf, err)) > 0)
 		rc = 0;
 	json_doc_free(&cf.doc);
@@ -684,8 +691,14 @@ bool jcredit_parse(const char *text, size_t len, const char *name, struct jcredi
 		if (strcmp(kind, "report") == 0) {
 			jcredit_text(o, "from", a, sizeof a);
 			jcredit_text(o, "to", b, sizeof b);
-			if (seen_report || !jp_date_parse(a, &out->from_day) || !jp_date_parse(b, &out->to_day)) {
-				snprintf(err, errlen, "%s: one report record, with from and to dates", l.rec[i].where);
+			if (seen_report) {
+				snprintf(err, errlen, "%s: a second report record: a report has one", l.rec[i].where);
+				ok = false;
+			} else if (!jp_date_parse(a, &out->from_day) || !jp_date_parse(b, &out->to_day)) {
+				/* Excel rewrites 2023-05-01 as 2023/5/1 when it saves a CSV it opened. */
+				snprintf(err, errlen, "%s: the report record's from and to must be dates as YYYY-MM-DD, got "
+					 "\"%s\" and \"%s\" (a spreadsheet that saved the CSV may have rewritten them: "
+					 "check the report as it was written)", l.rec[i].where, a, b);
 				ok = false;
 			}
 			seen_report = true;

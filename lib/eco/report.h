@@ -59,6 +59,7 @@ struct jcredit_report {
 	size_t n, cap;
 	size_t findings;
 	int64_t credits_t, carried_g, available_g;
+	char overlap[48];   /* a certified report's period within this one ("FROM to TO"), or "" */
 };
 
 /*
