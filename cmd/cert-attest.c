@@ -65,7 +65,7 @@ static int build_batch(const struct request *q, char (*sha)[65], const char *ori
 
 /*
  * The payload of attestation index: kind doc.attest, one field sha256, valid
- * through the last UTC day that ends by the expiry (a payload's validity is
+ * through the last day (JST) that ends by the expiry (a payload's validity is
  * in whole days, and must never outlast the entry's).
  */
 static int attest_payload(const struct request *q, const char *sha, uint64_t index,
@@ -76,7 +76,7 @@ static int attest_payload(const struct request *q, const char *sha, uint64_t ind
 	snprintf(p.kind, sizeof p.kind, "doc.attest");
 	if (q->expires) {
 		p.not_after = payload_last_day(q->expires_sec);
-		if (p.not_after < 0)
+		if (p.not_after < payload_day_start(0))
 			return chobo_fail(err, EX_USAGE, "--expires is before the first day a payload can name");
 	}
 	if (!payload_add_field(&p, "sha256", sha))

@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "codec.h"
+#include "jp_date.h"
 #include "jsonl.h"
 #include "keys.h"
 #include "payload.h"
@@ -386,7 +387,7 @@ static void check_entry_times(const struct checker *c, const struct receipt *r, 
 
 static const char *const payload_members[] = {
 	"input", "valid", "reason", "detail", "issuer", "kind", "what", "index", "not_before", "not_after",
-	"fields", "recorded", "revoked", NULL,
+	"fields", "recorded", "expires", "revoked", NULL,
 };
 
 /* Whether the ledger records what p says, unchanged and not revoked: into v. */
@@ -455,6 +456,8 @@ static int check_payload(const struct checker *c, const char *s, size_t len, boo
 		set(&v, "input", json_stringn(s, len));
 	enum payload_problem pp = payload_decode(s, len, &c->trust, &p, &key_id, why, sizeof why);
 	int rc = 0;
+	if (pp == PAYLOAD_VALID)
+		payload_volunteer_fy(&p);
 	if (pp == PAYLOAD_BAD_FORMAT) {
 		problem(&v, R_BAD_FORMAT, "%s", why);
 	} else if (pp == PAYLOAD_UNKNOWN_ISSUER) {
@@ -478,15 +481,16 @@ static int check_payload(const struct checker *c, const char *s, size_t len, boo
 		if (p.not_after != PAYLOAD_NO_TIME)
 			set(&v, "not_after", time_json(p.not_after));
 		set(&v, "fields", fields);
-		char at[21], day[21];
+		char at[21], day[JP_DATE_LEN + 1];
 		time_format(at, c->at);
 		int when = payload_validity(&p, c->at);
+		/* The days are days in Japan, and so are the dates the message names. */
 		if (when != 0)
-			time_format(day, when < 0 ? p.not_before : p.not_after);
+			jp_date_format(day, jp_day_of(when < 0 ? p.not_before : p.not_after));
 		if (when < 0)
-			problem(&v, R_NOT_YET_VALID, "valid from %.10s; it is %s", day, at);
+			problem(&v, R_NOT_YET_VALID, "valid from %s (JST); it is %s", day, at);
 		else if (when > 0)
-			problem(&v, R_EXPIRED, "valid until %.10s; it is %s", day, at);
+			problem(&v, R_EXPIRED, "valid until %s (JST); it is %s", day, at);
 		if (c->ledger || c->has_receipts)
 			rc = check_recorded(c, &p, &v, err);
 	}

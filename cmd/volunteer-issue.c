@@ -40,11 +40,12 @@ static const char usage[] =
 	"volunteer-issue [-q] [-L DIR] shop --shop CODE\n"
 	"volunteer-issue [-q] [-L DIR] spend --volunteer P --shop CODE --points N --ref REF\n"
 	"volunteer-issue [-q] [-L DIR] settle --shop CODE --points N --ref REF\n"
-	"volunteer-issue [-L DIR] history|balance [--volunteer P] [--csv]\n"
-	"volunteer-issue [-L DIR] search [--skill TAG] [--csv]\n"
+	"volunteer-issue [-L DIR] history|balance [--volunteer P] [--csv [--bom]]\n"
+	"volunteer-issue [-L DIR] search [--skill TAG] [--csv [--bom]]\n"
 	"volunteer-issue [-q] [-L DIR] events [--since-start] [--dry-run] [--horizon DAYS]\n"
 	"Environment: CHOBO_LEDGER, CHOBO_NOW, CHOBO_LOCK_WAIT.\n"
-	"Exit status: 0 success, 64 usage, 65 bad data; other codes as in chobo(7).\n"
+	"Exit status: 0 success, 64 usage, 65 bad data, 73 a drawing not written (recorded);\n"
+	"other codes as in chobo(7).\n"
 	"See volunteer-issue(1).\n";
 
 /* The events' cursor and its lock, under the ledger's private/ directory (volunteer-issue(1), FILES). */
@@ -63,7 +64,7 @@ struct run {
 	enum records_format format;
 	struct records list;
 	const char *png, *svg, *pdf;
-	bool term, csv;
+	bool term, csv, bom;
 	const char *skill, *shop, *ref;
 	int64_t points;
 	int64_t now;
@@ -108,7 +109,7 @@ static int batch_json(struct batch *b, const char *type, json_t *body, struct ch
  * The certificate a record names: a payload (decoded and verified against
  * the ledger's trusted keys, volunteer's when volunteer is not NULL) or a
  * leaf hash, into leaf.  Its validity is the recorded entry's, to the
- * second (the rules check it): the payload's whole UTC days end earlier.
+ * second (the rules check it): the payload's whole JST days are the same.
  * 0, or EX_DATAERR with err.
  */
 static int certificate_leaf(struct ledger *l, struct view_state *s, const char *given, const char *volunteer,
@@ -147,13 +148,15 @@ static int certificate_payload(const json_t *b, uint64_t index, const struct not
 			       struct chobo_error *err)
 {
 	struct payload p = {.index = index};
-	int64_t fy = json_integer_value(json_object_get(b, "fy")), expires = 0;
+	int64_t fy = json_integer_value(json_object_get(b, "fy")), expires = 0, from, to;
 	char fys[16];
 	snprintf(p.issuer, sizeof p.issuer, "%s", key->pub.name);
 	snprintf(p.kind, sizeof p.kind, "%s", VOLUNTEER_CERT_KIND);
 	snprintf(fys, sizeof fys, "%" PRId64, fy);
 	time_parse(json_string_value(json_object_get(b, "expires")), &expires);
-	p.not_before = jp_fiscal_year_start((int32_t)fy) * 86400;
+	/* Days in Japan: April 1 to March 31, both whole, as the card prints them. */
+	volunteer_fy_validity((int32_t)fy, &from, &to);
+	p.not_before = from;
 	p.not_after = payload_last_day(expires);
 	if (!payload_add_field(&p, "volunteer", json_string_value(json_object_get(b, "volunteer"))) ||
 	    !payload_add_field(&p, "fy", fys))
@@ -391,6 +394,65 @@ static int build(struct ledger *l, enum volunteer_verb v, struct run *r, struct 
 	return rc;
 }
 
+/* s for a shell command line: as it is when it is plain, else in single quotes. */
+static void shell_word(char *out, size_t size, const char *s)
+{
+	if (*s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+=:,") == strlen(s)) {
+		snprintf(out, size, "%s", s);
+		return;
+	}
+	size_t k = 0;
+	if (k + 1 < size)
+		out[k++] = '\'';
+	for (const char *p = s; *p && k + 5 < size; p++) {
+		if (*p == '\'') {
+			memcpy(out + k, "'\\''", 4);
+			k += 4;
+		} else {
+			out[k++] = *p;
+		}
+	}
+	if (k + 1 < size)
+		out[k++] = '\'';
+	out[k] = '\0';
+}
+
+/*
+ * A certify whose certificates were committed but whose payloads or
+ * drawings failed: add to err what was recorded (the log, each entry's
+ * index and leaf hash) and the cert-revoke command that withdraws them,
+ * so that nobody has to look for them in chain-log.
+ */
+static void name_recorded(struct chobo_error *err, const struct run *r, const struct receipt *receipts,
+			  const size_t *entry_of, const char *origin)
+{
+	char dir[512], cmd[sizeof err->msg], leaf[65];
+	size_t n = r->list.n, len;
+	shell_word(dir, sizeof dir, r->dir);
+	len = (size_t)snprintf(cmd, sizeof cmd, "cert-revoke -L %s --reason error", dir);
+	for (size_t i = 0; i < n && len < sizeof cmd; i++) {
+		hex32(leaf, receipts[entry_of[i]].leaf_hash);
+		len += (size_t)snprintf(cmd + len, sizeof cmd - len, " %s", leaf);
+	}
+	char said[sizeof cmd + 768];
+	if (n == 1) {
+		hex32(leaf, receipts[entry_of[0]].leaf_hash);
+		snprintf(said, sizeof said,
+			 "; the certificate is recorded, as entry %" PRIu64 " of %.255s (leaf hash %s): revoke it with "
+			 "`%s` and certify again", receipts[entry_of[0]].index, origin, leaf, cmd);
+	} else {
+		snprintf(said, sizeof said,
+			 "; the %zu certificates are recorded, as entries %" PRIu64 " to %" PRIu64 " of %.255s (their "
+			 "leaf hashes on standard output): revoke them with `%s` and certify again", n,
+			 receipts[entry_of[0]].index, receipts[entry_of[n - 1]].index, origin,
+			 len < sizeof cmd ? cmd : "cert-revoke --reason error HASH...");
+	}
+	/* Cut short, the message still names the log and the entries first; stdout has the rest. */
+	size_t at = strlen(err->msg), room = sizeof err->msg - 1 - at, m = strlen(said);
+	memcpy(err->msg + at, said, m < room ? m : room);
+	err->msg[at + (m < room ? m : room)] = '\0';
+}
+
 static int append_records(enum volunteer_verb v, struct run *r)
 {
 	struct ledger l;
@@ -404,6 +466,7 @@ static int append_records(enum volunteer_verb v, struct run *r)
 	struct receipt *receipts = NULL;
 	uint64_t size = 0;
 	char time[21] = "";
+	bool committed = false;
 	int rc = cli_report(ledger_open_append(&l, r->dir, &key, &e), &e);
 	if (rc != 0)
 		goto out;
@@ -412,6 +475,7 @@ static int append_records(enum volunteer_verb v, struct run *r)
 	if (rc == 0) {
 		receipts = xcalloc(b.n, sizeof *receipts);
 		rc = ledger_append(&l, &b, &key, NULL, receipts, &size, time, &e);
+		committed = rc == 0;
 	}
 	if (rc != 0 && e.msg[0] && !strstr(e.msg, "nothing was appended"))
 		snprintf(e.msg + strlen(e.msg), sizeof e.msg - strlen(e.msg), "; nothing was appended");
@@ -420,12 +484,12 @@ static int append_records(enum volunteer_verb v, struct run *r)
 		rc = certificate_payload(bodies[i], receipts[entry_of[i]].index, &key, &payloads[i], &e);
 	if (rc == 0 && v == VOL_CERTIFY && (r->term || r->png || r->svg || r->pdf))
 		rc = draw_certificates(r, bodies, payloads, n, l.conf.origin, &e);
-	if (rc != 0 && v == VOL_CERTIFY && receipts && e.msg[0] && !strstr(e.msg, "nothing was appended"))
-		snprintf(e.msg + strlen(e.msg), sizeof e.msg - strlen(e.msg),
-			 "; the certificates are recorded: revoke them and certify again");
+	if (rc != 0 && v == VOL_CERTIFY && committed)
+		name_recorded(&e, r, receipts, entry_of, l.conf.origin);
 	rc = cli_report(ledger_close_after(&l, rc, &e), &e);
 	note_signer_clear(&key);
-	for (size_t i = 0; rc == 0 && i < n; i++) {
+	/* What was committed is printed even when its payload or drawing failed: the entries stand. */
+	for (size_t i = 0; committed && i < n; i++) {
 		const struct receipt *rc_i = &receipts[entry_of[i]];
 		char leaf[65];
 		hex32(leaf, rc_i->leaf_hash);
@@ -434,7 +498,7 @@ static int append_records(enum volunteer_verb v, struct run *r)
 		json_object_update(o, bodies[i]);
 		if (payloads[i])
 			json_object_set_new(o, "payload", json_string(payloads[i]));
-		if (!jsonl_print(o))
+		if (!jsonl_print(o) && rc == 0)
 			rc = EX_IOERR;
 	}
 out:
@@ -612,6 +676,8 @@ static int read_verb(const char *verb, struct run *r)
 	if (rc != 0)
 		return rc;
 	rc = views_refresh(&l, &e);
+	if (r->bom)
+		view_text_csv_bom(&c.t);
 	if (strcmp(verb, "history") == 0) {
 		if (r->csv)
 			view_text_str(&c.t, "activity,posting,volunteer,kind,host,state,start,end,units,points\r\n");
@@ -644,7 +710,7 @@ static int read_verb(const char *verb, struct run *r)
 int main(int argc, char **argv)
 {
 	enum { O_PNG = 256, O_SVG, O_PDF, O_TERM, O_SKILL, O_SHOP, O_POINTS, O_REF, O_CSV, O_JSONL, O_SINCE, O_DRY,
-	       O_HORIZON, O_MEMBER };
+	       O_HORIZON, O_BOM, O_MEMBER };
 	struct option options[64] = {
 		{"ledger", required_argument, NULL, 'L'},
 		{"png", required_argument, NULL, O_PNG},
@@ -656,6 +722,7 @@ int main(int argc, char **argv)
 		{"points", required_argument, NULL, O_POINTS},
 		{"ref", required_argument, NULL, O_REF},
 		{"csv", no_argument, NULL, O_CSV},
+		{"bom", no_argument, NULL, O_BOM},
 		{"jsonl", no_argument, NULL, O_JSONL},
 		{"since-start", no_argument, NULL, O_SINCE},
 		{"dry-run", no_argument, NULL, O_DRY},
@@ -689,6 +756,7 @@ int main(int argc, char **argv)
 		case O_REF: r.ref = optarg; break;
 		case O_CSV: r.csv = true; r.format = RECORDS_CSV; break;
 		case O_JSONL: r.format = RECORDS_JSONL; break;
+		case O_BOM: r.bom = true; break;
 		case O_SINCE: feed.since_start = true; break;
 		case O_DRY: feed.dry_run = true; break;
 		case O_HORIZON: {
@@ -713,7 +781,11 @@ int main(int argc, char **argv)
 	const char *verb = argv[optind++];
 	if (!chobo_now(&r.now))
 		chobo_die(EX_USAGE, "CHOBO_NOW is not an RFC 3339 time");
-	if (strcmp(verb, "history") == 0 || strcmp(verb, "balance") == 0 || strcmp(verb, "search") == 0) {
+	bool reader = strcmp(verb, "history") == 0 || strcmp(verb, "balance") == 0 || strcmp(verb, "search") == 0;
+	/* A BOM is for a table this program writes: the readers' CSV, as jcredit-export --bom. */
+	if (r.bom && (!reader || !r.csv))
+		chobo_die(EX_USAGE, "--bom goes with --csv of history, balance or search");
+	if (reader) {
 		if (optind != argc)
 			cli_usage_error(usage);
 		cli_exit(read_verb(verb, &r));

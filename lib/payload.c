@@ -13,6 +13,7 @@
 #include <zlib.h>
 
 #include "codec.h"
+#include "jp_date.h"
 #include "payload.h"
 
 #define TEXT_HEAD "chobo-payload/1 "
@@ -62,15 +63,14 @@ const char *payload_field(const struct payload *p, const char *name)
 	return NULL;
 }
 
-/* A validity bound as its UTC day, or "-". */
+/* A validity bound as its day in Japan, or "-". */
 static void put_day(char out[21], int64_t t)
 {
 	if (t == PAYLOAD_NO_TIME) {
 		snprintf(out, 21, "-");
 		return;
 	}
-	time_format(out, t);
-	out[10] = '\0';
+	jp_date_format(out, jp_day_of(t));
 }
 
 /* The signed text of p into buf[MAX_TEXT + 1]; its length, or 0 with a reason when p is not well-formed. */
@@ -186,22 +186,17 @@ static bool next_line(const char **p, const char *end, char *line, size_t cap)
 	return true;
 }
 
-/* A UTC day "YYYY-MM-DD" as its first second (or its last, with end), or "-". */
+/* A day in Japan "YYYY-MM-DD" as its first second (or its last, with end), or "-". */
 static bool parse_day(const char *s, bool end, int64_t *out)
 {
-	char full[32], back[21];
+	int64_t day;
 	if (strcmp(s, "-") == 0) {
 		*out = PAYLOAD_NO_TIME;
 		return true;
 	}
-	snprintf(full, sizeof full, "%sT00:00:00Z", s);
-	if (strlen(s) != 10 || !time_parse(full, out))
+	if (!jp_date_parse(s, &day))
 		return false;
-	time_format(back, *out);
-	if (strcmp(back, full) != 0)
-		return false;
-	if (end)
-		*out += 86399;
+	*out = payload_day_start(day) + (end ? 86399 : 0);
 	return true;
 }
 
@@ -402,8 +397,26 @@ const char *payload_kind_summary(const char *kind)
 	return NULL;
 }
 
+int64_t payload_day_start(int64_t day)
+{
+	return day * 86400 - 9 * 3600;
+}
+
 int64_t payload_last_day(int64_t t)
 {
-	int64_t day = (t + 1) / 86400 - ((t + 1) % 86400 < 0);
-	return (day - 1) * 86400;
+	/* The day that t + 1 falls in has not ended by t; the one before it has. */
+	return payload_day_start(jp_day_of(t + 1) - 1);
+}
+
+void payload_volunteer_fy(struct payload *p)
+{
+	const char *fy = payload_field(p, "fy");
+	uint64_t y;
+	if (strcmp(p->kind, "volunteer.certificate") != 0 || !fy || !parse_u64(fy, &y) || y < 1970 || y > 9998 ||
+	    p->not_before != payload_day_start(jp_fiscal_year_start((int32_t)y)))
+		return;
+	int64_t last = payload_day_start(jp_fiscal_year_start((int32_t)y + 1) - 1);
+	/* Certificates issued before the days were read in Japan end a day early. */
+	if (p->not_after == last - 86400 + 86399)
+		p->not_after = last + 86399;
 }

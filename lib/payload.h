@@ -11,9 +11,10 @@
  * but carried only as its log key's ID: a verifier finds the key among the
  * keys it trusts and so learns the issuer.  kind is the type of the entry
  * that records what the payload says, index that entry's leaf index in the
- * issuer's log, not-before and not-after UTC days (RFC 3339 full-date: the
- * payload is valid from 00:00:00Z of the first through 23:59:59Z of the
- * last) or "-".  The fields are copied from the recording entry's body.
+ * issuer's log, not-before and not-after days in Japan (YYYY-MM-DD, JST,
+ * UTC+9: the payload is valid from 00:00 JST of the first through 24:00
+ * JST of the last, as Japan dates a card) or "-".  The fields are copied
+ * from the recording entry's body.
  * The signature is the issuer's log key's Ed25519 signature over text,
  * exactly as in a C2SP signed note: text followed by
  * "\n— issuer base64(key ID || signature)\n" is a note that any signed-note
@@ -94,12 +95,24 @@ char *payload_note(const char *s, size_t len, const struct trust *trust);
 /* What a payload of kind is, in a few words for a verdict ("a volunteer registration certificate"), or NULL. */
 const char *payload_kind_summary(const char *kind);
 
+/* The first second of day (a day number of jp_date.h, in JST). */
+int64_t payload_day_start(int64_t day);
+
 /*
  * The not-after day of a payload for an entry that expires at t: the start
- * of the last UTC day that ends by t (a payload's validity is in whole
+ * of the last JST day that ends by t (a payload's validity is in whole
  * days, and must never outlast the entry's).
  */
 int64_t payload_last_day(int64_t t);
+
+/*
+ * A volunteer certificate is valid for the fiscal year its fy field names:
+ * widen p's not-after to the year's last day when p is one that was
+ * printed with a not-after a day short of it (before payload days were
+ * JST days, its last day was the last UTC day ending by March 31, 24:00
+ * JST).  Any other payload is left as it is.
+ */
+void payload_volunteer_fy(struct payload *p);
 
 /* -1 when t is before p's not-before, 1 after its not-after, else 0. */
 int payload_validity(const struct payload *p, int64_t t);

@@ -188,6 +188,12 @@ void view_text_json_string(struct view_text *t, const char *s)
 	view_text_add(t, "\"", 1);
 }
 
+void view_text_csv_bom(struct view_text *t)
+{
+	/* Excel on Japanese Windows reads a CSV file without one as Shift_JIS. */
+	view_text_add(t, "\xEF\xBB\xBF", 3);
+}
+
 void view_text_csv_field(struct view_text *t, const char *s, size_t n)
 {
 	size_t plain = 0;

@@ -12,23 +12,22 @@
 #include <string.h>
 
 #include "cli.h"
+#include "jp_date.h"
 #include "ledger.h"
 #include "payload.h"
 #include "util.h"
 
 static const char usage[] = "usage: payload-sign LEDGER KIND INDEX NOT-BEFORE NOT-AFTER [NAME=VALUE]...\n";
 
-/* A day YYYY-MM-DD (from its first second, or its last when end) or "-". */
+/* A day YYYY-MM-DD in Japan (from its first second, or its last when end) or "-". */
 static int64_t day(const char *s, bool end)
 {
-	char t[32];
-	int64_t v;
+	int64_t d;
 	if (strcmp(s, "-") == 0)
 		return PAYLOAD_NO_TIME;
-	snprintf(t, sizeof t, "%sT%s", s, end ? "23:59:59Z" : "00:00:00Z");
-	if (strlen(s) != 10 || !time_parse(t, &v))
+	if (!jp_date_parse(s, &d))
 		chobo_die(EX_USAGE, "%s: expected YYYY-MM-DD or -", s);
-	return v;
+	return payload_day_start(d) + (end ? 86399 : 0);
 }
 
 int main(int argc, char **argv)

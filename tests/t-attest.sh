@@ -74,7 +74,7 @@ check "the first payload decodes and verifies: issuer, kind, index, validity, sh
 import json
 p = json.load(open('$T/p1'))
 assert p['problem'] == 0 and p['issuer'] == '$OA' and p['kind'] == 'doc.attest' and p['index'] == 0, p
-assert p['not_before'] is None and p['not_after'] == 1953763199, p    # 2031-11-29T23:59:59Z: the last day that ends by the expiry, 03:00Z on the 30th
+assert p['not_before'] is None and p['not_after'] == 1953730799, p    # 2031-11-29T14:59:59Z: the last JST day that ends by the expiry, 03:00Z on the 30th
 assert p['fields'] == {'sha256': '$SHA1'}, p
 \""
 check "the second payload names entry 1 and the second file" sh -c "

@@ -81,9 +81,10 @@ import json, sys
 v = json.loads(open(sys.argv[1]).read())
 assert v[\"valid\"] is True and v[\"reason\"] == \"valid\" and v[\"input\"] == sys.argv[2], v
 assert v[\"issuer\"] == \"test.example/node-a\" and v[\"kind\"] == \"doc.attest\" and v[\"index\"] == 0, v
-assert v[\"not_before\"] is None and v[\"not_after\"] == \"2031-03-31T23:59:59Z\", v
+assert v[\"not_before\"] is None and v[\"not_after\"] == \"2031-03-31T14:59:59Z\", v   # the last JST day that ends by the expiry
 assert v[\"fields\"] == {\"sha256\": sys.argv[3]}, v
 assert v[\"recorded\"] is None and v[\"revoked\"] is None, v
+assert \"expires\" in v and v[\"expires\"] is None, v   # every member, null when not known
 ' '$T/last.out' '$P' '$SHA'"
 receipt "$A" 0 >"$T/r0.json"
 check_exit 0 "with --receipt: valid" cert-check --trust "$TRUST_A" --receipt "$T/r0.json" "$P"
@@ -159,6 +160,24 @@ P_LATER=$("$SIGN" "$A" doc.attest 0 2099-01-01 - sha256="$SHA")
 reason_is "not yet valid (from 2099-01-01)" not-yet-valid cert-check --trust "$TRUST_A" "$P_LATER"
 check_exit 0 "... but valid --at 2099-06-01T00:00:00Z" cert-check --trust "$TRUST_A" --at 2099-06-01T00:00:00Z "$P_LATER"
 check_exit 0 "the expired one is valid --at a time within its days" cert-check --trust "$TRUST_A" --at 2020-06-01T12:00:00+09:00 "$P_OLD"
+# The days are days in Japan: from 00:00 JST of the first to 24:00 JST of the last.
+check_exit 0 "valid at 23:59:59 JST on its last day" cert-check --trust "$TRUST_A" --at 2020-12-31T23:59:59+09:00 "$P_OLD"
+check "... whose last second is 14:59:59Z" verdict not_after '"2020-12-31T14:59:59Z"'
+reason_is "expired at 00:00 JST the day after" expired cert-check --trust "$TRUST_A" --at 2021-01-01T00:00:00+09:00 "$P_OLD"
+check "... the message names the JST day" sh -c "grep -q 'valid until 2020-12-31 (JST)' '$T/last.out'"
+check_exit 0 "valid at 00:00 JST on its first day" cert-check --trust "$TRUST_A" --at 2020-01-01T00:00:00+09:00 "$P_OLD"
+reason_is "not yet valid a second before" not-yet-valid cert-check --trust "$TRUST_A" --at 2019-12-31T23:59:59+09:00 "$P_OLD"
+check "... the message names the JST day" sh -c "grep -q 'valid from 2020-01-01 (JST)' '$T/last.out'"
+# A volunteer certificate printed before the days were JST days ends a day short of its fiscal year
+# (its last day was the last UTC day that ends by March 31, 24:00 JST): it is judged by its year.
+P_VOL_OLD=$("$SIGN" "$A" volunteer.certificate 0 2026-04-01 2027-03-30 volunteer=p-00000000000000000000000000000001 fy=2026)
+check_exit 0 "an earlier volunteer certificate for FY2026 is valid at noon JST on March 31" \
+	cert-check --trust "$TRUST_A" --at 2027-03-31T12:00:00+09:00 "$P_VOL_OLD"
+check "... its validity is the fiscal year's" verdict not_after '"2027-03-31T14:59:59Z"'
+reason_is "... and expired on April 1 (JST)" expired cert-check --trust "$TRUST_A" --at 2027-04-01T00:00:00+09:00 "$P_VOL_OLD"
+P_VOL_SHORT=$("$SIGN" "$A" volunteer.certificate 0 2026-04-01 2026-09-30 volunteer=p-00000000000000000000000000000001 fy=2026)
+reason_is "a volunteer certificate that says it ends earlier is not widened" expired \
+	cert-check --trust "$TRUST_A" --at 2026-10-01T12:00:00+09:00 "$P_VOL_SHORT"
 
 P_REV=$("$SIGN" "$A" doc.attest 2 - - sha256="$OTHER_SHA")
 reason_is "revoked (with -L)" revoked cert-check -L "$A" "$P_REV"
@@ -277,15 +296,20 @@ reason_is "one byte of the document changed: invalid" entry-differs \
 reason_is "... and with a key that is not A's: unknown-issuer" unknown-issuer \
 	cert-check --trust "$C/trust/self" --document "$DOC" --receipt "$T/doc.receipt"
 
-# An expiry at midnight: the payload's last day is the one before, never the expiry's own.
+# An expiry at midnight (JST): the payload's last day is the one before, never the expiry's own.
 new_ledger "$T/M" test.example/node-m
 printf 'midnight\n' >"$T/midnight.txt"
-CHOBO_NOW=2025-04-12T09:00:00Z cert-attest -L "$T/M" --kind risai-shomei --expires 2031-03-31T00:00:00Z \
+CHOBO_NOW=2025-04-12T09:00:00Z cert-attest -L "$T/M" --kind risai-shomei --expires 2031-03-31T00:00:00+09:00 \
 	"$T/midnight.txt" >"$T/midnight.out"
 PM=$(member "$T/midnight.out" payload)
 check_exit 0 "an attestation expiring at midnight is valid the day before" \
-	cert-check --trust "$T/M/trust/self" --at 2031-03-30T23:00:00Z "$PM"
+	cert-check --trust "$T/M/trust/self" --at 2031-03-30T23:00:00+09:00 "$PM"
 reason_is "... and offline already expired on the expiry's own day" expired \
-	cert-check --trust "$T/M/trust/self" --at 2031-03-31T12:00:00Z "$PM"
+	cert-check --trust "$T/M/trust/self" --at 2031-03-31T12:00:00+09:00 "$PM"
+# An expiry at 09:00 JST (00:00Z): the day it falls in is not whole, so the payload ends the day before.
+CHOBO_NOW=2025-04-12T09:00:00Z cert-attest -L "$T/M" --kind risai-shomei --expires 2031-03-31T00:00:00Z \
+	"$T/midnight.txt" >"$T/nine.out"
+reason_is "an attestation expiring at 09:00 JST is expired offline at 08:00 JST that day" expired \
+	cert-check --trust "$T/M/trust/self" --at 2031-03-31T08:00:00+09:00 "$(member "$T/nine.out" payload)"
 
 done_testing

@@ -27,8 +27,9 @@ static void attestation(struct payload *p)
 	snprintf(p->issuer, sizeof p->issuer, ISSUER);
 	snprintf(p->kind, sizeof p->kind, "doc.attest");
 	p->index = 123456;
-	time_parse("2026-12-01T00:00:00Z", &p->not_before);
-	time_parse("2031-11-30T23:59:59Z", &p->not_after);
+	/* The first and last seconds of its days in Japan. */
+	time_parse("2026-12-01T00:00:00+09:00", &p->not_before);
+	time_parse("2031-11-30T23:59:59+09:00", &p->not_after);
 	payload_add_field(p, "sha256", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
 }
 

@@ -102,13 +102,28 @@ check "... cert-check says it is a volunteer registration certificate, for whom 
 import json, sys
 v = json.load(open('$T/last.out'))
 assert v['kind'] == 'volunteer.certificate' and 'volunteer registration certificate' in v['what'], v
-assert v['fields'] == {'volunteer': '$P', 'fy': '2026'} and v['not_after'] == '2027-03-30T23:59:59Z', v"
+assert v['fields'] == {'volunteer': '$P', 'fy': '2026'}, v
+assert (v['not_before'], v['not_after']) == ('2026-03-31T15:00:00Z', '2027-03-31T14:59:59Z'), v   # FY2026 in JST"
+# A card valid from April 1 to March 31 is valid in Japan's days: from 00:00 JST to 24:00 JST.
+check_exit 0 "... valid at noon JST on March 31, its last day" \
+	cert-check --trust "$A/keys/node.pub" --at 2027-03-31T12:00:00+09:00 "$CERT"
+check_exit 0 "... valid at 08:00 JST on April 1, its first day" \
+	cert-check --trust "$A/keys/node.pub" --at 2026-04-01T08:00:00+09:00 "$CERT"
+check_exit 1 "... expired at 00:00 JST on April 1 of the next year" \
+	cert-check --trust "$A/keys/node.pub" --at 2027-04-01T00:00:00+09:00 "$CERT"
+check "... the message names March 31, a JST day" grep -q 'valid until 2027-03-31 (JST)' "$T/last.out"
+check_exit 1 "... not yet valid at 23:59:59 JST on March 31 before" \
+	cert-check --trust "$A/keys/node.pub" --at 2026-03-31T23:59:59+09:00 "$CERT"
+check "... the message names April 1" grep -q 'valid from 2026-04-01 (JST)' "$T/last.out"
 check "A and B exchange their logs ($how)" exchange 2026-04-20T03:00:00Z
 check_exit 0 "and with -L B (A's log synced): valid, recorded, not revoked" cert-check -L "$B" "$CERT"
 check "... recorded true, revoked false, expires at the end of March 31 JST" python3 -c "
 import json
 v = json.load(open('$T/last.out'))
 assert v['recorded'] is True and v['revoked'] is False and v['expires'] == '2027-03-31T14:59:59Z', v"
+check_exit 0 "... and with -L B at 23:59 JST on March 31: still valid" \
+	cert-check -L "$B" --at 2027-03-31T23:59:00+09:00 "$CERT"
+check_exit 1 "... expired with -L B at 00:00 JST on April 1" cert-check -L "$B" --at 2027-04-01T00:00:00+09:00 "$CERT"
 
 check "B posts a request of the facility (district only)" vi "$B" 2026-05-01T00:00:00Z post --posting Y-1 --host F-YC \
 	--kind light-bulb --task '共用廊下の電球交換' --district 矢野口 --from 2026-05-10T00:00:00Z --to 2026-05-10T06:00:00Z --people 2
@@ -243,12 +258,38 @@ check "a capped carry-over (volunteer.carry_over = 150): on April 1, 150 of the 
 	CHOBO_NOW=2027-04-01T00:02:00Z volunteer-issue -L '$C' balance --volunteer $Q |
 	python3 -c 'import json,sys; o=json.load(sys.stdin); assert (o[\"balance\"], o[\"debited\"], o[\"expired\"], o[\"lots\"]) == (0, 150, 150, []), o'"
 
+# ------------------------------------------------------------- a drawing that fails after the append
+D=$T/minami
+new_ledger "$D" tama.example/minami
+check "a volunteer registers on D" vi "$D" 2026-05-01T00:00:00Z register --volunteer $Q
+check_exit 73 "certify with a PNG that cannot be written: exit 73, the certificate recorded all the same" \
+	vi "$D" 2026-05-04T00:00:00Z certify --volunteer $Q --png /nonexistent/x.png
+FAILED_LEAF=$(json leaf_hash)
+FAILED_INDEX=$(json index)
+check "... stdout has what was recorded: its index, leaf hash and payload" sh -c "
+	python3 -c 'import json,sys; o=json.loads(open(sys.argv[1]).read().splitlines()[-1]); assert o[\"result\"] == \"recorded\" and o[\"payload\"].startswith(\"CHB1:\"), o' '$T/vi.out' &&
+	[ \"\$(chain-log -L '$D' | tail -n 1 | python3 -c 'import json,sys; o=json.load(sys.stdin); print(o[\"type\"], o[\"index\"])')\" = 'volunteer.certificate $FAILED_INDEX' ]"
+check "... the message names the log, the entry and its leaf hash, and the cert-revoke command" sh -c "
+	grep -q 'recorded, as entry [0-9]* of tama.example/minami (leaf hash $FAILED_LEAF)' '$T/vi.err' &&
+	grep -q 'cert-revoke -L $D --reason error $FAILED_LEAF' '$T/vi.err'"
+check "... and that command revokes it" sh -c "
+	CHOBO_NOW=2026-05-04T00:01:00Z \$(sed -n 's/.*\`\\(cert-revoke [^\`]*\\)\`.*/\\1/p' '$T/vi.err') >/dev/null &&
+	CHOBO_NOW=2026-05-04T00:02:00Z cert-check -q -L '$D' \"\$(json payload)\"; [ \$? -eq 1 ]"
+
 # ------------------------------------------------------------- privacy
 n=$(count "$A")
 check_exit 65 "a mail address offered as a skill is refused" \
 	vi "$A" 2027-04-06T00:00:00Z register --volunteer p-00000000000000000000000000000077 --skills hanako@example.jp
 check_exit 65 "... a phone number as a posting's task too" vi "$A" 2027-04-06T00:00:00Z post --posting Z-1 --host F-1 \
 	--kind errand --task '連絡は 090-1234-5678 まで' --district 平尾 --from 2027-04-07T00:00:00Z --to 2027-04-07T01:00:00Z
+check "... and nothing was appended" sh -c "[ \"\$(chain-log -L '$A' | wc -l)\" = $n ]"
+# Full-width Latin looks like a-z but is not: a search for "carrying" would never find it.
+check_exit 65 "a full-width Latin skill tag is refused" \
+	vi "$A" 2027-04-06T00:00:00Z register --volunteer p-00000000000000000000000000000078 --skills 'ｃａｒｒｙｉｎｇ,料理'
+check "... naming the member and the ASCII to write" grep -q 'skills: "ｃａｒｒｙｉｎｇ,料理" has full-width.*write "carrying,料理"' "$T/vi.err"
+printf 'volunteer,skills,languages\np-00000000000000000000000000000078,carrying,ja\np-00000000000000000000000000000079,light-bulb,ＥＮ\n' >"$T/r.csv"
+check_exit 65 "... in CSV too, the cell named by line and column" vi "$A" 2027-04-06T00:00:00Z register --csv "$T/r.csv"
+check "... (line 3, languages)" grep -q 'r.csv:3.*languages: "ＥＮ" has full-width.*write "en"' "$T/vi.err"
 check "... and nothing was appended" sh -c "[ \"\$(chain-log -L '$A' | wc -l)\" = $n ]"
 check "records as CSV: two postings in one batch" sh -c "
 	printf 'posting,host,kind,task,district,from,to,people\nZ-2,F-1,errand,買い物の付き添い,平尾,2027-04-08T00:00:00Z,2027-04-08T01:00:00Z,1\nZ-3,F-1,carrying,荷物運び,坂浜,2027-04-09T00:00:00Z,2027-04-09T01:00:00Z,3\n' >'$T/p.csv' &&
@@ -260,6 +301,17 @@ check "history and search still show the pseudonym, with counts by kind, never a
 	volunteer-issue -L '$A' search --skill carrying >'$T/s2' &&
 	python3 -c 'import json,sys; o=json.load(open(sys.argv[1])); assert o[\"volunteer\"] == sys.argv[2] and o[\"by_kind\"] == {\"light-bulb\": 7} and o[\"declined\"] == 1, o' '$T/s2' '$P' &&
 	! grep -q '花子\|hanako\|R-1001' '$T/h2' '$T/s2'"
+check "search --csv is UTF-8 without a BOM; with --bom it starts with one, for Excel" sh -c "
+	volunteer-issue -L '$A' search --skill carrying --csv >'$T/s.csv' &&
+	volunteer-issue -L '$A' search --skill carrying --csv --bom >'$T/s-bom.csv' &&
+	head -c 3 '$T/s.csv' | grep -q '^vol' &&
+	[ \"\$(head -c 3 '$T/s-bom.csv' | od -An -tx1 | tr -d ' ')\" = efbbbf ] &&
+	tail -c +4 '$T/s-bom.csv' | cmp -s - '$T/s.csv'"
+check "... history and balance take --bom too" sh -c "
+	[ \"\$(volunteer-issue -L '$A' history --csv --bom | head -c 3 | od -An -tx1 | tr -d ' ')\" = efbbbf ] &&
+	[ \"\$(volunteer-issue -L '$A' balance --csv --bom | head -c 3 | od -An -tx1 | tr -d ' ')\" = efbbbf ]"
+check_exit 64 "--bom without --csv is a usage error" volunteer-issue -L "$A" search --bom
+check_exit 64 "... and so is --bom on a verb that reads CSV" volunteer-issue -L "$A" post --csv --bom "$T/p.csv"
 check "search by a skill nobody has lists no one" sh -c "[ -z \"\$(volunteer-issue -L '$A' search --skill sign-language)\" ]"
 check "no personal field ever reached either ledger" sh -c "! chain-log -L '$A' | grep -q '花子\|hanako\|R-1001' && ! chain-log -L '$B' | grep -q '花子\|hanako\|R-1001'"
 check "chain-verify --views --index passes on A" chain-verify -q -L "$A" --views --index

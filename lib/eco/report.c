@@ -603,7 +603,7 @@ bool jcredit_write_csv(FILE *out, const struct jcredit_report *rep, bool bom)
 {
 	struct view_text t = {0};
 	if (bom)
-		view_text_str(&t, "\xEF\xBB\xBF");
+		view_text_csv_bom(&t);
 	for (size_t c = 0; jcredit_columns[c]; c++) {
 		if (c)
 			view_text_str(&t, ",");

@@ -125,6 +125,12 @@ bool volunteer_record_body(enum volunteer_verb v, json_t *o, int64_t now, const 
 			json_object_set_new(b, ms[i].name, json_string(s));
 			continue;
 		}
+		/* Stored tags keep the entry rule (old entries must still verify); new ones take ASCII as ASCII. */
+		if ((strcmp(ms[i].name, "skills") == 0 || strcmp(ms[i].name, "languages") == 0) &&
+		    !volunteer_tags_ascii(ms[i].name, json_string_value(m), why, whylen)) {
+			json_decref(b);
+			return false;
+		}
 		json_object_set(b, ms[i].name, m);
 	}
 	/* What the verb adds: the defaults, and the fields derived from the record. */

@@ -41,6 +41,32 @@ bool volunteer_tags_have(const char *list, const char *tag)
 	return false;
 }
 
+bool volunteer_tags_ascii(const char *name, const char *s, char *why, size_t whylen)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char ascii[VOLUNTEER_TAGS_MAX + 1];
+	size_t n = 0;
+	bool wide = false;
+	while (*p && n < sizeof ascii - 1) {
+		/* U+FF01..U+FF3F is EF BC 81..BF, U+FF40..U+FF5E is EF BD 80..9E: ASCII 0x21..0x7E. */
+		if (p[0] == 0xEF && ((p[1] == 0xBC && p[2] >= 0x81 && p[2] <= 0xBF) ||
+				     (p[1] == 0xBD && p[2] >= 0x80 && p[2] <= 0x9E))) {
+			int c = (p[1] == 0xBC ? p[2] - 0x81 : p[2] - 0x80 + 0x3F) + 0x21;
+			ascii[n++] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+			wide = true;
+			p += 3;
+			continue;
+		}
+		ascii[n++] = (char)*p++;
+	}
+	ascii[n] = '\0';
+	if (!wide)
+		return true;
+	snprintf(why, whylen, "%s: \"%.128s\" has full-width letters, digits or signs; tags are a-z 0-9 - _ "
+		 "(or Japanese): write \"%.128s\"", name, s, ascii);
+	return false;
+}
+
 /* Tags: 1 or more of [a-z0-9-] (and Japanese: any non-ASCII UTF-8), separated by single commas. */
 static bool tags_valid(const char *s)
 {

@@ -87,6 +87,13 @@ int volunteer_append_check(struct ledger *l, const struct batch_written *w, stru
 bool volunteer_code_valid(const char *s);
 /* True when tag is one of the comma-separated tags in list. */
 bool volunteer_tags_have(const char *list, const char *tag);
+/*
+ * True unless the tags s of member name hold full-width Latin letters,
+ * digits or signs (U+FF01 to U+FF5E): they look like a-z 0-9 but are not
+ * them, so a search for the ASCII tag would never find them.  False with
+ * a reason naming the member and the ASCII to write instead.
+ */
+bool volunteer_tags_ascii(const char *name, const char *s, char *why, size_t whylen);
 
 struct volunteer_activity {
 	char id[VOLUNTEER_CODE_MAX + 1], posting[VOLUNTEER_CODE_MAX + 1], volunteer[PERSON_ID_TEXT + 1];
