@@ -51,6 +51,14 @@ static bool parse_csv(struct records *l, const char *text, size_t len, const cha
 			empty++;
 		if (empty == r.nfields)
 			continue;   /* a row of empty cells (",,,," that a spreadsheet leaves) is a blank line */
+		if (ncols == 0 && r.nfields == 1 && strpbrk(r.field[0], ";\t")) {
+			/* A spreadsheet set to another list separator saves ';' (or a tab) between the columns. */
+			snprintf(err, errlen, "%s:%lu: the header is one column holding %s: CSV here is separated by "
+				 "commas (in a spreadsheet, save as \"CSV UTF-8 (comma delimited)\")", name, r.line,
+				 strchr(r.field[0], ';') ? "semicolons" : "tabs");
+			ok = false;
+			break;
+		}
 		if (ncols == 0) {
 			for (size_t i = 0; i < r.nfields; i++) {
 				const char *m = csv && csv->column ? csv->column(csv->ctx, i + 1, r.field[i], why, sizeof why)

@@ -59,6 +59,9 @@ printf 'equipment,from,to,generated_kwh,sold_kwh\r\nPV-1,2023-11-01,2023-11-10,3
 check "rows of empty cells at the end are skipped" sh -c "CHOBO_NOW=$NOW ecopt-grant -L '$A' --factors '$F' '$T/excel.csv' >'$T/excel.out' && test \$(wc -l <'$T/excel.out') -eq 1 && grep -q granted '$T/excel.out'"
 printf ',,,,\nequipment,from,to,generated_kwh,sold_kwh\n"",,,,\n' >"$T/lead.csv"
 check "... and before the header (and quoted empty cells)" sh -c "CHOBO_NOW=$NOW ecopt-grant -L '$A' --factors '$F' '$T/lead.csv' 2>&1 | grep -q 'no records'"
+printf 'equipment;from;to;generated_kwh;sold_kwh\r\nPV-1;2023-11-01;2023-11-10;30;10\r\n' >"$T/semicolons.csv"
+check_exit 65 "a CSV separated by semicolons is refused" env CHOBO_NOW=$NOW ecopt-grant -L "$A" --factors "$F" "$T/semicolons.csv"
+check "... saying so at its header" grep -q "semicolons.csv:1: the header is one column holding semicolons: CSV here is separated by commas" "$T/last.err"
 before=$(count)
 
 # 4. One message for a failure of --register, with where the record came from.
