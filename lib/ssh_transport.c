@@ -23,6 +23,19 @@
 /* The control directories are /tmp/chobo-sync.PID.XXXXXX, PID the run's own. */
 #define CONTROL_DIR_PREFIX "chobo-sync."
 
+/* The directory name in the directory at, not followed if a symbolic link; NULL with errno. */
+static DIR *open_dir_at(int at, const char *name)
+{
+	int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d && fd >= 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+	}
+	return d;
+}
+
 /*
  * Remove the files of directory name in the directory at at, then the
  * directory itself, without following a symbolic link; 0 or -1 (errno).
@@ -31,13 +44,9 @@
  */
 static int remove_control_dir(int at, const char *name)
 {
-	int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	DIR *d = open_dir_at(at, name);
+	if (!d)
 		return errno == ENOENT ? 0 : -1;
-	}
 	struct dirent *de;
 	while ((de = readdir(d)) != NULL)
 		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
@@ -54,13 +63,9 @@ static int remove_control_dir(int at, const char *name)
  */
 static bool control_dir_in_use(int at, const char *name)
 {
-	int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
+	DIR *d = open_dir_at(at, name);
+	if (!d)
 		return false;
-	}
 	bool in_use = false;
 	struct dirent *de;
 	while (!in_use && (de = readdir(d)) != NULL) {
