@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "csv.h"
+#include "json_scan.h"
 #include "records.h"
 #include "util.h"
 
@@ -131,7 +132,12 @@ static bool parse_jsonl(struct records *l, const char *text, size_t len, const c
 		json_error_t je;
 		json_t *o = json_loadb(p, n, JSON_REJECT_DUPLICATES, &je);
 		if (!json_is_object(o)) {
-			snprintf(err, errlen, "%s:%lu: %s", name, line, o ? "expected a JSON object" : je.text);
+			/* Said as every program says it (json_scan's words); jansson's own where json_scan finds none. */
+			char why[160];
+			struct json_doc doc = {0};
+			bool scanned = o || json_scan(&doc, p, n, why, sizeof why);
+			json_doc_free(&doc);
+			snprintf(err, errlen, "%s:%lu: %s", name, line, o ? "expected a JSON object" : scanned ? je.text : why);
 			json_decref(o);
 			return false;
 		}

@@ -62,6 +62,12 @@ check "... and before the header (and quoted empty cells)" sh -c "CHOBO_NOW=$NOW
 printf 'equipment;from;to;generated_kwh;sold_kwh\r\nPV-1;2023-11-01;2023-11-10;30;10\r\n' >"$T/semicolons.csv"
 check_exit 65 "a CSV separated by semicolons is refused" env CHOBO_NOW=$NOW ecopt-grant -L "$A" --factors "$F" "$T/semicolons.csv"
 check "... saying so at its header" grep -q "semicolons.csv:1: the header is one column holding semicolons: CSV here is separated by commas" "$T/last.err"
+printf '{"equipment":"PV-1","from":"2023-11-01","to":"2023-11-10","generated_kwh":0300}\n' >"$T/badjson.jsonl"
+check_exit 65 "a line that is not JSON is refused" env CHOBO_NOW=$NOW ecopt-grant -L "$A" --factors "$F" "$T/badjson.jsonl"
+check "... in the words of chobo(7): invalid JSON at byte N" grep -q "badjson.jsonl:1: invalid JSON at byte [0-9]*: " "$T/last.err"
+printf '{"equipment":"PV-1","note":"\377"}\n' >"$T/latin1.jsonl"
+check_exit 65 "a line that is not UTF-8 is refused" env CHOBO_NOW=$NOW ecopt-grant -L "$A" --factors "$F" "$T/latin1.jsonl"
+check "... saying so" grep -q "latin1.jsonl:1: not valid UTF-8" "$T/last.err"
 before=$(count)
 
 # 4. One message for a failure of --register, with where the record came from.
