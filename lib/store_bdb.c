@@ -1280,6 +1280,32 @@ int store_hashes_get(struct store *st, uint32_t log, uint64_t leaf, unsigned lev
 	return STORE_OK;
 }
 
+/*
+ * A log's tip is kept in hashes.db under log 0, which no log has (ids start
+ * at 1), keyed by the log's id: a program that predates it reads hashes by
+ * (log, leaf) and walks one log's at a time, so it never meets the record.
+ * hashes.db rather than a table of its own, which every append would open
+ * and close beside the others.
+ */
+static void tip_key(uint8_t k[12], uint32_t log)
+{
+	key12(k, 0, log);
+}
+
+int store_tip_put(struct store *st, uint32_t log, const void *data, size_t len)
+{
+	uint8_t k[12];
+	tip_key(k, log);
+	return put(st, T_HASHES, k, 12, data, len, 0);
+}
+
+int store_tip_get(struct store *st, uint32_t log, const void **data, size_t *len)
+{
+	uint8_t k[12];
+	tip_key(k, log);
+	return get(st, T_HASHES, k, 12, data, len);
+}
+
 int store_leaf_put(struct store *st, const uint8_t hash[32], uint32_t log, uint64_t index)
 {
 	uint8_t v[12];
