@@ -86,6 +86,12 @@ struct bulk {
 	size_t count;
 };
 #define BULK_PUT_BUFFER (1u << 20)   /* was 4 MiB: a streamed batch budgets its memory */
+/*
+ * A table's first buffer: a one-entry append queues a few hundred bytes,
+ * and a buffer of 1 MiB is mapped, its two ends faulted in and unmapped
+ * again for each table; each fill doubles it, up to BULK_PUT_BUFFER.
+ */
+#define BULK_PUT_FIRST (16u << 10)
 
 struct store {
 	DB_ENV *env;
@@ -1041,25 +1047,36 @@ static int bulk_put(struct store *st, int t, const void *k, size_t klen, const v
 {
 	struct bulk *b = &st->bulk[t];
 	if (!b->dbt.data) {
-		b->dbt.data = xmalloc(BULK_PUT_BUFFER);
-		b->dbt.ulen = BULK_PUT_BUFFER;
-		b->dbt.size = BULK_PUT_BUFFER;
+		b->dbt.data = xmalloc(BULK_PUT_FIRST);
+		b->dbt.ulen = BULK_PUT_FIRST;
+		b->dbt.size = BULK_PUT_FIRST;
 		b->dbt.flags = DB_DBT_USERMEM;
 		DB_MULTIPLE_WRITE_INIT(b->ptr, &b->dbt);
 	}
-	for (int attempt = 0; attempt < 2; attempt++) {
+	for (;;) {
 		DB_MULTIPLE_KEY_WRITE_NEXT(b->ptr, &b->dbt, k, klen, v, vlen);
 		if (b->ptr) {
 			b->count++;
 			return STORE_OK;
 		}
-		/* Full: store what is queued (this resets the buffer) and try once more. */
+		bool largest = b->dbt.ulen >= BULK_PUT_BUFFER;
+		if (largest && b->count == 0) {
+			DB_MULTIPLE_WRITE_INIT(b->ptr, &b->dbt);
+			snprintf(st->err, sizeof st->err, "%s: record too large", table_file[t]);
+			return STORE_ERROR;
+		}
+		/* Full: store what is queued (this resets the buffer), grow it, and try again. */
 		int rc = bulk_flush(st, t);
 		if (rc != STORE_OK)
 			return rc;
+		if (!largest) {
+			free(b->dbt.data);
+			b->dbt.ulen *= 2;
+			b->dbt.size = b->dbt.ulen;
+			b->dbt.data = xmalloc(b->dbt.ulen);
+			DB_MULTIPLE_WRITE_INIT(b->ptr, &b->dbt);
+		}
 	}
-	snprintf(st->err, sizeof st->err, "%s: record too large", table_file[t]);
-	return STORE_ERROR;
 }
 
 int store_commit(struct store *st)
