@@ -4,13 +4,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include "sha256.h"
 #include "ssh_transport.h"
 #include "subprocess.h"
 
@@ -43,11 +47,46 @@ static int remove_control_dir(int at, const char *name)
 }
 
 /*
+ * Whether a socket in the directory name (in /tmp, at) accepts a
+ * connection: an ssh master still serves it.  The master of a killed run
+ * outlives it for ControlPersist's seconds, and a run in another PID
+ * namespace that shares /tmp looks gone to kill(2) while its master works.
+ */
+static bool control_dir_in_use(int at, const char *name)
+{
+	int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	bool in_use = false;
+	struct dirent *de;
+	while (!in_use && (de = readdir(d)) != NULL) {
+		struct stat st;
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISSOCK(st.st_mode) ||
+		    (size_t)snprintf(sa.sun_path, sizeof sa.sun_path, "/tmp/%s/%s", name, de->d_name) >=
+			    sizeof sa.sun_path)
+			continue;
+		int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (s < 0)
+			continue;
+		in_use = connect(s, (const struct sockaddr *)&sa, sizeof sa) == 0;
+		close(s);
+	}
+	closedir(d);
+	return in_use;
+}
+
+/*
  * A run that was killed (kill -9, or cut off by cron's or systemd's timeout)
  * could not remove its control directory: remove those of ours whose run
  * is gone.  Only directories named as ours make, owned by this user, whose
- * PID no process has; a directory of a live process, or of a PID taken
- * again since, stays (for a later run to find).
+ * PID no process has and where no ssh master answers; a directory of a
+ * live process, of a PID taken again since, or with a master still
+ * running, stays (for a later run to find).
  */
 static void remove_stale_control_dirs(void)
 {
@@ -70,7 +109,7 @@ static void remove_stale_control_dirs(void)
 		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
 			continue;   /* the run (or a process that took its PID) is alive, or not ours to ask */
 		if (fstatat(dirfd(tmp), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode) ||
-		    st.st_uid != geteuid())
+		    st.st_uid != geteuid() || control_dir_in_use(dirfd(tmp), de->d_name))
 			continue;
 		remove_control_dir(dirfd(tmp), de->d_name);
 	}
@@ -110,6 +149,24 @@ static int ssh_status(int status, struct chobo_error *err)
 	}
 }
 
+/*
+ * The control socket of destination in t's directory, named by a hash of the
+ * destination (as ssh's own %C names it by a hash, to keep the path short),
+ * so that the hang-up knows which socket is whose.
+ */
+static void control_path(const struct ssh_transport *t, const char *destination, char *out, size_t len)
+{
+	uint8_t h[32];
+	char hex[33];
+	struct sha256 c;
+	sha256_init(&c);
+	sha256_update(&c, destination, strlen(destination));
+	sha256_final(&c, h);
+	for (int i = 0; i < 16; i++)
+		snprintf(hex + 2 * i, 3, "%02x", h[i]);
+	snprintf(out, len, "%s/%s", t->control_dir, hex);
+}
+
 /* Start ssh at destination with options and the words of verb (see ssh_run); 0 or an exit code with err. */
 static int start_with(const struct ssh_transport *t, const char *destination, const char *const *options,
 		      const char *const *verb, FILE *in, FILE *out, struct subprocess *sp, struct chobo_error *err)
@@ -123,9 +180,10 @@ static int start_with(const struct ssh_transport *t, const char *destination, co
 	argv[argc++] = "-o";
 	argv[argc++] = "BatchMode=yes";
 	/* One connection per peer and run: later calls ride on the first (see ssh_hang_up). */
-	char control[PATH_MAX + 32];
+	char control[PATH_MAX + 64];
 	if (t->control_dir && !strstr(ssh ? ssh : "", "ControlPath")) {
-		snprintf(control, sizeof control, "ControlPath=%s/%%C", t->control_dir);
+		memcpy(control, "ControlPath=", 12);
+		control_path(t, destination, control + 12, sizeof control - 12);
 		argv[argc++] = "-o";
 		argv[argc++] = "ControlMaster=auto";
 		argv[argc++] = "-o";
@@ -182,11 +240,73 @@ int ssh_finish(struct ssh_call *call, struct chobo_error *err)
 	return rc != 0 ? rc : ssh_status(status, err);
 }
 
+/*
+ * OpenSSH's multiplexing protocol (its PROTOCOL.mux), as `ssh -O exit`
+ * speaks it: both ends say hello (MUX_MSG_HELLO, version 4), then
+ * MUX_C_TERMINATE; each message is preceded by its length (uint32,
+ * big-endian).  The master answers MUX_S_OK, or exits before the answer
+ * is written.
+ */
+static const unsigned char mux_request[] = {0, 0, 0, 8, 0, 0, 0, 1, 0, 0, 0, 4,
+					    0, 0, 0, 8, 0x10, 0, 0, 5, 0, 0, 0, 1};
+static const unsigned char mux_hello_ok[] = {0, 0, 0, 8, 0, 0, 0, 1, 0, 0, 0, 4,
+					     0, 0, 0, 8, 0x80, 0, 0, 1, 0, 0, 0, 1};
+
+bool ssh_mux_terminate(int fd)
+{
+	/* MSG_NOSIGNAL: a master gone meanwhile is an error here, not a SIGPIPE that ends the run. */
+	if (send(fd, mux_request, sizeof mux_request, MSG_NOSIGNAL) != (ssize_t)sizeof mux_request)
+		return false;
+	/* The master closes the connection once it has answered or exited; more than expected is a no. */
+	unsigned char got[sizeof mux_hello_ok + 1];
+	size_t n = 0;
+	bool eof = false;
+	while (!eof && n < sizeof got) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int r = poll(&p, 1, 5000);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		ssize_t k = read(fd, got + n, sizeof got - n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return false;
+		if (k == 0)
+			eof = true;
+		else
+			n += (size_t)k;
+	}
+	/* Its hello alone (it exited before answering), or its hello and OK; a read error or more is a no. */
+	return eof && (n == 12 || n == sizeof mux_hello_ok) && memcmp(got, mux_hello_ok, n) == 0;
+}
+
+/* Tell the master at control socket path to exit (ssh_mux_terminate); false when it was not so told. */
+static bool mux_terminate(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof sa.sun_path)
+		return false;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	bool told = connect(fd, (const struct sockaddr *)&sa, sizeof sa) == 0 && ssh_mux_terminate(fd);
+	close(fd);
+	return told;
+}
+
 void ssh_hang_up(const struct ssh_transport *t, const char *destination)
 {
 	static const char *const options[] = {"-q", "-O", "exit", NULL};
 	static const char *const none[] = {NULL};
 	if (!t->control_dir)
+		return;
+	char path[PATH_MAX + 64];
+	control_path(t, destination, path, sizeof path);
+	/* Else (no master at that socket, CHOBO_SSH's own ControlPath, a refusal) as ssh itself does it. */
+	if (mux_terminate(path))
 		return;
 	/* Best effort: a master that is not told to exit ends by itself (ControlPersist). */
 	FILE *out = fopen("/dev/null", "we");

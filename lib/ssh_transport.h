@@ -8,6 +8,7 @@
 #ifndef CHOBO_SSH_TRANSPORT_H
 #define CHOBO_SSH_TRANSPORT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -48,8 +49,15 @@ struct ssh_call {
 int ssh_start(const struct ssh_transport *t, const char *destination, const char *const *verb, FILE *in,
 	      FILE *out, uint64_t max_output, struct ssh_call *call, struct chobo_error *err);
 int ssh_finish(struct ssh_call *call, struct chobo_error *err);
-/* End the shared connection to destination, if one was made. */
+/* End the shared connection to destination, if one was made: its master told over its socket, else by ssh -O exit. */
 void ssh_hang_up(const struct ssh_transport *t, const char *destination);
+/*
+ * Over fd, a connection to an ssh master's control socket, ask the master
+ * to exit (OpenSSH's multiplexing protocol, as ssh -O exit does); true only
+ * when it answered exactly as such a master does before the connection
+ * closed, within 5 s for each read.
+ */
+bool ssh_mux_terminate(int fd);
 /* Remove the control directory. */
 void ssh_transport_close(struct ssh_transport *t);
 

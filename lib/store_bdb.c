@@ -69,7 +69,20 @@ static const char *const table_file[T_COUNT] = {
 	"logs.db", "entries.db", "hashes.db", "checkpoints.db", "leaves.db", "forks.db",
 	"types.db", "keys.db", "views.db", "viewmarks.db",
 };
-static const uint32_t table_pagesize[T_COUNT] = {0, 16384, 0, 0, 0, 0, 0, 0, 0, 0};
+/*
+ * Page sizes of new table files (0: Berkeley DB's choice, the file
+ * system's block, 4 KiB here); a file keeps the size it was made with.
+ * entries.db: 16 KiB, where entries up to about 4 KiB stay on their page
+ * (Berkeley DB moves an item over a quarter of a page to overflow pages).
+ * leaves.db: 1 KiB.  Its keys are hashes, so an import or a batch onto a large log
+ * puts each new record on a random page, and a page left full by the bulk
+ * load splits (Berkeley DB logs the split with the page's image); each such
+ * page is read, checksummed, logged, written and synced.  With 1 KiB pages
+ * that is a quarter of the bytes for the same number of pages: +1000
+ * entries on 1,000,000 imported in 69-80 ms instead of 86-104 ms (one
+ * more level in the tree: 4 instead of 3; the file as large).
+ */
+static const uint32_t table_pagesize[T_COUNT] = {0, 16384, 0, 0, 1024, 0, 0, 0, 0, 0};
 /* The tables behind enum store_table_kv, in its order. */
 static const int kv_table[] = {
 	[STORE_TYPE_INDEX] = T_TYPES, [STORE_KEY_INDEX] = T_KEYS,

@@ -3,12 +3,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -23,16 +25,26 @@ static double monotonic(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Wait for the child, cutting it off after the time limit (from its start) or once out holds more than the byte limit. */
+/*
+ * Wait for the child, cutting it off after the time limit (from its start)
+ * or once out holds more than the byte limit.  The limits are looked at
+ * every 2 ms; the child's end is seen at once through a pidfd (poll wakes
+ * when it exits: callers wait for its answer), or at the next look where
+ * the kernel has none.
+ */
 static int wait_bounded(const struct subprocess *sp, FILE *out, const struct subprocess_limits *lim,
 			int *status, struct chobo_error *err)
 {
-	struct timespec tick = {0, 2 * 1000 * 1000};   /* short: callers wait for the answer */
+	struct timespec tick = {0, 2 * 1000 * 1000};
 	double deadline = sp->started + lim->timeout;
+	int pidfd = pidfd_open(sp->pid, 0);
+	int rc;
 	for (;;) {
 		pid_t got = waitpid(sp->pid, status, WNOHANG);
-		if (got < 0 && errno != EINTR)
-			return chobo_fail_errno(err, EX_OSERR, "lost the %s process", sp->name);
+		if (got < 0 && errno != EINTR) {
+			rc = chobo_fail_errno(err, EX_OSERR, "lost the %s process", sp->name);
+			break;
+		}
 		struct stat sb;
 		bool too_much = fstat(fileno(out), &sb) == 0 && (uint64_t)sb.st_size > lim->max_output;
 		bool too_long = lim->timeout > 0 && monotonic() > deadline;
@@ -40,15 +52,26 @@ static int wait_bounded(const struct subprocess *sp, FILE *out, const struct sub
 			kill(sp->pid, SIGKILL);
 			waitpid(sp->pid, status, 0);
 		}
-		if (too_much)
-			return chobo_fail(err, EX_UNAVAILABLE, "%s wrote more than %llu bytes", sp->name,
-					  (unsigned long long)lim->max_output);
-		if (got == sp->pid)
-			return 0;
-		if (too_long)
-			return chobo_fail(err, EX_UNAVAILABLE, "%s timed out after %u s", sp->name, lim->timeout);
-		nanosleep(&tick, NULL);
+		if (too_much) {
+			rc = chobo_fail(err, EX_UNAVAILABLE, "%s wrote more than %llu bytes", sp->name,
+					(unsigned long long)lim->max_output);
+			break;
+		}
+		if (got == sp->pid) {
+			rc = 0;
+			break;
+		}
+		if (too_long) {
+			rc = chobo_fail(err, EX_UNAVAILABLE, "%s timed out after %u s", sp->name, lim->timeout);
+			break;
+		}
+		struct pollfd p = {.fd = pidfd, .events = POLLIN};
+		if (pidfd < 0 || poll(&p, 1, 2) < 0)
+			nanosleep(&tick, NULL);
 	}
+	if (pidfd >= 0)
+		close(pidfd);
+	return rc;
 }
 
 int subprocess_start(char *const *argv, FILE *in, FILE *out, FILE *errout, struct subprocess *sp,

@@ -206,6 +206,12 @@ mkdir -p "/tmp/chobo-sync.$gone.tsync1" "/tmp/chobo-sync.$$.tsync2" "/tmp/chobo-
 	"/tmp/chobo-sync.$gone.tsync4-not-ours"
 : >"/tmp/chobo-sync.$gone.tsync1/0123abcd"
 chown nobody "/tmp/chobo-sync.$gone.tsync3" 2>/dev/null
+# A killed run's ssh master lives on for ControlPersist's seconds (or the run
+# is alive in another PID namespace): its directory stays while it answers.
+live="/tmp/chobo-sync.$gone.tsync5"
+mkdir -p "$live"
+$SSHC -i "$T/s1/client" -o BatchMode=yes -o ControlMaster=yes -o ControlPersist=30 -o ControlPath="$live/master" \
+	-f -N "ssh://root@127.0.0.1:$(port 2)" 2>"$T/master.err"
 check_exit 0 "a sync after a killed run" sync_node 1
 check "... removes the directory the killed run left in /tmp, with its socket" test ! -e "/tmp/chobo-sync.$gone.tsync1"
 check "... keeps one of a run still going" test -d "/tmp/chobo-sync.$$.tsync2"
@@ -215,6 +221,10 @@ else
 	ok "# SKIP cannot give a directory to nobody"
 fi
 check "... and one it did not name" test -d "/tmp/chobo-sync.$gone.tsync4-not-ours"
+check "... and one whose ssh master still answers" test -S "$live/master"
+$SSHC -o ControlPath="$live/master" -O exit "ssh://root@127.0.0.1:$(port 2)" 2>/dev/null ||
+	pkill -f -- "ControlPath=$live/master"
+rm -rf "$live"
 rm -rf "/tmp/chobo-sync.$$.tsync2" "/tmp/chobo-sync.$gone.tsync3" "/tmp/chobo-sync.$gone.tsync4-not-ours"
 
 # ------------------------------------------------------------ partition
@@ -455,13 +465,15 @@ check_exit 0 "after trimmed heads, a sync still hands over what the peer lacks" 
 
 # ------------------------------------------------------------ one session per sync, and older peers
 section "chobo-sync and older peers"
-# $T/verbs: ssh, noting the verb of every call in $T/verbs.log; with
-# OLDER=1 it answers chobo-sync as a peer of the older protocol does (77).
+# $T/verbs: ssh, noting the verb of every call in $T/verbs.log (and
+# "hang-up" for an ssh -O exit); with OLDER=1 it answers chobo-sync as a
+# peer of the older protocol does (77).
 cat >"$T/verbs" <<EOF
 #!/bin/sh
 for v in chobo-sync chobo-heads chobo-export chobo-cosign; do
 	case " \$* " in *" \$v "*) echo "\$v" >>"$T/verbs.log" ;; esac
 done
+case " \$* " in *" -O exit "*) echo hang-up >>"$T/verbs.log" ;; esac
 case " \$* " in *" chobo-sync "*) if [ "\${OLDER:-0}" = 1 ]; then cat >/dev/null; exit 77; fi ;; esac
 exec "\$@"
 EOF
@@ -477,6 +489,27 @@ check_exit 0 "a sync with new entries" verbs_sync
 check "... fetches them" grep -q '"log":"test.example/n2","from":[0-9]*,"to":[0-9]*,"entries":2,' "$T/last.out"
 check "... in one chobo-sync call, then chobo-cosign" test "$(verbs)" = "chobo-sync chobo-cosign "
 check "... and holds node 2's log" same_log 2 1
+# The shared connection's master, once told to exit, is gone within moments
+# (one left running would stay for ControlPersist's 60 s).
+masters() { ps -eo args= | grep -F -- "$1" | grep -F ControlPersist | grep -v -e ' grep ' -e ' ps '; }
+masters_gone() {
+	local k=0
+	while masters "$1" | grep -q . && [ $k -lt 40 ]; do sleep 0.05; k=$((k + 1)); done
+	! masters "$1" | grep -q .
+}
+check "... its connection ended over the control socket, without ssh -O exit" test "$(verbs)" = "chobo-sync chobo-cosign "
+check "... and no ssh master of the run is left" masters_gone "-i $T/s1/client"
+# A CHOBO_SSH with a control socket of its own: the hang-up is ssh -O exit with those options.
+own_control() {
+	: >"$T/verbs.log"
+	notes 2 "own control" | chain-append -q -L "$T/n2" >/dev/null
+	CHOBO_SSH="$T/verbs $SSHC -i $T/s1/client -o ControlMaster=auto -o ControlPersist=60 -o ControlPath=/tmp/chobo-t-sync.$$.%C" \
+		chain-sync -L "$T/n1" --peer n2
+}
+check_exit 0 "a CHOBO_SSH with its own ControlPath: the sync is ok" own_control
+check "... ended by ssh -O exit" test "$(verbs)" = "chobo-sync chobo-cosign hang-up "
+check "... and no ssh master of it is left" masters_gone "ControlPath=/tmp/chobo-t-sync.$$."
+rm -f /tmp/chobo-t-sync.$$.*
 check_exit 0 "a sync with nothing new" verbs_sync 0
 check "... is one chobo-sync call" test "$(verbs)" = "chobo-sync "
 db_before=$(stat -c %y "$T/n1/db")
