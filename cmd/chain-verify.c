@@ -24,6 +24,7 @@
 #include "jsonl.h"
 #include "ledger.h"
 #include "log_list.h"
+#include "log_tip.h"
 #include "restore.h"
 #include "service.h"
 #include "view.h"
@@ -168,6 +169,45 @@ static int slice_end(struct reopen *r, struct cursors *c, uint32_t id, uint64_t 
 	return cursors_open(c, r->l->store, id, at, false, a, origin);
 }
 
+/*
+ * The log's tip record (log_tip.h), which an append starts from instead of
+ * the stored hashes: when it is for the audited size it must hold the edge
+ * of the tree recomputed (stack) and the last entry's time.  One for a
+ * smaller size was left as a program that predates it appended (the next
+ * append writes it again) and is not read; one for a larger size is
+ * written only as the log grows (grew).  0 or 1 after audit_problem.
+ */
+static int verify_tip(struct audit *a, struct store *st, uint32_t id, const char *origin,
+		      const struct merkle_stack *stack, bool grew)
+{
+	const void *data;
+	size_t len;
+	struct log_tip tip;
+	int s = store_tip_get(st, id, &data, &len);
+	if (s == STORE_NOTFOUND)
+		return 0;
+	if (s == STORE_ERROR)
+		return audit_problem(a, origin, "log", stack->size, "storage error: %s", store_error(st));
+	if (!log_tip_decode(data, len, &tip))
+		return audit_problem(a, origin, "hashes", stack->size, "the log's tip record is malformed");
+	if (tip.stack.size > stack->size)
+		return grew ? 0 : audit_tables_disagree(a, origin, "hashes", tip.stack.size,
+							"the log's tip record is for %llu entries, the log has %llu",
+							(unsigned long long)tip.stack.size,
+							(unsigned long long)stack->size);
+	if (tip.stack.size < stack->size)
+		return 0;
+	/* The last entry's time, when the audit read it (audit_entry_time, at the last checkpoint). */
+	bool time_known = stack->size == 0 || (a->time_next == stack->size && strcmp(a->time_log, origin) == 0);
+	int64_t last = stack->size == 0 ? INT64_MIN : a->time_last;
+	if (tip.stack.depth != stack->depth ||
+	    memcmp(tip.stack.hash, stack->hash, (size_t)stack->depth * 32) != 0 ||
+	    (time_known && tip.last_time != last))
+		return audit_problem(a, origin, "hashes", stack->size,
+				     "the log's tip record differs from the recomputed tree or the last entry's time");
+	return 0;
+}
+
 static int verify_log(struct audit *a, struct reopen *r, uint32_t id, const char *origin,
 		      uint64_t log_size)
 {
@@ -305,6 +345,8 @@ static int verify_log(struct audit *a, struct reopen *r, uint32_t id, const char
 				     "entries after the last signed checkpoint");
 		else
 			rc = audit_quorum(a, origin, last, note, nlen);
+		if (rc == 0)
+			rc = verify_tip(a, st, id, origin, &stack, grew);
 	}
 out:
 	audit_checker_finish(checker);

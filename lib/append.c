@@ -16,7 +16,7 @@
 #include "checkpoint.h"
 #include "codec.h"
 #include "entry_index.h"
-#include "hash_reader.h"
+#include "log_tip.h"
 #include "merkle.h"
 #include "progress.h"
 #include "restore.h"
@@ -189,29 +189,6 @@ static int store_failed(struct ledger *l, struct chobo_error *err)
 	return chobo_fail(err, EX_IOERR, "%s: %s", l->dir, store_error(l->store));
 }
 
-/* The time of the log's last entry, or INT64_MIN for an empty log. */
-static int last_entry_time(struct ledger *l, uint32_t id, uint64_t size, int64_t *out,
-			   struct chobo_error *err)
-{
-	*out = INT64_MIN;
-	if (size == 0)
-		return 0;
-	const void *data;
-	size_t len;
-	if (store_entry_get(l->store, id, size - 1, &data, &len) != STORE_OK)
-		return store_failed(l, err);
-	struct json_doc doc = {0};
-	struct entry_view v;
-	char why[256];
-	bool ok = entry_parse(data, len, l->conf.origin, size - 1, &doc, &v, why, sizeof why);
-	json_doc_free(&doc);
-	if (!ok)
-		return chobo_fail(err, EX_DATAERR, "%s: entry %llu: %s; run chain-verify", l->dir,
-				  (unsigned long long)(size - 1), why);
-	*out = v.time_sec;
-	return 0;
-}
-
 /* The entry indexes for the batch: its types, and the indexed fields of the types that have them. */
 static int index_batch(struct ledger *l, const struct batch *b, uint32_t id, uint64_t size, int64_t now,
 		       struct chobo_error *err)
@@ -277,6 +254,7 @@ struct append_stream {
 	leaf_hash *leaves;               /* the receipts: leaf hashes and types by entry */
 	const struct entry_type **types;
 	struct merkle_stack stack;
+	int64_t last;                    /* the time of the log's last entry before the batch */
 	char *entry;                     /* the envelope being written */
 	size_t entry_cap;
 	bool in_txn, committed;
@@ -314,27 +292,25 @@ static int stream_failed(struct append_stream *s, int rc, struct chobo_error *er
 static int stream_start(struct append_stream *s, struct chobo_error *err)
 {
 	struct ledger *l = s->l;
-	struct ledger_reader lr;
-	int64_t last;
+	struct log_tip tip;
 	/* A node restoring its log signs nothing that could fork the history its peers hold. */
 	int rc = restore_append_allowed(l, err);
 	if (rc != 0)
 		return rc;
 	if (store_log_find(l->store, l->conf.origin, &s->id, &s->first) != STORE_OK)
 		return store_failed(l, err);
-	rc = last_entry_time(l, s->id, s->first, &last, err);
+	rc = log_tip_load(l, s->id, l->conf.origin, s->first, &tip, NULL, err);
 	if (rc != 0)
 		return rc;
-	if (s->now < last) {
+	s->stack = tip.stack;
+	s->last = tip.last_time;
+	if (s->now < s->last) {
 		char was[21];
-		time_format(was, last);
+		time_format(was, s->last);
 		return chobo_fail(err, EX_TEMPFAIL,
 				  "the clock reads %s, earlier than the log's last entry (%s): entry times "
 				  "never decrease within a log; check the clock (or CHOBO_NOW)", s->time, was);
 	}
-	ledger_reader_init(&lr, l, s->id);
-	if (merkle_stack_load(&s->stack, &lr.r, s->first) != STORE_OK)
-		return store_failed(l, err);
 	return 0;
 }
 
@@ -493,6 +469,11 @@ int append_stream_commit(struct append_stream *s, struct chobo_error *err)
 		src = store_log_set_size(s->l->store, s->id, cp.size);
 	if (src != STORE_OK)
 		return stream_failed(s, store_failed(s->l, err), err);
+	/* The next append starts from this record (written also when the batch is empty and it was missing). */
+	struct log_tip tip = {.stack = s->stack, .last_time = s->n > 0 ? s->now : s->last};
+	int rc = log_tip_save(s->l, s->id, &tip, err);
+	if (rc != 0)
+		return stream_failed(s, rc, err);
 	s->in_txn = false;
 	if (store_commit(s->l->store) != STORE_OK)
 		return stream_failed(s, store_failed(s->l, err), err);

@@ -22,6 +22,7 @@
 #include "fork_evidence.h"
 #include "hash_reader.h"
 #include "import.h"
+#include "log_tip.h"
 #include "view.h"
 #include "util.h"
 
@@ -212,10 +213,17 @@ static int on_section_end(struct bundle_walk *w)
 	struct section *s = &im->s;
 	if (checker_end(im) || leaves_flush(im, w->origin))
 		return 1;
-	if (w->stack.size > s->held && !own_kept_out(im) &&
-	    store_log_set_size(im->l->store, s->id, w->stack.size) != STORE_OK)
-		return audit_problem(&im->a, w->origin, "log", 0, "storage error: %s",
-				     store_error(im->l->store));
+	if (w->stack.size > s->held && !own_kept_out(im)) {
+		if (store_log_set_size(im->l->store, s->id, w->stack.size) != STORE_OK)
+			return audit_problem(&im->a, w->origin, "log", 0, "storage error: %s",
+					     store_error(im->l->store));
+		/* The log's tip record (log_tip.h), for the appends of a log restored here. */
+		struct log_tip tip = {.stack = w->stack};
+		struct chobo_error e;
+		if (log_tip_entry_time(im->l, s->id, w->origin, w->stack.size, &tip.last_time, &e) != 0 ||
+		    log_tip_save(im->l, s->id, &tip, &e) != 0)
+			return audit_problem(&im->a, w->origin, "log", w->stack.size - 1, "%s", e.msg);
+	}
 	json_t *line = json_pack("{s:s, s:I, s:I, s:I, s:I}", "log", w->origin,
 				 "from", (json_int_t)s->held, "to",
 				 (json_int_t)(w->stack.size > s->held ? w->stack.size : s->held),

@@ -102,6 +102,14 @@ int store_entry_get(struct store *st, uint32_t log, uint64_t index, const void *
 int store_hashes_put(struct store *st, uint32_t log, uint64_t leaf, const uint8_t *hashes, size_t n);
 int store_hashes_get(struct store *st, uint32_t log, uint64_t leaf, unsigned level, uint8_t out[32]);
 
+/*
+ * The tip record of a log (log_tip.h): bytes its user defines, one record
+ * per log, kept beside the interior hashes; get's buffer is the store's,
+ * valid until the next call; STORE_NOTFOUND when the log has none.
+ */
+int store_tip_put(struct store *st, uint32_t log, const void *data, size_t len);
+int store_tip_get(struct store *st, uint32_t log, const void **data, size_t *len);
+
 /* Leaf-hash index: the (log, index) of an entry by its leaf hash or a unique hex prefix of it. */
 int store_leaf_put(struct store *st, const uint8_t hash[32], uint32_t log, uint64_t index);
 /* STORE_NOTFOUND when no leaf matches; *ambiguous set when more than one does. */

@@ -99,6 +99,12 @@ struct bulk {
 	size_t count;
 };
 #define BULK_PUT_BUFFER (1u << 20)   /* was 4 MiB: a streamed batch budgets its memory */
+/*
+ * A table's first buffer: a one-entry append queues a few hundred bytes,
+ * and a buffer of 1 MiB is mapped, its two ends faulted in and unmapped
+ * again for each table; each fill doubles it, up to BULK_PUT_BUFFER.
+ */
+#define BULK_PUT_FIRST (16u << 10)
 
 struct store {
 	DB_ENV *env;
@@ -1054,25 +1060,36 @@ static int bulk_put(struct store *st, int t, const void *k, size_t klen, const v
 {
 	struct bulk *b = &st->bulk[t];
 	if (!b->dbt.data) {
-		b->dbt.data = xmalloc(BULK_PUT_BUFFER);
-		b->dbt.ulen = BULK_PUT_BUFFER;
-		b->dbt.size = BULK_PUT_BUFFER;
+		b->dbt.data = xmalloc(BULK_PUT_FIRST);
+		b->dbt.ulen = BULK_PUT_FIRST;
+		b->dbt.size = BULK_PUT_FIRST;
 		b->dbt.flags = DB_DBT_USERMEM;
 		DB_MULTIPLE_WRITE_INIT(b->ptr, &b->dbt);
 	}
-	for (int attempt = 0; attempt < 2; attempt++) {
+	for (;;) {
 		DB_MULTIPLE_KEY_WRITE_NEXT(b->ptr, &b->dbt, k, klen, v, vlen);
 		if (b->ptr) {
 			b->count++;
 			return STORE_OK;
 		}
-		/* Full: store what is queued (this resets the buffer) and try once more. */
+		bool largest = b->dbt.ulen >= BULK_PUT_BUFFER;
+		if (largest && b->count == 0) {
+			DB_MULTIPLE_WRITE_INIT(b->ptr, &b->dbt);
+			snprintf(st->err, sizeof st->err, "%s: record too large", table_file[t]);
+			return STORE_ERROR;
+		}
+		/* Full: store what is queued (this resets the buffer), grow it, and try again. */
 		int rc = bulk_flush(st, t);
 		if (rc != STORE_OK)
 			return rc;
+		if (!largest) {
+			free(b->dbt.data);
+			b->dbt.ulen *= 2;
+			b->dbt.size = b->dbt.ulen;
+			b->dbt.data = xmalloc(b->dbt.ulen);
+			DB_MULTIPLE_WRITE_INIT(b->ptr, &b->dbt);
+		}
 	}
-	snprintf(st->err, sizeof st->err, "%s: record too large", table_file[t]);
-	return STORE_ERROR;
 }
 
 int store_commit(struct store *st)
@@ -1291,6 +1308,32 @@ int store_hashes_get(struct store *st, uint32_t log, uint64_t leaf, unsigned lev
 	}
 	memcpy(out, (const uint8_t *)v + (level - 1) * 32, 32);
 	return STORE_OK;
+}
+
+/*
+ * A log's tip is kept in hashes.db under log 0, which no log has (ids start
+ * at 1), keyed by the log's id: a program that predates it reads hashes by
+ * (log, leaf) and walks one log's at a time, so it never meets the record.
+ * hashes.db rather than a table of its own, which every append would open
+ * and close beside the others.
+ */
+static void tip_key(uint8_t k[12], uint32_t log)
+{
+	key12(k, 0, log);
+}
+
+int store_tip_put(struct store *st, uint32_t log, const void *data, size_t len)
+{
+	uint8_t k[12];
+	tip_key(k, log);
+	return put(st, T_HASHES, k, 12, data, len, 0);
+}
+
+int store_tip_get(struct store *st, uint32_t log, const void **data, size_t *len)
+{
+	uint8_t k[12];
+	tip_key(k, log);
+	return get(st, T_HASHES, k, 12, data, len);
 }
 
 int store_leaf_put(struct store *st, const uint8_t hash[32], uint32_t log, uint64_t index)

@@ -13,7 +13,7 @@ if ! command -v python3 >/dev/null 2>&1; then
 	exit 0
 fi
 
-plan 15
+plan 19
 
 have_db_tools=yes
 for tool in db5.3_dump db5.3_load; do
@@ -171,10 +171,10 @@ result_points() {
 }
 
 if [ "$have_db_tools" = no ]; then
-	for i in 1 2 3 4 5 6 7 8; do
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
 		echo "ok $((tap_n + i)) # SKIP db5.3_dump and db5.3_load are not installed"
 	done
-	tap_n=$((tap_n + 8))
+	tap_n=$((tap_n + 12))
 else
 	# Dumps of a pristine copy (the original is never opened by these tools).
 	cp -a "$L" "$T/pristine"
@@ -250,6 +250,39 @@ else
 	done <"$T/raw.plan"
 	summarize raw
 	result_points raw raw
+
+	# (c) The log's tip record (lib/log_tip.h: the edge of the tree an append
+	# starts from), in hashes.db under log 0: one byte of one of its hashes
+	# changed is tampering, though every entry, hash and checkpoint is intact.
+	db5.3_dump -f "$T/hashes.dump" "$T/pristine/db/hashes.db"
+	cat >"$T/tip.py" <<'END_OF_SCRIPT'
+# tip.py DUMP OUT flip|drop: the tip record of log 1 with its first hash byte changed, or left out
+import sys
+lines = open(sys.argv[1]).read().split('\n')
+key = ' 000000000000000000000001'
+at = lines.index(key)
+if sys.argv[3] == 'flip':
+    v = lines[at + 1]
+    lines[at + 1] = v[:3] + ('0' if v[3] != '0' else '1') + v[4:]
+else:
+    del lines[at:at + 2]
+open(sys.argv[2], 'w').write('\n'.join(lines))
+END_OF_SCRIPT
+	for how in flip drop; do
+		D=$T/tip-$how
+		rm -rf "$D" "$T/load.db"
+		cp -a "$L" "$D"
+		python3 "$T/tip.py" "$T/hashes.dump" "$T/hashes.$how" "$how" &&
+			db5.3_load -f "$T/hashes.$how" "$T/load.db" && cp "$T/load.db" "$D/db/hashes.db"
+		rm -f "$D/db/open"
+	done
+	check_exit 1 "a copy whose log's tip record holds another hash is reported invalid" chain-verify "$T/tip-flip"
+	check "... as a tip record that differs from the recomputed tree" grep -q 'tip record differs' "$T/last.out"
+	check_exit 0 "a copy without the tip record (a ledger from before it) verifies" chain-verify "$T/tip-drop"
+	notes 1 again >"$T/one"
+	check "... and its next append writes the record again, which verifies" sh -c \
+		"chain-append -L '$T/tip-drop' '$T/one' >/dev/null && chain-verify '$T/tip-drop' >/dev/null &&
+		 db5.3_dump '$T/tip-drop/db/hashes.db' | grep -qx ' 000000000000000000000001'"
 
 	# The same damage must not come and go: a second audit of the last copy agrees.
 	timeout 60 chain-verify "$C" >/dev/null 2>&1
