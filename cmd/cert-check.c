@@ -456,8 +456,6 @@ static int check_payload(const struct checker *c, const char *s, size_t len, boo
 		set(&v, "input", json_stringn(s, len));
 	enum payload_problem pp = payload_decode(s, len, &c->trust, &p, &key_id, why, sizeof why);
 	int rc = 0;
-	if (pp == PAYLOAD_VALID)
-		payload_volunteer_fy(&p);
 	if (pp == PAYLOAD_BAD_FORMAT) {
 		problem(&v, R_BAD_FORMAT, "%s", why);
 	} else if (pp == PAYLOAD_UNKNOWN_ISSUER) {

@@ -306,6 +306,25 @@ static char *make_note(const char *text, size_t tlen, const char *issuer, const 
 }
 
 /*
+ * A volunteer certificate is valid for the fiscal year its fy field names:
+ * one printed before payload days were JST days has a not-after a day short
+ * of the year's last day (then the last UTC day ending by March 31, 24:00
+ * JST); widen it.  Any other payload is left as it is.
+ */
+static void volunteer_fy(struct payload *p)
+{
+	const char *fy = payload_field(p, "fy");
+	uint64_t y;
+	if (strcmp(p->kind, "volunteer.certificate") != 0 || !fy || !parse_u64(fy, &y) || y < 1970 || y > 9998 ||
+	    p->not_before != payload_day_start(jp_fiscal_year_start((int32_t)y)))
+		return;
+	int64_t last = payload_day_start(jp_fiscal_year_start((int32_t)y + 1) - 1);
+	/* Certificates issued before the days were read in Japan end a day early. */
+	if (p->not_after == last - 1)
+		p->not_after = last + 86399;
+}
+
+/*
  * Decode and verify; on PAYLOAD_VALID the note in *note (newly allocated)
  * when note is not NULL.
  */
@@ -339,6 +358,7 @@ static enum payload_problem decode(const char *s, size_t len, const struct trust
 				*note = signed_note;
 			else
 				free(signed_note);
+			volunteer_fy(out);
 			return PAYLOAD_VALID;
 		}
 		free(signed_note);
@@ -408,15 +428,3 @@ int64_t payload_last_day(int64_t t)
 	return payload_day_start(jp_day_of(t + 1) - 1);
 }
 
-void payload_volunteer_fy(struct payload *p)
-{
-	const char *fy = payload_field(p, "fy");
-	uint64_t y;
-	if (strcmp(p->kind, "volunteer.certificate") != 0 || !fy || !parse_u64(fy, &y) || y < 1970 || y > 9998 ||
-	    p->not_before != payload_day_start(jp_fiscal_year_start((int32_t)y)))
-		return;
-	int64_t last = payload_day_start(jp_fiscal_year_start((int32_t)y + 1) - 1);
-	/* Certificates issued before the days were read in Japan end a day early. */
-	if (p->not_after == last - 86400 + 86399)
-		p->not_after = last + 86399;
-}

@@ -84,7 +84,10 @@ int payload_encode(const struct payload *p, const struct note_signer *key, char 
  * Decode s (len bytes, surrounding blanks not allowed) and verify its
  * signature against the log keys in trust.  Fills *out as far as it could
  * read (the issuer is known for PAYLOAD_BAD_SIGNATURE, its key ID in
- * *key_id from PAYLOAD_UNKNOWN_ISSUER on); the reason is in why.
+ * *key_id from PAYLOAD_UNKNOWN_ISSUER on); the reason is in why.  A
+ * volunteer certificate printed before payload days were JST days (its
+ * not-after a day short of its fiscal year's end) is read as valid through
+ * that year.
  */
 enum payload_problem payload_decode(const char *s, size_t len, const struct trust *trust,
 				    struct payload *out, uint32_t *key_id, char *why, size_t whylen);
@@ -104,15 +107,6 @@ int64_t payload_day_start(int64_t day);
  * days, and must never outlast the entry's).
  */
 int64_t payload_last_day(int64_t t);
-
-/*
- * A volunteer certificate is valid for the fiscal year its fy field names:
- * widen p's not-after to the year's last day when p is one that was
- * printed with a not-after a day short of it (before payload days were
- * JST days, its last day was the last UTC day ending by March 31, 24:00
- * JST).  Any other payload is left as it is.
- */
-void payload_volunteer_fy(struct payload *p);
 
 /* -1 when t is before p's not-before, 1 after its not-after, else 0. */
 int payload_validity(const struct payload *p, int64_t t);
