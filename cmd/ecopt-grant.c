@@ -63,20 +63,9 @@ static int read_input(void *ctx, FILE *fp, const char *name)
 /* Add {"type":type,"body":body} (taking body) to b: 0, or EX_DATAERR with err naming where the record came from. */
 static int batch_json(struct batch *b, const char *where, const char *type, json_t *body, struct chobo_error *err)
 {
-	struct json_doc doc = {0};
 	char why[512];
-	int rc = 0;
-	json_t *e = json_pack("{s:s, s:o}", "type", type, "body", body);
-	char *line = e ? json_dumps(e, JSON_COMPACT) : NULL;
-	if (!line)
-		xalloc_failed();
 	/* The reason names the entry's type already ("eco.equipment: unknown field body.colour"). */
-	if (!batch_add_line(b, line, strlen(line), &doc, why, sizeof why))
-		rc = chobo_fail(err, EX_DATAERR, "%s: %s", where, why);
-	free(line);
-	json_decref(e);
-	json_doc_free(&doc);
-	return rc;
+	return batch_add_body(b, type, body, why, sizeof why) ? 0 : chobo_fail(err, EX_DATAERR, "%s: %s", where, why);
 }
 
 static void add_activity(struct view_text *t, int64_t gen, int64_t sold, int64_t dist, int64_t charged,

@@ -209,22 +209,17 @@ static int certify(struct ledger *l, const struct note_signer *key, const char *
 				 "carried_in_g", json_integer_value(json_object_get(cr, "carried_in_g")), "certified_t",
 				 (json_int_t)credits, "carried_g", (json_int_t)(rep.available_g - (int64_t)credits * 1000000));
 	jcredit_report_free(&rep);
-	json_t *entry = json_pack("{s:s, s:o}", "type", "eco.certification", "body", body);
-	char *line = entry ? json_dumps(entry, JSON_COMPACT) : NULL, why[512];
-	if (!line)
+	if (!body)
 		xalloc_failed();
+	char why[512];
 	struct batch b = {0};
-	struct json_doc doc = {0};
 	struct receipt receipt;
 	uint64_t size;
 	char time[21];
-	if (!batch_add_line(&b, line, strlen(line), &doc, why, sizeof why))
+	if (!batch_add_body(&b, "eco.certification", body, why, sizeof why))
 		rc = chobo_fail(e, EX_DATAERR, "eco.certification: %s", why);
 	if (rc == 0 && (rc = ledger_append(l, &b, key, NULL, &receipt, &size, time, e)) == 0)
 		receipt_print(stdout, &receipt, "eco.certification", time, size);
-	free(line);
-	json_decref(entry);
-	json_doc_free(&doc);
 	batch_free(&b);
 	return rc;
 }

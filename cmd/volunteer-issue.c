@@ -89,18 +89,8 @@ static int read_input(void *ctx, FILE *fp, const char *name)
 /* Add {"type":type,"body":body} to b (taking body); 0 or EX_DATAERR with err. */
 static int batch_json(struct batch *b, const char *type, json_t *body, struct chobo_error *err)
 {
-	struct json_doc doc = {0};
 	char why[1024];
-	json_t *e = json_pack("{s:s, s:o}", "type", type, "body", body);
-	char *line = e ? json_dumps(e, JSON_COMPACT) : NULL;
-	if (!line)
-		xalloc_failed();
-	int rc = batch_add_line(b, line, strlen(line), &doc, why, sizeof why) ? 0 :
-		 chobo_fail(err, EX_DATAERR, "%s: %s", type, why);
-	free(line);
-	json_decref(e);
-	json_doc_free(&doc);
-	return rc;
+	return batch_add_body(b, type, body, why, sizeof why) ? 0 : chobo_fail(err, EX_DATAERR, "%s: %s", type, why);
 }
 
 /* ---------------------------------------------------------- certificates */

@@ -100,6 +100,20 @@ bool batch_add_line(struct batch *b, const char *line, size_t len, struct json_d
 	return true;
 }
 
+bool batch_add_body(struct batch *b, const char *type, json_t *body, char *err, size_t errlen)
+{
+	struct json_doc doc = {0};
+	json_t *e = json_pack("{s:s, s:o}", "type", type, "body", body);
+	char *line = e ? json_dumps(e, JSON_COMPACT) : NULL;
+	if (!line)
+		xalloc_failed();
+	bool ok = batch_add_line(b, line, strlen(line), &doc, err, errlen);
+	free(line);
+	json_decref(e);
+	json_doc_free(&doc);
+	return ok;
+}
+
 void batch_free(struct batch *b)
 {
 	free(b->items);

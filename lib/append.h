@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <jansson.h>
 
 #include "entry.h"
 #include "ledger.h"
@@ -57,6 +58,11 @@ void batch_next_chunk(struct batch *b);
  */
 bool batch_add_line(struct batch *b, const char *line, size_t len, struct json_doc *doc,
 		    char *err, size_t errlen);
+/*
+ * Add the entry {"type":type,"body":body} that a program made (taking
+ * body) to b, validated as batch_add_line does; false with a reason in err.
+ */
+bool batch_add_body(struct batch *b, const char *type, json_t *body, char *err, size_t errlen);
 void batch_free(struct batch *b);
 
 /* What chain-append reports for each appended entry. */

@@ -104,18 +104,10 @@ int points_redeem(struct ledger *l, const struct note_signer *key, const struct 
 	}
 	if (rc == 0 && !out->duplicate) {
 		struct batch b = {0};
-		struct json_doc doc = {0};
-		json_t *entry = json_pack("{s:s, s:O}", "type", out->type, "body", body);
-		char *line = entry ? json_dumps(entry, JSON_COMPACT) : NULL;
-		if (!line)
-			xalloc_failed();
-		if (!batch_add_line(&b, line, strlen(line), &doc, why, sizeof why))
+		if (!batch_add_body(&b, out->type, json_incref(body), why, sizeof why))
 			rc = chobo_fail(err, EX_DATAERR, "%s", why);
 		if (rc == 0)
 			rc = ledger_append(l, &b, key, NULL, &out->receipt, &out->tree_size, out->time, err);
-		free(line);
-		json_decref(entry);
-		json_doc_free(&doc);
 		batch_free(&b);
 	}
 	if (rc != 0 && !strstr(err->msg, "nothing was appended"))
