@@ -333,6 +333,42 @@ static enum store_open_failure open_failure(int ret)
 	}
 }
 
+#ifdef CHOBO_WRAP_HAM_FUNC4
+/*
+ * Every page a job reads or writes and every log record carries a checksum
+ * (DB_CHKSUM), and libdb computes it a byte at a time, each step waiting for
+ * the last: __ham_func4 was 10-11 % of a one-entry append's CPU (about
+ * 250 KB checked: the last log file at open, the pages read, those written).
+ * h * 33^16 + (c[0] * 33^15 + ... + c[15]) is the same number mod 2^32 as
+ * sixteen steps, and its sixteen products do not wait for one another: two
+ * to three times as fast (0.93 against 0.46 ns a byte).  tests/t-chksum
+ * compares it with libdb's own.
+ */
+unsigned int __wrap___ham_func4(void *dbp, const void *key, unsigned int len)
+{
+	/* 33^k mod 2^32, k = 0 to 16. */
+	static const uint32_t p[17] = {
+		1u, 33u, 1089u, 35937u, 1185921u, 39135393u, 1291467969u, 3963737313u,
+		1954312449u, 67801377u, 2237445441u, 821255521u, 1331628417u, 994064801u,
+		2739367361u, 204809697u, 2463752705u,
+	};
+	const uint8_t *k = key;
+	uint32_t h = 0;
+	(void)dbp;
+	for (; len >= 16; len -= 16, k += 16) {
+		/* Written out: as a loop, gcc -O2 spent more on the loop than on the sum. */
+		uint32_t s = k[0] * p[15] + k[1] * p[14] + k[2] * p[13] + k[3] * p[12] +
+			     k[4] * p[11] + k[5] * p[10] + k[6] * p[9] + k[7] * p[8] +
+			     k[8] * p[7] + k[9] * p[6] + k[10] * p[5] + k[11] * p[4] +
+			     k[12] * p[3] + k[13] * p[2] + k[14] * p[1] + k[15];
+		h = h * p[16] + s;
+	}
+	while (len-- > 0)
+		h = h * 33u + *k++;
+	return h;
+}
+#endif
+
 /*
  * The order of Berkeley DB's default key comparison (bytes as unsigned, a
  * key before any longer key it begins), with memcmp: the default compares a
