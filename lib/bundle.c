@@ -204,6 +204,11 @@ static int finish_stream(struct bundle_reader *r, const char **why)
 		*why = "bundle has data after its end";
 		return -1;
 	}
+	/* The end must be the file's end, not a read that failed (a stream whose writer failed). */
+	if (ferror(r->in)) {
+		*why = "read error after the bundle's end";
+		return -1;
+	}
 	return 0;
 }
 

@@ -552,6 +552,73 @@ check "... nothing stored" test "$n1_before" = "$(log_digest 1 2)"
 check_exit 0 "then a whole answer is taken" sync_node 1 --peer n2
 check "... node 1 holds node 2's log" same_log 2 1
 
+# ------------------------------------------------------------ a large lack, imported as it comes
+section "a large lack, imported as the peer exports it"
+# The ledger verifies (it holds fork evidence from above: chain-verify exits 2 and says ok).
+verifies() { chain-verify "$T/n1" 2>/dev/null | grep -q '^{"ok":true,'; }
+# With the bound lowered to 3 and chobo-sync refused (OLDER=1), a lack of 5
+# entries is fetched with chobo-export and imported while it arrives.
+stream_sync() {
+	: >"$T/verbs.log"
+	notes 5 "streamed" | chain-append -q -L "$T/n2" >/dev/null
+	OLDER=1 CHOBO_LIMIT_SYNC_STREAM_ENTRIES=3 CHOBO_SSH="${1:-$T/verbs} $SSHC -i $T/s1/client" \
+		chain-sync -L "$T/n1" --peer n2
+}
+check_exit 0 "a lack of 5 with the bound at 3: the sync is ok" stream_sync
+check "... fetches them" grep -q '"log":"test.example/n2","from":[0-9]*,"to":[0-9]*,"entries":5,' "$T/last.out"
+check "... with chobo-export" test "$(verbs)" = "chobo-sync chobo-heads chobo-export chobo-cosign "
+check "... and holds node 2's log" same_log 2 1
+check "... which verifies" verifies
+# $T/export-fails: the peer's chobo-export writes its whole bundle, then fails.
+cat >"$T/export-fails" <<EOF
+#!/bin/sh
+case " \$* " in *" chobo-sync "*) cat >/dev/null; exit 77 ;; esac
+case " \$* " in *" chobo-export "*) "\$@"; exit 1 ;; esac
+exec "\$@"
+EOF
+# $T/export-cut: the peer's chobo-export is cut after 200 bytes, and ends well.
+cat >"$T/export-cut" <<EOF
+#!/bin/sh
+case " \$* " in *" chobo-sync "*) cat >/dev/null; exit 77 ;; esac
+case " \$* " in *" chobo-export "*) "\$@" | head -c 200; exit 0 ;; esac
+exec "\$@"
+EOF
+chmod +x "$T/export-fails" "$T/export-cut"
+n1_before=$(log_digest 1 2)
+check_exit 69 "a streamed export that fails after its bundle: exit 69" stream_sync "$T/export-fails"
+check "... nothing stored" test "$n1_before" = "$(log_digest 1 2)"
+check_fails "a streamed export cut short" stream_sync "$T/export-cut"
+check "... saying the bundle is truncated" grep -q 'truncated' "$T/last.out"
+check "... nothing stored" test "$n1_before" = "$(log_digest 1 2)"
+check "... and the ledger verifies" verifies
+# $T/export-slow: the peer's chobo-export starts late.  Meanwhile it notes
+# whether node 1's ledger can be read at once (CHOBO_LOCK_WAIT=0): a sync
+# that waits too long for a streamed bundle closes the ledger and fetches
+# the bundle whole before importing it.  At most 50 tries, 0.1 s apart.
+cat >"$T/export-slow" <<EOF
+#!/bin/sh
+case " \$* " in *" chobo-sync "*) cat >/dev/null; exit 77 ;; esac
+case " \$* " in *" chobo-export "*)
+	k=0
+	echo locked >"$T/slow.log"
+	while [ \$k -lt 50 ]; do
+		if CHOBO_LOCK_WAIT=0 chain-log -L "$T/n1" --log test.example/n1 >/dev/null 2>&1; then
+			echo unlocked >"$T/slow.log"
+			break
+		fi
+		sleep 0.1
+		k=\$((k + 1))
+	done ;;
+esac
+exec "\$@"
+EOF
+chmod +x "$T/export-slow"
+slow_sync() { CHOBO_LIMIT_SYNC_STREAM_WAIT_MS=100 stream_sync "$T/export-slow"; }
+check_exit 0 "a streamed export that comes too slowly: the sync is ok" slow_sync
+check "... the ledger was not held locked while it waited" grep -qx unlocked "$T/slow.log"
+check "... node 1 holds node 2's log" same_log 2 1
+check "... which verifies" verifies
+
 # ------------------------------------------------------------ the end
 # chain-sync's shared ssh connections end with each run: nothing of this test may linger.
 lingering() { ps -eo pid=,args= | grep -F -- "$T/" | grep -v -e ' grep ' -e ' ps '; }
