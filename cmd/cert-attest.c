@@ -31,35 +31,27 @@ struct request {
 	size_t nfiles;
 };
 
-/* The chain-append input line of one attestation, newly allocated. */
-static char *attest_line(const struct request *q, const char *sha, const char *issuer)
+/* The body of one attestation's doc.attest entry. */
+static json_t *attest_body(const struct request *q, const char *sha, const char *issuer)
 {
 	json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "sha256", sha, "issuer", issuer, "issued", q->issued,
 				 "kind", q->kind);
-	if (body && q->expires && json_object_set_new(body, "expires", json_string(q->expires)) != 0)
+	if (!body || (q->expires && json_object_set_new(body, "expires", json_string(q->expires)) != 0))
 		chobo_die(EX_OSERR, "out of memory");
-	json_t *line = body ? json_pack("{s:s, s:o}", "type", "doc.attest", "body", body) : NULL;
-	char *s = line ? json_dumps(line, JSON_COMPACT) : NULL;
-	if (!s)
-		chobo_die(EX_OSERR, "out of memory");
-	json_decref(line);
-	return s;
+	return body;
 }
 
 /* Validate every attestation as chain-append would and put it into b; 0 or EX_USAGE with err. */
 static int build_batch(const struct request *q, char (*sha)[65], const char *origin, struct batch *b,
 		       struct chobo_error *err)
 {
-	struct json_doc doc = {0};
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < q->nfiles; i++) {
-		char *line = attest_line(q, sha[i], q->issuer ? q->issuer : origin);
 		char why[256];
-		if (!batch_add_line(b, line, strlen(line), &doc, why, sizeof why))
+		if (!batch_add_body(b, "doc.attest", attest_body(q, sha[i], q->issuer ? q->issuer : origin), why,
+				    sizeof why))
 			rc = chobo_fail(err, EX_USAGE, "%s: %s; nothing was appended", q->files[i], why);
-		free(line);
 	}
-	json_doc_free(&doc);
 	return rc;
 }
 
