@@ -224,6 +224,10 @@ struct view_state {
 	const struct view_spec *v;
 	struct store *st;         /* the stored map, or NULL for mem */
 	struct mem_map mem;
+	/* Fed from a batch: its marks (NULL when none), this view's bit, and the batch's log and entries. */
+	uint64_t *counted, bit;
+	uint32_t log;
+	uint64_t first, n;
 	char key[VIEW_MAX_NAME + 1 + VIEW_MAX_KEY + 1];   /* name '\0' key, for the store */
 };
 
@@ -299,6 +303,12 @@ int view_delete(struct view_state *s, const char *key, struct chobo_error *err)
 	if (store_kv_delete(s->st, STORE_VIEW_RECORDS, s->key, klen) != STORE_OK)
 		return chobo_fail(err, EX_IOERR, "view %s: %s", s->v->name, store_error(s->st));
 	return 0;
+}
+
+void view_entry_counts(struct view_state *s, const struct view_entry *e)
+{
+	if (s->counted && e->log == s->log && e->index >= s->first && e->index - s->first < s->n)
+		s->counted[e->index - s->first] |= s->bit;
 }
 
 struct view_state *view_stored(struct ledger *l, const struct view_spec *v)
@@ -618,6 +628,16 @@ struct view_run {
 /* Views fed from one batch are told apart by a bit: at most this many, the rest read the store. */
 #define BATCH_FED_MAX 64
 
+int view_place(const struct view_spec *v)
+{
+	int k = 0;
+	for (const struct service *const *svc = service_list(); *svc; svc++)
+		for (const struct view_spec *const *p = (*svc)->views; p && *p; p++, k++)
+			if (*p == v)
+				return k < BATCH_FED_MAX ? k : -1;
+	return -1;
+}
+
 /* An entry type, and which of the runs fed from the batch read it (a bit per run). */
 struct type_readers {
 	const struct entry_type *type;
@@ -701,8 +721,14 @@ int views_update_batch(struct ledger *l, const struct batch_written *w, struct c
 			r->s = (struct view_state){.v = *v, .st = l->store};
 			if (rc == 0)
 				rc = update_start(&r->u, &r->m);
-			if (rc == 0 && w && i < BATCH_FED_MAX && batch_is_next(&r->u, &r->m, w))
+			if (rc == 0 && w && i < BATCH_FED_MAX && batch_is_next(&r->u, &r->m, w)) {
 				any_from_batch = r->from_batch = true;
+				r->s.counted = w->counted;
+				r->s.bit = (uint64_t)1 << i;
+				r->s.log = w->log;
+				r->s.first = w->first;
+				r->s.n = w->b->n;
+			}
 			else if (rc == 0)
 				rc = update_from_store(&r->u, &r->m, &r->s);
 		}

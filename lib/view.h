@@ -61,6 +61,15 @@ int view_put(struct view_state *s, const char *key, const char *value, size_t le
 /* Remove key if present; 0 or an error. */
 int view_delete(struct view_state *s, const char *key, struct chobo_error *err);
 
+/*
+ * A reducer's word to the rules: entry e, applied from an append's batch,
+ * passes the rule of s's view without the rule reading back what the
+ * reducer wrote for it (batch_written.counted).  Only for an entry whose
+ * records nothing later in the batch can change; nothing when s is not fed
+ * from a batch.
+ */
+void view_entry_counts(struct view_state *s, const struct view_entry *e);
+
 struct view_spec {
 	const char *name;               /* "service.view" */
 	const char *summary;
@@ -73,6 +82,9 @@ struct view_spec {
 	 */
 	int (*apply)(struct view_state *s, const struct view_entry *e, struct chobo_error *err);
 };
+
+/* The bit of view v in batch_written.counted (its place among the services' views), or -1 when it has none. */
+int view_place(const struct view_spec *v);
 
 /*
  * A value under construction: reducers write their JSON values with these,

@@ -746,7 +746,10 @@ static int reading_apply(struct view_state *s, const struct view_entry *e, struc
 	if (rc != 0)
 		return rc;
 	q.last_to = r.to_day;
-	return equipment_put(s, &q, err);
+	/* Its parts' keys end on days after the device's last: no later entry of the batch writes them. */
+	if ((rc = equipment_put(s, &q, err)) == 0)
+		view_entry_counts(s, e);
+	return rc;
 }
 
 /*
@@ -940,7 +943,8 @@ static int entry_rules_of(void *ctx, const struct stored_entry *e, struct chobo_
 int eco_append_check(struct ledger *l, const struct batch_written *w, struct chobo_error *err)
 {
 	struct view_state *s = view_stored(l, &eco_registry_view);
-	int rc = stored_batch_each(w, "eco.", entry_rules_of, s, err);
+	/* The readings the registry accepted from the batch need no second look (view_entry_counts). */
+	int rc = stored_batch_each_unmarked(w, "eco.", &eco_registry_view, entry_rules_of, s, err);
 	view_state_free(s);
 	return rc;
 }

@@ -598,8 +598,10 @@ static int accounts_apply(struct view_state *s, const struct view_entry *e, stru
 	const struct points_source *src = points_source_find(e->type->name);
 	if (src) {
 		source_read(e, src, &m);
-		if (m.points <= 0)
-			return 0;   /* nothing granted: no movement */
+		if (m.points <= 0) {
+			view_entry_counts(s, e);   /* nothing granted: no movement, and nothing for the rule to check */
+			return 0;
+		}
 	} else if (strcmp(e->type->name, "points.scheme") == 0) {
 		return scheme_apply(s, e, err);
 	} else {
@@ -615,7 +617,10 @@ static int accounts_apply(struct view_state *s, const struct view_entry *e, stru
 	if ((rc = movement_apply(s, e, &m, src || strcmp(e->type->name, "points.credit") == 0, why, sizeof why,
 				 err)) != 0)
 		return rc;
-	return ref_put(s, e, m.scheme, m.ref, why, err);
+	/* A reference is recorded once (the first movement counts): no later entry rewrites it. */
+	if ((rc = ref_put(s, e, m.scheme, m.ref, why, err)) == 0 && !why[0])
+		view_entry_counts(s, e);
+	return rc;
 }
 
 static const char *const account_types[] = {
@@ -676,9 +681,10 @@ static int movement_allowed(void *ctx, const struct stored_entry *e, struct chob
 int points_append_check(struct ledger *l, const struct batch_written *w, struct chobo_error *err)
 {
 	struct view_state *s = view_stored(l, &points_accounts_view);
-	int rc = stored_batch_each(w, "points.", movement_allowed, s, err);
+	/* The movements the view counted from the batch need no second look (view_entry_counts). */
+	int rc = stored_batch_each_unmarked(w, "points.", &points_accounts_view, movement_allowed, s, err);
 	for (const struct points_source *p = points_sources; rc == 0 && p->type; p++)
-		rc = stored_batch_each(w, p->type, movement_allowed, s, err);
+		rc = stored_batch_each_unmarked(w, p->type, &points_accounts_view, movement_allowed, s, err);
 	view_state_free(s);
 	return rc;
 }
