@@ -224,6 +224,7 @@ struct view_state {
 	const struct view_spec *v;
 	struct store *st;         /* the stored map, or NULL for mem */
 	struct mem_map mem;
+	struct ledger *l;         /* the ledger of a stored map (its memos), or NULL */
 	/* Fed from a batch: its marks (NULL when none), this view's bit, and the batch's log and entries. */
 	uint64_t *counted, bit;
 	uint32_t log;
@@ -316,7 +317,157 @@ struct view_state *view_stored(struct ledger *l, const struct view_spec *v)
 	struct view_state *s = xcalloc(1, sizeof *s);
 	s->v = v;
 	s->st = l->store;
+	s->l = l;
 	return s;
+}
+
+/* ------------------------------------------------------------ memos */
+
+struct view_memo {
+	struct view_memo *next;   /* the ledger's next memo */
+	const struct view_spec *v;
+	uint64_t aborts;          /* the store's aborted transactions when the memo was started */
+	struct memo_slot {
+		char *key;
+		void *rec;
+		bool dirty;
+	} *slot;
+	size_t n, cap;
+};
+
+static struct memo_slot *memo_find(struct view_memo *m, const char *key)
+{
+	if (m->cap == 0)
+		return NULL;
+	for (size_t i = string_hash(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1))
+		if (!m->slot[i].key || strcmp(m->slot[i].key, key) == 0)
+			return &m->slot[i];
+}
+
+static void memo_clear(struct view_memo *m)
+{
+	for (size_t i = 0; i < m->cap; i++) {
+		free(m->slot[i].key);
+		free(m->slot[i].rec);
+	}
+	free(m->slot);
+	m->slot = NULL;
+	m->n = m->cap = 0;
+}
+
+/* Forget l's memo of view v, if any. */
+static void memo_forget(struct ledger *l, const struct view_spec *v)
+{
+	for (struct view_memo **p = &l->memos; *p; p = &(*p)->next)
+		if ((*p)->v == v) {
+			struct view_memo *m = *p;
+			*p = m->next;
+			memo_clear(m);
+			free(m);
+			return;
+		}
+}
+
+void view_memos_free(struct ledger *l)
+{
+	while (l->memos) {
+		struct view_memo *m = l->memos;
+		l->memos = m->next;
+		memo_clear(m);
+		free(m);
+	}
+}
+
+struct view_memo *view_memo(struct view_state *s)
+{
+	if (!s->l || !s->st)
+		return NULL;
+	struct view_memo *m = s->l->memos;
+	while (m && m->v != s->v)
+		m = m->next;
+	/* An aborted transaction took back what the memo may have seen written. */
+	if (m && m->aborts != store_aborts(s->st)) {
+		memo_forget(s->l, s->v);
+		m = NULL;
+	}
+	if (!m) {
+		m = xcalloc(1, sizeof *m);
+		m->v = s->v;
+		m->aborts = store_aborts(s->st);
+		m->next = s->l->memos;
+		s->l->memos = m;
+	}
+	return m;
+}
+
+void *view_memo_get(struct view_memo *m, const char *key)
+{
+	struct memo_slot *slot = memo_find(m, key);
+	return slot && slot->key ? slot->rec : NULL;
+}
+
+void view_memo_put(struct view_memo *m, const char *key, const void *rec, size_t size, bool dirty)
+{
+	if (2 * (m->n + 1) > m->cap) {
+		struct view_memo bigger = {.cap = m->cap ? 2 * m->cap : 1024};
+		bigger.slot = xcalloc(bigger.cap, sizeof *bigger.slot);
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->slot[i].key)
+				*memo_find(&bigger, m->slot[i].key) = m->slot[i];
+		free(m->slot);
+		m->slot = bigger.slot;
+		m->cap = bigger.cap;
+	}
+	struct memo_slot *slot = memo_find(m, key);
+	if (!slot->key) {
+		slot->key = xstrdup(key);
+		m->n++;
+	}
+	/* rec may be the slot's own (a reducer putting back what it got): copy before freeing. */
+	void *copy = xmalloc(size ? size : 1);
+	memcpy(copy, rec, size);
+	free(slot->rec);
+	slot->rec = copy;
+	slot->dirty = slot->dirty || dirty;
+}
+
+static int memo_slot_order(const void *a, const void *b)
+{
+	const struct memo_slot *x = *(const struct memo_slot *const *)a, *y = *(const struct memo_slot *const *)b;
+	return strcmp(x->key, y->key);
+}
+
+int view_memo_each_dirty(struct view_memo *m, int (*fn)(void *ctx, const char *key, const void *rec), void *ctx)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->cap; i++)
+		n += m->slot[i].key && m->slot[i].dirty;
+	if (n == 0)
+		return 0;
+	struct memo_slot **order = xmalloc(n * sizeof *order);
+	n = 0;
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slot[i].key && m->slot[i].dirty)
+			order[n++] = &m->slot[i];
+	/* In key order: the puts pass over the table's pages once, in order. */
+	qsort(order, n, sizeof *order, memo_slot_order);
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		order[i]->dirty = false;
+		rc = fn(ctx, order[i]->key, order[i]->rec);
+	}
+	free(order);
+	return rc;
+}
+
+/* After a run of applies on s: the reducer writes what it kept dirty; on a failure its memo is forgotten. */
+static int run_flush(struct view_state *s, int rc, struct chobo_error *err)
+{
+	if (rc == 0 && s->v->flush && s->l)
+		rc = s->v->flush(s, err);
+	if (rc != 0 && s->l)
+		memo_forget(s->l, s->v);
+	return rc;
 }
 
 void view_state_free(struct view_state *s)
@@ -543,6 +694,7 @@ static int update_start(struct update *u, struct marks *m)
 
 static int clear_records(struct update *u)
 {
+	memo_forget(u->l, u->v);
 	if (store_kv_clear(u->l->store, STORE_VIEW_RECORDS, u->v->name, strlen(u->v->name) + 1) != STORE_OK)
 		return chobo_fail(u->err, EX_IOERR, "view %s: %s", u->v->name, store_error(u->l->store));
 	return 0;
@@ -576,6 +728,8 @@ static int update_from_store(struct update *u, struct marks *m, struct view_stat
 	}
 	for (size_t i = 0; rc == 0 && i < u->ntodo; i++)
 		rc = apply_entry(s, u->l->store, &x, &u->todo[i], u->err);
+	if (u->ntodo > 0)
+		rc = run_flush(s, rc, u->err);
 	if (rc == 0 && u->ntodo > 0) {
 		const struct merge_key *k = &u->todo[u->ntodo - 1];
 		m->applied = true;
@@ -718,7 +872,7 @@ int views_update_batch(struct ledger *l, const struct batch_written *w, struct c
 		for (const struct view_spec *const *v = (*svc)->views; v && *v; v++, i++) {
 			struct view_run *r = &run[i];
 			r->u = (struct update){.l = l, .v = *v, .err = err};
-			r->s = (struct view_state){.v = *v, .st = l->store};
+			r->s = (struct view_state){.v = *v, .st = l->store, .l = l};
 			if (rc == 0)
 				rc = update_start(&r->u, &r->m);
 			if (rc == 0 && w && i < BATCH_FED_MAX && batch_is_next(&r->u, &r->m, w)) {
@@ -734,6 +888,9 @@ int views_update_batch(struct ledger *l, const struct batch_written *w, struct c
 		}
 	if (rc == 0 && any_from_batch)
 		rc = apply_batch(run, nrun, w, err);
+	for (i = 0; any_from_batch && i < nrun; i++)
+		if (run[i].from_batch)
+			rc = run_flush(&run[i].s, rc, err);
 	for (i = 0; i < nrun; i++) {
 		if (rc == 0 && run[i].from_batch)
 			rc = finish_batch(&run[i], w);
