@@ -330,17 +330,18 @@ struct view_memo {
 	struct memo_slot {
 		char *key;
 		void *rec;
+		uint64_t hash;    /* of key: a probe past another key reads no key */
 		bool dirty;
 	} *slot;
 	size_t n, cap;
 };
 
-static struct memo_slot *memo_find(struct view_memo *m, const char *key)
+static struct memo_slot *memo_find(struct view_memo *m, const char *key, uint64_t hash)
 {
 	if (m->cap == 0)
 		return NULL;
-	for (size_t i = string_hash(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1))
-		if (!m->slot[i].key || strcmp(m->slot[i].key, key) == 0)
+	for (size_t i = hash & (m->cap - 1);; i = (i + 1) & (m->cap - 1))
+		if (!m->slot[i].key || (m->slot[i].hash == hash && strcmp(m->slot[i].key, key) == 0))
 			return &m->slot[i];
 }
 
@@ -402,7 +403,7 @@ struct view_memo *view_memo(struct view_state *s)
 
 void *view_memo_get(struct view_memo *m, const char *key)
 {
-	struct memo_slot *slot = memo_find(m, key);
+	struct memo_slot *slot = memo_find(m, key, string_hash(key));
 	return slot && slot->key ? slot->rec : NULL;
 }
 
@@ -413,14 +414,16 @@ void view_memo_put(struct view_memo *m, const char *key, const void *rec, size_t
 		bigger.slot = xcalloc(bigger.cap, sizeof *bigger.slot);
 		for (size_t i = 0; i < m->cap; i++)
 			if (m->slot[i].key)
-				*memo_find(&bigger, m->slot[i].key) = m->slot[i];
+				*memo_find(&bigger, m->slot[i].key, m->slot[i].hash) = m->slot[i];
 		free(m->slot);
 		m->slot = bigger.slot;
 		m->cap = bigger.cap;
 	}
-	struct memo_slot *slot = memo_find(m, key);
+	uint64_t hash = string_hash(key);
+	struct memo_slot *slot = memo_find(m, key, hash);
 	if (!slot->key) {
 		slot->key = xstrdup(key);
+		slot->hash = hash;
 		m->n++;
 	}
 	/* rec may be the slot's own (a reducer putting back what it got): copy before freeing. */
