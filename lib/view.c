@@ -330,11 +330,20 @@ struct view_memo {
 	struct memo_slot {
 		char *key;
 		void *rec;
+		size_t size;      /* of rec */
 		uint64_t hash;    /* of key: a probe past another key reads no key */
 		bool dirty;
 	} *slot;
 	size_t n, cap;
+	size_t bytes;             /* the keys', records' and slots' bytes, about */
 };
+
+/*
+ * Past this many bytes a memo is flushed and forgotten between two entries
+ * (CHOBO_LIMIT_VIEW_MEMO_BYTES lowers it): a rebuild of a view from a large
+ * ledger would otherwise keep every device's and account's record.
+ */
+#define VIEW_MEMO_BYTES (256u << 20)
 
 static struct memo_slot *memo_find(struct view_memo *m, const char *key, uint64_t hash)
 {
@@ -354,6 +363,7 @@ static void memo_clear(struct view_memo *m)
 	free(m->slot);
 	m->slot = NULL;
 	m->n = m->cap = 0;
+	m->bytes = 0;
 }
 
 /* Forget l's memo of view v, if any. */
@@ -415,6 +425,7 @@ void view_memo_put(struct view_memo *m, const char *key, const void *rec, size_t
 		for (size_t i = 0; i < m->cap; i++)
 			if (m->slot[i].key)
 				*memo_find(&bigger, m->slot[i].key, m->slot[i].hash) = m->slot[i];
+		m->bytes += (bigger.cap - m->cap) * sizeof *m->slot;
 		free(m->slot);
 		m->slot = bigger.slot;
 		m->cap = bigger.cap;
@@ -425,12 +436,15 @@ void view_memo_put(struct view_memo *m, const char *key, const void *rec, size_t
 		slot->key = xstrdup(key);
 		slot->hash = hash;
 		m->n++;
+		m->bytes += strlen(key) + 1;
 	}
 	/* rec may be the slot's own (a reducer putting back what it got): copy before freeing. */
 	void *copy = xmalloc(size ? size : 1);
 	memcpy(copy, rec, size);
 	free(slot->rec);
+	m->bytes += size - slot->size;
 	slot->rec = copy;
+	slot->size = size;
 	slot->dirty = slot->dirty || dirty;
 }
 
@@ -470,6 +484,22 @@ static int run_flush(struct view_state *s, int rc, struct chobo_error *err)
 		rc = s->v->flush(s, err);
 	if (rc != 0 && s->l)
 		memo_forget(s->l, s->v);
+	return rc;
+}
+
+/* Between two applies on s: a memo grown past its bound is written and forgotten. */
+static int memo_bound(struct view_state *s, struct chobo_error *err)
+{
+	static uint64_t bound;
+	if (!bound)
+		bound = chobo_limit("VIEW_MEMO_BYTES", VIEW_MEMO_BYTES);
+	struct view_memo *m = s->l ? s->l->memos : NULL;
+	while (m && m->v != s->v)
+		m = m->next;
+	if (!m || m->bytes <= bound)
+		return 0;
+	int rc = s->v->flush ? s->v->flush(s, err) : 0;
+	memo_forget(s->l, s->v);
 	return rc;
 }
 
@@ -730,7 +760,8 @@ static int update_from_store(struct update *u, struct marks *m, struct view_stat
 		}
 	}
 	for (size_t i = 0; rc == 0 && i < u->ntodo; i++)
-		rc = apply_entry(s, u->l->store, &x, &u->todo[i], u->err);
+		if ((rc = apply_entry(s, u->l->store, &x, &u->todo[i], u->err)) == 0)
+			rc = memo_bound(s, u->err);
 	if (u->ntodo > 0)
 		rc = run_flush(s, rc, u->err);
 	if (rc == 0 && u->ntodo > 0) {
@@ -841,6 +872,8 @@ static int apply_batch(struct view_run *run, size_t nrun, const struct batch_wri
 			if (!(mask & ((uint64_t)1 << k)))
 				continue;
 			rc = run[k].u.v->apply(&run[k].s, &e, err);
+			if (rc == 0)
+				rc = memo_bound(&run[k].s, err);
 			run[k].applied = true;
 			run[k].last = e.index;
 		}

@@ -182,6 +182,15 @@ check "... the member's balance is their sum" sh -c "CHOBO_NOW=2025-06-02T00:00:
 check "... the panel's record ends with its last reading" sh -c "chain-view -L '$A' eco.registry equip/PV-5 | grep -q '\"last\":\"2023-06-30\"'"
 CHOBO_NOW=2025-06-01T00:00:00Z ecopt-grant -L "$A" --factors "$F" "$T/r5.jsonl" >"$T/r5.out"
 check "... a re-run of that run: 4 duplicates" test "$(grep -c duplicate "$T/r5.out")" = 4
+# The same with the reducers' memos bounded to a byte (CHOBO_LIMIT_VIEW_MEMO_BYTES): written and
+# forgotten after every entry.
+P6=p-00000000000000000000000000000006
+sed "s/$P5/$P6/; s/PV-5/PV-7/; s/PV-6/PV-8/; s/SN-PV-0005/SN-PV-0007/; s/SN-PV-0006/SN-PV-0008/" "$T/reg5.jsonl" >"$T/reg6.jsonl"
+sed "s/PV-5/PV-7/; s/PV-6/PV-8/" "$T/r5.jsonl" >"$T/r6.jsonl"
+check "... and again with the memos bounded to a byte: 4 x 134 points" sh -c "export CHOBO_LIMIT_VIEW_MEMO_BYTES=1 CHOBO_NOW=2025-06-01T00:00:00Z &&
+	ecopt-grant -q -L '$A' --register '$T/reg6.jsonl' >/dev/null &&
+	ecopt-grant -L '$A' --factors '$F' '$T/r6.jsonl' | grep -c '\"points\":134' | grep -qx 4"
+check "... the member's balance is their sum" sh -c "CHOBO_NOW=2025-06-02T00:00:00Z ecopt-redeem -L '$A' balance --holder $P6 | grep -q '\"balance\":536'"
 for d in "$A" "$B"; do
 	check "chain-verify --views --index passes on $(basename "$d")" chain-verify -L "$d" --views --index
 done
