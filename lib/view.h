@@ -96,7 +96,9 @@ struct view_spec {
  * it, and a record the reducer changes is written once, at the end of the
  * run of entries (the spec's flush), in key order.  It lives while the
  * ledger is open (under its lock nothing else writes the store), and is
- * forgotten when a transaction is aborted or the view is rebuilt.  Records
+ * forgotten when a transaction is aborted or the view is rebuilt, or
+ * written and forgotten between two entries when it outgrows its bound
+ * (256 MiB, CHOBO_LIMIT_VIEW_MEMO_BYTES).  Records
  * the reducer marks dirty are what the stored map does not hold yet; the
  * view's calls (view_get, view_each) do not see them, so every reader of
  * such a key goes through the memo, and they exist only during an update.
