@@ -447,10 +447,13 @@ static int append_chunk_in_txn(struct append_stream *s, const struct batch *b, s
 		return store_failed(l, err);
 	/* The rules see the state this batch makes, and can still refuse it. */
 	struct batch_written w = {.b = b, .origin = l->conf.origin, .log = s->id, .first = size,
-				  .time = s->now, .leaf_hashes = (const uint8_t (*)[32])leaves};
-	if ((rc = views_update_batch(l, &w, err)) != 0)
-		return rc;
-	if ((rc = service_rules(l, &w, err)) != 0)
+				  .time = s->now, .leaf_hashes = (const uint8_t (*)[32])leaves,
+				  .counted = xcalloc(b->n ? b->n : 1, sizeof *w.counted)};
+	rc = views_update_batch(l, &w, err);
+	if (rc == 0)
+		rc = service_rules(l, &w, err);
+	free(w.counted);
+	if (rc != 0)
 		return rc;
 	return s->rule ? s->rule->check(s->rule->ctx, l, b, err) : 0;
 }

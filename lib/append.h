@@ -84,6 +84,14 @@ struct batch_written {
 	uint64_t first;                   /* the index of b's first entry */
 	int64_t time;
 	const uint8_t (*leaf_hashes)[32]; /* b->n, in b's order */
+	/*
+	 * b->n marks, zero at first, set by views_update_batch: bit k of entry
+	 * i when the view of place k (view_place) applied entry i from the
+	 * batch and marked it with view_entry_counts, so that a rule may take
+	 * the reducer's word for it (stored_batch_each_unmarked) instead of
+	 * reading back what the reducer wrote.  NULL: no marks.
+	 */
+	uint64_t *counted;
 };
 
 /* Print a receipt as chain-append does: one JSON line on out; false on a write error. */

@@ -23,6 +23,7 @@
 #include "progress.h"
 #include "restore.h"
 #include "util.h"
+#include "view.h"
 
 #define LOCK_FILE "db/lock"
 #define DEFAULT_LOCK_WAIT 60
@@ -263,6 +264,7 @@ int ledger_close(struct ledger *l, struct chobo_error *err)
 		ledger_space_hint(l->dir, err);
 	}
 	l->store = NULL;
+	view_memos_free(l);
 	if (l->lockfd >= 0)
 		close(l->lockfd);
 	ledger_reset(l);

@@ -24,12 +24,15 @@
 #include "store.h"
 #include "util.h"
 
+struct view_memo;
+
 struct ledger {
 	char *dir;
 	struct ledger_config conf;   /* chobo.conf: conf.origin is this node's log */
 	struct store *store;
 	int lockfd;
 	uint32_t log_id;             /* this node's log in the store */
+	struct view_memo *memos;     /* the views' reducers' parsed records (view.h view_memo) */
 };
 
 /* $CHOBO_LEDGER if set, else "ledger". */

@@ -85,6 +85,8 @@ int store_begin(struct store *st);
 int store_begin_bulk(struct store *st);
 int store_commit(struct store *st);
 void store_abort(struct store *st);
+/* How many transactions of st were aborted (or failed to commit) since it was opened. */
+uint64_t store_aborts(const struct store *st);
 
 /* Logs: a small integer id per origin, and the log's committed size. */
 int store_log_find(struct store *st, const char *origin, uint32_t *id, uint64_t *size);

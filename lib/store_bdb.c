@@ -126,6 +126,7 @@ struct store {
 	char dbmsg[256];    /* Berkeley DB's own explanation of the last failure */
 	void *buf;          /* DB_DBT_REALLOC buffer for gets */
 	uint32_t buflen;
+	uint64_t aborts;    /* transactions aborted or failed to commit */
 };
 
 struct store_cursor {
@@ -1135,11 +1136,19 @@ int store_commit(struct store *st)
 	st->txn = NULL;
 	if (rc != STORE_OK) {
 		txn->abort(txn);
+		st->aborts++;
 		return rc;
 	}
 	int ret = txn->commit(txn, 0);
 	st->wrote = true;
+	if (ret != 0)
+		st->aborts++;
 	return ret == 0 ? STORE_OK : fail(st, ret, "commit");
+}
+
+uint64_t store_aborts(const struct store *st)
+{
+	return st->aborts;
 }
 
 void store_abort(struct store *st)
@@ -1149,8 +1158,10 @@ void store_abort(struct store *st)
 			st->bulk[t].count = 0;
 			DB_MULTIPLE_WRITE_INIT(st->bulk[t].ptr, &st->bulk[t].dbt);
 		}
-	if (st->txn)
+	if (st->txn) {
 		st->txn->abort(st->txn);
+		st->aborts++;
+	}
 	st->txn = NULL;
 }
 

@@ -9,6 +9,7 @@
 #include "merkle.h"
 #include "stored_entry.h"
 #include "store.h"
+#include "view.h"
 
 void stored_entry_free(struct stored_entry *s)
 {
@@ -85,7 +86,16 @@ int stored_batch_each(const struct batch_written *w, const char *prefix,
 		      int (*fn)(void *ctx, const struct stored_entry *e, struct chobo_error *err), void *ctx,
 		      struct chobo_error *err)
 {
+	return stored_batch_each_unmarked(w, prefix, NULL, fn, ctx, err);
+}
+
+int stored_batch_each_unmarked(const struct batch_written *w, const char *prefix, const struct view_spec *v,
+			       int (*fn)(void *ctx, const struct stored_entry *e, struct chobo_error *err),
+			       void *ctx, struct chobo_error *err)
+{
 	const struct batch *b = w->b;
+	int place = v && w->counted ? view_place(v) : -1;
+	uint64_t bit = place >= 0 ? (uint64_t)1 << place : 0;
 	struct stored_entry self = {.log = w->log, .time = w->time};
 	size_t n = strlen(prefix);
 	int rc = 0;
@@ -93,7 +103,7 @@ int stored_batch_each(const struct batch_written *w, const char *prefix,
 	for (size_t i = 0; rc == 0 && i < b->n; i++) {
 		const struct batch_item *it = &b->items[i];
 		char why[256];
-		if (strncmp(it->type->name, prefix, n) != 0)
+		if (strncmp(it->type->name, prefix, n) != 0 || (bit && (w->counted[i] & bit)))
 			continue;
 		if (!json_scan(&self.doc, b->buf + it->off, it->len, why, sizeof why)) {
 			rc = chobo_fail(err, EX_SOFTWARE, "batch entry %llu: %s", (unsigned long long)(b->base + i + 1),

@@ -18,6 +18,8 @@
 #include "note.h"
 #include "util.h"
 
+struct view_spec;
+
 struct stored_entry {
 	char origin[NOTE_MAX_NAME + 1];
 	uint32_t log;
@@ -57,5 +59,13 @@ bool stored_body_rule(const struct json_doc *doc, size_t body, const char *name,
 int stored_batch_each(const struct batch_written *w, const char *prefix,
 		      int (*fn)(void *ctx, const struct stored_entry *e, struct chobo_error *err), void *ctx,
 		      struct chobo_error *err);
+/*
+ * stored_batch_each without the entries that view v's reducer marked as
+ * passing its rule (view_entry_counts): those are neither parsed nor given
+ * to fn.
+ */
+int stored_batch_each_unmarked(const struct batch_written *w, const char *prefix, const struct view_spec *v,
+			       int (*fn)(void *ctx, const struct stored_entry *e, struct chobo_error *err),
+			       void *ctx, struct chobo_error *err);
 
 #endif

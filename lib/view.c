@@ -224,6 +224,11 @@ struct view_state {
 	const struct view_spec *v;
 	struct store *st;         /* the stored map, or NULL for mem */
 	struct mem_map mem;
+	struct ledger *l;         /* the ledger of a stored map (its memos), or NULL */
+	/* Fed from a batch: its marks (NULL when none), this view's bit, and the batch's log and entries. */
+	uint64_t *counted, bit;
+	uint32_t log;
+	uint64_t first, n;
 	char key[VIEW_MAX_NAME + 1 + VIEW_MAX_KEY + 1];   /* name '\0' key, for the store */
 };
 
@@ -301,12 +306,201 @@ int view_delete(struct view_state *s, const char *key, struct chobo_error *err)
 	return 0;
 }
 
+void view_entry_counts(struct view_state *s, const struct view_entry *e)
+{
+	if (s->counted && e->log == s->log && e->index >= s->first && e->index - s->first < s->n)
+		s->counted[e->index - s->first] |= s->bit;
+}
+
 struct view_state *view_stored(struct ledger *l, const struct view_spec *v)
 {
 	struct view_state *s = xcalloc(1, sizeof *s);
 	s->v = v;
 	s->st = l->store;
+	s->l = l;
 	return s;
+}
+
+/* ------------------------------------------------------------ memos */
+
+struct view_memo {
+	struct view_memo *next;   /* the ledger's next memo */
+	const struct view_spec *v;
+	uint64_t aborts;          /* the store's aborted transactions when the memo was started */
+	struct memo_slot {
+		char *key;
+		void *rec;
+		size_t size;      /* of rec */
+		uint64_t hash;    /* of key: a probe past another key reads no key */
+		bool dirty;
+	} *slot;
+	size_t n, cap;
+	size_t bytes;             /* the keys', records' and slots' bytes, about */
+};
+
+/*
+ * Past this many bytes a memo is flushed and forgotten between two entries
+ * (CHOBO_LIMIT_VIEW_MEMO_BYTES lowers it): a rebuild of a view from a large
+ * ledger would otherwise keep every device's and account's record.
+ */
+#define VIEW_MEMO_BYTES (256u << 20)
+
+static struct memo_slot *memo_find(struct view_memo *m, const char *key, uint64_t hash)
+{
+	if (m->cap == 0)
+		return NULL;
+	for (size_t i = hash & (m->cap - 1);; i = (i + 1) & (m->cap - 1))
+		if (!m->slot[i].key || (m->slot[i].hash == hash && strcmp(m->slot[i].key, key) == 0))
+			return &m->slot[i];
+}
+
+static void memo_clear(struct view_memo *m)
+{
+	for (size_t i = 0; i < m->cap; i++) {
+		free(m->slot[i].key);
+		free(m->slot[i].rec);
+	}
+	free(m->slot);
+	m->slot = NULL;
+	m->n = m->cap = 0;
+	m->bytes = 0;
+}
+
+/* Forget l's memo of view v, if any. */
+static void memo_forget(struct ledger *l, const struct view_spec *v)
+{
+	for (struct view_memo **p = &l->memos; *p; p = &(*p)->next)
+		if ((*p)->v == v) {
+			struct view_memo *m = *p;
+			*p = m->next;
+			memo_clear(m);
+			free(m);
+			return;
+		}
+}
+
+void view_memos_free(struct ledger *l)
+{
+	while (l->memos) {
+		struct view_memo *m = l->memos;
+		l->memos = m->next;
+		memo_clear(m);
+		free(m);
+	}
+}
+
+struct view_memo *view_memo(struct view_state *s)
+{
+	if (!s->l || !s->st)
+		return NULL;
+	struct view_memo *m = s->l->memos;
+	while (m && m->v != s->v)
+		m = m->next;
+	/* An aborted transaction took back what the memo may have seen written. */
+	if (m && m->aborts != store_aborts(s->st)) {
+		memo_forget(s->l, s->v);
+		m = NULL;
+	}
+	if (!m) {
+		m = xcalloc(1, sizeof *m);
+		m->v = s->v;
+		m->aborts = store_aborts(s->st);
+		m->next = s->l->memos;
+		s->l->memos = m;
+	}
+	return m;
+}
+
+void *view_memo_get(struct view_memo *m, const char *key)
+{
+	struct memo_slot *slot = memo_find(m, key, string_hash(key));
+	return slot && slot->key ? slot->rec : NULL;
+}
+
+void view_memo_put(struct view_memo *m, const char *key, const void *rec, size_t size, bool dirty)
+{
+	if (2 * (m->n + 1) > m->cap) {
+		struct view_memo bigger = {.cap = m->cap ? 2 * m->cap : 1024};
+		bigger.slot = xcalloc(bigger.cap, sizeof *bigger.slot);
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->slot[i].key)
+				*memo_find(&bigger, m->slot[i].key, m->slot[i].hash) = m->slot[i];
+		m->bytes += (bigger.cap - m->cap) * sizeof *m->slot;
+		free(m->slot);
+		m->slot = bigger.slot;
+		m->cap = bigger.cap;
+	}
+	uint64_t hash = string_hash(key);
+	struct memo_slot *slot = memo_find(m, key, hash);
+	if (!slot->key) {
+		slot->key = xstrdup(key);
+		slot->hash = hash;
+		m->n++;
+		m->bytes += strlen(key) + 1;
+	}
+	/* rec may be the slot's own (a reducer putting back what it got): copy before freeing. */
+	void *copy = xmalloc(size ? size : 1);
+	memcpy(copy, rec, size);
+	free(slot->rec);
+	m->bytes += size - slot->size;
+	slot->rec = copy;
+	slot->size = size;
+	slot->dirty = slot->dirty || dirty;
+}
+
+static int memo_slot_order(const void *a, const void *b)
+{
+	const struct memo_slot *x = *(const struct memo_slot *const *)a, *y = *(const struct memo_slot *const *)b;
+	return strcmp(x->key, y->key);
+}
+
+int view_memo_each_dirty(struct view_memo *m, int (*fn)(void *ctx, const char *key, const void *rec), void *ctx)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->cap; i++)
+		n += m->slot[i].key && m->slot[i].dirty;
+	if (n == 0)
+		return 0;
+	struct memo_slot **order = xmalloc(n * sizeof *order);
+	n = 0;
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slot[i].key && m->slot[i].dirty)
+			order[n++] = &m->slot[i];
+	/* In key order: the puts pass over the table's pages once, in order. */
+	qsort(order, n, sizeof *order, memo_slot_order);
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		order[i]->dirty = false;
+		rc = fn(ctx, order[i]->key, order[i]->rec);
+	}
+	free(order);
+	return rc;
+}
+
+/* After a run of applies on s: the reducer writes what it kept dirty; on a failure its memo is forgotten. */
+static int run_flush(struct view_state *s, int rc, struct chobo_error *err)
+{
+	if (rc == 0 && s->v->flush && s->l)
+		rc = s->v->flush(s, err);
+	if (rc != 0 && s->l)
+		memo_forget(s->l, s->v);
+	return rc;
+}
+
+/* Between two applies on s: a memo grown past its bound is written and forgotten. */
+static int memo_bound(struct view_state *s, struct chobo_error *err)
+{
+	static uint64_t bound;
+	if (!bound)
+		bound = chobo_limit("VIEW_MEMO_BYTES", VIEW_MEMO_BYTES);
+	struct view_memo *m = s->l ? s->l->memos : NULL;
+	while (m && m->v != s->v)
+		m = m->next;
+	if (!m || m->bytes <= bound)
+		return 0;
+	int rc = s->v->flush ? s->v->flush(s, err) : 0;
+	memo_forget(s->l, s->v);
+	return rc;
 }
 
 void view_state_free(struct view_state *s)
@@ -533,6 +727,7 @@ static int update_start(struct update *u, struct marks *m)
 
 static int clear_records(struct update *u)
 {
+	memo_forget(u->l, u->v);
 	if (store_kv_clear(u->l->store, STORE_VIEW_RECORDS, u->v->name, strlen(u->v->name) + 1) != STORE_OK)
 		return chobo_fail(u->err, EX_IOERR, "view %s: %s", u->v->name, store_error(u->l->store));
 	return 0;
@@ -565,7 +760,10 @@ static int update_from_store(struct update *u, struct marks *m, struct view_stat
 		}
 	}
 	for (size_t i = 0; rc == 0 && i < u->ntodo; i++)
-		rc = apply_entry(s, u->l->store, &x, &u->todo[i], u->err);
+		if ((rc = apply_entry(s, u->l->store, &x, &u->todo[i], u->err)) == 0)
+			rc = memo_bound(s, u->err);
+	if (u->ntodo > 0)
+		rc = run_flush(s, rc, u->err);
 	if (rc == 0 && u->ntodo > 0) {
 		const struct merge_key *k = &u->todo[u->ntodo - 1];
 		m->applied = true;
@@ -618,6 +816,16 @@ struct view_run {
 /* Views fed from one batch are told apart by a bit: at most this many, the rest read the store. */
 #define BATCH_FED_MAX 64
 
+int view_place(const struct view_spec *v)
+{
+	int k = 0;
+	for (const struct service *const *svc = service_list(); *svc; svc++)
+		for (const struct view_spec *const *p = (*svc)->views; p && *p; p++, k++)
+			if (*p == v)
+				return k < BATCH_FED_MAX ? k : -1;
+	return -1;
+}
+
 /* An entry type, and which of the runs fed from the batch read it (a bit per run). */
 struct type_readers {
 	const struct entry_type *type;
@@ -664,6 +872,8 @@ static int apply_batch(struct view_run *run, size_t nrun, const struct batch_wri
 			if (!(mask & ((uint64_t)1 << k)))
 				continue;
 			rc = run[k].u.v->apply(&run[k].s, &e, err);
+			if (rc == 0)
+				rc = memo_bound(&run[k].s, err);
 			run[k].applied = true;
 			run[k].last = e.index;
 		}
@@ -698,16 +908,25 @@ int views_update_batch(struct ledger *l, const struct batch_written *w, struct c
 		for (const struct view_spec *const *v = (*svc)->views; v && *v; v++, i++) {
 			struct view_run *r = &run[i];
 			r->u = (struct update){.l = l, .v = *v, .err = err};
-			r->s = (struct view_state){.v = *v, .st = l->store};
+			r->s = (struct view_state){.v = *v, .st = l->store, .l = l};
 			if (rc == 0)
 				rc = update_start(&r->u, &r->m);
-			if (rc == 0 && w && i < BATCH_FED_MAX && batch_is_next(&r->u, &r->m, w))
+			if (rc == 0 && w && i < BATCH_FED_MAX && batch_is_next(&r->u, &r->m, w)) {
 				any_from_batch = r->from_batch = true;
+				r->s.counted = w->counted;
+				r->s.bit = (uint64_t)1 << i;
+				r->s.log = w->log;
+				r->s.first = w->first;
+				r->s.n = w->b->n;
+			}
 			else if (rc == 0)
 				rc = update_from_store(&r->u, &r->m, &r->s);
 		}
 	if (rc == 0 && any_from_batch)
 		rc = apply_batch(run, nrun, w, err);
+	for (i = 0; any_from_batch && i < nrun; i++)
+		if (run[i].from_batch)
+			rc = run_flush(&run[i].s, rc, err);
 	for (i = 0; i < nrun; i++) {
 		if (rc == 0 && run[i].from_batch)
 			rc = finish_batch(&run[i], w);

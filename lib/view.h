@@ -61,6 +61,15 @@ int view_put(struct view_state *s, const char *key, const char *value, size_t le
 /* Remove key if present; 0 or an error. */
 int view_delete(struct view_state *s, const char *key, struct chobo_error *err);
 
+/*
+ * A reducer's word to the rules: entry e, applied from an append's batch,
+ * passes the rule of s's view without the rule reading back what the
+ * reducer wrote for it (batch_written.counted).  Only for an entry whose
+ * records nothing later in the batch can change; nothing when s is not fed
+ * from a batch.
+ */
+void view_entry_counts(struct view_state *s, const struct view_entry *e);
+
 struct view_spec {
 	const char *name;               /* "service.view" */
 	const char *summary;
@@ -72,7 +81,45 @@ struct view_spec {
 	 * and fails the transaction.
 	 */
 	int (*apply)(struct view_state *s, const struct view_entry *e, struct chobo_error *err);
+	/*
+	 * Optional: write the records the reducer keeps dirty in its memo
+	 * (view_memo_each_dirty), after every run of applies on a stored view
+	 * and before anything else reads it; 0 or an error.
+	 */
+	int (*flush)(struct view_state *s, struct chobo_error *err);
 };
+
+/*
+ * A reducer's memo: the records it reads and writes most, kept parsed (as
+ * the reducer's own structs) for its view on the open ledger, so that a
+ * record is read from the store and parsed once however many entries touch
+ * it, and a record the reducer changes is written once, at the end of the
+ * run of entries (the spec's flush), in key order.  It lives while the
+ * ledger is open (under its lock nothing else writes the store), and is
+ * forgotten when a transaction is aborted or the view is rebuilt, or
+ * written and forgotten between two entries when it outgrows its bound
+ * (256 MiB, CHOBO_LIMIT_VIEW_MEMO_BYTES).  Records
+ * the reducer marks dirty are what the stored map does not hold yet; the
+ * view's calls (view_get, view_each) do not see them, so every reader of
+ * such a key goes through the memo, and they exist only during an update.
+ */
+struct view_memo;
+/* The memo of s's view (empty at first), or NULL when s keeps none (a view built in memory). */
+struct view_memo *view_memo(struct view_state *s);
+/* The record kept under key, or NULL; valid until the next change of the memo. */
+void *view_memo_get(struct view_memo *m, const char *key);
+/* Keep a copy of the size bytes of rec under key, replacing any; dirty: for the flush to write. */
+void view_memo_put(struct view_memo *m, const char *key, const void *rec, size_t size, bool dirty);
+/*
+ * Call fn on every dirty record of m in key order, each marked clean; fn's
+ * first non-zero return stops the walk and is returned.
+ */
+int view_memo_each_dirty(struct view_memo *m, int (*fn)(void *ctx, const char *key, const void *rec), void *ctx);
+/* Free every memo of l (ledger_close). */
+void view_memos_free(struct ledger *l);
+
+/* The bit of view v in batch_written.counted (its place among the services' views), or -1 when it has none. */
+int view_place(const struct view_spec *v);
 
 /*
  * A value under construction: reducers write their JSON values with these,

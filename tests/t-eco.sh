@@ -160,6 +160,37 @@ check "... naming the option" grep -q "spend needs --ref REF" "$T/last.err"
 check_exit 64 "an unknown verb is a usage error" ecopt-redeem -L "$A" frobnicate
 check "... naming it" grep -q "frobnicate: not shop, spend, settle, balance or history" "$T/last.err"
 check_exit 65 "a spend on B, not the member's home node, is refused" env CHOBO_NOW=2024-04-13T00:00:00Z ecopt-redeem -L "$B" spend --member $P2 --shop shop-1 --points 10 --ref buy-b
+
+# Three readings of one panel and one of another, of the same member, in one run: the panel's
+# registry record and the member's points account change more than once in the run (they are
+# written once, at its end).
+P5=p-00000000000000000000000000000005
+cat >"$T/reg5.jsonl" <<EOR
+{"member":"$P5","kind":"household","joined":"2023-04-01"}
+{"code":"PV-5","member":"$P5","kind":"solar","capacity_w":4000,"serial":"SN-PV-0005","monitoring_from":"2023-04-01"}
+{"code":"PV-6","member":"$P5","kind":"solar","capacity_w":4000,"serial":"SN-PV-0006","monitoring_from":"2023-04-01"}
+EOR
+cat >"$T/r5.jsonl" <<EOR
+{"equipment":"PV-5","from":"2023-04-01","to":"2023-04-30","generated_kwh":300,"sold_kwh":100}
+{"equipment":"PV-6","from":"2023-04-01","to":"2023-04-30","generated_kwh":300,"sold_kwh":100}
+{"equipment":"PV-5","from":"2023-05-01","to":"2023-05-31","generated_kwh":300,"sold_kwh":100}
+{"equipment":"PV-5","from":"2023-06-01","to":"2023-06-30","generated_kwh":300,"sold_kwh":100}
+EOR
+check "four readings of two panels of one member in one run: 4 x 134 points" sh -c "CHOBO_NOW=2025-06-01T00:00:00Z ecopt-grant -q -L '$A' --register '$T/reg5.jsonl' >/dev/null &&
+	CHOBO_NOW=2025-06-01T00:00:00Z ecopt-grant -L '$A' --factors '$F' '$T/r5.jsonl' | grep -c '\"points\":134' | grep -qx 4"
+check "... the member's balance is their sum" sh -c "CHOBO_NOW=2025-06-02T00:00:00Z ecopt-redeem -L '$A' balance --holder $P5 | grep -q '\"balance\":536'"
+check "... the panel's record ends with its last reading" sh -c "chain-view -L '$A' eco.registry equip/PV-5 | grep -q '\"last\":\"2023-06-30\"'"
+CHOBO_NOW=2025-06-01T00:00:00Z ecopt-grant -L "$A" --factors "$F" "$T/r5.jsonl" >"$T/r5.out"
+check "... a re-run of that run: 4 duplicates" test "$(grep -c duplicate "$T/r5.out")" = 4
+# The same with the reducers' memos bounded to a byte (CHOBO_LIMIT_VIEW_MEMO_BYTES): written and
+# forgotten after every entry.
+P6=p-00000000000000000000000000000006
+sed "s/$P5/$P6/; s/PV-5/PV-7/; s/PV-6/PV-8/; s/SN-PV-0005/SN-PV-0007/; s/SN-PV-0006/SN-PV-0008/" "$T/reg5.jsonl" >"$T/reg6.jsonl"
+sed "s/PV-5/PV-7/; s/PV-6/PV-8/" "$T/r5.jsonl" >"$T/r6.jsonl"
+check "... and again with the memos bounded to a byte: 4 x 134 points" sh -c "export CHOBO_LIMIT_VIEW_MEMO_BYTES=1 CHOBO_NOW=2025-06-01T00:00:00Z &&
+	ecopt-grant -q -L '$A' --register '$T/reg6.jsonl' >/dev/null &&
+	ecopt-grant -L '$A' --factors '$F' '$T/r6.jsonl' | grep -c '\"points\":134' | grep -qx 4"
+check "... the member's balance is their sum" sh -c "CHOBO_NOW=2025-06-02T00:00:00Z ecopt-redeem -L '$A' balance --holder $P6 | grep -q '\"balance\":536'"
 for d in "$A" "$B"; do
 	check "chain-verify --views --index passes on $(basename "$d")" chain-verify -L "$d" --views --index
 done

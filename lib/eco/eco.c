@@ -401,10 +401,23 @@ static int64_t value_int(const char *name, int64_t dflt)
 	return stored_body_int(&scratch, 0, name, dflt);
 }
 
+/*
+ * The registry's memo (view.h view_memo) keeps members (member/ID, struct
+ * eco_member) and equipment (equip/CODE, struct eco_equipment) parsed: a
+ * run reads ecopt-grant's judgment's records again in the reducer, and a
+ * device's record is read and written for each of its readings.  Equipment
+ * records are written at the flush; members when they change.
+ */
 int eco_member_get(struct view_state *s, const char *id, struct eco_member *out, struct chobo_error *err)
 {
 	char key[VIEW_MAX_KEY];
 	snprintf(key, sizeof key, "member/%s", id);
+	struct view_memo *memo = view_memo(s);
+	const struct eco_member *kept = memo ? view_memo_get(memo, key) : NULL;
+	if (kept) {
+		*out = *kept;
+		return 0;
+	}
 	int rc = get_value(s, key, err);
 	if (rc != 0)
 		return rc;
@@ -414,6 +427,8 @@ int eco_member_get(struct view_state *s, const char *id, struct eco_member *out,
 	value_str("kind", out->kind, sizeof out->kind);
 	value_str("joined", out->joined, sizeof out->joined);
 	value_str("left", out->left, sizeof out->left);
+	if (memo)
+		view_memo_put(memo, key, out, sizeof *out, false);
 	return 0;
 }
 
@@ -422,6 +437,12 @@ int eco_equipment_get(struct view_state *s, const char *code, struct eco_equipme
 {
 	char key[VIEW_MAX_KEY], kind[8], last[JP_DATE_LEN + 1];
 	snprintf(key, sizeof key, "equip/%s", code);
+	struct view_memo *memo = view_memo(s);
+	const struct eco_equipment *kept = memo ? view_memo_get(memo, key) : NULL;
+	if (kept) {
+		*out = *kept;
+		return 0;
+	}
 	int rc = get_value(s, key, err);
 	if (rc != 0)
 		return rc;
@@ -443,11 +464,13 @@ int eco_equipment_get(struct view_state *s, const char *code, struct eco_equipme
 	out->last_to = INT64_MIN;
 	if (last[0] && !jp_date_parse(last, &out->last_to))
 		return chobo_fail(err, EX_DATAERR, "eco.registry: %s is malformed; run chain-verify --views", key);
+	if (memo)
+		view_memo_put(memo, key, out, sizeof *out, false);
 	return 0;
 }
 
 /* The equipment record: what was registered, the first code of its identifier, its last reading's end. */
-static int equipment_put(struct view_state *s, const struct eco_equipment *q, struct chobo_error *err)
+static int equipment_write(struct view_state *s, const struct eco_equipment *q, struct chobo_error *err)
 {
 	char key[VIEW_MAX_KEY];
 	struct view_text t = {0};
@@ -469,6 +492,37 @@ static int equipment_put(struct view_state *s, const struct eco_equipment *q, st
 	}
 	snprintf(key, sizeof key, "equip/%s", q->code);
 	return put_text(s, key, &t, err);
+}
+
+/* The equipment record changed: into the memo, written at the flush (or now, with no memo). */
+static int equipment_put(struct view_state *s, const struct eco_equipment *q, struct chobo_error *err)
+{
+	char key[VIEW_MAX_KEY];
+	struct view_memo *memo = view_memo(s);
+	if (!memo)
+		return equipment_write(s, q, err);
+	snprintf(key, sizeof key, "equip/%s", q->code);
+	view_memo_put(memo, key, q, sizeof *q, true);
+	return 0;
+}
+
+struct registry_flush {
+	struct view_state *s;
+	struct chobo_error *err;
+};
+
+static int flush_record(void *ctx, const char *key, const void *rec)
+{
+	struct registry_flush *f = ctx;
+	/* Only equipment is kept dirty. */
+	return strncmp(key, "equip/", 6) == 0 ? equipment_write(f->s, rec, f->err) : 0;
+}
+
+static int registry_flush(struct view_state *s, struct chobo_error *err)
+{
+	struct view_memo *memo = view_memo(s);
+	struct registry_flush f = {s, err};
+	return memo ? view_memo_each_dirty(memo, flush_record, &f) : 0;
 }
 
 /*
@@ -637,7 +691,12 @@ static int member_apply(struct view_state *s, const struct view_entry *e, struct
 	view_text_member_str(&t, "joined", m.joined);
 	if (m.left[0])
 		view_text_member_str(&t, "left", m.left);
-	return put_text(s, key, &t, err);
+	if ((rc = put_text(s, key, &t, err)) == 0 && view_memo(s)) {
+		/* What eco_member_get reads back from the record just written. */
+		snprintf(m.id, sizeof m.id, "%s", id);
+		view_memo_put(view_memo(s), key, &m, sizeof m, false);
+	}
+	return rc;
 }
 
 static int equipment_apply(struct view_state *s, const struct view_entry *e, struct chobo_error *err)
@@ -746,7 +805,10 @@ static int reading_apply(struct view_state *s, const struct view_entry *e, struc
 	if (rc != 0)
 		return rc;
 	q.last_to = r.to_day;
-	return equipment_put(s, &q, err);
+	/* Its parts' keys end on days after the device's last: no later entry of the batch writes them. */
+	if ((rc = equipment_put(s, &q, err)) == 0)
+		view_entry_counts(s, e);
+	return rc;
 }
 
 /*
@@ -818,6 +880,7 @@ const struct view_spec eco_registry_view = {
 	.types = registry_types,
 	.version = 4,
 	.apply = registry_apply,
+	.flush = registry_flush,
 };
 
 /* ------------------------------------------------------------- the rules */
@@ -940,7 +1003,8 @@ static int entry_rules_of(void *ctx, const struct stored_entry *e, struct chobo_
 int eco_append_check(struct ledger *l, const struct batch_written *w, struct chobo_error *err)
 {
 	struct view_state *s = view_stored(l, &eco_registry_view);
-	int rc = stored_batch_each(w, "eco.", entry_rules_of, s, err);
+	/* The readings the registry accepted from the batch need no second look (view_entry_counts). */
+	int rc = stored_batch_each_unmarked(w, "eco.", &eco_registry_view, entry_rules_of, s, err);
 	view_state_free(s);
 	return rc;
 }
