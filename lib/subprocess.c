@@ -75,34 +75,19 @@ static int wait_bounded(const struct subprocess *sp, FILE *out, const struct sub
 	return rc;
 }
 
-/* Kill f's child for a broken limit; every later read fails. */
-static ssize_t follow_cut(struct subprocess_follow *f, enum subprocess_cut why)
-{
-	kill(f->sp->pid, SIGKILL);
-	f->cut = why;
-	errno = EIO;
-	return -1;
-}
-
 /* The follower's read: what the child has written since the last read, waiting for more (see subprocess.h). */
 static ssize_t follow_read(void *cookie, char *buf, size_t size)
 {
 	struct subprocess_follow *f = cookie;
 	for (;;) {
-		if (f->cut || f->stalled) {
-			errno = f->cut ? EIO : EAGAIN;
-			return -1;
-		}
-		/* The limits as subprocess_finish applies them: what the file holds, and time while the child runs. */
-		struct stat sb;
-		if (fstat(f->fd, &sb) == 0 && (uint64_t)sb.st_size > f->lim.max_output)
-			return follow_cut(f, SUBPROCESS_CUT_BYTES);
-		double now = monotonic();
-		if (!f->ended && f->lim.timeout > 0 && now > f->sp->started + f->lim.timeout)
-			return follow_cut(f, SUBPROCESS_CUT_TIME);
 		ssize_t n = pread(f->fd, buf, size, f->off);
 		if (n > 0) {
 			f->off += n;
+			if ((uint64_t)f->off > f->max_output) {
+				kill(f->sp->pid, SIGKILL);
+				errno = EIO;
+				return -1;
+			}
 			return n;
 		}
 		if (n < 0 && errno != EINTR)
@@ -123,9 +108,16 @@ static ssize_t follow_read(void *cookie, char *buf, size_t size)
 			f->exited_ok = si.si_code == CLD_EXITED && si.si_status == 0;
 			continue;   /* what it wrote before it exited */
 		}
+		double now = monotonic();
+		if (f->deadline > 0 && now > f->deadline) {
+			kill(f->sp->pid, SIGKILL);
+			errno = EIO;
+			return -1;
+		}
 		if (f->waited >= f->max_wait) {
 			f->stalled = true;
-			continue;
+			errno = EAGAIN;
+			return -1;
 		}
 		/* A millisecond at most: the child's next write is not signalled, its exit is. */
 		struct pollfd p = {.fd = f->pidfd, .events = POLLIN};
@@ -134,14 +126,6 @@ static ssize_t follow_read(void *cookie, char *buf, size_t size)
 			nanosleep(&tick, NULL);
 		f->waited += monotonic() - now;
 	}
-}
-
-int subprocess_follow_cut(const struct subprocess_follow *f, struct chobo_error *err)
-{
-	if (f->cut == SUBPROCESS_CUT_BYTES)
-		return chobo_fail(err, EX_UNAVAILABLE, "%s wrote more than %llu bytes", f->sp->name,
-				  (unsigned long long)f->lim.max_output);
-	return chobo_fail(err, EX_UNAVAILABLE, "%s timed out after %u s", f->sp->name, f->lim.timeout);
 }
 
 static int follow_close(void *cookie)
@@ -158,7 +142,8 @@ FILE *subprocess_follow_open(struct subprocess_follow *f, const struct subproces
 {
 	memset(f, 0, sizeof *f);
 	f->sp = sp;
-	f->lim = *lim;
+	f->max_output = lim->max_output;
+	f->deadline = lim->timeout > 0 ? sp->started + lim->timeout : 0;
 	f->max_wait = max_wait;
 	if ((f->fd = fcntl(fileno(out), F_DUPFD_CLOEXEC, 0)) < 0)
 		return NULL;

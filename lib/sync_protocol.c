@@ -731,12 +731,9 @@ struct slow_export {
 
 /*
  * In the open ledger, import the part of h's log from since on as the peer
- * exports it.  0, or an exit code with err (EX_UNAVAILABLE and the limit's
- * wording when the export broke a bound; the export's failure, where it
- * failed, rather than what the import made of the stream it cut short).
- * When the peer sent too slowly, the import is given up with slow->out set
- * (nothing of the log stored; err says nothing): the caller waits for the
- * rest of the export (export_finish on slow) and imports it whole.
+ * exports it.  0, or an exit code with err; or, when the peer sent too
+ * slowly (the import given up, nothing stored), an exit code with slow->out
+ * set: the caller waits for the rest (export_finish) and imports it whole.
  */
 static int import_streamed(struct ledger *l, const struct sync_node *node, const struct ssh_transport *t,
 			   const struct peer *peer, const json_t *h, uint64_t since, struct sync_result *res,
@@ -759,17 +756,15 @@ static int import_streamed(struct ledger *l, const struct sync_node *node, const
 	}
 	rc = import_from(l, node, peer, origin, in, IMPORT_OWN_CHECK, res, err);
 	fclose(in);
-	if (rc != 0 && rc != EXIT_FORK && follow.stalled) {
+	if (rc != 0 && follow.stalled) {
 		slow->out = out;
 		slow->call = call;
 		return rc;
 	}
-	if (rc != 0 && (follow.cut || !follow.ended)) {
-		/* A bound broken, or what came before the end refused: the rest is not waited for. */
+	if (rc != 0 && !follow.ended) {
+		/* The import refused what came before the end: the rest is not waited for. */
 		ssh_cancel(&call);
 		fclose(out);
-		if (follow.cut && rc != EXIT_FORK)
-			rc = chobo_fail_context(err, subprocess_follow_cut(&follow, err), "export of %s", origin);
 		return rc;
 	}
 	/*
@@ -1169,30 +1164,6 @@ static int held_states(const struct sync_node *node, const json_t *heads, uint64
 }
 
 /*
- * Open the ledger again after a streamed import of head i was given up,
- * sized for what is left to import: head i's bundle, now whole in the
- * file whole, and the bundles of the heads after it; 0 or an exit code
- * with err.
- */
-static int reopen_for(const struct sync_node *node, struct ledger *l, const json_t *heads, FILE **bundles,
-		      const bool *streamed, size_t i, FILE *whole, uint64_t entries, struct chobo_error *err)
-{
-	size_t n = json_array_size(heads);
-	FILE **rest = xcalloc(n - i, sizeof *rest);
-	bool streaming = false;
-	rest[0] = whole;
-	for (size_t k = i + 1; k < n; k++) {
-		rest[k - i] = bundles[k];
-		streaming |= streamed[k];
-	}
-	import_expect(rest, n - i, entries);
-	if (streaming)
-		import_expect_stream();
-	free(rest);
-	return ledger_open(l, node->dir, STORE_NORMAL, err);
-}
-
-/*
  * Import, for each head i, the bundle fetched (bundles[i]; NULL where none
  * was) or, where streamed[i], the bundle the peer exports from since[i] on
  * as it comes (import_streamed), about entries new entries in all; cosign
@@ -1230,17 +1201,19 @@ static int import_and_cosign(const struct sync_node *node, const struct ssh_tran
 				/* Too slow to follow: the rest is awaited with the ledger closed, then imported whole. */
 				rc = ledger_close_after(&l, 0, err);
 				irc = export_finish(h, &slow.out, &slow.call, &e);
-				if (rc == 0)
-					rc = reopen_for(node, &l, heads, bundles, streamed, i, slow.out, entries, err);
-				if (rc != 0) {
+				if (rc == 0 && irc == 0) {
+					import_expect(&slow.out, 1, head_size(h) - since[i]);
+					rc = ledger_open(&l, node->dir, STORE_NORMAL, err);
+				}
+				if (rc != 0 || irc != 0) {
 					if (slow.out)
 						fclose(slow.out);
-					return rc;   /* the ledger is closed: nothing more can be done */
+					if (rc == 0)
+						*err = e;
+					return rc != 0 ? rc : irc;
 				}
-				if (irc == 0)
-					irc = import_from(&l, node, peer, origin, slow.out, IMPORT_OWN_CHECK, res, &e);
-				if (slow.out)
-					fclose(slow.out);
+				irc = import_from(&l, node, peer, origin, slow.out, IMPORT_OWN_CHECK, res, &e);
+				fclose(slow.out);
 			}
 		} else if (bundles[i]) {
 			irc = import_from(&l, node, peer, origin, bundles[i], IMPORT_OWN_CHECK, res, &e);
