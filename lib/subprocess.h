@@ -8,7 +8,6 @@
 #ifndef CHOBO_SUBPROCESS_H
 #define CHOBO_SUBPROCESS_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -53,35 +52,6 @@ int subprocess_start(char *const *argv, FILE *in, FILE *out, FILE *errout, struc
 		     struct chobo_error *err);
 int subprocess_finish(const struct subprocess *sp, FILE *out, const struct subprocess_limits *lim, int *status,
 		      struct chobo_error *err);
-
-/*
- * Following a started child's output while it writes it (chain-sync imports
- * a large bundle as the peer sends it).  The stream subprocess_follow_open
- * returns reads out's file from its start; a read waits for the child to
- * write more.  It ends (EOF) only once the child has exited with status 0
- * and everything it wrote was read; a read fails (EIO) when it ended
- * otherwise, and when it wrote more than lim's bytes or ran past lim's time
- * (the child is killed).  Once the reads have waited max_wait seconds in all,
- * a read fails with EAGAIN and *stalled is set: the child is left running, so
- * the caller may still wait for its output whole (subprocess_finish).  Close
- * the stream before subprocess_finish, which is still needed for the exit
- * status.  NULL (errno set) when the stream cannot be made.
- */
-struct subprocess_follow {
-	const struct subprocess *sp;
-	int fd;                 /* out's file, read at off */
-	int pidfd;              /* wakes a wait when the child exits; -1: ticks only */
-	off_t off;
-	uint64_t max_output;
-	double deadline;        /* monotonic seconds; 0: no time limit */
-	double waited, max_wait;
-	bool ended, exited_ok, stalled;
-};
-FILE *subprocess_follow_open(struct subprocess_follow *f, const struct subprocess *sp, FILE *out,
-			     const struct subprocess_limits *lim, double max_wait);
-
-/* End a started child whose result is no longer wanted: killed and reaped (instead of subprocess_finish). */
-void subprocess_kill(const struct subprocess *sp);
 
 /* What a captured run wrote, and how it ended. */
 struct subprocess_output {
