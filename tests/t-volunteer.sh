@@ -290,6 +290,11 @@ check "... naming the member and the ASCII to write" grep -q 'skills: "ｃａｒ
 printf 'volunteer,skills,languages\np-00000000000000000000000000000078,carrying,ja\np-00000000000000000000000000000079,light-bulb,ＥＮ\n' >"$T/r.csv"
 check_exit 65 "... in CSV too, the cell named by line and column" vi "$A" 2027-04-06T00:00:00Z register --csv "$T/r.csv"
 check "... (line 3, languages)" grep -q 'r.csv:3.*languages: "ＥＮ" has full-width.*write "en"' "$T/vi.err"
+# Half-width katakana are other code points than the kana a search types.
+check_exit 65 "a half-width katakana skill tag is refused" \
+	vi "$A" 2027-04-06T00:00:00Z register --volunteer p-00000000000000000000000000000078 --skills 'ｶﾞｲﾄﾞ,ﾊﾟﾝ,ｳﾞｧｲｵﾘﾝ,料理'
+check "... naming the full-width form to write, voiced marks joined" \
+	grep -q 'skills: "ｶﾞｲﾄﾞ,ﾊﾟﾝ,ｳﾞｧｲｵﾘﾝ,料理" has half-width katakana.*write "ガイド,パン,ヴァイオリン,料理"' "$T/vi.err"
 check "... and nothing was appended" sh -c "[ \"\$(chain-log -L '$A' | wc -l)\" = $n ]"
 check "records as CSV: two postings in one batch" sh -c "
 	printf 'posting,host,kind,task,district,from,to,people\nZ-2,F-1,errand,買い物の付き添い,平尾,2027-04-08T00:00:00Z,2027-04-08T01:00:00Z,1\nZ-3,F-1,carrying,荷物運び,坂浜,2027-04-09T00:00:00Z,2027-04-09T01:00:00Z,3\n' >'$T/p.csv' &&

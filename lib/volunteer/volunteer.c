@@ -41,29 +41,92 @@ bool volunteer_tags_have(const char *list, const char *tag)
 	return false;
 }
 
+/* Put code point c (below U+10000) into out as UTF-8; the bytes written. */
+static size_t put_utf8(char *out, unsigned c)
+{
+	if (c < 0x80)
+		return out[0] = (char)c, 1;
+	if (c < 0x800)
+		return out[0] = (char)(0xC0 | c >> 6), out[1] = (char)(0x80 | (c & 0x3F)), 2;
+	out[0] = (char)(0xE0 | c >> 12);
+	out[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+	out[2] = (char)(0x80 | (c & 0x3F));
+	return 3;
+}
+
+/*
+ * Half-width katakana and signs U+FF61..U+FF9F as their full-width forms
+ * (the voiced and semi-voiced marks alone as U+309B, U+309C).
+ */
+static const unsigned short halfwidth_kana[63] = {
+	0x3002, 0x300C, 0x300D, 0x3001, 0x30FB, 0x30F2, 0x30A1, 0x30A3, 0x30A5, 0x30A7, 0x30A9, 0x30E3, 0x30E5,
+	0x30E7, 0x30C3, 0x30FC, 0x30A2, 0x30A4, 0x30A6, 0x30A8, 0x30AA, 0x30AB, 0x30AD, 0x30AF, 0x30B1, 0x30B3,
+	0x30B5, 0x30B7, 0x30B9, 0x30BB, 0x30BD, 0x30BF, 0x30C1, 0x30C4, 0x30C6, 0x30C8, 0x30CA, 0x30CB, 0x30CC,
+	0x30CD, 0x30CE, 0x30CF, 0x30D2, 0x30D5, 0x30D8, 0x30DB, 0x30DE, 0x30DF, 0x30E0, 0x30E1, 0x30E2, 0x30E4,
+	0x30E6, 0x30E8, 0x30E9, 0x30EA, 0x30EB, 0x30EC, 0x30ED, 0x30EF, 0x30F3, 0x309B, 0x309C,
+};
+
+/* Full-width kana k with the voiced (mark 0xFF9E) or semi-voiced (0xFF9F) mark, or 0 when it takes none. */
+static unsigned kana_marked(unsigned k, unsigned mark)
+{
+	bool ha_row = k >= 0x30CF && k <= 0x30DB && (k - 0x30CF) % 3 == 0;   /* ハ ヒ フ ヘ ホ */
+	if (mark == 0xFF9F)
+		return ha_row ? k + 2 : 0;
+	if (k == 0x30A6)
+		return 0x30F4;                                              /* ウ゛: ヴ */
+	if (ha_row || (k >= 0x30AB && k <= 0x30C1 && (k - 0x30AB) % 2 == 0) ||   /* カ..チ */
+	    k == 0x30C4 || k == 0x30C6 || k == 0x30C8)                      /* ツ テ ト */
+		return k + 1;
+	return 0;
+}
+
+/* The code point of the half-width form at p (EF BD A1..BF, EF BE 80..9F), or 0. */
+static unsigned halfwidth_at(const unsigned char *p)
+{
+	if (p[0] != 0xEF || !p[1] || !p[2])
+		return 0;
+	unsigned c = 0xF000 | (unsigned)(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
+	return (p[1] == 0xBD || p[1] == 0xBE) && c >= 0xFF61 && c <= 0xFF9F ? c : 0;
+}
+
 bool volunteer_tags_ascii(const char *name, const char *s, char *why, size_t whylen)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	char ascii[VOLUNTEER_TAGS_MAX + 1];
+	/* What to write instead: a full-width form (3 bytes) for each 3-byte half-width one, ASCII for the rest. */
+	char fixed[3 * VOLUNTEER_TAGS_MAX + 1];
 	size_t n = 0;
-	bool wide = false;
-	while (*p && n < sizeof ascii - 1) {
+	bool wide = false, half = false;
+	while (*p && n + 3 < sizeof fixed) {
 		/* U+FF01..U+FF3F is EF BC 81..BF, U+FF40..U+FF5E is EF BD 80..9E: ASCII 0x21..0x7E. */
 		if (p[0] == 0xEF && ((p[1] == 0xBC && p[2] >= 0x81 && p[2] <= 0xBF) ||
 				     (p[1] == 0xBD && p[2] >= 0x80 && p[2] <= 0x9E))) {
 			int c = (p[1] == 0xBC ? p[2] - 0x81 : p[2] - 0x80 + 0x3F) + 0x21;
-			ascii[n++] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+			fixed[n++] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
 			wide = true;
 			p += 3;
 			continue;
 		}
-		ascii[n++] = (char)*p++;
+		unsigned h = halfwidth_at(p);
+		if (h) {
+			unsigned k = halfwidth_kana[h - 0xFF61], mark = halfwidth_at(p + 3), marked = 0;
+			if (mark == 0xFF9E || mark == 0xFF9F)
+				marked = kana_marked(k, mark);
+			n += put_utf8(fixed + n, marked ? marked : k);
+			p += marked ? 6 : 3;
+			half = true;
+			continue;
+		}
+		fixed[n++] = (char)*p++;
 	}
-	ascii[n] = '\0';
-	if (!wide)
+	fixed[n] = '\0';
+	if (!wide && !half)
 		return true;
-	snprintf(why, whylen, "%s: \"%.128s\" has full-width letters, digits or signs; tags are a-z 0-9 - _ "
-		 "(or Japanese): write \"%.128s\"", name, s, ascii);
+	if (half)
+		snprintf(why, whylen, "%s: \"%.128s\" has half-width katakana; tags are a-z 0-9 - _ or Japanese "
+			 "in full-width forms: write \"%.160s\"", name, s, fixed);
+	else
+		snprintf(why, whylen, "%s: \"%.128s\" has full-width letters, digits or signs; tags are a-z 0-9 - _ "
+			 "(or Japanese): write \"%.128s\"", name, s, fixed);
 	return false;
 }
 

@@ -89,9 +89,10 @@ bool volunteer_code_valid(const char *s);
 bool volunteer_tags_have(const char *list, const char *tag);
 /*
  * True unless the tags s of member name hold full-width Latin letters,
- * digits or signs (U+FF01 to U+FF5E): they look like a-z 0-9 but are not
- * them, so a search for the ASCII tag would never find them.  False with
- * a reason naming the member and the ASCII to write instead.
+ * digits or signs (U+FF01 to U+FF5E), which look like a-z 0-9 but are not
+ * them, or half-width katakana (U+FF61 to U+FF9F), which are other code
+ * points than the full-width kana a search types: a search would never find
+ * them.  False with a reason naming the member and what to write instead.
  */
 bool volunteer_tags_ascii(const char *name, const char *s, char *why, size_t whylen);
 
