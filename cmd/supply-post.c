@@ -338,9 +338,9 @@ static int append_records(const char *dir, struct input *in)
 			}
 			cli_report(rc, &e);
 			/* The rules name the batch entry they refuse; say which input it was. */
-			size_t which;
-			if (rc != 0 && sscanf(e.msg, "batch entry %zu", &which) == 1 && which >= 1 && which <= in->list.n)
-				chobo_warn("batch entry %zu is %s", which, in->list.rec[which - 1].where);
+			uint64_t which = e.batch_entry;
+			if (rc != 0 && which >= 1 && which <= in->list.n)
+				chobo_warn("batch entry %llu is %s", (unsigned long long)which, in->list.rec[which - 1].where);
 			int crc = cli_report(ledger_close(&l, &e), &e);
 			if (rc == 0 && crc != 0)
 				chobo_warn("the batch was committed; the receipts follow");

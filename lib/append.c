@@ -219,7 +219,7 @@ static int index_batch(struct ledger *l, const struct batch *b, uint32_t id, uin
 			continue;
 		char why[256];
 		if (!json_scan(&doc, b->buf + it->off, it->len, why, sizeof why))
-			rc = chobo_fail(err, EX_SOFTWARE, "batch entry %llu: %s", (unsigned long long)(b->base + i + 1), why);
+			rc = chobo_fail_entry(err, EX_SOFTWARE, b->base + i + 1, "%s", why);
 		else
 			rc = entry_index_put_keys(l->store, it->type, &doc, 0, id, size + i, err);
 	}

@@ -286,8 +286,7 @@ static int core_append_check(struct ledger *l, const struct batch_written *w, st
 			continue;
 		if (!json_scan(&body, b->buf + it->off, it->len, why, sizeof why) ||
 		    (v = jscan_find(&body, 0, "ref")) < 0 || !jscan_string_copy(&body, (size_t)v, ref, sizeof ref))
-			rc = chobo_fail(err, EX_SOFTWARE, "batch entry %llu: a revoke without its ref",
-					(unsigned long long)(b->base + i + 1));
+			rc = chobo_fail_entry(err, EX_SOFTWARE, b->base + i + 1, "a revoke without its ref");
 		else
 			rc = revoke_allowed(l, ref, &entry, err);
 	}

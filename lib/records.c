@@ -189,8 +189,9 @@ char *records_read_all(FILE *fp, size_t *len)
 
 void records_name_entry(const struct records *l, const size_t *of, size_t nof, struct chobo_error *err)
 {
-	size_t entry, rec;
-	if (sscanf(err->msg, "batch entry %zu", &entry) != 1 || entry < 1)
+	uint64_t entry = err->batch_entry;
+	size_t rec;
+	if (entry < 1)
 		return;
 	if (of)
 		rec = entry <= nof ? of[entry - 1] : l->n;

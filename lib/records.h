@@ -64,9 +64,10 @@ bool records_parse(struct records *l, const char *text, size_t len, const char *
 char *records_read_all(FILE *fp, size_t *len);
 
 /*
- * When err names a batch entry ("batch entry N ..."), put before it where
- * the record that made that entry came from: entry N (1-based) was made by
- * l's record of[N - 1] (of NULL: by record N - 1), of having nof items.
+ * When err is about a batch entry (err->batch_entry, chobo_fail_entry), put
+ * before it where the record that made that entry came from: entry N
+ * (1-based) was made by l's record of[N - 1] (of NULL: by record N - 1), of
+ * having nof items.
  */
 void records_name_entry(const struct records *l, const size_t *of, size_t nof, struct chobo_error *err);
 

@@ -106,8 +106,7 @@ int stored_batch_each_unmarked(const struct batch_written *w, const char *prefix
 		if (strncmp(it->type->name, prefix, n) != 0 || (bit && (w->counted[i] & bit)))
 			continue;
 		if (!json_scan(&self.doc, b->buf + it->off, it->len, why, sizeof why)) {
-			rc = chobo_fail(err, EX_SOFTWARE, "batch entry %llu: %s", (unsigned long long)(b->base + i + 1),
-					why);
+			rc = chobo_fail_entry(err, EX_SOFTWARE, b->base + i + 1, "%s", why);
 			break;
 		}
 		self.index = w->first + i;
@@ -115,8 +114,7 @@ int stored_batch_each_unmarked(const struct batch_written *w, const char *prefix
 		self.body = 0;
 		hex32(self.leaf, w->leaf_hashes[i]);
 		if ((rc = fn(ctx, &self, err)) != 0)
-			chobo_fail_context(err, rc, "batch entry %llu (%s)", (unsigned long long)(b->base + i + 1),
-					   self.type->name);
+			chobo_fail_entry_context(err, rc, b->base + i + 1, self.type->name);
 	}
 	stored_entry_free(&self);
 	return rc;

@@ -65,6 +65,7 @@ static int vfail(struct chobo_error *err, int code, int errnum, const char *fmt,
 {
 	if (!err)
 		return code;
+	err->batch_entry = 0;
 	int n = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
 	if (errnum && n >= 0 && (size_t)n < sizeof err->msg)
 		snprintf(err->msg + n, sizeof err->msg - (size_t)n, ": %s", strerror(errnum));
@@ -108,6 +109,27 @@ int chobo_fail_context(struct chobo_error *err, int code, const char *fmt, ...)
 		used += len < room ? len : room;
 	}
 	err->msg[used] = '\0';
+	return code;
+}
+
+int chobo_fail_entry(struct chobo_error *err, int code, uint64_t n, const char *fmt, ...)
+{
+	char reason[sizeof err->msg];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof reason, fmt, ap);
+	va_end(ap);
+	chobo_fail(err, code, "batch entry %llu: %s", (unsigned long long)n, reason);
+	if (err)
+		err->batch_entry = n;
+	return code;
+}
+
+int chobo_fail_entry_context(struct chobo_error *err, int code, uint64_t n, const char *what)
+{
+	chobo_fail_context(err, code, "batch entry %llu (%s)", (unsigned long long)n, what);
+	if (err)
+		err->batch_entry = n;
 	return code;
 }
 

@@ -39,6 +39,7 @@
 /* Why a library call failed (see the convention above). */
 struct chobo_error {
 	char msg[1024];
+	uint64_t batch_entry;   /* the entry (from 1) of a batch the failure is about; 0: none */
 };
 
 /* Write the reason into err (which may be NULL) and return code. */
@@ -51,6 +52,11 @@ int chobo_fail_errno(struct chobo_error *err, int code, const char *fmt, ...)
 /* Put context before the reason already in err ("context: reason") and return code. */
 int chobo_fail_context(struct chobo_error *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* chobo_fail about entry n (from 1) of a batch: "batch entry N: reason", and err->batch_entry = n. */
+int chobo_fail_entry(struct chobo_error *err, int code, uint64_t n, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* chobo_fail_context for entry n of a batch of type what: "batch entry N (what): ...", err->batch_entry = n. */
+int chobo_fail_entry_context(struct chobo_error *err, int code, uint64_t n, const char *what);
 
 /* Bounds on outside input, documented in chobo(7). */
 #define CHOBO_MAX_LINE      (64 * 1024)     /* one JSON Lines input line, bytes */

@@ -863,7 +863,7 @@ static int apply_batch(struct view_run *run, size_t nrun, const struct batch_wri
 			continue;
 		char why[256];
 		if (!json_scan(&doc, w->b->buf + it->off, it->len, why, sizeof why)) {
-			rc = chobo_fail(err, EX_SOFTWARE, "batch entry %zu: %s", i + 1, why);
+			rc = chobo_fail_entry(err, EX_SOFTWARE, i + 1, "%s", why);
 			break;
 		}
 		struct view_entry e = {.origin = w->origin, .log = w->log, .index = w->first + i, .time = w->time,
