@@ -454,8 +454,12 @@ static int memo_slot_order(const void *a, const void *b)
 	return strcmp(x->key, y->key);
 }
 
-int view_memo_each_dirty(struct view_memo *m, int (*fn)(void *ctx, const char *key, const void *rec), void *ctx)
+/* Write every dirty record of s's memo with the spec's write_kept, in key order, each marked clean; 0 or the first error. */
+static int memo_write_dirty(struct view_state *s, struct chobo_error *err)
 {
+	struct view_memo *m = s->l && s->v->write_kept ? view_memo(s) : NULL;
+	if (!m)
+		return 0;
 	size_t n = 0;
 	for (size_t i = 0; i < m->cap; i++)
 		n += m->slot[i].key && m->slot[i].dirty;
@@ -471,7 +475,7 @@ int view_memo_each_dirty(struct view_memo *m, int (*fn)(void *ctx, const char *k
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		order[i]->dirty = false;
-		rc = fn(ctx, order[i]->key, order[i]->rec);
+		rc = s->v->write_kept(s, order[i]->key, order[i]->rec, err);
 	}
 	free(order);
 	return rc;
@@ -480,8 +484,8 @@ int view_memo_each_dirty(struct view_memo *m, int (*fn)(void *ctx, const char *k
 /* After a run of applies on s: the reducer writes what it kept dirty; on a failure its memo is forgotten. */
 static int run_flush(struct view_state *s, int rc, struct chobo_error *err)
 {
-	if (rc == 0 && s->v->flush && s->l)
-		rc = s->v->flush(s, err);
+	if (rc == 0)
+		rc = memo_write_dirty(s, err);
 	if (rc != 0 && s->l)
 		memo_forget(s->l, s->v);
 	return rc;
@@ -498,7 +502,7 @@ static int memo_bound(struct view_state *s, struct chobo_error *err)
 		m = m->next;
 	if (!m || m->bytes <= bound)
 		return 0;
-	int rc = s->v->flush ? s->v->flush(s, err) : 0;
+	int rc = memo_write_dirty(s, err);
 	memo_forget(s->l, s->v);
 	return rc;
 }

@@ -82,11 +82,12 @@ struct view_spec {
 	 */
 	int (*apply)(struct view_state *s, const struct view_entry *e, struct chobo_error *err);
 	/*
-	 * Optional: write the records the reducer keeps dirty in its memo
-	 * (view_memo_each_dirty), after every run of applies on a stored view
-	 * and before anything else reads it; 0 or an error.
+	 * Optional, for a reducer that keeps records dirty in its memo: write
+	 * the one kept under key (view_memo_put's rec) to the stored map; called
+	 * for each dirty record in key order after every run of applies on a
+	 * stored view, before anything else reads it; 0 or an error.
 	 */
-	int (*flush)(struct view_state *s, struct chobo_error *err);
+	int (*write_kept)(struct view_state *s, const char *key, const void *rec, struct chobo_error *err);
 };
 
 /*
@@ -94,7 +95,7 @@ struct view_spec {
  * the reducer's own structs) for its view on the open ledger, so that a
  * record is read from the store and parsed once however many entries touch
  * it, and a record the reducer changes is written once, at the end of the
- * run of entries (the spec's flush), in key order.  It lives while the
+ * run of entries (the spec's write_kept), in key order.  It lives while the
  * ledger is open (under its lock nothing else writes the store), and is
  * forgotten when a transaction is aborted or the view is rebuilt, or
  * written and forgotten between two entries when it outgrows its bound
@@ -110,11 +111,6 @@ struct view_memo *view_memo(struct view_state *s);
 void *view_memo_get(struct view_memo *m, const char *key);
 /* Keep a copy of the size bytes of rec under key, replacing any; dirty: for the flush to write. */
 void view_memo_put(struct view_memo *m, const char *key, const void *rec, size_t size, bool dirty);
-/*
- * Call fn on every dirty record of m in key order, each marked clean; fn's
- * first non-zero return stops the walk and is returned.
- */
-int view_memo_each_dirty(struct view_memo *m, int (*fn)(void *ctx, const char *key, const void *rec), void *ctx);
 /* Free every memo of l (ledger_close). */
 void view_memos_free(struct ledger *l);
 

@@ -506,23 +506,10 @@ static int equipment_put(struct view_state *s, const struct eco_equipment *q, st
 	return 0;
 }
 
-struct registry_flush {
-	struct view_state *s;
-	struct chobo_error *err;
-};
-
-static int flush_record(void *ctx, const char *key, const void *rec)
+/* The memo's dirty record under key, written (only equipment is kept dirty). */
+static int registry_write_kept(struct view_state *s, const char *key, const void *rec, struct chobo_error *err)
 {
-	struct registry_flush *f = ctx;
-	/* Only equipment is kept dirty. */
-	return strncmp(key, "equip/", 6) == 0 ? equipment_write(f->s, rec, f->err) : 0;
-}
-
-static int registry_flush(struct view_state *s, struct chobo_error *err)
-{
-	struct view_memo *memo = view_memo(s);
-	struct registry_flush f = {s, err};
-	return memo ? view_memo_each_dirty(memo, flush_record, &f) : 0;
+	return strncmp(key, "equip/", 6) == 0 ? equipment_write(s, rec, err) : 0;
 }
 
 /*
@@ -880,7 +867,7 @@ const struct view_spec eco_registry_view = {
 	.types = registry_types,
 	.version = 4,
 	.apply = registry_apply,
-	.flush = registry_flush,
+	.write_kept = registry_write_kept,
 };
 
 /* ------------------------------------------------------------- the rules */

@@ -378,26 +378,14 @@ static int account_put(struct view_state *s, const struct points_account *a, str
 	return 0;
 }
 
-struct accounts_flush {
-	struct view_state *s;
-	struct chobo_error *err;
-};
-
-static int flush_record(void *ctx, const char *key, const void *rec)
+/* The memo's dirty record under key, written (only accounts are kept dirty). */
+static int accounts_write_kept(struct view_state *s, const char *key, const void *rec, struct chobo_error *err)
 {
-	struct accounts_flush *f = ctx;
 	static struct points_account a;   /* the kept record is cut after its lots */
 	if (strncmp(key, "acct/", 5) != 0)
-		return 0;   /* only accounts are kept dirty */
+		return 0;
 	memcpy(&a, rec, ACCOUNT_KEPT_SIZE((const struct points_account *)rec));
-	return account_store(f->s, &a, f->err);
-}
-
-static int accounts_flush(struct view_state *s, struct chobo_error *err)
-{
-	struct view_memo *memo = view_memo(s);
-	struct accounts_flush f = {s, err};
-	return memo ? view_memo_each_dirty(memo, flush_record, &f) : 0;
+	return account_store(s, &a, err);
 }
 
 /* Record the movement under its reference, with the reason when it is refused (why "" when not). */
@@ -711,7 +699,7 @@ const struct view_spec points_accounts_view = {
 	.types = account_types,   /* with the types of points_sources */
 	.version = 2,
 	.apply = accounts_apply,
-	.flush = accounts_flush,
+	.write_kept = accounts_write_kept,
 };
 
 /* ------------------------------------------------------------- the rules */
