@@ -38,7 +38,9 @@ static const char usage[] =
 	"       chain-sync --serve [-L DIR]      (as an ssh forced command)\n"
 	"Replicate every log with the peers in chobo.conf; print one JSON line per peer.\n"
 	"--restore first fetches this node's own log back from the peers (from NAME with --peer).\n"
-	"Environment: CHOBO_LEDGER, CHOBO_SSH, CHOBO_SYNC_TIMEOUT, CHOBO_NOW, CHOBO_LOCK_WAIT, SSH_ORIGINAL_COMMAND, TMPDIR.\n"
+	"Environment: CHOBO_LEDGER, CHOBO_SSH, CHOBO_SYNC_TIMEOUT, CHOBO_NOW, CHOBO_LOCK_WAIT,\n"
+	"CHOBO_LIMIT_SYNC_STREAM_ENTRIES, CHOBO_LIMIT_SYNC_STREAM_WAIT_MS, SSH_ORIGINAL_COMMAND,\n"
+	"TMPDIR.\n"
 	"Exit status: 0 success, 2 a fork (evidence kept), 64 usage, 65 bad data, 66 no input,\n"
 	"69 unavailable, 73 cannot create, 75 busy, 77 no permission, 78 configuration;\n"
 	"other codes as in chobo(7).  See chain-sync(1).\n";

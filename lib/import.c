@@ -564,6 +564,13 @@ void import_expect(FILE *const *in, size_t n, uint64_t entries)
 	store_expect_bytes(by_count > bytes ? by_count : bytes);
 }
 
+void import_expect_stream(void)
+{
+	uint64_t bulk = chobo_limit("IMPORT_BULK_BYTES", IMPORT_BULK_BYTES);
+	if (expected_bytes <= bulk)
+		expected_bytes = bulk + 1;
+}
+
 json_t *import_fork_event(const struct import_result *res, const char *peer)
 {
 	json_t *e = json_pack("{s:s}", "event", "fork");

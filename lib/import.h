@@ -49,6 +49,12 @@ struct import_result {
  * in all (0: unknown); call before the ledger is opened.
  */
 void import_expect(FILE *const *in, size_t n, uint64_t entries);
+/*
+ * After import_expect: a bundle still to come on a stream (its size not
+ * known yet, and a large one: chain-sync streams only a large lack) makes
+ * the import a bulk transaction.
+ */
+void import_expect_stream(void);
 
 /*
  * Verify a bundle completely and store the logs it extends in one

@@ -245,6 +245,16 @@ int ssh_finish(struct ssh_call *call, struct chobo_error *err)
 	return rc != 0 ? rc : ssh_status(status, err);
 }
 
+void ssh_cancel(struct ssh_call *call)
+{
+	subprocess_kill(&call->sp);
+}
+
+FILE *ssh_follow(struct ssh_call *call, struct subprocess_follow *follow, double max_wait)
+{
+	return subprocess_follow_open(follow, &call->sp, call->out, &call->lim, max_wait);
+}
+
 /*
  * OpenSSH's multiplexing protocol (its PROTOCOL.mux), as `ssh -O exit`
  * speaks it: both ends say hello (MUX_MSG_HELLO, version 4), then

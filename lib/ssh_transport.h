@@ -49,6 +49,14 @@ struct ssh_call {
 int ssh_start(const struct ssh_transport *t, const char *destination, const char *const *verb, FILE *in,
 	      FILE *out, uint64_t max_output, struct ssh_call *call, struct chobo_error *err);
 int ssh_finish(struct ssh_call *call, struct chobo_error *err);
+/* End a started call whose answer is no longer wanted (instead of ssh_finish). */
+void ssh_cancel(struct ssh_call *call);
+/*
+ * The output of a started call as the peer sends it (subprocess_follow_open
+ * over the call's file and limits, reads waiting max_wait seconds in all);
+ * close it before ssh_finish.  NULL with errno set.
+ */
+FILE *ssh_follow(struct ssh_call *call, struct subprocess_follow *follow, double max_wait);
 /* End the shared connection to destination, if one was made: its master told over its socket, else by ssh -O exit. */
 void ssh_hang_up(const struct ssh_transport *t, const char *destination);
 /*

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE   /* fopencookie */
 #include "config.h"
 
 #include <errno.h>
@@ -74,6 +75,104 @@ static int wait_bounded(const struct subprocess *sp, FILE *out, const struct sub
 	return rc;
 }
 
+/* Kill f's child for a broken limit; every later read fails. */
+static ssize_t follow_cut(struct subprocess_follow *f, enum subprocess_cut why)
+{
+	kill(f->sp->pid, SIGKILL);
+	f->cut = why;
+	errno = EIO;
+	return -1;
+}
+
+/* The follower's read: what the child has written since the last read, waiting for more (see subprocess.h). */
+static ssize_t follow_read(void *cookie, char *buf, size_t size)
+{
+	struct subprocess_follow *f = cookie;
+	for (;;) {
+		if (f->cut || f->stalled) {
+			errno = f->cut ? EIO : EAGAIN;
+			return -1;
+		}
+		/* The limits as subprocess_finish applies them: what the file holds, and time while the child runs. */
+		struct stat sb;
+		if (fstat(f->fd, &sb) == 0 && (uint64_t)sb.st_size > f->lim.max_output)
+			return follow_cut(f, SUBPROCESS_CUT_BYTES);
+		double now = monotonic();
+		if (!f->ended && f->lim.timeout > 0 && now > f->sp->started + f->lim.timeout)
+			return follow_cut(f, SUBPROCESS_CUT_TIME);
+		ssize_t n = pread(f->fd, buf, size, f->off);
+		if (n > 0) {
+			f->off += n;
+			return n;
+		}
+		if (n < 0 && errno != EINTR)
+			return -1;
+		if (n < 0)
+			continue;
+		if (f->ended) {
+			if (f->exited_ok)
+				return 0;
+			errno = EIO;
+			return -1;
+		}
+		/* Ended?  Looked at without reaping: subprocess_finish reaps it and reports. */
+		siginfo_t si;
+		memset(&si, 0, sizeof si);
+		if (waitid(P_PID, (id_t)f->sp->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == f->sp->pid) {
+			f->ended = true;
+			f->exited_ok = si.si_code == CLD_EXITED && si.si_status == 0;
+			continue;   /* what it wrote before it exited */
+		}
+		if (f->waited >= f->max_wait) {
+			f->stalled = true;
+			continue;
+		}
+		/* A millisecond at most: the child's next write is not signalled, its exit is. */
+		struct pollfd p = {.fd = f->pidfd, .events = POLLIN};
+		struct timespec tick = {0, 1000 * 1000};
+		if (f->pidfd < 0 || poll(&p, 1, 1) < 0)
+			nanosleep(&tick, NULL);
+		f->waited += monotonic() - now;
+	}
+}
+
+int subprocess_follow_cut(const struct subprocess_follow *f, struct chobo_error *err)
+{
+	if (f->cut == SUBPROCESS_CUT_BYTES)
+		return chobo_fail(err, EX_UNAVAILABLE, "%s wrote more than %llu bytes", f->sp->name,
+				  (unsigned long long)f->lim.max_output);
+	return chobo_fail(err, EX_UNAVAILABLE, "%s timed out after %u s", f->sp->name, f->lim.timeout);
+}
+
+static int follow_close(void *cookie)
+{
+	struct subprocess_follow *f = cookie;
+	int rc = close(f->fd);
+	if (f->pidfd >= 0)
+		close(f->pidfd);
+	return rc;
+}
+
+FILE *subprocess_follow_open(struct subprocess_follow *f, const struct subprocess *sp, FILE *out,
+			     const struct subprocess_limits *lim, double max_wait)
+{
+	memset(f, 0, sizeof *f);
+	f->sp = sp;
+	f->lim = *lim;
+	f->max_wait = max_wait;
+	if ((f->fd = fcntl(fileno(out), F_DUPFD_CLOEXEC, 0)) < 0)
+		return NULL;
+	f->pidfd = pidfd_open(sp->pid, 0);
+	cookie_io_functions_t io = {.read = follow_read, .close = follow_close};
+	FILE *in = fopencookie(f, "r", io);
+	if (!in) {
+		int e = errno;
+		follow_close(f);
+		errno = e;
+	}
+	return in;
+}
+
 int subprocess_start(char *const *argv, FILE *in, FILE *out, FILE *errout, struct subprocess *sp,
 		     struct chobo_error *err)
 {
@@ -117,6 +216,14 @@ int subprocess_finish(const struct subprocess *sp, FILE *out, const struct subpr
 				  WIFSIGNALED(*status) ? WTERMSIG(*status) : 0);
 	*status = WEXITSTATUS(*status);
 	return 0;
+}
+
+void subprocess_kill(const struct subprocess *sp)
+{
+	int status;
+	kill(sp->pid, SIGKILL);
+	while (waitpid(sp->pid, &status, 0) < 0 && errno == EINTR)
+		;
 }
 
 int subprocess_run(char *const *argv, FILE *in, FILE *out, FILE *errout,

@@ -8,6 +8,7 @@
 #ifndef CHOBO_SUBPROCESS_H
 #define CHOBO_SUBPROCESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -52,6 +53,45 @@ int subprocess_start(char *const *argv, FILE *in, FILE *out, FILE *errout, struc
 		     struct chobo_error *err);
 int subprocess_finish(const struct subprocess *sp, FILE *out, const struct subprocess_limits *lim, int *status,
 		      struct chobo_error *err);
+
+/*
+ * Following a started child's output while it writes it (chain-sync imports
+ * a large bundle as the peer sends it).  The stream subprocess_follow_open
+ * returns reads out's file from its start; a read at its end waits for the
+ * child to write more.  It ends (EOF) only once the child has exited with
+ * status 0 and everything it wrote was read; a read fails (EIO) when it
+ * ended otherwise.  The limits are those of subprocess_finish, looked at on
+ * every read: once the file holds more than lim's bytes or the child has
+ * run past lim's time, the child is killed, f->cut says which, and every
+ * read fails (EIO).  Once reads have waited max_wait seconds in all, f->
+ * stalled is set and every read fails (EAGAIN), the child left running, so
+ * that the caller may still wait for its output whole (subprocess_finish).
+ * f must outlive the stream; close the stream before subprocess_finish (or
+ * subprocess_kill), which is still needed to reap the child.  NULL (errno
+ * set) when the stream cannot be made.
+ */
+enum subprocess_cut { SUBPROCESS_CUT_NONE, SUBPROCESS_CUT_BYTES, SUBPROCESS_CUT_TIME };
+struct subprocess_follow {
+	const struct subprocess *sp;
+	struct subprocess_limits lim;
+	int fd;                 /* out's file, read at off */
+	int pidfd;              /* wakes a wait when the child exits; -1: ticks only */
+	off_t off;
+	double waited, max_wait;
+	bool ended, exited_ok, stalled;
+	enum subprocess_cut cut;
+};
+FILE *subprocess_follow_open(struct subprocess_follow *f, const struct subprocess *sp, FILE *out,
+			     const struct subprocess_limits *lim, double max_wait);
+/*
+ * After a follow whose child was cut off (f->cut): the exit code and
+ * message subprocess_finish gives for that limit (EX_UNAVAILABLE, "NAME
+ * wrote more than N bytes" or "NAME timed out after N s"), in err.
+ */
+int subprocess_follow_cut(const struct subprocess_follow *f, struct chobo_error *err);
+
+/* End a started child whose result is no longer wanted: killed and reaped (instead of subprocess_finish). */
+void subprocess_kill(const struct subprocess *sp);
 
 /* What a captured run wrote, and how it ended. */
 struct subprocess_output {

@@ -512,42 +512,72 @@ static int import_from(struct ledger *l, const struct sync_node *node, const str
 }
 
 /*
+ * Whether the part of a log that the peer's head h shows we lack must be
+ * fetched, and from which size (*since), held being our size of the log
+ * and ours our root at the peer's size (held_state).  Where the peer's
+ * tree is no larger than ours it must be ours: if its claimed root
+ * differs, its signed checkpoint is fetched, which import checks (a fork
+ * keeps the evidence).  A larger tree is fetched from our size on.
+ */
+static bool fetch_needed(const json_t *h, uint64_t held, const char ours[65], uint64_t *since)
+{
+	uint64_t theirs = (uint64_t)json_integer_value(json_object_get(h, "size"));
+	const char *root = json_string_value(json_object_get(h, "root"));
+	if (theirs <= held && root && strcmp(root, ours) == 0)
+		return false;
+	*since = theirs < held ? theirs : held;
+	return true;
+}
+
+/* Start the peer's chobo-export of h's log from since on, into a new scratch file (*out); 0 or an exit code with err. */
+static int export_start(const struct ssh_transport *t, const struct peer *peer, const json_t *h, uint64_t since,
+			FILE **out, struct ssh_call *call, struct chobo_error *err)
+{
+	const char *origin = json_string_value(json_object_get(h, "log"));
+	char from[24];
+	snprintf(from, sizeof from, "%llu", (unsigned long long)since);
+	const char *verb[] = {"chobo-export", origin, from, NULL};
+	int rc = scratch_file(out, err);
+	if (rc != 0)
+		return rc;
+	rc = ssh_start(t, peer->destination, verb, NULL, *out, chobo_limit("BUNDLE_BYTES", BUNDLE_MAX_BYTES), call, err);
+	if (rc != 0) {
+		fclose(*out);
+		*out = NULL;
+		return chobo_fail_context(err, rc, "export of %s", origin);
+	}
+	return 0;
+}
+
+/* Wait for a started export to end; its bundle rewound in out, or out closed and an exit code with err. */
+static int export_finish(const json_t *h, FILE **out, struct ssh_call *call, struct chobo_error *err)
+{
+	int rc = ssh_finish(call, err);
+	if (rc == 0 && fseeko(*out, 0, SEEK_SET) != 0)
+		rc = chobo_fail_errno(err, EX_IOERR, "reading a fetched bundle");
+	if (rc != 0) {
+		fclose(*out);
+		*out = NULL;
+		return chobo_fail_context(err, rc, "export of %s", json_string_value(json_object_get(h, "log")));
+	}
+	return 0;
+}
+
+/*
  * Fetch the part of a log that the peer's head h shows we lack into a
- * scratch file (*out; NULL when we lack nothing), held being our size of
- * the log and ours our root at the peer's size (held_state); 0 or an exit
- * code with err.
+ * scratch file (*out; NULL when we lack nothing), held and ours as for
+ * fetch_needed; 0 or an exit code with err.
  */
 static int fetch_log(const struct ssh_transport *t, const struct peer *peer, const json_t *h, uint64_t held,
 		     const char ours[65], FILE **out, struct chobo_error *err)
 {
-	const char *origin = json_string_value(json_object_get(h, "log"));
-	uint64_t theirs = (uint64_t)json_integer_value(json_object_get(h, "size"));
-	const char *root = json_string_value(json_object_get(h, "root"));
-	char since[24];
+	uint64_t since;
+	struct ssh_call call;
 	*out = NULL;
-	/*
-	 * Where the peer's tree is no larger than ours it must be ours: if its
-	 * claimed root differs, fetch its signed checkpoint, which import checks
-	 * (a fork keeps the evidence).  A larger tree is fetched from our size on.
-	 */
-	if (theirs <= held && root && strcmp(root, ours) == 0)
+	if (!fetch_needed(h, held, ours, &since))
 		return 0;
-	if (theirs < held)
-		held = theirs;
-	snprintf(since, sizeof since, "%llu", (unsigned long long)held);
-	const char *verb[] = {"chobo-export", origin, since, NULL};
-	FILE *bundle;
-	int rc = scratch_file(&bundle, err);
-	if (rc != 0)
-		return rc;
-	rc = ssh_run(t, peer->destination, verb, NULL, bundle, chobo_limit("BUNDLE_BYTES", BUNDLE_MAX_BYTES), err);
-	if (rc != 0) {
-		fclose(bundle);
-		return chobo_fail_context(err, rc, "export of %s", origin);
-	}
-	rewind(bundle);
-	*out = bundle;
-	return 0;
+	int rc = export_start(t, peer, h, since, out, &call, err);
+	return rc != 0 ? rc : export_finish(h, out, &call, err);
 }
 
 /* Fetch and import one log the peer's head h shows we lack (a restore's own log); 0 or an exit code with err. */
@@ -676,6 +706,85 @@ static int cosign_heads(struct ledger *l, const struct sync_node *node, const js
 		free(line);
 	}
 	return 0;
+}
+
+/*
+ * A lack of at least this many entries of one log is imported as the peer
+ * sends it (import_streamed): the peer's export (about a fifth of a first
+ * full sync of 1,000,000 entries) then overlaps the import instead of
+ * preceding it.  CHOBO_LIMIT_SYNC_STREAM_ENTRIES lowers it.
+ */
+#define SYNC_STREAM_ENTRIES SYNC_INLINE_ENTRIES
+/*
+ * How long, in all, an import may wait for a streamed bundle's next bytes
+ * (milliseconds; CHOBO_LIMIT_SYNC_STREAM_WAIT_MS lowers it): the ledger is
+ * locked meanwhile, so a peer that sends more slowly than the import takes
+ * it has its bundle fetched whole instead, with the ledger closed.
+ */
+#define SYNC_STREAM_WAIT_MS 5000
+
+/* An export that import_streamed gave up following: the call still running and the file it writes. */
+struct slow_export {
+	FILE *out;
+	struct ssh_call call;
+};
+
+/*
+ * In the open ledger, import the part of h's log from since on as the peer
+ * exports it.  0, or an exit code with err (EX_UNAVAILABLE and the limit's
+ * wording when the export broke a bound; the export's failure, where it
+ * failed, rather than what the import made of the stream it cut short).
+ * When the peer sent too slowly, the import is given up with slow->out set
+ * (nothing of the log stored; err says nothing): the caller waits for the
+ * rest of the export (export_finish on slow) and imports it whole.
+ */
+static int import_streamed(struct ledger *l, const struct sync_node *node, const struct ssh_transport *t,
+			   const struct peer *peer, const json_t *h, uint64_t since, struct sync_result *res,
+			   struct slow_export *slow, struct chobo_error *err)
+{
+	const char *origin = json_string_value(json_object_get(h, "log"));
+	FILE *out;
+	struct ssh_call call;
+	struct subprocess_follow follow;
+	slow->out = NULL;
+	int rc = export_start(t, peer, h, since, &out, &call, err);
+	if (rc != 0)
+		return rc;
+	FILE *in = ssh_follow(&call, &follow, (double)chobo_limit("SYNC_STREAM_WAIT_MS", SYNC_STREAM_WAIT_MS) / 1000);
+	if (!in) {
+		rc = chobo_fail_errno(err, EX_OSERR, "following the export of %s", origin);
+		ssh_cancel(&call);
+		fclose(out);
+		return rc;
+	}
+	rc = import_from(l, node, peer, origin, in, IMPORT_OWN_CHECK, res, err);
+	fclose(in);
+	if (rc != 0 && rc != EXIT_FORK && follow.stalled) {
+		slow->out = out;
+		slow->call = call;
+		return rc;
+	}
+	if (rc != 0 && (follow.cut || !follow.ended)) {
+		/* A bound broken, or what came before the end refused: the rest is not waited for. */
+		ssh_cancel(&call);
+		fclose(out);
+		if (follow.cut && rc != EXIT_FORK)
+			rc = chobo_fail_context(err, subprocess_follow_cut(&follow, err), "export of %s", origin);
+		return rc;
+	}
+	/*
+	 * Reap the export (ended: the stream ends only at its exit).  Where it
+	 * failed, that is the cause of what the import saw (the stream cut off).
+	 */
+	struct chobo_error ferr;
+	int frc = export_finish(h, &out, &call, &ferr);
+	if (frc == 0)
+		fclose(out);
+	if (frc != 0 && rc != EXIT_FORK) {
+		*err = ferr;
+		rc = frc;
+	}
+	return rc;
 }
 
 /* A hand-over of cosignatures under way: the chobo-cosign call and the file its answer goes to. */
@@ -1060,29 +1169,84 @@ static int held_states(const struct sync_node *node, const json_t *heads, uint64
 }
 
 /*
- * Import the bundles fetched (NULL where nothing was), about entries new
- * entries in all, cosign and hand the cosignatures over (res->cosigned,
- * res->accepted; the requests on a scratch file *req), with the ledger
- * locked once; 0, EXIT_FORK (every bundle still imported, nothing
- * cosigned) or an exit code with err.
+ * Open the ledger again after a streamed import of head i was given up,
+ * sized for what is left to import: head i's bundle, now whole in the
+ * file whole, and the bundles of the heads after it; 0 or an exit code
+ * with err.
+ */
+static int reopen_for(const struct sync_node *node, struct ledger *l, const json_t *heads, FILE **bundles,
+		      const bool *streamed, size_t i, FILE *whole, uint64_t entries, struct chobo_error *err)
+{
+	size_t n = json_array_size(heads);
+	FILE **rest = xcalloc(n - i, sizeof *rest);
+	bool streaming = false;
+	rest[0] = whole;
+	for (size_t k = i + 1; k < n; k++) {
+		rest[k - i] = bundles[k];
+		streaming |= streamed[k];
+	}
+	import_expect(rest, n - i, entries);
+	if (streaming)
+		import_expect_stream();
+	free(rest);
+	return ledger_open(l, node->dir, STORE_NORMAL, err);
+}
+
+/*
+ * Import, for each head i, the bundle fetched (bundles[i]; NULL where none
+ * was) or, where streamed[i], the bundle the peer exports from since[i] on
+ * as it comes (import_streamed), about entries new entries in all; cosign
+ * and hand the cosignatures over (res->cosigned, res->accepted; the
+ * requests on a scratch file *req), with the ledger locked once (twice
+ * where a peer streamed too slowly); 0, EXIT_FORK (every bundle still
+ * imported, nothing cosigned) or an exit code with err.
  */
 static int import_and_cosign(const struct sync_node *node, const struct ssh_transport *t, const struct peer *peer,
-			     const json_t *heads, FILE **bundles, uint64_t entries, FILE **req, json_t *sent,
-			     struct sync_result *res, struct chobo_error *err)
+			     const json_t *heads, FILE **bundles, const bool *streamed, const uint64_t *since,
+			     uint64_t entries, FILE **req, json_t *sent, struct sync_result *res,
+			     struct chobo_error *err)
 {
 	size_t n = json_array_size(heads);
 	struct ledger l;
+	bool streaming = false;
+	for (size_t i = 0; i < n; i++)
+		streaming |= streamed[i];
 	import_expect(bundles, n, entries);
+	if (streaming)
+		import_expect_stream();
 	int rc = ledger_open(&l, node->dir, STORE_NORMAL, err);
 	if (rc != 0)
 		return rc;
 	bool forked = false;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		struct chobo_error e;
-		if (!bundles[i])
+		const json_t *h = json_array_get(heads, i);
+		const char *origin = json_string_value(json_object_get(h, "log"));
+		int irc;
+		if (streamed[i]) {
+			struct slow_export slow;
+			irc = import_streamed(&l, node, t, peer, h, since[i], res, &slow, &e);
+			if (slow.out) {
+				/* Too slow to follow: the rest is awaited with the ledger closed, then imported whole. */
+				rc = ledger_close_after(&l, 0, err);
+				irc = export_finish(h, &slow.out, &slow.call, &e);
+				if (rc == 0)
+					rc = reopen_for(node, &l, heads, bundles, streamed, i, slow.out, entries, err);
+				if (rc != 0) {
+					if (slow.out)
+						fclose(slow.out);
+					return rc;   /* the ledger is closed: nothing more can be done */
+				}
+				if (irc == 0)
+					irc = import_from(&l, node, peer, origin, slow.out, IMPORT_OWN_CHECK, res, &e);
+				if (slow.out)
+					fclose(slow.out);
+			}
+		} else if (bundles[i]) {
+			irc = import_from(&l, node, peer, origin, bundles[i], IMPORT_OWN_CHECK, res, &e);
+		} else {
 			continue;
-		int irc = import_from(&l, node, peer, json_string_value(json_object_get(json_array_get(heads, i), "log")),
-				      bundles[i], IMPORT_OWN_CHECK, res, &e);
+		}
 		/* After a fork the other logs are still imported; the first fork is what is reported. */
 		if (irc != 0 && !forked)
 			*err = e;
@@ -1136,13 +1300,19 @@ int sync_peer(const struct sync_node *node, const struct ssh_transport *t, const
 	uint64_t *held = xcalloc(n ? n : 1, sizeof *held);
 	char (*ours)[65] = xcalloc(n ? n : 1, sizeof *ours);
 	FILE **bundles = xcalloc(n ? n : 1, sizeof *bundles);
+	bool *streamed = xcalloc(n ? n : 1, sizeof *streamed);
+	uint64_t *since = xcalloc(n ? n : 1, sizeof *since);
+	uint64_t stream_entries = chobo_limit("SYNC_STREAM_ENTRIES", SYNC_STREAM_ENTRIES);
 	bool to_cosign = true;
 	if (rc == 0)
 		rc = held_states(node, heads, held, ours, &to_cosign, err);
 	if (rc == 0 && own_head(node, heads, &own) && (rc = own_held(node, &own_size, err)) == 0 &&
 	    head_size(own) > own_size)
 		rc = own_log_behind(node, peer, own, own_size, err);
-	/* Everything is fetched first: the ledger stays unlocked while the peer talks. */
+	/*
+	 * Everything is fetched first, the ledger unlocked while the peer talks,
+	 * except a large lack, which is imported as it comes (import_streamed).
+	 */
 	uint64_t entries = 0;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		const json_t *h = json_array_get(heads, i);
@@ -1154,10 +1324,12 @@ int sync_peer(const struct sync_node *node, const struct ssh_transport *t, const
 		if (carried[i] && head_size(h) > held[i]) {
 			bundles[i] = carried[i];
 			carried[i] = NULL;
+		} else if (fetch_needed(h, held[i], ours[i], &since[i]) && head_size(h) - since[i] >= stream_entries) {
+			streamed[i] = true;   /* fetched as it is imported */
 		} else {
 			rc = fetch_log(t, peer, h, held[i], ours[i], &bundles[i], err);
 		}
-		if (bundles[i] && head_size(h) > held[i])
+		if ((bundles[i] || streamed[i]) && head_size(h) > held[i])
 			entries += head_size(h) - held[i];
 	}
 	FILE *req = NULL;
@@ -1165,9 +1337,9 @@ int sync_peer(const struct sync_node *node, const struct ssh_transport *t, const
 	/* Nothing fetched and nothing to cosign: the ledger is not opened for writing at all. */
 	bool to_import = false;
 	for (size_t i = 0; i < n; i++)
-		to_import |= bundles[i] != NULL;
+		to_import |= bundles[i] != NULL || streamed[i];
 	if (rc == 0 && (to_import || to_cosign))
-		rc = import_and_cosign(node, t, peer, heads, bundles, entries, &req, sent, res, err);
+		rc = import_and_cosign(node, t, peer, heads, bundles, streamed, since, entries, &req, sent, res, err);
 	for (size_t i = 0; i < n; i++) {
 		if (bundles[i])
 			fclose(bundles[i]);
@@ -1179,6 +1351,8 @@ int sync_peer(const struct sync_node *node, const struct ssh_transport *t, const
 		fclose(req);
 	json_decref(sent);
 	free(bundles);
+	free(streamed);
+	free(since);
 	free(ours);
 	free(held);
 	json_decref(heads);

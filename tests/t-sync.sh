@@ -552,6 +552,107 @@ check "... nothing stored" test "$n1_before" = "$(log_digest 1 2)"
 check_exit 0 "then a whole answer is taken" sync_node 1 --peer n2
 check "... node 1 holds node 2's log" same_log 2 1
 
+# ------------------------------------------------------------ a large lack, imported as it comes
+section "a large lack, imported as the peer exports it"
+# The ledger verifies (it holds fork evidence from above: chain-verify exits 2 and says ok).
+verifies() { chain-verify "$T/n1" 2>/dev/null | grep -q '^{"ok":true,'; }
+# $T/n1-locked: true while node 1's ledger is in use by another process (a reader that may not wait is refused).
+cat >"$T/n1-locked" <<EOF
+#!/bin/sh
+! CHOBO_LOCK_WAIT=0 chain-log -L "$T/n1" --log test.example/n1 >/dev/null 2>&1
+EOF
+chmod +x "$T/n1-locked"
+# stream_sync [WRAPPER]: node 2 appends 5 entries; node 1 syncs with chobo-sync
+# refused (OLDER=1, so the lack comes with chobo-export) and the bound
+# lowered to 3, through WRAPPER (which then runs $T/verbs) or $T/verbs alone;
+# $stream_env: more VAR=VALUE words for chain-sync's environment.
+stream_env=
+stream_sync() {
+	: >"$T/verbs.log"
+	notes 5 "streamed" | chain-append -q -L "$T/n2" >/dev/null
+	env $stream_env OLDER=1 CHOBO_LIMIT_SYNC_STREAM_ENTRIES=3 \
+		CHOBO_SSH="${1:+$1 }$T/verbs $SSHC -i $T/s1/client" chain-sync -L "$T/n1" --peer n2
+}
+# $T/export-wait: the peer's chobo-export, then, before it ends, a note of
+# whether node 1's ledger is locked: it is while the bundle is imported as it comes.
+cat >"$T/export-wait" <<EOF
+#!/bin/sh
+case " \$* " in *" chobo-export "*)
+	"\$@"
+	rc=\$?
+	if "$T/n1-locked"; then echo locked; else echo unlocked; fi >"$T/wait.log"
+	exit \$rc ;;
+esac
+exec "\$@"
+EOF
+chmod +x "$T/export-wait"
+check_exit 0 "a lack of 5 with the bound at 3: the sync is ok" stream_sync "$T/export-wait"
+check "... fetches them" grep -q '"log":"test.example/n2","from":[0-9]*,"to":[0-9]*,"entries":5,' "$T/last.out"
+check "... with one chobo-export" test "$(verbs)" = "chobo-sync chobo-heads chobo-export chobo-cosign "
+check "... imported as it came (node 1's ledger locked before the export ended)" grep -qx locked "$T/wait.log"
+check "... and holds node 2's log" same_log 2 1
+check "... which verifies" verifies
+wait_sync() {
+	: >"$T/verbs.log"
+	notes 5 "whole" | chain-append -q -L "$T/n2" >/dev/null
+	OLDER=1 CHOBO_SSH="$T/export-wait $T/verbs $SSHC -i $T/s1/client" chain-sync -L "$T/n1" --peer n2
+}
+check_exit 0 "a lack of 5 with the bound at its default: the sync is ok" wait_sync
+check "... fetched whole first (node 1's ledger not locked while the export ran)" grep -qx unlocked "$T/wait.log"
+check "... and holds node 2's log" same_log 2 1
+# $T/export-fails: the peer's chobo-export writes its whole bundle, then fails.
+cat >"$T/export-fails" <<EOF
+#!/bin/sh
+case " \$* " in *" chobo-export "*) "\$@"; exit 1 ;; esac
+exec "\$@"
+EOF
+# $T/export-cut: the peer's chobo-export is cut after 200 bytes, and ends well.
+cat >"$T/export-cut" <<EOF
+#!/bin/sh
+case " \$* " in *" chobo-export "*) "\$@" | head -c 200; exit 0 ;; esac
+exec "\$@"
+EOF
+chmod +x "$T/export-fails" "$T/export-cut"
+n1_before=$(log_digest 1 2)
+check_exit 69 "a streamed export that fails after its bundle: exit 69" stream_sync "$T/export-fails"
+check "... saying the peer's command failed" grep -q '"error":"export of test.example/n2: [^"]*failed' "$T/last.out"
+check "... nothing stored" test "$n1_before" = "$(log_digest 1 2)"
+check_fails "a streamed export cut short" stream_sync "$T/export-cut"
+check "... saying the bundle is truncated" grep -q 'truncated' "$T/last.out"
+check "... nothing stored" test "$n1_before" = "$(log_digest 1 2)"
+stream_env=CHOBO_LIMIT_BUNDLE_BYTES=300
+check_exit 69 "a streamed export past CHOBO_LIMIT_BUNDLE_BYTES=300: exit 69" stream_sync
+stream_env=
+check "... saying it wrote more than 300 bytes" grep -q '"error":"export of test.example/n2: [^"]*wrote more than 300 bytes' "$T/last.out"
+check "... nothing stored" test "$n1_before" = "$(log_digest 1 2)"
+check "... and the ledger verifies" verifies
+# $T/export-slow: the peer's chobo-export starts late.  Meanwhile it notes,
+# every 0.1 s (at most 100 times), whether node 1's ledger is locked, until it
+# is not: a sync that has waited 2 s for a streamed bundle closes the ledger
+# and receives the bundle whole, from the same export, before importing it.
+cat >"$T/export-slow" <<EOF
+#!/bin/sh
+case " \$* " in *" chobo-export "*)
+	: >"$T/slow.log"
+	k=0
+	while [ \$k -lt 100 ]; do
+		if "$T/n1-locked"; then echo locked >>"$T/slow.log"; else echo unlocked >>"$T/slow.log"; break; fi
+		sleep 0.1
+		k=\$((k + 1))
+	done ;;
+esac
+exec "\$@"
+EOF
+chmod +x "$T/export-slow"
+stream_env=CHOBO_LIMIT_SYNC_STREAM_WAIT_MS=2000
+check_exit 0 "a streamed export that comes too slowly: the sync is ok" stream_sync "$T/export-slow"
+stream_env=
+check "... the ledger was locked while the import waited" test "$(head -n 1 "$T/slow.log")" = locked
+check "... and unlocked once it gave up" test "$(tail -n 1 "$T/slow.log")" = unlocked
+check "... the bundle of the same chobo-export" test "$(verbs)" = "chobo-sync chobo-heads chobo-export chobo-cosign "
+check "... node 1 holds node 2's log" same_log 2 1
+check "... which verifies" verifies
+
 # ------------------------------------------------------------ the end
 # chain-sync's shared ssh connections end with each run: nothing of this test may linger.
 lingering() { ps -eo pid=,args= | grep -F -- "$T/" | grep -v -e ' grep ' -e ' ps '; }
