@@ -9,6 +9,7 @@
 #include "hash_reader.h"
 #include "log_list.h"
 #include "progress.h"
+#include "spool.h"
 #include "util.h"
 
 /* Write one log's section from the checkpoint at or below sel->since; 0 or an exit code with err. */
@@ -98,23 +99,19 @@ out:
 int export_bundle_spooled(const char *dir, const struct selection *sel, FILE *out,
 			  struct chobo_error *err)
 {
-	FILE *tmp;
-	int rc = scratch_file(&tmp, err);
+	struct spool *sp;
+	FILE *in;
+	int rc = spool_start(&sp, out, &in, err);
 	if (rc != 0)
 		return rc;
 	struct ledger l;
 	rc = ledger_open_read(&l, dir, err);
 	if (rc == 0) {
-		rc = export_bundle(&l, tmp, sel, err);
+		rc = export_bundle(&l, in, sel, err);
+		/* The lock goes now, however much of the bundle the reader has taken. */
 		rc = ledger_close_after(&l, rc, err);
 	}
-	if (rc == 0) {
-		rewind(tmp);
-		if (copy_stream(tmp, out, UINT64_MAX) != 0)
-			rc = chobo_fail_errno(err, EX_IOERR, "writing the bundle");
-	}
-	fclose(tmp);
-	return rc;
+	return spool_finish(sp, in, rc, "writing the bundle", err);
 }
 
 int export_bundle(struct ledger *l, FILE *out, const struct selection *sel, struct chobo_error *err)

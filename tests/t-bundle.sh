@@ -71,6 +71,36 @@ check "B's own log is still there" sh -c "chain-log -L '$B' --log '$OB' | wc -l 
 check_exit 0 "chain-verify B after the import" chain-verify "$B"
 check "... 2 logs, 7 entries" report "$T/last.out" ok=true logs=2 entries=7
 
+# --- a reader that takes its time -------------------------------------------
+# chain-export makes the bundle in a scratch file while the ledger is locked
+# and sends it from there as it grows: a reader that takes nothing (a pipe
+# holds 64 KiB; this bundle is larger) holds neither the export nor the lock,
+# and gets the whole bundle when it reads.
+BIG=$T/big
+new_ledger "$BIG" test.example/big
+awk 'BEGIN { srand(7); for (i = 0; i < 2000; i++) { s = ""
+	for (j = 0; j < 25; j++) s = s sprintf("%08x", int(rand() * 4294967295))
+	printf "{\"type\":\"note\",\"body\":{\"text\":\"%s\"}}\n", s } }' |
+	chain-append -q -L "$BIG" >/dev/null
+chain-export -L "$BIG" -o "$T/big.bundle"
+check "a bundle larger than a pipe holds" test "$(wc -c <"$T/big.bundle")" -gt 200000
+mkfifo "$T/slow-reader"
+chain-export -L "$BIG" >"$T/slow-reader" 2>"$T/slow.err" &
+slow=$!
+exec 3<"$T/slow-reader"
+k=0
+while ! CHOBO_LOCK_WAIT=0 chain-log -L "$BIG" --to 1 >/dev/null 2>&1 && [ $k -lt 1200 ]; do
+	sleep 0.05
+	k=$((k + 1))
+done
+check "a chain-export nobody reads yet leaves the ledger unlocked once it has made the bundle" \
+	env CHOBO_LOCK_WAIT=0 chain-log -L "$BIG" --to 1
+cat <&3 >"$T/slow.bundle"
+exec 3<&-
+wait "$slow"
+check "... then exits 0" test $? -eq 0
+check "... and its reader gets the whole bundle" cmp "$T/big.bundle" "$T/slow.bundle"
+
 # --- incremental ----------------------------------------------------------
 notes 2 third | chain-append -q -L "$A" >/dev/null
 chain-proof -L "$B" --log "$OA" checkpoint --raw >"$T/held"
