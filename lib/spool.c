@@ -29,7 +29,12 @@ struct spool {
 	char buf[SPOOL_BUFFER];
 };
 
-/* The writer's stream: into the file, then the relay woken (see spool.h). */
+/*
+ * The writer's stream: into the file, then the relay woken (see spool.h).
+ * A failure returns 0 with errno, never -1: fopencookie(3) forbids a
+ * negative count, and glibc's fwrite, given -1 for a large write, copies on
+ * from beyond the end of the caller's buffer.
+ */
 static ssize_t spool_write(void *cookie, const char *data, size_t size)
 {
 	struct spool *s = cookie;
@@ -39,7 +44,12 @@ static ssize_t spool_write(void *cookie, const char *data, size_t size)
 	if (relay_errno) {
 		/* Nobody takes the bytes any more: stop the writer's work early. */
 		errno = EPIPE;
-		return -1;
+		return 0;
+	}
+	if (s->write_errno) {
+		/* The file holds part of a failed write beyond s->written: nothing may follow it. */
+		errno = s->write_errno;
+		return 0;
 	}
 	size_t done = 0;
 	while (done < size) {
@@ -49,7 +59,7 @@ static ssize_t spool_write(void *cookie, const char *data, size_t size)
 		if (n <= 0) {
 			s->write_errno = n < 0 ? errno : ENOSPC;
 			errno = s->write_errno;
-			return -1;
+			return 0;
 		}
 		done += (size_t)n;
 	}

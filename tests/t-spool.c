@@ -13,6 +13,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -163,6 +165,38 @@ static void test_writer_fails(void)
 	fclose(out);
 }
 
+static void test_file_full(void)
+{
+	/* A full disk, as RLIMIT_FSIZE makes it: the scratch file cannot grow past 100,000 bytes. */
+	struct rlimit old, lim;
+	if (getrlimit(RLIMIT_FSIZE, &old) != 0)
+		abort();
+	lim = old;
+	lim.rlim_cur = 100000;
+	signal(SIGXFSZ, SIG_IGN);
+	FILE *out = fopen("/dev/null", "w");
+	struct spool *sp;
+	FILE *in;
+	struct chobo_error e = {0};
+	if (!out || setrlimit(RLIMIT_FSIZE, &lim) != 0)
+		abort();
+	ok(spool_start(&sp, out, &in, &e) == 0, "a spool whose file cannot grow past 100,000 bytes starts");
+	/* 256 KiB, as bundle.c writes them, with the page after them unmapped: a copy reading on past them crashes. */
+	size_t n = 256 << 10, page = (size_t)sysconf(_SC_PAGESIZE);
+	char *map = mmap(NULL, n + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED || mprotect(map + n, page, PROT_NONE) != 0)
+		abort();
+	memset(map, 'x', n);
+	size_t got = fwrite("chobo-bundle/1\n", 1, 15, in) == 15 ? fwrite(map, 1, n, in) : 0;
+	ok(got < n && ferror(in), "a write past it fails, short (%zu of %zu bytes), reading nothing past its data", got, n);
+	int rc = spool_finish(sp, in, 0, "writing the test", &e);
+	ok(rc == EX_IOERR && strstr(e.msg, strerror(EFBIG)), "... and the spool says so (%s)", e.msg);
+	if (setrlimit(RLIMIT_FSIZE, &old) != 0)
+		abort();
+	munmap(map, n + page);
+	fclose(out);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -170,5 +204,6 @@ int main(void)
 	test_streams();
 	test_reader_gone();
 	test_writer_fails();
+	test_file_full();
 	return done();
 }
