@@ -73,9 +73,11 @@ check "... 2 logs, 7 entries" report "$T/last.out" ok=true logs=2 entries=7
 
 # --- a reader that takes its time -------------------------------------------
 # chain-export makes the bundle in a scratch file while the ledger is locked
-# and sends it from there as it grows: a reader that takes nothing (a pipe
-# holds 64 KiB; this bundle is larger) holds neither the export nor the lock,
-# and gets the whole bundle when it reads.
+# and sends it from there as it grows: a reader that takes nothing more
+# than the first bytes (a pipe holds 64 KiB; this bundle is larger) holds
+# neither the export nor the lock, and gets the whole bundle when it reads.
+# Those first bytes say that the export has begun: a ledger found unlocked
+# before that says nothing.
 BIG=$T/big
 new_ledger "$BIG" test.example/big
 awk 'BEGIN { srand(7); for (i = 0; i < 2000; i++) { s = ""
@@ -88,6 +90,7 @@ mkfifo "$T/slow-reader"
 chain-export -L "$BIG" >"$T/slow-reader" 2>"$T/slow.err" &
 slow=$!
 exec 3<"$T/slow-reader"
+dd bs=15 count=1 status=none <&3 >"$T/slow.bundle"
 k=0
 while ! CHOBO_LOCK_WAIT=0 chain-log -L "$BIG" --to 1 >/dev/null 2>&1 && [ $k -lt 1200 ]; do
 	sleep 0.05
@@ -95,7 +98,7 @@ while ! CHOBO_LOCK_WAIT=0 chain-log -L "$BIG" --to 1 >/dev/null 2>&1 && [ $k -lt
 done
 check "a chain-export nobody reads yet leaves the ledger unlocked once it has made the bundle" \
 	env CHOBO_LOCK_WAIT=0 chain-log -L "$BIG" --to 1
-cat <&3 >"$T/slow.bundle"
+cat <&3 >>"$T/slow.bundle"
 exec 3<&-
 wait "$slow"
 check "... then exits 0" test $? -eq 0
