@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <sys/types.h>
@@ -26,7 +27,8 @@ struct spool {
 	int relay_errno;         /* the relay failed: reading the file or writing out */
 	bool threaded;
 	pthread_t thread;
-	char buf[SPOOL_BUFFER];
+	char buf[SPOOL_BUFFER];     /* the relay's */
+	char in_buf[SPOOL_BUFFER];  /* the writer's stream's (setvbuf without one keeps 8 KiB) */
 };
 
 /*
@@ -80,10 +82,12 @@ static int relay_range(struct spool *s, off_t from, off_t to)
 			continue;
 		if (n <= 0)
 			return n < 0 ? errno : EIO;
+		errno = 0;
 		if (fwrite(s->buf, 1, (size_t)n, s->out) != (size_t)n)
 			return errno ? errno : EIO;
 		from += n;
 	}
+	errno = 0;
 	return fflush(s->out) != 0 ? (errno ? errno : EIO) : 0;
 }
 
@@ -92,6 +96,16 @@ static void *relay(void *arg)
 {
 	struct spool *s = arg;
 	off_t sent = 0;
+	if (s->threaded) {
+		/*
+		 * A reader gone is this thread's EPIPE, reported by spool_finish,
+		 * not a SIGPIPE that would end the process with the ledger open.
+		 */
+		sigset_t sigpipe;
+		sigemptyset(&sigpipe);
+		sigaddset(&sigpipe, SIGPIPE);
+		pthread_sigmask(SIG_BLOCK, &sigpipe, NULL);
+	}
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
 		while (sent == s->written && !s->closed && !s->stop)
@@ -124,11 +138,19 @@ int spool_start(struct spool **sp, FILE *out, FILE **in, struct chobo_error *err
 	}
 	s->fd = fileno(s->scratch);
 	s->out = out;
-	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->grew, NULL);
+	int e = pthread_mutex_init(&s->mu, NULL);
+	if (e == 0 && (e = pthread_cond_init(&s->grew, NULL)) != 0)
+		pthread_mutex_destroy(&s->mu);
+	if (e != 0) {
+		errno = e;
+		rc = chobo_fail_errno(err, EX_OSERR, "starting a spool");
+		fclose(s->scratch);
+		free(s);
+		return rc;
+	}
 	cookie_io_functions_t io = {.write = spool_write};
 	*in = fopencookie(s, "w", io);
-	if (!*in || setvbuf(*in, NULL, _IOFBF, SPOOL_BUFFER) != 0) {
+	if (!*in || setvbuf(*in, s->in_buf, _IOFBF, sizeof s->in_buf) != 0) {
 		rc = chobo_fail_errno(err, EX_OSERR, "starting a spool");
 		if (*in)
 			fclose(*in);
@@ -140,7 +162,9 @@ int spool_start(struct spool **sp, FILE *out, FILE **in, struct chobo_error *err
 		return rc;
 	}
 	/* Without a thread the relay runs at the end (spool_finish), as a plain spool would. */
-	s->threaded = pthread_create(&s->thread, NULL, relay, s) == 0;
+	s->threaded = true;
+	if (pthread_create(&s->thread, NULL, relay, s) != 0)
+		s->threaded = false;
 	*sp = s;
 	return 0;
 }
@@ -158,13 +182,14 @@ int spool_finish(struct spool *s, FILE *in, int rc, const char *what, struct cho
 		pthread_join(s->thread, NULL);
 	else if (!s->stop)
 		relay(s);
-	if (rc == 0 && (!closed_ok || s->write_errno)) {
-		errno = s->write_errno ? s->write_errno : close_errno;
-		rc = chobo_fail_errno(err, EX_IOERR, "%s (spooling it)", what);
-	}
+	/* The relay's failure first: the writer's then followed from it (EPIPE). */
 	if (rc == 0 && s->relay_errno) {
 		errno = s->relay_errno;
 		rc = chobo_fail_errno(err, EX_IOERR, "%s", what);
+	}
+	if (rc == 0 && (!closed_ok || s->write_errno)) {
+		errno = s->write_errno ? s->write_errno : close_errno;
+		rc = chobo_fail_errno(err, EX_IOERR, "%s (spooling it)", what);
 	}
 	fclose(s->scratch);
 	pthread_cond_destroy(&s->grew);
