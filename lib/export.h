@@ -30,8 +30,9 @@ int export_bundle(struct ledger *l, FILE *out, const struct selection *sel, stru
  * Export from the ledger in dir to out: written to a scratch file while the
  * ledger is locked, and copied from there to out as it grows (spool.h), so
  * that the reader gets the bundle as it is made and a slow reader never
- * holds up writers.  0 or an exit code with err; when the export fails, out
- * may hold the start of the bundle, without its end record.
+ * holds up writers.  0 or an exit code with err; when it fails, out may
+ * already hold part of the bundle (without its end record, unless only the
+ * ledger's close failed).
  */
 int export_bundle_spooled(const char *dir, const struct selection *sel, FILE *out,
 			  struct chobo_error *err);

@@ -84,6 +84,20 @@ static ssize_t follow_cut(struct subprocess_follow *f, enum subprocess_cut why)
 	return -1;
 }
 
+/* Has f's child ended?  Looked at without reaping it (subprocess_finish reaps it and reports). */
+static bool follow_ended(struct subprocess_follow *f)
+{
+	if (!f->ended) {
+		siginfo_t si;
+		memset(&si, 0, sizeof si);
+		if (waitid(P_PID, (id_t)f->sp->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == f->sp->pid) {
+			f->ended = true;
+			f->exited_ok = si.si_code == CLD_EXITED && si.si_status == 0;
+		}
+	}
+	return f->ended;
+}
+
 /* The follower's read: what the child has written since the last read, waiting for more (see subprocess.h). */
 static ssize_t follow_read(void *cookie, char *buf, size_t size)
 {
@@ -93,12 +107,16 @@ static ssize_t follow_read(void *cookie, char *buf, size_t size)
 			errno = f->cut ? EIO : EAGAIN;
 			return -1;
 		}
-		/* The limits as subprocess_finish applies them: what the file holds, and time while the child runs. */
+		/*
+		 * The limits as subprocess_finish applies them: what the file
+		 * holds, and time while the child runs (one that ended in time
+		 * is read to its end, however long the reader takes).
+		 */
 		struct stat sb;
 		if (fstat(f->fd, &sb) == 0 && (uint64_t)sb.st_size > f->lim.max_output)
 			return follow_cut(f, SUBPROCESS_CUT_BYTES);
 		double now = monotonic();
-		if (!f->ended && f->lim.timeout > 0 && now > f->sp->started + f->lim.timeout)
+		if (f->lim.timeout > 0 && now > f->sp->started + f->lim.timeout && !follow_ended(f))
 			return follow_cut(f, SUBPROCESS_CUT_TIME);
 		ssize_t n = pread(f->fd, buf, size, f->off);
 		if (n > 0) {
@@ -115,14 +133,8 @@ static ssize_t follow_read(void *cookie, char *buf, size_t size)
 			errno = EIO;
 			return -1;
 		}
-		/* Ended?  Looked at without reaping: subprocess_finish reaps it and reports. */
-		siginfo_t si;
-		memset(&si, 0, sizeof si);
-		if (waitid(P_PID, (id_t)f->sp->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == f->sp->pid) {
-			f->ended = true;
-			f->exited_ok = si.si_code == CLD_EXITED && si.si_status == 0;
+		if (follow_ended(f))
 			continue;   /* what it wrote before it exited */
-		}
 		if (f->waited >= f->max_wait) {
 			f->stalled = true;
 			continue;

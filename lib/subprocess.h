@@ -61,9 +61,10 @@ int subprocess_finish(const struct subprocess *sp, FILE *out, const struct subpr
  * child to write more.  It ends (EOF) only once the child has exited with
  * status 0 and everything it wrote was read; a read fails (EIO) when it
  * ended otherwise.  The limits are those of subprocess_finish, looked at on
- * every read: once the file holds more than lim's bytes or the child has
- * run past lim's time, the child is killed, f->cut says which, and every
- * read fails (EIO).  Once reads have waited max_wait seconds in all, f->
+ * every read: once the file holds more than lim's bytes or the child is
+ * still running past lim's time, the child is killed, f->cut says which,
+ * and every read fails (EIO); a child that ended in time is read to its end
+ * however long the reader takes.  Once reads have waited max_wait seconds in all, f->
  * stalled is set and every read fails (EAGAIN), the child left running, so
  * that the caller may still wait for its output whole (subprocess_finish).
  * f must outlive the stream; close the stream before subprocess_finish (or
