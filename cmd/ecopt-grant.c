@@ -158,12 +158,54 @@ static struct last *lasts_slot(struct lasts *t, const char *code)
 }
 
 /*
+ * The result lines of a run, as text, with the places where an accepted
+ * reading's result word goes: "granted" once the batch is appended, "valid"
+ * when another reading was refused and nothing was appended.
+ */
+struct results {
+	struct view_text text;
+	size_t *word_at;   /* offsets into text, in order */
+	size_t n, cap;
+};
+
+/* Append ,"result":" and the place of the word to come, then its closing quote. */
+static void results_word_here(struct results *r)
+{
+	view_text_str(&r->text, ",\"result\":\"");
+	if (r->n == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : 1024;
+		r->word_at = xrealloc(r->word_at, r->cap * sizeof *r->word_at);
+	}
+	r->word_at[r->n++] = r->text.len;
+	view_text_str(&r->text, "\"");
+}
+
+/* Print the lines to stdout with word at each accepted reading's place; false when stdout failed. */
+static bool results_print(const struct results *r, const char *word)
+{
+	size_t from = 0, wlen = strlen(word);
+	for (size_t k = 0; k < r->n; k++) {
+		size_t at = r->word_at[k];
+		if (fwrite(r->text.p + from, 1, at - from, stdout) != at - from || fwrite(word, 1, wlen, stdout) != wlen)
+			return false;
+		from = at;
+	}
+	return fwrite(r->text.p + from, 1, r->text.len - from, stdout) == r->text.len - from;
+}
+
+static void results_free(struct results *r)
+{
+	view_text_free(&r->text);
+	free(r->word_at);
+}
+
+/*
  * Judge, reduce and grant every reading of in into batch b (of[k]: the
  * record of batch entry k + 1), with one result line per reading appended
- * to out (JSON Lines, written as text: a run has up to a million of them).
+ * to res (JSON Lines, written as text: a run has up to a million of them).
  */
 static int grant(struct ledger *l, struct input *in, const char *factors_path, struct batch *b, size_t *of,
-		 struct view_text *out, size_t *refused, struct chobo_error *e)
+		 struct results *res, size_t *refused, struct chobo_error *e)
 {
 	struct eco_factors *f = xcalloc(1, sizeof *f);
 	uint64_t ppk;
@@ -181,6 +223,7 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 	struct lasts lasts;
 	lasts_init(&lasts, in->list.n);
 	struct json_doc doc = {0};
+	struct view_text *out = &res->text;
 	for (size_t i = 0; rc == 0 && i < in->list.n; i++) {
 		struct eco_reading r;
 		struct eco_equipment q;
@@ -231,7 +274,7 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 		int64_t points = eco_points(total, (int64_t)ppk);
 		of[b->n] = i;
 		reading_entry(b, &doc, &r, &q, parts, nparts, f, total, points, ppk);
-		view_text_member_str(out, "result", "granted");
+		results_word_here(res);
 		view_text_member_str(out, "methodology", eco_methodology(q.kind));
 		view_text_member_int(out, "reduction_g", total);
 		view_text_member_int(out, "points", points);
@@ -365,12 +408,12 @@ int main(int argc, char **argv)
 	struct chobo_error e = {0};
 	json_t **results = xcalloc(in.list.n + 1, sizeof *results);   /* --register's */
 	size_t *of = xcalloc(2 * in.list.n + 1, sizeof *of);           /* the batch entries' records */
-	struct view_text granted = {0};                                /* the readings' */
+	struct results readings = {0};                                 /* the readings' */
 	size_t refused = 0;
 	store_expect_bytes((uint64_t)in.list.n * ECO_READING_STORE_BYTES);
 	if (rc == 0 && (rc = cli_report(ledger_open_append(&l, dir, &key, &e), &e)) == 0) {
 		rc = registering ? reg(&l, &in, &batch, results, of, &e)
-				 : grant(&l, &in, factors, &batch, of, &granted, &refused, &e);
+				 : grant(&l, &in, factors, &batch, of, &readings, &refused, &e);
 		if (rc != 0 && e.msg[0]) {
 			/* ledger_append says it of its own failures. */
 			snprintf(e.msg + strlen(e.msg), sizeof e.msg - strlen(e.msg), "; nothing was appended");
@@ -393,11 +436,11 @@ int main(int argc, char **argv)
 		else
 			json_decref(results[i]);
 	}
-	if (rc == 0 && granted.len > 0 && fwrite(granted.p, 1, granted.len, stdout) != granted.len) {
+	if (rc == 0 && !results_print(&readings, refused > 0 ? "valid" : "granted")) {
 		chobo_warn_errno("stdout");
 		rc = EX_IOERR;
 	}
-	view_text_free(&granted);
+	results_free(&readings);
 	if (rc == 0 && refused > 0) {
 		chobo_warn("%zu of %zu readings refused; nothing was appended", refused, in.list.n);
 		rc = EX_DATAERR;

@@ -82,6 +82,7 @@ cat >"$T/bad.jsonl" <<EOR
 {"equipment":"NOPE","from":"2024-04-01","to":"2024-04-05","generated_kwh":1}
 {"equipment":"PV-2","from":"2024-04-01","to":"2024-04-02","generated_kwh":500}
 {"equipment":"PHV-1","from":"2024-04-01","to":"2024-04-02","distance_km":-5}
+{"equipment":"PV-2","from":"2023-04-11","to":"2023-04-20","generated_kwh":10}
 EOR
 check_exit 65 "bad readings are refused" env CHOBO_NOW=$NOW ecopt-grant -L "$A" --factors "$F" "$T/bad.jsonl"
 CHOBO_NOW=$NOW ecopt-grant -L "$A" --factors "$F" "$T/bad.jsonl" >"$T/bad.out" 2>/dev/null
@@ -91,6 +92,8 @@ check "... unknown equipment named" grep -q 'unknown equipment' "$T/bad.out"
 check "... generation above capacity named" grep -q 'can make in' "$T/bad.out"
 check "... negative value named" grep -q negative "$T/bad.out"
 check "... nothing granted" test "$before" -eq "$(count "$A")"
+check "... the valid reading among them is said valid, not granted" sh -c "grep '\"equipment\":\"PV-2\",\"from\":\"2023-04-11\"' '$T/bad.out' | grep -q '\"result\":\"valid\",\"methodology\":\"EN-R-002\",\"reduction_g\":[1-9]'"
+check "... and no line says granted" sh -c "! grep -q '\"result\":\"granted\"' '$T/bad.out'"
 
 # A reading entry by hand (chain-append) must add up and be its equipment's: PV-1's first
 # reading moved to FY2024, then broken one way at a time.
