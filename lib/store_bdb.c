@@ -1007,7 +1007,13 @@ bool store_close(struct store *st)
 	 * unsynced and db/unsynced left (most short jobs: the log that the
 	 * commit synced is what survives a power cut).
 	 */
-	bool pages = normal && (st->wrote || st->unsynced);
+	/*
+	 * An aborted transaction counts as a write: its log (a refused
+	 * import's, some 700 bytes an entry, hundreds of MiB for a cut first
+	 * sync) is removed only by a checkpoint, and would otherwise stay in
+	 * db/ and grow with each failed run until the next write.
+	 */
+	bool pages = normal && (st->wrote || st->unsynced || st->aborts > 0);
 	bool synced = !pages;
 	/*
 	 * The pages are written while the syncs that the log's write-ahead

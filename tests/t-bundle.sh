@@ -166,6 +166,22 @@ for cut in 10 15 20 $((size / 3)) $((size / 2)) $((size - 20)) $((size - 1)); do
 	refused "bundle truncated to $cut of $size bytes" "$T/cut"
 done
 
+# A refused import leaves no Berkeley DB log behind: its aborted transaction
+# wrote some 700 bytes of log an entry, into files that only a checkpoint
+# removes, and each failed run would add its own until the next write.
+C=$T/C
+D=$T/D
+new_ledger "$C" test.example/node-c
+new_ledger "$D" test.example/node-d
+cat "$C/keys/node.pub" >>"$D/trust/peers"
+notes 20000 many | chain-append -q -L "$C" >/dev/null
+chain-export -L "$C" -o "$T/many"
+head -c $(($(wc -c <"$T/many") - 20)) "$T/many" >"$T/many.cut"
+log_files() { ls "$1/db" | grep -c '^log\.'; }
+check_exit 65 "refused: a bundle of 20000 entries cut before its end" chain-import -L "$D" "$T/many.cut"
+check "... and D's db/ holds at most two log files, not the aborted import's" test "$(log_files "$D")" -le 2
+check_exit 0 "... then the whole bundle is imported" chain-import -L "$D" "$T/many"
+
 # One byte flipped at 40 positions spread over the file (magic line, zlib
 # header, deflate data, adler32 trailer): every copy refused, none accepted,
 # none crashing.
