@@ -183,6 +183,8 @@ static void results_word_here(struct results *r)
 /* Print the lines to stdout with word at each accepted reading's place; false when stdout failed. */
 static bool results_print(const struct results *r, const char *word)
 {
+	if (r->text.len == 0)
+		return true;   /* no reading (--register): nothing to print, and no text allocated */
 	size_t from = 0, wlen = strlen(word);
 	for (size_t k = 0; k < r->n; k++) {
 		size_t at = r->word_at[k];
