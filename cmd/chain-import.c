@@ -115,7 +115,7 @@ int main(int argc, char **argv)
 		cli_exit(rc);
 	int crc = 0;
 	memset(&res, 0, sizeof res);
-	import_expect(&in, 1, 0);
+	import_expect(&in, 1, 0, false);
 	if ((rc = cli_report(ledger_open(&l, dir, STORE_NORMAL, &e), &e)) != 0)
 		cli_exit(rc);
 	rc = import_bundle(&l, &trust, in, restore ? IMPORT_OWN_TAKE : IMPORT_OWN_CHECK, &res, &e);

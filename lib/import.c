@@ -548,7 +548,7 @@ int import_bundle(struct ledger *l, const struct trust *trust, FILE *in, enum im
 	return rc;
 }
 
-void import_expect(FILE *const *in, size_t n, uint64_t entries)
+void import_expect(FILE *const *in, size_t n, uint64_t entries, bool streaming)
 {
 	uint64_t bytes = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -559,16 +559,12 @@ void import_expect(FILE *const *in, size_t n, uint64_t entries)
 	}
 	/* The bulk transaction is chosen by the bundles' bytes alone, as before the count was known. */
 	expected_bytes = bytes;
+	uint64_t bulk = chobo_limit("IMPORT_BULK_BYTES", IMPORT_BULK_BYTES);
+	if (streaming && expected_bytes <= bulk)
+		expected_bytes = bulk + 1;
 	uint64_t by_count = entries < UINT64_MAX / IMPORT_STORE_BYTES_PER_ENTRY
 			  ? entries * IMPORT_STORE_BYTES_PER_ENTRY : UINT64_MAX;
 	store_expect_bytes(by_count > bytes ? by_count : bytes);
-}
-
-void import_expect_stream(void)
-{
-	uint64_t bulk = chobo_limit("IMPORT_BULK_BYTES", IMPORT_BULK_BYTES);
-	if (expected_bytes <= bulk)
-		expected_bytes = bulk + 1;
 }
 
 json_t *import_fork_event(const struct import_result *res, const char *peer)

@@ -46,15 +46,12 @@ struct import_result {
 /*
  * Size the store's cache and log files for importing the n bundle files in
  * (from their sizes; NULL ones are skipped) that add about entries entries
- * in all (0: unknown); call before the ledger is opened.
+ * in all (0: unknown); with streaming, a bundle is also still to come on a
+ * stream (its size unknown, and a large one: chain-sync streams only a
+ * large lack), which makes the import a bulk transaction.  Call before the
+ * ledger is opened.
  */
-void import_expect(FILE *const *in, size_t n, uint64_t entries);
-/*
- * After import_expect: a bundle still to come on a stream (its size not
- * known yet, and a large one: chain-sync streams only a large lack) makes
- * the import a bulk transaction.
- */
-void import_expect_stream(void);
+void import_expect(FILE *const *in, size_t n, uint64_t entries, bool streaming);
 
 /*
  * Verify a bundle completely and store the logs it extends in one

@@ -594,7 +594,7 @@ static int fetch_and_import(const struct sync_node *node, const struct ssh_trans
 		rc = fetch_log(t, peer, h, held, ours, &bundle, err);
 	if (rc != 0 || !bundle)
 		return rc;
-	import_expect(&bundle, 1, head_size(h) > held ? head_size(h) - held : 0);
+	import_expect(&bundle, 1, head_size(h) > held ? head_size(h) - held : 0, false);
 	if ((rc = ledger_open(&l, node->dir, STORE_NORMAL, err)) == 0) {
 		rc = import_from(&l, node, peer, origin, bundle, own, res, err);
 		rc = ledger_close_after(&l, rc, err);
@@ -710,7 +710,7 @@ static int cosign_heads(struct ledger *l, const struct sync_node *node, const js
 
 /*
  * A lack of at least this many entries of one log is imported as the peer
- * sends it (import_streamed): the peer's export (about a fifth of a first
+ * sends it (import_streamed): the peer's export (about a seventh of a first
  * full sync of 1,000,000 entries) then overlaps the import instead of
  * preceding it.  CHOBO_LIMIT_SYNC_STREAM_ENTRIES lowers it.
  */
@@ -1168,6 +1168,15 @@ static int held_states(const struct sync_node *node, const json_t *heads, uint64
 	return ledger_close_after(&l, rc, err);
 }
 
+/* Whether any head from..n-1 is imported as it comes. */
+static bool any_streamed(const bool *streamed, size_t from, size_t n)
+{
+	for (size_t k = from; k < n; k++)
+		if (streamed[k])
+			return true;
+	return false;
+}
+
 /*
  * Open the ledger again after a streamed import of head i was given up,
  * sized for what is left to import: head i's bundle, now whole in the
@@ -1179,15 +1188,10 @@ static int reopen_for(const struct sync_node *node, struct ledger *l, const json
 {
 	size_t n = json_array_size(heads);
 	FILE **rest = xcalloc(n - i, sizeof *rest);
-	bool streaming = false;
 	rest[0] = whole;
-	for (size_t k = i + 1; k < n; k++) {
+	for (size_t k = i + 1; k < n; k++)
 		rest[k - i] = bundles[k];
-		streaming |= streamed[k];
-	}
-	import_expect(rest, n - i, entries);
-	if (streaming)
-		import_expect_stream();
+	import_expect(rest, n - i, entries, any_streamed(streamed, i + 1, n));
 	free(rest);
 	return ledger_open(l, node->dir, STORE_NORMAL, err);
 }
@@ -1208,12 +1212,7 @@ static int import_and_cosign(const struct sync_node *node, const struct ssh_tran
 {
 	size_t n = json_array_size(heads);
 	struct ledger l;
-	bool streaming = false;
-	for (size_t i = 0; i < n; i++)
-		streaming |= streamed[i];
-	import_expect(bundles, n, entries);
-	if (streaming)
-		import_expect_stream();
+	import_expect(bundles, n, entries, any_streamed(streamed, 0, n));
 	int rc = ledger_open(&l, node->dir, STORE_NORMAL, err);
 	if (rc != 0)
 		return rc;
