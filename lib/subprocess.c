@@ -26,6 +26,16 @@ static double monotonic(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The failure of a child cut off for a limit: EX_UNAVAILABLE, and what it broke, in err. */
+static int limit_broken(const struct subprocess *sp, const struct subprocess_limits *lim, bool bytes,
+			struct chobo_error *err)
+{
+	if (bytes)
+		return chobo_fail(err, EX_UNAVAILABLE, "%s wrote more than %llu bytes", sp->name,
+				  (unsigned long long)lim->max_output);
+	return chobo_fail(err, EX_UNAVAILABLE, "%s timed out after %u s", sp->name, lim->timeout);
+}
+
 /*
  * Wait for the child, cutting it off after the time limit (from its start)
  * or once out holds more than the byte limit.  The limits are looked at
@@ -54,8 +64,7 @@ static int wait_bounded(const struct subprocess *sp, FILE *out, const struct sub
 			waitpid(sp->pid, status, 0);
 		}
 		if (too_much) {
-			rc = chobo_fail(err, EX_UNAVAILABLE, "%s wrote more than %llu bytes", sp->name,
-					(unsigned long long)lim->max_output);
+			rc = limit_broken(sp, lim, true, err);
 			break;
 		}
 		if (got == sp->pid) {
@@ -63,7 +72,7 @@ static int wait_bounded(const struct subprocess *sp, FILE *out, const struct sub
 			break;
 		}
 		if (too_long) {
-			rc = chobo_fail(err, EX_UNAVAILABLE, "%s timed out after %u s", sp->name, lim->timeout);
+			rc = limit_broken(sp, lim, false, err);
 			break;
 		}
 		struct pollfd p = {.fd = pidfd, .events = POLLIN};
@@ -150,10 +159,7 @@ static ssize_t follow_read(void *cookie, char *buf, size_t size)
 
 int subprocess_follow_cut(const struct subprocess_follow *f, struct chobo_error *err)
 {
-	if (f->cut == SUBPROCESS_CUT_BYTES)
-		return chobo_fail(err, EX_UNAVAILABLE, "%s wrote more than %llu bytes", f->sp->name,
-				  (unsigned long long)f->lim.max_output);
-	return chobo_fail(err, EX_UNAVAILABLE, "%s timed out after %u s", f->sp->name, f->lim.timeout);
+	return limit_broken(f->sp, &f->lim, f->cut == SUBPROCESS_CUT_BYTES, err);
 }
 
 static int follow_close(void *cookie)
