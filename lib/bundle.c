@@ -123,8 +123,12 @@ bool bundle_stack_decode(const uint8_t *buf, size_t len, struct merkle_stack *st
 struct bundle_reader *bundle_reader_open(FILE *in, const char **why)
 {
 	char head[sizeof BUNDLE_MAGIC - 1];
-	if (fread(head, 1, sizeof head, in) != sizeof head || memcmp(head, BUNDLE_MAGIC, sizeof head) != 0) {
-		*why = "not a chobo bundle (bad magic line)";
+	size_t got = fread(head, 1, sizeof head, in);
+	if (got != sizeof head || memcmp(head, BUNDLE_MAGIC, sizeof head) != 0) {
+		/* An empty bundle is what a peer whose export failed before its first byte leaves. */
+		*why = ferror(in) ? "cannot read the bundle (read error)"
+		     : got == 0  ? "the bundle is empty (not a single byte)"
+				 : "not a chobo bundle (bad magic line)";
 		return NULL;
 	}
 	struct bundle_reader *r = xcalloc(1, sizeof *r);

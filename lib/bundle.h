@@ -51,7 +51,7 @@ size_t bundle_stack_encode(const struct merkle_stack *st, uint8_t *buf);
 /* Decode an 'S' payload; false when it does not describe a tree. */
 bool bundle_stack_decode(const uint8_t *buf, size_t len, struct merkle_stack *st);
 
-/* Start reading a bundle; NULL with *why set if it is not one. */
+/* Start reading a bundle; NULL with *why set if it is not one (an empty input and a read error have their own reasons). */
 struct bundle_reader *bundle_reader_open(FILE *in, const char **why);
 /*
  * The next record.  Returns 1 with the record (payload valid until the next

@@ -247,8 +247,10 @@ check "... but the full bundle goes into it" chain-import -L "$T/D" "$T/full10"
 
 printf '{"type":"note","body":{"text":"not a bundle"}}\n' >"$T/notbundle"
 refused "a file that is not a bundle" "$T/notbundle"
+check "... named as not a bundle" grep -q "not a chobo bundle" "$T/last.err"
 : >"$T/empty"
 refused "an empty file" "$T/empty"
+check "... named as empty" grep -q "the bundle is empty" "$T/last.err"
 check_exit 66 "a missing file is an error" chain-import -L "$B" "$T/nowhere"
 
 # --- altered content, validly re-encoded ----------------------------------
