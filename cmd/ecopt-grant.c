@@ -10,12 +10,14 @@
 #include "append.h"
 #include "cli.h"
 #include "codec.h"
+#include "entry.h"
 #include "eco/eco.h"
 #include "jsonl.h"
 #include "ledger.h"
 #include "points/points.h"
 #include "private_store.h"
 #include "records.h"
+#include "service.h"
 #include "store.h"
 #include "util.h"
 
@@ -39,8 +41,55 @@ static const char usage[] =
 
 struct input {
 	enum records_format format;
+	bool registering;   /* --register: members and equipment, not readings */
 	struct records list;
 };
+
+/* The field called name of eco.equipment, else of eco.member, or NULL. */
+static const struct field_spec *registration_field(const char *name)
+{
+	static const char *const types[] = {"eco.equipment", "eco.member"};
+	for (size_t i = 0; i < 2; i++) {
+		const struct entry_type *t = service_entry_type(types[i]);
+		for (const struct field_spec *f = t ? t->fields : NULL; f && f->name; f++)
+			if (strcmp(f->name, name) == 0)
+				return f;
+	}
+	return NULL;
+}
+
+/*
+ * --register from CSV: every cell is text, but capacity_w and
+ * baseline_m_per_l are JSON integers and other_scheme a boolean in the
+ * entries, so such a cell becomes one (TRUE and FALSE as Excel writes
+ * them); any other cell stays a string, for the schema to judge.
+ */
+static json_t *registration_cell(void *ctx, const char *member, const char *cell, char *err, size_t errlen)
+{
+	(void)ctx;
+	const struct field_spec *f = registration_field(member);
+	if (f && f->kind == FIELD_UINT) {
+		uint64_t v;
+		if (!parse_u64(cell, &v) || v > INT64_MAX) {
+			snprintf(err, errlen, "%s: expected a whole number in digits (no sign, separator or leading "
+				 "zero), not \"%.40s\"", member, cell);
+			return NULL;
+		}
+		return json_integer((json_int_t)v);
+	}
+	if (f && f->kind == FIELD_BOOL) {
+		if (strcmp(cell, "true") == 0 || strcmp(cell, "TRUE") == 0)
+			return json_true();
+		if (strcmp(cell, "false") == 0 || strcmp(cell, "FALSE") == 0)
+			return json_false();
+		snprintf(err, errlen, "%s: expected true or false, not \"%.40s\"", member, cell);
+		return NULL;
+	}
+	json_t *v = json_string(cell);
+	if (!v)
+		snprintf(err, errlen, "%s: not UTF-8 text", member);
+	return v;
+}
 
 static int read_input(void *ctx, FILE *fp, const char *name)
 {
@@ -51,7 +100,10 @@ static int read_input(void *ctx, FILE *fp, const char *name)
 		chobo_warn_errno("%s: read error; nothing was appended", name);
 		return EX_IOERR;
 	}
-	bool ok = records_parse(&in->list, text, len, name, in->format, NULL, err, sizeof err);
+	/* Readings' cells stay text: a reading's values are judged on their digits as written. */
+	const struct records_csv reg_csv = {NULL, registration_cell, NULL};
+	bool ok = records_parse(&in->list, text, len, name, in->format, in->registering ? &reg_csv : NULL, err,
+				sizeof err);
 	free(text);
 	if (!ok) {
 		chobo_warn("%s", err);
@@ -381,7 +433,6 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *dir = ledger_default_dir(), *factors = NULL;
-	bool registering = false;
 	struct input in = {0};
 	int opt;
 	cli_init(argc, argv);
@@ -393,7 +444,7 @@ int main(int argc, char **argv)
 		else if (opt == 'f')
 			factors = optarg;
 		else if (opt == 'r')
-			registering = true;
+			in.registering = true;
 		else if (opt == 'c')
 			in.format = RECORDS_CSV;
 		else if (opt == 'j')
@@ -414,7 +465,7 @@ int main(int argc, char **argv)
 	size_t refused = 0;
 	store_expect_bytes((uint64_t)in.list.n * ECO_READING_STORE_BYTES);
 	if (rc == 0 && (rc = cli_report(ledger_open_append(&l, dir, &key, &e), &e)) == 0) {
-		rc = registering ? reg(&l, &in, &batch, results, of, &e)
+		rc = in.registering ? reg(&l, &in, &batch, results, of, &e)
 				 : grant(&l, &in, factors, &batch, of, &readings, &refused, &e);
 		if (rc != 0 && e.msg[0]) {
 			/* ledger_append says it of its own failures. */

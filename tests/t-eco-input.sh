@@ -3,7 +3,8 @@
 # text as CSV cells are (at most 3 decimals, no strings, the bound), records
 # that are neither a member nor equipment, rows of empty cells that a
 # spreadsheet leaves (blank lines), one message per failure of --register
-# naming where the record came from, and readings of periods not yet over.
+# naming where the record came from, readings of periods not yet over, and
+# members and equipment registered from one CSV table.
 . "${top_srcdir:-.}/tests/lib.sh"
 
 A=$T/node
@@ -86,4 +87,27 @@ printf '{"equipment":"PV-1","from":"2023-11-11","to":"2023-11-30","generated_kwh
 check_exit 65 "a reading whose period ends after today is refused" grant "$T/future.jsonl"
 check "... saying so" grep -q 'the period ends after today' "$T/last.out"
 check "... but it is taken when that day has come" sh -c "CHOBO_NOW=2023-11-30T15:30:00Z ecopt-grant -L '$A' --factors '$F' '$T/future.jsonl' | grep -q granted"
+# 6. Members and equipment from a spreadsheet: one CSV table of both, whose
+# whole-number and true/false cells become the JSON the entries hold.
+P2=p-00000000000000000000000000000002
+later() { CHOBO_NOW=2023-12-01T00:00:00Z ecopt-grant -L "$A" --register "$@"; }   # after section 5's reading
+printf 'code,member,kind,joined,capacity_w,baseline_m_per_l,baseline_fuel,serial,monitoring_from,other_scheme\r\n' >"$T/reg.csv"
+printf ',%s,business,2023-06-01,,,,,,\r\n' $P2 >>"$T/reg.csv"
+printf 'PHV-2,%s,phv,,,15000,diesel,VIN-PHV-2,2023-06-01,FALSE\r\n' $P2 >>"$T/reg.csv"
+printf 'PV-2,%s,solar,,10000,,,SN-PV-2,2023-06-01,true\r\n,,,,,,,,,\r\n' $P2 >>"$T/reg.csv"
+before=$(count)
+check_exit 0 "a member, a PHV and a panel register from CSV" later "$T/reg.csv"
+check "... three records registered" test "$(grep -c '"result":"registered"' "$T/last.out")" -eq 3
+check "... capacity_w stored as an integer" sh -c "chain-log -L '$A' --type eco.equipment | grep -q '\"capacity_w\":10000,'"
+check "... baseline_m_per_l stored as an integer" sh -c "chain-log -L '$A' --type eco.equipment | grep -q '\"baseline_m_per_l\":15000,'"
+check "... other_scheme as Excel writes it (TRUE, FALSE) or in lower case" sh -c "chain-log -L '$A' --type eco.equipment | grep -c '\"other_scheme\":true' | grep -qx 1"
+check "... four entries: the account, the member and two devices" test "$(count)" -eq $((before + 4))
+before=$(count)
+printf 'code,member,kind,capacity_w,serial,monitoring_from\nPV-3,%s,solar,"3,000",SN-PV-3,2023-06-01\n' $P2 >"$T/sep.csv"
+check_exit 65 "a capacity written with a thousands separator is refused" later "$T/sep.csv"
+check "... naming the cell and its file:line" grep -q "sep.csv:2: capacity_w: expected a whole number in digits" "$T/last.err"
+printf 'code,member,kind,capacity_w,serial,monitoring_from,other_scheme\nPV-3,%s,solar,3000,SN-PV-3,2023-06-01,maybe\n' $P2 >"$T/bool.csv"
+check_exit 65 "other_scheme that is not true or false is refused" later "$T/bool.csv"
+check "... saying so" grep -q 'bool.csv:2: other_scheme: expected true or false, not "maybe"' "$T/last.err"
+check "... nothing appended" test "$before" -eq "$(count)"
 done_testing
