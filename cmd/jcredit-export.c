@@ -354,8 +354,8 @@ int main(int argc, char **argv)
 		if (rc == 0 && rep.findings)
 			chobo_warn("%zu findings: their rows are not eligible (the report lists them)", rep.findings);
 		if (rc == 0 && rep.overlap[0])
-			chobo_warn("the report certified for %s lies within this period: its readings are counted "
-				   "again here, and --certify refuses this report", rep.overlap);
+			chobo_warn("the report certified for %s overlaps this period: its readings of the days both "
+				   "share are counted again here, and --certify refuses this report", rep.overlap);
 	}
 	jcredit_report_free(&rep);
 	jcredit_parsed_free(&parsed);
