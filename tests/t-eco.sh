@@ -160,6 +160,12 @@ check_exit 64 "a spend of 0 points is a usage error" ecopt-redeem -L "$A" spend 
 check "... saying so" grep -q "spend needs --points N, at least 1" "$T/last.err"
 check_exit 64 "a spend without --ref is a usage error" ecopt-redeem -L "$A" spend --member $P1 --shop shop-1 --points 3
 check "... naming the option" grep -q "spend needs --ref REF" "$T/last.err"
+for opt in ref shop member; do
+	check_exit 64 "a spend whose --$opt is not UTF-8 is a usage error, not out of memory" sh -c "
+		set -- --member $P1 --shop shop-1 --ref buy-utf8 --points 3 --$opt \"\$(printf 'x\\377')\"
+		ecopt-redeem -L '$A' spend \"\$@\""
+	check "... saying so" grep -q -- "--$opt: not UTF-8 text" "$T/last.err"
+done
 check_exit 64 "an unknown verb is a usage error" ecopt-redeem -L "$A" frobnicate
 check "... naming it" grep -q "frobnicate: not shop, spend, settle, balance or history" "$T/last.err"
 check_exit 65 "a spend on B, not the member's home node, is refused" env CHOBO_NOW=2024-04-13T00:00:00Z ecopt-redeem -L "$B" spend --member $P2 --shop shop-1 --points 10 --ref buy-b
