@@ -141,7 +141,8 @@ int jsonl_read_inputs(char *const *files, int nfiles, const char *undone,
 	for (int i = 0; i < nfiles && rc == 0; i++) {
 		FILE *fp = strcmp(files[i], "-") == 0 ? stdin : fopen(files[i], "r");
 		if (!fp) {
-			chobo_warn_errno("%s; %s", files[i], undone);
+			/* The reason goes with the file it is about, before what it undid. */
+			chobo_warn("%s: %s; %s", files[i], strerror(errno), undone);
 			return EX_NOINPUT;
 		}
 		/* fopen opens a directory for reading; its first read would be an I/O error (74), not "no input". */

@@ -84,6 +84,7 @@ check "empty input appends nothing and succeeds" sh -c "chain-append -q -L '$L' 
 check "... and nothing was appended" test "$(snapshot "$L")" = "$before"
 notes 1 last >"$T/one.jsonl"
 check_exit 66 "a missing input file is an error" chain-append -L "$L" "$T/does-not-exist"
+check "... naming the file, then why, then that nothing was appended" grep -q "^chain-append: $T/does-not-exist: No such file or directory; nothing was appended$" "$T/last.err"
 check_exit 66 "a directory given as the input is no input (66), not an I/O error" chain-append -L "$L" "$T"
 check "... saying it is a directory" grep -q "is a directory, not a file of records" "$T/last.err"
 check_exit 66 "a missing ledger is an error" chain-append -L "$T/nowhere" "$T/one.jsonl"
