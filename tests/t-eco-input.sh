@@ -3,8 +3,9 @@
 # text as CSV cells are (at most 3 decimals, no strings, the bound), records
 # that are neither a member nor equipment, rows of empty cells that a
 # spreadsheet leaves (blank lines), one message per failure of --register
-# naming where the record came from, readings of periods not yet over, and
-# members and equipment registered from one CSV table.
+# naming where the record came from, readings of periods not yet over,
+# members and equipment registered from one CSV table, and a reading given
+# twice in one input.
 . "${top_srcdir:-.}/tests/lib.sh"
 
 A=$T/node
@@ -110,4 +111,13 @@ printf 'code,member,kind,capacity_w,serial,monitoring_from,other_scheme\nPV-3,%s
 check_exit 65 "other_scheme that is not true or false is refused" later "$T/bool.csv"
 check "... saying so" grep -q 'bool.csv:2: other_scheme: expected true or false, not "maybe"' "$T/last.err"
 check "... nothing appended" test "$before" -eq "$(count)"
+# 7. The same reading twice in one input overlaps the first, not a reading recorded before.
+printf '{"equipment":"PV-1","from":"2023-12-01","to":"2023-12-10","generated_kwh":30,"sold_kwh":10}\n' >"$T/twice.jsonl"
+cat "$T/twice.jsonl" "$T/twice.jsonl" >"$T/twice2.jsonl"
+before=$(count)
+check_exit 65 "a reading given twice in one input is refused" env CHOBO_NOW=2023-12-11T00:00:00Z ecopt-grant -L "$A" --factors "$F" "$T/twice2.jsonl"
+check "... as overlapping the line before, not the recorded readings" grep -q "twice2.jsonl:2.*overlaps a reading of PV-1 earlier in this input, which runs to 2023-12-10" "$T/last.out"
+check "... nothing appended" test "$before" -eq "$(count)"
+check "given once, it is granted" sh -c "CHOBO_NOW=2023-12-11T00:00:00Z ecopt-grant -L '$A' --factors '$F' '$T/twice.jsonl' | grep -q granted"
+check "... and again, in another run, a duplicate" sh -c "CHOBO_NOW=2023-12-11T00:00:00Z ecopt-grant -L '$A' --factors '$F' '$T/twice.jsonl' | grep -q duplicate"
 done_testing

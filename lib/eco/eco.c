@@ -567,7 +567,9 @@ int eco_reading_judge(struct view_state *s, const struct eco_reading *r, const c
 		REFUSE("member %s's home node is %s: post the readings there, not on %s", m.id, m.home, origin);
 	if (r->from_day > r->to_day)
 		REFUSE("the period ends (%s) before it starts (%s)", r->to, r->from);
-	if (last_to == INT64_MIN)
+	/* A last_to given is a reading earlier in the same input, which the registry does not hold yet. */
+	bool earlier_in_input = last_to != INT64_MIN;
+	if (!earlier_in_input)
 		last_to = q->last_to;
 	if (q->last_to != INT64_MIN && r->from_day <= q->last_to) {
 		/* Not after the recorded readings: the same period again, or an overlap. */
@@ -594,6 +596,9 @@ int eco_reading_judge(struct view_state *s, const struct eco_reading *r, const c
 	if (last_to != INT64_MIN && r->from_day <= last_to) {
 		char last[JP_DATE_LEN + 1];
 		jp_date_format(last, last_to);
+		if (earlier_in_input)
+			REFUSE("the period %s to %s overlaps a reading of %s earlier in this input, which runs to %s "
+			       "(give each reading once, in period order)", r->from, r->to, r->equipment, last);
 		REFUSE("the period %s to %s overlaps the readings of %s, which run to %s", r->from, r->to,
 		       r->equipment, last);
 	}
