@@ -69,6 +69,19 @@ static bool parse_csv(struct records *l, const char *text, size_t len, const cha
 					ok = false;
 					break;
 				}
+				/*
+				 * A member named twice would keep one of its cells and drop the other
+				 * unseen, as JSON refuses (duplicate member names); the empty
+				 * columns a spreadsheet leaves at the right may repeat.
+				 */
+				for (size_t j = 0; ok && m[0] && j < ncols; j++)
+					if (strcmp(member[j], m) == 0) {
+						snprintf(err, errlen, "%s:%lu: columns %zu and %zu are both %.64s", name,
+							 r.line, j + 1, i + 1, m);
+						ok = false;
+					}
+				if (!ok)
+					break;
 				member[ncols++] = xstrdup(m);
 			}
 			continue;

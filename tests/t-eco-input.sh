@@ -4,8 +4,8 @@
 # that are neither a member nor equipment, rows of empty cells that a
 # spreadsheet leaves (blank lines), one message per failure of --register
 # naming where the record came from, readings of periods not yet over,
-# members and equipment registered from one CSV table, and a reading given
-# twice in one input.
+# members and equipment registered from one CSV table, a reading given twice
+# in one input, and a CSV header naming a column twice.
 . "${top_srcdir:-.}/tests/lib.sh"
 
 A=$T/node
@@ -120,4 +120,12 @@ check "... as overlapping the line before, not the recorded readings" grep -q "t
 check "... nothing appended" test "$before" -eq "$(count)"
 check "given once, it is granted" sh -c "CHOBO_NOW=2023-12-11T00:00:00Z ecopt-grant -L '$A' --factors '$F' '$T/twice.jsonl' | grep -q granted"
 check "... and again, in another run, a duplicate" sh -c "CHOBO_NOW=2023-12-11T00:00:00Z ecopt-grant -L '$A' --factors '$F' '$T/twice.jsonl' | grep -q duplicate"
+# 8. A CSV header naming a column twice: one of the two cells would be lost unseen.
+printf 'equipment,from,to,generated_kwh,generated_kwh\nPV-1,2023-12-11,2023-12-20,300,100\n' >"$T/twocols.csv"
+before=$(count)
+check_exit 65 "a CSV header naming generated_kwh twice is refused" env CHOBO_NOW=2023-12-21T00:00:00Z ecopt-grant -L "$A" --factors "$F" "$T/twocols.csv"
+check "... naming both columns" grep -q "twocols.csv:1: columns 4 and 5 are both generated_kwh" "$T/last.err"
+check "... nothing appended" test "$before" -eq "$(count)"
+printf 'equipment,from,to,generated_kwh,sold_kwh,,\nPV-1,2023-12-11,2023-12-20,300,100,,\n' >"$T/emptycols.csv"
+check "empty header cells at the right may repeat" sh -c "CHOBO_NOW=2023-12-21T00:00:00Z ecopt-grant -L '$A' --factors '$F' '$T/emptycols.csv' | grep -q granted"
 done_testing
