@@ -142,10 +142,10 @@ enum eco_verdict { ECO_ACCEPT, ECO_DUPLICATE, ECO_REFUSE };
  * rules above, with the equipment read into *q (when it is known).  last_to
  * is the end day of the device's last reading earlier in the same input
  * (not in the registry yet; an overlap with it is said so), or INT64_MIN to
- * take it from the registry.  ECO_REFUSE with the reason in why; 0 and a verdict in *out,
- * or an exit code with err.  It reads the equipment and member records, and
- * the recorded reading of the period only when the period does not start
- * after the device's last one.
+ * take it from the registry.  ECO_REFUSE with the reason in why; 0 and a
+ * verdict in *out, or an exit code with err.  It reads the equipment and
+ * member records, and the recorded reading of the period only when the
+ * period does not start after the device's last one.
  */
 int eco_reading_judge(struct view_state *s, const struct eco_reading *r, const char *origin, int64_t last_to,
 		      struct eco_equipment *q, enum eco_verdict *out, char *why, size_t whylen,
