@@ -740,10 +740,10 @@ int main(int argc, char **argv)
 		case O_SVG: r.svg = optarg; break;
 		case O_PDF: r.pdf = optarg; break;
 		case O_TERM: r.term = true; break;
-		case O_SKILL: r.skill = optarg; break;
-		case O_SHOP: r.shop = optarg; break;
+		case O_SKILL: r.skill = cli_text("--skill", optarg); break;
+		case O_SHOP: r.shop = cli_text("--shop", optarg); break;
 		case O_POINTS: r.points = (int64_t)cli_u64("--points", optarg); break;
-		case O_REF: r.ref = optarg; break;
+		case O_REF: r.ref = cli_text("--ref", optarg); break;
 		case O_CSV: r.csv = true; r.format = RECORDS_CSV; break;
 		case O_JSONL: r.format = RECORDS_JSONL; break;
 		case O_BOM: r.bom = true; break;
@@ -760,9 +760,9 @@ int main(int argc, char **argv)
 			if (opt >= O_MEMBER) {
 				if (!r.options)
 					r.options = json_object();
-				if (!utf8_valid((const uint8_t *)optarg, strlen(optarg)))
-					chobo_die(EX_USAGE, "--%s: not UTF-8", member_options[opt - O_MEMBER]);
-				json_object_set_new(r.options, member_options[opt - O_MEMBER], json_string(optarg));
+				char name[64];
+				snprintf(name, sizeof name, "--%s", member_options[opt - O_MEMBER]);
+				json_object_set_new(r.options, member_options[opt - O_MEMBER], json_string(cli_text(name, optarg)));
 			}
 		}
 	}

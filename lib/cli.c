@@ -74,6 +74,14 @@ unsigned long long cli_u64(const char *opt, const char *value)
 	return v;
 }
 
+const char *cli_text(const char *opt, const char *value)
+{
+	/* Else a JSON string of it fails, which its callers could only report as a lack of memory. */
+	if (!utf8_valid((const uint8_t *)value, strlen(value)))
+		chobo_die(EX_USAGE, "%s: not UTF-8 text", opt);
+	return value;
+}
+
 int cli_report(int rc, const struct chobo_error *err)
 {
 	if (rc != 0)

@@ -30,5 +30,7 @@ void cli_exit(int code) __attribute__((noreturn));
 int cli_report(int rc, const struct chobo_error *err);
 /* Parse a non-negative integer option value or exit with a usage error. */
 unsigned long long cli_u64(const char *opt, const char *value);
+/* value, or exit with a usage error naming opt when it is not UTF-8 text (what goes into entries and JSON must be). */
+const char *cli_text(const char *opt, const char *value);
 
 #endif

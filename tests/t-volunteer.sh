@@ -257,6 +257,12 @@ check "a capped carry-over (volunteer.carry_over = 150): on April 1, 150 of the 
 	CHOBO_NOW=2027-04-01T00:01:00Z volunteer-issue -q -L '$C' spend --volunteer $Q --shop S-T --points 150 --ref t-1 >/dev/null &&
 	CHOBO_NOW=2027-04-01T00:02:00Z volunteer-issue -L '$C' balance --volunteer $Q |
 	python3 -c 'import json,sys; o=json.load(sys.stdin); assert (o[\"balance\"], o[\"debited\"], o[\"expired\"], o[\"lots\"]) == (0, 150, 150, []), o'"
+for opt in ref shop volunteer; do
+	check_exit 64 "a spend whose --$opt is not UTF-8 is a usage error, not out of memory" sh -c "
+		set -- --volunteer $Q --shop S-T --points 1 --ref t-utf8 --$opt \"\$(printf 'x\\377')\"
+		CHOBO_NOW=2027-04-01T00:03:00Z volunteer-issue -L '$C' spend \"\$@\""
+	check "... saying so" grep -q -- "--$opt: not UTF-8 text" "$T/last.err"
+done
 
 # ------------------------------------------------------------- a drawing that fails after the append
 D=$T/minami
