@@ -134,6 +134,9 @@ check "balance: 844 left" sh -c "CHOBO_NOW=2024-04-12T00:00:00Z ecopt-redeem -L 
 check "settle the shop: 500 points, 500 yen" sh -c "CHOBO_NOW=2024-04-12T03:00:00Z ecopt-redeem -q -L '$A' settle --shop shop-1 --points 500 --ref pay-1 >/dev/null"
 check "balance CSV" sh -c "CHOBO_NOW=2024-04-12T04:00:00Z ecopt-redeem -L '$A' balance --csv | grep -q '^eco,shop-1,shop,$OA,0,0,0,500,500,500'"
 check "the points expire after 365 days" sh -c "CHOBO_NOW=2025-05-01T00:00:00Z ecopt-redeem -L '$A' balance --holder $P2 | grep -q '\"balance\":0'"
+check "... counted as expired, and no longer listed among the lots" sh -c "
+	CHOBO_NOW=2025-05-01T00:00:00Z ecopt-redeem -L '$A' balance --holder $P2 |
+	python3 -c 'import json,sys; o=json.load(sys.stdin); assert o[\"expired\"] > 0 and o[\"lots\"] == [], o'"
 
 # A cap per fiscal year of 600: P1 spent 500 in FY2024 (on 2024-04-10).
 printf '{"type":"points.scheme","body":{"scheme":"eco","yen_per_point":1,"expiry_days":365,"cap_purchase":1000,"cap_day":1200,"cap_fy":600}}\n' |

@@ -173,12 +173,18 @@ int64_t points_balance(const struct points_account *a)
 
 static void lots_expire(struct points_account *a, int64_t day, int64_t carry_max);
 
-int64_t points_available(const struct points_account *a, const struct points_scheme *sc, int64_t day)
+const struct points_account *points_aged(const struct points_account *a, const struct points_scheme *sc,
+					 int64_t day)
 {
 	static struct points_account aged;   /* too large for the stack */
 	aged = *a;
 	lots_expire(&aged, day, sc ? sc->carry_max : 0);
-	return points_balance(&aged);
+	return &aged;
+}
+
+int64_t points_available(const struct points_account *a, const struct points_scheme *sc, int64_t day)
+{
+	return points_balance(points_aged(a, sc, day));
 }
 
 static void account_write(struct view_text *t, const struct points_account *a)

@@ -131,6 +131,13 @@ bool points_ref_valid(const char *s);
 int64_t points_balance(const struct points_account *a);
 /* What the account can spend on day: the lots not expired before it, with sc's carry-over (sc may be NULL). */
 int64_t points_available(const struct points_account *a, const struct points_scheme *sc, int64_t day);
+/*
+ * The account as it stands on day: its lots expired (and carried over) as
+ * points_available counts them, and expired counting them.  The result is
+ * overwritten by the next call (one copy, too large for the stack).
+ */
+const struct points_account *points_aged(const struct points_account *a, const struct points_scheme *sc,
+					 int64_t day);
 
 /* The account (scheme, holder) from the view state: 0, EX_UNAVAILABLE when absent, else an error. */
 int points_account_get(struct view_state *s, const char *scheme, const char *holder,

@@ -150,16 +150,18 @@ int points_each_account(struct ledger *l, const char *scheme, const char *holder
 
 json_t *points_account_json(const struct points_account *a, const struct points_scheme *sc, int64_t today)
 {
-	int64_t avail = points_available(a, sc, today);
+	/* The lots listed are those the balance counts: an expired lot is in expired, not among them. */
+	const struct points_account *g = points_aged(a, sc, today);
+	int64_t avail = points_balance(g);
 	json_t *lots = json_array();
-	for (size_t i = 0; lots && i < a->nlots; i++)
-		json_array_append_new(lots, json_pack("{s:s?, s:I}", "expires", a->lots[i].expires[0] ?
-						      a->lots[i].expires : NULL, "points", (json_int_t)a->lots[i].points));
+	for (size_t i = 0; lots && i < g->nlots; i++)
+		json_array_append_new(lots, json_pack("{s:s?, s:I}", "expires", g->lots[i].expires[0] ?
+						      g->lots[i].expires : NULL, "points", (json_int_t)g->lots[i].points));
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "scheme", a->scheme,
 			      "holder", a->holder, "kind", a->kind, "home", a->home, "balance", (json_int_t)avail,
 			      "credited", (json_int_t)a->credited, "debited", (json_int_t)a->debited, "received",
 			      (json_int_t)a->received, "settled", (json_int_t)a->settled, "yen", (json_int_t)a->yen,
-			      "expired", (json_int_t)(a->expired + points_balance(a) - avail), "lots", lots);
+			      "expired", (json_int_t)g->expired, "lots", lots);
 	if (!o)
 		xalloc_failed();
 	return o;
