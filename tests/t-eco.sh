@@ -58,6 +58,21 @@ check "the ledger holds no serial number" sh -c "! chain-log -L '$A' | grep -q S
 printf '{"code":"PV-9","member":"%s","kind":"solar","capacity_w":3000,"serial":"SN-PV-0001","monitoring_from":"2023-04-01"}\n' $P1 >"$T/dup.jsonl"
 check_exit 65 "the same panel registered twice is refused" env CHOBO_NOW=2023-03-03T00:00:00Z ecopt-grant -L "$A" --register "$T/dup.jsonl"
 
+# A member's departure: in the registration, or an eco.member entry with left appended later.
+P9=p-00000000000000000000000000000009
+printf '{"member":"%s","kind":"household","joined":"2023-04-01","left":"2023-03-01"}\n' $P9 >"$T/early.jsonl"
+check_exit 65 "a member who leaves before joining is refused" env CHOBO_NOW=2023-03-03T00:00:00Z ecopt-grant -L "$A" --register "$T/early.jsonl"
+check "... saying so" grep -q "body.left (2023-03-01) is before body.joined (2023-04-01)" "$T/last.err"
+printf '{"member":"%s","kind":"household","joined":"2023-04-01"}\n' $P9 >"$T/p5.jsonl"
+check "another member registers" sh -c "CHOBO_NOW=2023-03-03T00:00:00Z ecopt-grant -q -L '$A' --register '$T/p5.jsonl' >/dev/null"
+departure() { printf '{"type":"eco.member","body":{"member":"%s","kind":"household","home":"%s","joined":"%s","left":"%s"}}\n' $P9 $OA "$1" "$2"; }
+departure 2022-01-01 2022-12-31 >"$T/gone-early.jsonl"
+departure 2023-04-01 2024-03-31 >"$T/gone.jsonl"
+check_exit 65 "a departure dated before the member joined is refused" env CHOBO_NOW=2023-03-04T00:00:00Z chain-append -L "$A" "$T/gone-early.jsonl"
+check "... naming the day the member joined" grep -q "member $P9 joined on 2023-04-01: body.left (2022-12-31) is before it" "$T/last.err"
+check "a departure is recorded with chain-append" sh -c "CHOBO_NOW=2023-03-04T00:00:00Z chain-append -q -L '$A' '$T/gone.jsonl' >/dev/null &&
+	chain-view -L '$A' eco.registry member/$P9 | grep -q '\"left\":\"2024-03-31\"'"
+
 cat >"$T/r1.jsonl" <<EOR
 {"equipment":"PV-1","from":"2023-04-01","to":"2024-03-31","generated_kwh":3000,"sold_kwh":1000}
 {"equipment":"EV-1","from":"2023-04-01","to":"2024-03-31","distance_km":10000,"charged_kwh":1500}

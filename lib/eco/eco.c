@@ -165,8 +165,18 @@ static bool eco_body_check(const struct json_doc *doc, size_t body, char *err, s
 
 static bool member_check(const struct json_doc *doc, size_t body, char *err, size_t errlen)
 {
-	return eco_body_check(doc, body, err, errlen) &&
-	       stored_body_rule(doc, body, "kind", member_kind_valid, "household or business", err, errlen);
+	if (!eco_body_check(doc, body, err, errlen) ||
+	    !stored_body_rule(doc, body, "kind", member_kind_valid, "household or business", err, errlen))
+		return false;
+	/* Valid dates (eco_body_check) compare as text. */
+	char joined[JP_DATE_LEN + 1], left[JP_DATE_LEN + 1];
+	stored_body_str(doc, body, "joined", joined, sizeof joined);
+	stored_body_str(doc, body, "left", left, sizeof left);
+	if (joined[0] && left[0] && strcmp(left, joined) < 0) {
+		snprintf(err, errlen, "body.left (%s) is before body.joined (%s)", left, joined);
+		return false;
+	}
+	return true;
 }
 
 static bool equipment_check(const struct json_doc *doc, size_t body, char *err, size_t errlen)
@@ -954,6 +964,16 @@ static int entry_rules(struct view_state *s, const struct stored_entry *e, struc
 		if (rc == 0 && strcmp(leaf, e->leaf) != 0 &&
 		    jscan_find(&e->doc, e->body, "left") < 0)
 			return chobo_fail(err, EX_DATAERR, "member %s is already registered (entry %s)", id, leaf);
+		if (rc == 0) {
+			/* A departure (in the registration or recorded later) is not before the member joined. */
+			char left[JP_DATE_LEN + 1];
+			stored_body_str(&e->doc, e->body, "left", left, sizeof left);
+			if ((rc = eco_member_get(s, id, &m, err)) != 0)
+				return rc;
+			if (left[0] && strcmp(left, m.joined) < 0)
+				return chobo_fail(err, EX_DATAERR, "member %s joined on %s: body.left (%s) is before it", id,
+						  m.joined, left);
+		}
 		return rc;
 	}
 	if (strcmp(t, "eco.equipment") == 0) {
