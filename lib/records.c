@@ -150,7 +150,10 @@ static bool parse_jsonl(struct records *l, const char *text, size_t len, const c
 			struct json_doc doc = {0};
 			bool scanned = o || json_scan(&doc, p, n, why, sizeof why);
 			json_doc_free(&doc);
-			snprintf(err, errlen, "%s:%lu: %s", name, line, o ? "expected a JSON object" : scanned ? je.text : why);
+			/* What only jansson refuses is a number it cannot hold (too big integer, real number overflow). */
+			if (!o && scanned)
+				snprintf(why, sizeof why, "invalid JSON at byte %d: %.100s", je.position, je.text);
+			snprintf(err, errlen, "%s:%lu: %s", name, line, o ? "expected a JSON object" : why);
 			json_decref(o);
 			return false;
 		}
