@@ -95,8 +95,12 @@ enum csv_status csv_next(struct csv_reader *r, char *err, size_t errlen)
 				r->buf[used++] = t[r->pos];
 			}
 		}
-		if (memchr(r->buf + start, '\0', used - start) ||
-		    !utf8_valid((const uint8_t *)r->buf + start, used - start)) {
+		if (memchr(r->buf + start, '\0', used - start)) {
+			/* Not an encoding to convert: a binary file, or UTF-16 (which iconv -f UTF-16 converts). */
+			snprintf(err, errlen, "field %zu holds a NUL byte (not a text file, or UTF-16)", r->nfields + 1);
+			return CSV_BAD;
+		}
+		if (!utf8_valid((const uint8_t *)r->buf + start, used - start)) {
 			snprintf(err, errlen, "field %zu is not UTF-8 text (convert Shift_JIS with iconv -f CP932)",
 				 r->nfields + 1);
 			return CSV_BAD;

@@ -174,6 +174,12 @@ bool records_parse(struct records *l, const char *text, size_t len, const char *
 		size_t p = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
 		while (p < len && strchr(" \t\r\n", text[p]))
 			p++;
+		/* A JSON array would read as a CSV header without rows: nothing, without a word. */
+		if (p < len && text[p] == '[') {
+			snprintf(err, errlen, "%s:1: a JSON array: give JSON Lines, one object per line (jq -c '.[]' converts)",
+				 name);
+			return false;
+		}
 		f = p < len && text[p] != '{' ? RECORDS_CSV : RECORDS_JSONL;
 	}
 	return f == RECORDS_CSV ? parse_csv(l, text, len, name, csv, err, errlen)

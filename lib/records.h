@@ -30,7 +30,7 @@ struct records {
 };
 
 enum records_format {
-	RECORDS_DETECT,   /* JSON Lines when the first character (after a BOM and white space) is '{', else CSV */
+	RECORDS_DETECT,   /* JSON Lines when the first character (after a BOM and white space) is '{', refused when '[' (an array), else CSV */
 	RECORDS_CSV,
 	RECORDS_JSONL,
 };
