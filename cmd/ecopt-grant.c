@@ -305,6 +305,14 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 			view_text_member_str(out, "equipment", r.equipment);
 			view_text_member_str(out, "from", r.from);
 			view_text_member_str(out, "to", r.to);
+		} else {
+			/* Refused as read: what names the reading is still said, as given, so that staff find it. */
+			static const char *const names[] = {"equipment", "from", "to"};
+			for (size_t k = 0; k < 3; k++) {
+				const char *v = json_string_value(json_object_get(in->list.rec[i].o, names[k]));
+				if (v && strlen(v) <= 64)
+					view_text_member_str(out, names[k], v);
+			}
 		}
 		if (rc != 0)
 			break;

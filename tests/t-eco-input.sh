@@ -37,6 +37,7 @@ reading 300.1239
 grant "$T/r.jsonl" >"$T/r.out" 2>"$T/r.err"
 check "... with the CSV path's reason" grep -q 'generated_kwh: expected a number from 0 to 1000000 with at most 3 decimals, not \\"300.1239\\"' "$T/r.out"
 check "... naming the input's file:line" grep -q "\"input\":\"$T/r.jsonl:1\"" "$T/r.out"
+check "... and the reading's equipment and period, as given" grep -q '"equipment":"PV-1","from":"2023-10-01","to":"2023-10-31","result":"refused"' "$T/r.out"
 printf 'equipment,from,to,generated_kwh,sold_kwh\nPV-1,2023-10-01,2023-10-31,300.1239,100\n' >"$T/r.csv"
 grant "$T/r.csv" >"$T/c.out" 2>/dev/null
 reason() { grep -o '"reason":.*' "$1"; }
