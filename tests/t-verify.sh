@@ -53,6 +53,30 @@ cp -a "$L" "$T/truncated"
 check_exit 1 "a truncated database file is a finding" chain-verify "$T/truncated"
 check "... named in the report" grep -q '"ok":false.*checkpoints.db' "$T/last.out"
 
+# A bad page in a table read after the logs (fork evidence, with --index the
+# indexes, with --views the views) is damage too: status 1 and a report,
+# never status 74 as if the audit could not be done.
+flip_last_page() {
+	python3 -c "
+import sys
+p = sys.argv[1]
+d = bytearray(open(p, 'rb').read())
+d[len(d) - 100] ^= 0x5a
+open(p, 'wb').write(d)
+" "$1"
+}
+for table in forks views keys; do
+	cp -a "$L" "$T/bad-$table"
+	flip_last_page "$T/bad-$table/db/$table.db"
+done
+check_exit 1 "a bad page in forks.db is reported as invalid" chain-verify "$T/bad-forks"
+check "... with a JSON report that names the damage" grep -q '"ok":false.*damaged database.*forks.db' "$T/last.out"
+check "... and no complaint about closing the store" sh -c "! grep -q 'closing the store' '$T/last.err'"
+check_exit 1 "a bad page in views.db, with --views: invalid" chain-verify --views "$T/bad-views"
+check "... with a JSON report that names the damage" grep -q '"ok":false.*damaged database.*views.db' "$T/last.out"
+check_exit 1 "a bad page in keys.db, with --index: invalid" chain-verify --index "$T/bad-keys"
+check "... with a JSON report that names the damage" grep -q '"ok":false.*damaged database.*keys.db' "$T/last.out"
+
 # Could not audit: an error with its code and the file's name, never a verdict.
 # no_verdict CODE FILE DESCRIPTION COMMAND...: exit CODE, FILE named on stderr, no report.
 no_verdict() {
