@@ -482,6 +482,14 @@ bool write_file_atomic(const char *path, const void *buf, size_t len, int mode)
 	return ok;
 }
 
+/* The process's umask, which can be read only by setting it: 077 meanwhile, the safe side. */
+static mode_t current_umask(void)
+{
+	mode_t mask = umask(077);
+	umask(mask);
+	return mask;
+}
+
 int replace_open(struct replacement *r, const char *path, int mode, struct chobo_error *err)
 {
 	size_t n = strlen(path) + 16;
@@ -496,7 +504,8 @@ int replace_open(struct replacement *r, const char *path, int mode, struct chobo
 		r->tmp = NULL;
 		return rc;
 	}
-	if (fchmod(fd, (mode_t)mode) != 0 || !(r->fp = fdopen(fd, "wb"))) {
+	/* mkstemp made it 0600 whatever the umask; the file gets mode as open(2) would give it. */
+	if (fchmod(fd, (mode_t)mode & ~current_umask()) != 0 || !(r->fp = fdopen(fd, "wb"))) {
 		int rc = chobo_fail_errno(err, EX_CANTCREAT, "%s", r->tmp);
 		close(fd);
 		replace_abort(r);

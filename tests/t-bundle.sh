@@ -143,6 +143,11 @@ check_exit 73 "... also inside another ledger, and through a relative path" \
 	sh -c "cd '$B/keys' && chain-export -L '$A' -o ../x.bundle"
 check_exit 0 "an export over an existing file replaces it whole" chain-export -L "$A" -o "$T/kept"
 check "... with the bundle A gives now" sh -c "chain-export -L '$A' >'$T/now' && cmp '$T/now' '$T/kept'"
+# -o makes the file as a redirection would: the umask of a cron job that keeps its files private holds.
+check "-o under umask 077 writes a file only its owner may read" \
+	sh -c "umask 077 && chain-export -L '$A' -o '$T/private' && test \"\$(stat -c %a '$T/private')\" = 600"
+check "... and under umask 022 one that others may read too" \
+	sh -c "umask 022 && chain-export -L '$A' -o '$T/shared' && test \"\$(stat -c %a '$T/shared')\" = 644"
 check_exit 0 "chain-verify B after the incremental imports" chain-verify "$B"
 
 # --- refused, and nothing changed -----------------------------------------
