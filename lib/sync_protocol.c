@@ -34,10 +34,13 @@ enum sync_verb sync_parse_command(const char *cmd, char origin[NOTE_MAX_NAME + 1
 		verb = SYNC_SESSION;
 	else if (n == 1 && strcmp(words[0], "chobo-cosign") == 0)
 		verb = SYNC_COSIGN;
-	else if (n == 3 && strcmp(words[0], "chobo-export") == 0 && strlen(words[1]) <= NOTE_MAX_NAME &&
-		 checkpoint_origin_valid(words[1]) && parse_u64(words[2], since)) {
-		snprintf(origin, NOTE_MAX_NAME + 1, "%s", words[1]);
-		verb = SYNC_EXPORT;
+	else if (n == 3 && strcmp(words[0], "chobo-export") == 0) {
+		verb = SYNC_MALFORMED;
+		if (strlen(words[1]) <= NOTE_MAX_NAME && checkpoint_origin_valid(words[1]) &&
+		    parse_u64(words[2], since)) {
+			snprintf(origin, NOTE_MAX_NAME + 1, "%s", words[1]);
+			verb = SYNC_EXPORT;
+		}
 	}
 	free(copy);
 	return verb;
@@ -437,6 +440,9 @@ int sync_serve(const char *dir, const char *cmd, FILE *in, FILE *out, struct cho
 	}
 	case SYNC_COSIGN:
 		return serve_cosign(dir, in, out, err);
+	case SYNC_MALFORMED:
+		return chobo_fail(err, EX_USAGE, "serving: \"%.64s\": chobo-export takes an origin and a "
+				  "decimal size", cmd);
 	case SYNC_REFUSED:
 		break;
 	}

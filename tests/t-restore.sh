@@ -170,4 +170,9 @@ snap=$(snapshot "$T/n1")
 check_exit 65 "... one line that is not JSON rejects the whole request" sh -c "SSH_ORIGINAL_COMMAND=chobo-cosign chain-sync --serve -L '$T/n1' <'$T/req.bad'"
 check "... nothing answered" test ! -s "$T/last.out"
 check "... the ledger unchanged" test "$snap" = "$(snapshot "$T/n1")"
+check_exit 64 "chobo-export with a size that is not a number: a usage error" \
+	serve_local "chobo-export test.example/n1 x" </dev/null
+check "... saying what it takes" grep -q "chobo-export takes an origin and a decimal size" "$T/last.err"
+check_exit 64 "chobo-export with a malformed origin: a usage error" serve_local "chobo-export bad+origin 0" </dev/null
+check_exit 77 "chobo-export with an extra word: refused" serve_local "chobo-export test.example/n1 0 1" </dev/null
 done_testing
