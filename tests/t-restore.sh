@@ -96,6 +96,8 @@ sshd_node_stop 3
 check_exit 69 "with node 3 down, a restore takes node 2's copy but is not complete" sync_node 1 --restore
 check "... 3 entries from node 2, the floor still 5 (known from before)" \
 	restore_line "$T/last.out" from='"n2"' size=3 floor=5 complete=false
+check "... saying how many peers answered and how many were synced" \
+	grep -q "1 of 2 peers answered, 1 synced without an error" "$T/last.err"
 check_exit 75 "... an append below the floor is refused" append_one 1 early
 check "... saying how many entries the log must hold" grep -q "at least the 5 entries" "$T/last.err"
 check "node 3 is started again" sshd_node_start 3 "$T/s3" "$(port 3)"
