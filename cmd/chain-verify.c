@@ -509,7 +509,7 @@ static int verify_ledger(struct audit *a, const char *dir, const struct trust *t
 }
 
 /* Audit a bundle read from fp; 0, or an exit code for an error (findings go to a->p). */
-static int verify_bundle(struct audit *a, FILE *fp, bool *complete)
+static int verify_bundle(struct audit *a, FILE *fp, const char *path, bool *complete)
 {
 	const char *why;
 	struct bundle_reader *r = bundle_reader_open(fp, &why);
@@ -518,6 +518,9 @@ static int verify_bundle(struct audit *a, FILE *fp, bool *complete)
 	else
 		audit_bundle(a, r, complete);
 	bundle_reader_close(r);
+	/* A read that the system failed is no finding about the bundle: the audit could not be done. */
+	if (ferror(fp))
+		chobo_die(EX_IOERR, "%s: the bundle could not be read (read error); nothing was judged", path);
 	return 0;
 }
 
@@ -635,7 +638,7 @@ int main(int argc, char **argv)
 			chobo_die(EX_IOERR, "%s: read error", dir);
 	}
 	bool complete = true;
-	int crc = bundle ? verify_bundle(&a, fp, &complete) : verify_ledger(&a, dir, &trust);
+	int crc = bundle ? verify_bundle(&a, fp, dir, &complete) : verify_ledger(&a, dir, &trust);
 	if (fp)
 		fclose(fp);
 	progress_end(&a.progress, a.entries);

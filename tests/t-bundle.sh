@@ -257,6 +257,17 @@ check "... named as not a bundle" grep -q "not a chobo bundle" "$T/last.err"
 refused "an empty file" "$T/empty"
 check "... named as empty" grep -q "the bundle is empty" "$T/last.err"
 check_exit 66 "a missing file is an error" chain-import -L "$B" "$T/nowhere"
+# A file the system cannot read is no refusal of its content: a read error (74), as chain-import(1) says.
+mkdir "$T/adir"
+check_exit 74 "a bundle that cannot be read (a directory) is a read error" chain-import -L "$B" "$T/adir"
+check "... named as one" grep -q "read error" "$T/last.err"
+if head -c 1 /proc/self/mem >/dev/null 2>&1; then
+	ok "chain-verify of a bundle whose read fails # SKIP /proc/self/mem reads here"
+else
+	check_exit 74 "chain-verify of a bundle whose read fails: 74, not a verdict" \
+		chain-verify --trust "$A/keys/node.pub" /proc/self/mem
+	check "... without a report" test ! -s "$T/last.out"
+fi
 
 # --- altered content, validly re-encoded ----------------------------------
 cat >"$T/rebundle.py" <<'END'
