@@ -149,6 +149,25 @@ check "-o under umask 077 writes a file only its owner may read" \
 check "... and under umask 022 one that others may read too" \
 	sh -c "umask 022 && chain-export -L '$A' -o '$T/shared' && test \"\$(stat -c %a '$T/shared')\" = 644"
 check_exit 0 "chain-verify B after the incremental imports" chain-verify "$B"
+# An export stopped by SIGTERM (a timer's stop) leaves no FILE.tmpXXXXXX: it waits here for
+# the ledger's lock, its temporary file already made.
+( flock 9; sleep 30 ) 9<"$A/db/lock" &
+holder=$!
+n=0
+while [ $n -lt 200 ] && flock -n "$A/db/lock" true; do sleep 0.05; n=$((n + 1)); done
+chain-export -L "$A" -o "$T/stopped" 2>/dev/null &
+exporter=$!
+n=0
+while [ $n -lt 200 ] && ! ls "$T"/stopped.tmp* >/dev/null 2>&1; do sleep 0.05; n=$((n + 1)); done
+check "an export waiting for the lock has its temporary file" sh -c "ls '$T'/stopped.tmp* >/dev/null 2>&1"
+kill -TERM "$exporter"
+wait "$exporter"
+stopped_rc=$?
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+check "... SIGTERM ends it as SIGTERM does" test "$stopped_rc" -eq 143
+check "... and removes the temporary file, writing no bundle" \
+	sh -c "! ls '$T'/stopped* >/dev/null 2>&1"
 
 # --- refused, and nothing changed -----------------------------------------
 # refused DESCRIPTION FILE: importing FILE into B exits 65, says so, and B is unchanged.
