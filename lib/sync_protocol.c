@@ -1299,7 +1299,7 @@ int sync_peer(const struct sync_node *node, const struct ssh_transport *t, const
 	res->logs = json_array();
 	res->forks = json_array();
 	int rc = session_fetch(t, peer, node, heads, &carried, err);
-	const json_t *own;
+	const json_t *own = NULL;
 	uint64_t own_size;
 	size_t n = json_array_size(heads);
 	uint64_t *held = xcalloc(n ? n : 1, sizeof *held);
@@ -1322,8 +1322,15 @@ int sync_peer(const struct sync_node *node, const struct ssh_transport *t, const
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		const json_t *h = json_array_get(heads, i);
 		const char *origin = json_string_value(json_object_get(h, "log"));
-		/* Only this node writes its log; logs nobody here can verify are not taken. */
-		if (strcmp(origin, node->origin) == 0 || !trusted_log(node->trust, origin))
+		/*
+		 * Only this node writes its log; logs nobody here can verify are not
+		 * taken.  But a checkpoint of this node's log, signed with its key,
+		 * whose tree is not this ledger's is fetched (fetch_needed): the
+		 * import, which never stores this log, finds the fork (the key signed
+		 * two histories) and keeps the evidence.
+		 */
+		bool mine = strcmp(origin, node->origin) == 0;
+		if (mine ? h != own || head_size(h) > held[i] : !trusted_log(node->trust, origin))
 			continue;
 		/* The answer carries the bundle from our size on: the one fetch_log would fetch. */
 		if (carried[i] && head_size(h) > held[i]) {
