@@ -84,8 +84,8 @@ static int lock_ledger(struct ledger *l, enum store_mode mode, struct chobo_erro
 	if (env && parse_u64(env, &v) && v < 86400)
 		wait = (unsigned)v;
 	else if (env)
-		return chobo_fail(err, EX_USAGE, "CHOBO_LOCK_WAIT=%s is not a number of seconds below 86400",
-				  env);
+		return chobo_fail(err, EX_USAGE, "CHOBO_LOCK_WAIT=%s is not a number of seconds from 0 to "
+				  "86399 (decimal digits, without a sign or leading zeros)", env);
 	char *path = path_join(l->dir, LOCK_FILE);
 	l->lockfd = open(path, (mode != STORE_NORMAL ? O_RDONLY : O_RDWR | O_CREAT) | O_CLOEXEC, 0600);
 	/*
