@@ -27,6 +27,9 @@ check "... and the report says why" grep -q '"ok":false.*not consistent with the
 check_exit 1 "a ledger rolled back behind a kept checkpoint: invalid" chain-verify --against "$T/cp7" "$T/old3"
 check "... and the report says the ledger does not reach it" grep -q 'does not reach the checkpoint' "$T/last.out"
 check_exit 1 "the fork's ledger against our kept checkpoint of size 7: invalid" chain-verify --against "$T/cp7" "$T/fork"
+: >"$T/empty.cp"
+check_exit 65 "--against an empty file (a failed chain-proof checkpoint --raw >FILE)" chain-verify --against "$T/empty.cp" "$L"
+check "... named as empty" grep -q "the file is empty, not a signed checkpoint" "$T/last.err"
 
 echo "$(cat "$L/keys/witness.pub")" >"$T/witness-only"
 check_exit 1 "trusting only the witness key: no trusted log signature, invalid" chain-verify --trust "$T/witness-only" "$L"
