@@ -126,6 +126,8 @@ int main(int argc, char **argv)
 	/* What was committed stays committed: the summary is printed, the close reported. */
 	struct chobo_error close_err;
 	crc = cli_report(ledger_close(&l, &close_err), &close_err);
+	/* A bundle the system failed to read was not refused for what it holds: a read error (74). */
+	bool unread = rc == EX_DATAERR && !res.own_ahead && ferror(in);
 	fclose(in);
 	trust_free(&trust);
 	if (rc == EXIT_FORK) {
@@ -133,6 +135,8 @@ int main(int argc, char **argv)
 		jsonl_print(import_fork_event(&res, NULL));
 	} else if (rc == EX_DATAERR) {
 		chobo_warn("%s: %s; nothing was imported", path, e.msg);
+		if (unread)
+			rc = EX_IOERR;
 	} else if (rc == 0) {
 		size_t i;
 		json_t *v;

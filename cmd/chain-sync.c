@@ -128,6 +128,7 @@ int main(int argc, char **argv)
 		cli_exit(EX_CANTCREAT);
 
 	bool any_fork = false, any_error = false;
+	size_t synced = 0;   /* peers synced without an error */
 	struct sync_node node = {dir, own, &trust, &witness};
 	struct ssh_transport t;
 	struct sync_restore rres = {0};
@@ -158,6 +159,7 @@ int main(int argc, char **argv)
 		ssh_hang_up(&t, peers[i].destination);
 		any_fork |= json_array_size(res.forks) > 0;
 		any_error |= rc != 0;
+		synced += rc == 0;
 		size_t k;
 		json_t *event;
 		json_array_foreach(res.forks, k, event)
@@ -192,9 +194,11 @@ int main(int argc, char **argv)
 			json_object_set_new(line, "error", json_string(e.msg));
 		jsonl_print(line);
 		if (restore_rc == 0 && !rres.complete) {
-			chobo_warn("the restore is not complete (this node's log holds %llu of %llu entries, %zu of "
-				   "%zu peers answered): appending stays refused", (unsigned long long)rres.size,
-				   (unsigned long long)rres.floor, rres.heard, npeers);
+			/* A peer that answered but could not be synced (its line says why) keeps it open too. */
+			chobo_warn("the restore is not complete (this node's log holds %llu of %llu entries; %zu of "
+				   "%zu peers answered, %zu synced without an error): appending stays refused",
+				   (unsigned long long)rres.size, (unsigned long long)rres.floor, rres.heard, npeers,
+				   synced);
 			any_error = true;
 		}
 		sync_restore_free(&rres);

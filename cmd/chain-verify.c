@@ -397,6 +397,30 @@ static json_t *restoring;
 /* The ledger was left unclean and is audited as last committed, from a recovered private copy. */
 static bool recovered;
 
+/*
+ * A step of the audit failed with rc and message msg.  A table whose
+ * content is damaged (a page whose checksum fails) is a finding, as
+ * chobo(7) says of status 1: 0 with the problem in a->p; anything else
+ * means the audit could not be done: rc, reported.
+ */
+static int audit_failed(struct audit *a, const struct ledger *l, int rc, const char *msg)
+{
+	if (store_damaged(l->store)) {
+		audit_problem(a, "", "ledger", 0, "damaged database: %s", msg);
+		return 0;
+	}
+	chobo_warn("%s", msg);
+	return rc;
+}
+
+/* audit_failed for a call of the store itself, whose error names the table but not the ledger. */
+static int audit_failed_store(struct audit *a, const struct ledger *l)
+{
+	struct chobo_error e;
+	snprintf(e.msg, sizeof e.msg, "%s: %s", l->dir, store_error(l->store));
+	return audit_failed(a, l, EX_IOERR, e.msg);
+}
+
 /* Audit a ledger directory; 0, or an exit code for an error (findings go to a->p). */
 static int verify_ledger(struct audit *a, const char *dir, const struct trust *trust)
 {
@@ -438,8 +462,7 @@ static int verify_ledger(struct audit *a, const char *dir, const struct trust *t
 	uint64_t indexed;
 	if (rc == 0 && !a->p.found && a->check_index) {
 		if (store_leaf_count(l.store, &indexed) != STORE_OK) {
-			chobo_warn("%s: %s", dir, store_error(l.store));
-			rc = EX_IOERR;
+			rc = audit_failed_store(a, &l);
 		} else if (indexed != a->entries) {
 			audit_problem(a, "", "index", indexed,
 				      "the leaf-hash index holds %llu records for %llu entries",
@@ -452,7 +475,7 @@ static int verify_ledger(struct audit *a, const char *dir, const struct trust *t
 		if (irc == EXIT_INVALID)
 			audit_problem(a, "", "index", 0, "%s", e.msg);
 		else if (irc != 0)
-			rc = cli_report(irc, &e);
+			rc = audit_failed(a, &l, irc, e.msg);
 	}
 	/* Every service's views, rebuilt from the logs. */
 	for (const struct service *const *s = service_list(); rc == 0 && check_views && *s; s++)
@@ -461,15 +484,14 @@ static int verify_ledger(struct audit *a, const char *dir, const struct trust *t
 			if (vrc == EXIT_INVALID)
 				audit_problem(a, "", "view", 0, "%s", e.msg);
 			else if (vrc != 0)
-				rc = cli_report(vrc, &e);
+				rc = audit_failed(a, &l, vrc, e.msg);
 			else
 				views_checked++;
 		}
 	struct forks f = {json_array(), &logs, trust, 0};
-	if (rc == 0 && store_fork_each(l.store, collect_fork, &f) != STORE_OK) {
-		chobo_warn("%s: %s", dir, store_error(l.store));
-		rc = EX_IOERR;
-	}
+	/* A store that found damage already (and so panicked) cannot be read further. */
+	if (rc == 0 && !store_damaged(l.store) && store_fork_each(l.store, collect_fork, &f) != STORE_OK)
+		rc = audit_failed_store(a, &l);
 	fork_evidence = f.list;
 	forks_proven = f.proven;
 	struct restore_floor floor = {0};
@@ -487,7 +509,7 @@ static int verify_ledger(struct audit *a, const char *dir, const struct trust *t
 }
 
 /* Audit a bundle read from fp; 0, or an exit code for an error (findings go to a->p). */
-static int verify_bundle(struct audit *a, FILE *fp, bool *complete)
+static int verify_bundle(struct audit *a, FILE *fp, const char *path, bool *complete)
 {
 	const char *why;
 	struct bundle_reader *r = bundle_reader_open(fp, &why);
@@ -496,6 +518,9 @@ static int verify_bundle(struct audit *a, FILE *fp, bool *complete)
 	else
 		audit_bundle(a, r, complete);
 	bundle_reader_close(r);
+	/* A read that the system failed is no finding about the bundle: the audit could not be done. */
+	if (ferror(fp))
+		chobo_die(EX_IOERR, "%s: the bundle could not be read (read error); nothing was judged", path);
 	return 0;
 }
 
@@ -613,7 +638,7 @@ int main(int argc, char **argv)
 			chobo_die(EX_IOERR, "%s: read error", dir);
 	}
 	bool complete = true;
-	int crc = bundle ? verify_bundle(&a, fp, &complete) : verify_ledger(&a, dir, &trust);
+	int crc = bundle ? verify_bundle(&a, fp, dir, &complete) : verify_ledger(&a, dir, &trust);
 	if (fp)
 		fclose(fp);
 	progress_end(&a.progress, a.entries);

@@ -84,10 +84,17 @@ static int lock_ledger(struct ledger *l, enum store_mode mode, struct chobo_erro
 	if (env && parse_u64(env, &v) && v < 86400)
 		wait = (unsigned)v;
 	else if (env)
-		return chobo_fail(err, EX_USAGE, "CHOBO_LOCK_WAIT=%s is not a number of seconds below 86400",
-				  env);
+		return chobo_fail(err, EX_USAGE, "CHOBO_LOCK_WAIT=%s is not a number of seconds from 0 to "
+				  "86399 (decimal digits, without a sign or leading zeros)", env);
 	char *path = path_join(l->dir, LOCK_FILE);
 	l->lockfd = open(path, (mode != STORE_NORMAL ? O_RDONLY : O_RDWR | O_CREAT) | O_CLOEXEC, 0600);
+	/*
+	 * A reader makes a missing lock file too, where it may (a copy made
+	 * without it): a writer that made it later would not wait for a reader
+	 * that holds no lock.  An audit makes nothing.
+	 */
+	if (l->lockfd < 0 && errno == ENOENT && mode == STORE_READ)
+		l->lockfd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
 	if (l->lockfd < 0) {
 		int rc = errno;
 		free(path);

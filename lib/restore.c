@@ -150,8 +150,9 @@ int restore_append_allowed(struct ledger *l, struct chobo_error *err)
 	if (rc == 0 && f.restoring)
 		rc = chobo_fail(err, EX_TEMPFAIL,
 				"%s: this node's log is being restored (%s/%s): it must hold at least the %llu "
-				"entries of the newest checkpoint known before it signs another; run chain-sync "
-				"--restore (or chain-import --restore BUNDLE)", l->dir, l->dir, RESTORE_FILE,
+				"entries of the newest checkpoint known, and have synced with every peer, before it "
+				"signs another; run chain-sync --restore (or chain-import --restore BUNDLE)",
+				l->dir, l->dir, RESTORE_FILE,
 				(unsigned long long)f.size);
 	restore_floor_free(&f);
 	return rc;

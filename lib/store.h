@@ -73,6 +73,11 @@ bool store_recovered_copy(const struct store *st);
 bool store_close(struct store *st);
 /* The last error message. */
 const char *store_error(const struct store *st);
+/*
+ * True once a read of st found a table's content bad (a page whose checksum
+ * fails, a malformed record): damage, not a system error.
+ */
+bool store_damaged(const struct store *st);
 
 /* Begin, commit or abort the one write transaction. */
 int store_begin(struct store *st);

@@ -127,6 +127,7 @@ struct store {
 	void *buf;          /* DB_DBT_REALLOC buffer for gets */
 	uint32_t buflen;
 	uint64_t aborts;    /* transactions aborted or failed to commit */
+	bool damaged;       /* a read found a table's content bad (store_damaged) */
 };
 
 struct store_cursor {
@@ -147,10 +148,15 @@ static void errcall(const DB_ENV *env, const char *prefix, const char *msg)
 		snprintf(st->dbmsg, sizeof st->dbmsg, "%s", msg);
 }
 
+static enum store_open_failure open_failure(int ret);
+
 static int fail(struct store *st, int ret, const char *what)
 {
 	if (ret == DB_NOTFOUND || ret == DB_KEYEMPTY)
 		return STORE_NOTFOUND;
+	/* Sticky: once an environment saw a bad page it panics, and every later call fails. */
+	if (open_failure(ret) == STORE_OPEN_DAMAGED)
+		st->damaged = true;
 	snprintf(st->err, sizeof st->err, "%s: %s%s%s", what, db_strerror(ret),
 		 st->dbmsg[0] ? ": " : "", st->dbmsg);
 	st->dbmsg[0] = '\0';
@@ -160,6 +166,11 @@ static int fail(struct store *st, int ret, const char *what)
 const char *store_error(const struct store *st)
 {
 	return st->err;
+}
+
+bool store_damaged(const struct store *st)
+{
+	return st->damaged;
 }
 
 bool store_recovered_copy(const struct store *st)
@@ -1034,7 +1045,8 @@ bool store_close(struct store *st)
 		else
 			synced = true;
 	}
-	if (!close_env(st))
+	/* Nor does an audit's environment that panicked on a bad page close cleanly; nothing was written. */
+	if (!close_env(st) && (normal || !st->damaged))
 		ok = false;
 	skip_syncs = false;
 	if (ok && normal) {
@@ -1231,6 +1243,7 @@ int store_log_each(struct store *st, int (*fn)(void *ctx, uint32_t id, const cha
 		char origin[300];
 		if (key.size != 4 || data.size < 9 || data.size - 8 >= sizeof origin) {
 			snprintf(st->err, sizeof st->err, "logs.db: malformed record");
+			st->damaged = true;
 			rc = STORE_ERROR;
 			break;
 		}
@@ -1317,6 +1330,7 @@ int store_log_set_size(struct store *st, uint32_t id, uint64_t size)
 	char origin[300];
 	if (vlen < 9 || vlen - 8 >= sizeof origin) {
 		snprintf(st->err, sizeof st->err, "logs.db: malformed record");
+		st->damaged = true;
 		return STORE_ERROR;
 	}
 	memcpy(origin, (const char *)v + 8, vlen - 8);
@@ -1708,6 +1722,7 @@ int store_cursor_next(struct store_cursor *c, uint64_t *key, const void **data, 
 					c->done = true;
 					if (klen != 12) {
 						snprintf(c->st->err, sizeof c->st->err, "malformed key");
+						c->st->damaged = true;
 						return STORE_ERROR;
 					}
 					return STORE_NOTFOUND;
@@ -1822,6 +1837,7 @@ int store_fork_each(struct store *st, int (*fn)(void *ctx, uint32_t log, const c
 		uint32_t olen = data.size >= 4 ? get_be32(v) : 0;
 		if (key.size != 12 || data.size < 4 || olen > data.size - 4) {
 			snprintf(st->err, sizeof st->err, "forks.db: malformed record");
+			st->damaged = true;
 			rc = STORE_ERROR;
 			break;
 		}

@@ -34,10 +34,13 @@ enum sync_verb sync_parse_command(const char *cmd, char origin[NOTE_MAX_NAME + 1
 		verb = SYNC_SESSION;
 	else if (n == 1 && strcmp(words[0], "chobo-cosign") == 0)
 		verb = SYNC_COSIGN;
-	else if (n == 3 && strcmp(words[0], "chobo-export") == 0 && strlen(words[1]) <= NOTE_MAX_NAME &&
-		 checkpoint_origin_valid(words[1]) && parse_u64(words[2], since)) {
-		snprintf(origin, NOTE_MAX_NAME + 1, "%s", words[1]);
-		verb = SYNC_EXPORT;
+	else if (n == 3 && strcmp(words[0], "chobo-export") == 0) {
+		verb = SYNC_MALFORMED;
+		if (strlen(words[1]) <= NOTE_MAX_NAME && checkpoint_origin_valid(words[1]) &&
+		    parse_u64(words[2], since)) {
+			snprintf(origin, NOTE_MAX_NAME + 1, "%s", words[1]);
+			verb = SYNC_EXPORT;
+		}
 	}
 	free(copy);
 	return verb;
@@ -437,6 +440,9 @@ int sync_serve(const char *dir, const char *cmd, FILE *in, FILE *out, struct cho
 	}
 	case SYNC_COSIGN:
 		return serve_cosign(dir, in, out, err);
+	case SYNC_MALFORMED:
+		return chobo_fail(err, EX_USAGE, "serving: \"%.64s\": chobo-export takes an origin and a "
+				  "decimal size", cmd);
 	case SYNC_REFUSED:
 		break;
 	}
@@ -1293,7 +1299,7 @@ int sync_peer(const struct sync_node *node, const struct ssh_transport *t, const
 	res->logs = json_array();
 	res->forks = json_array();
 	int rc = session_fetch(t, peer, node, heads, &carried, err);
-	const json_t *own;
+	const json_t *own = NULL;
 	uint64_t own_size;
 	size_t n = json_array_size(heads);
 	uint64_t *held = xcalloc(n ? n : 1, sizeof *held);
@@ -1316,8 +1322,15 @@ int sync_peer(const struct sync_node *node, const struct ssh_transport *t, const
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		const json_t *h = json_array_get(heads, i);
 		const char *origin = json_string_value(json_object_get(h, "log"));
-		/* Only this node writes its log; logs nobody here can verify are not taken. */
-		if (strcmp(origin, node->origin) == 0 || !trusted_log(node->trust, origin))
+		/*
+		 * Only this node writes its log; logs nobody here can verify are not
+		 * taken.  But a checkpoint of this node's log, signed with its key,
+		 * whose tree is not this ledger's is fetched (fetch_needed): the
+		 * import, which never stores this log, finds the fork (the key signed
+		 * two histories) and keeps the evidence.
+		 */
+		bool mine = strcmp(origin, node->origin) == 0;
+		if (mine ? h != own || head_size(h) > held[i] : !trusted_log(node->trust, origin))
 			continue;
 		/* The answer carries the bundle from our size on: the one fetch_log would fetch. */
 		if (carried[i] && head_size(h) > held[i]) {

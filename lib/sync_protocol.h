@@ -44,13 +44,14 @@
 #include "util.h"
 
 /* What a peer may ask the serving side (chain-sync --serve) for. */
-enum sync_verb { SYNC_REFUSED, SYNC_HEADS, SYNC_SESSION, SYNC_EXPORT, SYNC_COSIGN };
+enum sync_verb { SYNC_REFUSED, SYNC_HEADS, SYNC_SESSION, SYNC_EXPORT, SYNC_COSIGN, SYNC_MALFORMED };
 /* The most entries of one log a chobo-sync answer carries; a larger lack is fetched with chobo-export. */
 #define SYNC_INLINE_ENTRIES 100000
 /*
  * Parse SSH_ORIGINAL_COMMAND: the client's words joined by blanks, split
  * here and never given to a shell.  For SYNC_EXPORT, origin and since are
- * filled (a valid origin, a decimal size).  Anything else is SYNC_REFUSED.
+ * filled (a valid origin, a decimal size); chobo-export with two words
+ * that are not is SYNC_MALFORMED.  Anything else is SYNC_REFUSED.
  */
 enum sync_verb sync_parse_command(const char *cmd, char origin[NOTE_MAX_NAME + 1], uint64_t *since);
 
@@ -59,7 +60,8 @@ enum sync_verb sync_parse_command(const char *cmd, char origin[NOTE_MAX_NAME + 1
 /*
  * Serve the command cmd (SSH_ORIGINAL_COMMAND, or NULL) on the ledger in
  * dir: the answer goes to out, a chobo-cosign request comes from in.  0, or
- * an exit code with err (EX_NOPERM: not one of the verbs).
+ * an exit code with err (EX_NOPERM: not one of the verbs; EX_USAGE: a
+ * malformed origin or size for chobo-export).
  */
 int sync_serve(const char *dir, const char *cmd, FILE *in, FILE *out, struct chobo_error *err);
 

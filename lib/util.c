@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -482,6 +483,51 @@ bool write_file_atomic(const char *path, const void *buf, size_t len, int mode)
 	return ok;
 }
 
+/*
+ * The temporary file of the replacement being written, removed when a
+ * signal that ends a job (a timer's stop, a closed terminal, ^C) ends the
+ * process first: a nightly backup directory must not gather FILE.tmpXXXXXX.
+ */
+static char *volatile replacing;
+
+static void replacing_signal(int sig)
+{
+	char *tmp = replacing;
+	if (tmp)
+		unlink(tmp);
+	/* Then the signal's own ending, so the status says what happened. */
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* Catch those signals once, each unless it is ignored (nohup), which it stays. */
+static void replacing_catch(void)
+{
+	static bool caught;
+	static const int sigs[] = {SIGTERM, SIGHUP, SIGINT};
+	if (caught)
+		return;
+	caught = true;
+	for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
+		struct sigaction sa, old;
+		if (sigaction(sigs[i], NULL, &old) != 0 || old.sa_handler == SIG_IGN)
+			continue;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = replacing_signal;
+		sigemptyset(&sa.sa_mask);
+		/* Where this fails, such a signal leaves the file behind, as before. */
+		(void)sigaction(sigs[i], &sa, NULL);
+	}
+}
+
+/* The process's umask, which can be read only by setting it: 077 meanwhile, the safe side. */
+static mode_t current_umask(void)
+{
+	mode_t mask = umask(077);
+	umask(mask);
+	return mask;
+}
+
 int replace_open(struct replacement *r, const char *path, int mode, struct chobo_error *err)
 {
 	size_t n = strlen(path) + 16;
@@ -496,12 +542,15 @@ int replace_open(struct replacement *r, const char *path, int mode, struct chobo
 		r->tmp = NULL;
 		return rc;
 	}
-	if (fchmod(fd, (mode_t)mode) != 0 || !(r->fp = fdopen(fd, "wb"))) {
+	/* mkstemp made it 0600 whatever the umask; the file gets mode as open(2) would give it. */
+	if (fchmod(fd, (mode_t)mode & ~current_umask()) != 0 || !(r->fp = fdopen(fd, "wb"))) {
 		int rc = chobo_fail_errno(err, EX_CANTCREAT, "%s", r->tmp);
 		close(fd);
 		replace_abort(r);
 		return rc;
 	}
+	replacing = r->tmp;
+	replacing_catch();
 	return 0;
 }
 
@@ -519,6 +568,8 @@ int replace_commit(struct replacement *r, struct chobo_error *err)
 		replace_abort(r);
 		return rc;
 	}
+	if (replacing == r->tmp)
+		replacing = NULL;
 	free(r->tmp);
 	r->tmp = NULL;
 	return 0;
@@ -529,6 +580,8 @@ void replace_abort(struct replacement *r)
 	if (r->fp)
 		fclose(r->fp);
 	r->fp = NULL;
+	if (replacing == r->tmp)
+		replacing = NULL;
 	if (r->tmp)
 		unlink(r->tmp);
 	free(r->tmp);

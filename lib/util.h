@@ -141,7 +141,10 @@ bool write_file_atomic(const char *path, const void *buf, size_t len, int mode);
  * A file written whole or not at all: replace_open() opens a temporary file
  * beside path; replace_commit() flushes, syncs and renames it over path (so
  * a reader or a crash sees the old file or the new one, never a part);
- * replace_abort() removes it and leaves path as it was.
+ * replace_abort() removes it and leaves path as it was.  The file gets
+ * mode less the umask, as a file that open(2) creates.  SIGTERM, SIGHUP or
+ * SIGINT (unless ignored) removes the temporary file before it ends the
+ * process.
  */
 struct replacement {
 	FILE *fp;

@@ -104,6 +104,8 @@ while [ ! -e "$T/held" ] && [ $k -lt 1200 ]; do sleep 0.05; k=$((k + 1)); done
 check_exit 75 "a busy ledger times out with EX_TEMPFAIL" env CHOBO_LOCK_WAIT=1 chain-append -L "$L" "$T/one.jsonl"
 check_exit 64 "a CHOBO_LOCK_WAIT that is not a number of seconds is a usage error" env CHOBO_LOCK_WAIT=abc chain-append -L "$L" "$T/one.jsonl"
 check "... saying so" grep -q "CHOBO_LOCK_WAIT=abc is not a number of seconds" "$T/last.err"
+check_exit 64 "... as is one with a leading zero" env CHOBO_LOCK_WAIT=01 chain-append -L "$L" "$T/one.jsonl"
+check "... saying how it must be written" grep -q "without a sign or leading zeros" "$T/last.err"
 : >"$T/release"
 wait "$holder"
 check "after the lock is released appends work again" sh -c "chain-append -L '$L' '$T/one.jsonl' | grep -q '\"leaf_index\":7'"

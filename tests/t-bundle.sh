@@ -143,7 +143,31 @@ check_exit 73 "... also inside another ledger, and through a relative path" \
 	sh -c "cd '$B/keys' && chain-export -L '$A' -o ../x.bundle"
 check_exit 0 "an export over an existing file replaces it whole" chain-export -L "$A" -o "$T/kept"
 check "... with the bundle A gives now" sh -c "chain-export -L '$A' >'$T/now' && cmp '$T/now' '$T/kept'"
+# -o makes the file as a redirection would: the umask of a cron job that keeps its files private holds.
+check "-o under umask 077 writes a file only its owner may read" \
+	sh -c "umask 077 && chain-export -L '$A' -o '$T/private' && test \"\$(stat -c %a '$T/private')\" = 600"
+check "... and under umask 022 one that others may read too" \
+	sh -c "umask 022 && chain-export -L '$A' -o '$T/shared' && test \"\$(stat -c %a '$T/shared')\" = 644"
 check_exit 0 "chain-verify B after the incremental imports" chain-verify "$B"
+# An export stopped by SIGTERM (a timer's stop) leaves no FILE.tmpXXXXXX: it waits here for
+# the ledger's lock, its temporary file already made.
+( flock 9; sleep 30 ) 9<"$A/db/lock" &
+holder=$!
+n=0
+while [ $n -lt 200 ] && flock -n "$A/db/lock" true; do sleep 0.05; n=$((n + 1)); done
+chain-export -L "$A" -o "$T/stopped" 2>/dev/null &
+exporter=$!
+n=0
+while [ $n -lt 200 ] && ! ls "$T"/stopped.tmp* >/dev/null 2>&1; do sleep 0.05; n=$((n + 1)); done
+check "an export waiting for the lock has its temporary file" sh -c "ls '$T'/stopped.tmp* >/dev/null 2>&1"
+kill -TERM "$exporter"
+wait "$exporter"
+stopped_rc=$?
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+check "... SIGTERM ends it as SIGTERM does" test "$stopped_rc" -eq 143
+check "... and removes the temporary file, writing no bundle" \
+	sh -c "! ls '$T'/stopped* >/dev/null 2>&1"
 
 # --- refused, and nothing changed -----------------------------------------
 # refused DESCRIPTION FILE: importing FILE into B exits 65, says so, and B is unchanged.
@@ -252,6 +276,17 @@ check "... named as not a bundle" grep -q "not a chobo bundle" "$T/last.err"
 refused "an empty file" "$T/empty"
 check "... named as empty" grep -q "the bundle is empty" "$T/last.err"
 check_exit 66 "a missing file is an error" chain-import -L "$B" "$T/nowhere"
+# A file the system cannot read is no refusal of its content: a read error (74), as chain-import(1) says.
+mkdir "$T/adir"
+check_exit 74 "a bundle that cannot be read (a directory) is a read error" chain-import -L "$B" "$T/adir"
+check "... named as one" grep -q "read error" "$T/last.err"
+if head -c 1 /proc/self/mem >/dev/null 2>&1; then
+	ok "chain-verify of a bundle whose read fails # SKIP /proc/self/mem reads here"
+else
+	check_exit 74 "chain-verify of a bundle whose read fails: 74, not a verdict" \
+		chain-verify --trust "$A/keys/node.pub" /proc/self/mem
+	check "... without a report" test ! -s "$T/last.out"
+fi
 
 # --- altered content, validly re-encoded ----------------------------------
 cat >"$T/rebundle.py" <<'END'

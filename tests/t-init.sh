@@ -25,4 +25,16 @@ check_exit 64 "--origin is required" chain-init "$T/x"
 check_exit 64 "an origin with a space is refused" chain-init --origin "bad origin" "$T/y"
 check "CHOBO_LEDGER names the default directory" sh -c "cd '$T' && CHOBO_LEDGER=env-ledger chain-init -q --origin test.example/e >/dev/null && test -f env-ledger/chobo.conf"
 check "--help and --version exit 0" sh -c "chain-init --help | grep -q usage && chain-init --version | grep -q chobo"
+
+# scripts/chobo-authorized-key, run on a new node: its answers as chain-sync(1) gives them.
+AK=$top_srcdir/scripts/chobo-authorized-key
+printf 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMhYjPz+/DQ6Zwt7IDMG8CT/6Y0JRl1bGL9wXeKXf8SN peer@example\n' >"$T/peer.pub"
+check_exit 0 "chobo-authorized-key prints the forced command's line" "$AK" "$L" "$T/peer.pub" /usr/local/bin/chain-sync
+check "... restricted to chain-sync --serve on the ledger" \
+	grep -qx "restrict,command=\"/usr/local/bin/chain-sync --serve -L $L\" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMhYjPz+/DQ6Zwt7IDMG8CT/6Y0JRl1bGL9wXeKXf8SN peer@example" "$T/last.out"
+check_exit 66 "... 66 for a directory that is not a ledger" "$AK" "$T" "$T/peer.pub"
+check_exit 66 "... 66 for a key file that is not there" "$AK" "$L" "$T/no-such.pub"
+printf 'not a key\n' >"$T/notkey.pub"
+check_exit 65 "... 65 for a file without an ssh public key" "$AK" "$L" "$T/notkey.pub"
+check_exit 64 "... 64 for a chain-sync path with a blank" "$AK" "$L" "$T/peer.pub" "/opt/my bin/chain-sync"
 done_testing

@@ -52,5 +52,8 @@ check_exit 64 "an unknown verb" chain-key frobnicate -L "$L"
 check "one passphrase descriptor serves both keys of chain-init --encrypt" sh -c "CHOBO_PASSPHRASE_FD=3 chain-init -q --encrypt --origin test.example/fd '$T/fd' 3<'$T/pass' >/dev/null && chain-key show -L '$T/fd' | grep -q '\"log_key_encrypted\":true.*\"witness_key_encrypted\":true'"
 check "... and both keys of chain-key decrypt" sh -c "CHOBO_PASSPHRASE_FD=3 chain-key -q decrypt -L '$T/fd' 3<'$T/pass' && chain-key show -L '$T/fd' | grep -q '\"log_key_encrypted\":false.*\"witness_key_encrypted\":false'"
 check_exit 78 "chain-init --encrypt without a passphrase says so" env -u CHOBO_PASSPHRASE_FILE chain-init --encrypt --origin test.example/np "$T/np"
+check_exit 66 "... and exits 66 when the passphrase file is missing, as chain-init(1) says" \
+	env CHOBO_PASSPHRASE_FILE="$T/no-such-file" chain-init -q --encrypt --origin test.example/np "$T/np2"
+check "... and neither wrote a chobo.conf" sh -c "test ! -e '$T/np/chobo.conf' && test ! -e '$T/np2/chobo.conf'"
 check_exit 66 "decrypting a missing key file" env CHOBO_PASSPHRASE_FILE="$T/pass" chain-key decrypt --key log -L "$T/nowhere-ledger"
 done_testing

@@ -55,4 +55,14 @@ if [ "$(id -u)" = 0 ] && setpriv --reuid=65534 --regid=65534 --clear-groups true
 else
 	ok "# SKIP a copy without write permission needs root to act as another user"
 fi
+# A copy made without db/lock (chobo-ledger(5): it need not be copied): a reader makes it again,
+# so that it locks, and a writer that comes later waits for it; chain-verify makes nothing.
+cp -a "$L" "$T/nolock"
+rm "$T/nolock/db/lock"
+check "chain-verify of a copy without db/lock" chain-verify "$T/nolock"
+check "... makes no lock file" test ! -e "$T/nolock/db/lock"
+check "chain-log of that copy" sh -c "chain-log -L '$T/nolock' >'$T/log.got' && cmp '$T/log.want' '$T/log.got'"
+check "... makes the lock file again" test -f "$T/nolock/db/lock"
+rm "$T/nolock/db/lock"
+check "chain-proof makes it too" sh -c "chain-proof -L '$T/nolock' checkpoint >/dev/null && test -f '$T/nolock/db/lock'"
 done_testing

@@ -96,6 +96,8 @@ sshd_node_stop 3
 check_exit 69 "with node 3 down, a restore takes node 2's copy but is not complete" sync_node 1 --restore
 check "... 3 entries from node 2, the floor still 5 (known from before)" \
 	restore_line "$T/last.out" from='"n2"' size=3 floor=5 complete=false
+check "... saying how many peers answered and how many were synced" \
+	grep -q "1 of 2 peers answered, 1 synced without an error" "$T/last.err"
 check_exit 75 "... an append below the floor is refused" append_one 1 early
 check "... saying how many entries the log must hold" grep -q "at least the 5 entries" "$T/last.err"
 check "node 3 is started again" sshd_node_start 3 "$T/s3" "$(port 3)"
@@ -170,4 +172,9 @@ snap=$(snapshot "$T/n1")
 check_exit 65 "... one line that is not JSON rejects the whole request" sh -c "SSH_ORIGINAL_COMMAND=chobo-cosign chain-sync --serve -L '$T/n1' <'$T/req.bad'"
 check "... nothing answered" test ! -s "$T/last.out"
 check "... the ledger unchanged" test "$snap" = "$(snapshot "$T/n1")"
+check_exit 64 "chobo-export with a size that is not a number: a usage error" \
+	serve_local "chobo-export test.example/n1 x" </dev/null
+check "... saying what it takes" grep -q "chobo-export takes an origin and a decimal size" "$T/last.err"
+check_exit 64 "chobo-export with a malformed origin: a usage error" serve_local "chobo-export bad+origin 0" </dev/null
+check_exit 77 "chobo-export with an extra word: refused" serve_local "chobo-export test.example/n1 0 1" </dev/null
 done_testing

@@ -345,6 +345,18 @@ check "... node 1's data for node 2's log is unchanged" test "$n1_before" = "$(l
 serve 2 "$T/n2"
 check_exit 0 "with the real node 2 back, node 1 syncs with it again" sync_node 1 --peer n2
 check "... and still holds the real node 2's log" same_log 2 1
+# Node 2's own log as the impostor signed it, held by a peer: node 2 itself finds the fork
+# (its key signed two histories), though it never takes its own log from a peer.
+cp -a "$T/n2" "$T/n2self"
+own_digest() { { chain-log -L "$1" --log test.example/n2; chain-proof -L "$1" checkpoint --raw; } | sha256sum; }
+own_before=$(own_digest "$T/n2self")
+serve 1 "$T/n2small"
+check_exit 2 "a peer holds node 2's own log, shorter and forged with its key: node 2 finds the fork" \
+	env CHOBO_SSH="$SSHC -i $T/s2/client" chain-sync -L "$T/n2self" --peer n1
+check "... a fork event for its own log at size 2" grep -q '"event":"fork".*"log":"test.example/n2","size":2' "$T/last.out"
+check "... its own log unchanged" test "$own_before" = "$(own_digest "$T/n2self")"
+check_exit 2 "... and its audit reports the proven fork" chain-verify "$T/n2self"
+serve 1 "$T/n1"
 
 # ------------------------------------------------------------ the peer's answers, local failures
 section "answers and failures"

@@ -27,6 +27,9 @@ check "... and the report says why" grep -q '"ok":false.*not consistent with the
 check_exit 1 "a ledger rolled back behind a kept checkpoint: invalid" chain-verify --against "$T/cp7" "$T/old3"
 check "... and the report says the ledger does not reach it" grep -q 'does not reach the checkpoint' "$T/last.out"
 check_exit 1 "the fork's ledger against our kept checkpoint of size 7: invalid" chain-verify --against "$T/cp7" "$T/fork"
+: >"$T/empty.cp"
+check_exit 65 "--against an empty file (a failed chain-proof checkpoint --raw >FILE)" chain-verify --against "$T/empty.cp" "$L"
+check "... named as empty" grep -q "the file is empty, not a signed checkpoint" "$T/last.err"
 
 echo "$(cat "$L/keys/witness.pub")" >"$T/witness-only"
 check_exit 1 "trusting only the witness key: no trusted log signature, invalid" chain-verify --trust "$T/witness-only" "$L"
@@ -52,6 +55,30 @@ cp -a "$L" "$T/truncated"
 : >"$T/truncated/db/checkpoints.db"
 check_exit 1 "a truncated database file is a finding" chain-verify "$T/truncated"
 check "... named in the report" grep -q '"ok":false.*checkpoints.db' "$T/last.out"
+
+# A bad page in a table read after the logs (fork evidence, with --index the
+# indexes, with --views the views) is damage too: status 1 and a report,
+# never status 74 as if the audit could not be done.
+flip_last_page() {
+	python3 -c "
+import sys
+p = sys.argv[1]
+d = bytearray(open(p, 'rb').read())
+d[len(d) - 100] ^= 0x5a
+open(p, 'wb').write(d)
+" "$1"
+}
+for table in forks views keys; do
+	cp -a "$L" "$T/bad-$table"
+	flip_last_page "$T/bad-$table/db/$table.db"
+done
+check_exit 1 "a bad page in forks.db is reported as invalid" chain-verify "$T/bad-forks"
+check "... with a JSON report that names the damage" grep -q '"ok":false.*damaged database.*forks.db' "$T/last.out"
+check "... and no complaint about closing the store" sh -c "! grep -q 'closing the store' '$T/last.err'"
+check_exit 1 "a bad page in views.db, with --views: invalid" chain-verify --views "$T/bad-views"
+check "... with a JSON report that names the damage" grep -q '"ok":false.*damaged database.*views.db' "$T/last.out"
+check_exit 1 "a bad page in keys.db, with --index: invalid" chain-verify --index "$T/bad-keys"
+check "... with a JSON report that names the damage" grep -q '"ok":false.*damaged database.*keys.db' "$T/last.out"
 
 # Could not audit: an error with its code and the file's name, never a verdict.
 # no_verdict CODE FILE DESCRIPTION COMMAND...: exit CODE, FILE named on stderr, no report.
