@@ -645,6 +645,10 @@ int sync_cosign_answers_read(FILE *in, const json_t *sent, size_t *accepted, str
 		rc = chobo_fail(err, EX_PROTOCOL, "answer line %lu: %s", r.line, why);
 	else if (rc == 0 && s == JSONL_IOERR)
 		rc = chobo_fail_errno(err, EX_IOERR, "answer line %lu: read error", r.line);
+	else if (rc == 0 && n == 0)
+		/* Through the ssh master a peer's command that was stopped can end in silence, status 0. */
+		rc = chobo_fail(err, EX_PROTOCOL, "no answer from the peer for the %zu cosignatures handed over (its "
+				"chobo-cosign may have been stopped)", expected);
 	else if (rc == 0 && n < expected)
 		rc = chobo_fail(err, EX_PROTOCOL, "%zu answers for %zu cosignatures handed over", n, expected);
 	jsonl_free(&r);

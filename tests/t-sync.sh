@@ -377,7 +377,7 @@ check_exit 69 "a cosign answer with ok:false: exit 69" answer_sync "$T/answer.re
 check "... with the peer's reason" grep -q '"ok":false.*refused the cosignature of test.example/n2: refused by the test' "$T/last.out"
 : >"$T/answer.none"
 check_exit 69 "no answer to a cosignature: exit 69" answer_sync "$T/answer.none"
-check "... saying so" grep -q '"error":"[^"]*0 answers for 1 cosignatures' "$T/last.out"
+check "... saying so" grep -q '"error":"[^"]*no answer from the peer for the 1 cosignatures handed over' "$T/last.out"
 printf '{"log":"test.example/n3","ok":true,"new":true}\n' >"$T/answer.other"
 check_exit 69 "an answer for another log: exit 69" answer_sync "$T/answer.other"
 check "... saying so" grep -q '"error":"[^"]*is for test.example/n3, not test.example/n2' "$T/last.out"
