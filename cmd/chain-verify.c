@@ -91,6 +91,16 @@ static uint64_t now_ms(void)
 }
 
 /*
+ * How a failed read of the store is named in the report: a table's content
+ * that is bad (a page whose checksum fails) is a damaged database, as
+ * chain-verify(1) says; anything else a storage error.
+ */
+static const char *store_failure(const struct store *st)
+{
+	return store_damaged(st) ? "damaged database" : "storage error";
+}
+
+/*
  * The next record of c if its key is below below; *past is set when there is
  * a record but its key is not (written during the audit, or damage); 0 or 1.
  */
@@ -101,7 +111,7 @@ static int advance(struct store *st, struct store_cursor *c, bool *has, bool *pa
 	*has = rc == STORE_OK && *key < below;
 	*past = rc == STORE_OK && *key >= below;
 	if (rc == STORE_ERROR)
-		return audit_problem(a, origin, "log", 0, "storage error: %s", store_error(st));
+		return audit_problem(a, origin, "log", 0, "%s: %s", store_failure(st), store_error(st));
 	return 0;
 }
 
@@ -126,7 +136,7 @@ static int cursors_open(struct cursors *c, struct store *st, uint32_t id, uint64
 	c->hashes = store_cursor_open(st, STORE_HASHES, id);
 	c->checkpoints = store_cursor_open(st, STORE_CHECKPOINTS, id);
 	if (!c->entries || !c->hashes || !c->checkpoints)
-		return audit_problem(a, origin, "log", 0, "storage error: %s", store_error(st));
+		return audit_problem(a, origin, "log", 0, "%s: %s", store_failure(st), store_error(st));
 	store_cursor_seek(c->entries, from);
 	int rc = 0;
 	if (first || c->has_hash) {
@@ -187,7 +197,7 @@ static int verify_tip(struct audit *a, struct store *st, uint32_t id, const char
 	if (s == STORE_NOTFOUND)
 		return 0;
 	if (s == STORE_ERROR)
-		return audit_problem(a, origin, "log", stack->size, "storage error: %s", store_error(st));
+		return audit_problem(a, origin, "log", stack->size, "%s: %s", store_failure(st), store_error(st));
 	if (!log_tip_decode(data, len, &tip))
 		return audit_problem(a, origin, "hashes", stack->size, "the log's tip record is malformed");
 	if (tip.stack.size > stack->size)
@@ -252,7 +262,7 @@ static int verify_log(struct audit *a, struct reopen *r, uint32_t id, const char
 		size_t len;
 		int s = store_cursor_next(c.entries, &index, &data, &len);
 		if (s == STORE_ERROR) {
-			rc = audit_problem(a, origin, "entry", stack.size, "storage error: %s", store_error(st));
+			rc = audit_problem(a, origin, "entry", stack.size, "%s: %s", store_failure(st), store_error(st));
 			goto out;
 		}
 		if (s == STORE_NOTFOUND) {
@@ -323,7 +333,7 @@ static int verify_log(struct audit *a, struct reopen *r, uint32_t id, const char
 	int s = store_cursor_next(c.entries, &index, &data, &len);
 	bool grew = store_log_find(st, origin, &now_id, &now_size) == STORE_OK && now_size > log_size;
 	if (s == STORE_ERROR) {
-		rc = audit_problem(a, origin, "entry", stack.size, "storage error: %s", store_error(st));
+		rc = audit_problem(a, origin, "entry", stack.size, "%s: %s", store_failure(st), store_error(st));
 	} else if (c.checkpoint_past && !grew) {
 		rc = audit_tables_disagree(a, origin, "checkpoint", c.checkpoint_key,
 			     "checkpoint of size %llu but the log has only %llu entries",

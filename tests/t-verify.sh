@@ -82,6 +82,16 @@ check_exit 1 "a bad page in views.db, with --views: invalid" env LSAN_OPTIONS="$
 check "... with a JSON report that names the damage" grep -q '"ok":false.*damaged database.*views.db' "$T/last.out"
 check_exit 1 "a bad page in keys.db, with --index: invalid" env LSAN_OPTIONS="$bdb_leaks" chain-verify --index "$T/bad-keys"
 check "... with a JSON report that names the damage" grep -q '"ok":false.*damaged database.*keys.db' "$T/last.out"
+cp -a "$L" "$T/bad-entries"
+python3 -c "
+import sys
+p = sys.argv[1]
+d = bytearray(open(p, 'rb').read())
+d[len(d) // 2] ^= 0x5a
+open(p, 'wb').write(d)
+" "$T/bad-entries/db/entries.db"
+check_exit 1 "a bad page inside entries.db, read during the audit: invalid" env LSAN_OPTIONS="$bdb_leaks" chain-verify "$T/bad-entries"
+check "... named a damaged database too, not a storage error" grep -q '"ok":false.*"reason":"damaged database: .*entries.db' "$T/last.out"
 
 # Could not audit: an error with its code and the file's name, never a verdict.
 # no_verdict CODE FILE DESCRIPTION COMMAND...: exit CODE, FILE named on stderr, no report.
