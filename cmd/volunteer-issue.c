@@ -517,8 +517,15 @@ static int redeem(const char *verb, struct run *r)
 		q.op = POINTS_OP_SPEND;
 	else
 		q.op = POINTS_OP_SETTLE;
-	if (!r->shop || (q.op != POINTS_OP_SHOP && (!r->ref || r->points < 1)) || (q.op == POINTS_OP_SPEND && !member))
-		cli_usage_error(usage);
+	/* Name what is missing: the whole usage alone leaves a clerk guessing which option it wants. */
+	if (!r->shop)
+		chobo_die(EX_USAGE, "%s needs --shop", verb);
+	if (q.op == POINTS_OP_SPEND && !member)
+		chobo_die(EX_USAGE, "spend needs --volunteer");
+	if (q.op != POINTS_OP_SHOP && r->points < 1)
+		chobo_die(EX_USAGE, "%s needs --points, 1 or more", verb);
+	if (q.op != POINTS_OP_SHOP && !r->ref)
+		chobo_die(EX_USAGE, "%s needs --ref, the reference that makes a repeated request a duplicate", verb);
 	struct ledger l;
 	struct note_signer key;
 	struct chobo_error e = {0};

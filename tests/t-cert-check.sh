@@ -230,6 +230,10 @@ check_exit 66 "a trust file that does not exist: EX_NOINPUT" cert-check --trust 
 check_exit 66 "-L of a directory that is not a ledger: EX_NOINPUT" cert-check --trust "$TRUST_A" -L "$T/none" "$P"
 check_exit 66 "--document of a file that does not exist: EX_NOINPUT" cert-check -L "$A" --document "$T/none"
 check_exit 66 "--receipt of a file that does not exist: EX_NOINPUT" cert-check --trust "$TRUST_A" --receipt "$T/none" "$P"
+printf 'not a verifier key\n' >"$T/bad.keys"
+check_exit 78 "a trust file with a line that is not a verifier key: EX_CONFIG, as cert-check(1) says" cert-check --trust "$T/bad.keys" "$P"
+check "... the message names the file and its line" grep -q 'bad.keys:1: verifier key is not name+id+key' "$T/last.err"
+check "cert-check(1) lists status 78" sh -c "grep -A1 '^\\.It 78' '$top_srcdir/man/cert-check.1' | grep -q 'not a verifier key'"
 check_exit 0 "--help" cert-check --help
 check "... shows the usage" grep -q '^usage: cert-check' "$T/last.out"
 check_exit 0 "--version" cert-check --version

@@ -163,6 +163,10 @@ check "a shop opens on A" vi "$A" 2026-05-12T00:00:00Z shop --shop S-INAGI-1
 check "the volunteer spends 150 points at the shop" vi "$A" 2026-05-12T01:00:00Z spend --volunteer "$P" --shop S-INAGI-1 --points 150 --ref pos-0001
 check "A and B exchange their logs ($how)" exchange 2026-05-12T01:30:00Z
 check_exit 65 "a spend on B, not the home node, is refused" vi "$B" 2026-05-12T02:00:00Z spend --volunteer "$P" --shop S-INAGI-1 --points 10 --ref pos-b
+check_exit 64 "a settlement without --ref is a usage error ..." vi "$A" 2026-05-31T00:00:00Z settle --shop S-INAGI-1 --points 150
+check "... whose message names the missing --ref" grep -q 'settle needs --ref' "$T/last.err"
+check_exit 64 "a spend without --volunteer is a usage error ..." vi "$A" 2026-05-31T00:00:00Z spend --shop S-INAGI-1 --points 1 --ref pos-x
+check "... whose message names the missing --volunteer" grep -q 'spend needs --volunteer' "$T/last.err"
 check "the shop is settled: 150 points, 150 yen" vi "$A" 2026-05-31T00:00:00Z settle --shop S-INAGI-1 --points 150 --ref settle-2026-05
 check "... balances as CSV: the volunteer 50, the shop 0 with 150 yen paid" sh -c "
 	CHOBO_NOW=2026-06-01T00:00:00Z volunteer-issue -L '$A' balance --csv >'$T/bal.csv' &&
