@@ -34,7 +34,7 @@ static const char usage[] =
 	"is valid, 1 when one is not.\n"
 	"Environment: CHOBO_LEDGER, CHOBO_NOW.\n"
 	"Exit status: 0 success, 1 an input is not valid, 64 usage, 65 bad data, 66 no input,\n"
-	"69 unavailable, 71 system error, 74 I/O error.  See cert-check(1).\n";
+	"69 unavailable, 71 system error, 74 I/O error, 78 configuration.  See cert-check(1).\n";
 
 /* A receipts file holds at most this much (receipts are a few KiB each). */
 #define MAX_RECEIPTS_FILE (16u << 20)
