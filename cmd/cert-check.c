@@ -479,16 +479,18 @@ static int check_payload(const struct checker *c, const char *s, size_t len, boo
 		if (p.not_after != PAYLOAD_NO_TIME)
 			set(&v, "not_after", time_json(p.not_after));
 		set(&v, "fields", fields);
-		char at[21], day[JP_DATE_LEN + 1];
+		char at[21], day[JP_DATE_LEN + 1], today[JP_DATE_LEN + 1];
 		time_format(at, c->at);
 		int when = payload_validity(&p, c->at);
-		/* The days are days in Japan, and so are the dates the message names. */
-		if (when != 0)
+		/* The days are days in Japan, and so are the dates the message names, today's too. */
+		if (when != 0) {
 			jp_date_format(day, jp_day_of(when < 0 ? p.not_before : p.not_after));
+			jp_date_format(today, jp_day_of(c->at));
+		}
 		if (when < 0)
-			problem(&v, R_NOT_YET_VALID, "valid from %s (JST); it is %s", day, at);
+			problem(&v, R_NOT_YET_VALID, "valid from %s (JST); it is %s in Japan (%s)", day, today, at);
 		else if (when > 0)
-			problem(&v, R_EXPIRED, "valid until %s (JST); it is %s", day, at);
+			problem(&v, R_EXPIRED, "valid until %s (JST); it is %s in Japan (%s)", day, today, at);
 		if (c->ledger || c->has_receipts)
 			rc = check_recorded(c, &p, &v, err);
 	}

@@ -164,7 +164,7 @@ check_exit 0 "the expired one is valid --at a time within its days" cert-check -
 check_exit 0 "valid at 23:59:59 JST on its last day" cert-check --trust "$TRUST_A" --at 2020-12-31T23:59:59+09:00 "$P_OLD"
 check "... whose last second is 14:59:59Z" verdict not_after '"2020-12-31T14:59:59Z"'
 reason_is "expired at 00:00 JST the day after" expired cert-check --trust "$TRUST_A" --at 2021-01-01T00:00:00+09:00 "$P_OLD"
-check "... the message names the JST day" sh -c "grep -q 'valid until 2020-12-31 (JST)' '$T/last.out'"
+check "... the message names the JST day, and today's in Japan beside the time" sh -c "grep -q 'valid until 2020-12-31 (JST); it is 2021-01-01 in Japan (2020-12-31T15:00:00Z)' '$T/last.out'"
 check_exit 0 "valid at 00:00 JST on its first day" cert-check --trust "$TRUST_A" --at 2020-01-01T00:00:00+09:00 "$P_OLD"
 reason_is "not yet valid a second before" not-yet-valid cert-check --trust "$TRUST_A" --at 2019-12-31T23:59:59+09:00 "$P_OLD"
 check "... the message names the JST day" sh -c "grep -q 'valid from 2020-01-01 (JST)' '$T/last.out'"
