@@ -80,6 +80,10 @@ static json_t *typed_value(const struct field_spec *f, const char *s, char *err,
 		char *end;
 		errno = 0;
 		long long v = strtoll(s, &end, 10);
+		if (errno == ERANGE) {
+			snprintf(err, errlen, "%s: \"%.40s\" is too large a number", f->name, s);
+			return NULL;
+		}
 		if (errno || end == s || *end) {
 			snprintf(err, errlen, "%s: expected a whole number, not \"%.40s\"", f->name, s);
 			return NULL;

@@ -135,6 +135,11 @@ check "... naming the item's unit" grep -q "counted in 本, not L" "$T/last.err"
 refused "a zero quantity" "$A" need --site S-001 --item water-2l --quantity 0 --unit 本
 refused "a negative quantity" "$A" need --site S-001 --item water-2l --quantity -5 --unit 本
 check "... saying so" grep -q "quantity must be at least 1" "$T/last.err"
+refused "a quantity above the largest allowed" "$A" need --site S-001 --item water-2l \
+	--quantity 9223372036854775807 --unit 本
+check "... naming the bound" grep -q "above the largest allowed, 1000000000" "$T/last.err"
+refused "a receipt above the largest allowed" "$A" receive --shipment "$S1" --quantity 1000000001
+check "... naming the bound" grep -q "above the largest allowed" "$T/last.err"
 refused "an unknown site" "$A" need --site S-999 --item water-2l --quantity 5 --unit 本
 refused "expired goods offered" "$B" offer --item water-2l --quantity 5 --unit 本 --supporter "$P1" \
 	--expiry 2025-06-01
