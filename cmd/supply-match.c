@@ -16,7 +16,7 @@
 #include "view.h"
 
 static const char usage[] =
-	"usage: supply-match [-q] [-L DIR] [--min-shelf-days N] [--csv] [--commit]\n"
+	"usage: supply-match [-q] [-L DIR] [--min-shelf-days N] [--csv [--bom]] [--commit]\n"
 	"Print one proposal per line (JSON Lines, or CSV with a header) of a quantity of an open\n"
 	"offer for an open need: same item and unit, size, allergens, shelf life; priority, deadline\n"
 	"and merge order first, then the offer that expires first.  --commit appends the proposals\n"
@@ -343,12 +343,13 @@ int main(int argc, char **argv)
 		{"ledger", required_argument, NULL, 'L'},
 		{"min-shelf-days", required_argument, NULL, 's'},
 		{"csv", no_argument, NULL, 'c'},
+		{"bom", no_argument, NULL, 'b'},
 		{"commit", no_argument, NULL, 'C'},
 		CLI_COMMON_OPTIONS,
 		{NULL, 0, NULL, 0},
 	};
 	const char *dir = ledger_default_dir();
-	bool csv = false, do_commit = false, shelf_given = false;
+	bool csv = false, bom = false, do_commit = false, shelf_given = false;
 	uint64_t min_shelf_days = 0;
 	int64_t now;
 	int opt;
@@ -360,11 +361,14 @@ int main(int argc, char **argv)
 		case 'L': dir = optarg; break;
 		case 's': min_shelf_days = cli_u64("--min-shelf-days", optarg); shelf_given = true; break;
 		case 'c': csv = true; break;
+		case 'b': bom = true; break;
 		case 'C': do_commit = true; break;
 		}
 	}
 	if (optind != argc)
 		cli_usage_error(usage);
+	if (bom && !csv)
+		chobo_die(EX_USAGE, "--bom goes with --csv");
 	if (min_shelf_days > 3650)
 		chobo_die(EX_USAGE, "--min-shelf-days: at most 3650");
 	if (!chobo_now(&now))
@@ -392,6 +396,9 @@ int main(int argc, char **argv)
 	}
 	struct view_text t = {0};
 	if (rc == 0) {
+		/* The units are Japanese: Excel reads UTF-8 CSV as such only after a byte order mark. */
+		if (bom)
+			view_text_str(&t, "\xef\xbb\xbf");
 		print_proposals(&t, &m, p, n, do_commit ? hashes : NULL, csv);
 		if (t.len > 0 && !write_all(1, t.p, t.len)) {
 			chobo_warn_errno("write error on standard output");

@@ -80,6 +80,10 @@ static json_t *typed_value(const struct field_spec *f, const char *s, char *err,
 		char *end;
 		errno = 0;
 		long long v = strtoll(s, &end, 10);
+		if (errno == ERANGE) {
+			snprintf(err, errlen, "%s: \"%.40s\" is too large a number", f->name, s);
+			return NULL;
+		}
 		if (errno || end == s || *end) {
 			snprintf(err, errlen, "%s: expected a whole number, not \"%.40s\"", f->name, s);
 			return NULL;
@@ -183,6 +187,20 @@ static int scan_lines(struct input *in, FILE *fp, const char *name, char *line, 
 	return 0;
 }
 
+/*
+ * Whether the first line of receive's input starts records rather than
+ * labels: a JSON object, or a CSV header (a receipt has two fields at least,
+ * so its header has a comma).  Anything else is a scan, so that a wrong
+ * barcode scanned first (a product's JAN code) is refused as not a label
+ * and the scans after it are still taken, not read as one CSV file.
+ */
+static bool looks_like_records(const char *line, size_t n)
+{
+	if (n >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0)
+		return true;
+	return (n > 0 && line[0] == '{') || memchr(line, ',', n) != NULL;
+}
+
 static int read_input(void *ctx, FILE *fp, const char *name)
 {
 	struct input *in = ctx;
@@ -198,7 +216,7 @@ static int read_input(void *ctx, FILE *fp, const char *name)
 			;
 		if (c != EOF)
 			ungetc(c, fp);
-		if (scan_line(fp, line, sizeof line, &n, &over) && strncmp(line, PAYLOAD_PREFIX, 5) == 0)
+		if (scan_line(fp, line, sizeof line, &n, &over) && !looks_like_records(line, n))
 			return scan_lines(in, fp, name, line, sizeof line, n, over);
 		/* Records: the line read is put back in front of the rest. */
 		char *rest = ferror(fp) ? NULL : records_read_all(fp, &len);

@@ -156,4 +156,20 @@ full chain-view -L "$L" --list
 full chain-key show -L "$L"
 full qr-render --format svg HELLO
 full supply-status -L "$L" --csv
+
+# A long option shown with one dash (mdoc drops a dash after Ar or Pq) would be typed as shown.
+for page in "$MAN"/*.1; do
+	name=$(basename "$page")
+	if MANWIDTH=200 man -l "$page" 2>/dev/null | col -b | python3 -c '
+import re, sys
+text = sys.stdin.read()
+longs = set(re.findall(r"--([a-z][a-z-]+)", text))
+bad = sorted(set(w for w in re.findall(r"(?<![-\w])-([a-z][a-z-]+)", text) if w in longs))
+print(" ".join(bad))
+sys.exit(1 if bad else 0)' >"$T/dash.out"; then
+		ok "$name: every long option it shows has two dashes"
+	else
+		not_ok "$name: long options shown with one dash: $(cat "$T/dash.out")"
+	fi
+done
 done_testing

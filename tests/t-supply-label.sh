@@ -42,7 +42,7 @@ B2=$(post ship --request "$R" --box 2 --quantity 24 --expiry 2026-03-31)
 B3=$(post ship --request "$R" --box 3 --quantity 24 --expiry 2026-03-31)
 B4=$(post ship --request "$R" --box 4 --quantity 28)
 
-plan 32
+plan 36
 
 # PNG: one label, read back and received.
 check "supply-label --format png" supply-label -L "$A" --format png -o "$T/b1.png" "$B1"
@@ -63,6 +63,15 @@ check "... the receipt names the shipment" sh -c "chain-log -L '$A' --type suppl
 before=$(count)
 check_exit 65 "a second scan of the same box is refused" sh -c "supply-post -L '$A' receive <'$T/b1.txt' 2>'$T/err'"
 check "... with a clear message" grep -q 'second receipt of box 1' "$T/err"
+check "... and nothing was recorded" test "$(count)" -eq "$before"
+
+# A product's JAN code scanned first, then a label: each line is still a scan.
+printf '4901234567894\r\n%s\r\n' "$(head -1 "$T/b1.txt")" >"$T/jan.txt"
+before=$(count)
+check_exit 1 "a JAN code scanned before a label is refused as the first refusal" \
+	sh -c "supply-post -L '$A' receive <'$T/jan.txt' 2>'$T/err'"
+check "... as not a label" grep -q 'stdin:1: not a label' "$T/err"
+check "... and the label after it is still taken as a scan" grep -q 'second receipt of box 1' "$T/err"
 check "... and nothing was recorded" test "$(count)" -eq "$before"
 
 # A label with one base45 character changed.

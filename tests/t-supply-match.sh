@@ -107,6 +107,10 @@ match "$A" $T2 --csv >"$T/m.a.csv" && match "$B" $T2 --csv >"$T/m.b.csv"
 check "... and the same CSV" cmp "$T/m.a.csv" "$T/m.b.csv"
 check "the CSV has a header and one row per proposal" test "$(head -1 "$T/m.a.csv" | tr -d '\r')" = \
 	"need,offer,site,item,unit,quantity,size,expiry,priority,deadline,pledged" -a "$(wc -l <"$T/m.a.csv")" -eq 9
+match "$A" $T2 --csv --bom >"$T/m.a.bom.csv"
+check "--bom puts a UTF-8 byte order mark before the same CSV, for Excel" sh -c \
+	"printf '\\357\\273\\277' | cat - '$T/m.a.csv' | cmp -s - '$T/m.a.bom.csv'"
+check_exit 64 "--bom without --csv is a usage error" sh -c "CHOBO_NOW=$T2 supply-match -L '$A' --bom"
 match "$A" $T2 >"$T/m.again"
 check "a second run prints the same again" cmp "$T/m.a" "$T/m.again"
 

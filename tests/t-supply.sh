@@ -135,6 +135,11 @@ check "... naming the item's unit" grep -q "counted in 本, not L" "$T/last.err"
 refused "a zero quantity" "$A" need --site S-001 --item water-2l --quantity 0 --unit 本
 refused "a negative quantity" "$A" need --site S-001 --item water-2l --quantity -5 --unit 本
 check "... saying so" grep -q "quantity must be at least 1" "$T/last.err"
+refused "a quantity above the largest allowed" "$A" need --site S-001 --item water-2l \
+	--quantity 9223372036854775807 --unit 本
+check "... naming the bound" grep -q "above the largest allowed, 1000000000" "$T/last.err"
+refused "a receipt above the largest allowed" "$A" receive --shipment "$S1" --quantity 1000000001
+check "... naming the bound" grep -q "above the largest allowed" "$T/last.err"
 refused "an unknown site" "$A" need --site S-999 --item water-2l --quantity 5 --unit 本
 refused "expired goods offered" "$B" offer --item water-2l --quantity 5 --unit 本 --supporter "$P1" \
 	--expiry 2025-06-01
@@ -162,6 +167,17 @@ refused "a box number shipped twice" "$B" ship --request "$R4" --box 1 --quantit
 check "... saying so" grep -q "box 1 of request $R4 is already shipped" "$T/last.err"
 refused "a pledge across units" "$B" offer --item water-2l --quantity 5 --unit 本 --supporter "$P1" --need "$N2"
 refused "a cancellation of a need on another node" "$B" cancel --ref "$N3"
+# Goods that expired after they were offered: neither requested nor shipped in a box without an expiry.
+XO=$(post "$A" 2025-06-06T13:00:00Z offer --item blanket --quantity 4 --unit 枚 --firm 毛布の会 \
+	--expiry 2025-06-07) || XO=none
+XR=$(post "$A" 2025-06-06T13:00:00Z request --offer "$XO" --quantity 2 --site S-001) || XR=none
+NOW=2025-06-08T09:00:00Z
+refused "a request of an offer whose goods have expired since" "$A" request --offer "$XO" --quantity 2 --site S-001
+check "... saying so" grep -q "expired goods: expiry of the offer 2025-06-07" "$T/last.err"
+refused "a box without an expiry, of an offer whose goods have expired since" "$A" ship --request "$XR" \
+	--box 1 --quantity 2
+check "... saying so" grep -q "expired goods: expiry of the offer 2025-06-07" "$T/last.err"
+unset NOW
 check "a CSV cell that is not a number is refused" sh -c \
 	"printf 'site,item,quantity,unit\\nS-001,water-2l,many,本\\n' | supply-post -L '$A' need 2>'$T/csv.err'; test \$? -eq 65"
 check "... with its line" grep -q "stdin:2" "$T/csv.err"

@@ -111,18 +111,29 @@ static int site_rule(struct ctx *c, const char *site, struct chobo_error *err)
 	return rc;
 }
 
-/* Goods whose expiry date is over are refused: a date counts through 23:59:59Z of that day. */
-static int expiry_rule(struct ctx *c, struct chobo_error *err)
+/* Goods whose expiry date (the body of e says, whose is "" or " of the offer") is
+ * over are refused: a date counts through 23:59:59Z of that day. */
+static int expiry_of(struct ctx *c, const struct stored_entry *e, const char *whose, struct chobo_error *err)
 {
 	char date[SUPPLY_DATE_LEN + 1];
 	int64_t day;
-	body_str(c->self, "expiry", date, sizeof date);
+	body_str(e, "expiry", date, sizeof date);
 	if (date[0] && supply_date_parse(date, &day) && day + 86400 <= c->now) {
 		char now[21];
 		time_format(now, c->now);
-		return chobo_fail(err, EX_DATAERR, "expired goods: expiry %s is before now (%s)", date, now);
+		return chobo_fail(err, EX_DATAERR, "expired goods: expiry%s %s is before now (%s)", whose, date, now);
 	}
 	return 0;
+}
+
+static int expiry_rule(struct ctx *c, struct chobo_error *err)
+{
+	return expiry_of(c, c->self, "", err);
+}
+
+static bool has_expiry(const struct stored_entry *e)
+{
+	return jscan_find(&e->doc, e->body, "expiry") >= 0;
 }
 
 /* The line of the entry being checked, which the views already include. */
@@ -180,6 +191,9 @@ static int request_rules(struct ctx *c, struct chobo_error *err)
 	int rc = ref_of(c, "offer", "supply.offer", &offer, err);
 	if (rc == 0)
 		rc = site_rule(c, site, err);
+	/* The offer was checked when it came in; its goods may have expired since. */
+	if (rc == 0)
+		rc = expiry_of(c, &offer, " of the offer", err);
 	if (rc == 0 && jscan_find(&c->self->doc, c->self->body, "need") >= 0 &&
 	    (rc = ref_of(c, "need", "supply.need", &need, err)) == 0) {
 		char item[SUPPLY_CODE_MAX + 1], unit[SUPPLY_UNIT_MAX + 1], need_site[SUPPLY_CODE_MAX + 1];
@@ -240,6 +254,9 @@ static int shipment_rules(struct ctx *c, struct chobo_error *err)
 				offer.origin, c->l->conf.origin);
 	if (rc == 0)
 		rc = expiry_rule(c, err);
+	/* A box without an expiry of its own holds the offer's goods, which keep as they do. */
+	if (rc == 0 && !has_expiry(c->self))
+		rc = expiry_of(c, &offer, " of the offer", err);
 	if (rc == 0 && (rc = own_line(c, SUPPLY_BOX, &b, err)) == 0 && b.unfilled &&
 	    (rc = supply_line_get(c->lines, SUPPLY_REQUEST, request.leaf, &r, err)) == 0)
 		rc = chobo_fail(err, EX_DATAERR, "a shipment beyond what was requested: box of %" PRId64
@@ -322,9 +339,22 @@ static int cancel_rules(struct ctx *c, struct chobo_error *err)
 	return rc;
 }
 
+/* A quantity above SUPPLY_QUANTITY_MAX is a typing error, and the sums of
+ * supply.lines would overflow with a few of them. */
+static int quantity_rule(struct ctx *c, struct chobo_error *err)
+{
+	if (body_int(c->self, "quantity") > SUPPLY_QUANTITY_MAX)
+		return chobo_fail(err, EX_DATAERR, "body.quantity %" PRId64 " is above the largest allowed, %" PRId64,
+				  body_int(c->self, "quantity"), SUPPLY_QUANTITY_MAX);
+	return 0;
+}
+
 static int entry_rules(struct ctx *c, struct chobo_error *err)
 {
 	const char *t = c->self->type->name + strlen("supply.");
+	int rc = quantity_rule(c, err);
+	if (rc)
+		return rc;
 	if (strcmp(t, "need") == 0)
 		return need_rules(c, err);
 	if (strcmp(t, "offer") == 0)
