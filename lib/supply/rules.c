@@ -111,8 +111,10 @@ static int site_rule(struct ctx *c, const char *site, struct chobo_error *err)
 	return rc;
 }
 
-/* Goods whose expiry date (the body of e says, whose is "" or " of the offer") is
- * over are refused: a date counts through 23:59:59Z of that day. */
+/*
+ * Goods whose expiry date (in e's body; whose is "" or " of the offer") is
+ * over are refused: a date counts through 23:59:59Z of that day.
+ */
 static int expiry_of(struct ctx *c, const struct stored_entry *e, const char *whose, struct chobo_error *err)
 {
 	char date[SUPPLY_DATE_LEN + 1];
@@ -339,8 +341,10 @@ static int cancel_rules(struct ctx *c, struct chobo_error *err)
 	return rc;
 }
 
-/* A quantity above SUPPLY_QUANTITY_MAX is a typing error, and the sums of
- * supply.lines would overflow with a few of them. */
+/*
+ * A quantity above SUPPLY_QUANTITY_MAX is a typing error, and the sums of
+ * supply.lines would overflow with a few of them.
+ */
 static int quantity_rule(struct ctx *c, struct chobo_error *err)
 {
 	if (body_int(c->self, "quantity") > SUPPLY_QUANTITY_MAX)

@@ -41,9 +41,11 @@
 #define SUPPLY_REASON_MAX 128
 #define SUPPLY_DATE_LEN 10         /* YYYY-MM-DD */
 
-/* The largest quantity an entry may carry when it is appended: far above any
+/*
+ * The largest quantity an entry may carry when it is appended: far above any
  * real consignment, and low enough that supply.lines can add up billions of
- * such entries in int64_t without overflowing. */
+ * such entries in int64_t without overflowing.
+ */
 #define SUPPLY_QUANTITY_MAX INT64_C(1000000000)
 
 struct ledger;
