@@ -196,25 +196,14 @@ void view_text_csv_bom(struct view_text *t)
 
 void view_text_csv_field(struct view_text *t, const char *s, size_t n)
 {
-	/*
-	 * Text that a spreadsheet would run as a formula (=, +, - or @ first, or
-	 * a tab or carriage return) starts with an apostrophe, so that it is
-	 * shown as text: a site's or an item's name posted on another node is not
-	 * to run in the clerk's Excel.  The same bytes on every node.
-	 */
-	bool formula = n > 0 && s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL;
 	size_t plain = 0;
 	while (plain < n && !strchr(",\"\r\n", s[plain]))
 		plain++;
 	if (plain == n) {
-		if (formula)
-			view_text_add(t, "'", 1);
 		view_text_add(t, s, n);
 		return;
 	}
 	view_text_add(t, "\"", 1);
-	if (formula)
-		view_text_add(t, "'", 1);
 	for (const char *q; (q = memchr(s, '"', n)) != NULL; n -= (size_t)(q + 1 - s), s = q + 1) {
 		view_text_add(t, s, (size_t)(q + 1 - s));
 		view_text_add(t, "\"", 1);
