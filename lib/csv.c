@@ -8,6 +8,31 @@
 #include "csv.h"
 #include "util.h"
 
+/* Whether the n bytes at s are a decimal number as a spreadsheet reads one: a sign, digits, a point and digits. */
+static bool plain_number(const char *s, size_t n)
+{
+	size_t i = 0, digits = 0;
+	if (i < n && (s[i] == '-' || s[i] == '+'))
+		i++;
+	for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+		digits++;
+	if (digits && i < n && s[i] == '.') {
+		size_t before = ++i;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i == before)
+			return false;
+	}
+	return digits && i == n;
+}
+
+bool csv_formula_guarded(const char *s, size_t n)
+{
+	while (n > 0 && s[0] == '\'')
+		s++, n--;
+	return n > 0 && memchr("=+-@\t\r", s[0], 6) != NULL && !plain_number(s, n);
+}
+
 void csv_init(struct csv_reader *r, const char *text, size_t len)
 {
 	memset(r, 0, sizeof *r);
@@ -105,6 +130,9 @@ enum csv_status csv_next(struct csv_reader *r, char *err, size_t errlen)
 				 r->nfields + 1);
 			return CSV_BAD;
 		}
+		if (used - start > 1 && r->buf[start] == '\'' &&
+		    csv_formula_guarded(r->buf + start + 1, used - start - 1))
+			start++;   /* the apostrophe the writer put before a formula's first character */
 		r->buf[used++] = '\0';
 		r->field[r->nfields++] = r->buf + start;
 		if (r->pos < r->len && t[r->pos] == ',') {

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "append.h"
+#include "csv.h"
 #include "entry_index.h"
 #include "ledger.h"
 #include "merkle.h"
@@ -196,14 +197,23 @@ void view_text_csv_bom(struct view_text *t)
 
 void view_text_csv_field(struct view_text *t, const char *s, size_t n)
 {
+	/*
+	 * A site's or an item's name posted on another node is not to run as a
+	 * formula in the clerk's Excel: after an apostrophe it is shown as text.
+	 */
+	bool guarded = csv_formula_guarded(s, n);
 	size_t plain = 0;
 	while (plain < n && !strchr(",\"\r\n", s[plain]))
 		plain++;
 	if (plain == n) {
+		if (guarded)
+			view_text_add(t, "'", 1);
 		view_text_add(t, s, n);
 		return;
 	}
 	view_text_add(t, "\"", 1);
+	if (guarded)
+		view_text_add(t, "'", 1);
 	for (const char *q; (q = memchr(s, '"', n)) != NULL; n -= (size_t)(q + 1 - s), s = q + 1) {
 		view_text_add(t, s, (size_t)(q + 1 - s));
 		view_text_add(t, "\"", 1);

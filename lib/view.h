@@ -142,7 +142,11 @@ void view_text_object_str(struct view_text *t, const char *name, const char *v);
 void view_text_member_str(struct view_text *t, const char *name, const char *v);
 /* Append ,"name": and the decimal v. */
 void view_text_member_int(struct view_text *t, const char *name, int64_t v);
-/* Append s (n bytes) as one CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break. */
+/*
+ * Append s (n bytes) as one CSV field (RFC 4180): quoted when it holds a
+ * comma, a quote or a line break, and after an apostrophe where
+ * csv_formula_guarded says (csv_next drops it again).
+ */
 void view_text_csv_field(struct view_text *t, const char *s, size_t n);
 /* Append the UTF-8 byte order mark that a CSV table starts with when asked (--bom), so that Excel reads it as UTF-8. */
 void view_text_csv_bom(struct view_text *t);

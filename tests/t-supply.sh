@@ -197,6 +197,14 @@ check "status on A: water at S-002 has nothing open" test "$(row "$A" $T6 S-002 
 status "$A" $T6 >"$T/status.a" && status "$B" $T6 >"$T/status.b"
 check "status is byte-identical on both nodes after the last exchange" cmp "$T/status.a" "$T/status.b"
 
+# A name that a spreadsheet would run as a formula is text in every CSV chobo writes.
+check "a site whose name begins as a formula" post "$A" $T6 site --code S-009 \
+	--name '=HYPERLINK("http://x","避難所")' --municipality 八王子市 --role shelter --open true
+check "... and a need there" post "$A" $T6 need --site S-009 --item water-2l --quantity 5 --unit 本
+status "$A" $T6 --csv --site S-009 >"$T/formula.csv"
+check "... is text in the status CSV: an apostrophe first, inside the quotes" \
+	grep -q ",S-009,\"'=HYPERLINK(\"\"http://x\"\",\"\"避難所\"\")\",open," "$T/formula.csv"
+
 for d in "$A" "$B"; do
 	check "chain-verify --views --index passes on $(basename "$d")" chain-verify -L "$d" --views --index
 done
