@@ -250,6 +250,15 @@ static unsigned parse_by(const char *list)
 	return by;
 }
 
+/* Whether a line of s names code as its site (or as its item). */
+static bool on_a_line(const struct supply_snapshot *s, const char *code, bool site)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(site ? s->line[i].site : s->line[i].item, code) == 0)
+			return true;
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -298,6 +307,16 @@ int main(int argc, char **argv)
 	struct supply_snapshot s = {0};
 	int rc = read_snapshot(dir, &s, &days);
 	f.overdue_secs = (int64_t)days * 86400;
+	/* An unknown code would print no row, as a site with nothing open does: say which it is. */
+	if (rc == 0 && f.site && !supply_snapshot_site(&s, f.site) && !on_a_line(&s, f.site, true)) {
+		chobo_warn("--site %s: no such site on this ledger (supply-post site adds one; chain-sync brings "
+			   "other nodes' sites)", f.site);
+		rc = EX_NOINPUT;
+	}
+	if (rc == 0 && f.item && !supply_snapshot_name(s.items, s.nitems, f.item)[0] && !on_a_line(&s, f.item, false)) {
+		chobo_warn("--item %s: no such item in this ledger's catalogue (supply-post item adds one)", f.item);
+		rc = EX_NOINPUT;
+	}
 	struct view_text t = {0};
 	if (rc == 0) {
 		if (bom)

@@ -205,6 +205,13 @@ status "$A" $T6 --csv --site S-009 >"$T/formula.csv"
 check "... is text in the status CSV: an apostrophe first, inside the quotes" \
 	grep -q ",S-009,\"'=HYPERLINK(\"\"http://x\"\",\"\"避難所\"\")\",open," "$T/formula.csv"
 
+# An unknown site or item is named, not printed as an empty table.
+check_exit 66 "supply-status --site of a site no node posted" status "$A" $T6 --site S-999
+check "... names it" grep -q "site S-999: no such site" "$T/last.err"
+check_exit 66 "supply-status --item of an item not in the catalogue" status "$A" $T6 --item tea-9
+check "... names it" grep -q "item tea-9: no such item" "$T/last.err"
+check "a registered site with nothing on it prints nothing and exits 0" test -z "$(status "$A" $T6 --site O-001)"
+
 for d in "$A" "$B"; do
 	check "chain-verify --views --index passes on $(basename "$d")" chain-verify -L "$d" --views --index
 done
