@@ -71,6 +71,13 @@ static bool box_overdue(const struct supply_line *b, const struct filter *f)
 	       time_parse(b->time, &shipped) && f->now - shipped > f->overdue_secs;
 }
 
+/* Whether offer ln's goods expired by now. */
+static bool offer_expired(const struct supply_line *ln, int64_t now)
+{
+	int64_t end;
+	return ln->expiry[0] && supply_expiry_end(ln->expiry, &end) && end <= now;
+}
+
 /* The row one line adds to, with its contribution; false when the filter leaves it out. */
 static bool line_row(const struct supply_line *ln, const struct filter *f, struct row *r)
 {
@@ -94,7 +101,8 @@ static bool line_row(const struct supply_line *ln, const struct filter *f, struc
 		break;
 	case SUPPLY_OFFER:
 		r->offered = cancelled ? ln->requested : ln->quantity;
-		r->available = supply_line_open(ln);
+		/* Expired goods are refused to a request: none of them is available. */
+		r->available = offer_expired(ln, f->now) ? 0 : supply_line_open(ln);
 		break;
 	case SUPPLY_REQUEST:
 		r->requested = ln->unfilled ? 0 : cancelled ? ln->shipped : ln->quantity;

@@ -205,6 +205,17 @@ status "$A" $T6 --csv --site S-009 >"$T/formula.csv"
 check "... is text in the status CSV: an apostrophe first, inside the quotes" \
 	grep -q ",S-009,\"'=HYPERLINK(\"\"http://x\"\",\"\"避難所\"\")\",open," "$T/formula.csv"
 
+# An expiry date lasts through its day in Japan (JST): 14:59:59Z.
+avail() { status "$B" "$1" --by item --item water-2l |
+	python3 -c 'import json, sys; print(json.loads(sys.stdin.readline())["available"])'; }
+check "an offer on its expiry date at 23:59:59 in Japan" post "$B" 2025-06-07T14:59:59Z offer --item water-2l \
+	--quantity 7 --unit 本 --supporter "$P1" --expiry 2025-06-07
+NOW=2025-06-07T15:00:00Z refused "the same at 00:00 of the next day in Japan" "$B" offer --item water-2l \
+	--quantity 7 --unit 本 --supporter "$P1" --expiry 2025-06-07
+check "... saying so" grep -q "expired goods" "$T/last.err"
+check "... and its 7 are no longer available in supply-status" \
+	test "$(avail 2025-06-07T14:59:59Z)" -eq "$(($(avail 2025-06-07T15:00:00Z) + 7))"
+
 # An unknown site or item is named, not printed as an empty table.
 check_exit 66 "supply-status --site of a site no node posted" status "$A" $T6 --site S-999
 check "... names it" grep -q "site S-999: no such site" "$T/last.err"

@@ -106,6 +106,15 @@ bool supply_date_parse(const char *s, int64_t *day)
 	return time_parse(t, day);
 }
 
+bool supply_expiry_end(const char *s, int64_t *end)
+{
+	/* A date printed on food in Japan is a date in JST (UTC+9). */
+	if (!supply_date_parse(s, end))
+		return false;
+	*end += 86400 - 9 * 3600;
+	return true;
+}
+
 bool supply_allergens_check(const char *list, char *err, size_t errlen)
 {
 	bool seen[sizeof supply_allergens / sizeof *supply_allergens] = {0};

@@ -130,13 +130,9 @@ static bool add_offer(struct match_set *m, const struct supply_line *ln, int64_t
 	copy(o->need, sizeof o->need, ln->need);
 	o->left = open;
 	o->good_until = INT64_MAX;
-	int64_t day;
-	/* A date counts through its last second (as the append rules read it). */
-	if (ln->expiry[0]) {
-		if (!supply_date_parse(ln->expiry, &day))
-			return false;
-		o->good_until = day + DAY;
-	}
+	/* A date counts through its last second in Japan (as the append rules read it). */
+	if (ln->expiry[0] && !supply_expiry_end(ln->expiry, &o->good_until))
+		return false;
 	if (!match_allergen_mask(ln->allergen_free, &o->free_of) || !place(m, ln, &o->order))
 		return false;
 	m->noffers++;

@@ -113,14 +113,14 @@ static int site_rule(struct ctx *c, const char *site, struct chobo_error *err)
 
 /*
  * Goods whose expiry date (in e's body; whose is "" or " of the offer") is
- * over are refused: a date counts through 23:59:59Z of that day.
+ * over are refused: a date counts through 23:59:59 of that day in Japan.
  */
 static int expiry_of(struct ctx *c, const struct stored_entry *e, const char *whose, struct chobo_error *err)
 {
 	char date[SUPPLY_DATE_LEN + 1];
-	int64_t day;
+	int64_t end;
 	body_str(e, "expiry", date, sizeof date);
-	if (date[0] && supply_date_parse(date, &day) && day + 86400 <= c->now) {
+	if (date[0] && supply_expiry_end(date, &end) && end <= c->now) {
 		char now[21];
 		time_format(now, c->now);
 		return chobo_fail(err, EX_DATAERR, "expired goods: expiry%s %s is before now (%s)", whose, date, now);

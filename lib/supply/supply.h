@@ -77,6 +77,12 @@ bool supply_code_valid(const char *s);
 /* True when s is a calendar date YYYY-MM-DD; *day set to the seconds of its 00:00:00Z. */
 bool supply_date_parse(const char *s, int64_t *day);
 /*
+ * True when s is an expiry date YYYY-MM-DD; *end set to the first second
+ * after that day in Japan (JST, 00:00 of the next day, 15:00:00Z of s):
+ * goods keep while now < *end.
+ */
+bool supply_expiry_end(const char *s, int64_t *end);
+/*
  * Check a comma-separated list of allergen codes (the 8 mandatory and 20
  * recommended allergens of Japanese food labelling): every code known, none
  * twice; false with the reason in err.
