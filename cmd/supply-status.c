@@ -19,7 +19,8 @@ static const char usage[] =
 	"needed, offered, requested, shipped, received and still open, and the overdue boxes;\n"
 	"--overdue prints the overdue boxes themselves.\n"
 	"Environment: CHOBO_LEDGER, CHOBO_NOW, CHOBO_LOCK_WAIT.\n"
-	"Exit status: 0 success; other codes as in chobo(7).  See supply-status(1).\n";
+	"Exit status: 0 success, 66 --site or --item unknown; other codes as in chobo(7).\n"
+	"See supply-status(1).\n";
 
 /* Read the overdue setting (unless given) and the snapshot; 0 or a code. */
 static int read_snapshot(const char *dir, struct supply_snapshot *s, uint64_t *overdue_days)
