@@ -61,34 +61,13 @@ static const struct field_spec *registration_field(const char *name)
 /*
  * --register from CSV: every cell is text, but capacity_w and
  * baseline_m_per_l are JSON integers and other_scheme a boolean in the
- * entries, so such a cell becomes one (TRUE and FALSE as Excel writes
- * them); any other cell stays a string, for the schema to judge.
+ * entries, so such a cell becomes one; any other cell stays a string, for
+ * the schema to judge.
  */
 static json_t *registration_cell(void *ctx, const char *member, const char *cell, char *err, size_t errlen)
 {
 	(void)ctx;
-	const struct field_spec *f = registration_field(member);
-	if (f && f->kind == FIELD_UINT) {
-		uint64_t v;
-		if (!parse_u64(cell, &v) || v > INT64_MAX) {
-			snprintf(err, errlen, "%s: expected a whole number in digits (no sign, separator or leading "
-				 "zero), not \"%.40s\"", member, cell);
-			return NULL;
-		}
-		return json_integer((json_int_t)v);
-	}
-	if (f && f->kind == FIELD_BOOL) {
-		if (strcmp(cell, "true") == 0 || strcmp(cell, "TRUE") == 0)
-			return json_true();
-		if (strcmp(cell, "false") == 0 || strcmp(cell, "FALSE") == 0)
-			return json_false();
-		snprintf(err, errlen, "%s: expected true or false, not \"%.40s\"", member, cell);
-		return NULL;
-	}
-	json_t *v = json_string(cell);
-	if (!v)
-		snprintf(err, errlen, "%s: not UTF-8 text", member);
-	return v;
+	return records_text_value(registration_field(member), member, cell, err, errlen);
 }
 
 static int read_input(void *ctx, FILE *fp, const char *name)

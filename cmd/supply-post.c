@@ -73,41 +73,6 @@ static const struct field_spec *field_named(const struct entry_type *t, const ch
 	return NULL;
 }
 
-/* A text value (an option, a CSV cell) as the JSON value the field takes; NULL with err. */
-static json_t *typed_value(const struct field_spec *f, const char *s, char *err, size_t errlen)
-{
-	if (f->kind == FIELD_INT || f->kind == FIELD_UINT) {
-		char *end;
-		errno = 0;
-		long long v = strtoll(s, &end, 10);
-		if (errno == ERANGE) {
-			snprintf(err, errlen, "%s: \"%.40s\" is too large a number", f->name, s);
-			return NULL;
-		}
-		if (errno || end == s || *end) {
-			snprintf(err, errlen, "%s: expected a whole number, not \"%.40s\"", f->name, s);
-			return NULL;
-		}
-		return json_integer(v);
-	}
-	if (f->kind == FIELD_BOOL) {
-		static const char *const yes[] = {"true", "yes", "1", "TRUE", "はい", NULL};
-		static const char *const no[] = {"false", "no", "0", "FALSE", "いいえ", NULL};
-		for (size_t i = 0; yes[i]; i++) {
-			if (strcmp(s, yes[i]) == 0)
-				return json_true();
-			if (strcmp(s, no[i]) == 0)
-				return json_false();
-		}
-		snprintf(err, errlen, "%s: expected true or false, not \"%.40s\"", f->name, s);
-		return NULL;
-	}
-	json_t *v = json_string(s);
-	if (!v)
-		snprintf(err, errlen, "%s: not UTF-8 text", f->name);
-	return v;
-}
-
 /* The records from from on take the --FIELD defaults where they give no value. */
 static void apply_defaults(struct input *in, size_t from)
 {
@@ -139,7 +104,7 @@ static const char *csv_column(void *ctx, size_t i, const char *name, char *err, 
 static json_t *csv_value(void *ctx, const char *member, const char *cell, char *err, size_t errlen)
 {
 	const struct input *in = ctx;
-	return typed_value(field_named(in->type, member), cell, err, errlen);
+	return records_text_value(field_named(in->type, member), member, cell, err, errlen);
 }
 
 /*
@@ -489,7 +454,7 @@ int main(int argc, char **argv)
 			cli_usage_error(usage);
 		} else {
 			const struct field_spec *f = &in.type->fields[opt - 1000];
-			json_t *v = typed_value(f, optarg, err, sizeof err);
+			json_t *v = records_text_value(f, f->name, optarg, err, sizeof err);
 			if (!v)
 				chobo_die(EX_USAGE, "--%s", err);
 			json_object_set_new(in.defaults, f->name, v);

@@ -6,9 +6,47 @@
 #include <string.h>
 
 #include "csv.h"
+#include "entry.h"
 #include "json_scan.h"
 #include "records.h"
 #include "util.h"
+
+json_t *records_text_value(const struct field_spec *f, const char *member, const char *text, char *err,
+			   size_t errlen)
+{
+	const char *name = f ? f->name : member;
+	if (f && (f->kind == FIELD_INT || f->kind == FIELD_UINT)) {
+		bool negative = f->kind == FIELD_INT && text[0] == '-';
+		uint64_t v;
+		if (!parse_u64(text + negative, &v)) {
+			snprintf(err, errlen, "%s: expected a whole number in digits (%sno separator or leading zero), "
+				 "not \"%.40s\"", name, f->kind == FIELD_INT ? "" : "no sign, ", text);
+			return NULL;
+		}
+		if (v > (uint64_t)INT64_MAX) {
+			snprintf(err, errlen, "%s: \"%.40s\" is too large a number", name, text);
+			return NULL;
+		}
+		return json_integer(negative ? -(json_int_t)v : (json_int_t)v);
+	}
+	if (f && f->kind == FIELD_BOOL) {
+		/* As Excel writes them, and as staff type them. */
+		static const char *const yes[] = {"true", "TRUE", "yes", "はい", "1", NULL};
+		static const char *const no[] = {"false", "FALSE", "no", "いいえ", "0", NULL};
+		for (size_t i = 0; yes[i]; i++) {
+			if (strcmp(text, yes[i]) == 0)
+				return json_true();
+			if (strcmp(text, no[i]) == 0)
+				return json_false();
+		}
+		snprintf(err, errlen, "%s: expected true or false, not \"%.40s\"", name, text);
+		return NULL;
+	}
+	json_t *v = json_string(text);
+	if (!v)
+		snprintf(err, errlen, "%s: not UTF-8 text", name);
+	return v;
+}
 
 void records_add(struct records *l, json_t *o, const char *name, unsigned long line)
 {

@@ -44,6 +44,19 @@ struct records_csv {
 	void *ctx;
 };
 
+struct field_spec;
+
+/*
+ * The JSON value that text (an option's value, a CSV cell) gives field f of
+ * an entry type: an integer for an integer field (decimal digits without
+ * leading zero, and a '-' first for a signed one), true or false for a
+ * boolean (true, TRUE, yes, はい, 1 or false, FALSE, no, いいえ, 0), else
+ * (and for a NULL f) a string, for the schema to judge.  NULL with a
+ * reason that names the field (or member, for a NULL f) in err.
+ */
+json_t *records_text_value(const struct field_spec *f, const char *member, const char *text, char *err,
+			   size_t errlen);
+
 /* Append o (taking it) to l, from name and line (0: name alone), with no JSON text. */
 void records_add(struct records *l, json_t *o, const char *name, unsigned long line);
 /* Decref every record's object, free their JSON texts and l's array. */
