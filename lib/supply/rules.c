@@ -341,24 +341,9 @@ static int cancel_rules(struct ctx *c, struct chobo_error *err)
 	return rc;
 }
 
-/*
- * A quantity above SUPPLY_QUANTITY_MAX is a typing error, and the sums of
- * supply.lines would overflow with a few of them.
- */
-static int quantity_rule(struct ctx *c, struct chobo_error *err)
-{
-	if (body_int(c->self, "quantity") > SUPPLY_QUANTITY_MAX)
-		return chobo_fail(err, EX_DATAERR, "body.quantity %" PRId64 " is above the largest allowed, %" PRId64,
-				  body_int(c->self, "quantity"), SUPPLY_QUANTITY_MAX);
-	return 0;
-}
-
 static int entry_rules(struct ctx *c, struct chobo_error *err)
 {
 	const char *t = c->self->type->name + strlen("supply.");
-	int rc = quantity_rule(c, err);
-	if (rc)
-		return rc;
 	if (strcmp(t, "need") == 0)
 		return need_rules(c, err);
 	if (strcmp(t, "offer") == 0)

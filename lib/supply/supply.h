@@ -42,9 +42,10 @@
 #define SUPPLY_DATE_LEN 10         /* YYYY-MM-DD */
 
 /*
- * The largest quantity an entry may carry when it is appended: far above any
- * real consignment, and low enough that supply.lines can add up billions of
- * such entries in int64_t without overflowing.
+ * The largest quantity an entry may carry, far above any real consignment
+ * and low enough that supply.lines can add up billions of such entries in
+ * int64_t without overflowing.  The entry types hold it, so that an entry
+ * from another node's log is held to it as well.
  */
 #define SUPPLY_QUANTITY_MAX INT64_C(1000000000)
 

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -137,15 +138,33 @@ static bool check_codes(const struct json_doc *doc, size_t body, const char *con
 	return true;
 }
 
-/* A quantity of at least 1 (the schema only knows integers). */
-static bool check_quantity(const struct json_doc *doc, size_t body, char *err, size_t errlen)
+/*
+ * A quantity from least up to SUPPLY_QUANTITY_MAX (the schema only knows
+ * integers).  The bound is part of the type, not a rule of the append, so
+ * that an entry from another node's log that breaks it is refused on import
+ * and by chain-verify instead of wrapping the sums of supply.lines.
+ */
+static bool check_quantity_from(const struct json_doc *doc, size_t body, int64_t least, char *err, size_t errlen)
 {
 	int64_t q;
 	long v = jscan_find(doc, body, "quantity");
-	if (v < 0 || (jscan_integer(doc, (size_t)v, &q) && q >= 1))
+	if (v < 0)
 		return true;
-	snprintf(err, errlen, "body.quantity must be at least 1");
-	return false;
+	if (!jscan_integer(doc, (size_t)v, &q) || q < least) {
+		snprintf(err, errlen, "body.quantity must be at least %" PRId64, least);
+		return false;
+	}
+	if (q > SUPPLY_QUANTITY_MAX) {
+		snprintf(err, errlen, "body.quantity %" PRId64 " is above the largest allowed, %" PRId64, q,
+			 SUPPLY_QUANTITY_MAX);
+		return false;
+	}
+	return true;
+}
+
+static bool check_quantity(const struct json_doc *doc, size_t body, char *err, size_t errlen)
+{
+	return check_quantity_from(doc, body, 1, err, errlen);
 }
 
 static bool check_allergens(const struct json_doc *doc, size_t body, char *err, size_t errlen)
@@ -238,7 +257,8 @@ static bool shipment_check(const struct json_doc *doc, size_t body, char *err, s
 
 static bool receipt_check(const struct json_doc *doc, size_t body, char *err, size_t errlen)
 {
-	return check_word(doc, body, "discrepancy", supply_discrepancy_valid,
+	return check_quantity_from(doc, body, 0, err, errlen) &&
+	       check_word(doc, body, "discrepancy", supply_discrepancy_valid,
 			  "short, over, damaged, wrong_item, expired or other", err, errlen);
 }
 
