@@ -5,7 +5,11 @@
  * within the bounds, and every field UTF-8 without NUL; a reader must end
  * with CSV_END or CSV_BAD, never loop.  Written back field by field
  * (lib/view.c view_text_csv_field, which guards formulas with an
- * apostrophe), every record reads back the same.
+ * apostrophe), every record reads back the same.  Every field read as an
+ * option's or a cell's value for an integer, unsigned or boolean field
+ * (lib/records.c records_text_value) is refused with a reason or gives a
+ * value that prints back as the same text (a number) or is one of the
+ * spellings the header lists (a boolean).
  */
 #include "config.h"
 
@@ -14,6 +18,8 @@
 #include <string.h>
 
 #include "csv.h"
+#include "entry.h"
+#include "records.h"
 #include "util.h"
 #include "view.h"
 
@@ -49,6 +55,40 @@ static void round_trip(const struct csv_reader *r, size_t bytes)
 	view_text_free(&t);
 }
 
+/* Field text read as each typed kind: a value that says the same, or a reason. */
+static void typed_values(const char *text)
+{
+	static const struct field_spec kinds[] = {
+		{"signed", FIELD_INT, true, 0, false},
+		{"unsigned", FIELD_UINT, true, 0, false},
+		{"flag", FIELD_BOOL, true, 0, false},
+	};
+	static const char *const spellings[] = {"true", "TRUE", "yes", "はい", "1", "false", "FALSE", "no",
+						"いいえ", "0", NULL};
+	for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+		char err[256] = "", back[32];
+		json_t *v = records_text_value(&kinds[k], kinds[k].name, text, err, sizeof err);
+		if (!v) {
+			if (!strstr(err, kinds[k].name))
+				abort();   /* a reason that names the field */
+			continue;
+		}
+		if (kinds[k].kind == FIELD_BOOL) {
+			bool known = false;
+			for (size_t i = 0; spellings[i]; i++)
+				known = known || (strcmp(text, spellings[i]) == 0 && json_is_true(v) == (i < 5));
+			if (!json_is_boolean(v) || !known)
+				abort();
+		} else {
+			snprintf(back, sizeof back, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+			if (!json_is_integer(v) || strcmp(back, text) != 0 ||
+			    (kinds[k].kind == FIELD_UINT && json_integer_value(v) < 0))
+				abort();
+		}
+		json_decref(v);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct csv_reader r;
@@ -65,6 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!utf8_valid((const uint8_t *)r.field[i], n))
 				abort();
 			bytes += n;
+			typed_values(r.field[i]);
 		}
 		if (bytes > CSV_MAX_RECORD)
 			abort();

@@ -18,7 +18,7 @@ json_t *records_text_value(const struct field_spec *f, const char *member, const
 	if (f && (f->kind == FIELD_INT || f->kind == FIELD_UINT)) {
 		bool negative = f->kind == FIELD_INT && text[0] == '-';
 		uint64_t v;
-		if (!parse_u64(text + negative, &v)) {
+		if (!parse_u64(text + negative, &v) || (negative && v == 0)) {
 			snprintf(err, errlen, "%s: expected a whole number in digits (%sno separator or leading zero), "
 				 "not \"%.40s\"", name, f->kind == FIELD_INT ? "" : "no sign, ", text);
 			return NULL;

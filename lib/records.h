@@ -49,7 +49,7 @@ struct field_spec;
 /*
  * The JSON value that text (an option's value, a CSV cell) gives field f of
  * an entry type: an integer for an integer field (decimal digits without
- * leading zero, and a '-' first for a signed one), true or false for a
+ * leading zero, and a '-' first for a signed one, not "-0"), true or false for a
  * boolean (true, TRUE, yes, はい, 1 or false, FALSE, no, いいえ, 0), else
  * (and for a NULL f) a string, for the schema to judge.  NULL with a
  * reason that names the field (or member, for a NULL f) in err.
