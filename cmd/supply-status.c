@@ -45,7 +45,7 @@ struct row {
 	char disaster[SUPPLY_CODE_MAX + 1], site[SUPPLY_CODE_MAX + 1], item[SUPPLY_CODE_MAX + 1];
 	char unit[SUPPLY_UNIT_MAX + 1];
 	int64_t needed, offered, requested, shipped, received, open, available, lost;
-	int64_t in_transit, overdue, unfilled;
+	int64_t in_transit, overdue, unfilled, expired;
 };
 
 static int row_order(const void *a, const void *b)
@@ -103,7 +103,10 @@ static bool line_row(const struct supply_line *ln, const struct filter *f, struc
 	case SUPPLY_OFFER:
 		r->offered = cancelled ? ln->requested : ln->quantity;
 		/* Expired goods are refused to a request: none of them is available. */
-		r->available = offer_expired(ln, f->now) ? 0 : supply_line_open(ln);
+		if (offer_expired(ln, f->now))
+			r->expired = supply_line_open(ln);
+		else
+			r->available = supply_line_open(ln);
 		break;
 	case SUPPLY_REQUEST:
 		r->requested = ln->unfilled ? 0 : cancelled ? ln->shipped : ln->quantity;
@@ -124,7 +127,7 @@ static bool line_row(const struct supply_line *ln, const struct filter *f, struc
 
 static const char *const row_columns[] = {
 	"disaster", "site", "site_name", "site_state", "item", "unit", "needed", "offered", "requested", "shipped",
-	"received", "open", "available", "lost", "in_transit", "overdue", "unfilled", NULL,
+	"received", "open", "available", "lost", "in_transit", "overdue", "unfilled", "expired", NULL,
 };
 
 static void put_field(struct view_text *t, bool csv, size_t col, const char *s, const int64_t *v)
@@ -179,6 +182,7 @@ static void print_rows(struct view_text *t, const struct supply_snapshot *s, con
 			sum.in_transit += r->in_transit;
 			sum.overdue += r->overdue;
 			sum.unfilled += r->unfilled;
+			sum.expired += r->expired;
 		}
 		i = j;
 		const struct supply_named *site = sum.site[0] ? supply_snapshot_site(s, sum.site) : NULL;
@@ -187,10 +191,10 @@ static void print_rows(struct view_text *t, const struct supply_snapshot *s, con
 				      site ? (site->closed ? "closed" : "open") : "", sum.item, sum.unit};
 		const int64_t *num[] = {&sum.needed, &sum.offered, &sum.requested, &sum.shipped, &sum.received,
 					&sum.open, &sum.available, &sum.lost, &sum.in_transit, &sum.overdue,
-					&sum.unfilled};
+					&sum.unfilled, &sum.expired};
 		for (size_t c = 0; c < 6; c++)
 			put_field(t, csv, c, text[c], NULL);
-		for (size_t c = 0; c < 11; c++)
+		for (size_t c = 0; c < sizeof num / sizeof num[0]; c++)
 			put_field(t, csv, 6 + c, NULL, num[c]);
 		view_text_str(t, csv ? "\r\n" : "}\n");
 	}
