@@ -15,6 +15,11 @@ NOW=2023-11-15T00:00:00Z
 P1=p-00000000000000000000000000000001
 count() { chain-log -L "$A" | wc -l; }
 grant() { CHOBO_NOW=$NOW ecopt-grant -L "$A" --factors "$F" "$@"; }
+# grant_refused FILE DESC SAYING PATTERN: ecopt-grant of $T/FILE exits 65 with PATTERN in its message.
+grant_refused() {
+	check_exit 65 "$2" grant "$T/$1"
+	check "$3" grep -q "$4" "$T/last.err"
+}
 reg() { CHOBO_NOW=$NOW ecopt-grant -L "$A" --register "$@"; }
 
 printf '{"type":"points.scheme","body":{"scheme":"eco","yen_per_point":1,"expiry_days":365,"cap_purchase":1000,"cap_day":1200}}\n' |
@@ -63,26 +68,26 @@ check "rows of empty cells at the end are skipped" sh -c "CHOBO_NOW=$NOW ecopt-g
 printf ',,,,\nequipment,from,to,generated_kwh,sold_kwh\n"",,,,\n' >"$T/lead.csv"
 check "... and before the header (and quoted empty cells)" sh -c "CHOBO_NOW=$NOW ecopt-grant -L '$A' --factors '$F' '$T/lead.csv' 2>&1 | grep -q 'no records'"
 printf 'equipment;from;to;generated_kwh;sold_kwh\r\nPV-1;2023-11-01;2023-11-10;30;10\r\n' >"$T/semicolons.csv"
-check_exit 65 "a CSV separated by semicolons is refused" env CHOBO_NOW=$NOW ecopt-grant -L "$A" --factors "$F" "$T/semicolons.csv"
-check "... saying so at its header" grep -q "semicolons.csv:1: the header is one column holding semicolons: CSV here is separated by commas" "$T/last.err"
+grant_refused semicolons.csv "a CSV separated by semicolons is refused" "... saying so at its header" \
+	"semicolons.csv:1: the header is one column holding semicolons: CSV here is separated by commas"
 printf '{"equipment":"PV-1","from":"2023-11-01","to":"2023-11-10","generated_kwh":0300}\n' >"$T/badjson.jsonl"
-check_exit 65 "a line that is not JSON is refused" env CHOBO_NOW=$NOW ecopt-grant -L "$A" --factors "$F" "$T/badjson.jsonl"
-check "... in the words of chobo(7): invalid JSON at byte N" grep -q "badjson.jsonl:1: invalid JSON at byte [0-9]*: " "$T/last.err"
+grant_refused badjson.jsonl "a line that is not JSON is refused" "... in the words of chobo(7): invalid JSON at byte N" \
+	"badjson.jsonl:1: invalid JSON at byte [0-9]*: "
 printf '{"equipment":"PV-1","from":"2023-11-01","to":"2023-11-10","generated_kwh":100000000000000000000}\n{"a":1e400}\n' >"$T/huge.jsonl"
-check_exit 65 "a number too large for JSON's integers is refused" env CHOBO_NOW=$NOW ecopt-grant -L "$A" --factors "$F" "$T/huge.jsonl"
-check "... in the same words, with jansson's reason" grep -q "huge.jsonl:1: invalid JSON at byte [0-9]*: too big integer" "$T/last.err"
+grant_refused huge.jsonl "a number too large for JSON's integers is refused" "... in the same words, with jansson's reason" \
+	"huge.jsonl:1: invalid JSON at byte [0-9]*: too big integer"
 sed -n 2p "$T/huge.jsonl" >"$T/huge2.jsonl"
-check_exit 65 "... and so is a real number out of range" env CHOBO_NOW=$NOW ecopt-grant -L "$A" --factors "$F" "$T/huge2.jsonl"
-check "... in the same words" grep -q "huge2.jsonl:1: invalid JSON at byte [0-9]*: real number overflow" "$T/last.err"
+grant_refused huge2.jsonl "... and so is a real number out of range" "... in the same words" \
+	"huge2.jsonl:1: invalid JSON at byte [0-9]*: real number overflow"
 printf '[{"equipment":"PV-1","from":"2023-11-01","to":"2023-11-10","generated_kwh":1}]\n' >"$T/array.json"
-check_exit 65 "a JSON array is refused, not read as an empty CSV" env CHOBO_NOW=$NOW ecopt-grant -L "$A" --factors "$F" "$T/array.json"
-check "... saying to give JSON Lines" grep -q "array.json:1: a JSON array: give JSON Lines" "$T/last.err"
+grant_refused array.json "a JSON array is refused, not read as an empty CSV" "... saying to give JSON Lines" \
+	"array.json:1: a JSON array: give JSON Lines"
 printf 'equipment,from,to,generated_kwh\nPV-1,2023-11-01,2023-11-10,1\000\n' >"$T/nul.csv"
-check_exit 65 "a NUL byte in CSV is refused" env CHOBO_NOW=$NOW ecopt-grant -L "$A" --factors "$F" "$T/nul.csv"
-check "... as a NUL byte, not as Shift_JIS" grep -q "holds a NUL byte" "$T/last.err"
+grant_refused nul.csv "a NUL byte in CSV is refused" "... as a NUL byte, not as Shift_JIS" \
+	"holds a NUL byte"
 printf '{"equipment":"PV-1","note":"\377"}\n' >"$T/latin1.jsonl"
-check_exit 65 "a line that is not UTF-8 is refused" env CHOBO_NOW=$NOW ecopt-grant -L "$A" --factors "$F" "$T/latin1.jsonl"
-check "... saying so" grep -q "latin1.jsonl:1: not valid UTF-8" "$T/last.err"
+grant_refused latin1.jsonl "a line that is not UTF-8 is refused" "... saying so" \
+	"latin1.jsonl:1: not valid UTF-8"
 before=$(count)
 
 # 4. One message for a failure of --register, with where the record came from.
