@@ -11,26 +11,6 @@
 
 static const char em_dash[] = "\xe2\x80\x94 ";
 
-/* Decode one UTF-8 sequence at s (validity already checked); returns its length. */
-static size_t utf8_next(const uint8_t *s, uint32_t *cp)
-{
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if ((s[0] & 0xe0) == 0xc0) {
-		*cp = (uint32_t)(s[0] & 0x1f) << 6 | (s[1] & 0x3f);
-		return 2;
-	}
-	if ((s[0] & 0xf0) == 0xe0) {
-		*cp = (uint32_t)(s[0] & 0x0f) << 12 | (uint32_t)(s[1] & 0x3f) << 6 | (s[2] & 0x3f);
-		return 3;
-	}
-	*cp = (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3f) << 12 |
-	      (uint32_t)(s[2] & 0x3f) << 6 | (s[3] & 0x3f);
-	return 4;
-}
-
 static bool unicode_space(uint32_t c)
 {
 	return c == ' ' || (c >= 0x09 && c <= 0x0d) || c == 0x85 || c == 0xa0 ||
@@ -41,13 +21,14 @@ static bool unicode_space(uint32_t c)
 static bool name_valid_n(const char *name, size_t len)
 {
 	const uint8_t *p = (const uint8_t *)name;
-	if (len == 0 || len > NOTE_MAX_NAME || !utf8_valid(p, len))
+	if (len == 0 || len > NOTE_MAX_NAME)
 		return false;
 	for (size_t i = 0; i < len;) {
 		uint32_t c;
-		i += utf8_next(p + i, &c);
-		if (c < 0x20 || c == 0x7f || c == '+' || unicode_space(c))
+		size_t n = utf8_decode(p + i, len - i, &c);
+		if (n == 0 || c < 0x20 || c == 0x7f || c == '+' || unicode_space(c))
 			return false;
+		i += n;
 	}
 	return true;
 }

@@ -37,29 +37,15 @@ static size_t to_points(const char *s, size_t len, uint32_t *out)
 	const unsigned char *p = (const unsigned char *)s, *end = p + len;
 	size_t n = 0;
 	while (p < end) {
-		uint32_t c = *p;
-		if (c < 0x80) {
-			out[n++] = c;
+		uint32_t c;
+		size_t k = utf8_decode(p, (size_t)(end - p), &c);
+		if (k == 0) {
+			out[n++] = 0xFFFD;   /* a byte that starts no character */
 			p++;
 			continue;
 		}
-		int more = c < 0x80 ? 0 : c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : -1;
-		if (more < 0 || end - p <= more) {
-			out[n++] = 0xFFFD;
-			p++;
-			continue;
-		}
-		c = more == 0 ? c : c & (0x3F >> more);
-		int k;
-		for (k = 1; k <= more && (p[k] & 0xC0) == 0x80; k++)
-			c = c << 6 | (p[k] & 0x3F);
-		if (k <= more) {
-			out[n++] = 0xFFFD;
-			p++;
-			continue;
-		}
-		out[n++] = fold(c);
-		p += more + 1;
+		out[n++] = c < 0x80 ? c : fold(c);
+		p += k;
 	}
 	return n;
 }

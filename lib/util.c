@@ -246,6 +246,40 @@ bool parse_u64(const char *s, uint64_t *out)
 	return true;
 }
 
+size_t utf8_decode(const uint8_t *s, size_t len, uint32_t *cp)
+{
+	if (len == 0)
+		return 0;
+	uint8_t c = s[0];
+	size_t n;
+	uint32_t v;
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	} else if ((c & 0xe0) == 0xc0) {
+		n = 1; v = c & 0x1f;
+	} else if ((c & 0xf0) == 0xe0) {
+		n = 2; v = c & 0x0f;
+	} else if ((c & 0xf8) == 0xf0) {
+		n = 3; v = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (len - 1 < n)
+		return 0;
+	for (size_t k = 1; k <= n; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		v = v << 6 | (s[k] & 0x3f);
+	}
+	/* Overlong forms, surrogates and what lies past U+10FFFF are not UTF-8. */
+	if ((n == 1 && v < 0x80) || (n == 2 && v < 0x800) || (n == 3 && v < 0x10000) || v > 0x10ffff ||
+	    (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = v;
+	return n + 1;
+}
+
 bool utf8_valid(const uint8_t *s, size_t len)
 {
 	size_t i = 0;
@@ -260,33 +294,11 @@ bool utf8_valid(const uint8_t *s, size_t len)
 		}
 		if (i >= len)
 			break;
-		uint8_t c = s[i];
-		size_t n;
 		uint32_t cp;
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if ((c & 0xe0) == 0xc0) {
-			n = 1; cp = c & 0x1f;
-		} else if ((c & 0xf0) == 0xe0) {
-			n = 2; cp = c & 0x0f;
-		} else if ((c & 0xf8) == 0xf0) {
-			n = 3; cp = c & 0x07;
-		} else {
+		size_t n = utf8_decode(s + i, len - i, &cp);
+		if (n == 0)
 			return false;
-		}
-		if (len - i - 1 < n)
-			return false;
-		for (size_t k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
-		    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += n + 1;
+		i += n;
 	}
 	return true;
 }
