@@ -427,6 +427,23 @@ void *view_memo_get(struct view_memo *m, const char *key)
 	return slot && slot->key ? slot->rec : NULL;
 }
 
+bool view_memo_copy(struct view_state *s, const char *key, void *out, size_t cap)
+{
+	struct view_memo *m = view_memo(s);
+	struct memo_slot *slot = m ? memo_find(m, key, string_hash(key)) : NULL;
+	if (!slot || !slot->key || slot->size > cap)
+		return false;
+	memcpy(out, slot->rec, slot->size);
+	return true;
+}
+
+void view_memo_keep(struct view_state *s, const char *key, const void *rec, size_t size)
+{
+	struct view_memo *m = view_memo(s);
+	if (m)
+		view_memo_put(m, key, rec, size, false);
+}
+
 void view_memo_put(struct view_memo *m, const char *key, const void *rec, size_t size, bool dirty)
 {
 	if (2 * (m->n + 1) > m->cap) {

@@ -422,12 +422,8 @@ int eco_member_get(struct view_state *s, const char *id, struct eco_member *out,
 {
 	char key[VIEW_MAX_KEY];
 	snprintf(key, sizeof key, "member/%s", id);
-	struct view_memo *memo = view_memo(s);
-	const struct eco_member *kept = memo ? view_memo_get(memo, key) : NULL;
-	if (kept) {
-		*out = *kept;
+	if (view_memo_copy(s, key, out, sizeof *out))
 		return 0;
-	}
 	int rc = get_value(s, key, err);
 	if (rc != 0)
 		return rc;
@@ -437,8 +433,7 @@ int eco_member_get(struct view_state *s, const char *id, struct eco_member *out,
 	value_str("kind", out->kind, sizeof out->kind);
 	value_str("joined", out->joined, sizeof out->joined);
 	value_str("left", out->left, sizeof out->left);
-	if (memo)
-		view_memo_put(memo, key, out, sizeof *out, false);
+	view_memo_keep(s, key, out, sizeof *out);
 	return 0;
 }
 
@@ -447,12 +442,8 @@ int eco_equipment_get(struct view_state *s, const char *code, struct eco_equipme
 {
 	char key[VIEW_MAX_KEY], kind[8], last[JP_DATE_LEN + 1];
 	snprintf(key, sizeof key, "equip/%s", code);
-	struct view_memo *memo = view_memo(s);
-	const struct eco_equipment *kept = memo ? view_memo_get(memo, key) : NULL;
-	if (kept) {
-		*out = *kept;
+	if (view_memo_copy(s, key, out, sizeof *out))
 		return 0;
-	}
 	int rc = get_value(s, key, err);
 	if (rc != 0)
 		return rc;
@@ -474,8 +465,7 @@ int eco_equipment_get(struct view_state *s, const char *code, struct eco_equipme
 	out->last_to = INT64_MIN;
 	if (last[0] && !jp_date_parse(last, &out->last_to))
 		return chobo_fail(err, EX_DATAERR, "eco.registry: %s is malformed; run chain-verify --views", key);
-	if (memo)
-		view_memo_put(memo, key, out, sizeof *out, false);
+	view_memo_keep(s, key, out, sizeof *out);
 	return 0;
 }
 
@@ -693,10 +683,10 @@ static int member_apply(struct view_state *s, const struct view_entry *e, struct
 	view_text_member_str(&t, "joined", m.joined);
 	if (m.left[0])
 		view_text_member_str(&t, "left", m.left);
-	if ((rc = put_text(s, key, &t, err)) == 0 && view_memo(s)) {
+	if ((rc = put_text(s, key, &t, err)) == 0) {
 		/* What eco_member_get reads back from the record just written. */
 		snprintf(m.id, sizeof m.id, "%s", id);
-		view_memo_put(view_memo(s), key, &m, sizeof m, false);
+		view_memo_keep(s, key, &m, sizeof m);
 	}
 	return rc;
 }

@@ -292,17 +292,13 @@ int points_account_get(struct view_state *s, const char *scheme, const char *hol
 	const char *value;
 	size_t len;
 	key_of(key, "acct", scheme, holder);
-	struct view_memo *memo = view_memo(s);
-	const struct points_account *kept = memo ? view_memo_get(memo, key) : NULL;
-	if (kept) {
-		memcpy(out, kept, ACCOUNT_KEPT_SIZE(kept));
+	if (view_memo_copy(s, key, out, sizeof *out))
 		return 0;
-	}
 	int rc = view_get(s, key, &value, &len, err);
 	if (rc == 0 && !points_account_parse(value, len, out))
 		rc = chobo_fail(err, EX_DATAERR, "points.accounts: %s is malformed; run chain-verify --views", key);
-	if (rc == 0 && memo)
-		view_memo_put(memo, key, out, ACCOUNT_KEPT_SIZE(out), false);
+	if (rc == 0)
+		view_memo_keep(s, key, out, ACCOUNT_KEPT_SIZE(out));
 	return rc;
 }
 
@@ -325,20 +321,15 @@ int points_scheme_get(struct view_state *s, const char *scheme, struct points_sc
 	size_t len;
 	snprintf(key, sizeof key, "scheme/%s", scheme);
 	memset(out, 0, sizeof *out);
-	struct view_memo *memo = view_memo(s);
-	const struct points_scheme *kept = memo ? view_memo_get(memo, key) : NULL;
-	if (kept) {
-		*out = *kept;
+	if (view_memo_copy(s, key, out, sizeof *out))
 		return 0;
-	}
 	int rc = view_get(s, key, &value, &len, err);
 	if (rc != 0)
 		return rc;
 	if (!scan_value(value, len))
 		return chobo_fail(err, EX_DATAERR, "points.accounts: %s is malformed; run chain-verify --views", key);
 	scheme_read(out);
-	if (memo)
-		view_memo_put(memo, key, out, sizeof *out, false);
+	view_memo_keep(s, key, out, sizeof *out);
 	return 0;
 }
 
