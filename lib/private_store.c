@@ -613,6 +613,21 @@ int private_get(struct private_store *ps, const uint8_t id[PERSON_ID_BYTES],
 	return get_record(ps, id, out, found, err);
 }
 
+int private_holds(struct private_store *ps, const uint8_t id[PERSON_ID_BYTES], bool *found,
+		  struct chobo_error *err)
+{
+	uint8_t key[1 + PERSON_ID_BYTES], *val;
+	size_t vlen;
+	*found = false;
+	if (!ps->file)
+		return 0;
+	record_key(id, key);
+	val = xmalloc(KVFILE_MAX_VALUE);
+	int rc = kvfile_get(ps->file, key, sizeof key, val, &vlen, found, err);
+	free(val);   /* sealed: nothing in it to zero */
+	return rc;
+}
+
 /* The ID held for an identifier's lookup key, if any. */
 static int find_lookup(struct private_store *ps, const uint8_t lkey[33], uint8_t id[PERSON_ID_BYTES],
 		       bool *found, struct chobo_error *err)

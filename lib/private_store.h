@@ -133,6 +133,9 @@ int private_add(struct private_store *ps, struct person *people, size_t n, int64
 /* The record of id: 0 with *found set, or an exit code (EX_DATAERR: damaged). */
 int private_get(struct private_store *ps, const uint8_t id[PERSON_ID_BYTES],
 		struct person_record *out, bool *found, struct chobo_error *err);
+/* Whether the store holds a record of id (without opening it): 0 with *found set, or an exit code. */
+int private_holds(struct private_store *ps, const uint8_t id[PERSON_ID_BYTES], bool *found,
+		  struct chobo_error *err);
 /* Call fn for every record in ID order (the record is zeroed after); non-zero from fn stops (passed back). */
 int private_each(struct private_store *ps, int (*fn)(void *ctx, const struct person_record *r),
 		 void *ctx, struct chobo_error *err);

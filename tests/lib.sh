@@ -66,6 +66,13 @@ production_ledger() {
 	chain-init --origin "${2:-test.example/node-1}" "$1" >/dev/null
 }
 
+# people DIR PREFIX N: register N people (identifiers PREFIX-1 .. PREFIX-N) in DIR's private store;
+# their IDs, one a line, in ascending order (the order that fixed test IDs p-0..01, p-0..02, ... had).
+people() {
+	awk -v n="$3" -v p="$2" 'BEGIN { for (i = 1; i <= n; i++) printf "{\"identifier\":\"%s-%d\",\"name\":\"%s %d\"}\n", p, i, p, i }' |
+		chain-private -L "$1" add | sed -n 's/^{"id":"\(p-[0-9a-f]*\)".*/\1/p' | sort
+}
+
 # notes N [PREFIX]: N note entries as JSON Lines.
 notes() {
 	awk -v n="$1" -v p="${2:-note}" 'BEGIN { for (i = 0; i < n; i++) printf "{\"type\":\"note\",\"body\":{\"text\":\"%s %d\"}}\n", p, i }'

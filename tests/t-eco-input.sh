@@ -12,7 +12,8 @@ A=$T/node
 new_ledger "$A" tama.example/node
 F=$top_srcdir/data/emission-factors.json
 NOW=2023-11-15T00:00:00Z
-P1=p-00000000000000000000000000000001
+set -- $(people "$A" resident 2)   # members: people in the private store
+P1=$1 P2=$2
 count() { chain-log -L "$A" | wc -l; }
 grant() { CHOBO_NOW=$NOW ecopt-grant -L "$A" --factors "$F" "$@"; }
 # grant_refused FILE DESC SAYING PATTERN: ecopt-grant of $T/FILE exits 65 with PATTERN in its message.
@@ -108,7 +109,6 @@ check "... saying so" grep -q 'the period ends after today' "$T/last.out"
 check "... but it is taken when that day has come" sh -c "CHOBO_NOW=2023-11-30T15:30:00Z ecopt-grant -L '$A' --factors '$F' '$T/future.jsonl' | grep -q granted"
 # 6. Members and equipment from a spreadsheet: one CSV table of both, whose
 # whole-number and true/false cells become the JSON the entries hold.
-P2=p-00000000000000000000000000000002
 later() { CHOBO_NOW=2023-12-01T00:00:00Z ecopt-grant -L "$A" --register "$@"; }   # after section 5's reading
 printf 'code,member,kind,joined,capacity_w,baseline_m_per_l,baseline_fuel,serial,monitoring_from,other_scheme\r\n' >"$T/reg.csv"
 printf ',%s,business,2023-06-01,,,,,,\r\n' $P2 >>"$T/reg.csv"

@@ -32,10 +32,9 @@ cat "$B/keys/node.pub" >>"$A/trust/peers"
 cat "$A/keys/node.pub" >>"$B/trust/peers"
 F=$top_srcdir/data/emission-factors.json
 NOW=2024-04-10T01:00:00Z
-P1=p-00000000000000000000000000000001
-P2=p-00000000000000000000000000000002
-P3=p-00000000000000000000000000000003
-P4=p-00000000000000000000000000000004
+# The members: people in A's private store, under the IDs it gave them.
+set -- $(people "$A" resident 7)
+P1=$1 P2=$2 P3=$3 P4=$4 P5=$5 P6=$6 P9=$7
 count() { chain-log -L "$1" | wc -l; }
 grant() { CHOBO_NOW=$NOW ecopt-grant -L "$A" --factors "$F" "$@"; }
 field() { python3 -c 'import json,sys; r=[json.loads(l) for l in sys.stdin]; print(r[int(sys.argv[1])].get(sys.argv[2]))' "$@"; }
@@ -55,11 +54,24 @@ cat >"$T/reg.jsonl" <<EOR
 EOR
 check "members and equipment register" sh -c "CHOBO_NOW=2023-03-02T00:00:00Z ecopt-grant -q -L '$A' --register '$T/reg.jsonl' >/dev/null"
 check "the ledger holds no serial number" sh -c "! chain-log -L '$A' | grep -q SN-PV"
+# A member is someone this node's private store holds: an ID made up, one that another node's
+# store gave, and one whose person was erased are refused, and nothing is appended.
+stranger() {
+	printf '{"member":"%s","kind":"household","joined":"2023-04-01"}\n' "$2" >"$T/stranger.jsonl"
+	n=$(chain-log -L "$A" | wc -l)
+	check_exit 65 "a member under an ID $1 is refused" env CHOBO_NOW=2023-03-03T00:00:00Z ecopt-grant -L "$A" --register "$T/stranger.jsonl"
+	check "... saying where the ID comes from" grep -q "stranger.jsonl:1: member $2 is not in this node's private store: register the person with chain-private add" "$T/last.err"
+	check "... nothing appended" test "$(chain-log -L "$A" | wc -l)" = "$n"
+}
+stranger "made up" p-00000000000000000000000000000001
+stranger "that B's private store gave" "$(people "$B" resident 1)"
+Q=$(people "$A" leaver 1)
+chain-private -q -L "$A" erase "$Q" >/dev/null
+stranger "whose person was erased" "$Q"
 printf '{"code":"PV-9","member":"%s","kind":"solar","capacity_w":3000,"serial":"SN-PV-0001","monitoring_from":"2023-04-01"}\n' $P1 >"$T/dup.jsonl"
 check_exit 65 "the same panel registered twice is refused" env CHOBO_NOW=2023-03-03T00:00:00Z ecopt-grant -L "$A" --register "$T/dup.jsonl"
 
 # A member's departure: in the registration, or an eco.member entry with left appended later.
-P9=p-00000000000000000000000000000009
 printf '{"member":"%s","kind":"household","joined":"2023-04-01","left":"2023-03-01"}\n' $P9 >"$T/early.jsonl"
 check_exit 65 "a member who leaves before joining is refused" env CHOBO_NOW=2023-03-03T00:00:00Z ecopt-grant -L "$A" --register "$T/early.jsonl"
 check "... saying so" grep -q "body.left (2023-03-01) is before body.joined (2023-04-01)" "$T/last.err"
@@ -191,7 +203,6 @@ check_exit 65 "a spend on B, not the member's home node, is refused" env CHOBO_N
 # Three readings of one panel and one of another, of the same member, in one run: the panel's
 # registry record and the member's points account change more than once in the run (they are
 # written once, at its end).
-P5=p-00000000000000000000000000000005
 cat >"$T/reg5.jsonl" <<EOR
 {"member":"$P5","kind":"household","joined":"2023-04-01"}
 {"code":"PV-5","member":"$P5","kind":"solar","capacity_w":4000,"serial":"SN-PV-0005","monitoring_from":"2023-04-01"}
@@ -211,7 +222,6 @@ CHOBO_NOW=2025-06-01T00:00:00Z ecopt-grant -L "$A" --factors "$F" "$T/r5.jsonl" 
 check "... a re-run of that run: 4 duplicates" test "$(grep -c duplicate "$T/r5.out")" = 4
 # The same with the reducers' memos bounded to a byte (CHOBO_LIMIT_VIEW_MEMO_BYTES): written and
 # forgotten after every entry.
-P6=p-00000000000000000000000000000006
 sed "s/$P5/$P6/; s/PV-5/PV-7/; s/PV-6/PV-8/; s/SN-PV-0005/SN-PV-0007/; s/SN-PV-0006/SN-PV-0008/" "$T/reg5.jsonl" >"$T/reg6.jsonl"
 sed "s/PV-5/PV-7/; s/PV-6/PV-8/" "$T/r5.jsonl" >"$T/r6.jsonl"
 check "... and again with the memos bounded to a byte: 4 x 134 points" sh -c "export CHOBO_LIMIT_VIEW_MEMO_BYTES=1 CHOBO_NOW=2025-06-01T00:00:00Z &&

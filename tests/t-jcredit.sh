@@ -7,16 +7,19 @@
 # Factors ($T/factors.json, the shipped table plus a test value for FY2024):
 # grid FY2022 0.649, FY2023 0.672, FY2024 0.600 kg/kWh; gasoline 2.32 kg/L.
 #
-#  row  member equipment  FY2023 activity                     baseline g  project g  reduction g
-#   1   P1  PV-1  solar: 3,000 kWh generated, 1,000 sold:    2,000 x 0.672 = 1,344,000          0  1,344,000
-#   2   P2  EV-1  10,000 km, 20 km/L, 1,500 kWh: 500 L x 2.32 = 1,160,000  1,500 x 0.672 = 1,008,000  152,000
-#   3   P3  PHV-1 10,000 km, 20 km/L, 800 kWh, 100 L:        1,160,000  537,600 + 232,000 = 769,600  390,400
-#   4   P4  PV-2  2023-03-22..04-10, 200 kWh / 100 sold, 20 days split 10/10 at April 1:
+# (the report's rows go in the order of the members' IDs, which the private
+# stores choose; the checks find a row by its equipment)
+#
+#  member equipment  FY2023 activity                     baseline g  project g  reduction g
+#  P1  PV-1  solar: 3,000 kWh generated, 1,000 sold:    2,000 x 0.672 = 1,344,000          0  1,344,000
+#  P2  EV-1  10,000 km, 20 km/L, 1,500 kWh: 500 L x 2.32 = 1,160,000  1,500 x 0.672 = 1,008,000  152,000
+#  P3  PHV-1 10,000 km, 20 km/L, 800 kWh, 100 L:        1,160,000  537,600 + 232,000 = 769,600  390,400
+#  P4  PV-2  2023-03-22..04-10, 200 kWh / 100 sold, 20 days split 10/10 at April 1:
 #                 FY2023 part 100 / 50 kWh: 50 x 0.672 = 33,600 (the FY2022 part, 50 x 0.649 = 32,450 g,
 #                 is in the FY2022 report)
-#   5   P5  PV-BIG 800,000 kWh self-consumed: 537,600,000 g, above 500 t-CO2 a year: not eligible
-#   6   P6  PV-DUP (registered on B with PV-1's identifier hash): 1,000 kWh: 672,000 g: not eligible
-#   7   P7  PV-OS  (registered in another scheme): 100 kWh: 67,200 g: not eligible
+#  P5  PV-BIG 800,000 kWh self-consumed: 537,600,000 g, above 500 t-CO2 a year: not eligible
+#  P6  PV-DUP (registered on B with PV-1's identifier hash): 1,000 kWh: 672,000 g: not eligible
+#  P7  PV-OS  (registered in another scheme): 100 kWh: 67,200 g: not eligible
 #
 # Totals of the eligible rows: EN-R-002 1,377,600 g (2 rows), EV 152,000, PHV
 # 390,400; 1,920,000 g.  With the 32,450 g the FY2022 certification carried
@@ -49,28 +52,34 @@ f["grid"]["2024"] = {"value": "0.600", "source": "a test value", "confirmed": Fa
 json.dump(f, open(sys.argv[2], "w"))
 EOF
 F=$T/factors.json
-P1=p-00000000000000000000000000000001
-P2=p-00000000000000000000000000000002
-P3=p-00000000000000000000000000000003
-P4=p-00000000000000000000000000000004
-P5=p-00000000000000000000000000000005
-P6=p-00000000000000000000000000000006
-P7=p-00000000000000000000000000000007
+# The members: people in the private store of their home node (A, and B for P6).
+set -- $(people "$A" resident 6)
+P1=$1 P2=$2 P3=$3 P4=$4 P5=$5 P7=$6
+P6=$(people "$B" resident 1)
 SCHEME='{"type":"points.scheme","body":{"scheme":"eco","yen_per_point":1}}'
 # rec FILE KIND [N]: the Nth (from 1) record of that kind in a JSON Lines report, as JSON.
 rec() { python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1]) if json.loads(l)["record"]==sys.argv[2]]; print(json.dumps(r[int(sys.argv[3])-1] if len(sys.argv)>3 else r, sort_keys=True))' "$@"; }
-# has FILE KIND N FIELD=VALUE...: the record has those values.
+# has FILE KIND N|@FIELD=VALUE FIELD=VALUE...: the Nth record of that kind (from 1), or the first
+# whose FIELD is VALUE, has those values.
 has() {
 	python3 - "$@" <<'EOF'
 import json, sys
 f, kind, n = sys.argv[1:4]
-r = [json.loads(l) for l in open(f) if json.loads(l)["record"] == kind][int(n) - 1]
+rs = [json.loads(l) for l in open(f) if json.loads(l)["record"] == kind]
+if n.startswith("@"):
+    k, v = n[1:].split("=", 1)
+    rs = [r for r in rs if str(r.get(k)) == v]
+    n = "1"
+r = rs[int(n) - 1]
 bad = [kv for kv in sys.argv[4:] if str(r.get(kv.split("=", 1)[0])) != kv.split("=", 1)[1]]
 if bad:
     print("# differs:", bad, "in", json.dumps(r), file=sys.stderr)
     sys.exit(1)
 EOF
 }
+# rowof CODE: the number of the row of equipment CODE in the FY2023 report of A (rows go in the
+# order of the members' IDs, which the private stores chose).
+rowof() { python3 -c 'import json,sys; print([r["row"] for r in map(json.loads, open(sys.argv[1])) if r["record"] == "row" and r["equipment"] == sys.argv[2]][0])' "$T/a.jsonl" "$1"; }
 export_ab() { chain-export -L "$1" --log "$2" -o "$T/bundle" && chain-import -q -L "$3" "$T/bundle" >/dev/null; }
 
 # ---- node A: members, equipment, FY2023 readings
@@ -138,15 +147,15 @@ check "... named" grep -q "the last certification carried 32450 g" "$T/last.err"
 
 # ---- FY2023 on A, rows by hand
 jcredit-export -L "$A" --fy 2023 --price 2536 -o "$T/a.jsonl" 2>"$T/a.err"
-check "row 1: solar household, 3,000 / 1,000 kWh: 1,344,000 g" has "$T/a.jsonl" row 1 member=$P1 member_kind=household equipment=PV-1 methodology=EN-R-002 generated_wh=3000000 sold_wh=1000000 baseline_g=1344000 project_g=0 reduction_g=1344000 eligible=yes
-check "row 2: EV, 10,000 km, 20 km/L, 1,500 kWh: 1,160,000 - 1,008,000 = 152,000 g" has "$T/a.jsonl" row 2 equipment=EV-1 methodology=EV distance_m=10000000 charged_wh=1500000 baseline_g=1160000 project_g=1008000 reduction_g=152000
-check "row 3: PHV with 100 L burned: 1,160,000 - 769,600 = 390,400 g" has "$T/a.jsonl" row 3 equipment=PHV-1 methodology=PHV member_kind=business fuel_ml=100000 charged_wh=800000 project_g=769600 reduction_g=390400
-check "row 4: the reading across March 31 / April 1, its FY2023 part: 33,600 g" has "$T/a.jsonl" row 4 equipment=PV-2 generated_wh=100000 sold_wh=50000 reduction_g=33600
-check "row 5: a member above 500 t-CO2 a year is not eligible" has "$T/a.jsonl" row 5 equipment=PV-BIG reduction_g=537600000 eligible=no
-check "... and reported" has "$T/a.jsonl" finding 1 row=5 member=$P5 "finding=member above 500 t-CO2 in FY2023: 537600000 g"
-check "row 6: the double-registered panel is not eligible" has "$T/a.jsonl" row 6 equipment=PV-DUP log=$OB reduction_g=672000 eligible=no
-check "... and reported" has "$T/a.jsonl" finding 2 row=6 "finding=registered twice: the same identifier as equipment PV-1"
-check "row 7: a panel in another scheme is not eligible, and reported" has "$T/a.jsonl" finding 3 row=7 equipment=PV-OS "finding=registered in another scheme"
+check "PV-1: solar household, 3,000 / 1,000 kWh: 1,344,000 g" has "$T/a.jsonl" row @equipment=PV-1 member=$P1 member_kind=household equipment=PV-1 methodology=EN-R-002 generated_wh=3000000 sold_wh=1000000 baseline_g=1344000 project_g=0 reduction_g=1344000 eligible=yes
+check "EV-1: EV, 10,000 km, 20 km/L, 1,500 kWh: 1,160,000 - 1,008,000 = 152,000 g" has "$T/a.jsonl" row @equipment=EV-1 methodology=EV distance_m=10000000 charged_wh=1500000 baseline_g=1160000 project_g=1008000 reduction_g=152000
+check "PHV-1: PHV with 100 L burned: 1,160,000 - 769,600 = 390,400 g" has "$T/a.jsonl" row @equipment=PHV-1 methodology=PHV member_kind=business fuel_ml=100000 charged_wh=800000 project_g=769600 reduction_g=390400
+check "PV-2: the reading across March 31 / April 1, its FY2023 part: 33,600 g" has "$T/a.jsonl" row @equipment=PV-2 generated_wh=100000 sold_wh=50000 reduction_g=33600
+check "PV-BIG: a member above 500 t-CO2 a year is not eligible" has "$T/a.jsonl" row @equipment=PV-BIG reduction_g=537600000 eligible=no
+check "... and reported" has "$T/a.jsonl" finding @member=$P5 row=$(rowof PV-BIG) "finding=member above 500 t-CO2 in FY2023: 537600000 g"
+check "PV-DUP: the double-registered panel is not eligible" has "$T/a.jsonl" row @equipment=PV-DUP log=$OB reduction_g=672000 eligible=no
+check "... and reported" has "$T/a.jsonl" finding @row=$(rowof PV-DUP) "finding=registered twice: the same identifier as equipment PV-1"
+check "PV-OS: a panel in another scheme is not eligible, and reported" has "$T/a.jsonl" finding @equipment=PV-OS row=$(rowof PV-OS) "finding=registered in another scheme"
 check "... jcredit-export says there are findings" grep -q "3 findings" "$T/a.err"
 check "total EN-R-002 of the eligible rows: 1,377,600 g" has "$T/a.jsonl" total 1 methodology=EN-R-002 rows=2 generated_wh=3100000 sold_wh=1050000 reduction_g=1377600
 check "total EV: 152,000 g" has "$T/a.jsonl" total 2 methodology=EV rows=1 reduction_g=152000
@@ -175,15 +184,15 @@ jcredit-export -L "$A" --fy 2023 --price 2536 --csv --bom -o "$T/a.csv" 2>/dev/n
 jcredit-export -L "$B" --fy 2023 --price 2536 --csv --bom -o "$T/b.csv" 2>/dev/null
 check "... and CSV" cmp "$T/a.csv" "$T/b.csv"
 check "the CSV starts with a UTF-8 BOM and ends lines with CRLF" sh -c "head -c 3 '$T/a.csv' | od -An -tx1 | grep -q 'ef bb bf' && head -1 '$T/a.csv' | grep -q \"\$(printf '\\r')\$\""
-check "... a row in it" grep -q "^row,1,$P1,household,PV-1,EN-R-002,,,,,3000000,1000000,0,0,0,1344000,0,1344000,yes," "$T/a.csv"
+check "... a row in it" grep -q "^row,$(rowof PV-1),$P1,household,PV-1,EN-R-002,,,,,3000000,1000000,0,0,0,1344000,0,1344000,yes," "$T/a.csv"
 
 # ---- --check
 check "--check: the report matches the ledger, row by row" sh -c "jcredit-export -L '$B' --check '$T/a.jsonl' >'$T/chk.out' && test \$(grep -c '\"result\":\"matches\"' '$T/chk.out') -eq \$(wc -l <'$T/a.jsonl')"
 check "--check of the CSV report" jcredit-export -q -L "$A" --check "$T/a.csv"
 sed 's/"reduction_g":390400,"eligible"/"reduction_g":390401,"eligible"/' "$T/a.jsonl" >"$T/edited.jsonl"
 check_exit 1 "--check finds an edited number" jcredit-export -L "$A" --check "$T/edited.jsonl"
-check "... and names the row" grep -q 'row 3 (equipment PHV-1): reduction_g is "390401" in the report, "390400" on the ledger' "$T/last.err"
-check "... in its output too" grep -q '"record":"row 3 (equipment PHV-1)","result":"differs","field":"reduction_g"' "$T/last.out"
+check "... and names the row" grep -q "row $(rowof PHV-1) (equipment PHV-1): reduction_g is \"390401\" in the report, \"390400\" on the ledger" "$T/last.err"
+check "... in its output too" grep -q "\"record\":\"row $(rowof PHV-1) (equipment PHV-1)\",\"result\":\"differs\",\"field\":\"reduction_g\"" "$T/last.out"
 sed 's#\([0-9]\{4\}\)-0*\([1-9][0-9]*\)-0*\([1-9][0-9]*\)#\1/\2/\3#g' "$T/a.csv" >"$T/excel.csv"
 check_exit 65 "--check of a CSV whose dates a spreadsheet rewrote (2023/5/1)" jcredit-export -L "$A" --check "$T/excel.csv"
 check "... says the dates must be YYYY-MM-DD, and why they may not be" grep -q 'must be dates as YYYY-MM-DD, got "[0-9]*/[0-9]*/[0-9]*".*spreadsheet' "$T/last.err"
@@ -211,7 +220,8 @@ check "a shop's history: what it received" sh -c "ecopt-redeem -L '$A' history -
 
 # ---- the Tama programme on ledger C
 echo "$SCHEME" | CHOBO_NOW=2023-03-01T00:00:00Z chain-append -L "$C" >/dev/null
-"$top_srcdir/bench/eco-gen" register 10001 >"$T/tama-reg.jsonl"
+"$top_srcdir/bench/eco-gen" people 10001 | chain-private -L "$C" add >"$T/tama-ids.jsonl"
+"$top_srcdir/bench/eco-gen" register 10001 "$T/tama-ids.jsonl" >"$T/tama-reg.jsonl"
 CHOBO_NOW=2023-03-02T00:00:00Z ecopt-grant -q -L "$C" --register "$T/tama-reg.jsonl" >/dev/null
 {
 	"$top_srcdir/bench/eco-gen" readings 10000 2023 0 PV- 2901.786
