@@ -340,29 +340,6 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 }
 
 /*
- * A member registers under the ID that this node's private store gave the
- * person (chain-private add), so that the same resident always has the same
- * ID and the programme sees a second registration of them; an ID made up or
- * mistyped would be a member no one can reach.  An ID that is not one at all
- * is left to the entry's own check, which names the field.
- */
-static int member_known(struct private_store *ps, const char *where, const char *member,
-			struct chobo_error *e)
-{
-	uint8_t id[PERSON_ID_BYTES];
-	bool found;
-	if (!member || !person_id_parse(member, id))
-		return 0;
-	int rc = private_holds(ps, id, &found, e);
-	if (rc == 0 && !found)
-		rc = chobo_fail(e, EX_DATAERR,
-				"%s: member %s is not in this node's private store: register the person with "
-				"chain-private add, which prints the ID to use",
-				where, member);
-	return rc;
-}
-
-/*
  * Members and equipment: an equipment's serial number becomes a keyed hash
  * before it reaches the batch.  of[k] is the record that batch entry k + 1
  * came from (a member makes two: its points account and itself).
@@ -410,7 +387,12 @@ static int reg(struct ledger *l, struct input *in, struct batch *b, json_t **res
 		} else {
 			json_object_set_new(o, "home", json_string(l->conf.origin));
 			json_t *member = json_object_get(o, "member");
-			if ((rc = member_known(ps, where, json_string_value(member), e)) != 0) {
+			/*
+			 * The ID the private store gave the person: the same resident always
+			 * has the same ID, so the programme sees a second registration of them.
+			 */
+			if ((rc = private_require(ps, "member", json_string_value(member), e)) != 0) {
+				chobo_fail_context(e, rc, "%s", where);
 				json_decref(o);
 				break;
 			}

@@ -22,6 +22,7 @@
 #include "ledger.h"
 #include "payload.h"
 #include "points/points.h"
+#include "private_store.h"
 #include "qr_code.h"
 #include "records.h"
 #include "supply/events.h"
@@ -339,8 +340,11 @@ static int build(struct ledger *l, enum volunteer_verb v, struct run *r, struct 
 	struct view_state *vs = view_stored(l, &volunteer_registry_view);
 	struct view_state *pts = view_stored(l, &points_accounts_view);
 	json_t *pending = json_object();
+	struct private_store *ps = NULL;
 	if (rc == 0 && (v == VOL_REGISTER || v == VOL_APPROVE))
 		rc = scheme_entry(pts, &vr, b, err);
+	if (rc == 0 && v == VOL_REGISTER)
+		rc = private_open(l, true, &ps, err);
 	for (size_t i = 0; rc == 0 && i < r->list.n; i++) {
 		const char *type, *where = r->list.rec[i].where;
 		char why[1024], leaf[65];
@@ -363,7 +367,10 @@ static int build(struct ledger *l, enum volunteer_verb v, struct run *r, struct 
 		if (v == VOL_REGISTER) {
 			struct points_account a;
 			const char *who = json_string_value(json_object_get(body, "volunteer"));
-			int got = points_account_get(pts, VOLUNTEER_SCHEME, who, &a, err);
+			/* Someone the municipality can reach, under the one ID their identifier gives. */
+			int got = private_require(ps, "volunteer", who, err);
+			if (got == 0)
+				got = points_account_get(pts, VOLUNTEER_SCHEME, who, &a, err);
 			if (got == EX_UNAVAILABLE)
 				rc = batch_json(b, "points.open", json_pack("{s:s, s:s, s:s}", "scheme", VOLUNTEER_SCHEME,
 									    "holder", who, "kind", "member"), err);
@@ -379,6 +386,7 @@ static int build(struct ledger *l, enum volunteer_verb v, struct run *r, struct 
 			chobo_fail_context(err, rc, "%s", where);
 	}
 	json_decref(pending);
+	private_close(ps);
 	view_state_free(vs);
 	view_state_free(pts);
 	return rc;

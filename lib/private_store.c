@@ -628,6 +628,21 @@ int private_holds(struct private_store *ps, const uint8_t id[PERSON_ID_BYTES], b
 	return rc;
 }
 
+int private_require(struct private_store *ps, const char *what, const char *id_text, struct chobo_error *err)
+{
+	uint8_t id[PERSON_ID_BYTES];
+	bool found;
+	if (!id_text || !person_id_parse(id_text, id))
+		return 0;
+	int rc = private_holds(ps, id, &found, err);
+	if (rc == 0 && !found)
+		rc = chobo_fail(err, EX_DATAERR,
+				"%s %s is not in this node's private store: register the person with "
+				"chain-private add, which prints the ID to use",
+				what, id_text);
+	return rc;
+}
+
 /* The ID held for an identifier's lookup key, if any. */
 static int find_lookup(struct private_store *ps, const uint8_t lkey[33], uint8_t id[PERSON_ID_BYTES],
 		       bool *found, struct chobo_error *err)

@@ -136,6 +136,14 @@ int private_get(struct private_store *ps, const uint8_t id[PERSON_ID_BYTES],
 /* Whether the store holds a record of id (without opening it): 0 with *found set, or an exit code. */
 int private_holds(struct private_store *ps, const uint8_t id[PERSON_ID_BYTES], bool *found,
 		  struct chobo_error *err);
+/*
+ * A person an entry names (what: "member", "volunteer") must be one this
+ * store holds, so that an ID made up, mistyped, erased or given by another
+ * node's store is refused: 0 when it is held, or when id_text is not an ID
+ * at all (left to the entry's own check, which names the field);
+ * EX_DATAERR saying how to register the person; or another exit code.
+ */
+int private_require(struct private_store *ps, const char *what, const char *id_text, struct chobo_error *err);
 /* Call fn for every record in ID order (the record is zeroed after); non-zero from fn stops (passed back). */
 int private_each(struct private_store *ps, int (*fn)(void *ctx, const struct person_record *r),
 		 void *ctx, struct chobo_error *err);

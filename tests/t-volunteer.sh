@@ -239,7 +239,7 @@ check "a host declines an activity: it stays on the ledger, marked declined" sh 
 C=$T/tama
 new_ledger "$C" tama.example/tama
 printf 'volunteer.unit = activity\nvolunteer.points_per_unit = 300\nvolunteer.carry_over = 150\n' >>"$C/chobo.conf"
-Q=p-0000000000000000000000000000c0de
+Q=$(people "$C" resident 1)
 check "with volunteer.unit = activity, a 3-hour activity earns one unit: 300 points" sh -c "
 	vc() { t=\$1; shift; CHOBO_NOW=\$t volunteer-issue -q -L '$C' \"\$@\" >'$T/c.out'; } &&
 	vc 2026-05-01T00:00:00Z register --volunteer $Q &&
@@ -271,6 +271,7 @@ done
 # ------------------------------------------------------------- a drawing that fails after the append
 D=$T/minami
 new_ledger "$D" tama.example/minami
+Q=$(people "$D" resident 1)
 check "a volunteer registers on D" vi "$D" 2026-05-01T00:00:00Z register --volunteer $Q
 check_exit 73 "certify with a PNG that cannot be written: exit 73, the certificate recorded all the same" \
 	vi "$D" 2026-05-04T00:00:00Z certify --volunteer $Q --png /nonexistent/x.png
@@ -287,22 +288,29 @@ check "... and that command revokes it" sh -c "
 	CHOBO_NOW=2026-05-04T00:02:00Z cert-check -q -L '$D' \"\$(json payload)\"; [ \$? -eq 1 ]"
 
 # ------------------------------------------------------------- privacy
+set -- $(people "$A" privacy 3)
+V1=$1 V2=$2 V3=$3
 n=$(count "$A")
+check_exit 65 "a volunteer under an ID that A's private store does not hold is refused" \
+	vi "$A" 2027-04-06T00:00:00Z register --volunteer p-00000000000000000000000000000077
+check "... saying how to register the person" \
+	grep -q "volunteer p-00000000000000000000000000000077 is not in this node's private store: register the person with chain-private add" "$T/vi.err"
+check_exit 65 "... and one that D's store gave" vi "$A" 2027-04-06T00:00:00Z register --volunteer "$Q"
 check_exit 65 "a mail address offered as a skill is refused" \
-	vi "$A" 2027-04-06T00:00:00Z register --volunteer p-00000000000000000000000000000077 --skills hanako@example.jp
+	vi "$A" 2027-04-06T00:00:00Z register --volunteer $V1 --skills hanako@example.jp
 check_exit 65 "... a phone number as a posting's task too" vi "$A" 2027-04-06T00:00:00Z post --posting Z-1 --host F-1 \
 	--kind errand --task '連絡は 090-1234-5678 まで' --district 平尾 --from 2027-04-07T00:00:00Z --to 2027-04-07T01:00:00Z
 check "... and nothing was appended" sh -c "[ \"\$(chain-log -L '$A' | wc -l)\" = $n ]"
 # Full-width Latin looks like a-z but is not: a search for "carrying" would never find it.
 check_exit 65 "a full-width Latin skill tag is refused" \
-	vi "$A" 2027-04-06T00:00:00Z register --volunteer p-00000000000000000000000000000078 --skills 'ｃａｒｒｙｉｎｇ,料理'
+	vi "$A" 2027-04-06T00:00:00Z register --volunteer $V2 --skills 'ｃａｒｒｙｉｎｇ,料理'
 check "... naming the member and the ASCII to write" grep -q 'skills: "ｃａｒｒｙｉｎｇ,料理" has full-width.*write "carrying,料理"' "$T/vi.err"
-printf 'volunteer,skills,languages\np-00000000000000000000000000000078,carrying,ja\np-00000000000000000000000000000079,light-bulb,ＥＮ\n' >"$T/r.csv"
+printf 'volunteer,skills,languages\n%s,carrying,ja\n%s,light-bulb,ＥＮ\n' $V2 $V3 >"$T/r.csv"
 check_exit 65 "... in CSV too, the cell named by line and column" vi "$A" 2027-04-06T00:00:00Z register --csv "$T/r.csv"
 check "... (line 3, languages)" grep -q 'r.csv:3.*languages: "ＥＮ" has full-width.*write "en"' "$T/vi.err"
 # Half-width katakana are other code points than the kana a search types.
 check_exit 65 "a half-width katakana skill tag is refused" \
-	vi "$A" 2027-04-06T00:00:00Z register --volunteer p-00000000000000000000000000000078 --skills 'ｶﾞｲﾄﾞ,ﾊﾟﾝ,ｳﾞｧｲｵﾘﾝ,料理'
+	vi "$A" 2027-04-06T00:00:00Z register --volunteer $V2 --skills 'ｶﾞｲﾄﾞ,ﾊﾟﾝ,ｳﾞｧｲｵﾘﾝ,料理'
 check "... naming the full-width form to write, voiced marks joined" \
 	grep -q 'skills: "ｶﾞｲﾄﾞ,ﾊﾟﾝ,ｳﾞｧｲｵﾘﾝ,料理" has half-width katakana.*write "ガイド,パン,ヴァイオリン,料理"' "$T/vi.err"
 check "... and nothing was appended" sh -c "[ \"\$(chain-log -L '$A' | wc -l)\" = $n ]"
