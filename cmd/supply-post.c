@@ -322,7 +322,8 @@ static int append_records(const char *dir, struct input *in)
 			cli_report(rc, &e);
 			/* The rules name the batch entry they refuse; say which input it was. */
 			uint64_t which = e.batch_entry;
-			if (rc != 0 && which >= 1 && which <= in->list.n)
+			if (rc != 0 && which >= 1 && which <= in->list.n &&
+			    strcmp(in->list.rec[which - 1].where, "options") != 0)
 				chobo_warn("batch entry %llu is %s", (unsigned long long)which, in->list.rec[which - 1].where);
 			int crc = cli_report(ledger_close(&l, &e), &e);
 			if (rc == 0 && crc != 0)
