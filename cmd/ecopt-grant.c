@@ -270,6 +270,9 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 			if (eco_reading_over(&r, today, why, sizeof why))
 				rc = eco_reading_judge(s, &r, l->conf.origin, last->code[0] ? last->to : INT64_MIN, &q,
 						       &verdict, why, sizeof why, e);
+			if (rc == 0 && verdict == ECO_ACCEPT &&
+			    !eco_reading_complete(&in->list.rec[i], q.kind, why, sizeof why))
+				verdict = ECO_REFUSE;
 			if (rc == 0 && verdict == ECO_ACCEPT) {
 				struct chobo_error pe;
 				if (eco_reduction(f, &q, &r, parts, &nparts, &pe) != 0) {

@@ -146,4 +146,21 @@ check "... naming both columns" grep -q "twocols.csv:1: columns 4 and 5 are both
 check "... nothing appended" test "$before" -eq "$(count)"
 printf 'equipment,from,to,generated_kwh,sold_kwh,,\nPV-1,2023-12-11,2023-12-20,300,100,,\n' >"$T/emptycols.csv"
 check "empty header cells at the right may repeat" sh -c "CHOBO_NOW=2023-12-21T00:00:00Z ecopt-grant -L '$A' --factors '$F' '$T/emptycols.csv' | grep -q granted"
+# 9. A reading gives every figure of its equipment's kind: one left out, or a blank cell, is not 0
+# (it would overstate the reduction, and the reading could not be given again with the figure).
+before=$(count)
+blank() {
+	printf "$2" >"$T/blank.csv"
+	check_exit 65 "$1" env CHOBO_NOW=2024-01-11T00:00:00Z ecopt-grant -L "$A" --factors "$F" "$T/blank.csv"
+	check "... naming the figure, and all its kind gives" grep -q "$3" "$T/last.out"
+}
+blank "a solar reading without figures is refused" 'equipment,from,to\nPV-1,2024-01-01,2024-01-10\n' \
+	'"reason":"generated_kwh is missing: a solar reading gives generated_kwh and sold_kwh (0 where none)"'
+blank "... and one whose sold cell is blank" 'equipment,from,to,generated_kwh,sold_kwh\nPV-1,2024-01-01,2024-01-10,30,\n' \
+	'"reason":"sold_kwh is missing: a solar reading'
+blank "a PHV reading without its fuel is refused" 'equipment,from,to,distance_km,charged_kwh\nPHV-2,2024-01-01,2024-01-10,300,40\n' \
+	'"reason":"fuel_l is missing: a PHV reading gives distance_km, charged_kwh and fuel_l (0 where none)"'
+check "... nothing appended" test "$before" -eq "$(count)"
+printf 'equipment,from,to,generated_kwh,sold_kwh\nPV-1,2024-01-01,2024-01-10,30,0\n' >"$T/blank.csv"
+check "with 0 written, it is granted" sh -c "CHOBO_NOW=2024-01-11T00:00:00Z ecopt-grant -L '$A' --factors '$F' '$T/blank.csv' | grep -q granted"
 done_testing

@@ -109,7 +109,7 @@ cat >"$T/bad.jsonl" <<EOR
 {"equipment":"NOPE","from":"2024-04-01","to":"2024-04-05","generated_kwh":1}
 {"equipment":"PV-2","from":"2024-04-01","to":"2024-04-02","generated_kwh":500}
 {"equipment":"PHV-1","from":"2024-04-01","to":"2024-04-02","distance_km":-5}
-{"equipment":"PV-2","from":"2023-04-11","to":"2023-04-20","generated_kwh":10}
+{"equipment":"PV-2","from":"2023-04-11","to":"2023-04-20","generated_kwh":10,"sold_kwh":0}
 EOR
 check_exit 65 "bad readings are refused" env CHOBO_NOW=$NOW ecopt-grant -L "$A" --factors "$F" "$T/bad.jsonl"
 CHOBO_NOW=$NOW ecopt-grant -L "$A" --factors "$F" "$T/bad.jsonl" >"$T/bad.out" 2>/dev/null

@@ -110,6 +110,14 @@ struct eco_reading {
  * eco_reading_judge are not applied.
  */
 bool eco_reading_parse(const struct record *rec, struct eco_reading *r, char *why, size_t whylen);
+/*
+ * True when rec gives every activity figure of its equipment's kind (solar:
+ * generated_kwh and sold_kwh; EV: distance_km and charged_kwh; PHV: those
+ * and fuel_l); false naming the first missing one in why.  A figure left out
+ * is not taken as 0: a blank sold, charged or fuel cell would overstate the
+ * reduction, and the reading, once recorded, could not be given again.
+ */
+bool eco_reading_complete(const struct record *rec, enum eco_kind kind, char *why, size_t whylen);
 /* True when r's period is over by today (a day number, jp_day_of of now); false with the reason in why. */
 bool eco_reading_over(const struct eco_reading *r, int64_t today, char *why, size_t whylen);
 

@@ -146,6 +146,21 @@ bool eco_reading_parse(const struct record *rec, struct eco_reading *r, char *wh
 	return ok;
 }
 
+bool eco_reading_complete(const struct record *rec, enum eco_kind kind, char *why, size_t whylen)
+{
+	static const char *const solar[] = {"generated_kwh", "sold_kwh", NULL};
+	static const char *const ev[] = {"distance_km", "charged_kwh", NULL};
+	static const char *const phv[] = {"distance_km", "charged_kwh", "fuel_l", NULL};
+	const char *const *need = kind == ECO_SOLAR ? solar : kind == ECO_EV ? ev : phv;
+	for (size_t i = 0; need[i]; i++)
+		if (!json_object_get(rec->o, need[i]))
+			return snprintf(why, whylen, "%s is missing: a %s reading gives %s%s%s%s%s (0 where none)",
+					need[i], kind == ECO_SOLAR ? "solar" : kind == ECO_EV ? "EV" : "PHV", need[0],
+					need[2] ? ", " : " and ", need[1], need[2] ? " and " : "",
+					need[2] ? need[2] : ""), false;
+	return true;
+}
+
 bool eco_reading_over(const struct eco_reading *r, int64_t today, char *why, size_t whylen)
 {
 	char day[JP_DATE_LEN + 1];
