@@ -16,8 +16,8 @@ static const char usage[] =
 	"usage: supply-status [-q] [-L DIR] [--by LIST] [--site CODE] [--item CODE] [--disaster CODE]\n"
 	"                     [--overdue] [--days N] [--csv [--bom]]\n"
 	"Print one row per group (LIST of disaster, site, item; default site,item) with the quantities\n"
-	"needed, offered, requested, shipped, received and still open, and the overdue boxes;\n"
-	"--overdue prints the overdue boxes themselves.\n"
+	"needed, offered, requested, shipped, received and still open, the overdue boxes and what\n"
+	"expired offers hold; --overdue prints the overdue boxes themselves.\n"
 	"Environment: CHOBO_LEDGER, CHOBO_NOW, CHOBO_LOCK_WAIT.\n"
 	"Exit status: 0 success, 66 --site or --item unknown; other codes as in chobo(7).\n"
 	"See supply-status(1).\n";

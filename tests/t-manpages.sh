@@ -3,7 +3,8 @@
 # EXIT STATUS; --help names the page's environment variables and exit
 # codes; the codes a program gives for the errors every program shares (a
 # usage error, a missing ledger, a busy one, a bad chobo.conf, standard
-# output on /dev/full) are those its page documents.
+# output on /dev/full) are those its page documents; mandoc finds no error
+# in any page.
 . "${top_srcdir:-.}/tests/lib.sh"
 # qr-render draws text: fontconfig keeps its caches (tests/lsan-fonts.supp).
 LSAN_OPTIONS="suppressions=$top_srcdir/tests/lsan-fonts.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
@@ -49,6 +50,16 @@ for p in $progs; do
 	if grep -q '^\.Fl L Ar dir' "$MAN/$p.1" || grep -q '^\.Op Fl L Ar dir' "$MAN/$p.1"; then
 		man_get "$p" env | grep -q CHOBO_LEDGER && ok "$p(1), a ledger program, documents CHOBO_LEDGER" ||
 			not_ok "$p(1), a ledger program, documents CHOBO_LEDGER"
+	fi
+done
+
+# Every page is well formed: mandoc finds no error in it (an unclosed list swallows what follows).
+for page in "$MAN"/*.[157]; do
+	if mandoc -Tlint -W error "$page" >"$T/lint" 2>&1; then
+		ok "$(basename "$page") has no mandoc error"
+	else
+		not_ok "$(basename "$page") has no mandoc error"
+		sed 's/^/# /' "$T/lint" | head -5
 	fi
 done
 
