@@ -431,8 +431,11 @@ bool view_memo_copy(struct view_state *s, const char *key, void *out, size_t cap
 {
 	struct view_memo *m = view_memo(s);
 	struct memo_slot *slot = m ? memo_find(m, key, string_hash(key)) : NULL;
-	if (!slot || !slot->key || slot->size > cap)
+	if (!slot || !slot->key)
 		return false;
+	/* A kept record larger than its reader's struct is a caller's mistake; a miss would lose its update. */
+	if (slot->size > cap)
+		chobo_die(EX_SOFTWARE, "view memo %s: a record of %zu bytes kept, read into %zu", key, slot->size, cap);
 	memcpy(out, slot->rec, slot->size);
 	return true;
 }

@@ -111,7 +111,10 @@ struct view_memo *view_memo(struct view_state *s);
 void *view_memo_get(struct view_memo *m, const char *key);
 /* Keep a copy of the size bytes of rec under key, replacing any; dirty: for the flush to write. */
 void view_memo_put(struct view_memo *m, const char *key, const void *rec, size_t size, bool dirty);
-/* Copy the record s's memo keeps under key into out (its size, at most cap bytes); false when none is kept. */
+/*
+ * Copy the record s's memo keeps under key into out (its size, which must be
+ * at most cap bytes: a larger one ends the program); false when none is kept.
+ */
 bool view_memo_copy(struct view_state *s, const char *key, void *out, size_t cap);
 /* Keep a clean copy of the size bytes of rec under key in s's memo, when s keeps one. */
 void view_memo_keep(struct view_state *s, const char *key, const void *rec, size_t size);
