@@ -19,12 +19,15 @@ json_t *records_text_value(const struct field_spec *f, const char *member, const
 		bool negative = f->kind == FIELD_INT && text[0] == '-';
 		uint64_t v;
 		if (!parse_u64(text + negative, &v) || (negative && v == 0)) {
-			snprintf(err, errlen, "%s: expected a whole number in digits (%sno separator or leading zero), "
-				 "not \"%.40s\"", name, f->kind == FIELD_INT ? "" : "no sign, ", text);
+			snprintf(err, errlen, "%s: expected a whole number in digits (%s), not \"%.40s\"", name,
+				 f->kind == FIELD_INT ? "'-' before a negative one; no '+', separator, leading zero or -0"
+						      : "no sign, separator or leading zero",
+				 text);
 			return NULL;
 		}
 		if (v > (uint64_t)INT64_MAX) {
-			snprintf(err, errlen, "%s: \"%.40s\" is too large a number", name, text);
+			snprintf(err, errlen, "%s: \"%.40s\" is out of range (a %s number)", name, text,
+				 negative ? "too small" : "too large");
 			return NULL;
 		}
 		return json_integer(negative ? -(json_int_t)v : (json_int_t)v);
