@@ -343,8 +343,43 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 }
 
 /*
+ * Whether the registry holds record o (a member with home set, or equipment
+ * with id_hash set) already: *same when it holds exactly that, which a re-run
+ * of the same sheet skips as a duplicate; EX_DATAERR when it holds other
+ * values under that member or code.  0 when it holds nothing of it.
+ */
+static int registered_before(struct view_state *s, enum eco_registration kind, const json_t *o, bool *same,
+			     struct chobo_error *e)
+{
+	*same = false;
+	if (kind == ECO_REG_MEMBER) {
+		struct eco_member m;
+		const char *id = json_string_value(json_object_get(o, "member"));
+		int rc = id ? eco_member_get(s, id, &m, e) : EX_UNAVAILABLE;
+		if (rc != 0)
+			return rc == EX_UNAVAILABLE ? 0 : rc;
+		if ((*same = eco_member_same(&m, o)))
+			return 0;
+		return chobo_fail(e, EX_DATAERR, "member %s is already registered (%s, joined %s%s%s) with other values: "
+				  "the same values are skipped; a departure is an eco.member entry with left "
+				  "(ecopt-grant(1))", m.id, m.kind, m.joined, m.left[0] ? ", left " : "", m.left);
+	}
+	struct eco_equipment q;
+	const char *code = json_string_value(json_object_get(o, "code"));
+	int rc = code ? eco_equipment_get(s, code, &q, e) : EX_UNAVAILABLE;
+	if (rc != 0)
+		return rc == EX_UNAVAILABLE ? 0 : rc;
+	if ((*same = eco_equipment_same(&q, o)))
+		return 0;
+	return chobo_fail(e, EX_DATAERR, "equipment %s is already registered (member %s, %s, monitored from %s) with "
+			  "other values: the same values are skipped", q.code, q.member, eco_kind_name(q.kind),
+			  q.monitoring_from);
+}
+
+/*
  * Members and equipment: an equipment's serial number becomes a keyed hash
- * before it reaches the batch.  of[k] is the record that batch entry k + 1
+ * before it reaches the batch; a record the registry holds already, with the
+ * same values, is a duplicate and adds nothing.  of[k] is the record that batch entry k + 1
  * came from (a member makes two: its points account and itself).
  */
 static int reg(struct ledger *l, struct input *in, struct batch *b, json_t **results, size_t *of,
@@ -352,9 +387,11 @@ static int reg(struct ledger *l, struct input *in, struct batch *b, json_t **res
 {
 	struct private_store *ps = NULL;
 	int rc = private_open(l, true, &ps, e);
+	struct view_state *s = rc == 0 ? view_stored(l, &eco_registry_view) : NULL;
 	for (size_t i = 0; rc == 0 && i < in->list.n; i++) {
 		const char *where = in->list.rec[i].where;
 		enum eco_registration kind;
+		bool same = false;
 		char why[512];
 		if (!eco_registration_kind(in->list.rec[i].o, &kind, why, sizeof why)) {
 			rc = chobo_fail(e, EX_DATAERR, "%s: %s", where, why);
@@ -385,8 +422,14 @@ static int reg(struct ledger *l, struct input *in, struct batch *b, json_t **res
 			if (!json_object_get(o, "other_scheme"))
 				json_object_set_new(o, "other_scheme", json_false());
 			json_object_set(res, "code", json_object_get(o, "code"));
-			of[b->n] = i;
-			rc = batch_json(b, where, "eco.equipment", o, e);
+			if ((rc = registered_before(s, kind, o, &same, e)) != 0 || same) {
+				if (rc != 0)
+					chobo_fail_context(e, rc, "%s", where);
+				json_decref(o);
+			} else {
+				of[b->n] = i;
+				rc = batch_json(b, where, "eco.equipment", o, e);
+			}
 		} else {
 			json_object_set_new(o, "home", json_string(l->conf.origin));
 			json_t *member = json_object_get(o, "member");
@@ -400,6 +443,15 @@ static int reg(struct ledger *l, struct input *in, struct batch *b, json_t **res
 				break;
 			}
 			json_object_set(res, "member", member);
+			if ((rc = registered_before(s, kind, o, &same, e)) != 0 || same) {
+				if (rc != 0)
+					chobo_fail_context(e, rc, "%s", where);
+				json_decref(o);
+				if (rc != 0)
+					break;
+				json_object_set_new(res, "result", json_string("duplicate"));
+				continue;
+			}
 			json_t *open = json_pack("{s:s, s:O, s:s}", "scheme", ECO_SCHEME, "holder", member, "kind",
 						 "member");
 			if (!open)
@@ -414,8 +466,9 @@ static int reg(struct ledger *l, struct input *in, struct batch *b, json_t **res
 			}
 		}
 		if (rc == 0)
-			json_object_set_new(res, "result", json_string("registered"));
+			json_object_set_new(res, "result", json_string(same ? "duplicate" : "registered"));
 	}
+	view_state_free(s);
 	private_close(ps);
 	return rc;
 }

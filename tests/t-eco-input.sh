@@ -122,6 +122,19 @@ check "... baseline_m_per_l stored as an integer" sh -c "chain-log -L '$A' --typ
 check "... other_scheme as Excel writes it (TRUE, FALSE) or in lower case" sh -c "chain-log -L '$A' --type eco.equipment | grep -c '\"other_scheme\":true' | grep -qx 1"
 check "... four entries: the account, the member and two devices" test "$(count)" -eq $((before + 4))
 before=$(count)
+check_exit 0 "the same sheet again: exit 0" later "$T/reg.csv"
+check "... its three records duplicates" test "$(grep -c '"result":"duplicate"' "$T/last.out")" -eq 3
+check "... nothing appended" test "$before" -eq "$(count)"
+printf 'PV-4,%s,solar,,2000,,,SN-PV-4,2023-07-01,\r\n' $P2 >>"$T/reg.csv"
+check_exit 0 "the sheet with a row added: the new panel registered" later "$T/reg.csv"
+check "... the rest duplicates" sh -c "grep -c '\"result\":\"duplicate\"' '$T/last.out' | grep -qx 3 &&
+	grep -q '\"code\":\"PV-4\",\"result\":\"registered\"' '$T/last.out'"
+check "... one entry appended" test "$(count)" -eq $((before + 1))
+sed 's/^PV-2,\(.*\),10000,/PV-2,\1,12000,/' "$T/reg.csv" >"$T/changed.csv"
+check_exit 65 "a sheet that changes a registered panel's capacity is refused" later "$T/changed.csv"
+check "... naming the panel and what it was registered as" grep -q "changed.csv:4: equipment PV-2 is already registered (member $P2, solar, monitored from 2023-06-01) with other values" "$T/last.err"
+check "... nothing appended" test "$(count)" -eq $((before + 1))
+before=$(count)
 printf 'code,member,kind,capacity_w,serial,monitoring_from\nPV-3,%s,solar,"3,000",SN-PV-3,2023-06-01\n' $P2 >"$T/sep.csv"
 check_exit 65 "a capacity written with a thousands separator is refused" later "$T/sep.csv"
 check "... naming the cell and its file:line" grep -q "sep.csv:2: capacity_w: expected a whole number in digits" "$T/last.err"

@@ -129,6 +129,10 @@ enum eco_registration { ECO_REG_MEMBER, ECO_REG_EQUIPMENT };
  * reason in why when it is neither.
  */
 bool eco_registration_kind(const json_t *o, enum eco_registration *k, char *why, size_t whylen);
+/* True when the registry's member m is what the eco.member body (home set) would register. */
+bool eco_member_same(const struct eco_member *m, const json_t *body);
+/* True when the registry's equipment q is what the eco.equipment body (id_hash set) would register. */
+bool eco_equipment_same(const struct eco_equipment *q, const json_t *body);
 
 /* The kind's name (solar, ev, phv), and the kind of a name; false for an unknown one. */
 const char *eco_kind_name(enum eco_kind k);

@@ -189,3 +189,36 @@ bool eco_registration_kind(const json_t *o, enum eco_registration *k, char *why,
 		snprintf(why, whylen, "neither a member (member) nor equipment (code)");
 	return false;
 }
+
+/* Member name of o as text, "" when absent or not text. */
+static const char *text_or_empty(const json_t *o, const char *name)
+{
+	const char *v = json_string_value(json_object_get(o, name));
+	return v ? v : "";
+}
+
+/* Whole-number member name of o equals v (an absent member is 0, as the registry reads it). */
+static bool number_is(const json_t *o, const char *name, int64_t v)
+{
+	const json_t *x = json_object_get(o, name);
+	return x ? json_is_integer(x) && json_integer_value(x) == v : v == 0;
+}
+
+bool eco_member_same(const struct eco_member *m, const json_t *body)
+{
+	return strcmp(m->home, text_or_empty(body, "home")) == 0 && strcmp(m->kind, text_or_empty(body, "kind")) == 0 &&
+	       strcmp(m->joined, text_or_empty(body, "joined")) == 0 &&
+	       strcmp(m->left, text_or_empty(body, "left")) == 0;
+}
+
+bool eco_equipment_same(const struct eco_equipment *q, const json_t *body)
+{
+	return strcmp(q->member, text_or_empty(body, "member")) == 0 &&
+	       strcmp(eco_kind_name(q->kind), text_or_empty(body, "kind")) == 0 &&
+	       number_is(body, "capacity_w", q->capacity_w) && number_is(body, "baseline_m_per_l", q->baseline_m_per_l) &&
+	       strcmp(q->fuel, text_or_empty(body, "baseline_fuel")) == 0 &&
+	       strcmp(q->id_hash, text_or_empty(body, "id_hash")) == 0 &&
+	       strcmp(q->monitoring_from, text_or_empty(body, "monitoring_from")) == 0 &&
+	       q->other_scheme == json_is_true(json_object_get(body, "other_scheme")) &&
+	       strcmp(q->evidence, text_or_empty(body, "evidence")) == 0;
+}
