@@ -191,9 +191,9 @@ int main(int argc, char **argv)
 	rc = points_redeem(&l, &key, &q, &out, &e);
 	rc = cli_report(ledger_close_after(&l, rc, &e), &e);
 	note_signer_clear(&key);
-	if (rc == 0 && out.duplicate)
-		jsonl_print(json_pack("{s:s, s:s, s:s}", "result", "duplicate", "ref", ref, "entry", out.leaf));
-	else if (rc == 0)
-		receipt_print(stdout, &out.receipt, out.type, out.time, out.tree_size);
+	if (rc == 0 && !points_outcome_print(&out, ref)) {
+		chobo_warn_errno("stdout");
+		rc = EX_IOERR;
+	}
 	cli_exit(rc);
 }

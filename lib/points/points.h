@@ -170,7 +170,8 @@ struct points_request {
 };
 struct points_outcome {
 	const char *type;          /* the entry type appended */
-	bool duplicate;            /* the reference was used: nothing appended, leaf is the first movement's */
+	bool duplicate;            /* the reference was used, or the shop is open: nothing appended, leaf is the
+				      first movement's or the opening's */
 	char leaf[65];
 	struct receipt receipt;
 	uint64_t tree_size;
@@ -178,11 +179,14 @@ struct points_outcome {
 };
 /*
  * Append q's entry to the open ledger l (opened for appending, key its log
- * key) unless its reference is taken.  0 with *out, or an exit code with
+ * key) unless its reference is taken, or, for a shop's opening, the shop's
+ * account is open on this node already.  0 with *out, or an exit code with
  * err ("; nothing was appended" added).
  */
 int points_redeem(struct ledger *l, const struct note_signer *key, const struct points_request *q,
 		  struct points_outcome *out, struct chobo_error *err);
+/* Print what points_redeem did for a request with reference ref (NULL for a shop's opening); false on a write error. */
+bool points_outcome_print(const struct points_outcome *out, const char *ref);
 
 /*
  * Call fn on every account of scheme (of holder alone when holder is not

@@ -3,10 +3,12 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
 
 #include "codec.h"
+#include "jsonl.h"
 #include "points.h"
 #include "stored_entry.h"
 
@@ -87,6 +89,19 @@ int points_redeem(struct ledger *l, const struct note_signer *key, const struct 
 	char why[1024];
 	memset(out, 0, sizeof *out);
 	int rc = request_entry(l, q, &out->type, &body, err);
+	/* A shop opened here before is open: a re-run of the same opening appends nothing. */
+	if (rc == 0 && q->op == POINTS_OP_SHOP) {
+		struct points_account *a = xmalloc(sizeof *a);
+		struct view_state *s = view_stored(l, &points_accounts_view);
+		int r = points_account_get(s, q->scheme, q->shop, a, err);
+		view_state_free(s);
+		rc = r == EX_UNAVAILABLE ? 0 : r;
+		if (r == 0 && strcmp(a->kind, "shop") == 0 && strcmp(a->home, l->conf.origin) == 0) {
+			out->duplicate = true;
+			snprintf(out->leaf, sizeof out->leaf, "%s", a->opened);
+		}
+		free(a);
+	}
 	/* The same reference again moves nothing: the first movement is reported, nothing appended. */
 	if (rc == 0 && q->ref) {
 		struct view_state *s = view_stored(l, &points_accounts_view);
@@ -180,4 +195,15 @@ void points_account_csv(struct view_text *t, const struct points_account *a, con
 		view_text_int(t, nums[i]);
 		view_text_str(t, i < 5 ? "," : "\r\n");
 	}
+}
+
+bool points_outcome_print(const struct points_outcome *out, const char *ref)
+{
+	if (!out->duplicate)
+		return receipt_print(stdout, &out->receipt, out->type, out->time, out->tree_size);
+	json_t *o = ref ? json_pack("{s:s, s:s, s:s}", "result", "duplicate", "ref", ref, "entry", out->leaf)
+			: json_pack("{s:s, s:s}", "result", "duplicate", "entry", out->leaf);
+	if (!o)
+		xalloc_failed();
+	return jsonl_print(o);
 }
