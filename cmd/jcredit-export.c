@@ -38,7 +38,7 @@ static int64_t date_option(const char *opt, const char *value)
 {
 	int64_t d;
 	if (!jp_date_parse(value, &d)) {
-		chobo_warn("%s: expected a date YYYY-MM-DD, not \"%s\"", opt, value);
+		chobo_warn("%s: \"%s\": %s", opt, value, jp_date_problem(value));
 		cli_usage_error(usage);
 	}
 	return d;

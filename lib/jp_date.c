@@ -40,6 +40,17 @@ bool jp_date_parse(const char *s, int64_t *day)
 	return true;
 }
 
+const char *jp_date_problem(const char *s)
+{
+	int64_t day;
+	if (jp_date_parse(s, &day))
+		return NULL;
+	bool shaped = strlen(s) == JP_DATE_LEN && s[4] == '-' && s[7] == '-';
+	for (int i = 0; shaped && i < JP_DATE_LEN; i++)
+		shaped = i == 4 || i == 7 || (s[i] >= '0' && s[i] <= '9');
+	return shaped ? "no such day" : "not a date YYYY-MM-DD";
+}
+
 void jp_date_format(char out[JP_DATE_LEN + 1], int64_t day)
 {
 	int64_t y, m, d;

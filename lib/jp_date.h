@@ -14,6 +14,12 @@
 
 /* The day number of a date YYYY-MM-DD (a real calendar date); false otherwise. */
 bool jp_date_parse(const char *s, int64_t *day);
+/*
+ * What is wrong with s as a date, for a message: NULL when it is one;
+ * "no such day" when it has the form YYYY-MM-DD but names no calendar day
+ * from 1970 on (2026-04-31, 2026-13-01); else "not a date YYYY-MM-DD".
+ */
+const char *jp_date_problem(const char *s);
 /* True when s is a date YYYY-MM-DD (a real calendar date). */
 bool jp_date_valid(const char *s);
 /* Write day as YYYY-MM-DD into out[JP_DATE_LEN + 1]. */

@@ -159,6 +159,11 @@ check "... naming both columns" grep -q "twocols.csv:1: columns 4 and 5 are both
 check "... nothing appended" test "$before" -eq "$(count)"
 printf 'equipment,from,to,generated_kwh,sold_kwh,,\nPV-1,2023-12-11,2023-12-20,300,100,,\n' >"$T/emptycols.csv"
 check "empty header cells at the right may repeat" sh -c "CHOBO_NOW=2023-12-21T00:00:00Z ecopt-grant -L '$A' --factors '$F' '$T/emptycols.csv' | grep -q granted"
+# 9a. A date that looks like one but names no day is said to be no such day.
+printf 'equipment,from,to,generated_kwh,sold_kwh\nPV-1,2023-11-31,2023-12-10,30,10\nPV-1,2023/12/01,2023-12-10,30,10\n' >"$T/days.csv"
+check_exit 65 "readings dated 2023-11-31 and 2023/12/01 are refused" env CHOBO_NOW=2024-01-11T00:00:00Z ecopt-grant -L "$A" --factors "$F" "$T/days.csv"
+check "... the first as no such day" grep -q '"reason":"from: \\"2023-11-31\\": no such day"' "$T/last.out"
+check "... the second as not a date YYYY-MM-DD" grep -q '"reason":"from: \\"2023/12/01\\": not a date YYYY-MM-DD"' "$T/last.out"
 # 9. A reading gives every figure of its equipment's kind: one left out, or a blank cell, is not 0
 # (it would overstate the reduction, and the reading could not be given again with the figure).
 before=$(count)

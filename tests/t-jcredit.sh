@@ -127,6 +127,8 @@ check "... named" grep -q "not inside the certification period 2022-04-01 to 203
 check_exit 65 "a period past 8 years from its start is refused" jcredit-export -L "$A" --fy 2030
 check_exit 64 "--fy with --from is a usage error" jcredit-export -L "$A" --fy 2023 --from 2023-05-01
 check "... saying why" grep -q -- "--fy is a period of its own" "$T/last.err"
+check_exit 64 "--from 2023-04-31 is a usage error" jcredit-export -L "$A" --from 2023-04-31 --to 2023-05-31
+check "... saying there is no such day" grep -q -- '--from: "2023-04-31": no such day' "$T/last.err"
 check_exit 64 "--from without --to is a usage error" jcredit-export -L "$A" --from 2023-05-01
 check "... saying what is missing" grep -q "a report needs its period" "$T/last.err"
 

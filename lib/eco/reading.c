@@ -127,11 +127,15 @@ bool eco_reading_parse(const struct record *rec, struct eco_reading *r, char *wh
 	if (!(v = text_of(o, "equipment", buf, sizeof buf)) || strlen(v) > ECO_CODE_MAX)
 		return snprintf(why, whylen, "equipment: a code is required"), false;
 	snprintf(r->equipment, sizeof r->equipment, "%s", v);
-	if (!(v = text_of(o, "from", buf, sizeof buf)) || !jp_date_parse(v, &r->from_day))
+	if (!(v = text_of(o, "from", buf, sizeof buf)))
 		return snprintf(why, whylen, "from: a date YYYY-MM-DD is required"), false;
+	if (!jp_date_parse(v, &r->from_day))
+		return snprintf(why, whylen, "from: \"%.40s\": %s", v, jp_date_problem(v)), false;
 	memcpy(r->from, v, JP_DATE_LEN);
-	if (!(v = text_of(o, "to", buf, sizeof buf)) || !jp_date_parse(v, &r->to_day))
+	if (!(v = text_of(o, "to", buf, sizeof buf)))
 		return snprintf(why, whylen, "to: a date YYYY-MM-DD is required"), false;
+	if (!jp_date_parse(v, &r->to_day))
+		return snprintf(why, whylen, "to: \"%.40s\": %s", v, jp_date_problem(v)), false;
 	memcpy(r->to, v, JP_DATE_LEN);
 	v = text_of(o, "source", buf, sizeof buf);
 	snprintf(r->source, sizeof r->source, "%s", v ? v : "device");

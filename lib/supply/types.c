@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "jp_date.h"
 #include "private_store.h"
 #include "supply.h"
 
@@ -182,7 +183,8 @@ static bool check_date(const struct json_doc *doc, size_t body, const char *name
 	int64_t day;
 	if (!field_string(doc, body, name, v, sizeof v) || supply_date_parse(v, &day))
 		return true;
-	snprintf(err, errlen, "body.%s must be a date YYYY-MM-DD", name);
+	snprintf(err, errlen, "body.%s must be a date YYYY-MM-DD (\"%s\": %s)", name, v,
+		 jp_date_problem(v) ? jp_date_problem(v) : "no such day");
 	return false;
 }
 
