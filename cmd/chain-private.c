@@ -235,6 +235,10 @@ int main(int argc, char **argv)
 	/* Input is read and checked whole before the ledger is locked. */
 	struct people pp = {0};
 	int rc = 0;
+	if (adding && from_options && (!given.identifier[0] || !given.name[0])) {
+		sodium_memzero(&given, sizeof given);
+		chobo_die(EX_USAGE, "add from options needs --identifier and --name; nothing was stored");
+	}
 	if (adding && from_options) {
 		char why[256];
 		if (!person_check(&given, why, sizeof why))

@@ -99,6 +99,8 @@ printf '{"identifier":"N-2","name":"\377"}\n' >"$T/bad.jsonl"
 check_exit 65 "refused: not UTF-8" chain-private -L "$L" add "$T/bad.jsonl"
 check_exit 65 "refused: a bad mail address given as an option" chain-private -L "$L" add --identifier N-3 --name X --mail 'x@'
 check "... nothing stored" test "$(private_digest)" = "$before"
+check_exit 64 "add with --identifier but no --name is a usage error" chain-private -L "$L" add --identifier N-4
+check "... saying what it needs" grep -q "add from options needs --identifier and --name" "$T/last.err"
 check_exit 64 "show with a malformed ID" chain-private -L "$L" show p-XYZ
 check_exit 66 "show with an unknown ID" chain-private -L "$L" show p-00000000000000000000000000000000
 check_exit 66 "erase with an unknown ID" chain-private -L "$L" erase p-00000000000000000000000000000000
