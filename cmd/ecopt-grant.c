@@ -70,6 +70,13 @@ static json_t *registration_cell(void *ctx, const char *member, const char *cell
 	return records_text_value(registration_field(member), member, cell, err, errlen);
 }
 
+/* Readings from CSV: a header that names no field of a reading is refused once, by its column. */
+static const char *reading_column(void *ctx, size_t i, const char *name, char *err, size_t errlen)
+{
+	(void)ctx;
+	return eco_reading_column(i, name, err, errlen) ? name : NULL;
+}
+
 static int read_input(void *ctx, FILE *fp, const char *name)
 {
 	struct input *in = ctx;
@@ -80,9 +87,9 @@ static int read_input(void *ctx, FILE *fp, const char *name)
 		return EX_IOERR;
 	}
 	/* Readings' cells stay text: a reading's values are judged on their digits as written. */
-	const struct records_csv reg_csv = {NULL, registration_cell, NULL};
-	bool ok = records_parse(&in->list, text, len, name, in->format, in->registering ? &reg_csv : NULL, err,
-				sizeof err);
+	const struct records_csv reg_csv = {NULL, registration_cell, NULL}, reading_csv = {reading_column, NULL, NULL};
+	bool ok = records_parse(&in->list, text, len, name, in->format, in->registering ? &reg_csv : &reading_csv,
+				err, sizeof err);
 	free(text);
 	if (!ok) {
 		chobo_warn("%s", err);

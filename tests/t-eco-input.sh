@@ -159,6 +159,11 @@ check "... naming both columns" grep -q "twocols.csv:1: columns 4 and 5 are both
 check "... nothing appended" test "$before" -eq "$(count)"
 printf 'equipment,from,to,generated_kwh,sold_kwh,,\nPV-1,2023-12-11,2023-12-20,300,100,,\n' >"$T/emptycols.csv"
 check "empty header cells at the right may repeat" sh -c "CHOBO_NOW=2023-12-21T00:00:00Z ecopt-grant -L '$A' --factors '$F' '$T/emptycols.csv' | grep -q granted"
+# 8a. A CSV header that names no field of a reading is refused once, by its column.
+printf 'equipment,from,to,generated_kw,sold_kwh\nPV-1,2023-12-21,2023-12-31,30,10\nPV-1,2024-01-01,2024-01-10,30,10\n' >"$T/header.csv"
+check_exit 65 "a CSV header with generated_kw is refused" env CHOBO_NOW=2024-01-11T00:00:00Z ecopt-grant -L "$A" --factors "$F" "$T/header.csv"
+check "... once, naming the column and the fields" sh -c "grep -c 'column 4' '$T/last.err' | grep -qx 1 &&
+	grep -q 'header.csv:1: column 4: a reading has no field \"generated_kw\" (its fields: equipment, from, to, source, generated_kwh,' '$T/last.err'"
 # 9a. A date that looks like one but names no day is said to be no such day.
 printf 'equipment,from,to,generated_kwh,sold_kwh\nPV-1,2023-11-31,2023-12-10,30,10\nPV-1,2023/12/01,2023-12-10,30,10\n' >"$T/days.csv"
 check_exit 65 "readings dated 2023-11-31 and 2023/12/01 are refused" env CHOBO_NOW=2024-01-11T00:00:00Z ecopt-grant -L "$A" --factors "$F" "$T/days.csv"

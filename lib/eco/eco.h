@@ -110,6 +110,8 @@ struct eco_reading {
  * eco_reading_judge are not applied.
  */
 bool eco_reading_parse(const struct record *rec, struct eco_reading *r, char *why, size_t whylen);
+/* True when CSV column i's header name is a reading's field, or empty; false naming the fields in why. */
+bool eco_reading_column(size_t i, const char *name, char *why, size_t whylen);
 /*
  * True when rec gives every activity figure of its equipment's kind (solar:
  * generated_kwh and sold_kwh; EV: distance_km and charged_kwh; PHV: those

@@ -106,6 +106,25 @@ static bool milli(const struct record *rec, struct json_doc *doc, const char *na
 			  whylen);
 }
 
+/* The members a reading's input record may have. */
+static const char *const reading_fields[] = {"equipment", "from", "to", "source", "generated_kwh", "sold_kwh",
+					     "distance_km", "charged_kwh", "fuel_l", NULL};
+
+bool eco_reading_column(size_t i, const char *name, char *why, size_t whylen)
+{
+	for (size_t k = 0; reading_fields[k]; k++)
+		if (strcmp(reading_fields[k], name) == 0)
+			return true;
+	if (!name[0])
+		return true;
+	size_t n = (size_t)snprintf(why, whylen, "column %zu: a reading has no field \"%.64s\" (its fields:", i, name);
+	for (size_t k = 0; reading_fields[k] && n < whylen; k++)
+		n += (size_t)snprintf(why + n, whylen - n, "%s%s", k ? ", " : " ", reading_fields[k]);
+	if (n < whylen)
+		snprintf(why + n, whylen - n, ")");
+	return false;
+}
+
 bool eco_reading_parse(const struct record *rec, struct eco_reading *r, char *why, size_t whylen)
 {
 	json_t *o = rec->o;
@@ -113,8 +132,7 @@ bool eco_reading_parse(const struct record *rec, struct eco_reading *r, char *wh
 	char buf[64];
 	const char *v;
 	memset(r, 0, sizeof *r);
-	static const char *const known[] = {"equipment", "from", "to", "source", "generated_kwh", "sold_kwh",
-					    "distance_km", "charged_kwh", "fuel_l", NULL};
+	const char *const *known = reading_fields;
 	const char *key;
 	json_t *val;
 	json_object_foreach(o, key, val) {
