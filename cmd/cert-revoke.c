@@ -11,6 +11,8 @@
 #include "codec.h"
 #include "jsonl.h"
 #include "ledger.h"
+#include "payload.h"
+#include "stored_entry.h"
 #include "util.h"
 
 static const char usage[] =
@@ -41,6 +43,40 @@ static int build_batch(char *const *refs, size_t n, const char *reason, struct b
 	}
 	json_doc_free(&doc);
 	return rc;
+}
+
+/*
+ * Each HASH held by the ledger must name an entry that a payload names (an
+ * attestation, a box label's shipment, a volunteer certificate), or a
+ * revocation, which the rules refuse with their own reason: cert-check reads
+ * revocations, but no service undoes a reading, a movement or a need for
+ * one, so revoking such an entry would change nothing while saying it did.
+ * A hash the ledger does not hold is left to the rules too.  0 or a code.
+ */
+static int revocable(struct ledger *l, char *const *refs, size_t n, struct chobo_error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t hash[32];
+		uint32_t log;
+		uint64_t index;
+		struct stored_entry se = {0};
+		if (!hex_decode(hash, sizeof hash, refs[i]))
+			continue;   /* refused by build_batch already */
+		int rc = ledger_find_leaf(l, hash, &log, &index, err);
+		if (rc == EX_NOINPUT)
+			continue;
+		if (rc != 0 || (rc = stored_entry_read(l, log, index, &se, err)) != 0)
+			return rc;
+		const char *type = se.type ? se.type->name : "entry of an unknown type";
+		if (strcmp(type, "revoke") != 0 && !payload_kind_summary(type))
+			rc = chobo_fail(err, EX_DATAERR, "%s: entry %llu of %s is a %s, which no payload names: cert-revoke "
+					"revokes attestations, box labels and volunteer certificates; nothing was appended",
+					refs[i], (unsigned long long)index, se.origin, type);
+		stored_entry_free(&se);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -86,7 +122,9 @@ int main(int argc, char **argv)
 	uint64_t tree_size;
 	char time[21];
 	if ((rc = cli_report(ledger_open_append(&l, dir, &key, &e), &e)) == 0) {
-		rc = cli_report(ledger_append(&l, &batch, &key, NULL, receipts, &tree_size, time, &e), &e);
+		rc = cli_report(revocable(&l, refs, n, &e), &e);
+		if (rc == 0)
+			rc = cli_report(ledger_append(&l, &batch, &key, NULL, receipts, &tree_size, time, &e), &e);
 		note_signer_clear(&key);
 		int crc = cli_report(ledger_close(&l, &e), &e);
 		if (rc == 0 && crc != 0)

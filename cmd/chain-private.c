@@ -74,6 +74,14 @@ static int read_people(void *ctx, FILE *fp, const char *name)
 			s = JSONL_BAD;
 			break;
 		}
+		/* A table saved as CSV is the likely mistake: say what is read, not where the JSON broke. */
+		size_t lead = strspn(line, " \t");
+		if (lead == len || line[lead] != '{') {
+			snprintf(err, sizeof err, "not a JSON object: chain-private add reads JSON Lines, one object "
+				 "(identifier, name, role, mail) a line, not CSV");
+			s = JSONL_BAD;
+			break;
+		}
 		if (!person_parse_json(line, len, &doc, false, people_next(pp), err, sizeof err)) {
 			s = JSONL_BAD;
 			break;

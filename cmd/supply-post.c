@@ -237,6 +237,29 @@ static int resolve_refs(struct ledger *l, struct input *in, struct chobo_error *
 	return 0;
 }
 
+/*
+ * A reason about the record the options made names the options: each
+ * "body.NAME" of the schema's message becomes "--NAME" (underscores as dashes).
+ */
+static void name_options(char *why, size_t cap)
+{
+	char out[512];
+	size_t n = 0;
+	for (const char *p = why; *p && n + 3 < sizeof out;) {
+		if (strncmp(p, "body.", 5) == 0 && ((p[5] >= 'a' && p[5] <= 'z') || p[5] == '_')) {
+			out[n++] = '-';
+			out[n++] = '-';
+			for (p += 5; ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_') && n + 1 < sizeof out;
+			     p++)
+				out[n++] = *p == '_' ? '-' : *p;
+		} else {
+			out[n++] = *p++;
+		}
+	}
+	out[n] = '\0';
+	snprintf(why, cap, "%s", out);
+}
+
 /* The batch of the records, checked against their type's schema; 0 or EX_DATAERR. */
 static int build_batch(struct input *in, struct batch *b, struct chobo_error *e)
 {
@@ -249,8 +272,11 @@ static int build_batch(struct input *in, struct batch *b, struct chobo_error *e)
 		char why[512];
 		if (!line)
 			xalloc_failed();
-		if (!entry_input_parse(line, strlen(line), &doc, &ei, why, sizeof why))
+		if (!entry_input_parse(line, strlen(line), &doc, &ei, why, sizeof why)) {
+			if (strcmp(in->list.rec[i].where, "options") == 0)
+				name_options(why, sizeof why);
 			rc = chobo_fail(e, EX_DATAERR, "%s: %s", in->list.rec[i].where, why);
+		}
 		else if (ei.body_len + 512 > CHOBO_MAX_ENTRY)
 			rc = chobo_fail(e, EX_DATAERR, "%s: entry larger than %d bytes", in->list.rec[i].where,
 					CHOBO_MAX_ENTRY);

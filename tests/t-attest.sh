@@ -177,6 +177,14 @@ check "... saying that only the issuing node revokes, and nothing was appended" 
 printf '{"type":"revoke","body":{"ref":"%s","reason":"withdrawn"}}\n' "$LEAFB" >"$T/foreign.jsonl"
 check_exit 65 "chain-append of the same revoke is refused too" chain-append -L "$A" "$T/foreign.jsonl"
 check "... and nothing was appended" test "$(snapshot "$A")" = "$before"
+# cert-revoke revokes what payloads name: a note (or a reading, a movement) is refused, since no
+# service would undo it; chain-append may still append such a revoke (chobo-ledger(5)).
+NOTE=$(echo '{"type":"note","body":{"text":"a note"}}' | chain-append -L "$A" | python3 -c 'import json,sys; print(json.load(sys.stdin)["leaf_hash"])')
+before=$(snapshot "$A")
+check_exit 65 "cert-revoke of a note is refused" cert-revoke -L "$A" --reason error "$LEAF2" "$NOTE"
+check "... naming it and what cert-revoke revokes, and nothing was appended" sh -c "
+	grep -q '$NOTE: entry [0-9]* of $OA is a note, which no payload names: cert-revoke revokes attestations' '$T/last.err' &&
+	test '$(snapshot "$A")' = '$before'"
 check_exit 0 "A revokes its own entries in one batch" cert-revoke -L "$A" --reason key-compromise "$LEAF2" "$LEAF3"
 check "... one receipt each" test "$(wc -l <"$T/last.out")" -eq 2
 verified "after the import and the refusals" "$A"

@@ -99,6 +99,9 @@ printf '{"identifier":"N-2","name":"\377"}\n' >"$T/bad.jsonl"
 check_exit 65 "refused: not UTF-8" chain-private -L "$L" add "$T/bad.jsonl"
 check_exit 65 "refused: a bad mail address given as an option" chain-private -L "$L" add --identifier N-3 --name X --mail 'x@'
 check "... nothing stored" test "$(private_digest)" = "$before"
+printf 'identifier,name\nN-5,X\n' >"$T/people.csv"
+check_exit 65 "add of a CSV table is refused" chain-private -L "$L" add "$T/people.csv"
+check "... saying that it reads JSON Lines" grep -q "people.csv:1: not a JSON object: chain-private add reads JSON Lines" "$T/last.err"
 check_exit 64 "add with --identifier but no --name is a usage error" chain-private -L "$L" add --identifier N-4
 check "... saying what it needs" grep -q "add from options needs --identifier and --name" "$T/last.err"
 check_exit 64 "show with a malformed ID" chain-private -L "$L" show p-XYZ

@@ -133,6 +133,9 @@ check "... naming it" grep -q "unknown item caviar" "$T/last.err"
 refused "a wrong unit" "$A" need --site S-001 --item water-2l --quantity 5 --unit L
 check "... naming the item's unit" grep -q "counted in 本, not L" "$T/last.err"
 refused "a zero quantity" "$A" need --site S-001 --item water-2l --quantity 0 --unit 本
+refused "a need without --unit" "$A" need --site S-001 --item water-2l --quantity 5
+check "... naming the option, not the entry's field" sh -c "grep -q -- '--unit' '$T/last.err' && ! grep -q 'body\.' '$T/last.err'"
+check "... in one message" test "$(wc -l <"$T/last.err")" -eq 1
 refused "a negative quantity" "$A" need --site S-001 --item water-2l --quantity -5 --unit 本
 check "... saying so" grep -q "quantity must be at least 1" "$T/last.err"
 refused "a quantity above the largest allowed" "$A" need --site S-001 --item water-2l \
