@@ -70,13 +70,6 @@ static json_t *registration_cell(void *ctx, const char *member, const char *cell
 	return records_text_value(registration_field(member), member, cell, err, errlen);
 }
 
-/* Readings from CSV: a header that names no field of a reading is refused once, by its column. */
-static const char *reading_column(void *ctx, size_t i, const char *name, char *err, size_t errlen)
-{
-	(void)ctx;
-	return eco_reading_column(i, name, err, errlen) ? name : NULL;
-}
-
 static int read_input(void *ctx, FILE *fp, const char *name)
 {
 	struct input *in = ctx;
@@ -87,8 +80,8 @@ static int read_input(void *ctx, FILE *fp, const char *name)
 		return EX_IOERR;
 	}
 	/* Readings' cells stay text: a reading's values are judged on their digits as written. */
-	const struct records_csv reg_csv = {NULL, registration_cell, NULL}, reading_csv = {reading_column, NULL, NULL};
-	bool ok = records_parse(&in->list, text, len, name, in->format, in->registering ? &reg_csv : &reading_csv,
+	const struct records_csv reg_csv = {NULL, registration_cell, NULL};
+	bool ok = records_parse(&in->list, text, len, name, in->format, in->registering ? &reg_csv : &eco_reading_csv,
 				err, sizeof err);
 	free(text);
 	if (!ok) {
@@ -384,10 +377,40 @@ static int registered_before(struct view_state *s, enum eco_registration kind, c
 }
 
 /*
- * Members and equipment: an equipment's serial number becomes a keyed hash
- * before it reaches the batch; a record the registry holds already, with the
- * same values, is a duplicate and adds nothing.  of[k] is the record that batch entry k + 1
- * came from (a member makes two: its points account and itself).
+ * The entry body of registration record o, in place: equipment's serial
+ * number becomes a keyed hash (other_scheme false unless given); a member
+ * gets this node as home, and must be a person of its private store (the
+ * ID it gave them: the same resident always has the same ID, so the
+ * programme sees a second registration of them).  0 or a code with e.
+ */
+static int registration_body(struct ledger *l, struct private_store *ps, enum eco_registration kind, json_t *o,
+			     struct chobo_error *e)
+{
+	if (kind == ECO_REG_MEMBER) {
+		json_object_set_new(o, "home", json_string(l->conf.origin));
+		return private_require(ps, "member", json_string_value(json_object_get(o, "member")), e);
+	}
+	const char *serial = json_string_value(json_object_get(o, "serial"));
+	uint8_t h[32];
+	char hex[65];
+	if (!serial)
+		return chobo_fail(e, EX_DATAERR, "equipment needs its serial (kept only as a keyed hash)");
+	int rc = private_keyed_hash(ps, "eco.equipment", serial, h, e);
+	if (rc != 0)
+		return rc;
+	hex32(hex, h);
+	json_object_del(o, "serial");
+	json_object_set_new(o, "id_hash", json_string(hex));
+	if (!json_object_get(o, "other_scheme"))
+		json_object_set_new(o, "other_scheme", json_false());
+	return 0;
+}
+
+/*
+ * Members and equipment into the batch; a record the registry holds already,
+ * with the same values, is a duplicate and adds nothing.  of[k] is the record
+ * that batch entry k + 1 came from (a member makes two: its points account
+ * and itself).
  */
 static int reg(struct ledger *l, struct input *in, struct batch *b, json_t **results, size_t *of,
 	       struct chobo_error *e)
@@ -405,62 +428,24 @@ static int reg(struct ledger *l, struct input *in, struct batch *b, json_t **res
 			break;
 		}
 		json_t *o = json_deep_copy(in->list.rec[i].o);
-		json_t *res = json_pack("{s:s}", "input", where);
+		const char *name = kind == ECO_REG_MEMBER ? "member" : "code";
+		json_t *res = json_pack("{s:s, s:O}", "input", where, name, json_object_get(o, name));
 		if (!o || !res)
 			xalloc_failed();
 		results[i] = res;
-		if (kind == ECO_REG_EQUIPMENT) {
-			const char *serial = json_string_value(json_object_get(o, "serial"));
-			uint8_t h[32];
-			char hex[65];
-			if (!serial) {
-				json_decref(o);
-				rc = chobo_fail(e, EX_DATAERR, "%s: equipment needs its serial (kept only as a keyed hash)",
-						where);
-				break;
-			}
-			if ((rc = private_keyed_hash(ps, "eco.equipment", serial, h, e)) != 0) {
-				json_decref(o);
-				break;
-			}
-			hex32(hex, h);
-			json_object_del(o, "serial");
-			json_object_set_new(o, "id_hash", json_string(hex));
-			if (!json_object_get(o, "other_scheme"))
-				json_object_set_new(o, "other_scheme", json_false());
-			json_object_set(res, "code", json_object_get(o, "code"));
-			if ((rc = registered_before(s, kind, o, &same, e)) != 0 || same) {
-				if (rc != 0)
-					chobo_fail_context(e, rc, "%s", where);
-				json_decref(o);
-			} else {
-				of[b->n] = i;
-				rc = batch_json(b, where, "eco.equipment", o, e);
-			}
+		if ((rc = registration_body(l, ps, kind, o, e)) != 0 || (rc = registered_before(s, kind, o, &same, e)) != 0) {
+			chobo_fail_context(e, rc, "%s", where);
+			json_decref(o);
+			break;
+		}
+		if (same) {
+			json_decref(o);
+		} else if (kind == ECO_REG_EQUIPMENT) {
+			of[b->n] = i;
+			rc = batch_json(b, where, "eco.equipment", o, e);
 		} else {
-			json_object_set_new(o, "home", json_string(l->conf.origin));
-			json_t *member = json_object_get(o, "member");
-			/*
-			 * The ID the private store gave the person: the same resident always
-			 * has the same ID, so the programme sees a second registration of them.
-			 */
-			if ((rc = private_require(ps, "member", json_string_value(member), e)) != 0) {
-				chobo_fail_context(e, rc, "%s", where);
-				json_decref(o);
-				break;
-			}
-			json_object_set(res, "member", member);
-			if ((rc = registered_before(s, kind, o, &same, e)) != 0 || same) {
-				if (rc != 0)
-					chobo_fail_context(e, rc, "%s", where);
-				json_decref(o);
-				if (rc != 0)
-					break;
-				json_object_set_new(res, "result", json_string("duplicate"));
-				continue;
-			}
-			json_t *open = json_pack("{s:s, s:O, s:s}", "scheme", ECO_SCHEME, "holder", member, "kind",
-						 "member");
+			json_t *open = json_pack("{s:s, s:O, s:s}", "scheme", ECO_SCHEME, "holder",
+						 json_object_get(o, "member"), "kind", "member");
 			if (!open)
 				xalloc_failed();
 			of[b->n] = i;

@@ -9,7 +9,11 @@
  * JSON line is a JSON number (never a string) whose value is the one
  * written, not rounded: it differs from the double jansson read by no more
  * than that double's own error.  Every record of a CSV file has a non-empty
- * cell (a row of empty cells is a blank line).
+ * cell (a row of empty cells is a blank line), and CSV is read as ecopt-grant
+ * reads it (eco_reading_csv: a header naming no field of a reading is
+ * refused).  eco_reading_complete holds for a kind exactly when the record
+ * has each of the kind's figures; jp_date_problem is NULL exactly for the
+ * dates jp_date_parse takes.
  */
 #include "config.h"
 
@@ -19,6 +23,7 @@
 #include <string.h>
 
 #include "eco/eco.h"
+#include "jp_date.h"
 #include "records.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -31,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, size);   /* exact size: a read past the end is caught */
 	/* The records before a bad one stay in l and are parsed as readings too. */
-	(void)records_parse(&l, text, size, "fuzz", RECORDS_DETECT, NULL, err, sizeof err);
+	(void)records_parse(&l, text, size, "fuzz", RECORDS_DETECT, &eco_reading_csv, err, sizeof err);
 	for (size_t i = 0; i < l.n; i++) {
 		struct eco_reading r;
 		char why[1024];
@@ -40,6 +45,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (!l.rec[i].json && json_object_size(l.rec[i].o) == 0)
 			abort();
+		static const char *const need[3][4] = {
+			{"generated_kwh", "sold_kwh", NULL}, {"distance_km", "charged_kwh", NULL},
+			{"distance_km", "charged_kwh", "fuel_l", NULL}};
+		static const enum eco_kind kinds[3] = {ECO_SOLAR, ECO_EV, ECO_PHV};
+		for (size_t k = 0; k < 3; k++) {
+			bool all = true;
+			for (size_t f = 0; need[k][f]; f++)
+				all = all && json_object_get(l.rec[i].o, need[k][f]) != NULL;
+			if (eco_reading_complete(&l.rec[i], kinds[k], why, sizeof why) != all)
+				abort();
+		}
+		static const char *const dates[] = {"from", "to"};
+		for (size_t k = 0; k < 2; k++) {
+			const char *t = json_string_value(json_object_get(l.rec[i].o, dates[k]));
+			if (t && (jp_date_problem(t) == NULL) != jp_date_parse(t, &day))
+				abort();
+		}
 		if (!eco_reading_parse(&l.rec[i], &r, why, sizeof why))
 			continue;
 		const int64_t v[] = {r.generated_wh, r.sold_wh, r.distance_m, r.charged_wh, r.fuel_ml};

@@ -73,6 +73,7 @@
 struct ledger;
 struct batch_written;
 struct record;
+struct records_csv;
 
 extern const struct service eco_service;
 extern const struct view_spec eco_registry_view;
@@ -110,8 +111,8 @@ struct eco_reading {
  * eco_reading_judge are not applied.
  */
 bool eco_reading_parse(const struct record *rec, struct eco_reading *r, char *why, size_t whylen);
-/* True when CSV column i's header name is a reading's field, or empty; false naming the fields in why. */
-bool eco_reading_column(size_t i, const char *name, char *why, size_t whylen);
+/* How readings' CSV is read (records_parse): a header cell naming no field of a reading is refused, by its column. */
+extern const struct records_csv eco_reading_csv;
 /*
  * True when rec gives every activity figure of its equipment's kind (solar:
  * generated_kwh and sold_kwh; EV: distance_km and charged_kwh; PHV: those

@@ -110,20 +110,31 @@ static bool milli(const struct record *rec, struct json_doc *doc, const char *na
 static const char *const reading_fields[] = {"equipment", "from", "to", "source", "generated_kwh", "sold_kwh",
 					     "distance_km", "charged_kwh", "fuel_l", NULL};
 
-bool eco_reading_column(size_t i, const char *name, char *why, size_t whylen)
+/* names[0..] (NULL-ended) into out as "a, b and c". */
+static void name_list(char *out, size_t cap, const char *const *names)
 {
+	size_t n = 0;
+	out[0] = '\0';
+	for (size_t k = 0; names[k] && n < cap; k++)
+		n += (size_t)snprintf(out + n, cap - n, "%s%s", k == 0 ? "" : names[k + 1] ? ", " : " and ", names[k]);
+}
+
+/* A CSV header cell of readings: a reading's field, or empty (columns a spreadsheet leaves). */
+static const char *reading_column(void *ctx, size_t i, const char *name, char *why, size_t whylen)
+{
+	(void)ctx;
 	for (size_t k = 0; reading_fields[k]; k++)
 		if (strcmp(reading_fields[k], name) == 0)
-			return true;
+			return name;
 	if (!name[0])
-		return true;
-	size_t n = (size_t)snprintf(why, whylen, "column %zu: a reading has no field \"%.64s\" (its fields:", i, name);
-	for (size_t k = 0; reading_fields[k] && n < whylen; k++)
-		n += (size_t)snprintf(why + n, whylen - n, "%s%s", k ? ", " : " ", reading_fields[k]);
-	if (n < whylen)
-		snprintf(why + n, whylen - n, ")");
-	return false;
+		return name;
+	char fields[256];
+	name_list(fields, sizeof fields, reading_fields);
+	snprintf(why, whylen, "column %zu: a reading has no field \"%.64s\" (its fields: %s)", i, name, fields);
+	return NULL;
 }
+
+const struct records_csv eco_reading_csv = {reading_column, NULL, NULL};
 
 bool eco_reading_parse(const struct record *rec, struct eco_reading *r, char *why, size_t whylen)
 {
@@ -174,12 +185,14 @@ bool eco_reading_complete(const struct record *rec, enum eco_kind kind, char *wh
 	static const char *const ev[] = {"distance_km", "charged_kwh", NULL};
 	static const char *const phv[] = {"distance_km", "charged_kwh", "fuel_l", NULL};
 	const char *const *need = kind == ECO_SOLAR ? solar : kind == ECO_EV ? ev : phv;
+	char all[128];
 	for (size_t i = 0; need[i]; i++)
-		if (!json_object_get(rec->o, need[i]))
-			return snprintf(why, whylen, "%s is missing: a %s reading gives %s%s%s%s%s (0 where none)",
-					need[i], kind == ECO_SOLAR ? "solar" : kind == ECO_EV ? "EV" : "PHV", need[0],
-					need[2] ? ", " : " and ", need[1], need[2] ? " and " : "",
-					need[2] ? need[2] : ""), false;
+		if (!json_object_get(rec->o, need[i])) {
+			name_list(all, sizeof all, need);
+			snprintf(why, whylen, "%s is missing: a %s reading gives %s (0 where none)", need[i],
+				 kind == ECO_SOLAR ? "solar" : kind == ECO_EV ? "EV" : "PHV", all);
+			return false;
+		}
 	return true;
 }
 
