@@ -55,7 +55,10 @@ done
 
 # Every page is well formed: mandoc finds no error in it (an unclosed list swallows what follows).
 for page in "$MAN"/*.[157]; do
-	if mandoc -Tlint -W error "$page" >"$T/lint" 2>&1; then
+	if ! command -v mandoc >/dev/null 2>&1; then
+		tap_n=$((tap_n + 1))
+		echo "ok $tap_n - $(basename "$page") has no mandoc error # SKIP mandoc is not installed"
+	elif mandoc -Tlint -W error "$page" >"$T/lint" 2>&1; then
 		ok "$(basename "$page") has no mandoc error"
 	else
 		not_ok "$(basename "$page") has no mandoc error"
