@@ -14,6 +14,7 @@
 #include "ledger.h"
 #include "payload.h"
 #include "records.h"
+#include "stored_entry.h"
 #include "supply/supply.h"
 #include "util.h"
 
@@ -22,6 +23,7 @@ static const char usage[] =
 	"KIND: site item need offer request ship receive cancel lost.\n"
 	"One record from the --FIELD options, or one per JSON line or CSV row of FILEs or stdin\n"
 	"(the options then give defaults); appended as one batch; receipts printed as JSON Lines.\n"
+	"A need or offer posted before under the same --ref is left out (a \"duplicate\" line).\n"
 	"receive also takes box labels: --payload P, or one label payload a line on stdin (what a\n"
 	"barcode scanner types), each verified and recorded as it comes: [--qty N] [--trust FILE].\n"
 	"Environment: CHOBO_LEDGER, CHOBO_NOW, CHOBO_LOCK_WAIT.\n"
@@ -260,12 +262,66 @@ static void name_options(char *why, size_t cap)
 	snprintf(why, cap, "%s", out);
 }
 
-/* The batch of the records, checked against their type's schema; 0 or EX_DATAERR. */
-static int build_batch(struct input *in, struct batch *b, struct chobo_error *e)
+/* A record whose reference its log gave before to the same record: the entry it repeats. */
+struct repeat {
+	bool is;
+	uint64_t index;
+	char leaf[65];
+	char time[21];
+};
+
+/*
+ * Records whose body.ref this log has given before (needs and offers): the
+ * same record again is a repeat, marked in rep to be left out of the batch
+ * and reported with the entry it repeats; another record under a used
+ * reference is refused.  A malformed reference is left to the schema.  0 or EX_DATAERR (or a read error) with e.
+ */
+static int find_repeats(struct ledger *l, struct input *in, struct repeat *rep, size_t *repeats,
+			struct chobo_error *e)
+{
+	const struct field_spec *f = field_named(in->type, "ref");
+	*repeats = 0;
+	if (!f || f->kind != FIELD_STRING)
+		return 0;
+	struct view_state *lines = view_stored(l, &supply_lines_view);
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < in->list.n; i++) {
+		const char *ref = json_string_value(json_object_get(in->list.rec[i].o, "ref"));
+		struct stored_entry se = {0};
+		const char *differs;
+		if (!ref || !supply_ref_valid(ref) || (rc = supply_ref_find(lines, l->conf.origin, ref, rep[i].leaf, e)) == EX_UNAVAILABLE) {
+			rc = 0;
+			continue;
+		}
+		if (rc == 0)
+			rc = stored_entry_find(l, rep[i].leaf, &se, e);
+		if (rc == 0 && strcmp(se.type->name, in->type->name) != 0)
+			rc = chobo_fail(e, EX_DATAERR, "%s: ref %s is already the reference of a %s (entry %.16s)",
+					in->list.rec[i].where, ref, se.type->name, rep[i].leaf);
+		else if (rc == 0 && !stored_body_same(&se, in->list.rec[i].o, &differs))
+			rc = chobo_fail(e, EX_DATAERR, "%s: ref %s is already the reference of entry %.16s, whose %s is "
+					"not this record's: a new record needs a new reference", in->list.rec[i].where,
+					ref, rep[i].leaf, differs);
+		if (rc == 0) {
+			rep[i].is = true;
+			rep[i].index = se.index;
+			time_format(rep[i].time, se.time);
+			(*repeats)++;
+		}
+		stored_entry_free(&se);
+	}
+	view_state_free(lines);
+	return rc;
+}
+
+/* The batch of the records but the repeats, checked against their type's schema; 0 or EX_DATAERR. */
+static int build_batch(struct input *in, const struct repeat *rep, struct batch *b, struct chobo_error *e)
 {
 	struct json_doc doc = {0};
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < in->list.n; i++) {
+		if (rep[i].is)
+			continue;
 		json_t *entry = json_pack("{s:s, s:O}", "type", in->type->name, "body", in->list.rec[i].o);
 		char *line = entry ? json_dumps(entry, JSON_COMPACT) : NULL;
 		struct entry_input ei;
@@ -321,6 +377,9 @@ static int append_records(const char *dir, struct input *in)
 	struct note_signer key;
 	struct batch batch = {0};
 	struct receipt *receipts = NULL;
+	struct repeat *rep = xcalloc(in->list.n ? in->list.n : 1, sizeof *rep);
+	size_t *record_of = xcalloc(in->list.n ? in->list.n : 1, sizeof *record_of);   /* batch entry -> record */
+	size_t repeats = 0;
 	uint64_t tree_size = 0;
 	char time[21];
 	struct chobo_error e = {0};
@@ -337,31 +396,48 @@ static int append_records(const char *dir, struct input *in)
 			if (rc == 0)
 				rc = resolve_refs(&l, in, &e);
 			if (rc == 0)
-				rc = build_batch(in, &batch, &e);
-			if (rc == 0) {
-				receipts = xcalloc(in->list.n, sizeof *receipts);
+				rc = find_repeats(&l, in, rep, &repeats, &e);
+			if (rc == 0)
+				rc = build_batch(in, rep, &batch, &e);
+			for (size_t i = 0, k = 0; rc == 0 && i < in->list.n; i++)
+				if (!rep[i].is)
+					record_of[k++] = i;
+			if (rc == 0 && batch.n > 0) {
+				receipts = xcalloc(batch.n, sizeof *receipts);
 				rc = ledger_append(&l, &batch, &key, NULL, receipts, &tree_size, time, &e);
-			} else if (e.msg[0]) {
+			} else if (rc != 0 && e.msg[0]) {
 				snprintf(e.msg + strlen(e.msg), sizeof e.msg - strlen(e.msg), "; nothing was %s",
 					 in->label ? "recorded" : "appended");
 			}
 			cli_report(rc, &e);
 			/* The rules name the batch entry they refuse; say which input it was. */
 			uint64_t which = e.batch_entry;
-			if (rc != 0 && which >= 1 && which <= in->list.n &&
-			    strcmp(in->list.rec[which - 1].where, "options") != 0)
-				chobo_warn("batch entry %llu is %s", (unsigned long long)which, in->list.rec[which - 1].where);
+			if (rc != 0 && which >= 1 && which <= batch.n &&
+			    strcmp(in->list.rec[record_of[which - 1]].where, "options") != 0)
+				chobo_warn("batch entry %llu is %s", (unsigned long long)which,
+					   in->list.rec[record_of[which - 1]].where);
 			int crc = cli_report(ledger_close(&l, &e), &e);
 			if (rc == 0 && crc != 0)
 				chobo_warn("the batch was committed; the receipts follow");
 		}
 		note_signer_clear(&key);
 	}
-	for (size_t i = 0; rc == 0 && i < batch.n; i++)
-		if (!receipt_print(stdout, &receipts[i], in->type->name, time, tree_size))
+	/* One line per record, in the input's order: its receipt, or the entry it repeats. */
+	for (size_t i = 0, k = 0; rc == 0 && i < in->list.n; i++) {
+		const char *ref = json_string_value(json_object_get(in->list.rec[i].o, "ref"));
+		if (!rep[i].is ? !receipt_print(stdout, &receipts[k++], in->type->name, time, tree_size)
+			       : printf("{\"result\":\"duplicate\",\"ref\":\"%s\",\"leaf_index\":%llu,\"leaf_hash\":\"%s\","
+					"\"type\":\"%s\",\"time\":\"%s\"}\n", ref, (unsigned long long)rep[i].index,
+					rep[i].leaf, in->type->name, rep[i].time) < 0)
 			break;
+	}
+	if (rc == 0 && repeats > 0)
+		chobo_info("%zu of %zu records were posted before under their ref: nothing was appended for them",
+			   repeats, in->list.n);
 	fflush(stdout);
 	free(receipts);
+	free(rep);
+	free(record_of);
 	batch_free(&batch);
 	return rc;
 }

@@ -49,6 +49,44 @@ int stored_entry_read(struct ledger *l, uint32_t log, uint64_t index, struct sto
 	return 0;
 }
 
+int stored_entry_find(struct ledger *l, const char *leaf, struct stored_entry *out, struct chobo_error *err)
+{
+	uint8_t hash[32];
+	uint32_t log;
+	uint64_t index;
+	if (strlen(leaf) != 64 || !hex_decode(hash, sizeof hash, leaf))
+		return chobo_fail(err, EX_DATAERR, "%s is not a leaf hash", leaf);
+	int rc = ledger_find_leaf(l, hash, &log, &index, err);
+	if (rc == EX_NOINPUT)
+		return chobo_fail(err, EX_NOINPUT, "no entry has leaf hash %s", leaf);
+	return rc ? rc : stored_entry_read(l, log, index, out, err);
+}
+
+bool stored_body_same(const struct stored_entry *se, const json_t *body, const char **differs)
+{
+	for (const struct field_spec *f = se->type->fields; f->name; f++) {
+		long t = jscan_find(&se->doc, se->body, f->name);
+		const json_t *v = json_object_get(body, f->name);
+		int64_t n;
+		bool same;
+		*differs = f->name;
+		if (t < 0 || !v)
+			same = t < 0 && !v;
+		else if (json_is_string(v))
+			same = jscan_string_equals(&se->doc, (size_t)t, json_string_value(v));
+		else if (json_is_integer(v))
+			same = jscan_integer(&se->doc, (size_t)t, &n) && n == (int64_t)json_integer_value(v);
+		else if (json_is_boolean(v))
+			same = se->doc.tok[t].kind == (json_is_true(v) ? JSON_K_TRUE : JSON_K_FALSE);
+		else
+			same = false;   /* arrays and objects are not compared: never the same */
+		if (!same)
+			return false;
+	}
+	*differs = "";
+	return true;
+}
+
 void stored_body_str(const struct json_doc *doc, size_t body, const char *name, char *out, size_t cap)
 {
 	long v = jscan_find(doc, body, name);

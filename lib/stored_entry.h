@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
 
 #include "append.h"
 #include "json_scan.h"
@@ -36,6 +37,15 @@ struct stored_entry {
 int stored_entry_read(struct ledger *l, uint32_t log, uint64_t index, struct stored_entry *out,
 		      struct chobo_error *err);
 void stored_entry_free(struct stored_entry *s);
+/* stored_entry_read of the entry whose leaf hash is leaf (64 hex digits): EX_NOINPUT when none, EX_DATAERR when leaf is not one. */
+int stored_entry_find(struct ledger *l, const char *leaf, struct stored_entry *out, struct chobo_error *err);
+/*
+ * Whether body (a JSON object of se's type) gives every field of the
+ * type's schema exactly as se's stored body does, no field more or less;
+ * when not, *differs names the first field that differs.  Arrays never
+ * compare the same.
+ */
+bool stored_body_same(const struct stored_entry *se, const json_t *body, const char **differs);
 /* The body's string field name into out (cap bytes), "" when absent. */
 void stored_body_str(const struct json_doc *doc, size_t body, const char *name, char *out, size_t cap);
 /* The body's integer field name, or dflt when absent. */

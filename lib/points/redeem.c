@@ -43,43 +43,25 @@ static int request_entry(struct ledger *l, const struct points_request *q, const
 
 /*
  * Whether the movement recorded as entry leaf is the one of type and body
- * (the same type and the same value of every field of body): 0 with *same,
- * and the first field that differs in differs; else an error.
+ * (the same type and the same value of every field): 0 with *same, and
+ * what differs in differs; else an error.
  */
 static int same_movement(struct ledger *l, const char *type, json_t *body, const char leaf[65], bool *same,
 			 const char **differs, struct chobo_error *err)
 {
-	uint8_t hash[32];
-	uint32_t log;
-	uint64_t index;
-	if (!hex_decode(hash, sizeof hash, leaf))
-		return chobo_fail(err, EX_DATAERR, "points.accounts: a reference's entry %s is not a leaf hash; run "
-				  "chain-verify --views", leaf);
-	int rc = ledger_find_leaf(l, hash, &log, &index, err);
-	if (rc == EX_NOINPUT)
-		return chobo_fail(err, EX_DATAERR, "points.accounts: a reference's entry %s is not in the ledger; run "
-				  "chain-verify --views", leaf);
 	struct stored_entry se = {0};
-	if (rc != 0 || (rc = stored_entry_read(l, log, index, &se, err)) != 0)
-		return rc;
-	*same = strcmp(se.type->name, type) == 0;
-	*differs = "type";
-	const char *name;
-	json_t *v;
-	json_object_foreach(body, name, v) {
-		if (!*same)
-			break;
-		char text[256];
-		if (json_is_string(v)) {
-			stored_body_str(&se.doc, se.body, name, text, sizeof text);
-			*same = strcmp(text, json_string_value(v)) == 0;
-		} else {
-			*same = stored_body_int(&se.doc, se.body, name, -1) == (int64_t)json_integer_value(v);
-		}
-		*differs = name;
+	int rc = stored_entry_find(l, leaf, &se, err);
+	if (rc == EX_NOINPUT)
+		rc = chobo_fail(err, EX_DATAERR, "points.accounts: a reference's entry %s is not in the ledger; run "
+				"chain-verify --views", leaf);
+	if (rc == 0) {
+		*same = strcmp(se.type->name, type) == 0;
+		*differs = "type";
+		if (*same)
+			*same = stored_body_same(&se, body, differs);
 	}
 	stored_entry_free(&se);
-	return 0;
+	return rc;
 }
 
 int points_redeem(struct ledger *l, const struct note_signer *key, const struct points_request *q,

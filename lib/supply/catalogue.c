@@ -85,16 +85,27 @@ bool supply_expiry_kind_valid(const char *s) { return in_list(expiry_kinds, s); 
 bool supply_role_valid(const char *s) { return in_list(roles, s); }
 bool supply_discrepancy_valid(const char *s) { return in_list(discrepancies, s); }
 
-bool supply_code_valid(const char *s)
+/* 1..max of [A-Za-z0-9._-]: the characters of codes and references. */
+static bool code_chars_valid(const char *s, size_t max)
 {
 	size_t n = strlen(s);
-	if (n == 0 || n > SUPPLY_CODE_MAX)
+	if (n == 0 || n > max)
 		return false;
 	for (; *s; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
 		      *s == '.' || *s == '_' || *s == '-'))
 			return false;
 	return true;
+}
+
+bool supply_code_valid(const char *s)
+{
+	return code_chars_valid(s, SUPPLY_CODE_MAX);
+}
+
+bool supply_ref_valid(const char *s)
+{
+	return code_chars_valid(s, SUPPLY_REF_MAX);
 }
 
 bool supply_date_parse(const char *s, int64_t *day)

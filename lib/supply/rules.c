@@ -147,6 +147,22 @@ static int own_line(struct ctx *c, enum supply_kind kind, struct supply_line *ln
 	return rc;
 }
 
+/* A log gives a reference to one need or offer: the view names the first, which must be this entry. */
+static int ref_rule(struct ctx *c, struct chobo_error *err)
+{
+	char ref[SUPPLY_REF_MAX + 1], leaf[65];
+	body_str(c->self, "ref", ref, sizeof ref);
+	if (!ref[0])
+		return 0;
+	int rc = supply_ref_find(c->lines, c->self->origin, ref, leaf, err);
+	if (rc == EX_UNAVAILABLE)
+		return chobo_fail(err, EX_DATAERR, "its reference is not in supply.lines");
+	if (rc == 0 && strcmp(leaf, c->self->leaf) != 0)
+		rc = chobo_fail(err, EX_DATAERR, "body.ref %s is already the reference of entry %.16s of this log: "
+				"a new record needs a new reference", ref, leaf);
+	return rc;
+}
+
 static int need_rules(struct ctx *c, struct chobo_error *err)
 {
 	char site[SUPPLY_CODE_MAX + 1], item[SUPPLY_CODE_MAX + 1], unit[SUPPLY_UNIT_MAX + 1];
@@ -154,7 +170,9 @@ static int need_rules(struct ctx *c, struct chobo_error *err)
 	body_str(c->self, "item", item, sizeof item);
 	body_str(c->self, "unit", unit, sizeof unit);
 	int rc = site_rule(c, site, err);
-	return rc ? rc : item_rule(c, item, unit, err);
+	if (rc == 0)
+		rc = item_rule(c, item, unit, err);
+	return rc ? rc : ref_rule(c, err);
 }
 
 /* Need and offer (or request) are for the same item in the same unit: never across units. */
@@ -177,6 +195,8 @@ static int offer_rules(struct ctx *c, struct chobo_error *err)
 	int rc = item_rule(c, item, unit, err);
 	if (rc == 0)
 		rc = expiry_rule(c, err);
+	if (rc == 0)
+		rc = ref_rule(c, err);
 	if (rc == 0 && jscan_find(&c->self->doc, c->self->body, "need") >= 0 &&
 	    (rc = ref_of(c, "need", "supply.need", &need, err)) == 0)
 		rc = same_item(&need, item, unit, err);

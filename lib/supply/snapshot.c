@@ -21,8 +21,9 @@ static int each_line(void *ctx, const char *key, const char *value, size_t len)
 {
 	struct collect *c = ctx;
 	struct supply_snapshot *s = c->s;
-	if (strncmp(key, SUPPLY_OPEN_PREFIX, strlen(SUPPLY_OPEN_PREFIX)) == 0)
-		return 0;   /* the open index repeats what the lines say */
+	if (strncmp(key, SUPPLY_OPEN_PREFIX, strlen(SUPPLY_OPEN_PREFIX)) == 0 ||
+	    strncmp(key, SUPPLY_REF_PREFIX, strlen(SUPPLY_REF_PREFIX)) == 0)
+		return 0;   /* the open index repeats what the lines say; references are not lines */
 	if (s->n == s->cap) {
 		s->cap = s->cap ? 2 * s->cap : 256;
 		s->line = xrealloc(s->line, s->cap * sizeof *s->line);

@@ -34,6 +34,7 @@
 
 /* Bounds of the body fields (bytes). */
 #define SUPPLY_CODE_MAX 32         /* site, item and disaster codes: [A-Za-z0-9._-] */
+#define SUPPLY_REF_MAX 64          /* a need's or offer's reference (body.ref): [A-Za-z0-9._-] */
 #define SUPPLY_NAME_MAX 128        /* a site's or item's public name, a firm's name */
 #define SUPPLY_UNIT_MAX 16
 #define SUPPLY_SIZE_MAX 32
@@ -75,6 +76,8 @@ bool supply_role_valid(const char *s);
 bool supply_discrepancy_valid(const char *s);
 /* True when s is a code: 1..SUPPLY_CODE_MAX of [A-Za-z0-9._-]. */
 bool supply_code_valid(const char *s);
+/* True when s is a need's or offer's reference: 1..SUPPLY_REF_MAX of [A-Za-z0-9._-]. */
+bool supply_ref_valid(const char *s);
 /* True when s is a calendar date YYYY-MM-DD; *day set to the seconds of its 00:00:00Z. */
 bool supply_date_parse(const char *s, int64_t *day);
 /*
@@ -140,6 +143,15 @@ const char *supply_kind_name(enum supply_kind kind);
 int64_t supply_line_open(const struct supply_line *ln);
 /* The line's state word (open, partial, covered, received, taken, cancelled, unfilled, ...). */
 const char *supply_line_state(const struct supply_line *ln);
+/*
+ * The leaf hash of the need or offer of log origin whose body.ref is ref,
+ * from the lines view state: 0, EX_UNAVAILABLE when the log has none, else
+ * an error.
+ */
+#define SUPPLY_REF_PREFIX "ref/"
+#define SUPPLY_REF_KEY_MAX (8 + NOTE_MAX_NAME + SUPPLY_REF_MAX)
+int supply_ref_find(struct view_state *s, const char *origin, const char *ref, char leaf[65],
+		    struct chobo_error *err);
 /* Parse a stored value; false when it is not a line. */
 bool supply_line_parse(const char *value, size_t len, struct supply_line *ln);
 /* The line kind at key in the lines view state: 0, EX_UNAVAILABLE when absent, else an error. */

@@ -53,6 +53,7 @@ static const struct field_spec need_fields[] = {
 	{"deadline", FIELD_TIME, false, 0, false},
 	{"priority", FIELD_UINT, false, 0, false},
 	{"disaster", FIELD_STRING, false, SUPPLY_CODE_MAX, false},
+	{"ref", FIELD_STRING, false, SUPPLY_REF_MAX, false},
 	END,
 };
 
@@ -67,6 +68,7 @@ static const struct field_spec offer_fields[] = {
 	{"allergen_free", FIELD_STRING, false, SUPPLY_ALLERGENS_MAX, false},
 	{"expiry", FIELD_STRING, false, SUPPLY_DATE_LEN, false},
 	{"disaster", FIELD_STRING, false, SUPPLY_CODE_MAX, false},
+	{"ref", FIELD_STRING, false, SUPPLY_REF_MAX, false},
 	END,
 };
 
@@ -128,6 +130,7 @@ static bool check_word(const struct json_doc *doc, size_t body, const char *name
 }
 
 #define CODE_RULE "a code of 1 to 32 letters, digits, '.', '_' or '-'"
+#define REF_RULE "a reference of 1 to 64 letters, digits, '.', '_' or '-'"
 #define UNIT_RULE "one of the units 食 本 枚 個 箱 kg L パック セット"
 
 static bool check_codes(const struct json_doc *doc, size_t body, const char *const *names, char *err,
@@ -214,6 +217,7 @@ static bool need_check(const struct json_doc *doc, size_t body, char *err, size_
 	static const char *const codes[] = {"site", "item", "disaster", NULL};
 	return check_codes(doc, body, codes, err, errlen) && check_quantity(doc, body, err, errlen) &&
 	       check_word(doc, body, "unit", supply_unit_valid, UNIT_RULE, err, errlen) &&
+	       check_word(doc, body, "ref", supply_ref_valid, REF_RULE, err, errlen) &&
 	       check_allergens(doc, body, err, errlen);
 }
 
@@ -228,6 +232,7 @@ static bool offer_check(const struct json_doc *doc, size_t body, char *err, size
 	static const char *const codes[] = {"item", "disaster", NULL};
 	if (!check_codes(doc, body, codes, err, errlen) || !check_quantity(doc, body, err, errlen) ||
 	    !check_word(doc, body, "unit", supply_unit_valid, UNIT_RULE, err, errlen) ||
+	    !check_word(doc, body, "ref", supply_ref_valid, REF_RULE, err, errlen) ||
 	    !check_word(doc, body, "supporter", supporter_valid, "a pseudonymous ID (p- and 32 hex digits)",
 			err, errlen) ||
 	    !check_allergens(doc, body, err, errlen) || !check_date(doc, body, "expiry", err, errlen))

@@ -8,7 +8,10 @@
  *                     and the open index (supply.h): "open/need/I/U/H" for each need
  *                     with something open, "open/offer/I/U/M/H" for each offer with
  *                     something left (I the item, U the unit, M the offer's allergen
- *                     bits) -> what matching reads
+ *                     bits) -> what matching reads; and "ref/O+R" for the first need
+ *                     or offer of log O with body.ref R -> its leaf hash, a JSON string (origins hold
+ *                     no '+', so the key names one pair), which makes a re-post of
+ *                     a sheet's rows post nothing twice (supply-post)
  *
  * The rules of supply.lines, the same on every node because they follow the
  * merge order only:
@@ -373,6 +376,50 @@ int supply_line_get(struct view_state *s, enum supply_kind kind, const char *hex
 	return rc;
 }
 
+/* ------------------------------------------------------------ references */
+
+static void ref_key(char out[SUPPLY_REF_KEY_MAX], const char *origin, const char *ref)
+{
+	snprintf(out, SUPPLY_REF_KEY_MAX, SUPPLY_REF_PREFIX "%s+%s", origin, ref);
+}
+
+int supply_ref_find(struct view_state *s, const char *origin, const char *ref, char leaf[65],
+		    struct chobo_error *err)
+{
+	char key[SUPPLY_REF_KEY_MAX];
+	const char *value;
+	size_t len;
+	leaf[0] = '\0';
+	ref_key(key, origin, ref);
+	int rc = view_get(s, key, &value, &len, err);
+	/* The value is the leaf hash as a JSON string, so that chain-view prints JSON. */
+	if (rc == 0 && (len != 66 || value[0] != '"' || value[65] != '"'))
+		rc = chobo_fail(err, EX_DATAERR, "supply.lines: the value of %s is malformed; run chain-verify "
+				"--views", key);
+	if (rc == 0) {
+		memcpy(leaf, value + 1, 64);
+		leaf[64] = '\0';
+	}
+	return rc;
+}
+
+/* The entry's body.ref, when it has one and its log has not used it before, names the entry. */
+static int ref_put(struct view_state *s, const struct view_entry *e, struct chobo_error *err)
+{
+	char ref[SUPPLY_REF_MAX + 1], leaf[65], key[SUPPLY_REF_KEY_MAX], value[67];
+	body_string(e, "ref", ref, sizeof ref);
+	if (!ref[0])
+		return 0;
+	int rc = supply_ref_find(s, e->origin, ref, leaf, err);
+	if (rc != EX_UNAVAILABLE)
+		return rc;   /* the first entry keeps it; appends refuse a second (rules.c) */
+	ref_key(key, e->origin, ref);
+	value[0] = '"';
+	hex32(value + 1, e->leaf_hash);
+	value[65] = '"';
+	return view_put(s, key, value, 66, err);
+}
+
 /* ------------------------------------------------------------ open index */
 
 void supply_open_prefix(char out[SUPPLY_OPEN_KEY_MAX], enum supply_kind kind, const char *item, const char *unit)
@@ -559,7 +606,8 @@ static int need_apply(struct view_state *s, const struct view_entry *e, struct c
 	int64_t priority = body_int(e, "priority");
 	n.priority = priority > 0 ? (uint64_t)priority : 0;
 	n.quantity = body_int(e, "quantity");
-	return line_put(s, &n, err);
+	int rc = line_put(s, &n, err);
+	return rc ? rc : ref_put(s, e, err);
 }
 
 static int offer_apply(struct view_state *s, const struct view_entry *e, struct chobo_error *err)
@@ -592,7 +640,8 @@ static int offer_apply(struct view_state *s, const struct view_entry *e, struct 
 	}
 	struct supply_line *ln[] = {&o, &n};
 	bool have[] = {true, have_n};
-	return lines_put(s, ln, have, 2, err);
+	rc = lines_put(s, ln, have, 2, err);
+	return rc ? rc : ref_put(s, e, err);
 }
 
 /*
@@ -826,6 +875,7 @@ const struct view_spec supply_lines_view = {
 	.name = "supply.lines",
 	.summary = "needs, offers, requests and boxes: requested, committed, shipped, received, open, state",
 	.types = line_types,
-	.version = 3,   /* 2: needs and offers keep size, allergen_free, deadline, priority; 3: the open index, a box's lost_at */
+	.version = 4,   /* 2: needs and offers keep size, allergen_free, deadline, priority; 3: the open index, a box's
+			   lost_at; 4: references */
 	.apply = lines_apply,
 };

@@ -1,0 +1,95 @@
+#!/bin/sh
+# Posting a sheet of needs or offers again posts nothing twice: a record
+# with a body.ref its log gave before to the same record is left out and
+# reported as a duplicate of that entry (exit 0); a changed record under a
+# used ref is refused whole; the same ref twice in one batch is refused by
+# the rule under the lock; another node's log may use the same ref; the
+# references survive a rebuild of the views.
+. "${top_srcdir:-.}/tests/lib.sh"
+
+. "$top_srcdir/tests/supply-nodes.sh"
+CATALOGUE=$top_srcdir/data/supply-items.jsonl
+T0=2025-06-01T09:00:00Z
+count() { chain-log -L "$1" | wc -l; }
+# field FILE N NAME: field NAME of line N of the JSON Lines FILE.
+field() {
+	python3 -c 'import json, sys; print(json.loads(open(sys.argv[1]).readlines()[int(sys.argv[2]) - 1])[sys.argv[3]])' "$@"
+}
+
+for d in "$A" "$B"; do
+	CHOBO_NOW=$T0 supply-post -q -L "$d" item "$CATALOGUE" >/dev/null &&
+		CHOBO_NOW=$T0 supply-post -q -L "$d" site --code S-001 --name 第一小学校 --municipality 八王子市 \
+			--role shelter --open true >/dev/null || { not_ok "setup of $d"; exit 1; }
+done
+
+cat >"$T/needs.csv" <<'EOF'
+ref,site,item,quantity,unit
+row-1,S-001,water-2l,120,本
+row-2,S-001,diaper-m,30,パック
+EOF
+check "a sheet of two needs with refs is posted" sh -c \
+	"CHOBO_NOW=$T0 supply-post -q -L '$A' need --csv '$T/needs.csv' >'$T/first.out'"
+check "... two receipts" test "$(wc -l <"$T/first.out")" -eq 2
+n=$(count "$A")
+check "the same sheet again exits 0" sh -c \
+	"CHOBO_NOW=$T0 supply-post -L '$A' need --csv '$T/needs.csv' >'$T/again.out' 2>'$T/again.err'"
+check "... and appends nothing" test "$(count "$A")" -eq "$n"
+check "... one line per record, each a duplicate" test "$(grep -c '"result":"duplicate"' "$T/again.out")" -eq 2
+check "... naming the entry first posted, in the input's order" test \
+	"$(field "$T/again.out" 1 leaf_hash) $(field "$T/again.out" 2 leaf_hash)" = \
+	"$(field "$T/first.out" 1 leaf_hash) $(field "$T/first.out" 2 leaf_hash)"
+check "... with its ref" test "$(field "$T/again.out" 2 ref)" = row-2
+check "... and says so on stderr" grep -q "2 of 2 records were posted before" "$T/again.err"
+check "supply-status counts 120 bottles of water, not 240" sh -c \
+	"CHOBO_NOW=$T0 supply-status -L '$A' --item water-2l | grep -q '\"needed\":120,'"
+
+printf 'row-3,S-001,alpha-rice,50,食\n' >>"$T/needs.csv"
+check "the sheet with a row added" sh -c \
+	"CHOBO_NOW=$T0 supply-post -q -L '$A' need --csv '$T/needs.csv' >'$T/third.out'"
+check "... posts only the new row" test "$(count "$A")" -eq $((n + 1))
+check "... whose line is a receipt, after the two duplicates" sh -c \
+	"sed -n 3p '$T/third.out' | grep -q '\"leaf_index\":$n,' && test \$(grep -c duplicate '$T/third.out') -eq 2"
+
+n=$(count "$A")
+sed 's/^row-2,S-001,diaper-m,30,/row-2,S-001,diaper-m,40,/' "$T/needs.csv" >"$T/changed.csv"
+check_exit 65 "a changed quantity under a used ref is refused" sh -c \
+	"CHOBO_NOW=$T0 supply-post -q -L '$A' need --csv '$T/changed.csv' 2>'$T/changed.err'"
+check "... naming the row, the ref and the field" \
+	grep -q "changed.csv:3: ref row-2 is already the reference of entry .*, whose quantity is not" "$T/changed.err"
+check "... and nothing was appended, not even the unchanged rows" test "$(count "$A")" -eq "$n"
+
+check_exit 65 "the same ref twice in one input is refused" sh -c \
+	"printf 'ref,site,item,quantity,unit\\nrow-9,S-001,water-2l,1,本\\nrow-9,S-001,water-2l,2,本\\n' |
+	 CHOBO_NOW=$T0 supply-post -q -L '$A' need --csv 2>'$T/twice.err'"
+check "... by the rule, naming the second row" sh -c \
+	"grep -q 'body.ref row-9 is already the reference of entry' '$T/twice.err' && grep -q 'batch entry 2 is stdin:3' '$T/twice.err'"
+check "... and nothing was appended" test "$(count "$A")" -eq "$n"
+
+check_exit 65 "a ref outside its characters is refused by the schema" sh -c \
+	"CHOBO_NOW=$T0 supply-post -q -L '$A' need --site S-001 --item water-2l --quantity 1 --unit 本 --ref 'row 1' 2>'$T/bad.err'"
+check "... naming --ref" grep -q -- "--ref must be a reference of 1 to 64" "$T/bad.err"
+
+# An offer's ref is its own: the same text on a need does not make it a repeat.
+check "an offer with the ref row-1 of a need is refused (a ref names one record of a log)" sh -c \
+	"! CHOBO_NOW=$T0 supply-post -q -L '$A' offer --item water-2l --quantity 10 --unit 本 --firm 多摩水道 --ref row-1 2>'$T/kind.err' &&
+	 grep -q 'ref row-1 is already the reference of a supply.need' '$T/kind.err'"
+check "an offer with a ref of its own, by options, posted twice, is appended once" sh -c \
+	"for k in 1 2; do CHOBO_NOW=$T0 supply-post -q -L '$A' offer --item water-2l --quantity 10 --unit 本 --firm 多摩水道 --ref of-1 >\"$T/offer.\$k\" || exit 1; done
+	 grep -q '\"leaf_index\"' '$T/offer.1' && grep -q '\"result\":\"duplicate\"' '$T/offer.2' &&
+	 test \$(chain-log -L '$A' --type supply.offer | wc -l) -eq 1"
+
+# Another log may give the same ref: each log's refs are its own.
+copy "$A" "$B" || { not_ok "copy A to B"; exit 1; }
+check "B posts its own need row-1 after holding A's" sh -c \
+	"CHOBO_NOW=$T0 supply-post -q -L '$B' need --site S-001 --item water-2l --quantity 5 --unit 本 --ref row-1 >'$T/b.out' &&
+	 grep -q '\"leaf_index\"' '$T/b.out'"
+copy "$B" "$A" || { not_ok "copy B to A"; exit 1; }
+check "A imports B's row-1 beside its own" test "$(chain-log -L "$A" --type supply.need | wc -l)" -eq 4
+check "A's own sheet is still a duplicate after the import" sh -c \
+	"CHOBO_NOW=$T0 supply-post -q -L '$A' need --csv '$T/needs.csv' | grep -c duplicate | grep -qx 3"
+check "the views rebuilt from the ledger are the same (chain-verify --views)" chain-verify -q -L "$A" --views
+check "supply.lines shows the references as JSON" sh -c \
+	"chain-view -L '$A' supply.lines | grep '\"key\":\"ref/' | python3 -c 'import json, sys; [json.loads(l) for l in sys.stdin]' &&
+	 test \$(chain-view -L '$A' supply.lines | grep -c '\"key\":\"ref/') -eq 5"
+
+done_testing
