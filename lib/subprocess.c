@@ -1,8 +1,10 @@
 #define _GNU_SOURCE   /* fopencookie */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -24,6 +26,58 @@ static double monotonic(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+#define KILL_TREE_MAX 256
+
+/* Add the children of every thread of pid (Linux's /proc/PID/task/TID/children) to tree, each stopped. */
+static void stop_children(pid_t pid, pid_t *tree, size_t *n)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL && *n < KILL_TREE_MAX) {
+		if (de->d_name[0] == '.')
+			continue;
+		char file[sizeof path + sizeof de->d_name + 16];
+		snprintf(file, sizeof file, "%s/%s/children", path, de->d_name);
+		FILE *f = fopen(file, "re");
+		int child;
+		while (f && *n < KILL_TREE_MAX && fscanf(f, "%d", &child) == 1) {
+			bool seen = false;
+			for (size_t i = 0; i < *n && !seen; i++)
+				seen = tree[i] == child;
+			if (!seen && child > 1 && kill(child, SIGSTOP) == 0)
+				tree[(*n)++] = child;
+		}
+		if (f)
+			fclose(f);
+	}
+	closedir(d);
+}
+
+/*
+ * Kill the child and what it started: a wrapper script given as the ssh
+ * command runs ssh as its own child, which would live on, orphaned, with
+ * the connection, after the wrapper alone is killed.  Each process is
+ * stopped as it is found, so that it starts no more while the tree is
+ * walked, and then all are killed; at most KILL_TREE_MAX.  Where /proc
+ * does not list children, only the child is killed.
+ */
+static void kill_tree(pid_t pid)
+{
+	pid_t tree[KILL_TREE_MAX];
+	size_t n = 0;
+	if (kill(pid, SIGSTOP) == 0)
+		tree[n++] = pid;
+	for (size_t next = 0; next < n; next++)
+		stop_children(tree[next], tree, &n);
+	for (size_t i = n; i-- > 0;)
+		kill(tree[i], SIGKILL);
+	kill(pid, SIGKILL);
 }
 
 /* The failure of a child cut off for a limit: EX_UNAVAILABLE, and what it broke, in err. */
@@ -60,7 +114,7 @@ static int wait_bounded(const struct subprocess *sp, FILE *out, const struct sub
 		bool too_much = fstat(fileno(out), &sb) == 0 && (uint64_t)sb.st_size > lim->max_output;
 		bool too_long = lim->timeout > 0 && monotonic() > deadline;
 		if (got != sp->pid && (too_much || too_long)) {
-			kill(sp->pid, SIGKILL);
+			kill_tree(sp->pid);
 			waitpid(sp->pid, status, 0);
 		}
 		if (too_much) {
@@ -87,7 +141,7 @@ static int wait_bounded(const struct subprocess *sp, FILE *out, const struct sub
 /* Kill f's child for a broken limit; every later read fails. */
 static ssize_t follow_cut(struct subprocess_follow *f, enum subprocess_cut why)
 {
-	kill(f->sp->pid, SIGKILL);
+	kill_tree(f->sp->pid);
 	f->cut = why;
 	errno = EIO;
 	return -1;
@@ -239,7 +293,7 @@ int subprocess_finish(const struct subprocess *sp, FILE *out, const struct subpr
 void subprocess_kill(const struct subprocess *sp)
 {
 	int status;
-	kill(sp->pid, SIGKILL);
+	kill_tree(sp->pid);
 	while (waitpid(sp->pid, &status, 0) < 0 && errno == EINTR)
 		;
 }

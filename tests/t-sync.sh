@@ -301,6 +301,16 @@ echo "# ... after $(((t_end - t_start) / 1000000)) ms (CHOBO_SYNC_TIMEOUT=2 s, s
 check "... with an error line" report "$T/last.out" hole=fail
 # chain-sync's own timeout says "timed out"; ssh giving up first would be "ssh failed".
 check "... that says it timed out (CHOBO_SYNC_TIMEOUT, not ssh's timeout)" grep -q '"error":"[^"]*timed out' "$T/last.out"
+# An ssh command that is a wrapper script: cut off, it goes with what it started.
+printf '#!/bin/sh\nsleep 300 &\necho $! >"%s"\nwait\n' "$T/wrapped.pid" >"$T/wrapped-ssh"
+chmod +x "$T/wrapped-ssh"
+check_exit 69 "a wrapper script as the ssh command, cut off by the timeout: exit 69" env CHOBO_SYNC_TIMEOUT=1 \
+	CHOBO_SSH="$T/wrapped-ssh" chain-sync -L "$T/n1" --peer hole
+# The child is gone when /proc has no such process, or one that died and waits for its reaper.
+check "... and the wrapper's own child was killed with it, not left running" sh -c \
+	"p=\$(cat '$T/wrapped.pid') && k=0 && while [ \$k -lt 100 ]; do
+	   { [ ! -e /proc/\$p ] || grep -q '^[0-9]* ([^)]*) [ZX]' /proc/\$p/stat; } && exit 0
+	   sleep 0.05; k=\$((k + 1)); done; exit 1"
 rm -f "$T/hole.ready"
 wait_bounded "$hole" 5
 cp "$T/n1.conf" "$T/n1/chobo.conf"
