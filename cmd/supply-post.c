@@ -239,29 +239,6 @@ static int resolve_refs(struct ledger *l, struct input *in, struct chobo_error *
 	return 0;
 }
 
-/*
- * A reason about the record the options made names the options: each
- * "body.NAME" of the schema's message becomes "--NAME" (underscores as dashes).
- */
-static void name_options(char *why, size_t cap)
-{
-	char out[512];
-	size_t n = 0;
-	for (const char *p = why; *p && n + 3 < sizeof out;) {
-		if (strncmp(p, "body.", 5) == 0 && ((p[5] >= 'a' && p[5] <= 'z') || p[5] == '_')) {
-			out[n++] = '-';
-			out[n++] = '-';
-			for (p += 5; ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_') && n + 1 < sizeof out;
-			     p++)
-				out[n++] = *p == '_' ? '-' : *p;
-		} else {
-			out[n++] = *p++;
-		}
-	}
-	out[n] = '\0';
-	snprintf(why, cap, "%s", out);
-}
-
 /* A record whose reference its log gave before to the same record: the entry it repeats. */
 struct repeat {
 	bool is;
@@ -330,7 +307,7 @@ static int build_batch(struct input *in, const struct repeat *rep, struct batch 
 			xalloc_failed();
 		if (!entry_input_parse(line, strlen(line), &doc, &ei, why, sizeof why)) {
 			if (strcmp(in->list.rec[i].where, "options") == 0)
-				name_options(why, sizeof why);
+				records_name_options(why, sizeof why);
 			rc = chobo_fail(e, EX_DATAERR, "%s: %s", in->list.rec[i].where, why);
 		}
 		else if (ei.body_len + 512 > CHOBO_MAX_ENTRY)

@@ -331,9 +331,22 @@ static int approval_entries(struct view_state *vs, const struct volunteer_rules 
 
 /* ---------------------------------------------------------- appending */
 
-/* Build the batch of verb v from the records; bodies[i] keeps record i's body. */
+/* Batch entries *made up to n were made by record rec: so *of says. */
+static void entries_made_by(size_t **of, size_t *made, size_t n, size_t rec)
+{
+	*of = xrealloc(*of, (n ? n : 1) * sizeof **of);
+	for (; *made < n; (*made)++)
+		(*of)[*made] = rec;
+}
+
+/*
+ * Build the batch of verb v from the records; bodies[i] keeps record i's
+ * body, entry_of[i] the batch index of its entry, and *record_of (made
+ * here, b->n items) the record that made each batch entry (r->list.n for
+ * none).
+ */
 static int build(struct ledger *l, enum volunteer_verb v, struct run *r, struct batch *b, json_t **bodies,
-		 size_t *entry_of, struct chobo_error *err)
+		 size_t *entry_of, size_t **record_of, struct chobo_error *err)
 {
 	struct volunteer_rules vr;
 	int rc = volunteer_rules_read(&l->conf, &vr, err);
@@ -345,9 +358,11 @@ static int build(struct ledger *l, enum volunteer_verb v, struct run *r, struct 
 		rc = scheme_entry(pts, &vr, b, err);
 	if (rc == 0 && v == VOL_REGISTER)
 		rc = private_open(l, true, &ps, err);
+	size_t made = b->n;   /* entries before the records' are none's */
 	for (size_t i = 0; rc == 0 && i < r->list.n; i++) {
 		const char *type, *where = r->list.rec[i].where;
 		char why[1024], leaf[65];
+		entries_made_by(record_of, &made, b->n, r->list.n);
 		json_t *o = json_deep_copy(r->list.rec[i].o), *body;
 		/* A certificate given as a payload becomes the leaf hash of its entry. */
 		const char *cert = json_string_value(json_object_get(o, "certificate"));
@@ -384,7 +399,10 @@ static int build(struct ledger *l, enum volunteer_verb v, struct run *r, struct 
 			     batch_json(b, type, json_incref(body), err);
 		if (rc != 0)
 			chobo_fail_context(err, rc, "%s", where);
+		entries_made_by(record_of, &made, b->n, i);
 	}
+	if (rc != 0 && r->options)
+		records_name_options(err->msg, sizeof err->msg);   /* one record, from the options */
 	json_decref(pending);
 	private_close(ps);
 	view_state_free(vs);
@@ -460,6 +478,7 @@ static int append_records(enum volunteer_verb v, struct run *r)
 	size_t n = r->list.n;
 	json_t **bodies = xcalloc(n + 1, sizeof *bodies);
 	size_t *entry_of = xcalloc(n + 1, sizeof *entry_of);
+	size_t *record_of = NULL;   /* made by build */
 	char **payloads = xcalloc(n + 1, sizeof *payloads);
 	struct receipt *receipts = NULL;
 	uint64_t size = 0;
@@ -469,11 +488,17 @@ static int append_records(enum volunteer_verb v, struct run *r)
 	if (rc != 0)
 		goto out;
 	if ((rc = views_refresh(&l, &e)) == 0)
-		rc = build(&l, v, r, &b, bodies, entry_of, &e);
+		rc = build(&l, v, r, &b, bodies, entry_of, &record_of, &e);
 	if (rc == 0) {
 		receipts = xcalloc(b.n, sizeof *receipts);
 		rc = ledger_append(&l, &b, &key, NULL, receipts, &size, time, &e);
 		committed = rc == 0;
+	}
+	if (rc != 0 && record_of && e.batch_entry >= 1 && e.batch_entry <= b.n) {
+		/* A rule refused a batch entry: say which record made it. */
+		records_name_entry(&r->list, record_of, b.n, &e);
+		if (r->options)
+			records_name_options(e.msg, sizeof e.msg);
 	}
 	if (rc != 0 && e.msg[0] && !strstr(e.msg, "nothing was appended"))
 		snprintf(e.msg + strlen(e.msg), sizeof e.msg - strlen(e.msg), "; nothing was appended");
@@ -506,6 +531,7 @@ out:
 	}
 	free(bodies);
 	free(entry_of);
+	free(record_of);
 	free(payloads);
 	free(receipts);
 	batch_free(&b);

@@ -250,6 +250,25 @@ char *records_read_all(FILE *fp, size_t *len)
 	return buf;
 }
 
+void records_name_options(char *why, size_t cap)
+{
+	char out[sizeof ((struct chobo_error *)0)->msg];
+	size_t n = 0;
+	for (const char *p = why; *p && n + 3 < sizeof out;) {
+		if (strncmp(p, "body.", 5) == 0 && ((p[5] >= 'a' && p[5] <= 'z') || p[5] == '_')) {
+			out[n++] = '-';
+			out[n++] = '-';
+			for (p += 5; ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_') && n + 1 < sizeof out;
+			     p++)
+				out[n++] = *p == '_' ? '-' : *p;
+		} else {
+			out[n++] = *p++;
+		}
+	}
+	out[n] = '\0';
+	snprintf(why, cap, "%s", out);
+}
+
 void records_name_entry(const struct records *l, const size_t *of, size_t nof, struct chobo_error *err)
 {
 	uint64_t entry = err->batch_entry;

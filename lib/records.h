@@ -78,6 +78,13 @@ bool records_parse(struct records *l, const char *text, size_t len, const char *
 char *records_read_all(FILE *fp, size_t *len);
 
 /*
+ * In a reason about the record that a program's --FIELD options made, each
+ * "body.NAME" becomes "--NAME" (underscores written as dashes), so that it
+ * names what the user typed.
+ */
+void records_name_options(char *why, size_t cap);
+
+/*
  * When err is about a batch entry (err->batch_entry, chobo_fail_entry), put
  * before it where the record that made that entry came from: entry N
  * (1-based) was made by l's record of[N - 1] (of NULL: by record N - 1), of

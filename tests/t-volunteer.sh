@@ -301,6 +301,17 @@ check_exit 65 "a mail address offered as a skill is refused" \
 check_exit 65 "... a phone number as a posting's task too" vi "$A" 2027-04-06T00:00:00Z post --posting Z-1 --host F-1 \
 	--kind errand --task '連絡は 090-1234-5678 まで' --district 平尾 --from 2027-04-07T00:00:00Z --to 2027-04-07T01:00:00Z
 check "... and nothing was appended" sh -c "[ \"\$(chain-log -L '$A' | wc -l)\" = $n ]"
+check_exit 65 "a skill tag with a blank, from the options, is refused" \
+	vi "$A" 2027-04-06T00:00:00Z register --volunteer $V1 --skills 'first aid'
+check "... naming the option, not the entry's field" sh -c "grep -q 'options: .*--skills must be tags' '$T/vi.err' && ! grep -q 'body\.' '$T/vi.err'"
+check_exit 65 "a posting that ends before it starts, from the options, is refused by the rule" vi "$A" \
+	2027-04-06T00:00:00Z post --posting Z-2 --host F-1 --kind errand --task 買い物 --district 平尾 \
+	--from 2027-04-07T02:00:00Z --to 2027-04-07T01:00:00Z
+check "... naming the options as the record" grep -q '^volunteer-issue: options: batch entry 1 (volunteer.posting): posting Z-2 ends before it starts' "$T/vi.err"
+printf 'posting,host,kind,task,district,from,to\nZ-3,F-1,errand,買い物,平尾,2027-04-07T00:00:00Z,2027-04-07T01:00:00Z\nZ-4,F-1,errand,買い物,平尾,2027-04-07T02:00:00Z,2027-04-07T01:00:00Z\n' >"$T/p.csv"
+check_exit 65 "... and in CSV, the rule's refusal names the row" vi "$A" 2027-04-06T00:00:00Z post --csv "$T/p.csv"
+check "... (line 3)" grep -q 'p.csv:3: batch entry 2 (volunteer.posting): posting Z-4 ends before it starts' "$T/vi.err"
+check "... and nothing was appended" sh -c "[ \"\$(chain-log -L '$A' | wc -l)\" = $n ]"
 # Full-width Latin looks like a-z but is not: a search for "carrying" would never find it.
 check_exit 65 "a full-width Latin skill tag is refused" \
 	vi "$A" 2027-04-06T00:00:00Z register --volunteer $V2 --skills 'ｃａｒｒｙｉｎｇ,料理'
