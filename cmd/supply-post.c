@@ -239,6 +239,32 @@ static int resolve_refs(struct ledger *l, struct input *in, struct chobo_error *
 	return 0;
 }
 
+/*
+ * Record i as an entry of in's type, checked against its schema: ei (its
+ * text in *line, the caller's to free, parsed into doc); 0 or EX_DATAERR
+ * with e naming where the record came from.
+ */
+static int record_entry(const struct input *in, size_t i, struct json_doc *doc, struct entry_input *ei,
+			char **line, struct chobo_error *e)
+{
+	json_t *entry = json_pack("{s:s, s:O}", "type", in->type->name, "body", in->list.rec[i].o);
+	char why[512];
+	int rc = 0;
+	*line = entry ? json_dumps(entry, JSON_COMPACT) : NULL;
+	if (!*line)
+		xalloc_failed();
+	json_decref(entry);
+	if (!entry_input_parse(*line, strlen(*line), doc, ei, why, sizeof why)) {
+		if (strcmp(in->list.rec[i].where, "options") == 0)
+			records_name_options(why, sizeof why);
+		rc = chobo_fail(e, EX_DATAERR, "%s: %s", in->list.rec[i].where, why);
+	} else if (ei->body_len + 512 > CHOBO_MAX_ENTRY) {
+		rc = chobo_fail(e, EX_DATAERR, "%s: entry larger than %d bytes", in->list.rec[i].where,
+				CHOBO_MAX_ENTRY);
+	}
+	return rc;
+}
+
 /* A record whose reference its log gave before to the same record: the entry it repeats. */
 struct repeat {
 	bool is;
@@ -260,16 +286,37 @@ static int find_repeats(struct ledger *l, struct input *in, struct repeat *rep, 
 	*repeats = 0;
 	if (!f || f->kind != FIELD_STRING)
 		return 0;
+	int rc = views_refresh(l, e);
+	if (rc != 0)
+		return rc;
 	struct view_state *lines = view_stored(l, &supply_lines_view);
-	int rc = 0;
+	json_t *given = json_object();   /* ref -> the record that gave it first */
+	struct json_doc doc = {0};
 	for (size_t i = 0; rc == 0 && i < in->list.n; i++) {
 		const char *ref = json_string_value(json_object_get(in->list.rec[i].o, "ref"));
 		struct stored_entry se = {0};
+		struct entry_input ei;
 		const char *differs;
-		if (!ref || !supply_ref_valid(ref) || (rc = supply_ref_find(lines, l->conf.origin, ref, rep[i].leaf, e)) == EX_UNAVAILABLE) {
+		char *line = NULL;
+		if (!ref || !supply_ref_valid(ref))
+			continue;   /* a malformed one is the schema's to refuse */
+		json_t *earlier = json_object_get(given, ref);
+		if (earlier) {
+			rc = chobo_fail(e, EX_DATAERR, "%s: ref %s is given to %s too: a record needs a reference of "
+					"its own", in->list.rec[i].where, ref,
+					in->list.rec[json_integer_value(earlier)].where);
+			break;
+		}
+		json_object_set_new(given, ref, json_integer((json_int_t)i));
+		rc = supply_ref_find(lines, l->conf.origin, ref, rep[i].leaf, e);
+		if (rc == EX_UNAVAILABLE) {
 			rc = 0;
 			continue;
 		}
+		/* Judged as a record first: one the schema refuses is refused as such, given before or not. */
+		if (rc == 0)
+			rc = record_entry(in, i, &doc, &ei, &line, e);
+		free(line);
 		if (rc == 0)
 			rc = stored_entry_find(l, rep[i].leaf, &se, e);
 		if (rc == 0 && strcmp(se.type->name, in->type->name) != 0)
@@ -287,38 +334,28 @@ static int find_repeats(struct ledger *l, struct input *in, struct repeat *rep, 
 		}
 		stored_entry_free(&se);
 	}
+	json_doc_free(&doc);
+	json_decref(given);
 	view_state_free(lines);
 	return rc;
 }
 
-/* The batch of the records but the repeats, checked against their type's schema; 0 or EX_DATAERR. */
+/* The batch of the records but the repeats; 0 or EX_DATAERR. */
 static int build_batch(struct input *in, const struct repeat *rep, struct batch *b, struct chobo_error *e)
 {
 	struct json_doc doc = {0};
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < in->list.n; i++) {
+		struct entry_input ei;
+		char *line;
 		if (rep[i].is)
 			continue;
-		json_t *entry = json_pack("{s:s, s:O}", "type", in->type->name, "body", in->list.rec[i].o);
-		char *line = entry ? json_dumps(entry, JSON_COMPACT) : NULL;
-		struct entry_input ei;
-		char why[512];
-		if (!line)
-			xalloc_failed();
-		if (!entry_input_parse(line, strlen(line), &doc, &ei, why, sizeof why)) {
-			if (strcmp(in->list.rec[i].where, "options") == 0)
-				records_name_options(why, sizeof why);
-			rc = chobo_fail(e, EX_DATAERR, "%s: %s", in->list.rec[i].where, why);
-		}
-		else if (ei.body_len + 512 > CHOBO_MAX_ENTRY)
-			rc = chobo_fail(e, EX_DATAERR, "%s: entry larger than %d bytes", in->list.rec[i].where,
-					CHOBO_MAX_ENTRY);
-		else if (!batch_add(b, &ei))
+		rc = record_entry(in, i, &doc, &ei, &line, e);
+		if (rc == 0 && !batch_add(b, &ei))
 			rc = chobo_fail(e, EX_DATAERR, "%s: batch larger than %llu entries or %llu bytes",
 					in->list.rec[i].where, (unsigned long long)b->max_entries,
 					(unsigned long long)b->max_bytes);
 		free(line);
-		json_decref(entry);
 	}
 	json_doc_free(&doc);
 	return rc;
@@ -354,8 +391,8 @@ static int append_records(const char *dir, struct input *in)
 	struct note_signer key;
 	struct batch batch = {0};
 	struct receipt *receipts = NULL;
-	struct repeat *rep = xcalloc(in->list.n ? in->list.n : 1, sizeof *rep);
-	size_t *record_of = xcalloc(in->list.n ? in->list.n : 1, sizeof *record_of);   /* batch entry -> record */
+	struct repeat *rep = NULL;
+	size_t *record_of = NULL;   /* batch entry -> record */
 	size_t repeats = 0;
 	uint64_t tree_size = 0;
 	char time[21];
@@ -372,8 +409,11 @@ static int append_records(const char *dir, struct input *in)
 				rc = label_record(&l, in, &e);
 			if (rc == 0)
 				rc = resolve_refs(&l, in, &e);
-			if (rc == 0)
+			if (rc == 0) {
+				rep = xcalloc(in->list.n + 1, sizeof *rep);
+				record_of = xcalloc(in->list.n + 1, sizeof *record_of);
 				rc = find_repeats(&l, in, rep, &repeats, &e);
+			}
 			if (rc == 0)
 				rc = build_batch(in, rep, &batch, &e);
 			for (size_t i = 0, k = 0; rc == 0 && i < in->list.n; i++)
@@ -389,7 +429,7 @@ static int append_records(const char *dir, struct input *in)
 			cli_report(rc, &e);
 			/* The rules name the batch entry they refuse; say which input it was. */
 			uint64_t which = e.batch_entry;
-			if (rc != 0 && which >= 1 && which <= batch.n &&
+			if (rc != 0 && record_of && which >= 1 && which <= batch.n &&
 			    strcmp(in->list.rec[record_of[which - 1]].where, "options") != 0)
 				chobo_warn("batch entry %llu is %s", (unsigned long long)which,
 					   in->list.rec[record_of[which - 1]].where);

@@ -64,14 +64,29 @@ int stored_entry_find(struct ledger *l, const char *leaf, struct stored_entry *o
 
 bool stored_body_same(const struct stored_entry *se, const json_t *body, const char **differs)
 {
+	const char *name;
+	const json_t *v;
+	json_object_foreach((json_t *)body, name, v) {
+		const struct field_spec *f = se->type->fields;
+		while (f->name && strcmp(f->name, name) != 0)
+			f++;
+		*differs = name;
+		if (!f->name)
+			return false;   /* no such field: not a body of the type */
+	}
 	for (const struct field_spec *f = se->type->fields; f->name; f++) {
 		long t = jscan_find(&se->doc, se->body, f->name);
-		const json_t *v = json_object_get(body, f->name);
-		int64_t n;
+		char text[64];
+		int64_t n, when;
 		bool same;
+		v = json_object_get(body, f->name);
 		*differs = f->name;
 		if (t < 0 || !v)
 			same = t < 0 && !v;
+		else if (f->kind == FIELD_TIME && json_is_string(v))
+			/* The same time however it is written (+09:00 or Z). */
+			same = jscan_string_copy(&se->doc, (size_t)t, text, sizeof text) && time_parse(text, &n) &&
+			       time_parse(json_string_value(v), &when) && n == when;
 		else if (json_is_string(v))
 			same = jscan_string_equals(&se->doc, (size_t)t, json_string_value(v));
 		else if (json_is_integer(v))

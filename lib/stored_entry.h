@@ -40,10 +40,11 @@ void stored_entry_free(struct stored_entry *s);
 /* stored_entry_read of the entry whose leaf hash is leaf (64 hex digits): EX_NOINPUT when none, EX_DATAERR when leaf is not one. */
 int stored_entry_find(struct ledger *l, const char *leaf, struct stored_entry *out, struct chobo_error *err);
 /*
- * Whether body (a JSON object of se's type) gives every field of the
- * type's schema exactly as se's stored body does, no field more or less;
- * when not, *differs names the first field that differs.  Arrays never
- * compare the same.
+ * Whether body (a JSON object) gives every field of se's type's schema as
+ * se's stored body does, no field more or less and none the schema does
+ * not name: strings byte for byte, times as the same instant, integers and
+ * booleans by value; arrays never compare the same.  When not, *differs
+ * names the first field that differs.
  */
 bool stored_body_same(const struct stored_entry *se, const json_t *body, const char **differs);
 /* The body's string field name into out (cap bytes), "" when absent. */

@@ -61,9 +61,25 @@ check "... and nothing was appended, not even the unchanged rows" test "$(count 
 check_exit 65 "the same ref twice in one input is refused" sh -c \
 	"printf 'ref,site,item,quantity,unit\\nrow-9,S-001,water-2l,1,本\\nrow-9,S-001,water-2l,2,本\\n' |
 	 CHOBO_NOW=$T0 supply-post -q -L '$A' need --csv 2>'$T/twice.err'"
-check "... by the rule, naming the second row" sh -c \
-	"grep -q 'body.ref row-9 is already the reference of entry' '$T/twice.err' && grep -q 'batch entry 2 is stdin:3' '$T/twice.err'"
+check "... naming both rows" grep -q 'stdin:3: ref row-9 is given to stdin:2 too' "$T/twice.err"
 check "... and nothing was appended" test "$(count "$A")" -eq "$n"
+check_exit 65 "a copied row of a sheet posted before is refused too, not taken as two repeats" sh -c \
+	"sed -n 2p '$T/needs.csv' >>'$T/needs.csv' && CHOBO_NOW=$T0 supply-post -q -L '$A' need --csv '$T/needs.csv' 2>'$T/copied.err'"
+check "... naming the rows" grep -q 'needs.csv:5: ref row-1 is given to .*needs.csv:2 too' "$T/copied.err"
+sed -i '$d' "$T/needs.csv"
+check_exit 65 "chain-append of two needs with one ref in one batch is refused by the rule under the lock" sh -c \
+	"printf '{\"type\":\"supply.need\",\"body\":{\"site\":\"S-001\",\"item\":\"water-2l\",\"quantity\":%d,\"unit\":\"本\",\"ref\":\"r-x\"}}\\n' 1 2 |
+	 CHOBO_NOW=$T0 chain-append -q -L '$A' 2>'$T/rule.err'"
+check "... saying the batch gives it twice" grep -q 'body.ref r-x is given to an earlier entry of this batch too' "$T/rule.err"
+check "... and nothing was appended" test "$(count "$A")" -eq "$n"
+check_exit 65 "a record with a field of no schema under a used ref is refused by the schema, not taken as a repeat" \
+	sh -c "printf '{\"ref\":\"row-1\",\"site\":\"S-001\",\"item\":\"water-2l\",\"quantity\":120,\"unit\":\"本\",\"colour\":\"blue\"}\\n' |
+	 CHOBO_NOW=$T0 supply-post -q -L '$A' need 2>'$T/extra.err'"
+check "... naming the field" grep -q 'colour' "$T/extra.err"
+check "a need with a deadline, posted again with the same time written in UTC, is a repeat" sh -c \
+	"CHOBO_NOW=$T0 supply-post -q -L '$A' need --site S-001 --item water-2l --quantity 3 --unit 本 --ref dl-1 --deadline 2025-06-05T00:00:00+09:00 >/dev/null &&
+	 CHOBO_NOW=$T0 supply-post -q -L '$A' need --site S-001 --item water-2l --quantity 3 --unit 本 --ref dl-1 --deadline 2025-06-04T15:00:00Z | grep -q '\"result\":\"duplicate\"'"
+n=$(count "$A")
 
 check_exit 65 "a ref outside its characters is refused by the schema" sh -c \
 	"CHOBO_NOW=$T0 supply-post -q -L '$A' need --site S-001 --item water-2l --quantity 1 --unit 本 --ref 'row 1' 2>'$T/bad.err'"
@@ -84,12 +100,12 @@ check "B posts its own need row-1 after holding A's" sh -c \
 	"CHOBO_NOW=$T0 supply-post -q -L '$B' need --site S-001 --item water-2l --quantity 5 --unit 本 --ref row-1 >'$T/b.out' &&
 	 grep -q '\"leaf_index\"' '$T/b.out'"
 copy "$B" "$A" || { not_ok "copy B to A"; exit 1; }
-check "A imports B's row-1 beside its own" test "$(chain-log -L "$A" --type supply.need | wc -l)" -eq 4
+check "A imports B's row-1 beside its own" test "$(chain-log -L "$A" --type supply.need | wc -l)" -eq 5
 check "A's own sheet is still a duplicate after the import" sh -c \
 	"CHOBO_NOW=$T0 supply-post -q -L '$A' need --csv '$T/needs.csv' | grep -c duplicate | grep -qx 3"
 check "the views rebuilt from the ledger are the same (chain-verify --views)" chain-verify -q -L "$A" --views
 check "supply.lines shows the references as JSON" sh -c \
 	"chain-view -L '$A' supply.lines | grep '\"key\":\"ref/' | python3 -c 'import json, sys; [json.loads(l) for l in sys.stdin]' &&
-	 test \$(chain-view -L '$A' supply.lines | grep -c '\"key\":\"ref/') -eq 5"
+	 test \$(chain-view -L '$A' supply.lines | grep -c '\"key\":\"ref/') -eq 6"
 
 done_testing

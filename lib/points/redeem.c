@@ -54,6 +54,8 @@ static int same_movement(struct ledger *l, const char *type, json_t *body, const
 	if (rc == EX_NOINPUT)
 		rc = chobo_fail(err, EX_DATAERR, "points.accounts: a reference's entry %s is not in the ledger; run "
 				"chain-verify --views", leaf);
+	else if (rc == EX_DATAERR)
+		rc = chobo_fail_context(err, rc, "points.accounts: a reference's entry (run chain-verify --views)");
 	if (rc == 0) {
 		*same = strcmp(se.type->name, type) == 0;
 		*differs = "type";

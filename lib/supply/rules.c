@@ -67,6 +67,7 @@ static int64_t body_int(const struct stored_entry *s, const char *name)
 struct ctx {
 	struct ledger *l;
 	struct view_state *catalogue, *sites, *lines;
+	uint64_t first;                    /* the index of the batch's first entry */
 	int64_t now;
 	const struct stored_entry *self;   /* the entry being checked */
 };
@@ -157,9 +158,19 @@ static int ref_rule(struct ctx *c, struct chobo_error *err)
 	int rc = supply_ref_find(c->lines, c->self->origin, ref, leaf, err);
 	if (rc == EX_UNAVAILABLE)
 		return chobo_fail(err, EX_DATAERR, "its reference is not in supply.lines");
-	if (rc == 0 && strcmp(leaf, c->self->leaf) != 0)
-		rc = chobo_fail(err, EX_DATAERR, "body.ref %s is already the reference of entry %.16s of this log: "
-				"a new record needs a new reference", ref, leaf);
+	if (rc != 0 || strcmp(leaf, c->self->leaf) == 0)
+		return rc;
+	/* Given before: in the log, or to an earlier entry of this batch, which is not written. */
+	struct stored_entry first = {0};
+	if ((rc = stored_find(c->l, leaf, "ref", &first, err)) == 0) {
+		if (first.log == c->self->log && first.index >= c->first)
+			rc = chobo_fail(err, EX_DATAERR, "body.ref %s is given to an earlier entry of this batch too: "
+					"a record needs a reference of its own", ref);
+		else
+			rc = chobo_fail(err, EX_DATAERR, "body.ref %s is already the reference of entry %.16s of this "
+					"log: a new record needs a new reference", ref, leaf);
+	}
+	stored_entry_free(&first);
 	return rc;
 }
 
@@ -397,6 +408,7 @@ int supply_append_check(struct ledger *l, const struct batch_written *w, struct 
 		.catalogue = view_stored(l, &supply_catalogue_view),
 		.sites = view_stored(l, &supply_sites_view),
 		.lines = view_stored(l, &supply_lines_view),
+		.first = w->first,
 	};
 	int rc = stored_batch_each(w, "supply.", entry_rules_of, &c, err);
 	view_state_free(c.catalogue);
