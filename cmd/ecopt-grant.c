@@ -393,8 +393,13 @@ static int registration_body(struct ledger *l, struct private_store *ps, enum ec
 	const char *serial = json_string_value(json_object_get(o, "serial"));
 	uint8_t h[32];
 	char hex[65];
+	char fix[ECO_SERIAL_MAX + 1];
+	const char *problem;
 	if (!serial)
 		return chobo_fail(e, EX_DATAERR, "equipment needs its serial (kept only as a keyed hash)");
+	if ((problem = eco_serial_problem(serial, fix)) != NULL)
+		return chobo_fail(e, EX_DATAERR, "serial \"%.80s\" %s%s%s%s", serial, problem, fix[0] ? ": write \"" : "",
+				  fix, fix[0] ? "\"" : "");
 	int rc = private_keyed_hash(ps, "eco.equipment", serial, h, e);
 	if (rc != 0)
 		return rc;

@@ -13,7 +13,8 @@
  * reads it (eco_reading_csv: a header naming no field of a reading is
  * refused).  eco_reading_complete holds for a kind exactly when the record
  * has each of the kind's figures; jp_date_problem is NULL exactly for the
- * dates jp_date_parse takes.
+ * dates jp_date_parse takes; the spelling eco_serial_problem suggests for a
+ * record's serial is one it takes.
  */
 #include "config.h"
 
@@ -56,6 +57,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (eco_reading_complete(&l.rec[i], kinds[k], why, sizeof why) != all)
 				abort();
 		}
+		/* A serial's suggested spelling is itself one that passes. */
+		const char *serial = json_string_value(json_object_get(l.rec[i].o, "serial"));
+		char fix[ECO_SERIAL_MAX + 1], again[ECO_SERIAL_MAX + 1];
+		if (serial && eco_serial_problem(serial, fix) && fix[0] && eco_serial_problem(fix, again))
+			abort();
+		if (serial && !eco_serial_problem(serial, fix) && fix[0])
+			abort();
 		static const char *const dates[] = {"from", "to"};
 		for (size_t k = 0; k < 2; k++) {
 			const char *t = json_string_value(json_object_get(l.rec[i].o, dates[k]));

@@ -121,6 +121,18 @@ extern const struct records_csv eco_reading_csv;
  * reduction, and the reading, once recorded, could not be given again.
  */
 bool eco_reading_complete(const struct record *rec, enum eco_kind kind, char *why, size_t whylen);
+
+/*
+ * NULL when s is a serial number written as a device's label prints it:
+ * 1 to ECO_SERIAL_MAX of ASCII A-Z, 0-9 and signs, no blank, no lower-case
+ * letter.  The serial is kept only as a keyed hash of what was written, so
+ * the same panel typed two ways (a blank an Excel cell kept, full-width
+ * letters, lower case) would pass as two.  Else the reason, and in fix
+ * (ECO_SERIAL_MAX + 1 bytes) the spelling to write where one follows
+ * (blanks dropped, full-width made ASCII, letters made capitals), else "".
+ */
+#define ECO_SERIAL_MAX 64
+const char *eco_serial_problem(const char *s, char fix[ECO_SERIAL_MAX + 1]);
 /* True when r's period is over by today (a day number, jp_day_of of now); false with the reason in why. */
 bool eco_reading_over(const struct eco_reading *r, int64_t today, char *why, size_t whylen);
 

@@ -257,3 +257,59 @@ bool eco_equipment_same(const struct eco_equipment *q, const json_t *body)
 	       q->other_scheme == json_is_true(json_object_get(body, "other_scheme")) &&
 	       strcmp(q->evidence, text_or_empty(body, "evidence")) == 0;
 }
+
+const char *eco_serial_problem(const char *s, char fix[ECO_SERIAL_MAX + 1])
+{
+	static const char rule[] = "must be written as the device's label prints it: ASCII capitals, digits and "
+				   "signs, no blank";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = 0;
+	bool changed = false;
+	fix[0] = '\0';
+	while (*p) {
+		unsigned c;
+		if (*p == ' ' || *p == '\t') {
+			changed = true;   /* a blank: dropped */
+			p++;
+			continue;
+		}
+		if (*p == 0xE3 && p[1] == 0x80 && p[2] == 0x80) {
+			changed = true;   /* U+3000, the ideographic space */
+			p += 3;
+			continue;
+		}
+		if (*p == 0xEF && (p[1] == 0xBC || p[1] == 0xBD) && p[2] >= 0x80 && p[2] <= 0xBF) {
+			/* U+FF01 to U+FF5E: full-width forms of '!' to '~' */
+			unsigned cp = 0xFF00u + (p[1] == 0xBD ? 0x40u : 0u) + (p[2] - 0x80u);
+			if (cp < 0xFF01 || cp > 0xFF5E) {
+				fix[0] = '\0';
+				return rule;
+			}
+			c = cp - 0xFF01 + '!';
+			p += 3;
+			changed = true;
+		} else if (*p > ' ' && *p < 0x7f) {
+			c = *p++;
+		} else {
+			fix[0] = '\0';
+			return rule;   /* another character: nothing to suggest */
+		}
+		if (c >= 'a' && c <= 'z') {
+			c -= 'a' - 'A';
+			changed = true;
+		}
+		if (n == ECO_SERIAL_MAX) {
+			fix[0] = '\0';
+			return "is longer than 64 characters";
+		}
+		fix[n++] = (char)c;
+	}
+	fix[n] = '\0';
+	if (n == 0)
+		return "is empty";
+	if (!changed) {
+		fix[0] = '\0';
+		return NULL;
+	}
+	return rule;
+}
