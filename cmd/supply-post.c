@@ -592,9 +592,12 @@ int main(int argc, char **argv)
 	if (payload) {
 		scan_label(&in, payload, strlen(payload), "--payload");
 		rc = 0;
-	} else if (optind == sub_argc && json_object_size(in.defaults) > 0 &&
+	} else if (optind == sub_argc && json_object_size(in.defaults) > 0 && in.format == RECORDS_DETECT &&
 		   !(in.scan && !json_object_get(in.defaults, "shipment"))) {
-		/* One record from the options (receive without --shipment reads labels instead). */
+		/*
+		 * One record from the options (receive without --shipment reads labels
+		 * instead; --csv or --jsonl reads records, the options giving defaults).
+		 */
 		add_record(&in, json_object(), "options", 0);
 		rc = 0;
 	} else {

@@ -94,18 +94,23 @@ check "an offer with a ref of its own, by options, posted twice, is appended onc
 	 grep -q '\"leaf_index\"' '$T/offer.1' && grep -q '\"result\":\"duplicate\"' '$T/offer.2' &&
 	 test \$(chain-log -L '$A' --type supply.offer | wc -l) -eq 1"
 
+# A sheet on standard input with --csv takes the options as defaults for its rows.
+check "a sheet piped in with --csv and --disaster: the option is every row's default" sh -c \
+	"printf 'ref,site,item,quantity,unit\\nst-1,S-001,water-2l,7,本\\n' |
+	 CHOBO_NOW=$T0 supply-post -q -L '$A' need --csv --disaster d-2025 >'$T/stdin.out' &&
+	 chain-log -L '$A' --type supply.need | tail -n1 | grep -q '\"disaster\":\"d-2025\".*\"ref\":\"st-1\"\\|\"ref\":\"st-1\".*\"disaster\":\"d-2025\"'"
 # Another log may give the same ref: each log's refs are its own.
 copy "$A" "$B" || { not_ok "copy A to B"; exit 1; }
 check "B posts its own need row-1 after holding A's" sh -c \
 	"CHOBO_NOW=$T0 supply-post -q -L '$B' need --site S-001 --item water-2l --quantity 5 --unit 本 --ref row-1 >'$T/b.out' &&
 	 grep -q '\"leaf_index\"' '$T/b.out'"
 copy "$B" "$A" || { not_ok "copy B to A"; exit 1; }
-check "A imports B's row-1 beside its own" test "$(chain-log -L "$A" --type supply.need | wc -l)" -eq 5
+check "A imports B's row-1 beside its own" test "$(chain-log -L "$A" --type supply.need | wc -l)" -eq 6
 check "A's own sheet is still a duplicate after the import" sh -c \
 	"CHOBO_NOW=$T0 supply-post -q -L '$A' need --csv '$T/needs.csv' | grep -c duplicate | grep -qx 3"
 check "the views rebuilt from the ledger are the same (chain-verify --views)" chain-verify -q -L "$A" --views
 check "supply.lines shows the references as JSON" sh -c \
 	"chain-view -L '$A' supply.lines | grep '\"key\":\"ref/' | python3 -c 'import json, sys; [json.loads(l) for l in sys.stdin]' &&
-	 test \$(chain-view -L '$A' supply.lines | grep -c '\"key\":\"ref/') -eq 6"
+	 test \$(chain-view -L '$A' supply.lines | grep -c '\"key\":\"ref/') -eq 7"
 
 done_testing
