@@ -168,8 +168,9 @@ static int read_views(struct ledger *l, struct match_set *m, uint64_t *min_shelf
 		if (sites[i].closed)
 			match_close_site(m, sites[i].code);
 	supply_open_prefix(prefix, SUPPLY_NEED, NULL, NULL);
-	if (rc == 0 && !r.bad)
-		rc = cli_report(view_each_prefix(l, &supply_lines_view, prefix, NULL, each_open, &r, &e), &e);
+	if (rc == 0 && !r.bad && (rc = view_each_prefix(l, &supply_lines_view, prefix, NULL, each_open, &r, &e)) == 1)
+		rc = 0;   /* stopped at a record that cannot be read: r.bad says which */
+	rc = cli_report(rc, &e);
 	for (size_t g = 0; rc == 0 && !r.bad && g < r.ngroups; g++)
 		rc = cli_report(read_offers(l, &r, &r.group[g], &e), &e);
 	if (rc == 0 && r.bad) {
@@ -327,10 +328,10 @@ static void print_proposals(struct view_text *t, const struct match_set *m, cons
 		if (prio || csv)
 			put(t, csv, 8, "", prio ? &prio : NULL);
 		put(t, csv, 9, need->deadline_text, NULL);
-		if (p[i].pledged)
-			put(t, csv, 10, "true", NULL);
-		else if (csv)
-			put(t, csv, 10, "false", NULL);
+		if (csv)
+			put(t, csv, 10, p[i].pledged ? "true" : "false", NULL);
+		else if (p[i].pledged)
+			view_text_str(t, ",\"pledged\":true");   /* a JSON boolean, left out when false */
 		if (hashes)
 			put(t, csv, 11, hashes[i], NULL);
 		view_text_str(t, csv ? "\r\n" : "}\n");

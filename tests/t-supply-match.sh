@@ -170,5 +170,25 @@ check "both then propose the 2 left for B's need, the same way" test \
 for d in "$A" "$B"; do
 	check "chain-verify --views passes on $(basename "$d")" chain-verify -L "$d" --views
 done
+# A supporter pledges exactly what a shelter asked for: the need has nothing open, and is still served.
+T4=2025-06-05T09:00:00Z
+post "$A" $T4 NT need --site S-001 --item toilet-simple --quantity 30 --unit 個 &&
+	copy "$A" "$B" &&
+	post "$B" $T4 OTP offer --item toilet-simple --quantity 30 --unit 個 --firm $F --need "$(grep ' NT$' "$NAMES" | cut -d' ' -f1)" &&
+	copy "$B" "$A" || not_ok "posting the pledged need and offer"
+T5=2025-06-05T10:00:00Z
+check "status: the wholly pledged need is offered 30, open 0" \
+	test "$(row "$A" $T5 S-001 toilet-simple offered) $(row "$A" $T5 S-001 toilet-simple open)" = "30 0"
+match "$A" $T5 >"$T/pl.a"
+check "supply-match proposes the pledged offer for the whole need" test "$(grep toilet-simple "$T/pl.a" | short)" = "NT>OTP:30"
+check "... marked pledged, a JSON boolean" grep -q '"pledged":true}' "$T/pl.a"
+check "... and in CSV true" sh -c "CHOBO_NOW=$T5 supply-match -L '$A' --csv | tr -d '\\r' | grep -q ',true\$'"
+match "$A" $T5 --commit >"$T/pl.commit"
+check "--commit requests it" test "$(grep toilet-simple "$T/pl.commit" | short)" = "NT>OTP:30"
+check "status: requested 30" test "$(row "$A" $T5 S-001 toilet-simple requested)" = 30
+check "then nothing more is proposed for it" sh -c "! CHOBO_NOW=$T5 supply-match -L '$A' | grep -q toilet"
+check "the open index no longer holds the need" sh -c \
+	"! chain-view -L '$A' supply.lines | grep -q '\"key\":\"open/need/toilet-simple/'"
+check "chain-verify --views passes" chain-verify -L "$A" --views
 check_exit 64 "an unknown option is a usage error" supply-match -L "$A" --frobnicate
 done_testing

@@ -141,7 +141,8 @@ static bool add_offer(struct match_set *m, const struct supply_line *ln, int64_t
 
 bool match_add_open(struct match_set *m, const struct supply_line *ln, int64_t open)
 {
-	if ((ln->kind != SUPPLY_NEED && ln->kind != SUPPLY_OFFER) || open <= 0)
+	/* A need with nothing open is read for what was pledged to it (the open index keeps it for that). */
+	if ((ln->kind != SUPPLY_NEED && ln->kind != SUPPLY_OFFER) || open < 0 || (open == 0 && ln->kind == SUPPLY_OFFER))
 		return true;
 	if (ln->kind == SUPPLY_NEED && site_closed(m, ln->site))
 		return true;
@@ -150,7 +151,10 @@ bool match_add_open(struct match_set *m, const struct supply_line *ln, int64_t o
 
 bool match_add_line(struct match_set *m, const struct supply_line *ln)
 {
-	return match_add_open(m, ln, supply_line_open(ln));
+	int64_t open = supply_line_open(ln);
+	if (open == 0 && supply_need_pledged_waiting(ln) == 0)
+		return true;
+	return match_add_open(m, ln, open);
 }
 
 bool match_add_item(struct match_set *m, const char *code, const char *size, const char *allergen_free)

@@ -85,14 +85,16 @@ struct match_set {
 bool match_allergen_mask(const char *list, uint32_t *mask);
 
 /*
- * Add a line of supply.lines: an open need or an offer with something left
- * (other lines, and needs and offers with nothing open, are skipped).
+ * Add a line of supply.lines: an open need (or one wholly pledged whose
+ * pledges wait to be requested) or an offer with something left (other
+ * lines, and needs and offers with nothing for matching, are skipped).
  * False when the line's fields are malformed (a time, a date, an allergen).
  */
 bool match_add_line(struct match_set *m, const struct supply_line *ln);
 /*
- * The same for a line of the open index (supply_open_parse): a need or an
- * offer with open left, the fields matching reads set in ln.
+ * The same for a line of the open index (supply_open_parse): a need (open
+ * may be 0: the index keeps a wholly pledged need) or an offer with open
+ * left, the fields matching reads set in ln.
  */
 bool match_add_open(struct match_set *m, const struct supply_line *ln, int64_t open);
 /* Leave the needs of site code out of the matching: the site is closed (call before adding lines). */

@@ -139,6 +139,8 @@ struct supply_line {
 void supply_line_key(char out[80], enum supply_kind kind, const char *hex);
 /* The kind's name: need, offer, request, box. */
 const char *supply_kind_name(enum supply_kind kind);
+/* A need's pledged quantity not yet requested from its pledged offers; 0 for a cancelled need and other lines. */
+int64_t supply_need_pledged_waiting(const struct supply_line *ln);
 /* What a line has left: need open, offer remaining, request unshipped (0 for a box). */
 int64_t supply_line_open(const struct supply_line *ln);
 /* The line's state word (open, partial, covered, received, taken, cancelled, unfilled, ...). */
@@ -179,7 +181,8 @@ void supply_open_offer_prefix(char out[SUPPLY_OPEN_KEY_MAX], const char *item, c
 bool supply_open_offer_mask(const char *key, size_t prefix_len, uint32_t *mask);
 /*
  * Parse an index record into ln (kind, leaf hash, item, unit and the fields
- * the record holds) and *open (> 0); doc is scratch reused across calls.
+ * the record holds) and *open (> 0; a need's may be 0, see views.c); doc
+ * is scratch reused across calls.
  * False when the record is malformed.
  */
 bool supply_open_parse(const char *key, const char *value, size_t len, struct json_doc *doc,

@@ -6,7 +6,8 @@
  *   supply.lines      "need/H", "offer/H", "request/H", "box/H" (H a leaf hash)
  *                     -> the line's quantities and state (struct supply_line);
  *                     and the open index (supply.h): "open/need/I/U/H" for each need
- *                     with something open, "open/offer/I/U/M/H" for each offer with
+ *                     with something open or pledges not yet requested,
+ *                     "open/offer/I/U/M/H" for each offer with
  *                     something left (I the item, U the unit, M the offer's allergen
  *                     bits) -> what matching reads; and "ref/O+R" for the first need
  *                     or offer of log O with body.ref R -> its leaf hash, a JSON string (origins hold
@@ -164,6 +165,14 @@ static int64_t request_taken(const struct supply_line *r)
 static int64_t offer_pledge(const struct supply_line *o)
 {
 	return o->cancelled_by[0] ? o->requested : o->quantity;
+}
+
+int64_t supply_need_pledged_waiting(const struct supply_line *ln)
+{
+	if (ln->kind != SUPPLY_NEED || ln->cancelled_by[0])
+		return 0;
+	int64_t v = ln->committed - (ln->requested - ln->requested_free);
+	return v > 0 ? v : 0;
 }
 
 int64_t supply_line_open(const struct supply_line *ln)
@@ -488,7 +497,8 @@ static int open_put(struct view_state *s, const struct supply_line *ln, struct c
 	size_t at = strlen(key);
 	snprintf(key + at, sizeof key - at, "%s", ln->leaf_hash);
 	int64_t open = supply_line_open(ln);
-	if (open == 0)
+	/* A need wholly pledged is open to nothing more, but its pledges wait to be requested. */
+	if (open == 0 && supply_need_pledged_waiting(ln) == 0)
 		return view_delete(s, key, err);
 	struct view_text t = {0};
 	open_write(&t, ln, open);
@@ -542,7 +552,9 @@ bool supply_open_parse(const char *key, const char *value, size_t len, struct js
 	};
 	int64_t priority, index;
 	/* The array's elements are scalars: tokens 1 to 12. */
-	if (!jscan_integer(doc, 1, open) || *open <= 0 || !jscan_integer(doc, 2, &priority) || priority < 0)
+	/* A need's may be 0 (wholly pledged, its pledges not yet requested); an offer's is never. */
+	if (!jscan_integer(doc, 1, open) || *open < (ln->kind == SUPPLY_NEED ? 0 : 1) ||
+	    !jscan_integer(doc, 2, &priority) || priority < 0)
 		return false;
 	for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
 		if (doc->tok[3 + i].kind != JSON_K_STRING || !jscan_string_copy(doc, 3 + i, fields[i].out, fields[i].cap))
@@ -875,7 +887,7 @@ const struct view_spec supply_lines_view = {
 	.name = "supply.lines",
 	.summary = "needs, offers, requests and boxes: requested, committed, shipped, received, open, state",
 	.types = line_types,
-	.version = 4,   /* 2: needs and offers keep size, allergen_free, deadline, priority; 3: the open index, a box's
-			   lost_at; 4: references */
+	.version = 5,   /* 2: needs and offers keep size, allergen_free, deadline, priority; 3: the open index, a box's
+			   lost_at; 4: references; 5: a wholly pledged need stays in the open index */
 	.apply = lines_apply,
 };
