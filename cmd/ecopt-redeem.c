@@ -19,8 +19,8 @@ static const char usage[] =
 	"usage: ecopt-redeem [-q] [-L DIR] shop --shop CODE\n"
 	"       ecopt-redeem [-q] [-L DIR] spend --member ID --shop CODE --points N --ref REF\n"
 	"       ecopt-redeem [-q] [-L DIR] settle --shop CODE --points N --ref REF\n"
-	"       ecopt-redeem [-L DIR] balance [--holder H] [--csv]\n"
-	"       ecopt-redeem [-L DIR] history --holder H [--csv]\n"
+	"       ecopt-redeem [-L DIR] balance [--holder H] [--csv [--bom]]\n"
+	"       ecopt-redeem [-L DIR] history --holder H [--csv [--bom]]\n"
 	"Environment: CHOBO_LEDGER, CHOBO_NOW, CHOBO_LOCK_WAIT.\n"
 	"Exit status: 0 success, 64 usage, 65 bad data, 66 no account of --holder; other codes as in chobo(7).\n"
 	"See ecopt-redeem(1).\n";
@@ -64,8 +64,11 @@ static int holder_known(struct ledger *l, const char *holder, struct chobo_error
 	return rc;
 }
 
-/* A holder's movements, oldest first, as JSON Lines or CSV. */
-static int history(struct ledger *l, const char *holder, bool csv, struct chobo_error *e)
+/* The UTF-8 byte order mark before a CSV table, for Excel. */
+#define CSV_BOM "\xef\xbb\xbf"
+
+/* A holder's movements, oldest first, as JSON Lines or CSV (with bom, the mark first). */
+static int history(struct ledger *l, const char *holder, bool csv, bool bom, struct chobo_error *e)
 {
 	struct points_movement *m;
 	size_t n;
@@ -78,7 +81,7 @@ static int history(struct ledger *l, const char *holder, bool csv, struct chobo_
 		return holder_known(l, holder, e);
 	}
 	if (csv)
-		printf("time,log,index,movement,points,yen,ref,other,counted,refused\r\n");
+		printf("%stime,log,index,movement,points,yen,ref,other,counted,refused\r\n", bom ? CSV_BOM : "");
 	for (size_t i = 0; i < n; i++) {
 		char t[21];
 		time_format(t, m[i].time);
@@ -122,12 +125,13 @@ int main(int argc, char **argv)
 		{"points", required_argument, NULL, 'p'},
 		{"ref", required_argument, NULL, 'r'},
 		{"csv", no_argument, NULL, 'c'},
+		{"bom", no_argument, NULL, 'b'},
 		CLI_COMMON_OPTIONS,
 		{NULL, 0, NULL, 0},
 	};
 	const char *dir = ledger_default_dir(), *member = NULL, *shop = NULL, *ref = NULL, *holder = NULL;
 	unsigned long long points = 0;
-	bool csv = false;
+	bool csv = false, bom = false;
 	int opt;
 	cli_init(argc, argv);
 	while ((opt = getopt_long(argc, argv, "L:hVq", options, NULL)) != -1) {
@@ -141,6 +145,7 @@ int main(int argc, char **argv)
 		case 'r': ref = cli_text("--ref", optarg); break;
 		case 'p': points = cli_u64("--points", optarg); break;
 		case 'c': csv = true; break;
+		case 'b': bom = true; break;
 		}
 	}
 	if (optind == argc)
@@ -152,6 +157,9 @@ int main(int argc, char **argv)
 	bool is_history = strcmp(what, "history") == 0;
 	if (!is_shop && !spend && !settle && !is_history && strcmp(what, "balance") != 0)
 		cli_misuse(usage, "%s: not shop, spend, settle, balance or history", what);
+	/* A BOM is for the CSV this program writes, so that Excel reads it as UTF-8. */
+	if (bom && (!csv || is_shop || spend || settle))
+		cli_misuse(usage, "--bom goes with --csv of balance or history");
 	if (is_history && !holder)
 		cli_misuse(usage, "history needs --holder ID");
 	if ((is_shop || spend || settle) && !shop)
@@ -174,9 +182,9 @@ int main(int argc, char **argv)
 		if ((rc = cli_report(ledger_open(&l, dir, STORE_NORMAL, &e), &e)) != 0)
 			cli_exit(rc);
 		if (is_history)
-			cli_exit(cli_report(ledger_close_after(&l, history(&l, holder, csv, &e), &e), &e));
+			cli_exit(cli_report(ledger_close_after(&l, history(&l, holder, csv, bom, &e), &e), &e));
 		if (csv)
-			printf(POINTS_ACCOUNT_CSV_HEADER);
+			printf("%s" POINTS_ACCOUNT_CSV_HEADER, bom ? CSV_BOM : "");
 		rc = points_each_account(&l, ECO_SCHEME, holder, balance_row, &c, &e);
 		if (rc == 0 && holder && c.rows == 0)
 			rc = chobo_fail(&e, EX_NOINPUT, "%s has no account in the %s scheme", holder, ECO_SCHEME);

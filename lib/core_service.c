@@ -53,7 +53,7 @@ static bool revoke_check(const struct json_doc *doc, size_t body, char *err, siz
 	for (const char *const *r = revoke_reasons; v >= 0 && *r; r++)
 		if (jscan_string_equals(doc, (size_t)v, *r))
 			return true;
-	snprintf(err, errlen, "revoke: reason must be superseded, withdrawn, error or key-compromise");
+	snprintf(err, errlen, "body.reason must be superseded, withdrawn, error or key-compromise");
 	return false;
 }
 

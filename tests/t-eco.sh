@@ -164,6 +164,11 @@ check_exit 65 "overspending refused" env CHOBO_NOW=2024-04-12T02:00:00Z ecopt-re
 check "balance: 844 left" sh -c "CHOBO_NOW=2024-04-12T00:00:00Z ecopt-redeem -L '$A' balance --holder $P1 | grep -q '\"balance\":844'"
 check "settle the shop: 500 points, 500 yen" sh -c "CHOBO_NOW=2024-04-12T03:00:00Z ecopt-redeem -q -L '$A' settle --shop shop-1 --points 500 --ref pay-1 >/dev/null"
 check "balance CSV" sh -c "CHOBO_NOW=2024-04-12T04:00:00Z ecopt-redeem -L '$A' balance --csv | grep -q '^eco,shop-1,shop,$OA,0,0,0,500,500,500'"
+check "balance CSV with --bom is the byte order mark, then the same table" sh -c \
+	"CHOBO_NOW=2024-04-12T04:00:00Z ecopt-redeem -L '$A' balance --csv >'$T/bal.csv' &&
+	 printf '\\357\\273\\277' | cat - '$T/bal.csv' >'$T/bal.want' &&
+	 CHOBO_NOW=2024-04-12T04:00:00Z ecopt-redeem -L '$A' balance --csv --bom | cmp -s - '$T/bal.want'"
+check_exit 64 "--bom without --csv is a usage error" ecopt-redeem -L "$A" balance --bom
 check "the points expire after 365 days" sh -c "CHOBO_NOW=2025-05-01T00:00:00Z ecopt-redeem -L '$A' balance --holder $P2 | grep -q '\"balance\":0'"
 check "... counted as expired, and no longer listed among the lots" sh -c "
 	CHOBO_NOW=2025-05-01T00:00:00Z ecopt-redeem -L '$A' balance --holder $P2 |
