@@ -423,6 +423,7 @@ static int reg(struct ledger *l, struct input *in, struct batch *b, json_t **res
 	struct private_store *ps = NULL;
 	int rc = private_open(l, true, &ps, e);
 	struct view_state *s = rc == 0 ? view_stored(l, &eco_registry_view) : NULL;
+	json_t *given = json_object();   /* "member ID" or "code CODE" -> the record that gave it first */
 	for (size_t i = 0; rc == 0 && i < in->list.n; i++) {
 		const char *where = in->list.rec[i].where;
 		enum eco_registration kind;
@@ -432,8 +433,20 @@ static int reg(struct ledger *l, struct input *in, struct batch *b, json_t **res
 			rc = chobo_fail(e, EX_DATAERR, "%s: %s", where, why);
 			break;
 		}
-		json_t *o = json_deep_copy(in->list.rec[i].o);
 		const char *name = kind == ECO_REG_MEMBER ? "member" : "code";
+		/* One record a member or device: a second would be refused by the rules as something else. */
+		const char *id = json_string_value(json_object_get(in->list.rec[i].o, name));
+		char key[160];
+		snprintf(key, sizeof key, "%s %.128s", name, id ? id : "");
+		json_t *earlier = id ? json_object_get(given, key) : NULL;
+		if (earlier) {
+			rc = chobo_fail(e, EX_DATAERR, "%s: %s %s is given on %s too: one record for each", where, name, id,
+					in->list.rec[json_integer_value(earlier)].where);
+			break;
+		}
+		if (id)
+			json_object_set_new(given, key, json_integer((json_int_t)i));
+		json_t *o = json_deep_copy(in->list.rec[i].o);
 		json_t *res = json_pack("{s:s, s:O}", "input", where, name, json_object_get(o, name));
 		if (!o || !res)
 			xalloc_failed();
@@ -465,6 +478,7 @@ static int reg(struct ledger *l, struct input *in, struct batch *b, json_t **res
 		if (rc == 0)
 			json_object_set_new(res, "result", json_string(same ? "duplicate" : "registered"));
 	}
+	json_decref(given);
 	view_state_free(s);
 	private_close(ps);
 	return rc;

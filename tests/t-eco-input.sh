@@ -12,8 +12,8 @@ A=$T/node
 new_ledger "$A" tama.example/node
 F=$top_srcdir/data/emission-factors.json
 NOW=2023-11-15T00:00:00Z
-set -- $(people "$A" resident 2)   # members: people in the private store
-P1=$1 P2=$2
+set -- $(people "$A" resident 3)   # members: people in the private store
+P1=$1 P2=$2 P9=$3   # P9 is registered by no record that stands
 count() { chain-log -L "$A" | wc -l; }
 grant() { CHOBO_NOW=$NOW ecopt-grant -L "$A" --factors "$F" "$@"; }
 # grant_refused FILE DESC SAYING PATTERN: ecopt-grant of $T/FILE exits 65 with PATTERN in its message.
@@ -109,6 +109,10 @@ check "... (write \"SN-PV-0001\")" grep -q 'write "SN-PV-0001"' "$T/last.err"
 printf '{"code":"PV-9","member":"%s","kind":"solar","capacity_w":3000,"serial":"SN-é","monitoring_from":"2023-04-01"}\n' $P1 >"$T/accent.jsonl"
 check_exit 65 "a serial with a letter outside ASCII is refused, with nothing to suggest" reg "$T/accent.jsonl"
 check "... saying what a serial is" sh -c "grep -q 'ASCII capitals, digits and signs, no blank' '$T/last.err' && ! grep -q 'write \"' '$T/last.err'"
+check "... and nothing was appended" test "$(count)" -eq "$before"
+printf '{"member":"%s","kind":"household","joined":"2023-04-01"}\n{"member":"%s","kind":"household","joined":"2023-04-01"}\n' $P9 $P9 >"$T/twice.jsonl"
+check_exit 65 "a member on two rows of one sheet is refused" reg "$T/twice.jsonl"
+check "... naming both rows, not a points account" sh -c "grep -q 'twice.jsonl:2: member $P9 is given on .*twice.jsonl:1 too' '$T/last.err' && ! grep -q points.open '$T/last.err'"
 check "... and nothing was appended" test "$(count)" -eq "$before"
 printf '{"code":"PV-8","member":"%s","kind":"solar","capacity_w":3000,"serial":"SN-8","monitoring_from":"2023-04-01","colour":"red"}\n' $P1 >"$T/colour.jsonl"
 check_exit 65 "an unknown field is refused" reg "$T/colour.jsonl"
