@@ -38,6 +38,9 @@ static const struct {
 	{"receive", "supply.receipt"}, {"cancel", "supply.cancel"}, {"lost", "supply.lost"},
 };
 
+/* A reference field's value that names this log's need or offer by its body.ref. */
+#define SENDER_REF_PREFIX "ref:"
+
 struct scanner;
 
 struct input {
@@ -222,7 +225,29 @@ static int read_input(void *ctx, FILE *fp, const char *name)
 	return ok ? 0 : EX_DATAERR;
 }
 
-/* References given as prefixes become whole leaf hashes (output always prints them whole). */
+/*
+ * The need or offer of this node's log whose body.ref is what follows
+ * "ref:" in text, as its leaf hash; 0, or EX_DATAERR when there is none.
+ */
+static int sender_ref_leaf(struct ledger *l, const char *text, char full[65], struct chobo_error *e)
+{
+	const char *ref = text + strlen(SENDER_REF_PREFIX);
+	if (!supply_ref_valid(ref))
+		return chobo_fail(e, EX_DATAERR, "%s: after ref: comes a reference of 1 to 64 letters, digits, '.', "
+				  "'_' or '-'", text);
+	int rc = views_refresh(l, e);
+	struct view_state *lines = rc == 0 ? view_stored(l, &supply_lines_view) : NULL;
+	if (rc == 0 && (rc = supply_ref_find(lines, l->conf.origin, ref, full, e)) == EX_UNAVAILABLE)
+		rc = chobo_fail(e, EX_DATAERR, "%s: no need or offer of this node's log has the reference %s", text, ref);
+	view_state_free(lines);
+	return rc;
+}
+
+/*
+ * References given as prefixes, or as ref:ID (this log's need or offer
+ * posted with that ref), become whole leaf hashes (output always prints
+ * them whole).
+ */
 static int resolve_refs(struct ledger *l, struct input *in, struct chobo_error *e)
 {
 	for (size_t i = 0; i < in->list.n; i++)
@@ -231,9 +256,16 @@ static int resolve_refs(struct ledger *l, struct input *in, struct chobo_error *
 			char full[65];
 			if (f->kind != FIELD_REF || !json_is_string(v))
 				continue;
-			int rc = ledger_leaf_resolve(l, json_string_value(v), full, e);
-			if (rc != 0)
-				return chobo_fail_context(e, rc, "%s: body.%s", in->list.rec[i].where, f->name);
+			const char *text = json_string_value(v);
+			int rc = strncmp(text, SENDER_REF_PREFIX, strlen(SENDER_REF_PREFIX)) == 0
+					 ? sender_ref_leaf(l, text, full, e)
+					 : ledger_leaf_resolve(l, text, full, e);
+			if (rc != 0) {
+				chobo_fail_context(e, rc, "%s: body.%s", in->list.rec[i].where, f->name);
+				if (strcmp(in->list.rec[i].where, "options") == 0)
+					records_name_options(e->msg, sizeof e->msg);
+				return rc;
+			}
 			json_string_set(v, full);
 		}
 	return 0;

@@ -99,6 +99,13 @@ check "a sheet piped in with --csv and --disaster: the option is every row's def
 	"printf 'ref,site,item,quantity,unit\\nst-1,S-001,water-2l,7,本\\n' |
 	 CHOBO_NOW=$T0 supply-post -q -L '$A' need --csv --disaster d-2025 >'$T/stdin.out' &&
 	 chain-log -L '$A' --type supply.need | tail -n1 | grep -q '\"disaster\":\"d-2025\".*\"ref\":\"st-1\"\\|\"ref\":\"st-1\".*\"disaster\":\"d-2025\"'"
+# A reference field may name this log's need or offer by its ref.
+check "cancel --ref ref:row-2 cancels the need posted as row-2" sh -c \
+	"CHOBO_NOW=$T0 supply-post -q -L '$A' cancel --ref ref:row-2 --reason 'posted by mistake' >/dev/null &&
+	 chain-log -L '$A' --type supply.cancel | tail -n1 | grep -q '\"ref\":\"$(field "$T/first.out" 2 leaf_hash)\"'"
+check_exit 65 "a ref: that this log never gave is refused" sh -c \
+	"CHOBO_NOW=$T0 supply-post -q -L '$A' cancel --ref ref:row-404 2>'$T/noref.err'"
+check "... naming the option and the reference" grep -q -- '--ref: ref:row-404: no need or offer of this node.s log has the reference row-404' "$T/noref.err"
 # Another log may give the same ref: each log's refs are its own.
 copy "$A" "$B" || { not_ok "copy A to B"; exit 1; }
 check "B posts its own need row-1 after holding A's" sh -c \
