@@ -25,6 +25,7 @@
 #include "private_store.h"
 #include "qr_code.h"
 #include "records.h"
+#include "stored_entry.h"
 #include "supply/events.h"
 #include "util.h"
 #include "volunteer/volunteer.h"
@@ -339,20 +340,64 @@ static void entries_made_by(size_t **of, size_t *made, size_t n, size_t rec)
 		(*of)[*made] = rec;
 }
 
+/* A record that repeats what the ledger holds: the entry it repeats. */
+struct repeat {
+	bool is;
+	uint64_t index;
+	char leaf[65];
+	char time[21];
+};
+
+/*
+ * A registration body of a volunteer and fiscal year that the registry
+ * holds already: the same one again is a repeat (rep set, nothing to
+ * append), another is refused naming what differs.  0 or a code with err.
+ */
+static int registration_repeat(struct ledger *l, struct view_state *vs, const json_t *body, struct repeat *rep,
+			       struct chobo_error *err)
+{
+	const char *who = json_string_value(json_object_get(body, "volunteer"));
+	json_int_t fy = json_integer_value(json_object_get(body, "fy"));
+	char key[VIEW_MAX_KEY];
+	json_t *o = NULL;
+	snprintf(key, sizeof key, "reg/%s/%" JSON_INTEGER_FORMAT, who ? who : "", fy);
+	int rc = volunteer_get_json(vs, key, &o, err);
+	if (rc != 0)
+		return rc == EX_UNAVAILABLE ? 0 : rc;
+	view_json_str(o, "leaf", rep->leaf, sizeof rep->leaf);
+	json_decref(o);
+	struct stored_entry se = {0};
+	const char *differs;
+	if ((rc = stored_entry_find(l, rep->leaf, &se, err)) != 0)
+		chobo_fail_context(err, rc, "volunteer.registry %s (run chain-verify --views)", key);
+	else if (!stored_body_same(&se, body, &differs))
+		rc = chobo_fail(err, EX_DATAERR, "volunteer %s is already registered for FY%" JSON_INTEGER_FORMAT
+				" (entry %.16s), with another %s: a volunteer registers once a fiscal year", who, fy,
+				rep->leaf, differs);
+	if (rc == 0) {
+		rep->is = true;
+		rep->index = se.index;
+		time_format(rep->time, se.time);
+	}
+	stored_entry_free(&se);
+	return rc;
+}
+
 /*
  * Build the batch of verb v from the records; bodies[i] keeps record i's
- * body, entry_of[i] the batch index of its entry, and *record_of (made
- * here, b->n items) the record that made each batch entry (r->list.n for
- * none).
+ * body, entry_of[i] the batch index of its entry, rep[i] whether it repeats
+ * a registration the ledger holds (then it adds nothing), and *record_of
+ * (made here, b->n items) the record that made each batch entry
+ * (r->list.n for none).
  */
 static int build(struct ledger *l, enum volunteer_verb v, struct run *r, struct batch *b, json_t **bodies,
-		 size_t *entry_of, size_t **record_of, struct chobo_error *err)
+		 size_t *entry_of, struct repeat *rep, size_t **record_of, struct chobo_error *err)
 {
 	struct volunteer_rules vr;
 	int rc = volunteer_rules_read(&l->conf, &vr, err);
 	struct view_state *vs = view_stored(l, &volunteer_registry_view);
 	struct view_state *pts = view_stored(l, &points_accounts_view);
-	json_t *pending = json_object();
+	json_t *pending = json_object(), *given = json_object();   /* given: registrations by "ID/FY" */
 	struct private_store *ps = NULL;
 	if (rc == 0 && (v == VOL_REGISTER || v == VOL_APPROVE))
 		rc = scheme_entry(pts, &vr, b, err);
@@ -380,6 +425,31 @@ static int build(struct ledger *l, enum volunteer_verb v, struct run *r, struct 
 			break;
 		}
 		if (v == VOL_REGISTER) {
+			/* One record a volunteer and year: a copied row is a mistake to say, not a repeat. */
+			char key[VIEW_MAX_KEY];
+			snprintf(key, sizeof key, "%s/%" JSON_INTEGER_FORMAT,
+				 json_string_value(json_object_get(body, "volunteer")),
+				 json_integer_value(json_object_get(body, "fy")));
+			json_t *earlier = json_object_get(given, key);
+			if (earlier) {
+				rc = chobo_fail(err, EX_DATAERR, "%s: volunteer %s is registered on %s too: one record for each",
+						where, json_string_value(json_object_get(body, "volunteer")),
+						r->list.rec[json_integer_value(earlier)].where);
+				json_decref(body);
+				break;
+			}
+			json_object_set_new(given, key, json_integer((json_int_t)i));
+		}
+		if (v == VOL_REGISTER && (rc = registration_repeat(l, vs, body, &rep[i], err)) != 0) {
+			json_decref(body);
+			chobo_fail_context(err, rc, "%s", where);
+			break;
+		}
+		if (rep[i].is) {
+			bodies[i] = body;   /* the same registration again: nothing to append */
+			continue;
+		}
+		if (v == VOL_REGISTER) {
 			struct points_account a;
 			const char *who = json_string_value(json_object_get(body, "volunteer"));
 			/* Someone the municipality can reach, under the one ID their identifier gives. */
@@ -404,6 +474,7 @@ static int build(struct ledger *l, enum volunteer_verb v, struct run *r, struct 
 	if (rc != 0 && r->options)
 		records_name_options(err->msg, sizeof err->msg);   /* one record, from the options */
 	json_decref(pending);
+	json_decref(given);
 	private_close(ps);
 	view_state_free(vs);
 	view_state_free(pts);
@@ -479,6 +550,7 @@ static int append_records(enum volunteer_verb v, struct run *r)
 	json_t **bodies = xcalloc(n + 1, sizeof *bodies);
 	size_t *entry_of = xcalloc(n + 1, sizeof *entry_of);
 	size_t *record_of = NULL;   /* made by build */
+	struct repeat *rep = xcalloc(n + 1, sizeof *rep);
 	char **payloads = xcalloc(n + 1, sizeof *payloads);
 	struct receipt *receipts = NULL;
 	uint64_t size = 0;
@@ -488,11 +560,13 @@ static int append_records(enum volunteer_verb v, struct run *r)
 	if (rc != 0)
 		goto out;
 	if ((rc = views_refresh(&l, &e)) == 0)
-		rc = build(&l, v, r, &b, bodies, entry_of, &record_of, &e);
-	if (rc == 0) {
+		rc = build(&l, v, r, &b, bodies, entry_of, rep, &record_of, &e);
+	if (rc == 0 && b.n > 0) {
 		receipts = xcalloc(b.n, sizeof *receipts);
 		rc = ledger_append(&l, &b, &key, NULL, receipts, &size, time, &e);
 		committed = rc == 0;
+	} else if (rc == 0) {
+		committed = true;   /* every record a repeat: nothing to append */
 	}
 	if (rc != 0 && record_of && e.batch_entry >= 1 && e.batch_entry <= b.n) {
 		/* A rule refused a batch entry: say which record made it. */
@@ -513,11 +587,19 @@ static int append_records(enum volunteer_verb v, struct run *r)
 	note_signer_clear(&key);
 	/* What was committed is printed even when its payload or drawing failed: the entries stand. */
 	for (size_t i = 0; committed && i < n; i++) {
-		const struct receipt *rc_i = &receipts[entry_of[i]];
 		char leaf[65];
-		hex32(leaf, rc_i->leaf_hash);
-		json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:s}", "input", r->list.rec[i].where, "result", "recorded",
+		json_t *o;
+		if (rep[i].is) {
+			o = json_pack("{s:s, s:s, s:I, s:s, s:s}", "input", r->list.rec[i].where, "result", "duplicate",
+				      "index", (json_int_t)rep[i].index, "leaf_hash", rep[i].leaf, "time", rep[i].time);
+		} else {
+			const struct receipt *rc_i = &receipts[entry_of[i]];
+			hex32(leaf, rc_i->leaf_hash);
+			o = json_pack("{s:s, s:s, s:I, s:s, s:s}", "input", r->list.rec[i].where, "result", "recorded",
 				      "index", (json_int_t)rc_i->index, "leaf_hash", leaf, "time", time);
+		}
+		if (!o)
+			xalloc_failed();
 		json_object_update(o, bodies[i]);
 		if (payloads[i])
 			json_object_set_new(o, "payload", json_string(payloads[i]));
@@ -532,6 +614,7 @@ out:
 	free(bodies);
 	free(entry_of);
 	free(record_of);
+	free(rep);
 	free(payloads);
 	free(receipts);
 	batch_free(&b);

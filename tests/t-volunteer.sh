@@ -81,6 +81,19 @@ P=$(CHOBO_NOW=2026-04-20T00:00:00Z chain-private -q -L "$A" add --identifier R-1
 check "a volunteer registers on A under a pseudonym, with skill tags" \
 	vi "$A" 2026-04-20T01:00:00Z register --volunteer "$P" --skills light-bulb,carrying --languages ja,en
 check "... for FY2026, on its home node" sh -c "[ \"\$(tail -n1 '$T/vi.out' | python3 -c 'import json,sys; o=json.load(sys.stdin); print(o[\"fy\"], o[\"home\"])')\" = '2026 $OA' ]"
+REG=$(json leaf_hash)
+n=$(chain-log -L "$A" | wc -l)
+check "the same registration again (a sheet re-run) exits 0" \
+	vi "$A" 2026-04-20T01:30:00Z register --volunteer "$P" --skills light-bulb,carrying --languages ja,en
+check "... appends nothing and names the registration it repeats" sh -c \
+	"[ \$(chain-log -L '$A' | wc -l) -eq $n ] && tail -n1 '$T/vi.out' | grep -q '\"result\":\"duplicate\".*\"leaf_hash\":\"$REG\"'"
+check_exit 65 "the same volunteer and year with other skills is refused" \
+	vi "$A" 2026-04-20T01:30:00Z register --volunteer "$P" --skills cooking --languages ja,en
+check "... naming what differs" grep -q "volunteer $P is already registered for FY2026 (entry .*), with another skills" "$T/vi.err"
+printf 'volunteer,skills,languages\n%s,"light-bulb,carrying","ja,en"\n%s,"light-bulb,carrying","ja,en"\n' "$P" "$P" >"$T/twice.csv"
+check_exit 65 "a volunteer on two rows of one sheet is refused, though the first repeats the registration" vi "$A" 2026-04-20T01:30:00Z register --csv "$T/twice.csv"
+check "... naming both rows" grep -q "twice.csv:3: volunteer $P is registered on .*twice.csv:2 too" "$T/vi.err"
+check "... and nothing was appended" test "$(chain-log -L "$A" | wc -l)" -eq "$n"
 check "the certificate is recorded and drawn in the terminal, as PNG, SVG and a card PDF" \
 	vi "$A" 2026-04-20T02:00:00Z certify --volunteer "$P" --term --png "$T/c.png" --svg "$T/c.svg" --pdf "$T/c.pdf"
 CERT=$(json payload)
