@@ -103,6 +103,14 @@ check "a sheet piped in with --csv and --disaster: the option is every row's def
 check "cancel --ref ref:row-2 cancels the need posted as row-2" sh -c \
 	"CHOBO_NOW=$T0 supply-post -q -L '$A' cancel --ref ref:row-2 --reason 'posted by mistake' >/dev/null &&
 	 chain-log -L '$A' --type supply.cancel | tail -n1 | grep -q '\"ref\":\"$(field "$T/first.out" 2 leaf_hash)\"'"
+n=$(count "$A")
+check_exit 65 "an offer pledged to the cancelled need is refused" sh -c \
+	"CHOBO_NOW=$T0 supply-post -q -L '$A' offer --item diaper-m --quantity 30 --unit パック --firm 多摩物流 --need ref:row-2 2>'$T/pc.err'"
+check "... saying the need is cancelled" grep -q 'the need .* is cancelled (by .*): it takes nothing more' "$T/pc.err"
+check_exit 65 "... and so is a request that would fill it" sh -c \
+	"CHOBO_NOW=$T0 supply-post -q -L '$A' request --offer \$(CHOBO_NOW=$T0 supply-post -q -L '$A' offer --item diaper-m --quantity 5 --unit パック --firm 多摩物流 | sed 's/.*\"leaf_hash\":\"\\([0-9a-f]*\\)\".*/\\1/') --quantity 5 --site S-001 --need ref:row-2 2>'$T/rc.err'"
+check "... saying the need is cancelled" grep -q 'is cancelled' "$T/rc.err"
+check "... and nothing but that free offer was appended" test "$(count "$A")" -eq $((n + 1))
 check_exit 65 "a ref: that this log never gave is refused" sh -c \
 	"CHOBO_NOW=$T0 supply-post -q -L '$A' cancel --ref ref:row-404 2>'$T/noref.err'"
 check "... naming the option and the reference" grep -q -- '--ref: ref:row-404: no need or offer of this node.s log has the reference row-404' "$T/noref.err"

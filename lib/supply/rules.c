@@ -186,6 +186,19 @@ static int need_rules(struct ctx *c, struct chobo_error *err)
 	return rc ? rc : ref_rule(c, err);
 }
 
+/* A need that a new pledge or request names must still be wanted: a cancelled one takes nothing more. */
+static int need_not_cancelled(struct ctx *c, const struct stored_entry *need, struct chobo_error *err)
+{
+	struct supply_line n;
+	int rc = supply_line_get(c->lines, SUPPLY_NEED, need->leaf, &n, err);
+	if (rc == EX_UNAVAILABLE)
+		return 0;   /* not in the view (yet): the references' rule speaks of it */
+	if (rc == 0 && n.cancelled_by[0])
+		rc = chobo_fail(err, EX_DATAERR, "the need %.16s is cancelled (by %.16s): it takes nothing more",
+				need->leaf, n.cancelled_by);
+	return rc;
+}
+
 /* Need and offer (or request) are for the same item in the same unit: never across units. */
 static int same_item(const struct stored_entry *need, const char *item, const char *unit, struct chobo_error *err)
 {
@@ -209,8 +222,8 @@ static int offer_rules(struct ctx *c, struct chobo_error *err)
 	if (rc == 0)
 		rc = ref_rule(c, err);
 	if (rc == 0 && jscan_find(&c->self->doc, c->self->body, "need") >= 0 &&
-	    (rc = ref_of(c, "need", "supply.need", &need, err)) == 0)
-		rc = same_item(&need, item, unit, err);
+	    (rc = ref_of(c, "need", "supply.need", &need, err)) == 0 && (rc = same_item(&need, item, unit, err)) == 0)
+		rc = need_not_cancelled(c, &need, err);
 	stored_entry_free(&need);
 	return rc;
 }
@@ -239,6 +252,8 @@ static int request_rules(struct ctx *c, struct chobo_error *err)
 			rc = chobo_fail(err, EX_DATAERR, "the offer is pledged against another need (%s)", pledged);
 		if (rc == 0 && strcmp(need_site, site) != 0)
 			rc = chobo_fail(err, EX_DATAERR, "the need is for site %s, not %s", need_site, site);
+		if (rc == 0)
+			rc = need_not_cancelled(c, &need, err);
 	}
 	if (rc == 0 && (rc = own_line(c, SUPPLY_REQUEST, &r, err)) == 0 && r.unfilled &&
 	    (rc = supply_line_get(c->lines, SUPPLY_OFFER, offer.leaf, &o, err)) == 0)
