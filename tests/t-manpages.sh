@@ -186,4 +186,16 @@ sys.exit(1 if bad else 0)' >"$T/dash.out"; then
 		not_ok "$name: long options shown with one dash: $(cat "$T/dash.out")"
 	fi
 done
+
+# Every service setting the code declares is in chobo(7)'s table of settings.
+for key in $(awk '/setting_spec settings\[\] = \{/ { on = 1; next } on && /^};/ { on = 0 }
+	on && match($0, /^\t\{"[a-z]+\.[a-z_]+"/) { print substr($0, RSTART + 3, RLENGTH - 4) }' \
+	"$top_srcdir"/lib/*.c "$top_srcdir"/lib/*/*.c); do
+	if MANWIDTH=200 man -l "$MAN/chobo.7" 2>/dev/null | col -bx | sed -n '/^ *Settings$/,/^[A-Z]/p' |
+		grep -q "^[[:space:]]*$key[[:space:]]"; then
+		ok "chobo(7) lists the setting $key"
+	else
+		not_ok "chobo(7) lists the setting $key"
+	fi
+done
 done_testing
