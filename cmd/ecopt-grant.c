@@ -397,9 +397,18 @@ static int registration_body(struct ledger *l, struct private_store *ps, enum ec
 	const char *problem;
 	if (!serial)
 		return chobo_fail(e, EX_DATAERR, "equipment needs its serial (kept only as a keyed hash)");
-	if ((problem = eco_serial_problem(serial, fix)) != NULL)
-		return chobo_fail(e, EX_DATAERR, "serial \"%.80s\" %s%s%s%s", serial, problem, fix[0] ? ": write \"" : "",
-				  fix, fix[0] ? "\"" : "");
+	if ((problem = eco_serial_problem(serial, fix)) != NULL) {
+		/* Shown as typed, up to 80 bytes cut where a character ends, control characters as '?'. */
+		char shown[81];
+		size_t n = strlen(serial) < 80 ? strlen(serial) : 80;
+		while (n > 0 && n < strlen(serial) && ((unsigned char)serial[n] & 0xC0) == 0x80)
+			n--;
+		for (size_t i = 0; i < n; i++)
+			shown[i] = (unsigned char)serial[i] < 0x20 || serial[i] == 0x7f ? '?' : serial[i];
+		shown[n] = '\0';
+		return chobo_fail(e, EX_DATAERR, "serial \"%s\"%s %s%s%s%s", shown, n < strlen(serial) ? "..." : "", problem,
+				  fix[0] ? ": write \"" : "", fix, fix[0] ? "\"" : "");
+	}
 	int rc = private_keyed_hash(ps, "eco.equipment", serial, h, e);
 	if (rc != 0)
 		return rc;

@@ -160,17 +160,21 @@ static int read_views(struct ledger *l, struct match_set *m, uint64_t *min_shelf
 		rc = cli_report(config_setting_u64(&l->conf, "supply.min_shelf_days", min_shelf_days, &e), &e);
 	if (rc == 0)
 		rc = cli_report(views_refresh(l, &e), &e);
-	if (rc == 0)
-		rc = cli_report(view_each(l, &supply_catalogue_view, each_item, &r, &e), &e);
+	if (rc == 0) {
+		rc = view_each(l, &supply_catalogue_view, each_item, &r, &e);
+		rc = rc == 1 ? 0 : cli_report(rc, &e);   /* 1: as for the open index below */
+	}
 	if (rc == 0 && !r.bad)
 		rc = cli_report(supply_named_read(l, &supply_sites_view, &sites, &nsites, &e), &e);
 	for (size_t i = 0; rc == 0 && i < nsites; i++)
 		if (sites[i].closed)
 			match_close_site(m, sites[i].code);
 	supply_open_prefix(prefix, SUPPLY_NEED, NULL, NULL);
-	if (rc == 0 && !r.bad && (rc = view_each_prefix(l, &supply_lines_view, prefix, NULL, each_open, &r, &e)) == 1)
-		rc = 0;   /* stopped at a record that cannot be read: r.bad says which */
-	rc = cli_report(rc, &e);
+	if (rc == 0 && !r.bad) {
+		rc = view_each_prefix(l, &supply_lines_view, prefix, NULL, each_open, &r, &e);
+		/* 1: stopped at a record that cannot be read, which r.bad names */
+		rc = rc == 1 ? 0 : cli_report(rc, &e);
+	}
 	for (size_t g = 0; rc == 0 && !r.bad && g < r.ngroups; g++)
 		rc = cli_report(read_offers(l, &r, &r.group[g], &e), &e);
 	if (rc == 0 && r.bad) {
@@ -210,7 +214,12 @@ static int recheck(void *ctx, struct ledger *l, const struct batch *b, struct ch
 			continue;   /* the proposals are in need order */
 		if ((rc = supply_line_get(lines, SUPPLY_NEED, need->hash, &ln, err)) != 0)
 			break;
-		if (ln.cancelled_by[0] || ln.quantity - ln.committed - ln.requested_free < 0)
+		/* The lines include the batch: more requested than asked, or free offers in what pledges hold. */
+		bool free_offers = false;
+		for (size_t k = i; k < c->n && c->p[k].need == c->p[i].need; k++)
+			free_offers = free_offers || !c->p[k].pledged;
+		if (ln.cancelled_by[0] || ln.requested > ln.quantity ||
+		    (free_offers && ln.quantity - ln.committed - ln.requested_free < 0))
 			rc = chobo_fail(err, EX_DATAERR, "need %s changed since it was matched (%s)", need->hash,
 					ln.cancelled_by[0] ? "cancelled" : "filled by other requests");
 		else if ((rc = supply_registry_field(sites, need->site, "open", open, sizeof open, err)) == 0 &&

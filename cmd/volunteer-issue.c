@@ -403,7 +403,7 @@ static int build(struct ledger *l, enum volunteer_verb v, struct run *r, struct 
 		rc = scheme_entry(pts, &vr, b, err);
 	if (rc == 0 && v == VOL_REGISTER)
 		rc = private_open(l, true, &ps, err);
-	size_t made = b->n;   /* entries before the records' are none's */
+	size_t made = 0;   /* entries made before the records' (the scheme's terms) are none's */
 	for (size_t i = 0; rc == 0 && i < r->list.n; i++) {
 		const char *type, *where = r->list.rec[i].where;
 		char why[1024], leaf[65];

@@ -6,7 +6,8 @@
  * The input is a key, a NUL byte and a value (no NUL: the whole input is the
  * value, under a well-formed index key).  What the open index parses must
  * hold what its record says: a need or an offer, a whole leaf hash, codes
- * and unit within their bounds, something open.
+ * and unit within their bounds, something open (a need may have 0: its
+ * pledges wait), a quantity of at least 1 and what requests took.
  */
 #include "config.h"
 
@@ -38,7 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int64_t open;
 	(void)supply_line_parse(value, vlen, &ln);
 	if (supply_open_parse(key, value, vlen, &doc, &ln, &open)) {
-		if (open <= 0 || (ln.kind != SUPPLY_NEED && ln.kind != SUPPLY_OFFER) || strlen(ln.leaf_hash) != 64 ||
+		if (open < (ln.kind == SUPPLY_NEED ? 0 : 1) || ln.quantity < 1 || ln.requested < 0 ||
+		    (ln.kind != SUPPLY_NEED && ln.kind != SUPPLY_OFFER) || strlen(ln.leaf_hash) != 64 ||
 		    strlen(ln.item) > SUPPLY_CODE_MAX || strlen(ln.unit) > SUPPLY_UNIT_MAX || strchr(ln.item, '/') ||
 		    strchr(ln.unit, '/'))
 			abort();

@@ -189,6 +189,26 @@ check "status: requested 30" test "$(row "$A" $T5 S-001 toilet-simple requested)
 check "then nothing more is proposed for it" sh -c "! CHOBO_NOW=$T5 supply-match -L '$A' | grep -q toilet"
 check "the open index no longer holds the need" sh -c \
 	"! chain-view -L '$A' supply.lines | grep -q '\"key\":\"open/need/toilet-simple/'"
+
+# Two supporters pledge 20 each to a need of 30: it takes 30, and a free offer beside it is requested too.
+T6=2025-06-06T09:00:00Z
+T7=2025-06-06T10:00:00Z
+post "$A" $T6 NO need --site S-001 --item toilet-portable --quantity 30 --unit 個 &&
+	post "$A" $T6 NB need --site S-001 --item mask --quantity 3 --unit 箱 &&
+	copy "$A" "$B" &&
+	post "$B" $T6 OP1 offer --item toilet-portable --quantity 20 --unit 個 --firm $F --need "$(grep ' NO$' "$NAMES" | cut -d' ' -f1)" &&
+	post "$B" $T6 OP2 offer --item toilet-portable --quantity 20 --unit 個 --firm $F --need "$(grep ' NO$' "$NAMES" | cut -d' ' -f1)" &&
+	post "$B" $T6 OM offer --item mask --quantity 3 --unit 箱 --firm $F &&
+	copy "$B" "$A" || not_ok "posting the over-pledged need"
+match "$A" $T7 >"$T/op.a"
+check "a need pledged 40 of the 30 it asked is proposed 20 and 10 of its pledges" \
+	test "$(grep -e toilet-portable "$T/op.a" | short)" = "NO>OP1:20 NO>OP2:10"
+match "$A" $T7 --commit >"$T/op.commit"
+check "--commit requests them, and the free mask offer beside them" sh -c \
+	"grep -q '\"need\":\"$(grep ' NO$' "$NAMES" | cut -d' ' -f1)\".*\"request\"' '$T/op.commit' &&
+	 grep -q '\"item\":\"mask\",\"unit\":\"箱\",\"quantity\":3,.*\"request\"' '$T/op.commit'"
+check "status: the need is requested 30, no more" test "$(row "$A" $T7 S-001 toilet-portable requested)" = 30
+check "then nothing more is proposed for it" sh -c "! CHOBO_NOW=$T7 supply-match -L '$A' | grep -q toilet-portable"
 check "chain-verify --views passes" chain-verify -L "$A" --views
 check_exit 64 "an unknown option is a usage error" supply-match -L "$A" --frobnicate
 done_testing

@@ -104,7 +104,8 @@ static bool add_need(struct match_set *m, const struct supply_line *ln, int64_t 
 	copy(n->disaster, sizeof n->disaster, ln->disaster);
 	copy(n->deadline_text, sizeof n->deadline_text, ln->deadline);
 	n->priority = ln->priority;
-	n->open = open;
+	n->wanted = ln->quantity > ln->requested ? ln->quantity - ln->requested : 0;
+	n->open = open < n->wanted ? open : n->wanted;
 	n->has_deadline = ln->deadline[0] != '\0';
 	if ((n->has_deadline && !time_parse(ln->deadline, &n->deadline)) ||
 	    !match_allergen_mask(ln->allergen_free, &n->avoid) || !place(m, ln, &n->order))
@@ -391,10 +392,16 @@ void match_run(struct match_set *m, int64_t now, uint64_t min_shelf_days, struct
 		struct pledge *p = npledges ? bsearch(&key, pledges, npledges, sizeof *pledges, pledge_need_cmp) : NULL;
 		while (p && p > pledges && strcmp(p[-1].need, need->hash) == 0)
 			p--;
-		for (; p && p < pledges + npledges && strcmp(p->need, need->hash) == 0; p++) {
+		/* No more than the need still takes: pledges may add up to more than it asked. */
+		for (; p && p < pledges + npledges && strcmp(p->need, need->hash) == 0 && need->wanted > 0; p++) {
 			struct match_offer *o = &m->offer[p->offer];
-			if (o->left > 0 && o->good_until > when && fits(&r, need, p->offer))
-				propose(&r, k, p->offer, o->left, true);
+			int64_t q = o->left < need->wanted ? o->left : need->wanted;
+			if (o->left > 0 && o->good_until > when && fits(&r, need, p->offer)) {
+				propose(&r, k, p->offer, q, true);
+				need->wanted -= q;
+				if (need->open > need->wanted)
+					need->open = need->wanted;
+			}
 		}
 		/* The run of the need's item and unit, from the first offer that keeps long enough. */
 		size_t lo = run_bound(m->offer, m->noffers, need, false);

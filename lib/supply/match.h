@@ -39,7 +39,8 @@ struct match_need {
 	bool has_deadline;
 	int64_t deadline;
 	uint64_t priority;     /* 0 for none */
-	int64_t open;
+	int64_t open;          /* what free offers may fill */
+	int64_t wanted;        /* what it still takes at all, pledges included: asked less requested */
 	struct match_order order;
 };
 

@@ -163,13 +163,14 @@ int supply_line_get(struct view_state *s, enum supply_kind kind, const char *hex
 /*
  * The open index, kept in supply.lines beside the lines so that matching
  * reads the open needs and offers of the items concerned and nothing else:
- * "open/need/ITEM/UNIT/H" for every need with something open and
- * "open/offer/ITEM/UNIT/MASK/H" for every offer with something left, MASK
- * the bits of the offer's own allergen_free (match.h's, 8 hex digits), so
- * that a reader skips the offers that no need of the item can take; each
- * value a JSON array of what matching reads (what is open, priority,
- * deadline, site, size, allergen_free, disaster, expiry, need, time, log,
- * index).  Item codes and units hold no '/'.
+ * "open/need/ITEM/UNIT/H" for every need with something open or pledges
+ * not yet requested, and "open/offer/ITEM/UNIT/MASK/H" for every offer with
+ * something left, MASK the bits of the offer's own allergen_free (match.h's,
+ * 8 hex digits), so that a reader skips the offers that no need of the item
+ * can take; each value a JSON array of what matching reads (what is open
+ * to free offers, priority, deadline, site, size, allergen_free, disaster,
+ * expiry, need, time, log, index, quantity, requested).  Item codes and
+ * units hold no '/'.
  */
 #define SUPPLY_OPEN_PREFIX "open/"
 #define SUPPLY_OPEN_KEY_MAX 160
@@ -181,8 +182,8 @@ void supply_open_offer_prefix(char out[SUPPLY_OPEN_KEY_MAX], const char *item, c
 bool supply_open_offer_mask(const char *key, size_t prefix_len, uint32_t *mask);
 /*
  * Parse an index record into ln (kind, leaf hash, item, unit and the fields
- * the record holds) and *open (> 0; a need's may be 0, see views.c); doc
- * is scratch reused across calls.
+ * the record holds, quantity and requested among them) and *open (> 0; a
+ * need's may be 0, see views.c); doc is scratch reused across calls.
  * False when the record is malformed.
  */
 bool supply_open_parse(const char *key, const char *value, size_t len, struct json_doc *doc,

@@ -483,6 +483,11 @@ static void open_write(struct view_text *t, const struct supply_line *ln, int64_
 	}
 	view_text_str(t, ",");
 	view_text_int(t, (int64_t)ln->index);
+	/* What it asked or offered and what requests took: a need takes no more than the difference. */
+	view_text_str(t, ",");
+	view_text_int(t, ln->quantity);
+	view_text_str(t, ",");
+	view_text_int(t, ln->requested);
 	view_text_str(t, "]");
 }
 
@@ -539,7 +544,7 @@ bool supply_open_parse(const char *key, const char *value, size_t len, struct js
 	memcpy(ln->unit, unit, (size_t)(slash[2] - unit));
 	memcpy(ln->leaf_hash, p, 65);
 	if (!json_scan(doc, value, len, why, sizeof why) || doc->tok[0].kind != JSON_K_ARRAY ||
-	    doc->tok[0].size != 12)
+	    doc->tok[0].size != 14)
 		return false;
 	struct {
 		char *out;
@@ -551,7 +556,7 @@ bool supply_open_parse(const char *key, const char *value, size_t len, struct js
 		{ln->log, sizeof ln->log},
 	};
 	int64_t priority, index;
-	/* The array's elements are scalars: tokens 1 to 12. */
+	/* The array's elements are scalars: tokens 1 to 14. */
 	/* A need's may be 0 (wholly pledged, its pledges not yet requested); an offer's is never. */
 	if (!jscan_integer(doc, 1, open) || *open < (ln->kind == SUPPLY_NEED ? 0 : 1) ||
 	    !jscan_integer(doc, 2, &priority) || priority < 0)
@@ -559,7 +564,8 @@ bool supply_open_parse(const char *key, const char *value, size_t len, struct js
 	for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
 		if (doc->tok[3 + i].kind != JSON_K_STRING || !jscan_string_copy(doc, 3 + i, fields[i].out, fields[i].cap))
 			return false;
-	if (!jscan_integer(doc, 12, &index) || index < 0)
+	if (!jscan_integer(doc, 12, &index) || index < 0 || !jscan_integer(doc, 13, &ln->quantity) ||
+	    ln->quantity < 1 || !jscan_integer(doc, 14, &ln->requested) || ln->requested < 0)
 		return false;
 	ln->priority = (uint64_t)priority;
 	ln->index = (uint64_t)index;
@@ -887,7 +893,8 @@ const struct view_spec supply_lines_view = {
 	.name = "supply.lines",
 	.summary = "needs, offers, requests and boxes: requested, committed, shipped, received, open, state",
 	.types = line_types,
-	.version = 5,   /* 2: needs and offers keep size, allergen_free, deadline, priority; 3: the open index, a box's
-			   lost_at; 4: references; 5: a wholly pledged need stays in the open index */
+	.version = 6,   /* 2: needs and offers keep size, allergen_free, deadline, priority; 3: the open index, a box's
+			   lost_at; 4: references; 5: a wholly pledged need stays in the open index; 6: its
+			   records hold quantity and requested */
 	.apply = lines_apply,
 };
