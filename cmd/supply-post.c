@@ -458,9 +458,12 @@ static int append_records(const char *dir, struct input *in)
 				snprintf(e.msg + strlen(e.msg), sizeof e.msg - strlen(e.msg), "; nothing was %s",
 					 in->label ? "recorded" : "appended");
 			}
-			cli_report(rc, &e);
 			/* The rules name the batch entry they refuse; say which input it was. */
 			uint64_t which = e.batch_entry;
+			if (rc != 0 && record_of && which >= 1 && which <= batch.n &&
+			    strcmp(in->list.rec[record_of[which - 1]].where, "options") == 0)
+				records_name_options(e.msg, sizeof e.msg);   /* --offer, not body.offer */
+			cli_report(rc, &e);
 			if (rc != 0 && record_of && which >= 1 && which <= batch.n &&
 			    strcmp(in->list.rec[record_of[which - 1]].where, "options") != 0)
 				chobo_warn("batch entry %llu is %s", (unsigned long long)which,

@@ -114,6 +114,9 @@ check "... and nothing but that free offer was appended" test "$(count "$A")" -e
 check_exit 65 "a ref: that this log never gave is refused" sh -c \
 	"CHOBO_NOW=$T0 supply-post -q -L '$A' cancel --ref ref:row-404 2>'$T/noref.err'"
 check "... naming the option and the reference" grep -q -- '--ref: ref:row-404: no need or offer of this node.s log has the reference row-404' "$T/noref.err"
+check_exit 65 "a request whose --offer names a need is refused by the rule" sh -c \
+	"CHOBO_NOW=$T0 supply-post -q -L '$A' request --offer ref:row-1 --quantity 1 --site S-001 2>'$T/rq.err'"
+check "... naming the option, not the entry's field" sh -c "grep -q -- '--offer names a supply.need, not a supply.offer' '$T/rq.err' && ! grep -q 'body\.' '$T/rq.err'"
 # Another log may give the same ref: each log's refs are its own.
 copy "$A" "$B" || { not_ok "copy A to B"; exit 1; }
 check "B posts its own need row-1 after holding A's" sh -c \
