@@ -152,7 +152,7 @@ redeem() { CHOBO_NOW=${WHEN:-2024-04-10T02:00:00Z} ecopt-redeem -q "$@"; }
 check "a shop opens on A" sh -c "CHOBO_NOW=2024-04-10T01:30:00Z ecopt-redeem -q -L '$A' shop --shop shop-1 >/dev/null"
 n=$(chain-log -L "$A" | wc -l)
 check "a shop opened again is a duplicate, its opening named" sh -c "CHOBO_NOW=2024-04-10T01:31:00Z ecopt-redeem -L '$A' shop --shop shop-1 |
-	grep -q '^{\"result\":\"duplicate\",\"entry\":\"[0-9a-f]\{64\}\"}\$'"
+	grep -q '^{\"result\":\"duplicate\",\"entry\":\"\([0-9a-f]\{64\}\)\",\"leaf_hash\":\"\\1\"}\$'"
 check "... nothing appended" test "$(chain-log -L "$A" | wc -l)" = "$n"
 check "a spend of 500" sh -c "CHOBO_NOW=2024-04-10T02:00:00Z ecopt-redeem -q -L '$A' spend --member $P1 --shop shop-1 --points 500 --ref buy-1 >/dev/null"
 check "the same spend again moves nothing" sh -c "CHOBO_NOW=2024-04-10T02:01:00Z ecopt-redeem -L '$A' spend --member $P1 --shop shop-1 --points 500 --ref buy-1 | grep -q duplicate"

@@ -185,8 +185,10 @@ bool points_outcome_print(const struct points_outcome *out, const char *ref)
 {
 	if (!out->duplicate)
 		return receipt_print(stdout, &out->receipt, out->type, out->time, out->tree_size);
-	json_t *o = ref ? json_pack("{s:s, s:s, s:s}", "result", "duplicate", "ref", ref, "entry", out->leaf)
-			: json_pack("{s:s, s:s}", "result", "duplicate", "entry", out->leaf);
+	/* leaf_hash as in a receipt, so that one reader takes both lines; entry, the older name, stays. */
+	json_t *o = ref ? json_pack("{s:s, s:s, s:s, s:s}", "result", "duplicate", "ref", ref, "entry", out->leaf,
+				    "leaf_hash", out->leaf)
+			: json_pack("{s:s, s:s, s:s}", "result", "duplicate", "entry", out->leaf, "leaf_hash", out->leaf);
 	if (!o)
 		xalloc_failed();
 	return jsonl_print(o);
