@@ -300,6 +300,7 @@ static int record_entry(const struct input *in, size_t i, struct json_doc *doc, 
 /* A record whose reference its log gave before to the same record: the entry it repeats. */
 struct repeat {
 	bool is;
+	bool cancelled;   /* the entry it repeats was cancelled since */
 	uint64_t index;
 	char leaf[65];
 	char time[21];
@@ -358,8 +359,16 @@ static int find_repeats(struct ledger *l, struct input *in, struct repeat *rep, 
 			rc = chobo_fail(e, EX_DATAERR, "%s: ref %s is already the reference of entry %.16s, whose %s is "
 					"not this record's: a new record needs a new reference", in->list.rec[i].where,
 					ref, rep[i].leaf, differs);
+		struct supply_line ln;
+		int got = rc == 0 ? supply_line_get(lines, strcmp(se.type->name, "supply.need") == 0 ? SUPPLY_NEED
+											: SUPPLY_OFFER,
+						    rep[i].leaf, &ln, e)
+				  : 0;
+		if (rc == 0 && got != 0 && got != EX_UNAVAILABLE)
+			rc = got;
 		if (rc == 0) {
 			rep[i].is = true;
+			rep[i].cancelled = got == 0 && ln.cancelled_by[0];
 			rep[i].index = se.index;
 			time_format(rep[i].time, se.time);
 			(*repeats)++;
@@ -479,8 +488,9 @@ static int append_records(const char *dir, struct input *in)
 		const char *ref = json_string_value(json_object_get(in->list.rec[i].o, "ref"));
 		if (!rep[i].is ? !receipt_print(stdout, &receipts[k++], in->type->name, time, tree_size)
 			       : printf("{\"result\":\"duplicate\",\"ref\":\"%s\",\"leaf_index\":%llu,\"leaf_hash\":\"%s\","
-					"\"type\":\"%s\",\"time\":\"%s\"}\n", ref, (unsigned long long)rep[i].index,
-					rep[i].leaf, in->type->name, rep[i].time) < 0)
+					"\"type\":\"%s\",\"time\":\"%s\"%s}\n", ref, (unsigned long long)rep[i].index,
+					rep[i].leaf, in->type->name, rep[i].time,
+					rep[i].cancelled ? ",\"cancelled\":true" : "") < 0)
 			break;
 	}
 	if (rc == 0 && repeats > 0)

@@ -103,6 +103,10 @@ check "a sheet piped in with --csv and --disaster: the option is every row's def
 check "cancel --ref ref:row-2 cancels the need posted as row-2" sh -c \
 	"CHOBO_NOW=$T0 supply-post -q -L '$A' cancel --ref ref:row-2 --reason 'posted by mistake' >/dev/null &&
 	 chain-log -L '$A' --type supply.cancel | tail -n1 | grep -q '\"ref\":\"$(field "$T/first.out" 2 leaf_hash)\"'"
+check "the sheet posted again says row-2's need is cancelled" sh -c \
+	"CHOBO_NOW=$T0 supply-post -q -L '$A' need --csv '$T/needs.csv' | grep '\"ref\":\"row-2\"' | grep -q '\"cancelled\":true}'"
+check "... and only row-2's" sh -c \
+	"test \$(CHOBO_NOW=$T0 supply-post -q -L '$A' need --csv '$T/needs.csv' | grep -c cancelled) -eq 1"
 n=$(count "$A")
 check_exit 65 "an offer pledged to the cancelled need is refused" sh -c \
 	"CHOBO_NOW=$T0 supply-post -q -L '$A' offer --item diaper-m --quantity 30 --unit パック --firm 多摩物流 --need ref:row-2 2>'$T/pc.err'"
