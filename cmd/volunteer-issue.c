@@ -505,6 +505,35 @@ static void shell_word(char *out, size_t size, const char *s)
 }
 
 /*
+ * After certify: a volunteer who holds another certificate of the year not
+ * revoked has two valid cards, which is right only when both are meant to
+ * be; say so, with the command that withdraws the older one.  0 or an
+ * error reading the registry.
+ */
+static int warn_replaced(struct ledger *l, const struct run *r, json_t *const *bodies, const struct receipt *receipts,
+			 const size_t *entry_of, struct chobo_error *err)
+{
+	for (size_t i = 0; i < r->list.n; i++) {
+		const char *who = json_string_value(json_object_get(bodies[i], "volunteer"));
+		json_int_t fy = json_integer_value(json_object_get(bodies[i], "fy"));
+		char leaves[8][65], mine[65];
+		size_t n;
+		int rc = volunteer_certs_standing(l, who ? who : "", fy, leaves, 8, &n, err);
+		if (rc != 0)
+			return rc;
+		char dir[600];
+		shell_word(dir, sizeof dir, r->dir);
+		hex32(mine, receipts[entry_of[i]].leaf_hash);
+		for (size_t k = 0; k < n; k++)
+			if (strcmp(leaves[k], mine) != 0)
+				chobo_warn("%s: volunteer %s also holds certificate %.16s for FY%" JSON_INTEGER_FORMAT
+					   ", valid until revoked; if the new card replaces it: cert-revoke -L %s --reason "
+					   "superseded %s", r->list.rec[i].where, who, leaves[k], fy, dir, leaves[k]);
+	}
+	return 0;
+}
+
+/*
  * A certify whose certificates were committed but whose payloads or
  * drawings failed: add to err what was recorded (the log, each entry's
  * index and leaf hash) and the cert-revoke command that withdraws them,
@@ -576,6 +605,8 @@ static int append_records(enum volunteer_verb v, struct run *r)
 	}
 	if (rc != 0 && e.msg[0] && !strstr(e.msg, "nothing was appended"))
 		snprintf(e.msg + strlen(e.msg), sizeof e.msg - strlen(e.msg), "; nothing was appended");
+	if (rc == 0 && v == VOL_CERTIFY)
+		rc = warn_replaced(&l, r, bodies, receipts, entry_of, &e);
 	/* Committed: a payload or drawing that cannot be made is reported, the entries stand. */
 	for (size_t i = 0; rc == 0 && v == VOL_CERTIFY && i < n; i++)
 		rc = certificate_payload(bodies[i], receipts[entry_of[i]].index, &key, &payloads[i], &e);

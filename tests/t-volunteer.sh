@@ -247,6 +247,11 @@ check "a host declines an activity: it stays on the ledger, marked declined" sh 
 		--certificate \"\$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[\"payload\"])' '$T/c3.out')\" >/dev/null &&
 	CHOBO_NOW=2027-04-05T01:10:00Z volunteer-issue -q -L '$A' decline --activity Y-1.10 >/dev/null &&
 	volunteer-issue -L '$A' history --volunteer '$P' | grep -q '\"activity\":\"Y-1.10\".*\"state\":\"declined\"'"
+LEAF3=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["leaf_hash"])' "$T/c3.out")
+check "a card issued again while the year's other card stands" vi "$A" 2027-04-06T00:00:00Z certify --volunteer "$P"
+check "... warns that the other stays valid, with the command that revokes it" \
+	grep -q "volunteer $P also holds certificate $(echo "$LEAF3" | cut -c1-16) for FY2027, valid until revoked; if the new card replaces it: cert-revoke -L .* --reason superseded $LEAF3" "$T/vi.err"
+check "... and not of the revoked one" sh -c "! grep -q '$(echo "$LEAF2" | cut -c1-16)' '$T/vi.err'"
 
 # ------------------------------------------------------------- points per activity
 C=$T/tama

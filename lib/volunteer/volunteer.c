@@ -547,7 +547,46 @@ static int certificate_apply(struct view_state *s, const struct view_entry *e, c
 	struct view_text t = {0};
 	snprintf(key, sizeof key, "certat/%s/%" PRIu64, e->origin, e->index);
 	view_text_object_str(&t, "leaf", c.leaf);
+	if ((rc = put_text(s, key, &t, err)) != 0)
+		return rc;
+	/* By volunteer and year too, so that a card issued again finds the one it replaces. */
+	snprintf(key, sizeof key, "vcert/%s/%" PRId64 "/%s", c.volunteer, c.fy, c.leaf);
+	view_text_object_str(&t, "leaf", c.leaf);
 	return put_text(s, key, &t, err);
+}
+
+struct standing {
+	char (*leaves)[65];
+	size_t max, n;
+};
+
+static int each_vcert(void *ctx, const char *key, const char *value, size_t len)
+{
+	struct standing *st = ctx;
+	const char *leaf = strrchr(key, '/');
+	(void)value;
+	(void)len;
+	if (leaf && strlen(leaf + 1) == 64 && st->n < st->max)
+		memcpy(st->leaves[st->n++], leaf + 1, 65);
+	return 0;
+}
+
+int volunteer_certs_standing(struct ledger *l, const char *volunteer, int64_t fy, char (*leaves)[65], size_t max,
+			     size_t *n, struct chobo_error *err)
+{
+	char prefix[VIEW_MAX_KEY];
+	struct standing st = {leaves, max, 0};
+	*n = 0;
+	snprintf(prefix, sizeof prefix, "vcert/%s/%" PRId64 "/", volunteer, fy);
+	int rc = view_each_prefix(l, &volunteer_registry_view, prefix, NULL, each_vcert, &st, err);
+	struct view_state *s = rc == 0 ? view_stored(l, &volunteer_registry_view) : NULL;
+	for (size_t i = 0; rc == 0 && i < st.n; i++) {
+		struct volunteer_cert c;
+		if ((rc = volunteer_cert_get(s, st.leaves[i], &c, err)) == 0 && !c.revoked)
+			memmove(leaves[(*n)++], st.leaves[i], 65);
+	}
+	view_state_free(s);
+	return rc;
 }
 
 /* A core revoke of a certificate by its issuing log marks it revoked; other revokes are not ours. */
@@ -871,7 +910,7 @@ const struct view_spec volunteer_registry_view = {
 	.name = "volunteer.registry",
 	.summary = "volunteers, certificates, postings, applications, assignments, activities, points approved",
 	.types = registry_types,
-	.version = 1,
+	.version = 2,   /* 2: vcert/VOLUNTEER/FY/LEAF */
 	.apply = registry_apply,
 };
 

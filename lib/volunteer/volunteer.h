@@ -116,6 +116,13 @@ int volunteer_activity_get(struct view_state *s, const char *id, struct voluntee
 /* Parse the stored value of activity id; false when it is not one. */
 bool volunteer_activity_parse(const char *id, const char *value, size_t len, struct volunteer_activity *out);
 int volunteer_cert_get(struct view_state *s, const char *leaf, struct volunteer_cert *out, struct chobo_error *err);
+/*
+ * The leaf hashes of volunteer's certificates for fiscal year fy that are
+ * not revoked, in leaves (at most max; *n of them), from the registry
+ * brought up to date; 0 or an error.
+ */
+int volunteer_certs_standing(struct ledger *l, const char *volunteer, int64_t fy, char (*leaves)[65], size_t max,
+			     size_t *n, struct chobo_error *err);
 /* The leaf hash of the certificate recorded at (origin, index) into leaf: 0, EX_UNAVAILABLE, or an error. */
 int volunteer_cert_at(struct view_state *s, const char *origin, uint64_t index, char leaf[65],
 		      struct chobo_error *err);
