@@ -209,6 +209,30 @@ check "--commit requests them, and the free mask offer beside them" sh -c \
 	 grep -q '\"item\":\"mask\",\"unit\":\"箱\",\"quantity\":3,.*\"request\"' '$T/op.commit'"
 check "status: the need is requested 30, no more" test "$(row "$A" $T7 S-001 toilet-portable requested)" = 30
 check "then nothing more is proposed for it" sh -c "! CHOBO_NOW=$T7 supply-match -L '$A' | grep -q toilet-portable"
+# A pledge ends with its need: what is left of the offer is free for another need.
+T8=2025-06-07T09:00:00Z
+T9=2025-06-07T10:00:00Z
+post "$A" $T8 NO2 need --site S-002 --item toilet-portable --quantity 15 --unit 個 || not_ok "posting another toilet need"
+match "$A" $T9 >"$T/free.a"
+check "the 10 left of a pledge to a need that has all it asked go to another need" \
+	test "$(grep toilet-portable "$T/free.a" | short)" = "NO2>OP2:10"
+check "... as a free proposal" sh -c "grep toilet-portable '$T/free.a' | grep -vq pledged"
+match "$A" $T9 --commit >/dev/null
+check "... and --commit requests it: the rule takes an ended pledge" \
+	test "$(row "$A" $T9 S-002 toilet-portable requested)" = 10
+NC=$(grep ' NO2$' "$NAMES" | cut -d' ' -f1)
+T10=2025-06-08T09:00:00Z
+T11=2025-06-08T10:00:00Z
+copy "$A" "$B" &&
+	post "$B" $T10 OPC offer --item toilet-portable --quantity 5 --unit 個 --firm $F --need "$NC" &&
+	copy "$B" "$A" &&
+	CHOBO_NOW=$T10 supply-post -q -L "$A" cancel --ref "$NC" >/dev/null &&
+	post "$A" $T10 NO3 need --site S-001 --item toilet-portable --quantity 5 --unit 個 || not_ok "the cancelled pledged need"
+match "$A" $T11 >"$T/cancelled.a"
+check "an offer pledged to a need cancelled since goes to another need" \
+	test "$(grep toilet-portable "$T/cancelled.a" | short)" = "NO3>OPC:5"
+match "$A" $T11 --commit >/dev/null
+check "... and --commit requests it" test "$(row "$A" $T11 S-001 toilet-portable requested)" = 35
 check "chain-verify --views passes" chain-verify -L "$A" --views
 check_exit 64 "an unknown option is a usage error" supply-match -L "$A" --frobnicate
 done_testing

@@ -384,15 +384,23 @@ void match_run(struct match_set *m, int64_t now, uint64_t min_shelf_days, struct
 		qsort(pledges, npledges, sizeof *pledges, pledge_cmp);
 
 	int64_t shelf = (int64_t)min_shelf_days * DAY;
+	/*
+	 * First each need takes what was pledged to it, up to what it still
+	 * takes (pledges may add up to more than it asked).  A pledge holds
+	 * while its need still wants something; it ends with a need that is
+	 * cancelled, whose site closed, that is complete (none of those is in
+	 * the set) or that takes no more: what is left of such an offer is
+	 * free, for the needs' free offers after.
+	 */
+	bool *held = xcalloc(m->noffers + 1, sizeof *held);
 	for (size_t k = 0; k < m->nneeds; k++) {
 		struct match_need *need = &m->need[k];
 		int64_t when = (need->has_deadline && need->deadline > now ? need->deadline : now) + shelf;
-		/* What was pledged to the need is already counted against its open quantity. */
 		struct pledge key = {need->hash, 0};
 		struct pledge *p = npledges ? bsearch(&key, pledges, npledges, sizeof *pledges, pledge_need_cmp) : NULL;
 		while (p && p > pledges && strcmp(p[-1].need, need->hash) == 0)
 			p--;
-		/* No more than the need still takes: pledges may add up to more than it asked. */
+		struct pledge *first = p;
 		for (; p && p < pledges + npledges && strcmp(p->need, need->hash) == 0 && need->wanted > 0; p++) {
 			struct match_offer *o = &m->offer[p->offer];
 			int64_t q = o->left < need->wanted ? o->left : need->wanted;
@@ -403,6 +411,17 @@ void match_run(struct match_set *m, int64_t now, uint64_t min_shelf_days, struct
 					need->open = need->wanted;
 			}
 		}
+		for (p = first; need->wanted > 0 && p && p < pledges + npledges && strcmp(p->need, need->hash) == 0; p++)
+			held[p->offer] = true;
+	}
+	for (size_t i = 0; i < m->noffers; i++)
+		if (m->offer[i].need[0] && !held[i] && m->offer[i].left > 0)
+			r.next[i] = i;   /* its pledge has ended */
+	free(held);
+
+	for (size_t k = 0; k < m->nneeds; k++) {
+		struct match_need *need = &m->need[k];
+		int64_t when = (need->has_deadline && need->deadline > now ? need->deadline : now) + shelf;
 		/* The run of the need's item and unit, from the first offer that keeps long enough. */
 		size_t lo = run_bound(m->offer, m->noffers, need, false);
 		size_t end = run_bound(m->offer, m->noffers, need, true);
@@ -423,6 +442,18 @@ void match_run(struct match_set *m, int64_t now, uint64_t min_shelf_days, struct
 				next[i] = r.next[i] = i + 1;
 		}
 	}
+	/* In need order, each need's pledged proposals first: a stable sort by need. */
+	size_t *at = xcalloc(m->nneeds + 1, sizeof *at);
+	struct match_proposal *sorted = xcalloc(r.n + 1, sizeof *sorted);
+	for (size_t i = 0; i < r.n; i++)
+		at[r.out[i].need + 1]++;
+	for (size_t k = 0; k < m->nneeds; k++)
+		at[k + 1] += at[k];
+	for (size_t i = 0; i < r.n; i++)
+		sorted[at[r.out[i].need]++] = r.out[i];
+	free(at);
+	free(r.out);
+	r.out = sorted;
 	for (size_t c = 0; c < r.ncls; c++)
 		free(r.cls[c].next);
 	free(pledges);

@@ -199,6 +199,29 @@ static int need_not_cancelled(struct ctx *c, const struct stored_entry *need, st
 	return rc;
 }
 
+/*
+ * Whether a pledge to the need whose leaf hash is hex has ended (*ended),
+ * so that what is left of the offer may fill another need: the need is
+ * cancelled, its site closed, or it has all it asked for (supply-match
+ * frees such offers).  0 or an error.
+ */
+static int pledge_ended(struct ctx *c, const char *hex, bool *ended, struct chobo_error *err)
+{
+	struct supply_line n;
+	char open[8];
+	*ended = false;
+	int rc = supply_line_get(c->lines, SUPPLY_NEED, hex, &n, err);
+	if (rc != 0)
+		return rc == EX_UNAVAILABLE ? 0 : rc;
+	if (n.cancelled_by[0] || n.requested >= n.quantity) {
+		*ended = true;
+		return 0;
+	}
+	rc = supply_registry_field(c->sites, n.site, "open", open, sizeof open, err);
+	*ended = rc == 0 && strcmp(open, "false") == 0;
+	return rc == EX_UNAVAILABLE ? 0 : rc;
+}
+
 /* Need and offer (or request) are for the same item in the same unit: never across units. */
 static int same_item(const struct stored_entry *need, const char *item, const char *unit, struct chobo_error *err)
 {
@@ -248,7 +271,9 @@ static int request_rules(struct ctx *c, struct chobo_error *err)
 		body_str(&offer, "need", pledged, sizeof pledged);
 		body_str(&need, "site", need_site, sizeof need_site);
 		rc = same_item(&need, item, unit, err);
-		if (rc == 0 && pledged[0] && strcmp(pledged, need.leaf) != 0)
+		bool ended = false;
+		if (rc == 0 && pledged[0] && strcmp(pledged, need.leaf) != 0 &&
+		    (rc = pledge_ended(c, pledged, &ended, err)) == 0 && !ended)
 			rc = chobo_fail(err, EX_DATAERR, "the offer is pledged against another need (%s)", pledged);
 		if (rc == 0 && strcmp(need_site, site) != 0)
 			rc = chobo_fail(err, EX_DATAERR, "the need is for site %s, not %s", need_site, site);
