@@ -312,11 +312,52 @@ struct repeat {
  * and reported with the entry it repeats; another record under a used
  * reference is refused.  A malformed reference is left to the schema.  0 or EX_DATAERR (or a read error) with e.
  */
+/*
+ * Cancels of what this log cancelled already: a cancel sheet run again
+ * repeats them (the rules refuse a second cancel), each reported with the
+ * cancel that counts; a target cancelled by another log is left to the
+ * rules.  0 or an error with e.
+ */
+static int find_repeated_cancels(struct ledger *l, struct input *in, struct repeat *rep, size_t *repeats,
+				 struct chobo_error *e)
+{
+	static const enum supply_kind cancellable[] = {SUPPLY_NEED, SUPPLY_OFFER, SUPPLY_REQUEST};
+	int rc = views_refresh(l, e);
+	struct view_state *lines = rc == 0 ? view_stored(l, &supply_lines_view) : NULL;
+	for (size_t i = 0; rc == 0 && i < in->list.n; i++) {
+		const char *target = json_string_value(json_object_get(in->list.rec[i].o, "ref"));
+		struct supply_line ln;
+		int got = EX_UNAVAILABLE;
+		for (size_t k = 0; target && got == EX_UNAVAILABLE && k < sizeof cancellable / sizeof *cancellable; k++)
+			got = supply_line_get(lines, cancellable[k], target, &ln, e);
+		if (got != 0) {
+			rc = got == EX_UNAVAILABLE ? 0 : got;
+			continue;
+		}
+		struct stored_entry se = {0};
+		if (!ln.cancelled_by[0] || (rc = stored_entry_find(l, ln.cancelled_by, &se, e)) != 0 ||
+		    strcmp(se.origin, l->conf.origin) != 0) {
+			stored_entry_free(&se);
+			continue;
+		}
+		rep[i].is = true;
+		rep[i].index = se.index;
+		snprintf(rep[i].leaf, sizeof rep[i].leaf, "%s", se.leaf);
+		time_format(rep[i].time, se.time);
+		(*repeats)++;
+		stored_entry_free(&se);
+	}
+	view_state_free(lines);
+	return rc;
+}
+
 static int find_repeats(struct ledger *l, struct input *in, struct repeat *rep, size_t *repeats,
 			struct chobo_error *e)
 {
 	const struct field_spec *f = field_named(in->type, "ref");
 	*repeats = 0;
+	if (strcmp(in->type->name, "supply.cancel") == 0)
+		return find_repeated_cancels(l, in, rep, repeats, e);
 	if (!f || f->kind != FIELD_STRING)
 		return 0;
 	int rc = views_refresh(l, e);
@@ -494,8 +535,9 @@ static int append_records(const char *dir, struct input *in)
 			break;
 	}
 	if (rc == 0 && repeats > 0)
-		chobo_info("%zu of %zu records were posted before under their ref: nothing was appended for them",
-			   repeats, in->list.n);
+		chobo_info("%zu of %zu records %s: nothing was appended for them", repeats, in->list.n,
+			   strcmp(in->type->name, "supply.cancel") == 0 ? "cancel what this log cancelled before"
+								      : "were posted before under their ref");
 	fflush(stdout);
 	free(receipts);
 	free(rep);

@@ -115,6 +115,12 @@ check_exit 65 "... and so is a request that would fill it" sh -c \
 	"CHOBO_NOW=$T0 supply-post -q -L '$A' request --offer \$(CHOBO_NOW=$T0 supply-post -q -L '$A' offer --item diaper-m --quantity 5 --unit パック --firm 多摩物流 | sed 's/.*\"leaf_hash\":\"\\([0-9a-f]*\\)\".*/\\1/') --quantity 5 --site S-001 --need ref:row-2 2>'$T/rc.err'"
 check "... saying the need is cancelled" grep -q 'is cancelled' "$T/rc.err"
 check "... and nothing but that free offer was appended" test "$(count "$A")" -eq $((n + 1))
+n=$(count "$A")
+check "a cancel sheet run again: the cancel done is a duplicate, the new row is cancelled" sh -c \
+	"printf 'ref,reason\\nref:row-2,posted by mistake\\nref:st-1,no longer needed\\n' |
+	 CHOBO_NOW=$T0 supply-post -q -L '$A' cancel --csv >'$T/cancels.out' &&
+	 sed -n 1p '$T/cancels.out' | grep -q '\"result\":\"duplicate\"' && sed -n 2p '$T/cancels.out' | grep -q '\"leaf_index\"'"
+check "... one entry appended" test "$(count "$A")" -eq $((n + 1))
 check_exit 65 "a ref: that this log never gave is refused" sh -c \
 	"CHOBO_NOW=$T0 supply-post -q -L '$A' cancel --ref ref:row-404 2>'$T/noref.err'"
 check "... naming the option and the reference" grep -q -- '--ref: ref:row-404: no need or offer of this node.s log has the reference row-404' "$T/noref.err"

@@ -190,7 +190,12 @@ check "a CSV column that is no field is refused" sh -c \
 # Cancellation and a lost box, then the views on both nodes agree again.
 T6=2025-06-07T09:00:00Z
 check "A cancels what is left of need 3" post "$A" $T6 cancel --ref "$N3" --reason 充足
-NOW=2025-06-07T10:00:00Z refused "a second cancellation of the same need" "$A" cancel --ref "$N3"
+before=$(count "$A")
+check "a second cancellation of the same need by its log is a duplicate" sh -c \
+	"CHOBO_NOW=2025-06-07T10:00:00Z supply-post -q -L '$A' cancel --ref '$N3' | grep -q '\"result\":\"duplicate\"'"
+check "... and nothing was appended" test "$(count "$A")" -eq "$before"
+check_exit 65 "chain-append of a second cancellation is refused by the rule" sh -c \
+	"printf '{\"type\":\"supply.cancel\",\"body\":{\"ref\":\"%s\"}}\\n' '$N3' | CHOBO_NOW=2025-06-07T10:00:00Z chain-append -q -L '$A'"
 check "B reports box 2 of R1 lost" post "$B" $T6 lost --shipment "$S2"
 check "sixth exchange: A's into B" copy "$A" "$B"
 check "... and B's into A" copy "$B" "$A"
