@@ -367,10 +367,27 @@ static int registration_repeat(struct ledger *l, struct view_state *vs, const js
 	view_json_str(o, "leaf", rep->leaf, sizeof rep->leaf);
 	json_decref(o);
 	struct stored_entry se = {0};
+	struct batch scratch = {0};
+	char why[512];
 	const char *differs;
-	if ((rc = stored_entry_find(l, rep->leaf, &se, err)) != 0)
+	/* Judged as a record first: one the schema refuses is refused as such, registered before or not. */
+	if (!batch_add_body(&scratch, "volunteer.volunteer", json_incref((json_t *)body), why, sizeof why))
+		rc = chobo_fail(err, EX_DATAERR, "volunteer.volunteer: %s", why);
+	batch_free(&scratch);
+	/* Tags are a set: the same ones in another order are the same registration. */
+	json_t *same = json_deep_copy(body);
+	if (!same)
+		xalloc_failed();
+	if (rc == 0 && (rc = stored_entry_find(l, rep->leaf, &se, err)) != 0)
 		chobo_fail_context(err, rc, "volunteer.registry %s (run chain-verify --views)", key);
-	else if (!stored_body_same(&se, body, &differs))
+	for (const char *const *f = (const char *const[]){"skills", "languages", NULL}; rc == 0 && *f; f++) {
+		char stored[VOLUNTEER_TAGS_MAX + 1];
+		const char *given = json_string_value(json_object_get(same, *f));
+		stored_body_str(&se.doc, se.body, *f, stored, sizeof stored);
+		if (given && stored[0] && volunteer_tags_same(given, stored))
+			json_object_set_new(same, *f, json_string(stored));
+	}
+	if (rc == 0 && !stored_body_same(&se, same, &differs))
 		rc = chobo_fail(err, EX_DATAERR, "volunteer %s is already registered for FY%" JSON_INTEGER_FORMAT
 				" (entry %.16s), with another %s: a volunteer registers once a fiscal year", who, fy,
 				rep->leaf, differs);
@@ -379,6 +396,7 @@ static int registration_repeat(struct ledger *l, struct view_state *vs, const js
 		rep->index = se.index;
 		time_format(rep->time, se.time);
 	}
+	json_decref(same);
 	stored_entry_free(&se);
 	return rc;
 }

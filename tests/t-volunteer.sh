@@ -87,6 +87,13 @@ check "the same registration again (a sheet re-run) exits 0" \
 	vi "$A" 2026-04-20T01:30:00Z register --volunteer "$P" --skills light-bulb,carrying --languages ja,en
 check "... appends nothing and names the registration it repeats" sh -c \
 	"[ \$(chain-log -L '$A' | wc -l) -eq $n ] && tail -n1 '$T/vi.out' | grep -q '\"result\":\"duplicate\".*\"leaf_hash\":\"$REG\"'"
+check "... and so is one with the skill tags in another order" sh -c \
+	"CHOBO_NOW=2026-04-20T01:30:00Z volunteer-issue -q -L '$A' register --volunteer '$P' --skills carrying,light-bulb --languages en,ja |
+	 grep -q '\"result\":\"duplicate\"' && [ \$(chain-log -L '$A' | wc -l) -eq $n ]"
+check_exit 65 "a malformed tag for a registered volunteer is refused by the schema" \
+	vi "$A" 2026-04-20T01:30:00Z register --volunteer "$P" --skills 'light-bulb, carrying' --languages ja,en
+check "... saying what is wrong with it, not that it differs" sh -c \
+	"grep -q -- '--skills must be tags' '$T/vi.err' && ! grep -q 'with another' '$T/vi.err'"
 check_exit 65 "the same volunteer and year with other skills is refused" \
 	vi "$A" 2026-04-20T01:30:00Z register --volunteer "$P" --skills cooking --languages ja,en
 check "... naming what differs" grep -q "volunteer $P is already registered for FY2026 (entry .*), with another skills" "$T/vi.err"

@@ -41,6 +41,31 @@ bool volunteer_tags_have(const char *list, const char *tag)
 	return false;
 }
 
+/* Every tag of list is one of other's. */
+static bool tags_within(const char *list, const char *other)
+{
+	for (const char *p = list; *p;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		char tag[VOLUNTEER_TAGS_MAX + 1];
+		if (len > VOLUNTEER_TAGS_MAX)
+			return false;
+		memcpy(tag, p, len);
+		tag[len] = '\0';
+		if (!volunteer_tags_have(other, tag))
+			return false;
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	return true;
+}
+
+bool volunteer_tags_same(const char *a, const char *b)
+{
+	return tags_within(a, b) && tags_within(b, a);
+}
+
 /* Put code point c (below U+10000) into out as UTF-8; the bytes written. */
 static size_t put_utf8(char *out, unsigned c)
 {

@@ -87,6 +87,8 @@ int volunteer_append_check(struct ledger *l, const struct batch_written *w, stru
 bool volunteer_code_valid(const char *s);
 /* True when tag is one of the comma-separated tags in list. */
 bool volunteer_tags_have(const char *list, const char *tag);
+/* True when the comma-separated tags a and b are the same set, in any order. */
+bool volunteer_tags_same(const char *a, const char *b);
 /*
  * True unless the tags s of member name hold full-width Latin letters,
  * digits or signs (U+FF01 to U+FF5E), which look like a-z 0-9 but are not
