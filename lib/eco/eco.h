@@ -129,7 +129,8 @@ bool eco_reading_complete(const struct record *rec, enum eco_kind kind, char *wh
  * the same panel typed two ways (a blank an Excel cell kept, full-width
  * letters, lower case) would pass as two.  Else the reason, and in fix
  * (ECO_SERIAL_MAX + 1 bytes) the spelling to write where one follows
- * (blanks dropped, full-width made ASCII, letters made capitals), else "".
+ * (blanks dropped, the no-break and ideographic spaces too, full-width
+ * made ASCII, dashes and ー made '-', letters made capitals), else "".
  */
 #define ECO_SERIAL_MAX 64
 const char *eco_serial_problem(const char *s, char fix[ECO_SERIAL_MAX + 1]);

@@ -278,7 +278,18 @@ const char *eco_serial_problem(const char *s, char fix[ECO_SERIAL_MAX + 1])
 			p += 3;
 			continue;
 		}
-		if (*p == 0xEF && (p[1] == 0xBC || p[1] == 0xBD) && p[2] >= 0x80 && p[2] <= 0xBF) {
+		if (*p == 0xC2 && p[1] == 0xA0) {
+			changed = true;   /* U+00A0, the no-break space */
+			p += 2;
+			continue;
+		}
+		if ((*p == 0xE2 && ((p[1] == 0x80 && p[2] >= 0x90 && p[2] <= 0x95) || (p[1] == 0x88 && p[2] == 0x92))) ||
+		    (*p == 0xE3 && p[1] == 0x83 && p[2] == 0xBC)) {
+			/* U+2010 to U+2015 (hyphens, dashes), U+2212 (minus), U+30FC (ー): what an IME types for '-' */
+			c = '-';
+			p += 3;
+			changed = true;
+		} else if (*p == 0xEF && (p[1] == 0xBC || p[1] == 0xBD) && p[2] >= 0x80 && p[2] <= 0xBF) {
 			/* U+FF01 to U+FF5E: full-width forms of '!' to '~' */
 			unsigned cp = 0xFF00u + (p[1] == 0xBD ? 0x40u : 0u) + (p[2] - 0x80u);
 			if (cp < 0xFF01 || cp > 0xFF5E) {
