@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <jansson.h>
 
 #include "append.h"
@@ -287,9 +288,14 @@ static int record_entry(const struct input *in, size_t i, struct json_doc *doc, 
 		xalloc_failed();
 	json_decref(entry);
 	if (!entry_input_parse(*line, strlen(*line), doc, ei, why, sizeof why)) {
-		if (strcmp(in->list.rec[i].where, "options") == 0)
+		bool options = strcmp(in->list.rec[i].where, "options") == 0;
+		if (options)
 			records_name_options(why, sizeof why);
-		rc = chobo_fail(e, EX_DATAERR, "%s: %s", in->list.rec[i].where, why);
+		/* Records piped in are read only with --csv or --jsonl once options are given. */
+		rc = chobo_fail(e, EX_DATAERR, "%s: %s%s", in->list.rec[i].where, why,
+				options && !isatty(STDIN_FILENO) && strstr(why, "missing field")
+					? " (the options made this record: standard input is read with --csv or --jsonl)"
+					: "");
 	} else if (ei->body_len + 512 > CHOBO_MAX_ENTRY) {
 		rc = chobo_fail(e, EX_DATAERR, "%s: entry larger than %d bytes", in->list.rec[i].where,
 				CHOBO_MAX_ENTRY);

@@ -127,6 +127,9 @@ check "... naming the option and the reference" grep -q -- '--ref: ref:row-404: 
 check_exit 65 "a request whose --offer names a need is refused by the rule" sh -c \
 	"CHOBO_NOW=$T0 supply-post -q -L '$A' request --offer ref:row-1 --quantity 1 --site S-001 2>'$T/rq.err'"
 check "... naming the option, not the entry's field" sh -c "grep -q -- '--offer names a supply.need, not a supply.offer' '$T/rq.err' && ! grep -q 'body\.' '$T/rq.err'"
+check_exit 65 "a sheet piped in with options but no --csv: the options make the record" sh -c \
+	"printf 'site,item\\nS-001,water-2l\\n' | CHOBO_NOW=$T0 supply-post -q -L '$A' need --unit 本 --quantity 3 2>'$T/nocsv.err'"
+check "... and the refusal says how to have the sheet read" grep -q 'standard input is read with --csv or --jsonl' "$T/nocsv.err"
 # Another log may give the same ref: each log's refs are its own.
 copy "$A" "$B" || { not_ok "copy A to B"; exit 1; }
 check "B posts its own need row-1 after holding A's" sh -c \
