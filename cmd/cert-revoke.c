@@ -9,6 +9,7 @@
 #include "append.h"
 #include "cli.h"
 #include "codec.h"
+#include "entry_index.h"
 #include "jsonl.h"
 #include "ledger.h"
 #include "payload.h"
@@ -79,6 +80,61 @@ static int revocable(struct ledger *l, char *const *refs, size_t n, struct chobo
 	return 0;
 }
 
+/* A hash revoked before by this log: the revoke that counts. */
+struct repeat {
+	bool is;
+	uint64_t index;
+	char leaf[65], time[21], reason[32];
+};
+
+struct first_own {
+	uint32_t log;
+	bool found;
+	uint64_t index;
+};
+
+static int first_own(void *ctx, uint32_t log, uint64_t index)
+{
+	struct first_own *f = ctx;
+	if (!f->found && log == f->log) {
+		f->found = true;
+		f->index = index;
+	}
+	return 0;
+}
+
+/*
+ * The hashes this node's log revoked before for reason: a revocation run
+ * again repeats them (the rules refuse a second revoke), so each is left
+ * out and reported with the revoke that counts; one revoked for another
+ * reason is refused, naming it.  rep[i] for refs[i]; 0 or a code with err.
+ */
+static int find_repeats(struct ledger *l, char *const *refs, size_t n, const char *reason, struct repeat *rep,
+			size_t *repeats, struct chobo_error *err)
+{
+	int rc = 0;
+	*repeats = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		struct first_own f = {.log = l->log_id};
+		struct stored_entry se = {0};
+		if ((rc = entry_index_each_key(l->store, "revoke", "ref", refs[i], first_own, &f, err)) != 0 || !f.found)
+			continue;
+		if ((rc = stored_entry_read(l, l->log_id, f.index, &se, err)) == 0) {
+			rep[i].is = true;
+			rep[i].index = se.index;
+			snprintf(rep[i].leaf, sizeof rep[i].leaf, "%s", se.leaf);
+			time_format(rep[i].time, se.time);
+			stored_body_str(&se.doc, se.body, "reason", rep[i].reason, sizeof rep[i].reason);
+			(*repeats)++;
+			if (strcmp(rep[i].reason, reason) != 0)
+				rc = chobo_fail(err, EX_DATAERR, "%s: already revoked, as %s, by entry %llu (%.16s); nothing "
+						"was appended", refs[i], rep[i].reason, (unsigned long long)se.index, se.leaf);
+		}
+		stored_entry_free(&se);
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -119,11 +175,29 @@ int main(int argc, char **argv)
 	struct ledger l;
 	struct note_signer key;
 	struct receipt *receipts = xcalloc(n, sizeof *receipts);
-	uint64_t tree_size;
-	char time[21];
+	struct repeat *rep = xcalloc(n, sizeof *rep);
+	size_t repeats = 0;
+	uint64_t tree_size = 0;
+	char time[21] = "";
 	if ((rc = cli_report(ledger_open_append(&l, dir, &key, &e), &e)) == 0) {
-		rc = cli_report(revocable(&l, refs, n, &e), &e);
-		if (rc == 0)
+		rc = cli_report(find_repeats(&l, refs, n, reason, rep, &repeats, &e), &e);
+		if (rc == 0 && repeats > 0) {
+			/* The batch of the hashes not revoked before (all were validated above). */
+			char **fresh = xcalloc(n, sizeof *fresh);
+			size_t k = 0;
+			for (size_t i = 0; i < n; i++)
+				if (!rep[i].is)
+					fresh[k++] = refs[i];
+			batch_free(&batch);
+			batch = (struct batch){0};
+			rc = cli_report(build_batch(fresh, k, reason, &batch, &e), &e);
+			if (rc == 0)
+				rc = cli_report(revocable(&l, fresh, k, &e), &e);
+			free(fresh);
+		} else if (rc == 0) {
+			rc = cli_report(revocable(&l, refs, n, &e), &e);
+		}
+		if (rc == 0 && batch.n > 0)
 			rc = cli_report(ledger_append(&l, &batch, &key, NULL, receipts, &tree_size, time, &e), &e);
 		note_signer_clear(&key);
 		int crc = cli_report(ledger_close(&l, &e), &e);
@@ -132,17 +206,28 @@ int main(int argc, char **argv)
 	}
 
 	/* Receipts only after the commit returned: every one printed is durable. */
-	for (size_t i = 0; rc == 0 && i < n; i++) {
+	for (size_t i = 0, k = 0; rc == 0 && i < n; i++) {
 		char leaf[65];
-		hex32(leaf, receipts[i].leaf_hash);
-		json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s}", "leaf_index", (json_int_t)receipts[i].index,
+		json_t *o;
+		if (rep[i].is) {
+			o = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s}", "result", "duplicate", "leaf_index",
+				      (json_int_t)rep[i].index, "leaf_hash", rep[i].leaf, "ref", refs[i], "reason",
+				      rep[i].reason, "time", rep[i].time);
+		} else {
+			hex32(leaf, receipts[k].leaf_hash);
+			o = json_pack("{s:I, s:s, s:s, s:s, s:s}", "leaf_index", (json_int_t)receipts[k].index,
 				      "leaf_hash", leaf, "ref", refs[i], "reason", reason, "time", time);
+			k++;
+		}
 		if (!o)
 			chobo_die(EX_OSERR, "out of memory");
 		if (!jsonl_print(o))
 			rc = EX_IOERR;
 	}
+	if (rc == 0 && repeats > 0)
+		chobo_info("%zu of %zu hashes were revoked before by this log: nothing was appended for them", repeats, n);
 	free(receipts);
+	free(rep);
 	batch_free(&batch);
 	cli_exit(rc);
 }

@@ -152,8 +152,15 @@ check_exit 66 "an entry that is not revoked has no revocations" chain-view -L "$
 verified "after a revocation" "$A"
 
 before=$(snapshot "$A")
-check_exit 65 "a second revocation of the same entry is refused" cert-revoke -L "$A" --reason withdrawn "$LEAF1"
-check "... as already revoked" grep -q "already revoked; nothing was appended" "$T/last.err"
+check_exit 65 "a second revocation of the same entry for another reason is refused" \
+	cert-revoke -L "$A" --reason withdrawn "$LEAF1"
+check "... as already revoked, naming the reason that stands" grep -q "already revoked, as superseded, by entry 3" "$T/last.err"
+check_exit 0 "the same revocation again (a revocation run again) exits 0" cert-revoke -L "$A" --reason superseded "$LEAF1"
+check "... reporting a duplicate of the revoke that counts" grep -q "^{\"result\":\"duplicate\",\"leaf_index\":3,\"leaf_hash\":\"$REV1\"" "$T/last.out"
+check "... and nothing was appended" test "$(snapshot "$A")" = "$before"
+check_exit 65 "chain-append of a second revoke is refused by the rule" sh -c \
+	"printf '{\"type\":\"revoke\",\"body\":{\"ref\":\"%s\",\"reason\":\"superseded\"}}\\n' '$LEAF1' | chain-append -q -L '$A'"
+check "... as already revoked" grep -q "already revoked" "$T/last.err"
 check_exit 65 "two revocations of one entry in one batch are refused" cert-revoke -L "$A" --reason error "$LEAF2" "$LEAF2"
 check_exit 65 "a revocation of a revocation is refused" cert-revoke -L "$A" --reason error "$REV1"
 check_exit 65 "a revocation of an unknown leaf hash is refused" \
