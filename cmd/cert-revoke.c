@@ -9,10 +9,10 @@
 #include "append.h"
 #include "cli.h"
 #include "codec.h"
-#include "entry_index.h"
 #include "jsonl.h"
 #include "ledger.h"
 #include "payload.h"
+#include "revocation.h"
 #include "stored_entry.h"
 #include "util.h"
 
@@ -80,57 +80,24 @@ static int revocable(struct ledger *l, char *const *refs, size_t n, struct chobo
 	return 0;
 }
 
-/* A hash revoked before by this log: the revoke that counts. */
-struct repeat {
-	bool is;
-	uint64_t index;
-	char leaf[65], time[21], reason[32];
-};
-
-struct first_own {
-	uint32_t log;
-	bool found;
-	uint64_t index;
-};
-
-static int first_own(void *ctx, uint32_t log, uint64_t index)
-{
-	struct first_own *f = ctx;
-	if (!f->found && log == f->log) {
-		f->found = true;
-		f->index = index;
-	}
-	return 0;
-}
-
 /*
  * The hashes this node's log revoked before for reason: a revocation run
  * again repeats them (the rules refuse a second revoke), so each is left
  * out and reported with the revoke that counts; one revoked for another
  * reason is refused, naming it.  rep[i] for refs[i]; 0 or a code with err.
  */
-static int find_repeats(struct ledger *l, char *const *refs, size_t n, const char *reason, struct repeat *rep,
-			size_t *repeats, struct chobo_error *err)
+static int find_repeats(struct ledger *l, char *const *refs, size_t n, const char *reason,
+			struct revocation *rep, size_t *repeats, struct chobo_error *err)
 {
 	int rc = 0;
 	*repeats = 0;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
-		struct first_own f = {.log = l->log_id};
-		struct stored_entry se = {0};
-		if ((rc = entry_index_each_key(l->store, "revoke", "ref", refs[i], first_own, &f, err)) != 0 || !f.found)
+		if ((rc = revocation_own(l, refs[i], &rep[i], err)) != 0 || !rep[i].found)
 			continue;
-		if ((rc = stored_entry_read(l, l->log_id, f.index, &se, err)) == 0) {
-			rep[i].is = true;
-			rep[i].index = se.index;
-			snprintf(rep[i].leaf, sizeof rep[i].leaf, "%s", se.leaf);
-			time_format(rep[i].time, se.time);
-			stored_body_str(&se.doc, se.body, "reason", rep[i].reason, sizeof rep[i].reason);
-			(*repeats)++;
-			if (strcmp(rep[i].reason, reason) != 0)
-				rc = chobo_fail(err, EX_DATAERR, "%s: already revoked, as %s, by entry %llu (%.16s); nothing "
-						"was appended", refs[i], rep[i].reason, (unsigned long long)se.index, se.leaf);
-		}
-		stored_entry_free(&se);
+		(*repeats)++;
+		if (strcmp(rep[i].reason, reason) != 0)
+			rc = chobo_fail(err, EX_DATAERR, "%s: already revoked, as %s, by entry %llu (%.16s); nothing "
+					"was appended", refs[i], rep[i].reason, (unsigned long long)rep[i].index, rep[i].leaf);
 	}
 	return rc;
 }
@@ -175,7 +142,7 @@ int main(int argc, char **argv)
 	struct ledger l;
 	struct note_signer key;
 	struct receipt *receipts = xcalloc(n, sizeof *receipts);
-	struct repeat *rep = xcalloc(n, sizeof *rep);
+	struct revocation *rep = xcalloc(n, sizeof *rep);
 	size_t repeats = 0;
 	uint64_t tree_size = 0;
 	char time[21] = "";
@@ -186,7 +153,7 @@ int main(int argc, char **argv)
 			char **fresh = xcalloc(n, sizeof *fresh);
 			size_t k = 0;
 			for (size_t i = 0; i < n; i++)
-				if (!rep[i].is)
+				if (!rep[i].found)
 					fresh[k++] = refs[i];
 			batch_free(&batch);
 			batch = (struct batch){0};
@@ -209,7 +176,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0, k = 0; rc == 0 && i < n; i++) {
 		char leaf[65];
 		json_t *o;
-		if (rep[i].is) {
+		if (rep[i].found) {
 			o = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s}", "result", "duplicate", "leaf_index",
 				      (json_int_t)rep[i].index, "leaf_hash", rep[i].leaf, "ref", refs[i], "reason",
 				      rep[i].reason, "time", rep[i].time);

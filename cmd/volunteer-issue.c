@@ -25,6 +25,7 @@
 #include "private_store.h"
 #include "qr_code.h"
 #include "records.h"
+#include "revocation.h"
 #include "stored_entry.h"
 #include "supply/events.h"
 #include "util.h"
@@ -402,9 +403,32 @@ static int registration_repeat(struct ledger *l, struct view_state *vs, const js
 }
 
 /*
+ * A revoke body of a certificate this log revoked already: for the same
+ * reason a repeat (rep set: a revocation run again), for another refused
+ * naming the one that stands.  0 or a code with err.
+ */
+static int revocation_repeat(struct ledger *l, const json_t *body, struct repeat *rep, struct chobo_error *err)
+{
+	const char *ref = json_string_value(json_object_get(body, "ref"));
+	const char *reason = json_string_value(json_object_get(body, "reason"));
+	struct revocation done;
+	int rc = ref ? revocation_own(l, ref, &done, err) : 0;
+	if (rc != 0 || !ref || !done.found)
+		return rc;
+	if (strcmp(done.reason, reason ? reason : "") != 0)
+		return chobo_fail(err, EX_DATAERR, "certificate %.16s is already revoked, as %s, by entry %llu", ref,
+				  done.reason, (unsigned long long)done.index);
+	rep->is = true;
+	rep->index = done.index;
+	snprintf(rep->leaf, sizeof rep->leaf, "%s", done.leaf);
+	snprintf(rep->time, sizeof rep->time, "%s", done.time);
+	return 0;
+}
+
+/*
  * Build the batch of verb v from the records; bodies[i] keeps record i's
  * body, entry_of[i] the batch index of its entry, rep[i] whether it repeats
- * a registration the ledger holds (then it adds nothing), and *record_of
+ * a registration or a revocation the ledger holds (then it adds nothing), and *record_of
  * (made here, b->n items) the record that made each batch entry
  * (r->list.n for none).
  */
@@ -458,7 +482,8 @@ static int build(struct ledger *l, enum volunteer_verb v, struct run *r, struct 
 			}
 			json_object_set_new(given, key, json_integer((json_int_t)i));
 		}
-		if (v == VOL_REGISTER && (rc = registration_repeat(l, vs, body, &rep[i], err)) != 0) {
+		if ((v == VOL_REGISTER && (rc = registration_repeat(l, vs, body, &rep[i], err)) != 0) ||
+		    (v == VOL_REVOKE && (rc = revocation_repeat(l, body, &rep[i], err)) != 0)) {
 			json_decref(body);
 			chobo_fail_context(err, rc, "%s", where);
 			break;

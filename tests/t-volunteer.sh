@@ -243,6 +243,12 @@ check "re-registration for FY2027 and a new certificate" sh -c "
 CERT2=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["payload"])' "$T/c2.out")
 LEAF2=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["leaf_hash"])' "$T/c2.out")
 check "A revokes it" vi "$A" 2027-04-03T00:00:00Z revoke --certificate "$CERT2" --reason withdrawn
+n=$(count "$A")
+check "the same revocation again is a duplicate" sh -c \
+	"CHOBO_NOW=2027-04-03T00:10:00Z volunteer-issue -q -L '$A' revoke --certificate '$CERT2' --reason withdrawn |
+	 grep -q '\"result\":\"duplicate\"' && [ \$(chain-log -L '$A' | wc -l) -eq $n ]"
+check_exit 65 "... and one for another reason is refused" vi "$A" 2027-04-03T00:10:00Z revoke --certificate "$CERT2" --reason error
+check "... naming the reason that stands" grep -q "already revoked, as withdrawn" "$T/vi.err"
 check_exit 1 "cert-check -L A says revoked" cert-check -L "$A" "$CERT2"
 n=$(count "$A")
 check_exit 65 "a start with the revoked certificate is refused" \
