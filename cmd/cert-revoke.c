@@ -12,6 +12,7 @@
 #include "jsonl.h"
 #include "ledger.h"
 #include "payload.h"
+#include "repeat.h"
 #include "revocation.h"
 #include "stored_entry.h"
 #include "util.h"
@@ -24,26 +25,39 @@ static const char usage[] =
 	"Exit status: 0 success, 64 usage, 65 bad data, 66 no input, 71 system error,\n"
 	"74 I/O error, 75 busy, 77 no permission, 78 configuration.  See cert-revoke(1).\n";
 
-/* Validate every revocation as chain-append would and put it into b; 0 or EX_USAGE with err. */
-static int build_batch(char *const *refs, size_t n, const char *reason, struct batch *b,
-		       struct chobo_error *err)
+/* The body of the revoke of ref for reason, new. */
+static json_t *revoke_body(const char *ref, const char *reason)
 {
-	struct json_doc doc = {0};
+	json_t *body = json_pack("{s:s, s:s}", "ref", ref, "reason", reason);
+	if (!body)
+		xalloc_failed();
+	return body;
+}
+
+/* Validate every revocation as chain-append would, before the ledger is opened; 0 or EX_USAGE with err. */
+static int check_revocations(char *const *refs, size_t n, const char *reason, struct chobo_error *err)
+{
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
-		json_t *line = json_pack("{s:s, s:{s:s, s:s}}", "type", "revoke", "body", "ref", refs[i],
-					 "reason", reason);
-		char *s = line ? json_dumps(line, JSON_COMPACT) : NULL;
-		if (!s)
-			chobo_die(EX_OSERR, "out of memory");
-		json_decref(line);
+		json_t *body = revoke_body(refs[i], reason);
 		char why[256];
-		if (!batch_add_line(b, s, strlen(s), &doc, why, sizeof why))
+		if (!entry_body_valid("revoke", body, why, sizeof why))
 			rc = chobo_fail(err, EX_USAGE, "%s: %s; nothing was appended", refs[i], why);
-		free(s);
+		json_decref(body);
 	}
-	json_doc_free(&doc);
 	return rc;
+}
+
+/* The revocations but the repeats (rep[i].entry.is) into b; 0 or EX_DATAERR with err. */
+static int build_batch(char *const *refs, size_t n, const char *reason, const struct revocation *rep,
+		       struct batch *b, struct chobo_error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		char why[256];
+		if (!rep[i].entry.is && !batch_add_body(b, "revoke", revoke_body(refs[i], reason), why, sizeof why))
+			return chobo_fail(err, EX_DATAERR, "%s: %s; nothing was appended", refs[i], why);
+	}
+	return 0;
 }
 
 /*
@@ -52,17 +66,19 @@ static int build_batch(char *const *refs, size_t n, const char *reason, struct b
  * revocation, which the rules refuse with their own reason: cert-check reads
  * revocations, but no service undoes a reading, a movement or a need for
  * one, so revoking such an entry would change nothing while saying it did.
- * A hash the ledger does not hold is left to the rules too.  0 or a code.
+ * A hash the ledger does not hold is left to the rules too; a repeat
+ * (rep[i]) was revocable when it was revoked.  0 or a code.
  */
-static int revocable(struct ledger *l, char *const *refs, size_t n, struct chobo_error *err)
+static int revocable(struct ledger *l, char *const *refs, size_t n, const struct revocation *rep,
+		     struct chobo_error *err)
 {
 	for (size_t i = 0; i < n; i++) {
 		uint8_t hash[32];
 		uint32_t log;
 		uint64_t index;
 		struct stored_entry se = {0};
-		if (!hex_decode(hash, sizeof hash, refs[i]))
-			continue;   /* refused by build_batch already */
+		if (rep[i].entry.is || !hex_decode(hash, sizeof hash, refs[i]))
+			continue;   /* revoked before, or refused by check_revocations already */
 		int rc = ledger_find_leaf(l, hash, &log, &index, err);
 		if (rc == EX_NOINPUT)
 			continue;
@@ -92,12 +108,13 @@ static int find_repeats(struct ledger *l, char *const *refs, size_t n, const cha
 	int rc = 0;
 	*repeats = 0;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
-		if ((rc = revocation_own(l, refs[i], &rep[i], err)) != 0 || !rep[i].found)
+		if ((rc = revocation_own(l, refs[i], &rep[i], err)) != 0 || !rep[i].entry.is)
 			continue;
 		(*repeats)++;
 		if (strcmp(rep[i].reason, reason) != 0)
 			rc = chobo_fail(err, EX_DATAERR, "%s: already revoked, as %s, by entry %llu (%.16s); nothing "
-					"was appended", refs[i], rep[i].reason, (unsigned long long)rep[i].index, rep[i].leaf);
+					"was appended", refs[i], rep[i].reason, (unsigned long long)rep[i].entry.index,
+					rep[i].entry.leaf);
 	}
 	return rc;
 }
@@ -132,15 +149,13 @@ int main(int argc, char **argv)
 		if (!utf8_valid((const uint8_t *)refs[i], strlen(refs[i])))
 			chobo_die(EX_USAGE, "a HASH that is not UTF-8; nothing was appended");
 
-	struct batch batch = {0};
 	struct chobo_error e;
-	int rc = cli_report(build_batch(refs, n, reason, &batch, &e), &e);
-	if (rc != 0) {
-		batch_free(&batch);
+	int rc = cli_report(check_revocations(refs, n, reason, &e), &e);
+	if (rc != 0)
 		cli_exit(rc);
-	}
 	struct ledger l;
 	struct note_signer key;
+	struct batch batch = {0};
 	struct receipt *receipts = xcalloc(n, sizeof *receipts);
 	struct revocation *rep = xcalloc(n, sizeof *rep);
 	size_t repeats = 0;
@@ -148,22 +163,10 @@ int main(int argc, char **argv)
 	char time[21] = "";
 	if ((rc = cli_report(ledger_open_append(&l, dir, &key, &e), &e)) == 0) {
 		rc = cli_report(find_repeats(&l, refs, n, reason, rep, &repeats, &e), &e);
-		if (rc == 0 && repeats > 0) {
-			/* The batch of the hashes not revoked before (all were validated above). */
-			char **fresh = xcalloc(n, sizeof *fresh);
-			size_t k = 0;
-			for (size_t i = 0; i < n; i++)
-				if (!rep[i].found)
-					fresh[k++] = refs[i];
-			batch_free(&batch);
-			batch = (struct batch){0};
-			rc = cli_report(build_batch(fresh, k, reason, &batch, &e), &e);
-			if (rc == 0)
-				rc = cli_report(revocable(&l, fresh, k, &e), &e);
-			free(fresh);
-		} else if (rc == 0) {
-			rc = cli_report(revocable(&l, refs, n, &e), &e);
-		}
+		if (rc == 0)
+			rc = cli_report(build_batch(refs, n, reason, rep, &batch, &e), &e);
+		if (rc == 0)
+			rc = cli_report(revocable(&l, refs, n, rep, &e), &e);
 		if (rc == 0 && batch.n > 0)
 			rc = cli_report(ledger_append(&l, &batch, &key, NULL, receipts, &tree_size, time, &e), &e);
 		note_signer_clear(&key);
@@ -176,10 +179,10 @@ int main(int argc, char **argv)
 	for (size_t i = 0, k = 0; rc == 0 && i < n; i++) {
 		char leaf[65];
 		json_t *o;
-		if (rep[i].found) {
-			o = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s}", "result", "duplicate", "leaf_index",
-				      (json_int_t)rep[i].index, "leaf_hash", rep[i].leaf, "ref", refs[i], "reason",
-				      rep[i].reason, "time", rep[i].time);
+		if (rep[i].entry.is) {
+			o = repeat_line(&rep[i].entry);
+			json_object_set_new(o, "ref", json_string(refs[i]));
+			json_object_set_new(o, "reason", json_string(rep[i].reason));
 		} else {
 			hex32(leaf, receipts[k].leaf_hash);
 			o = json_pack("{s:I, s:s, s:s, s:s, s:s}", "leaf_index", (json_int_t)receipts[k].index,

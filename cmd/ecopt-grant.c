@@ -447,14 +447,12 @@ static int reg(struct ledger *l, struct input *in, struct batch *b, json_t **res
 		const char *id = json_string_value(json_object_get(in->list.rec[i].o, name));
 		char key[160];
 		snprintf(key, sizeof key, "%s %.128s", name, id ? id : "");
-		json_t *earlier = id ? json_object_get(given, key) : NULL;
+		const struct record *earlier = id ? records_earlier_with(&in->list, given, key, i) : NULL;
 		if (earlier) {
 			rc = chobo_fail(e, EX_DATAERR, "%s: %s %s is given on %s too: one record for each", where, name, id,
-					in->list.rec[json_integer_value(earlier)].where);
+					earlier->where);
 			break;
 		}
-		if (id)
-			json_object_set_new(given, key, json_integer((json_int_t)i));
 		json_t *o = json_deep_copy(in->list.rec[i].o);
 		json_t *res = json_pack("{s:s, s:O}", "input", where, name, json_object_get(o, name));
 		if (!o || !res)

@@ -15,6 +15,7 @@
 #include "ledger.h"
 #include "payload.h"
 #include "records.h"
+#include "repeat.h"
 #include "stored_entry.h"
 #include "supply/supply.h"
 #include "util.h"
@@ -304,12 +305,9 @@ static int record_entry(const struct input *in, size_t i, struct json_doc *doc, 
 }
 
 /* A record whose reference its log gave before to the same record: the entry it repeats. */
-struct repeat {
-	bool is;
+struct posted {
+	struct repeat entry;
 	bool cancelled;   /* the entry it repeats was cancelled since */
-	uint64_t index;
-	char leaf[65];
-	char time[21];
 };
 
 /*
@@ -324,7 +322,7 @@ struct repeat {
  * cancel that counts; a target cancelled by another log is left to the
  * rules.  0 or an error with e.
  */
-static int find_repeated_cancels(struct ledger *l, struct input *in, struct repeat *rep, size_t *repeats,
+static int find_repeated_cancels(struct ledger *l, struct input *in, struct posted *rep, size_t *repeats,
 				 struct chobo_error *e)
 {
 	static const enum supply_kind cancellable[] = {SUPPLY_NEED, SUPPLY_OFFER, SUPPLY_REQUEST};
@@ -346,10 +344,7 @@ static int find_repeated_cancels(struct ledger *l, struct input *in, struct repe
 			stored_entry_free(&se);
 			continue;
 		}
-		rep[i].is = true;
-		rep[i].index = se.index;
-		snprintf(rep[i].leaf, sizeof rep[i].leaf, "%s", se.leaf);
-		time_format(rep[i].time, se.time);
+		repeat_of_entry(&rep[i].entry, &se);
 		(*repeats)++;
 		stored_entry_free(&se);
 	}
@@ -357,7 +352,7 @@ static int find_repeated_cancels(struct ledger *l, struct input *in, struct repe
 	return rc;
 }
 
-static int find_repeats(struct ledger *l, struct input *in, struct repeat *rep, size_t *repeats,
+static int find_repeats(struct ledger *l, struct input *in, struct posted *rep, size_t *repeats,
 			struct chobo_error *e)
 {
 	const struct field_spec *f = field_named(in->type, "ref");
@@ -380,15 +375,13 @@ static int find_repeats(struct ledger *l, struct input *in, struct repeat *rep, 
 		char *line = NULL;
 		if (!ref || !supply_ref_valid(ref))
 			continue;   /* a malformed one is the schema's to refuse */
-		json_t *earlier = json_object_get(given, ref);
+		const struct record *earlier = records_earlier_with(&in->list, given, ref, i);
 		if (earlier) {
 			rc = chobo_fail(e, EX_DATAERR, "%s: ref %s is given to %s too: a record needs a reference of "
-					"its own", in->list.rec[i].where, ref,
-					in->list.rec[json_integer_value(earlier)].where);
+					"its own", in->list.rec[i].where, ref, earlier->where);
 			break;
 		}
-		json_object_set_new(given, ref, json_integer((json_int_t)i));
-		rc = supply_ref_find(lines, l->conf.origin, ref, rep[i].leaf, e);
+		rc = supply_ref_find(lines, l->conf.origin, ref, rep[i].entry.leaf, e);
 		if (rc == EX_UNAVAILABLE) {
 			rc = 0;
 			continue;
@@ -398,26 +391,24 @@ static int find_repeats(struct ledger *l, struct input *in, struct repeat *rep, 
 			rc = record_entry(in, i, &doc, &ei, &line, e);
 		free(line);
 		if (rc == 0)
-			rc = stored_entry_find(l, rep[i].leaf, &se, e);
+			rc = stored_entry_find(l, rep[i].entry.leaf, &se, e);
 		if (rc == 0 && strcmp(se.type->name, in->type->name) != 0)
 			rc = chobo_fail(e, EX_DATAERR, "%s: ref %s is already the reference of a %s (entry %.16s)",
-					in->list.rec[i].where, ref, se.type->name, rep[i].leaf);
+					in->list.rec[i].where, ref, se.type->name, rep[i].entry.leaf);
 		else if (rc == 0 && !stored_body_same(&se, in->list.rec[i].o, &differs))
 			rc = chobo_fail(e, EX_DATAERR, "%s: ref %s is already the reference of entry %.16s, whose %s is "
 					"not this record's: a new record needs a new reference", in->list.rec[i].where,
-					ref, rep[i].leaf, differs);
+					ref, rep[i].entry.leaf, differs);
 		struct supply_line ln;
 		int got = rc == 0 ? supply_line_get(lines, strcmp(se.type->name, "supply.need") == 0 ? SUPPLY_NEED
 											: SUPPLY_OFFER,
-						    rep[i].leaf, &ln, e)
+						    rep[i].entry.leaf, &ln, e)
 				  : 0;
 		if (rc == 0 && got != 0 && got != EX_UNAVAILABLE)
 			rc = got;
 		if (rc == 0) {
-			rep[i].is = true;
+			repeat_of_entry(&rep[i].entry, &se);
 			rep[i].cancelled = got == 0 && ln.cancelled_by[0];
-			rep[i].index = se.index;
-			time_format(rep[i].time, se.time);
 			(*repeats)++;
 		}
 		stored_entry_free(&se);
@@ -429,14 +420,14 @@ static int find_repeats(struct ledger *l, struct input *in, struct repeat *rep, 
 }
 
 /* The batch of the records but the repeats; 0 or EX_DATAERR. */
-static int build_batch(struct input *in, const struct repeat *rep, struct batch *b, struct chobo_error *e)
+static int build_batch(struct input *in, const struct posted *rep, struct batch *b, struct chobo_error *e)
 {
 	struct json_doc doc = {0};
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < in->list.n; i++) {
 		struct entry_input ei;
 		char *line;
-		if (rep[i].is)
+		if (rep[i].entry.is)
 			continue;
 		rc = record_entry(in, i, &doc, &ei, &line, e);
 		if (rc == 0 && !batch_add(b, &ei))
@@ -479,7 +470,7 @@ static int append_records(const char *dir, struct input *in)
 	struct note_signer key;
 	struct batch batch = {0};
 	struct receipt *receipts = NULL;
-	struct repeat *rep = NULL;
+	struct posted *rep = NULL;
 	size_t *record_of = NULL;   /* batch entry -> record */
 	size_t repeats = 0;
 	uint64_t tree_size = 0;
@@ -505,7 +496,7 @@ static int append_records(const char *dir, struct input *in)
 			if (rc == 0)
 				rc = build_batch(in, rep, &batch, &e);
 			for (size_t i = 0, k = 0; rc == 0 && i < in->list.n; i++)
-				if (!rep[i].is)
+				if (!rep[i].entry.is)
 					record_of[k++] = i;
 			if (rc == 0 && batch.n > 0) {
 				receipts = xcalloc(batch.n, sizeof *receipts);
@@ -532,13 +523,21 @@ static int append_records(const char *dir, struct input *in)
 	}
 	/* One line per record, in the input's order: its receipt, or the entry it repeats. */
 	for (size_t i = 0, k = 0; rc == 0 && i < in->list.n; i++) {
-		const char *ref = json_string_value(json_object_get(in->list.rec[i].o, "ref"));
-		if (!rep[i].is ? !receipt_print(stdout, &receipts[k++], in->type->name, time, tree_size)
-			       : printf("{\"result\":\"duplicate\",\"ref\":\"%s\",\"leaf_index\":%llu,\"leaf_hash\":\"%s\","
-					"\"type\":\"%s\",\"time\":\"%s\"%s}\n", ref, (unsigned long long)rep[i].index,
-					rep[i].leaf, in->type->name, rep[i].time,
-					rep[i].cancelled ? ",\"cancelled\":true" : "") < 0)
-			break;
+		bool printed;
+		if (!rep[i].entry.is) {
+			printed = receipt_print(stdout, &receipts[k++], in->type->name, time, tree_size);
+		} else {
+			json_t *o = repeat_line(&rep[i].entry);
+			json_object_set(o, "ref", json_object_get(in->list.rec[i].o, "ref"));
+			json_object_set_new(o, "type", json_string(in->type->name));
+			if (rep[i].cancelled)
+				json_object_set_new(o, "cancelled", json_true());
+			printed = jsonl_print(o);
+		}
+		if (!printed) {
+			chobo_warn_errno("stdout");
+			rc = EX_IOERR;
+		}
 	}
 	if (rc == 0 && repeats > 0)
 		chobo_info("%zu of %zu records %s: nothing was appended for them", repeats, in->list.n,

@@ -341,14 +341,6 @@ static void entries_made_by(size_t **of, size_t *made, size_t n, size_t rec)
 		(*of)[*made] = rec;
 }
 
-/* A record that repeats what the ledger holds: the entry it repeats. */
-struct repeat {
-	bool is;
-	uint64_t index;
-	char leaf[65];
-	char time[21];
-};
-
 /*
  * A registration body of a volunteer and fiscal year that the registry
  * holds already: the same one again is a repeat (rep set, nothing to
@@ -368,13 +360,11 @@ static int registration_repeat(struct ledger *l, struct view_state *vs, const js
 	view_json_str(o, "leaf", rep->leaf, sizeof rep->leaf);
 	json_decref(o);
 	struct stored_entry se = {0};
-	struct batch scratch = {0};
 	char why[512];
 	const char *differs;
 	/* Judged as a record first: one the schema refuses is refused as such, registered before or not. */
-	if (!batch_add_body(&scratch, "volunteer.volunteer", json_incref((json_t *)body), why, sizeof why))
+	if (!entry_body_valid("volunteer.volunteer", body, why, sizeof why))
 		rc = chobo_fail(err, EX_DATAERR, "volunteer.volunteer: %s", why);
-	batch_free(&scratch);
 	/* Tags are a set: the same ones in another order are the same registration. */
 	json_t *same = json_deep_copy(body);
 	if (!same)
@@ -392,11 +382,8 @@ static int registration_repeat(struct ledger *l, struct view_state *vs, const js
 		rc = chobo_fail(err, EX_DATAERR, "volunteer %s is already registered for FY%" JSON_INTEGER_FORMAT
 				" (entry %.16s), with another %s: a volunteer registers once a fiscal year", who, fy,
 				rep->leaf, differs);
-	if (rc == 0) {
-		rep->is = true;
-		rep->index = se.index;
-		time_format(rep->time, se.time);
-	}
+	if (rc == 0)
+		repeat_of_entry(rep, &se);
 	json_decref(same);
 	stored_entry_free(&se);
 	return rc;
@@ -413,15 +400,12 @@ static int revocation_repeat(struct ledger *l, const json_t *body, struct repeat
 	const char *reason = json_string_value(json_object_get(body, "reason"));
 	struct revocation done;
 	int rc = ref ? revocation_own(l, ref, &done, err) : 0;
-	if (rc != 0 || !ref || !done.found)
+	if (rc != 0 || !ref || !done.entry.is)
 		return rc;
 	if (strcmp(done.reason, reason ? reason : "") != 0)
 		return chobo_fail(err, EX_DATAERR, "certificate %.16s is already revoked, as %s, by entry %llu", ref,
-				  done.reason, (unsigned long long)done.index);
-	rep->is = true;
-	rep->index = done.index;
-	snprintf(rep->leaf, sizeof rep->leaf, "%s", done.leaf);
-	snprintf(rep->time, sizeof rep->time, "%s", done.time);
+				  done.reason, (unsigned long long)done.entry.index);
+	*rep = done.entry;
 	return 0;
 }
 
@@ -472,15 +456,13 @@ static int build(struct ledger *l, enum volunteer_verb v, struct run *r, struct 
 			snprintf(key, sizeof key, "%s/%" JSON_INTEGER_FORMAT,
 				 json_string_value(json_object_get(body, "volunteer")),
 				 json_integer_value(json_object_get(body, "fy")));
-			json_t *earlier = json_object_get(given, key);
+			const struct record *earlier = records_earlier_with(&r->list, given, key, i);
 			if (earlier) {
 				rc = chobo_fail(err, EX_DATAERR, "%s: volunteer %s is registered on %s too: one record for each",
-						where, json_string_value(json_object_get(body, "volunteer")),
-						r->list.rec[json_integer_value(earlier)].where);
+						where, json_string_value(json_object_get(body, "volunteer")), earlier->where);
 				json_decref(body);
 				break;
 			}
-			json_object_set_new(given, key, json_integer((json_int_t)i));
 		}
 		if ((v == VOL_REGISTER && (rc = registration_repeat(l, vs, body, &rep[i], err)) != 0) ||
 		    (v == VOL_REVOKE && (rc = revocation_repeat(l, body, &rep[i], err)) != 0)) {

@@ -81,17 +81,25 @@ void batch_next_chunk(struct batch *b)
 	b->used = 0;
 }
 
+/* entry_input_parse, and the entry's bound: room for the envelope chain-append puts around the body. */
+static bool entry_line_valid(const char *line, size_t len, struct json_doc *doc, struct entry_input *in,
+			     char *err, size_t errlen)
+{
+	if (!entry_input_parse(line, len, doc, in, err, errlen))
+		return false;
+	if (in->body_len + 512 > CHOBO_MAX_ENTRY) {
+		snprintf(err, errlen, "entry larger than %d bytes", CHOBO_MAX_ENTRY);
+		return false;
+	}
+	return true;
+}
+
 bool batch_add_line(struct batch *b, const char *line, size_t len, struct json_doc *doc,
 		    char *err, size_t errlen)
 {
 	struct entry_input in;
-	if (!entry_input_parse(line, len, doc, &in, err, errlen))
+	if (!entry_line_valid(line, len, doc, &in, err, errlen))
 		return false;
-	/* Room for the envelope chain-append puts around the body. */
-	if (in.body_len + 512 > CHOBO_MAX_ENTRY) {
-		snprintf(err, errlen, "entry larger than %d bytes", CHOBO_MAX_ENTRY);
-		return false;
-	}
 	if (!batch_add(b, &in)) {
 		snprintf(err, errlen, "batch larger than %llu entries or %llu bytes",
 			 (unsigned long long)b->max_entries, (unsigned long long)b->max_bytes);
@@ -100,16 +108,34 @@ bool batch_add_line(struct batch *b, const char *line, size_t len, struct json_d
 	return true;
 }
 
-bool batch_add_body(struct batch *b, const char *type, json_t *body, char *err, size_t errlen)
+/* The input line {"type":type,"body":body} (body taken), newly allocated. */
+static char *entry_line(const char *type, json_t *body)
 {
-	struct json_doc doc = {0};
 	json_t *e = json_pack("{s:s, s:o}", "type", type, "body", body);
 	char *line = e ? json_dumps(e, JSON_COMPACT) : NULL;
 	if (!line)
 		xalloc_failed();
+	json_decref(e);
+	return line;
+}
+
+bool batch_add_body(struct batch *b, const char *type, json_t *body, char *err, size_t errlen)
+{
+	struct json_doc doc = {0};
+	char *line = entry_line(type, body);
 	bool ok = batch_add_line(b, line, strlen(line), &doc, err, errlen);
 	free(line);
-	json_decref(e);
+	json_doc_free(&doc);
+	return ok;
+}
+
+bool entry_body_valid(const char *type, const json_t *body, char *err, size_t errlen)
+{
+	struct json_doc doc = {0};
+	struct entry_input in;
+	char *line = entry_line(type, json_incref((json_t *)body));
+	bool ok = entry_line_valid(line, strlen(line), &doc, &in, err, errlen);
+	free(line);
 	json_doc_free(&doc);
 	return ok;
 }

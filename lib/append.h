@@ -63,6 +63,8 @@ bool batch_add_line(struct batch *b, const char *line, size_t len, struct json_d
  * body) to b, validated as batch_add_line does; false with a reason in err.
  */
 bool batch_add_body(struct batch *b, const char *type, json_t *body, char *err, size_t errlen);
+/* Whether batch_add_body would take {"type":type,"body":body} (body not taken) into a batch with room; false with the reason in err. */
+bool entry_body_valid(const char *type, const json_t *body, char *err, size_t errlen);
 void batch_free(struct batch *b);
 
 /* What chain-append reports for each appended entry. */

@@ -283,3 +283,14 @@ void records_name_entry(const struct records *l, const size_t *of, size_t nof, s
 		return;
 	(void)chobo_fail_context(err, 0, "%s", l->rec[rec].where);
 }
+
+const struct record *records_earlier_with(const struct records *l, json_t *seen, const char *key, size_t i)
+{
+	json_t *earlier = json_object_get(seen, key);
+	if (earlier)
+		return &l->rec[json_integer_value(earlier)];
+	/* Unchecked: a key cut at a byte count need not be UTF-8, and is only compared. */
+	if (json_object_set_new_nocheck(seen, key, json_integer((json_int_t)i)) != 0)
+		xalloc_failed();
+	return NULL;
+}

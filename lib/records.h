@@ -78,6 +78,13 @@ bool records_parse(struct records *l, const char *text, size_t len, const char *
 char *records_read_all(FILE *fp, size_t *len);
 
 /*
+ * A copied row: the record before record i of l that gave key too, or NULL
+ * when i is the first to give it.  seen (a JSON object the caller makes
+ * and frees) remembers the first record of each key.
+ */
+const struct record *records_earlier_with(const struct records *l, json_t *seen, const char *key, size_t i);
+
+/*
  * In a reason about the record that a program's --FIELD options made, each
  * "body.NAME" becomes "--NAME" (underscores written as dashes), so that it
  * names what the user typed.

@@ -33,10 +33,7 @@ int revocation_own(struct ledger *l, const char *ref, struct revocation *out, st
 	if (rc != 0 || !f.found)
 		return rc;
 	if ((rc = stored_entry_read(l, l->log_id, f.index, &se, err)) == 0) {
-		out->found = true;
-		out->index = se.index;
-		snprintf(out->leaf, sizeof out->leaf, "%s", se.leaf);
-		time_format(out->time, se.time);
+		repeat_of_entry(&out->entry, &se);
 		stored_body_str(&se.doc, se.body, "reason", out->reason, sizeof out->reason);
 	}
 	stored_entry_free(&se);

@@ -11,17 +11,15 @@
 #include <stdint.h>
 
 #include "ledger.h"
+#include "repeat.h"
 #include "util.h"
 
 struct revocation {
-	bool found;
-	uint64_t index;       /* in this node's log */
-	char leaf[65];
-	char time[21];
+	struct repeat entry;   /* the revoke entry; entry.is false when there is none */
 	char reason[32];
 };
 
-/* This log's revoke of the entry whose leaf hash is ref into out (out->found false when none); 0 or a code with err. */
+/* This log's revoke of the entry whose leaf hash is ref into out (out->entry.is false when none); 0 or a code with err. */
 int revocation_own(struct ledger *l, const char *ref, struct revocation *out, struct chobo_error *err);
 
 #endif

@@ -152,10 +152,15 @@ redeem() { CHOBO_NOW=${WHEN:-2024-04-10T02:00:00Z} ecopt-redeem -q "$@"; }
 check "a shop opens on A" sh -c "CHOBO_NOW=2024-04-10T01:30:00Z ecopt-redeem -q -L '$A' shop --shop shop-1 >/dev/null"
 n=$(chain-log -L "$A" | wc -l)
 check "a shop opened again is a duplicate, its opening named" sh -c "CHOBO_NOW=2024-04-10T01:31:00Z ecopt-redeem -L '$A' shop --shop shop-1 |
-	grep -q '^{\"result\":\"duplicate\",\"entry\":\"\([0-9a-f]\{64\}\)\",\"leaf_hash\":\"\\1\"}\$'"
+	grep -q '^{\"result\":\"duplicate\",\"leaf_index\":[0-9]*,\"leaf_hash\":\"\([0-9a-f]\{64\}\)\",\"time\":\"2024-04-10T01:30:00Z\",\"entry\":\"\\1\"}\$'"
 check "... nothing appended" test "$(chain-log -L "$A" | wc -l)" = "$n"
-check "a spend of 500" sh -c "CHOBO_NOW=2024-04-10T02:00:00Z ecopt-redeem -q -L '$A' spend --member $P1 --shop shop-1 --points 500 --ref buy-1 >/dev/null"
-check "the same spend again moves nothing" sh -c "CHOBO_NOW=2024-04-10T02:01:00Z ecopt-redeem -L '$A' spend --member $P1 --shop shop-1 --points 500 --ref buy-1 | grep -q duplicate"
+check "a spend of 500" sh -c "CHOBO_NOW=2024-04-10T02:00:00Z ecopt-redeem -q -L '$A' spend --member $P1 --shop shop-1 --points 500 --ref buy-1 >'$T/spend1'"
+check "the same spend again moves nothing" sh -c "CHOBO_NOW=2024-04-10T02:01:00Z ecopt-redeem -L '$A' spend --member $P1 --shop shop-1 --points 500 --ref buy-1 >'$T/spend2' && grep -q duplicate '$T/spend2'"
+check "... naming the first spend's entry as its receipt did" python3 -c "
+import json, sys
+r, d = (json.load(open(f)) for f in sys.argv[1:])
+assert (d['leaf_index'], d['leaf_hash'], d['time'], d['entry'], d['ref']) == (r['leaf_index'], r['leaf_hash'], r['time'], r['leaf_hash'], 'buy-1'), d
+" "$T/spend1" "$T/spend2"
 check_exit 65 "the same reference for another amount is refused" env CHOBO_NOW=2024-04-10T02:01:30Z ecopt-redeem -L "$A" spend --member $P1 --shop shop-1 --points 7 --ref buy-1
 check "... naming the reference and what differs" grep -q "reference buy-1 is already recorded (entry [0-9a-f]*) with another points" "$T/last.err"
 check_exit 65 "over the cap per purchase refused" env CHOBO_NOW=2024-04-10T02:02:00Z ecopt-redeem -L "$A" spend --member $P1 --shop shop-1 --points 1001 --ref buy-2

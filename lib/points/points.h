@@ -63,6 +63,7 @@
 #include "append.h"
 #include "jp_date.h"
 #include "note.h"
+#include "repeat.h"
 #include "service.h"
 #include "view.h"
 
@@ -170,9 +171,8 @@ struct points_request {
 };
 struct points_outcome {
 	const char *type;          /* the entry type appended */
-	bool duplicate;            /* the reference was used, or the shop is open: nothing appended, leaf is the
-				      first movement's or the opening's */
-	char leaf[65];
+	struct repeat repeated;    /* is: the reference was used, or the shop is open, and nothing was appended;
+				      the first movement's entry or the opening's */
 	struct receipt receipt;
 	uint64_t tree_size;
 	char time[21];

@@ -43,24 +43,27 @@ static int request_entry(struct ledger *l, const struct points_request *q, const
 
 /*
  * Whether the movement recorded as entry leaf is the one of type and body
- * (the same type and the same value of every field): 0 with *same, and
- * what differs in differs; else an error.
+ * (the same type and the same value of every field; a NULL type: any
+ * entry): 0 with *same, rep naming the entry when it is the same, and what
+ * differs in differs; else an error.
  */
 static int same_movement(struct ledger *l, const char *type, json_t *body, const char leaf[65], bool *same,
-			 const char **differs, struct chobo_error *err)
+			 const char **differs, struct repeat *rep, struct chobo_error *err)
 {
 	struct stored_entry se = {0};
 	int rc = stored_entry_find(l, leaf, &se, err);
 	if (rc == EX_NOINPUT)
-		rc = chobo_fail(err, EX_DATAERR, "points.accounts: a reference's entry %s is not in the ledger; run "
+		rc = chobo_fail(err, EX_DATAERR, "points.accounts: entry %s is not in the ledger; run "
 				"chain-verify --views", leaf);
 	else if (rc == EX_DATAERR)
-		rc = chobo_fail_context(err, rc, "points.accounts: a reference's entry (run chain-verify --views)");
+		rc = chobo_fail_context(err, rc, "points.accounts: an entry (run chain-verify --views)");
 	if (rc == 0) {
-		*same = strcmp(se.type->name, type) == 0;
+		*same = !type || strcmp(se.type->name, type) == 0;
 		*differs = "type";
-		if (*same)
+		if (*same && type)
 			*same = stored_body_same(&se, body, differs);
+		if (*same)
+			repeat_of_entry(rep, &se);
 	}
 	stored_entry_free(&se);
 	return rc;
@@ -80,28 +83,28 @@ int points_redeem(struct ledger *l, const struct note_signer *key, const struct 
 		int r = points_account_get(s, q->scheme, q->shop, a, err);
 		view_state_free(s);
 		rc = r == EX_UNAVAILABLE ? 0 : r;
-		if (r == 0 && strcmp(a->kind, "shop") == 0 && strcmp(a->home, l->conf.origin) == 0) {
-			out->duplicate = true;
-			snprintf(out->leaf, sizeof out->leaf, "%s", a->opened);
-		}
+		bool same;
+		const char *differs;
+		if (r == 0 && strcmp(a->kind, "shop") == 0 && strcmp(a->home, l->conf.origin) == 0)
+			rc = same_movement(l, NULL, NULL, a->opened, &same, &differs, &out->repeated, err);
 		free(a);
 	}
 	/* The same reference again moves nothing: the first movement is reported, nothing appended. */
 	if (rc == 0 && q->ref) {
 		struct view_state *s = view_stored(l, &points_accounts_view);
-		int r = points_ref_get(s, q->scheme, q->ref, out->leaf, why, sizeof why, err);
+		char leaf[65];
+		int r = points_ref_get(s, q->scheme, q->ref, leaf, why, sizeof why, err);
 		view_state_free(s);
-		out->duplicate = r == 0;
 		rc = r == EX_UNAVAILABLE || r == 0 ? 0 : r;
 		/* The same reference for another movement is a mistake to say, not a repeat to ignore. */
 		bool same = true;
 		const char *differs = "";
-		if (rc == 0 && out->duplicate &&
-		    (rc = same_movement(l, out->type, body, out->leaf, &same, &differs, err)) == 0 && !same)
+		if (rc == 0 && r == 0 &&
+		    (rc = same_movement(l, out->type, body, leaf, &same, &differs, &out->repeated, err)) == 0 && !same)
 			rc = chobo_fail(err, EX_DATAERR, "reference %s is already recorded (entry %s) with another %s: a "
-					"new movement needs a new reference", q->ref, out->leaf, differs);
+					"new movement needs a new reference", q->ref, leaf, differs);
 	}
-	if (rc == 0 && !out->duplicate) {
+	if (rc == 0 && !out->repeated.is) {
 		struct batch b = {0};
 		if (!batch_add_body(&b, out->type, json_incref(body), why, sizeof why))
 			rc = chobo_fail(err, EX_DATAERR, "%s", why);
@@ -183,13 +186,12 @@ void points_account_csv(struct view_text *t, const struct points_account *a, con
 
 bool points_outcome_print(const struct points_outcome *out, const char *ref)
 {
-	if (!out->duplicate)
+	if (!out->repeated.is)
 		return receipt_print(stdout, &out->receipt, out->type, out->time, out->tree_size);
-	/* leaf_hash as in a receipt, so that one reader takes both lines; entry, the older name, stays. */
-	json_t *o = ref ? json_pack("{s:s, s:s, s:s, s:s}", "result", "duplicate", "ref", ref, "entry", out->leaf,
-				    "leaf_hash", out->leaf)
-			: json_pack("{s:s, s:s, s:s}", "result", "duplicate", "entry", out->leaf, "leaf_hash", out->leaf);
-	if (!o)
-		xalloc_failed();
+	json_t *o = repeat_line(&out->repeated);
+	if (ref)
+		json_object_set_new(o, "ref", json_string(ref));
+	/* entry, the older name of leaf_hash, stays for the scripts that read it. */
+	json_object_set_new(o, "entry", json_string(out->repeated.leaf));
 	return jsonl_print(o);
 }
