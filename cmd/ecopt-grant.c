@@ -14,9 +14,11 @@
 #include "eco/eco.h"
 #include "jsonl.h"
 #include "ledger.h"
+#include "merkle.h"
 #include "points/points.h"
 #include "private_store.h"
 #include "records.h"
+#include "repeat.h"
 #include "service.h"
 #include "store.h"
 #include "util.h"
@@ -190,8 +192,9 @@ static struct last *lasts_slot(struct lasts *t, const char *code)
 
 /*
  * The result lines of a run, as text, with the places where an accepted
- * reading's result word goes: "granted" once the batch is appended, "valid"
- * when another reading was refused and nothing was appended.
+ * reading's result goes: "granted" and the receipt's leaf_index and
+ * leaf_hash once the batch is appended, "valid" when another reading was
+ * refused and nothing was appended.
  */
 struct results {
 	struct view_text text;
@@ -199,27 +202,40 @@ struct results {
 	size_t n, cap;
 };
 
-/* Append ,"result":" and the place of the word to come, then its closing quote. */
+/* Append ,"result": and the place of the result to come. */
 static void results_word_here(struct results *r)
 {
-	view_text_str(&r->text, ",\"result\":\"");
+	view_text_str(&r->text, ",\"result\":");
 	if (r->n == r->cap) {
 		r->cap = r->cap ? 2 * r->cap : 1024;
 		r->word_at = xrealloc(r->word_at, r->cap * sizeof *r->word_at);
 	}
 	r->word_at[r->n++] = r->text.len;
-	view_text_str(&r->text, "\"");
 }
 
-/* Print the lines to stdout with word at each accepted reading's place; false when stdout failed. */
-static bool results_print(const struct results *r, const char *word)
+/*
+ * Print the lines to stdout, each accepted reading's place filled from its
+ * receipt (receipts[k] for the k-th: the batch holds one entry a reading),
+ * or with "valid" when receipts is NULL; false when stdout failed.
+ */
+static bool results_print(const struct results *r, const struct receipt *receipts)
 {
 	if (r->text.len == 0)
 		return true;   /* no reading (--register): nothing to print, and no text allocated */
-	size_t from = 0, wlen = strlen(word);
+	size_t from = 0;
 	for (size_t k = 0; k < r->n; k++) {
 		size_t at = r->word_at[k];
-		if (fwrite(r->text.p + from, 1, at - from, stdout) != at - from || fwrite(word, 1, wlen, stdout) != wlen)
+		char word[128], leaf[65];
+		int wlen;
+		if (receipts) {
+			hex32(leaf, receipts[k].leaf_hash);
+			wlen = snprintf(word, sizeof word, "\"granted\",\"leaf_index\":%" PRIu64 ",\"leaf_hash\":\"%s\"",
+					receipts[k].index, leaf);
+		} else {
+			wlen = snprintf(word, sizeof word, "\"valid\"");
+		}
+		if (fwrite(r->text.p + from, 1, at - from, stdout) != at - from ||
+		    fwrite(word, 1, (size_t)wlen, stdout) != (size_t)wlen)
 			return false;
 		from = at;
 	}
@@ -230,6 +246,32 @@ static void results_free(struct results *r)
 {
 	view_text_free(&r->text);
 	free(r->word_at);
+}
+
+/*
+ * The leaf_index and leaf_hash members of the entry of this node's log that
+ * recorded reading r's period, which a duplicate repeats, appended to out
+ * (nothing when another log recorded it); 0 or an error with e.
+ */
+static int recorded_entry(struct ledger *l, struct view_state *s, const struct eco_reading *r, struct view_text *out,
+			  struct chobo_error *e)
+{
+	char log[NOTE_MAX_NAME + 1], leaf[65];
+	uint64_t index;
+	const char *bytes;
+	size_t len;
+	uint8_t h[32];
+	int rc = eco_reading_recorded(s, r, log, &index, e);
+	if (rc != 0 || strcmp(log, l->conf.origin) != 0)
+		return rc;
+	if ((rc = ledger_entry(l, l->log_id, index, &bytes, &len, e)) != 0)
+		return chobo_fail_context(e, rc, "eco.registry: the reading of %s for %s to %s", r->equipment,
+					  r->from, r->to);
+	merkle_leaf_hash(h, bytes, len);
+	hex32(leaf, h);
+	view_text_member_int(out, "leaf_index", (int64_t)index);
+	view_text_member_str(out, "leaf_hash", leaf);
+	return 0;
 }
 
 /*
@@ -308,6 +350,8 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 		}
 		if (verdict == ECO_DUPLICATE) {
 			view_text_member_str(out, "result", "duplicate");
+			if ((rc = recorded_entry(l, s, &r, out, e)) != 0)
+				break;
 			view_text_str(out, "}\n");
 			continue;
 		}
@@ -345,13 +389,14 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 /*
  * Whether the registry holds record o (a member with home set, or equipment
  * with id_hash set) already: *same when it holds exactly that, which a re-run
- * of the same sheet skips as a duplicate; EX_DATAERR when it holds other
+ * of the same sheet skips as a duplicate (equipment's entry then in leaf); EX_DATAERR when it holds other
  * values under that member or code.  0 when it holds nothing of it.
  */
 static int registered_before(struct view_state *s, enum eco_registration kind, const json_t *o, bool *same,
-			     struct chobo_error *e)
+			     char leaf[65], struct chobo_error *e)
 {
 	*same = false;
+	leaf[0] = '\0';
 	if (kind == ECO_REG_MEMBER) {
 		struct eco_member m;
 		const char *id = json_string_value(json_object_get(o, "member"));
@@ -369,8 +414,10 @@ static int registered_before(struct view_state *s, enum eco_registration kind, c
 	int rc = code ? eco_equipment_get(s, code, &q, e) : EX_UNAVAILABLE;
 	if (rc != 0)
 		return rc == EX_UNAVAILABLE ? 0 : rc;
-	if ((*same = eco_equipment_same(&q, o)))
+	if ((*same = eco_equipment_same(&q, o))) {
+		snprintf(leaf, 65, "%s", q.leaf);
 		return 0;
+	}
 	return chobo_fail(e, EX_DATAERR, "equipment %s is already registered (member %s, %s, monitored from %s) with "
 			  "other values: the same values are skipped", q.code, q.member, eco_kind_name(q.kind),
 			  q.monitoring_from);
@@ -458,12 +505,21 @@ static int reg(struct ledger *l, struct input *in, struct batch *b, json_t **res
 		if (!o || !res)
 			xalloc_failed();
 		results[i] = res;
-		if ((rc = registration_body(l, ps, kind, o, e)) != 0 || (rc = registered_before(s, kind, o, &same, e)) != 0) {
+		char leaf[65];
+		struct repeat rep = {0};
+		if ((rc = registration_body(l, ps, kind, o, e)) != 0 ||
+		    (rc = registered_before(s, kind, o, &same, leaf, e)) != 0 ||
+		    (leaf[0] && (rc = repeat_find(l, leaf, &rep, e)) != 0)) {
 			chobo_fail_context(e, rc, "%s", where);
 			json_decref(o);
 			break;
 		}
 		if (same) {
+			/* Equipment registered before is named by its entry; a member's record keeps none. */
+			if (rep.is) {
+				json_object_set_new(res, "leaf_index", json_integer((json_int_t)rep.index));
+				json_object_set_new(res, "leaf_hash", json_string(rep.leaf));
+			}
 			json_decref(o);
 		} else if (kind == ECO_REG_EQUIPMENT) {
 			of[b->n] = i;
@@ -532,6 +588,7 @@ int main(int argc, char **argv)
 	json_t **results = xcalloc(in.list.n + 1, sizeof *results);   /* --register's */
 	size_t *of = xcalloc(2 * in.list.n + 1, sizeof *of);           /* the batch entries' records */
 	struct results readings = {0};                                 /* the readings' */
+	struct receipt *receipts = NULL;                               /* the batch's, once appended */
 	size_t refused = 0;
 	store_expect_bytes((uint64_t)in.list.n * ECO_READING_STORE_BYTES);
 	if (rc == 0 && (rc = cli_report(ledger_open_append(&l, dir, &key, &e), &e)) == 0) {
@@ -541,11 +598,10 @@ int main(int argc, char **argv)
 			/* ledger_append says it of its own failures. */
 			snprintf(e.msg + strlen(e.msg), sizeof e.msg - strlen(e.msg), "; nothing was appended");
 		} else if (rc == 0 && refused == 0 && batch.n > 0) {
-			struct receipt *receipts = xcalloc(batch.n, sizeof *receipts);
 			uint64_t size;
 			char time[21];
+			receipts = xcalloc(batch.n, sizeof *receipts);
 			rc = ledger_append(&l, &batch, &key, NULL, receipts, &size, time, &e);
-			free(receipts);
 			/* The rules name the batch entry they refuse: say which input record made it. */
 			if (rc != 0)
 				records_name_entry(&in.list, of, batch.n, &e);
@@ -553,16 +609,25 @@ int main(int argc, char **argv)
 		rc = cli_report(ledger_close_after(&l, rc, &e), &e);
 		note_signer_clear(&key);
 	}
+	/* A registration's line names the entry it made: a member's, after its points account's. */
+	for (size_t k = 0; rc == 0 && receipts && in.registering && k < batch.n; k++) {
+		char leaf[65];
+		hex32(leaf, receipts[k].leaf_hash);
+		json_object_set_new(results[of[k]], "leaf_index", json_integer((json_int_t)receipts[k].index));
+		json_object_set_new(results[of[k]], "leaf_hash", json_string(leaf));
+	}
+	bool printed = true;
 	for (size_t i = 0; i < in.list.n; i++) {
-		if (rc == 0 && results[i])
-			jsonl_print(results[i]);
+		if (rc == 0 && results[i] && printed)
+			printed = jsonl_print(results[i]);
 		else
 			json_decref(results[i]);
 	}
-	if (rc == 0 && !results_print(&readings, refused > 0 ? "valid" : "granted")) {
+	if (rc == 0 && (!printed || !results_print(&readings, refused > 0 || !receipts ? NULL : receipts))) {
 		chobo_warn_errno("stdout");
 		rc = EX_IOERR;
 	}
+	free(receipts);
 	results_free(&readings);
 	if (rc == 0 && refused > 0) {
 		chobo_warn("%zu of %zu readings refused; nothing was appended", refused, in.list.n);

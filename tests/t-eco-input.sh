@@ -138,6 +138,7 @@ printf 'PV-2,%s,solar,,10000,,,SN-PV-2,2023-06-01,true\r\n,,,,,,,,,\r\n' $P2 >>"
 before=$(count)
 check_exit 0 "a member, a PHV and a panel register from CSV" later "$T/reg.csv"
 check "... three records registered" test "$(grep -c '"result":"registered"' "$T/last.out")" -eq 3
+cp "$T/last.out" "$T/reg.first"
 check "... capacity_w stored as an integer" sh -c "chain-log -L '$A' --type eco.equipment | grep -q '\"capacity_w\":10000,'"
 check "... baseline_m_per_l stored as an integer" sh -c "chain-log -L '$A' --type eco.equipment | grep -q '\"baseline_m_per_l\":15000,'"
 check "... other_scheme as Excel writes it (TRUE, FALSE) or in lower case" sh -c "chain-log -L '$A' --type eco.equipment | grep -c '\"other_scheme\":true' | grep -qx 1"
@@ -145,6 +146,12 @@ check "... four entries: the account, the member and two devices" test "$(count)
 before=$(count)
 check_exit 0 "the same sheet again: exit 0" later "$T/reg.csv"
 check "... its three records duplicates" test "$(grep -c '"result":"duplicate"' "$T/last.out")" -eq 3
+check "... each registered line named its entry; the devices' duplicates name the same" python3 -c "
+import json, sys
+f, d = ([json.loads(l) for l in open(n)] for n in sys.argv[1:])
+assert all(len(x['leaf_hash']) == 64 and isinstance(x['leaf_index'], int) for x in f), f
+assert [(x.get('leaf_index'), x.get('leaf_hash')) for x in d if 'code' in x] == [(x['leaf_index'], x['leaf_hash']) for x in f if 'code' in x], d
+" "$T/reg.first" "$T/last.out"
 check "... nothing appended" test "$before" -eq "$(count)"
 printf 'PV-4,%s,solar,,2000,,,SN-PV-4,2023-07-01,\r\n' $P2 >>"$T/reg.csv"
 check_exit 0 "the sheet with a row added: the new panel registered" later "$T/reg.csv"

@@ -100,8 +100,22 @@ check "... 32,450 g in FY2022, in the reading's entry" sh -c "chain-log -L '$A' 
 check "... one entry per reading: no eco.reduction, eco.grant or points.credit" sh -c "test \$(chain-log -L '$A' --type eco.reading | wc -l) = 4 && ! chain-log -L '$A' | grep -q 'eco.reduction\|eco.grant\|points.credit'"
 check "points: 1,344 for the solar household" test "$(field 0 points <"$T/g1.out")" = 1344
 before=$(count "$A")
-check "a re-run grants nothing twice" sh -c "CHOBO_NOW=$NOW ecopt-grant -L '$A' --factors '$F' '$T/r1.jsonl' | grep -c duplicate | grep -qx 4"
+check "each granted line names its reading's entry, as chain-log has it" python3 -c "
+import json, subprocess, sys
+g = [json.loads(l) for l in open(sys.argv[1])]
+log = {e['index']: e for e in map(json.loads, subprocess.run(['chain-log', '-L', sys.argv[2], '--type', 'eco.reading'], capture_output=True, check=True).stdout.splitlines())}
+for r in g:
+    assert r['result'] == 'granted' and log[r['leaf_index']]['body']['equipment'] == r['equipment'], r
+proof = subprocess.run(['chain-proof', '-L', sys.argv[2], 'inclusion', '--index', str(g[0]['leaf_index'])], capture_output=True, check=True).stdout
+assert g[0]['leaf_hash'] in proof.decode(), proof
+" "$T/g1.out" "$A"
+check "a re-run grants nothing twice" sh -c "CHOBO_NOW=$NOW ecopt-grant -L '$A' --factors '$F' '$T/r1.jsonl' >'$T/g1.again' && grep -c duplicate '$T/g1.again' | grep -qx 4"
 check "... and appends nothing" test "$before" -eq "$(count "$A")"
+check "... each duplicate naming the entry that granted it" python3 -c "
+import json, sys
+g, d = ([json.loads(l) for l in open(f)] for f in sys.argv[1:])
+assert [(x['result'], x['leaf_index'], x['leaf_hash']) for x in d] == [('duplicate', x['leaf_index'], x['leaf_hash']) for x in g], d
+" "$T/g1.out" "$T/g1.again"
 
 cat >"$T/bad.jsonl" <<EOR
 {"equipment":"EV-1","from":"2024-03-01","to":"2024-03-31","distance_km":100,"charged_kwh":15}

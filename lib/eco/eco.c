@@ -526,6 +526,22 @@ static void last_part_key(char out[VIEW_MAX_KEY], const char *code, int64_t from
 	snprintf(out, VIEW_MAX_KEY, "part/%s/%s/%s", to, code, from);
 }
 
+int eco_reading_recorded(struct view_state *s, const struct eco_reading *r, char log[NOTE_MAX_NAME + 1],
+			 uint64_t *index, struct chobo_error *err)
+{
+	char key[VIEW_MAX_KEY];
+	last_part_key(key, r->equipment, r->from_day, r->to, r->to_day);
+	int rc = get_value(s, key, err);
+	if (rc != 0)
+		return rc;
+	value_str("log", log, NOTE_MAX_NAME + 1);
+	int64_t i = value_int("index", -1);
+	if (!log[0] || i < 0)
+		return chobo_fail(err, EX_DATAERR, "eco.registry: %s names no entry; run chain-verify --views", key);
+	*index = (uint64_t)i;
+	return 0;
+}
+
 static void refused_key(char out[VIEW_MAX_KEY], const char *code, const char *from, const char *to)
 {
 	snprintf(out, VIEW_MAX_KEY, "refused/%s/%s/%s", code, from, to);

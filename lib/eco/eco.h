@@ -178,6 +178,13 @@ enum eco_verdict { ECO_ACCEPT, ECO_DUPLICATE, ECO_REFUSE };
 int eco_reading_judge(struct view_state *s, const struct eco_reading *r, const char *origin, int64_t last_to,
 		      struct eco_equipment *q, enum eco_verdict *out, char *why, size_t whylen,
 		      struct chobo_error *err);
+/*
+ * The entry that recorded reading r's period (what an ECO_DUPLICATE
+ * repeats): its log's name into log and its index; 0, EX_UNAVAILABLE when
+ * the registry holds no reading of that period, or an error with err.
+ */
+int eco_reading_recorded(struct view_state *s, const struct eco_reading *r, char log[NOTE_MAX_NAME + 1],
+			 uint64_t *index, struct chobo_error *err);
 
 /* ------------------------------------------------------------ factors.c */
 
