@@ -25,7 +25,7 @@ static const char usage[] =
 	"KIND: site item need offer request ship receive cancel lost.\n"
 	"One record from the --FIELD options, or one per JSON line or CSV row of FILEs or stdin\n"
 	"(the options then give defaults); appended as one batch; receipts printed as JSON Lines.\n"
-	"A need or offer posted before under the same --ref is left out (a \"duplicate\" line).\n"
+	"A need, offer or request posted before under the same --ref is left out (a \"duplicate\" line).\n"
 	"receive also takes box labels: --payload P, or one label payload a line on stdin (what a\n"
 	"barcode scanner types), each verified and recorded as it comes: [--qty N] [--trust FILE].\n"
 	"Environment: CHOBO_LEDGER, CHOBO_NOW, CHOBO_LOCK_WAIT.\n"
@@ -40,7 +40,7 @@ static const struct {
 	{"receive", "supply.receipt"}, {"cancel", "supply.cancel"}, {"lost", "supply.lost"},
 };
 
-/* A reference field's value that names this log's need or offer by its body.ref. */
+/* A reference field's value that names this log's need, offer or request by its body.ref. */
 #define SENDER_REF_PREFIX "ref:"
 
 struct scanner;
@@ -228,7 +228,7 @@ static int read_input(void *ctx, FILE *fp, const char *name)
 }
 
 /*
- * The need or offer of this node's log whose body.ref is what follows
+ * The need, offer or request of this node's log whose body.ref is what follows
  * "ref:" in text, as its leaf hash; 0, or EX_DATAERR when there is none.
  */
 static int sender_ref_leaf(struct ledger *l, const char *text, char full[65], struct chobo_error *e)
@@ -240,13 +240,14 @@ static int sender_ref_leaf(struct ledger *l, const char *text, char full[65], st
 	int rc = views_refresh(l, e);
 	struct view_state *lines = rc == 0 ? view_stored(l, &supply_lines_view) : NULL;
 	if (rc == 0 && (rc = supply_ref_find(lines, l->conf.origin, ref, full, e)) == EX_UNAVAILABLE)
-		rc = chobo_fail(e, EX_DATAERR, "%s: no need or offer of this node's log has the reference %s", text, ref);
+		rc = chobo_fail(e, EX_DATAERR, "%s: no need, offer or request of this node's log has the reference %s",
+				text, ref);
 	view_state_free(lines);
 	return rc;
 }
 
 /*
- * References given as prefixes, or as ref:ID (this log's need or offer
+ * References given as prefixes, or as ref:ID (this log's need, offer or request
  * posted with that ref), become whole leaf hashes (output always prints
  * them whole).
  */
@@ -311,7 +312,7 @@ struct posted {
 };
 
 /*
- * Records whose body.ref this log has given before (needs and offers): the
+ * Records whose body.ref this log has given before (needs, offers, requests): the
  * same record again is a repeat, marked in rep to be left out of the batch
  * and reported with the entry it repeats; another record under a used
  * reference is refused.  A malformed reference is left to the schema.  0 or EX_DATAERR (or a read error) with e.
@@ -400,10 +401,10 @@ static int find_repeats(struct ledger *l, struct input *in, struct posted *rep, 
 					"not this record's: a new record needs a new reference", in->list.rec[i].where,
 					ref, rep[i].entry.leaf, differs);
 		struct supply_line ln;
-		int got = rc == 0 ? supply_line_get(lines, strcmp(se.type->name, "supply.need") == 0 ? SUPPLY_NEED
-											: SUPPLY_OFFER,
-						    rep[i].entry.leaf, &ln, e)
-				  : 0;
+		enum supply_kind kind = strcmp(in->type->name, "supply.need") == 0    ? SUPPLY_NEED
+					: strcmp(in->type->name, "supply.offer") == 0 ? SUPPLY_OFFER
+										      : SUPPLY_REQUEST;
+		int got = rc == 0 ? supply_line_get(lines, kind, rep[i].entry.leaf, &ln, e) : 0;
 		if (rc == 0 && got != 0 && got != EX_UNAVAILABLE)
 			rc = got;
 		if (rc == 0) {

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Posting a sheet of needs or offers again posts nothing twice: a record
+# Posting a sheet of needs, offers or requests again posts nothing twice: a record
 # with a body.ref its log gave before to the same record is left out and
 # reported as a duplicate of that entry (exit 0); a changed record under a
 # used ref is refused whole; the same ref twice in one batch is refused by
@@ -123,7 +123,7 @@ check "a cancel sheet run again: the cancel done is a duplicate, the new row is 
 check "... one entry appended" test "$(count "$A")" -eq $((n + 1))
 check_exit 65 "a ref: that this log never gave is refused" sh -c \
 	"CHOBO_NOW=$T0 supply-post -q -L '$A' cancel --ref ref:row-404 2>'$T/noref.err'"
-check "... naming the option and the reference" grep -q -- '--ref: ref:row-404: no need or offer of this node.s log has the reference row-404' "$T/noref.err"
+check "... naming the option and the reference" grep -q -- '--ref: ref:row-404: no need, offer or request of this node.s log has the reference row-404' "$T/noref.err"
 check_exit 65 "a request whose --offer names a need is refused by the rule" sh -c \
 	"CHOBO_NOW=$T0 supply-post -q -L '$A' request --offer ref:row-1 --quantity 1 --site S-001 2>'$T/rq.err'"
 check "... naming the option, not the entry's field" sh -c "grep -q -- '--offer names a supply.need, not a supply.offer' '$T/rq.err' && ! grep -q 'body\.' '$T/rq.err'"
@@ -143,5 +143,28 @@ check "the views rebuilt from the ledger are the same (chain-verify --views)" ch
 check "supply.lines shows the references as JSON" sh -c \
 	"chain-view -L '$A' supply.lines | grep '\"key\":\"ref/' | python3 -c 'import json, sys; [json.loads(l) for l in sys.stdin]' &&
 	 test \$(chain-view -L '$A' supply.lines | grep -c '\"key\":\"ref/') -eq 7"
+
+# A request posted with a ref is posted once too, and a shipment names it by ref:.
+check "a request with --ref of a free offer's 10 bottles" sh -c \
+	"CHOBO_NOW=$T0 supply-post -q -L '$A' offer --item water-2l --quantity 50 --unit 本 --firm 多摩物流 --ref of-9 >'$T/of9.out' &&
+	 CHOBO_NOW=$T0 supply-post -q -L '$A' request --offer ref:of-9 --quantity 10 --site S-001 --need ref:row-1 --ref rq-1 >'$T/rq1.out' &&
+	 grep -q '\"type\":\"supply.request\"' '$T/rq1.out'"
+n=$(count "$A")
+check "the same request again is a duplicate of it" sh -c \
+	"CHOBO_NOW=$T0 supply-post -q -L '$A' request --offer ref:of-9 --quantity 10 --site S-001 --need ref:row-1 --ref rq-1 |
+	 grep -q '^{\"result\":\"duplicate\",\"leaf_index\":$(field "$T/rq1.out" 1 leaf_index),\"leaf_hash\":\"$(field "$T/rq1.out" 1 leaf_hash)\"'"
+check "... and appends nothing: one request stands" sh -c \
+	"test \$(chain-log -L '$A' | wc -l) -eq $n && test \$(chain-log -L '$A' --type supply.request | wc -l) -eq 1"
+check_exit 65 "a request under rq-1 for another quantity is refused" sh -c \
+	"CHOBO_NOW=$T0 supply-post -q -L '$A' request --offer ref:of-9 --quantity 11 --site S-001 --need ref:row-1 --ref rq-1 2>'$T/rq2.err'"
+check "... naming the field" grep -q 'whose quantity is not this record' "$T/rq2.err"
+check_exit 65 "chain-append of a request under rq-1 is refused by the rule" sh -c \
+	"echo '{\"type\":\"supply.request\",\"body\":{\"offer\":\"$(field "$T/of9.out" 1 leaf_hash)\",\"quantity\":1,\"site\":\"S-001\",\"ref\":\"rq-1\"}}' |
+	 CHOBO_NOW=$T0 chain-append -q -L '$A' 2>'$T/rq3.err'"
+check "... as the reference of another entry" grep -q 'body.ref rq-1 is already the reference of entry' "$T/rq3.err"
+check "a shipment of the request by --request ref:rq-1 names the request's entry" sh -c \
+	"CHOBO_NOW=$T0 supply-post -q -L '$A' ship --request ref:rq-1 --box 1 --quantity 10 >/dev/null &&
+	 chain-log -L '$A' --type supply.shipment | tail -n1 | grep -q '\"request\":\"$(field "$T/rq1.out" 1 leaf_hash)\"'"
+check "after the requests: chain-verify --views" chain-verify -q -L "$A" --views
 
 done_testing

@@ -148,7 +148,7 @@ static int own_line(struct ctx *c, enum supply_kind kind, struct supply_line *ln
 	return rc;
 }
 
-/* A log gives a reference to one need or offer: the view names the first, which must be this entry. */
+/* A log gives a reference to one need, offer or request: the view names the first, which must be this entry. */
 static int ref_rule(struct ctx *c, struct chobo_error *err)
 {
 	char ref[SUPPLY_REF_MAX + 1], leaf[65];
@@ -260,6 +260,8 @@ static int request_rules(struct ctx *c, struct chobo_error *err)
 	int rc = ref_of(c, "offer", "supply.offer", &offer, err);
 	if (rc == 0)
 		rc = site_rule(c, site, err);
+	if (rc == 0)
+		rc = ref_rule(c, err);
 	/* The offer was checked when it came in; its goods may have expired since. */
 	if (rc == 0)
 		rc = expiry_of(c, &offer, " of the offer", err);

@@ -34,7 +34,7 @@
 
 /* Bounds of the body fields (bytes). */
 #define SUPPLY_CODE_MAX 32         /* site, item and disaster codes: [A-Za-z0-9._-] */
-#define SUPPLY_REF_MAX 64          /* a need's or offer's reference (body.ref): [A-Za-z0-9._-] */
+#define SUPPLY_REF_MAX 64          /* a need's, offer's or request's reference (body.ref): [A-Za-z0-9._-] */
 #define SUPPLY_NAME_MAX 128        /* a site's or item's public name, a firm's name */
 #define SUPPLY_UNIT_MAX 16
 #define SUPPLY_SIZE_MAX 32
@@ -76,7 +76,7 @@ bool supply_role_valid(const char *s);
 bool supply_discrepancy_valid(const char *s);
 /* True when s is a code: 1..SUPPLY_CODE_MAX of [A-Za-z0-9._-]. */
 bool supply_code_valid(const char *s);
-/* True when s is a need's or offer's reference: 1..SUPPLY_REF_MAX of [A-Za-z0-9._-]. */
+/* True when s is a need's, offer's or request's reference: 1..SUPPLY_REF_MAX of [A-Za-z0-9._-]. */
 bool supply_ref_valid(const char *s);
 /* True when s is a calendar date YYYY-MM-DD; *day set to the seconds of its 00:00:00Z. */
 bool supply_date_parse(const char *s, int64_t *day);
@@ -146,7 +146,7 @@ int64_t supply_line_open(const struct supply_line *ln);
 /* The line's state word (open, partial, covered, received, taken, cancelled, unfilled, ...). */
 const char *supply_line_state(const struct supply_line *ln);
 /*
- * The leaf hash of the need or offer of log origin whose body.ref is ref,
+ * The leaf hash of the need, offer or request of log origin whose body.ref is ref,
  * from the lines view state: 0, EX_UNAVAILABLE when the log has none, else
  * an error.
  */

@@ -77,6 +77,7 @@ static const struct field_spec request_fields[] = {
 	{"quantity", FIELD_INT, true, 0, false},
 	{"site", FIELD_STRING, true, SUPPLY_CODE_MAX, true},
 	{"need", FIELD_REF, false, 0, true},
+	{"ref", FIELD_STRING, false, SUPPLY_REF_MAX, false},
 	END,
 };
 
@@ -248,7 +249,8 @@ static bool offer_check(const struct json_doc *doc, size_t body, char *err, size
 static bool request_check(const struct json_doc *doc, size_t body, char *err, size_t errlen)
 {
 	static const char *const codes[] = {"site", NULL};
-	return check_codes(doc, body, codes, err, errlen) && check_quantity(doc, body, err, errlen);
+	return check_codes(doc, body, codes, err, errlen) && check_quantity(doc, body, err, errlen) &&
+	       check_word(doc, body, "ref", supply_ref_valid, REF_RULE, err, errlen);
 }
 
 static bool shipment_check(const struct json_doc *doc, size_t body, char *err, size_t errlen)

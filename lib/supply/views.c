@@ -9,8 +9,8 @@
  *                     with something open or pledges not yet requested,
  *                     "open/offer/I/U/M/H" for each offer with
  *                     something left (I the item, U the unit, M the offer's allergen
- *                     bits) -> what matching reads; and "ref/O+R" for the first need
- *                     or offer of log O with body.ref R -> its leaf hash, a JSON string (origins hold
+ *                     bits) -> what matching reads; and "ref/O+R" for the first need,
+ *                     offer or request of log O with body.ref R -> its leaf hash, a JSON string (origins hold
  *                     no '+', so the key names one pair), which makes a re-post of
  *                     a sheet's rows post nothing twice (supply-post)
  *
@@ -735,7 +735,10 @@ static int request_apply(struct view_state *s, const struct view_entry *e, struc
 	body_string(e, "need", r.need, sizeof r.need);
 	body_string(e, "site", r.site, sizeof r.site);
 	r.quantity = body_int(e, "quantity");
-	int rc = line_load(s, SUPPLY_OFFER, r.offer, &f.o, &f.have_o, err);
+	/* The reference names the entry whatever its offer: the rules judge that, not the view. */
+	int rc = ref_put(s, e, err);
+	if (rc == 0)
+		rc = line_load(s, SUPPLY_OFFER, r.offer, &f.o, &f.have_o, err);
 	if (rc != 0 || !f.have_o)
 		return rc;
 	if (!r.need[0])
