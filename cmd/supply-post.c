@@ -103,7 +103,12 @@ static const char *csv_column(void *ctx, size_t i, const char *name, char *err, 
 {
 	const struct input *in = ctx;
 	const struct field_spec *f = field_named(in->type, name);
-	if (!f)
+	char spelt[80];
+	records_header_spelling(name, spelt, sizeof spelt);
+	if (!f && spelt[0] && field_named(in->type, spelt))
+		snprintf(err, errlen, "column %zu: %s has no field \"%.64s\": write \"%s\" (field names are in lower "
+			 "case)", i, in->type->name, name, spelt);
+	else if (!f)
 		snprintf(err, errlen, "column %zu: %s has no field \"%.64s\"", i, in->type->name, name);
 	return f ? f->name : NULL;
 }

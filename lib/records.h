@@ -78,6 +78,13 @@ bool records_parse(struct records *l, const char *text, size_t len, const char *
 char *records_read_all(FILE *fp, size_t *len);
 
 /*
+ * A CSV header cell as a field name would be written: without the blanks
+ * around it, ASCII letters in lower case ("Site " -> "site"), into out (cap
+ * bytes), for a refusal to suggest; "" when that changes nothing.
+ */
+void records_header_spelling(const char *cell, char *out, size_t cap);
+
+/*
  * A copied row: the record before record i of l that gave key too, or NULL
  * when i is the first to give it.  seen (a JSON object the caller makes
  * and frees) remembers the first record of each key.

@@ -192,6 +192,9 @@ printf 'equipment,from,to,generated_kw,sold_kwh\nPV-1,2023-12-21,2023-12-31,30,1
 check_exit 65 "a CSV header with generated_kw is refused" env CHOBO_NOW=2024-01-11T00:00:00Z ecopt-grant -L "$A" --factors "$F" "$T/header.csv"
 check "... once, naming the column and the fields" sh -c "grep -c 'column 4' '$T/last.err' | grep -qx 1 &&
 	grep -q 'header.csv:1: column 4: a reading has no field \"generated_kw\" (its fields: equipment, from, to, source, generated_kwh,' '$T/last.err'"
+printf 'Equipment,from,to,generated_kwh,sold_kwh\nPV-1,2023-12-01,2023-12-31,10,0\n' >"$T/upper.csv"
+check_exit 65 "a CSV header written with a capital is refused" env CHOBO_NOW=2024-01-11T00:00:00Z ecopt-grant -L "$A" --factors "$F" "$T/upper.csv"
+check "... with the spelling to write" grep -q 'upper.csv:1: column 1: a reading has no field "Equipment": write "equipment"' "$T/last.err"
 # 9a. A date that looks like one but names no day is said to be no such day.
 printf 'equipment,from,to,generated_kwh,sold_kwh\nPV-1,2023-11-31,2023-12-10,30,10\nPV-1,2023/12/01,2023-12-10,30,10\n' >"$T/days.csv"
 check_exit 65 "readings dated 2023-11-31 and 2023/12/01 are refused" env CHOBO_NOW=2024-01-11T00:00:00Z ecopt-grant -L "$A" --factors "$F" "$T/days.csv"

@@ -99,6 +99,11 @@ check "a sheet piped in with --csv and --disaster: the option is every row's def
 	"printf 'ref,site,item,quantity,unit\\nst-1,S-001,water-2l,7,本\\n' |
 	 CHOBO_NOW=$T0 supply-post -q -L '$A' need --csv --disaster d-2025 >'$T/stdin.out' &&
 	 chain-log -L '$A' --type supply.need | tail -n1 | grep -q '\"disaster\":\"d-2025\".*\"ref\":\"st-1\"\\|\"ref\":\"st-1\".*\"disaster\":\"d-2025\"'"
+check_exit 65 "a sheet whose header has capitals and a blank is refused" sh -c \
+	"printf 'Ref,Site ,item,quantity,unit\\nst-2,S-001,water-2l,7,本\\n' |
+	 CHOBO_NOW=$T0 supply-post -q -L '$A' need --csv 2>'$T/caps.err'"
+check "... with the spelling to write" grep -q 'column 1: supply.need has no field "Ref": write "ref"' "$T/caps.err"
+check "... for the blank too" sh -c "printf 'ref,Site \\nx,S-001\\n' | CHOBO_NOW=$T0 supply-post -q -L '$A' need --csv 2>&1 | grep -q 'no field \"Site \": write \"site\"'"
 # A reference field may name this log's need or offer by its ref.
 check "cancel --ref ref:row-2 cancels the need posted as row-2" sh -c \
 	"CHOBO_NOW=$T0 supply-post -q -L '$A' cancel --ref ref:row-2 --reason 'posted by mistake' >/dev/null &&

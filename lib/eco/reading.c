@@ -128,8 +128,15 @@ static const char *reading_column(void *ctx, size_t i, const char *name, char *w
 			return name;
 	if (!name[0])
 		return name;
-	char fields[256];
+	char fields[256], spelt[80];
 	name_list(fields, sizeof fields, reading_fields);
+	records_header_spelling(name, spelt, sizeof spelt);
+	for (size_t k = 0; spelt[0] && reading_fields[k]; k++)
+		if (strcmp(reading_fields[k], spelt) == 0) {
+			snprintf(why, whylen, "column %zu: a reading has no field \"%.64s\": write \"%s\" (field names "
+				 "are in lower case)", i, name, spelt);
+			return NULL;
+		}
 	snprintf(why, whylen, "column %zu: a reading has no field \"%.64s\" (its fields: %s)", i, name, fields);
 	return NULL;
 }
