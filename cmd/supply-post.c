@@ -107,7 +107,7 @@ static const char *csv_column(void *ctx, size_t i, const char *name, char *err, 
 	records_header_spelling(name, spelt, sizeof spelt);
 	if (!f && spelt[0] && field_named(in->type, spelt))
 		snprintf(err, errlen, "column %zu: %s has no field \"%.64s\": write \"%s\" (field names are in lower "
-			 "case)", i, in->type->name, name, spelt);
+			 "case, without blanks)", i, in->type->name, name, spelt);
 	else if (!f)
 		snprintf(err, errlen, "column %zu: %s has no field \"%.64s\"", i, in->type->name, name);
 	return f ? f->name : NULL;
@@ -119,45 +119,81 @@ static json_t *csv_value(void *ctx, const char *member, const char *cell, char *
 	return records_text_value(field_named(in->type, member), member, cell, err, errlen);
 }
 
+/* A scanner's input read line by line, as it is typed: its lines counted as an editor counts them. */
+struct scan_reader {
+	FILE *fp;
+	unsigned long line;   /* of the line read last */
+	bool after_cr;        /* the line read last ended with CR */
+};
+
 /*
- * One line of a scanner's input (ended by CR, LF or both, as scanners send
- * Enter) into buf; false at the end of input.  A line longer than cap-1
- * bytes is kept whole in *over and cut.
+ * The next line of r (ended by CR, LF or CR LF, as scanners send Enter)
+ * into buf; false at the end of input.  The LF of a CR LF ends no line of
+ * its own; it is not waited for after a CR, so that a scan sent with CR
+ * alone is taken at once.  A line longer than cap-1 bytes is kept whole in
+ * *over and cut.
  */
-static bool scan_line(FILE *fp, char *buf, size_t cap, size_t *len, bool *over)
+static bool scan_line(struct scan_reader *r, char *buf, size_t cap, size_t *len, bool *over)
 {
-	int c;
-	size_t n = 0;
-	*over = false;
-	while ((c = getc(fp)) != EOF && c != '\r' && c != '\n') {
-		if (n + 1 < cap)
-			buf[n++] = (char)c;
-		else
-			*over = true;
+	for (;;) {
+		int c;
+		size_t n = 0;
+		*over = false;
+		while ((c = getc(r->fp)) != EOF && c != '\r' && c != '\n') {
+			if (n + 1 < cap)
+				buf[n++] = (char)c;
+			else
+				*over = true;
+		}
+		buf[n] = '\0';
+		*len = n;
+		bool lf_of_crlf = c == '\n' && n == 0 && !*over && r->after_cr;
+		r->after_cr = c == '\r';
+		if (lf_of_crlf)
+			continue;
+		if (c == EOF && n == 0 && !*over)
+			return false;
+		r->line++;
+		return true;
 	}
-	buf[n] = '\0';
-	*len = n;
-	return c != EOF || n > 0 || *over;
 }
 
-/* Scan every label line of fp, the first already read into first; blank lines are skipped. */
-static int scan_lines(struct input *in, FILE *fp, const char *name, char *line, size_t cap, size_t len,
+/*
+ * A scanned line as its label was printed: without the blanks a scanner
+ * sends before it or the tabs it sends after it (a space may end a label:
+ * base45 writes one), and, when it came in lower case (Caps Lock on while
+ * the scanner types), in capitals, which are all base45 has.
+ */
+static void scan_clean(char *line, size_t *len)
+{
+	size_t skip = strspn(line, " \t"), n = *len - skip;
+	memmove(line, line + skip, n + 1);
+	while (n > 0 && line[n - 1] == '\t')
+		line[--n] = '\0';
+	if (strncmp(line, "chb1:", 5) == 0)   /* PAYLOAD_PREFIX in lower case */
+		for (size_t i = 0; i < n; i++)
+			if (line[i] >= 'a' && line[i] <= 'z')
+				line[i] = (char)(line[i] - 'a' + 'A');
+	*len = n;
+}
+
+/* Scan every label line of r, the first already read into line; blank lines are skipped. */
+static int scan_lines(struct input *in, struct scan_reader *r, const char *name, char *line, size_t cap, size_t len,
 		      bool over)
 {
-	unsigned long n = 1;
 	do {
 		char where[300];
-		snprintf(where, sizeof where, "%s:%lu", name, n++);
+		snprintf(where, sizeof where, "%s:%lu", name, r->line);
 		if (over) {
 			chobo_warn("%s: a label longer than %d characters; nothing was recorded", where,
 				   PAYLOAD_MAX_CHARS);
 			if (in->scan->rc == 0)
 				in->scan->rc = EXIT_INVALID;
-		} else if (len > 0) {
+		} else if (scan_clean(line, &len), len > 0) {
 			scan_label(in, line, len, where);
 		}
-	} while (scan_line(fp, line, cap, &len, &over));
-	if (ferror(fp)) {
+	} while (scan_line(r, line, cap, &len, &over));
+	if (ferror(r->fp)) {
 		chobo_warn_errno("%s: read error", name);
 		return EX_IOERR;
 	}
@@ -186,29 +222,33 @@ static int read_input(void *ctx, FILE *fp, const char *name)
 	if (in->scan && in->format == RECORDS_DETECT) {
 		/* The first line says whether fp is labels (taken line by line, as typed) or records. */
 		char line[PAYLOAD_MAX_CHARS + 2];
+		struct scan_reader r = {fp, 0, false};
 		size_t n = 0;
-		bool over = false;
-		int c;
-		while ((c = getc(fp)) == '\r' || c == '\n')
-			;
-		if (c != EOF)
+		bool over = false, got;
+		while ((got = scan_line(&r, line, sizeof line, &n, &over)) && n == 0 && !over)
+			;   /* blank lines before the first are skipped, and counted */
+		if (got && !looks_like_records(line, n))
+			return scan_lines(in, &r, name, line, sizeof line, n, over);
+		/* The LF of the first line's CR LF, waited for now that the input is a file of records. */
+		int c = r.after_cr ? getc(fp) : EOF;
+		if (c != EOF && c != '\n')
 			ungetc(c, fp);
-		if (scan_line(fp, line, sizeof line, &n, &over) && !looks_like_records(line, n))
-			return scan_lines(in, fp, name, line, sizeof line, n, over);
-		/* Records: the line read is put back in front of the rest. */
+		/* Records: the lines read are put back in front of the rest, so that line numbers stay. */
 		char *rest = ferror(fp) ? NULL : records_read_all(fp, &len);
 		if (!rest) {
 			chobo_warn_errno("%s: read error; nothing was appended", name);
 			return EX_IOERR;
 		}
-		text = xmalloc(n + 1 + len + 1);
-		memcpy(text, line, n);
-		text[n] = '\n';
-		memcpy(text + n + 1, rest, len);
-		len += n + 1;
+		size_t blank = r.line > 0 ? r.line - 1 : 0;
+		text = xmalloc(blank + n + 1 + len + 1);
+		memset(text, '\n', blank);
+		memcpy(text + blank, line, n);
+		text[blank + n] = '\n';
+		memcpy(text + blank + n + 1, rest, len);
+		len += blank + n + 1;
 		free(rest);
 		if (over) {
-			chobo_warn("%s:1: a line too long for this input; nothing was appended", name);
+			chobo_warn("%s:%lu: a line too long for this input; nothing was appended", name, r.line);
 			free(text);
 			return EX_DATAERR;
 		}
@@ -446,6 +486,36 @@ static int build_batch(struct input *in, const struct posted *rep, struct batch 
 	return rc;
 }
 
+/*
+ * After needs were cancelled: the requests still to ship to them go on
+ * unless they are cancelled too, so name each with the command that does
+ * it (requests are posted, and cancelled, on the node of the need).
+ */
+static void warn_requests_open(struct ledger *l, const struct input *in, const struct posted *rep)
+{
+	struct chobo_error e = {0};
+	struct view_state *lines = view_stored(l, &supply_lines_view);
+	for (size_t i = 0; i < in->list.n; i++) {
+		const char *target = json_string_value(json_object_get(in->list.rec[i].o, "ref"));
+		struct supply_line need, r;
+		char open[8][65];
+		size_t n = 0;
+		int rc = 0;
+		if (rep[i].entry.is || !target || supply_line_get(lines, SUPPLY_NEED, target, &need, &e) != 0 ||
+		    (rc = supply_need_requests_open(l, lines, target, open, 8, &n, &e)) != 0) {
+			if (rc != 0)
+				chobo_warn("%s: the need's requests could not be read: %s", in->list.rec[i].where, e.msg);
+			continue;
+		}
+		for (size_t k = 0; k < n; k++)
+			if (supply_line_get(lines, SUPPLY_REQUEST, open[k], &r, &e) == 0)
+				chobo_warn("%s: request %.16s of the cancelled need still has %" PRId64 " %s to ship; if "
+					   "they are not to go: supply-post cancel --ref %s", in->list.rec[i].where,
+					   open[k], supply_line_open(&r), r.unit, open[k]);
+	}
+	view_state_free(lines);
+}
+
 /* The receipt of the box that in->label names, as in's one record; 0 or EX_DATAERR with e. */
 static int label_record(struct ledger *l, struct input *in, struct chobo_error *e)
 {
@@ -490,8 +560,9 @@ static int append_records(const char *dir, struct input *in)
 					   l.conf.origin);
 				rc = EX_CONFIG;
 			}
-			if (rc == 0 && in->label)
-				rc = label_record(&l, in, &e);
+			/* A scan's refusal names its line, as the scans that are not labels do. */
+			if (rc == 0 && in->label && (rc = label_record(&l, in, &e)) != 0 && in->label_where)
+				chobo_fail_context(&e, rc, "%s", in->label_where);
 			if (rc == 0)
 				rc = resolve_refs(&l, in, &e);
 			if (rc == 0) {
@@ -521,6 +592,8 @@ static int append_records(const char *dir, struct input *in)
 			    strcmp(in->list.rec[record_of[which - 1]].where, "options") != 0)
 				chobo_warn("batch entry %llu is %s", (unsigned long long)which,
 					   in->list.rec[record_of[which - 1]].where);
+			if (rc == 0 && strcmp(in->type->name, "supply.cancel") == 0)
+				warn_requests_open(&l, in, rep);
 			int crc = cli_report(ledger_close(&l, &e), &e);
 			if (rc == 0 && crc != 0)
 				chobo_warn("the batch was committed; the receipts follow");

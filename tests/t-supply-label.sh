@@ -42,7 +42,7 @@ B2=$(post ship --request "$R" --box 2 --quantity 24 --expiry 2026-03-31)
 B3=$(post ship --request "$R" --box 3 --quantity 24 --expiry 2026-03-31)
 B4=$(post ship --request "$R" --box 4 --quantity 28)
 
-plan 36
+plan 45
 
 # PNG: one label, read back and received.
 check "supply-label --format png" supply-label -L "$A" --format png -o "$T/b1.png" "$B1"
@@ -72,7 +72,22 @@ check_exit 1 "a JAN code scanned before a label is refused as the first refusal"
 	sh -c "supply-post -L '$A' receive <'$T/jan.txt' 2>'$T/err'"
 check "... as not a label" grep -q 'stdin:1: not a label' "$T/err"
 check "... and the label after it is still taken as a scan" grep -q 'second receipt of box 1' "$T/err"
+check "... named by its line, each CR LF ending one line" grep -q 'stdin:2: a second receipt of box 1' "$T/err"
 check "... and nothing was recorded" test "$(count)" -eq "$before"
+
+# What a scanner may add: a blank before, a tab after, and Caps Lock's lower case.
+check_exit 65 "a label scanned with a blank before it and a tab after it is read as the label" \
+	sh -c "printf '\r\n %s\t\r\n' \"\$(head -1 '$T/b1.txt')\" | supply-post -L '$A' receive 2>'$T/err'"
+check "... (a second receipt of box 1, on line 2)" grep -q 'stdin:2: a second receipt of box 1' "$T/err"
+check_exit 65 "a label typed in lower case is read as the label" \
+	sh -c "head -1 '$T/b1.txt' | tr A-Z a-z | supply-post -L '$A' receive 2>'$T/err'"
+check "... (a second receipt of box 1)" grep -q 'stdin:1: a second receipt of box 1' "$T/err"
+check_exit 65 "receipt records piped in with CR LF" \
+	sh -c "printf 'shipment,quantity\r\n%s,24\r\n' '$B1' | supply-post -L '$A' receive 2>'$T/err'"
+check "... are named by their lines as an editor counts them" grep -q 'is stdin:2$' "$T/err"
+check_exit 65 "... and so after a blank line" \
+	sh -c "printf '\r\nshipment,quantity\r\n%s,24\r\n' '$B1' | supply-post -L '$A' receive 2>'$T/err'"
+check "... which counts" grep -q 'is stdin:3$' "$T/err"
 
 # A label with one base45 character changed.
 P1=$(head -1 "$T/b1.txt")

@@ -170,6 +170,19 @@ check "... as the reference of another entry" grep -q 'body.ref rq-1 is already 
 check "a shipment of the request by --request ref:rq-1 names the request's entry" sh -c \
 	"CHOBO_NOW=$T0 supply-post -q -L '$A' ship --request ref:rq-1 --box 1 --quantity 10 >/dev/null &&
 	 chain-log -L '$A' --type supply.shipment | tail -n1 | grep -q '\"request\":\"$(field "$T/rq1.out" 1 leaf_hash)\"'"
+check_exit 65 "the ship sheet run again, the request all shipped, is refused" sh -c \
+	"CHOBO_NOW=$T0 supply-post -q -L '$A' ship --request ref:rq-1 --box 1 --quantity 10 2>'$T/ship2.err'"
+check "... naming the box shipped, not a shipment beyond the request" sh -c \
+	"grep -q 'box 1 of request [0-9a-f]* is already shipped' '$T/ship2.err' && ! grep -q beyond '$T/ship2.err'"
+check "a second request rq-2 of 5 for row-1" sh -c \
+	"CHOBO_NOW=$T0 supply-post -q -L '$A' request --offer ref:of-9 --quantity 5 --site S-001 --need ref:row-1 --ref rq-2 >'$T/rq2.out'"
+check "cancelling need row-1 says rq-2 is still to ship, with the command that cancels it" sh -c \
+	"CHOBO_NOW=$T0 supply-post -q -L '$A' cancel --ref ref:row-1 --reason 'no longer needed' 2>'$T/cn.err' >/dev/null &&
+	 grep -q 'request $(field "$T/rq2.out" 1 leaf_hash | cut -c1-16) of the cancelled need still has 5 本 to ship; if they are not to go: supply-post cancel --ref $(field "$T/rq2.out" 1 leaf_hash)' '$T/cn.err' &&
+	 test \$(grep -c 'still has' '$T/cn.err') -eq 1"
+check "... which cancels it" sh -c \
+	"CHOBO_NOW=$T0 supply-post -q -L '$A' cancel --ref ref:rq-2 >/dev/null &&
+	 chain-view -L '$A' supply.lines request/$(field "$T/rq2.out" 1 leaf_hash) | grep -q cancelled_by"
 check "after the requests: chain-verify --views" chain-verify -q -L "$A" --views
 
 done_testing

@@ -134,7 +134,7 @@ static const char *reading_column(void *ctx, size_t i, const char *name, char *w
 	for (size_t k = 0; spelt[0] && reading_fields[k]; k++)
 		if (strcmp(reading_fields[k], spelt) == 0) {
 			snprintf(why, whylen, "column %zu: a reading has no field \"%.64s\": write \"%s\" (field names "
-				 "are in lower case)", i, name, spelt);
+				 "are in lower case, without blanks)", i, name, spelt);
 			return NULL;
 		}
 	snprintf(why, whylen, "column %zu: a reading has no field \"%.64s\" (its fields: %s)", i, name, fields);

@@ -332,11 +332,7 @@ static int shipment_rules(struct ctx *c, struct chobo_error *err)
 	/* A box without an expiry of its own holds the offer's goods, which keep as they do. */
 	if (rc == 0 && !has_expiry(c->self))
 		rc = expiry_of(c, &offer, " of the offer", err);
-	if (rc == 0 && (rc = own_line(c, SUPPLY_BOX, &b, err)) == 0 && b.unfilled &&
-	    (rc = supply_line_get(c->lines, SUPPLY_REQUEST, request.leaf, &r, err)) == 0)
-		rc = chobo_fail(err, EX_DATAERR, "a shipment beyond what was requested: box of %" PRId64
-				" %s, %" PRId64 " unshipped of request %s", b.quantity, r.unit, supply_line_open(&r),
-				request.leaf);
+	/* The box number first: a ship sheet run again is named as such, even once all is shipped. */
 	if (rc == 0) {
 		struct box_search s = {.c = c, .box = (uint64_t)body_int(c->self, "box"), .err = err};
 		rc = entry_index_each_key(c->l->store, "supply.shipment", "request", request.leaf, same_box, &s,
@@ -347,6 +343,14 @@ static int shipment_rules(struct ctx *c, struct chobo_error *err)
 						      s.other.origin, s.other.index);
 		stored_entry_free(&s.other);
 	}
+	if (rc == 0 && (rc = own_line(c, SUPPLY_BOX, &b, err)) == 0 && b.unfilled &&
+	    (rc = supply_line_get(c->lines, SUPPLY_REQUEST, request.leaf, &r, err)) == 0)
+		rc = r.unfilled ? chobo_fail(err, EX_DATAERR, "request %s is unfilled: its offer had nothing left for "
+					     "it when the logs were merged, so nothing is shipped against it",
+					     request.leaf)
+				: chobo_fail(err, EX_DATAERR, "a shipment beyond what was requested: box of %" PRId64
+					     " %s, %" PRId64 " unshipped of request %s", b.quantity, r.unit,
+					     supply_line_open(&r), request.leaf);
 	stored_entry_free(&request);
 	stored_entry_free(&offer);
 	return rc;

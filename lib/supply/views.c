@@ -35,6 +35,9 @@
 #include <string.h>
 
 #include "codec.h"
+#include "entry_index.h"
+#include "ledger.h"
+#include "merkle.h"
 #include "match.h"
 #include "supply.h"
 
@@ -901,3 +904,70 @@ const struct view_spec supply_lines_view = {
 			   records hold quantity and requested */
 	.apply = lines_apply,
 };
+
+/* ------------------------------------------------------------ a need's requests */
+
+/* Leaf hashes of entries found by the entry index, each once. */
+struct leaf_list {
+	struct ledger *l;
+	char (*leaf)[65];
+	size_t n, cap;
+	int rc;
+	struct chobo_error *err;
+};
+
+static int leaf_of_found(void *ctx, uint32_t log, uint64_t index)
+{
+	struct leaf_list *ll = ctx;
+	const char *bytes;
+	size_t len;
+	uint8_t h[32];
+	char hex[65];
+	if ((ll->rc = ledger_entry(ll->l, log, index, &bytes, &len, ll->err)) != 0)
+		return 1;
+	merkle_leaf_hash(h, bytes, len);
+	hex32(hex, h);
+	for (size_t i = 0; i < ll->n; i++)
+		if (strcmp(ll->leaf[i], hex) == 0)
+			return 0;
+	if (ll->n == ll->cap) {
+		ll->cap = ll->cap ? 2 * ll->cap : 16;
+		ll->leaf = xrealloc(ll->leaf, ll->cap * sizeof *ll->leaf);
+	}
+	memcpy(ll->leaf[ll->n++], hex, 65);
+	return 0;
+}
+
+/* Add to ll the entries of type whose field is value; 0 or an error. */
+static int leaves_by_key(struct leaf_list *ll, const char *type, const char *field, const char *value)
+{
+	int rc = entry_index_each_key(ll->l->store, type, field, value, leaf_of_found, ll, ll->err);
+	return rc == 1 ? ll->rc : rc;
+}
+
+int supply_need_requests_open(struct ledger *l, struct view_state *lines, const char *need, char (*out)[65],
+			      size_t max, size_t *n, struct chobo_error *err)
+{
+	struct leaf_list offers = {.l = l, .err = err}, requests = {.l = l, .err = err};
+	int rc = leaves_by_key(&offers, "supply.offer", "need", need);
+	if (rc == 0)
+		rc = leaves_by_key(&requests, "supply.request", "need", need);
+	for (size_t i = 0; rc == 0 && i < offers.n; i++)
+		rc = leaves_by_key(&requests, "supply.request", "offer", offers.leaf[i]);
+	*n = 0;
+	for (size_t i = 0; rc == 0 && i < requests.n; i++) {
+		struct supply_line r;
+		int got = supply_line_get(lines, SUPPLY_REQUEST, requests.leaf[i], &r, err);
+		if (got == EX_UNAVAILABLE)
+			continue;   /* its offer is not held here: the view keeps no line of it */
+		if ((rc = got) != 0)
+			break;
+		/* A request of an offer pledged here may fill another need: it is not this one's. */
+		if (strcmp(r.need, need) == 0 && !r.cancelled_by[0] && !r.unfilled && supply_line_open(&r) > 0 &&
+		    *n < max)
+			memcpy(out[(*n)++], requests.leaf[i], 65);
+	}
+	free(offers.leaf);
+	free(requests.leaf);
+	return rc;
+}
