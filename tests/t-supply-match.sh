@@ -163,6 +163,9 @@ CHOBO_NOW=2025-06-04T09:00:00Z supply-status -L "$A" >"$T/st.a"
 CHOBO_NOW=2025-06-04T09:00:00Z supply-status -L "$B" >"$T/st.b"
 check "supply-status is byte-identical on both nodes" cmp "$T/st.a" "$T/st.b"
 check "... and counts B's request unfilled" test "$(row "$A" 2025-06-04T09:00:00Z S-002 mask unfilled)" = 1
+check_exit 65 "a shipment against the unfilled request is refused on the offer's node" sh -c \
+	"CHOBO_NOW=2025-06-04T09:00:00Z supply-post -q -L '$B' ship --request $RB --box 1 --quantity 8 2>'$T/unf.err'"
+check "... saying the request is unfilled" grep -q "request $RB is unfilled: its offer had nothing left for it" "$T/unf.err"
 match "$A" 2025-06-04T09:00:00Z >"$T/after.a"
 match "$B" 2025-06-04T09:00:00Z >"$T/after.b"
 check "both then propose the 2 left for B's need, the same way" test \
