@@ -306,9 +306,10 @@ printf '#!/bin/sh\nsleep 300 &\necho $! >"%s"\nwait\n' "$T/wrapped.pid" >"$T/wra
 chmod +x "$T/wrapped-ssh"
 check_exit 69 "a wrapper script as the ssh command, cut off by the timeout: exit 69" env CHOBO_SYNC_TIMEOUT=1 \
 	CHOBO_SSH="$T/wrapped-ssh" chain-sync -L "$T/n1" --peer hole
-# The child is gone when /proc has no such process, or one that died and waits for its reaper.
+# The child is gone when /proc has no such process, or one that died and waits for its reaper;
+# polled for up to 60 s (1200 x 50 ms), so that a loaded machine slow to reap it does not fail it.
 check "... and the wrapper's own child was killed with it, not left running" sh -c \
-	"p=\$(cat '$T/wrapped.pid') && k=0 && while [ \$k -lt 100 ]; do
+	"p=\$(cat '$T/wrapped.pid') && k=0 && while [ \$k -lt 1200 ]; do
 	   { [ ! -e /proc/\$p ] || grep -q '^[0-9]* ([^)]*) [ZX]' /proc/\$p/stat; } && exit 0
 	   sleep 0.05; k=\$((k + 1)); done; exit 1"
 rm -f "$T/hole.ready"
