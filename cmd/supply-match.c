@@ -205,7 +205,7 @@ static int recheck(void *ctx, struct ledger *l, const struct batch *b, struct ch
 	const struct recheck *c = ctx;
 	struct view_state *lines = view_stored(l, &supply_lines_view), *sites = view_stored(l, &supply_sites_view);
 	struct supply_line ln;
-	char open[8];
+	bool closed;
 	int rc = 0;
 	(void)b;
 	for (size_t i = 0; rc == 0 && i < c->n; i++) {
@@ -222,8 +222,7 @@ static int recheck(void *ctx, struct ledger *l, const struct batch *b, struct ch
 		    (free_offers && ln.quantity - ln.committed - ln.requested_free < 0))
 			rc = chobo_fail(err, EX_DATAERR, "need %s changed since it was matched (%s)", need->hash,
 					ln.cancelled_by[0] ? "cancelled" : "filled by other requests");
-		else if ((rc = supply_registry_field(sites, need->site, "open", open, sizeof open, err)) == 0 &&
-			 strcmp(open, "false") == 0)
+		else if ((rc = supply_site_closed(sites, need->site, &closed, err)) == 0 && closed)
 			rc = chobo_fail(err, EX_DATAERR, "site %s closed since the match", need->site);
 	}
 	view_state_free(lines);

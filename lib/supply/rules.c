@@ -208,7 +208,6 @@ static int need_not_cancelled(struct ctx *c, const struct stored_entry *need, st
 static int pledge_ended(struct ctx *c, const char *hex, bool *ended, struct chobo_error *err)
 {
 	struct supply_line n;
-	char open[8];
 	*ended = false;
 	int rc = supply_line_get(c->lines, SUPPLY_NEED, hex, &n, err);
 	if (rc != 0)
@@ -217,8 +216,7 @@ static int pledge_ended(struct ctx *c, const char *hex, bool *ended, struct chob
 		*ended = true;
 		return 0;
 	}
-	rc = supply_registry_field(c->sites, n.site, "open", open, sizeof open, err);
-	*ended = rc == 0 && strcmp(open, "false") == 0;
+	rc = supply_site_closed(c->sites, n.site, ended, err);
 	return rc == EX_UNAVAILABLE ? 0 : rc;
 }
 

@@ -205,6 +205,12 @@ bool supply_open_parse(const char *key, const char *value, size_t len, struct js
  */
 int supply_registry_field(struct view_state *s, const char *code, const char *field, char *out,
 			  size_t cap, struct chobo_error *err);
+/*
+ * Whether site code's latest supply.site closes it ("open": false) into
+ * *closed, from the sites view state: 0, EX_UNAVAILABLE when no such site
+ * is registered, else an error.
+ */
+int supply_site_closed(struct view_state *sites, const char *code, bool *closed, struct chobo_error *err);
 
 /* ---------------------------------------------------------- snapshot */
 

@@ -125,6 +125,15 @@ int supply_registry_field(struct view_state *s, const char *code, const char *fi
 	return 0;
 }
 
+int supply_site_closed(struct view_state *sites, const char *code, bool *closed, struct chobo_error *err)
+{
+	char open[8];
+	int rc = supply_registry_field(sites, code, "open", open, sizeof open, err);
+	/* A site registered without the field is open: only false closes it. */
+	*closed = rc == 0 && strcmp(open, "false") == 0;
+	return rc;
+}
+
 static const char *const item_types[] = {"supply.item", NULL};
 static const char *const site_types[] = {"supply.site", NULL};
 
