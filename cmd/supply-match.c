@@ -196,9 +196,11 @@ struct recheck {
 
 /*
  * The ledger may have changed between reading the views and taking the
- * lock again: the service's rules refuse a request beyond an offer's
- * remaining quantity, and this one a need that the batch would fill beyond
- * what it asked, or one cancelled or whose site closed meanwhile.
+ * lock again.  The service's rules, which run before this one on the same
+ * views, refuse a request beyond an offer's remaining quantity and one
+ * naming a cancelled need (every proposal names its need); this rule adds
+ * what they leave to matching: a need that the batch would fill beyond
+ * what it asked, or whose site closed meanwhile.
  */
 static int recheck(void *ctx, struct ledger *l, const struct batch *b, struct chobo_error *err)
 {
@@ -218,10 +220,9 @@ static int recheck(void *ctx, struct ledger *l, const struct batch *b, struct ch
 		bool free_offers = false;
 		for (size_t k = i; k < c->n && c->p[k].need == c->p[i].need; k++)
 			free_offers = free_offers || !c->p[k].pledged;
-		if (ln.cancelled_by[0] || ln.requested > ln.quantity ||
-		    (free_offers && ln.quantity - ln.committed - ln.requested_free < 0))
-			rc = chobo_fail(err, EX_DATAERR, "need %s changed since it was matched (%s)", need->hash,
-					ln.cancelled_by[0] ? "cancelled" : "filled by other requests");
+		if (ln.requested > ln.quantity || (free_offers && ln.quantity - ln.committed - ln.requested_free < 0))
+			rc = chobo_fail(err, EX_DATAERR, "need %s changed since it was matched "
+					"(filled by other requests)", need->hash);
 		else if ((rc = supply_site_closed(sites, need->site, &closed, err)) == 0 && closed)
 			rc = chobo_fail(err, EX_DATAERR, "site %s closed since the match", need->site);
 	}
