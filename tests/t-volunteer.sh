@@ -174,7 +174,8 @@ import json
 ev = [json.loads(l) for l in open('$T/ev')]
 assert all(e['to'] == ['$P'] for e in ev), ev
 assert ev[3]['points'] == 200 and ev[3]['activity'] == 'Y-1.1' and ev[2]['starts'] == '2026-05-10T00:00:00Z', ev"
-check "... printed once: the next run prints nothing" sh -c "[ -z \"\$(CHOBO_NOW=2026-05-09T04:00:00Z volunteer-issue -L '$A' events)\" ]"
+check "... printed once: the next run prints nothing, and succeeds" sh -c "CHOBO_NOW=2026-05-09T04:00:00Z volunteer-issue -L '$A' events >'$T/ev2' && [ ! -s '$T/ev2' ]"
+check "... and so does the run after it" sh -c "CHOBO_NOW=2026-05-09T05:00:00Z volunteer-issue -L '$A' events >'$T/ev3' && [ ! -s '$T/ev3' ]"
 check "chobo-mail writes them to the address kept in private/ (mbox on stdout)" sh -c "
 	python3 '$top_srcdir/scripts/chobo-mail' -L '$A' --from city@example.jp --stdout '$T/ev' >'$T/mbox' &&
 	[ \"\$(grep -c '^To: .*<hanako@example.jp>' '$T/mbox')\" = 4 ] && grep -q '^X-Chobo-Event: granted' '$T/mbox' &&

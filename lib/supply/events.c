@@ -316,6 +316,13 @@ static int log_order(const void *pa, const void *pb)
 	return strcmp(a->origin, b->origin);
 }
 
+/* An event's name as a cursor line gives it: 1 to SUPPLY_EVENT_NAME_MAX - 1 lower-case letters. */
+static bool event_word_valid(const char *s)
+{
+	size_t n = strlen(s);
+	return n > 0 && n < SUPPLY_EVENT_NAME_MAX && strspn(s, "abcdefghijklmnopqrstuvwxyz") == n;
+}
+
 static bool hex64_valid(const char *s)
 {
 	size_t i;
@@ -352,7 +359,8 @@ static bool parse_line(char *line, size_t lineno, struct supply_cursor *c, char 
 		lg->size = v;
 		return true;
 	}
-	if (n == 4 && strcmp(w[0], "seen") == 0 && name_rank(w[1]) < NEVENT_NAMES && hex64_valid(w[2]) &&
+	/* Any event's name: the cursor serves the volunteer events too, whose names are not supply's. */
+	if (n == 4 && strcmp(w[0], "seen") == 0 && event_word_valid(w[1]) && hex64_valid(w[2]) &&
 	    time_parse(w[3], &t)) {
 		c->seen = xrealloc(c->seen, (c->nseen + 1) * sizeof *c->seen);
 		struct supply_cursor_seen *sn = &c->seen[c->nseen++];
