@@ -14,7 +14,6 @@
 #include "eco/eco.h"
 #include "jsonl.h"
 #include "ledger.h"
-#include "merkle.h"
 #include "points/points.h"
 #include "private_store.h"
 #include "records.h"
@@ -258,17 +257,12 @@ static int recorded_entry(struct ledger *l, struct view_state *s, const struct e
 {
 	char log[NOTE_MAX_NAME + 1], leaf[65];
 	uint64_t index;
-	const char *bytes;
-	size_t len;
-	uint8_t h[32];
 	int rc = eco_reading_recorded(s, r, log, &index, e);
 	if (rc != 0 || strcmp(log, l->conf.origin) != 0)
 		return rc;
-	if ((rc = ledger_entry(l, l->log_id, index, &bytes, &len, e)) != 0)
+	if ((rc = ledger_leaf_hex(l, l->log_id, index, leaf, e)) != 0)
 		return chobo_fail_context(e, rc, "eco.registry: the reading of %s for %s to %s", r->equipment,
 					  r->from, r->to);
-	merkle_leaf_hash(h, bytes, len);
-	hex32(leaf, h);
 	view_text_member_int(out, "leaf_index", (int64_t)index);
 	view_text_member_str(out, "leaf_hash", leaf);
 	return 0;

@@ -497,21 +497,20 @@ static void warn_requests_open(struct ledger *l, const struct input *in, const s
 	struct view_state *lines = view_stored(l, &supply_lines_view);
 	for (size_t i = 0; i < in->list.n; i++) {
 		const char *target = json_string_value(json_object_get(in->list.rec[i].o, "ref"));
-		struct supply_line need, r;
-		char open[8][65];
+		struct supply_line need, *open = NULL;
 		size_t n = 0;
-		int rc = 0;
-		if (rep[i].entry.is || !target || supply_line_get(lines, SUPPLY_NEED, target, &need, &e) != 0 ||
-		    (rc = supply_need_requests_open(l, lines, target, open, 8, &n, &e)) != 0) {
-			if (rc != 0)
-				chobo_warn("%s: the need's requests could not be read: %s", in->list.rec[i].where, e.msg);
-			continue;
-		}
-		for (size_t k = 0; k < n; k++)
-			if (supply_line_get(lines, SUPPLY_REQUEST, open[k], &r, &e) == 0)
-				chobo_warn("%s: request %.16s of the cancelled need still has %" PRId64 " %s to ship; if "
-					   "they are not to go: supply-post cancel --ref %s", in->list.rec[i].where,
-					   open[k], supply_line_open(&r), r.unit, open[k]);
+		int got = EX_UNAVAILABLE;   /* not a need cancelled by this run */
+		if (!rep[i].entry.is && target)
+			got = supply_line_get(lines, SUPPLY_NEED, target, &need, &e);
+		if (got == 0)
+			got = supply_need_requests_open(l, lines, target, &open, &n, &e);
+		if (got != 0 && got != EX_UNAVAILABLE)
+			chobo_warn("%s: the need's requests could not be read: %s", in->list.rec[i].where, e.msg);
+		for (size_t k = 0; got == 0 && k < n; k++)
+			chobo_warn("%s: request %.16s of the cancelled need still has %" PRId64 " %s to ship; if they are "
+				   "not to go: supply-post cancel --ref %s", in->list.rec[i].where, open[k].leaf_hash,
+				   supply_line_open(&open[k]), open[k].unit, open[k].leaf_hash);
+		free(open);
 	}
 	view_state_free(lines);
 }

@@ -587,3 +587,16 @@ int ledger_entry(struct ledger *l, uint32_t log, uint64_t index, const char **by
 	*bytes = data;
 	return 0;
 }
+
+int ledger_leaf_hex(struct ledger *l, uint32_t log, uint64_t index, char out[65], struct chobo_error *err)
+{
+	const char *bytes = NULL;
+	size_t len = 0;
+	uint8_t h[32];
+	int rc = ledger_entry(l, log, index, &bytes, &len, err);
+	if (rc == 0) {
+		merkle_leaf_hash(h, bytes, len);
+		hex32(out, h);
+	}
+	return rc;
+}

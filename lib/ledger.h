@@ -143,5 +143,7 @@ int ledger_find_leaf(struct ledger *l, const uint8_t hash[32], uint32_t *log, ui
  */
 int ledger_entry(struct ledger *l, uint32_t log, uint64_t index, const char **bytes, size_t *len,
 		 struct chobo_error *err);
+/* The leaf hash of entry index of log, as 64 hex digits into out; 0 or ledger_entry's codes. */
+int ledger_leaf_hex(struct ledger *l, uint32_t log, uint64_t index, char out[65], struct chobo_error *err);
 
 #endif

@@ -43,9 +43,9 @@ static int request_entry(struct ledger *l, const struct points_request *q, const
 
 /*
  * Whether the movement recorded as entry leaf is the one of type and body
- * (the same type and the same value of every field; a NULL type: any
- * entry): 0 with *same, rep naming the entry when it is the same, and what
- * differs in differs; else an error.
+ * (the same type and the same value of every field): 0 with *same, rep
+ * naming the entry when it is the same, and what differs in differs; else
+ * an error.
  */
 static int same_movement(struct ledger *l, const char *type, json_t *body, const char leaf[65], bool *same,
 			 const char **differs, struct repeat *rep, struct chobo_error *err)
@@ -58,9 +58,9 @@ static int same_movement(struct ledger *l, const char *type, json_t *body, const
 	else if (rc == EX_DATAERR)
 		rc = chobo_fail_context(err, rc, "points.accounts: an entry (run chain-verify --views)");
 	if (rc == 0) {
-		*same = !type || strcmp(se.type->name, type) == 0;
+		*same = strcmp(se.type->name, type) == 0;
 		*differs = "type";
-		if (*same && type)
+		if (*same)
 			*same = stored_body_same(&se, body, differs);
 		if (*same)
 			repeat_of_entry(rep, &se);
@@ -83,10 +83,10 @@ int points_redeem(struct ledger *l, const struct note_signer *key, const struct 
 		int r = points_account_get(s, q->scheme, q->shop, a, err);
 		view_state_free(s);
 		rc = r == EX_UNAVAILABLE ? 0 : r;
-		bool same;
-		const char *differs;
-		if (r == 0 && strcmp(a->kind, "shop") == 0 && strcmp(a->home, l->conf.origin) == 0)
-			rc = same_movement(l, NULL, NULL, a->opened, &same, &differs, &out->repeated, err);
+		if (r == 0 && strcmp(a->kind, "shop") == 0 && strcmp(a->home, l->conf.origin) == 0 &&
+		    (rc = repeat_find(l, a->opened, &out->repeated, err)) != 0)
+			chobo_fail_context(err, rc, "points.accounts: the opening of shop %s (run chain-verify --views)",
+					   q->shop);
 		free(a);
 	}
 	/* The same reference again moves nothing: the first movement is reported, nothing appended. */

@@ -61,14 +61,9 @@ int supply_box_of_payload(struct ledger *l, const struct payload *p, struct supp
 				  "(an unknown shipment, or not yet synced)", p->index, p->issuer);
 	if (rc != STORE_OK)
 		return chobo_fail(err, EX_IOERR, "%s: %s", l->dir, store_error(l->store));
-	const char *bytes;
-	size_t len;
-	if ((rc = ledger_entry(l, log, p->index, &bytes, &len, err)) != 0)
-		return rc;
-	uint8_t leaf[32];
 	char hex[65];
-	merkle_leaf_hash(leaf, bytes, len);
-	hex32(hex, leaf);
+	if ((rc = ledger_leaf_hex(l, log, p->index, hex, err)) != 0)
+		return rc;
 
 	/* The entry's box line: up to date with every entry the ledger holds. */
 	if ((rc = views_refresh(l, err)) != 0)

@@ -157,12 +157,12 @@ int supply_ref_find(struct view_state *s, const char *origin, const char *ref, c
 /*
  * The requests still to ship that fill need (a leaf hash), named in it or
  * taking an offer pledged to it: not cancelled, not unfilled, with
- * something unshipped; up to max leaf hashes into out, *n of them; 0 or an
- * error with err.  For saying, when a need is cancelled, what is still on
- * its way to it.
+ * something unshipped.  Their lines in *out (made here, *n of them, the
+ * caller's to free, also on error); 0 or an error with err.  For saying,
+ * when a need is cancelled, what is still on its way to it.
  */
-int supply_need_requests_open(struct ledger *l, struct view_state *lines, const char *need, char (*out)[65],
-			      size_t max, size_t *n, struct chobo_error *err);
+int supply_need_requests_open(struct ledger *l, struct view_state *lines, const char *need,
+			      struct supply_line **out, size_t *n, struct chobo_error *err);
 /* Parse a stored value; false when it is not a line. */
 bool supply_line_parse(const char *value, size_t len, struct supply_line *ln);
 /* The line kind at key in the lines view state: 0, EX_UNAVAILABLE when absent, else an error. */

@@ -37,7 +37,6 @@
 #include "codec.h"
 #include "entry_index.h"
 #include "ledger.h"
-#include "merkle.h"
 #include "match.h"
 #include "supply.h"
 
@@ -928,14 +927,9 @@ struct leaf_list {
 static int leaf_of_found(void *ctx, uint32_t log, uint64_t index)
 {
 	struct leaf_list *ll = ctx;
-	const char *bytes;
-	size_t len;
-	uint8_t h[32];
 	char hex[65];
-	if ((ll->rc = ledger_entry(ll->l, log, index, &bytes, &len, ll->err)) != 0)
+	if ((ll->rc = ledger_leaf_hex(ll->l, log, index, hex, ll->err)) != 0)
 		return 1;
-	merkle_leaf_hash(h, bytes, len);
-	hex32(hex, h);
 	for (size_t i = 0; i < ll->n; i++)
 		if (strcmp(ll->leaf[i], hex) == 0)
 			return 0;
@@ -954,8 +948,8 @@ static int leaves_by_key(struct leaf_list *ll, const char *type, const char *fie
 	return rc == 1 ? ll->rc : rc;
 }
 
-int supply_need_requests_open(struct ledger *l, struct view_state *lines, const char *need, char (*out)[65],
-			      size_t max, size_t *n, struct chobo_error *err)
+int supply_need_requests_open(struct ledger *l, struct view_state *lines, const char *need,
+			      struct supply_line **out, size_t *n, struct chobo_error *err)
 {
 	struct leaf_list offers = {.l = l, .err = err}, requests = {.l = l, .err = err};
 	int rc = leaves_by_key(&offers, "supply.offer", "need", need);
@@ -963,18 +957,18 @@ int supply_need_requests_open(struct ledger *l, struct view_state *lines, const 
 		rc = leaves_by_key(&requests, "supply.request", "need", need);
 	for (size_t i = 0; rc == 0 && i < offers.n; i++)
 		rc = leaves_by_key(&requests, "supply.request", "offer", offers.leaf[i]);
+	*out = xcalloc(requests.n + 1, sizeof **out);
 	*n = 0;
 	for (size_t i = 0; rc == 0 && i < requests.n; i++) {
-		struct supply_line r;
-		int got = supply_line_get(lines, SUPPLY_REQUEST, requests.leaf[i], &r, err);
+		struct supply_line *r = &(*out)[*n];
+		int got = supply_line_get(lines, SUPPLY_REQUEST, requests.leaf[i], r, err);
 		if (got == EX_UNAVAILABLE)
 			continue;   /* its offer is not held here: the view keeps no line of it */
 		if ((rc = got) != 0)
 			break;
 		/* A request of an offer pledged here may fill another need: it is not this one's. */
-		if (strcmp(r.need, need) == 0 && !r.cancelled_by[0] && !r.unfilled && supply_line_open(&r) > 0 &&
-		    *n < max)
-			memcpy(out[(*n)++], requests.leaf[i], 65);
+		if (strcmp(r->need, need) == 0 && !r->cancelled_by[0] && !r->unfilled && supply_line_open(r) > 0)
+			(*n)++;
 	}
 	free(offers.leaf);
 	free(requests.leaf);
