@@ -9,7 +9,10 @@
  * option's or a cell's value for an integer, unsigned or boolean field
  * (lib/records.c records_text_value) is refused with a reason or gives a
  * value that prints back as the same text (a number) or is one of the
- * spellings the header lists (a boolean).
+ * spellings the header lists (a boolean).  A field read as a header
+ * cell's suggested spelling (records_header_spelling) is no longer than
+ * the cell, UTF-8, without capitals or blanks at its ends, and empty when
+ * the cell is written so already.
  */
 #include "config.h"
 
@@ -89,6 +92,21 @@ static void typed_values(const char *text)
 	}
 }
 
+/* A header cell's suggested spelling keeps within its bounds and says something new, or nothing. */
+static void header_spelling(const char *cell)
+{
+	char out[80];
+	records_header_spelling(cell, out, sizeof out);
+	size_t n = strlen(out);
+	if (n > strlen(cell) || (n > 0 && strcmp(out, cell) == 0) || strpbrk(out, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+		abort();
+	/* Cut at 79 bytes, a suggestion may end in a blank or inside a character; whole, it may not. */
+	if (strlen(cell) < sizeof out &&
+	    ((n > 0 && (out[0] == ' ' || out[0] == '\t' || out[n - 1] == ' ' || out[n - 1] == '\t')) ||
+	     !utf8_valid((const uint8_t *)out, n)))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct csv_reader r;
@@ -106,6 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			bytes += n;
 			typed_values(r.field[i]);
+			header_spelling(r.field[i]);
 		}
 		if (bytes > CSV_MAX_RECORD)
 			abort();
