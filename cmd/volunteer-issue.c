@@ -342,35 +342,39 @@ static void entries_made_by(size_t **of, size_t *made, size_t n, size_t rec)
 }
 
 /*
- * A registration body of a volunteer and fiscal year that the registry
- * holds already: the same one again is a repeat (rep set, nothing to
- * append), another is refused naming what differs.  0 or a code with err.
+ * A record whose work the registry holds done (volunteer_work_key) by an
+ * entry of this log: given again with the same body (the record as given:
+ * a step's time left out is the one recorded, tags in any order) it is a
+ * repeat (rep set, nothing to append); with another, or done by another
+ * log, it is refused naming what is recorded.  0 or a code with err.
  */
-static int registration_repeat(struct ledger *l, struct view_state *vs, const json_t *body, struct repeat *rep,
-			       struct chobo_error *err)
+static int record_repeat(struct ledger *l, struct view_state *vs, enum volunteer_verb v, const char *type,
+			 const json_t *record, const json_t *body, struct repeat *rep, struct chobo_error *err)
 {
-	const char *who = json_string_value(json_object_get(body, "volunteer"));
-	json_int_t fy = json_integer_value(json_object_get(body, "fy"));
-	char key[VIEW_MAX_KEY];
+	char key[VIEW_MAX_KEY], what[192], leaf[65], why[512];
 	json_t *o = NULL;
-	snprintf(key, sizeof key, "reg/%s/%" JSON_INTEGER_FORMAT, who ? who : "", fy);
+	if (!volunteer_work_key(v, body, key, sizeof key))
+		return 0;
 	int rc = volunteer_get_json(vs, key, &o, err);
 	if (rc != 0)
 		return rc == EX_UNAVAILABLE ? 0 : rc;
-	view_json_str(o, "leaf", rep->leaf, sizeof rep->leaf);
+	view_json_str(o, "leaf", leaf, sizeof leaf);
 	json_decref(o);
+	volunteer_work_name(v, body, what, sizeof what);
+	/* Judged as a record first: one the schema refuses is refused as such, done before or not.
+	 * An approval's record names its activity alone: the rest is what approving makes. */
+	if (v != VOL_APPROVE && !entry_body_valid(type, body, why, sizeof why))
+		return chobo_fail(err, EX_DATAERR, "%s: %s", type, why);
 	struct stored_entry se = {0};
-	char why[512];
-	const char *differs;
-	/* Judged as a record first: one the schema refuses is refused as such, registered before or not. */
-	if (!entry_body_valid("volunteer.volunteer", body, why, sizeof why))
-		rc = chobo_fail(err, EX_DATAERR, "volunteer.volunteer: %s", why);
-	/* Tags are a set: the same ones in another order are the same registration. */
+	const char *differs = NULL;
 	json_t *same = json_deep_copy(body);
 	if (!same)
 		xalloc_failed();
-	if (rc == 0 && (rc = stored_entry_find(l, rep->leaf, &se, err)) != 0)
+	if ((rc = stored_entry_find(l, leaf, &se, err)) != 0)
 		chobo_fail_context(err, rc, "volunteer.registry %s (run chain-verify --views)", key);
+	else if (strcmp(se.origin, l->conf.origin) != 0)
+		rc = chobo_fail(err, EX_DATAERR, "%s is recorded already, as entry %" PRIu64 " of %s", what, se.index,
+				se.origin);
 	for (const char *const *f = (const char *const[]){"skills", "languages", NULL}; rc == 0 && *f; f++) {
 		char stored[VOLUNTEER_TAGS_MAX + 1];
 		const char *given = json_string_value(json_object_get(same, *f));
@@ -378,10 +382,16 @@ static int registration_repeat(struct ledger *l, struct view_state *vs, const js
 		if (given && stored[0] && volunteer_tags_same(given, stored))
 			json_object_set_new(same, *f, json_string(stored));
 	}
-	if (rc == 0 && !stored_body_same(&se, same, &differs))
-		rc = chobo_fail(err, EX_DATAERR, "volunteer %s is already registered for FY%" JSON_INTEGER_FORMAT
-				" (entry %.16s), with another %s: a volunteer registers once a fiscal year", who, fy,
-				rep->leaf, differs);
+	if (rc == 0 && (v == VOL_START || v == VOL_END || v == VOL_DECLINE) && !json_object_get(record, "at")) {
+		char at[21];
+		stored_body_str(&se.doc, se.body, "at", at, sizeof at);
+		json_object_set_new(same, "at", json_string(at));
+	}
+	if (rc == 0 && v != VOL_APPROVE && !stored_body_same(&se, same, &differs))
+		rc = chobo_fail(err, EX_DATAERR, "%s is recorded already, as entry %" PRIu64 " (%.16s), with another %s%s",
+				what, se.index, leaf, differs,
+				v == VOL_REGISTER ? ": a volunteer registers once a fiscal year" :
+				v == VOL_POST ? ": a posting's code is used once" : "");
 	if (rc == 0)
 		repeat_of_entry(rep, &se);
 	json_decref(same);
@@ -412,7 +422,7 @@ static int revocation_repeat(struct ledger *l, const json_t *body, struct repeat
 /*
  * Build the batch of verb v from the records; bodies[i] keeps record i's
  * body, entry_of[i] the batch index of its entry, rep[i] whether it repeats
- * a registration or a revocation the ledger holds (then it adds nothing), and *record_of
+ * work or a revocation the ledger holds (then it adds nothing), and *record_of
  * (made here, b->n items) the record that made each batch entry
  * (r->list.n for none).
  */
@@ -423,7 +433,7 @@ static int build(struct ledger *l, enum volunteer_verb v, struct run *r, struct 
 	int rc = volunteer_rules_read(&l->conf, &vr, err);
 	struct view_state *vs = view_stored(l, &volunteer_registry_view);
 	struct view_state *pts = view_stored(l, &points_accounts_view);
-	json_t *pending = json_object(), *given = json_object();   /* given: registrations by "ID/FY" */
+	json_t *pending = json_object(), *given = json_object();   /* given: the records by work key */
 	struct private_store *ps = NULL;
 	if (rc == 0 && (v == VOL_REGISTER || v == VOL_APPROVE))
 		rc = scheme_entry(pts, &vr, b, err);
@@ -450,28 +460,25 @@ static int build(struct ledger *l, enum volunteer_verb v, struct run *r, struct 
 			chobo_fail_context(err, rc, "%s", where);
 			break;
 		}
-		if (v == VOL_REGISTER) {
-			/* One record a volunteer and year: a copied row is a mistake to say, not a repeat. */
-			char key[VIEW_MAX_KEY];
-			snprintf(key, sizeof key, "%s/%" JSON_INTEGER_FORMAT,
-				 json_string_value(json_object_get(body, "volunteer")),
-				 json_integer_value(json_object_get(body, "fy")));
-			const struct record *earlier = records_earlier_with(&r->list, given, key, i);
-			if (earlier) {
-				rc = chobo_fail(err, EX_DATAERR, "%s: volunteer %s is registered on %s too: one record for each",
-						where, json_string_value(json_object_get(body, "volunteer")), earlier->where);
-				json_decref(body);
-				break;
-			}
+		/* One record a thing done: a copied row is a mistake to say, not a repeat. */
+		char key[VIEW_MAX_KEY], what[192];
+		const struct record *earlier = volunteer_work_key(v, body, key, sizeof key) ?
+					       records_earlier_with(&r->list, given, key, i) : NULL;
+		if (earlier) {
+			volunteer_work_name(v, body, what, sizeof what);
+			rc = chobo_fail(err, EX_DATAERR, "%s: %s is on %s too: one record for each", where, what,
+					earlier->where);
+			json_decref(body);
+			break;
 		}
-		if ((v == VOL_REGISTER && (rc = registration_repeat(l, vs, body, &rep[i], err)) != 0) ||
-		    (v == VOL_REVOKE && (rc = revocation_repeat(l, body, &rep[i], err)) != 0)) {
+		if ((rc = v == VOL_REVOKE ? revocation_repeat(l, body, &rep[i], err) :
+			  record_repeat(l, vs, v, type, r->list.rec[i].o, body, &rep[i], err)) != 0) {
 			json_decref(body);
 			chobo_fail_context(err, rc, "%s", where);
 			break;
 		}
 		if (rep[i].is) {
-			bodies[i] = body;   /* the same registration again: nothing to append */
+			bodies[i] = body;   /* the same record again: nothing to append */
 			continue;
 		}
 		if (v == VOL_REGISTER) {

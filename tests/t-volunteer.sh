@@ -96,10 +96,10 @@ check "... saying what is wrong with it, not that it differs" sh -c \
 	"grep -q -- '--skills must be tags' '$T/vi.err' && ! grep -q 'with another' '$T/vi.err'"
 check_exit 65 "the same volunteer and year with other skills is refused" \
 	vi "$A" 2026-04-20T01:30:00Z register --volunteer "$P" --skills cooking --languages ja,en
-check "... naming what differs" grep -q "volunteer $P is already registered for FY2026 (entry .*), with another skills" "$T/vi.err"
+check "... naming what differs" grep -q "volunteer $P's registration for FY2026 is recorded already, as entry .*, with another skills: a volunteer registers once a fiscal year" "$T/vi.err"
 printf 'volunteer,skills,languages\n%s,"light-bulb,carrying","ja,en"\n%s,"light-bulb,carrying","ja,en"\n' "$P" "$P" >"$T/twice.csv"
 check_exit 65 "a volunteer on two rows of one sheet is refused, though the first repeats the registration" vi "$A" 2026-04-20T01:30:00Z register --csv "$T/twice.csv"
-check "... naming both rows" grep -q "twice.csv:3: volunteer $P is registered on .*twice.csv:2 too" "$T/vi.err"
+check "... naming both rows" grep -q "twice.csv:3: volunteer $P's registration for FY2026 is on .*twice.csv:2 too" "$T/vi.err"
 check "... and nothing was appended" test "$(chain-log -L "$A" | wc -l)" -eq "$n"
 check "the certificate is recorded and drawn in the terminal, as PNG, SVG and a card PDF" \
 	vi "$A" 2026-04-20T02:00:00Z certify --volunteer "$P" --term --png "$T/c.png" --svg "$T/c.svg" --pdf "$T/c.pdf"
@@ -157,12 +157,55 @@ check "... the start records the certificate's reference" sh -c "[ \"\$(tail -n1
 check_exit 65 "an end confirmed in advance is refused" vi "$B" 2026-05-10T01:00:00Z end --activity Y-1.1 --at 2026-05-10T02:00:00Z
 check "the host confirms the end, 2 hours later" vi "$B" 2026-05-10T02:00:00Z end --activity Y-1.1
 check "the report" vi "$B" 2026-05-10T03:00:00Z report --activity Y-1.1 --note '3か所交換'
+
+# Sheets and commands run again: what is recorded is a duplicate, named; what differs is refused.
+n=$(count "$B")
+# again VERB TIME ARGS...: the same command again on B exits 0, says duplicate, and appends nothing.
+again() {
+	v=$1 t=$2
+	shift 2
+	vi "$B" "$t" "$v" "$@" && grep -q '"result":"duplicate"' "$T/vi.out" && [ "$(count "$B")" -eq "$n" ]
+}
+check "the posting again is a duplicate, appending nothing" again post 2026-05-11T00:00:00Z --posting Y-1 --host F-YC \
+	--kind light-bulb --task '共用廊下の電球交換' --district 矢野口 --from 2026-05-10T00:00:00Z --to 2026-05-10T06:00:00Z --people 2
+check "... naming the entry it repeats" python3 -c "
+import json, sys; o = json.loads(open(sys.argv[1]).read())
+assert o['index'] < $n and len(o['leaf_hash']) == 64 and o['posting'] == 'Y-1', o" "$T/vi.out"
+check "the application again is a duplicate" again apply 2026-05-11T00:00:00Z --posting Y-1 --volunteer "$P"
+check "the assignment again is a duplicate" again assign 2026-05-11T00:00:00Z --posting Y-1 --volunteer "$P"
+check "the start again, its time left to now, is a duplicate" again start 2026-05-11T00:00:00Z --activity Y-1.1 \
+	--posting Y-1 --volunteer "$P" --certificate "$CERT"
+check "the end again, at the time recorded, is a duplicate" again end 2026-05-11T00:00:00Z --activity Y-1.1 \
+	--at 2026-05-10T02:00:00Z
+check "the report again is a duplicate" again report 2026-05-11T00:00:00Z --activity Y-1.1 --note '3か所交換'
+check_exit 65 "the posting's code with other people is refused" vi "$B" 2026-05-11T00:00:00Z post --posting Y-1 \
+	--host F-YC --kind light-bulb --task '共用廊下の電球交換' --district 矢野口 --from 2026-05-10T00:00:00Z \
+	--to 2026-05-10T06:00:00Z --people 3
+check "... naming the posting, its entry and what differs" \
+	grep -q "posting Y-1 is recorded already, as entry [0-9]* ([0-9a-f]*), with another people: a posting's code is used once" "$T/vi.err"
+check_exit 65 "an end at another time is refused" vi "$B" 2026-05-11T00:00:00Z end --activity Y-1.1 --at 2026-05-10T03:00:00Z
+check "... naming the end recorded" grep -q "the end of activity Y-1.1 is recorded already, as entry [0-9]* ([0-9a-f]*), with another at" "$T/vi.err"
+check_exit 65 "a report with another note is refused" vi "$B" 2026-05-11T00:00:00Z report --activity Y-1.1 --note 2か所
+check "... naming the report recorded" grep -q "the report of activity Y-1.1 is recorded already, as entry [0-9]*" "$T/vi.err"
+# Y-2, a standing posting that the points rules below use, added to the sheet that posted Y-1.
+printf 'posting,host,kind,task,district,from,to,people\n%s\n%s\n' \
+	'Y-1,F-YC,light-bulb,共用廊下の電球交換,矢野口,2026-05-10T00:00:00Z,2026-05-10T06:00:00Z,2' \
+	'Y-2,F-YC,carrying,荷物運び,矢野口,2026-06-01T00:00:00Z,2027-05-01T00:00:00Z,1' >"$T/post.csv"
+check "a posting sheet with a row added: the old row a duplicate, the new one recorded" sh -c "
+	CHOBO_NOW=2026-05-11T00:00:00Z volunteer-issue -L '$B' post --csv '$T/post.csv' >'$T/post.out' &&
+	python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; assert [(o[\"posting\"], o[\"result\"]) for o in r] == [(\"Y-1\", \"duplicate\"), (\"Y-2\", \"recorded\")], r' '$T/post.out' &&
+	[ \$(chain-log -L '$B' | wc -l) -eq $((n + 1)) ]"
+printf 'posting,volunteer\nY-2,%s\nY-2,%s\n' "$P" "$P" >"$T/apply2.csv"
+check_exit 65 "an application on two rows of one sheet is refused" vi "$B" 2026-05-11T00:00:00Z apply --csv "$T/apply2.csv"
+check "... naming both rows" grep -q "apply2.csv:3: volunteer $P's application to posting Y-2 is on .*apply2.csv:2 too" "$T/vi.err"
 check_exit 65 "approval on B is refused: points are granted on the home node only" \
 	vi "$B" 2026-05-11T00:00:00Z approve --activity Y-1.1
 check "... naming the home node" grep -q "home node is $OA" "$T/vi.err"
 check "A and B exchange their logs ($how)" exchange 2026-05-11T00:30:00Z
 check "A approves: 2 units, 200 points" sh -c "CHOBO_NOW=2026-05-11T01:00:00Z volunteer-issue -L '$A' approve --activity Y-1.1 >'$T/ap.out' &&
 	python3 -c 'import json,sys; o=json.loads(open(sys.argv[1]).read().splitlines()[-1]); assert (o[\"units\"], o[\"points\"]) == (2, 200), o' '$T/ap.out'"
+check "the approval again is a duplicate: nothing more is granted" sh -c "
+	CHOBO_NOW=2026-05-11T02:00:00Z volunteer-issue -L '$A' approve --activity Y-1.1 | grep -q '\"result\":\"duplicate\"'"
 check "the balance on A: 200, expiring on March 31" sh -c "CHOBO_NOW=2026-05-12T00:00:00Z volunteer-issue -L '$A' balance --volunteer '$P' |
 	python3 -c 'import json,sys; o=json.load(sys.stdin); assert o[\"balance\"] == 200 and o[\"lots\"] == [{\"expires\": \"2027-03-31\", \"points\": 200}], o'"
 check "events on A the day before the activity: registered, assigned, reminder, granted" sh -c "

@@ -26,6 +26,41 @@ const char *volunteer_verb_name(enum volunteer_verb v)
 	return verb_names[v];
 }
 
+void volunteer_work_name(enum volunteer_verb v, const json_t *body, char *out, size_t cap)
+{
+	const char *volunteer = json_string_value(json_object_get(body, "volunteer"));
+	const char *posting = json_string_value(json_object_get(body, "posting"));
+	const char *activity = json_string_value(json_object_get(body, "activity"));
+	volunteer = volunteer ? volunteer : "";
+	posting = posting ? posting : "";
+	activity = activity ? activity : "";
+	switch (v) {
+	case VOL_REGISTER:
+		snprintf(out, cap, "volunteer %s's registration for FY%" JSON_INTEGER_FORMAT, volunteer,
+			 json_integer_value(json_object_get(body, "fy")));
+		break;
+	case VOL_POST:
+		snprintf(out, cap, "posting %s", posting);
+		break;
+	case VOL_APPLY:
+	case VOL_ASSIGN:
+		snprintf(out, cap, "volunteer %s's %s to posting %s", volunteer, v == VOL_APPLY ? "application" :
+			 "assignment", posting);
+		break;
+	case VOL_START:
+	case VOL_END:
+	case VOL_DECLINE:
+		snprintf(out, cap, "the %s of activity %s", verb_names[v], activity);
+		break;
+	case VOL_REPORT:
+	case VOL_APPROVE:
+		snprintf(out, cap, "the %s of activity %s", v == VOL_REPORT ? "report" : "approval", activity);
+		break;
+	default:
+		snprintf(out, cap, "a %s", verb_names[v]);
+	}
+}
+
 /* What a verb's record holds: its members, required (!) or not, and kind (s string, n number, t time). */
 struct member {
 	const char *name;

@@ -472,6 +472,48 @@ static void position_text(struct view_text *t, const struct view_entry *e)
 	view_text_member_str(t, "time", when);
 }
 
+/* Record at key that entry e did the work it names (volunteer_work_key): e's position. */
+static int work_put(struct view_state *s, const char *key, const struct view_entry *e, struct chobo_error *err)
+{
+	struct view_text t = {0};
+	position_text(&t, e);
+	return put_text(s, key, &t, err);
+}
+
+bool volunteer_work_key(enum volunteer_verb v, const json_t *body, char *key, size_t cap)
+{
+	const char *volunteer = json_string_value(json_object_get(body, "volunteer"));
+	const char *posting = json_string_value(json_object_get(body, "posting"));
+	const char *activity = json_string_value(json_object_get(body, "activity"));
+	int n;
+	switch (v) {
+	case VOL_REGISTER:
+		n = snprintf(key, cap, "reg/%s/%" JSON_INTEGER_FORMAT, volunteer ? volunteer : "",
+			     json_integer_value(json_object_get(body, "fy")));
+		break;
+	case VOL_POST:
+		n = snprintf(key, cap, "post/%s", posting ? posting : "");
+		break;
+	case VOL_APPLY:
+	case VOL_ASSIGN:
+		n = snprintf(key, cap, "%s/%s/%s", v == VOL_APPLY ? "app" : "asg", posting ? posting : "",
+			     volunteer ? volunteer : "");
+		break;
+	case VOL_START:
+	case VOL_END:
+	case VOL_DECLINE:
+		n = snprintf(key, cap, "step/%s/%s", activity ? activity : "", volunteer_verb_name(v));
+		break;
+	case VOL_REPORT:
+	case VOL_APPROVE:
+		n = snprintf(key, cap, "%s/%s", v == VOL_REPORT ? "report" : "grant", activity ? activity : "");
+		break;
+	default:
+		return false;   /* a certificate is issued again on purpose; revokes are the core's */
+	}
+	return n > 0 && (size_t)n < cap;
+}
+
 /* ------------------------------------------------------------- the rules, in merge order */
 
 #define REFUSE(...) return snprintf(why, whylen, __VA_ARGS__), 0
@@ -648,7 +690,10 @@ static int posting_apply(struct view_state *s, const struct view_entry *e, char 
 	if (people < 1 || people > 10000)
 		REFUSE("posting %s: people must be 1 to 10000", code);
 	struct view_text t = {0};
+	char leaf[65];
+	hex32(leaf, e->leaf_hash);
 	view_text_object_str(&t, "origin", e->origin);
+	view_text_member_str(&t, "leaf", leaf);   /* the entry that posted it (volunteer_work_key) */
 	for (size_t i = 0; strs[i]; i++) {
 		str_of(e, strs[i], v, sizeof v);
 		view_text_member_str(&t, strs[i], v);
@@ -705,8 +750,8 @@ static int pair_apply(struct view_state *s, const struct view_entry *e, bool ass
 		}
 		json_object_set_new(post, "assigned", json_integer(assigned + 1));
 		/* Rewritten member by member, in the order posting_apply wrote it. */
-		static const char *const strs[] = {"origin", "host", "kind", "task", "district", "from", "to", "skills",
-						   NULL};
+		static const char *const strs[] = {"origin", "leaf", "host", "kind", "task", "district", "from", "to",
+						   "skills", NULL};
 		struct view_text t = {0};
 		char v[VOLUNTEER_TAGS_MAX + 1], pkey[VIEW_MAX_KEY];
 		for (size_t i = 0; strs[i]; i++) {
@@ -728,6 +773,16 @@ static int pair_apply(struct view_state *s, const struct view_entry *e, bool ass
 	struct view_text t = {0};
 	position_text(&t, e);
 	return put_text(s, key, &t, err);
+}
+
+/* Activity a after entry e's step (start, end, decline): a, and the step done by e (step/ID/STEP). */
+static int activity_step_put(struct view_state *s, const struct volunteer_activity *a, const struct view_entry *e,
+			     const char *step, struct chobo_error *err)
+{
+	char key[VIEW_MAX_KEY];
+	int rc = activity_put(s, a, err);
+	snprintf(key, sizeof key, "step/%s/%s", a->id, step);
+	return rc != 0 ? rc : work_put(s, key, e, err);
 }
 
 static int activity_apply(struct view_state *s, const struct view_entry *e, char *why, size_t whylen,
@@ -781,7 +836,7 @@ static int activity_apply(struct view_state *s, const struct view_entry *e, char
 		json_decref(post);
 		snprintf(a.state, sizeof a.state, "started");
 		snprintf(a.start, sizeof a.start, "%s", at);
-		return activity_put(s, &a, err);
+		return activity_step_put(s, &a, e, step, err);
 	}
 	if (rc == EX_UNAVAILABLE)
 		REFUSE("activity %s has not started", id);
@@ -797,7 +852,7 @@ static int activity_apply(struct view_state *s, const struct view_entry *e, char
 	} else {
 		snprintf(a.state, sizeof a.state, "declined");
 	}
-	return activity_put(s, &a, err);
+	return activity_step_put(s, &a, e, step, err);
 }
 
 static int report_apply(struct view_state *s, const struct view_entry *e, char *why, size_t whylen,
@@ -816,7 +871,10 @@ static int report_apply(struct view_state *s, const struct view_entry *e, char *
 	if (a.reported)
 		REFUSE("activity %s is already reported", id);
 	a.reported = true;
-	return activity_put(s, &a, err);
+	char key[VIEW_MAX_KEY];
+	snprintf(key, sizeof key, "report/%s", id);
+	int put = activity_put(s, &a, err);
+	return put != 0 ? put : work_put(s, key, e, err);
 }
 
 static int approval_apply(struct view_state *s, const struct view_entry *e, char *why, size_t whylen,
@@ -935,7 +993,7 @@ const struct view_spec volunteer_registry_view = {
 	.name = "volunteer.registry",
 	.summary = "volunteers, certificates, postings, applications, assignments, activities, points approved",
 	.types = registry_types,
-	.version = 2,   /* 2: vcert/VOLUNTEER/FY/LEAF */
+	.version = 3,   /* 2: vcert/VOLUNTEER/FY/LEAF; 3: a posting's leaf, step/ID/STEP, report/ID */
 	.apply = registry_apply,
 };
 

@@ -46,9 +46,11 @@
  *   reg/P/FY              the registration for a fiscal year (its entry's leaf, log, index, time)
  *   cert/LEAF             a certificate: volunteer, fy, validity, revoked
  *   certat/ORIGIN/INDEX   the leaf of the certificate at that position (what a payload names)
- *   post/CODE             a posting, and how many are assigned
+ *   post/CODE             a posting (its entry's leaf), and how many are assigned
  *   app/CODE/P, asg/CODE/P   an application, an assignment (their entries' leaf, log, index, time)
  *   act/ID                an activity: posting, volunteer, host, state, times, units, points
+ *   step/ID/STEP          the entry of activity ID's start, end or decline (leaf, log, index, time)
+ *   report/ID             the report of activity ID (its entry)
  *   grant/ID              the approval of activity ID (its entry), the units and points granted
  *   day/P/DATE, fy/P/FY   units approved on a day, points approved in a fiscal year
  *   refused/LEAF          why an entry was refused
@@ -167,6 +169,19 @@ const char *volunteer_verb_name(enum volunteer_verb v);
  */
 bool volunteer_record_body(enum volunteer_verb v, json_t *o, int64_t now, const char *origin, const char **type,
 			   json_t **body, char *why, size_t whylen);
+
+/*
+ * (volunteer.c) The registry key whose value names (by its member "leaf") the entry that
+ * did the work of verb v's body already: a volunteer's registration for a
+ * fiscal year, a posting, an application or assignment, an activity's
+ * start, end or decline, its report, its approval.  So a record given
+ * again can be found done.  false for the verbs whose work may be done
+ * again (certify issues another card; revokes are the core's) or when key
+ * (cap bytes) is too short.
+ */
+bool volunteer_work_key(enum volunteer_verb v, const json_t *body, char *key, size_t cap);
+/* What verb v's body does, for a message ("the end of activity A-1", "posting Y-1"), into out. */
+void volunteer_work_name(enum volunteer_verb v, const json_t *body, char *out, size_t cap);
 
 /* The units an activity from start to end earns before the caps (whole hours, or 1). */
 int64_t volunteer_units(const struct volunteer_rules *r, int64_t start, int64_t end);
