@@ -16,12 +16,15 @@
 
 /* Labels in one run, copies included. */
 #define MAX_LABELS 1000
+/* Bytes read for the payload "-": more than the 2420 characters that QR version 40 holds. */
+#define STDIN_MAX 8192
 
 static const char usage[] =
 	"usage: qr-render [--format term|png|svg|pdf] [--label a6 | --sheet a4] [--copies N]\n"
 	"                 [--text LINE]... [--max-version N] [-o FILE] PAYLOAD...\n"
 	"Draw each PAYLOAD (QR alphanumeric characters: 0-9 A-Z space $%*+-./:) as a QR code\n"
-	"at level Q, with the text lines beside or under it.  png, svg and term take one\n"
+	"at level Q, with the text lines beside or under it.  A PAYLOAD of - (once) is read\n"
+	"from stdin: all of it, less one trailing newline.  png, svg and term take one\n"
 	"payload; pdf takes several (one A6 page each, or 8 to an A4 sheet).  With -o, one\n"
 	"JSON line per payload on stdout: version, modules, ecc, length.\n"
 	"Exit status: 0 success, 64 usage, 65 bad data, 69 unavailable, 73 cannot create,\n"
@@ -33,6 +36,34 @@ static enum label_format parse_format(const char *s)
 	if (!label_format_parse(s, &f))
 		chobo_die(EX_USAGE, "--format %s: expected term, png, svg or pdf", s);
 	return f;
+}
+
+/*
+ * The payload given as "-": all of stdin without one trailing newline (what
+ * echo or a file adds), NUL-terminated.  Exits with EX_DATAERR for an empty
+ * stdin, a NUL byte or more than STDIN_MAX bytes, EX_IOERR when reading fails.
+ */
+static char *read_stdin_payload(void)
+{
+	char *buf = xmalloc(STDIN_MAX + 2);
+	size_t n = 0, got;
+	while (n <= STDIN_MAX && (got = fread(buf + n, 1, STDIN_MAX + 1 - n, stdin)) > 0)
+		n += got;
+	if (ferror(stdin))
+		chobo_die(EX_IOERR, "-: cannot read the payload from standard input: %s", strerror(errno));
+	if (n > STDIN_MAX)
+		chobo_die(EX_DATAERR, "-: standard input holds more than %d bytes; no QR code holds that many",
+			  STDIN_MAX);
+	if (n == 0)
+		chobo_die(EX_DATAERR, "-: standard input is empty; expected the payload to encode");
+	if (buf[n - 1] == '\n')
+		n--;
+	/* A NUL would end the payload early and draw a code of less than was given. */
+	const char *nul = memchr(buf, '\0', n);
+	if (nul)
+		chobo_die(EX_DATAERR, "-: standard input holds a NUL byte at offset %zu", (size_t)(nul - buf));
+	buf[n] = '\0';
+	return buf;
 }
 
 /* Print what was drawn for each code: one JSON line each. */
@@ -108,12 +139,21 @@ int main(int argc, char **argv)
 	if (!output && (format == LABEL_PNG || format == LABEL_PDF) && isatty(1))
 		chobo_die(EX_USAGE, "not writing a binary image to a terminal (use -o FILE or redirect)");
 
+	/* stdin can be read only once, so "-" names it once. */
+	int dashes = 0;
+	for (int i = optind; i < argc; i++)
+		dashes += strcmp(argv[i], "-") == 0;
+	if (dashes > 1)
+		chobo_die(EX_USAGE, "the payload - (standard input) may be given once");
+	char *from_stdin = dashes ? read_stdin_payload() : NULL;
+
 	/* Every payload is encoded before the output file is created, so a refusal leaves nothing behind. */
 	struct qr_code *codes = xcalloc(npayloads, sizeof *codes);
 	struct chobo_error e;
 	int rc = 0;
 	for (size_t i = 0; i < npayloads && rc == 0; i++) {
-		rc = qr_code_encode(&codes[i], argv[optind + (int)i], (int)max_version, &e);
+		const char *arg = argv[optind + (int)i];
+		rc = qr_code_encode(&codes[i], strcmp(arg, "-") == 0 ? from_stdin : arg, (int)max_version, &e);
 		if (rc != 0 && npayloads > 1)
 			chobo_warn("payload %zu: %s", i + 1, e.msg);
 		else
@@ -138,5 +178,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < npayloads; i++)
 		qr_code_free(&codes[i]);
 	free(codes);
+	free(from_stdin);
 	cli_exit(rc);
 }

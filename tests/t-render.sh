@@ -166,6 +166,35 @@ check "... the second holds the ninth" sh -c "pdftoppm -r 150 -f 2 -png '$T/nine
 check_exit 0 "two A6 labels take two pages" qr-render --format pdf --label a6 -o "$T/two.pdf" "$1" "$2"
 check "... two pages" sh -c "pdfinfo '$T/two.pdf' | grep -q '^Pages: *2\$'"
 
+# The payload "-": read from standard input, all of it less one trailing newline.
+p=$(payload 200 11)
+printf '%s\n' "$p" >"$T/stdin.txt"
+check_exit 0 "a payload - is read from standard input" sh -c "qr-render --format png -o '$T/stdin.png' - <'$T/stdin.txt'"
+check "... the PNG decodes to it, without the newline" decodes "$T/stdin.png" "$p"
+check "... its length is reported as 200" grep -q '"length":200' "$T/last.out"
+check_exit 0 "... a payload without a newline, ending in a space, is kept whole" \
+	sh -c "printf 'CHB1:X ' | qr-render --format png -o '$T/stdin-space.png' -"
+check "... length 7" grep -q '"length":7' "$T/last.out"
+check "... it decodes" decodes "$T/stdin-space.png" "CHB1:X "
+check_exit 0 "... the one-character payload - is drawn from standard input" \
+	sh -c "printf '%s\\n' - | qr-render --format png -o '$T/dash.png' -"
+check "... and decodes to -" decodes "$T/dash.png" "-"
+check_exit 0 "... - among other payloads takes its place in a PDF" \
+	sh -c "qr-render --format pdf -o '$T/mixed.pdf' 'CHB1:A' - 'CHB1:C' <'$T/stdin.txt'"
+check "... the second page holds the payload from standard input" \
+	sh -c "pdftoppm -r 150 -f 2 -l 2 -png '$T/mixed.pdf' '$T/mixed' && test \"\$(zbarimg --nodbus --raw -q '$T/mixed-2.png')\" = '$p'"
+check_exit 65 "an empty standard input is refused" sh -c "qr-render --format png -o '$T/empty.png' - </dev/null"
+check "... saying so" grep -q 'standard input is empty' "$T/last.err"
+check "... and no file is left" test ! -e "$T/empty.png"
+check_exit 65 "a NUL byte on standard input is refused" sh -c "printf 'CHB1:A\\000B' | qr-render -"
+check "... naming its offset" grep -q 'standard input holds a NUL byte at offset 6' "$T/last.err"
+check_exit 65 "only one newline is removed" sh -c "printf 'CHB1:A\\n\\n' | qr-render -"
+check_exit 65 "more than 8192 bytes on standard input are refused" \
+	sh -c "head -c 9000 /dev/zero | tr '\\000' A | qr-render -"
+check "... saying how many it takes" grep -q 'more than 8192 bytes' "$T/last.err"
+check_exit 64 "- given twice is a usage error" sh -c "qr-render --format pdf -o '$T/twice.pdf' - - <'$T/stdin.txt'"
+check "... and no file is left" test ! -e "$T/twice.pdf"
+
 # Refusals: nothing is written.
 long=$(payload 297 3)
 check_exit 65 "297 characters do not fit version 12-Q: refused with EX_DATAERR" qr-render --format png -o "$T/long.png" "$long"
