@@ -102,6 +102,27 @@ check "... nothing stored" test "$(private_digest)" = "$before"
 printf 'identifier,name\nN-5,X\n' >"$T/people.csv"
 check_exit 65 "add of a CSV table is refused" chain-private -L "$L" add "$T/people.csv"
 check "... saying that it reads JSON Lines" grep -q "people.csv:1: not a JSON object: chain-private add reads JSON Lines" "$T/last.err"
+# A byte order mark, as Excel's "CSV UTF-8" and Notepad write, is skipped at the start of a file, as the services skip it.
+# (In a ledger of its own, so that the counts of people below stay as they are.)
+LB=$T/bom-ledger
+new_ledger "$LB"
+printf '\357\273\277{"identifier":"B-1","name":"Bom Person"}\n{"identifier":"B-2","name":"Bom Person 2"}\n' >"$T/bom.jsonl"
+check_exit 0 "a file starting with a byte order mark is read" chain-private -L "$LB" add "$T/bom.jsonl"
+check "... both lines stored, the first without the mark" sh -c \
+	"[ \$(grep -c '\"created\":true' '$T/last.out') = 2 ] &&
+	 chain-private -L '$LB' show \$(sed -n '1s/^{\"id\":\"\(p-[0-9a-f]*\)\".*/\1/p' '$T/last.out') | grep -qF '\"identifier\":\"B-1\"'"
+check_exit 0 "... and so is standard input starting with one, before a blank line" \
+	sh -c "printf '\\357\\273\\277\\r\\n{\"identifier\":\"B-3\",\"name\":\"Bom Person 3\"}\\n' | chain-private -L '$LB' add"
+check "... one person stored" grep -q '"created":true' "$T/last.out"
+before=$(sha256sum <"$LB/private/people.db")
+printf '{"identifier":"B-4","name":"X"}\n\357\273\277{"identifier":"B-5","name":"Y"}\n' >"$T/bom2.jsonl"
+check_exit 65 "a byte order mark on a later line (files joined with cat) is refused" chain-private -L "$LB" add "$T/bom2.jsonl"
+check "... naming the mark and the line, nothing stored" sh -c \
+	"grep -q 'bom2.jsonl:2: the line starts with a byte order mark (as Excel.s \"CSV UTF-8\" writes)' '$T/last.err' &&
+	 [ \"\$(sha256sum <'$LB/private/people.db')\" = '$before' ]"
+printf '\357\273\277identifier,name\nN-5,X\n' >"$T/bom.csv"
+check_exit 65 "a CSV table starting with a byte order mark is refused" chain-private -L "$LB" add "$T/bom.csv"
+check "... saying that it reads JSON Lines, not CSV" grep -q "bom.csv:1: not a JSON object: chain-private add reads JSON Lines.*not CSV" "$T/last.err"
 check_exit 64 "add with --identifier but no --name is a usage error" chain-private -L "$L" add --identifier N-4
 check "... saying what it needs" grep -q "add from options needs --identifier and --name" "$T/last.err"
 check_exit 64 "show with a malformed ID" chain-private -L "$L" show p-XYZ
