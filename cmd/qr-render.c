@@ -167,7 +167,7 @@ int main(int argc, char **argv)
 		size_t n = npayloads * copies;
 		struct label *labels = xcalloc(n, sizeof *labels);
 		for (size_t i = 0; i < n; i++)
-			labels[i] = (struct label){&codes[i / copies], lines, nlines};
+			labels[i] = (struct label){&codes[i / copies], lines, nlines, 0};
 		cli_report(rc = label_write(file.fp, format, sheet, labels, n, &e), &e);
 		free(labels);
 		if (output && rc == 0 && (rc = cli_report(replace_commit(&file, &e), &e)) == 0)

@@ -224,7 +224,7 @@ static int draw(FILE *out, enum label_format format, bool sheet, const struct bo
 	struct label *labels = xcalloc(b->n, sizeof *labels);
 	struct chobo_error e;
 	for (size_t i = 0; i < b->n; i++)
-		labels[i] = (struct label){&b->v[i].code, b->v[i].lines, b->v[i].nlines};
+		labels[i] = (struct label){&b->v[i].code, b->v[i].lines, b->v[i].nlines, 0};
 	int rc = label_write(out, format, sheet, labels, b->n, &e);
 	free(labels);
 	return cli_report(rc, &e);

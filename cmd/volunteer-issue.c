@@ -193,7 +193,8 @@ static int draw_certificates(const struct run *r, json_t **bodies, char **payloa
 		for (size_t k = 0; k < 5; k++)
 			lines[i][k] = text[i][k];
 		rc = qr_code_encode(&codes[i], payloads[i], QR_VERSION_CHOBO, err);
-		labels[i] = (struct label){&codes[i], lines[i], 5};
+		/* The pseudonym (line 4) is what staff copy from the card: on one line, never broken after "p-". */
+		labels[i] = (struct label){&codes[i], lines[i], 5, 1u << 3};
 	}
 	if (rc == 0 && (r->png || r->svg || r->term) && n != 1)
 		rc = chobo_fail(err, EX_USAGE, "--term, --png and --svg draw one certificate; --pdf draws several");

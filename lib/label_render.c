@@ -177,14 +177,58 @@ static void draw_code(cairo_t *cr, const struct qr_code *qr, double x, double y,
 	cairo_restore(cr);
 }
 
+/* OpenType features that turn ligatures off: a glyph for two letters comes out of pdftotext as one character, or none. */
+#define NO_LIGATURES "liga=0, clig=0"
+
+/* Turn ligatures off for text[start, end) of attrs. */
+static void attrs_no_ligatures(PangoAttrList *attrs, guint start, guint end)
+{
+	PangoAttribute *a = pango_attr_font_features_new(NO_LIGATURES);
+	a->start_index = start;
+	a->end_index = end;
+	pango_attr_list_insert(attrs, a);
+}
+
+/*
+ * The size, at most size, at which the n bytes at text fit width on one
+ * line in LABEL_FONT, measured in ctx (without ligatures when plain).
+ */
+static double fitting_size(PangoContext *ctx, const char *text, int n, double size, double width, bool plain)
+{
+	PangoLayout *m = pango_layout_new(ctx);
+	PangoFontDescription *font = pango_font_description_from_string(LABEL_FONT);
+	pango_layout_set_text(m, text, n);
+	if (plain) {
+		PangoAttrList *attrs = pango_attr_list_new();
+		attrs_no_ligatures(attrs, 0, PANGO_ATTR_INDEX_TO_TEXT_END);
+		pango_layout_set_attributes(m, attrs);
+		pango_attr_list_unref(attrs);
+	}
+	/* Unhinted widths scale with the size, so one step nearly always does; the 1% covers rounding. */
+	for (int i = 0; i < 8; i++) {
+		int w;
+		pango_font_description_set_absolute_size(font, size * PANGO_SCALE);
+		pango_layout_set_font_description(m, font);
+		pango_layout_get_size(m, &w, NULL);
+		if (w <= width * PANGO_SCALE)
+			break;
+		size *= width * PANGO_SCALE / w * 0.99;
+	}
+	pango_font_description_free(font);
+	g_object_unref(m);
+	return size;
+}
+
 /*
  * The label's lines as one pango layout in LABEL_FONT, size user units
  * high, wrapped at width; with max_height > 0, lines past it are dropped
- * and the last one kept ends in an ellipsis.  Metrics are not hinted, so a
- * layout measures the same at every scale.
+ * and the last one kept ends in an ellipsis.  A line of l->whole_lines is
+ * not wrapped: where it does not fit width, it is set smaller.  With
+ * plain, no ligatures.  Metrics are not hinted, so a layout measures the
+ * same at every scale.
  */
 static PangoLayout *text_layout(cairo_t *cr, const struct label *l, double size, double width,
-	double max_height)
+	double max_height, bool plain)
 {
 	PangoLayout *layout = pango_cairo_create_layout(cr);
 	cairo_font_options_t *opts = cairo_font_options_create();
@@ -192,6 +236,13 @@ static PangoLayout *text_layout(cairo_t *cr, const struct label *l, double size,
 	cairo_font_options_set_hint_style(opts, CAIRO_HINT_STYLE_NONE);
 	pango_cairo_context_set_font_options(pango_layout_get_context(layout), opts);
 	cairo_font_options_destroy(opts);
+	/*
+	 * Pango rounds glyph positions to whole user units (points in a PDF),
+	 * so a line's width would not scale with its size, and a line set
+	 * smaller to fit (whole_lines) would come out narrower than measured.
+	 */
+	if (l->whole_lines)
+		pango_context_set_round_glyph_positions(pango_layout_get_context(layout), FALSE);
 	pango_layout_context_changed(layout);
 
 	PangoFontDescription *font = pango_font_description_from_string(LABEL_FONT);
@@ -209,8 +260,20 @@ static PangoLayout *text_layout(cairo_t *cr, const struct label *l, double size,
 	for (size_t i = 0; i < l->nlines; i++)
 		total += strlen(l->lines[i]) + 1;
 	char *text = xmalloc(total), *p = text;
+	PangoAttrList *attrs = pango_attr_list_new();
+	if (plain)
+		attrs_no_ligatures(attrs, 0, PANGO_ATTR_INDEX_TO_TEXT_END);
 	for (size_t i = 0; i < l->nlines; i++) {
 		size_t n = strlen(l->lines[i]);
+		if (l->whole_lines & (1u << i)) {
+			double fit = fitting_size(pango_layout_get_context(layout), l->lines[i], (int)n, size, width, plain);
+			if (fit < size) {
+				PangoAttribute *a = pango_attr_size_new_absolute((int)(fit * PANGO_SCALE));
+				a->start_index = (guint)(p - text);
+				a->end_index = (guint)(p - text + n);
+				pango_attr_list_insert(attrs, a);
+			}
+		}
 		memcpy(p, l->lines[i], n);
 		p += n;
 		if (i + 1 < l->nlines)
@@ -218,6 +281,8 @@ static PangoLayout *text_layout(cairo_t *cr, const struct label *l, double size,
 	}
 	*p = '\0';
 	pango_layout_set_text(layout, text, -1);
+	pango_layout_set_attributes(layout, attrs);
+	pango_attr_list_unref(attrs);
 	free(text);
 	return layout;
 }
@@ -266,7 +331,7 @@ static int single_layout(const struct label *l, struct single_layout *lay, struc
 
 	cairo_surface_t *scratch = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 1, 1);
 	cairo_t *cr = cairo_create(scratch);
-	PangoLayout *layout = text_layout(cr, l, lay->text_size, lay->text_width, 0);
+	PangoLayout *layout = text_layout(cr, l, lay->text_size, lay->text_width, 0, false);
 	int w, h;
 	pango_layout_get_pixel_size(layout, &w, &h);
 	g_object_unref(layout);
@@ -287,7 +352,7 @@ static void draw_single(cairo_t *cr, const struct label *l, const struct single_
 	draw_code(cr, l->code, lay->code_x, 0, lay->module);
 	if (l->nlines == 0)
 		return;
-	PangoLayout *layout = text_layout(cr, l, lay->text_size, lay->text_width, 0);
+	PangoLayout *layout = text_layout(cr, l, lay->text_size, lay->text_width, 0, false);
 	draw_text(cr, layout, lay->pad, lay->code_side);
 	g_object_unref(layout);
 }
@@ -348,13 +413,17 @@ static void draw_a6(cairo_t *cr, const struct label *l)
 	if (l->nlines == 0)
 		return;
 	double top = A6_MARGIN + side;
-	PangoLayout *layout = text_layout(cr, l, A6_TEXT_PT, side, A6_H - A6_MARGIN - top);
+	PangoLayout *layout = text_layout(cr, l, A6_TEXT_PT, side, A6_H - A6_MARGIN - top, false);
 	draw_text(cr, layout, A6_MARGIN, top);
 	g_object_unref(layout);
 }
 
-/* One label in the box at (x, y): the code on the left, the text (pt points) beside it, top-aligned with the symbol. */
-static void draw_beside(cairo_t *cr, const struct label *l, double x, double y, double w, double h, double pt)
+/*
+ * One label in the box at (x, y): the code on the left, the text (pt
+ * points, without ligatures when plain) beside it, top-aligned with the symbol.
+ */
+static void draw_beside(cairo_t *cr, const struct label *l, double x, double y, double w, double h, double pt,
+			bool plain)
 {
 	double side = h - 2 * SHEET_PAD;
 	if (side > 0.55 * w)
@@ -366,7 +435,7 @@ static void draw_beside(cairo_t *cr, const struct label *l, double x, double y, 
 	double tx = x + SHEET_PAD + side + 2 * MM;
 	double ty = y + SHEET_PAD + QR_QUIET_ZONE * m;
 	double tw = x + w - SHEET_PAD - tx;
-	PangoLayout *layout = text_layout(cr, l, pt, tw, y + h - SHEET_PAD - ty);
+	PangoLayout *layout = text_layout(cr, l, pt, tw, y + h - SHEET_PAD - ty, plain);
 	draw_text(cr, layout, tx, ty);
 	g_object_unref(layout);
 }
@@ -374,7 +443,7 @@ static void draw_beside(cairo_t *cr, const struct label *l, double x, double y, 
 /* One label in the sheet's cell at (x, y). */
 static void draw_cell(cairo_t *cr, const struct label *l, double x, double y, double w, double h)
 {
-	draw_beside(cr, l, x, y, w, h, SHEET_TEXT_PT);
+	draw_beside(cr, l, x, y, w, h, SHEET_TEXT_PT, false);
 }
 
 /*
@@ -452,7 +521,12 @@ int label_write_pdf_card(FILE *out, const struct label *labels, size_t n, struct
 	for (size_t i = 0; i < n && cairo_status(cr) == CAIRO_STATUS_SUCCESS; i++) {
 		cairo_set_source_rgb(cr, 1, 1, 1);
 		cairo_paint(cr);
-		draw_beside(cr, &labels[i], 0, 0, CARD_W, CARD_H, CARD_TEXT_PT);
+		/*
+		 * A card's text is read back (pdftotext, an ID copied from the PDF),
+		 * so no ligatures.  Other labels keep them: IPAexGothic's compose a
+		 * kana and a combining semi-voiced mark (か゚) that a name may hold.
+		 */
+		draw_beside(cr, &labels[i], 0, 0, CARD_W, CARD_H, CARD_TEXT_PT, true);
 		cairo_show_page(cr);
 	}
 	cairo_destroy(cr);

@@ -19,7 +19,10 @@
  *    light whatever the terminal's theme; the text lines follow, uncoloured.
  *
  * Text that does not fit a fixed layout's box is cut with an ellipsis;
- * lines are checked with label_text_valid() before anything is drawn.
+ * a line too long for the text's width wraps, unless the label keeps it
+ * whole (an ID), then it is set smaller.  A card's text has no ligatures,
+ * so that pdftotext gives back every letter.  Lines are checked with
+ * label_text_valid() before anything is drawn.
  * Writers write to a stdio stream and do not close it.
  */
 #ifndef CHOBO_LABEL_RENDER_H
@@ -45,6 +48,8 @@ struct label {
 	const struct qr_code *code;
 	const char *const *lines;
 	size_t nlines;
+	/* Bit i set: line i, an ID to be read back whole, is never wrapped but set smaller where it does not fit. */
+	unsigned whole_lines;
 };
 
 /* True when line is valid UTF-8 of at most LABEL_MAX_LINE_BYTES bytes with no control character; else why in err. */
@@ -56,7 +61,7 @@ int label_write_png(FILE *out, const struct label *label, struct chobo_error *er
 int label_write_svg(FILE *out, const struct label *label, struct chobo_error *err);
 /* Write n >= 1 labels as a PDF, one per A6 page; returns as label_write_png(). */
 int label_write_pdf_a6(FILE *out, const struct label *labels, size_t n, struct chobo_error *err);
-/* Write n >= 1 labels as a PDF of ID-1 cards (85.6 x 54 mm), the code left, the text beside it; as label_write_png(). */
+/* Write n >= 1 labels as a PDF of ID-1 cards (85.6 x 54 mm), the code left, the text beside it without ligatures; as label_write_png(). */
 int label_write_pdf_card(FILE *out, const struct label *labels, size_t n, struct chobo_error *err);
 /* Write n >= 1 labels as a PDF of A4 sheets with cut marks, 8 a page; returns as label_write_png(). */
 int label_write_pdf_sheet(FILE *out, const struct label *labels, size_t n, struct chobo_error *err);
