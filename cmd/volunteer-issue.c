@@ -237,13 +237,6 @@ static int scheme_entry(struct view_state *pts, const struct volunteer_rules *vr
 }
 
 /*
- * An approval and its points: the units the activity earns within the day's
- * cap, the points within the fiscal year's (the day and year of its end),
- * and the credit, expiring on March 31 of that year unless chobo.conf lets
- * points carry over (yes: expiry_days; N: the scheme's carry_max); pending keeps the counts of the run's approvals.  0,
- * or EX_DATAERR with err when the caps leave nothing to grant.
- */
-/*
  * What the registry counts at key (day/P/DATE units, fy/P/FY points), or
  * what approvals earlier in this run made it (pending): 0 with *v, or an error.
  */
@@ -264,6 +257,15 @@ static int counted(struct view_state *vs, json_t *pending, const char *key, cons
 	return rc == EX_UNAVAILABLE ? 0 : rc;
 }
 
+/*
+ * An approval and its points: the units the activity earns within its
+ * posting's time (volunteer_activity_counted) and the day's cap, the points
+ * within the fiscal year's (the day and year of the counted end), and the
+ * credit, expiring on March 31 of that year unless chobo.conf lets points
+ * carry over (yes: expiry_days; N: the scheme's carry_max); pending keeps
+ * the counts of the run's approvals.  0, or EX_DATAERR with err when the
+ * caps leave nothing to grant.
+ */
 static int approval_entries(struct view_state *vs, const struct volunteer_rules *vr, int64_t now, json_t *pending,
 			    json_t *body, struct batch *b, struct chobo_error *err)
 {
@@ -278,8 +280,8 @@ static int approval_entries(struct view_state *vs, const struct volunteer_rules 
 		return chobo_fail(err, EX_DATAERR, "activity %s is %s%s: nothing to approve", id, a.state,
 				  a.reported || strcmp(a.state, "ended") != 0 ? "" : " and not reported");
 	int64_t start = 0, end = 0, used_day = 0, used_fy = 0;
-	time_parse(a.start, &start);
-	time_parse(a.end, &end);
+	if ((rc = volunteer_activity_counted(vs, &a, &start, &end, err)) != 0)
+		return rc;
 	int64_t d = jp_day_of(end);
 	int32_t fy = jp_fiscal_year(d);
 	/* Without carry-over, points live until March 31 of the activity's year: later, there is nothing to grant. */
@@ -295,8 +297,15 @@ static int approval_entries(struct view_state *vs, const struct volunteer_rules 
 	    (rc = counted(vs, pending, fkey, "points", &used_fy, err)) != 0)
 		return rc;
 	int64_t units = volunteer_units(vr, start, end);
-	if (units < 1)
-		return chobo_fail(err, EX_DATAERR, "activity %s lasted less than an hour: it earns no unit", id);
+	if (units < 1) {
+		int64_t whole_start = 0, whole_end = 0;
+		time_parse(a.start, &whole_start);
+		time_parse(a.end, &whole_end);
+		if (volunteer_units(vr, whole_start, whole_end) < 1)
+			return chobo_fail(err, EX_DATAERR, "activity %s lasted less than an hour: it earns no unit", id);
+		return chobo_fail(err, EX_DATAERR, "activity %s (%s to %s) spent less than an hour within posting %s's "
+				  "time: it earns no unit", id, a.start, a.end, a.posting);
+	}
 	if (vr->max_units_day > 0 && units > vr->max_units_day - used_day)
 		units = vr->max_units_day - used_day;
 	if (units < 1)

@@ -83,6 +83,11 @@ int64_t jp_day_of(int64_t t)
 	return s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
 }
 
+int64_t jp_day_start(int64_t day)
+{
+	return day * 86400 - 9 * 3600;
+}
+
 int32_t jp_fiscal_year(int64_t day)
 {
 	int64_t y, m, d;

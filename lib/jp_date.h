@@ -26,6 +26,8 @@ bool jp_date_valid(const char *s);
 void jp_date_format(char out[JP_DATE_LEN + 1], int64_t day);
 /* The JST day of an instant (seconds since the epoch, UTC). */
 int64_t jp_day_of(int64_t t);
+/* The first second of JST day (seconds since the epoch, UTC). */
+int64_t jp_day_start(int64_t day);
 /* The fiscal year that day falls in. */
 int32_t jp_fiscal_year(int64_t day);
 /* The day number of April 1 of fiscal year fy. */

@@ -419,7 +419,7 @@ const char *payload_kind_summary(const char *kind)
 
 int64_t payload_day_start(int64_t day)
 {
-	return day * 86400 - 9 * 3600;
+	return jp_day_start(day);
 }
 
 int64_t payload_last_day(int64_t t)

@@ -252,43 +252,45 @@ check "both nodes print the same history after the exchange ($how)" sh -c "
 check "... the points account is on A's log only" sh -c "! chain-log -L '$B' --log '$OB' | grep -q points.credit"
 
 # ------------------------------------------------------------- points rules
-# Activities of posting Y-1 on later days, started and ended on A (the host may record anywhere).
+check "the volunteer applies to Y-2 on A" vi "$A" 2026-06-01T00:00:00Z apply --posting Y-2 --volunteer "$P"
+check "... and is assigned" vi "$A" 2026-06-01T00:00:00Z assign --posting Y-2 --volunteer "$P"
+# Activities of the standing posting Y-2 on later days, started and ended on A (the host may record anywhere).
 act() {   # act ID START END [REPORTED-AT]
-	vi "$A" "$2" start --activity "$1" --posting Y-1 --volunteer "$P" --certificate "$CERT" &&
+	vi "$A" "$2" start --activity "$1" --posting Y-2 --volunteer "$P" --certificate "$CERT" &&
 		vi "$A" "$3" end --activity "$1" && vi "$A" "${4:-$3}" report --activity "$1"
 }
-act Y-1.2 2026-06-01T00:00:00Z 2026-06-01T02:00:00Z
-act Y-1.3 2026-06-01T03:00:00Z 2026-06-01T04:00:00Z
-printf '{"activity":"Y-1.2"}\n{"activity":"Y-1.3"}\n' >"$T/approve.jsonl"
+act Y-2.2 2026-06-01T00:00:00Z 2026-06-01T02:00:00Z
+act Y-2.3 2026-06-01T03:00:00Z 2026-06-01T04:00:00Z
+printf '{"activity":"Y-2.2"}\n{"activity":"Y-2.3"}\n' >"$T/approve.jsonl"
 check_exit 65 "both June 1 activities in one batch (JSON Lines): the third unit is refused, nothing appended" \
 	vi "$A" 2026-06-02T00:00:00Z approve "$T/approve.jsonl"
 check "... named, with the record" grep -q "approve.jsonl:2: at most 2 units a day" "$T/vi.err"
-check "two units on June 1 are approved" vi "$A" 2026-06-02T00:00:00Z approve --activity Y-1.2
-check_exit 65 "the third unit on that day is refused" vi "$A" 2026-06-02T00:01:00Z approve --activity Y-1.3
+check "two units on June 1 are approved" vi "$A" 2026-06-02T00:00:00Z approve --activity Y-2.2
+check_exit 65 "the third unit on that day is refused" vi "$A" 2026-06-02T00:01:00Z approve --activity Y-2.3
 check "... at most 2 units a day, named" grep -q "at most 2 units a day" "$T/vi.err"
-act Y-1.4 2026-07-01T00:00:00Z 2026-07-01T02:00:00Z
+act Y-2.4 2026-07-01T00:00:00Z 2026-07-01T02:00:00Z
 check "the fiscal year's cap is reached exactly: 100 of 200 points granted (500 in FY2026)" sh -c "
-	CHOBO_NOW=2026-07-02T00:00:00Z volunteer-issue -L '$A' approve --activity Y-1.4 | grep -q '\"points\":100' &&
+	CHOBO_NOW=2026-07-02T00:00:00Z volunteer-issue -L '$A' approve --activity Y-2.4 | grep -q '\"points\":100' &&
 	[ \"\$(volunteer-issue -L '$A' history --volunteer '$P' | python3 -c 'import json,sys; print(sum(json.loads(l)[\"points\"] for l in sys.stdin))')\" = 500 ]"
-act Y-1.5 2026-08-01T00:00:00Z 2026-08-01T01:00:00Z
-check_exit 65 "the next point is refused" vi "$A" 2026-08-02T00:00:00Z approve --activity Y-1.5
+act Y-2.5 2026-08-01T00:00:00Z 2026-08-01T01:00:00Z
+check_exit 65 "the next point is refused" vi "$A" 2026-08-02T00:00:00Z approve --activity Y-2.5
 check "... at most 500 points in a fiscal year, named" grep -q "at most 500 points in a fiscal year" "$T/vi.err"
-act Y-1.6 2027-03-30T00:00:00Z 2027-03-30T02:00:00Z
-act Y-1.7 2027-03-31T14:00:00Z 2027-03-31T16:00:00Z
+act Y-2.6 2027-03-30T00:00:00Z 2027-03-30T02:00:00Z
+act Y-2.7 2027-03-31T14:00:00Z 2027-03-31T16:00:00Z
 check "on March 31 (23:59:59 JST) FY2026's 350 points are there" sh -c "[ \"\$(CHOBO_NOW=2027-03-31T14:59:59Z volunteer-issue -L '$A' balance --volunteer '$P' | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"balance\"])')\" = 350 ]"
 check "an activity from 23:00 JST on March 31 to 01:00 on April 1 counts in FY2027: approved" sh -c "
-	CHOBO_NOW=2027-04-01T00:00:00Z volunteer-issue -L '$A' approve --activity Y-1.7 | grep -q '\"points\":200'"
+	CHOBO_NOW=2027-04-01T00:00:00Z volunteer-issue -L '$A' approve --activity Y-2.7 | grep -q '\"points\":200'"
 check "... no carry-over: on April 1 the 350 are gone; the 200 expire on March 31, 2028" sh -c "CHOBO_NOW=2027-04-01T00:00:00Z volunteer-issue -L '$A' balance --volunteer '$P' |
 	python3 -c 'import json,sys; o=json.load(sys.stdin); assert o[\"balance\"] == 200 and o[\"expired\"] == 350 and o[\"lots\"] == [{\"expires\": \"2028-03-31\", \"points\": 200}], o'"
 check_exit 65 "an FY2026 activity approved in FY2027 is refused: the year has closed" \
-	vi "$A" 2027-04-01T00:01:00Z approve --activity Y-1.6
+	vi "$A" 2027-04-01T00:01:00Z approve --activity Y-2.6
 check "... naming the rule" grep -q "points do not carry over" "$T/vi.err"
 
 # ------------------------------------------------------------- certificates
 check_exit 65 "the FY2026 certificate is refused at a start in FY2027 (expired)" \
-	vi "$A" 2027-04-02T00:00:00Z start --activity Y-1.8 --posting Y-1 --volunteer "$P" --certificate "$CERT"
+	vi "$A" 2027-04-02T00:00:00Z start --activity Y-2.8 --posting Y-2 --volunteer "$P" --certificate "$CERT"
 check_exit 65 "... and so is its leaf hash: the rules hold it expired" \
-	vi "$A" 2027-04-02T00:00:00Z start --activity Y-1.8 --posting Y-1 --volunteer "$P" --certificate "$LEAF"
+	vi "$A" 2027-04-02T00:00:00Z start --activity Y-2.8 --posting Y-2 --volunteer "$P" --certificate "$LEAF"
 check "... named" grep -q "expired or not yet valid" "$T/vi.err"
 check "re-registration for FY2027 and a new certificate" sh -c "
 	CHOBO_NOW=2027-04-02T01:00:00Z volunteer-issue -q -L '$A' register --volunteer '$P' --skills light-bulb,carrying,cooking >/dev/null &&
@@ -305,14 +307,14 @@ check "... naming the reason that stands" grep -q "already revoked, as withdrawn
 check_exit 1 "cert-check -L A says revoked" cert-check -L "$A" "$CERT2"
 n=$(count "$A")
 check_exit 65 "a start with the revoked certificate is refused" \
-	vi "$A" 2027-04-04T00:00:00Z start --activity Y-1.9 --posting Y-1 --volunteer "$P" --certificate "$CERT2"
+	vi "$A" 2027-04-04T00:00:00Z start --activity Y-2.9 --posting Y-2 --volunteer "$P" --certificate "$CERT2"
 check "... named, and nothing was appended" sh -c "grep -q 'certificate $LEAF2 is revoked' '$T/vi.err' && [ \"\$(chain-log -L '$A' | wc -l)\" = $n ]"
 check "a host declines an activity: it stays on the ledger, marked declined" sh -c "
 	CHOBO_NOW=2027-04-05T00:00:00Z volunteer-issue -q -L '$A' certify --volunteer '$P' >'$T/c3.out' &&
-	CHOBO_NOW=2027-04-05T01:00:00Z volunteer-issue -q -L '$A' start --activity Y-1.10 --posting Y-1 --volunteer '$P' \
+	CHOBO_NOW=2027-04-05T01:00:00Z volunteer-issue -q -L '$A' start --activity Y-2.10 --posting Y-2 --volunteer '$P' \
 		--certificate \"\$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[\"payload\"])' '$T/c3.out')\" >/dev/null &&
-	CHOBO_NOW=2027-04-05T01:10:00Z volunteer-issue -q -L '$A' decline --activity Y-1.10 >/dev/null &&
-	volunteer-issue -L '$A' history --volunteer '$P' | grep -q '\"activity\":\"Y-1.10\".*\"state\":\"declined\"'"
+	CHOBO_NOW=2027-04-05T01:10:00Z volunteer-issue -q -L '$A' decline --activity Y-2.10 >/dev/null &&
+	volunteer-issue -L '$A' history --volunteer '$P' | grep -q '\"activity\":\"Y-2.10\".*\"state\":\"declined\"'"
 LEAF3=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["leaf_hash"])' "$T/c3.out")
 check "a card issued again while the year's other card stands" vi "$A" 2027-04-06T00:00:00Z certify --volunteer "$P"
 check "... warns that the other stays valid, with the command that revokes it" \
@@ -351,6 +353,49 @@ for opt in ref shop volunteer; do
 		CHOBO_NOW=2027-04-01T00:03:00Z volunteer-issue -L '$C' spend \"\$@\""
 	check "... saying so" grep -q -- "--$opt: not UTF-8 text" "$T/last.err"
 done
+
+# ------------------------------------------------------------- activity times and the posting's
+E=$T/higashi
+new_ledger "$E" tama.example/higashi
+R=$(people "$E" resident 1)
+leaf_of() { python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])["leaf_hash"])' "$1"; }
+check "E: a volunteer registers" vi "$E" 2026-05-01T00:00:00Z register --volunteer "$R"
+check "... is certified" vi "$E" 2026-05-01T00:01:00Z certify --volunteer "$R"
+ELEAF=$(leaf_of "$T/vi.out")
+check "... and assigned to posting W-1, from 09:00 to 10:00 JST on June 1" sh -c "
+	CHOBO_NOW=2026-05-01T00:02:00Z volunteer-issue -q -L '$E' post --posting W-1 --host F-W --kind errand --task 買い物 \
+		--district 多摩 --from 2026-06-01T00:00:00Z --to 2026-06-01T01:00:00Z --people 1 >/dev/null &&
+	CHOBO_NOW=2026-05-01T00:03:00Z volunteer-issue -q -L '$E' apply --posting W-1 --volunteer '$R' >/dev/null &&
+	CHOBO_NOW=2026-05-01T00:04:00Z volunteer-issue -q -L '$E' assign --posting W-1 --volunteer '$R' >/dev/null"
+n=$(count "$E")
+check_exit 65 "a start at 23:00 JST the day before the posting's day is refused" vi "$E" 2026-06-01T00:00:00Z start \
+	--activity W-1.1 --posting W-1 --volunteer "$R" --certificate "$ELEAF" --at 2026-05-31T14:00:00Z
+check "... naming the posting's time" grep -q "activity W-1.1: a start at 2026-05-31T14:00:00Z is outside posting W-1, from 2026-06-01T00:00:00Z to 2026-06-01T01:00:00Z" "$T/vi.err"
+check_exit 65 "a start after the posting's end is refused" vi "$E" 2026-06-01T02:00:00Z start \
+	--activity W-1.1 --posting W-1 --volunteer "$R" --certificate "$ELEAF"
+check "... named, and nothing was appended" sh -c "grep -q 'a start at 2026-06-01T02:00:00Z is outside posting W-1' '$T/vi.err' &&
+	[ \$(chain-log -L '$E' | wc -l) -eq $n ]"
+check "a start at 01:00 JST on the posting's day is taken (early arrival)" vi "$E" 2026-06-01T02:00:00Z start \
+	--activity W-1.1 --posting W-1 --volunteer "$R" --certificate "$ELEAF" --at 2026-05-31T16:00:00Z
+check "... its end at 23:30 JST and the report" sh -c "
+	CHOBO_NOW=2026-06-01T14:30:00Z volunteer-issue -q -L '$E' end --activity W-1.1 >/dev/null &&
+	CHOBO_NOW=2026-06-01T14:40:00Z volunteer-issue -q -L '$E' report --activity W-1.1 >/dev/null"
+check "the approval counts the posting's one hour of the 22 and a half: 1 unit, 100 points" sh -c "
+	CHOBO_NOW=2026-06-02T00:00:00Z volunteer-issue -L '$E' approve --activity W-1.1 |
+	python3 -c 'import json,sys; o=json.load(sys.stdin); assert (o[\"units\"], o[\"points\"]) == (1, 100), o'"
+check "an activity of 75 minutes of which 15 lie within the posting's time ..." sh -c "
+	CHOBO_NOW=2026-06-02T00:01:00Z volunteer-issue -q -L '$E' start --activity W-1.2 --posting W-1 --volunteer '$R' \
+		--certificate '$ELEAF' --at 2026-06-01T00:45:00Z >/dev/null &&
+	CHOBO_NOW=2026-06-02T00:02:00Z volunteer-issue -q -L '$E' end --activity W-1.2 --at 2026-06-01T02:00:00Z >/dev/null &&
+	CHOBO_NOW=2026-06-02T00:03:00Z volunteer-issue -q -L '$E' report --activity W-1.2 >/dev/null"
+check_exit 65 "... earns no unit: its approval is refused" vi "$E" 2026-06-02T00:10:00Z approve --activity W-1.2
+check "... saying why" grep -q "activity W-1.2 (2026-06-01T00:45:00Z to 2026-06-01T02:00:00Z) spent less than an hour within posting W-1's time" "$T/vi.err"
+n=$(count "$E")
+check_exit 65 "an approval entry claiming the whole 22 hours is refused by the rules" sh -c "
+	printf '%s\\n' '{\"type\":\"volunteer.approval\",\"body\":{\"activity\":\"W-1.2\",\"volunteer\":\"$R\",\"unit\":\"hour\",\"units\":1,\"points\":100,\"points_per_unit\":100,\"max_units_day\":2,\"cap_fy\":500,\"ref\":\"volunteer.activity:W-1.2\"}}' |
+	CHOBO_NOW=2026-06-02T00:20:00Z chain-append -L '$E'"
+check "... as earning 0 units, and nothing was appended" sh -c "grep -q 'activity W-1.2 earns 0 units (hour), not 1' '$T/last.err' &&
+	[ \$(chain-log -L '$E' | wc -l) -eq $n ]"
 
 # ------------------------------------------------------------- a drawing that fails after the append
 D=$T/minami
@@ -417,7 +462,7 @@ check_exit 66 "... no way back to a person: chain-private show finds no one" cha
 check "history and search still show the pseudonym, with counts by kind, never a name" sh -c "
 	volunteer-issue -L '$A' history --volunteer '$P' >'$T/h2' && grep -q '$P' '$T/h2' &&
 	volunteer-issue -L '$A' search --skill carrying >'$T/s2' &&
-	python3 -c 'import json,sys; o=json.load(open(sys.argv[1])); assert o[\"volunteer\"] == sys.argv[2] and o[\"by_kind\"] == {\"light-bulb\": 7} and o[\"declined\"] == 1, o' '$T/s2' '$P' &&
+	python3 -c 'import json,sys; o=json.load(open(sys.argv[1])); assert o[\"volunteer\"] == sys.argv[2] and o[\"by_kind\"] == {\"light-bulb\": 1, \"carrying\": 6} and o[\"declined\"] == 1, o' '$T/s2' '$P' &&
 	! grep -q '花子\|hanako\|R-1001' '$T/h2' '$T/s2'"
 check "search --csv is UTF-8 without a BOM; with --bom it starts with one, for Excel" sh -c "
 	volunteer-issue -L '$A' search --skill carrying --csv >'$T/s.csv' &&

@@ -169,8 +169,8 @@ static bool tags_valid(const char *s)
 
 void volunteer_fy_validity(int32_t fy, int64_t *from, int64_t *to)
 {
-	*from = jp_fiscal_year_start(fy) * 86400 - 9 * 3600;
-	*to = jp_fiscal_year_start(fy + 1) * 86400 - 9 * 3600 - 1;
+	*from = jp_day_start(jp_fiscal_year_start(fy));
+	*to = jp_day_start(jp_fiscal_year_start(fy + 1)) - 1;
 }
 
 /* ------------------------------------------------------------- types */
@@ -364,6 +364,33 @@ int volunteer_activity_get(struct view_state *s, const char *id, struct voluntee
 	if (rc == 0 && !volunteer_activity_parse(id, value, len, out))
 		rc = chobo_fail(err, EX_DATAERR, "volunteer.registry: %s is malformed; run chain-verify --views", key);
 	return rc;
+}
+
+int volunteer_activity_counted(struct view_state *s, const struct volunteer_activity *a, int64_t *from, int64_t *to,
+			       struct chobo_error *err)
+{
+	char key[VIEW_MAX_KEY], pfrom[21], pto[21];
+	int64_t start = 0, end = 0, post_from = 0, post_to = 0;
+	json_t *post;
+	snprintf(key, sizeof key, "post/%s", a->posting);
+	int rc = volunteer_get_json(s, key, &post, err);
+	if (rc == EX_UNAVAILABLE)
+		return chobo_fail(err, EX_DATAERR, "volunteer.registry: activity %s names posting %s, which it lacks; "
+				  "run chain-verify --views", a->id, a->posting);
+	if (rc != 0)
+		return rc;
+	view_json_str(post, "from", pfrom, sizeof pfrom);
+	view_json_str(post, "to", pto, sizeof pto);
+	json_decref(post);
+	if (!time_parse(a->start, &start) || !time_parse(a->end, &end) || !time_parse(pfrom, &post_from) ||
+	    !time_parse(pto, &post_to))
+		return chobo_fail(err, EX_DATAERR, "volunteer.registry: activity %s or posting %s is malformed; "
+				  "run chain-verify --views", a->id, a->posting);
+	*from = start > post_from ? start : post_from;
+	*to = end < post_to ? end : post_to;
+	if (*to < *from)
+		*to = *from;
+	return 0;
 }
 
 static int activity_put(struct view_state *s, const struct volunteer_activity *a, struct chobo_error *err)
@@ -833,7 +860,21 @@ static int activity_apply(struct view_state *s, const struct view_entry *e, char
 			return rc;
 		view_json_str(post, "host", a.host, sizeof a.host);
 		view_json_str(post, "kind", a.kind, sizeof a.kind);
+		char pfrom[21], pto[21];
+		int64_t post_from = 0, post_to = 0;
+		view_json_str(post, "from", pfrom, sizeof pfrom);
+		view_json_str(post, "to", pto, sizeof pto);
 		json_decref(post);
+		time_parse(pfrom, &post_from);
+		time_parse(pto, &post_to);
+		/*
+		 * A volunteer may come early on the posting's day (the time before
+		 * its from counts for nothing), but a start on another day, or
+		 * once the posting is over, is a mistyped time or another job.
+		 */
+		if (t < jp_day_start(jp_day_of(post_from)) || t > post_to)
+			REFUSE("activity %s: a start at %s is outside posting %s, from %s to %s (a start may come "
+			       "earlier on the JST day of its from)", id, at, a.posting, pfrom, pto);
 		snprintf(a.state, sizeof a.state, "started");
 		snprintf(a.start, sizeof a.start, "%s", at);
 		return activity_step_put(s, &a, e, step, err);
@@ -907,8 +948,8 @@ static int approval_apply(struct view_state *s, const struct view_entry *e, char
 		REFUSE("volunteer %s's home node is %s: points are granted there, not on %s", a.volunteer, home,
 		       e->origin);
 	int64_t start = 0, end = 0;
-	time_parse(a.start, &start);
-	time_parse(a.end, &end);
+	if ((rc = volunteer_activity_counted(s, &a, &start, &end, err)) != 0)
+		return rc;
 	int64_t earned = strcmp(unit, "hour") == 0 ? (end - start) / 3600 : 1;
 	if (units < 1 || units > earned)
 		REFUSE("activity %s earns %" PRId64 " unit%s (%s), not %" PRId64, id, earned, earned == 1 ? "" : "s", unit,
@@ -993,7 +1034,7 @@ const struct view_spec volunteer_registry_view = {
 	.name = "volunteer.registry",
 	.summary = "volunteers, certificates, postings, applications, assignments, activities, points approved",
 	.types = registry_types,
-	.version = 3,   /* 2: vcert/VOLUNTEER/FY/LEAF; 3: a posting's leaf, step/ID/STEP, report/ID */
+	.version = 4,   /* 2: vcert/VOLUNTEER/FY/LEAF; 3: a posting's leaf, step/ID/STEP, report/ID; 4: activity times within the posting's */
 	.apply = registry_apply,
 };
 

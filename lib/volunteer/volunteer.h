@@ -28,18 +28,20 @@
  *    number of people are assigned;
  *  - an activity starts (step start) for an assignment, with the leaf hash
  *    of a certificate of that volunteer, not revoked, whose validity holds
- *    the start; it ends (step end) once, not before its start; a host may
+ *    the start, a start on the JST day of the posting's from and not after
+ *    its to; it ends (step end) once, not before its start; a host may
  *    decline it (step decline) before it ends: it stays on the ledger,
  *    marked declined; a step's time (body.at) is not after its entry's;
  *  - a report names an ended activity, once; an approval names a reported
  *    activity, once, on the volunteer's home node (so points are granted
- *    there only), with units no more than the activity's (whole hours, or 1
- *    per activity), the day's units within max_units_day and the fiscal
+ *    there only), with units no more than the activity's (whole hours of
+ *    its time within the posting's from and to, or 1 per activity), the day's units within max_units_day and the fiscal
  *    year's points within cap_fy, as the approval states them (from the
  *    home node's chobo.conf).
- *  - An activity counts on the JST day, and in the fiscal year, in which it
- *    ended, when the host confirmed the hours done: one that crosses
- *    midnight on March 31 counts on April 1, in the new fiscal year.
+ *  - An activity counts on the JST day, and in the fiscal year, in which
+ *    its counted time ended (its end, or the posting's to if that is
+ *    earlier), when the hours were done: one that crosses midnight on
+ *    March 31 counts on April 1, in the new fiscal year.
  *
  * volunteer.registry keys:
  *   vol/P                 the volunteer: home, first and last fiscal year, skills, languages
@@ -130,6 +132,14 @@ int volunteer_certs_standing(struct ledger *l, const char *volunteer, int64_t fy
 /* The leaf hash of the certificate recorded at (origin, index) into leaf: 0, EX_UNAVAILABLE, or an error. */
 int volunteer_cert_at(struct view_state *s, const char *origin, uint64_t index, char leaf[65],
 		      struct chobo_error *err);
+/*
+ * The part of activity a (started and ended) that counts: its start and end
+ * within its posting's from and to, into *from and *to (*to == *from when
+ * nothing of it lies inside).  Hours before or after the posting's time
+ * earn nothing, however long the host let a volunteer stay.  0 or an error.
+ */
+int volunteer_activity_counted(struct view_state *s, const struct volunteer_activity *a, int64_t *from, int64_t *to,
+			       struct chobo_error *err);
 /* A stored value at key parsed as a JSON object: 0, EX_UNAVAILABLE, or an error. */
 int volunteer_get_json(struct view_state *s, const char *key, json_t **out, struct chobo_error *err);
 
