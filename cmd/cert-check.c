@@ -509,7 +509,7 @@ static int check_stdin(const struct checker *c, bool *invalid, struct chobo_erro
 	size_t len;
 	char why[128];
 	int rc = 0;
-	jsonl_init(&r, stdin, "stdin");
+	jsonl_init_edited(&r, stdin, "stdin");
 	for (;;) {
 		enum jsonl_status st = jsonl_next_line(&r, &line, &len, why, sizeof why);
 		if (st == JSONL_EOF)

@@ -70,7 +70,7 @@ static int read_input(void *ctx, FILE *fp, const char *name)
 	size_t len;
 	enum jsonl_status s;
 	int rc = 0;
-	jsonl_init(&r, fp, name);
+	jsonl_init_edited(&r, fp, name);
 	while (rc == 0 && (s = jsonl_next_line(&r, &line, &len, err, sizeof err)) == JSONL_OK) {
 		if (!batch_add_line(&run->chunk, line, len, &run->doc, err, sizeof err)) {
 			s = JSONL_BAD;

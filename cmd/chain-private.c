@@ -25,8 +25,6 @@ static const char usage[] =
 	"Exit status: 0 success, 64 usage, 65 bad data, 66 no input, 73 cannot create,\n"
 	"74 I/O error, 75 busy, 77 no permission, 78 configuration.  See chain-private(1).\n";
 
-/* The UTF-8 byte order mark. */
-#define UTF8_BOM "\xEF\xBB\xBF"
 
 /* People registered in one run. */
 #define MAX_PEOPLE 100000
@@ -70,26 +68,10 @@ static int read_people(void *ctx, FILE *fp, const char *name)
 	const char *line;
 	size_t len;
 	enum jsonl_status s;
-	jsonl_init(&r, fp, name);
+	jsonl_init_edited(&r, fp, name);
 	while ((s = jsonl_next_line(&r, &line, &len, err, sizeof err)) == JSONL_OK) {
 		if (pp->n == MAX_PEOPLE) {
 			snprintf(err, sizeof err, "more than %d people in one run", MAX_PEOPLE);
-			s = JSONL_BAD;
-			break;
-		}
-		/*
-		 * Excel and Notepad write a byte order mark before the first line;
-		 * the services' readers (records_parse) skip it, and so does this one.
-		 */
-		bool bom = len >= 3 && memcmp(line, UTF8_BOM, 3) == 0;
-		if (bom && r.line == 1) {
-			line += 3;
-			len -= 3;
-			if (strspn(line, " \t\r") == len)
-				continue;
-		} else if (bom) {
-			snprintf(err, sizeof err, "the line starts with a byte order mark (as Excel's \"CSV UTF-8\" "
-				 "writes); one is skipped only at the start of a file (were files joined with cat?)");
 			s = JSONL_BAD;
 			break;
 		}

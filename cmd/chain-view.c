@@ -160,7 +160,7 @@ int main(int argc, char **argv)
 	if (bom && !o.csv)
 		chobo_die(EX_USAGE, "--bom goes with --csv");
 	if (bom)
-		view_text_str(&o.text, "\xef\xbb\xbf");
+		view_text_csv_bom(&o.text);
 
 	if (list) {
 		list_views(&o);

@@ -64,8 +64,6 @@ static int holder_known(struct ledger *l, const char *holder, struct chobo_error
 	return rc;
 }
 
-/* The UTF-8 byte order mark before a CSV table, for Excel. */
-#define CSV_BOM "\xef\xbb\xbf"
 
 /* A holder's movements, oldest first, as JSON Lines or CSV (with bom, the mark first). */
 static int history(struct ledger *l, const char *holder, bool csv, bool bom, struct chobo_error *e)
@@ -81,7 +79,7 @@ static int history(struct ledger *l, const char *holder, bool csv, bool bom, str
 		return holder_known(l, holder, e);
 	}
 	if (csv)
-		printf("%stime,log,index,movement,points,yen,ref,other,counted,refused\r\n", bom ? CSV_BOM : "");
+		printf("%stime,log,index,movement,points,yen,ref,other,counted,refused\r\n", bom ? UTF8_BOM : "");
 	for (size_t i = 0; i < n; i++) {
 		char t[21];
 		time_format(t, m[i].time);
@@ -184,7 +182,7 @@ int main(int argc, char **argv)
 		if (is_history)
 			cli_exit(cli_report(ledger_close_after(&l, history(&l, holder, csv, bom, &e), &e), &e));
 		if (csv)
-			printf("%s" POINTS_ACCOUNT_CSV_HEADER, bom ? CSV_BOM : "");
+			printf("%s" POINTS_ACCOUNT_CSV_HEADER, bom ? UTF8_BOM : "");
 		rc = points_each_account(&l, ECO_SCHEME, holder, balance_row, &c, &e);
 		if (rc == 0 && holder && c.rows == 0)
 			rc = chobo_fail(&e, EX_NOINPUT, "%s has no account in the %s scheme", holder, ECO_SCHEME);

@@ -408,7 +408,7 @@ int main(int argc, char **argv)
 	if (rc == 0) {
 		/* The units are Japanese: Excel reads UTF-8 CSV as such only after a byte order mark. */
 		if (bom)
-			view_text_str(&t, "\xef\xbb\xbf");
+			view_text_csv_bom(&t);
 		print_proposals(&t, &m, p, n, do_commit ? hashes : NULL, csv);
 		if (t.len > 0 && !write_all(1, t.p, t.len)) {
 			chobo_warn_errno("write error on standard output");

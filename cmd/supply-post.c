@@ -209,7 +209,7 @@ static int scan_lines(struct input *in, struct scan_reader *r, const char *name,
  */
 static bool looks_like_records(const char *line, size_t n)
 {
-	if (n >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0)
+	if (utf8_bom_length(line, n) > 0)
 		return true;
 	return (n > 0 && line[0] == '{') || memchr(line, ',', n) != NULL;
 }

@@ -333,7 +333,7 @@ int main(int argc, char **argv)
 	struct view_text t = {0};
 	if (rc == 0) {
 		if (bom)
-			view_text_str(&t, "\xef\xbb\xbf");
+			view_text_csv_bom(&t);
 		if (overdue)
 			print_overdue(&t, &s, &f, csv);
 		else

@@ -9,7 +9,8 @@
  * ({"log","size","cosignature"}) or its answer ({"log","ok",...}).  The
  * heads and the answer go through the readers chain-sync uses
  * (sync_heads_read, sync_cosign_answers_read) over fmemopen; the request
- * lines are read with jsonl_next with serve_cosign's bound.  Then the harness
+ * lines are read with jsonl_next with serve_cosign's bound, and all of it as
+ * a file a person saved (jsonl_init_edited).  Then the harness
  * runs what chain-sync runs on the fields without a ledger: the peer's
  * checkpoint through note_split, note_find_signature and
  * checkpoint_verify, and each cosignature line through the check that
@@ -212,6 +213,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	jsonl_init(&r, in, "peer");
 	while (json_array_size(kept) < 10000 && jsonl_next(&r, &obj, err, sizeof err) == JSONL_OK)
 		json_array_append_new(kept, obj);
+	jsonl_free(&r);
+	/*
+	 * As a file a person saved (chain-append, chain-private, cert-check read
+	 * theirs with jsonl_init_edited): no line handed out starts with a byte
+	 * order mark, is blank, or is longer than the bound.
+	 */
+	rewind(in);
+	jsonl_init_edited(&r, in, "file");
+	for (int k = 0; k < 10000; k++) {
+		const char *line;
+		size_t len;
+		enum jsonl_status st = jsonl_next_line(&r, &line, &len, err, sizeof err);
+		if (st != JSONL_OK && st != JSONL_BAD)
+			break;
+		if (st == JSONL_OK && (utf8_bom_length(line, len) > 0 || strspn(line, " \t\r") >= len ||
+				       len > CHOBO_MAX_LINE))
+			__builtin_trap();
+	}
 	jsonl_free(&r);
 	fclose(in);
 	json_array_foreach(kept, i, v)

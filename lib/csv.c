@@ -39,8 +39,7 @@ void csv_init(struct csv_reader *r, const char *text, size_t len)
 	r->text = text;
 	r->len = len;
 	r->next_line = 1;
-	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
-		r->pos = 3;
+	r->pos = utf8_bom_length(text, len);
 }
 
 void csv_free(struct csv_reader *r)

@@ -20,6 +20,12 @@ void jsonl_init(struct jsonl_reader *r, FILE *fp, const char *name)
 	r->buf = xmalloc(r->cap);
 }
 
+void jsonl_init_edited(struct jsonl_reader *r, FILE *fp, const char *name)
+{
+	jsonl_init(r, fp, name);
+	r->edited = true;
+}
+
 size_t jsonl_pending(const struct jsonl_reader *r)
 {
 	return r->end - r->pos;
@@ -90,6 +96,17 @@ enum jsonl_status jsonl_next_line(struct jsonl_reader *r, const char **line, siz
 		if (n == -3) {
 			snprintf(err, errlen, "line longer than %d bytes", CHOBO_MAX_LINE);
 			return JSONL_BAD;
+		}
+		if (r->edited) {
+			size_t bom = r->line == 1 ? utf8_bom_length(buf, (size_t)n) : 0;
+			buf += bom;
+			n -= (long)bom;
+			if (utf8_bom_length(buf, (size_t)n) > 0) {
+				snprintf(err, errlen, "the line starts with a byte order mark (as Excel's \"CSV UTF-8\" and "
+					 "Notepad write); one is skipped only at the start of a file (were files joined "
+					 "with cat?)");
+				return JSONL_BAD;
+			}
 		}
 		if (strspn(buf, " \t\r") == (size_t)n)
 			continue;

@@ -14,12 +14,21 @@ struct jsonl_reader {
 	char *buf;          /* input read ahead; lines are handed out in place */
 	size_t cap, pos, end;
 	bool eof;
+	bool edited;        /* input a person may have saved from an editor (jsonl_init_edited) */
 };
 
 enum jsonl_status { JSONL_OK, JSONL_EOF, JSONL_BAD, JSONL_IOERR };
 
 /* Start reading fp; name is used in messages. */
 void jsonl_init(struct jsonl_reader *r, FILE *fp, const char *name);
+/*
+ * As jsonl_init, for a file a person may have written in an editor or saved
+ * from a spreadsheet: a UTF-8 byte order mark before the first line (Excel,
+ * Notepad) is skipped, and a line starting with one later is JSONL_BAD
+ * naming it (files joined with cat).  Program-to-program streams use
+ * jsonl_init, which takes the mark for what it is, bad JSON.
+ */
+void jsonl_init_edited(struct jsonl_reader *r, FILE *fp, const char *name);
 /*
  * Read the next non-blank line, checked for length (not for UTF-8: the JSON
  * parser does that), into *line (NUL-terminated, owned by the reader, valid

@@ -167,7 +167,7 @@ static bool parse_jsonl(struct records *l, const char *text, size_t len, const c
 			size_t errlen)
 {
 	unsigned long line = 0;
-	size_t pos = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+	size_t pos = utf8_bom_length(text, len);
 	while (pos < len) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t end = nl ? (size_t)(nl - text) : len, n = end - pos;
@@ -212,7 +212,7 @@ bool records_parse(struct records *l, const char *text, size_t len, const char *
 		   const struct records_csv *csv, char *err, size_t errlen)
 {
 	if (f == RECORDS_DETECT) {
-		size_t p = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+		size_t p = utf8_bom_length(text, len);
 		while (p < len && strchr(" \t\r\n", text[p]))
 			p++;
 		/* A JSON array would read as a CSV header without rows: nothing, without a word. */

@@ -246,6 +246,11 @@ bool parse_u64(const char *s, uint64_t *out)
 	return true;
 }
 
+size_t utf8_bom_length(const char *s, size_t len)
+{
+	return len >= 3 && memcmp(s, UTF8_BOM, 3) == 0 ? 3 : 0;
+}
+
 size_t utf8_decode(const uint8_t *s, size_t len, uint32_t *cp)
 {
 	if (len == 0)

@@ -111,6 +111,10 @@ bool parse_u64(const char *s, uint64_t *out);
 
 /* True when buf[0..len) is valid UTF-8 (no overlongs, no surrogates). */
 bool utf8_valid(const uint8_t *buf, size_t len);
+/* The UTF-8 byte order mark, which Excel and Notepad write before a file's first line. */
+#define UTF8_BOM "\xEF\xBB\xBF"
+/* The length of the byte order mark at the start of s[0..len): 3, or 0 when none is there. */
+size_t utf8_bom_length(const char *s, size_t len);
 /* The length (1 to 4) of the one UTF-8 character at s[0..len) with its code point in *cp; 0 when none is there. */
 size_t utf8_decode(const uint8_t *s, size_t len, uint32_t *cp);
 

@@ -19,6 +19,7 @@
 #include "merkle.h"
 #include "service.h"
 #include "store.h"
+#include "util.h"
 #include "view.h"
 
 /* ------------------------------------------------------------ memory maps */
@@ -192,7 +193,7 @@ void view_text_json_string(struct view_text *t, const char *s)
 void view_text_csv_bom(struct view_text *t)
 {
 	/* Excel on Japanese Windows reads a CSV file without one as Shift_JIS. */
-	view_text_add(t, "\xEF\xBB\xBF", 3);
+	view_text_add(t, UTF8_BOM, 3);
 }
 
 void view_text_csv_field(struct view_text *t, const char *s, size_t n)

@@ -44,6 +44,9 @@ check "... and no entry says clock" sh -c "test \$(chain-log -L '$T/prod' | grep
 check "the configuration of a ledger for testing says so" grep -q '^testing = yes$' "$L/chobo.conf"
 check "... and a production one does not" sh -c "! grep -q testing '$T/prod/chobo.conf'"
 check "a doc.attest entry is accepted" sh -c "echo '{\"type\":\"doc.attest\",\"body\":{\"sha256\":\"$(printf x | sha256sum | cut -c1-64)\",\"issuer\":\"city.example\",\"issued\":\"2026-04-01T00:00:00+09:00\",\"kind\":\"permit\"}}' | chain-append -L '$L' >/dev/null"
+check "a file starting with a byte order mark (Excel, Notepad) is appended without it" sh -c "
+	printf '\357\273\277{\"type\":\"note\",\"body\":{\"text\":\"saved by Notepad\"}}\r\n' >'$T/bom.jsonl' &&
+	chain-append -q -L '$L' '$T/bom.jsonl' >/dev/null && chain-log -L '$L' | tail -n 1 | grep -q 'saved by Notepad'"
 
 before=$(snapshot "$L")
 # bad INPUT DESCRIPTION EXPECTED-MESSAGE: appending INPUT (a file) fails with 65, names line 2, changes nothing.
@@ -74,6 +77,7 @@ line '{"type":"note","body":{"text":"a\u0000b"}}'; bad "$T/in" "NUL in a string"
 line '{"type":"note","type":"note","body":{"text":"x"}}'; bad "$T/in" "duplicate key" "invalid JSON"
 line '{"type":"doc.attest","body":{"sha256":"ABC","issuer":"c","issued":"2026-01-01T00:00:00Z","kind":"k"}}'; bad "$T/in" "malformed sha256" "body.sha256 must be"
 line '{"type":"doc.attest","body":{"sha256":"'"$(printf x | sha256sum | cut -c1-64)"'","issuer":"c","issued":"yesterday","kind":"k"}}'; bad "$T/in" "malformed time" "body.issued must be"
+printf '\357\273\277{"type":"note","body":{"text":"x"}}\n' >"$T/in"; bad "$T/in" "a byte order mark on a later line" "starts with a byte order mark"
 printf '{"type":"note","body":{"text":"\377\376"}}\n' >"$T/in"; bad "$T/in" "invalid UTF-8" "not valid UTF-8"
 python3 -c "print('{\"type\":\"note\",\"body\":{\"text\":\"' + 'x' * 70000 + '\"}}')" >"$T/in"; bad "$T/in" "line over 64 KiB" "line longer than"
 python3 -c "print('{\"type\":\"note\",\"body\":{\"text\":\"' + 'x' * 20000 + '\"}}')" >"$T/in"; bad "$T/in" "text over its 16 KiB bound" "body.text must be 1 to"
@@ -108,7 +112,7 @@ check_exit 64 "... as is one with a leading zero" env CHOBO_LOCK_WAIT=01 chain-a
 check "... saying how it must be written" grep -q "without a sign or leading zeros" "$T/last.err"
 : >"$T/release"
 wait "$holder"
-check "after the lock is released appends work again" sh -c "chain-append -L '$L' '$T/one.jsonl' | grep -q '\"leaf_index\":7'"
+check "after the lock is released appends work again" sh -c "chain-append -L '$L' '$T/one.jsonl' | grep -q '\"leaf_index\":8'"
 n=$(chain-log -L "$L" | wc -l)
 check_exit 3 "a batch stored whose receipts cannot be written exits 3, not a retryable error" \
 	sh -c "chain-append -L '$L' '$T/one.jsonl' >/dev/full"

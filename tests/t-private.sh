@@ -118,7 +118,7 @@ before=$(sha256sum <"$LB/private/people.db")
 printf '{"identifier":"B-4","name":"X"}\n\357\273\277{"identifier":"B-5","name":"Y"}\n' >"$T/bom2.jsonl"
 check_exit 65 "a byte order mark on a later line (files joined with cat) is refused" chain-private -L "$LB" add "$T/bom2.jsonl"
 check "... naming the mark and the line, nothing stored" sh -c \
-	"grep -q 'bom2.jsonl:2: the line starts with a byte order mark (as Excel.s \"CSV UTF-8\" writes)' '$T/last.err' &&
+	"grep -q 'bom2.jsonl:2: the line starts with a byte order mark (as Excel.s \"CSV UTF-8\" and Notepad write)' '$T/last.err' &&
 	 [ \"\$(sha256sum <'$LB/private/people.db')\" = '$before' ]"
 printf '\357\273\277identifier,name\nN-5,X\n' >"$T/bom.csv"
 check_exit 65 "a CSV table starting with a byte order mark is refused" chain-private -L "$LB" add "$T/bom.csv"
