@@ -453,6 +453,21 @@ check_exit 65 "a half-width katakana skill tag is refused" \
 	vi "$A" 2027-04-06T00:00:00Z register --volunteer $V2 --skills 'ｶﾞｲﾄﾞ,ﾊﾟﾝ,ｳﾞｧｲｵﾘﾝ,料理'
 check "... naming the full-width form to write, voiced marks joined" \
 	grep -q 'skills: "ｶﾞｲﾄﾞ,ﾊﾟﾝ,ｳﾞｧｲｵﾘﾝ,料理" has half-width katakana.*write "ガイド,パン,ヴァイオリン,料理"' "$T/vi.err"
+# What an IME types between words (、 ， and the ideographic space) joins two tags into one that no search finds.
+for sep in '、:U+3001' '，:U+FF0C' '　:U+3000'; do
+	c=${sep%%:*} u=${sep#*:}
+	check_exit 65 "skill tags separated by $u are refused" \
+		vi "$A" 2027-04-06T00:00:00Z register --volunteer $V2 --skills "carrying${c}料理"
+	check "... naming $u and the tags to write, separated by a comma" \
+		grep -q "skills: \"carrying${c}料理\" has .*$u.*: write \"carrying,料理\"" "$T/vi.err"
+done
+printf 'volunteer,skills,languages\n%s,carrying,ja\n%s,"light-bulb、 料理",ja\n' $V3 $V2 >"$T/r2.csv"
+check_exit 65 "... in a CSV sheet's skills column too" vi "$A" 2027-04-06T00:00:00Z register --csv "$T/r2.csv"
+check "... (line 3), the blank after the separator dropped" \
+	grep -q 'r2.csv:3.*skills: "light-bulb、 料理" has .*U+3001.*write "light-bulb,料理"' "$T/vi.err"
+printf 'volunteer,skills,languages\n%s,carrying,ja　en\n' $V2 >"$T/r2.csv"
+check_exit 65 "... and in its languages column" vi "$A" 2027-04-06T00:00:00Z register --csv "$T/r2.csv"
+check "... (line 2)" grep -q 'r2.csv:2.*languages: "ja　en" has U+3000.*write "ja,en"' "$T/vi.err"
 check "... and nothing was appended" sh -c "[ \"\$(chain-log -L '$A' | wc -l)\" = $n ]"
 check "records as CSV: two postings in one batch" sh -c "
 	printf 'posting,host,kind,task,district,from,to,people\nZ-2,F-1,errand,買い物の付き添い,平尾,2027-04-08T00:00:00Z,2027-04-08T01:00:00Z,1\nZ-3,F-1,carrying,荷物運び,坂浜,2027-04-09T00:00:00Z,2027-04-09T01:00:00Z,3\n' >'$T/p.csv' &&

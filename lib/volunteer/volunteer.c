@@ -114,14 +114,65 @@ static unsigned halfwidth_at(const unsigned char *p)
 	return (p[1] == 0xBD || p[1] == 0xBE) && c >= 0xFF61 && c <= 0xFF9F ? c : 0;
 }
 
+/*
+ * The separator that an IME types for ',' at p, or for the blank between
+ * words: U+3001 (、), U+FF0C (，), U+3000 (the ideographic space); its
+ * bytes in *len, or NULL.
+ */
+static const char *separator_at(const unsigned char *p, size_t *len)
+{
+	*len = 3;
+	if (p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x81)
+		return "\"、\" (U+3001, the ideographic comma)";
+	if (p[0] == 0xEF && p[1] == 0xBC && p[2] == 0x8C)
+		return "\"，\" (U+FF0C, the full-width comma)";
+	if (p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x80)
+		return "U+3000 (the ideographic space)";
+	return NULL;
+}
+
+/*
+ * fixed with each tag's ASCII blanks around it and the empty tags dropped,
+ * in place: what "a、 b、、c　" becomes once its separators are commas.
+ */
+static void tags_tidy(char *fixed)
+{
+	size_t k = 0;
+	for (char *p = fixed; *p;) {
+		size_t len = strcspn(p, ","), skip = strspn(p, " \t");
+		char *q = p + skip;
+		size_t n = len > skip ? len - skip : 0;
+		while (n > 0 && (q[n - 1] == ' ' || q[n - 1] == '\t'))
+			n--;
+		if (n > 0) {
+			if (k > 0)
+				fixed[k++] = ',';
+			memmove(fixed + k, q, n);
+			k += n;
+		}
+		p += len;
+		if (*p)
+			p++;
+	}
+	fixed[k] = '\0';
+}
+
 bool volunteer_tags_ascii(const char *name, const char *s, char *why, size_t whylen)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	/* What to write instead: a full-width form (3 bytes) for each 3-byte half-width one, ASCII for the rest. */
 	char fixed[3 * VOLUNTEER_TAGS_MAX + 1];
-	size_t n = 0;
+	size_t n = 0, seplen;
 	bool wide = false, half = false;
+	const char *sep = NULL, *this_sep;
 	while (*p && n + 3 < sizeof fixed) {
+		/* Before the full-width forms: U+FF0C is one of them, but what it means is a comma between tags. */
+		if ((this_sep = separator_at(p, &seplen))) {
+			sep = sep ? sep : this_sep;
+			fixed[n++] = ',';
+			p += seplen;
+			continue;
+		}
 		/* U+FF01..U+FF3F is EF BC 81..BF, U+FF40..U+FF5E is EF BD 80..9E: ASCII 0x21..0x7E. */
 		if (p[0] == 0xEF && ((p[1] == 0xBC && p[2] >= 0x81 && p[2] <= 0xBF) ||
 				     (p[1] == 0xBD && p[2] >= 0x80 && p[2] <= 0x9E))) {
@@ -144,9 +195,16 @@ bool volunteer_tags_ascii(const char *name, const char *s, char *why, size_t why
 		fixed[n++] = (char)*p++;
 	}
 	fixed[n] = '\0';
-	if (!wide && !half)
+	if (!wide && !half && !sep)
 		return true;
-	if (half)
+	if (sep)
+		tags_tidy(fixed);
+	if (sep)
+		snprintf(why, whylen, "%s: \"%.128s\" has %s%s; tags are separated by commas (,), without blanks: "
+			 "write \"%.160s\"", name, s, sep,
+			 half ? " and half-width katakana" : wide ? " and full-width letters, digits or signs" : "",
+			 fixed);
+	else if (half)
 		snprintf(why, whylen, "%s: \"%.128s\" has half-width katakana; tags are a-z 0-9 - _ or Japanese "
 			 "in full-width forms: write \"%.160s\"", name, s, fixed);
 	else

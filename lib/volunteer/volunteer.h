@@ -96,9 +96,12 @@ bool volunteer_tags_same(const char *a, const char *b);
 /*
  * True unless the tags s of member name hold full-width Latin letters,
  * digits or signs (U+FF01 to U+FF5E), which look like a-z 0-9 but are not
- * them, or half-width katakana (U+FF61 to U+FF9F), which are other code
- * points than the full-width kana a search types: a search would never find
- * them.  False with a reason naming the member and what to write instead.
+ * them, half-width katakana (U+FF61 to U+FF9F), which are other code
+ * points than the full-width kana a search types, or a separator an IME
+ * types between words (U+3001 、, U+FF0C ，, U+3000 the ideographic space),
+ * which joins two tags into one: a search would never find them.  False
+ * with a reason naming the member and what to write instead (the tags
+ * separated by single commas).
  */
 bool volunteer_tags_ascii(const char *name, const char *s, char *why, size_t whylen);
 
