@@ -454,18 +454,25 @@ static int build(struct ledger *l, enum volunteer_verb v, struct run *r, struct 
 		const char *type, *where = r->list.rec[i].where;
 		char why[1024], leaf[65];
 		entries_made_by(record_of, &made, b->n, r->list.n);
-		json_t *o = json_deep_copy(r->list.rec[i].o), *body;
-		/* A certificate given as a payload becomes the leaf hash of its entry. */
-		const char *cert = json_string_value(json_object_get(o, "certificate"));
-		if (cert && (v == VOL_START || v == VOL_REVOKE)) {
-			rc = certificate_leaf(l, vs, cert, v == VOL_START ?
-					      json_string_value(json_object_get(o, "volunteer")) : NULL, leaf, err);
-			if (rc == 0)
-				json_object_set_new(o, "certificate", json_string(leaf));
-		}
-		if (rc == 0 && !volunteer_record_body(v, o, r->now, l->conf.origin, &type, &body, why, sizeof why))
+		json_t *body;
+		if (!volunteer_record_body(v, r->list.rec[i].o, r->now, l->conf.origin, &type, &body, why, sizeof why))
 			rc = chobo_fail(err, EX_DATAERR, "%s", why);
-		json_decref(o);
+		/*
+		 * A certificate given as a payload becomes the leaf hash of its entry; after the
+		 * record is judged, so that a malformed member is named as such, not as a card
+		 * that does not check.
+		 */
+		const char *cert_member = v == VOL_START ? "certificate" : "ref";
+		const char *cert = rc == 0 && (v == VOL_START || v == VOL_REVOKE) ?
+				   json_string_value(json_object_get(body, cert_member)) : NULL;
+		if (cert) {
+			rc = certificate_leaf(l, vs, cert, v == VOL_START ?
+					      json_string_value(json_object_get(body, "volunteer")) : NULL, leaf, err);
+			if (rc == 0)
+				json_object_set_new(body, cert_member, json_string(leaf));
+			else
+				json_decref(body);
+		}
 		if (rc != 0) {
 			chobo_fail_context(err, rc, "%s", where);
 			break;

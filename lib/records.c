@@ -311,3 +311,47 @@ void records_header_spelling(const char *cell, char *out, size_t cap)
 	if (strcmp(out, cell) == 0)
 		out[0] = '\0';   /* written as a field name already: nothing to suggest */
 }
+
+/* Which blank (0 a space, 1 a tab, 2 U+3000) the n bytes at p start with (or end with, at_end), its bytes in *len; -1 for none. */
+static int blank_kind(const char *p, size_t n, bool at_end, size_t *len)
+{
+	static const char *const blanks[] = {" ", "\t", "\xE3\x80\x80"};
+	for (int k = 0; k < 3; k++) {
+		*len = strlen(blanks[k]);
+		if (n >= *len && memcmp(at_end ? p + n - *len : p, blanks[k], *len) == 0)
+			return k;
+	}
+	return -1;
+}
+
+const char *records_end_blank(const char *s, char *fix, size_t cap)
+{
+	static const char *const named[3][2] = {
+		{"a space before it", "a space after it"},
+		{"a tab before it", "a tab after it"},
+		{"an ideographic space (U+3000) before it", "an ideographic space (U+3000) after it"},
+	};
+	size_t n = strlen(s), len;
+	int kind, first = -1, after = 0;
+	while ((kind = blank_kind(s, n, false, &len)) >= 0) {
+		if (first < 0)
+			first = kind;
+		s += len;
+		n -= len;
+	}
+	while ((kind = blank_kind(s, n, true, &len)) >= 0) {
+		if (first < 0)
+			first = kind, after = 1;
+		n -= len;
+	}
+	if (first < 0)
+		return NULL;
+	if (cap > 0) {
+		if (n > cap - 1)   /* cut at a character's first byte: the message stays UTF-8 */
+			for (n = cap - 1; n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80; n--)
+				;
+		memcpy(fix, s, n);
+		fix[n] = '\0';
+	}
+	return named[first][after];
+}

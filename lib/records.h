@@ -85,6 +85,15 @@ char *records_read_all(FILE *fp, size_t *len);
 void records_header_spelling(const char *cell, char *out, size_t cap);
 
 /*
+ * The blank (a space, a tab, or U+3000, the ideographic space) that text s
+ * starts or ends with, named for a refusal ("a space before it", "an
+ * ideographic space (U+3000) after it"), and s without the blanks at
+ * either end in fix (cap bytes, cut to fit); NULL, fix untouched, when it
+ * has none.
+ */
+const char *records_end_blank(const char *s, char *fix, size_t cap);
+
+/*
  * A copied row: the record before record i of l that gave key too, or NULL
  * when i is the first to give it.  seen (a JSON object the caller makes
  * and frees) remembers the first record of each key.

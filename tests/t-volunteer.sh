@@ -207,6 +207,23 @@ check "a posting sheet with a row added: the old row a duplicate, the new one re
 printf 'posting,volunteer\nY-2,%s\nY-2,%s\n' "$P" "$P" >"$T/apply2.csv"
 check_exit 65 "an application on two rows of one sheet is refused" vi "$B" 2026-05-11T00:00:00Z apply --csv "$T/apply2.csv"
 check "... naming both rows" grep -q "apply2.csv:3: volunteer $P's application to posting Y-2 is on .*apply2.csv:2 too" "$T/vi.err"
+# A blank a spreadsheet cell keeps around a pseudonym: refused before any entry is made, with the ID to write.
+nA=$(count "$A") nB=$(count "$B")
+printf 'posting,volunteer\nY-2, %s\n' "$P" >"$T/blank.csv"
+check_exit 65 "a pseudonym with a space before it in a sheet's cell is refused" vi "$B" 2026-05-11T00:00:00Z apply --csv "$T/blank.csv"
+check "... naming the line, the column and the blank, with the ID to write" \
+	grep -q "blank.csv:2: volunteer: \" $P\" has a space before it: write \"$P\"" "$T/vi.err"
+check "... not in the entry's words" sh -c "! grep -q 'body\.' '$T/vi.err'"
+printf 'posting,volunteer\nY-2,%s\343\200\200\n' "$P" >"$T/blank.csv"
+check_exit 65 "... and one with an ideographic space (U+3000) after it" vi "$B" 2026-05-11T00:00:00Z apply --csv "$T/blank.csv"
+check "... named" grep -q "blank.csv:2: volunteer: \"$P　\" has an ideographic space (U+3000) after it: write \"$P\"" "$T/vi.err"
+printf 'volunteer,skills\n%s\t,carrying\n' "$P" >"$T/blank.csv"
+check_exit 65 "... and in a register sheet, one with a tab after it, before the points account is opened" \
+	vi "$A" 2026-05-11T00:00:00Z register --csv "$T/blank.csv"
+tab=$(printf '\t')
+check "... named" grep -q "blank.csv:2: volunteer: \"$P$tab\" has a tab after it: write \"$P\"" "$T/vi.err"
+check "... not as the points account's holder" sh -c "! grep -q 'points.open' '$T/vi.err'"
+check "... and nothing was appended" sh -c "[ \$(chain-log -L '$A' | wc -l) -eq $nA ] && [ \$(chain-log -L '$B' | wc -l) -eq $nB ]"
 check_exit 65 "approval on B is refused: points are granted on the home node only" \
 	vi "$B" 2026-05-11T00:00:00Z approve --activity Y-1.1
 check "... naming the home node" grep -q "home node is $OA" "$T/vi.err"

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "records.h"
 #include "util.h"
 #include "volunteer.h"
 
@@ -61,7 +62,7 @@ void volunteer_work_name(enum volunteer_verb v, const json_t *body, char *out, s
 	}
 }
 
-/* What a verb's record holds: its members, required (!) or not, and kind (s string, n number, t time). */
+/* What a verb's record holds: its members, required or not, and kind (s string, x free text, n number, t time). */
 struct member {
 	const char *name;
 	char kind;
@@ -72,15 +73,15 @@ struct member {
 static const struct member m_register[] = {{"volunteer", 's', true}, {"fy", 'n', false}, {"skills", 's', false},
 					   {"languages", 's', false}, M_END};
 static const struct member m_certify[] = {{"volunteer", 's', true}, {"fy", 'n', false}, M_END};
-static const struct member m_revoke[] = {{"certificate", 's', true}, {"reason", 's', false}, M_END};
+static const struct member m_revoke[] = {{"certificate", 's', true}, {"reason", 'x', false}, M_END};
 static const struct member m_post[] = {{"posting", 's', true}, {"host", 's', true}, {"kind", 's', true},
-				       {"task", 's', true}, {"district", 's', true}, {"from", 't', true},
+				       {"task", 'x', true}, {"district", 's', true}, {"from", 't', true},
 				       {"to", 't', true}, {"skills", 's', false}, {"people", 'n', false}, M_END};
 static const struct member m_pair[] = {{"posting", 's', true}, {"volunteer", 's', true}, M_END};
 static const struct member m_start[] = {{"activity", 's', true}, {"posting", 's', true}, {"volunteer", 's', true},
 					{"certificate", 's', true}, {"at", 't', false}, M_END};
 static const struct member m_end[] = {{"activity", 's', true}, {"at", 't', false}, M_END};
-static const struct member m_report[] = {{"activity", 's', true}, {"note", 's', false}, M_END};
+static const struct member m_report[] = {{"activity", 's', true}, {"note", 'x', false}, M_END};
 static const struct member m_approve[] = {{"activity", 's', true}, M_END};
 
 static const struct member *const verb_members[VOL_NVERBS] = {
@@ -124,6 +125,14 @@ bool volunteer_record_body(enum volunteer_verb v, json_t *o, int64_t now, const 
 			i++;
 		if (!ms[i].name)
 			return snprintf(why, whylen, "%s takes no member %.64s", verb_names[v], key), false;
+		/*
+		 * A blank that a spreadsheet cell keeps around an ID, code, tag or time would be
+		 * refused late, in the entry's words, or make another district; a text keeps its own.
+		 */
+		char fix[256];
+		const char *s = json_string_value(value), *blank;
+		if (s && ms[i].kind != 'x' && (blank = records_end_blank(s, fix, sizeof fix)))
+			return snprintf(why, whylen, "%s: \"%.200s\" has %s: write \"%s\"", key, s, blank, fix), false;
 	}
 	json_t *b = json_object();
 	if (!b)
