@@ -944,7 +944,14 @@ int main(int argc, char **argv)
 		case O_SVG: r.svg = optarg; break;
 		case O_PDF: r.pdf = optarg; break;
 		case O_TERM: r.term = true; break;
-		case O_SKILL: r.skill = cli_text("--skill", optarg); break;
+		case O_SKILL: {
+			char why[640];
+			r.skill = cli_text("--skill", optarg);
+			/* A tag no registration can hold (volunteer_record_body refuses it) would find no one, silently. */
+			if (!volunteer_tags_ascii("--skill", r.skill, why, sizeof why))
+				chobo_die(EX_USAGE, "%s", why);
+			break;
+		}
 		case O_SHOP: r.shop = cli_text("--shop", optarg); break;
 		case O_POINTS: r.points = (int64_t)cli_u64("--points", optarg); break;
 		case O_REF: r.ref = cli_text("--ref", optarg); break;

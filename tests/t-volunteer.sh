@@ -508,6 +508,11 @@ check "... history and balance take --bom too" sh -c "
 check_exit 64 "--bom without --csv is a usage error" volunteer-issue -L "$A" search --bom
 check_exit 64 "... and so is --bom on a verb that reads CSV" volunteer-issue -L "$A" post --csv --bom "$T/p.csv"
 check "search by a skill nobody has lists no one" sh -c "[ -z \"\$(volunteer-issue -L '$A' search --skill sign-language)\" ]"
+# No registration can hold these tags now: a search for one would find no one without a word.
+for tag in 'ｃａｒｒｙｉｎｇ:carrying' 'ｶﾞｲﾄﾞ:ガイド'; do
+	check_exit 64 "search --skill ${tag%%:*} is a usage error" volunteer-issue -L "$A" search --skill "${tag%%:*}"
+	check "... naming the tag to write" grep -q -- "--skill: \"${tag%%:*}\" has .*write \"${tag#*:}\"" "$T/last.err"
+done
 check "no personal field ever reached either ledger" sh -c "! chain-log -L '$A' | grep -q '花子\|hanako\|R-1001' && ! chain-log -L '$B' | grep -q '花子\|hanako\|R-1001'"
 check "chain-verify --views --index passes on A" chain-verify -q -L "$A" --views --index
 check "chain-verify --views --index passes on B" chain-verify -q -L "$B" --views --index
