@@ -7,7 +7,10 @@
  * record is made into the verb's entry body; what is made must be an object
  * holding only members the entry type knows, with RFC 3339 UTC times that
  * parse back to themselves and, for a certificate, validity dates of one
- * whole fiscal year.
+ * whole fiscal year; no value but a free text (task, note, reason) with a
+ * blank at either end, and tags that volunteer_tags_ascii takes.  The
+ * spelling records_end_blank gives for a value has no blank left at
+ * either end.
  */
 #include "config.h"
 
@@ -35,6 +38,37 @@ static void check_time(json_t *body, const char *name)
 		abort();
 }
 
+/* s without its end blanks (records_end_blank) has none; NULL s: nothing to check. */
+static void check_end_blank(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	char *fix = s ? malloc(n + 1) : NULL, again[8];
+	if (!fix)
+		return;
+	/* fix has room for all of s: what is cut to fit may end with a blank. */
+	if (records_end_blank(s, fix, n + 1) && (strlen(fix) >= n || records_end_blank(fix, again, sizeof again)))
+		abort();
+	free(fix);
+}
+
+/* The made body's values: as given, but not a blank at the ends or tags no search would find. */
+static void check_values(json_t *body)
+{
+	const char *key;
+	json_t *value;
+	char fix[8], why[1024];
+	json_object_foreach(body, key, value) {
+		const char *s = json_string_value(value);
+		if (!s || strcmp(key, "task") == 0 || strcmp(key, "note") == 0 || strcmp(key, "reason") == 0)
+			continue;
+		if (records_end_blank(s, fix, sizeof fix))
+			abort();
+		if ((strcmp(key, "skills") == 0 || strcmp(key, "languages") == 0) &&
+		    !volunteer_tags_ascii(key, s, why, sizeof why))
+			abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size == 0)
@@ -50,6 +84,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const char *type;
 		json_t *body;
 		char why[1024];
+		const char *k;
+		json_t *m;
+		json_object_foreach(l.rec[i].o, k, m)
+			check_end_blank(json_string_value(m));
 		if (!volunteer_record_body(v, l.rec[i].o, 1780000000, "fuzz.example/node", &type, &body, why, sizeof why))
 			continue;
 		if (!json_is_object(body) || !type || !type[0])
@@ -58,6 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_time(body, "to");
 		check_time(body, "at");
 		check_time(body, "expires");
+		check_values(body);
 		if (v == VOL_CERTIFY) {
 			int64_t from, to, fy = json_integer_value(json_object_get(body, "fy"));
 			if (!jp_date_parse(json_string_value(json_object_get(body, "valid_from")), &from) ||
