@@ -130,7 +130,8 @@ static const char *const row_columns[] = {
 	"received", "open", "available", "lost", "in_transit", "overdue", "unfilled", "expired", NULL,
 };
 
-static void put_field(struct view_text *t, bool csv, size_t col, const char *s, const int64_t *v)
+/* Column col's separator and, in JSON, its name. */
+static void put_column(struct view_text *t, bool csv, size_t col)
 {
 	if (col > 0)
 		view_text_str(t, ",");
@@ -139,14 +140,25 @@ static void put_field(struct view_text *t, bool csv, size_t col, const char *s, 
 		view_text_str(t, row_columns[col]);
 		view_text_str(t, "\":");
 	}
-	if (v)
-		view_text_int(t, *v);
-	else if (csv)
+}
+
+/* Column col holding text s (null in JSON when empty). */
+static void put_text_field(struct view_text *t, bool csv, size_t col, const char *s)
+{
+	put_column(t, csv, col);
+	if (csv)
 		view_text_csv_field(t, s, strlen(s));
 	else if (s[0])
 		view_text_json_string(t, s);
 	else
 		view_text_str(t, "null");
+}
+
+/* Column col holding the number v. */
+static void put_number_field(struct view_text *t, bool csv, size_t col, int64_t v)
+{
+	put_column(t, csv, col);
+	view_text_int(t, v);
 }
 
 static void print_rows(struct view_text *t, const struct supply_snapshot *s, const struct filter *f,
@@ -193,9 +205,9 @@ static void print_rows(struct view_text *t, const struct supply_snapshot *s, con
 					&sum.open, &sum.available, &sum.lost, &sum.in_transit, &sum.overdue,
 					&sum.unfilled, &sum.expired};
 		for (size_t c = 0; c < 6; c++)
-			put_field(t, csv, c, text[c], NULL);
+			put_text_field(t, csv, c, text[c]);
 		for (size_t c = 0; c < sizeof num / sizeof num[0]; c++)
-			put_field(t, csv, 6 + c, NULL, num[c]);
+			put_number_field(t, csv, 6 + c, *num[c]);
 		view_text_str(t, csv ? "\r\n" : "}\n");
 	}
 	free(rows);

@@ -34,7 +34,7 @@ static int index_log(void *ctx, uint32_t id, const char *origin, uint64_t size)
 	uint64_t index;
 	const void *data;
 	size_t len;
-	int src;
+	int src = STORE_OK;
 	while (u->rc == 0 && (src = store_cursor_next(c, &index, &data, &len)) == STORE_OK && index < size) {
 		struct entry_view v;
 		char why[256];

@@ -219,7 +219,7 @@ static bool parse_text(const char *text, size_t len, struct payload *p, char *wh
 		snprintf(why, whylen, "malformed kind, index or validity line");
 		return false;
 	}
-	snprintf(p->kind, sizeof p->kind, "%s", kind);
+	memcpy(p->kind, kind, strlen(kind) + 1);   /* no longer than PAYLOAD_MAX_KIND: checked above */
 	while (cur < end) {
 		char *eq;
 		if (!next_line(&cur, end, line, sizeof line) || !(eq = strchr(line, '='))) {

@@ -174,9 +174,11 @@ bool eco_reading_parse(const struct record *rec, struct eco_reading *r, char *wh
 		return snprintf(why, whylen, "to: \"%.40s\": %s", v, jp_date_problem(v)), false;
 	memcpy(r->to, v, JP_DATE_LEN);
 	v = text_of(o, "source", buf, sizeof buf);
-	snprintf(r->source, sizeof r->source, "%s", v ? v : "device");
-	if (strcmp(r->source, "device") != 0 && strcmp(r->source, "manual") != 0)
+	if (!v)
+		v = "device";
+	if (strcmp(v, "device") != 0 && strcmp(v, "manual") != 0)
 		return snprintf(why, whylen, "source: device or manual"), false;
+	memcpy(r->source, v, strlen(v) + 1);
 	bool ok = milli(rec, &doc, "generated_kwh", &r->generated_wh, why, whylen) &&
 		  milli(rec, &doc, "sold_kwh", &r->sold_wh, why, whylen) &&
 		  milli(rec, &doc, "distance_km", &r->distance_m, why, whylen) &&

@@ -713,7 +713,7 @@ bool jcredit_parse(const char *text, size_t len, const char *name, struct jcredi
 					 l.rec[i].where, JCREDIT_MAX_LOGS);
 				ok = false;
 			} else {
-				snprintf(c->origin, sizeof c->origin, "%s", origin);
+				memcpy(c->origin, origin, strlen(origin) + 1);   /* at most NOTE_MAX_NAME: checked above */
 				out->ncuts++;
 			}
 		} else if (strcmp(kind, "credits") == 0 && json_object_get(o, "price_yen_per_t")) {
