@@ -197,17 +197,16 @@ struct recheck {
 /*
  * The ledger may have changed between reading the views and taking the
  * lock again.  The service's rules, which run before this one on the same
- * views, refuse a request beyond an offer's remaining quantity and one
- * naming a cancelled need (every proposal names its need); this rule adds
- * what they leave to matching: a need that the batch would fill beyond
- * what it asked, or whose site closed meanwhile.
+ * views, refuse a request beyond an offer's remaining quantity, one naming
+ * a cancelled need (every proposal names its need) and one for a closed
+ * site; this rule adds what they leave to matching: a need that the batch
+ * would fill beyond what it asked.
  */
 static int recheck(void *ctx, struct ledger *l, const struct batch *b, struct chobo_error *err)
 {
 	const struct recheck *c = ctx;
-	struct view_state *lines = view_stored(l, &supply_lines_view), *sites = view_stored(l, &supply_sites_view);
+	struct view_state *lines = view_stored(l, &supply_lines_view);
 	struct supply_line ln;
-	bool closed;
 	int rc = 0;
 	(void)b;
 	for (size_t i = 0; rc == 0 && i < c->n; i++) {
@@ -223,11 +222,8 @@ static int recheck(void *ctx, struct ledger *l, const struct batch *b, struct ch
 		if (ln.requested > ln.quantity || (free_offers && ln.quantity - ln.committed - ln.requested_free < 0))
 			rc = chobo_fail(err, EX_DATAERR, "need %s changed since it was matched "
 					"(filled by other requests)", need->hash);
-		else if ((rc = supply_site_closed(sites, need->site, &closed, err)) == 0 && closed)
-			rc = chobo_fail(err, EX_DATAERR, "site %s closed since the match", need->site);
 	}
 	view_state_free(lines);
-	view_state_free(sites);
 	return rc;
 }
 

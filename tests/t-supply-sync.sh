@@ -246,6 +246,15 @@ synced "S-002 closed" $T7
 both "S-002 closed" $T7 S-002 mask "closed 8" site_state open
 check "the closed site's need is no longer matched, on either node" sh -c \
 	"test -z \"\$(CHOBO_NOW=$T7 supply-match -L '$A' | grep mask)\" && test -z \"\$(CHOBO_NOW=$T7 supply-match -L '$B' | grep mask)\""
+n=$(chain-log -L "$A" | wc -l)
+check_exit 65 "a new need for the closed site is refused on A, which has the closing by sync" sh -c \
+	"CHOBO_NOW=$T7 supply-post -L '$A' need --site S-002 --item mask --quantity 2 --unit 箱"
+check "... saying the site is closed and how to reopen it" \
+	grep -q "site S-002 is closed (its latest supply.site says open false): it takes no new needs or requests; supply-post site with --open true reopens it" "$T/last.err"
+check_exit 65 "a request of goods for the closed site is refused" sh -c \
+	"CHOBO_NOW=$T7 supply-post -L '$A' request --offer '$OX' --quantity 1 --site S-002"
+check "... saying so, and nothing was appended" sh -c \
+	"grep -q 'site S-002 is closed' '$T/last.err' && test \$(chain-log -L '$A' | wc -l) -eq $n"
 
 for d in "$A" "$B"; do
 	check "chain-verify --views passes on $(basename "$d")" chain-verify -L "$d" --views

@@ -103,12 +103,22 @@ static int item_rule(struct ctx *c, const char *item, const char *unit, struct c
 	return rc;
 }
 
+/*
+ * A need or a request names a known site that is open: a closed shelter
+ * takes no new needs or goods (supply-match proposes none for it either).
+ * Entries that came by sync are not judged here: a site closed on one node
+ * while another posted for it is the views' concern (supply-match skips it).
+ */
 static int site_rule(struct ctx *c, const char *site, struct chobo_error *err)
 {
 	char role[16];
+	bool closed;
 	int rc = supply_registry_field(c->sites, site, "role", role, sizeof role, err);
 	if (rc == EX_UNAVAILABLE)
 		return chobo_fail(err, EX_DATAERR, "unknown site %s (supply-post site adds it)", site);
+	if (rc == 0 && (rc = supply_site_closed(c->sites, site, &closed, err)) == 0 && closed)
+		rc = chobo_fail(err, EX_DATAERR, "site %s is closed (its latest supply.site says open false): it takes "
+				"no new needs or requests; supply-post site with --open true reopens it", site);
 	return rc;
 }
 
