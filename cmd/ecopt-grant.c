@@ -383,7 +383,7 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 /*
  * Whether the registry holds record o (a member with home set, or equipment
  * with id_hash set) already: *same when it holds exactly that, which a re-run
- * of the same sheet skips as a duplicate (equipment's entry then in leaf); EX_DATAERR when it holds other
+ * of the same sheet skips as a duplicate (the entry that recorded it then in leaf); EX_DATAERR when it holds other
  * values under that member or code.  0 when it holds nothing of it.
  */
 static int registered_before(struct view_state *s, enum eco_registration kind, const json_t *o, bool *same,
@@ -398,6 +398,8 @@ static int registered_before(struct view_state *s, enum eco_registration kind, c
 		if (rc != 0)
 			return rc == EX_UNAVAILABLE ? 0 : rc;
 		if ((*same = eco_member_same(&m, o)))
+			snprintf(leaf, 65, "%s", m.leaf);
+		if (*same)
 			return 0;
 		return chobo_fail(e, EX_DATAERR, "member %s is already registered (%s, joined %s%s%s) with other values: "
 				  "the same values are skipped; a departure is an eco.member entry with left "
@@ -509,7 +511,7 @@ static int reg(struct ledger *l, struct input *in, struct batch *b, json_t **res
 			break;
 		}
 		if (same) {
-			/* Equipment registered before is named by its entry; a member's record keeps none. */
+			/* Named by the entry that recorded it (a member's registration, or its departure). */
 			if (rep.is) {
 				json_object_set_new(res, "leaf_index", json_integer((json_int_t)rep.index));
 				json_object_set_new(res, "leaf_hash", json_string(rep.leaf));

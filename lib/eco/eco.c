@@ -433,6 +433,7 @@ int eco_member_get(struct view_state *s, const char *id, struct eco_member *out,
 	value_str("kind", out->kind, sizeof out->kind);
 	value_str("joined", out->joined, sizeof out->joined);
 	value_str("left", out->left, sizeof out->left);
+	value_str("leaf", out->leaf, sizeof out->leaf);
 	view_memo_keep(s, key, out, sizeof *out);
 	return 0;
 }
@@ -702,6 +703,7 @@ static int member_apply(struct view_state *s, const struct view_entry *e, struct
 	if ((rc = put_text(s, key, &t, err)) == 0) {
 		/* What eco_member_get reads back from the record just written. */
 		snprintf(m.id, sizeof m.id, "%s", id);
+		memcpy(m.leaf, hex, sizeof m.leaf);
 		view_memo_keep(s, key, &m, sizeof m);
 	}
 	return rc;

@@ -84,6 +84,7 @@ enum eco_kind { ECO_SOLAR, ECO_EV, ECO_PHV };
 
 struct eco_member {
 	char id[40], home[NOTE_MAX_NAME + 1], kind[16], joined[JP_DATE_LEN + 1], left[JP_DATE_LEN + 1];
+	char leaf[65];   /* the entry that recorded this: the registration, or the departure */
 };
 
 struct eco_equipment {
