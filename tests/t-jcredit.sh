@@ -211,6 +211,25 @@ check_exit 65 "a report that is not one is refused" sh -c "echo '{\"record\":\"b
 # New entries after the report do not change it: it is built on its checkpoints.
 echo '{"type":"note","body":{"text":"later"}}' | CHOBO_NOW=2024-06-01T00:00:00Z chain-append -L "$A" >/dev/null
 check "--check after more entries: still matches" jcredit-export -q -L "$A" --check "$T/a.jsonl"
+# Nor do another node's readings of the period that reach A later: D's log, which the report
+# does not cite, counts nothing in a check; a report built again has D's row.
+D=$T/hino
+OD=tama.example/hino
+new_ledger "$D" "$OD"
+echo "eco.certification_start = 2022-04-01" >>"$D/chobo.conf"
+cat "$D/keys/node.pub" >>"$A/trust/peers"
+P8=$(people "$D" resident 1)
+echo "$SCHEME" | CHOBO_NOW=2023-03-01T00:00:00Z chain-append -L "$D" >/dev/null
+printf '%s\n' "{\"member\":\"$P8\",\"kind\":\"household\",\"joined\":\"2023-03-01\"}" \
+	"{\"code\":\"PV-HINO\",\"member\":\"$P8\",\"kind\":\"solar\",\"capacity_w\":3000,\"serial\":\"SN-HINO-1\",\"monitoring_from\":\"2023-03-01\"}" |
+	CHOBO_NOW=2023-03-05T00:00:00Z ecopt-grant -q -L "$D" --register >/dev/null
+echo '{"equipment":"PV-HINO","from":"2023-04-01","to":"2024-03-31","generated_kwh":2000,"sold_kwh":500}' |
+	CHOBO_NOW=2024-06-02T00:00:00Z ecopt-grant -q -L "$D" --factors "$F" >/dev/null
+check "D's FY2023 reading reaches A" export_ab "$D" "$OD" "$A"
+check "--check after another node's readings of the period arrived: still matches" \
+	jcredit-export -L "$A" --check "$T/a.jsonl"
+check "... and the report built again has D's row" sh -c "
+	jcredit-export -L '$A' --fy 2023 2>/dev/null | grep -q '\"equipment\":\"PV-HINO\"'"
 
 # ---- histories
 CHOBO_NOW=2024-06-01T12:00:00Z ecopt-redeem -q -L "$A" shop --shop shop-1 >/dev/null

@@ -105,12 +105,28 @@ static void push_index(uint64_t **v, size_t *n, uint64_t x)
 	(*v)[(*n)++] = x;
 }
 
-/* The checkpoint a log's entries are cut at: the one asked for, else the latest held. */
+/*
+ * The checkpoint a log's entries are cut at: the one asked for, else the
+ * latest held.  When checkpoints are asked for (a report checked), a log
+ * the report does not cite counts nothing: it held no reading of the
+ * period when the report was made, and what came by sync since (another
+ * node's readings) is not the report's.
+ */
 static const struct jcredit_cut *cut_for(struct build *b, const char *origin)
 {
+	static const struct jcredit_cut not_cited = {.size = 0};
 	for (size_t i = 0; i < b->ncuts; i++)
 		if (strcmp(b->cuts[i].origin, origin) == 0)
 			return &b->cuts[i];
+	bool asked = false;
+	uint64_t asked_size = 0;
+	for (size_t i = 0; b->req->cuts && i < b->req->ncuts; i++)
+		if (strcmp(b->req->cuts[i].origin, origin) == 0) {
+			asked_size = b->req->cuts[i].size;
+			asked = true;
+		}
+	if (b->req->cuts && !asked)
+		return &not_cited;
 	if (b->ncuts == JCREDIT_MAX_LOGS) {
 		b->rc = chobo_fail(b->err, EX_SOFTWARE, "a report cites at most %d logs", JCREDIT_MAX_LOGS);
 		return NULL;
@@ -118,12 +134,7 @@ static const struct jcredit_cut *cut_for(struct build *b, const char *origin)
 	struct jcredit_cut *c = &b->cuts[b->ncuts];
 	memset(c, 0, sizeof *c);
 	snprintf(c->origin, sizeof c->origin, "%s", origin);
-	bool asked = false;
-	for (size_t i = 0; b->req->cuts && i < b->req->ncuts; i++)
-		if (strcmp(b->req->cuts[i].origin, origin) == 0) {
-			c->size = b->req->cuts[i].size;
-			asked = true;
-		}
+	c->size = asked_size;
 	uint32_t id;
 	uint64_t held;
 	const char *note;

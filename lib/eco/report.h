@@ -49,7 +49,7 @@ struct jcredit_request {
 	const char *certification_start;   /* eco.certification_start */
 	bool priced;
 	int64_t price;                     /* yen per t-CO2 */
-	/* Build on these checkpoints instead of the latest held (for --check); NULL: the latest. */
+	/* Build on these checkpoints, and on no other log, instead of the latest of every log held (for --check); NULL: the latest. */
 	const struct jcredit_cut *cuts;
 	size_t ncuts;
 };
