@@ -430,6 +430,42 @@ static int revocation_repeat(struct ledger *l, const json_t *body, struct repeat
 }
 
 /*
+ * Before a certificate: a volunteer registered on this node passed
+ * private_require then, so one the private store no longer holds was
+ * erased, and a card must not be issued for someone the municipality has
+ * forgotten.  One registered elsewhere, or not at all, is left to the
+ * rules, which say so.  *ps is opened here when first needed.  0,
+ * EX_DATAERR naming the volunteer, or another code with err.
+ */
+static int certify_held(struct ledger *l, struct view_state *vs, const char *who, struct private_store **ps,
+			struct chobo_error *err)
+{
+	char key[VIEW_MAX_KEY], home[NOTE_MAX_NAME + 1];
+	uint8_t id[PERSON_ID_BYTES];
+	json_t *o;
+	bool found;
+	if (!who || !person_id_parse(who, id))
+		return 0;   /* the entry's own check names the field */
+	snprintf(key, sizeof key, "vol/%s", who);
+	int rc = volunteer_get_json(vs, key, &o, err);
+	if (rc != 0)
+		return rc == EX_UNAVAILABLE ? 0 : rc;
+	view_json_str(o, "home", home, sizeof home);
+	json_decref(o);
+	if (strcmp(home, l->conf.origin) != 0)
+		return 0;
+	if (!*ps && (rc = private_open(l, false, ps, err)) != 0)
+		return rc;
+	if ((rc = private_holds(*ps, id, &found, err)) != 0)
+		return rc;
+	if (!found)
+		return chobo_fail(err, EX_DATAERR, "volunteer %s is registered on this node but no longer in its private "
+				  "store: the person's private data were erased (chain-private erase), and no certificate "
+				  "is issued for them", who);
+	return 0;
+}
+
+/*
  * Build the batch of verb v from the records; bodies[i] keeps record i's
  * body, entry_of[i] the batch index of its entry, rep[i] whether it repeats
  * work or a revocation the ledger holds (then it adds nothing), and *record_of
@@ -498,6 +534,8 @@ static int build(struct ledger *l, enum volunteer_verb v, struct run *r, struct 
 			bodies[i] = body;   /* the same record again: nothing to append */
 			continue;
 		}
+		if (v == VOL_CERTIFY)
+			rc = certify_held(l, vs, json_string_value(json_object_get(body, "volunteer")), &ps, err);
 		if (v == VOL_REGISTER) {
 			struct points_account a;
 			const char *who = json_string_value(json_object_get(body, "volunteer"));

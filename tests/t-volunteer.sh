@@ -491,6 +491,13 @@ check "records as CSV: two postings in one batch" sh -c "
 	CHOBO_NOW=2027-04-06T01:00:00Z volunteer-issue -L '$A' post --csv '$T/p.csv' | grep -c recorded | grep -qx 2"
 check "the volunteer's record is erased (chain-private)" sh -c "CHOBO_NOW=2027-04-07T00:00:00Z chain-private -q -L '$A' erase '$P' >/dev/null"
 check_exit 66 "... no way back to a person: chain-private show finds no one" chain-private -L "$A" show "$P"
+n=$(count "$A")
+check_exit 65 "... and certify refuses the erased volunteer, registered for the year though they are" \
+	vi "$A" 2027-04-07T00:10:00Z certify --volunteer "$P"
+check "... naming the pseudonym and the erasure" \
+	grep -q "volunteer $P is registered on this node but no longer in its private store: the person's private data were erased" "$T/vi.err"
+check "... and no certificate was appended" sh -c "[ \"\$(chain-log -L '$A' | wc -l)\" = $n ] &&
+	! chain-log -L '$A' | tail -n 1 | grep -q volunteer.certificate"
 check "history and search still show the pseudonym, with counts by kind, never a name" sh -c "
 	volunteer-issue -L '$A' history --volunteer '$P' >'$T/h2' && grep -q '$P' '$T/h2' &&
 	volunteer-issue -L '$A' search --skill carrying >'$T/s2' &&
