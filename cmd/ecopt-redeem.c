@@ -22,7 +22,8 @@ static const char usage[] =
 	"       ecopt-redeem [-L DIR] balance [--holder H] [--csv [--bom]]\n"
 	"       ecopt-redeem [-L DIR] history --holder H [--csv [--bom]]\n"
 	"Environment: CHOBO_LEDGER, CHOBO_NOW, CHOBO_LOCK_WAIT.\n"
-	"Exit status: 0 success, 64 usage, 65 bad data, 66 no account of --holder; other codes as in chobo(7).\n"
+	"Exit status: 0 success, 64 usage, 65 bad data, 66 no account of --holder,\n"
+	"74 output not written (a movement recorded is named); other codes as in chobo(7).\n"
 	"See ecopt-redeem(1).\n";
 
 struct balance_ctx {
@@ -197,9 +198,7 @@ int main(int argc, char **argv)
 	rc = points_redeem(&l, &key, &q, &out, &e);
 	rc = cli_report(ledger_close_after(&l, rc, &e), &e);
 	note_signer_clear(&key);
-	if (rc == 0 && !points_outcome_print(&out, ref)) {
-		chobo_warn_errno("stdout");
-		rc = EX_IOERR;
-	}
+	if (rc == 0)
+		rc = cli_report(points_outcome_report(&out, ref, &e), &e);
 	cli_exit(rc);
 }

@@ -771,10 +771,8 @@ static int redeem(const char *verb, struct run *r)
 	rc = points_redeem(&l, &key, &q, &out, &e);
 	rc = cli_report(ledger_close_after(&l, rc, &e), &e);
 	note_signer_clear(&key);
-	if (rc == 0 && !points_outcome_print(&out, r->ref)) {
-		chobo_warn_errno("stdout");
-		rc = EX_IOERR;
-	}
+	if (rc == 0)
+		rc = cli_report(points_outcome_report(&out, r->ref, &e), &e);
 	return rc;
 }
 

@@ -256,6 +256,15 @@ check "... and again with the memos bounded to a byte: 4 x 134 points" sh -c "ex
 	ecopt-grant -q -L '$A' --register '$T/reg6.jsonl' >/dev/null &&
 	ecopt-grant -L '$A' --factors '$F' '$T/r6.jsonl' | grep -c '\"points\":134' | grep -qx 4"
 check "... the member's balance is their sum" sh -c "CHOBO_NOW=2025-06-02T00:00:00Z ecopt-redeem -L '$A' balance --holder $P6 | grep -q '\"balance\":536'"
+# Standard output lost after a movement is stored: the message names it, and a retry is a duplicate.
+n=$(count "$A")
+check_exit 74 "a spend with standard output failing (/dev/full): exit 74" sh -c "
+	CHOBO_NOW=2025-06-03T00:00:00Z ecopt-redeem -L '$A' spend --member $P6 --shop shop-1 --points 6 --ref buy-full >/dev/full"
+check "... the message names the entry recorded and says the same request again is a duplicate" grep -q \
+	"standard output could not be written: .*; the points.debit is recorded, as entry $n of $OA (leaf hash [0-9a-f]\{64\}): the same request again is a duplicate" "$T/last.err"
+check "... which it is: the ledger holds the spend once" sh -c "
+	CHOBO_NOW=2025-06-03T00:01:00Z ecopt-redeem -L '$A' spend --member $P6 --shop shop-1 --points 6 --ref buy-full |
+	grep -q '\"result\":\"duplicate\",\"leaf_index\":$n,' && [ \$(chain-log -L '$A' | wc -l) -eq $((n + 1)) ]"
 for d in "$A" "$B"; do
 	check "chain-verify --views --index passes on $(basename "$d")" chain-verify -L "$d" --views --index
 done

@@ -176,6 +176,7 @@ struct points_outcome {
 	struct receipt receipt;
 	uint64_t tree_size;
 	char time[21];
+	char origin[NOTE_MAX_NAME + 1];   /* the log appended to, for a message after the ledger is closed */
 };
 /*
  * Append q's entry to the open ledger l (opened for appending, key its log
@@ -185,8 +186,13 @@ struct points_outcome {
  */
 int points_redeem(struct ledger *l, const struct note_signer *key, const struct points_request *q,
 		  struct points_outcome *out, struct chobo_error *err);
-/* Print what points_redeem did for a request with reference ref (NULL for a shop's opening); false on a write error. */
-bool points_outcome_print(const struct points_outcome *out, const char *ref);
+/*
+ * Print what points_redeem did for a request with reference ref (NULL for a
+ * shop's opening) and flush standard output: 0, or EX_IOERR with err
+ * naming what stands in out's log (the entry recorded, which the same
+ * request again prints as a duplicate; or that nothing was appended).
+ */
+int points_outcome_report(const struct points_outcome *out, const char *ref, struct chobo_error *err);
 
 /*
  * Call fn on every account of scheme (of holder alone when holder is not

@@ -75,6 +75,7 @@ int points_redeem(struct ledger *l, const struct note_signer *key, const struct 
 	json_t *body = NULL;
 	char why[1024];
 	memset(out, 0, sizeof *out);
+	snprintf(out->origin, sizeof out->origin, "%s", l->conf.origin);
 	int rc = request_entry(l, q, &out->type, &body, err);
 	/* A shop opened here before is open: a re-run of the same opening appends nothing. */
 	if (rc == 0 && q->op == POINTS_OP_SHOP) {
@@ -184,7 +185,7 @@ void points_account_csv(struct view_text *t, const struct points_account *a, con
 	}
 }
 
-bool points_outcome_print(const struct points_outcome *out, const char *ref)
+static bool outcome_print(const struct points_outcome *out, const char *ref)
 {
 	if (!out->repeated.is)
 		return receipt_print(stdout, &out->receipt, out->type, out->time, out->tree_size);
@@ -194,4 +195,24 @@ bool points_outcome_print(const struct points_outcome *out, const char *ref)
 	/* entry, the older name of leaf_hash, stays for the scripts that read it. */
 	json_object_set_new(o, "entry", json_string(out->repeated.leaf));
 	return jsonl_print(o);
+}
+
+int points_outcome_report(const struct points_outcome *out, const char *ref, struct chobo_error *err)
+{
+	char leaf[65];
+	if (outcome_print(out, ref) && fflush(stdout) == 0 && !ferror(stdout))
+		return 0;
+	int rc = chobo_fail_errno(err, EX_IOERR, "standard output could not be written");
+	size_t at = strlen(err->msg);
+	/* Said after the commit, so that a retry is known to be safe: the same request is a duplicate. */
+	if (out->repeated.is) {
+		snprintf(err->msg + at, sizeof err->msg - at, "; nothing was appended: the request is a duplicate of "
+			 "entry %" PRIu64 " of %s", out->repeated.index, out->origin);
+		return rc;
+	}
+	hex32(leaf, out->receipt.leaf_hash);
+	snprintf(err->msg + at, sizeof err->msg - at, "; the %s is recorded, as entry %" PRIu64 " of %s (leaf hash "
+		 "%s): the same request again is a duplicate that prints it, appending nothing", out->type,
+		 out->receipt.index, out->origin, leaf);
+	return rc;
 }
