@@ -47,8 +47,8 @@ static const char usage[] =
 	"volunteer-issue [-L DIR] search [--skill TAG] [--csv [--bom]]\n"
 	"volunteer-issue [-q] [-L DIR] events [--since-start] [--dry-run] [--horizon DAYS]\n"
 	"Environment: CHOBO_LEDGER, CHOBO_NOW, CHOBO_LOCK_WAIT.\n"
-	"Exit status: 0 success, 64 usage, 65 bad data, 73 a drawing not written (recorded);\n"
-	"other codes as in chobo(7).\n"
+	"Exit status: 0 success, 64 usage, 65 bad data, 73 a drawing not written (recorded),\n"
+	"74 output not written (what was recorded is named); other codes as in chobo(7).\n"
 	"See volunteer-issue(1).\n";
 
 /* The events' cursor and its lock, under the ledger's private/ directory (volunteer-issue(1), FILES). */
@@ -620,16 +620,26 @@ static int warn_replaced(struct ledger *l, const struct run *r, json_t *const *b
 	return 0;
 }
 
+/* Add said to the end of err's message; cut short, the message keeps what comes first (the log, the entries). */
+static void err_add(struct chobo_error *err, const char *said)
+{
+	size_t at = strlen(err->msg), room = sizeof err->msg - 1 - at, m = strlen(said);
+	memcpy(err->msg + at, said, m < room ? m : room);
+	err->msg[at + (m < room ? m : room)] = '\0';
+}
+
 /*
- * A certify whose certificates were committed but whose payloads or
- * drawings failed: add to err what was recorded (the log, each entry's
- * index and leaf hash) and the cert-revoke command that withdraws them,
- * so that nobody has to look for them in chain-log.
+ * A certify whose certificates were committed but whose payloads, drawings
+ * or output lines failed (printed: whether standard output has the lines):
+ * add to err what was recorded (the log, each entry's index and leaf hash),
+ * that certify again would issue another certificate, valid alongside, and
+ * the cert-revoke command that withdraws them first, so that nobody has to
+ * look for them in chain-log.
  */
 static void name_recorded(struct chobo_error *err, const struct run *r, const struct receipt *receipts,
-			  const size_t *entry_of, const char *origin)
+			  const size_t *entry_of, const char *origin, bool printed)
 {
-	char dir[512], cmd[sizeof err->msg], leaf[65];
+	char dir[512], cmd[sizeof err->msg], leaf[65], where[sizeof dir + 64];
 	size_t n = r->list.n, len;
 	shell_word(dir, sizeof dir, r->dir);
 	len = (size_t)snprintf(cmd, sizeof cmd, "cert-revoke -L %s --reason error", dir);
@@ -637,23 +647,70 @@ static void name_recorded(struct chobo_error *err, const struct run *r, const st
 		hex32(leaf, receipts[entry_of[i]].leaf_hash);
 		len += (size_t)snprintf(cmd + len, sizeof cmd - len, " %s", leaf);
 	}
-	char said[sizeof cmd + 768];
+	if (printed)
+		snprintf(where, sizeof where, "their leaf hashes on standard output");
+	else
+		snprintf(where, sizeof where, "chain-log -L %s --type %s lists them", dir, VOLUNTEER_CERT_KIND);
+	char said[sizeof cmd + sizeof where + 768];
 	if (n == 1) {
 		hex32(leaf, receipts[entry_of[0]].leaf_hash);
 		snprintf(said, sizeof said,
-			 "; the certificate is recorded, as entry %" PRIu64 " of %.255s (leaf hash %s): revoke it with "
-			 "`%s` and certify again", receipts[entry_of[0]].index, origin, leaf, cmd);
+			 "; the certificate is recorded, as entry %" PRIu64 " of %.255s (leaf hash %s): do not simply "
+			 "run certify again, which issues a second certificate, valid alongside this one; for a new "
+			 "card, revoke this one with `%s` and certify again", receipts[entry_of[0]].index, origin, leaf,
+			 cmd);
 	} else {
 		snprintf(said, sizeof said,
-			 "; the %zu certificates are recorded, as entries %" PRIu64 " to %" PRIu64 " of %.255s (their "
-			 "leaf hashes on standard output): revoke them with `%s` and certify again", n,
-			 receipts[entry_of[0]].index, receipts[entry_of[n - 1]].index, origin,
+			 "; the %zu certificates are recorded, as entries %" PRIu64 " to %" PRIu64 " of %.255s (%s): do "
+			 "not simply run certify again, which issues second certificates, valid alongside these; for "
+			 "new cards, revoke these with `%s` and certify again", n, receipts[entry_of[0]].index,
+			 receipts[entry_of[n - 1]].index, origin, where,
 			 len < sizeof cmd ? cmd : "cert-revoke --reason error HASH...");
 	}
-	/* Cut short, the message still names the log and the entries first; stdout has the rest. */
-	size_t at = strlen(err->msg), room = sizeof err->msg - 1 - at, m = strlen(said);
-	memcpy(err->msg + at, said, m < room ? m : room);
-	err->msg[at + (m < room ? m : room)] = '\0';
+	err_add(err, said);
+}
+
+/*
+ * Standard output failed after the batch of verb v (nentries entries) was
+ * committed: add to err what stands, so that a retry does not make it
+ * twice.  A certificate is named as name_recorded does; any other record
+ * done is a duplicate when given again (volunteer_work_key, a revocation
+ * for the same reason), which appends nothing and prints its entry, and
+ * the message says so.
+ */
+static void name_unprinted(struct chobo_error *err, enum volunteer_verb v, const struct run *r, json_t *const *bodies,
+			   const struct repeat *rep, const struct receipt *receipts, const size_t *entry_of,
+			   size_t nentries, const char *origin)
+{
+	char said[1024], what[256], entries[64];
+	size_t done = 0, first = r->list.n;
+	if (nentries == 0) {
+		err_add(err, "; nothing was appended: every record is a duplicate of an entry recorded before");
+		return;
+	}
+	if (v == VOL_CERTIFY) {
+		name_recorded(err, r, receipts, entry_of, origin, false);
+		return;
+	}
+	for (size_t i = 0; i < r->list.n; i++)
+		if (!rep[i].is && done++ == 0)
+			first = i;
+	const char *ref = done == 1 ? json_string_value(json_object_get(bodies[first], "ref")) : NULL;
+	if (done == 1 && v == VOL_REVOKE)
+		snprintf(what, sizeof what, "the revocation of certificate %.16s", ref ? ref : "");
+	else if (done == 1)
+		volunteer_work_name(v, bodies[first], what, sizeof what);
+	else
+		snprintf(what, sizeof what, "%zu records", done);
+	if (nentries == 1)
+		snprintf(entries, sizeof entries, "entry %" PRIu64, receipts[0].index);
+	else
+		snprintf(entries, sizeof entries, "entries %" PRIu64 " to %" PRIu64, receipts[0].index,
+			 receipts[nentries - 1].index);
+	snprintf(said, sizeof said, "; %s %s recorded, as %s of %.255s: the same %s again %s, appending nothing",
+		 what, done == 1 ? "is" : "are", entries, origin, r->options ? "command" : "input",
+		 done == 1 ? "is a duplicate that prints it" : "gives duplicates that print them");
+	err_add(err, said);
 }
 
 static int append_records(enum volunteer_verb v, struct run *r)
@@ -670,8 +727,8 @@ static int append_records(enum volunteer_verb v, struct run *r)
 	char **payloads = xcalloc(n + 1, sizeof *payloads);
 	struct receipt *receipts = NULL;
 	uint64_t size = 0;
-	char time[21] = "";
-	bool committed = false;
+	char time[21] = "", origin[NOTE_MAX_NAME + 1] = "";
+	bool committed = false, printed = true;
 	int rc = cli_report(ledger_open_append(&l, r->dir, &key, &e), &e);
 	if (rc != 0)
 		goto out;
@@ -700,7 +757,8 @@ static int append_records(enum volunteer_verb v, struct run *r)
 	if (rc == 0 && v == VOL_CERTIFY && (r->term || r->png || r->svg || r->pdf))
 		rc = draw_certificates(r, bodies, payloads, n, l.conf.origin, &e);
 	if (rc != 0 && v == VOL_CERTIFY && committed)
-		name_recorded(&e, r, receipts, entry_of, l.conf.origin);
+		name_recorded(&e, r, receipts, entry_of, l.conf.origin, true);
+	snprintf(origin, sizeof origin, "%s", l.conf.origin);   /* for a message after the close */
 	rc = cli_report(ledger_close_after(&l, rc, &e), &e);
 	note_signer_clear(&key);
 	/* What was committed is printed even when its payload or drawing failed: the entries stand. */
@@ -721,8 +779,13 @@ static int append_records(enum volunteer_verb v, struct run *r)
 		json_object_update(o, bodies[i]);
 		if (payloads[i])
 			json_object_set_new(o, "payload", json_string(payloads[i]));
-		if (!jsonl_print(o) && rc == 0)
-			rc = EX_IOERR;
+		printed = jsonl_print(o) && printed;
+	}
+	/* Lines lost after the commit: say what stands, or a retry makes a second certificate. */
+	if (committed && rc == 0 && (!printed || fflush(stdout) != 0 || ferror(stdout))) {
+		rc = chobo_fail_errno(&e, EX_IOERR, "standard output could not be written");
+		name_unprinted(&e, v, r, bodies, rep, receipts, entry_of, b.n, origin);
+		cli_report(rc, &e);
 	}
 out:
 	for (size_t i = 0; i < n; i++) {
