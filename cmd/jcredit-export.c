@@ -16,6 +16,8 @@
 #include "jsonl.h"
 #include "ledger.h"
 #include "records.h"
+#include "repeat.h"
+#include "stored_entry.h"
 #include "util.h"
 #include "view.h"
 
@@ -29,8 +31,8 @@ static const char usage[] =
 	"report from the ledger row by row; --certify records the credits the committee certified.\n"
 	"Environment: CHOBO_LEDGER, CHOBO_NOW, CHOBO_LOCK_WAIT.\n"
 	"Exit status: 0 success, 1 a report that does not match the ledger, 64 usage, 65 bad data or a\n"
-	"period outside the certification period, 78 no eco.certification_start; other codes as in\n"
-	"chobo(7).  See jcredit-export(1).\n";
+	"period outside the certification period or not over, 74 output failed, 78 no\n"
+	"eco.certification_start; other codes as in chobo(7).  See jcredit-export(1).\n";
 
 #define CHECK_TEXT (256 * 1024)   /* a record's member as text: a row's list of leaf indexes */
 
@@ -177,12 +179,57 @@ static int check_report(struct ledger *l, const char *path, const struct jcredit
 	return 0;
 }
 
-/* The committee's decision on a report that still matches the ledger, appended as eco.certification. */
+/*
+ * Whether the period's certification that counts is of this report (its
+ * hash hex) with these credits, as a retried --certify would find it: 0
+ * with rep set when it is (rep->is), 0 with rep->is false when no
+ * certification counts for the period or it is another's (which the
+ * ledger's rule then refuses, naming it), else an error.
+ */
+static int certified_before(struct ledger *l, const struct jcredit_parsed *p, const char *hex, uint64_t credits,
+			    struct repeat *rep, struct chobo_error *e)
+{
+	char from[JP_DATE_LEN + 1], leaf[65], sha[65];
+	struct stored_entry se = {0};
+	memset(rep, 0, sizeof *rep);
+	jp_date_format(from, p->from_day);
+	struct view_state *s = view_stored(l, &eco_registry_view);
+	int rc = eco_certification_get(s, from, leaf, e);
+	view_state_free(s);
+	if (rc != 0)
+		return rc == EX_UNAVAILABLE ? 0 : rc;
+	if ((rc = stored_entry_find(l, leaf, &se, e)) != 0)
+		return rc;
+	stored_body_str(&se.doc, se.body, "report_sha256", sha, sizeof sha);
+	if (strcmp(sha, hex) == 0 && stored_body_int(&se.doc, se.body, "certified_t", -1) == (int64_t)credits)
+		repeat_of_entry(rep, &se);
+	stored_entry_free(&se);
+	return 0;
+}
+
+/*
+ * The committee's decision on a report that still matches the ledger,
+ * appended as eco.certification; the same decision again is a duplicate.
+ */
 static int certify(struct ledger *l, const struct note_signer *key, const char *path, const struct jcredit_parsed *p,
 		   const uint8_t sha[32], uint64_t credits, const char *name, struct chobo_error *e)
 {
 	struct jcredit_report rep;
-	int rc = check_report(l, path, p, false, &rep, e);
+	struct repeat again;
+	char hex[65], to[JP_DATE_LEN + 1], today[JP_DATE_LEN + 1];
+	int64_t now;
+	bool test_clock;
+	int rc = ledger_now(l, &now, &test_clock, e);
+	if (rc != 0)
+		return rc;
+	jp_date_format(to, p->to_day);
+	jp_date_format(today, jp_day_of(now));
+	/* A period not over may have readings still to come; a year mistyped ahead would block every year before it. */
+	if (p->to_day >= jp_day_of(now))
+		return chobo_fail(e, EX_DATAERR, "%s: the period ends on %s, which is not over (today is %s in Japan): a "
+				  "report is certified once its period has ended; nothing was recorded", path, to, today);
+	hex32(hex, sha);
+	rc = check_report(l, path, p, false, &rep, e);
 	if (rc != 0)
 		jcredit_report_free(&rep);
 	if (rc == EXIT_INVALID)
@@ -190,6 +237,18 @@ static int certify(struct ledger *l, const struct note_signer *key, const char *
 				  "nothing was recorded", path);
 	if (rc != 0)
 		return rc;
+	if ((rc = certified_before(l, p, hex, credits, &again, e)) != 0 || again.is) {
+		jcredit_report_free(&rep);
+		if (rc != 0)
+			return rc;
+		/* A retried script: the certification is recorded already, and nothing is appended. */
+		json_t *line = repeat_line(&again);
+		json_object_set_new(line, "type", json_string("eco.certification"));
+		json_object_set_new(line, "certified_t", json_integer((json_int_t)credits));
+		if (!jsonl_print(line))
+			return chobo_fail_errno(e, EX_IOERR, "standard output");
+		return 0;
+	}
 	if ((int64_t)credits > rep.credits_t) {
 		rc = chobo_fail(e, EX_DATAERR, "%s: %" PRIu64 " t certified, but the report has %" PRId64 " t of credits",
 				path, credits, rep.credits_t);
@@ -197,10 +256,8 @@ static int certify(struct ledger *l, const struct note_signer *key, const char *
 		return rc;
 	}
 	const json_t *cr = rep.rec[rep.n - 1];
-	char from[JP_DATE_LEN + 1], to[JP_DATE_LEN + 1], hex[65], report[ECO_REPORT_MAX + 1];
+	char from[JP_DATE_LEN + 1], report[ECO_REPORT_MAX + 1];
 	jp_date_format(from, p->from_day);
-	jp_date_format(to, p->to_day);
-	hex32(hex, sha);
 	snprintf(report, sizeof report, "%s", name ? name : "");
 	if (!name)
 		snprintf(report, sizeof report, "%s..%s", from, to);
@@ -218,8 +275,14 @@ static int certify(struct ledger *l, const struct note_signer *key, const char *
 	char time[21];
 	if (!batch_add_body(&b, "eco.certification", body, why, sizeof why))
 		rc = chobo_fail(e, EX_DATAERR, "eco.certification: %s", why);
-	if (rc == 0 && (rc = ledger_append(l, &b, key, NULL, &receipt, &size, time, e)) == 0)
-		receipt_print(stdout, &receipt, "eco.certification", time, size);
+	if (rc == 0 && (rc = ledger_append(l, &b, key, NULL, &receipt, &size, time, e)) == 0 &&
+	    (!receipt_print(stdout, &receipt, "eco.certification", time, size) || fflush(stdout) != 0)) {
+		char leaf[65];
+		hex32(leaf, receipt.leaf_hash);
+		rc = chobo_fail_errno(e, EX_IOERR, "standard output: the certification is recorded, as entry %" PRIu64
+				      " (%.16s), but its receipt was not written; the same --certify again is a "
+				      "duplicate that prints it", receipt.index, leaf);
+	}
 	batch_free(&b);
 	return rc;
 }

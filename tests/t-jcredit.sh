@@ -138,7 +138,19 @@ check "FY2022: the PV-2 part before April 1, 32,450 g" has "$T/fy2022.jsonl" row
 check "FY2022: 0 t of credits, 32,450 g carried" has "$T/fy2022.jsonl" credits 1 credits_t=0 carried_g=32450
 check "FY2022 certified: 0 t, 32,450 g carried" sh -c "CHOBO_NOW=2024-05-01T00:00:00Z jcredit-export -L '$A' --certify '$T/fy2022.jsonl' --credits 0 --name FY2022 | grep -q eco.certification"
 check "... on the ledger with the report's hash" sh -c "chain-log -L '$A' --type eco.certification | grep -q \"\\\"report_sha256\\\":\\\"$(sha256sum "$T/fy2022.jsonl" | cut -c1-64)\\\".*\\\"carried_g\\\":32450\""
-check_exit 65 "a second certification of FY2022 is refused" env CHOBO_NOW=2024-05-02T00:00:00Z jcredit-export -L "$A" --certify "$T/fy2022.jsonl" --credits 0
+n=$(chain-log -L "$A" | wc -l)
+check "the same certification again (a retried script) is a duplicate, appending nothing" sh -c "
+	CHOBO_NOW=2024-05-02T00:00:00Z jcredit-export -L '$A' --certify '$T/fy2022.jsonl' --credits 0 --name FY2022 |
+	grep -q '\"result\":\"duplicate\",\"leaf_index\":[0-9]*,\"leaf_hash\":\"[0-9a-f]*\",.*\"type\":\"eco.certification\"' &&
+	test \$(chain-log -L '$A' | wc -l) -eq $n"
+jcredit-export -L "$A" --fy 2022 --csv -o "$T/fy2022.csv"
+check_exit 65 "a second certification of FY2022, of another report, is refused" env CHOBO_NOW=2024-05-02T00:00:00Z jcredit-export -L "$A" --certify "$T/fy2022.csv" --credits 0
+check "... naming the one recorded" grep -q "a certification of the period from 2022-04-01 is already recorded (entry [0-9a-f]*)" "$T/last.err"
+CHOBO_NOW=2024-05-01T00:00:00Z jcredit-export -L "$A" --from 2024-04-01 --to 2024-05-01 -o "$T/open.jsonl" 2>/dev/null
+check_exit 65 "a period not over (it ends today) is not certified" env CHOBO_NOW=2024-05-01T00:00:00Z jcredit-export -L "$A" --certify "$T/open.jsonl" --credits 0
+check "... saying so, and nothing was appended" sh -c "
+	grep -q 'the period ends on 2024-05-01, which is not over (today is 2024-05-01 in Japan)' '$T/last.err' &&
+	test \$(chain-log -L '$A' | wc -l) -eq $n"
 check "a report over a period that overlaps a certified one is written" sh -c "jcredit-export -L '$A' --from 2022-06-01 --to 2024-03-31 >'$T/over.jsonl' 2>'$T/over.err'"
 check "... with a warning naming the certified period, which overlaps it (not within it)" grep -q "the report certified for 2022-04-01 to 2023-03-31 overlaps this period: its readings of the days both share are counted again" "$T/over.err"
 check "a report over a period that holds the certified one is warned of too" sh -c "jcredit-export -L '$A' --from 2022-04-01 --to 2024-03-31 2>&1 >/dev/null | grep -q 'the report certified for 2022-04-01 to 2023-03-31 overlaps this period'"
@@ -252,7 +264,12 @@ check "Tama: 10,001 readings granted" sh -c "CHOBO_NOW=2024-04-10T00:00:00Z ecop
 jcredit-export -L "$C" --fy 2023 --price 2536 -o "$T/tama.jsonl"
 check "Tama: 10,001 rows" test "$(grep -c '"record":"row"' "$T/tama.jsonl")" -eq 10001
 check "Tama: 19,500.999 t give 19,500 credits, 0.999 t carried, 49,452,000 yen" has "$T/tama.jsonl" credits 1 reduction_g=19500999000 credits_t=19500 carried_g=999000 price_yen_per_t=2536 revenue_yen=49452000
-CHOBO_NOW=2024-05-01T00:00:00Z jcredit-export -q -L "$C" --certify "$T/tama.jsonl" --credits 19500 >/dev/null
+check_exit 74 "Tama's certification whose receipt cannot be written: exit 74" sh -c "
+	CHOBO_NOW=2024-05-01T00:00:00Z jcredit-export -L '$C' --certify '$T/tama.jsonl' --credits 19500 >/dev/full"
+check "... saying it is recorded and that the same command again is a duplicate" \
+	grep -q "the certification is recorded, as entry [0-9]* ([0-9a-f]*), but its receipt was not written; the same --certify again is a duplicate that prints it" "$T/last.err"
+check "... which it is" sh -c "CHOBO_NOW=2024-05-01T00:01:00Z jcredit-export -L '$C' --certify '$T/tama.jsonl' --credits 19500 |
+	grep -q '\"result\":\"duplicate\"' && test \$(chain-log -L '$C' --type eco.certification | wc -l) -eq 1"
 echo '{"equipment":"PV-010000","from":"2024-04-01","to":"2025-03-31","generated_kwh":1001.667,"sold_kwh":1000}' >"$T/tama-2024.jsonl"
 CHOBO_NOW=2025-04-10T00:00:00Z ecopt-grant -q -L "$C" --factors "$F" "$T/tama-2024.jsonl" >/dev/null
 jcredit-export -L "$C" --fy 2024 -o "$T/tama-2024.out"

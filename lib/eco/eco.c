@@ -438,6 +438,18 @@ int eco_member_get(struct view_state *s, const char *id, struct eco_member *out,
 	return 0;
 }
 
+int eco_certification_get(struct view_state *s, const char *from, char leaf[65], struct chobo_error *err)
+{
+	char key[VIEW_MAX_KEY], refused[8];
+	snprintf(key, sizeof key, "cert/%s", from);
+	int rc = get_value(s, key, err);
+	if (rc != 0)
+		return rc;
+	value_str("refused", refused, sizeof refused);
+	value_str("leaf", leaf, 65);
+	return refused[0] ? EX_UNAVAILABLE : 0;
+}
+
 int eco_equipment_get(struct view_state *s, const char *code, struct eco_equipment *out,
 		      struct chobo_error *err)
 {

@@ -164,6 +164,14 @@ int eco_member_get(struct view_state *s, const char *id, struct eco_member *out,
 int eco_equipment_get(struct view_state *s, const char *code, struct eco_equipment *out,
 		      struct chobo_error *err);
 
+/*
+ * The leaf hash of the certification that counts for the period starting
+ * on from (YYYY-MM-DD), from the registry view: 0, EX_UNAVAILABLE when
+ * none counts (none recorded, or the first one recorded was refused), else
+ * an error.
+ */
+int eco_certification_get(struct view_state *s, const char *from, char leaf[65], struct chobo_error *err);
+
 enum eco_verdict { ECO_ACCEPT, ECO_DUPLICATE, ECO_REFUSE };
 
 /*
