@@ -19,6 +19,7 @@ static const char usage[] =
 	"       chain-private show [-q] [-L DIR] p-ID\n"
 	"       chain-private list [-q] [-L DIR]\n"
 	"       chain-private erase [-q] [-L DIR] p-ID\n"
+	"       chain-private new-secret FILE\n"
 	"Keep what staff need to reach a person or a site in private/, off the ledger,\n"
 	"under a pseudonymous ID that entries may carry.\n"
 	"Environment: CHOBO_LEDGER, CHOBO_NOW, CHOBO_LOCK_WAIT.\n"
@@ -231,6 +232,16 @@ int main(int argc, char **argv)
 	if (optind == argc)
 		cli_usage_error(usage);
 	const char *verb = argv[optind++];
+	/* A secret the nodes of one programme share (eco.equipment_secret): no ledger is opened. */
+	if (strcmp(verb, "new-secret") == 0) {
+		struct chobo_error err;
+		if (from_options || argc - optind != 1)
+			cli_usage_error(usage);
+		int rc = cli_report(private_shared_secret_make(argv[optind], &err), &err);
+		if (rc == 0)
+			chobo_info("%s: a new shared secret; copy it, mode 600, to every node of the programme", argv[optind]);
+		cli_exit(rc);
+	}
 	bool adding = strcmp(verb, "add") == 0;
 	bool one_id = strcmp(verb, "show") == 0 || strcmp(verb, "erase") == 0;
 	uint8_t id[PERSON_ID_BYTES];

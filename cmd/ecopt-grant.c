@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -452,7 +453,17 @@ static int registration_body(struct ledger *l, struct private_store *ps, enum ec
 		return chobo_fail(e, EX_DATAERR, "serial \"%s\"%s %s%s%s%s", shown, n < strlen(serial) ? "..." : "", problem,
 				  fix[0] ? ": write \"" : "", fix, fix[0] ? "\"" : "");
 	}
-	int rc = private_keyed_hash(ps, "eco.equipment", serial, h, e);
+	/* Under the programme's shared secret, the same serial has the same hash on every node. */
+	const char *shared = config_setting(&l->conf, "eco.equipment_secret");
+	char path[PATH_MAX];
+	int rc = 0;
+	if (shared && snprintf(path, sizeof path, "%s%s%s", shared[0] == '/' ? "" : l->dir, shared[0] == '/' ? "" : "/",
+				shared) >= (int)sizeof path)
+		rc = chobo_fail(e, EX_CONFIG, "eco.equipment_secret: path too long");
+	else if (shared)
+		rc = private_shared_keyed_hash(path, "eco.equipment", serial, h, e);
+	else
+		rc = private_keyed_hash(ps, "eco.equipment", serial, h, e);
 	if (rc != 0)
 		return rc;
 	hex32(hex, h);

@@ -17,6 +17,8 @@
 #define SECRET_FILE "node.secret"
 
 #define NODE_CONTEXT "chbnode1"
+/* The context of the keys derived from a secret shared by a programme's nodes (private_shared_keyed_hash). */
+#define SHARED_CONTEXT "chbshar1"
 #define PERSON_CONTEXT "chbprsn1"
 enum { NODE_LOOKUP_KEY = 1, NODE_WRAP_KEY = 2 };
 enum { PERSON_ID_KEY = 1, PERSON_RECORD_KEY = 2 };
@@ -399,11 +401,10 @@ static void derive_node_keys(struct node_keys *keys, const uint8_t secret[KEY_BY
 	crypto_kdf_derive_from_key(keys->wrap, KEY_BYTES, NODE_WRAP_KEY, NODE_CONTEXT, secret);
 }
 
-/* Read private/node.secret into keys; 0, EX_NOINPUT when it does not exist, or an exit code. */
-static int read_node_secret(const char *path, struct node_keys *keys, struct chobo_error *err)
+/* Read a secret file (64 hex digits and a newline, mode 600) into secret; 0, EX_NOINPUT when it does not exist, or an exit code. */
+static int read_secret_file(const char *path, uint8_t secret[KEY_BYTES], struct chobo_error *err)
 {
 	char text[2 * KEY_BYTES + 2];
-	uint8_t secret[KEY_BYTES];
 	struct stat sb;
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
@@ -434,28 +435,98 @@ static int read_node_secret(const char *path, struct node_keys *keys, struct cho
 		text[2 * KEY_BYTES] = '\0';
 	if (!line || !hex_decode(secret, KEY_BYTES, text))
 		rc = chobo_fail(err, EX_CONFIG, "%s: expected 64 hex digits and a newline", path);
-	else
-		derive_node_keys(keys, secret);
 	sodium_memzero(text, sizeof text);
+	return rc;
+}
+
+/* Write a new random secret file at path (mode 600; replacing one only when replace) into secret; 0 or an exit code. */
+static int make_secret_file(const char *path, bool replace, uint8_t secret[KEY_BYTES], struct chobo_error *err)
+{
+	char text[2 * KEY_BYTES + 1];
+	_Static_assert(KEY_BYTES == 32, "hex32 writes the secret");
+	randombytes_buf(secret, KEY_BYTES);
+	hex32(text, secret);
+	text[2 * KEY_BYTES] = '\n';
+	int rc = 0;
+	if (replace) {
+		if (!write_file_atomic(path, text, sizeof text, 0600))
+			rc = chobo_fail_errno(err, EX_CANTCREAT, "%s", path);
+	} else {
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 && errno == EEXIST)
+			rc = chobo_fail(err, EX_CANTCREAT, "%s: a secret is there already; it is never replaced", path);
+		else if (fd < 0)
+			rc = chobo_fail_errno(err, EX_CANTCREAT, "%s", path);
+		else if (write(fd, text, sizeof text) != (ssize_t)sizeof text || fsync(fd) != 0) {
+			rc = chobo_fail_errno(err, EX_IOERR, "%s", path);
+			close(fd);
+			unlink(path);
+		} else if (close(fd) != 0) {
+			rc = chobo_fail_errno(err, EX_IOERR, "%s", path);
+			unlink(path);
+		}
+	}
+	sodium_memzero(text, sizeof text);
+	if (rc != 0)
+		sodium_memzero(secret, KEY_BYTES);
+	return rc;
+}
+
+/* Read private/node.secret into keys; 0, EX_NOINPUT when it does not exist, or an exit code. */
+static int read_node_secret(const char *path, struct node_keys *keys, struct chobo_error *err)
+{
+	uint8_t secret[KEY_BYTES];
+	int rc = read_secret_file(path, secret, err);
+	if (rc == 0)
+		derive_node_keys(keys, secret);
 	sodium_memzero(secret, sizeof secret);
 	return rc;
 }
 
 static int make_node_secret(const char *path, struct node_keys *keys, struct chobo_error *err)
 {
-	char text[2 * KEY_BYTES + 1];
 	uint8_t secret[KEY_BYTES];
-	_Static_assert(KEY_BYTES == 32, "hex32 writes the secret");
-	randombytes_buf(secret, sizeof secret);
-	hex32(text, secret);
-	text[2 * KEY_BYTES] = '\n';
-	int rc = 0;
-	if (!write_file_atomic(path, text, sizeof text, 0600))
-		rc = chobo_fail_errno(err, EX_CANTCREAT, "%s", path);
-	else
+	int rc = make_secret_file(path, true, secret, err);
+	if (rc == 0)
 		derive_node_keys(keys, secret);
-	sodium_memzero(text, sizeof text);
 	sodium_memzero(secret, sizeof secret);
+	return rc;
+}
+
+/* label, a NUL and value hashed with BLAKE2b-256 under key into out. */
+static void keyed_hash(const uint8_t key[KEY_BYTES], const char *label, const char *value, uint8_t out[32])
+{
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, key, KEY_BYTES, 32);
+	crypto_generichash_update(&st, (const uint8_t *)label, strlen(label) + 1);
+	crypto_generichash_update(&st, (const uint8_t *)value, strlen(value));
+	crypto_generichash_final(&st, out, 32);
+	sodium_memzero(&st, sizeof st);
+}
+
+int private_shared_secret_make(const char *path, struct chobo_error *err)
+{
+	uint8_t secret[KEY_BYTES];
+	int rc = make_secret_file(path, false, secret, err);
+	sodium_memzero(secret, sizeof secret);
+	return rc;
+}
+
+int private_shared_keyed_hash(const char *path, const char *label, const char *value, uint8_t out[32],
+			      struct chobo_error *err)
+{
+	uint8_t secret[KEY_BYTES], key[KEY_BYTES];
+	int rc = read_secret_file(path, secret, err);
+	if (rc == EX_NOINPUT)
+		rc = chobo_fail(err, EX_CONFIG, "%s: no such shared secret (the same file on every node of the "
+				"programme)", path);
+	if (rc == 0) {
+		/* Not the secret itself: a key derived for keyed hashes, as the node's lookup key is. */
+		crypto_kdf_derive_from_key(key, KEY_BYTES, NODE_LOOKUP_KEY, SHARED_CONTEXT, secret);
+		keyed_hash(key, label, value, out);
+	}
+	sodium_memzero(secret, sizeof secret);
+	sodium_memzero(key, sizeof key);
 	return rc;
 }
 
@@ -819,13 +890,8 @@ int private_erase(struct private_store *ps, const uint8_t id[PERSON_ID_BYTES],
 int private_keyed_hash(struct private_store *ps, const char *label, const char *value, uint8_t out[32],
 		       struct chobo_error *err)
 {
-	crypto_generichash_state st;
 	if (!ps->keys)
 		return chobo_fail(err, EX_CONFIG, "the private store has no node secret");
-	crypto_generichash_init(&st, ps->keys->lookup, KEY_BYTES, 32);
-	crypto_generichash_update(&st, (const uint8_t *)label, strlen(label) + 1);
-	crypto_generichash_update(&st, (const uint8_t *)value, strlen(value));
-	crypto_generichash_final(&st, out, 32);
-	sodium_memzero(&st, sizeof st);
+	keyed_hash(ps->keys->lookup, label, value, out);
 	return 0;
 }

@@ -111,6 +111,16 @@ int private_open(const struct ledger *l, bool create, struct private_store **out
  */
 int private_keyed_hash(struct private_store *ps, const char *label, const char *value, uint8_t out[32],
 		       struct chobo_error *err);
+/*
+ * As private_keyed_hash, under a secret shared by the nodes of one
+ * programme (the file at path: 64 hex digits and a newline, mode 600, the
+ * same file on each), so that the same value gives the same hash on every
+ * one of them.  0, EX_CONFIG when path holds no such secret, or EX_NOPERM.
+ */
+int private_shared_keyed_hash(const char *path, const char *label, const char *value, uint8_t out[32],
+			      struct chobo_error *err);
+/* A new random shared secret at path (mode 600), never replacing a file there: 0, or EX_CANTCREAT or EX_IOERR. */
+int private_shared_secret_make(const char *path, struct chobo_error *err);
 /* Zero the keys and close. */
 void private_close(struct private_store *ps);
 

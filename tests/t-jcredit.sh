@@ -280,7 +280,55 @@ check_exit 65 "... a period after it is refused" jcredit-export -L "$C" --from 2
 sed -i '/^eco.certification_start/d' "$C/chobo.conf"
 check_exit 78 "no eco.certification_start: refused" jcredit-export -L "$C" --fy 2024
 
-for d in "$A" "$B" "$C"; do
+# ---- a secret the programme's nodes share: one panel registered on two nodes is recognised
+E=$T/fuchu G=$T/chofu OE=tama.example/fuchu OG=tama.example/chofu
+new_ledger "$E" "$OE"
+new_ledger "$G" "$OG"
+cat "$G/keys/node.pub" >>"$E/trust/peers"
+cat "$E/keys/node.pub" >>"$G/trust/peers"
+check "chain-private new-secret writes a shared secret, readable by its owner alone" sh -c "
+	chain-private new-secret '$T/programme.secret' && test \$(stat -c %a '$T/programme.secret') = 600 &&
+	grep -qx '[0-9a-f]\{64\}' '$T/programme.secret'"
+check_exit 73 "... and never replaces one" chain-private new-secret "$T/programme.secret"
+check "... saying so" grep -q "a secret is there already; it is never replaced" "$T/last.err"
+for d in "$E" "$G"; do
+	cp "$T/programme.secret" "$d/private/programme.secret" 2>/dev/null ||
+		{ mkdir -m 700 -p "$d/private" && cp "$T/programme.secret" "$d/private/programme.secret"; }
+	chmod 600 "$d/private/programme.secret"
+	printf 'eco.certification_start = 2022-04-01\neco.equipment_secret = private/programme.secret\n' >>"$d/chobo.conf"
+	echo "$SCHEME" | CHOBO_NOW=2023-03-01T00:00:00Z chain-append -L "$d" >/dev/null
+done
+QE=$(people "$E" resident 1)
+QG=$(people "$G" resident 1)
+reg_panel() {   # reg_panel DIR MEMBER CODE: the member and a panel with serial SN-SHARED-1
+	printf '%s\n' "{\"member\":\"$2\",\"kind\":\"household\",\"joined\":\"2023-03-01\"}" \
+		"{\"code\":\"$3\",\"member\":\"$2\",\"kind\":\"solar\",\"capacity_w\":3000,\"serial\":\"SN-SHARED-1\",\"monitoring_from\":\"2023-03-01\"}" |
+		CHOBO_NOW=2023-03-05T00:00:00Z ecopt-grant -q -L "$1" --register >/dev/null
+}
+check "while apart, E and G each register a panel with one serial" sh -c "$(declare -f reg_panel); reg_panel '$E' $QE PV-E && reg_panel '$G' $QG PV-G"
+check "... which has the same identifier hash on both" sh -c "
+	test \"\$(chain-log -L '$E' --type eco.equipment | sed 's/.*\"id_hash\":\"\([0-9a-f]*\)\".*/\1/')\" = \
+	     \"\$(chain-log -L '$G' --type eco.equipment | sed 's/.*\"id_hash\":\"\([0-9a-f]*\)\".*/\1/')\""
+for x in "$G PV-G" "$E PV-E"; do
+	set -- $x
+	echo "{\"equipment\":\"$2\",\"from\":\"2023-04-01\",\"to\":\"2024-03-31\",\"generated_kwh\":1000,\"sold_kwh\":0}" |
+		CHOBO_NOW=2024-04-10T00:00:00Z ecopt-grant -q -L "$1" --factors "$F" >/dev/null
+done
+check "G's log reaches E" export_ab "$G" "$OG" "$E"
+check "E's report finds the panel registered twice (G's, first in the merge order, stands)" sh -c "
+	jcredit-export -L '$E' --fy 2023 2>/dev/null | grep -q '\"finding\":\"registered twice: the same identifier as equipment PV-G\"'"
+check_exit 65 "registering the serial again on E under another code is refused" sh -c "
+	echo '{\"code\":\"PV-E2\",\"member\":\"$QE\",\"kind\":\"solar\",\"capacity_w\":3000,\"serial\":\"SN-SHARED-1\",\"monitoring_from\":\"2023-03-01\"}' |
+	CHOBO_NOW=2024-04-11T00:00:00Z ecopt-grant -L '$E' --register"
+check "... as a double registration" grep -q "double registration: this identifier is already registered as equipment PV-G" "$T/last.err"
+chmod 640 "$E/private/programme.secret"
+check_exit 77 "a shared secret others may read is refused" sh -c "
+	echo '{\"code\":\"PV-E3\",\"member\":\"$QE\",\"kind\":\"solar\",\"capacity_w\":3000,\"serial\":\"SN-OTHER-3\",\"monitoring_from\":\"2023-03-01\"}' |
+	CHOBO_NOW=2024-04-11T00:00:00Z ecopt-grant -L '$E' --register"
+check "... naming it" grep -q "programme.secret: a secret must be a regular file that only its owner can read" "$T/last.err"
+chmod 600 "$E/private/programme.secret"
+
+for d in "$A" "$B" "$C" "$E" "$G"; do
 	check "chain-verify --views --index passes on $(basename "$d")" chain-verify -L "$d" --views --index
 done
 done_testing

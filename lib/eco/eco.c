@@ -1063,6 +1063,9 @@ static const struct setting_spec settings[] = {
 	{"eco.points_per_kg", "eco-points granted per kg of CO2 reduced (a reading's grams x this / 1000, "
 	 "rounded down)", "1", points_per_kg_valid},
 	{"eco.factors", "the emission factor table (JSON)", NULL, NULL},
+	{"eco.equipment_secret", "a secret the programme's nodes share (chain-private new-secret), under which "
+	 "equipment serials are hashed, so that one registered on two nodes is recognised; unset: this node's "
+	 "secret, which recognises only what this node registered", NULL, NULL},
 	{"eco.certification_start", "the first day of the programme's certification period (YYYY-MM-DD); it ends 8 "
 	 "years later, and never after " ECO_LAST_DAY, NULL, certification_start_valid},
 	{NULL, NULL, NULL, NULL},
