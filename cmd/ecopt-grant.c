@@ -308,7 +308,8 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 				rc = eco_reading_judge(s, &r, l->conf.origin, last->code[0] ? last->to : INT64_MIN, &q,
 						       &verdict, why, sizeof why, e);
 			if (rc == 0 && verdict == ECO_ACCEPT &&
-			    !eco_reading_complete(&in->list.rec[i], q.kind, why, sizeof why))
+			    (!eco_reading_complete(&in->list.rec[i], q.kind, why, sizeof why) ||
+			     !eco_reading_plausible(&q, &r, why, sizeof why)))
 				verdict = ECO_REFUSE;
 			if (rc == 0 && verdict == ECO_ACCEPT) {
 				struct chobo_error pe;
@@ -436,7 +437,9 @@ static int registration_body(struct ledger *l, struct private_store *ps, enum ec
 	}
 	const char *serial = json_string_value(json_object_get(o, "serial"));
 	uint8_t h[32];
-	char hex[65];
+	char hex[65], why[256];
+	if (!eco_equipment_plausible(o, why, sizeof why))
+		return chobo_fail(e, EX_DATAERR, "%s", why);
 	char fix[ECO_SERIAL_MAX + 1];
 	const char *problem;
 	if (!serial)

@@ -217,4 +217,27 @@ blank "a PHV reading without its fuel is refused" 'equipment,from,to,distance_km
 check "... nothing appended" test "$before" -eq "$(count)"
 printf 'equipment,from,to,generated_kwh,sold_kwh\nPV-1,2024-01-01,2024-01-10,30,0\n' >"$T/blank.csv"
 check "with 0 written, it is granted" sh -c "CHOBO_NOW=2024-01-11T00:00:00Z ecopt-grant -L '$A' --factors '$F' '$T/blank.csv' | grep -q granted"
+
+# 8. Figures in the wrong unit, which a reading recorded could never take back.
+late() { CHOBO_NOW=2024-02-01T00:00:00Z ecopt-grant -L "$A" "$@"; }
+before=$(count)
+printf '{"code":"EV-8","member":"%s","kind":"ev","baseline_m_per_l":15,"baseline_fuel":"gasoline","serial":"VIN-EV-8","monitoring_from":"2024-01-01"}\n' $P1 >"$T/kmpl.jsonl"
+check_exit 65 "a baseline of 15 m/L (km/L typed) is refused" late --register "$T/kmpl.jsonl"
+check "... with the figure to write" grep -q "baseline_m_per_l 15 is in metres per litre, 3000 to 60000 for a car; for 15 km/L write 15000" "$T/last.err"
+printf '{"code":"PV-8","member":"%s","kind":"solar","capacity_w":4,"serial":"SN-PV-8","monitoring_from":"2024-01-01"}\n' $P1 >"$T/kw.jsonl"
+check_exit 65 "a capacity of 4 W (kW typed) is refused" late --register "$T/kw.jsonl"
+check "... with the figure to write" grep -q "capacity_w 4 is in watts: 4 W is less than a panel (100 W at least); for 4 kW write 4000" "$T/last.err"
+check "... nothing appended" test "$before" -eq "$(count)"
+sed 's/"baseline_m_per_l":15,/"baseline_m_per_l":15000,/' "$T/kmpl.jsonl" >"$T/ev8.jsonl"
+check "written in metres per litre, the EV registers" sh -c "CHOBO_NOW=2024-02-01T00:00:00Z ecopt-grant -q -L '$A' --register '$T/ev8.jsonl' >/dev/null"
+before=$(count)
+printf 'equipment,from,to,distance_km,charged_kwh\nEV-8,2024-01-01,2024-01-30,81240,130.2\n' >"$T/far.csv"
+check_exit 65 "81,240 km in 30 days is refused, nothing granted" late --factors "$F" "$T/far.csv"
+check "... as more than a car drives a day" grep -q '"reason":"81240 km in 30 days is 2708 km a day, more than a car drives (1500): check the distance (in km)"' "$T/last.out"
+printf 'equipment,from,to,distance_km,charged_kwh\nEV-8,2024-01-01,2024-01-30,3000,100\n' >"$T/thin.csv"
+check_exit 65 "3,000 km on 100 kWh is refused" late --factors "$F" "$T/thin.csv"
+check "... as more than 20 km a kWh" grep -q '"reason":"3000 km on 100 kWh charged is more than 20 km a kWh' "$T/last.out"
+check "... nothing appended" test "$before" -eq "$(count)"
+printf 'equipment,from,to,distance_km,charged_kwh\nEV-8,2024-01-01,2024-01-30,1000,150\n' >"$T/ok.csv"
+check "1,000 km on 150 kWh is granted" sh -c "CHOBO_NOW=2024-02-01T00:00:00Z ecopt-grant -L '$A' --factors '$F' '$T/ok.csv' | grep -q granted"
 done_testing

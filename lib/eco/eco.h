@@ -122,6 +122,30 @@ extern const struct records_csv eco_reading_csv;
  * reduction, and the reading, once recorded, could not be given again.
  */
 bool eco_reading_complete(const struct record *rec, enum eco_kind kind, char *why, size_t whylen);
+/*
+ * True unless vehicle reading r of q gives figures no car makes: more than
+ * ECO_MAX_KM_PER_DAY a day of its period, or (EV) more than
+ * ECO_MAX_KM_PER_KWH for each kWh charged, or (PHV) more than that and
+ * ECO_MAX_KM_PER_L for each litre burned, together; false with the figures
+ * in why.  Typed data are checked so before they are granted, since a
+ * reading recorded is never recorded again; the ledger's rules do not
+ * judge by it.
+ */
+#define ECO_MAX_KM_PER_DAY 1500
+#define ECO_MAX_KM_PER_KWH 20
+#define ECO_MAX_KM_PER_L 50
+bool eco_reading_plausible(const struct eco_equipment *q, const struct eco_reading *r, char *why, size_t whylen);
+/*
+ * True unless registration body o of equipment (kind, capacity_w,
+ * baseline_m_per_l) holds a figure in the wrong unit: a solar capacity under
+ * ECO_MIN_CAPACITY_W watts (kW typed in W), or a baseline fuel efficiency
+ * outside ECO_MIN_M_PER_L to ECO_MAX_M_PER_L metres per litre (km/L typed
+ * in m/L); false with the figure to write in why.
+ */
+#define ECO_MIN_CAPACITY_W 100
+#define ECO_MIN_M_PER_L 3000
+#define ECO_MAX_M_PER_L 60000
+bool eco_equipment_plausible(const json_t *o, char *why, size_t whylen);
 
 /*
  * NULL when s is a serial number written as a device's label prints it:

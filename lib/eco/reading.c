@@ -248,6 +248,62 @@ static bool number_is(const json_t *o, const char *name, int64_t v)
 	return x ? json_is_integer(x) && json_integer_value(x) == v : v == 0;
 }
 
+bool eco_reading_plausible(const struct eco_equipment *q, const struct eco_reading *r, char *why, size_t whylen)
+{
+	if (q->kind == ECO_SOLAR)
+		return true;
+	int64_t days = r->to_day - r->from_day + 1;
+	int64_t km = r->distance_m / 1000, kwh = r->charged_wh / 1000, litres = r->fuel_ml / 1000;
+	if (days > 0 && r->distance_m > days * ECO_MAX_KM_PER_DAY * 1000) {
+		snprintf(why, whylen, "%" PRId64 " km in %" PRId64 " day%s is %" PRId64 " km a day, more than a car drives "
+			 "(%d): check the distance (in km)", km, days, days == 1 ? "" : "s", km / days, ECO_MAX_KM_PER_DAY);
+		return false;
+	}
+	/* In metres per Wh and per ml, the limits are the same numbers as per kWh and per litre. */
+	int64_t reach = r->charged_wh * ECO_MAX_KM_PER_KWH + (q->kind == ECO_PHV ? r->fuel_ml * ECO_MAX_KM_PER_L : 0);
+	if (r->distance_m > reach) {
+		if (q->kind == ECO_EV)
+			snprintf(why, whylen, "%" PRId64 " km on %" PRId64 " kWh charged is more than %d km a kWh: check the "
+				 "distance (km) and the charged energy (kWh)", km, kwh, ECO_MAX_KM_PER_KWH);
+		else
+			snprintf(why, whylen, "%" PRId64 " km on %" PRId64 " kWh charged and %" PRId64 " L burned is more than "
+				 "%d km a kWh and %d km a litre: check the distance, charged energy and fuel", km, kwh,
+				 litres, ECO_MAX_KM_PER_KWH, ECO_MAX_KM_PER_L);
+		return false;
+	}
+	return true;
+}
+
+bool eco_equipment_plausible(const json_t *o, char *why, size_t whylen)
+{
+	enum eco_kind kind;
+	const json_t *cap = json_object_get(o, "capacity_w"), *eff = json_object_get(o, "baseline_m_per_l");
+	if (!eco_kind_parse(text_or_empty(o, "kind"), &kind))
+		return true;   /* the schema names the kinds */
+	if (kind == ECO_SOLAR && json_is_integer(cap) && json_integer_value(cap) > 0 &&
+	    json_integer_value(cap) < ECO_MIN_CAPACITY_W) {
+		snprintf(why, whylen, "capacity_w %" JSON_INTEGER_FORMAT " is in watts: %" JSON_INTEGER_FORMAT " W is "
+			 "less than a panel (%d W at least); for %" JSON_INTEGER_FORMAT " kW write %" JSON_INTEGER_FORMAT,
+			 json_integer_value(cap), json_integer_value(cap), ECO_MIN_CAPACITY_W, json_integer_value(cap),
+			 json_integer_value(cap) * 1000);
+		return false;
+	}
+	if (kind != ECO_SOLAR && json_is_integer(eff) && json_integer_value(eff) > 0 &&
+	    (json_integer_value(eff) < ECO_MIN_M_PER_L || json_integer_value(eff) > ECO_MAX_M_PER_L)) {
+		json_int_t v = json_integer_value(eff);
+		if (v < ECO_MIN_M_PER_L)
+			snprintf(why, whylen, "baseline_m_per_l %" JSON_INTEGER_FORMAT " is in metres per litre, %d to %d "
+				 "for a car; for %" JSON_INTEGER_FORMAT " km/L write %" JSON_INTEGER_FORMAT, v,
+				 ECO_MIN_M_PER_L, ECO_MAX_M_PER_L, v, v * 1000);
+		else
+			snprintf(why, whylen, "baseline_m_per_l %" JSON_INTEGER_FORMAT " is %" JSON_INTEGER_FORMAT
+				 " km/L, more than a car's %d: check it (metres per litre)", v, v / 1000,
+				 ECO_MAX_M_PER_L / 1000);
+		return false;
+	}
+	return true;
+}
+
 bool eco_member_same(const struct eco_member *m, const json_t *body)
 {
 	return strcmp(m->home, text_or_empty(body, "home")) == 0 && strcmp(m->kind, text_or_empty(body, "kind")) == 0 &&
