@@ -70,8 +70,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (t && (jp_date_problem(t) == NULL) != jp_date_parse(t, &day))
 				abort();
 		}
+		/* The unit checks of a registration say why whenever they refuse. */
+		why[0] = '\0';
+		if (!eco_equipment_plausible(l.rec[i].o, why, sizeof why) && !why[0])
+			abort();
 		if (!eco_reading_parse(&l.rec[i], &r, why, sizeof why))
 			continue;
+		/* Those of a reading take any parsed one (no overflow), pass every solar one, and say why. */
+		for (size_t k = 0; k < 3; k++) {
+			struct eco_equipment q = {.kind = kinds[k]};
+			why[0] = '\0';
+			bool plausible = eco_reading_plausible(&q, &r, why, sizeof why);
+			if ((!plausible && !why[0]) || (kinds[k] == ECO_SOLAR && !plausible))
+				abort();
+		}
 		const int64_t v[] = {r.generated_wh, r.sold_wh, r.distance_m, r.charged_wh, r.fuel_ml};
 		for (size_t k = 0; k < 5; k++)
 			if (v[k] < 0 || v[k] > ECO_QUANTITY_MAX)
