@@ -437,9 +437,7 @@ static int registration_body(struct ledger *l, struct private_store *ps, enum ec
 	}
 	const char *serial = json_string_value(json_object_get(o, "serial"));
 	uint8_t h[32];
-	char hex[65], why[256];
-	if (!eco_equipment_plausible(o, why, sizeof why))
-		return chobo_fail(e, EX_DATAERR, "%s", why);
+	char hex[65];
 	char fix[ECO_SERIAL_MAX + 1];
 	const char *problem;
 	if (!serial)
@@ -495,7 +493,8 @@ static int reg(struct ledger *l, struct input *in, struct batch *b, json_t **res
 		enum eco_registration kind;
 		bool same = false;
 		char why[512];
-		if (!eco_registration_kind(in->list.rec[i].o, &kind, why, sizeof why)) {
+		if (!eco_registration_kind(in->list.rec[i].o, &kind, why, sizeof why) ||
+		    !eco_registration_check(kind, in->list.rec[i].o, why, sizeof why)) {
 			rc = chobo_fail(e, EX_DATAERR, "%s: %s", where, why);
 			break;
 		}

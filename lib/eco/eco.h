@@ -170,6 +170,15 @@ enum eco_registration { ECO_REG_MEMBER, ECO_REG_EQUIPMENT };
  * reason in why when it is neither.
  */
 bool eco_registration_kind(const json_t *o, enum eco_registration *k, char *why, size_t whylen);
+/*
+ * True unless registration record o (of kind k) holds what a spreadsheet
+ * makes of a value and the entry's schema would name in its own terms: a
+ * blank around a text (a cell's trailing space), a member kind other than
+ * household or business, an equipment kind other than solar, ev or phv, a
+ * date not written YYYY-MM-DD, or a figure in the wrong unit
+ * (eco_equipment_plausible); false naming the column and what to write.
+ */
+bool eco_registration_check(enum eco_registration k, const json_t *o, char *why, size_t whylen);
 /* True when the registry's member m is what the eco.member body (home set) would register. */
 bool eco_member_same(const struct eco_member *m, const json_t *body);
 /* True when the registry's equipment q is what the eco.equipment body (id_hash set) would register. */

@@ -304,6 +304,41 @@ bool eco_equipment_plausible(const json_t *o, char *why, size_t whylen)
 	return true;
 }
 
+bool eco_registration_check(enum eco_registration k, const json_t *o, char *why, size_t whylen)
+{
+	static const char *const dates[] = {"joined", "left", "monitoring_from", NULL};
+	const char *name, *problem;
+	const json_t *v;
+	char fix[256];
+	json_object_foreach((json_t *)o, name, v) {
+		/* A serial has its own rule of spelling (eco_serial_problem), blanks included. */
+		const char *s = strcmp(name, "serial") != 0 ? json_string_value(v) : NULL;
+		const char *blank = s ? records_end_blank(s, fix, sizeof fix) : NULL;
+		if (blank) {
+			snprintf(why, whylen, "%s: \"%.80s\" has %s: write \"%.80s\"", name, s, blank, fix);
+			return false;
+		}
+	}
+	const char *kind = json_string_value(json_object_get(o, "kind"));
+	enum eco_kind ek;
+	if (kind && k == ECO_REG_MEMBER && strcmp(kind, "household") != 0 && strcmp(kind, "business") != 0) {
+		snprintf(why, whylen, "kind: \"%.80s\" is not household or business", kind);
+		return false;
+	}
+	if (kind && k == ECO_REG_EQUIPMENT && !eco_kind_parse(kind, &ek)) {
+		snprintf(why, whylen, "kind: \"%.80s\" is not solar, ev or phv", kind);
+		return false;
+	}
+	for (size_t i = 0; dates[i]; i++) {
+		const char *d = json_string_value(json_object_get(o, dates[i]));
+		if (d && (problem = jp_date_problem(d)) != NULL) {
+			snprintf(why, whylen, "%s: \"%.80s\": %s", dates[i], d, problem);
+			return false;
+		}
+	}
+	return k == ECO_REG_MEMBER || eco_equipment_plausible(o, why, whylen);
+}
+
 bool eco_member_same(const struct eco_member *m, const json_t *body)
 {
 	return strcmp(m->home, text_or_empty(body, "home")) == 0 && strcmp(m->kind, text_or_empty(body, "kind")) == 0 &&
