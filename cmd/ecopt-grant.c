@@ -280,10 +280,13 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 	struct eco_factors *f = xcalloc(1, sizeof *f);
 	uint64_t ppk;
 	int rc = config_setting_u64(&l->conf, "eco.points_per_kg", &ppk, e);
-	if (rc == 0 && !factors_path && !(factors_path = config_setting(&l->conf, "eco.factors")))
-		factors_path = CHOBO_PKGDATADIR "/emission-factors.json";
+	/* --factors is the user's, from the working directory; eco.factors the ledger's, from its directory. */
+	char *configured = factors_path ? NULL : config_setting_path(&l->conf, l->dir, "eco.factors");
+	if (!factors_path)
+		factors_path = configured ? configured : CHOBO_PKGDATADIR "/emission-factors.json";
 	if (rc == 0)
 		rc = eco_factors_load(factors_path, f, e);
+	free(configured);
 	int64_t now = 0;
 	bool test_clock;
 	if (rc == 0)

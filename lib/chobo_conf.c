@@ -161,6 +161,15 @@ int config_setting_u64(const struct ledger_config *c, const char *key, uint64_t 
 	return 0;
 }
 
+char *config_setting_path(const struct ledger_config *c, const char *dir, const char *key)
+{
+	const char *v = config_setting(c, key);
+	if (!v)
+		return NULL;
+	/* A cron job runs from elsewhere: the file sits beside chobo.conf, whatever the working directory. */
+	return v[0] == '/' ? xstrdup(v) : path_join(dir, v);
+}
+
 char *config_new_text(const char *origin, const char *witness, bool testing)
 {
 	size_t n = strlen(origin) + strlen(witness) + 160;

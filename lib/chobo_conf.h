@@ -62,6 +62,12 @@ const char *config_setting(const struct ledger_config *c, const char *key);
  */
 int config_setting_u64(const struct ledger_config *c, const char *key, uint64_t *out,
 		       struct chobo_error *err);
+/*
+ * A setting that names a file, as a path newly allocated: a relative one is
+ * taken from dir, the ledger directory holding chobo.conf, not from where
+ * the program runs; NULL when the setting is unset and has no default.
+ */
+char *config_setting_path(const struct ledger_config *c, const char *dir, const char *key);
 
 /* The text of a new chobo.conf for chain-init (a ledger for testing with testing), newly allocated. */
 char *config_new_text(const char *origin, const char *witness, bool testing);

@@ -5,7 +5,8 @@
 # spreadsheet leaves (blank lines), one message per failure of --register
 # naming where the record came from, readings of periods not yet over,
 # members and equipment registered from one CSV table, a reading given twice
-# in one input, and a CSV header naming a column twice.
+# in one input, a CSV header naming a column twice, and eco.factors as a
+# path relative to the ledger directory.
 . "${top_srcdir:-.}/tests/lib.sh"
 
 A=$T/node
@@ -217,6 +218,16 @@ blank "a PHV reading without its fuel is refused" 'equipment,from,to,distance_km
 check "... nothing appended" test "$before" -eq "$(count)"
 printf 'equipment,from,to,generated_kwh,sold_kwh\nPV-1,2024-01-01,2024-01-10,30,0\n' >"$T/blank.csv"
 check "with 0 written, it is granted" sh -c "CHOBO_NOW=2024-01-11T00:00:00Z ecopt-grant -L '$A' --factors '$F' '$T/blank.csv' | grep -q granted"
+# 10. eco.factors in chobo.conf: a relative path is the ledger directory's, wherever the program
+# runs (a cron job's working directory is not the ledger).
+cp "$F" "$A/factors.json"
+echo 'eco.factors = factors.json' >>"$A/chobo.conf"
+printf 'equipment,from,to,generated_kwh,sold_kwh\nPV-1,2024-01-11,2024-01-20,30,0\n' >"$T/conf.csv"
+check "eco.factors = factors.json is read beside chobo.conf, from another directory" sh -c "cd / &&
+	CHOBO_NOW=2024-01-21T00:00:00Z ecopt-grant -L '$A' '$T/conf.csv' | grep -q granted"
+printf 'equipment,from,to,generated_kwh,sold_kwh\nPV-1,2024-01-21,2024-01-31,30,0\n' >"$T/conf.csv"
+check "... and with -L relative to the working directory" sh -c "cd '$T' &&
+	CHOBO_NOW=2024-02-01T00:00:00Z ecopt-grant -L '$(basename "$A")' '$T/conf.csv' | grep -q granted"
 
 # 8. Figures in the wrong unit, which a reading recorded could never take back.
 late() { CHOBO_NOW=2024-02-01T00:00:00Z ecopt-grant -L "$A" "$@"; }
