@@ -5,8 +5,9 @@
 # spreadsheet leaves (blank lines), one message per failure of --register
 # naming where the record came from, readings of periods not yet over,
 # members and equipment registered from one CSV table, a reading given twice
-# in one input, a CSV header naming a column twice, and eco.factors as a
-# path relative to the ledger directory.
+# in one input, a CSV header naming a column twice, eco.factors as a path
+# relative to the ledger directory, and a period skipped, which the order
+# rule refuses.
 . "${top_srcdir:-.}/tests/lib.sh"
 
 A=$T/node
@@ -228,6 +229,22 @@ check "eco.factors = factors.json is read beside chobo.conf, from another direct
 printf 'equipment,from,to,generated_kwh,sold_kwh\nPV-1,2024-01-21,2024-01-31,30,0\n' >"$T/conf.csv"
 check "... and with -L relative to the working directory" sh -c "cd '$T' &&
 	CHOBO_NOW=2024-02-01T00:00:00Z ecopt-grant -L '$(basename "$A")' '$T/conf.csv' | grep -q granted"
+# 11. A period skipped (2023-12-21 to 12-31, whose file was refused above) overlaps nothing, but
+# PV-1's readings go on to 2024-01-31: it is refused by the order rule, and said so, not as an overlap.
+P() { printf '{"equipment":"PV-1","from":"%s","to":"%s","generated_kwh":30,"sold_kwh":0}\n' "$1" "$2"; }
+P 2023-12-21 2023-12-31 >"$T/gap.jsonl"
+before=$(count)
+check_exit 65 "a skipped period, before the last recorded reading, is refused" env CHOBO_NOW=2024-02-10T00:00:00Z ecopt-grant -L "$A" "$T/gap.jsonl"
+check "... saying readings are recorded in period order and where the last ends, not that it overlaps" sh -c "
+	grep -q 'readings of a device are recorded in period order, and the last recorded reading of PV-1 ends 2024-01-31: the period 2023-12-21 to 2023-12-31, before it, cannot be recorded now' '$T/last.out' &&
+	! grep -q 'overlaps the' '$T/last.out'"
+P 2024-01-25 2024-02-05 >"$T/over.jsonl"
+check_exit 65 "a period reaching the last reading's end is refused" env CHOBO_NOW=2024-02-10T00:00:00Z ecopt-grant -L "$A" "$T/over.jsonl"
+check "... as overlapping it, with the day the next may start" grep -q 'overlaps the last recorded reading of PV-1, which ends 2024-01-31: .*the next from 2024-02-01' "$T/last.out"
+{ P 2024-02-06 2024-02-08; P 2024-02-01 2024-02-05; } >"$T/order.jsonl"
+check_exit 65 "in one input, a reading before the one above it is refused" env CHOBO_NOW=2024-02-10T00:00:00Z ecopt-grant -L "$A" "$T/order.jsonl"
+check "... as out of order, not as an overlap" grep -q 'order.jsonl:2.*comes after a reading of PV-1 earlier in this input, which runs to 2024-02-08: give a device.s readings in period order' "$T/last.out"
+check "... nothing appended" test "$before" -eq "$(count)"
 
 # 8. Figures in the wrong unit, which a reading recorded could never take back.
 late() { CHOBO_NOW=2024-02-01T00:00:00Z ecopt-grant -L "$A" "$@"; }

@@ -623,13 +623,28 @@ int eco_reading_judge(struct view_state *s, const struct eco_reading *r, const c
 		}
 	}
 	if (last_to != INT64_MIN && r->from_day <= last_to) {
-		char last[JP_DATE_LEN + 1];
+		/*
+		 * A period that reaches the last one's end overlaps it.  One that ends before may overlap an
+		 * earlier reading or fill a gap between two: telling which would mean scanning the device's
+		 * parts, and neither can be recorded, so the reason says the rule, not an overlap it has not seen.
+		 */
+		char last[JP_DATE_LEN + 1], next[JP_DATE_LEN + 1];
 		jp_date_format(last, last_to);
-		if (earlier_in_input)
+		jp_date_format(next, last_to + 1);
+		if (earlier_in_input && r->to_day >= last_to)
 			REFUSE("the period %s to %s overlaps a reading of %s earlier in this input, which runs to %s "
 			       "(give each reading once, in period order)", r->from, r->to, r->equipment, last);
-		REFUSE("the period %s to %s overlaps the readings of %s, which run to %s", r->from, r->to,
-		       r->equipment, last);
+		if (earlier_in_input)
+			REFUSE("the period %s to %s comes after a reading of %s earlier in this input, which runs to %s: "
+			       "give a device's readings in period order", r->from, r->to, r->equipment, last);
+		if (r->to_day >= last_to)
+			REFUSE("the period %s to %s overlaps the last recorded reading of %s, which ends %s: readings of "
+			       "a device are recorded in period order, the next from %s", r->from, r->to, r->equipment,
+			       last, next);
+		REFUSE("readings of a device are recorded in period order, and the last recorded reading of %s ends "
+		       "%s: the period %s to %s, before it, cannot be recorded now, whether or not it overlaps a "
+		       "recorded reading (nothing is inserted before the last; ecopt-grant(1))", r->equipment, last,
+		       r->from, r->to);
 	}
 	if (jp_date_parse(q->monitoring_from, &d) && r->from_day < d)
 		REFUSE("the period starts before the monitoring of %s (%s)", r->equipment, q->monitoring_from);
@@ -900,7 +915,7 @@ const struct view_spec eco_registry_view = {
 	.summary = "eco members, equipment with their last reading, identifier hashes, readings' parts by period, "
 		   "refused readings, certifications",
 	.types = registry_types,
-	.version = 4,
+	.version = 5,   /* 5: a refused reading's reason for a period before the last says the order rule */
 	.apply = registry_apply,
 	.write_kept = registry_write_kept,
 };
