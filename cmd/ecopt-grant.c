@@ -60,6 +60,25 @@ static const struct field_spec *registration_field(const char *name)
 	return NULL;
 }
 
+/* What a registration record gives, as ecopt-grant(1) lists it: a member's fields, then equipment's. */
+static const char *const registration_fields[] = {"member", "kind", "joined", "left", "code", "serial",
+						   "monitoring_from", "capacity_w", "baseline_m_per_l",
+						   "baseline_fuel", "other_scheme", NULL};
+
+/*
+ * A CSV header cell of --register: a field of either entry, or serial (made
+ * id_hash), as a JSON line may give them, or empty (columns a spreadsheet
+ * leaves).  Another is refused at the header, by its column: a "Member"
+ * column would otherwise leave every row without a member.
+ */
+static const char *registration_column(void *ctx, size_t i, const char *name, char *err, size_t errlen)
+{
+	(void)ctx;
+	if (!name[0] || strcmp(name, "serial") == 0 || registration_field(name))
+		return name;
+	return records_column_unknown("a registration", registration_fields, i, name, err, errlen);
+}
+
 /*
  * --register from CSV: every cell is text, but capacity_w and
  * baseline_m_per_l are JSON integers and other_scheme a boolean in the
@@ -82,7 +101,7 @@ static int read_input(void *ctx, FILE *fp, const char *name)
 		return EX_IOERR;
 	}
 	/* Readings' cells stay text: a reading's values are judged on their digits as written. */
-	const struct records_csv reg_csv = {NULL, registration_cell, NULL};
+	const struct records_csv reg_csv = {registration_column, registration_cell, NULL};
 	bool ok = records_parse(&in->list, text, len, name, in->format, in->registering ? &reg_csv : &eco_reading_csv,
 				err, sizeof err);
 	free(text);

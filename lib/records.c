@@ -312,6 +312,31 @@ void records_header_spelling(const char *cell, char *out, size_t cap)
 		out[0] = '\0';   /* written as a field name already: nothing to suggest */
 }
 
+void records_name_list(char *out, size_t cap, const char *const *names)
+{
+	size_t n = 0;
+	out[0] = '\0';
+	for (size_t k = 0; names[k] && n < cap; k++)
+		n += (size_t)snprintf(out + n, cap - n, "%s%s", k == 0 ? "" : names[k + 1] ? ", " : " and ", names[k]);
+}
+
+const char *records_column_unknown(const char *what, const char *const *fields, size_t i, const char *name,
+				   char *err, size_t errlen)
+{
+	char list[512], spelt[80];
+	records_header_spelling(name, spelt, sizeof spelt);
+	/* "Member" or "member " (a spreadsheet's capital, a blank it kept): say the name to write. */
+	for (size_t k = 0; spelt[0] && fields[k]; k++)
+		if (strcmp(fields[k], spelt) == 0) {
+			snprintf(err, errlen, "column %zu: %s has no field \"%.64s\": write \"%s\" (field names are in "
+				 "lower case, without blanks)", i, what, name, spelt);
+			return NULL;
+		}
+	records_name_list(list, sizeof list, fields);
+	snprintf(err, errlen, "column %zu: %s has no field \"%.64s\" (its fields: %s)", i, what, name, list);
+	return NULL;
+}
+
 /* Which blank (0 a space, 1 a tab, 2 U+3000) the n bytes at p start with (or end with, at_end), its bytes in *len; -1 for none. */
 static int blank_kind(const char *p, size_t n, bool at_end, size_t *len)
 {

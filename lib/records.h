@@ -84,6 +84,18 @@ char *records_read_all(FILE *fp, size_t *len);
  */
 void records_header_spelling(const char *cell, char *out, size_t cap);
 
+/* names (NULL-ended) into out (cap bytes) as "a, b and c". */
+void records_name_list(char *out, size_t cap, const char *const *names);
+
+/*
+ * For a records_csv column hook: CSV header cell name, of column i, names
+ * no field of what ("a reading"), said in err with the spelling to write
+ * when records_header_spelling makes it one of fields (NULL-ended), else
+ * with fields listed; returns NULL, what the hook returns.
+ */
+const char *records_column_unknown(const char *what, const char *const *fields, size_t i, const char *name,
+				   char *err, size_t errlen);
+
 /*
  * The blank (a space, a tab, or U+3000, the ideographic space) that text s
  * starts or ends with, named for a refusal ("a space before it", "an

@@ -6,8 +6,8 @@
 # naming where the record came from, readings of periods not yet over,
 # members and equipment registered from one CSV table, a reading given twice
 # in one input, a CSV header naming a column twice, eco.factors as a path
-# relative to the ledger directory, and a period skipped, which the order
-# rule refuses.
+# relative to the ledger directory, a period skipped, which the order rule
+# refuses, and a registration sheet's header with a capital or a blank.
 . "${top_srcdir:-.}/tests/lib.sh"
 
 A=$T/node
@@ -244,6 +244,20 @@ check "... as overlapping it, with the day the next may start" grep -q 'overlaps
 { P 2024-02-06 2024-02-08; P 2024-02-01 2024-02-05; } >"$T/order.jsonl"
 check_exit 65 "in one input, a reading before the one above it is refused" env CHOBO_NOW=2024-02-10T00:00:00Z ecopt-grant -L "$A" "$T/order.jsonl"
 check "... as out of order, not as an overlap" grep -q 'order.jsonl:2.*comes after a reading of PV-1 earlier in this input, which runs to 2024-02-08: give a device.s readings in period order' "$T/last.out"
+check "... nothing appended" test "$before" -eq "$(count)"
+# 12. A registration sheet's header as a spreadsheet writes it: a capital, a blank kept after a
+# name; said at the header, by its column, with the name to write, not as a row with no member.
+before=$(count)
+for h in 'Member,Kind,Joined' 'member ,kind,joined'; do
+	printf '%s\n%s,household,2023-04-01\n' "$h" $P9 >"$T/v.csv"
+	check_exit 65 "--register of a CSV headed $h is refused" later "$T/v.csv"
+	check "... at the header, naming column 1 and the name to write" sh -c "
+		grep -q 'v.csv:1: column 1: a registration has no field \"${h%%,*}\": write \"member\"' '$T/last.err' &&
+		! grep -q 'neither a member' '$T/last.err'"
+done
+printf 'member,kind,joined,colour\n%s,household,2023-04-01,\n' $P9 >"$T/v.csv"
+check_exit 65 "... and a column that names no field, listing the fields" later "$T/v.csv"
+check "... by its column" grep -q 'v.csv:1: column 4: a registration has no field "colour" (its fields: member, kind, joined, left, code, serial,' "$T/last.err"
 check "... nothing appended" test "$before" -eq "$(count)"
 
 # 8. Figures in the wrong unit, which a reading recorded could never take back.

@@ -110,15 +110,6 @@ static bool milli(const struct record *rec, struct json_doc *doc, const char *na
 static const char *const reading_fields[] = {"equipment", "from", "to", "source", "generated_kwh", "sold_kwh",
 					     "distance_km", "charged_kwh", "fuel_l", NULL};
 
-/* names[0..] (NULL-ended) into out as "a, b and c". */
-static void name_list(char *out, size_t cap, const char *const *names)
-{
-	size_t n = 0;
-	out[0] = '\0';
-	for (size_t k = 0; names[k] && n < cap; k++)
-		n += (size_t)snprintf(out + n, cap - n, "%s%s", k == 0 ? "" : names[k + 1] ? ", " : " and ", names[k]);
-}
-
 /* A CSV header cell of readings: a reading's field, or empty (columns a spreadsheet leaves). */
 static const char *reading_column(void *ctx, size_t i, const char *name, char *why, size_t whylen)
 {
@@ -128,17 +119,7 @@ static const char *reading_column(void *ctx, size_t i, const char *name, char *w
 			return name;
 	if (!name[0])
 		return name;
-	char fields[256], spelt[80];
-	name_list(fields, sizeof fields, reading_fields);
-	records_header_spelling(name, spelt, sizeof spelt);
-	for (size_t k = 0; spelt[0] && reading_fields[k]; k++)
-		if (strcmp(reading_fields[k], spelt) == 0) {
-			snprintf(why, whylen, "column %zu: a reading has no field \"%.64s\": write \"%s\" (field names "
-				 "are in lower case, without blanks)", i, name, spelt);
-			return NULL;
-		}
-	snprintf(why, whylen, "column %zu: a reading has no field \"%.64s\" (its fields: %s)", i, name, fields);
-	return NULL;
+	return records_column_unknown("a reading", reading_fields, i, name, why, whylen);
 }
 
 const struct records_csv eco_reading_csv = {reading_column, NULL, NULL};
@@ -197,7 +178,7 @@ bool eco_reading_complete(const struct record *rec, enum eco_kind kind, char *wh
 	char all[128];
 	for (size_t i = 0; need[i]; i++)
 		if (!json_object_get(rec->o, need[i])) {
-			name_list(all, sizeof all, need);
+			records_name_list(all, sizeof all, need);
 			snprintf(why, whylen, "%s is missing: a %s reading gives %s (0 where none)", need[i],
 				 kind == ECO_SOLAR ? "solar" : kind == ECO_EV ? "EV" : "PHV", all);
 			return false;
