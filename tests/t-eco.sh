@@ -2,7 +2,8 @@
 # Eco-points on two nodes: members and equipment registered on A, readings
 # turned into reductions and points by the formulas of domain.md §A, spent
 # at a shop, a shop settled; refusals change nothing; re-runs grant nothing
-# twice; a spend on B, not the member's home node, is refused.
+# twice; a spend on B, not the member's home node, is refused naming it, even
+# when B's clock reads before the account's opening.
 #
 # Factors (data/emission-factors.json): grid FY2022 0.649, FY2023 0.672
 # kg/kWh; gasoline 2.32 kg/L.  points_per_kg = 1 (the default).
@@ -227,6 +228,7 @@ done
 check_exit 64 "an unknown verb is a usage error" ecopt-redeem -L "$A" frobnicate
 check "... naming it" grep -q "frobnicate: not shop, spend, settle, balance or history" "$T/last.err"
 check_exit 65 "a spend on B, not the member's home node, is refused" env CHOBO_NOW=2024-04-13T00:00:00Z ecopt-redeem -L "$B" spend --member $P2 --shop shop-1 --points 10 --ref buy-b
+check "... naming the home node" grep -q "$P2's home node is $OA: spend there, not on $OB" "$T/last.err"
 
 # Three readings of one panel and one of another, of the same member, in one run: the panel's
 # registry record and the member's points account change more than once in the run (they are
@@ -256,6 +258,14 @@ check "... and again with the memos bounded to a byte: 4 x 134 points" sh -c "ex
 	ecopt-grant -q -L '$A' --register '$T/reg6.jsonl' >/dev/null &&
 	ecopt-grant -L '$A' --factors '$F' '$T/r6.jsonl' | grep -c '\"points\":134' | grep -qx 4"
 check "... the member's balance is their sum" sh -c "CHOBO_NOW=2025-06-02T00:00:00Z ecopt-redeem -L '$A' balance --holder $P6 | grep -q '\"balance\":536'"
+# A spend on B of an account opened on A at a later time than B's clock reads: in the merge order
+# the account is not open yet, but B holds it, and its home node is said.
+copy "$A" "$OA" "$B"
+check_exit 65 "a spend on B dated before the account's opening on A is refused" env CHOBO_NOW=2025-05-31T00:00:00Z ecopt-redeem -L "$B" spend --member $P6 --shop shop-1 --points 10 --ref buy-b2
+check "... naming the home node, not a missing account" sh -c "grep -q \"$P6's home node is $OA: spend there, not on $OB\" '$T/last.err' &&
+	! grep -q 'no eco account' '$T/last.err'"
+check_exit 65 "... and so is a settlement of A's shop on B" env CHOBO_NOW=2025-05-31T00:00:00Z ecopt-redeem -L "$B" settle --shop shop-1 --points 1 --ref pay-b2
+check "... naming the home node" grep -q "shop-1's home node is $OA: settle there, not on $OB" "$T/last.err"
 # Standard output lost after a movement is stored: the message names it, and a retry is a duplicate.
 n=$(count "$A")
 check_exit 74 "a spend with standard output failing (/dev/full): exit 74" sh -c "

@@ -576,6 +576,14 @@ static int open_apply(struct view_state *s, const struct view_entry *e, const st
 	return account_put(s, a, err);
 }
 
+bool points_at_home(const struct points_account *a, const char *origin, const char *verb, char *why, size_t whylen)
+{
+	if (strcmp(a->home, origin) == 0)
+		return true;
+	snprintf(why, whylen, "%.64s's home node is %.255s: %s there, not on %.255s", a->holder, a->home, verb, origin);
+	return false;
+}
+
 /* Apply a credit, debit or settlement; *why says why it is refused ("" when it counts). */
 static int movement_apply(struct view_state *s, const struct view_entry *e, const struct movement *m, bool credit,
 			  char *why, size_t whylen, struct chobo_error *err)
@@ -605,9 +613,8 @@ static int movement_apply(struct view_state *s, const struct view_entry *e, cons
 		a->credited += m->points;
 		return account_put(s, a, err);
 	}
-	if (strcmp(a->home, e->origin) != 0)
-		return snprintf(why, whylen, "%.64s's home node is %.255s: %s there, not on %.255s", m->holder, a->home,
-				strcmp(t, "points.settle") == 0 ? "settle" : "spend", e->origin), 0;
+	if (!points_at_home(a, e->origin, strcmp(t, "points.settle") == 0 ? "settle" : "spend", why, whylen))
+		return 0;
 	int64_t have = points_balance(a);
 	if (m->points > have)
 		return snprintf(why, whylen, "balance short: %" PRId64 " points asked, %" PRId64 " left", m->points,

@@ -143,6 +143,12 @@ const struct points_account *points_aged(const struct points_account *a, const s
 /* The account (scheme, holder) from the view state: 0, EX_UNAVAILABLE when absent, else an error. */
 int points_account_get(struct view_state *s, const char *scheme, const char *holder,
 		       struct points_account *out, struct chobo_error *err);
+/*
+ * True when origin is account a's home node, the only node that takes its
+ * debits and settlements; else false with why naming the home node, to
+ * verb ("spend", "settle") there.
+ */
+bool points_at_home(const struct points_account *a, const char *origin, const char *verb, char *why, size_t whylen);
 /* Parse a stored account value; false when it is not one. */
 bool points_account_parse(const char *value, size_t len, struct points_account *a);
 /* The scheme's terms: 0, EX_UNAVAILABLE when no points.scheme names it, else an error. */
@@ -181,8 +187,9 @@ struct points_outcome {
 /*
  * Append q's entry to the open ledger l (opened for appending, key its log
  * key) unless its reference is taken, or, for a shop's opening, the shop's
- * account is open on this node already.  0 with *out, or an exit code with
- * err ("; nothing was appended" added).
+ * account is open on this node already.  A spend or settlement of an
+ * account whose home is another node is EX_DATAERR naming that node.  0
+ * with *out, or an exit code with err ("; nothing was appended" added).
  */
 int points_redeem(struct ledger *l, const struct note_signer *key, const struct points_request *q,
 		  struct points_outcome *out, struct chobo_error *err);

@@ -69,26 +69,33 @@ static int same_movement(struct ledger *l, const char *type, json_t *body, const
 	return rc;
 }
 
+/* The account (scheme, holder) as the stored view holds it now: 0, EX_UNAVAILABLE when absent, else an error. */
+static int account_now(struct ledger *l, const char *scheme, const char *holder, struct points_account *a,
+		       struct chobo_error *err)
+{
+	struct view_state *s = view_stored(l, &points_accounts_view);
+	int rc = points_account_get(s, scheme, holder, a, err);
+	view_state_free(s);
+	return rc;
+}
+
 int points_redeem(struct ledger *l, const struct note_signer *key, const struct points_request *q,
 		  struct points_outcome *out, struct chobo_error *err)
 {
 	json_t *body = NULL;
 	char why[1024];
+	struct points_account *a = xmalloc(sizeof *a);   /* too large for the stack */
 	memset(out, 0, sizeof *out);
 	snprintf(out->origin, sizeof out->origin, "%s", l->conf.origin);
 	int rc = request_entry(l, q, &out->type, &body, err);
 	/* A shop opened here before is open: a re-run of the same opening appends nothing. */
 	if (rc == 0 && q->op == POINTS_OP_SHOP) {
-		struct points_account *a = xmalloc(sizeof *a);
-		struct view_state *s = view_stored(l, &points_accounts_view);
-		int r = points_account_get(s, q->scheme, q->shop, a, err);
-		view_state_free(s);
+		int r = account_now(l, q->scheme, q->shop, a, err);
 		rc = r == EX_UNAVAILABLE ? 0 : r;
 		if (r == 0 && strcmp(a->kind, "shop") == 0 && strcmp(a->home, l->conf.origin) == 0 &&
 		    (rc = repeat_find(l, a->opened, &out->repeated, err)) != 0)
 			chobo_fail_context(err, rc, "points.accounts: the opening of shop %s (run chain-verify --views)",
 					   q->shop);
-		free(a);
 	}
 	/* The same reference again moves nothing: the first movement is reported, nothing appended. */
 	if (rc == 0 && q->ref) {
@@ -105,6 +112,18 @@ int points_redeem(struct ledger *l, const struct note_signer *key, const struct 
 			rc = chobo_fail(err, EX_DATAERR, "reference %s is already recorded (entry %s) with another %s: a "
 					"new movement needs a new reference", q->ref, leaf, differs);
 	}
+	/*
+	 * An account of another node is spent or settled there.  The rules judge the movement in the merge
+	 * order, by entry time, where an account opened later than this node's clock reads is not open yet
+	 * ("no account"); the account this node holds now names its home.
+	 */
+	if (rc == 0 && !out->repeated.is && q->op != POINTS_OP_SHOP) {
+		bool spend = q->op == POINTS_OP_SPEND;
+		int r = account_now(l, q->scheme, spend ? q->member : q->shop, a, err);
+		rc = r == EX_UNAVAILABLE ? 0 : r;
+		if (r == 0 && !points_at_home(a, l->conf.origin, spend ? "spend" : "settle", why, sizeof why))
+			rc = chobo_fail(err, EX_DATAERR, "%s", why);
+	}
 	if (rc == 0 && !out->repeated.is) {
 		struct batch b = {0};
 		if (!batch_add_body(&b, out->type, json_incref(body), why, sizeof why))
@@ -116,6 +135,7 @@ int points_redeem(struct ledger *l, const struct note_signer *key, const struct 
 	if (rc != 0 && !strstr(err->msg, "nothing was appended"))
 		snprintf(err->msg + strlen(err->msg), sizeof err->msg - strlen(err->msg), "; nothing was appended");
 	json_decref(body);
+	free(a);
 	return rc;
 }
 
