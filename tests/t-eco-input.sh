@@ -128,8 +128,10 @@ check "... nothing appended" test "$before" -eq "$(count)"
 # 5. A period that is not over.
 printf '{"equipment":"PV-1","from":"2023-11-11","to":"2023-11-30","generated_kwh":30,"sold_kwh":10}\n' >"$T/future.jsonl"
 check_exit 65 "a reading whose period ends after today is refused" grant "$T/future.jsonl"
-check "... saying so" grep -q 'the period ends after today' "$T/last.out"
-check "... but it is taken when that day has come" sh -c "CHOBO_NOW=2023-11-30T15:30:00Z ecopt-grant -L '$A' --factors '$F' '$T/future.jsonl' | grep -q granted"
+check "... saying so, and the day it can be recorded from" grep -q '"reason":"the period is not over: it ends 2023-11-30, after today (2023-11-15), and can be recorded from 2023-12-01' "$T/last.out"
+check_exit 65 "... and so it is on its last day, at 23:30 JST" env CHOBO_NOW=2023-11-30T14:30:00Z ecopt-grant -L "$A" --factors "$F" "$T/future.jsonl"
+check "... saying it ends today and can be recorded from the next day" grep -q '"reason":"the period is not over: it ends today (2023-11-30), and can be recorded from 2023-12-01, once its last day (JST) has ended"' "$T/last.out"
+check "... but it is taken once that day has ended (00:30 JST the next day)" sh -c "CHOBO_NOW=2023-11-30T15:30:00Z ecopt-grant -L '$A' --factors '$F' '$T/future.jsonl' | grep -q granted"
 # 6. Members and equipment from a spreadsheet: one CSV table of both, whose
 # whole-number and true/false cells become the JSON the entries hold.
 later() { CHOBO_NOW=2023-12-01T00:00:00Z ecopt-grant -L "$A" --register "$@"; }   # after section 5's reading

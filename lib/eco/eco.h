@@ -159,7 +159,11 @@ bool eco_equipment_plausible(const json_t *o, char *why, size_t whylen);
  */
 #define ECO_SERIAL_MAX 64
 const char *eco_serial_problem(const char *s, char fix[ECO_SERIAL_MAX + 1]);
-/* True when r's period is over by today (a day number, jp_day_of of now); false with the reason in why. */
+/*
+ * True when r's period is over by today (a day number, jp_day_of of now):
+ * its last JST day has ended, so to is before today; false with the reason
+ * and the day it can be recorded from in why.
+ */
 bool eco_reading_over(const struct eco_reading *r, int64_t today, char *why, size_t whylen);
 
 enum eco_registration { ECO_REG_MEMBER, ECO_REG_EQUIPMENT };

@@ -188,11 +188,18 @@ bool eco_reading_complete(const struct record *rec, enum eco_kind kind, char *wh
 
 bool eco_reading_over(const struct eco_reading *r, int64_t today, char *why, size_t whylen)
 {
-	char day[JP_DATE_LEN + 1];
-	if (r->to_day <= today)
+	char day[JP_DATE_LEN + 1], next[JP_DATE_LEN + 1];
+	/* The last day's figures are not all in before it ends: a reading taken that day would be short. */
+	if (r->to_day < today)
 		return true;
 	jp_date_format(day, today);
-	snprintf(why, whylen, "the period ends after today (%s): a reading is taken once its period is over", day);
+	jp_date_format(next, r->to_day + 1);
+	if (r->to_day == today)
+		snprintf(why, whylen, "the period is not over: it ends today (%s), and can be recorded from %s, once its "
+			 "last day (JST) has ended", day, next);
+	else
+		snprintf(why, whylen, "the period is not over: it ends %s, after today (%s), and can be recorded from %s, "
+			 "once its last day (JST) has ended", r->to, day, next);
 	return false;
 }
 
