@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <inttypes.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -477,16 +476,10 @@ static int registration_body(struct ledger *l, struct private_store *ps, enum ec
 				  fix[0] ? ": write \"" : "", fix, fix[0] ? "\"" : "");
 	}
 	/* Under the programme's shared secret, the same serial has the same hash on every node. */
-	const char *shared = config_setting(&l->conf, "eco.equipment_secret");
-	char path[PATH_MAX];
-	int rc = 0;
-	if (shared && snprintf(path, sizeof path, "%s%s%s", shared[0] == '/' ? "" : l->dir, shared[0] == '/' ? "" : "/",
-				shared) >= (int)sizeof path)
-		rc = chobo_fail(e, EX_CONFIG, "eco.equipment_secret: path too long");
-	else if (shared)
-		rc = private_shared_keyed_hash(path, "eco.equipment", serial, h, e);
-	else
-		rc = private_keyed_hash(ps, "eco.equipment", serial, h, e);
+	char *shared = config_setting_path(&l->conf, l->dir, "eco.equipment_secret");
+	int rc = shared ? private_shared_keyed_hash(shared, "eco.equipment", serial, h, e) :
+			  private_keyed_hash(ps, "eco.equipment", serial, h, e);
+	free(shared);
 	if (rc != 0)
 		return rc;
 	hex32(hex, h);

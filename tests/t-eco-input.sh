@@ -262,8 +262,8 @@ check_exit 65 "... and a column that names no field, listing the fields" later "
 check "... by its column" grep -q 'v.csv:1: column 4: a registration has no field "colour" (its fields: member, kind, joined, left, code, serial,' "$T/last.err"
 check "... nothing appended" test "$before" -eq "$(count)"
 
-# 8. Figures in the wrong unit, which a reading recorded could never take back.
-late() { CHOBO_NOW=2024-02-01T00:00:00Z ecopt-grant -L "$A" "$@"; }
+# 13. Figures in the wrong unit, which a reading recorded could never take back.
+late() { CHOBO_NOW=2024-03-01T00:00:00Z ecopt-grant -L "$A" "$@"; }
 before=$(count)
 printf '{"code":"EV-8","member":"%s","kind":"ev","baseline_m_per_l":15,"baseline_fuel":"gasoline","serial":"VIN-EV-8","monitoring_from":"2024-01-01"}\n' $P1 >"$T/kmpl.jsonl"
 check_exit 65 "a baseline of 15 m/L (km/L typed) is refused" late --register "$T/kmpl.jsonl"
@@ -282,7 +282,7 @@ check_exit 65 "a member ID with a blank after it is refused" late --register "$T
 check "... naming the blank and the ID to write, not points.open" grep -q "blank-id.csv:2: member: \"$P9 \" has a space after it: write \"$P9\"" "$T/last.err"
 check "... nothing appended" test "$before" -eq "$(count)"
 sed 's/"baseline_m_per_l":15,/"baseline_m_per_l":15000,/' "$T/kmpl.jsonl" >"$T/ev8.jsonl"
-check "written in metres per litre, the EV registers" sh -c "CHOBO_NOW=2024-02-01T00:00:00Z ecopt-grant -q -L '$A' --register '$T/ev8.jsonl' >/dev/null"
+check "written in metres per litre, the EV registers" sh -c "CHOBO_NOW=2024-03-01T00:00:00Z ecopt-grant -q -L '$A' --register '$T/ev8.jsonl' >/dev/null"
 before=$(count)
 printf 'equipment,from,to,distance_km,charged_kwh\nEV-8,2024-01-01,2024-01-30,81240,130.2\n' >"$T/far.csv"
 check_exit 65 "81,240 km in 30 days is refused, nothing granted" late --factors "$F" "$T/far.csv"
@@ -292,5 +292,5 @@ check_exit 65 "3,000 km on 100 kWh is refused" late --factors "$F" "$T/thin.csv"
 check "... as more than 20 km a kWh" grep -q '"reason":"3000 km on 100 kWh charged is more than 20 km a kWh' "$T/last.out"
 check "... nothing appended" test "$before" -eq "$(count)"
 printf 'equipment,from,to,distance_km,charged_kwh\nEV-8,2024-01-01,2024-01-30,1000,150\n' >"$T/ok.csv"
-check "1,000 km on 150 kWh is granted" sh -c "CHOBO_NOW=2024-02-01T00:00:00Z ecopt-grant -L '$A' --factors '$F' '$T/ok.csv' | grep -q granted"
+check "1,000 km on 150 kWh is granted" sh -c "CHOBO_NOW=2024-03-01T00:00:00Z ecopt-grant -L '$A' --factors '$F' '$T/ok.csv' | grep -q granted"
 done_testing
