@@ -15,6 +15,7 @@
 #include "entry.h"
 #include "entry_index.h"
 #include "ledger.h"
+#include "payload.h"
 #include "service.h"
 #include "view.h"
 
@@ -237,7 +238,10 @@ static int count_own(void *ctx, uint32_t log, uint64_t index)
 
 /*
  * One revoke of the batch (already written, and indexed): its ref must be
- * an entry of this node's own log, not a revoke, and named by no other
+ * an entry of this node's own log, a note or an entry a payload names (a
+ * revocation is read by cert-check and by whoever reads a note; no service
+ * undoes a reading, a movement or a need for one, so a revoke of such an
+ * entry would change nothing while saying it did), and named by no other
  * revoke of this log.  0, or EX_DATAERR with err, or another code.
  */
 static int revoke_allowed(struct ledger *l, const char *ref, struct json_doc *doc, struct chobo_error *err)
@@ -263,6 +267,11 @@ static int revoke_allowed(struct ledger *l, const char *ref, struct json_doc *do
 	if (strcmp(v.type->name, "revoke") == 0)
 		return chobo_fail(err, EX_DATAERR, "revoke: entry %llu (%s) is itself a revocation",
 				  (unsigned long long)index, ref);
+	if (strcmp(v.type->name, "note") != 0 && !payload_kind_summary(v.type->name))
+		return chobo_fail(err, EX_DATAERR, "revoke: entry %llu (%.16s) is a %s, which nothing reads "
+				  "revocations of: only notes, attestations, box labels' shipments and volunteer "
+				  "certificates are revoked; a service's records change by its own entries",
+				  (unsigned long long)index, ref, v.type->name);
 	struct own_count c = {.log = l->log_id};
 	if ((rc = entry_index_each_key(l->store, "revoke", "ref", ref, count_own, &c, err)) != 0)
 		return rc;

@@ -292,5 +292,12 @@ check_exit 65 "3,000 km on 100 kWh is refused" late --factors "$F" "$T/thin.csv"
 check "... as more than 20 km a kWh" grep -q '"reason":"3000 km on 100 kWh charged is more than 20 km a kWh' "$T/last.out"
 check "... nothing appended" test "$before" -eq "$(count)"
 printf 'equipment,from,to,distance_km,charged_kwh\nEV-8,2024-01-01,2024-01-30,1000,150\n' >"$T/ok.csv"
-check "1,000 km on 150 kWh is granted" sh -c "CHOBO_NOW=2024-03-01T00:00:00Z ecopt-grant -L '$A' --factors '$F' '$T/ok.csv' | grep -q granted"
+check "1,000 km on 150 kWh is granted" sh -c "CHOBO_NOW=2024-03-01T00:00:00Z ecopt-grant -L '$A' --factors '$F' '$T/ok.csv' >'$T/ok.out' &&
+	grep -q granted '$T/ok.out'"
+leaf=$(sed -n 's/.*"leaf_hash":"\([0-9a-f]*\)".*/\1/p' "$T/ok.out")
+before=$(count)
+check_exit 65 "a revoke of the reading is refused: nothing would honour it" sh -c "
+	printf '{\"type\":\"revoke\",\"body\":{\"ref\":\"%s\",\"reason\":\"error\"}}\\n' '$leaf' | CHOBO_NOW=2024-03-01T00:01:00Z chain-append -L '$A'"
+check "... saying so, and nothing was appended" sh -c "
+	grep -q 'is a eco.reading, which nothing reads revocations of' '$T/last.err' && test $before -eq \$(chain-log -L '$A' | wc -l)"
 done_testing
