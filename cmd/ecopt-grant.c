@@ -12,6 +12,7 @@
 #include "codec.h"
 #include "entry.h"
 #include "eco/eco.h"
+#include "eco/report.h"
 #include "jsonl.h"
 #include "ledger.h"
 #include "points/points.h"
@@ -310,6 +311,11 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 	if (rc == 0)
 		rc = ledger_now(l, &now, &test_clock, e);
 	int64_t today = jp_day_of(now);
+	/* A part in a period certified already earns its points, but no report will credit it: it is marked. */
+	struct jcredit_period certified[64];
+	size_t ncertified = 0, late_parts = 0;
+	if (rc == 0)
+		rc = jcredit_certified_periods(l, certified, sizeof certified / sizeof certified[0], &ncertified, e);
 	struct view_state *s = rc == 0 ? view_stored(l, &eco_registry_view) : NULL;
 	struct lasts lasts;
 	lasts_init(&lasts, in->list.n);
@@ -390,6 +396,14 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 			view_text_member_str(out, "from", parts[p].from);
 			view_text_member_str(out, "to", parts[p].to);
 			view_text_member_int(out, "reduction_g", parts[p].reduction_g);
+			int64_t pf, pt;
+			for (size_t c = 0; c < ncertified; c++)
+				if (jp_date_parse(parts[p].from, &pf) && jp_date_parse(parts[p].to, &pt) &&
+				    pt >= certified[c].from_day && pf <= certified[c].to_day) {
+					view_text_member_str(out, "certified", certified[c].text);
+					late_parts++;
+					break;
+				}
 			view_text_str(out, "}");
 		}
 		view_text_str(out, "]");
@@ -400,6 +414,10 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 	free(lasts.v);
 	free(f);
 	view_state_free(s);
+	if (rc == 0 && late_parts)
+		chobo_warn("%zu part%s of these readings lie%s in a period certified already (its \"certified\"): the "
+			   "points are granted, but no report credits %s", late_parts, late_parts == 1 ? "" : "s",
+			   late_parts == 1 ? "s" : "", late_parts == 1 ? "it" : "them");
 	return rc;
 }
 

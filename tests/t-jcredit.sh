@@ -272,6 +272,17 @@ check "... which it is" sh -c "CHOBO_NOW=2024-05-01T00:01:00Z jcredit-export -L 
 	grep -q '\"result\":\"duplicate\"' && test \$(chain-log -L '$C' --type eco.certification | wc -l) -eq 1"
 echo '{"equipment":"PV-010000","from":"2024-04-01","to":"2025-03-31","generated_kwh":1001.667,"sold_kwh":1000}' >"$T/tama-2024.jsonl"
 CHOBO_NOW=2025-04-10T00:00:00Z ecopt-grant -q -L "$C" --factors "$F" "$T/tama-2024.jsonl" >/dev/null
+# A reading recorded late, in FY2023 which was certified: granted, its part marked, and said.
+Q=$(echo '{"identifier":"late-1","name":"遅 一"}' | chain-private -L "$C" add | sed -n 's/^{"id":"\(p-[0-9a-f]*\)".*/\1/p')
+printf '%s\n' "{\"member\":\"$Q\",\"kind\":\"household\",\"joined\":\"2023-04-01\"}" \
+	"{\"code\":\"PV-LATE\",\"member\":\"$Q\",\"kind\":\"solar\",\"capacity_w\":3000,\"serial\":\"SN-LATE-1\",\"monitoring_from\":\"2024-02-01\"}" |
+	CHOBO_NOW=2025-04-10T00:01:00Z ecopt-grant -q -L "$C" --register >/dev/null
+echo '{"equipment":"PV-LATE","from":"2024-02-01","to":"2024-03-31","generated_kwh":300,"sold_kwh":0}' >"$T/late.jsonl"
+check "a reading of the certified FY2023, recorded late, is granted" sh -c "
+	CHOBO_NOW=2025-04-10T00:02:00Z ecopt-grant -L '$C' --factors '$F' '$T/late.jsonl' >'$T/late.out' 2>'$T/late.err' &&
+	grep -q '\"result\":\"granted\"' '$T/late.out'"
+check "... its part marked as in the certified period" grep -q '"fy":2023,"from":"2024-02-01","to":"2024-03-31","reduction_g":[0-9]*,"certified":"2023-04-01 to 2024-03-31"' "$T/late.out"
+check "... and said on standard error" grep -q "1 part of these readings lies in a period certified already" "$T/late.err"
 jcredit-export -L "$C" --fy 2024 -o "$T/tama-2024.out"
 check "the next report adds the carried 0.999 t: 1,000 g + 999,000 g = 1 t, nothing carried" has "$T/tama-2024.out" credits 1 reduction_g=1000 carried_in_g=999000 available_g=1000000 credits_t=1 carried_g=0
 sed -i 's/^eco.certification_start = .*/eco.certification_start = 2025-04-01/' "$C/chobo.conf"

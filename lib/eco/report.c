@@ -321,6 +321,52 @@ static int cert_each(void *ctx, const char *key, const char *value, size_t len)
 	return 0;
 }
 
+struct period_list {
+	struct jcredit_period *v;
+	size_t max, n;
+	bool malformed;
+	struct json_doc doc;
+};
+
+static int period_each(void *ctx, const char *key, const char *value, size_t len)
+{
+	struct period_list *p = ctx;
+	char to[JP_DATE_LEN + 1], why[64];
+	struct jcredit_period x;
+	if (strncmp(key, "cert/", 5) != 0)
+		return 1;
+	if (!json_scan(&p->doc, value, len, why, sizeof why) || p->doc.tok[0].kind != JSON_K_OBJECT) {
+		p->malformed = true;
+		return 1;
+	}
+	stored_body_str(&p->doc, 0, "to", to, sizeof to);
+	long refused = jscan_find(&p->doc, 0, "refused");
+	if (refused >= 0 && p->doc.tok[refused].end != p->doc.tok[refused].start)
+		return 0;   /* a refused certification counts for nothing */
+	if (!jp_date_parse(key + 5, &x.from_day) || !jp_date_parse(to, &x.to_day)) {
+		p->malformed = true;
+		return 1;
+	}
+	snprintf(x.text, sizeof x.text, "%.10s to %.10s", key + 5, to);
+	if (p->n < p->max)
+		p->v[p->n++] = x;
+	return 0;
+}
+
+int jcredit_certified_periods(struct ledger *l, struct jcredit_period *periods, size_t max, size_t *n,
+			      struct chobo_error *err)
+{
+	struct period_list p = {.v = periods, .max = max};
+	int rc = view_each_prefix(l, &eco_registry_view, "cert/", NULL, period_each, &p, err);
+	json_doc_free(&p.doc);
+	*n = p.n;
+	if (rc > 0)
+		rc = 0;
+	if (rc == 0 && p.malformed)
+		rc = chobo_fail(err, EX_DATAERR, "eco.registry: a certification is malformed; run chain-verify --views");
+	return rc;
+}
+
 static void finding(struct jcredit_report *rep, int64_t row, const struct row *r, const char *what, int32_t fy)
 {
 	json_t *o = json_object();
