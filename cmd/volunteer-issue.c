@@ -260,7 +260,8 @@ static int counted(struct view_state *vs, json_t *pending, const char *key, cons
 /*
  * An approval and its points: the units the activity earns within its
  * posting's time (volunteer_activity_counted) and the day's cap, the points
- * within the fiscal year's (the day and year of the counted end), and the
+ * within the fiscal year's (the day and year of its end, as the rules count
+ * them), and the
  * credit, expiring on March 31 of that year unless chobo.conf lets points
  * carry over (yes: expiry_days; N: the scheme's carry_max); pending keeps
  * the counts of the run's approvals.  0, or EX_DATAERR with err when the
@@ -279,10 +280,12 @@ static int approval_entries(struct view_state *vs, const struct volunteer_rules 
 	if (!a.reported || strcmp(a.state, "ended") != 0)
 		return chobo_fail(err, EX_DATAERR, "activity %s is %s%s: nothing to approve", id, a.state,
 				  a.reported || strcmp(a.state, "ended") != 0 ? "" : " and not reported");
-	int64_t start = 0, end = 0, used_day = 0, used_fy = 0;
+	int64_t start = 0, end = 0, whole_start = 0, whole_end = 0, used_day = 0, used_fy = 0;
 	if ((rc = volunteer_activity_counted(vs, &a, &start, &end, err)) != 0)
 		return rc;
-	int64_t d = jp_day_of(end);
+	time_parse(a.start, &whole_start);
+	time_parse(a.end, &whole_end);
+	int64_t d = jp_day_of(whole_end);
 	int32_t fy = jp_fiscal_year(d);
 	/* Without carry-over, points live until March 31 of the activity's year: later, there is nothing to grant. */
 	if (!vr->carry_over && vr->carry_max == 0 && jp_fiscal_year(jp_day_of(now)) > fy)
@@ -296,11 +299,11 @@ static int approval_entries(struct view_state *vs, const struct volunteer_rules 
 	if ((rc = counted(vs, pending, dkey, "units", &used_day, err)) != 0 ||
 	    (rc = counted(vs, pending, fkey, "points", &used_fy, err)) != 0)
 		return rc;
+	if (end == start)
+		return chobo_fail(err, EX_DATAERR, "activity %s (%s to %s) lies wholly outside posting %s's time: it earns "
+				  "nothing", id, a.start, a.end, a.posting);
 	int64_t units = volunteer_units(vr, start, end);
 	if (units < 1) {
-		int64_t whole_start = 0, whole_end = 0;
-		time_parse(a.start, &whole_start);
-		time_parse(a.end, &whole_end);
 		if (volunteer_units(vr, whole_start, whole_end) < 1)
 			return chobo_fail(err, EX_DATAERR, "activity %s lasted less than an hour: it earns no unit", id);
 		return chobo_fail(err, EX_DATAERR, "activity %s (%s to %s) spent less than an hour within posting %s's "
@@ -534,6 +537,8 @@ static int build(struct ledger *l, enum volunteer_verb v, struct run *r, struct 
 			bodies[i] = body;   /* the same record again: nothing to append */
 			continue;
 		}
+		if (v == VOL_START)
+			rc = volunteer_start_check(vs, body, err);
 		if (v == VOL_CERTIFY)
 			rc = certify_held(l, vs, json_string_value(json_object_get(body, "volunteer")), &ps, err);
 		if (v == VOL_REGISTER) {

@@ -407,12 +407,13 @@ check "an activity of 75 minutes of which 15 lie within the posting's time ..." 
 	CHOBO_NOW=2026-06-02T00:03:00Z volunteer-issue -q -L '$E' report --activity W-1.2 >/dev/null"
 check_exit 65 "... earns no unit: its approval is refused" vi "$E" 2026-06-02T00:10:00Z approve --activity W-1.2
 check "... saying why" grep -q "activity W-1.2 (2026-06-01T00:45:00Z to 2026-06-01T02:00:00Z) spent less than an hour within posting W-1's time" "$T/vi.err"
-n=$(count "$E")
-check_exit 65 "an approval entry claiming the whole 22 hours is refused by the rules" sh -c "
-	printf '%s\\n' '{\"type\":\"volunteer.approval\",\"body\":{\"activity\":\"W-1.2\",\"volunteer\":\"$R\",\"unit\":\"hour\",\"units\":1,\"points\":100,\"points_per_unit\":100,\"max_units_day\":2,\"cap_fy\":500,\"ref\":\"volunteer.activity:W-1.2\"}}' |
-	CHOBO_NOW=2026-06-02T00:20:00Z chain-append -L '$E'"
-check "... as earning 0 units, and nothing was appended" sh -c "grep -q 'activity W-1.2 earns 0 units (hour), not 1' '$T/last.err' &&
-	[ \$(chain-log -L '$E' | wc -l) -eq $n ]"
+check "an activity from 01:00 to 05:00 JST, before the posting's 09:00 ..." sh -c "
+	CHOBO_NOW=2026-06-02T00:20:00Z volunteer-issue -q -L '$E' start --activity W-1.3 --posting W-1 --volunteer '$R' \
+		--certificate '$ELEAF' --at 2026-05-31T16:00:00Z >/dev/null &&
+	CHOBO_NOW=2026-06-02T00:21:00Z volunteer-issue -q -L '$E' end --activity W-1.3 --at 2026-05-31T20:00:00Z >/dev/null &&
+	CHOBO_NOW=2026-06-02T00:22:00Z volunteer-issue -q -L '$E' report --activity W-1.3 >/dev/null"
+check_exit 65 "... lies wholly outside its time: its approval is refused" vi "$E" 2026-06-02T00:30:00Z approve --activity W-1.3
+check "... saying so" grep -q "activity W-1.3 (2026-05-31T16:00:00Z to 2026-05-31T20:00:00Z) lies wholly outside posting W-1's time" "$T/vi.err"
 
 # ------------------------------------------------------------- a drawing that fails after the append
 D=$T/minami

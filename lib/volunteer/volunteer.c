@@ -424,6 +424,32 @@ int volunteer_activity_get(struct view_state *s, const char *id, struct voluntee
 	return rc;
 }
 
+int volunteer_start_check(struct view_state *s, const json_t *body, struct chobo_error *err)
+{
+	const char *code = json_string_value(json_object_get(body, "posting"));
+	const char *at = json_string_value(json_object_get(body, "at"));
+	char key[VIEW_MAX_KEY], pfrom[21], pto[21];
+	int64_t t, post_from, post_to;
+	json_t *post;
+	if (!code || !at || !time_parse(at, &t))
+		return 0;   /* the schema speaks of it */
+	snprintf(key, sizeof key, "post/%s", code);
+	int rc = volunteer_get_json(s, key, &post, err);
+	if (rc != 0)
+		return rc == EX_UNAVAILABLE ? 0 : rc;   /* the rules name a posting that is not there */
+	view_json_str(post, "from", pfrom, sizeof pfrom);
+	view_json_str(post, "to", pto, sizeof pto);
+	json_decref(post);
+	if (!time_parse(pfrom, &post_from) || !time_parse(pto, &post_to))
+		return chobo_fail(err, EX_DATAERR, "volunteer.registry: posting %s is malformed; run chain-verify --views",
+				  code);
+	if (t < jp_day_start(jp_day_of(post_from)) || t > post_to)
+		return chobo_fail(err, EX_DATAERR, "activity %s: a start at %s is outside posting %s, from %s to %s (a "
+				  "start may come earlier on the JST day of its from)",
+				  json_string_value(json_object_get(body, "activity")), at, code, pfrom, pto);
+	return 0;
+}
+
 int volunteer_activity_counted(struct view_state *s, const struct volunteer_activity *a, int64_t *from, int64_t *to,
 			       struct chobo_error *err)
 {
@@ -918,21 +944,7 @@ static int activity_apply(struct view_state *s, const struct view_entry *e, char
 			return rc;
 		view_json_str(post, "host", a.host, sizeof a.host);
 		view_json_str(post, "kind", a.kind, sizeof a.kind);
-		char pfrom[21], pto[21];
-		int64_t post_from = 0, post_to = 0;
-		view_json_str(post, "from", pfrom, sizeof pfrom);
-		view_json_str(post, "to", pto, sizeof pto);
 		json_decref(post);
-		time_parse(pfrom, &post_from);
-		time_parse(pto, &post_to);
-		/*
-		 * A volunteer may come early on the posting's day (the time before
-		 * its from counts for nothing), but a start on another day, or
-		 * once the posting is over, is a mistyped time or another job.
-		 */
-		if (t < jp_day_start(jp_day_of(post_from)) || t > post_to)
-			REFUSE("activity %s: a start at %s is outside posting %s, from %s to %s (a start may come "
-			       "earlier on the JST day of its from)", id, at, a.posting, pfrom, pto);
 		snprintf(a.state, sizeof a.state, "started");
 		snprintf(a.start, sizeof a.start, "%s", at);
 		return activity_step_put(s, &a, e, step, err);
@@ -1006,8 +1018,8 @@ static int approval_apply(struct view_state *s, const struct view_entry *e, char
 		REFUSE("volunteer %s's home node is %s: points are granted there, not on %s", a.volunteer, home,
 		       e->origin);
 	int64_t start = 0, end = 0;
-	if ((rc = volunteer_activity_counted(s, &a, &start, &end, err)) != 0)
-		return rc;
+	time_parse(a.start, &start);
+	time_parse(a.end, &end);
 	int64_t earned = strcmp(unit, "hour") == 0 ? (end - start) / 3600 : 1;
 	if (units < 1 || units > earned)
 		REFUSE("activity %s earns %" PRId64 " unit%s (%s), not %" PRId64, id, earned, earned == 1 ? "" : "s", unit,
@@ -1092,7 +1104,7 @@ const struct view_spec volunteer_registry_view = {
 	.name = "volunteer.registry",
 	.summary = "volunteers, certificates, postings, applications, assignments, activities, points approved",
 	.types = registry_types,
-	.version = 4,   /* 2: vcert/VOLUNTEER/FY/LEAF; 3: a posting's leaf, step/ID/STEP, report/ID; 4: activity times within the posting's */
+	.version = 5,   /* 2: vcert/VOLUNTEER/FY/LEAF; 3: a posting's leaf, step/ID/STEP, report/ID; 5: as 3 (4 judged activity times) */
 	.apply = registry_apply,
 };
 

@@ -28,20 +28,22 @@
  *    number of people are assigned;
  *  - an activity starts (step start) for an assignment, with the leaf hash
  *    of a certificate of that volunteer, not revoked, whose validity holds
- *    the start, a start on the JST day of the posting's from and not after
- *    its to; it ends (step end) once, not before its start; a host may
+ *    the start; it ends (step end) once, not before its start; a host may
  *    decline it (step decline) before it ends: it stays on the ledger,
  *    marked declined; a step's time (body.at) is not after its entry's;
  *  - a report names an ended activity, once; an approval names a reported
  *    activity, once, on the volunteer's home node (so points are granted
- *    there only), with units no more than the activity's (whole hours of
- *    its time within the posting's from and to, or 1 per activity), the day's units within max_units_day and the fiscal
+ *    there only), with units no more than the activity's (whole hours, or 1
+ *    per activity), the day's units within max_units_day and the fiscal
  *    year's points within cap_fy, as the approval states them (from the
  *    home node's chobo.conf).
- *  - An activity counts on the JST day, and in the fiscal year, in which
- *    its counted time ended (its end, or the posting's to if that is
- *    earlier), when the hours were done: one that crosses midnight on
- *    March 31 counts on April 1, in the new fiscal year.
+ *  - An activity counts on the JST day, and in the fiscal year, in which it
+ *    ended, when the host confirmed the hours done: one that crosses
+ *    midnight on March 31 counts on April 1, in the new fiscal year.
+ *  - volunteer-issue asks more of what it appends than these rules, which
+ *    entries recorded before it did are judged by: a start within its
+ *    posting's time (volunteer_start_check), and an approval of the hours
+ *    within it (volunteer_activity_counted).
  *
  * volunteer.registry keys:
  *   vol/P                 the volunteer: home, first and last fiscal year, skills, languages
@@ -135,6 +137,15 @@ int volunteer_certs_standing(struct ledger *l, const char *volunteer, int64_t fy
 /* The leaf hash of the certificate recorded at (origin, index) into leaf: 0, EX_UNAVAILABLE, or an error. */
 int volunteer_cert_at(struct view_state *s, const char *origin, uint64_t index, char leaf[65],
 		      struct chobo_error *err);
+/*
+ * Whether the start record body (posting, at) comes within its posting's
+ * time: not before the JST day of its from (a volunteer may come early;
+ * that time counts for nothing) and not after its to.  0, or EX_DATAERR
+ * with err naming both times.  volunteer-issue checks it before a start is
+ * appended; the registry's rules do not, so that entries recorded before
+ * the check existed derive as they did.
+ */
+int volunteer_start_check(struct view_state *s, const json_t *body, struct chobo_error *err);
 /*
  * The part of activity a (started and ended) that counts: its start and end
  * within its posting's from and to, into *from and *to (*to == *from when
