@@ -133,6 +133,11 @@ static int check_report(struct ledger *l, const char *path, const struct jcredit
 	int rc = jcredit_build(l, &req, rep, e);
 	if (rc != 0)
 		return rc;
+	/* Nothing of a log the report does not cite is checked: say so, since a log left out looks the same. */
+	if (rep->uncited[0])
+		chobo_warn("%s: log %s, held here, has readings of the period but is not cited by the report: "
+			   "nothing of it is checked (it came after the report, or was left out of it; a report "
+			   "cites every log its node held)", path, rep->uncited);
 	char *want = xmalloc(CHECK_TEXT), *got = xmalloc(CHECK_TEXT), field[64], label[160];
 	struct read_labels labels;
 	read_labels_init(&labels, p);

@@ -186,6 +186,8 @@ static int part_each(void *ctx, const char *key, const char *value, size_t len)
 	code[slash - (key + 16)] = '\0';
 	stored_body_str(d, 0, "log", log, sizeof log);
 	const struct jcredit_cut *cut = cut_for(b, log);
+	if (cut && cut->origin[0] == '\0' && !b->rep->uncited[0])
+		snprintf(b->rep->uncited, sizeof b->rep->uncited, "%s", log);   /* a log the report does not cite */
 	uint64_t reading = (uint64_t)stored_body_int(d, 0, "index", 0);   /* the reading's leaf index */
 	if (!cut || reading >= cut->size)
 		return cut ? 0 : 1;   /* after the checkpoint the report is built on */
@@ -367,6 +369,14 @@ int jcredit_certified_periods(struct ledger *l, struct jcredit_period *periods, 
 	return rc;
 }
 
+/* Cite a log held (one with entries) in the report being built; non-zero to stop. */
+static int cite_held(void *ctx, uint32_t id, const char *origin, uint64_t size)
+{
+	struct build *b = ctx;
+	(void)id;
+	return size > 0 && !cut_for(b, origin);
+}
+
 static void finding(struct jcredit_report *rep, int64_t row, const struct row *r, const char *what, int32_t fy)
 {
 	json_t *o = json_object();
@@ -430,6 +440,19 @@ int jcredit_build(struct ledger *l, const struct jcredit_request *req, struct jc
 	for (size_t i = 0; rc == 0 && req->cuts && i < req->ncuts; i++)
 		if (!cut_for(&b, req->cuts[i].origin))
 			rc = b.rc;
+	/*
+	 * A new report cites every log held, those without a part in the period
+	 * too: a check then counts nothing of a log the report does not cite
+	 * (one that came by sync later), and a report with a log's record and
+	 * rows left out is found short of them, not matching.
+	 */
+	if (rc == 0 && !req->cuts) {
+		int src = store_log_each(l->store, cite_held, &b);
+		if (src < 0)
+			rc = chobo_fail(err, EX_IOERR, "the logs of %s: %s", l->dir, store_error(l->store));
+		else if (src > 0)
+			rc = b.rc;
+	}
 	/* The logs in order of their names, whatever order the parts named them in. */
 	for (size_t i = 0; rc == 0 && i < b.ncuts; i++)
 		for (size_t k = i + 1; k < b.ncuts; k++)

@@ -60,6 +60,8 @@ struct jcredit_report {
 	size_t findings;
 	int64_t credits_t, carried_g, available_g;
 	char overlap[48];   /* a certified report's period within this one ("FROM to TO"), or "" */
+	/* Built on asked checkpoints: a log held with readings of the period that was not asked for, or "". */
+	char uncited[NOTE_MAX_NAME + 1];
 };
 
 /*
