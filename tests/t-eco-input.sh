@@ -287,9 +287,9 @@ before=$(count)
 printf 'equipment,from,to,distance_km,charged_kwh\nEV-8,2024-01-01,2024-01-30,81240,130.2\n' >"$T/far.csv"
 check_exit 65 "81,240 km in 30 days is refused, nothing granted" late --factors "$F" "$T/far.csv"
 check "... as more than a car drives a day" grep -q '"reason":"81240 km in 30 days is 2708 km a day, more than a car drives (1500): check the distance (in km)"' "$T/last.out"
-printf 'equipment,from,to,distance_km,charged_kwh\nEV-8,2024-01-01,2024-01-30,3000,100\n' >"$T/thin.csv"
-check_exit 65 "3,000 km on 100 kWh is refused" late --factors "$F" "$T/thin.csv"
-check "... as more than 20 km a kWh" grep -q '"reason":"3000 km on 100 kWh charged is more than 20 km a kWh' "$T/last.out"
+printf 'equipment,from,to,distance_km,charged_kwh\nEV-8,2024-01-01,2024-01-30,6000,100\n' >"$T/thin.csv"
+check_exit 65 "6,000 km on 100 kWh is refused" late --factors "$F" "$T/thin.csv"
+check "... as more than 20 km a kWh, a full battery besides" grep -q '"reason":"6000 km on 100 kWh charged is more than 20 km a kWh, a full battery (100 kWh) besides' "$T/last.out"
 check "... nothing appended" test "$before" -eq "$(count)"
 printf 'equipment,from,to,distance_km,charged_kwh\nEV-8,2024-01-01,2024-01-30,1000,150\n' >"$T/ok.csv"
 check "1,000 km on 150 kWh is granted" sh -c "CHOBO_NOW=2024-03-01T00:00:00Z ecopt-grant -L '$A' --factors '$F' '$T/ok.csv' >'$T/ok.out' &&
@@ -300,4 +300,7 @@ check_exit 65 "a revoke of the reading is refused: nothing would honour it" sh -
 	printf '{\"type\":\"revoke\",\"body\":{\"ref\":\"%s\",\"reason\":\"error\"}}\\n' '$leaf' | CHOBO_NOW=2024-03-01T00:01:00Z chain-append -L '$A'"
 check "... saying so, and nothing was appended" sh -c "
 	grep -q 'is a eco.reading, which nothing reads revocations of' '$T/last.err' && test $before -eq \$(chain-log -L '$A' | wc -l)"
+printf 'equipment,from,to,distance_km,charged_kwh\nEV-8,2024-01-31,2024-01-31,150,0\n' >"$T/day.csv"
+check "a day of 150 km on a battery charged the day before (0 kWh) is granted" sh -c "
+	CHOBO_NOW=2024-03-01T00:02:00Z ecopt-grant -L '$A' --factors '$F' '$T/day.csv' | grep -q granted"
 done_testing

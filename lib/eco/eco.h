@@ -125,15 +125,18 @@ bool eco_reading_complete(const struct record *rec, enum eco_kind kind, char *wh
 /*
  * True unless vehicle reading r of q gives figures no car makes: more than
  * ECO_MAX_KM_PER_DAY a day of its period, or (EV) more than
- * ECO_MAX_KM_PER_KWH for each kWh charged, or (PHV) more than that and
- * ECO_MAX_KM_PER_L for each litre burned, together; false with the figures
- * in why.  Typed data are checked so before they are granted, since a
+ * ECO_MAX_KM_PER_KWH for each kWh charged and for a full battery
+ * (ECO_MAX_BATTERY_KWH) it may have started with, or (PHV) more than that
+ * and ECO_MAX_KM_PER_L for each litre burned and for a full tank
+ * (ECO_MAX_TANK_L), together; false with the figures in why.  Typed data are checked so before they are granted, since a
  * reading recorded is never recorded again; the ledger's rules do not
  * judge by it.
  */
 #define ECO_MAX_KM_PER_DAY 1500
 #define ECO_MAX_KM_PER_KWH 20
 #define ECO_MAX_KM_PER_L 50
+#define ECO_MAX_BATTERY_KWH 100
+#define ECO_MAX_TANK_L 60
 bool eco_reading_plausible(const struct eco_equipment *q, const struct eco_reading *r, char *why, size_t whylen);
 /*
  * True unless registration body o of equipment (kind, capacity_w,

@@ -247,16 +247,22 @@ bool eco_reading_plausible(const struct eco_equipment *q, const struct eco_readi
 			 "(%d): check the distance (in km)", km, days, days == 1 ? "" : "s", km / days, ECO_MAX_KM_PER_DAY);
 		return false;
 	}
-	/* In metres per Wh and per ml, the limits are the same numbers as per kWh and per litre. */
-	int64_t reach = r->charged_wh * ECO_MAX_KM_PER_KWH + (q->kind == ECO_PHV ? r->fuel_ml * ECO_MAX_KM_PER_L : 0);
+	/*
+	 * In metres per Wh and per ml, the limits are the same numbers as per kWh
+	 * and per litre; the period may start with a full battery and tank.
+	 */
+	int64_t reach = (r->charged_wh + ECO_MAX_BATTERY_KWH * 1000) * ECO_MAX_KM_PER_KWH +
+			(q->kind == ECO_PHV ? (r->fuel_ml + ECO_MAX_TANK_L * 1000) * ECO_MAX_KM_PER_L : 0);
 	if (r->distance_m > reach) {
 		if (q->kind == ECO_EV)
-			snprintf(why, whylen, "%" PRId64 " km on %" PRId64 " kWh charged is more than %d km a kWh: check the "
-				 "distance (km) and the charged energy (kWh)", km, kwh, ECO_MAX_KM_PER_KWH);
+			snprintf(why, whylen, "%" PRId64 " km on %" PRId64 " kWh charged is more than %d km a kWh, a full "
+				 "battery (%d kWh) besides: check the distance (km) and the charged energy (kWh)", km, kwh,
+				 ECO_MAX_KM_PER_KWH, ECO_MAX_BATTERY_KWH);
 		else
 			snprintf(why, whylen, "%" PRId64 " km on %" PRId64 " kWh charged and %" PRId64 " L burned is more than "
-				 "%d km a kWh and %d km a litre: check the distance, charged energy and fuel", km, kwh,
-				 litres, ECO_MAX_KM_PER_KWH, ECO_MAX_KM_PER_L);
+				 "%d km a kWh and %d km a litre, a full battery (%d kWh) and tank (%d L) besides: check the "
+				 "distance, charged energy and fuel", km, kwh, litres, ECO_MAX_KM_PER_KWH, ECO_MAX_KM_PER_L,
+				 ECO_MAX_BATTERY_KWH, ECO_MAX_TANK_L);
 		return false;
 	}
 	return true;
