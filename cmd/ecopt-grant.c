@@ -312,10 +312,10 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 		rc = ledger_now(l, &now, &test_clock, e);
 	int64_t today = jp_day_of(now);
 	/* A part in a period certified already earns its points, but no report will credit it: it is marked. */
-	struct jcredit_period certified[64];
+	struct jcredit_period *certified = NULL;
 	size_t ncertified = 0, late_parts = 0;
 	if (rc == 0)
-		rc = jcredit_certified_periods(l, certified, sizeof certified / sizeof certified[0], &ncertified, e);
+		rc = jcredit_certified_periods(l, &certified, &ncertified, e);
 	struct view_state *s = rc == 0 ? view_stored(l, &eco_registry_view) : NULL;
 	struct lasts lasts;
 	lasts_init(&lasts, in->list.n);
@@ -413,6 +413,7 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 	json_doc_free(&doc);
 	free(lasts.v);
 	free(f);
+	free(certified);
 	view_state_free(s);
 	if (rc == 0 && late_parts)
 		chobo_warn("%zu part%s of these readings lie%s in a period certified already (its \"certified\"): the "

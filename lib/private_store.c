@@ -457,13 +457,15 @@ static int make_secret_file(const char *path, bool replace, uint8_t secret[KEY_B
 			rc = chobo_fail(err, EX_CANTCREAT, "%s: a secret is there already; it is never replaced", path);
 		else if (fd < 0)
 			rc = chobo_fail_errno(err, EX_CANTCREAT, "%s", path);
-		else if (write(fd, text, sizeof text) != (ssize_t)sizeof text || fsync(fd) != 0) {
-			rc = chobo_fail_errno(err, EX_IOERR, "%s", path);
-			close(fd);
-			unlink(path);
-		} else if (close(fd) != 0) {
-			rc = chobo_fail_errno(err, EX_IOERR, "%s", path);
-			unlink(path);
+		else {
+			if (!write_all(fd, text, sizeof text) || fsync(fd) != 0) {
+				rc = chobo_fail_errno(err, EX_IOERR, "%s", path);
+				close(fd);
+				unlink(path);
+			} else if (close(fd) != 0 || !fsync_parent_dir(path)) {
+				rc = chobo_fail_errno(err, EX_IOERR, "%s", path);
+				unlink(path);
+			}
 		}
 	}
 	sodium_memzero(text, sizeof text);

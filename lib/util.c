@@ -472,6 +472,26 @@ char *read_file(const char *path, size_t max, size_t *len)
 	return buf;
 }
 
+bool fsync_parent_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? xmalloc((size_t)(slash - path) + 2) : NULL;
+	if (dir) {
+		size_t n = slash == path ? 1 : (size_t)(slash - path);
+		memcpy(dir, path, n);
+		dir[n] = '\0';
+	}
+	int fd = open(dir ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (fd < 0)
+		return false;
+	bool ok = fsync(fd) == 0;
+	int err = errno;
+	close(fd);
+	errno = err;
+	return ok;
+}
+
 bool write_file_atomic(const char *path, const void *buf, size_t len, int mode)
 {
 	size_t n = strlen(path) + 16;

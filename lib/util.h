@@ -143,6 +143,8 @@ char *read_file(const char *path, size_t max, size_t *len);
 int file_sha256(const char *path, uint8_t out[32], struct chobo_error *err);
 /* Write a file atomically (temp file, fsync, rename) with the given mode. */
 bool write_file_atomic(const char *path, const void *buf, size_t len, int mode);
+/* fsync the directory that holds path, so that a file just made there survives a power cut; false with errno. */
+bool fsync_parent_dir(const char *path);
 /*
  * A file written whole or not at all: replace_open() opens a temporary file
  * beside path; replace_commit() flushes, syncs and renames it over path (so

@@ -185,7 +185,8 @@ printf '{"type":"revoke","body":{"ref":"%s","reason":"withdrawn"}}\n' "$LEAFB" >
 check_exit 65 "chain-append of the same revoke is refused too" chain-append -L "$A" "$T/foreign.jsonl"
 check "... and nothing was appended" test "$(snapshot "$A")" = "$before"
 # cert-revoke revokes what payloads name: a note (or a reading, a movement) is refused, since no
-# service would undo it; chain-append may still append such a revoke (chobo-ledger(5)).
+# service would undo it; chain-append may revoke a note, which its readers read, but not a
+# reading or a movement (chobo-ledger(5)).
 NOTE=$(echo '{"type":"note","body":{"text":"a note"}}' | chain-append -L "$A" | python3 -c 'import json,sys; print(json.load(sys.stdin)["leaf_hash"])')
 before=$(snapshot "$A")
 check_exit 65 "cert-revoke of a note is refused" cert-revoke -L "$A" --reason error "$LEAF2" "$NOTE"

@@ -325,7 +325,7 @@ static int cert_each(void *ctx, const char *key, const char *value, size_t len)
 
 struct period_list {
 	struct jcredit_period *v;
-	size_t max, n;
+	size_t cap, n;
 	bool malformed;
 	struct json_doc doc;
 };
@@ -350,17 +350,21 @@ static int period_each(void *ctx, const char *key, const char *value, size_t len
 		return 1;
 	}
 	snprintf(x.text, sizeof x.text, "%.10s to %.10s", key + 5, to);
-	if (p->n < p->max)
-		p->v[p->n++] = x;
+	if (p->n == p->cap) {
+		p->cap = p->cap ? 2 * p->cap : 16;
+		p->v = xrealloc(p->v, p->cap * sizeof *p->v);
+	}
+	p->v[p->n++] = x;
 	return 0;
 }
 
-int jcredit_certified_periods(struct ledger *l, struct jcredit_period *periods, size_t max, size_t *n,
+int jcredit_certified_periods(struct ledger *l, struct jcredit_period **periods, size_t *n,
 			      struct chobo_error *err)
 {
-	struct period_list p = {.v = periods, .max = max};
+	struct period_list p = {0};
 	int rc = view_each_prefix(l, &eco_registry_view, "cert/", NULL, period_each, &p, err);
 	json_doc_free(&p.doc);
+	*periods = p.v;
 	*n = p.n;
 	if (rc > 0)
 		rc = 0;

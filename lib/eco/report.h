@@ -80,14 +80,14 @@ extern const char *const jcredit_columns[];
 /* Write the report as JSON Lines, or as CSV (CRLF, a UTF-8 BOM first when bom); false on a write error. */
 /*
  * The periods of the certifications that count, as "FROM to TO" with their
- * first and last days, into periods (at most max; *n of them), from the
- * registry (its views current); 0 or an error.
+ * first and last days, into *periods (newly allocated, *n of them; free
+ * it), from the registry (its views current); 0 or an error.
  */
 struct jcredit_period {
 	int64_t from_day, to_day;
 	char text[2 * JP_DATE_LEN + 5];
 };
-int jcredit_certified_periods(struct ledger *l, struct jcredit_period *periods, size_t max, size_t *n,
+int jcredit_certified_periods(struct ledger *l, struct jcredit_period **periods, size_t *n,
 			      struct chobo_error *err);
 bool jcredit_write_jsonl(FILE *out, const struct jcredit_report *rep);
 bool jcredit_write_csv(FILE *out, const struct jcredit_report *rep, bool bom);

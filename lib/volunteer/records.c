@@ -73,7 +73,7 @@ struct member {
 static const struct member m_register[] = {{"volunteer", 's', true}, {"fy", 'n', false}, {"skills", 's', false},
 					   {"languages", 's', false}, M_END};
 static const struct member m_certify[] = {{"volunteer", 's', true}, {"fy", 'n', false}, M_END};
-static const struct member m_revoke[] = {{"certificate", 's', true}, {"reason", 'x', false}, M_END};
+static const struct member m_revoke[] = {{"certificate", 's', true}, {"reason", 's', false}, M_END};
 static const struct member m_post[] = {{"posting", 's', true}, {"host", 's', true}, {"kind", 's', true},
 				       {"task", 'x', true}, {"district", 's', true}, {"from", 't', true},
 				       {"to", 't', true}, {"skills", 's', false}, {"people", 'n', false}, M_END};
