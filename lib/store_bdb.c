@@ -481,7 +481,6 @@ static int bdb_fsync(int fd)
 
 /* ------------------------------------------------------------------ the marks */
 
-static bool sync_path(const char *path, int flags);
 
 /*
  * What db/unsynced says of a store closed now in dir: this boot and the
@@ -780,7 +779,7 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, cha
 		} else {
 			/* Readable by all: a reader who may read the tables checks db/unsynced's boot. */
 			int fd = open(st->mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-			marked = fd >= 0 && close(fd) == 0 && sync_path(dir, O_DIRECTORY);
+			marked = fd >= 0 && close(fd) == 0 && fsync_path(dir, O_DIRECTORY);
 		}
 		const char *failed = st->mark;
 		/* Pages left in the page cache go to disk before recovery's checkpoint says they are. */
@@ -2046,19 +2045,6 @@ int kvfile_each(struct kvfile *f, int (*fn)(void *ctx, const uint8_t *key, size_
 	return rc;
 }
 
-/* fsync the file or directory at path. */
-static bool sync_path(const char *path, int flags)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | flags);
-	if (fd < 0)
-		return false;
-	bool ok = fsync(fd) == 0;
-	int e = errno;
-	close(fd);
-	errno = e;
-	return ok;
-}
-
 int kvfile_commit(struct kvfile *f, struct chobo_error *err)
 {
 	int rc = 0;
@@ -2077,11 +2063,11 @@ int kvfile_commit(struct kvfile *f, struct chobo_error *err)
 		strcpy(dir, ".");
 	if (ret != 0)
 		rc = chobo_fail(err, EX_IOERR, "%s: %s", f->newpath, db_strerror(ret));
-	else if (!sync_path(f->newpath, 0))
+	else if (!fsync_path(f->newpath, 0))
 		rc = chobo_fail_errno(err, EX_IOERR, "%s", f->newpath);
 	else if (rename(f->newpath, f->path) != 0)
 		rc = chobo_fail_errno(err, EX_IOERR, "%s", f->path);
-	else if (!sync_path(dir, O_DIRECTORY))
+	else if (!fsync_path(dir, O_DIRECTORY))
 		/* The new file is in place; only its durability across a power cut is in doubt. */
 		rc = chobo_fail_errno(err, EX_IOERR, "%s: the change is made, but the directory could not be "
 				      "synced", dir);

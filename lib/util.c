@@ -472,6 +472,18 @@ char *read_file(const char *path, size_t max, size_t *len)
 	return buf;
 }
 
+bool fsync_path(const char *path, int flags)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | flags);
+	if (fd < 0)
+		return false;
+	bool ok = fsync(fd) == 0;
+	int e = errno;
+	close(fd);
+	errno = e;
+	return ok;
+}
+
 bool fsync_parent_dir(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -481,13 +493,9 @@ bool fsync_parent_dir(const char *path)
 		memcpy(dir, path, n);
 		dir[n] = '\0';
 	}
-	int fd = open(dir ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(dir);
-	if (fd < 0)
-		return false;
-	bool ok = fsync(fd) == 0;
+	bool ok = fsync_path(dir ? dir : ".", O_DIRECTORY);
 	int err = errno;
-	close(fd);
+	free(dir);
 	errno = err;
 	return ok;
 }

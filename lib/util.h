@@ -143,6 +143,8 @@ char *read_file(const char *path, size_t max, size_t *len);
 int file_sha256(const char *path, uint8_t out[32], struct chobo_error *err);
 /* Write a file atomically (temp file, fsync, rename) with the given mode. */
 bool write_file_atomic(const char *path, const void *buf, size_t len, int mode);
+/* fsync the file or directory at path (opened with flags added, O_DIRECTORY for one); false with errno. */
+bool fsync_path(const char *path, int flags);
 /* fsync the directory that holds path, so that a file just made there survives a power cut; false with errno. */
 bool fsync_parent_dir(const char *path);
 /*
