@@ -1054,6 +1054,9 @@ int main(int argc, char **argv)
 			/* A tag no registration can hold (volunteer_record_body refuses it) would find no one, silently. */
 			if (!volunteer_tags_ascii("--skill", r.skill, why, sizeof why))
 				chobo_die(EX_USAGE, "%s", why);
+			if (strchr(r.skill, ','))
+				chobo_die(EX_USAGE, "--skill \"%s\": one tag, which a volunteer's skills hold; search for "
+					  "each tag of a list in its own run", r.skill);
 			break;
 		}
 		case O_SHOP: r.shop = cli_text("--shop", optarg); break;

@@ -559,6 +559,8 @@ for tag in 'ｃａｒｒｙｉｎｇ:carrying' 'ｶﾞｲﾄﾞ:ガイド'; do
 	check_exit 64 "search --skill ${tag%%:*} is a usage error" volunteer-issue -L "$A" search --skill "${tag%%:*}"
 	check "... naming the tag to write" grep -q -- "--skill: \"${tag%%:*}\" has .*write \"${tag#*:}\"" "$T/last.err"
 done
+check_exit 64 "search --skill with a list of tags is a usage error: it finds one tag" volunteer-issue -L "$A" search --skill carrying,cooking
+check "... saying so" grep -q -- '--skill "carrying,cooking": one tag' "$T/last.err"
 check "no personal field ever reached either ledger" sh -c "! chain-log -L '$A' | grep -q '花子\|hanako\|R-1001' && ! chain-log -L '$B' | grep -q '花子\|hanako\|R-1001'"
 check "chain-verify --views --index passes on A" chain-verify -q -L "$A" --views --index
 check "chain-verify --views --index passes on B" chain-verify -q -L "$B" --views --index
