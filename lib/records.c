@@ -297,14 +297,11 @@ const struct record *records_earlier_with(const struct records *l, json_t *seen,
 
 void records_header_spelling(const char *cell, char *out, size_t cap)
 {
-	const char *p = cell;
-	size_t n = strlen(cell), k = 0;
+	char bare[256];   /* a field name is short: a longer cell is suggested cut */
+	const char *p = records_end_blank(cell, bare, sizeof bare) ? bare : cell;   /* U+3000 too */
+	size_t n = strlen(p), k = 0;
 	if (cap == 0)
 		return;
-	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-		n--;
-	while (n > 0 && (*p == ' ' || *p == '\t'))
-		p++, n--;
 	for (size_t i = 0; i < n && k + 1 < cap; i++)
 		out[k++] = p[i] >= 'A' && p[i] <= 'Z' ? (char)(p[i] - 'A' + 'a') : p[i];
 	out[k] = '\0';

@@ -79,7 +79,8 @@ char *records_read_all(FILE *fp, size_t *len);
 
 /*
  * A CSV header cell as a field name would be written: without the blanks
- * around it, ASCII letters in lower case ("Site " -> "site"), into out (cap
+ * around it (records_end_blank's, U+3000 too), ASCII letters in lower case
+ * ("Site " -> "site"), into out (cap
  * bytes), for a refusal to suggest; "" when that changes nothing.
  */
 void records_header_spelling(const char *cell, char *out, size_t cap);

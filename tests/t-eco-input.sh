@@ -199,6 +199,9 @@ check "... once, naming the column and the fields" sh -c "grep -c 'column 4' '$T
 printf 'Equipment,from,to,generated_kwh,sold_kwh\nPV-1,2023-12-01,2023-12-31,10,0\n' >"$T/upper.csv"
 check_exit 65 "a CSV header written with a capital is refused" env CHOBO_NOW=2024-01-11T00:00:00Z ecopt-grant -L "$A" --factors "$F" "$T/upper.csv"
 check "... with the spelling to write" grep -q 'upper.csv:1: column 1: a reading has no field "Equipment": write "equipment"' "$T/last.err"
+printf 'equipment\343\200\200,from,to,generated_kwh,sold_kwh\nPV-1,2023-12-01,2023-12-31,10,0\n' >"$T/ideo.csv"
+check_exit 65 "a CSV header cell with an ideographic space after it is refused" env CHOBO_NOW=2024-01-11T00:00:00Z ecopt-grant -L "$A" --factors "$F" "$T/ideo.csv"
+check "... with the spelling to write, without it" grep -q 'ideo.csv:1: column 1: a reading has no field "equipment　": write "equipment"' "$T/last.err"
 # 9a. A date that looks like one but names no day is said to be no such day.
 printf 'equipment,from,to,generated_kwh,sold_kwh\nPV-1,2023-11-31,2023-12-10,30,10\nPV-1,2023/12/01,2023-12-10,30,10\n' >"$T/days.csv"
 check_exit 65 "readings dated 2023-11-31 and 2023/12/01 are refused" env CHOBO_NOW=2024-01-11T00:00:00Z ecopt-grant -L "$A" --factors "$F" "$T/days.csv"
