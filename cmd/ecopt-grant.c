@@ -396,10 +396,10 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 			view_text_member_str(out, "from", parts[p].from);
 			view_text_member_str(out, "to", parts[p].to);
 			view_text_member_int(out, "reduction_g", parts[p].reduction_g);
-			int64_t pf, pt;
-			for (size_t c = 0; c < ncertified; c++)
-				if (jp_date_parse(parts[p].from, &pf) && jp_date_parse(parts[p].to, &pt) &&
-				    pt >= certified[c].from_day && pf <= certified[c].to_day) {
+			int64_t pf = 0, pt = 0;
+			bool dated = ncertified && jp_date_parse(parts[p].from, &pf) && jp_date_parse(parts[p].to, &pt);
+			for (size_t c = 0; dated && c < ncertified; c++)
+				if (pt >= certified[c].from_day && pf <= certified[c].to_day) {
 					view_text_member_str(out, "certified", certified[c].text);
 					late_parts++;
 					break;

@@ -280,49 +280,6 @@ static bool certification_end(const char *start, int64_t *end)
 	return true;
 }
 
-struct cert_find {
-	int64_t before, until;     /* the period's first and last day */
-	char *overlap;             /* the first counted certification within the period, "FROM to TO" */
-	size_t overlap_len;
-	char to[JP_DATE_LEN + 1], leaf[65];
-	int64_t carried_g;
-	bool found;
-	bool malformed;
-	struct json_doc doc;   /* scratch for the values */
-};
-
-/* The last certification that counts and ends before the period: what it carried is carried in. */
-static int cert_each(void *ctx, const char *key, const char *value, size_t len)
-{
-	struct cert_find *c = ctx;
-	if (strncmp(key, "cert/", 5) != 0)
-		return 1;
-	char to[JP_DATE_LEN + 1], why[64];
-	int64_t day;
-	if (!json_scan(&c->doc, value, len, why, sizeof why) || c->doc.tok[0].kind != JSON_K_OBJECT) {
-		c->malformed = true;
-		return 1;
-	}
-	stored_body_str(&c->doc, 0, "to", to, sizeof to);
-	if (!jp_date_parse(to, &day)) {
-		c->malformed = true;
-		return 1;
-	}
-	/* A refusal is any non-empty reason (of any length). */
-	long refused = jscan_find(&c->doc, 0, "refused");
-	bool counted = refused < 0 || c->doc.tok[refused].end == c->doc.tok[refused].start;
-	int64_t from_day;
-	if (counted && day >= c->before && !c->overlap[0] && jp_date_parse(key + 5, &from_day) && from_day <= c->until)
-		snprintf(c->overlap, c->overlap_len, "%s to %s", key + 5, to);
-	if (counted && day < c->before) {
-		c->found = true;
-		memcpy(c->to, to, sizeof to);
-		stored_body_str(&c->doc, 0, "leaf", c->leaf, sizeof c->leaf);
-		c->carried_g = stored_body_int(&c->doc, 0, "carried_g", 0);
-	}
-	return 0;
-}
-
 struct period_list {
 	struct jcredit_period *v;
 	size_t cap, n;
@@ -350,6 +307,8 @@ static int period_each(void *ctx, const char *key, const char *value, size_t len
 		return 1;
 	}
 	snprintf(x.text, sizeof x.text, "%.10s to %.10s", key + 5, to);
+	stored_body_str(&p->doc, 0, "leaf", x.leaf, sizeof x.leaf);
+	x.carried_g = stored_body_int(&p->doc, 0, "carried_g", 0);
 	if (p->n == p->cap) {
 		p->cap = p->cap ? 2 * p->cap : 16;
 		p->v = xrealloc(p->v, p->cap * sizeof *p->v);
@@ -423,13 +382,23 @@ int jcredit_build(struct ledger *l, const struct jcredit_request *req, struct jc
 		rc = 0;
 	if (rc == 0)
 		rc = b.rc;
-	struct cert_find cf = {.before = req->from_day, .until = req->to_day, .overlap = rep->overlap,
-			       .overlap_len = sizeof rep->overlap};
-	if (rc == 0 && (rc = view_each_prefix(l, &eco_registry_view, "cert/", NULL, cert_each, &cf, err)) > 0)
-		rc = 0;
-	json_doc_free(&cf.doc);
-	if (rc == 0 && cf.malformed)
-		rc = chobo_fail(err, EX_DATAERR, "eco.registry: a certification is malformed; run chain-verify --views");
+	/*
+	 * The certifications that count, in period order: the first within this
+	 * period is an overlap to warn of; the last that ends before it carries
+	 * its remainder in.
+	 */
+	struct jcredit_period *certs = NULL;
+	const struct jcredit_period *carried_from = NULL;
+	size_t ncerts = 0;
+	if (rc == 0)
+		rc = jcredit_certified_periods(l, &certs, &ncerts, err);
+	for (size_t i = 0; rc == 0 && i < ncerts; i++) {
+		if (certs[i].to_day >= req->from_day && certs[i].from_day <= req->to_day && !rep->overlap[0])
+			snprintf(rep->overlap, sizeof rep->overlap, "%s", certs[i].text);
+		if (certs[i].to_day < req->from_day)
+			carried_from = &certs[i];
+	}
+	int64_t carried_in = carried_from ? carried_from->carried_g : 0;
 	if (rc == 0 && b.n > 0)
 		qsort(b.rows, b.n, sizeof *b.rows, row_cmp);
 
@@ -582,14 +551,14 @@ int jcredit_build(struct ledger *l, const struct jcredit_request *req, struct jc
 			eligible_g += red;
 		}
 		/* Whole t-CO2 rounded down; a negative total certifies nothing and carries nothing. */
-		rep->available_g = eligible_g + cf.carried_g;
+		rep->available_g = eligible_g + carried_in;
 		rep->credits_t = rep->available_g > 0 ? rep->available_g / 1000000 : 0;
 		rep->carried_g = rep->available_g > 0 ? rep->available_g % 1000000 : 0;
 		o = json_object();
 		set_str(o, "record", "credits");
 		set_int(o, "reduction_g", eligible_g);
-		set_int(o, "carried_in_g", cf.carried_g);
-		set_str(o, "carried_from", cf.found ? cf.leaf : "");
+		set_int(o, "carried_in_g", carried_in);
+		set_str(o, "carried_from", carried_from ? carried_from->leaf : "");
 		set_int(o, "available_g", rep->available_g);
 		set_int(o, "credits_t", rep->credits_t);
 		set_int(o, "carried_g", rep->carried_g);
@@ -604,6 +573,7 @@ int jcredit_build(struct ledger *l, const struct jcredit_request *req, struct jc
 	}
 	free(rows);
 	free(eligible);
+	free(certs);
 	for (size_t i = 0; i < b.n; i++) {
 		free(b.rows[i].readings);
 	}

@@ -79,13 +79,16 @@ extern const char *const jcredit_columns[];
 
 /* Write the report as JSON Lines, or as CSV (CRLF, a UTF-8 BOM first when bom); false on a write error. */
 /*
- * The periods of the certifications that count, as "FROM to TO" with their
- * first and last days, into *periods (newly allocated, *n of them; free
+ * The certifications that count, in period order: each period as "FROM to
+ * TO" with its first and last days, the certification's leaf hash and the
+ * remainder it carried, into *periods (newly allocated, *n of them; free
  * it), from the registry (its views current); 0 or an error.
  */
 struct jcredit_period {
 	int64_t from_day, to_day;
 	char text[2 * JP_DATE_LEN + 5];
+	char leaf[65];
+	int64_t carried_g;
 };
 int jcredit_certified_periods(struct ledger *l, struct jcredit_period **periods, size_t *n,
 			      struct chobo_error *err);

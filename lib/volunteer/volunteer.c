@@ -424,25 +424,40 @@ int volunteer_activity_get(struct view_state *s, const char *id, struct voluntee
 	return rc;
 }
 
+/*
+ * Posting code's time from the registry: its from and to as stored (text,
+ * 21 bytes each) and in seconds.  0, EX_UNAVAILABLE when there is no such
+ * posting, or an error (a malformed record).
+ */
+static int posting_time(struct view_state *s, const char *code, char pfrom[21], char pto[21], int64_t *from,
+			int64_t *to, struct chobo_error *err)
+{
+	char key[VIEW_MAX_KEY];
+	json_t *post;
+	snprintf(key, sizeof key, "post/%s", code);
+	int rc = volunteer_get_json(s, key, &post, err);
+	if (rc != 0)
+		return rc;
+	view_json_str(post, "from", pfrom, 21);
+	view_json_str(post, "to", pto, 21);
+	json_decref(post);
+	if (!time_parse(pfrom, from) || !time_parse(pto, to))
+		return chobo_fail(err, EX_DATAERR, "volunteer.registry: posting %s is malformed; run chain-verify --views",
+				  code);
+	return 0;
+}
+
 int volunteer_start_check(struct view_state *s, const json_t *body, struct chobo_error *err)
 {
 	const char *code = json_string_value(json_object_get(body, "posting"));
 	const char *at = json_string_value(json_object_get(body, "at"));
-	char key[VIEW_MAX_KEY], pfrom[21], pto[21];
+	char pfrom[21], pto[21];
 	int64_t t, post_from, post_to;
-	json_t *post;
 	if (!code || !at || !time_parse(at, &t))
 		return 0;   /* the schema speaks of it */
-	snprintf(key, sizeof key, "post/%s", code);
-	int rc = volunteer_get_json(s, key, &post, err);
+	int rc = posting_time(s, code, pfrom, pto, &post_from, &post_to, err);
 	if (rc != 0)
 		return rc == EX_UNAVAILABLE ? 0 : rc;   /* the rules name a posting that is not there */
-	view_json_str(post, "from", pfrom, sizeof pfrom);
-	view_json_str(post, "to", pto, sizeof pto);
-	json_decref(post);
-	if (!time_parse(pfrom, &post_from) || !time_parse(pto, &post_to))
-		return chobo_fail(err, EX_DATAERR, "volunteer.registry: posting %s is malformed; run chain-verify --views",
-				  code);
 	if (t < jp_day_start(jp_day_of(post_from)) || t > post_to)
 		return chobo_fail(err, EX_DATAERR, "activity %s: a start at %s is outside posting %s, from %s to %s (a "
 				  "start may come earlier on the JST day of its from)",
@@ -453,23 +468,17 @@ int volunteer_start_check(struct view_state *s, const json_t *body, struct chobo
 int volunteer_activity_counted(struct view_state *s, const struct volunteer_activity *a, int64_t *from, int64_t *to,
 			       struct chobo_error *err)
 {
-	char key[VIEW_MAX_KEY], pfrom[21], pto[21];
+	char pfrom[21], pto[21];
 	int64_t start = 0, end = 0, post_from = 0, post_to = 0;
-	json_t *post;
-	snprintf(key, sizeof key, "post/%s", a->posting);
-	int rc = volunteer_get_json(s, key, &post, err);
+	int rc = posting_time(s, a->posting, pfrom, pto, &post_from, &post_to, err);
 	if (rc == EX_UNAVAILABLE)
 		return chobo_fail(err, EX_DATAERR, "volunteer.registry: activity %s names posting %s, which it lacks; "
 				  "run chain-verify --views", a->id, a->posting);
 	if (rc != 0)
 		return rc;
-	view_json_str(post, "from", pfrom, sizeof pfrom);
-	view_json_str(post, "to", pto, sizeof pto);
-	json_decref(post);
-	if (!time_parse(a->start, &start) || !time_parse(a->end, &end) || !time_parse(pfrom, &post_from) ||
-	    !time_parse(pto, &post_to))
-		return chobo_fail(err, EX_DATAERR, "volunteer.registry: activity %s or posting %s is malformed; "
-				  "run chain-verify --views", a->id, a->posting);
+	if (!time_parse(a->start, &start) || !time_parse(a->end, &end))
+		return chobo_fail(err, EX_DATAERR, "volunteer.registry: activity %s is malformed; run chain-verify --views",
+				  a->id);
 	*from = start > post_from ? start : post_from;
 	*to = end < post_to ? end : post_to;
 	if (*to < *from)
