@@ -295,6 +295,15 @@ const struct record *records_earlier_with(const struct records *l, json_t *seen,
 	return NULL;
 }
 
+bool records_value_unblank(const char *name, const char *s, char *why, size_t whylen)
+{
+	char fix[256];
+	const char *blank = records_end_blank(s, fix, sizeof fix);
+	if (blank)
+		snprintf(why, whylen, "%s: \"%.200s\" has %s: write \"%s\"", name, s, blank, fix);
+	return !blank;
+}
+
 void records_header_spelling(const char *cell, char *out, size_t cap)
 {
 	char bare[256];   /* a field name is short: a longer cell is suggested cut */

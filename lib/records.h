@@ -105,6 +105,8 @@ const char *records_column_unknown(const char *what, const char *const *fields, 
  * has none.
  */
 const char *records_end_blank(const char *s, char *fix, size_t cap);
+/* True unless text s of member name has such a blank; false with "NAME: \"S\" has BLANK: write \"FIX\"" in why. */
+bool records_value_unblank(const char *name, const char *s, char *why, size_t whylen);
 
 /*
  * A copied row: the record before record i of l that gave key too, or NULL

@@ -303,15 +303,11 @@ bool eco_registration_check(enum eco_registration k, const json_t *o, char *why,
 	static const char *const dates[] = {"joined", "left", "monitoring_from", NULL};
 	const char *name, *problem;
 	const json_t *v;
-	char fix[256];
 	json_object_foreach((json_t *)o, name, v) {
 		/* A serial has its own rule of spelling (eco_serial_problem), blanks included. */
 		const char *s = strcmp(name, "serial") != 0 ? json_string_value(v) : NULL;
-		const char *blank = s ? records_end_blank(s, fix, sizeof fix) : NULL;
-		if (blank) {
-			snprintf(why, whylen, "%s: \"%.80s\" has %s: write \"%.80s\"", name, s, blank, fix);
+		if (s && !records_value_unblank(name, s, why, whylen))
 			return false;
-		}
 	}
 	const char *kind = json_string_value(json_object_get(o, "kind"));
 	enum eco_kind ek;

@@ -129,10 +129,9 @@ bool volunteer_record_body(enum volunteer_verb v, json_t *o, int64_t now, const 
 		 * A blank that a spreadsheet cell keeps around an ID, code, tag or time would be
 		 * refused late, in the entry's words, or make another district; a text keeps its own.
 		 */
-		char fix[256];
-		const char *s = json_string_value(value), *blank;
-		if (s && ms[i].kind != 'x' && (blank = records_end_blank(s, fix, sizeof fix)))
-			return snprintf(why, whylen, "%s: \"%.200s\" has %s: write \"%s\"", key, s, blank, fix), false;
+		const char *s = json_string_value(value);
+		if (s && ms[i].kind != 'x' && !records_value_unblank(key, s, why, whylen))
+			return false;
 	}
 	json_t *b = json_object();
 	if (!b)
