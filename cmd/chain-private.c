@@ -1,4 +1,4 @@
-/* chain-private: register, show, list and erase the people and sites behind pseudonymous IDs. */
+/* chain-private: register, show, list and erase the people and sites behind pseudonymous IDs; make a shared secret. */
 #include "config.h"
 
 #include <stdio.h>
@@ -21,7 +21,8 @@ static const char usage[] =
 	"       chain-private erase [-q] [-L DIR] p-ID\n"
 	"       chain-private new-secret FILE\n"
 	"Keep what staff need to reach a person or a site in private/, off the ledger,\n"
-	"under a pseudonymous ID that entries may carry.\n"
+	"under a pseudonymous ID that entries may carry; new-secret writes a secret the nodes of\n"
+	"one programme share (eco.equipment_secret).\n"
 	"Environment: CHOBO_LEDGER, CHOBO_NOW, CHOBO_LOCK_WAIT.\n"
 	"Exit status: 0 success, 64 usage, 65 bad data, 66 no input, 73 cannot create,\n"
 	"74 I/O error, 75 busy, 77 no permission, 78 configuration.  See chain-private(1).\n";
