@@ -178,13 +178,13 @@ static void reading_entry(struct batch *b, struct json_doc *doc, const struct ec
 }
 
 /*
- * The last reading's end per device within this run, so that one input is
+ * The readings accepted so far per device within this run (eco_earlier), so that one input is
  * judged as a whole: open addressing on the code, sized for every reading
  * of the run to be of another device (at most half full).
  */
 struct last {
 	char code[ECO_CODE_MAX + 1];
-	int64_t to;
+	struct eco_earlier earlier;
 };
 
 struct lasts {
@@ -332,7 +332,7 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 		if (eco_reading_parse(&in->list.rec[i], &r, why, sizeof why)) {
 			struct last *last = lasts_slot(&lasts, r.equipment);
 			if (eco_reading_over(&r, today, why, sizeof why))
-				rc = eco_reading_judge(s, &r, l->conf.origin, last->code[0] ? last->to : INT64_MIN, &q,
+				rc = eco_reading_judge(s, &r, l->conf.origin, last->code[0] ? &last->earlier : NULL, &q,
 						       &verdict, why, sizeof why, e);
 			if (rc == 0 && verdict == ECO_ACCEPT &&
 			    (!eco_reading_complete(&in->list.rec[i], q.kind, why, sizeof why) ||
@@ -346,8 +346,9 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 				}
 			}
 			if (rc == 0 && verdict == ECO_ACCEPT) {
+				last->earlier.stretches += eco_reading_stretches(&q, last->code[0] ? &last->earlier : NULL, &r);
+				last->earlier.to = r.to_day;
 				snprintf(last->code, sizeof last->code, "%s", r.equipment);
-				last->to = r.to_day;
 			}
 			view_text_member_str(out, "equipment", r.equipment);
 			view_text_member_str(out, "from", r.from);

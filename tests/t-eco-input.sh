@@ -6,8 +6,9 @@
 # naming where the record came from, readings of periods not yet over,
 # members and equipment registered from one CSV table, a reading given twice
 # in one input, a CSV header naming a column twice, eco.factors as a path
-# relative to the ledger directory, a period skipped, which the order rule
-# refuses, and a registration sheet's header with a capital or a blank.
+# relative to the ledger directory, a period skipped and filed later, a
+# registration sheet's header with a capital or a blank, and the most
+# separate stretches of recorded days a device may have.
 . "${top_srcdir:-.}/tests/lib.sh"
 
 A=$T/node
@@ -234,22 +235,38 @@ check "eco.factors = factors.json is read beside chobo.conf, from another direct
 printf 'equipment,from,to,generated_kwh,sold_kwh\nPV-1,2024-01-21,2024-01-31,30,0\n' >"$T/conf.csv"
 check "... and with -L relative to the working directory" sh -c "cd '$T' &&
 	CHOBO_NOW=2024-02-01T00:00:00Z ecopt-grant -L '$(basename "$A")' '$T/conf.csv' | grep -q granted"
-# 11. A period skipped (2023-12-21 to 12-31, whose file was refused above) overlaps nothing, but
-# PV-1's readings go on to 2024-01-31: it is refused by the order rule, and said so, not as an overlap.
+# 11. A period skipped (2023-12-21 to 12-31, whose file was refused above) while PV-1's readings
+# went on to 2024-01-31 is filed later: readings are recorded in any order that overlaps nothing.
 P() { printf '{"equipment":"PV-1","from":"%s","to":"%s","generated_kwh":30,"sold_kwh":0}\n' "$1" "$2"; }
+g() { CHOBO_NOW=$1 ecopt-grant -L "$A" --factors "$F" "$T/$2"; }
 P 2023-12-21 2023-12-31 >"$T/gap.jsonl"
-before=$(count)
-check_exit 65 "a skipped period, before the last recorded reading, is refused" env CHOBO_NOW=2024-02-10T00:00:00Z ecopt-grant -L "$A" "$T/gap.jsonl"
-check "... saying readings are recorded in period order and where the last ends, not that it overlaps" sh -c "
-	grep -q 'readings of a device are recorded in period order, and the last recorded reading of PV-1 ends 2024-01-31: the period 2023-12-21 to 2023-12-31, before it, cannot be recorded now' '$T/last.out' &&
-	! grep -q 'overlaps the' '$T/last.out'"
+check "a skipped period, before the last recorded reading, is granted" sh -c "
+	CHOBO_NOW=2024-02-10T00:00:00Z ecopt-grant -L '$A' --factors '$F' '$T/gap.jsonl' | grep -q '\"result\":\"granted\".*\"points\":20'"
+check "... and once only: again, a duplicate" sh -c "
+	CHOBO_NOW=2024-02-10T00:00:00Z ecopt-grant -L '$A' --factors '$F' '$T/gap.jsonl' | grep -q '\"result\":\"duplicate\"'"
+check "... the panel's record: one stretch of recorded days, to its last" sh -c "
+	chain-view -L '$A' eco.registry equip/PV-1 | grep -q '\"last\":\"2024-01-31\",\"recorded\":\[\[\"2023-10-01\",\"2024-01-31\"\]\]'"
 P 2024-01-25 2024-02-05 >"$T/over.jsonl"
-check_exit 65 "a period reaching the last reading's end is refused" env CHOBO_NOW=2024-02-10T00:00:00Z ecopt-grant -L "$A" "$T/over.jsonl"
-check "... as overlapping it, with the day the next may start" grep -q 'overlaps the last recorded reading of PV-1, which ends 2024-01-31: .*the next from 2024-02-01' "$T/last.out"
+before=$(count)
+check_exit 65 "a period reaching into the recorded days is refused" g 2024-02-10T00:00:00Z over.jsonl
+check "... as overlapping them, naming the days they cover" grep -q '"reason":"the period 2024-01-25 to 2024-02-05 overlaps the recorded readings of PV-1, which cover 2023-10-01 to 2024-01-31"' "$T/last.out"
 { P 2024-02-06 2024-02-08; P 2024-02-01 2024-02-05; } >"$T/order.jsonl"
-check_exit 65 "in one input, a reading before the one above it is refused" env CHOBO_NOW=2024-02-10T00:00:00Z ecopt-grant -L "$A" "$T/order.jsonl"
+check_exit 65 "in one input, a reading before the one above it is refused" g 2024-02-10T00:00:00Z order.jsonl
 check "... as out of order, not as an overlap" grep -q 'order.jsonl:2.*comes after a reading of PV-1 earlier in this input, which runs to 2024-02-08: give a device.s readings in period order' "$T/last.out"
 check "... nothing appended" test "$before" -eq "$(count)"
+# A gap left open (2024-02-01 to 02-10) makes two stretches; a period across it overlaps the later
+# one; filling it joins them again.
+P 2024-02-11 2024-02-20 >"$T/after.jsonl"
+check "a reading after a gap is granted" sh -c "CHOBO_NOW=2024-02-21T00:00:00Z ecopt-grant -L '$A' --factors '$F' '$T/after.jsonl' | grep -q granted"
+check "... two stretches recorded" sh -c "chain-view -L '$A' eco.registry equip/PV-1 |
+	grep -q '\"recorded\":\[\[\"2023-10-01\",\"2024-01-31\"\],\[\"2024-02-11\",\"2024-02-20\"\]\]'"
+P 2024-02-05 2024-02-12 >"$T/across.jsonl"
+check_exit 65 "a period from the gap into the later stretch is refused" g 2024-02-21T00:00:00Z across.jsonl
+check "... naming the later stretch" grep -q 'overlaps the recorded readings of PV-1, which cover 2024-02-11 to 2024-02-20' "$T/last.out"
+P 2024-02-01 2024-02-10 >"$T/fill.jsonl"
+check "the gap itself is granted" sh -c "CHOBO_NOW=2024-02-21T00:00:00Z ecopt-grant -L '$A' --factors '$F' '$T/fill.jsonl' | grep -q granted"
+check "... joining the two stretches" sh -c "chain-view -L '$A' eco.registry equip/PV-1 | grep -q '\"recorded\":\[\[\"2023-10-01\",\"2024-02-20\"\]\]'"
+check "the registry rebuilt from the logs is the same" chain-verify -q -L "$A" --views
 # 12. A registration sheet's header as a spreadsheet writes it: a capital, a blank kept after a
 # name; said at the header, by its column, with the name to write, not as a row with no member.
 before=$(count)
@@ -306,4 +323,27 @@ check "... saying so, and nothing was appended" sh -c "
 printf 'equipment,from,to,distance_km,charged_kwh\nEV-8,2024-01-31,2024-01-31,150,0\n' >"$T/day.csv"
 check "a day of 150 km on a battery charged the day before (0 kWh) is granted" sh -c "
 	CHOBO_NOW=2024-03-01T00:02:00Z ecopt-grant -L '$A' --factors '$F' '$T/day.csv' | grep -q granted"
+# 14. A device may have 64 separate stretches of recorded days: one-day readings every other day
+# make them; one more is refused, in one input (counting the input's own) as in another run.
+printf '{"code":"PV-64","member":"%s","kind":"solar","capacity_w":3000,"serial":"SN-PV-64","monitoring_from":"2023-04-01"}\n' $P1 >"$T/pv64.jsonl"
+check "a panel registers" sh -c "CHOBO_NOW=2024-03-01T00:03:00Z ecopt-grant -q -L '$A' --register '$T/pv64.jsonl' >/dev/null"
+day() { date -u -d "2023-04-01 + $1 days" +%F; }
+D() { printf '{"equipment":"PV-64","from":"%s","to":"%s","generated_kwh":1,"sold_kwh":0}\n' "$(day "$1")" "$(day "$2")"; }
+i=0
+while [ $i -lt 65 ]; do D $((2 * i)) $((2 * i)); i=$((i + 1)); done >"$T/s65.jsonl"
+head -64 "$T/s65.jsonl" >"$T/s64.jsonl"
+tail -1 "$T/s65.jsonl" >"$T/s1.jsonl"
+before=$(count)
+check_exit 65 "65 readings with a gap after each are refused" g 2024-09-01T00:00:00Z s65.jsonl
+check "... the 65th, as one stretch more than a device may have" grep -q "s65.jsonl:65.*\"reason\":\"the readings of PV-64 recorded so far cover 64 separate stretches of days, the most a device may have, and the period $(day 128) to $(day 128) would start another: record first the periods missing between them\"" "$T/last.out"
+check "... nothing appended" test "$before" -eq "$(count)"
+check "the first 64 are granted" sh -c "CHOBO_NOW=2024-09-01T00:00:00Z ecopt-grant -L '$A' --factors '$F' '$T/s64.jsonl' | grep -c granted | grep -qx 64"
+check_exit 65 "the 65th alone is refused" g 2024-09-01T00:00:00Z s1.jsonl
+check "... by the same rule" grep -q "cover 64 separate stretches of days" "$T/last.out"
+D 1 1 >"$T/fill1.jsonl"
+check "a missing day between two stretches is granted" sh -c "CHOBO_NOW=2024-09-01T00:00:00Z ecopt-grant -L '$A' --factors '$F' '$T/fill1.jsonl' | grep -q granted"
+check "... and then the 65th is" sh -c "CHOBO_NOW=2024-09-01T00:00:00Z ecopt-grant -L '$A' --factors '$F' '$T/s1.jsonl' | grep -q granted"
+check "... the panel's record: 64 stretches, the first two joined" sh -c "chain-view -L '$A' eco.registry equip/PV-64 |
+	grep -o '\[\"20[0-9-]*\",\"20[0-9-]*\"\]' | sed -n '1p;\$p;\$=' | tr '\\n' ' ' | grep -qx '\[\"2023-04-01\",\"2023-04-03\"\] \[\"$(day 128)\",\"$(day 128)\"\] 64 '"
+check "the registry rebuilt from the logs is the same" chain-verify -q -L "$A" --views
 done_testing

@@ -450,10 +450,42 @@ int eco_certification_get(struct view_state *s, const char *from, char leaf[65],
 	return refused[0] ? EX_UNAVAILABLE : 0;
 }
 
+/* What a memo keeps of equipment q: the struct cut after its last recorded stretch. */
+#define EQUIPMENT_KEPT_SIZE(q) (offsetof(struct eco_equipment, recorded) + (q)->nrecorded * sizeof (q)->recorded[0])
+
+/*
+ * The recorded stretches of the scanned value ("recorded": [[FROM, TO], ...],
+ * in day order, none touching the next) into q; false when malformed.
+ */
+static bool recorded_read(struct eco_equipment *q)
+{
+	long v = jscan_find(&scratch, 0, "recorded");
+	q->nrecorded = 0;
+	if (v < 0)
+		return true;
+	if (scratch.tok[v].kind != JSON_K_ARRAY || scratch.tok[v].size > ECO_MAX_STRETCHES)
+		return false;
+	size_t k = (size_t)v + 1;
+	for (size_t i = 0; i < scratch.tok[v].size; i++, k = scratch.tok[k].next) {
+		char from[JP_DATE_LEN + 1], to[JP_DATE_LEN + 1];
+		struct eco_stretch *st = &q->recorded[i];
+		if (scratch.tok[k].kind != JSON_K_ARRAY || scratch.tok[k].size != 2 ||
+		    scratch.tok[k + 1].kind != JSON_K_STRING || scratch.tok[scratch.tok[k + 1].next].kind != JSON_K_STRING)
+			return false;
+		jscan_string_copy(&scratch, k + 1, from, sizeof from);
+		jscan_string_copy(&scratch, scratch.tok[k + 1].next, to, sizeof to);
+		if (!jp_date_parse(from, &st->from) || !jp_date_parse(to, &st->to) || st->from > st->to ||
+		    (i > 0 && st->from <= q->recorded[i - 1].to + 1))
+			return false;
+		q->nrecorded = i + 1;
+	}
+	return true;
+}
+
 int eco_equipment_get(struct view_state *s, const char *code, struct eco_equipment *out,
 		      struct chobo_error *err)
 {
-	char key[VIEW_MAX_KEY], kind[8], last[JP_DATE_LEN + 1];
+	char key[VIEW_MAX_KEY], kind[8];
 	snprintf(key, sizeof key, "equip/%s", code);
 	if (view_memo_copy(s, key, out, sizeof *out))
 		return 0;
@@ -470,19 +502,21 @@ int eco_equipment_get(struct view_state *s, const char *code, struct eco_equipme
 	value_str("baseline_fuel", out->fuel, sizeof out->fuel);
 	value_str("evidence", out->evidence, sizeof out->evidence);
 	value_str("kind", kind, sizeof kind);
-	value_str("last", last, sizeof last);
 	eco_kind_parse(kind, &out->kind);
 	out->capacity_w = value_int("capacity_w", 0);
 	out->baseline_m_per_l = value_int("baseline_m_per_l", 0);
 	out->other_scheme = stored_body_bool(&scratch, 0, "other_scheme");
-	out->last_to = INT64_MIN;
-	if (last[0] && !jp_date_parse(last, &out->last_to))
+	if (!recorded_read(out))
 		return chobo_fail(err, EX_DATAERR, "eco.registry: %s is malformed; run chain-verify --views", key);
-	view_memo_keep(s, key, out, sizeof *out);
+	view_memo_keep(s, key, out, EQUIPMENT_KEPT_SIZE(out));
 	return 0;
 }
 
-/* The equipment record: what was registered, the first code of its identifier, its last reading's end. */
+/*
+ * The equipment record: what was registered, the first code of its
+ * identifier, the end of its last reading (last) and the stretches of days
+ * its readings cover (recorded).
+ */
 static int equipment_write(struct view_state *s, const struct eco_equipment *q, struct chobo_error *err)
 {
 	char key[VIEW_MAX_KEY];
@@ -498,10 +532,21 @@ static int equipment_write(struct view_state *s, const struct eco_equipment *q, 
 	view_text_member_int(&t, "baseline_m_per_l", q->baseline_m_per_l);
 	view_text_str(&t, q->other_scheme ? ",\"other_scheme\":true" : ",\"other_scheme\":false");
 	view_text_member_str(&t, "duplicate_of", q->duplicate_of);
-	if (q->last_to != INT64_MIN) {
-		char last[JP_DATE_LEN + 1];
-		jp_date_format(last, q->last_to);
-		view_text_member_str(&t, "last", last);
+	if (q->nrecorded) {
+		char from[JP_DATE_LEN + 1], to[JP_DATE_LEN + 1];
+		jp_date_format(to, q->recorded[q->nrecorded - 1].to);
+		view_text_member_str(&t, "last", to);
+		view_text_str(&t, ",\"recorded\":[");
+		for (size_t i = 0; i < q->nrecorded; i++) {
+			jp_date_format(from, q->recorded[i].from);
+			jp_date_format(to, q->recorded[i].to);
+			view_text_str(&t, i ? ",[" : "[");
+			view_text_json_string(&t, from);
+			view_text_str(&t, ",");
+			view_text_json_string(&t, to);
+			view_text_str(&t, "]");
+		}
+		view_text_str(&t, "]");
 	}
 	snprintf(key, sizeof key, "equip/%s", q->code);
 	return put_text(s, key, &t, err);
@@ -515,14 +560,70 @@ static int equipment_put(struct view_state *s, const struct eco_equipment *q, st
 	if (!memo)
 		return equipment_write(s, q, err);
 	snprintf(key, sizeof key, "equip/%s", q->code);
-	view_memo_put(memo, key, q, sizeof *q, true);
+	view_memo_put(memo, key, q, EQUIPMENT_KEPT_SIZE(q), true);
 	return 0;
 }
 
 /* The memo's dirty record under key, written (only equipment is kept dirty). */
 static int registry_write_kept(struct view_state *s, const char *key, const void *rec, struct chobo_error *err)
 {
-	return strncmp(key, "equip/", 6) == 0 ? equipment_write(s, rec, err) : 0;
+	static struct eco_equipment q;   /* the kept record is cut after its stretches */
+	if (strncmp(key, "equip/", 6) != 0)
+		return 0;
+	memcpy(&q, rec, EQUIPMENT_KEPT_SIZE((const struct eco_equipment *)rec));
+	return equipment_write(s, &q, err);
+}
+
+/* The stretch of q's recorded days that days from..to meet, or -1 when none does. */
+static long stretch_met(const struct eco_equipment *q, int64_t from, int64_t to)
+{
+	for (size_t i = 0; i < q->nrecorded; i++)
+		if (q->recorded[i].from <= to && from <= q->recorded[i].to)
+			return (long)i;
+	return -1;
+}
+
+int eco_reading_stretches(const struct eco_equipment *q, const struct eco_earlier *earlier,
+			  const struct eco_reading *r)
+{
+	/* The earlier readings of the input lie before r: only a recorded stretch can follow it. */
+	bool joins_before = earlier && earlier->to + 1 == r->from_day, joins_after = false;
+	for (size_t i = 0; i < q->nrecorded; i++) {
+		joins_before = joins_before || q->recorded[i].to + 1 == r->from_day;
+		joins_after = joins_after || q->recorded[i].from == r->to_day + 1;
+	}
+	return joins_before && joins_after ? -1 : joins_before || joins_after ? 0 : 1;
+}
+
+/*
+ * Record days from..to, which meet none of q's stretches, joining the
+ * stretches they touch; false (q unchanged) when they would make one stretch
+ * more than ECO_MAX_STRETCHES.
+ */
+static bool stretch_add(struct eco_equipment *q, int64_t from, int64_t to)
+{
+	size_t i = 0;
+	while (i < q->nrecorded && q->recorded[i].to < from)
+		i++;   /* recorded[i]: the first stretch after the days, if any */
+	bool joins_before = i > 0 && q->recorded[i - 1].to + 1 == from;
+	bool joins_after = i < q->nrecorded && q->recorded[i].from == to + 1;
+	if (joins_before && joins_after) {
+		q->recorded[i - 1].to = q->recorded[i].to;
+		memmove(&q->recorded[i], &q->recorded[i + 1], (q->nrecorded - i - 1) * sizeof q->recorded[0]);
+		q->nrecorded--;
+	} else if (joins_before) {
+		q->recorded[i - 1].to = to;
+	} else if (joins_after) {
+		q->recorded[i].from = from;
+	} else {
+		if (q->nrecorded == ECO_MAX_STRETCHES)
+			return false;
+		memmove(&q->recorded[i + 1], &q->recorded[i], (q->nrecorded - i) * sizeof q->recorded[0]);
+		q->recorded[i].from = from;
+		q->recorded[i].to = to;
+		q->nrecorded++;
+	}
+	return true;
 }
 
 /*
@@ -574,9 +675,9 @@ static int64_t recorded_total(size_t i)
 	return value_int(name, value_int(activity[i], 0));
 }
 
-int eco_reading_judge(struct view_state *s, const struct eco_reading *r, const char *origin, int64_t last_to,
-		      struct eco_equipment *q, enum eco_verdict *out, char *why, size_t whylen,
-		      struct chobo_error *err)
+int eco_reading_judge(struct view_state *s, const struct eco_reading *r, const char *origin,
+		      const struct eco_earlier *earlier, struct eco_equipment *q, enum eco_verdict *out, char *why,
+		      size_t whylen, struct chobo_error *err)
 {
 	struct eco_member m;
 	char key[VIEW_MAX_KEY], from[JP_DATE_LEN + 1];
@@ -596,12 +697,9 @@ int eco_reading_judge(struct view_state *s, const struct eco_reading *r, const c
 		REFUSE("member %s's home node is %s: post the readings there, not on %s", m.id, m.home, origin);
 	if (r->from_day > r->to_day)
 		REFUSE("the period ends (%s) before it starts (%s)", r->to, r->from);
-	/* A last_to given is a reading earlier in the same input, which the registry does not hold yet. */
-	bool earlier_in_input = last_to != INT64_MIN;
-	if (!earlier_in_input)
-		last_to = q->last_to;
-	if (q->last_to != INT64_MIN && r->from_day <= q->last_to) {
-		/* Not after the recorded readings: the same period again, or an overlap. */
+	long met = stretch_met(q, r->from_day, r->to_day);
+	if (met >= 0) {
+		/* Days recorded already: the same period again, or an overlap. */
 		last_part_key(key, r->equipment, r->from_day, r->to, r->to_day);
 		if ((rc = get_value(s, key, err)) == 0) {
 			value_str("reading_from", from, sizeof from);
@@ -621,31 +719,26 @@ int eco_reading_judge(struct view_state *s, const struct eco_reading *r, const c
 		} else if (rc != EX_UNAVAILABLE) {
 			return rc;
 		}
+		char a[JP_DATE_LEN + 1], b[JP_DATE_LEN + 1];
+		jp_date_format(a, q->recorded[met].from);
+		jp_date_format(b, q->recorded[met].to);
+		REFUSE("the period %s to %s overlaps the recorded readings of %s, which cover %s to %s", r->from, r->to,
+		       r->equipment, a, b);
 	}
-	if (last_to != INT64_MIN && r->from_day <= last_to) {
-		/*
-		 * A period that reaches the last one's end overlaps it.  One that ends before may overlap an
-		 * earlier reading or fill a gap between two: telling which would mean scanning the device's
-		 * parts, and neither can be recorded, so the reason says the rule, not an overlap it has not seen.
-		 */
-		char last[JP_DATE_LEN + 1], next[JP_DATE_LEN + 1];
-		jp_date_format(last, last_to);
-		jp_date_format(next, last_to + 1);
-		if (earlier_in_input && r->to_day >= last_to)
+	if (earlier && r->from_day <= earlier->to) {
+		char last[JP_DATE_LEN + 1];
+		jp_date_format(last, earlier->to);
+		if (r->to_day >= earlier->to)
 			REFUSE("the period %s to %s overlaps a reading of %s earlier in this input, which runs to %s "
 			       "(give each reading once, in period order)", r->from, r->to, r->equipment, last);
-		if (earlier_in_input)
-			REFUSE("the period %s to %s comes after a reading of %s earlier in this input, which runs to %s: "
-			       "give a device's readings in period order", r->from, r->to, r->equipment, last);
-		if (r->to_day >= last_to)
-			REFUSE("the period %s to %s overlaps the last recorded reading of %s, which ends %s: readings of "
-			       "a device are recorded in period order, the next from %s", r->from, r->to, r->equipment,
-			       last, next);
-		REFUSE("readings of a device are recorded in period order, and the last recorded reading of %s ends "
-		       "%s: the period %s to %s, before it, cannot be recorded now, whether or not it overlaps a "
-		       "recorded reading (nothing is inserted before the last; ecopt-grant(1))", r->equipment, last,
-		       r->from, r->to);
+		REFUSE("the period %s to %s comes after a reading of %s earlier in this input, which runs to %s: "
+		       "give a device's readings in period order", r->from, r->to, r->equipment, last);
 	}
+	if ((int)q->nrecorded + (earlier ? earlier->stretches : 0) >= ECO_MAX_STRETCHES &&
+	    eco_reading_stretches(q, earlier, r) > 0)
+		REFUSE("the readings of %s recorded so far cover %d separate stretches of days, the most a device may "
+		       "have, and the period %s to %s would start another: record first the periods missing between "
+		       "them", r->equipment, ECO_MAX_STRETCHES, r->from, r->to);
 	if (jp_date_parse(q->monitoring_from, &d) && r->from_day < d)
 		REFUSE("the period starts before the monitoring of %s (%s)", r->equipment, q->monitoring_from);
 	if (jp_date_parse(m.joined, &d) && r->from_day < d)
@@ -757,7 +850,6 @@ static int equipment_apply(struct view_state *s, const struct view_entry *e, str
 	q.capacity_w = stored_body_int(e->doc, e->body, "capacity_w", 0);
 	q.baseline_m_per_l = stored_body_int(e->doc, e->body, "baseline_m_per_l", 0);
 	q.other_scheme = stored_body_bool(e->doc, e->body, "other_scheme");
-	q.last_to = INT64_MIN;
 	snprintf(key, sizeof key, "idhash/%s", q.id_hash);
 	if ((rc = get_value(s, key, err)) == 0) {
 		value_str("code", q.duplicate_of, sizeof q.duplicate_of);
@@ -785,7 +877,7 @@ static int reading_apply(struct view_state *s, const struct view_entry *e, struc
 	enum eco_verdict verdict;
 	char key[VIEW_MAX_KEY], why[1024] = "", v[80], from[JP_DATE_LEN + 1], to[JP_DATE_LEN + 1];
 	reading_read(e, &r);
-	int rc = eco_reading_judge(s, &r, e->origin, INT64_MIN, &q, &verdict, why, sizeof why, err);
+	int rc = eco_reading_judge(s, &r, e->origin, NULL, &q, &verdict, why, sizeof why, err);
 	if (rc != 0 || verdict == ECO_DUPLICATE)
 		return rc;   /* the first reading of a period counts */
 	if (verdict == ECO_ACCEPT) {
@@ -841,8 +933,10 @@ static int reading_apply(struct view_state *s, const struct view_entry *e, struc
 	}
 	if (rc != 0)
 		return rc;
-	q.last_to = r.to_day;
-	/* Its parts' keys end on days after the device's last: no later entry of the batch writes them. */
+	if (!stretch_add(&q, r.from_day, r.to_day))
+		return chobo_fail(err, EX_SOFTWARE, "eco.registry: equipment %s has no room for a reading judged "
+				  "acceptable", r.equipment);
+	/* A later entry of the batch for the same days is a duplicate or refused: none writes these parts again. */
 	if ((rc = equipment_put(s, &q, err)) == 0)
 		view_entry_counts(s, e);
 	return rc;
@@ -912,10 +1006,10 @@ static const char *const registry_types[] = {"eco.member", "eco.equipment", "eco
 
 const struct view_spec eco_registry_view = {
 	.name = "eco.registry",
-	.summary = "eco members, equipment with their last reading, identifier hashes, readings' parts by period, "
-		   "refused readings, certifications",
+	.summary = "eco members, equipment with the days its readings cover, identifier hashes, readings' parts by "
+		   "period, refused readings, certifications",
 	.types = registry_types,
-	.version = 5,   /* 5: a refused reading's reason for a period before the last says the order rule */
+	.version = 6,   /* 6: readings in any order that overlaps none, the equipment's recorded stretches */
 	.apply = registry_apply,
 	.write_kept = registry_write_kept,
 };

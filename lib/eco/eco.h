@@ -87,13 +87,28 @@ struct eco_member {
 	char leaf[65];   /* the entry that recorded this: the registration, or the departure */
 };
 
+/*
+ * The most separate stretches of recorded days a device may have: readings
+ * are recorded in any order, so a period skipped can be filed later, and
+ * each gap left open makes one stretch more.  Monthly readings over the
+ * longest certification period (8 years) leave at most 48.
+ */
+#define ECO_MAX_STRETCHES 64
+
+/* Days from..to (day numbers, jp_date.h), both included. */
+struct eco_stretch {
+	int64_t from, to;
+};
+
 struct eco_equipment {
 	char code[ECO_CODE_MAX + 1], member[40], id_hash[65], duplicate_of[ECO_CODE_MAX + 1];
 	char monitoring_from[JP_DATE_LEN + 1], fuel[16], leaf[65], evidence[65];
 	enum eco_kind kind;
 	int64_t capacity_w, baseline_m_per_l;
-	int64_t last_to;   /* the end day of its last accepted reading, INT64_MIN when none */
 	bool other_scheme;
+	/* The days its accepted readings cover, as stretches in day order, none touching the next; kept last. */
+	size_t nrecorded;
+	struct eco_stretch recorded[ECO_MAX_STRETCHES];
 };
 
 struct eco_reading {
@@ -214,19 +229,32 @@ int eco_certification_get(struct view_state *s, const char *from, char leaf[65],
 
 enum eco_verdict { ECO_ACCEPT, ECO_DUPLICATE, ECO_REFUSE };
 
+/* A device's readings earlier in one input, which the registry does not hold yet (ecopt-grant's). */
+struct eco_earlier {
+	int64_t to;       /* the end day of the last of them */
+	int stretches;    /* the stretches they add to the recorded ones (fewer when they fill gaps) */
+};
+
+/*
+ * The stretches that recording r (which overlaps nothing recorded, and
+ * starts after the readings earlier, NULL when none) adds to q's: 1, 0 when
+ * it touches one, -1 when it joins two.
+ */
+int eco_reading_stretches(const struct eco_equipment *q, const struct eco_earlier *earlier,
+			  const struct eco_reading *r);
+
 /*
  * Judge reading r, to be posted in log origin, against the registry s by the
- * rules above, with the equipment read into *q (when it is known).  last_to
- * is the end day of the device's last reading earlier in the same input
- * (not in the registry yet; an overlap with it is said so), or INT64_MIN to
- * take it from the registry.  ECO_REFUSE with the reason in why; 0 and a
- * verdict in *out, or an exit code with err.  It reads the equipment and
- * member records, and the recorded reading of the period only when the
- * period does not start after the device's last one.
+ * rules above, with the equipment read into *q (when it is known), after the
+ * device's readings earlier in the same input (NULL when none: a reading
+ * must start after them, and an overlap with them is said so).  ECO_REFUSE
+ * with the reason in why; 0 and a verdict in *out, or an exit code with
+ * err.  It reads the equipment and member records, and the recorded reading
+ * of the period only when the period meets the device's recorded days.
  */
-int eco_reading_judge(struct view_state *s, const struct eco_reading *r, const char *origin, int64_t last_to,
-		      struct eco_equipment *q, enum eco_verdict *out, char *why, size_t whylen,
-		      struct chobo_error *err);
+int eco_reading_judge(struct view_state *s, const struct eco_reading *r, const char *origin,
+		      const struct eco_earlier *earlier, struct eco_equipment *q, enum eco_verdict *out, char *why,
+		      size_t whylen, 		      struct chobo_error *err);
 /*
  * The entry that recorded reading r's period (what an ECO_DUPLICATE
  * repeats): its log's name into log and its index; 0, EX_UNAVAILABLE when
