@@ -7,8 +7,9 @@
 # members and equipment registered from one CSV table, a reading given twice
 # in one input, a CSV header naming a column twice, eco.factors as a path
 # relative to the ledger directory, a period skipped and filed later, a
-# registration sheet's header with a capital or a blank, and the most
-# separate stretches of recorded days a device may have.
+# registration sheet's header with a capital or a blank, the most separate
+# stretches of recorded days a device may have, and a departure dated
+# before the member's last reading.
 . "${top_srcdir:-.}/tests/lib.sh"
 
 A=$T/node
@@ -346,4 +347,15 @@ check "... and then the 65th is" sh -c "CHOBO_NOW=2024-09-01T00:00:00Z ecopt-gra
 check "... the panel's record: 64 stretches, the first two joined" sh -c "chain-view -L '$A' eco.registry equip/PV-64 |
 	grep -o '\[\"20[0-9-]*\",\"20[0-9-]*\"\]' | sed -n '1p;\$p;\$=' | tr '\\n' ' ' | grep -qx '\[\"2023-04-01\",\"2023-04-03\"\] \[\"$(day 128)\",\"$(day 128)\"\] 64 '"
 check "the registry rebuilt from the logs is the same" chain-verify -q -L "$A" --views
+# 15. A member leaves on the last day of their last reading or later: a departure dated before it
+# would leave granted readings out of the report.
+gone() { printf '{"type":"eco.member","body":{"member":"%s","kind":"household","home":"tama.example/node","joined":"2023-04-01","left":"%s"}}\n' $P1 "$1"; }
+gone 2023-12-31 >"$T/gone-early.jsonl"
+before=$(count)
+check_exit 65 "a departure before the member's last reading ends is refused" env CHOBO_NOW=2024-09-01T00:01:00Z chain-append -L "$A" "$T/gone-early.jsonl"
+check "... naming the device and the day its readings run to" grep -q "member $P1's equipment PV-1 has readings recorded to 2024-02-20: body.left (2023-12-31) is before that" "$T/last.err"
+check "... nothing appended" test "$before" -eq "$(count)"
+gone 2024-02-20 >"$T/gone.jsonl"
+check "a departure on that day is recorded" sh -c "CHOBO_NOW=2024-09-01T00:01:00Z chain-append -q -L '$A' '$T/gone.jsonl' >/dev/null &&
+	chain-view -L '$A' eco.registry member/$P1 | grep -q '\"left\":\"2024-02-20\"'"
 done_testing

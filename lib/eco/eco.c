@@ -7,6 +7,8 @@
 
 #include "codec.h"
 #include "eco.h"
+#include "entry_index.h"
+#include "ledger.h"
 #include "points/points.h"
 #include "private_store.h"
 #include "stored_entry.h"
@@ -1075,7 +1077,62 @@ static int reading_rule(struct view_state *s, const struct stored_entry *e, stru
 		       rc;
 }
 
-static int entry_rules(struct view_state *s, const struct stored_entry *e, struct chobo_error *err)
+/* The registrations of a member's equipment (log, index), from the entry index. */
+struct registrations {
+	struct {
+		uint32_t log;
+		uint64_t index;
+	} *v;
+	size_t n, cap;
+};
+
+static int registration_add(void *ctx, uint32_t log, uint64_t index)
+{
+	struct registrations *r = ctx;
+	if (r->n == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : 8;
+		r->v = xrealloc(r->v, r->cap * sizeof *r->v);
+	}
+	r->v[r->n].log = log;
+	r->v[r->n++].index = index;
+	return 0;
+}
+
+/*
+ * The latest day that the recorded readings of member id's equipment cover
+ * (INT64_MIN when none), with that device's code; 0 or an exit code with
+ * err.  Equipment counts as the member's when its registration is the one
+ * that counts (a code registered again is another's).
+ */
+static int member_last_day(struct ledger *l, struct view_state *s, const char *id, int64_t *last,
+			   char code[ECO_CODE_MAX + 1], struct chobo_error *err)
+{
+	struct registrations r = {0};
+	struct stored_entry se = {0};
+	*last = INT64_MIN;
+	int rc = entry_index_each_key(l->store, "eco.equipment", "member", id, registration_add, &r, err);
+	for (size_t i = 0; rc == 0 && i < r.n; i++) {
+		struct eco_equipment q;
+		char c[ECO_CODE_MAX + 1];
+		if ((rc = stored_entry_read(l, r.v[i].log, r.v[i].index, &se, err)) != 0)
+			break;
+		stored_body_str(&se.doc, se.body, "code", c, sizeof c);
+		if ((rc = eco_equipment_get(s, c, &q, err)) == EX_UNAVAILABLE) {
+			rc = 0;   /* refused by the rules: not registered */
+			continue;
+		}
+		if (rc == 0 && strcmp(q.leaf, se.leaf) == 0 && q.nrecorded && q.recorded[q.nrecorded - 1].to > *last) {
+			*last = q.recorded[q.nrecorded - 1].to;
+			snprintf(code, ECO_CODE_MAX + 1, "%s", c);
+		}
+	}
+	stored_entry_free(&se);
+	free(r.v);
+	return rc;
+}
+
+static int entry_rules(struct ledger *l, struct view_state *s, const struct stored_entry *e,
+		       struct chobo_error *err)
 {
 	const char *t = e->type->name;
 	char key[VIEW_MAX_KEY], leaf[65], why[1024], code[ECO_CODE_MAX + 1], from[JP_DATE_LEN + 1], id[40];
@@ -1102,6 +1159,16 @@ static int entry_rules(struct view_state *s, const struct stored_entry *e, struc
 			if (left[0] && strcmp(left, m.joined) < 0)
 				return chobo_fail(err, EX_DATAERR, "member %s joined on %s: body.left (%s) is before it", id,
 						  m.joined, left);
+			/* Nor before the end of a reading granted already: the report would leave it out. */
+			int64_t last, day;
+			if (left[0] && (rc = member_last_day(l, s, id, &last, code, err)) == 0 &&
+			    jp_date_parse(left, &day) && last > day) {
+				char end[JP_DATE_LEN + 1];
+				jp_date_format(end, last);
+				return chobo_fail(err, EX_DATAERR, "member %s's equipment %s has readings recorded to %s: "
+						  "body.left (%s) is before that; a member leaves on the last day of their "
+						  "last reading or later", id, code, end, left);
+			}
 		}
 		return rc;
 	}
@@ -1135,18 +1202,24 @@ static int entry_rules(struct view_state *s, const struct stored_entry *e, struc
 	return 0;
 }
 
+struct rules_ctx {
+	struct ledger *l;
+	struct view_state *s;
+};
+
 static int entry_rules_of(void *ctx, const struct stored_entry *e, struct chobo_error *err)
 {
-	return entry_rules(ctx, e, err);
+	struct rules_ctx *c = ctx;
+	return entry_rules(c->l, c->s, e, err);
 }
 
 /* A reading's points are the points service's to check: its view reads eco.reading. */
 int eco_append_check(struct ledger *l, const struct batch_written *w, struct chobo_error *err)
 {
-	struct view_state *s = view_stored(l, &eco_registry_view);
+	struct rules_ctx c = {l, view_stored(l, &eco_registry_view)};
 	/* The readings the registry accepted from the batch need no second look (view_entry_counts). */
-	int rc = stored_batch_each_unmarked(w, "eco.", &eco_registry_view, entry_rules_of, s, err);
-	view_state_free(s);
+	int rc = stored_batch_each_unmarked(w, "eco.", &eco_registry_view, entry_rules_of, &c, err);
+	view_state_free(c.s);
 	return rc;
 }
 
