@@ -15,8 +15,9 @@
 #include "util.h"
 
 static const char usage[] =
-	"usage: chain-append [-q] [-L DIR] [FILE...]\n"
+	"usage: chain-append [-qn] [-L DIR] [FILE...]\n"
 	"Append {\"type\":...,\"body\":{...}} lines from FILEs or stdin as one batch; print receipts.\n"
+	"-n, --dry-run: judge the batch by every rule as an append would, and append nothing.\n"
 	"A batch over 65,536 entries or 16 MiB is streamed: the ledger stays locked while it is read.\n"
 	"Environment: CHOBO_LEDGER, CHOBO_NOW, CHOBO_LOCK_WAIT, CHOBO_LIMIT_APPEND_BULK_ENTRIES.\n"
 	"Exit status: 0 success, 3 stored without receipts (do not retry), 64 usage, 65 bad data,\n"
@@ -96,17 +97,21 @@ int main(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{"ledger", required_argument, NULL, 'L'},
+		{"dry-run", no_argument, NULL, 'n'},
 		CLI_COMMON_OPTIONS,
 		{NULL, 0, NULL, 0},
 	};
 	struct run r = {.dir = ledger_default_dir()};
 	int opt, rc = 0;
+	bool dry_run = false;
 	cli_init(argc, argv);
-	while ((opt = getopt_long(argc, argv, "L:hVq", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "L:nhVq", options, NULL)) != -1) {
 		if (cli_common_option(opt, usage))
 			continue;
 		if (opt == 'L')
 			r.dir = optarg;
+		else if (opt == 'n')
+			dry_run = true;
 	}
 
 	int64_t now;
@@ -120,19 +125,25 @@ int main(int argc, char **argv)
 		batch_free(&r.chunk);
 		cli_exit(0);
 	}
+	size_t total = r.chunk.base + r.chunk.n;
 	if (rc == 0 && r.chunk.n > 0)
 		rc = write_chunk(&r, true);
 	struct chobo_error e;
-	if (rc == 0)
+	if (rc == 0 && !dry_run)
 		rc = cli_report(append_stream_commit(r.s, &e), &e);
 	batch_free(&r.chunk);
-	if (rc != 0) {
+	if (rc != 0 || dry_run) {
 		/* Not committed: aborted before the ledger closes. */
 		append_stream_free(r.s);
 		if (r.opened) {
 			note_signer_clear(&r.key);
-			cli_report(ledger_close(&r.l, &e), &e);
+			int crc = cli_report(ledger_close(&r.l, &e), &e);
+			if (rc == 0)
+				rc = crc;
 		}
+		if (rc == 0)
+			chobo_info("%zu entr%s would be appended: every rule passed; nothing was appended (--dry-run)",
+				   total, total == 1 ? "y" : "ies");
 		cli_exit(rc);
 	}
 	size_t n = append_stream_count(r.s);

@@ -24,11 +24,12 @@
 #include "util.h"
 
 static const char usage[] =
-	"usage: ecopt-grant [-q] [-L DIR] [--factors FILE] [--csv | --jsonl] [FILE...]\n"
-	"       ecopt-grant [-q] [-L DIR] --register [FILE...]\n"
+	"usage: ecopt-grant [-qn] [-L DIR] [--factors FILE] [--csv | --jsonl] [FILE...]\n"
+	"       ecopt-grant [-qn] [-L DIR] --register [FILE...]\n"
 	"Readings (equipment, from, to, source, generated_kwh, sold_kwh, distance_km, charged_kwh,\n"
 	"fuel_l) as JSON Lines or CSV: validated, reduced to grams of CO2, granted points, appended\n"
 	"as one batch; one result line per reading.  --register: members and equipment.\n"
+	"-n, --dry-run: judge everything as a run would (\"valid\" for what it would record), append nothing.\n"
 	"Environment: CHOBO_LEDGER, CHOBO_NOW, CHOBO_LOCK_WAIT.\n"
 	"Exit status: 0 success, 65 bad data, 66 no input; other codes as in chobo(7).\n"
 	"See ecopt-grant(1).\n";
@@ -599,14 +600,16 @@ int main(int argc, char **argv)
 		{"register", no_argument, NULL, 'r'},
 		{"csv", no_argument, NULL, 'c'},
 		{"jsonl", no_argument, NULL, 'j'},
+		{"dry-run", no_argument, NULL, 'n'},
 		CLI_COMMON_OPTIONS,
 		{NULL, 0, NULL, 0},
 	};
 	const char *dir = ledger_default_dir(), *factors = NULL;
 	struct input in = {0};
+	bool dry_run = false;
 	int opt;
 	cli_init(argc, argv);
-	while ((opt = getopt_long(argc, argv, "L:hVq", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "L:nhVq", options, NULL)) != -1) {
 		if (cli_common_option(opt, usage))
 			continue;
 		if (opt == 'L')
@@ -619,6 +622,8 @@ int main(int argc, char **argv)
 			in.format = RECORDS_CSV;
 		else if (opt == 'j')
 			in.format = RECORDS_JSONL;
+		else if (opt == 'n')
+			dry_run = true;
 	}
 	int rc = jsonl_read_inputs(argv + optind, argc - optind, "nothing was appended", read_input, &in);
 	if (rc == 0 && in.list.n == 0) {
@@ -641,6 +646,10 @@ int main(int argc, char **argv)
 		if (rc != 0 && e.msg[0]) {
 			/* ledger_append says it of its own failures. */
 			snprintf(e.msg + strlen(e.msg), sizeof e.msg - strlen(e.msg), "; nothing was appended");
+		} else if (rc == 0 && refused == 0 && batch.n > 0 && dry_run) {
+			/* Judged by the views and every rule in a transaction that is then aborted. */
+			if ((rc = ledger_append_check(&l, &batch, &key, NULL, &e)) != 0)
+				records_name_entry(&in.list, of, batch.n, &e);
 		} else if (rc == 0 && refused == 0 && batch.n > 0) {
 			uint64_t size;
 			char time[21];
@@ -660,6 +669,11 @@ int main(int argc, char **argv)
 		json_object_set_new(results[of[k]], "leaf_index", json_integer((json_int_t)receipts[k].index));
 		json_object_set_new(results[of[k]], "leaf_hash", json_string(leaf));
 	}
+	for (size_t i = 0; rc == 0 && dry_run && i < in.list.n; i++) {
+		const char *word = results[i] ? json_string_value(json_object_get(results[i], "result")) : NULL;
+		if (word && strcmp(word, "registered") == 0)
+			json_object_set_new(results[i], "result", json_string("valid"));
+	}
 	bool printed = true;
 	for (size_t i = 0; i < in.list.n; i++) {
 		if (rc == 0 && results[i] && printed)
@@ -676,6 +690,9 @@ int main(int argc, char **argv)
 	if (rc == 0 && refused > 0) {
 		chobo_warn("%zu of %zu readings refused; nothing was appended", refused, in.list.n);
 		rc = EX_DATAERR;
+	} else if (rc == 0 && dry_run) {
+		chobo_info("%zu entr%s would be appended: every rule passed; nothing was appended (--dry-run)",
+			   batch.n, batch.n == 1 ? "y" : "ies");
 	}
 	free(results);
 	free(of);

@@ -596,3 +596,15 @@ int ledger_append(struct ledger *l, const struct batch *b, const struct note_sig
 	append_stream_free(s);
 	return rc;
 }
+
+int ledger_append_check(struct ledger *l, const struct batch *b, const struct note_signer *key,
+			const struct append_rule *rule, struct chobo_error *err)
+{
+	struct append_stream *s;
+	int rc = append_stream_begin(l, key, rule, b->n, &s, err);
+	if (rc != 0)
+		return rc;
+	rc = append_stream_write(s, b, err);
+	append_stream_free(s);   /* not committed: aborted */
+	return rc;
+}

@@ -125,6 +125,15 @@ int ledger_append(struct ledger *l, const struct batch *b, const struct note_sig
 		  char time[21], struct chobo_error *err);
 
 /*
+ * Judge batch b as ledger_append would (the clock, the views that include
+ * it, the services' rules and rule), then abort the transaction: nothing is
+ * appended (a dry run).  0 when the batch would be appended, else an exit
+ * code with the reason in err.
+ */
+int ledger_append_check(struct ledger *l, const struct batch *b, const struct note_signer *key,
+			const struct append_rule *rule, struct chobo_error *err);
+
+/*
  * A streamed append: one batch written in chunks into one transaction, for
  * input too large to hold in memory (chain-append).  Each chunk's entries,
  * hashes and indexes are written, then the views are brought up to date and

@@ -160,4 +160,16 @@ check_exit 65 "a bad line after the first chunk refuses the whole batch" chain-a
 check "... naming its line" grep -q "big-bad.jsonl:70001: .*missing field body.text; nothing was appended" "$T/last.err"
 check "... and nothing was appended" test "$(snapshot "$T/s3")" = "$before"
 check "... and the ledger is clean and works" sh -c "chain-verify -q '$T/s3' && chain-append -q -L '$T/s3' '$T/one.jsonl' | grep -q '\"leaf_index\":0'"
+# --dry-run: the batch judged by every rule in a transaction that is aborted; nothing appended.
+new_ledger "$T/s4"
+before=$(snapshot "$T/s4")
+check "--dry-run of a good batch exits 0" sh -c "CHOBO_NOW=2026-11-22T09:00:00Z chain-append -n -L '$T/s4' '$T/big-revoke.jsonl' >'$T/dry.out' 2>'$T/dry.err'"
+check "... printing no receipt, and saying it appended nothing" sh -c "test ! -s '$T/dry.out' &&
+	grep -q '70001 entries would be appended: every rule passed; nothing was appended (--dry-run)' '$T/dry.err'"
+check "... and nothing was appended" test "$(snapshot "$T/s4")" = "$before"
+check_exit 65 "--dry-run of a batch a rule refuses (in its second chunk) exits 65" env CHOBO_NOW=2026-11-22T09:00:00Z chain-append --dry-run -L "$T/s4" "$T/big-twice.jsonl"
+check "... saying why" grep -q "already revoked" "$T/last.err"
+check "... and nothing was appended" test "$(snapshot "$T/s4")" = "$before"
+check "... and the ledger is clean and works" sh -c "chain-verify -q '$T/s4' &&
+	CHOBO_NOW=2026-11-22T09:01:00Z chain-append -q -L '$T/s4' '$T/one.jsonl' | grep -q '\"leaf_index\":0'"
 done_testing

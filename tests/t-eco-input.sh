@@ -8,8 +8,8 @@
 # in one input, a CSV header naming a column twice, eco.factors as a path
 # relative to the ledger directory, a period skipped and filed later, a
 # registration sheet's header with a capital or a blank, the most separate
-# stretches of recorded days a device may have, and a departure dated
-# before the member's last reading.
+# stretches of recorded days a device may have, a departure dated before
+# the member's last reading, and --dry-run.
 . "${top_srcdir:-.}/tests/lib.sh"
 
 A=$T/node
@@ -358,4 +358,20 @@ check "... nothing appended" test "$before" -eq "$(count)"
 gone 2024-02-20 >"$T/gone.jsonl"
 check "a departure on that day is recorded" sh -c "CHOBO_NOW=2024-09-01T00:01:00Z chain-append -q -L '$A' '$T/gone.jsonl' >/dev/null &&
 	chain-view -L '$A' eco.registry member/$P1 | grep -q '\"left\":\"2024-02-20\"'"
+# 16. --dry-run: judged as a run would be, by every rule, and nothing appended.
+printf '{"code":"PV-D","member":"%s","kind":"solar","capacity_w":3000,"serial":"SN-PV-D","monitoring_from":"2023-06-01"}\n' $P2 >"$T/pvd.jsonl"
+before=$(count)
+check "--register --dry-run of a new panel exits 0" sh -c "CHOBO_NOW=2024-09-01T00:02:00Z ecopt-grant -n -L '$A' --register '$T/pvd.jsonl' >'$T/dry.out' 2>'$T/dry.err'"
+check "... its line says valid, and no entry" sh -c "grep -q '\"code\":\"PV-D\",\"result\":\"valid\"}' '$T/dry.out' && ! grep -q leaf_index '$T/dry.out'"
+check "... saying nothing was appended" grep -q "1 entry would be appended: every rule passed; nothing was appended (--dry-run)" "$T/dry.err"
+check "... and nothing was" test "$before" -eq "$(count)"
+check "registered for real" sh -c "CHOBO_NOW=2024-09-01T00:02:00Z ecopt-grant -L '$A' --register '$T/pvd.jsonl' | grep -q '\"result\":\"registered\"'"
+printf '{"equipment":"PV-D","from":"2023-06-01","to":"2023-06-30","generated_kwh":300,"sold_kwh":100}\n' >"$T/rd.jsonl"
+before=$(count)
+check "a reading's --dry-run: valid, with its reduction and points" sh -c "CHOBO_NOW=2024-09-01T00:03:00Z ecopt-grant --dry-run -L '$A' --factors '$F' '$T/rd.jsonl' |
+	grep -q '\"result\":\"valid\",\"methodology\":\"EN-R-002\",\"reduction_g\":134400,\"points\":134,'"
+check "... nothing appended" test "$before" -eq "$(count)"
+check "... and the run itself grants it" sh -c "CHOBO_NOW=2024-09-01T00:03:00Z ecopt-grant -L '$A' --factors '$F' '$T/rd.jsonl' | grep -q '\"result\":\"granted\"'"
+check_exit 65 "a --dry-run of a refused reading exits 65" env CHOBO_NOW=2024-09-01T00:04:00Z ecopt-grant -n -L "$A" --factors "$F" "$T/rd.jsonl" "$T/over.jsonl"
+check "... the duplicate and the refusal said" sh -c "grep -q '\"result\":\"duplicate\"' '$T/last.out' && grep -q '\"result\":\"refused\"' '$T/last.out'"
 done_testing
