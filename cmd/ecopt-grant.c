@@ -81,6 +81,23 @@ static const char *registration_column(void *ctx, size_t i, const char *name, ch
 }
 
 /*
+ * Every member name of a JSON registration record is one a CSV header may
+ * give: a "Member" or "kind " is refused with the name to write, not as a
+ * record of neither kind or with the schema's "body.Kind".
+ */
+static bool registration_names_known(const json_t *o, char *why, size_t whylen)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)o, key, v)
+		if (strcmp(key, "serial") != 0 && !registration_field(key)) {
+			records_field_unknown("a registration", registration_fields, key, why, whylen);
+			return false;
+		}
+	return true;
+}
+
+/*
  * --register from CSV: every cell is text, but capacity_w and
  * baseline_m_per_l are JSON integers and other_scheme a boolean in the
  * entries, so such a cell becomes one; any other cell stays a string, for
@@ -529,7 +546,8 @@ static int reg(struct ledger *l, struct input *in, struct batch *b, json_t **res
 		enum eco_registration kind;
 		bool same = false;
 		char why[512];
-		if (!eco_registration_kind(in->list.rec[i].o, &kind, why, sizeof why) ||
+		if (!registration_names_known(in->list.rec[i].o, why, sizeof why) ||
+		    !eco_registration_kind(in->list.rec[i].o, &kind, why, sizeof why) ||
 		    !eco_registration_check(kind, in->list.rec[i].o, why, sizeof why)) {
 			rc = chobo_fail(e, EX_DATAERR, "%s: %s", where, why);
 			break;

@@ -326,21 +326,35 @@ void records_name_list(char *out, size_t cap, const char *const *names)
 		n += (size_t)snprintf(out + n, cap - n, "%s%s", k == 0 ? "" : names[k + 1] ? ", " : " and ", names[k]);
 }
 
-const char *records_column_unknown(const char *what, const char *const *fields, size_t i, const char *name,
-				   char *err, size_t errlen)
+/* That what has no field name: where ("column 3: " or ""), then the spelling to write or the fields. */
+static void field_unknown(const char *where, const char *what, const char *const *fields, const char *name,
+			  char *err, size_t errlen)
 {
 	char list[512], spelt[80];
 	records_header_spelling(name, spelt, sizeof spelt);
 	/* "Member" or "member " (a spreadsheet's capital, a blank it kept): say the name to write. */
 	for (size_t k = 0; spelt[0] && fields[k]; k++)
 		if (strcmp(fields[k], spelt) == 0) {
-			snprintf(err, errlen, "column %zu: %s has no field \"%.64s\": write \"%s\" (field names are in "
-				 "lower case, without blanks)", i, what, name, spelt);
-			return NULL;
+			snprintf(err, errlen, "%s%s has no field \"%.64s\": write \"%s\" (field names are in lower case, "
+				 "without blanks)", where, what, name, spelt);
+			return;
 		}
 	records_name_list(list, sizeof list, fields);
-	snprintf(err, errlen, "column %zu: %s has no field \"%.64s\" (its fields: %s)", i, what, name, list);
+	snprintf(err, errlen, "%s%s has no field \"%.64s\" (its fields: %s)", where, what, name, list);
+}
+
+const char *records_column_unknown(const char *what, const char *const *fields, size_t i, const char *name,
+				   char *err, size_t errlen)
+{
+	char where[32];
+	snprintf(where, sizeof where, "column %zu: ", i);
+	field_unknown(where, what, fields, name, err, errlen);
 	return NULL;
+}
+
+void records_field_unknown(const char *what, const char *const *fields, const char *name, char *err, size_t errlen)
+{
+	field_unknown("", what, fields, name, err, errlen);
 }
 
 /* Which blank (0 a space, 1 a tab, 2 U+3000) the n bytes at p start with (or end with, at_end), its bytes in *len; -1 for none. */

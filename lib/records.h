@@ -96,6 +96,8 @@ void records_name_list(char *out, size_t cap, const char *const *names);
  */
 const char *records_column_unknown(const char *what, const char *const *fields, size_t i, const char *name,
 				   char *err, size_t errlen);
+/* The same for a JSON record's member name: "WHAT has no field ..." in err, without a column. */
+void records_field_unknown(const char *what, const char *const *fields, const char *name, char *err, size_t errlen);
 
 /*
  * The blank (a space, a tab, or U+3000, the ideographic space) that text s

@@ -64,7 +64,7 @@ before=$(count)
 # 2. A record that is neither a member nor equipment.
 echo '{"foo":1}' >"$T/foo.jsonl"
 check_exit 65 "--register of {\"foo\":1} is a data error" reg "$T/foo.jsonl"
-check "... naming the line and what is wrong" grep -q "$T/foo.jsonl:1: neither a member (member) nor equipment (code)" "$T/last.err"
+check "... naming the line and what is wrong" grep -q "$T/foo.jsonl:1: a registration has no field \"foo\" (its fields: member, " "$T/last.err"
 check "... not out of memory" sh -c "! grep -q 'out of memory' '$T/last.err'"
 
 # 3. Rows of empty cells are blank lines.
@@ -123,8 +123,14 @@ check "... naming both rows, not a points account" sh -c "grep -q 'twice.jsonl:2
 check "... and nothing was appended" test "$(count)" -eq "$before"
 printf '{"code":"PV-8","member":"%s","kind":"solar","capacity_w":3000,"serial":"SN-8","monitoring_from":"2023-04-01","colour":"red"}\n' $P1 >"$T/colour.jsonl"
 check_exit 65 "an unknown field is refused" reg "$T/colour.jsonl"
-check "... with one prefix and the input's line" grep -q "^ecopt-grant: $T/colour.jsonl:1: eco.equipment: unknown field body.colour" "$T/last.err"
-check "... said once" test "$(grep -o 'eco.equipment' "$T/last.err" | wc -l)" -eq 1
+check "... with one prefix and the input's line, listing the fields" grep -q "^ecopt-grant: $T/colour.jsonl:1: a registration has no field \"colour\" (its fields: member, kind, joined, " "$T/last.err"
+check "... said once" test "$(grep -o 'no field' "$T/last.err" | wc -l)" -eq 1
+printf '{"Member":"%s","kind":"household","joined":"2023-04-01"}\n' $P9 >"$T/Member.jsonl"
+check_exit 65 "a JSON registration with \"Member\" is refused" reg "$T/Member.jsonl"
+check "... with the name to write" grep -q "Member.jsonl:1: a registration has no field \"Member\": write \"member\"" "$T/last.err"
+printf '{"equipment":"PV-1","From":"2023-04-01","to":"2023-04-30","generated_kwh":1}\n' >"$T/From.jsonl"
+check_exit 65 "a JSON reading with \"From\" is refused" grant "$T/From.jsonl"
+check "... with the name to write" grep -q '"reason":"a reading has no field \\"From\\": write \\"from\\"' "$T/last.out"
 check "... nothing appended" test "$before" -eq "$(count)"
 
 # 5. A period that is not over.

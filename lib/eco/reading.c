@@ -139,7 +139,7 @@ bool eco_reading_parse(const struct record *rec, struct eco_reading *r, char *wh
 		for (i = 0; known[i] && strcmp(known[i], key) != 0; i++)
 			;
 		if (!known[i])
-			return snprintf(why, whylen, "unknown field \"%.40s\"", key), false;
+			return records_field_unknown("a reading", known, key, why, whylen), false;
 	}
 	if (!(v = text_of(o, "equipment", buf, sizeof buf)) || strlen(v) > ECO_CODE_MAX)
 		return snprintf(why, whylen, "equipment: a code is required"), false;
