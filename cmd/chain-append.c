@@ -142,8 +142,7 @@ int main(int argc, char **argv)
 				rc = crc;
 		}
 		if (rc == 0)
-			chobo_info("%zu entr%s would be appended: every rule passed; nothing was appended (--dry-run)",
-				   total, total == 1 ? "y" : "ies");
+			cli_dry_run_passed(total);
 		cli_exit(rc);
 	}
 	size_t n = append_stream_count(r.s);

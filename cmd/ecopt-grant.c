@@ -709,8 +709,7 @@ int main(int argc, char **argv)
 		chobo_warn("%zu of %zu readings refused; nothing was appended", refused, in.list.n);
 		rc = EX_DATAERR;
 	} else if (rc == 0 && dry_run) {
-		chobo_info("%zu entr%s would be appended: every rule passed; nothing was appended (--dry-run)",
-			   batch.n, batch.n == 1 ? "y" : "ies");
+		cli_dry_run_passed(batch.n);
 	}
 	free(results);
 	free(of);

@@ -88,3 +88,9 @@ int cli_report(int rc, const struct chobo_error *err)
 		chobo_warn("%s", err->msg[0] ? err->msg : "failed without a reason (a bug)");
 	return rc;
 }
+
+void cli_dry_run_passed(size_t n)
+{
+	chobo_info("%zu entr%s would be appended: every rule passed; nothing was appended (--dry-run)", n,
+		   n == 1 ? "y" : "ies");
+}
