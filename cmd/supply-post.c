@@ -21,13 +21,14 @@
 #include "util.h"
 
 static const char usage[] =
-	"usage: supply-post [-q] [-L DIR] KIND [--FIELD VALUE...] [--csv | --jsonl] [FILE...]\n"
+	"usage: supply-post [-qn] [-L DIR] KIND [--FIELD VALUE...] [--csv | --jsonl] [FILE...]\n"
 	"KIND: site item need offer request ship receive cancel lost.\n"
 	"One record from the --FIELD options, or one per JSON line or CSV row of FILEs or stdin\n"
 	"(the options then give defaults); appended as one batch; receipts printed as JSON Lines.\n"
 	"A need, offer or request posted before under the same --ref is left out (a \"duplicate\" line).\n"
 	"receive also takes box labels: --payload P, or one label payload a line on stdin (what a\n"
 	"barcode scanner types), each verified and recorded as it comes: [--qty N] [--trust FILE].\n"
+	"-n, --dry-run: judge everything as a run would (\"valid\" for what it would record), append nothing.\n"
 	"Environment: CHOBO_LEDGER, CHOBO_NOW, CHOBO_LOCK_WAIT.\n"
 	"Exit status: 0 success, 1 a label does not verify, 65 bad data, 66 no input;\n"
 	"other codes as in chobo(7).  See supply-post(1).\n";
@@ -53,6 +54,7 @@ struct input {
 	struct scanner *scan;  /* receive: labels are taken when the input is payloads */
 	const struct payload *label;   /* the verified label the one record is made from */
 	const char *label_where;
+	bool dry_run;          /* -n: the batch judged by every rule, and nothing appended */
 };
 
 /* Labels read at receive: how to verify them, and what came of the scans. */
@@ -574,7 +576,10 @@ static int append_records(const char *dir, struct input *in)
 			for (size_t i = 0, k = 0; rc == 0 && i < in->list.n; i++)
 				if (!rep[i].entry.is)
 					record_of[k++] = i;
-			if (rc == 0 && batch.n > 0) {
+			if (rc == 0 && batch.n > 0 && in->dry_run) {
+				/* Judged by the views and every rule in a transaction that is then aborted. */
+				rc = ledger_append_check(&l, &batch, &key, NULL, &e);
+			} else if (rc == 0 && batch.n > 0) {
 				receipts = xcalloc(batch.n, sizeof *receipts);
 				rc = ledger_append(&l, &batch, &key, NULL, receipts, &tree_size, time, &e);
 			} else if (rc != 0 && e.msg[0]) {
@@ -594,18 +599,23 @@ static int append_records(const char *dir, struct input *in)
 			if (rc == 0 && strcmp(in->type->name, "supply.cancel") == 0)
 				warn_requests_open(&l, in, rep);
 			int crc = cli_report(ledger_close(&l, &e), &e);
-			if (rc == 0 && crc != 0)
+			if (rc == 0 && crc != 0 && in->dry_run)
+				rc = crc;
+			else if (rc == 0 && crc != 0)
 				chobo_warn("the batch was committed; the receipts follow");
 		}
 		note_signer_clear(&key);
 	}
-	/* One line per record, in the input's order: its receipt, or the entry it repeats. */
+	/* One line per record, in the input's order: its receipt, the entry it repeats, or (-n) valid. */
 	for (size_t i = 0, k = 0; rc == 0 && i < in->list.n; i++) {
 		bool printed;
-		if (!rep[i].entry.is) {
+		if (!rep[i].entry.is && !in->dry_run) {
 			printed = receipt_print(stdout, &receipts[k++], in->type->name, time, tree_size);
 		} else {
-			json_t *o = repeat_line(&rep[i].entry);
+			json_t *o = rep[i].entry.is ? repeat_line(&rep[i].entry)
+						    : json_pack("{s:s}", "result", "valid");
+			if (!o)
+				xalloc_failed();
 			json_object_set(o, "ref", json_object_get(in->list.rec[i].o, "ref"));
 			json_object_set_new(o, "type", json_string(in->type->name));
 			if (rep[i].cancelled)
@@ -621,6 +631,8 @@ static int append_records(const char *dir, struct input *in)
 		chobo_info("%zu of %zu records %s: nothing was appended for them", repeats, in->list.n,
 			   strcmp(in->type->name, "supply.cancel") == 0 ? "cancel what this log cancelled before"
 								      : "were posted before under their ref");
+	if (rc == 0 && in->dry_run)
+		cli_dry_run_passed(batch.n);
 	fflush(stdout);
 	free(receipts);
 	free(rep);
@@ -656,7 +668,7 @@ static int scan_label(struct input *in, const char *s, size_t len, const char *w
 	}
 	if (rc == 0) {
 		struct input one = {.type = in->type, .defaults = in->defaults, .scan = sc, .label = &p,
-				    .label_where = where};
+				    .label_where = where, .dry_run = in->dry_run};
 		rc = append_records(sc->dir, &one);
 		records_free(&one.list);
 	}
@@ -669,17 +681,22 @@ int main(int argc, char **argv)
 {
 	static const struct option global[] = {
 		{"ledger", required_argument, NULL, 'L'},
+		{"dry-run", no_argument, NULL, 'n'},
 		CLI_COMMON_OPTIONS,
 		{NULL, 0, NULL, 0},
 	};
+	const size_t nglobal = sizeof global / sizeof *global;
 	const char *dir = ledger_default_dir();
+	bool dry_run = false;
 	int opt;
 	cli_init(argc, argv);
-	while ((opt = getopt_long(argc, argv, "+L:hVq", global, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+L:nhVq", global, NULL)) != -1) {
 		if (cli_common_option(opt, usage))
 			continue;
 		if (opt == 'L')
 			dir = optarg;
+		else if (opt == 'n')
+			dry_run = true;
 	}
 	if (optind == argc)
 		cli_usage_error(usage);
@@ -697,7 +714,7 @@ int main(int argc, char **argv)
 	size_t nfields = 0;
 	while (in.type->fields[nfields].name)
 		nfields++;
-	struct option *options = xcalloc(nfields + 11, sizeof *options);
+	struct option *options = xcalloc(nfields + 5 + nglobal, sizeof *options);
 	char **names = xcalloc(nfields, sizeof *names);
 	for (size_t i = 0; i < nfields; i++) {
 		names[i] = xstrdup(in.type->fields[i].name);
@@ -717,16 +734,18 @@ int main(int argc, char **argv)
 		options[extra++] = (struct option){"qty", required_argument, NULL, 'Q'};
 		options[extra++] = (struct option){"trust", required_argument, NULL, 'T'};
 	}
-	memcpy(&options[extra], global, 5 * sizeof *global);
+	memcpy(&options[extra], global, nglobal * sizeof *global);
 	int sub_argc = argc - optind;
 	char **sub_argv = argv + optind;
 	optind = 0;
-	while ((opt = getopt_long(sub_argc, sub_argv, "L:hVq", options, NULL)) != -1) {
+	while ((opt = getopt_long(sub_argc, sub_argv, "L:nhVq", options, NULL)) != -1) {
 		if (cli_common_option(opt, usage))
 			continue;
 		char err[256];
 		if (opt == 'L') {
 			dir = optarg;
+		} else if (opt == 'n') {
+			dry_run = true;
 		} else if (opt == 'c') {
 			in.format = RECORDS_CSV;
 		} else if (opt == 'j') {
@@ -757,6 +776,7 @@ int main(int argc, char **argv)
 
 	int rc;
 	scan.dir = dir;
+	in.dry_run = dry_run;
 	if (payload && optind < sub_argc)
 		chobo_die(EX_USAGE, "--payload takes no FILE");
 	if (payload) {

@@ -4,7 +4,7 @@
 # on the offer's home node, receipts (one short), a box never received;
 # supply-status at each step, byte-identical on both nodes after the
 # exchange; every refusal of the rules (exit 65, nothing appended); CSV with
-# a BOM and CRLF; chain-verify --views --index.
+# a BOM and CRLF; a sheet's --dry-run; chain-verify --views --index.
 . "${top_srcdir:-.}/tests/lib.sh"
 
 . "$top_srcdir/tests/supply-nodes.sh"
@@ -246,6 +246,33 @@ check "... names it" grep -q "site S-999: no such site" "$T/last.err"
 check_exit 66 "supply-status --item of an item not in the catalogue" status "$A" $T6 --item tea-9
 check "... names it" grep -q "item tea-9: no such item" "$T/last.err"
 check "a registered site with nothing on it prints nothing and exits 0" test -z "$(status "$A" $T6 --site O-001)"
+
+# --dry-run: a sheet judged by every rule as a run would judge it, and nothing appended.
+T7=2025-06-08T10:00:00Z
+printf 'ref,site,item,quantity,unit\nD-1,S-009,water-2l,12,本\nD-2,S-009,blanket,2,枚\n' >"$T/dry.csv"
+before=$(count "$A")
+check "--dry-run of a need sheet exits 0" sh -c "CHOBO_NOW=$T7 supply-post -n -L '$A' need '$T/dry.csv' >'$T/dry.out' 2>'$T/dry.err'"
+check "... each line says valid, with its ref, and names no entry" sh -c "
+	[ \$(grep -c '^{\"result\":\"valid\",\"ref\":\"D-[12]\",\"type\":\"supply.need\"}\$' '$T/dry.out') -eq 2 ] &&
+	! grep -q leaf_ '$T/dry.out'"
+check "... saying that nothing was appended" \
+	grep -q "2 entries would be appended: every rule passed; nothing was appended (--dry-run)" "$T/dry.err"
+check "... and nothing was" test "$(count "$A")" -eq "$before"
+check "the sheet posted for real" sh -c "CHOBO_NOW=$T7 supply-post -q -L '$A' need '$T/dry.csv' | grep -c '\"leaf_index\"' | grep -qx 2"
+printf 'ref,site,item,quantity,unit\nD-1,S-009,water-2l,12,本\nD-3,S-009,water-2l,3,本\n' >"$T/dry.csv"
+before=$(count "$A")
+check "a --dry-run of the sheet with a row added: the old row a duplicate, the new one valid" sh -c "
+	CHOBO_NOW=2025-06-08T10:01:00Z supply-post --dry-run -q -L '$A' need '$T/dry.csv' >'$T/dry.out' 2>'$T/dry.err' &&
+	python3 -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; assert [(o[\"result\"], o[\"ref\"]) for o in r] == [(\"duplicate\", \"D-1\"), (\"valid\", \"D-3\")] and \"leaf_index\" in r[0], r' '$T/dry.out'"
+check "... -q saying nothing of it" test ! -s "$T/dry.err"
+check "... and nothing was appended" test "$(count "$A")" -eq "$before"
+printf 'ref,site,item,quantity,unit\nD-1,S-009,water-2l,12,本\nD-4,S-009,water-2l,3,L\n' >"$T/dry.csv"
+check_exit 65 "a --dry-run of a sheet that a rule refuses exits 65" \
+	env CHOBO_NOW=2025-06-08T10:02:00Z supply-post -n -L "$A" need "$T/dry.csv"
+check "... with the run's refusal, naming the row" sh -c "
+	grep -q 'counted in 本, not L; nothing was appended' '$T/last.err' && grep -q 'batch entry 1 is $T/dry.csv:3' '$T/last.err'"
+check "... printing no line" test ! -s "$T/last.out"
+check "... and nothing was appended" test "$(count "$A")" -eq "$before"
 
 for d in "$A" "$B"; do
 	check "chain-verify --views --index passes on $(basename "$d")" chain-verify -L "$d" --views --index
