@@ -91,6 +91,10 @@ int cli_report(int rc, const struct chobo_error *err)
 
 void cli_dry_run_passed(size_t n)
 {
-	chobo_info("%zu entr%s would be appended: every rule passed; nothing was appended (--dry-run)", n,
-		   n == 1 ? "y" : "ies");
+	/* None: every record was recorded before (a duplicate), and no rule had anything to judge. */
+	if (n == 0)
+		chobo_info("no entry would be appended; nothing was appended (--dry-run)");
+	else
+		chobo_info("%zu entr%s would be appended: every rule passed; nothing was appended (--dry-run)", n,
+			   n == 1 ? "y" : "ies");
 }

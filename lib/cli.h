@@ -28,7 +28,7 @@ void cli_misuse(const char *usage, const char *fmt, ...) __attribute__((noreturn
 void cli_exit(int code) __attribute__((noreturn));
 /* Print err's reason when rc is not 0 (a library call's result); returns rc. */
 int cli_report(int rc, const struct chobo_error *err);
-/* After -n, --dry-run: say (as chobo_info) that n entries passed every rule and that nothing was appended. */
+/* After -n, --dry-run: say (chobo_info) that n entries (none: no record was new) passed every rule, none appended. */
 void cli_dry_run_passed(size_t n);
 /* Parse a non-negative integer option value or exit with a usage error. */
 unsigned long long cli_u64(const char *opt, const char *value);
