@@ -32,7 +32,7 @@
 #include "volunteer/volunteer.h"
 
 static const char usage[] =
-	"usage: volunteer-issue [-q] [-L DIR] VERB [MEMBER OPTIONS] [--csv | --jsonl] [FILE...]\n"
+	"usage: volunteer-issue [-qn] [-L DIR] VERB [MEMBER OPTIONS] [--csv | --jsonl] [FILE...]\n"
 	"  VERB (one entry per record): register certify revoke post apply assign start end\n"
 	"       decline report approve\n"
 	"  MEMBER OPTIONS make one record: --volunteer P --fy N --skills TAGS --languages TAGS\n"
@@ -40,6 +40,8 @@ static const char usage[] =
 	"       --task TEXT --district NAME --from TIME --to TIME --people N --activity ID\n"
 	"       --at TIME --note TEXT; without them, records come as JSON Lines or CSV\n"
 	"  certify also draws: [--term] [--png FILE] [--svg FILE] [--pdf FILE]\n"
+	"  -n, --dry-run: judge the records as a run would (\"valid\" for what it would record),\n"
+	"       append nothing (certify -n signs and draws no card)\n"
 	"volunteer-issue [-q] [-L DIR] shop --shop CODE\n"
 	"volunteer-issue [-q] [-L DIR] spend --volunteer P --shop CODE --points N --ref REF\n"
 	"volunteer-issue [-q] [-L DIR] settle --shop CODE --points N --ref REF\n"
@@ -71,6 +73,7 @@ struct run {
 	const char *skill, *shop, *ref;
 	int64_t points;
 	int64_t now;
+	bool dry_run;                         /* -n: the batch judged by every rule, and nothing appended */
 };
 
 static int read_input(void *ctx, FILE *fp, const char *name)
@@ -615,7 +618,11 @@ static int warn_replaced(struct ledger *l, const struct run *r, json_t *const *b
 			return rc;
 		char dir[600];
 		shell_word(dir, sizeof dir, r->dir);
-		hex32(mine, receipts[entry_of[i]].leaf_hash);
+		/* A dry run made no certificate: every one standing is another. */
+		if (receipts)
+			hex32(mine, receipts[entry_of[i]].leaf_hash);
+		else
+			mine[0] = '\0';
 		for (size_t k = 0; k < n; k++)
 			if (strcmp(leaves[k], mine) != 0)
 				chobo_warn("%s: volunteer %s also holds certificate %.16s for FY%" JSON_INTEGER_FORMAT
@@ -733,13 +740,16 @@ static int append_records(enum volunteer_verb v, struct run *r)
 	struct receipt *receipts = NULL;
 	uint64_t size = 0;
 	char time[21] = "", origin[NOTE_MAX_NAME + 1] = "";
-	bool committed = false, printed = true;
+	bool committed = false, lines = false, printed = true;
 	int rc = cli_report(ledger_open_append(&l, r->dir, &key, &e), &e);
 	if (rc != 0)
 		goto out;
 	if ((rc = views_refresh(&l, &e)) == 0)
 		rc = build(&l, v, r, &b, bodies, entry_of, rep, &record_of, &e);
-	if (rc == 0 && b.n > 0) {
+	if (rc == 0 && b.n > 0 && r->dry_run) {
+		/* Judged by the views and every rule in a transaction that is then aborted. */
+		rc = ledger_append_check(&l, &b, &key, NULL, &e);
+	} else if (rc == 0 && b.n > 0) {
 		receipts = xcalloc(b.n, sizeof *receipts);
 		rc = ledger_append(&l, &b, &key, NULL, receipts, &size, time, &e);
 		committed = rc == 0;
@@ -756,23 +766,27 @@ static int append_records(enum volunteer_verb v, struct run *r)
 		snprintf(e.msg + strlen(e.msg), sizeof e.msg - strlen(e.msg), "; nothing was appended");
 	if (rc == 0 && v == VOL_CERTIFY)
 		rc = warn_replaced(&l, r, bodies, receipts, entry_of, &e);
-	/* Committed: a payload or drawing that cannot be made is reported, the entries stand. */
-	for (size_t i = 0; rc == 0 && v == VOL_CERTIFY && i < n; i++)
+	/* Committed: a payload or drawing that cannot be made is reported, the entries stand.  A dry run signs none. */
+	for (size_t i = 0; rc == 0 && v == VOL_CERTIFY && !r->dry_run && i < n; i++)
 		rc = certificate_payload(bodies[i], receipts[entry_of[i]].index, &key, &payloads[i], &e);
-	if (rc == 0 && v == VOL_CERTIFY && (r->term || r->png || r->svg || r->pdf))
+	if (rc == 0 && v == VOL_CERTIFY && (r->term || r->png || r->svg || r->pdf))   /* none with -n (main) */
 		rc = draw_certificates(r, bodies, payloads, n, l.conf.origin, &e);
 	if (rc != 0 && v == VOL_CERTIFY && committed)
 		name_recorded(&e, r, receipts, entry_of, l.conf.origin, true);
 	snprintf(origin, sizeof origin, "%s", l.conf.origin);   /* for a message after the close */
 	rc = cli_report(ledger_close_after(&l, rc, &e), &e);
 	note_signer_clear(&key);
-	/* What was committed is printed even when its payload or drawing failed: the entries stand. */
-	for (size_t i = 0; committed && i < n; i++) {
+	/* What was committed is printed even when its payload or drawing failed: the entries stand.  So is what a
+	 * dry run passed. */
+	lines = committed || (r->dry_run && rc == 0);
+	for (size_t i = 0; lines && i < n; i++) {
 		char leaf[65];
 		json_t *o;
 		if (rep[i].is) {
 			o = json_pack("{s:s, s:s, s:I, s:s, s:s}", "input", r->list.rec[i].where, "result", "duplicate",
 				      "index", (json_int_t)rep[i].index, "leaf_hash", rep[i].leaf, "time", rep[i].time);
+		} else if (r->dry_run) {
+			o = json_pack("{s:s, s:s}", "input", r->list.rec[i].where, "result", "valid");
 		} else {
 			const struct receipt *rc_i = &receipts[entry_of[i]];
 			hex32(leaf, rc_i->leaf_hash);
@@ -787,11 +801,16 @@ static int append_records(enum volunteer_verb v, struct run *r)
 		printed = jsonl_print(o) && printed;
 	}
 	/* Lines lost after the commit: say what stands, or a retry makes a second certificate. */
-	if (committed && rc == 0 && (!printed || fflush(stdout) != 0 || ferror(stdout))) {
+	if (lines && rc == 0 && (!printed || fflush(stdout) != 0 || ferror(stdout))) {
 		rc = chobo_fail_errno(&e, EX_IOERR, "standard output could not be written");
-		name_unprinted(&e, v, r, bodies, rep, receipts, entry_of, b.n, origin);
+		if (committed)
+			name_unprinted(&e, v, r, bodies, rep, receipts, entry_of, b.n, origin);
+		else
+			err_add(&e, "; nothing was appended (--dry-run)");
 		cli_report(rc, &e);
 	}
+	if (rc == 0 && r->dry_run)
+		cli_dry_run_passed(b.n);
 out:
 	for (size_t i = 0; i < n; i++) {
 		json_decref(bodies[i]);
@@ -1007,8 +1026,8 @@ static int read_verb(const char *verb, struct run *r)
 
 int main(int argc, char **argv)
 {
-	enum { O_PNG = 256, O_SVG, O_PDF, O_TERM, O_SKILL, O_SHOP, O_POINTS, O_REF, O_CSV, O_JSONL, O_SINCE, O_DRY,
-	       O_HORIZON, O_BOM, O_MEMBER };
+	enum { O_PNG = 256, O_SVG, O_PDF, O_TERM, O_SKILL, O_SHOP, O_POINTS, O_REF, O_CSV, O_JSONL, O_SINCE, O_HORIZON,
+	       O_BOM, O_MEMBER };
 	struct option options[64] = {
 		{"ledger", required_argument, NULL, 'L'},
 		{"png", required_argument, NULL, O_PNG},
@@ -1023,7 +1042,7 @@ int main(int argc, char **argv)
 		{"bom", no_argument, NULL, O_BOM},
 		{"jsonl", no_argument, NULL, O_JSONL},
 		{"since-start", no_argument, NULL, O_SINCE},
-		{"dry-run", no_argument, NULL, O_DRY},
+		{"dry-run", no_argument, NULL, 'n'},
 		{"horizon", required_argument, NULL, O_HORIZON},
 		CLI_COMMON_OPTIONS,
 	};
@@ -1039,7 +1058,7 @@ int main(int argc, char **argv)
 				   volunteer_events_read};
 	int opt;
 	cli_init(argc, argv);
-	while ((opt = getopt_long(argc, argv, "L:hVq", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "L:nhVq", options, NULL)) != -1) {
 		if (cli_common_option(opt, usage))
 			continue;
 		switch (opt) {
@@ -1066,7 +1085,7 @@ int main(int argc, char **argv)
 		case O_JSONL: r.format = RECORDS_JSONL; break;
 		case O_BOM: r.bom = true; break;
 		case O_SINCE: feed.since_start = true; break;
-		case O_DRY: feed.dry_run = true; break;
+		case 'n': r.dry_run = true; break;
 		case O_HORIZON: {
 			unsigned long long days = cli_u64("--horizon", optarg);
 			if (days < 1 || days > 3650)
@@ -1093,6 +1112,8 @@ int main(int argc, char **argv)
 	/* A BOM is for a table this program writes: the readers' CSV, as jcredit-export --bom. */
 	if (r.bom && (!reader || !r.csv))
 		chobo_die(EX_USAGE, "--bom goes with --csv of history, balance or search");
+	if (r.dry_run && reader)
+		chobo_die(EX_USAGE, "%s appends nothing: --dry-run is for the verbs that append records", verb);
 	if (reader) {
 		if (optind != argc)
 			cli_usage_error(usage);
@@ -1103,11 +1124,16 @@ int main(int argc, char **argv)
 		if (optind != argc)
 			cli_usage_error(usage);
 		feed.now = r.now;
+		feed.dry_run = r.dry_run;   /* the events printed, the cursor left as it is */
 		cli_exit(cli_report(supply_feed_run(r.dir, &feed, stdout, &e), &e));
 	}
 	if (strcmp(verb, "shop") == 0 || strcmp(verb, "spend") == 0 || strcmp(verb, "settle") == 0) {
 		if (optind != argc)
 			cli_usage_error(usage);
+		/* points_redeem judges and appends a shop's request in one step, as ecopt-redeem makes it. */
+		if (r.dry_run)
+			chobo_die(EX_USAGE, "%s has no --dry-run: it is for the verbs that append records from "
+				  "options or files", verb);
 		cli_exit(redeem(verb, &r));
 	}
 	enum volunteer_verb v;
@@ -1115,6 +1141,10 @@ int main(int argc, char **argv)
 		cli_usage_error(usage);
 	if ((r.png || r.svg || r.pdf || r.term) && v != VOL_CERTIFY)
 		chobo_die(EX_USAGE, "--term, --png, --svg and --pdf are certify's");
+	/* A card's payload is signed with its entry's index: a dry run, which makes no entry, has none to draw. */
+	if ((r.png || r.svg || r.pdf || r.term) && r.dry_run)
+		chobo_die(EX_USAGE, "certify --dry-run records no certificate, so it draws none: leave out --term, "
+			  "--png, --svg and --pdf");
 	int rc = 0;
 	if (r.options) {
 		if (optind != argc)

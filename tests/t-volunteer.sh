@@ -6,7 +6,7 @@
 # cert-check offline and with -L, a posting on B, application, assignment,
 # start (with the certificate checked) and end on B, report, approval on A
 # only, points granted, spent at a shop and the shop settled.  Then the
-# points rules, the certificate rules and privacy.
+# points rules, the certificate rules, privacy, and --dry-run.
 #
 # A's rules (chobo.conf): 100 points an hour, at most 2 units a day, at
 # most 500 points in a fiscal year, no carry-over.  An activity counts on
@@ -564,6 +564,55 @@ check "... saying so" grep -q -- '--skill "carrying,cooking": one tag' "$T/last.
 check "no personal field ever reached either ledger" sh -c "! chain-log -L '$A' | grep -q '花子\|hanako\|R-1001' && ! chain-log -L '$B' | grep -q '花子\|hanako\|R-1001'"
 check "chain-verify --views --index passes on A" chain-verify -q -L "$A" --views --index
 check "chain-verify --views --index passes on B" chain-verify -q -L "$B" --views --index
+# ------------------------------------------------------------- --dry-run
+F=$T/dry
+new_ledger "$F" tama.example/dry
+W=$(people "$F" dry 1)
+n=$(count "$F")
+check "register --dry-run exits 0" sh -c "CHOBO_NOW=2026-04-20T01:00:00Z volunteer-issue -n -L '$F' register --volunteer $W --skills carrying >'$T/dry.out' 2>'$T/dry.err'"
+check "... its line says valid, with the record, and names no entry" sh -c "
+	grep -q '^{\"input\":\"options\",\"result\":\"valid\",\"volunteer\":\"$W\",' '$T/dry.out' && ! grep -q 'index\|leaf_hash' '$T/dry.out'"
+check "... saying what would be appended (the scheme's terms, the account, the registration) and that nothing was" \
+	grep -q "3 entries would be appended: every rule passed; nothing was appended (--dry-run)" "$T/dry.err"
+check "... and nothing was" test "$(count "$F")" -eq "$n"
+check "the registration for real" sh -c "CHOBO_NOW=2026-04-20T01:00:00Z volunteer-issue -L '$F' register --volunteer $W --skills carrying |
+	grep -q '\"result\":\"recorded\"'"
+n=$(count "$F")
+check "register --dry-run again: a duplicate, as in a run" sh -c "
+	CHOBO_NOW=2026-04-20T01:01:00Z volunteer-issue --dry-run -L '$F' register --volunteer $W --skills carrying >'$T/dry.out' 2>'$T/dry.err' &&
+	grep -q '\"result\":\"duplicate\"' '$T/dry.out' && grep -q 'no entry would be appended; nothing was appended (--dry-run)' '$T/dry.err'"
+check_exit 65 "register --dry-run with other skills: refused as in a run" \
+	env CHOBO_NOW=2026-04-20T01:01:00Z volunteer-issue -n -L "$F" register --volunteer $W --skills cooking
+check "... naming what differs, printing no line" sh -c "grep -q 'with another skills' '$T/last.err' && test ! -s '$T/last.out'"
+check "certify --dry-run: valid, with no payload" sh -c "CHOBO_NOW=2026-04-20T02:00:00Z volunteer-issue -q -n -L '$F' certify --volunteer $W >'$T/dry.out' 2>'$T/dry.err' &&
+	grep -q '\"result\":\"valid\",\"volunteer\":\"$W\",\"fy\":2026' '$T/dry.out' && ! grep -q payload '$T/dry.out' && test ! -s '$T/dry.err'"
+check_exit 64 "certify --dry-run with a card to draw is a usage error" \
+	env CHOBO_NOW=2026-04-20T02:00:00Z volunteer-issue -n -L "$F" certify --volunteer $W --pdf "$T/dry.pdf"
+check "... saying so, and writing no card" sh -c "grep -q 'certify --dry-run records no certificate, so it draws none' '$T/last.err' && test ! -e '$T/dry.pdf'"
+check "... and nothing was appended" test "$(count "$F")" -eq "$n"
+printf 'posting,host,kind,task,district,from,to\nV-1,F-1,errand,買い物,平尾,2026-05-01T00:00:00Z,2026-05-01T01:00:00Z\nV-2,F-1,errand,買い物,平尾,2026-05-02T02:00:00Z,2026-05-02T01:00:00Z\n' >"$T/dry.csv"
+check_exit 65 "post --dry-run of a sheet that a rule refuses exits 65" env CHOBO_NOW=2026-04-20T03:00:00Z volunteer-issue -n -L "$F" post --csv "$T/dry.csv"
+check "... naming the row, as a run does" grep -q 'dry.csv:3: batch entry 2 (volunteer.posting): posting V-2 ends before it starts' "$T/last.err"
+check "... and nothing was appended" test "$(count "$F")" -eq "$n"
+printf 'posting,host,kind,task,district,from,to\nV-1,F-1,errand,買い物,平尾,2026-05-01T00:00:00Z,2026-05-01T01:00:00Z\nV-2,F-1,errand,買い物,平尾,2026-05-02T00:00:00Z,2026-05-02T01:00:00Z\n' >"$T/dry.csv"
+check "the sheet corrected: its --dry-run says valid twice" sh -c "
+	CHOBO_NOW=2026-04-20T03:00:00Z volunteer-issue -q -n -L '$F' post --csv '$T/dry.csv' | grep -c '\"result\":\"valid\"' | grep -qx 2"
+check "... and nothing was appended" test "$(count "$F")" -eq "$n"
+check "... the run records both" sh -c "
+	CHOBO_NOW=2026-04-20T03:00:00Z volunteer-issue -L '$F' post --csv '$T/dry.csv' | grep -c '\"result\":\"recorded\"' | grep -qx 2"
+for verb in history balance search; do
+	check_exit 64 "$verb --dry-run is a usage error" volunteer-issue -n -L "$F" $verb
+	check "... saying $verb appends nothing" grep -q "$verb appends nothing: --dry-run is for the verbs that append records" "$T/last.err"
+done
+check_exit 64 "spend --dry-run is a usage error" env CHOBO_NOW=2026-04-20T04:00:00Z volunteer-issue -n -L "$F" spend --volunteer $W \
+	--shop S-1 --points 1 --ref dry-1
+check "... saying so" grep -q "spend has no --dry-run" "$T/last.err"
+check "events -n, as --dry-run, leaves the cursor: the same events twice, then a run prints them once" sh -c "
+	CHOBO_NOW=2026-04-20T04:00:00Z volunteer-issue -n -L '$F' events >'$T/ev1' && grep -q '\"event\":\"registered\"' '$T/ev1' &&
+	CHOBO_NOW=2026-04-20T04:00:00Z volunteer-issue -n -L '$F' events | cmp -s - '$T/ev1' &&
+	CHOBO_NOW=2026-04-20T04:00:00Z volunteer-issue -L '$F' events | cmp -s - '$T/ev1' &&
+	[ -z \"\$(CHOBO_NOW=2026-04-20T04:00:00Z volunteer-issue -L '$F' events)\" ]"
+check "chain-verify --views passes on the dry-run ledger" chain-verify -q -L "$F" --views
 check_exit 64 "an unknown verb is a usage error" volunteer-issue -L "$A" transfer
 check "--help" sh -c "volunteer-issue --help | grep -q certify"
 done_testing
