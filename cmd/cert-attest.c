@@ -19,8 +19,8 @@ static const char usage[] =
 	"Append one doc.attest entry per FILE (its SHA-256) in one batch; print each one's\n"
 	"receipt and signed QR payload as JSON Lines.\n"
 	"Environment: CHOBO_LEDGER, CHOBO_NOW, CHOBO_LOCK_WAIT.\n"
-	"Exit status: 0 success, 64 usage, 65 bad data, 66 no input, 70 internal error,\n"
-	"71 system error, 74 I/O error, 75 busy, 77 no permission, 78 configuration.\n"
+	"Exit status: 0 success, 3 stored but output not written, 64 usage, 65 bad data, 66 no input,\n"
+	"70 internal error, 71 system error, 74 I/O error, 75 busy, 77 no permission, 78 configuration.\n"
 	"See cert-attest(1).\n";
 
 struct request {
@@ -84,7 +84,7 @@ static int attest(const char *dir, const struct request *q, char (*sha)[65])
 	struct receipt *receipts = xcalloc(q->nfiles, sizeof *receipts);
 	char **payloads = xcalloc(q->nfiles, sizeof *payloads);
 	uint64_t tree_size = 0;
-	char time[21];
+	char time[21], origin[NOTE_MAX_NAME + 1] = "";
 	struct chobo_error e;
 	int rc = cli_report(ledger_open_append(&l, dir, &key, &e), &e);
 	if (rc != 0)
@@ -98,13 +98,15 @@ static int attest(const char *dir, const struct request *q, char (*sha)[65])
 		if (prc == 0)
 			prc = cli_report(attest_payload(q, sha[i], receipts[i].index, &key, &payloads[i], &e), &e);
 	note_signer_clear(&key);
+	snprintf(origin, sizeof origin, "%s", l.conf.origin);   /* for a message after the close */
 	int crc = cli_report(ledger_close(&l, &e), &e);
 	if (rc == 0 && (crc != 0 || prc != 0))
 		chobo_warn("the attestations were committed; chain-proof receipt --leaf HASH proves each one");
 	if (rc == 0)
 		rc = prc;
 
-	for (size_t i = 0; rc == 0 && i < q->nfiles; i++) {
+	bool lost = false;
+	for (size_t i = 0; rc == 0 && !lost && i < q->nfiles; i++) {
 		char leaf[65];
 		hex32(leaf, receipts[i].leaf_hash);
 		json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:s}", "file", q->files[i], "sha256", sha[i],
@@ -112,9 +114,12 @@ static int attest(const char *dir, const struct request *q, char (*sha)[65])
 				      "payload", payloads[i]);
 		if (!o)
 			chobo_die(EX_OSERR, "out of memory");
-		if (!jsonl_print(o))
-			rc = EX_IOERR;
+		lost = !jsonl_print(o);
 	}
+	if (rc == 0 && (lost || fflush(stdout) != 0 || ferror(stdout)))
+		rc = cli_output_lost(q->nfiles, receipts[0].index, receipts[q->nfiles - 1].index, origin,
+				     "attesting the same files again records them a second time; chain-proof receipt "
+				     "--leaf HASH proves each one");
 out:
 	for (size_t i = 0; i < q->nfiles; i++)
 		free(payloads[i]);

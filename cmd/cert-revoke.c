@@ -22,8 +22,8 @@ static const char usage[] =
 	"Append one revoke entry per leaf HASH of this node's log in one batch; print receipts.\n"
 	"REASON: superseded, withdrawn, error or key-compromise.\n"
 	"Environment: CHOBO_LEDGER, CHOBO_NOW, CHOBO_LOCK_WAIT.\n"
-	"Exit status: 0 success, 64 usage, 65 bad data, 66 no input, 71 system error,\n"
-	"74 I/O error, 75 busy, 77 no permission, 78 configuration.  See cert-revoke(1).\n";
+	"Exit status: 0 success, 3 stored but output not written, 64 usage, 65 bad data, 66 no input,\n"
+	"71 system error, 74 I/O error, 75 busy, 77 no permission, 78 configuration.  See cert-revoke(1).\n";
 
 /* The body of the revoke of ref for reason, new. */
 static json_t *revoke_body(const char *ref, const char *reason)
@@ -160,7 +160,7 @@ int main(int argc, char **argv)
 	struct revocation *rep = xcalloc(n, sizeof *rep);
 	size_t repeats = 0;
 	uint64_t tree_size = 0;
-	char time[21] = "";
+	char time[21] = "", origin[NOTE_MAX_NAME + 1] = "";
 	if ((rc = cli_report(ledger_open_append(&l, dir, &key, &e), &e)) == 0) {
 		rc = cli_report(find_repeats(&l, refs, n, reason, rep, &repeats, &e), &e);
 		if (rc == 0)
@@ -170,13 +170,15 @@ int main(int argc, char **argv)
 		if (rc == 0 && batch.n > 0)
 			rc = cli_report(ledger_append(&l, &batch, &key, NULL, receipts, &tree_size, time, &e), &e);
 		note_signer_clear(&key);
+		snprintf(origin, sizeof origin, "%s", l.conf.origin);   /* for a message after the close */
 		int crc = cli_report(ledger_close(&l, &e), &e);
 		if (rc == 0 && crc != 0)
 			chobo_warn("the revocations were committed; the receipts follow");
 	}
 
 	/* Receipts only after the commit returned: every one printed is durable. */
-	for (size_t i = 0, k = 0; rc == 0 && i < n; i++) {
+	bool lost = false;
+	for (size_t i = 0, k = 0; rc == 0 && !lost && i < n; i++) {
 		char leaf[65];
 		json_t *o;
 		if (rep[i].entry.is) {
@@ -191,9 +193,11 @@ int main(int argc, char **argv)
 		}
 		if (!o)
 			chobo_die(EX_OSERR, "out of memory");
-		if (!jsonl_print(o))
-			rc = EX_IOERR;
+		lost = !jsonl_print(o);
 	}
+	if (rc == 0 && (lost || fflush(stdout) != 0 || ferror(stdout)))
+		rc = cli_output_lost(batch.n, batch.n ? receipts[0].index : 0, batch.n ? receipts[batch.n - 1].index : 0,
+				     origin, "the same command again prints them as revoked before, appending nothing");
 	if (rc == 0 && repeats > 0)
 		chobo_info("%zu of %zu hashes were revoked before by this log: nothing was appended for them", repeats, n);
 	free(receipts);

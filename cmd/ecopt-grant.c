@@ -31,7 +31,8 @@ static const char usage[] =
 	"as one batch; one result line per reading.  --register: members and equipment.\n"
 	"-n, --dry-run: judge everything as a run would (\"valid\" for what it would record), append nothing.\n"
 	"Environment: CHOBO_LEDGER, CHOBO_NOW, CHOBO_LOCK_WAIT.\n"
-	"Exit status: 0 success, 65 bad data, 66 no input; other codes as in chobo(7).\n"
+	"Exit status: 0 success, 3 stored but output not written (the entries are named), 65 bad data,\n"
+	"66 no input, 74 output not written (nothing appended); other codes as in chobo(7).\n"
 	"See ecopt-grant(1).\n";
 
 /*
@@ -650,6 +651,7 @@ int main(int argc, char **argv)
 	}
 	struct ledger l;
 	struct note_signer key;
+	char origin[NOTE_MAX_NAME + 1] = "";   /* this node's log, named when the output is lost */
 	struct batch batch = {0};
 	struct chobo_error e = {0};
 	json_t **results = xcalloc(in.list.n + 1, sizeof *results);   /* --register's */
@@ -677,6 +679,7 @@ int main(int argc, char **argv)
 			if (rc != 0)
 				records_name_entry(&in.list, of, batch.n, &e);
 		}
+		snprintf(origin, sizeof origin, "%s", l.conf.origin);
 		rc = cli_report(ledger_close_after(&l, rc, &e), &e);
 		note_signer_clear(&key);
 	}
@@ -699,9 +702,11 @@ int main(int argc, char **argv)
 		else
 			json_decref(results[i]);
 	}
-	if (rc == 0 && (!printed || !results_print(&readings, refused > 0 || !receipts ? NULL : receipts))) {
-		chobo_warn_errno("stdout");
-		rc = EX_IOERR;
+	if (rc == 0 && (!printed || !results_print(&readings, refused > 0 || !receipts ? NULL : receipts) ||
+			fflush(stdout) != 0 || ferror(stdout))) {
+		size_t n = receipts ? batch.n : 0;
+		rc = cli_output_lost(n, n ? receipts[0].index : 0, n ? receipts[n - 1].index : 0, origin,
+				     "the same input again is a duplicate that prints them, appending nothing");
 	}
 	free(receipts);
 	results_free(&readings);

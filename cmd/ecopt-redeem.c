@@ -23,7 +23,8 @@ static const char usage[] =
 	"       ecopt-redeem [-L DIR] history --holder H [--csv [--bom]]\n"
 	"Environment: CHOBO_LEDGER, CHOBO_NOW, CHOBO_LOCK_WAIT.\n"
 	"Exit status: 0 success, 64 usage, 65 bad data, 66 no account of --holder,\n"
-	"74 output not written (a movement recorded is named); other codes as in chobo(7).\n"
+	"3 output not written (the movement recorded is named), 74 output not written (nothing\n"
+	"appended); other codes as in chobo(7).\n"
 	"See ecopt-redeem(1).\n";
 
 struct balance_ctx {

@@ -31,7 +31,8 @@ static const char usage[] =
 	"report from the ledger row by row; --certify records the credits the committee certified.\n"
 	"Environment: CHOBO_LEDGER, CHOBO_NOW, CHOBO_LOCK_WAIT.\n"
 	"Exit status: 0 success, 1 a report that does not match the ledger, 64 usage, 65 bad data or a\n"
-	"period outside the certification period or not over, 74 output failed, 78 no\n"
+	"period outside the certification period or not over, 3 a certification recorded but its\n"
+	"receipt not written, 74 output failed, 78 no\n"
 	"eco.certification_start; other codes as in chobo(7).  See jcredit-export(1).\n";
 
 #define CHECK_TEXT (256 * 1024)   /* a record's member as text: a row's list of leaf indexes */
@@ -284,7 +285,7 @@ static int certify(struct ledger *l, const struct note_signer *key, const char *
 	    (!receipt_print(stdout, &receipt, "eco.certification", time, size) || fflush(stdout) != 0)) {
 		char leaf[65];
 		hex32(leaf, receipt.leaf_hash);
-		rc = chobo_fail_errno(e, EX_IOERR, "standard output: the certification is recorded, as entry %" PRIu64
+		rc = chobo_fail_errno(e, EXIT_STORED_UNREPORTED, "standard output: the certification is recorded, as entry %" PRIu64
 				      " (%.16s), but its receipt was not written; the same --certify again is a "
 				      "duplicate that prints it", receipt.index, leaf);
 	}

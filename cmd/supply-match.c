@@ -22,7 +22,8 @@ static const char usage[] =
 	"and merge order first, then the offer that expires first.  --commit appends the proposals\n"
 	"as supply.request entries, one batch, and adds each request's leaf hash.\n"
 	"Environment: CHOBO_NOW, CHOBO_LEDGER, CHOBO_LOCK_WAIT.\n"
-	"Exit status: 0 success, 64 usage, 65 bad data; other codes as in chobo(7).\n"
+	"Exit status: 0 success, 3 requests stored but output not written, 64 usage, 65 bad data;\n"
+	"other codes as in chobo(7).\n"
 	"See supply-match(1).\n";
 
 /* What is read of the views: the open index of the items concerned, the closed sites, the catalogue. */
@@ -232,7 +233,7 @@ static int recheck(void *ctx, struct ledger *l, const struct batch *b, struct ch
  * ledger in dir, opened again for it; hashes[i] gets each leaf hash.
  */
 static int commit(const char *dir, const struct match_set *m, const struct match_proposal *p, size_t n,
-		  char (*hashes)[65])
+		  char (*hashes)[65], uint64_t *first, char origin[NOTE_MAX_NAME + 1])
 {
 	struct chobo_error e;
 	struct note_signer key;
@@ -268,12 +269,14 @@ static int commit(const char *dir, const struct match_set *m, const struct match
 		rc = cli_report(ledger_append(&l, &batch, &key, &rule, receipts, &tree_size, time, &e), &e);
 		if (rc == EX_DATAERR)
 			chobo_warn("nothing was appended; the ledger changed since the match: run it again");
+		snprintf(origin, NOTE_MAX_NAME + 1, "%s", l.conf.origin);
 		if (cli_report(ledger_close(&l, &e), &e) != 0 && rc == 0)
 			chobo_warn("the requests were committed; the proposals follow");
 		note_signer_clear(&key);
 	}
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		hex32(hashes[i], receipts[i].leaf_hash);
+	*first = receipts[0].index;   /* a batch's entries are consecutive */
 	free(receipts);
 	batch_free(&batch);
 	json_doc_free(&doc);
@@ -385,7 +388,8 @@ int main(int argc, char **argv)
 	struct match_set m = {0};
 	struct match_proposal *p = NULL;
 	size_t n = 0;
-	char (*hashes)[65] = NULL;
+	char (*hashes)[65] = NULL, origin[NOTE_MAX_NAME + 1] = "";
+	uint64_t first = 0;
 	int rc = cli_report(ledger_open(&l, dir, STORE_NORMAL, &e), &e);
 	if (rc != 0)
 		cli_exit(rc);
@@ -398,7 +402,7 @@ int main(int argc, char **argv)
 		match_run(&m, now, min_shelf_days, &p, &n);
 	if (rc == 0 && do_commit && n > 0) {
 		hashes = xcalloc(n, sizeof *hashes);
-		rc = commit(dir, &m, p, n, hashes);
+		rc = commit(dir, &m, p, n, hashes, &first, origin);
 	}
 	struct view_text t = {0};
 	if (rc == 0) {
@@ -406,10 +410,10 @@ int main(int argc, char **argv)
 		if (bom)
 			view_text_csv_bom(&t);
 		print_proposals(&t, &m, p, n, do_commit ? hashes : NULL, csv);
-		if (t.len > 0 && !write_all(1, t.p, t.len)) {
-			chobo_warn_errno("write error on standard output");
-			rc = EX_IOERR;
-		}
+		if (t.len > 0 && !write_all(1, t.p, t.len))
+			rc = cli_output_lost(do_commit ? n : 0, first, first + n - 1, origin,
+					     "supply-match again proposes only what is still unmatched; chain-log --type "
+					     "supply.request lists the requests");
 	}
 	if (rc == 0 && do_commit && n == 0)
 		chobo_info("no proposals; nothing was appended");

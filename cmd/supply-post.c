@@ -30,8 +30,9 @@ static const char usage[] =
 	"barcode scanner types), each verified and recorded as it comes: [--qty N] [--trust FILE].\n"
 	"-n, --dry-run: judge everything as a run would (\"valid\" for what it would record), append nothing.\n"
 	"Environment: CHOBO_LEDGER, CHOBO_NOW, CHOBO_LOCK_WAIT.\n"
-	"Exit status: 0 success, 1 a label does not verify, 65 bad data, 66 no input;\n"
-	"other codes as in chobo(7).  See supply-post(1).\n";
+	"Exit status: 0 success, 1 a label does not verify, 3 stored but output not written, 65 bad data,\n"
+	"66 no input, 74 output not written (nothing appended); other codes as in chobo(7).\n"
+	"See supply-post(1).\n";
 
 static const struct {
 	const char *kind, *type;
@@ -551,7 +552,7 @@ static int append_records(const char *dir, struct input *in)
 	size_t *record_of = NULL;   /* batch entry -> record */
 	size_t repeats = 0;
 	uint64_t tree_size = 0;
-	char time[21];
+	char time[21], origin[NOTE_MAX_NAME + 1] = "";
 	struct chobo_error e = {0};
 	int rc;
 	if ((rc = cli_report(ledger_log_key(dir, &key, &e), &e)) == 0) {
@@ -598,6 +599,7 @@ static int append_records(const char *dir, struct input *in)
 					   in->list.rec[record_of[which - 1]].where);
 			if (rc == 0 && strcmp(in->type->name, "supply.cancel") == 0)
 				warn_requests_open(&l, in, rep);
+			snprintf(origin, sizeof origin, "%s", l.conf.origin);   /* for a message after the close */
 			int crc = cli_report(ledger_close(&l, &e), &e);
 			if (rc == 0 && crc != 0 && in->dry_run)
 				rc = crc;
@@ -607,7 +609,8 @@ static int append_records(const char *dir, struct input *in)
 		note_signer_clear(&key);
 	}
 	/* One line per record, in the input's order: its receipt, the entry it repeats, or (-n) valid. */
-	for (size_t i = 0, k = 0; rc == 0 && i < in->list.n; i++) {
+	bool lost = false;
+	for (size_t i = 0, k = 0; rc == 0 && !lost && i < in->list.n; i++) {
 		bool printed;
 		if (!rep[i].entry.is && !in->dry_run) {
 			printed = receipt_print(stdout, &receipts[k++], in->type->name, time, tree_size);
@@ -622,10 +625,12 @@ static int append_records(const char *dir, struct input *in)
 				json_object_set_new(o, "cancelled", json_true());
 			printed = jsonl_print(o);
 		}
-		if (!printed) {
-			chobo_warn_errno("stdout");
-			rc = EX_IOERR;
-		}
+		lost = !printed;
+	}
+	if (rc == 0 && (lost || fflush(stdout) != 0 || ferror(stdout))) {
+		size_t n = receipts ? batch.n : 0;
+		rc = cli_output_lost(n, n ? receipts[0].index : 0, n ? receipts[n - 1].index : 0, origin,
+				     "given again, a record with a ref is a duplicate, one without is posted again");
 	}
 	if (rc == 0 && repeats > 0)
 		chobo_info("%zu of %zu records %s: nothing was appended for them", repeats, in->list.n,
@@ -633,7 +638,6 @@ static int append_records(const char *dir, struct input *in)
 								      : "were posted before under their ref");
 	if (rc == 0 && in->dry_run)
 		cli_dry_run_passed(batch.n);
-	fflush(stdout);
 	free(receipts);
 	free(rep);
 	free(record_of);

@@ -50,7 +50,8 @@ static const char usage[] =
 	"volunteer-issue [-q] [-L DIR] events [--since-start] [--dry-run] [--horizon DAYS]\n"
 	"Environment: CHOBO_LEDGER, CHOBO_NOW, CHOBO_LOCK_WAIT.\n"
 	"Exit status: 0 success, 64 usage, 65 bad data, 73 a drawing not written (recorded),\n"
-	"74 output not written (what was recorded is named); other codes as in chobo(7).\n"
+	"3 output not written (what was recorded is named), 74 output not written (nothing appended);\n"
+	"other codes as in chobo(7).\n"
 	"See volunteer-issue(1).\n";
 
 /* The events' cursor and its lock, under the ledger's private/ directory (volunteer-issue(1), FILES). */
@@ -802,7 +803,9 @@ static int append_records(enum volunteer_verb v, struct run *r)
 	}
 	/* Lines lost after the commit: say what stands, or a retry makes a second certificate. */
 	if (lines && rc == 0 && (!printed || fflush(stdout) != 0 || ferror(stdout))) {
-		rc = chobo_fail_errno(&e, EX_IOERR, "standard output could not be written");
+		/* 3 when entries stand that the lost lines named; 74 when nothing was appended. */
+		rc = chobo_fail_errno(&e, committed && b.n > 0 ? EXIT_STORED_UNREPORTED : EX_IOERR,
+				      "standard output could not be written");
 		if (committed)
 			name_unprinted(&e, v, r, bodies, rep, receipts, entry_of, b.n, origin);
 		else

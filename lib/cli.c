@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +89,23 @@ int cli_report(int rc, const struct chobo_error *err)
 	if (rc != 0)
 		chobo_warn("%s", err->msg[0] ? err->msg : "failed without a reason (a bug)");
 	return rc;
+}
+
+int cli_output_lost(size_t n, uint64_t first, uint64_t last, const char *origin, const char *retry)
+{
+	const char *why = strerror(errno);
+	if (n == 0) {
+		chobo_warn("standard output could not be written: %s; nothing was appended", why);
+		return EX_IOERR;
+	}
+	/* Said after the commit: a script that retries must know what stands. */
+	if (n == 1)
+		chobo_warn("standard output could not be written: %s; 1 entry is recorded, entry %" PRIu64 " of %s: %s",
+			   why, first, origin, retry);
+	else
+		chobo_warn("standard output could not be written: %s; %zu entries are recorded, entries %" PRIu64 " to %"
+			   PRIu64 " of %s: %s", why, n, first, last, origin, retry);
+	return EXIT_STORED_UNREPORTED;
 }
 
 void cli_dry_run_passed(size_t n)

@@ -3,6 +3,8 @@
 #define CHOBO_CLI_H
 
 #include <getopt.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "util.h"
 
@@ -30,6 +32,13 @@ void cli_exit(int code) __attribute__((noreturn));
 int cli_report(int rc, const struct chobo_error *err);
 /* After -n, --dry-run: say (chobo_info) that n entries (none: no record was new) passed every rule, none appended. */
 void cli_dry_run_passed(size_t n);
+/*
+ * Standard output failed (errno says why) after a commit: say on stderr
+ * that entries first to last of origin are recorded (n of them) and what
+ * retry does with the same input, and return EXIT_STORED_UNREPORTED; with
+ * n 0, that nothing was appended, and return EX_IOERR.
+ */
+int cli_output_lost(size_t n, uint64_t first, uint64_t last, const char *origin, const char *retry);
 /* Parse a non-negative integer option value or exit with a usage error. */
 unsigned long long cli_u64(const char *opt, const char *value);
 /* value, or exit with a usage error naming opt when it is not UTF-8 text (what goes into entries and JSON must be). */

@@ -53,4 +53,30 @@ notes 3 b | chain-append -L "$L" >/dev/full 2>"$T/full.err"
 check "chain-append: the batch stored, receipts not written: exit 3" test $? -eq 3
 check "... saying not to append it again" grep -q "do not append it again" "$T/full.err"
 check "... and the batch is there once" test "$(chain-verify "$L" | python3 -c 'import json, sys; print(json.load(sys.stdin)["entries"])')" = $((size + 3))
+
+# The programs that append: stored, then standard output lost, is exit 3 with what stands named;
+# nothing appended (every record a duplicate) is 74.
+stored() {
+	desc=$1
+	shift
+	"$@" >/dev/full 2>"$T/full.err"
+	got=$?
+	if [ "$got" -eq 3 ] && grep -q "standard output could not be written: No space left on device; .* recorded" "$T/full.err"; then
+		ok "$desc: exit 3, naming what is recorded"
+	else
+		not_ok "$desc (exit $got)"
+		sed 's/^/# /' "$T/full.err" | head -5
+	fi
+}
+size=$(chain-verify "$L" | python3 -c 'import json, sys; print(json.load(sys.stdin)["entries"])')
+echo permit >"$T/permit.txt"
+stored "cert-attest" cert-attest -L "$L" --kind permit "$T/permit.txt"
+check "... naming the entry" grep -q "1 entry is recorded, entry $size of " "$T/full.err"
+# The attestation's leaf hash, from its stored line (RFC 6962: SHA-256 of 0x00 and the entry).
+leaf=$(chain-log -L "$L" --from $size | python3 -c 'import sys, hashlib; l = sys.stdin.buffer.readline().rstrip(b"\n"); print(hashlib.sha256(b"\0" + l).hexdigest())')
+stored "cert-revoke" cert-revoke -L "$L" --reason superseded "$leaf"
+check "... saying the same command again appends nothing" grep -q "the same command again prints them as revoked before, appending nothing" "$T/full.err"
+cert-revoke -L "$L" --reason superseded "$leaf" >/dev/full 2>"$T/full.err"
+check "... which it does: again, nothing appended, exit 74" sh -c "test $? -eq 74 && grep -q 'nothing was appended' '$T/full.err'"
+stored "supply-post" supply-post -L "$L" site --code S-1 --name 避難所 --municipality 八王子市 --role shelter --open true
 done_testing

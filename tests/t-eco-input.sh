@@ -380,4 +380,14 @@ check "... nothing appended" test "$before" -eq "$(count)"
 check "... and the run itself grants it" sh -c "CHOBO_NOW=2024-09-01T00:03:00Z ecopt-grant -L '$A' --factors '$F' '$T/rd.jsonl' | grep -q '\"result\":\"granted\"'"
 check_exit 65 "a --dry-run of a refused reading exits 65" env CHOBO_NOW=2024-09-01T00:04:00Z ecopt-grant -n -L "$A" --factors "$F" "$T/rd.jsonl" "$T/over.jsonl"
 check "... the duplicate and the refusal said" sh -c "grep -q '\"result\":\"duplicate\"' '$T/last.out' && grep -q '\"result\":\"refused\"' '$T/last.out'"
+# 17. Standard output lost after the batch is stored: exit 3, naming the entries; the same input
+# again is a duplicate.
+printf '{"equipment":"PV-D","from":"2023-07-01","to":"2023-07-31","generated_kwh":300,"sold_kwh":100}\n' >"$T/rfull.jsonl"
+n=$(count)
+check_exit 3 "a reading granted with standard output failing (/dev/full): exit 3" sh -c "
+	CHOBO_NOW=2024-09-01T00:05:00Z ecopt-grant -L '$A' --factors '$F' '$T/rfull.jsonl' >/dev/full"
+check "... naming the entry and saying the same input again is a duplicate" grep -q \
+	"standard output could not be written: No space left on device; 1 entry is recorded, entry $n of tama.example/node: the same input again is a duplicate" "$T/last.err"
+check "... which it is" sh -c "CHOBO_NOW=2024-09-01T00:05:00Z ecopt-grant -L '$A' --factors '$F' '$T/rfull.jsonl' |
+	grep -q '\"result\":\"duplicate\",\"leaf_index\":$n,' && test \$(chain-log -L '$A' | wc -l) -eq $((n + 1))"
 done_testing

@@ -268,7 +268,7 @@ check_exit 65 "... and so is a settlement of A's shop on B" env CHOBO_NOW=2025-0
 check "... naming the home node" grep -q "shop-1's home node is $OA: settle there, not on $OB" "$T/last.err"
 # Standard output lost after a movement is stored: the message names it, and a retry is a duplicate.
 n=$(count "$A")
-check_exit 74 "a spend with standard output failing (/dev/full): exit 74" sh -c "
+check_exit 3 "a spend with standard output failing (/dev/full): exit 3, stored" sh -c "
 	CHOBO_NOW=2025-06-03T00:00:00Z ecopt-redeem -L '$A' spend --member $P6 --shop shop-1 --points 6 --ref buy-full >/dev/full"
 check "... the message names the entry recorded and says the same request again is a duplicate" grep -q \
 	"standard output could not be written: .*; the points.debit is recorded, as entry $n of $OA (leaf hash [0-9a-f]\{64\}): the same request again is a duplicate" "$T/last.err"

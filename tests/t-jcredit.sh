@@ -268,7 +268,7 @@ check "Tama: 10,001 readings granted" sh -c "CHOBO_NOW=2024-04-10T00:00:00Z ecop
 jcredit-export -L "$C" --fy 2023 --price 2536 -o "$T/tama.jsonl"
 check "Tama: 10,001 rows" test "$(grep -c '"record":"row"' "$T/tama.jsonl")" -eq 10001
 check "Tama: 19,500.999 t give 19,500 credits, 0.999 t carried, 49,452,000 yen" has "$T/tama.jsonl" credits 1 reduction_g=19500999000 credits_t=19500 carried_g=999000 price_yen_per_t=2536 revenue_yen=49452000
-check_exit 74 "Tama's certification whose receipt cannot be written: exit 74" sh -c "
+check_exit 3 "Tama's certification whose receipt cannot be written: exit 3, stored" sh -c "
 	CHOBO_NOW=2024-05-01T00:00:00Z jcredit-export -L '$C' --certify '$T/tama.jsonl' --credits 19500 >/dev/full"
 check "... saying it is recorded and that the same command again is a duplicate" \
 	grep -q "the certification is recorded, as entry [0-9]* ([0-9a-f]*), but its receipt was not written; the same --certify again is a duplicate that prints it" "$T/last.err"

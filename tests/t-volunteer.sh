@@ -442,7 +442,7 @@ full() {
 	CHOBO_NOW=$t volunteer-issue -L "$D" "$@" >/dev/full 2>"$T/vi.err"
 }
 n=$(count "$D")
-check_exit 74 "certify with standard output failing (/dev/full): exit 74" full 2026-05-05T00:00:00Z certify --volunteer $Q
+check_exit 3 "certify with standard output failing (/dev/full): exit 3, stored" full 2026-05-05T00:00:00Z certify --volunteer $Q
 check "... the message says the certificate is recorded, naming the entry, and not to certify again" grep -q \
 	"standard output could not be written: .*; the certificate is recorded, as entry $n of tama.example/minami (leaf hash [0-9a-f]\{64\}): do not simply run certify again, which issues a second certificate" "$T/vi.err"
 check "... the ledger holds it once, at that index" sh -c "[ \$(chain-log -L '$D' | wc -l) -eq $((n + 1)) ] &&
@@ -451,7 +451,7 @@ check "... and the cert-revoke command it gives revokes that certificate" sh -c 
 	CHOBO_NOW=2026-05-05T00:01:00Z \$(sed -n 's/.*\`\\(cert-revoke [^\`]*\\)\`.*/\\1/p' '$T/vi.err') >/dev/null &&
 	[ \"\$(chain-log -L '$D' --from $((n + 1)) | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())[\"type\"])')\" = revoke ]"
 n=$(count "$D")
-check_exit 74 "a posting with standard output failing: exit 74" full 2026-05-05T01:00:00Z post --posting M-1 --host F-M \
+check_exit 3 "a posting with standard output failing: exit 3, stored" full 2026-05-05T01:00:00Z post --posting M-1 --host F-M \
 	--kind errand --task 買い物 --district 南山 --from 2026-05-06T00:00:00Z --to 2026-05-06T01:00:00Z
 check "... the message names the posting and its entry, and says the same command again is a duplicate" grep -q \
 	"standard output could not be written: .*; posting M-1 is recorded, as entry $n of tama.example/minami: the same command again is a duplicate that prints it, appending nothing" "$T/vi.err"
@@ -462,7 +462,7 @@ check "... which it is: run again, it prints the entry and the ledger holds the 
 	[ \$(chain-log -L '$D' | wc -l) -eq $((n + 1)) ] &&
 	[ \$(chain-log -L '$D' --type volunteer.posting | grep -c '\"posting\":\"M-1\"') -eq 1 ]"
 n=$(count "$D")
-check_exit 74 "a shop's opening with standard output failing: exit 74" full 2026-05-05T03:00:00Z shop --shop S-M
+check_exit 3 "a shop's opening with standard output failing: exit 3, stored" full 2026-05-05T03:00:00Z shop --shop S-M
 check "... the message names the entry and says the same request again is a duplicate" grep -q \
 	"; the points.open is recorded, as entry $n of tama.example/minami (leaf hash [0-9a-f]\{64\}): the same request again is a duplicate" "$T/vi.err"
 check "... which it is" sh -c "CHOBO_NOW=2026-05-05T03:01:00Z volunteer-issue -L '$D' shop --shop S-M |

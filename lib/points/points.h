@@ -195,9 +195,9 @@ int points_redeem(struct ledger *l, const struct note_signer *key, const struct 
 		  struct points_outcome *out, struct chobo_error *err);
 /*
  * Print what points_redeem did for a request with reference ref (NULL for a
- * shop's opening) and flush standard output: 0, or EX_IOERR with err
- * naming what stands in out's log (the entry recorded, which the same
- * request again prints as a duplicate; or that nothing was appended).
+ * shop's opening) and flush standard output: 0; else with err naming what
+ * stands in out's log, EXIT_STORED_UNREPORTED (the entry recorded, which the
+ * same request again prints as a duplicate) or EX_IOERR (nothing appended).
  */
 int points_outcome_report(const struct points_outcome *out, const char *ref, struct chobo_error *err);
 

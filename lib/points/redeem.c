@@ -222,7 +222,8 @@ int points_outcome_report(const struct points_outcome *out, const char *ref, str
 	char leaf[65];
 	if (outcome_print(out, ref) && fflush(stdout) == 0 && !ferror(stdout))
 		return 0;
-	int rc = chobo_fail_errno(err, EX_IOERR, "standard output could not be written");
+	int rc = chobo_fail_errno(err, out->repeated.is ? EX_IOERR : EXIT_STORED_UNREPORTED,
+				  "standard output could not be written");
 	size_t at = strlen(err->msg);
 	/* Said after the commit, so that a retry is known to be safe: the same request is a duplicate. */
 	if (out->repeated.is) {
