@@ -119,7 +119,7 @@ static int attest(const char *dir, const struct request *q, char (*sha)[65])
 	if (rc == 0 && (lost || fflush(stdout) != 0 || ferror(stdout)))
 		rc = cli_output_lost(q->nfiles, receipts[0].index, receipts[q->nfiles - 1].index, origin,
 				     "attesting the same files again records them a second time; chain-proof receipt "
-				     "--leaf HASH proves each one");
+				     "--index N proves each one");
 out:
 	for (size_t i = 0; i < q->nfiles; i++)
 		free(payloads[i]);

@@ -661,8 +661,11 @@ int main(int argc, char **argv)
 	size_t refused = 0;
 	store_expect_bytes((uint64_t)in.list.n * ECO_READING_STORE_BYTES);
 	if (rc == 0 && (rc = cli_report(ledger_open_append(&l, dir, &key, &e), &e)) == 0) {
-		rc = in.registering ? reg(&l, &in, &batch, results, of, &e)
-				 : grant(&l, &in, factors, &batch, of, &readings, &refused, &e);
+		/* Judged against current views: one this version stores otherwise is rebuilt, committed, first. */
+		rc = views_refresh(&l, &e);
+		if (rc == 0)
+			rc = in.registering ? reg(&l, &in, &batch, results, of, &e)
+					 : grant(&l, &in, factors, &batch, of, &readings, &refused, &e);
 		if (rc != 0 && e.msg[0]) {
 			/* ledger_append says it of its own failures. */
 			snprintf(e.msg + strlen(e.msg), sizeof e.msg - strlen(e.msg), "; nothing was appended");
@@ -706,7 +709,7 @@ int main(int argc, char **argv)
 			fflush(stdout) != 0 || ferror(stdout))) {
 		size_t n = receipts ? batch.n : 0;
 		rc = cli_output_lost(n, n ? receipts[0].index : 0, n ? receipts[n - 1].index : 0, origin,
-				     "the same input again is a duplicate that prints them, appending nothing");
+				     "the same input again is a duplicate that prints what it recorded, appending nothing");
 	}
 	free(receipts);
 	results_free(&readings);

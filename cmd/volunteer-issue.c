@@ -606,8 +606,8 @@ static void shell_word(char *out, size_t size, const char *s)
  * be; say so, with the command that withdraws the older one.  0 or an
  * error reading the registry.
  */
-static int warn_replaced(struct ledger *l, const struct run *r, json_t *const *bodies, const struct receipt *receipts,
-			 const size_t *entry_of, struct chobo_error *err)
+static int warn_replaced(struct ledger *l, const struct run *r, json_t *const *bodies, const struct repeat *rep,
+			 const struct receipt *receipts, const size_t *entry_of, struct chobo_error *err)
 {
 	for (size_t i = 0; i < r->list.n; i++) {
 		const char *who = json_string_value(json_object_get(bodies[i], "volunteer"));
@@ -619,11 +619,11 @@ static int warn_replaced(struct ledger *l, const struct run *r, json_t *const *b
 			return rc;
 		char dir[600];
 		shell_word(dir, sizeof dir, r->dir);
-		/* A dry run made no certificate: every one standing is another. */
-		if (receipts)
-			hex32(mine, receipts[entry_of[i]].leaf_hash);
+		/* This record's certificate: the one it repeats, or the one just made. */
+		if (rep[i].is)
+			snprintf(mine, sizeof mine, "%s", rep[i].leaf);
 		else
-			mine[0] = '\0';
+			hex32(mine, receipts[entry_of[i]].leaf_hash);
 		for (size_t k = 0; k < n; k++)
 			if (strcmp(leaves[k], mine) != 0)
 				chobo_warn("%s: volunteer %s also holds certificate %.16s for FY%" JSON_INTEGER_FORMAT
@@ -765,8 +765,9 @@ static int append_records(enum volunteer_verb v, struct run *r)
 	}
 	if (rc != 0 && e.msg[0] && !strstr(e.msg, "nothing was appended"))
 		snprintf(e.msg + strlen(e.msg), sizeof e.msg - strlen(e.msg), "; nothing was appended");
-	if (rc == 0 && v == VOL_CERTIFY)
-		rc = warn_replaced(&l, r, bodies, receipts, entry_of, &e);
+	/* Not after a dry run: it made no card, and the advice to revoke the standing one would leave none. */
+	if (rc == 0 && v == VOL_CERTIFY && !r->dry_run)
+		rc = warn_replaced(&l, r, bodies, rep, receipts, entry_of, &e);
 	/* Committed: a payload or drawing that cannot be made is reported, the entries stand.  A dry run signs none. */
 	for (size_t i = 0; rc == 0 && v == VOL_CERTIFY && !r->dry_run && i < n; i++)
 		rc = certificate_payload(bodies[i], receipts[entry_of[i]].index, &key, &payloads[i], &e);

@@ -335,12 +335,14 @@ static void field_unknown(const char *where, const char *what, const char *const
 	/* "Member" or "member " (a spreadsheet's capital, a blank it kept): say the name to write. */
 	for (size_t k = 0; spelt[0] && fields[k]; k++)
 		if (strcmp(fields[k], spelt) == 0) {
-			snprintf(err, errlen, "%s%s has no field \"%.64s\": write \"%s\" (field names are in lower case, "
-				 "without blanks)", where, what, name, spelt);
+			snprintf(err, errlen, "%s%s has no field \"%.*s\": write \"%s\" (field names are in lower case, "
+				 "without blanks)", where, what, (int)utf8_cut(name, 64), name, spelt);
 			return;
 		}
 	records_name_list(list, sizeof list, fields);
-	snprintf(err, errlen, "%s%s has no field \"%.64s\" (its fields: %s)", where, what, name, list);
+	/* Cut on a character: the reason goes into JSON result lines, which must stay UTF-8. */
+	snprintf(err, errlen, "%s%s has no field \"%.*s\" (its fields: %s)", where, what, (int)utf8_cut(name, 64), name,
+		 list);
 }
 
 const char *records_column_unknown(const char *what, const char *const *fields, size_t i, const char *name,

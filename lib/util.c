@@ -251,6 +251,17 @@ size_t utf8_bom_length(const char *s, size_t len)
 	return len >= 3 && memcmp(s, UTF8_BOM, 3) == 0 ? 3 : 0;
 }
 
+size_t utf8_cut(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max + 1);
+	if (n <= max)
+		return n;
+	/* s[max] is the first byte cut off: step back while it continues the character before. */
+	for (n = max; n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80; n--)
+		;
+	return n;
+}
+
 size_t utf8_decode(const uint8_t *s, size_t len, uint32_t *cp)
 {
 	if (len == 0)

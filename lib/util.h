@@ -115,6 +115,8 @@ bool utf8_valid(const uint8_t *buf, size_t len);
 #define UTF8_BOM "\xEF\xBB\xBF"
 /* The length of the byte order mark at the start of s[0..len): 3, or 0 when none is there. */
 size_t utf8_bom_length(const char *s, size_t len);
+/* The length of the longest prefix of s of at most max bytes that ends on a UTF-8 character's boundary. */
+size_t utf8_cut(const char *s, size_t max);
 /* The length (1 to 4) of the one UTF-8 character at s[0..len) with its code point in *cp; 0 when none is there. */
 size_t utf8_decode(const uint8_t *s, size_t len, uint32_t *cp);
 

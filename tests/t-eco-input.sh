@@ -131,6 +131,12 @@ check "... with the name to write" grep -q "Member.jsonl:1: a registration has n
 printf '{"equipment":"PV-1","From":"2023-04-01","to":"2023-04-30","generated_kwh":1}\n' >"$T/From.jsonl"
 check_exit 65 "a JSON reading with \"From\" is refused" grant "$T/From.jsonl"
 check "... with the name to write" grep -q '"reason":"a reading has no field \\"From\\": write \\"from\\"' "$T/last.out"
+python3 -c 'import json; print(json.dumps({"equipment": "PV-1", "from": "2023-04-01", "to": "2023-04-30", "あ" * 30: 1}, ensure_ascii=False))' >"$T/long.jsonl"
+check_exit 65 "a reading with a long Japanese field name is refused" grant "$T/long.jsonl"
+check "... its result line still UTF-8 JSON (the name cut on a character)" python3 -c "
+import json, sys
+o = json.loads(open(sys.argv[1], encoding='utf-8').readline())
+assert o['reason'].startswith('a reading has no field \"' + 'あ' * 21 + '\"'), o['reason']" "$T/last.out"
 check "... nothing appended" test "$before" -eq "$(count)"
 
 # 5. A period that is not over.
@@ -342,7 +348,7 @@ head -64 "$T/s65.jsonl" >"$T/s64.jsonl"
 tail -1 "$T/s65.jsonl" >"$T/s1.jsonl"
 before=$(count)
 check_exit 65 "65 readings with a gap after each are refused" g 2024-09-01T00:00:00Z s65.jsonl
-check "... the 65th, as one stretch more than a device may have" grep -q "s65.jsonl:65.*\"reason\":\"the readings of PV-64 recorded so far cover 64 separate stretches of days, the most a device may have, and the period $(day 128) to $(day 128) would start another: record first the periods missing between them\"" "$T/last.out"
+check "... the 65th, as one stretch more than a device may have" grep -q "s65.jsonl:65.*\"reason\":\"the readings of PV-64 recorded so far and those above it in this input cover 64 separate stretches of days, the most a device may have, and the period $(day 128) to $(day 128) would start another: record first the periods missing between them\"" "$T/last.out"
 check "... nothing appended" test "$before" -eq "$(count)"
 check "the first 64 are granted" sh -c "CHOBO_NOW=2024-09-01T00:00:00Z ecopt-grant -L '$A' --factors '$F' '$T/s64.jsonl' | grep -c granted | grep -qx 64"
 check_exit 65 "the 65th alone is refused" g 2024-09-01T00:00:00Z s1.jsonl
@@ -390,4 +396,10 @@ check "... naming the entry and saying the same input again is a duplicate" grep
 	"standard output could not be written: No space left on device; 1 entry is recorded, entry $n of tama.example/node: the same input again is a duplicate" "$T/last.err"
 check "... which it is" sh -c "CHOBO_NOW=2024-09-01T00:05:00Z ecopt-grant -L '$A' --factors '$F' '$T/rfull.jsonl' |
 	grep -q '\"result\":\"duplicate\",\"leaf_index\":$n,' && test \$(chain-log -L '$A' | wc -l) -eq $((n + 1))"
+# 18. Views that are not current (their tables gone, as after an upgrade that changes them): the
+# run judges against the views brought up to date, so the same input again is still a duplicate.
+rm -f "$A/db/views.db" "$A/db/viewmarks.db"
+check "with the views' tables gone, the same reading again is a duplicate" sh -c "
+	CHOBO_NOW=2024-09-01T00:06:00Z ecopt-grant -L '$A' --factors '$F' '$T/rfull.jsonl' | grep -q '\"result\":\"duplicate\"'"
+check "... and the views rebuilt verify" chain-verify -q -L "$A" --views
 done_testing

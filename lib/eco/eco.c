@@ -464,7 +464,7 @@ static bool recorded_read(struct eco_equipment *q)
 	long v = jscan_find(&scratch, 0, "recorded");
 	q->nrecorded = 0;
 	if (v < 0)
-		return true;
+		return jscan_find(&scratch, 0, "last") < 0;   /* a last day without its stretches: another version's */
 	if (scratch.tok[v].kind != JSON_K_ARRAY || scratch.tok[v].size > ECO_MAX_STRETCHES)
 		return false;
 	size_t k = (size_t)v + 1;
@@ -738,9 +738,10 @@ int eco_reading_judge(struct view_state *s, const struct eco_reading *r, const c
 	}
 	if ((int)q->nrecorded + (earlier ? earlier->stretches : 0) >= ECO_MAX_STRETCHES &&
 	    eco_reading_stretches(q, earlier, r) > 0)
-		REFUSE("the readings of %s recorded so far cover %d separate stretches of days, the most a device may "
+		REFUSE("the readings of %s recorded so far%s cover %d separate stretches of days, the most a device may "
 		       "have, and the period %s to %s would start another: record first the periods missing between "
-		       "them", r->equipment, ECO_MAX_STRETCHES, r->from, r->to);
+		       "them", r->equipment, earlier && earlier->stretches > 0 ? " and those above it in this input" : "",
+		       ECO_MAX_STRETCHES, r->from, r->to);
 	if (jp_date_parse(q->monitoring_from, &d) && r->from_day < d)
 		REFUSE("the period starts before the monitoring of %s (%s)", r->equipment, q->monitoring_from);
 	if (jp_date_parse(m.joined, &d) && r->from_day < d)
