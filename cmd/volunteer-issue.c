@@ -720,6 +720,13 @@ static void name_unprinted(struct chobo_error *err, enum volunteer_verb v, const
 	else
 		snprintf(entries, sizeof entries, "entries %" PRIu64 " to %" PRIu64, receipts[0].index,
 			 receipts[nentries - 1].index);
+	if (done == 0) {
+		/* Every record a duplicate: what was appended is the scheme's terms they are counted under. */
+		snprintf(said, sizeof said, "; every record is a duplicate of an entry recorded before; the volunteer "
+			 "points scheme's terms are recorded, as %s of %.255s", entries, origin);
+		err_add(err, said);
+		return;
+	}
 	snprintf(said, sizeof said, "; %s %s recorded, as %s of %.255s: the same %s again %s, appending nothing",
 		 what, done == 1 ? "is" : "are", entries, origin, r->options ? "command" : "input",
 		 done == 1 ? "is a duplicate that prints it" : "gives duplicates that print them");

@@ -470,6 +470,12 @@ check "... which it is" sh -c "CHOBO_NOW=2026-05-05T03:01:00Z volunteer-issue -L
 check_exit 74 "a record done before, with standard output failing: exit 74" full 2026-05-05T04:00:00Z post --posting M-1 \
 	--host F-M --kind errand --task 買い物 --district 南山 --from 2026-05-06T00:00:00Z --to 2026-05-06T01:00:00Z
 check "... saying that nothing was appended" grep -q "; nothing was appended: every record is a duplicate" "$T/vi.err"
+echo "volunteer.yen_per_point = 2" >>"$D/chobo.conf"
+n=$(count "$D")
+check_exit 3 "a registration done before, under new terms, with standard output failing: exit 3" full 2026-05-05T05:00:00Z \
+	register --volunteer $Q
+check "... saying every record is a duplicate and the scheme's terms are recorded, naming the entry" grep -q \
+	"; every record is a duplicate of an entry recorded before; the volunteer points scheme's terms are recorded, as entry $n of tama.example/minami" "$T/vi.err"
 check "chain-verify --views passes on D" chain-verify -q -L "$D" --views
 
 # ------------------------------------------------------------- privacy
