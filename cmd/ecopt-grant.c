@@ -505,9 +505,7 @@ static int registration_body(struct ledger *l, struct private_store *ps, enum ec
 	if ((problem = eco_serial_problem(serial, fix)) != NULL) {
 		/* Shown as typed, up to 80 bytes cut where a character ends, control characters as '?'. */
 		char shown[81];
-		size_t n = strlen(serial) < 80 ? strlen(serial) : 80;
-		while (n > 0 && n < strlen(serial) && ((unsigned char)serial[n] & 0xC0) == 0x80)
-			n--;
+		size_t n = utf8_cut(serial, 80);
 		for (size_t i = 0; i < n; i++)
 			shown[i] = (unsigned char)serial[i] < 0x20 || serial[i] == 0x7f ? '?' : serial[i];
 		shown[n] = '\0';

@@ -394,9 +394,8 @@ const char *records_end_blank(const char *s, char *fix, size_t cap)
 	if (first < 0)
 		return NULL;
 	if (cap > 0) {
-		if (n > cap - 1)   /* cut at a character's first byte: the message stays UTF-8 */
-			for (n = cap - 1; n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80; n--)
-				;
+		if (n > cap - 1)   /* cut on a character: the message stays UTF-8 */
+			n = utf8_cut(s, cap - 1);
 		memcpy(fix, s, n);
 		fix[n] = '\0';
 	}
