@@ -9,7 +9,8 @@
 # relative to the ledger directory, a period skipped and filed later, a
 # registration sheet's header with a capital or a blank, the most separate
 # stretches of recorded days a device may have, a departure dated before
-# the member's last reading, and --dry-run.
+# the member's last reading, --dry-run, a lost standard output, views not
+# current, and the certification period.
 . "${top_srcdir:-.}/tests/lib.sh"
 
 A=$T/node
@@ -402,4 +403,18 @@ rm -f "$A/db/views.db" "$A/db/viewmarks.db"
 check "with the views' tables gone, the same reading again is a duplicate" sh -c "
 	CHOBO_NOW=2024-09-01T00:06:00Z ecopt-grant -L '$A' --factors '$F' '$T/rfull.jsonl' | grep -q '\"result\":\"duplicate\"'"
 check "... and the views rebuilt verify" chain-verify -q -L "$A" --views
+# 19. With eco.certification_start set, a reading lies inside the certification period: a reduction
+# outside it can never be credited.
+echo "eco.certification_start = 2023-06-01" >>"$A/chobo.conf"
+D() { printf '{"equipment":"PV-D","from":"%s","to":"%s","generated_kwh":30,"sold_kwh":10}\n' "$1" "$2"; }
+D 2023-05-01 2023-05-31 >"$T/early.jsonl"
+before=$(count)
+check_exit 65 "a reading before the certification period is refused" env CHOBO_NOW=2024-09-01T00:07:00Z ecopt-grant -L "$A" --factors "$F" "$T/early.jsonl"
+check "... as outside it, naming it" grep -q '"reason":"the period 2023-05-01 to 2023-05-31 lies outside the programme.s certification period, 2023-06-01 to 2031-03-31 (eco.certification_start)' "$T/last.out"
+D 2023-05-20 2023-08-10 >"$T/across-start.jsonl"
+check_exit 65 "a reading across its start is refused" env CHOBO_NOW=2024-09-01T00:07:00Z ecopt-grant -L "$A" --factors "$F" "$T/across-start.jsonl"
+check "... with the part to give" grep -q 'reaches outside the programme.s certification period, 2023-06-01 to 2031-03-31 (eco.certification_start): give the part inside it, from 2023-06-01 to 2023-08-10' "$T/last.out"
+check "... nothing appended" test "$before" -eq "$(count)"
+D 2023-08-01 2023-08-31 >"$T/inside.jsonl"
+check "a reading inside it is granted" sh -c "CHOBO_NOW=2024-09-01T00:07:00Z ecopt-grant -L '$A' --factors '$F' '$T/inside.jsonl' | grep -q granted"
 done_testing

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -1231,6 +1232,25 @@ static bool points_per_kg_valid(const char *value, char *why, size_t whylen)
 		return true;
 	snprintf(why, whylen, "expected points per kg-CO2 from 0 to 1000000");
 	return false;
+}
+
+bool eco_certification_end(const char *start, int64_t *end)
+{
+	int64_t s, last;
+	char later[32];
+	if (!jp_date_parse(start, &s) || !jp_date_parse(ECO_LAST_DAY, &last))
+		return false;
+	int y = atoi(start) % 10000;
+	snprintf(later, sizeof later, "%04d%.6s", y + 8, start + 4);
+	if (!jp_date_parse(later, end)) {   /* February 29 eight years on that is no leap year: March 1 */
+		snprintf(later, sizeof later, "%04d-03-01", y + 8);
+		if (!jp_date_parse(later, end))
+			return false;
+	}
+	*end -= 1;
+	if (*end > last)
+		*end = last;
+	return true;
 }
 
 static bool certification_start_valid(const char *value, char *why, size_t whylen)

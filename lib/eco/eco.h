@@ -219,6 +219,9 @@ int eco_member_get(struct view_state *s, const char *id, struct eco_member *out,
 int eco_equipment_get(struct view_state *s, const char *code, struct eco_equipment *out,
 		      struct chobo_error *err);
 
+/* The last day of the certification period that starts on start (YYYY-MM-DD): 8 years on, at most ECO_LAST_DAY; false when start is no date. */
+bool eco_certification_end(const char *start, int64_t *end);
+
 /*
  * The leaf hash of the certification that counts for the period starting
  * on from (YYYY-MM-DD), from the registry view: 0, EX_UNAVAILABLE when

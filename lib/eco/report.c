@@ -260,26 +260,6 @@ static void set_str(json_t *o, const char *name, const char *v)
 	json_object_set_new(o, name, json_string(v));
 }
 
-/* The last day of the certification period that starts on start: 8 years on, at most ECO_LAST_DAY. */
-static bool certification_end(const char *start, int64_t *end)
-{
-	int64_t s, last;
-	char later[32];
-	if (!jp_date_parse(start, &s) || !jp_date_parse(ECO_LAST_DAY, &last))
-		return false;
-	int y = atoi(start) % 10000;
-	snprintf(later, sizeof later, "%04d%.6s", y + 8, start + 4);
-	if (!jp_date_parse(later, end)) {   /* February 29 eight years on that is no leap year: March 1 */
-		snprintf(later, sizeof later, "%04d-03-01", y + 8);
-		if (!jp_date_parse(later, end))
-			return false;
-	}
-	*end -= 1;
-	if (*end > last)
-		*end = last;
-	return true;
-}
-
 struct period_list {
 	struct jcredit_period *v;
 	size_t cap, n;
@@ -361,7 +341,7 @@ int jcredit_build(struct ledger *l, const struct jcredit_request *req, struct jc
 	int64_t cstart, cendday;
 	memset(rep, 0, sizeof *rep);
 	if (!req->certification_start || !jp_date_parse(req->certification_start, &cstart) ||
-	    !certification_end(req->certification_start, &cendday))
+	    !eco_certification_end(req->certification_start, &cendday))
 		return chobo_fail(err, EX_CONFIG, "eco.certification_start is not set in chobo.conf: the report needs "
 				  "the start of the certification period");
 	jp_date_format(from, req->from_day);
