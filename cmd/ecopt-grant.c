@@ -355,7 +355,7 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 	/* The programme's certification period, when chobo.conf gives it: a reading lies inside it. */
 	const char *cstart = config_setting(&l->conf, "eco.certification_start");
 	int64_t cfrom = INT64_MIN, cto = INT64_MAX;
-	if (rc == 0 && cstart && (!jp_date_parse(cstart, &cfrom) || !eco_certification_end(cstart, &cto)))
+	if (rc == 0 && cstart && !eco_certification_period(cstart, &cfrom, &cto))
 		rc = chobo_fail(e, EX_CONFIG, "eco.certification_start = %s is not a date", cstart);
 	/* A part in a period certified already earns its points, but no report will credit it: it is marked. */
 	struct jcredit_period *certified = NULL;

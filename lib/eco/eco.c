@@ -1234,22 +1234,22 @@ static bool points_per_kg_valid(const char *value, char *why, size_t whylen)
 	return false;
 }
 
-bool eco_certification_end(const char *start, int64_t *end)
+bool eco_certification_period(const char *start, int64_t *first, int64_t *last)
 {
-	int64_t s, last;
+	int64_t bound;
 	char later[32];
-	if (!jp_date_parse(start, &s) || !jp_date_parse(ECO_LAST_DAY, &last))
+	if (!jp_date_parse(start, first) || !jp_date_parse(ECO_LAST_DAY, &bound))
 		return false;
 	int y = atoi(start) % 10000;
 	snprintf(later, sizeof later, "%04d%.6s", y + 8, start + 4);
-	if (!jp_date_parse(later, end)) {   /* February 29 eight years on that is no leap year: March 1 */
+	if (!jp_date_parse(later, last)) {   /* February 29 eight years on that is no leap year: March 1 */
 		snprintf(later, sizeof later, "%04d-03-01", y + 8);
-		if (!jp_date_parse(later, end))
+		if (!jp_date_parse(later, last))
 			return false;
 	}
-	*end -= 1;
-	if (*end > last)
-		*end = last;
+	*last -= 1;
+	if (*last > bound)
+		*last = bound;
 	return true;
 }
 

@@ -219,8 +219,12 @@ int eco_member_get(struct view_state *s, const char *id, struct eco_member *out,
 int eco_equipment_get(struct view_state *s, const char *code, struct eco_equipment *out,
 		      struct chobo_error *err);
 
-/* The last day of the certification period that starts on start (YYYY-MM-DD): 8 years on, at most ECO_LAST_DAY; false when start is no date. */
-bool eco_certification_end(const char *start, int64_t *end);
+/*
+ * The certification period that starts on start (YYYY-MM-DD): its first day
+ * and its last, 8 years on and at most ECO_LAST_DAY; false when start is no
+ * date.
+ */
+bool eco_certification_period(const char *start, int64_t *first, int64_t *last);
 
 /*
  * The leaf hash of the certification that counts for the period starting

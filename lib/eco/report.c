@@ -340,8 +340,7 @@ int jcredit_build(struct ledger *l, const struct jcredit_request *req, struct jc
 	char from[JP_DATE_LEN + 1], to[JP_DATE_LEN + 1], cend[JP_DATE_LEN + 1], key[32];
 	int64_t cstart, cendday;
 	memset(rep, 0, sizeof *rep);
-	if (!req->certification_start || !jp_date_parse(req->certification_start, &cstart) ||
-	    !eco_certification_end(req->certification_start, &cendday))
+	if (!req->certification_start || !eco_certification_period(req->certification_start, &cstart, &cendday))
 		return chobo_fail(err, EX_CONFIG, "eco.certification_start is not set in chobo.conf: the report needs "
 				  "the start of the certification period");
 	jp_date_format(from, req->from_day);
