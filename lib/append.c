@@ -16,6 +16,7 @@
 #include "checkpoint.h"
 #include "codec.h"
 #include "entry_index.h"
+#include "hash_sort.h"
 #include "log_tip.h"
 #include "merkle.h"
 #include "progress.h"
@@ -185,14 +186,9 @@ typedef uint8_t leaf_hash[32];
 
 /* A leaf-hash index record to be written, sorted by hash. */
 struct leaf_rec {
-	uint8_t hash[32];
+	uint8_t hash[32];   /* first, for hash_records_sort */
 	uint32_t pos;   /* in the chunk */
 };
-
-static int leaf_rec_order(const void *a, const void *b)
-{
-	return memcmp(((const struct leaf_rec *)a)->hash, ((const struct leaf_rec *)b)->hash, 32);
-}
 
 /* Chunks smaller than this are hashed on the calling thread. */
 #define HASHER_MIN_BATCH 4096
@@ -435,7 +431,7 @@ static int write_leaves(struct append_stream *s, const struct batch *b, leaf_has
 		memcpy(order[i].hash, leaves[i], 32);
 		order[i].pos = (uint32_t)i;
 	}
-	qsort(order, b->n, sizeof *order, leaf_rec_order);
+	hash_records_sort(order, b->n, sizeof *order);
 	int src = STORE_OK;
 	uint64_t size = s->first + s->n;
 	for (size_t i = 0; src == STORE_OK && i < b->n; i++)

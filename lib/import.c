@@ -20,6 +20,7 @@
 #include "cosign.h"
 #include "entry_index.h"
 #include "fork_evidence.h"
+#include "hash_sort.h"
 #include "hash_reader.h"
 #include "import.h"
 #include "log_tip.h"
@@ -60,7 +61,7 @@ static uint64_t expected_bytes;
 #define IMPORT_LEAF_CHUNK (UINT64_C(1) << 20)
 
 struct import_leaf {
-	uint8_t hash[32];
+	uint8_t hash[32];   /* first, for hash_records_sort */
 	uint64_t index;
 	uint32_t log;
 };
@@ -184,11 +185,6 @@ static int checker_end(struct import *im)
 	return im->a.p.found;
 }
 
-static int leaf_order(const void *a, const void *b)
-{
-	return memcmp(((const struct import_leaf *)a)->hash, ((const struct import_leaf *)b)->hash, 32);
-}
-
 /*
  * Write the leaf-index records held: in hash order, so that each page of
  * the index is visited once rather than once per entry.
@@ -197,8 +193,8 @@ static int leaves_flush(struct import *im, const char *origin)
 {
 	struct store *st = im->l->store;
 	if (im->nleaves == 0)
-		return 0;   /* a section of no new entries (and qsort takes no null array) */
-	qsort(im->leaves, im->nleaves, sizeof *im->leaves, leaf_order);
+		return 0;   /* a section of no new entries */
+	hash_records_sort(im->leaves, im->nleaves, sizeof *im->leaves);
 	for (uint64_t i = 0; i < im->nleaves; i++)
 		if (store_leaf_put(st, im->leaves[i].hash, im->leaves[i].log, im->leaves[i].index) != STORE_OK)
 			return audit_problem(&im->a, origin, "log", im->leaves[i].index, "storage error: %s",
