@@ -138,6 +138,13 @@ static bool parse_csv(struct records *l, const char *text, size_t len, const cha
 		for (size_t i = 0; ok && i < ncols; i++) {
 			if (!r.field[i][0])
 				continue;   /* an empty cell: the member is not given */
+			if (!member[i][0]) {
+				/* A column the header leaves unnamed holds nothing a record could be given. */
+				snprintf(err, errlen, "%s:%lu: column %zu has no name in the header, but this row gives it \"%.40s\"",
+					 name, r.line, i + 1, r.field[i]);
+				ok = false;
+				break;
+			}
 			json_t *v = csv && csv->value ? csv->value(csv->ctx, member[i], r.field[i], why, sizeof why)
 						      : json_string(r.field[i]);
 			if (!v) {

@@ -68,7 +68,8 @@ void records_free(struct records *l);
  * are all empty too, as spreadsheets leave them); a JSON line is at most
  * CHOBO_MAX_LINE bytes and must be an object without duplicate members; a
  * CSV header names no member twice (empty names aside), and a row must have
- * as many fields as the header.  False with
+ * as many fields as the header, and leaves empty the cells of a column
+ * without a name.  False with
  * "name:line: reason" in err; the records before the bad one stay in l.
  */
 bool records_parse(struct records *l, const char *text, size_t len, const char *name, enum records_format f,

@@ -181,6 +181,10 @@ sed 's/^PV-2,\(.*\),10000,/PV-2,\1,12000,/' "$T/reg.csv" >"$T/changed.csv"
 check_exit 65 "a sheet that changes a registered panel's capacity is refused" later "$T/changed.csv"
 check "... naming the panel and what it was registered as" grep -q "changed.csv:4: equipment PV-2 is already registered (member $P2, solar, monitored from 2023-06-01) with other values" "$T/last.err"
 check "... nothing appended" test "$(count)" -eq $((before + 1))
+printf 'code,member,kind,,capacity_w\r\nPV-9,%s,solar,SN-PV-9,10000\r\n' $P2 >"$T/unnamed.csv"
+check_exit 65 "a sheet with a value in a column the header leaves unnamed is refused" later "$T/unnamed.csv"
+check "... naming the column and the value" grep -q 'unnamed.csv:2: column 4 has no name in the header, but this row gives it "SN-PV-9"' "$T/last.err"
+check "... nothing appended" test "$(count)" -eq $((before + 1))
 before=$(count)
 printf 'code,member,kind,capacity_w,serial,monitoring_from\nPV-3,%s,solar,"3,000",SN-PV-3,2023-06-01\n' $P2 >"$T/sep.csv"
 check_exit 65 "a capacity written with a thousands separator is refused" later "$T/sep.csv"
