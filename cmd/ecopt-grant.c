@@ -49,67 +49,6 @@ struct input {
 	struct records list;
 };
 
-/* The field called name of eco.equipment, else of eco.member, or NULL. */
-static const struct field_spec *registration_field(const char *name)
-{
-	static const char *const types[] = {"eco.equipment", "eco.member"};
-	for (size_t i = 0; i < 2; i++) {
-		const struct entry_type *t = service_entry_type(types[i]);
-		for (const struct field_spec *f = t ? t->fields : NULL; f && f->name; f++)
-			if (strcmp(f->name, name) == 0)
-				return f;
-	}
-	return NULL;
-}
-
-/* What a registration record gives, as ecopt-grant(1) lists it: a member's fields, then equipment's. */
-static const char *const registration_fields[] = {"member", "kind", "joined", "left", "code", "serial",
-						   "monitoring_from", "capacity_w", "baseline_m_per_l",
-						   "baseline_fuel", "other_scheme", NULL};
-
-/*
- * A CSV header cell of --register: a field of either entry, or serial (made
- * id_hash), as a JSON line may give them, or empty (columns a spreadsheet
- * leaves).  Another is refused at the header, by its column: a "Member"
- * column would otherwise leave every row without a member.
- */
-static const char *registration_column(void *ctx, size_t i, const char *name, char *err, size_t errlen)
-{
-	(void)ctx;
-	if (!name[0] || strcmp(name, "serial") == 0 || registration_field(name))
-		return name;
-	return records_column_unknown("a registration", registration_fields, i, name, err, errlen);
-}
-
-/*
- * Every member name of a JSON registration record is one a CSV header may
- * give: a "Member" or "kind " is refused with the name to write, not as a
- * record of neither kind or with the schema's "body.Kind".
- */
-static bool registration_names_known(const json_t *o, char *why, size_t whylen)
-{
-	const char *key;
-	json_t *v;
-	json_object_foreach((json_t *)o, key, v)
-		if (strcmp(key, "serial") != 0 && !registration_field(key)) {
-			records_field_unknown("a registration", registration_fields, key, why, whylen);
-			return false;
-		}
-	return true;
-}
-
-/*
- * --register from CSV: every cell is text, but capacity_w and
- * baseline_m_per_l are JSON integers and other_scheme a boolean in the
- * entries, so such a cell becomes one; any other cell stays a string, for
- * the schema to judge.
- */
-static json_t *registration_cell(void *ctx, const char *member, const char *cell, char *err, size_t errlen)
-{
-	(void)ctx;
-	return records_text_value(registration_field(member), member, cell, err, errlen);
-}
-
 static int read_input(void *ctx, FILE *fp, const char *name)
 {
 	struct input *in = ctx;
@@ -120,8 +59,7 @@ static int read_input(void *ctx, FILE *fp, const char *name)
 		return EX_IOERR;
 	}
 	/* Readings' cells stay text: a reading's values are judged on their digits as written. */
-	const struct records_csv reg_csv = {registration_column, registration_cell, NULL};
-	bool ok = records_parse(&in->list, text, len, name, in->format, in->registering ? &reg_csv : &eco_reading_csv,
+	bool ok = records_parse(&in->list, text, len, name, in->format, in->registering ? &eco_registration_csv : &eco_reading_csv,
 				err, sizeof err);
 	free(text);
 	if (!ok) {
@@ -573,7 +511,7 @@ static int reg(struct ledger *l, struct input *in, struct batch *b, json_t **res
 		enum eco_registration kind;
 		bool same = false;
 		char why[512];
-		if (!registration_names_known(in->list.rec[i].o, why, sizeof why) ||
+		if (!eco_registration_names_known(in->list.rec[i].o, why, sizeof why) ||
 		    !eco_registration_kind(in->list.rec[i].o, &kind, why, sizeof why) ||
 		    !eco_registration_check(kind, in->list.rec[i].o, why, sizeof why)) {
 			rc = chobo_fail(e, EX_DATAERR, "%s: %s", where, why);

@@ -1,5 +1,6 @@
 /*
- * libFuzzer harness: ecopt-grant's readings (lib/records.c, lib/eco/reading.c).
+ * libFuzzer harness: ecopt-grant's readings and registrations (lib/records.c,
+ * lib/eco/reading.c).
  *
  * The input is a readings file, JSON Lines or CSV (told apart as
  * ecopt-grant tells them).  Every record is parsed as a reading; what
@@ -15,6 +16,13 @@
  * has each of the kind's figures; jp_date_problem is NULL exactly for the
  * dates jp_date_parse takes; the spelling eco_serial_problem suggests for a
  * record's serial is one it takes.
+ *
+ * The same input is read as ecopt-grant --register reads it too
+ * (eco_registration_csv): every CSV record names only fields of a
+ * registration (eco_registration_names_known holds), its capacity_w and
+ * baseline_m_per_l are non-negative integers or strings and its
+ * other_scheme a boolean or a string, and every check that refuses a
+ * record says why.
  */
 #include "config.h"
 
@@ -28,6 +36,43 @@
 #include "records.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Text read as registrations: see the top of this file. */
+static void registrations(const char *text, size_t size)
+{
+	struct records l = {0};
+	char err[1024], why[1024];
+	(void)records_parse(&l, text, size, "fuzz", RECORDS_DETECT, &eco_registration_csv, err, sizeof err);
+	for (size_t i = 0; i < l.n; i++) {
+		const json_t *o = l.rec[i].o;
+		if (!json_is_object(o) || (!l.rec[i].json && json_object_size(o) == 0))
+			abort();
+		why[0] = '\0';
+		bool known = eco_registration_names_known(o, why, sizeof why);
+		if ((!known && !why[0]) || (!l.rec[i].json && !known))
+			abort();
+		static const char *const integers[] = {"capacity_w", "baseline_m_per_l"};
+		for (size_t k = 0; !l.rec[i].json && k < 2; k++) {
+			const json_t *v = json_object_get(o, integers[k]);
+			if (v && !json_is_string(v) && !(json_is_integer(v) && json_integer_value(v) >= 0))
+				abort();
+		}
+		const json_t *flag = json_object_get(o, "other_scheme");
+		if (!l.rec[i].json && flag && !json_is_string(flag) && !json_is_boolean(flag))
+			abort();
+		enum eco_registration kind;
+		why[0] = '\0';
+		if (!eco_registration_kind(o, &kind, why, sizeof why)) {
+			if (!why[0])
+				abort();
+			continue;
+		}
+		why[0] = '\0';
+		if (!eco_registration_check(kind, o, why, sizeof why) && !why[0])
+			abort();
+	}
+	records_free(&l);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -110,6 +155,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	records_free(&l);
+	registrations(text, size);
 	free(text);
 	return 0;
 }

@@ -201,6 +201,19 @@ bool eco_registration_kind(const json_t *o, enum eco_registration *k, char *why,
  * (eco_equipment_plausible); false naming the column and what to write.
  */
 bool eco_registration_check(enum eco_registration k, const json_t *o, char *why, size_t whylen);
+/*
+ * True when every member name of registration record o is a field of
+ * eco.member or eco.equipment, or serial; false with the name to write
+ * ("Member": write "member") or the fields listed, in why.
+ */
+bool eco_registration_names_known(const json_t *o, char *why, size_t whylen);
+/*
+ * How registrations' CSV is read (records_parse): a header cell naming none
+ * of those fields is refused, by its column; a cell of capacity_w or
+ * baseline_m_per_l becomes a JSON integer, of other_scheme a boolean
+ * (records_text_value), any other a string, for the schema to judge.
+ */
+extern const struct records_csv eco_registration_csv;
 /* True when the registry's member m is what the eco.member body (home set) would register. */
 bool eco_member_same(const struct eco_member *m, const json_t *body);
 /* True when the registry's equipment q is what the eco.equipment body (id_hash set) would register. */
