@@ -437,15 +437,18 @@ static int revocation_repeat(struct ledger *l, const json_t *body, struct repeat
 }
 
 /*
- * Before a certificate: a volunteer registered on this node passed
- * private_require then, so one the private store no longer holds was
- * erased, and a card must not be issued for someone the municipality has
- * forgotten.  One registered elsewhere, or not at all, is left to the
- * rules, which say so.  *ps is opened here when first needed.  0,
- * EX_DATAERR naming the volunteer, or another code with err.
+ * Before a certificate, an application, an assignment or a start: a
+ * volunteer registered on this node passed private_require then, so one the
+ * private store no longer holds was erased, and no card is issued and no new
+ * work taken on for someone the municipality has forgotten (and can no
+ * longer reach).  Work under way may still end, be reported, approved or
+ * declined.  One registered elsewhere, or not at all, is left to the rules,
+ * which say so.  *ps is opened here when first needed.  0, EX_DATAERR naming
+ * the volunteer and what is refused (refused, "no certificate is issued"),
+ * or another code with err.
  */
-static int certify_held(struct ledger *l, struct view_state *vs, const char *who, struct private_store **ps,
-			struct chobo_error *err)
+static int volunteer_held(struct ledger *l, struct view_state *vs, const char *who, const char *refused,
+			  struct private_store **ps, struct chobo_error *err)
 {
 	char key[VIEW_MAX_KEY], home[NOTE_MAX_NAME + 1];
 	uint8_t id[PERSON_ID_BYTES];
@@ -467,8 +470,8 @@ static int certify_held(struct ledger *l, struct view_state *vs, const char *who
 		return rc;
 	if (!found)
 		return chobo_fail(err, EX_DATAERR, "volunteer %s is registered on this node but no longer in its private "
-				  "store: the person's private data were erased (chain-private erase), and no certificate "
-				  "is issued for them", who);
+				  "store: the person's private data were erased (chain-private erase), and %s for them",
+				  who, refused);
 	return 0;
 }
 
@@ -543,8 +546,12 @@ static int build(struct ledger *l, enum volunteer_verb v, struct run *r, struct 
 		}
 		if (v == VOL_START)
 			rc = volunteer_start_check(vs, body, err);
-		if (v == VOL_CERTIFY)
-			rc = certify_held(l, vs, json_string_value(json_object_get(body, "volunteer")), &ps, err);
+		static const char *const refused[VOL_NVERBS] = {
+			[VOL_CERTIFY] = "no certificate is issued", [VOL_APPLY] = "no application is recorded",
+			[VOL_ASSIGN] = "no assignment is recorded", [VOL_START] = "no start is recorded"};
+		if (rc == 0 && refused[v])
+			rc = volunteer_held(l, vs, json_string_value(json_object_get(body, "volunteer")), refused[v],
+					    &ps, err);
 		if (v == VOL_REGISTER) {
 			struct points_account a;
 			const char *who = json_string_value(json_object_get(body, "volunteer"));

@@ -543,6 +543,13 @@ check "... naming the pseudonym and the erasure" \
 	grep -q "volunteer $P is registered on this node but no longer in its private store: the person's private data were erased" "$T/vi.err"
 check "... and no certificate was appended" sh -c "[ \"\$(chain-log -L '$A' | wc -l)\" = $n ] &&
 	! chain-log -L '$A' | tail -n 1 | grep -q volunteer.certificate"
+check_exit 65 "... nor may the erased volunteer apply to a posting" \
+	vi "$A" 2027-04-07T00:20:00Z apply --posting Z-3 --volunteer "$P"
+check "... saying no application is recorded for them" \
+	grep -q "volunteer $P is registered on this node but no longer in its private store: the person's private data were erased (chain-private erase), and no application is recorded for them" "$T/vi.err"
+check_exit 65 "... nor be assigned" vi "$A" 2027-04-07T00:20:00Z assign --posting Z-3 --volunteer "$P"
+check "... saying no assignment is recorded" grep -q "and no assignment is recorded for them" "$T/vi.err"
+check "... and nothing was appended" sh -c "[ \"\$(chain-log -L '$A' | wc -l)\" = $n ]"
 check "history and search still show the pseudonym, with counts by kind, never a name" sh -c "
 	volunteer-issue -L '$A' history --volunteer '$P' >'$T/h2' && grep -q '$P' '$T/h2' &&
 	volunteer-issue -L '$A' search --skill carrying >'$T/s2' &&
