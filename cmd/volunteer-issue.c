@@ -800,14 +800,14 @@ static int append_records(enum volunteer_verb v, struct run *r)
 		json_t *o;
 		if (rep[i].is) {
 			o = json_pack("{s:s, s:s, s:I, s:s, s:s}", "input", r->list.rec[i].where, "result", "duplicate",
-				      "index", (json_int_t)rep[i].index, "leaf_hash", rep[i].leaf, "time", rep[i].time);
+				      "leaf_index", (json_int_t)rep[i].index, "leaf_hash", rep[i].leaf, "time", rep[i].time);
 		} else if (r->dry_run) {
 			o = json_pack("{s:s, s:s}", "input", r->list.rec[i].where, "result", "valid");
 		} else {
 			const struct receipt *rc_i = &receipts[entry_of[i]];
 			hex32(leaf, rc_i->leaf_hash);
 			o = json_pack("{s:s, s:s, s:I, s:s, s:s}", "input", r->list.rec[i].where, "result", "recorded",
-				      "index", (json_int_t)rc_i->index, "leaf_hash", leaf, "time", time);
+				      "leaf_index", (json_int_t)rc_i->index, "leaf_hash", leaf, "time", time);
 		}
 		if (!o)
 			xalloc_failed();

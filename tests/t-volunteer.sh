@@ -179,7 +179,7 @@ check "the posting again is a duplicate, appending nothing" again post 2026-05-1
 	--kind light-bulb --task '共用廊下の電球交換' --district 矢野口 --from 2026-05-10T00:00:00Z --to 2026-05-10T06:00:00Z --people 2
 check "... naming the entry it repeats" python3 -c "
 import json, sys; o = json.loads(open(sys.argv[1]).read())
-assert o['index'] < $n and len(o['leaf_hash']) == 64 and o['posting'] == 'Y-1', o" "$T/vi.out"
+assert o['leaf_index'] < $n and len(o['leaf_hash']) == 64 and o['posting'] == 'Y-1', o" "$T/vi.out"
 check "the application again is a duplicate" again apply 2026-05-11T00:00:00Z --posting Y-1 --volunteer "$P"
 check "the assignment again is a duplicate" again assign 2026-05-11T00:00:00Z --posting Y-1 --volunteer "$P"
 check "the start again, its time left to now, is a duplicate" again start 2026-05-11T00:00:00Z --activity Y-1.1 \
@@ -423,7 +423,7 @@ check "a volunteer registers on D" vi "$D" 2026-05-01T00:00:00Z register --volun
 check_exit 73 "certify with a PNG that cannot be written: exit 73, the certificate recorded all the same" \
 	vi "$D" 2026-05-04T00:00:00Z certify --volunteer $Q --png /nonexistent/x.png
 FAILED_LEAF=$(json leaf_hash)
-FAILED_INDEX=$(json index)
+FAILED_INDEX=$(json leaf_index)
 check "... stdout has what was recorded: its index, leaf hash and payload" sh -c "
 	python3 -c 'import json,sys; o=json.loads(open(sys.argv[1]).read().splitlines()[-1]); assert o[\"result\"] == \"recorded\" and o[\"payload\"].startswith(\"CHB1:\"), o' '$T/vi.out' &&
 	[ \"\$(chain-log -L '$D' | tail -n 1 | python3 -c 'import json,sys; o=json.load(sys.stdin); print(o[\"type\"], o[\"index\"])')\" = 'volunteer.certificate $FAILED_INDEX' ]"
@@ -458,7 +458,7 @@ check "... the message names the posting and its entry, and says the same comman
 check "... which it is: run again, it prints the entry and the ledger holds the posting once" sh -c "
 	CHOBO_NOW=2026-05-05T02:00:00Z volunteer-issue -L '$D' post --posting M-1 --host F-M --kind errand --task 買い物 \
 		--district 南山 --from 2026-05-06T00:00:00Z --to 2026-05-06T01:00:00Z |
-	grep -q '\"result\":\"duplicate\",\"index\":$n,' &&
+	grep -q '\"result\":\"duplicate\",\"leaf_index\":$n,' &&
 	[ \$(chain-log -L '$D' | wc -l) -eq $((n + 1)) ] &&
 	[ \$(chain-log -L '$D' --type volunteer.posting | grep -c '\"posting\":\"M-1\"') -eq 1 ]"
 n=$(count "$D")
