@@ -544,14 +544,15 @@ static int build(struct ledger *l, enum volunteer_verb v, struct run *r, struct 
 			bodies[i] = body;   /* the same record again: nothing to append */
 			continue;
 		}
-		if (v == VOL_START)
-			rc = volunteer_start_check(vs, body, err);
+		/* An erased volunteer is told so before what else a start lacks. */
 		static const char *const refused[VOL_NVERBS] = {
 			[VOL_CERTIFY] = "no certificate is issued", [VOL_APPLY] = "no application is recorded",
 			[VOL_ASSIGN] = "no assignment is recorded", [VOL_START] = "no start is recorded"};
-		if (rc == 0 && refused[v])
+		if (refused[v])
 			rc = volunteer_held(l, vs, json_string_value(json_object_get(body, "volunteer")), refused[v],
 					    &ps, err);
+		if (rc == 0 && v == VOL_START)
+			rc = volunteer_start_check(vs, body, err);
 		if (v == VOL_REGISTER) {
 			struct points_account a;
 			const char *who = json_string_value(json_object_get(body, "volunteer"));

@@ -549,6 +549,9 @@ check "... saying no application is recorded for them" \
 	grep -q "volunteer $P is registered on this node but no longer in its private store: the person's private data were erased (chain-private erase), and no application is recorded for them" "$T/vi.err"
 check_exit 65 "... nor be assigned" vi "$A" 2027-04-07T00:20:00Z assign --posting Z-3 --volunteer "$P"
 check "... saying no assignment is recorded" grep -q "and no assignment is recorded for them" "$T/vi.err"
+check_exit 65 "... nor start work, whatever else the start lacks" \
+	vi "$A" 2027-04-07T00:20:00Z start --activity Z-3.1 --posting Z-3 --volunteer "$P" --certificate "$LEAF"
+check "... saying no start is recorded" grep -q "and no start is recorded for them" "$T/vi.err"
 check "... and nothing was appended" sh -c "[ \"\$(chain-log -L '$A' | wc -l)\" = $n ]"
 check "history and search still show the pseudonym, with counts by kind, never a name" sh -c "
 	volunteer-issue -L '$A' history --volunteer '$P' >'$T/h2' && grep -q '$P' '$T/h2' &&
