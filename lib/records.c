@@ -140,8 +140,8 @@ static bool parse_csv(struct records *l, const char *text, size_t len, const cha
 				continue;   /* an empty cell: the member is not given */
 			if (!member[i][0]) {
 				/* A column the header leaves unnamed holds nothing a record could be given. */
-				snprintf(err, errlen, "%s:%lu: column %zu has no name in the header, but this row gives it \"%.40s\"",
-					 name, r.line, i + 1, r.field[i]);
+				snprintf(err, errlen, "%s:%lu: column %zu has no name in the header, but this row gives it \"%.*s\"",
+					 name, r.line, i + 1, (int)utf8_cut(r.field[i], 40), r.field[i]);
 				ok = false;
 				break;
 			}
