@@ -20,9 +20,9 @@
  * The same input is read as ecopt-grant --register reads it too
  * (eco_registration_csv): every CSV record names only fields of a
  * registration (eco_registration_names_known holds), its capacity_w and
- * baseline_m_per_l are non-negative integers or strings and its
- * other_scheme a boolean or a string, and every check that refuses a
- * record says why.
+ * baseline_m_per_l are non-negative JSON integers and its other_scheme a
+ * boolean (a cell that is not one is refused), and every check that
+ * refuses a record says why.
  */
 #include "config.h"
 
@@ -54,11 +54,11 @@ static void registrations(const char *text, size_t size)
 		static const char *const integers[] = {"capacity_w", "baseline_m_per_l"};
 		for (size_t k = 0; !l.rec[i].json && k < 2; k++) {
 			const json_t *v = json_object_get(o, integers[k]);
-			if (v && !json_is_string(v) && !(json_is_integer(v) && json_integer_value(v) >= 0))
+			if (v && !(json_is_integer(v) && json_integer_value(v) >= 0))
 				abort();
 		}
 		const json_t *flag = json_object_get(o, "other_scheme");
-		if (!l.rec[i].json && flag && !json_is_string(flag) && !json_is_boolean(flag))
+		if (!l.rec[i].json && flag && !json_is_boolean(flag))
 			abort();
 		enum eco_registration kind;
 		why[0] = '\0';

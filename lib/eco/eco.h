@@ -210,8 +210,9 @@ bool eco_registration_names_known(const json_t *o, char *why, size_t whylen);
 /*
  * How registrations' CSV is read (records_parse): a header cell naming none
  * of those fields is refused, by its column; a cell of capacity_w or
- * baseline_m_per_l becomes a JSON integer, of other_scheme a boolean
- * (records_text_value), any other a string, for the schema to judge.
+ * baseline_m_per_l becomes a JSON integer, of other_scheme a boolean, or
+ * is refused (records_text_value); any other cell is a string, for the
+ * schema to judge.
  */
 extern const struct records_csv eco_registration_csv;
 /* True when the registry's member m is what the eco.member body (home set) would register. */
