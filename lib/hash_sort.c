@@ -43,8 +43,6 @@ static void sort_bucket(uint8_t *r, size_t n, size_t size, uint8_t *tmp)
 	}
 	for (size_t i = 1; i < n; i++) {
 		size_t j = i;
-		if (memcmp(r + (j - 1) * size + 2, r + i * size + 2, 30) <= 0)
-			continue;
 		memcpy(tmp, r + i * size, size);
 		while (j > 0 && memcmp(r + (j - 1) * size + 2, tmp + 2, 30) > 0) {
 			memcpy(r + j * size, r + (j - 1) * size, size);
