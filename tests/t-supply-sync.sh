@@ -255,6 +255,14 @@ check_exit 65 "a request of goods for the closed site is refused" sh -c \
 	"CHOBO_NOW=$T7 supply-post -L '$A' request --offer '$OX' --quantity 1 --site S-002"
 check "... saying so, and nothing was appended" sh -c \
 	"grep -q 'site S-002 is closed' '$T/last.err' && test \$(chain-log -L '$A' | wc -l) -eq $n"
+n=$(chain-log -L "$B" | wc -l)
+check_exit 65 "an offer pledged against the closed site's open need is refused on B" sh -c \
+	"CHOBO_NOW=$T7 supply-post -L '$B' offer --item mask --quantity 3 --unit 箱 --firm 株式会社多摩衛生 --need '$NX2'"
+check "... naming the need and its closed site, and nothing was appended" sh -c \
+	"grep -q 'the need $(echo "$NX2" | cut -c1-16) is for site S-002, which is closed' '$T/last.err' &&
+	 test \$(chain-log -L '$B' | wc -l) -eq $n"
+check "the same goods offered without a pledge are taken" post "$B" $T7 offer --item mask --quantity 3 --unit 箱 \
+	--firm 株式会社多摩衛生
 
 for d in "$A" "$B"; do
 	check "chain-verify --views passes on $(basename "$d")" chain-verify -L "$d" --views

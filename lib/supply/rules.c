@@ -241,6 +241,26 @@ static int same_item(const struct stored_entry *need, const char *item, const ch
 	return 0;
 }
 
+/*
+ * A pledge names a need whose site is open: goods pledged to a closed
+ * shelter would be held for a need nobody will request against (a closing
+ * that reached this node by sync counts, as in site_rule).
+ */
+static int need_site_open(struct ctx *c, const struct stored_entry *need, struct chobo_error *err)
+{
+	char site[SUPPLY_CODE_MAX + 1];
+	bool closed = false;
+	body_str(need, "site", site, sizeof site);
+	int rc = supply_site_closed(c->sites, site, &closed, err);
+	if (rc == EX_UNAVAILABLE)
+		return 0;   /* a site this node has not heard of: the need was judged where it was posted */
+	if (rc == 0 && closed)
+		rc = chobo_fail(err, EX_DATAERR, "the need %.16s is for site %s, which is closed (its latest "
+				"supply.site says open false): pledge the goods without --need, or to another need", need->leaf,
+				site);
+	return rc;
+}
+
 static int offer_rules(struct ctx *c, struct chobo_error *err)
 {
 	char item[SUPPLY_CODE_MAX + 1], unit[SUPPLY_UNIT_MAX + 1];
@@ -253,8 +273,9 @@ static int offer_rules(struct ctx *c, struct chobo_error *err)
 	if (rc == 0)
 		rc = ref_rule(c, err);
 	if (rc == 0 && jscan_find(&c->self->doc, c->self->body, "need") >= 0 &&
-	    (rc = ref_of(c, "need", "supply.need", &need, err)) == 0 && (rc = same_item(&need, item, unit, err)) == 0)
-		rc = need_not_cancelled(c, &need, err);
+	    (rc = ref_of(c, "need", "supply.need", &need, err)) == 0 && (rc = same_item(&need, item, unit, err)) == 0 &&
+	    (rc = need_not_cancelled(c, &need, err)) == 0)
+		rc = need_site_open(c, &need, err);
 	stored_entry_free(&need);
 	return rc;
 }
