@@ -193,7 +193,30 @@ struct recheck {
 	const struct match_set *m;
 	const struct match_proposal *p;
 	size_t n;
+	int64_t now;
 };
+
+/*
+ * What the pledges of need (set m's offers pledged to it whose goods
+ * expired by now, read again from lines) no longer hold for it, into
+ * *lapsed; 0 or an error.
+ */
+static int need_lapsed(const struct match_set *m, struct view_state *lines, const char *need, int64_t now,
+		       int64_t *lapsed, struct chobo_error *err)
+{
+	*lapsed = 0;
+	for (size_t k = 0; k < m->noffers; k++) {
+		const struct match_offer *o = &m->offer[k];
+		struct supply_line ln;
+		if (o->good_until > now || strcmp(o->need, need) != 0)
+			continue;
+		int rc = supply_line_get(lines, SUPPLY_OFFER, o->hash, &ln, err);
+		if (rc != 0)
+			return rc;
+		*lapsed += supply_pledge_lapsed(&ln, now);
+	}
+	return 0;
+}
 
 /*
  * The ledger may have changed between reading the views and taking the
@@ -220,7 +243,11 @@ static int recheck(void *ctx, struct ledger *l, const struct batch *b, struct ch
 		bool free_offers = false;
 		for (size_t k = i; k < c->n && c->p[k].need == c->p[i].need; k++)
 			free_offers = free_offers || !c->p[k].pledged;
-		if (ln.requested > ln.quantity || (free_offers && ln.quantity - ln.committed - ln.requested_free < 0))
+		int64_t lapsed = 0;
+		if (free_offers && (rc = need_lapsed(c->m, lines, need->hash, c->now, &lapsed, err)) != 0)
+			break;
+		if (ln.requested > ln.quantity ||
+		    (free_offers && ln.quantity - ln.committed - ln.requested_free + lapsed < 0))
 			rc = chobo_fail(err, EX_DATAERR, "need %s changed since it was matched "
 					"(filled by other requests)", need->hash);
 	}
@@ -230,10 +257,10 @@ static int recheck(void *ctx, struct ledger *l, const struct batch *b, struct ch
 
 /*
  * The supply.request entries of the proposals, appended as one batch to the
- * ledger in dir, opened again for it; hashes[i] gets each leaf hash.
+ * ledger in dir, opened again for it, at now; hashes[i] gets each leaf hash.
  */
 static int commit(const char *dir, const struct match_set *m, const struct match_proposal *p, size_t n,
-		  char (*hashes)[65], uint64_t *first, char origin[NOTE_MAX_NAME + 1])
+		  int64_t now, char (*hashes)[65], uint64_t *first, char origin[NOTE_MAX_NAME + 1])
 {
 	struct chobo_error e;
 	struct note_signer key;
@@ -261,7 +288,7 @@ static int commit(const char *dir, const struct match_set *m, const struct match
 		}
 	}
 	struct receipt *receipts = xcalloc(n ? n : 1, sizeof *receipts);
-	struct recheck c = {m, p, n};
+	struct recheck c = {m, p, n, now};
 	struct append_rule rule = {recheck, &c};
 	uint64_t tree_size;
 	char time[21];
@@ -402,7 +429,7 @@ int main(int argc, char **argv)
 		match_run(&m, now, min_shelf_days, &p, &n);
 	if (rc == 0 && do_commit && n > 0) {
 		hashes = xcalloc(n, sizeof *hashes);
-		rc = commit(dir, &m, p, n, hashes, &first, origin);
+		rc = commit(dir, &m, p, n, now, hashes, &first, origin);
 	}
 	struct view_text t = {0};
 	if (rc == 0) {

@@ -72,15 +72,12 @@ static bool box_overdue(const struct supply_line *b, const struct filter *f)
 	       time_parse(b->time, &shipped) && f->now - shipped > f->overdue_secs;
 }
 
-/* Whether offer ln's goods expired by now. */
-static bool offer_expired(const struct supply_line *ln, int64_t now)
-{
-	int64_t end;
-	return ln->expiry[0] && supply_expiry_end(ln->expiry, &end) && end <= now;
-}
-
-/* The row one line adds to, with its contribution; false when the filter leaves it out. */
-static bool line_row(const struct supply_line *ln, const struct filter *f, struct row *r)
+/*
+ * The row one line adds to, with its contribution; false when the filter
+ * leaves it out.  lapsed: for a need, what its pledged offers no longer
+ * hold for it now (supply_pledge_lapsed).
+ */
+static bool line_row(const struct supply_line *ln, const struct filter *f, int64_t lapsed, struct row *r)
 {
 	memset(r, 0, sizeof *r);
 	if ((f->site && strcmp(ln->site, f->site) != 0) || (f->item && strcmp(ln->item, f->item) != 0) ||
@@ -98,12 +95,12 @@ static bool line_row(const struct supply_line *ln, const struct filter *f, struc
 	switch (ln->kind) {
 	case SUPPLY_NEED:
 		r->needed = cancelled ? 0 : ln->quantity;
-		r->open = supply_line_open(ln);
+		r->open = supply_need_open_at(ln, lapsed);
 		break;
 	case SUPPLY_OFFER:
 		r->offered = cancelled ? ln->requested : ln->quantity;
 		/* Expired goods are refused to a request: none of them is available. */
-		if (offer_expired(ln, f->now))
+		if (supply_offer_expired(ln, f->now))
 			r->expired = supply_line_open(ln);
 		else
 			r->available = supply_line_open(ln);
@@ -165,10 +162,19 @@ static void print_rows(struct view_text *t, const struct supply_snapshot *s, con
 		       bool csv)
 {
 	struct row *rows = xcalloc(s->n ? s->n : 1, sizeof *rows);
+	int64_t *lapsed = xcalloc(s->n ? s->n : 1, sizeof *lapsed);
+	/* A need is open again for what its pledged offers' expired goods no longer hold. */
+	for (size_t i = 0; i < s->n; i++) {
+		int64_t v = supply_pledge_lapsed(&s->line[i], f->now);
+		const struct supply_line *need = v ? supply_snapshot_line(s, SUPPLY_NEED, s->line[i].need) : NULL;
+		if (need)
+			lapsed[need - s->line] += v;
+	}
 	size_t n = 0;
 	for (size_t i = 0; i < s->n; i++)
-		if (line_row(&s->line[i], f, &rows[n]))
+		if (line_row(&s->line[i], f, lapsed[i], &rows[n]))
 			n++;
+	free(lapsed);
 	if (n)
 		qsort(rows, n, sizeof *rows, row_order);
 	if (csv) {
@@ -232,7 +238,7 @@ static void print_overdue(struct view_text *t, const struct supply_snapshot *s, 
 		const struct supply_line *b = &s->line[i];
 		struct row r;
 		int64_t shipped;
-		if (!line_row(b, f, &r) || !box_overdue(b, f) || !time_parse(b->time, &shipped))
+		if (!line_row(b, f, 0, &r) || !box_overdue(b, f) || !time_parse(b->time, &shipped))
 			continue;
 		int64_t days = (f->now - shipped) / 86400, index = (int64_t)b->index, box = (int64_t)b->box;
 		const char *text[] = {b->leaf_hash, b->log, NULL, b->time, NULL, b->request, b->site, b->item,

@@ -236,6 +236,25 @@ check "an offer pledged to a need cancelled since goes to another need" \
 	test "$(grep toilet-portable "$T/cancelled.a" | short)" = "NO3>OPC:5"
 match "$A" $T11 --commit >/dev/null
 check "... and --commit requests it" test "$(row "$A" $T11 S-001 toilet-portable requested)" = 35
+# A pledge whose goods expire holds nothing: the need is open again, for free offers.
+T12=2025-06-09T09:00:00Z
+T13=2025-06-11T09:00:00Z
+post "$A" $T12 NCB need --site S-001 --item canned-bread --quantity 20 --unit 個 &&
+	NBH=$(grep ' NCB$' "$NAMES" | cut -d' ' -f1) && copy "$A" "$B" &&
+	post "$B" $T12 OBP offer --item canned-bread --quantity 20 --unit 個 --expiry 2025-06-10 --firm $F --need "$NBH" &&
+	post "$B" $T12 OBF offer --item canned-bread --quantity 25 --unit 個 --expiry 2026-03-31 --firm $F &&
+	copy "$B" "$A" || not_ok "posting the need, its pledge and a free offer"
+check "status: the need wholly pledged is open 0 while the pledged goods keep" \
+	test "$(row "$A" $T12 S-001 canned-bread open)" = 0
+check "status: once they expired, the need is open 20 again (and the pledged 20 expired)" \
+	test "$(row "$A" $T13 S-001 canned-bread open) $(row "$A" $T13 S-001 canned-bread expired)" = "20 20"
+match "$A" $T13 >"$T/lapsed.a"
+check "supply-match proposes the free offer for the whole need" \
+	test "$(grep canned-bread "$T/lapsed.a" | short)" = "NCB>OBF:20"
+match "$A" $T13 --commit >/dev/null
+check "... and --commit requests it: the rule frees the expired pledge too" \
+	test "$(row "$A" $T13 S-001 canned-bread requested) $(row "$A" $T13 S-001 canned-bread open)" = "20 0"
+check "then nothing more is proposed for it" sh -c "! CHOBO_NOW=$T13 supply-match -L '$A' | grep -q canned-bread"
 check "chain-verify --views passes" chain-verify -L "$A" --views
 check_exit 64 "an unknown option is a usage error" supply-match -L "$A" --frobnicate
 done_testing

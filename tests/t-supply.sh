@@ -224,18 +224,18 @@ check "... saying so" grep -q "expired goods" "$T/last.err"
 check "... and its 7 are no longer available in supply-status" \
 	test "$(avail 2025-06-07T14:59:59Z)" -eq "$(($(avail 2025-06-07T15:00:00Z) + 7))"
 
-# An expired offer pledged to a need: expired in supply-status, still counted
-# against the need until it is cancelled.
+# An expired offer pledged to a need: expired in supply-status, and no longer
+# counted against the need, which is open again for it.
 N9=$(post "$A" 2025-06-07T10:00:00Z need --site S-009 --item blanket --quantity 6 --unit 枚) || N9=none
 O9=$(post "$A" 2025-06-07T10:00:00Z offer --item blanket --quantity 4 --unit 枚 --firm 毛布の会 \
 	--need "$N9" --expiry 2025-06-07) || O9=none
 check "a need of 6 blankets at S-009 and a pledged offer of 4 expiring that day" test "$N9" != none -a "$O9" != none
 check "... before the date is over: 2 open, 4 available, nothing expired" test \
 	"$(row "$A" 2025-06-07T14:00:00Z S-009 blanket open) $(row "$A" 2025-06-07T14:00:00Z S-009 blanket available) $(row "$A" 2025-06-07T14:00:00Z S-009 blanket expired)" = "2 4 0"
-check "... after it: 2 open, nothing available, 4 expired" test \
-	"$(row "$A" 2025-06-07T15:00:00Z S-009 blanket open) $(row "$A" 2025-06-07T15:00:00Z S-009 blanket available) $(row "$A" 2025-06-07T15:00:00Z S-009 blanket expired)" = "2 0 4"
+check "... after it: 6 open (the pledge lapsed), nothing available, 4 expired" test \
+	"$(row "$A" 2025-06-07T15:00:00Z S-009 blanket open) $(row "$A" 2025-06-07T15:00:00Z S-009 blanket available) $(row "$A" 2025-06-07T15:00:00Z S-009 blanket expired)" = "6 0 4"
 check "the expired offer is cancelled" post "$A" 2025-06-07T16:00:00Z cancel --ref "$O9" --reason expired
-check "... which releases its pledge: 6 open, nothing expired" test \
+check "... which leaves 6 open, nothing expired" test \
 	"$(row "$A" 2025-06-07T16:00:00Z S-009 blanket open) $(row "$A" 2025-06-07T16:00:00Z S-009 blanket expired)" = "6 0"
 check "... and the status CSV ends with the expired column" sh -c \
 	"CHOBO_NOW=2025-06-07T16:00:00Z supply-status -L '$A' --csv --site S-009 | head -1 | grep -q ',unfilled,expired'"

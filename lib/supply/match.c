@@ -390,7 +390,8 @@ void match_run(struct match_set *m, int64_t now, uint64_t min_shelf_days, struct
 	 * while its need still wants something; it ends with a need that is
 	 * cancelled, whose site closed, that is complete (none of those is in
 	 * the set) or that takes no more: what is left of such an offer is
-	 * free, for the needs' free offers after.
+	 * free, for the needs' free offers after.  A pledged offer whose goods
+	 * expired holds nothing: what it had left is open for free offers.
 	 */
 	bool *held = xcalloc(m->noffers + 1, sizeof *held);
 	for (size_t k = 0; k < m->nneeds; k++) {
@@ -404,6 +405,10 @@ void match_run(struct match_set *m, int64_t now, uint64_t min_shelf_days, struct
 		for (; p && p < pledges + npledges && strcmp(p->need, need->hash) == 0 && need->wanted > 0; p++) {
 			struct match_offer *o = &m->offer[p->offer];
 			int64_t q = o->left < need->wanted ? o->left : need->wanted;
+			if (o->left > 0 && o->good_until <= now) {
+				need->open = need->open + o->left < need->wanted ? need->open + o->left : need->wanted;
+				continue;
+			}
 			if (o->left > 0 && o->good_until > when && fits(&r, need, p->offer)) {
 				propose(&r, k, p->offer, q, true);
 				need->wanted -= q;

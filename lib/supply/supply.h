@@ -143,6 +143,17 @@ const char *supply_kind_name(enum supply_kind kind);
 int64_t supply_need_pledged_waiting(const struct supply_line *ln);
 /* What a line has left: need open, offer remaining, request unshipped (0 for a box). */
 int64_t supply_line_open(const struct supply_line *ln);
+/* Whether offer ln's goods expired by now (its expiry date is over): a request of it is refused. */
+bool supply_offer_expired(const struct supply_line *ln, int64_t now);
+/*
+ * What offer no longer holds for the need it is pledged to at now: all it
+ * has left once its goods expired, else 0.  The need is open for that much
+ * again, which its line cannot say (a view is the same whenever it is
+ * built); readers add it with supply_need_open_at.
+ */
+int64_t supply_pledge_lapsed(const struct supply_line *offer, int64_t now);
+/* Need ln's open with lapsed (the sum of its pledges' supply_pledge_lapsed) freed: never beyond what it still takes. */
+int64_t supply_need_open_at(const struct supply_line *ln, int64_t lapsed);
 /* The line's state word (open, partial, covered, received, taken, cancelled, unfilled, ...). */
 const char *supply_line_state(const struct supply_line *ln);
 /*

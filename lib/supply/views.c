@@ -205,6 +205,29 @@ int64_t supply_line_open(const struct supply_line *ln)
 	return v > 0 ? v : 0;
 }
 
+bool supply_offer_expired(const struct supply_line *ln, int64_t now)
+{
+	int64_t end;
+	return ln->kind == SUPPLY_OFFER && ln->expiry[0] && supply_expiry_end(ln->expiry, &end) && end <= now;
+}
+
+int64_t supply_pledge_lapsed(const struct supply_line *offer, int64_t now)
+{
+	/* A cancelled offer's pledge holds only what was requested of it: nothing more lapses. */
+	if (!offer->need[0] || !supply_offer_expired(offer, now))
+		return 0;
+	return supply_line_open(offer);
+}
+
+int64_t supply_need_open_at(const struct supply_line *ln, int64_t lapsed)
+{
+	int64_t open = supply_line_open(ln);
+	if (ln->kind != SUPPLY_NEED || ln->cancelled_by[0] || lapsed <= 0)
+		return open;
+	int64_t wanted = ln->quantity > ln->requested ? ln->quantity - ln->requested : 0;
+	return open + lapsed < wanted ? open + lapsed : wanted;
+}
+
 const char *supply_line_state(const struct supply_line *ln)
 {
 	switch (ln->kind) {
