@@ -246,28 +246,6 @@ static int recorded_entry(struct ledger *l, struct view_state *s, const struct e
 }
 
 /*
- * Whether reading r lies inside the certification period cfrom..cto that
- * starts on cstart (NULL: none set, every period does); false with the
- * reason in why.  A reduction outside it can never be credited.
- */
-static bool reading_certifiable(const struct eco_reading *r, const char *cstart, int64_t cfrom, int64_t cto,
-				char *why, size_t whylen)
-{
-	char end[JP_DATE_LEN + 1];
-	if (!cstart || (r->from_day >= cfrom && r->to_day <= cto))
-		return true;
-	jp_date_format(end, cto);
-	if (r->to_day < cfrom || r->from_day > cto)
-		snprintf(why, whylen, "the period %s to %s lies outside the programme's certification period, %s to %s "
-			 "(eco.certification_start): its reduction can never be credited", r->from, r->to, cstart, end);
-	else
-		snprintf(why, whylen, "the period %s to %s reaches outside the programme's certification period, %s to "
-			 "%s (eco.certification_start): give the part inside it, from %s to %s", r->from, r->to, cstart,
-			 end, r->from_day < cfrom ? cstart : r->from, r->to_day > cto ? end : r->to);
-	return false;
-}
-
-/*
  * Judge, reduce and grant every reading of in into batch b (of[k]: the
  * record of batch entry k + 1), with one result line per reading appended
  * to res (JSON Lines, written as text: a run has up to a million of them).
@@ -316,7 +294,8 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 		if (eco_reading_parse(&in->list.rec[i], &r, why, sizeof why)) {
 			struct last *last = lasts_slot(&lasts, r.equipment);
 			if (eco_reading_over(&r, today, why, sizeof why) &&
-			    reading_certifiable(&r, cstart, cfrom, cto, why, sizeof why))
+			    (!cstart || eco_period_certifiable(cstart, cfrom, cto, r.from, r.to, r.from_day, r.to_day, why,
+							       sizeof why)))
 				rc = eco_reading_judge(s, &r, l->conf.origin, last->code[0] ? &last->earlier : NULL, &q,
 						       &verdict, why, sizeof why, e);
 			if (rc == 0 && verdict == ECO_ACCEPT &&

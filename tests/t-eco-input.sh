@@ -421,4 +421,23 @@ check "... with the part to give" grep -q 'reaches outside the programme.s certi
 check "... nothing appended" test "$before" -eq "$(count)"
 D 2023-08-01 2023-08-31 >"$T/inside.jsonl"
 check "a reading inside it is granted" sh -c "CHOBO_NOW=2024-09-01T00:07:00Z ecopt-grant -L '$A' --factors '$F' '$T/inside.jsonl' | grep -q granted"
+# The same rule holds for a reading entry given to chain-append: the granted one, moved to September
+# (the month after it), once the period is set to start in October.
+sed -i 's/^eco.certification_start = .*/eco.certification_start = 2023-10-01/' "$A/chobo.conf"
+chain-log -L "$A" --type eco.reading | tail -1 | python3 -c '
+import json, sys
+b = json.loads(sys.stdin.read())["body"]
+b["from"], b["to"] = "2023-09-01", "2023-09-30"
+for p in b["parts"]:
+    p["from"], p["to"] = b["from"], b["to"]
+print(json.dumps({"type": "eco.reading", "body": b}, ensure_ascii=False))' >"$T/early-entry.jsonl"
+before=$(count)
+check_exit 65 "an eco.reading entry before the certification period is refused by chain-append too" \
+	env CHOBO_NOW=2024-09-01T00:08:00Z chain-append -L "$A" "$T/early-entry.jsonl"
+check "... saying why, and nothing appended" sh -c "grep -q 'the period 2023-09-01 to 2023-09-30 lies outside the programme.s certification period, 2023-10-01 to 2031-03-31' '$T/last.err' &&
+	test $before -eq \$(chain-log -L '$A' | wc -l)"
+sed -i 's/^eco.certification_start = .*/eco.certification_start = 2023-06-01/' "$A/chobo.conf"
+check "... and taken once the period covers it" sh -c "CHOBO_NOW=2024-09-01T00:09:00Z chain-append -q -L '$A' '$T/early-entry.jsonl' &&
+	test $((before + 1)) -eq \$(chain-log -L '$A' | wc -l)"
+check "chain-verify --views agrees" chain-verify -q -L "$A" --views
 done_testing

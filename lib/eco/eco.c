@@ -1215,6 +1215,51 @@ static int entry_rules_of(void *ctx, const struct stored_entry *e, struct chobo_
 	return entry_rules(c->l, c->s, e, err);
 }
 
+bool eco_period_certifiable(const char *cstart, int64_t cfrom, int64_t cto, const char *from, const char *to,
+			    int64_t from_day, int64_t to_day, char *why, size_t whylen)
+{
+	char end[JP_DATE_LEN + 1];
+	if (from_day >= cfrom && to_day <= cto)
+		return true;
+	jp_date_format(end, cto);
+	if (to_day < cfrom || from_day > cto)
+		snprintf(why, whylen, "the period %s to %s lies outside the programme's certification period, %s to %s "
+			 "(eco.certification_start): its reduction can never be credited", from, to, cstart, end);
+	else
+		snprintf(why, whylen, "the period %s to %s reaches outside the programme's certification period, %s to "
+			 "%s (eco.certification_start): give the part inside it, from %s to %s", from, to, cstart, end,
+			 from_day < cfrom ? cstart : from, to_day > cto ? end : to);
+	return false;
+}
+
+/* The node's certification period, for the rule below. */
+struct certification_window {
+	const char *start;
+	int64_t first, last;
+};
+
+/*
+ * A reading lies inside the certification period that this node's
+ * chobo.conf sets: ecopt-grant refuses one outside it before it is judged,
+ * and this rule holds the same for every other way into the ledger (a
+ * reading given to chain-append).  Readings that came by sync were judged
+ * on their home node, under its settings.
+ */
+static int reading_period_rule(void *ctx, const struct stored_entry *e, struct chobo_error *err)
+{
+	const struct certification_window *c = ctx;
+	char from[JP_DATE_LEN + 1], to[JP_DATE_LEN + 1], why[1024];
+	int64_t from_day, to_day;
+	stored_body_str(&e->doc, e->body, "from", from, sizeof from);
+	stored_body_str(&e->doc, e->body, "to", to, sizeof to);
+	/* The schema and the registry refuse a reading without a period of days. */
+	if (!jp_date_parse(from, &from_day) || !jp_date_parse(to, &to_day))
+		return 0;
+	if (!eco_period_certifiable(c->start, c->first, c->last, from, to, from_day, to_day, why, sizeof why))
+		return chobo_fail(err, EX_DATAERR, "%s", why);
+	return 0;
+}
+
 /* A reading's points are the points service's to check: its view reads eco.reading. */
 int eco_append_check(struct ledger *l, const struct batch_written *w, struct chobo_error *err)
 {
@@ -1222,6 +1267,11 @@ int eco_append_check(struct ledger *l, const struct batch_written *w, struct cho
 	/* The readings the registry accepted from the batch need no second look (view_entry_counts). */
 	int rc = stored_batch_each_unmarked(w, "eco.", &eco_registry_view, entry_rules_of, &c, err);
 	view_state_free(c.s);
+	struct certification_window cw = {config_setting(&l->conf, "eco.certification_start"), 0, 0};
+	if (rc == 0 && cw.start && !eco_certification_period(cw.start, &cw.first, &cw.last))
+		rc = chobo_fail(err, EX_CONFIG, "eco.certification_start = %s is not a date", cw.start);
+	if (rc == 0 && cw.start)
+		rc = stored_batch_each(w, "eco.reading", reading_period_rule, &cw, err);
 	return rc;
 }
 

@@ -239,6 +239,14 @@ int eco_equipment_get(struct view_state *s, const char *code, struct eco_equipme
  * date.
  */
 bool eco_certification_period(const char *start, int64_t *first, int64_t *last);
+/*
+ * Whether the period from..to (its JST day numbers from_day..to_day) lies
+ * inside the certification period cfrom..cto that starts on cstart (from
+ * eco_certification_period): a reduction outside it can never be credited.
+ * False with the reason, and the part that lies inside, in why.
+ */
+bool eco_period_certifiable(const char *cstart, int64_t cfrom, int64_t cto, const char *from, const char *to,
+			    int64_t from_day, int64_t to_day, char *why, size_t whylen);
 
 /*
  * The leaf hash of the certification that counts for the period starting
