@@ -16,11 +16,12 @@
 #include "util.h"
 
 static const char usage[] =
-	"usage: ecopt-redeem [-q] [-L DIR] shop --shop CODE\n"
-	"       ecopt-redeem [-q] [-L DIR] spend --member ID --shop CODE --points N --ref REF\n"
-	"       ecopt-redeem [-q] [-L DIR] settle --shop CODE --points N --ref REF\n"
+	"usage: ecopt-redeem [-qn] [-L DIR] shop --shop CODE\n"
+	"       ecopt-redeem [-qn] [-L DIR] spend --member ID --shop CODE --points N --ref REF\n"
+	"       ecopt-redeem [-qn] [-L DIR] settle --shop CODE --points N --ref REF\n"
 	"       ecopt-redeem [-L DIR] balance [--holder H] [--csv [--bom]]\n"
 	"       ecopt-redeem [-L DIR] history --holder H [--csv [--bom]]\n"
+	"-n, --dry-run: judge the movement by every rule as a run would (\"valid\"), append nothing.\n"
 	"Environment: CHOBO_LEDGER, CHOBO_NOW, CHOBO_LOCK_WAIT.\n"
 	"Exit status: 0 success, 64 usage, 65 bad data, 66 no account of --holder,\n"
 	"3 output not written (the movement recorded is named), 74 output not written (nothing\n"
@@ -126,15 +127,16 @@ int main(int argc, char **argv)
 		{"ref", required_argument, NULL, 'r'},
 		{"csv", no_argument, NULL, 'c'},
 		{"bom", no_argument, NULL, 'b'},
+		{"dry-run", no_argument, NULL, 'n'},
 		CLI_COMMON_OPTIONS,
 		{NULL, 0, NULL, 0},
 	};
 	const char *dir = ledger_default_dir(), *member = NULL, *shop = NULL, *ref = NULL, *holder = NULL;
 	unsigned long long points = 0;
-	bool csv = false, bom = false;
+	bool csv = false, bom = false, dry_run = false;
 	int opt;
 	cli_init(argc, argv);
-	while ((opt = getopt_long(argc, argv, "L:hVq", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "L:nhVq", options, NULL)) != -1) {
 		if (cli_common_option(opt, usage))
 			continue;
 		switch (opt) {
@@ -146,6 +148,7 @@ int main(int argc, char **argv)
 		case 'p': points = cli_u64("--points", optarg); break;
 		case 'c': csv = true; break;
 		case 'b': bom = true; break;
+		case 'n': dry_run = true; break;
 		}
 	}
 	if (optind == argc)
@@ -160,6 +163,8 @@ int main(int argc, char **argv)
 	/* A BOM is for the CSV this program writes, so that Excel reads it as UTF-8. */
 	if (bom && (!csv || is_shop || spend || settle))
 		cli_misuse(usage, "--bom goes with --csv of balance or history");
+	if (dry_run && !is_shop && !spend && !settle)
+		cli_misuse(usage, "--dry-run goes with shop, spend and settle: %s appends nothing anyway", what);
 	if (is_history && !holder)
 		cli_misuse(usage, "history needs --holder ID");
 	if ((is_shop || spend || settle) && !shop)
@@ -170,36 +175,28 @@ int main(int argc, char **argv)
 		cli_misuse(usage, "%s needs --ref REF (unique in the scheme: the same movement again moves nothing)", what);
 	if ((spend || settle) && !points)
 		cli_misuse(usage, "%s needs --points N, at least 1", what);
-	struct ledger l;
-	struct note_signer key;
-	struct chobo_error e = {0};
-	int rc;
-	if (!is_shop && !spend && !settle) {
-		int64_t now;
-		if (!chobo_now(&now))
-			chobo_die(EX_OSERR, "cannot read the clock");
-		struct balance_ctx c = {.csv = csv, .today = jp_day_of(now)};
-		if ((rc = cli_report(ledger_open(&l, dir, STORE_NORMAL, &e), &e)) != 0)
-			cli_exit(rc);
-		if (is_history)
-			cli_exit(cli_report(ledger_close_after(&l, history(&l, holder, csv, bom, &e), &e), &e));
-		if (csv)
-			printf("%s" POINTS_ACCOUNT_CSV_HEADER, bom ? UTF8_BOM : "");
-		rc = points_each_account(&l, ECO_SCHEME, holder, balance_row, &c, &e);
-		if (rc == 0 && holder && c.rows == 0)
-			rc = chobo_fail(&e, EX_NOINPUT, "%s has no account in the %s scheme", holder, ECO_SCHEME);
-		cli_exit(cli_report(ledger_close_after(&l, rc, &e), &e));
+	if (is_shop || spend || settle) {
+		struct points_request q = {.op = is_shop ? POINTS_OP_SHOP : spend ? POINTS_OP_SPEND : POINTS_OP_SETTLE,
+					   .scheme = ECO_SCHEME, .member = member, .shop = shop, .ref = ref,
+					   .points = (int64_t)points, .dry_run = dry_run};
+		cli_exit(points_redeem_run(dir, &q));
 	}
-	if ((rc = cli_report(ledger_open_append(&l, dir, &key, &e), &e)) != 0)
+	/* balance or history: a reader. */
+	struct ledger l;
+	struct chobo_error e = {0};
+	int64_t now;
+	if (!chobo_now(&now))
+		chobo_die(EX_OSERR, "cannot read the clock");
+	struct balance_ctx c = {.csv = csv, .today = jp_day_of(now)};
+	int rc = cli_report(ledger_open(&l, dir, STORE_NORMAL, &e), &e);
+	if (rc != 0)
 		cli_exit(rc);
-	struct points_request q = {.op = is_shop ? POINTS_OP_SHOP : spend ? POINTS_OP_SPEND : POINTS_OP_SETTLE,
-				   .scheme = ECO_SCHEME, .member = member, .shop = shop, .ref = ref,
-				   .points = (int64_t)points};
-	struct points_outcome out;
-	rc = points_redeem(&l, &key, &q, &out, &e);
-	rc = cli_report(ledger_close_after(&l, rc, &e), &e);
-	note_signer_clear(&key);
-	if (rc == 0)
-		rc = cli_report(points_outcome_report(&out, ref, &e), &e);
-	cli_exit(rc);
+	if (is_history)
+		cli_exit(cli_report(ledger_close_after(&l, history(&l, holder, csv, bom, &e), &e), &e));
+	if (csv)
+		printf("%s" POINTS_ACCOUNT_CSV_HEADER, bom ? UTF8_BOM : "");
+	rc = points_each_account(&l, ECO_SCHEME, holder, balance_row, &c, &e);
+	if (rc == 0 && holder && c.rows == 0)
+		rc = chobo_fail(&e, EX_NOINPUT, "%s has no account in the %s scheme", holder, ECO_SCHEME);
+	cli_exit(cli_report(ledger_close_after(&l, rc, &e), &e));
 }

@@ -867,19 +867,8 @@ static int redeem(const char *verb, struct run *r)
 		chobo_die(EX_USAGE, "%s needs --points, 1 or more", verb);
 	if (q.op != POINTS_OP_SHOP && !r->ref)
 		chobo_die(EX_USAGE, "%s needs --ref, the reference that makes a repeated request a duplicate", verb);
-	struct ledger l;
-	struct note_signer key;
-	struct chobo_error e = {0};
-	struct points_outcome out;
-	int rc = cli_report(ledger_open_append(&l, r->dir, &key, &e), &e);
-	if (rc != 0)
-		return rc;
-	rc = points_redeem(&l, &key, &q, &out, &e);
-	rc = cli_report(ledger_close_after(&l, rc, &e), &e);
-	note_signer_clear(&key);
-	if (rc == 0)
-		rc = cli_report(points_outcome_report(&out, r->ref, &e), &e);
-	return rc;
+	q.dry_run = r->dry_run;
+	return points_redeem_run(r->dir, &q);
 }
 
 /* ---------------------------------------------------------- readers */
@@ -1149,10 +1138,6 @@ int main(int argc, char **argv)
 	if (strcmp(verb, "shop") == 0 || strcmp(verb, "spend") == 0 || strcmp(verb, "settle") == 0) {
 		if (optind != argc)
 			cli_usage_error(usage);
-		/* points_redeem judges and appends a shop's request in one step, as ecopt-redeem makes it. */
-		if (r.dry_run)
-			chobo_die(EX_USAGE, "%s has no --dry-run: it is for the verbs that append records from "
-				  "options or files", verb);
 		cli_exit(redeem(verb, &r));
 	}
 	enum volunteer_verb v;

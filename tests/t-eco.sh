@@ -169,6 +169,11 @@ n=$(chain-log -L "$A" | wc -l)
 check "a shop opened again is a duplicate, its opening named" sh -c "CHOBO_NOW=2024-04-10T01:31:00Z ecopt-redeem -L '$A' shop --shop shop-1 |
 	grep -q '^{\"result\":\"duplicate\",\"leaf_index\":[0-9]*,\"leaf_hash\":\"\([0-9a-f]\{64\}\)\",\"time\":\"2024-04-10T01:30:00Z\",\"entry\":\"\\1\"}\$'"
 check "... nothing appended" test "$(chain-log -L "$A" | wc -l)" = "$n"
+n=$(chain-log -L "$A" | wc -l)
+check "a spend of 500 judged with --dry-run: valid, nothing appended" sh -c "CHOBO_NOW=2024-04-10T01:59:00Z ecopt-redeem -L '$A' --dry-run spend --member $P1 --shop shop-1 --points 500 --ref buy-1 |
+	grep -qx '{\"result\":\"valid\",\"type\":\"points.debit\",\"ref\":\"buy-1\"}' && test \$(chain-log -L '$A' | wc -l) -eq $n"
+check_exit 65 "overspending judged with -n is refused, as the spend would be" env CHOBO_NOW=2024-04-10T01:59:30Z ecopt-redeem -n -L "$A" spend --member $P1 --shop shop-1 --points 100000 --ref buy-n
+check_exit 64 "balance --dry-run is a usage error" ecopt-redeem -n -L "$A" balance
 check "a spend of 500" sh -c "CHOBO_NOW=2024-04-10T02:00:00Z ecopt-redeem -q -L '$A' spend --member $P1 --shop shop-1 --points 500 --ref buy-1 >'$T/spend1'"
 check "the same spend again moves nothing" sh -c "CHOBO_NOW=2024-04-10T02:01:00Z ecopt-redeem -L '$A' spend --member $P1 --shop shop-1 --points 500 --ref buy-1 >'$T/spend2' && grep -q duplicate '$T/spend2'"
 check "... naming the first spend's entry as its receipt did" python3 -c "

@@ -250,7 +250,14 @@ check "chobo-mail writes them to the address kept in private/ (mbox on stdout)" 
 	[ \"\$(grep -c '^To: .*<hanako@example.jp>' '$T/mbox')\" = 4 ] && grep -q '^X-Chobo-Event: granted' '$T/mbox' &&
 	grep -q '^ポイント: 200' '$T/mbox'"
 check "a shop opens on A" vi "$A" 2026-05-12T00:00:00Z shop --shop S-INAGI-1
+n=$(count "$A")
+check "spend --dry-run of 150 points at the shop: valid" vi "$A" 2026-05-12T00:30:00Z -n spend --volunteer "$P" --shop S-INAGI-1 --points 150 --ref pos-0001
+check "... its line says so, and nothing was appended" sh -c "grep -q '^{\"result\":\"valid\",\"type\":\"points.debit\",\"ref\":\"pos-0001\"}\$' '$T/vi.out' &&
+	grep -q 'every rule passed; nothing was appended (--dry-run)' '$T/vi.err' && test \$(chain-log -L '$A' | wc -l) -eq $n"
+check_exit 65 "spend --dry-run of more than the balance is refused, as the spend would be" env CHOBO_NOW=2026-05-12T00:31:00Z \
+	volunteer-issue -n -L "$A" spend --volunteer "$P" --shop S-INAGI-1 --points 100000 --ref pos-big
 check "the volunteer spends 150 points at the shop" vi "$A" 2026-05-12T01:00:00Z spend --volunteer "$P" --shop S-INAGI-1 --points 150 --ref pos-0001
+check "... and its dry run again says duplicate, naming the spend" sh -c "CHOBO_NOW=2026-05-12T01:01:00Z volunteer-issue -n -L '$A' spend --volunteer '$P' --shop S-INAGI-1 --points 150 --ref pos-0001 | grep -q '\"result\":\"duplicate\"'"
 check "A and B exchange their logs ($how)" exchange 2026-05-12T01:30:00Z
 check_exit 65 "a spend on B, not the home node, is refused" vi "$B" 2026-05-12T02:00:00Z spend --volunteer "$P" --shop S-INAGI-1 --points 10 --ref pos-b
 check_exit 64 "a settlement without --ref is a usage error ..." vi "$A" 2026-05-31T00:00:00Z settle --shop S-INAGI-1 --points 150
@@ -620,9 +627,10 @@ for verb in history balance search; do
 	check_exit 64 "$verb --dry-run is a usage error" volunteer-issue -n -L "$F" $verb
 	check "... saying $verb appends nothing" grep -q "$verb appends nothing: --dry-run is for the verbs that append records" "$T/last.err"
 done
-check_exit 64 "spend --dry-run is a usage error" env CHOBO_NOW=2026-04-20T04:00:00Z volunteer-issue -n -L "$F" spend --volunteer $W \
-	--shop S-1 --points 1 --ref dry-1
-check "... saying so" grep -q "spend has no --dry-run" "$T/last.err"
+n=$(count "$F")
+check_exit 65 "spend --dry-run is judged by the rules: a volunteer with no points is refused" \
+	env CHOBO_NOW=2026-04-20T04:00:00Z volunteer-issue -n -L "$F" spend --volunteer $W --shop S-1 --points 1 --ref dry-1
+check "... saying why, and nothing was appended" sh -c "grep -q 'balance short: 1 points asked, 0 left' '$T/last.err' && test \$(chain-log -L '$F' | wc -l) -eq $n"
 check "events -n, as --dry-run, leaves the cursor: the same events twice, then a run prints them once" sh -c "
 	CHOBO_NOW=2026-04-20T04:00:00Z volunteer-issue -n -L '$F' events >'$T/ev1' && grep -q '\"event\":\"registered\"' '$T/ev1' &&
 	CHOBO_NOW=2026-04-20T04:00:00Z volunteer-issue -n -L '$F' events | cmp -s - '$T/ev1' &&

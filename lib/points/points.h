@@ -174,6 +174,7 @@ struct points_request {
 	enum points_op op;
 	const char *scheme, *member, *shop, *ref;   /* member for a spend; ref for a spend and a settlement */
 	int64_t points;
+	bool dry_run;              /* judge the entry by every rule as the append would, and append nothing */
 };
 struct points_outcome {
 	const char *type;          /* the entry type appended */
@@ -183,13 +184,15 @@ struct points_outcome {
 	uint64_t tree_size;
 	char time[21];
 	char origin[NOTE_MAX_NAME + 1];   /* the log appended to, for a message after the ledger is closed */
+	bool judged;               /* a dry run's entry passed every rule: no receipt, nothing appended */
 };
 /*
  * Append q's entry to the open ledger l (opened for appending, key its log
  * key) unless its reference is taken, or, for a shop's opening, the shop's
- * account is open on this node already.  A spend or settlement of an
- * account whose home is another node is EX_DATAERR naming that node.  0
- * with *out, or an exit code with err ("; nothing was appended" added).
+ * account is open on this node already; with q->dry_run only judge it
+ * (ledger_append_check).  A spend or settlement of an account whose home
+ * is another node is EX_DATAERR naming that node.  0 with *out, or an exit
+ * code with err ("; nothing was appended" added).
  */
 int points_redeem(struct ledger *l, const struct note_signer *key, const struct points_request *q,
 		  struct points_outcome *out, struct chobo_error *err);
@@ -198,8 +201,16 @@ int points_redeem(struct ledger *l, const struct note_signer *key, const struct 
  * shop's opening) and flush standard output: 0; else with err naming what
  * stands in out's log, EXIT_STORED_UNREPORTED (the entry recorded, which the
  * same request again prints as a duplicate) or EX_IOERR (nothing appended).
+ * A dry run's line says "result":"valid" and the entry's type.
  */
 int points_outcome_report(const struct points_outcome *out, const char *ref, struct chobo_error *err);
+/*
+ * The whole of a shop's request as a program makes it: open the ledger in
+ * dir for appending, points_redeem q, close the ledger and report the
+ * outcome (a dry run's also on standard error).  0 or an exit code, its
+ * reason reported.
+ */
+int points_redeem_run(const char *dir, const struct points_request *q);
 
 /*
  * Call fn on every account of scheme (of holder alone when holder is not

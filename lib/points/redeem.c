@@ -7,6 +7,8 @@
 #include <string.h>
 #include <jansson.h>
 
+#include "append.h"
+#include "cli.h"
 #include "codec.h"
 #include "jsonl.h"
 #include "points.h"
@@ -128,8 +130,11 @@ int points_redeem(struct ledger *l, const struct note_signer *key, const struct 
 		struct batch b = {0};
 		if (!batch_add_body(&b, out->type, json_incref(body), why, sizeof why))
 			rc = chobo_fail(err, EX_DATAERR, "%s", why);
-		if (rc == 0)
+		if (rc == 0 && q->dry_run)
+			rc = ledger_append_check(l, &b, key, NULL, err);
+		else if (rc == 0)
 			rc = ledger_append(l, &b, key, NULL, &out->receipt, &out->tree_size, out->time, err);
+		out->judged = rc == 0 && q->dry_run;
 		batch_free(&b);
 	}
 	if (rc != 0 && !strstr(err->msg, "nothing was appended"))
@@ -207,6 +212,12 @@ void points_account_csv(struct view_text *t, const struct points_account *a, con
 
 static bool outcome_print(const struct points_outcome *out, const char *ref)
 {
+	if (out->judged) {
+		json_t *o = json_pack("{s:s, s:s}", "result", "valid", "type", out->type);
+		if (o && ref)
+			json_object_set_new(o, "ref", json_string(ref));
+		return o && jsonl_print(o);
+	}
 	if (!out->repeated.is)
 		return receipt_print(stdout, &out->receipt, out->type, out->time, out->tree_size);
 	json_t *o = repeat_line(&out->repeated);
@@ -222,9 +233,13 @@ int points_outcome_report(const struct points_outcome *out, const char *ref, str
 	char leaf[65];
 	if (outcome_print(out, ref) && fflush(stdout) == 0 && !ferror(stdout))
 		return 0;
-	int rc = chobo_fail_errno(err, out->repeated.is ? EX_IOERR : EXIT_STORED_UNREPORTED,
+	int rc = chobo_fail_errno(err, out->repeated.is || out->judged ? EX_IOERR : EXIT_STORED_UNREPORTED,
 				  "standard output could not be written");
 	size_t at = strlen(err->msg);
+	if (out->judged) {
+		snprintf(err->msg + at, sizeof err->msg - at, "; nothing was appended (--dry-run)");
+		return rc;
+	}
 	/* Said after the commit, so that a retry is known to be safe: the same request is a duplicate. */
 	if (out->repeated.is) {
 		snprintf(err->msg + at, sizeof err->msg - at, "; nothing was appended: the request is a duplicate of "
@@ -235,5 +250,24 @@ int points_outcome_report(const struct points_outcome *out, const char *ref, str
 	snprintf(err->msg + at, sizeof err->msg - at, "; the %s is recorded, as entry %" PRIu64 " of %s (leaf hash "
 		 "%s): the same request again is a duplicate that prints it, appending nothing", out->type,
 		 out->receipt.index, out->origin, leaf);
+	return rc;
+}
+
+int points_redeem_run(const char *dir, const struct points_request *q)
+{
+	struct ledger l;
+	struct note_signer key;
+	struct chobo_error e = {0};
+	struct points_outcome out;
+	int rc = cli_report(ledger_open_append(&l, dir, &key, &e), &e);
+	if (rc != 0)
+		return rc;
+	rc = points_redeem(&l, &key, q, &out, &e);
+	rc = cli_report(ledger_close_after(&l, rc, &e), &e);
+	note_signer_clear(&key);
+	if (rc == 0)
+		rc = cli_report(points_outcome_report(&out, q->ref, &e), &e);
+	if (rc == 0 && q->dry_run)
+		cli_dry_run_passed(out.judged ? 1 : 0);
 	return rc;
 }
