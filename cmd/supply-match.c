@@ -70,6 +70,21 @@ static int each_open(void *ctx, const char *key, const char *value, size_t len)
 	return 0;
 }
 
+/*
+ * view_each_prefix: an open offer of an allergen mask that no need of its
+ * group takes, kept when it is pledged: its pledge may have lapsed, which
+ * frees what it holds of its need (match_run).
+ */
+static int each_pledged_open(void *ctx, const char *key, const char *value, size_t len)
+{
+	struct reader *r = ctx;
+	struct supply_line ln;
+	int64_t open;
+	if (!supply_open_parse(key, value, len, &r->doc, &ln, &open))
+		return fail_record(r, key);
+	return ln.need[0] && !match_add_open(r->m, &ln, open) ? fail_record(r, key) : 0;
+}
+
 /* view_each_prefix: the first key at or after a start, and stop. */
 static int first_record(void *ctx, const char *key, const char *value, size_t len)
 {
@@ -92,7 +107,9 @@ static uint32_t item_free_of(const struct match_set *m, const char *item)
 /*
  * The open offers of group g: of each allergen mask the group's offers have
  * (found by seeking from one mask to the next), those that at least one of
- * its needs can take; the others could never be proposed.
+ * its needs can take; the others could never be proposed, but when a need
+ * of the group has pledges waiting, the pledged ones among them are read
+ * for what an expired pledge frees.
  */
 static int read_offers(struct ledger *l, struct reader *r, const struct group *g, struct chobo_error *e)
 {
@@ -101,6 +118,9 @@ static int read_offers(struct ledger *l, struct reader *r, const struct group *g
 	supply_open_prefix(prefix, SUPPLY_OFFER, g->item, g->unit);
 	size_t plen = strlen(prefix);
 	snprintf(from, sizeof from, "%s", prefix);
+	bool pledges = false;
+	for (size_t k = g->first; !pledges && k < g->end; k++)
+		pledges = r->m->need[k].uncovered < r->m->need[k].wanted;
 	for (;;) {
 		r->first_key[0] = '\0';
 		int rc = view_each_prefix(l, &supply_lines_view, prefix, from, first_record, r, e);
@@ -116,7 +136,9 @@ static int read_offers(struct ledger *l, struct reader *r, const struct group *g
 		for (size_t k = g->first; !wanted && k < g->end; k++)
 			wanted = (r->m->need[k].avoid & ~(mask | item_free)) == 0;
 		supply_open_offer_prefix(masked, g->item, g->unit, mask);
-		if (wanted && (rc = view_each_prefix(l, &supply_lines_view, masked, NULL, each_open, r, e)) != 0)
+		if ((wanted || pledges) &&
+		    (rc = view_each_prefix(l, &supply_lines_view, masked, NULL, wanted ? each_open : each_pledged_open,
+					   r, e)) != 0)
 			return rc == 1 ? 0 : rc;
 		if (mask == UINT32_MAX)
 			return 0;
@@ -189,31 +211,47 @@ static int read_views(struct ledger *l, struct match_set *m, uint64_t *min_shelf
 }
 
 /* What the commit's rule re-checks under the ledger's lock: the proposals as computed without it. */
+/* An offer of the set pledged to a need whose goods expired: its pledge lapsed. */
+struct lapsed_pledge {
+	const char *need;
+	size_t offer;
+};
+
+static int lapsed_cmp(const void *x, const void *y)
+{
+	const struct lapsed_pledge *a = x, *b = y;
+	return strcmp(a->need, b->need);
+}
+
 struct recheck {
 	const struct match_set *m;
 	const struct match_proposal *p;
 	size_t n;
 	int64_t now;
+	struct lapsed_pledge *lapsed;   /* sorted by need */
+	size_t nlapsed;
 };
 
 /*
- * What the pledges of need (set m's offers pledged to it whose goods
- * expired by now, read again from lines) no longer hold for it, into
+ * What the lapsed pledges of need no longer hold for it, read again from
+ * lines (under the lock, an offer may have been cancelled since), into
  * *lapsed; 0 or an error.
  */
-static int need_lapsed(const struct match_set *m, struct view_state *lines, const char *need, int64_t now,
-		       int64_t *lapsed, struct chobo_error *err)
+static int need_lapsed(const struct recheck *c, struct view_state *lines, const char *need, int64_t *lapsed,
+		       struct chobo_error *err)
 {
+	struct lapsed_pledge key = {need, 0};
+	const struct lapsed_pledge *p =
+		c->nlapsed ? bsearch(&key, c->lapsed, c->nlapsed, sizeof *c->lapsed, lapsed_cmp) : NULL;
 	*lapsed = 0;
-	for (size_t k = 0; k < m->noffers; k++) {
-		const struct match_offer *o = &m->offer[k];
+	while (p && p > c->lapsed && strcmp(p[-1].need, need) == 0)
+		p--;
+	for (; p && p < c->lapsed + c->nlapsed && strcmp(p->need, need) == 0; p++) {
 		struct supply_line ln;
-		if (o->good_until > now || strcmp(o->need, need) != 0)
-			continue;
-		int rc = supply_line_get(lines, SUPPLY_OFFER, o->hash, &ln, err);
+		int rc = supply_line_get(lines, SUPPLY_OFFER, c->m->offer[p->offer].hash, &ln, err);
 		if (rc != 0)
 			return rc;
-		*lapsed += supply_pledge_lapsed(&ln, now);
+		*lapsed += supply_pledge_lapsed(&ln, c->now);
 	}
 	return 0;
 }
@@ -244,7 +282,7 @@ static int recheck(void *ctx, struct ledger *l, const struct batch *b, struct ch
 		for (size_t k = i; k < c->n && c->p[k].need == c->p[i].need; k++)
 			free_offers = free_offers || !c->p[k].pledged;
 		int64_t lapsed = 0;
-		if (free_offers && (rc = need_lapsed(c->m, lines, need->hash, c->now, &lapsed, err)) != 0)
+		if (free_offers && (rc = need_lapsed(c, lines, need->hash, &lapsed, err)) != 0)
 			break;
 		if (ln.requested > ln.quantity ||
 		    (free_offers && ln.quantity - ln.committed - ln.requested_free + lapsed < 0))
@@ -288,7 +326,12 @@ static int commit(const char *dir, const struct match_set *m, const struct match
 		}
 	}
 	struct receipt *receipts = xcalloc(n ? n : 1, sizeof *receipts);
-	struct recheck c = {m, p, n, now};
+	struct recheck c = {m, p, n, now, xcalloc(m->noffers + 1, sizeof *c.lapsed), 0};
+	for (size_t k = 0; k < m->noffers; k++)
+		if (m->offer[k].need[0] && m->offer[k].good_until <= now)
+			c.lapsed[c.nlapsed++] = (struct lapsed_pledge){m->offer[k].need, k};
+	if (c.nlapsed > 1)
+		qsort(c.lapsed, c.nlapsed, sizeof *c.lapsed, lapsed_cmp);
 	struct append_rule rule = {recheck, &c};
 	uint64_t tree_size;
 	char time[21];
@@ -305,6 +348,7 @@ static int commit(const char *dir, const struct match_set *m, const struct match
 		hex32(hashes[i], receipts[i].leaf_hash);
 	*first = receipts[0].index;   /* a batch's entries are consecutive */
 	free(receipts);
+	free(c.lapsed);
 	batch_free(&batch);
 	json_doc_free(&doc);
 	view_text_free(&t);

@@ -255,6 +255,40 @@ match "$A" $T13 --commit >/dev/null
 check "... and --commit requests it: the rule frees the expired pledge too" \
 	test "$(row "$A" $T13 S-001 canned-bread requested) $(row "$A" $T13 S-001 canned-bread open)" = "20 0"
 check "then nothing more is proposed for it" sh -c "! CHOBO_NOW=$T13 supply-match -L '$A' | grep -q canned-bread"
+# Pledged beyond what it asked: the pledges that keep still cover the need when one lapses.
+T14=2025-06-12T09:00:00Z
+T15=2025-06-13T09:00:00Z
+post "$A" $T14 NOV need --site S-001 --item rice-pack --quantity 10 --unit 食 &&
+	NOVH=$(grep ' NOV$' "$NAMES" | cut -d' ' -f1) &&
+	post "$A" $T14 NPT need --site S-001 --item care-food --quantity 10 --unit 個 &&
+	NPTH=$(grep ' NPT$' "$NAMES" | cut -d' ' -f1) && copy "$A" "$B" &&
+	post "$B" $T14 OKP offer --item rice-pack --quantity 10 --unit 食 --firm $F --need "$NOVH" &&
+	post "$B" $T14 OXP offer --item rice-pack --quantity 10 --unit 食 --expiry 2025-06-12 --firm $F --need "$NOVH" &&
+	post "$B" $T14 ORF offer --item rice-pack --quantity 10 --unit 食 --expiry 2026-03-31 --firm $F &&
+	post "$B" $T14 OCK offer --item care-food --quantity 6 --unit 個 --firm $F --need "$NPTH" &&
+	post "$B" $T14 OCX offer --item care-food --quantity 8 --unit 個 --expiry 2025-06-12 --firm $F --need "$NPTH" &&
+	post "$B" $T14 OCF offer --item care-food --quantity 20 --unit 個 --expiry 2026-03-31 --firm $F &&
+	copy "$B" "$A" || not_ok "posting two needs pledged beyond what they asked"
+check "status: a need of 10 pledged 10 that keep and 10 expired is open 0" \
+	test "$(row "$A" $T15 S-001 rice-pack open)" = 0
+# An expired pledge of goods the need could never take (not egg-free) frees it too.
+post "$A" $T14 NAE need --site S-001 --item baby-food --quantity 5 --unit 個 --allergen-free egg &&
+	NAEH=$(grep ' NAE$' "$NAMES" | cut -d' ' -f1) && copy "$A" "$B" &&
+	post "$B" $T14 OAE offer --item baby-food --quantity 5 --unit 個 --expiry 2025-06-12 --firm $F --need "$NAEH" &&
+	post "$B" $T14 OAF offer --item baby-food --quantity 10 --unit 個 --expiry 2026-03-31 --allergen-free egg --firm $F &&
+	copy "$B" "$A" || not_ok "posting a need and a pledge it cannot take"
+check "status: that need is open 5 once the pledge expired" test "$(row "$A" $T15 S-001 baby-food open)" = 5
+match "$A" $T15 >"$T/over.a"
+check "supply-match proposes the egg-free offer for it" test "$(grep baby-food "$T/over.a" | short)" = "NAE>OAF:5"
+check "supply-match proposes its pledge that keeps, and no free offer" \
+	test "$(grep rice-pack "$T/over.a" | short)" = "NOV>OKP:10"
+check "status: a need of 10 pledged 6 that keep and 8 expired is open 4" \
+	test "$(row "$A" $T15 S-001 care-food open)" = 4
+check "supply-match proposes the 6 pledged and 4 of the free offer" \
+	test "$(grep care-food "$T/over.a" | short)" = "NPT>OCK:6 NPT>OCF:4"
+match "$A" $T15 --commit >/dev/null
+check "... and --commit requests them: each need is requested in full, open 0" \
+	test "$(row "$A" $T15 S-001 rice-pack requested) $(row "$A" $T15 S-001 care-food requested) $(row "$A" $T15 S-001 care-food open) $(row "$A" $T15 S-001 baby-food requested)" = "10 10 0 5"
 check "chain-verify --views passes" chain-verify -L "$A" --views
 check_exit 64 "an unknown option is a usage error" supply-match -L "$A" --frobnicate
 done_testing

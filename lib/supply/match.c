@@ -105,7 +105,8 @@ static bool add_need(struct match_set *m, const struct supply_line *ln, int64_t 
 	copy(n->deadline_text, sizeof n->deadline_text, ln->deadline);
 	n->priority = ln->priority;
 	n->wanted = ln->quantity > ln->requested ? ln->quantity - ln->requested : 0;
-	n->open = open < n->wanted ? open : n->wanted;
+	n->uncovered = open;
+	n->open = open < 0 ? 0 : open < n->wanted ? open : n->wanted;
 	n->has_deadline = ln->deadline[0] != '\0';
 	if ((n->has_deadline && !time_parse(ln->deadline, &n->deadline)) ||
 	    !match_allergen_mask(ln->allergen_free, &n->avoid) || !place(m, ln, &n->order))
@@ -143,7 +144,7 @@ static bool add_offer(struct match_set *m, const struct supply_line *ln, int64_t
 bool match_add_open(struct match_set *m, const struct supply_line *ln, int64_t open)
 {
 	/* A need with nothing open is read for what was pledged to it (the open index keeps it for that). */
-	if ((ln->kind != SUPPLY_NEED && ln->kind != SUPPLY_OFFER) || open < 0 || (open == 0 && ln->kind == SUPPLY_OFFER))
+	if ((ln->kind != SUPPLY_NEED && ln->kind != SUPPLY_OFFER) || (ln->kind == SUPPLY_OFFER && open <= 0))
 		return true;
 	if (ln->kind == SUPPLY_NEED && site_closed(m, ln->site))
 		return true;
@@ -155,7 +156,7 @@ bool match_add_line(struct match_set *m, const struct supply_line *ln)
 	int64_t open = supply_line_open(ln);
 	if (open == 0 && supply_need_pledged_waiting(ln) == 0)
 		return true;
-	return match_add_open(m, ln, open);
+	return match_add_open(m, ln, ln->kind == SUPPLY_NEED ? supply_need_uncovered(ln) : open);
 }
 
 bool match_add_item(struct match_set *m, const char *code, const char *size, const char *allergen_free)
@@ -402,13 +403,18 @@ void match_run(struct match_set *m, int64_t now, uint64_t min_shelf_days, struct
 		while (p && p > pledges && strcmp(p[-1].need, need->hash) == 0)
 			p--;
 		struct pledge *first = p;
-		for (; p && p < pledges + npledges && strcmp(p->need, need->hash) == 0 && need->wanted > 0; p++) {
+		/* What its expired pledges had left is no longer committed: free offers may fill it. */
+		int64_t lapsed = 0;
+		for (; p && p < pledges + npledges && strcmp(p->need, need->hash) == 0; p++)
+			if (m->offer[p->offer].good_until <= now)
+				lapsed += m->offer[p->offer].left;
+		if (lapsed > 0) {
+			int64_t v = need->uncovered + lapsed;
+			need->open = v < 0 ? 0 : v < need->wanted ? v : need->wanted;
+		}
+		for (p = first; p && p < pledges + npledges && strcmp(p->need, need->hash) == 0 && need->wanted > 0; p++) {
 			struct match_offer *o = &m->offer[p->offer];
 			int64_t q = o->left < need->wanted ? o->left : need->wanted;
-			if (o->left > 0 && o->good_until <= now) {
-				need->open = need->open + o->left < need->wanted ? need->open + o->left : need->wanted;
-				continue;
-			}
 			if (o->left > 0 && o->good_until > when && fits(&r, need, p->offer)) {
 				propose(&r, k, p->offer, q, true);
 				need->wanted -= q;

@@ -41,6 +41,7 @@ struct match_need {
 	uint64_t priority;     /* 0 for none */
 	int64_t open;          /* what free offers may fill */
 	int64_t wanted;        /* what it still takes at all, pledges included: asked less requested */
+	int64_t uncovered;     /* supply_need_uncovered: open before bounds, below 0 when pledged beyond it */
 	struct match_order order;
 };
 
@@ -94,8 +95,9 @@ bool match_allergen_mask(const char *list, uint32_t *mask);
 bool match_add_line(struct match_set *m, const struct supply_line *ln);
 /*
  * The same for a line of the open index (supply_open_parse): a need (open
- * may be 0: the index keeps a wholly pledged need) or an offer with open
- * left, the fields matching reads set in ln.
+ * is its supply_need_uncovered, which may be 0 or less: the index keeps a
+ * wholly pledged need) or an offer with open left, the fields matching
+ * reads set in ln.
  */
 bool match_add_open(struct match_set *m, const struct supply_line *ln, int64_t open);
 /* Leave the needs of site code out of the matching: the site is closed (call before adding lines). */

@@ -143,6 +143,13 @@ const char *supply_kind_name(enum supply_kind kind);
 int64_t supply_need_pledged_waiting(const struct supply_line *ln);
 /* What a line has left: need open, offer remaining, request unshipped (0 for a box). */
 int64_t supply_line_open(const struct supply_line *ln);
+/*
+ * Need ln's quantity less what its pledges commit and what requests of free
+ * offers took, before any bound: below 0 when pledges add up to more than
+ * it asked (0 for a cancelled need and other lines).  supply_line_open is
+ * this bounded by 0.
+ */
+int64_t supply_need_uncovered(const struct supply_line *ln);
 /* Whether offer ln's goods expired by now (its expiry date is over): a request of it is refused. */
 bool supply_offer_expired(const struct supply_line *ln, int64_t now);
 /*
@@ -152,7 +159,11 @@ bool supply_offer_expired(const struct supply_line *ln, int64_t now);
  * built); readers add it with supply_need_open_at.
  */
 int64_t supply_pledge_lapsed(const struct supply_line *offer, int64_t now);
-/* Need ln's open with lapsed (the sum of its pledges' supply_pledge_lapsed) freed: never beyond what it still takes. */
+/*
+ * Need ln's open with lapsed (the sum of its pledges' supply_pledge_lapsed)
+ * no longer committed: supply_need_uncovered plus lapsed, bounded by 0 and
+ * by what it still takes (asked less requested).
+ */
 int64_t supply_need_open_at(const struct supply_line *ln, int64_t lapsed);
 /* The line's state word (open, partial, covered, received, taken, cancelled, unfilled, ...). */
 const char *supply_line_state(const struct supply_line *ln);
@@ -202,9 +213,10 @@ void supply_open_offer_prefix(char out[SUPPLY_OPEN_KEY_MAX], const char *item, c
 bool supply_open_offer_mask(const char *key, size_t prefix_len, uint32_t *mask);
 /*
  * Parse an index record into ln (kind, leaf hash, item, unit and the fields
- * the record holds, quantity and requested among them) and *open (> 0; a
- * need's may be 0, see views.c); doc is scratch reused across calls.
- * False when the record is malformed.
+ * the record holds, quantity and requested among them) and *open (an
+ * offer's > 0; a need's is supply_need_uncovered, which may be 0 or less,
+ * see views.c); doc is scratch reused across calls.  False when the record
+ * is malformed.
  */
 bool supply_open_parse(const char *key, const char *value, size_t len, struct json_doc *doc,
 		       struct supply_line *ln, int64_t *open);

@@ -186,12 +186,19 @@ int64_t supply_need_pledged_waiting(const struct supply_line *ln)
 	return v > 0 ? v : 0;
 }
 
+int64_t supply_need_uncovered(const struct supply_line *ln)
+{
+	if (ln->kind != SUPPLY_NEED || ln->cancelled_by[0])
+		return 0;
+	return ln->quantity - ln->committed - ln->requested_free;
+}
+
 int64_t supply_line_open(const struct supply_line *ln)
 {
 	int64_t v = 0;
 	switch (ln->kind) {
 	case SUPPLY_NEED:
-		v = ln->cancelled_by[0] ? 0 : ln->quantity - ln->committed - ln->requested_free;
+		v = supply_need_uncovered(ln);
 		break;
 	case SUPPLY_OFFER:
 		v = ln->cancelled_by[0] ? 0 : ln->quantity - ln->requested;
@@ -221,11 +228,12 @@ int64_t supply_pledge_lapsed(const struct supply_line *offer, int64_t now)
 
 int64_t supply_need_open_at(const struct supply_line *ln, int64_t lapsed)
 {
-	int64_t open = supply_line_open(ln);
 	if (ln->kind != SUPPLY_NEED || ln->cancelled_by[0] || lapsed <= 0)
-		return open;
+		return supply_line_open(ln);
+	/* Unbounded first: pledges beyond what it asked still cover it after one of them lapsed. */
+	int64_t v = supply_need_uncovered(ln) + lapsed;
 	int64_t wanted = ln->quantity > ln->requested ? ln->quantity - ln->requested : 0;
-	return open + lapsed < wanted ? open + lapsed : wanted;
+	return v < 0 ? 0 : v < wanted ? v : wanted;
 }
 
 const char *supply_line_state(const struct supply_line *ln)
@@ -540,7 +548,8 @@ static int open_put(struct view_state *s, const struct supply_line *ln, struct c
 	if (open == 0 && supply_need_pledged_waiting(ln) == 0)
 		return view_delete(s, key, err);
 	struct view_text t = {0};
-	open_write(&t, ln, open);
+	/* A need's record holds what it lacks unbounded, so that a reader can free a lapsed pledge (match.c). */
+	open_write(&t, ln, ln->kind == SUPPLY_NEED ? supply_need_uncovered(ln) : open);
 	int rc = view_put(s, key, t.p, t.len, err);
 	view_text_free(&t);
 	return rc;
@@ -591,8 +600,8 @@ bool supply_open_parse(const char *key, const char *value, size_t len, struct js
 	};
 	int64_t priority, index;
 	/* The array's elements are scalars: tokens 1 to 14. */
-	/* A need's may be 0 (wholly pledged, its pledges not yet requested); an offer's is never. */
-	if (!jscan_integer(doc, 1, open) || *open < (ln->kind == SUPPLY_NEED ? 0 : 1) ||
+	/* A need's may be 0 or less (wholly pledged, or beyond what it asked); an offer's is never. */
+	if (!jscan_integer(doc, 1, open) || (ln->kind == SUPPLY_OFFER && *open < 1) ||
 	    !jscan_integer(doc, 2, &priority) || priority < 0)
 		return false;
 	for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
@@ -930,9 +939,9 @@ const struct view_spec supply_lines_view = {
 	.name = "supply.lines",
 	.summary = "needs, offers, requests and boxes: requested, committed, shipped, received, open, state",
 	.types = line_types,
-	.version = 6,   /* 2: needs and offers keep size, allergen_free, deadline, priority; 3: the open index, a box's
+	.version = 7,   /* 2: needs and offers keep size, allergen_free, deadline, priority; 3: the open index, a box's
 			   lost_at; 4: references; 5: a wholly pledged need stays in the open index; 6: its
-			   records hold quantity and requested */
+			   records hold quantity and requested; 7: a need's holds what it lacks unbounded */
 	.apply = lines_apply,
 };
 
