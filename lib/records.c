@@ -19,15 +19,15 @@ json_t *records_text_value(const struct field_spec *f, const char *member, const
 		bool negative = f->kind == FIELD_INT && text[0] == '-';
 		uint64_t v;
 		if (!parse_u64(text + negative, &v) || (negative && v == 0)) {
-			snprintf(err, errlen, "%s: expected a whole number in digits (%s), not \"%.40s\"", name,
+			snprintf(err, errlen, "%s: expected a whole number in digits (%s), not \"%.*s\"", name,
 				 f->kind == FIELD_INT ? "'-' before a negative one; no '+', separator, leading zero or -0"
 						      : "no sign, separator or leading zero",
-				 text);
+				 (int)utf8_cut(text, 40), text);
 			return NULL;
 		}
 		if (v > (uint64_t)INT64_MAX) {
-			snprintf(err, errlen, "%s: \"%.40s\" is out of range (a %s number)", name, text,
-				 negative ? "too small" : "too large");
+			snprintf(err, errlen, "%s: \"%.*s\" is out of range (a %s number)", name, (int)utf8_cut(text, 40),
+				 text, negative ? "too small" : "too large");
 			return NULL;
 		}
 		return json_integer(negative ? -(json_int_t)v : (json_int_t)v);
@@ -42,7 +42,7 @@ json_t *records_text_value(const struct field_spec *f, const char *member, const
 			if (strcmp(text, no[i]) == 0)
 				return json_false();
 		}
-		snprintf(err, errlen, "%s: expected true or false, not \"%.40s\"", name, text);
+		snprintf(err, errlen, "%s: expected true or false, not \"%.*s\"", name, (int)utf8_cut(text, 40), text);
 		return NULL;
 	}
 	json_t *v = json_string(text);
@@ -117,8 +117,8 @@ static bool parse_csv(struct records *l, const char *text, size_t len, const cha
 				 */
 				for (size_t j = 0; ok && m[0] && j < ncols; j++)
 					if (strcmp(member[j], m) == 0) {
-						snprintf(err, errlen, "%s:%lu: columns %zu and %zu are both %.64s", name,
-							 r.line, j + 1, i + 1, m);
+						snprintf(err, errlen, "%s:%lu: columns %zu and %zu are both %.*s", name,
+							 r.line, j + 1, i + 1, (int)utf8_cut(m, 64), m);
 						ok = false;
 					}
 				if (!ok)
@@ -307,7 +307,7 @@ bool records_value_unblank(const char *name, const char *s, char *why, size_t wh
 	char fix[256];
 	const char *blank = records_end_blank(s, fix, sizeof fix);
 	if (blank)
-		snprintf(why, whylen, "%s: \"%.200s\" has %s: write \"%s\"", name, s, blank, fix);
+		snprintf(why, whylen, "%s: \"%.*s\" has %s: write \"%s\"", name, (int)utf8_cut(s, 200), s, blank, fix);
 	return !blank;
 }
 

@@ -829,12 +829,13 @@ struct store *store_open(const char *dir, enum store_mode mode, bool create, cha
 			st->wrote = true;
 			st->recovered = true;
 		}
-		if ((ret = st->env->set_cachesize(st->env, 0, cache_bytes(), 1)) != 0 ||
+		u_int32_t cache = cache_bytes();
+		if ((ret = st->env->set_cachesize(st->env, 0, cache, 1)) != 0 ||
 		    (ret = st->env->set_lg_bsize(st->env, log_file_bytes() / 4)) != 0 ||
 		    (ret = st->env->set_lg_max(st->env, log_file_bytes())) != 0 ||
 		    (ret = st->env->log_set_config(st->env, DB_LOG_AUTO_REMOVE, 1)) != 0 ||
 		    (ret = st->env->log_set_config(st->env, DB_LOG_ZERO, small_job())) != 0 ||
-		    (!small_job() && (ret = st->env->set_mp_tablesize(st->env, cache_bytes() / CACHE_BYTES_PER_BUCKET)) != 0))
+		    (!small_job() && (ret = st->env->set_mp_tablesize(st->env, cache / CACHE_BYTES_PER_BUCKET)) != 0))
 			goto fail_env;
 	} else if (st->copy) {
 		flags |= DB_INIT_TXN | DB_INIT_LOG | DB_RECOVER;
