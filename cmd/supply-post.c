@@ -101,10 +101,16 @@ static void add_record(struct input *in, json_t *body, const char *name, unsigne
 	apply_defaults(in, in->list.n - 1);
 }
 
-/* CSV: the header row names a field in each column; cells take the field's kind. */
+/*
+ * CSV: the header row names a field in each column; cells take the field's
+ * kind.  An empty header cell is a column a spreadsheet leaves (after the
+ * last used one, say): records_parse refuses a value under it.
+ */
 static const char *csv_column(void *ctx, size_t i, const char *name, char *err, size_t errlen)
 {
 	const struct input *in = ctx;
+	if (!name[0])
+		return name;
 	const struct field_spec *f = field_named(in->type, name);
 	char spelt[80];
 	records_header_spelling(name, spelt, sizeof spelt);

@@ -247,6 +247,22 @@ check_exit 66 "supply-status --item of an item not in the catalogue" status "$A"
 check "... names it" grep -q "item tea-9: no such item" "$T/last.err"
 check "a registered site with nothing on it prints nothing and exits 0" test -z "$(status "$A" $T6 --site O-001)"
 
+# A sheet's cells are judged as written: a value under a column with no name, and a long number
+# written in full-width digits, refused with the cell cut on a character, never inside one.
+printf 'site,item,quantity,unit,\nS-009,water-2l,12,本,予備\n' >"$T/noname.csv"
+before=$(count "$A")
+check_exit 65 "a need sheet with a value under an unnamed column is refused" env CHOBO_NOW=2025-06-07T17:00:00Z \
+	supply-post -L "$A" need "$T/noname.csv"
+check "... naming the column and the value, and nothing appended" sh -c \
+	"grep -q 'column 5 has no name in the header, but this row gives it \"予備\"' '$T/last.err' && test \$(chain-log -L '$A' | wc -l) -eq $before"
+printf 'site,item,quantity,unit,,\r\nS-009,water-2l,12,本,,\r\n' >"$T/noname.csv"
+check "a sheet whose header ends in empty columns, empty in every row, is posted" sh -c \
+	"CHOBO_NOW=2025-06-07T17:00:00Z supply-post -q -L '$A' need '$T/noname.csv' | grep -q leaf_index && test \$(chain-log -L '$A' | wc -l) -eq $((before + 1))"
+printf 'site,item,quantity,unit\nS-009,water-2l,１２３４５６７８９０１２３４５６７８９０,本\n' >"$T/wide.csv"
+check_exit 65 "a quantity in full-width digits is refused" env CHOBO_NOW=2025-06-07T17:00:00Z supply-post -L "$A" need "$T/wide.csv"
+check "... quoting 13 of its characters (39 bytes): the message is UTF-8 throughout" sh -c \
+	"grep -q 'not \"１２３４５６７８９０１２３\"' '$T/last.err' && python3 -c 'import sys; open(sys.argv[1], encoding=\"utf-8\").read()' '$T/last.err'"
+
 # --dry-run: a sheet judged by every rule as a run would judge it, and nothing appended.
 T7=2025-06-08T10:00:00Z
 printf 'ref,site,item,quantity,unit\nD-1,S-009,water-2l,12,本\nD-2,S-009,blanket,2,枚\n' >"$T/dry.csv"
