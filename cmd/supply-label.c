@@ -22,7 +22,8 @@ static const char usage[] =
 	"usage: supply-label [-q] [-L DIR] [--format pdf|png|svg|term] [--label a6 | --sheet a4]\n"
 	"                    [-o FILE] (SHIPMENT... | --request REQUEST)\n"
 	"Draw the label of each shipment (a leaf hash or an unambiguous prefix), or of every\n"
-	"box of REQUEST: the signed payload as a QR code, and the destination site, item,\n"
+	"box of REQUEST (the same, or ref:ID for this node's request posted with ref ID):\n"
+	"the signed payload as a QR code, and the destination site, item,\n"
 	"quantity and unit, expiry and box number in Japanese.  png, svg and term draw one\n"
 	"label; pdf several (one A6 page each, or 8 to an A4 sheet).\n"
 	"Environment: CHOBO_LEDGER, CHOBO_LOCK_WAIT.\n"
@@ -157,7 +158,7 @@ static int collect(struct ledger *l, char *const *refs, size_t nrefs, const char
 	struct view_state *items = view_stored(l, &supply_catalogue_view);
 	if (request) {
 		struct supply_line r;
-		if ((rc = cli_report(ledger_leaf_resolve(l, request, req, &e), &e)) == 0 &&
+		if ((rc = cli_report(supply_leaf_resolve(l, request, req, &e), &e)) == 0 &&
 		    (rc = supply_line_get(lines, SUPPLY_REQUEST, req, &r, &e)) == EX_UNAVAILABLE) {
 			chobo_warn("--request %s: not a request", request);
 			rc = EX_DATAERR;

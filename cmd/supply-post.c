@@ -43,7 +43,6 @@ static const struct {
 };
 
 /* A reference field's value that names this log's need, offer or request by its body.ref. */
-#define SENDER_REF_PREFIX "ref:"
 
 struct scanner;
 
@@ -282,25 +281,6 @@ static int read_input(void *ctx, FILE *fp, const char *name)
 }
 
 /*
- * The need, offer or request of this node's log whose body.ref is what follows
- * "ref:" in text, as its leaf hash; 0, or EX_DATAERR when there is none.
- */
-static int sender_ref_leaf(struct ledger *l, const char *text, char full[65], struct chobo_error *e)
-{
-	const char *ref = text + strlen(SENDER_REF_PREFIX);
-	if (!supply_ref_valid(ref))
-		return chobo_fail(e, EX_DATAERR, "%s: after ref: comes a reference of 1 to 64 letters, digits, '.', "
-				  "'_' or '-'", text);
-	int rc = views_refresh(l, e);
-	struct view_state *lines = rc == 0 ? view_stored(l, &supply_lines_view) : NULL;
-	if (rc == 0 && (rc = supply_ref_find(lines, l->conf.origin, ref, full, e)) == EX_UNAVAILABLE)
-		rc = chobo_fail(e, EX_DATAERR, "%s: no need, offer or request of this node's log has the reference %s",
-				text, ref);
-	view_state_free(lines);
-	return rc;
-}
-
-/*
  * References given as prefixes, or as ref:ID (this log's need, offer or request
  * posted with that ref), become whole leaf hashes (output always prints
  * them whole).
@@ -314,9 +294,7 @@ static int resolve_refs(struct ledger *l, struct input *in, struct chobo_error *
 			if (f->kind != FIELD_REF || !json_is_string(v))
 				continue;
 			const char *text = json_string_value(v);
-			int rc = strncmp(text, SENDER_REF_PREFIX, strlen(SENDER_REF_PREFIX)) == 0
-					 ? sender_ref_leaf(l, text, full, e)
-					 : ledger_leaf_resolve(l, text, full, e);
+			int rc = supply_leaf_resolve(l, text, full, e);
 			if (rc != 0) {
 				chobo_fail_context(e, rc, "%s: body.%s", in->list.rec[i].where, f->name);
 				if (strcmp(in->list.rec[i].where, "options") == 0)

@@ -36,7 +36,7 @@ zbar() { zbarimg --nodbus --raw -q "$@"; }
 supply-post -q -L "$A" item "$top_srcdir/data/supply-items.jsonl" >/dev/null
 post site --code S-001 --name 八王子市立第一小学校 --municipality 八王子市 --role shelter --open true >/dev/null
 O=$(post offer --item water-2l --quantity 100 --unit 本 --firm 株式会社多摩水 --expiry 2026-03-31)
-R=$(post request --offer "$O" --quantity 100 --site S-001)
+R=$(post request --offer "$O" --quantity 100 --site S-001 --ref R-0001)
 B1=$(post ship --request "$R" --box 1 --quantity 24 --expiry 2026-03-31)
 B2=$(post ship --request "$R" --box 2 --quantity 24 --expiry 2026-03-31)
 B3=$(post ship --request "$R" --box 3 --quantity 24 --expiry 2026-03-31)
@@ -137,6 +137,11 @@ check "supply-label --request --sheet a4: every box on one sheet" \
 pdftoppm -r 150 -png "$T/sheet.pdf" "$T/sheet"
 zbarimg --nodbus --raw -q "$T"/sheet*.png | sort >"$T/sheet.txt"
 check "zbarimg reads four labels from the sheet" test "$(grep -c '^CHB1:' "$T/sheet.txt")" -eq 4
+check "--request ref:R-0001 names the same request by the reference it was posted with: the same sheet" sh -c \
+	"supply-label -L '$A' --sheet a4 -o '$T/sheet-ref.pdf' --request ref:R-0001 && cmp -s '$T/sheet.pdf' '$T/sheet-ref.pdf'"
+check_exit 65 "--request ref: of a reference no request of this log has is refused" \
+	supply-label -L "$A" --sheet a4 -o "$T/none.pdf" --request ref:R-9999
+check "... saying so" grep -q "ref:R-9999: no need, offer or request of this node's log has the reference R-9999" "$T/last.err"
 supply-label -L "$A" --format png -o "$T/b4.png" "$B4"
 printf '%s\r%s\r' "$(zbar "$T"/b3*.png)" "$(zbar "$T/b4.png")" >"$T/cr.txt"
 check "scanner input with CR line ends records boxes 3 and 4" \

@@ -176,6 +176,16 @@ const char *supply_line_state(const struct supply_line *ln);
 #define SUPPLY_REF_KEY_MAX (8 + NOTE_MAX_NAME + SUPPLY_REF_MAX)
 int supply_ref_find(struct view_state *s, const char *origin, const char *ref, char leaf[65],
 		    struct chobo_error *err);
+/* What names an entry by the reference its own log gave it, where a leaf hash may stand: ref:ID. */
+#define SUPPLY_SENDER_REF_PREFIX "ref:"
+/*
+ * The whole leaf hash that text names into full: ref:ID for the need, offer
+ * or request of this node's log posted with body.ref ID (the views brought
+ * up to date first), else a leaf hash or an unambiguous prefix of one
+ * (ledger_leaf_resolve).  0, EX_DATAERR naming text when none is found,
+ * else an error.
+ */
+int supply_leaf_resolve(struct ledger *l, const char *text, char full[65], struct chobo_error *err);
 /*
  * The requests still to ship that fill need (a leaf hash), named in it or
  * taking an offer pledged to it: not cancelled, not unfilled, with

@@ -454,6 +454,24 @@ int supply_ref_find(struct view_state *s, const char *origin, const char *ref, c
 	return rc;
 }
 
+int supply_leaf_resolve(struct ledger *l, const char *text, char full[65], struct chobo_error *err)
+{
+	size_t n = strlen(SUPPLY_SENDER_REF_PREFIX);
+	if (strncmp(text, SUPPLY_SENDER_REF_PREFIX, n) != 0)
+		return ledger_leaf_resolve(l, text, full, err);
+	const char *ref = text + n;
+	if (!supply_ref_valid(ref))
+		return chobo_fail(err, EX_DATAERR, "%s: after ref: comes a reference of 1 to 64 letters, digits, '.', "
+				  "'_' or '-'", text);
+	int rc = views_refresh(l, err);
+	struct view_state *lines = rc == 0 ? view_stored(l, &supply_lines_view) : NULL;
+	if (rc == 0 && (rc = supply_ref_find(lines, l->conf.origin, ref, full, err)) == EX_UNAVAILABLE)
+		rc = chobo_fail(err, EX_DATAERR, "%s: no need, offer or request of this node's log has the reference %s",
+				text, ref);
+	view_state_free(lines);
+	return rc;
+}
+
 /* The entry's body.ref, when it has one and its log has not used it before, names the entry. */
 static int ref_put(struct view_state *s, const struct view_entry *e, struct chobo_error *err)
 {
