@@ -164,7 +164,7 @@ int main(int argc, char **argv)
 	if (bom && (!csv || is_shop || spend || settle))
 		cli_misuse(usage, "--bom goes with --csv of balance or history");
 	if (dry_run && !is_shop && !spend && !settle)
-		cli_misuse(usage, "--dry-run goes with shop, spend and settle: %s appends nothing anyway", what);
+		cli_misuse(usage, "%s appends nothing: --dry-run is for shop, spend and settle", what);
 	if (is_history && !holder)
 		cli_misuse(usage, "history needs --holder ID");
 	if ((is_shop || spend || settle) && !shop)

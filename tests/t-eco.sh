@@ -171,9 +171,19 @@ check "a shop opened again is a duplicate, its opening named" sh -c "CHOBO_NOW=2
 check "... nothing appended" test "$(chain-log -L "$A" | wc -l)" = "$n"
 n=$(chain-log -L "$A" | wc -l)
 check "a spend of 500 judged with --dry-run: valid, nothing appended" sh -c "CHOBO_NOW=2024-04-10T01:59:00Z ecopt-redeem -L '$A' --dry-run spend --member $P1 --shop shop-1 --points 500 --ref buy-1 |
-	grep -qx '{\"result\":\"valid\",\"type\":\"points.debit\",\"ref\":\"buy-1\"}' && test \$(chain-log -L '$A' | wc -l) -eq $n"
+	grep -qx '{\"result\":\"valid\",\"type\":\"points.debit\",\"scheme\":\"eco\",\"holder\":\"$P1\",\"points\":500,\"ref\":\"buy-1\",\"shop\":\"shop-1\"}' &&
+	test \$(chain-log -L '$A' | wc -l) -eq $n"
 check_exit 65 "overspending judged with -n is refused, as the spend would be" env CHOBO_NOW=2024-04-10T01:59:30Z ecopt-redeem -n -L "$A" spend --member $P1 --shop shop-1 --points 100000 --ref buy-n
 check_exit 64 "balance --dry-run is a usage error" ecopt-redeem -n -L "$A" balance
+check "... saying balance appends nothing" grep -q "balance appends nothing: --dry-run is for shop, spend and settle" "$T/last.err"
+check "shop -n of a new shop: valid, nothing appended" sh -c "CHOBO_NOW=2024-04-10T01:59:40Z ecopt-redeem -n -L '$A' shop --shop shop-9 2>'$T/shop9.err' |
+	grep -qx '{\"result\":\"valid\",\"type\":\"points.open\",\"scheme\":\"eco\",\"holder\":\"shop-9\",\"kind\":\"shop\"}' &&
+	grep -q '1 entry would be appended' '$T/shop9.err' && test \$(chain-log -L '$A' | wc -l) -eq $n"
+check "shop -n of the shop open already: its duplicate line, and no entry would be appended" sh -c "
+	CHOBO_NOW=2024-04-10T01:59:41Z ecopt-redeem -n -L '$A' shop --shop shop-1 2>'$T/shop1.err' | grep -q '\"result\":\"duplicate\"' &&
+	grep -q 'no entry would be appended; nothing was appended (--dry-run)' '$T/shop1.err'"
+check "-q keeps a dry run's message off the standard error" sh -c "
+	CHOBO_NOW=2024-04-10T01:59:42Z ecopt-redeem -q -n -L '$A' shop --shop shop-9 2>'$T/q.err' >/dev/null && test ! -s '$T/q.err'"
 check "a spend of 500" sh -c "CHOBO_NOW=2024-04-10T02:00:00Z ecopt-redeem -q -L '$A' spend --member $P1 --shop shop-1 --points 500 --ref buy-1 >'$T/spend1'"
 check "the same spend again moves nothing" sh -c "CHOBO_NOW=2024-04-10T02:01:00Z ecopt-redeem -L '$A' spend --member $P1 --shop shop-1 --points 500 --ref buy-1 >'$T/spend2' && grep -q duplicate '$T/spend2'"
 check "... naming the first spend's entry as its receipt did" python3 -c "
@@ -187,6 +197,10 @@ check_exit 65 "over the cap per purchase refused" env CHOBO_NOW=2024-04-10T02:02
 check_exit 65 "over the cap per day refused" env CHOBO_NOW=2024-04-10T02:03:00Z ecopt-redeem -L "$A" spend --member $P1 --shop shop-1 --points 800 --ref buy-3
 check_exit 65 "overspending refused" env CHOBO_NOW=2024-04-12T02:00:00Z ecopt-redeem -L "$A" spend --member $P2 --shop shop-1 --points 153 --ref buy-4
 check "balance: 844 left" sh -c "CHOBO_NOW=2024-04-12T00:00:00Z ecopt-redeem -L '$A' balance --holder $P1 | grep -q '\"balance\":844'"
+check "settle -n: valid, with the yen it would pay, and nothing appended" sh -c "n=\$(chain-log -L '$A' | wc -l)
+	CHOBO_NOW=2024-04-12T02:59:00Z ecopt-redeem -n -L '$A' settle --shop shop-1 --points 500 --ref pay-1 2>/dev/null |
+	grep -qx '{\"result\":\"valid\",\"type\":\"points.settle\",\"scheme\":\"eco\",\"holder\":\"shop-1\",\"points\":500,\"yen\":500,\"ref\":\"pay-1\"}' &&
+	test \$(chain-log -L '$A' | wc -l) -eq \$n"
 check "settle the shop: 500 points, 500 yen" sh -c "CHOBO_NOW=2024-04-12T03:00:00Z ecopt-redeem -q -L '$A' settle --shop shop-1 --points 500 --ref pay-1 >/dev/null"
 check "balance CSV" sh -c "CHOBO_NOW=2024-04-12T04:00:00Z ecopt-redeem -L '$A' balance --csv | grep -q '^eco,shop-1,shop,$OA,0,0,0,500,500,500'"
 check "balance CSV with --bom is the byte order mark, then the same table" sh -c \

@@ -252,7 +252,7 @@ check "chobo-mail writes them to the address kept in private/ (mbox on stdout)" 
 check "a shop opens on A" vi "$A" 2026-05-12T00:00:00Z shop --shop S-INAGI-1
 n=$(count "$A")
 check "spend --dry-run of 150 points at the shop: valid" vi "$A" 2026-05-12T00:30:00Z -n spend --volunteer "$P" --shop S-INAGI-1 --points 150 --ref pos-0001
-check "... its line says so, and nothing was appended" sh -c "grep -q '^{\"result\":\"valid\",\"type\":\"points.debit\",\"ref\":\"pos-0001\"}\$' '$T/vi.out' &&
+check "... its line says so, and nothing was appended" sh -c "grep -q '^{\"result\":\"valid\",\"type\":\"points.debit\",\"scheme\":\"volunteer\",\"holder\":\"$P\",\"points\":150,\"ref\":\"pos-0001\",\"shop\":\"S-INAGI-1\"}\$' '$T/vi.out' &&
 	grep -q 'every rule passed; nothing was appended (--dry-run)' '$T/vi.err' && test \$(chain-log -L '$A' | wc -l) -eq $n"
 check_exit 65 "spend --dry-run of more than the balance is refused, as the spend would be" env CHOBO_NOW=2026-05-12T00:31:00Z \
 	volunteer-issue -n -L "$A" spend --volunteer "$P" --shop S-INAGI-1 --points 100000 --ref pos-big

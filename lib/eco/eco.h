@@ -241,8 +241,9 @@ int eco_equipment_get(struct view_state *s, const char *code, struct eco_equipme
 bool eco_certification_period(const char *start, int64_t *first, int64_t *last);
 /*
  * Whether the period from..to (its JST day numbers from_day..to_day) lies
- * inside the certification period cfrom..cto that starts on cstart (from
- * eco_certification_period): a reduction outside it can never be credited.
+ * inside the certification period cfrom..cto that starts on cstart (not
+ * NULL; cfrom and cto from eco_certification_period of it): a reduction
+ * outside it can never be credited.
  * False with the reason, and the part that lies inside, in why.
  */
 bool eco_period_certifiable(const char *cstart, int64_t cfrom, int64_t cto, const char *from, const char *to,

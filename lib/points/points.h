@@ -185,6 +185,7 @@ struct points_outcome {
 	char time[21];
 	char origin[NOTE_MAX_NAME + 1];   /* the log appended to, for a message after the ledger is closed */
 	bool judged;               /* a dry run's entry passed every rule: no receipt, nothing appended */
+	char body[512];            /* a dry run's: the entry's body as compact JSON ("" when longer) */
 };
 /*
  * Append q's entry to the open ledger l (opened for appending, key its log
@@ -201,7 +202,8 @@ int points_redeem(struct ledger *l, const struct note_signer *key, const struct 
  * shop's opening) and flush standard output: 0; else with err naming what
  * stands in out's log, EXIT_STORED_UNREPORTED (the entry recorded, which the
  * same request again prints as a duplicate) or EX_IOERR (nothing appended).
- * A dry run's line says "result":"valid" and the entry's type.
+ * A dry run's line says "result":"valid", the entry's type and its body's
+ * members, as a receipt's line would name the entry.
  */
 int points_outcome_report(const struct points_outcome *out, const char *ref, struct chobo_error *err);
 /*

@@ -135,6 +135,10 @@ int points_redeem(struct ledger *l, const struct note_signer *key, const struct 
 		else if (rc == 0)
 			rc = ledger_append(l, &b, key, NULL, &out->receipt, &out->tree_size, out->time, err);
 		out->judged = rc == 0 && q->dry_run;
+		if (out->judged) {
+			size_t n = json_dumpb(body, out->body, sizeof out->body - 1, JSON_COMPACT);
+			out->body[n > 0 && n < sizeof out->body ? n : 0] = '\0';
+		}
 		batch_free(&b);
 	}
 	if (rc != 0 && !strstr(err->msg, "nothing was appended"))
@@ -213,10 +217,15 @@ void points_account_csv(struct view_text *t, const struct points_account *a, con
 static bool outcome_print(const struct points_outcome *out, const char *ref)
 {
 	if (out->judged) {
+		/* What a run would record, before any ledger name: a clerk sees the movement judged. */
 		json_t *o = json_pack("{s:s, s:s}", "result", "valid", "type", out->type);
-		if (o && ref)
+		json_t *body = out->body[0] ? json_loads(out->body, 0, NULL) : NULL;
+		if (!o || (out->body[0] && (!body || json_object_update(o, body) != 0)))
+			xalloc_failed();
+		json_decref(body);
+		if (ref)
 			json_object_set_new(o, "ref", json_string(ref));
-		return o && jsonl_print(o);
+		return jsonl_print(o);
 	}
 	if (!out->repeated.is)
 		return receipt_print(stdout, &out->receipt, out->type, out->time, out->tree_size);
