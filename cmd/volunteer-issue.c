@@ -952,7 +952,7 @@ static int search_row(void *ctx, const char *key, const char *value, size_t len)
 	view_json_str(o, "languages", langs, sizeof langs);
 	int64_t fy = view_json_int(o, "fy");
 	json_decref(o);
-	if (c->r->skill && !volunteer_tags_have(skills, c->r->skill))
+	if (c->r->skill && !volunteer_tags_found(skills, c->r->skill))
 		return 0;
 	const char *who = key + 4;
 	json_t *counts = json_object_get(c->counts, who);

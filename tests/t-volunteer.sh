@@ -538,6 +538,16 @@ printf 'volunteer,skills,languages\n%s,carrying,ja　en\n' $V2 >"$T/r2.csv"
 check_exit 65 "... and in its languages column" vi "$A" 2027-04-06T00:00:00Z register --csv "$T/r2.csv"
 check "... (line 2)" grep -q 'r2.csv:2.*languages: "ja　en" has U+3000.*write "ja,en"' "$T/vi.err"
 check "... and nothing was appended" sh -c "[ \"\$(chain-log -L '$A' | wc -l)\" = $n ]"
+# A registration stored before these refusals (given to chain-append here, which holds only the schema)
+# is still found: a search reads its tags as they would be written now.
+check "a registration stored with full-width, half-width and 、-separated tags" sh -c "
+	printf '{\"type\":\"volunteer.volunteer\",\"body\":{\"volunteer\":\"%s\",\"home\":\"%s\",\"fy\":2027,\"skills\":\"ｄｒｉｖｉｎｇ、ｶﾞｲﾄﾞ\"}}\\n' $V2 $OA |
+	CHOBO_NOW=2027-04-06T00:30:00Z chain-append -q -L '$A' >/dev/null"
+check "... is found by search --skill driving, and by ガイド" sh -c "
+	volunteer-issue -L '$A' search --skill driving | grep -q '\"volunteer\":\"$V2\"' &&
+	volunteer-issue -L '$A' search --skill ガイド | grep -q '\"volunteer\":\"$V2\"'"
+check "... but not by a tag it does not hold" sh -c "! volunteer-issue -L '$A' search --skill cooking | grep -q '$V2'"
+n=$(chain-log -L "$A" | wc -l)
 check "records as CSV: two postings in one batch" sh -c "
 	printf 'posting,host,kind,task,district,from,to,people\nZ-2,F-1,errand,買い物の付き添い,平尾,2027-04-08T00:00:00Z,2027-04-08T01:00:00Z,1\nZ-3,F-1,carrying,荷物運び,坂浜,2027-04-09T00:00:00Z,2027-04-09T01:00:00Z,3\n' >'$T/p.csv' &&
 	CHOBO_NOW=2027-04-06T01:00:00Z volunteer-issue -L '$A' post --csv '$T/p.csv' | grep -c recorded | grep -qx 2"

@@ -157,18 +157,24 @@ static void tags_tidy(char *fixed)
 	fixed[k] = '\0';
 }
 
-bool volunteer_tags_ascii(const char *name, const char *s, char *why, size_t whylen)
+/*
+ * s as the tags a registration would be asked to write (into fixed, of cap
+ * bytes, at least 4): full-width Latin letters, digits and signs as ASCII
+ * (letters in lower case), half-width katakana as full-width, separators
+ * as commas and the tags tidied; what it found in *wide, *half and *sep
+ * (the first separator's description, or NULL).
+ */
+static void tags_fold(const char *s, char *fixed, size_t cap, bool *wide, bool *half, const char **sep)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	/* What to write instead: a full-width form (3 bytes) for each 3-byte half-width one, ASCII for the rest. */
-	char fixed[3 * VOLUNTEER_TAGS_MAX + 1];
 	size_t n = 0, seplen;
-	bool wide = false, half = false;
-	const char *sep = NULL, *this_sep;
-	while (*p && n + 3 < sizeof fixed) {
+	const char *this_sep;
+	*wide = *half = false;
+	*sep = NULL;
+	while (*p && n + 3 < cap) {
 		/* Before the full-width forms: U+FF0C is one of them, but what it means is a comma between tags. */
 		if ((this_sep = separator_at(p, &seplen))) {
-			sep = sep ? sep : this_sep;
+			*sep = *sep ? *sep : this_sep;
 			fixed[n++] = ',';
 			p += seplen;
 			continue;
@@ -178,7 +184,7 @@ bool volunteer_tags_ascii(const char *name, const char *s, char *why, size_t why
 				     (p[1] == 0xBD && p[2] >= 0x80 && p[2] <= 0x9E))) {
 			int c = (p[1] == 0xBC ? p[2] - 0x81 : p[2] - 0x80 + 0x3F) + 0x21;
 			fixed[n++] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-			wide = true;
+			*wide = true;
 			p += 3;
 			continue;
 		}
@@ -189,27 +195,51 @@ bool volunteer_tags_ascii(const char *name, const char *s, char *why, size_t why
 				marked = kana_marked(k, mark);
 			n += put_utf8(fixed + n, marked ? marked : k);
 			p += marked ? 6 : 3;
-			half = true;
+			*half = true;
 			continue;
 		}
 		fixed[n++] = (char)*p++;
 	}
 	fixed[n] = '\0';
+	if (*sep)
+		tags_tidy(fixed);
+}
+
+bool volunteer_tags_found(const char *list, const char *tag)
+{
+	/* An ASCII list is as a registration writes it now: nothing to fold. */
+	for (const unsigned char *p = (const unsigned char *)list; *p; p++)
+		if (*p >= 0x80) {
+			char fixed[3 * VOLUNTEER_TAGS_MAX + 1];
+			bool wide, half;
+			const char *sep;
+			tags_fold(list, fixed, sizeof fixed, &wide, &half, &sep);
+			return volunteer_tags_have(fixed, tag);
+		}
+	return volunteer_tags_have(list, tag);
+}
+
+bool volunteer_tags_ascii(const char *name, const char *s, char *why, size_t whylen)
+{
+	/* What to write instead: a full-width form (3 bytes) for each 3-byte half-width one, ASCII for the rest. */
+	char fixed[3 * VOLUNTEER_TAGS_MAX + 1];
+	bool wide, half;
+	const char *sep;
+	tags_fold(s, fixed, sizeof fixed, &wide, &half, &sep);
 	if (!wide && !half && !sep)
 		return true;
 	if (sep)
-		tags_tidy(fixed);
-	if (sep)
-		snprintf(why, whylen, "%s: \"%.128s\" has %s%s; tags are separated by commas (,), without blanks: "
-			 "write \"%.160s\"", name, s, sep,
+		snprintf(why, whylen, "%s: \"%.*s\" has %s%s; tags are separated by commas (,), without blanks: "
+			 "write \"%.*s\"", name, (int)utf8_cut(s, 128), s, sep,
 			 half ? " and half-width katakana" : wide ? " and full-width letters, digits or signs" : "",
-			 fixed);
+			 (int)utf8_cut(fixed, 160), fixed);
 	else if (half)
-		snprintf(why, whylen, "%s: \"%.128s\" has half-width katakana; tags are a-z 0-9 - _ or Japanese "
-			 "in full-width forms: write \"%.160s\"", name, s, fixed);
+		snprintf(why, whylen, "%s: \"%.*s\" has half-width katakana; tags are a-z 0-9 - _ or Japanese "
+			 "in full-width forms: write \"%.*s\"", name, (int)utf8_cut(s, 128), s, (int)utf8_cut(fixed, 160),
+			 fixed);
 	else
-		snprintf(why, whylen, "%s: \"%.128s\" has full-width letters, digits or signs; tags are a-z 0-9 - _ "
-			 "(or Japanese): write \"%.128s\"", name, s, fixed);
+		snprintf(why, whylen, "%s: \"%.*s\" has full-width letters, digits or signs; tags are a-z 0-9 - _ "
+			 "(or Japanese): write \"%.*s\"", name, (int)utf8_cut(s, 128), s, (int)utf8_cut(fixed, 128), fixed);
 	return false;
 }
 

@@ -93,6 +93,12 @@ int volunteer_append_check(struct ledger *l, const struct batch_written *w, stru
 bool volunteer_code_valid(const char *s);
 /* True when tag is one of the comma-separated tags in list. */
 bool volunteer_tags_have(const char *list, const char *tag);
+/*
+ * volunteer_tags_have of list as volunteer_tags_ascii would have it written:
+ * a search's match, which finds the tags of a registration stored before
+ * that rule (full-width letters, half-width katakana, 、 between tags).
+ */
+bool volunteer_tags_found(const char *list, const char *tag);
 /* True when the comma-separated tags a and b are the same set, in any order. */
 bool volunteer_tags_same(const char *a, const char *b);
 /*
