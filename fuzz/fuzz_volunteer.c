@@ -8,7 +8,8 @@
  * holding only members the entry type knows, with RFC 3339 UTC times that
  * parse back to themselves and, for a certificate, validity dates of one
  * whole fiscal year; no value but a free text (task, note, reason) with a
- * blank at either end, and tags that volunteer_tags_ascii takes.  The
+ * blank at either end, and tags that volunteer_tags_ascii takes; any text
+ * read as stored tags by a search (volunteer_tags_found) without a fault.  The
  * spelling records_end_blank gives for a value has no blank left at
  * either end.
  */
@@ -69,6 +70,26 @@ static void check_values(json_t *body)
 	}
 }
 
+/*
+ * Any text, as a registration stored before the tag rules may hold it, is
+ * read by a search without a fault; one that volunteer_tags_ascii takes is
+ * read as it is written.
+ */
+static void check_search(const char *s)
+{
+	char first[VOLUNTEER_TAGS_MAX + 1], why[1024];
+	if (!s)
+		return;
+	size_t n = strcspn(s, ",");
+	if (n > VOLUNTEER_TAGS_MAX)
+		n = VOLUNTEER_TAGS_MAX;
+	memcpy(first, s, n);
+	first[n] = '\0';
+	bool found = volunteer_tags_found(s, first);
+	if (n > 0 && volunteer_tags_ascii("fuzz", s, why, sizeof why) && found != volunteer_tags_have(s, first))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size == 0)
@@ -86,8 +107,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char why[1024];
 		const char *k;
 		json_t *m;
-		json_object_foreach(l.rec[i].o, k, m)
+		json_object_foreach(l.rec[i].o, k, m) {
 			check_end_blank(json_string_value(m));
+			check_search(json_string_value(m));
+		}
 		if (!volunteer_record_body(v, l.rec[i].o, 1780000000, "fuzz.example/node", &type, &body, why, sizeof why))
 			continue;
 		if (!json_is_object(body) || !type || !type[0])
