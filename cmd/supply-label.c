@@ -158,7 +158,8 @@ static int collect(struct ledger *l, char *const *refs, size_t nrefs, const char
 	struct view_state *items = view_stored(l, &supply_catalogue_view);
 	if (request) {
 		struct supply_line r;
-		if ((rc = cli_report(supply_leaf_resolve(l, request, req, &e), &e)) == 0 &&
+		/* A failure of either lookup is reported once, below. */
+		if ((rc = supply_leaf_resolve(l, request, req, &e)) == 0 &&
 		    (rc = supply_line_get(lines, SUPPLY_REQUEST, req, &r, &e)) == EX_UNAVAILABLE) {
 			chobo_warn("--request %s: not a request", request);
 			rc = EX_DATAERR;

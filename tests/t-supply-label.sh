@@ -137,11 +137,13 @@ check "supply-label --request --sheet a4: every box on one sheet" \
 pdftoppm -r 150 -png "$T/sheet.pdf" "$T/sheet"
 zbarimg --nodbus --raw -q "$T"/sheet*.png | sort >"$T/sheet.txt"
 check "zbarimg reads four labels from the sheet" test "$(grep -c '^CHB1:' "$T/sheet.txt")" -eq 4
-check "--request ref:R-0001 names the same request by the reference it was posted with: the same sheet" sh -c \
-	"supply-label -L '$A' --sheet a4 -o '$T/sheet-ref.pdf' --request ref:R-0001 && cmp -s '$T/sheet.pdf' '$T/sheet-ref.pdf'"
+check "--request ref:R-0001 names the same request by the reference it was posted with: the same labels" sh -c \
+	"supply-label -L '$A' --sheet a4 -o '$T/sheet-ref.pdf' --request ref:R-0001 &&
+	 pdftotext '$T/sheet.pdf' '$T/sheet.pdf.txt' && pdftotext '$T/sheet-ref.pdf' '$T/sheet-ref.txt' &&
+	 cmp -s '$T/sheet.pdf.txt' '$T/sheet-ref.txt' && [ \$(grep -c '数量 24 本' '$T/sheet-ref.txt') -eq 3 ]"
 check_exit 65 "--request ref: of a reference no request of this log has is refused" \
 	supply-label -L "$A" --sheet a4 -o "$T/none.pdf" --request ref:R-9999
-check "... saying so" grep -q "ref:R-9999: no need, offer or request of this node's log has the reference R-9999" "$T/last.err"
+check "... saying so, once" test "$(grep -c "ref:R-9999: no need, offer or request of this node.s log has the reference R-9999" "$T/last.err")" -eq 1
 supply-label -L "$A" --format png -o "$T/b4.png" "$B4"
 printf '%s\r%s\r' "$(zbar "$T"/b3*.png)" "$(zbar "$T/b4.png")" >"$T/cr.txt"
 check "scanner input with CR line ends records boxes 3 and 4" \
