@@ -98,12 +98,18 @@ static bool line_row(const struct supply_line *ln, const struct filter *f, int64
 		r->open = supply_need_open_at(ln, lapsed);
 		break;
 	case SUPPLY_OFFER:
-		r->offered = cancelled ? ln->requested : ln->quantity;
-		/* Expired goods are refused to a request: none of them is available. */
-		if (supply_offer_expired(ln, f->now))
+		/*
+		 * Expired goods are refused to a request: none of them is available,
+		 * and, as a cancelled offer's, the offer commits only what requests
+		 * took of it (a need it is pledged to is open for the rest).
+		 */
+		if (supply_offer_expired(ln, f->now)) {
+			r->offered = ln->requested;
 			r->expired = supply_line_open(ln);
-		else
+		} else {
+			r->offered = cancelled ? ln->requested : ln->quantity;
 			r->available = supply_line_open(ln);
+		}
 		break;
 	case SUPPLY_REQUEST:
 		r->requested = ln->unfilled ? 0 : cancelled ? ln->shipped : ln->quantity;

@@ -232,8 +232,8 @@ O9=$(post "$A" 2025-06-07T10:00:00Z offer --item blanket --quantity 4 --unit 枚
 check "a need of 6 blankets at S-009 and a pledged offer of 4 expiring that day" test "$N9" != none -a "$O9" != none
 check "... before the date is over: 2 open, 4 available, nothing expired" test \
 	"$(row "$A" 2025-06-07T14:00:00Z S-009 blanket open) $(row "$A" 2025-06-07T14:00:00Z S-009 blanket available) $(row "$A" 2025-06-07T14:00:00Z S-009 blanket expired)" = "2 4 0"
-check "... after it: 6 open (the pledge lapsed), nothing available, 4 expired" test \
-	"$(row "$A" 2025-06-07T15:00:00Z S-009 blanket open) $(row "$A" 2025-06-07T15:00:00Z S-009 blanket available) $(row "$A" 2025-06-07T15:00:00Z S-009 blanket expired)" = "6 0 4"
+check "... after it: 6 open (the pledge lapsed), nothing offered or available, 4 expired" test \
+	"$(row "$A" 2025-06-07T15:00:00Z S-009 blanket open) $(row "$A" 2025-06-07T15:00:00Z S-009 blanket offered) $(row "$A" 2025-06-07T15:00:00Z S-009 blanket available) $(row "$A" 2025-06-07T15:00:00Z S-009 blanket expired)" = "6 0 0 4"
 check "the expired offer is cancelled" post "$A" 2025-06-07T16:00:00Z cancel --ref "$O9" --reason expired
 check "... which leaves 6 open, nothing expired" test \
 	"$(row "$A" 2025-06-07T16:00:00Z S-009 blanket open) $(row "$A" 2025-06-07T16:00:00Z S-009 blanket expired)" = "6 0"
