@@ -269,17 +269,32 @@ post "$A" $T14 NOV need --site S-001 --item rice-pack --quantity 10 --unit 食 &
 	post "$B" $T14 OCX offer --item care-food --quantity 8 --unit 個 --expiry 2025-06-12 --firm $F --need "$NPTH" &&
 	post "$B" $T14 OCF offer --item care-food --quantity 20 --unit 個 --expiry 2026-03-31 --firm $F &&
 	copy "$B" "$A" || not_ok "posting two needs pledged beyond what they asked"
+# A pledge is of goods its need can take, or it would hold the need for nothing.
+post "$A" $T14 NRF need --site S-001 --item water-500ml --quantity 5 --unit 本 --allergen-free egg \
+	--deadline 2025-06-20T00:00:00Z && NRFH=$(grep ' NRF$' "$NAMES" | cut -d' ' -f1) && copy "$A" "$B" ||
+	not_ok "posting an egg-free need with a deadline"
+check_exit 65 "a pledge of goods not said to be egg-free to an egg-free need is refused" env CHOBO_NOW=$T14 \
+	supply-post -L "$B" offer --item water-500ml --quantity 5 --unit 本 --firm $F --need "$NRFH"
+check "... naming the allergen" grep -q "must be free of egg, and these goods are not said to be" "$T/last.err"
+check_exit 65 "a pledge of goods that expire before the need's deadline is refused" env CHOBO_NOW=$T14 \
+	supply-post -L "$B" offer --item water-500ml --quantity 5 --unit 本 --allergen-free egg --expiry 2025-06-15 \
+	--firm $F --need "$NRFH"
+check "... naming the deadline and the expiry" grep -q "is due by 2025-06-20T00:00:00Z, and these goods expire on 2025-06-15" "$T/last.err"
 check "status: a need of 10 pledged 10 that keep and 10 expired is open 0" \
 	test "$(row "$A" $T15 S-001 rice-pack open)" = 0
-# An expired pledge of goods the need could never take (not egg-free) frees it too.
-post "$A" $T14 NAE need --site S-001 --item baby-food --quantity 5 --unit 個 --allergen-free egg &&
+# An expired pledge of goods the need can no longer take frees it too: the pledge was egg-free by its
+# catalogue item, which the catalogue no longer says.
+I1='{"code":"bread-x","name":"パン","category":"food","unit":"個","expiry_kind":"賞味","target":"all"'
+check "an item egg-free by the catalogue" sh -c "echo '$I1,\"allergen_free\":\"egg\"}' | CHOBO_NOW=$T14 supply-post -q -L '$A' item >/dev/null"
+post "$A" $T14 NAE need --site S-001 --item bread-x --quantity 5 --unit 個 --allergen-free egg &&
 	NAEH=$(grep ' NAE$' "$NAMES" | cut -d' ' -f1) && copy "$A" "$B" &&
-	post "$B" $T14 OAE offer --item baby-food --quantity 5 --unit 個 --expiry 2025-06-12 --firm $F --need "$NAEH" &&
-	post "$B" $T14 OAF offer --item baby-food --quantity 10 --unit 個 --expiry 2026-03-31 --allergen-free egg --firm $F &&
-	copy "$B" "$A" || not_ok "posting a need and a pledge it cannot take"
-check "status: that need is open 5 once the pledge expired" test "$(row "$A" $T15 S-001 baby-food open)" = 5
+	post "$B" $T14 OAE offer --item bread-x --quantity 5 --unit 個 --expiry 2025-06-12 --firm $F --need "$NAEH" &&
+	post "$B" $T14 OAF offer --item bread-x --quantity 10 --unit 個 --expiry 2026-03-31 --allergen-free egg --firm $F &&
+	copy "$B" "$A" || not_ok "posting a need and a pledge egg-free by its item"
+check "... which the catalogue then no longer says" sh -c "echo '$I1}' | CHOBO_NOW=$T14 supply-post -q -L '$A' item >/dev/null"
+check "status: that need is open 5 once the pledge expired" test "$(row "$A" $T15 S-001 bread-x open)" = 5
 match "$A" $T15 >"$T/over.a"
-check "supply-match proposes the egg-free offer for it" test "$(grep baby-food "$T/over.a" | short)" = "NAE>OAF:5"
+check "supply-match proposes the egg-free offer for it" test "$(grep bread-x "$T/over.a" | short)" = "NAE>OAF:5"
 check "supply-match proposes its pledge that keeps, and no free offer" \
 	test "$(grep rice-pack "$T/over.a" | short)" = "NOV>OKP:10"
 check "status: a need of 10 pledged 6 that keep and 8 expired is open 4" \
@@ -288,7 +303,7 @@ check "supply-match proposes the 6 pledged and 4 of the free offer" \
 	test "$(grep care-food "$T/over.a" | short)" = "NPT>OCK:6 NPT>OCF:4"
 match "$A" $T15 --commit >/dev/null
 check "... and --commit requests them: each need is requested in full, open 0" \
-	test "$(row "$A" $T15 S-001 rice-pack requested) $(row "$A" $T15 S-001 care-food requested) $(row "$A" $T15 S-001 care-food open) $(row "$A" $T15 S-001 baby-food requested)" = "10 10 0 5"
+	test "$(row "$A" $T15 S-001 rice-pack requested) $(row "$A" $T15 S-001 care-food requested) $(row "$A" $T15 S-001 care-food open) $(row "$A" $T15 S-001 bread-x requested)" = "10 10 0 5"
 check "chain-verify --views passes" chain-verify -L "$A" --views
 check_exit 64 "an unknown option is a usage error" supply-match -L "$A" --frobnicate
 done_testing

@@ -23,6 +23,7 @@
 #include "codec.h"
 #include "entry_index.h"
 #include "ledger.h"
+#include "match.h"
 #include "merkle.h"
 #include "stored_entry.h"
 #include "supply.h"
@@ -261,6 +262,55 @@ static int need_site_open(struct ctx *c, const struct stored_entry *need, struct
 	return rc;
 }
 
+/*
+ * A pledge is goods its need can take: the need's size (the offer's, else
+ * its catalogue item's), free of every allergen the need avoids (the offer
+ * or its item free of it), and keeping through the need's deadline.
+ * supply-match proposes a pledge only to its need, and holds the need for
+ * it: a pledge the need cannot take would hold it for nothing.
+ */
+static int pledge_fits(struct ctx *c, const struct stored_entry *need, const char *item, struct chobo_error *err)
+{
+	char nsize[SUPPLY_SIZE_MAX + 1], osize[SUPPLY_SIZE_MAX + 1], navoid[SUPPLY_ALLERGENS_MAX + 1],
+		ofree[SUPPLY_ALLERGENS_MAX + 1], ifree[SUPPLY_ALLERGENS_MAX + 1] = "", expiry[SUPPLY_DATE_LEN + 1],
+		deadline[32];
+	body_str(need, "size", nsize, sizeof nsize);
+	body_str(c->self, "size", osize, sizeof osize);
+	body_str(need, "allergen_free", navoid, sizeof navoid);
+	body_str(c->self, "allergen_free", ofree, sizeof ofree);
+	body_str(c->self, "expiry", expiry, sizeof expiry);
+	body_str(need, "deadline", deadline, sizeof deadline);
+	int rc = 0;
+	if (nsize[0] && !osize[0] &&
+	    (rc = supply_registry_field(c->catalogue, item, "size", osize, sizeof osize, err)) == EX_UNAVAILABLE)
+		rc = 0;   /* an item without a size: the offer has none */
+	if (rc != 0)
+		return rc;
+	if (nsize[0] && strcmp(nsize, osize) != 0)
+		return chobo_fail(err, EX_DATAERR, "the need %.16s is for size %s, and these goods are %s%s: pledge them "
+				  "without --need", need->leaf, nsize, osize[0] ? "size " : "of no size", osize);
+	if ((rc = supply_registry_field(c->catalogue, item, "allergen_free", ifree, sizeof ifree, err)) ==
+	    EX_UNAVAILABLE)
+		rc = 0;
+	if (rc != 0)
+		return rc;
+	uint32_t avoid, offer_free, item_free;
+	if (!match_allergen_mask(navoid, &avoid) || !match_allergen_mask(ofree, &offer_free) ||
+	    !match_allergen_mask(ifree, &item_free))
+		return 0;   /* the schema refuses an unknown allergen: nothing to compare */
+	uint32_t missing = avoid & ~(offer_free | item_free);
+	for (size_t i = 0; missing && supply_allergens[i]; i++)
+		if (missing & UINT32_C(1) << i)
+			return chobo_fail(err, EX_DATAERR, "the need %.16s must be free of %s, and these goods are not "
+					  "said to be (--allergen-free): pledge them without --need", need->leaf,
+					  supply_allergens[i]);
+	int64_t end, due;
+	if (expiry[0] && deadline[0] && supply_expiry_end(expiry, &end) && time_parse(deadline, &due) && end <= due)
+		return chobo_fail(err, EX_DATAERR, "the need %.16s is due by %s, and these goods expire on %s, before "
+				  "it: pledge them without --need", need->leaf, deadline, expiry);
+	return 0;
+}
+
 static int offer_rules(struct ctx *c, struct chobo_error *err)
 {
 	char item[SUPPLY_CODE_MAX + 1], unit[SUPPLY_UNIT_MAX + 1];
@@ -274,8 +324,8 @@ static int offer_rules(struct ctx *c, struct chobo_error *err)
 		rc = ref_rule(c, err);
 	if (rc == 0 && jscan_find(&c->self->doc, c->self->body, "need") >= 0 &&
 	    (rc = ref_of(c, "need", "supply.need", &need, err)) == 0 && (rc = same_item(&need, item, unit, err)) == 0 &&
-	    (rc = need_not_cancelled(c, &need, err)) == 0)
-		rc = need_site_open(c, &need, err);
+	    (rc = need_not_cancelled(c, &need, err)) == 0 && (rc = need_site_open(c, &need, err)) == 0)
+		rc = pledge_fits(c, &need, item, err);
 	stored_entry_free(&need);
 	return rc;
 }
