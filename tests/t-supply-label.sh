@@ -42,7 +42,7 @@ B2=$(post ship --request "$R" --box 2 --quantity 24 --expiry 2026-03-31)
 B3=$(post ship --request "$R" --box 3 --quantity 24 --expiry 2026-03-31)
 B4=$(post ship --request "$R" --box 4 --quantity 28)
 
-plan 45
+plan 48
 
 # PNG: one label, read back and received.
 check "supply-label --format png" supply-label -L "$A" --format png -o "$T/b1.png" "$B1"
