@@ -294,8 +294,8 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 		if (eco_reading_parse(&in->list.rec[i], &r, why, sizeof why)) {
 			struct last *last = lasts_slot(&lasts, r.equipment);
 			if (eco_reading_over(&r, today, why, sizeof why) &&
-			    (!cstart || eco_period_certifiable(cstart, cfrom, cto, r.from, r.to, r.from_day, r.to_day, why,
-							       sizeof why)))
+			    (!cstart || eco_period_certifiable(cstart, cfrom, cto, r.from, r.to, r.from_day, r.to_day,
+							       why, sizeof why)))
 				rc = eco_reading_judge(s, &r, l->conf.origin, last->code[0] ? &last->earlier : NULL, &q,
 						       &verdict, why, sizeof why, e);
 			if (rc == 0 && verdict == ECO_ACCEPT &&

@@ -26,8 +26,8 @@ json_t *records_text_value(const struct field_spec *f, const char *member, const
 			return NULL;
 		}
 		if (v > (uint64_t)INT64_MAX) {
-			snprintf(err, errlen, "%s: \"%.*s\" is out of range (a %s number)", name, (int)utf8_cut(text, 40),
-				 text, negative ? "too small" : "too large");
+			snprintf(err, errlen, "%s: \"%.*s\" is out of range (a %s number)", name,
+				 (int)utf8_cut(text, 40), text, negative ? "too small" : "too large");
 			return NULL;
 		}
 		return json_integer(negative ? -(json_int_t)v : (json_int_t)v);

@@ -412,7 +412,8 @@ void match_run(struct match_set *m, int64_t now, uint64_t min_shelf_days, struct
 			int64_t v = need->uncovered + lapsed;
 			need->open = v < 0 ? 0 : v < need->wanted ? v : need->wanted;
 		}
-		for (p = first; p && p < pledges + npledges && strcmp(p->need, need->hash) == 0 && need->wanted > 0; p++) {
+		for (p = first; p && p < pledges + npledges && strcmp(p->need, need->hash) == 0 && need->wanted > 0;
+		     p++) {
 			struct match_offer *o = &m->offer[p->offer];
 			int64_t q = o->left < need->wanted ? o->left : need->wanted;
 			if (o->left > 0 && o->good_until > when && fits(&r, need, p->offer)) {

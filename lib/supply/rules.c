@@ -257,8 +257,8 @@ static int need_site_open(struct ctx *c, const struct stored_entry *need, struct
 		return 0;   /* a site this node has not heard of: the need was judged where it was posted */
 	if (rc == 0 && closed)
 		rc = chobo_fail(err, EX_DATAERR, "the need %.16s is for site %s, which is closed (its latest "
-				"supply.site says open false): pledge the goods without --need, or to another need", need->leaf,
-				site);
+				"supply.site says open false): pledge the goods without --need, or to another need",
+				need->leaf, site);
 	return rc;
 }
 
@@ -287,8 +287,9 @@ static int pledge_fits(struct ctx *c, const struct stored_entry *need, const cha
 	if (rc != 0)
 		return rc;
 	if (nsize[0] && strcmp(nsize, osize) != 0)
-		return chobo_fail(err, EX_DATAERR, "the need %.16s is for size %s, and these goods are %s%s: pledge them "
-				  "without --need", need->leaf, nsize, osize[0] ? "size " : "of no size", osize);
+		return chobo_fail(err, EX_DATAERR, "the need %.16s is for size %s, and these goods are %s%s: "
+				  "pledge them without --need", need->leaf, nsize, osize[0] ? "size " : "of no size",
+				  osize);
 	if ((rc = supply_registry_field(c->catalogue, item, "allergen_free", ifree, sizeof ifree, err)) ==
 	    EX_UNAVAILABLE)
 		rc = 0;

@@ -466,8 +466,8 @@ int supply_leaf_resolve(struct ledger *l, const char *text, char full[65], struc
 	int rc = views_refresh(l, err);
 	struct view_state *lines = rc == 0 ? view_stored(l, &supply_lines_view) : NULL;
 	if (rc == 0 && (rc = supply_ref_find(lines, l->conf.origin, ref, full, err)) == EX_UNAVAILABLE)
-		rc = chobo_fail(err, EX_DATAERR, "%s: no need, offer or request of this node's log has the reference %s",
-				text, ref);
+		rc = chobo_fail(err, EX_DATAERR, "%s: no need, offer or request of this node's log has the "
+				"reference %s", text, ref);
 	view_state_free(lines);
 	return rc;
 }

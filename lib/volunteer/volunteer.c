@@ -235,11 +235,12 @@ bool volunteer_tags_ascii(const char *name, const char *s, char *why, size_t why
 			 (int)utf8_cut(fixed, 160), fixed);
 	else if (half)
 		snprintf(why, whylen, "%s: \"%.*s\" has half-width katakana; tags are a-z 0-9 - _ or Japanese "
-			 "in full-width forms: write \"%.*s\"", name, (int)utf8_cut(s, 128), s, (int)utf8_cut(fixed, 160),
-			 fixed);
+			 "in full-width forms: write \"%.*s\"", name, (int)utf8_cut(s, 128), s,
+			 (int)utf8_cut(fixed, 160), fixed);
 	else
 		snprintf(why, whylen, "%s: \"%.*s\" has full-width letters, digits or signs; tags are a-z 0-9 - _ "
-			 "(or Japanese): write \"%.*s\"", name, (int)utf8_cut(s, 128), s, (int)utf8_cut(fixed, 128), fixed);
+			 "(or Japanese): write \"%.*s\"", name, (int)utf8_cut(s, 128), s, (int)utf8_cut(fixed, 128),
+			 fixed);
 	return false;
 }
 
