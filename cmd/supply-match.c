@@ -210,7 +210,6 @@ static int read_views(struct ledger *l, struct match_set *m, uint64_t *min_shelf
 	return rc;
 }
 
-/* What the commit's rule re-checks under the ledger's lock: the proposals as computed without it. */
 /* An offer of the set pledged to a need whose goods expired: its pledge lapsed. */
 struct lapsed_pledge {
 	const char *need;
@@ -223,6 +222,7 @@ static int lapsed_cmp(const void *x, const void *y)
 	return strcmp(a->need, b->need);
 }
 
+/* What the commit's rule re-checks under the ledger's lock: the proposals as computed without it. */
 struct recheck {
 	const struct match_set *m;
 	const struct match_proposal *p;
