@@ -11,6 +11,28 @@
 #include "records.h"
 #include "util.h"
 
+/*
+ * text as ASCII digits into out (cap bytes) when it is a number written in
+ * full-width digits (U+FF10..U+FF19, an IME's), a full-width or ASCII minus
+ * before them allowed: true then, and the hint a refusal gives.
+ */
+static bool fullwidth_number(const char *text, char *out, size_t cap)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	size_t n = 0;
+	if (p[0] == '-' || (p[0] == 0xEF && p[1] == 0xBC && p[2] == 0x8D)) {
+		out[n++] = '-';
+		p += p[0] == '-' ? 1 : 3;
+	}
+	for (; *p && n + 1 < cap; p += 3) {
+		if (p[0] != 0xEF || p[1] != 0xBC || p[2] < 0x90 || p[2] > 0x99)
+			return false;
+		out[n++] = (char)('0' + (p[2] - 0x90));
+	}
+	out[n] = '\0';
+	return !*p && n > 0 && out[n - 1] != '-';
+}
+
 json_t *records_text_value(const struct field_spec *f, const char *member, const char *text, char *err,
 			   size_t errlen)
 {
@@ -19,10 +41,15 @@ json_t *records_text_value(const struct field_spec *f, const char *member, const
 		bool negative = f->kind == FIELD_INT && text[0] == '-';
 		uint64_t v;
 		if (!parse_u64(text + negative, &v) || (negative && v == 0)) {
-			snprintf(err, errlen, "%s: expected a whole number in digits (%s), not \"%.*s\"", name,
-				 f->kind == FIELD_INT ? "'-' before a negative one; no '+', separator, leading zero or -0"
-						      : "no sign, separator or leading zero",
-				 (int)utf8_cut(text, 40), text);
+			char ascii[48];
+			int at = snprintf(err, errlen, "%s: expected a whole number in digits (%s), not \"%.*s\"", name,
+					  f->kind == FIELD_INT ? "'-' before a negative one; no '+', separator, leading zero "
+								 "or -0"
+							       : "no sign, separator or leading zero",
+					  (int)utf8_cut(text, 40), text);
+			/* Full-width digits look like digits: say what to write. */
+			if (at > 0 && (size_t)at < errlen && fullwidth_number(text, ascii, sizeof ascii))
+				snprintf(err + at, errlen - (size_t)at, ": it is in full-width digits; write \"%s\"", ascii);
 			return NULL;
 		}
 		if (v > (uint64_t)INT64_MAX) {

@@ -262,6 +262,11 @@ printf 'site,item,quantity,unit\nS-009,water-2l,１２３４５６７８９０�
 check_exit 65 "a quantity in full-width digits is refused" env CHOBO_NOW=2025-06-07T17:00:00Z supply-post -L "$A" need "$T/wide.csv"
 check "... quoting 13 of its characters (39 bytes): the message is UTF-8 throughout" sh -c \
 	"grep -q 'not \"１２３４５６７８９０１２３\"' '$T/last.err' && python3 -c 'import sys; open(sys.argv[1], encoding=\"utf-8\").read()' '$T/last.err'"
+check "... and saying what to write in ASCII digits" \
+	grep -q 'it is in full-width digits; write "12345678901234567890"' "$T/last.err"
+printf 'site,item,quantity,unit\nS-009,water-2l,１２,本\n' >"$T/wide.csv"
+check_exit 65 "a short one too" env CHOBO_NOW=2025-06-07T17:00:00Z supply-post -L "$A" need "$T/wide.csv"
+check "... its hint: write \"12\"" grep -q 'quantity: expected a whole number in digits (.*), not "１２": it is in full-width digits; write "12"' "$T/last.err"
 
 # --dry-run: a sheet judged by every rule as a run would judge it, and nothing appended.
 T7=2025-06-08T10:00:00Z
