@@ -269,10 +269,9 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 		rc = ledger_now(l, &now, &test_clock, e);
 	int64_t today = jp_day_of(now);
 	/* The programme's certification period, when chobo.conf gives it: a reading lies inside it. */
-	const char *cstart = config_setting(&l->conf, "eco.certification_start");
-	int64_t cfrom = INT64_MIN, cto = INT64_MAX;
-	if (rc == 0 && cstart && !eco_certification_period(cstart, &cfrom, &cto))
-		rc = chobo_fail(e, EX_CONFIG, "eco.certification_start = %s is not a date", cstart);
+	struct eco_window window;
+	if (rc == 0)
+		rc = eco_window_read(&l->conf, &window, e);
 	/* A part in a period certified already earns its points, but no report will credit it: it is marked. */
 	struct jcredit_period *certified = NULL;
 	size_t ncertified = 0, late_parts = 0;
@@ -294,8 +293,7 @@ static int grant(struct ledger *l, struct input *in, const char *factors_path, s
 		if (eco_reading_parse(&in->list.rec[i], &r, why, sizeof why)) {
 			struct last *last = lasts_slot(&lasts, r.equipment);
 			if (eco_reading_over(&r, today, why, sizeof why) &&
-			    (!cstart || eco_period_certifiable(cstart, cfrom, cto, r.from, r.to, r.from_day, r.to_day,
-							       why, sizeof why)))
+			    eco_period_certifiable(&window, r.from, r.to, r.from_day, r.to_day, why, sizeof why))
 				rc = eco_reading_judge(s, &r, l->conf.origin, last->code[0] ? &last->earlier : NULL, &q,
 						       &verdict, why, sizeof why, e);
 			if (rc == 0 && verdict == ECO_ACCEPT &&

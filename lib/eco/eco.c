@@ -1215,11 +1215,24 @@ static int entry_rules_of(void *ctx, const struct stored_entry *e, struct chobo_
 	return entry_rules(c->l, c->s, e, err);
 }
 
-bool eco_period_certifiable(const char *cstart, int64_t cfrom, int64_t cto, const char *from, const char *to,
-			    int64_t from_day, int64_t to_day, char *why, size_t whylen)
+int eco_window_read(const struct ledger_config *conf, struct eco_window *w, struct chobo_error *err)
+{
+	w->start = config_setting(conf, "eco.certification_start");
+	w->first = INT64_MIN;
+	w->last = INT64_MAX;
+	/* chobo.conf's reader checks the setting (certification_start_valid): this holds the contract alone. */
+	if (w->start && !eco_certification_period(w->start, &w->first, &w->last))
+		return chobo_fail(err, EX_CONFIG, "eco.certification_start = %s is not a date", w->start);
+	return 0;
+}
+
+bool eco_period_certifiable(const struct eco_window *w, const char *from, const char *to, int64_t from_day,
+			    int64_t to_day, char *why, size_t whylen)
 {
 	char end[JP_DATE_LEN + 1];
-	if (from_day >= cfrom && to_day <= cto)
+	const char *cstart = w->start;
+	int64_t cfrom = w->first, cto = w->last;
+	if (!cstart || (from_day >= cfrom && to_day <= cto))
 		return true;
 	jp_date_format(end, cto);
 	if (to_day < cfrom || from_day > cto)
@@ -1232,12 +1245,6 @@ bool eco_period_certifiable(const char *cstart, int64_t cfrom, int64_t cto, cons
 	return false;
 }
 
-/* The node's certification period, for the rule below. */
-struct certification_window {
-	const char *start;
-	int64_t first, last;
-};
-
 /*
  * A reading lies inside the certification period that this node's
  * chobo.conf sets: ecopt-grant refuses one outside it before it is judged,
@@ -1247,7 +1254,7 @@ struct certification_window {
  */
 static int reading_period_rule(void *ctx, const struct stored_entry *e, struct chobo_error *err)
 {
-	const struct certification_window *c = ctx;
+	const struct eco_window *w = ctx;
 	char from[JP_DATE_LEN + 1], to[JP_DATE_LEN + 1], why[1024];
 	int64_t from_day, to_day;
 	stored_body_str(&e->doc, e->body, "from", from, sizeof from);
@@ -1255,7 +1262,7 @@ static int reading_period_rule(void *ctx, const struct stored_entry *e, struct c
 	/* The schema and the registry refuse a reading without a period of days. */
 	if (!jp_date_parse(from, &from_day) || !jp_date_parse(to, &to_day))
 		return 0;
-	if (!eco_period_certifiable(c->start, c->first, c->last, from, to, from_day, to_day, why, sizeof why))
+	if (!eco_period_certifiable(w, from, to, from_day, to_day, why, sizeof why))
 		return chobo_fail(err, EX_DATAERR, "%s", why);
 	return 0;
 }
@@ -1267,9 +1274,9 @@ int eco_append_check(struct ledger *l, const struct batch_written *w, struct cho
 	/* The readings the registry accepted from the batch need no second look (view_entry_counts). */
 	int rc = stored_batch_each_unmarked(w, "eco.", &eco_registry_view, entry_rules_of, &c, err);
 	view_state_free(c.s);
-	struct certification_window cw = {config_setting(&l->conf, "eco.certification_start"), 0, 0};
-	if (rc == 0 && cw.start && !eco_certification_period(cw.start, &cw.first, &cw.last))
-		rc = chobo_fail(err, EX_CONFIG, "eco.certification_start = %s is not a date", cw.start);
+	struct eco_window cw;
+	if (rc == 0)
+		rc = eco_window_read(&l->conf, &cw, err);
 	if (rc == 0 && cw.start)
 		rc = stored_batch_each(w, "eco.reading", reading_period_rule, &cw, err);
 	return rc;

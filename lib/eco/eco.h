@@ -239,15 +239,21 @@ int eco_equipment_get(struct view_state *s, const char *code, struct eco_equipme
  * date.
  */
 bool eco_certification_period(const char *start, int64_t *first, int64_t *last);
+/* The programme's certification period, as a node's chobo.conf sets it. */
+struct eco_window {
+	const char *start;     /* eco.certification_start, or NULL: none set, every period lies inside */
+	int64_t first, last;   /* its first and last JST day numbers (eco_certification_period) */
+};
+/* The window conf sets into *w: 0, or EX_CONFIG with err when its start is no date. */
+int eco_window_read(const struct ledger_config *conf, struct eco_window *w, struct chobo_error *err);
 /*
  * Whether the period from..to (its JST day numbers from_day..to_day) lies
- * inside the certification period cfrom..cto that starts on cstart (not
- * NULL; cfrom and cto from eco_certification_period of it): a reduction
- * outside it can never be credited.
- * False with the reason, and the part that lies inside, in why.
+ * inside window w (always when none is set): a reduction outside it can
+ * never be credited.  False with the reason, and the part that lies
+ * inside, in why.
  */
-bool eco_period_certifiable(const char *cstart, int64_t cfrom, int64_t cto, const char *from, const char *to,
-			    int64_t from_day, int64_t to_day, char *why, size_t whylen);
+bool eco_period_certifiable(const struct eco_window *w, const char *from, const char *to, int64_t from_day,
+			    int64_t to_day, char *why, size_t whylen);
 
 /*
  * The leaf hash of the certification that counts for the period starting
