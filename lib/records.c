@@ -12,25 +12,24 @@
 #include "util.h"
 
 /*
- * text as ASCII digits into out (cap bytes) when it is a number written in
- * full-width digits (U+FF10..U+FF19, an IME's), a full-width or ASCII minus
- * before them allowed: true then, and the hint a refusal gives.
+ * text with the full-width forms of ASCII (an IME's) as ASCII into out, of
+ * cap bytes: true when it had one and nothing else beyond ASCII, so that
+ * out is what to write instead.
  */
-static bool fullwidth_number(const char *text, char *out, size_t cap)
+static bool ascii_of_fullwidth(const char *text, char *out, size_t cap)
 {
-	const unsigned char *p = (const unsigned char *)text;
 	size_t n = 0;
-	if (p[0] == '-' || (p[0] == 0xEF && p[1] == 0xBC && p[2] == 0x8D)) {
-		out[n++] = '-';
-		p += p[0] == '-' ? 1 : 3;
-	}
-	for (; *p && n + 1 < cap; p += 3) {
-		if (p[0] != 0xEF || p[1] != 0xBC || p[2] < 0x90 || p[2] > 0x99)
+	bool wide = false;
+	for (const char *p = text; *p; n++) {
+		char c = utf8_fullwidth_ascii(p);
+		if (n + 1 >= cap || (!c && (unsigned char)*p >= 0x80))
 			return false;
-		out[n++] = (char)('0' + (p[2] - 0x90));
+		out[n] = c ? c : *p;
+		p += c ? 3 : 1;
+		wide = wide || c;
 	}
 	out[n] = '\0';
-	return !*p && n > 0 && out[n - 1] != '-';
+	return wide;
 }
 
 json_t *records_text_value(const struct field_spec *f, const char *member, const char *text, char *err,
@@ -42,13 +41,15 @@ json_t *records_text_value(const struct field_spec *f, const char *member, const
 		uint64_t v;
 		if (!parse_u64(text + negative, &v) || (negative && v == 0)) {
 			char ascii[48];
+			uint64_t w;
 			int at = snprintf(err, errlen, "%s: expected a whole number in digits (%s), not \"%.*s\"", name,
 					  f->kind == FIELD_INT ? "'-' before a negative one; no '+', separator, leading zero "
 								 "or -0"
 							       : "no sign, separator or leading zero",
 					  (int)utf8_cut(text, 40), text);
-			/* Full-width digits look like digits: say what to write. */
-			if (at > 0 && (size_t)at < errlen && fullwidth_number(text, ascii, sizeof ascii))
+			/* Full-width digits look like digits: say what to write, when that is a number. */
+			if (at > 0 && (size_t)at < errlen && ascii_of_fullwidth(text, ascii, sizeof ascii) &&
+			    parse_u64(ascii + (f->kind == FIELD_INT && ascii[0] == '-'), &w))
 				snprintf(err + at, errlen - (size_t)at, ": it is in full-width digits; write \"%s\"", ascii);
 			return NULL;
 		}

@@ -262,6 +262,17 @@ size_t utf8_cut(const char *s, size_t max)
 	return n;
 }
 
+char utf8_fullwidth_ascii(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	/* U+FF01..U+FF3F is EF BC 81..BF, U+FF40..U+FF5E is EF BD 80..9E: ASCII 0x21..0x7E. */
+	if (p[0] == 0xEF && p[1] == 0xBC && p[2] >= 0x81 && p[2] <= 0xBF)
+		return (char)(p[2] - 0x81 + 0x21);
+	if (p[0] == 0xEF && p[1] == 0xBD && p[2] >= 0x80 && p[2] <= 0x9E)
+		return (char)(p[2] - 0x80 + 0x60);
+	return 0;
+}
+
 size_t utf8_decode(const uint8_t *s, size_t len, uint32_t *cp)
 {
 	if (len == 0)

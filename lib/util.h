@@ -117,6 +117,12 @@ bool utf8_valid(const uint8_t *buf, size_t len);
 size_t utf8_bom_length(const char *s, size_t len);
 /* The length of the longest prefix of s of at most max bytes that ends on a UTF-8 character's boundary. */
 size_t utf8_cut(const char *s, size_t max);
+/*
+ * The ASCII character 0x21..0x7E whose full-width form (U+FF01..U+FF5E, as
+ * an IME types Latin letters, digits and signs) starts the NUL-terminated
+ * s, or 0 when none does; such a form is 3 bytes.
+ */
+char utf8_fullwidth_ascii(const char *s);
 /* The length (1 to 4) of the one UTF-8 character at s[0..len) with its code point in *cp; 0 when none is there. */
 size_t utf8_decode(const uint8_t *s, size_t len, uint32_t *cp);
 

@@ -179,10 +179,8 @@ static void tags_fold(const char *s, char *fixed, size_t cap, bool *wide, bool *
 			p += seplen;
 			continue;
 		}
-		/* U+FF01..U+FF3F is EF BC 81..BF, U+FF40..U+FF5E is EF BD 80..9E: ASCII 0x21..0x7E. */
-		if (p[0] == 0xEF && ((p[1] == 0xBC && p[2] >= 0x81 && p[2] <= 0xBF) ||
-				     (p[1] == 0xBD && p[2] >= 0x80 && p[2] <= 0x9E))) {
-			int c = (p[1] == 0xBC ? p[2] - 0x81 : p[2] - 0x80 + 0x3F) + 0x21;
+		char c = utf8_fullwidth_ascii((const char *)p);
+		if (c) {
 			fixed[n++] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
 			*wide = true;
 			p += 3;
