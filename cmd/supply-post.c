@@ -42,8 +42,6 @@ static const struct {
 	{"receive", "supply.receipt"}, {"cancel", "supply.cancel"}, {"lost", "supply.lost"},
 };
 
-/* A reference field's value that names this log's need, offer or request by its body.ref. */
-
 struct scanner;
 
 struct input {
