@@ -380,14 +380,9 @@ const char *eco_serial_problem(const char *s, char fix[ECO_SERIAL_MAX + 1])
 			c = '-';
 			p += 3;
 			changed = true;
-		} else if (*p == 0xEF && (p[1] == 0xBC || p[1] == 0xBD) && p[2] >= 0x80 && p[2] <= 0xBF) {
+		} else if (utf8_fullwidth_ascii((const char *)p)) {
 			/* U+FF01 to U+FF5E: full-width forms of '!' to '~' */
-			unsigned cp = 0xFF00u + (p[1] == 0xBD ? 0x40u : 0u) + (p[2] - 0x80u);
-			if (cp < 0xFF01 || cp > 0xFF5E) {
-				fix[0] = '\0';
-				return rule;
-			}
-			c = cp - 0xFF01 + '!';
+			c = (unsigned char)utf8_fullwidth_ascii((const char *)p);
 			p += 3;
 			changed = true;
 		} else if (*p > ' ' && *p < 0x7f) {
