@@ -271,7 +271,7 @@ post "$A" $T14 NOV need --site S-001 --item rice-pack --quantity 10 --unit 食 &
 	copy "$B" "$A" || not_ok "posting two needs pledged beyond what they asked"
 # A pledge is of goods its need can take, or it would hold the need for nothing.
 post "$A" $T14 NRF need --site S-001 --item water-500ml --quantity 5 --unit 本 --allergen-free egg \
-	--deadline 2025-06-20T00:00:00Z && NRFH=$(grep ' NRF$' "$NAMES" | cut -d' ' -f1) && copy "$A" "$B" ||
+	--deadline 2025-06-20T00:00:00Z --disaster d-2025 && NRFH=$(grep ' NRF$' "$NAMES" | cut -d' ' -f1) && copy "$A" "$B" ||
 	not_ok "posting an egg-free need with a deadline"
 check_exit 65 "a pledge of goods not said to be egg-free to an egg-free need is refused" env CHOBO_NOW=$T14 \
 	supply-post -L "$B" offer --item water-500ml --quantity 5 --unit 本 --firm $F --need "$NRFH"
@@ -280,6 +280,10 @@ check_exit 65 "a pledge of goods that expire before the need's deadline is refus
 	supply-post -L "$B" offer --item water-500ml --quantity 5 --unit 本 --allergen-free egg --expiry 2025-06-15 \
 	--firm $F --need "$NRFH"
 check "... naming the deadline and the expiry" grep -q "is due by 2025-06-20T00:00:00Z, and these goods expire on 2025-06-15" "$T/last.err"
+check_exit 65 "a pledge of goods for another disaster is refused" env CHOBO_NOW=$T14 \
+	supply-post -L "$B" offer --item water-500ml --quantity 5 --unit 本 --allergen-free egg --disaster d-2024 \
+	--firm $F --need "$NRFH"
+check "... naming both" grep -q "is for disaster d-2025, and these goods for d-2024" "$T/last.err"
 check "status: a need of 10 pledged 10 that keep and 10 expired is open 0" \
 	test "$(row "$A" $T15 S-001 rice-pack open)" = 0
 # An expired pledge of goods the need can no longer take frees it too: the pledge was egg-free by its

@@ -265,7 +265,8 @@ static int need_site_open(struct ctx *c, const struct stored_entry *need, struct
 /*
  * A pledge is goods its need can take: the need's size (the offer's, else
  * its catalogue item's), free of every allergen the need avoids (the offer
- * or its item free of it), and keeping through the need's deadline.
+ * or its item free of it), keeping through the need's deadline, and for its
+ * disaster (what match.c fits() asks, with the deadline).
  * supply-match proposes a pledge only to its need, and holds the need for
  * it: a pledge the need cannot take would hold it for nothing.
  */
@@ -309,6 +310,13 @@ static int pledge_fits(struct ctx *c, const struct stored_entry *need, const cha
 	if (expiry[0] && deadline[0] && supply_expiry_end(expiry, &end) && time_parse(deadline, &due) && end <= due)
 		return chobo_fail(err, EX_DATAERR, "the need %.16s is due by %s, and these goods expire on %s, before "
 				  "it: pledge them without --need", need->leaf, deadline, expiry);
+	/* An offer without a disaster takes its need's (views.c). */
+	char ndis[SUPPLY_CODE_MAX + 1], odis[SUPPLY_CODE_MAX + 1];
+	body_str(need, "disaster", ndis, sizeof ndis);
+	body_str(c->self, "disaster", odis, sizeof odis);
+	if (ndis[0] && odis[0] && strcmp(ndis, odis) != 0)
+		return chobo_fail(err, EX_DATAERR, "the need %.16s is for disaster %s, and these goods for %s: pledge "
+				  "them without --need", need->leaf, ndis, odis);
 	return 0;
 }
 
