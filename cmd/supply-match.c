@@ -109,7 +109,9 @@ static uint32_t item_free_of(const struct match_set *m, const char *item)
  * (found by seeking from one mask to the next), those that at least one of
  * its needs can take; the others could never be proposed, but when a need
  * of the group has pledges waiting, the pledged ones among them are read
- * for what an expired pledge frees.
+ * for what an expired pledge frees.  supply-post refuses a pledge its need
+ * cannot take, but such pledges still come: stored before that rule, by
+ * sync from a node without it, or left so by a change of the catalogue.
  */
 static int read_offers(struct ledger *l, struct reader *r, const struct group *g, struct chobo_error *e)
 {
@@ -118,7 +120,7 @@ static int read_offers(struct ledger *l, struct reader *r, const struct group *g
 	supply_open_prefix(prefix, SUPPLY_OFFER, g->item, g->unit);
 	size_t plen = strlen(prefix);
 	snprintf(from, sizeof from, "%s", prefix);
-	bool pledges = false;
+	bool pledges = false;   /* a need of the group with pledges waiting to be requested */
 	for (size_t k = g->first; !pledges && k < g->end; k++)
 		pledges = r->m->need[k].uncovered < r->m->need[k].wanted;
 	for (;;) {
@@ -285,7 +287,7 @@ static int recheck(void *ctx, struct ledger *l, const struct batch *b, struct ch
 		if (free_offers && (rc = need_lapsed(c, lines, need->hash, &lapsed, err)) != 0)
 			break;
 		if (ln.requested > ln.quantity ||
-		    (free_offers && ln.quantity - ln.committed - ln.requested_free + lapsed < 0))
+		    (free_offers && supply_need_uncovered(&ln) + lapsed < 0))
 			rc = chobo_fail(err, EX_DATAERR, "need %s changed since it was matched "
 					"(filled by other requests)", need->hash);
 	}

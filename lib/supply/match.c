@@ -106,7 +106,7 @@ static bool add_need(struct match_set *m, const struct supply_line *ln, int64_t 
 	n->priority = ln->priority;
 	n->wanted = ln->quantity > ln->requested ? ln->quantity - ln->requested : 0;
 	n->uncovered = open;
-	n->open = open < 0 ? 0 : open < n->wanted ? open : n->wanted;
+	n->open = supply_need_open_bound(open, n->wanted);
 	n->has_deadline = ln->deadline[0] != '\0';
 	if ((n->has_deadline && !time_parse(ln->deadline, &n->deadline)) ||
 	    !match_allergen_mask(ln->allergen_free, &n->avoid) || !place(m, ln, &n->order))
@@ -408,10 +408,8 @@ void match_run(struct match_set *m, int64_t now, uint64_t min_shelf_days, struct
 		for (; p && p < pledges + npledges && strcmp(p->need, need->hash) == 0; p++)
 			if (m->offer[p->offer].good_until <= now)
 				lapsed += m->offer[p->offer].left;
-		if (lapsed > 0) {
-			int64_t v = need->uncovered + lapsed;
-			need->open = v < 0 ? 0 : v < need->wanted ? v : need->wanted;
-		}
+		if (lapsed > 0)
+			need->open = supply_need_open_bound(need->uncovered + lapsed, need->wanted);
 		for (p = first; p && p < pledges + npledges && strcmp(p->need, need->hash) == 0 && need->wanted > 0;
 		     p++) {
 			struct match_offer *o = &m->offer[p->offer];

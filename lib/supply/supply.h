@@ -150,6 +150,8 @@ int64_t supply_line_open(const struct supply_line *ln);
  * this bounded by 0.
  */
 int64_t supply_need_uncovered(const struct supply_line *ln);
+/* What free offers may fill of a need: its uncovered quantity (freed pledges added), from 0 to wanted. */
+int64_t supply_need_open_bound(int64_t uncovered, int64_t wanted);
 /* Whether offer ln's goods expired by now (its expiry date is over): a request of it is refused. */
 bool supply_offer_expired(const struct supply_line *ln, int64_t now);
 /*

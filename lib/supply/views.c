@@ -231,9 +231,13 @@ int64_t supply_need_open_at(const struct supply_line *ln, int64_t lapsed)
 	if (ln->kind != SUPPLY_NEED || ln->cancelled_by[0] || lapsed <= 0)
 		return supply_line_open(ln);
 	/* Unbounded first: pledges beyond what it asked still cover it after one of them lapsed. */
-	int64_t v = supply_need_uncovered(ln) + lapsed;
-	int64_t wanted = ln->quantity > ln->requested ? ln->quantity - ln->requested : 0;
-	return v < 0 ? 0 : v < wanted ? v : wanted;
+	return supply_need_open_bound(supply_need_uncovered(ln) + lapsed,
+				      ln->quantity > ln->requested ? ln->quantity - ln->requested : 0);
+}
+
+int64_t supply_need_open_bound(int64_t uncovered, int64_t wanted)
+{
+	return uncovered < 0 ? 0 : uncovered < wanted ? uncovered : wanted;
 }
 
 const char *supply_line_state(const struct supply_line *ln)
